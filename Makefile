@@ -1,0 +1,32 @@
+# Every target installs what it needs first, so a fresh clone needs only python3 (3.11+) and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo dev test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Run the main job end to end: embedded Postgres, sandbox simulators, a demo store.
+demo: $(STAMP)
+	$(BIN)/marketsync demo
+
+## The Dagster UI on the same setup as the demo.
+dev: $(STAMP)
+	$(BIN)/marketsync dev
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .marketsync

@@ -1,0 +1,41 @@
+-- Pending exceptions whose GTIN now names exactly one real product of the store: the catalog has
+-- caught up (a product was added, a duplicate GTIN cleaned up, a wrong GTIN corrected), so the line
+-- is linked as matching would link it today, by GTIN, and the exception resolves by itself.
+-- Ignored exceptions are left alone: a person decided those.
+WITH candidate AS (
+    SELECT DISTINCT e.order_item_id, e.gtin14, i.product_id AS previous_product_id
+    FROM ops.order_exceptions e
+    JOIN core.order_items i ON i.order_item_id = e.order_item_id
+    WHERE e.store_id = :store_id AND e.status = 'pending' AND e.gtin14 IS NOT NULL
+),
+hit AS (
+    SELECT p.gtin14, min(p.product_id) AS product_id, min(p.sku) AS sku
+    FROM core.products p
+    WHERE p.store_id = :store_id
+      AND NOT p.is_placeholder
+      AND p.gtin14 IN (SELECT gtin14 FROM candidate)
+    GROUP BY p.gtin14
+    HAVING count(*) = 1
+),
+linked AS (
+    UPDATE core.order_items i
+    SET product_id = h.product_id, match_status = 'matched', matched_by = 'gtin', updated_at = now()
+    FROM candidate c
+    JOIN hit h ON h.gtin14 = c.gtin14
+    WHERE i.order_item_id = c.order_item_id
+    RETURNING i.order_item_id, h.product_id, h.sku, h.gtin14
+),
+resolved AS (
+    UPDATE ops.order_exceptions e
+    SET status = 'resolved', resolved_product_id = l.product_id,
+        resolution = format('resolved automatically: GTIN %s now matches product %s', l.gtin14, l.sku),
+        resolved_by = :resolved_by, resolved_at = now()
+    FROM linked l
+    WHERE e.order_item_id = l.order_item_id
+      AND e.status = 'pending'
+    RETURNING e.exception_id
+)
+SELECT (SELECT count(*) FROM resolved) AS resolved,
+       (SELECT coalesce(array_agg(DISTINCT c.previous_product_id), '{}')
+          FROM candidate c JOIN linked l ON l.order_item_id = c.order_item_id
+         WHERE c.previous_product_id IS NOT NULL) AS previous_products

@@ -1,0 +1,23 @@
+"""Opening an authenticated Letzshop session for one store account."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pipelines.accounts import Account
+from resources.errors import MarketsyncError
+from resources.letzshop import LetzshopApi, LetzshopResource
+from resources.vault import CredentialVault
+from resources.warehouse import Warehouse
+
+
+@contextmanager
+def letzshop_session(warehouse: Warehouse, vault: CredentialVault, letzshop: LetzshopResource,
+                     account: Account) -> Iterator[LetzshopApi]:
+    if not account.endpoint:
+        raise MarketsyncError(f"letzshop account of store '{account.store}' has no endpoint")
+    with warehouse.begin() as conn:
+        secrets = vault.load(conn, account.account_id)
+    timeout = account.setting("request_timeout_seconds")
+    with letzshop.session(account.endpoint, secrets.reveal("api_key"), timeout=float(timeout) if timeout else None) as api:
+        yield api

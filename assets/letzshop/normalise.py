@@ -1,0 +1,122 @@
+"""Letzshop shipment payloads -> rows of the canonical order model.
+
+Letzshop splits a customer's order into shipments, one per seller; a seller sees its shipments, so one
+canonical order row is one shipment. Each inventory unit is one piece and becomes one order item.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from assets.catalog.gtin import normalize_gtin
+
+ORDER_COLUMNS = (
+    "channel_order_id", "channel_shipment_id", "order_number", "shipment_number", "customer_email",
+    "customer_name", "customer_locale", "total", "currency", "channel_state", "ordered_at",
+    "tracking_number", "tracking_carrier", "source_payload_sha",
+)
+ADDRESS_COLUMNS = (
+    "channel_shipment_id", "kind", "first_name", "last_name", "company", "street_name", "street_number",
+    "zip_code", "city", "country_iso", "country_name", "phone",
+)
+ITEM_COLUMNS = (
+    "channel_shipment_id", "channel_item_id", "channel_variant_id", "sku", "mpn", "barcode", "barcode_type",
+    "gtin14", "title", "brand", "unit_price", "channel_state",
+)
+LANGUAGES = ("en", "fr", "de")
+
+
+class MalformedShipment(ValueError):
+    """A shipment payload we cannot turn into an order; it is quarantined with this reason."""
+
+
+@dataclass
+class NormalisedBatch:
+    orders: list[tuple] = field(default_factory=list)
+    addresses: list[tuple] = field(default_factory=list)
+    items: list[tuple] = field(default_factory=list)
+    rejected: list[tuple[dict, str]] = field(default_factory=list)
+
+
+def _money(value) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        # str() first: a Float 19.9 must become 19.90, not 19.899999999999998578...
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise MalformedShipment(f"amount {value!r} is not a number") from None
+
+
+def _title(product: dict | None, locale: str | None) -> str | None:
+    names = (product or {}).get("name") or {}
+    for language in (locale, *LANGUAGES):
+        if language and names.get(language):
+            return names[language]
+    return None
+
+
+def _address(shipment_id: str, kind: str, address: dict | None) -> tuple | None:
+    if not address:
+        return None
+    country = address.get("country") or {}
+    iso = (country.get("iso") or "").strip().upper()[:2] or None
+    return (shipment_id, kind, address.get("firstName"), address.get("lastName"), address.get("company"),
+            address.get("streetName"), address.get("streetNumber"), address.get("zipCode"), address.get("city"),
+            iso, country.get("name"), address.get("phone"))
+
+
+def normalise_shipment(shipment: dict, sha: str, currency: str, batch: NormalisedBatch) -> None:
+    """Append one shipment's order, address and item rows to `batch`, or raise MalformedShipment."""
+    shipment_id = shipment.get("id")
+    order = shipment.get("order") or {}
+    if not shipment_id:
+        raise MalformedShipment("shipment has no id")
+    if not order.get("id") or not order.get("number"):
+        raise MalformedShipment("shipment has no order id or order number")
+    units = shipment.get("inventoryUnits")
+    if not isinstance(units, list) or not units:
+        raise MalformedShipment("shipment has no inventory units")
+    if any(not isinstance(u, dict) or not u.get("id") for u in units):
+        raise MalformedShipment("an inventory unit has no id")
+
+    ship, bill = order.get("shipAddress") or {}, order.get("billAddress") or {}
+    person = ship if ship.get("lastName") or ship.get("firstName") else bill
+    name = " ".join(p for p in (person.get("firstName"), person.get("lastName")) if p) or None
+    tracking = shipment.get("tracking") or {}
+    locale = order.get("locale")
+
+    item_rows = []
+    for unit in units:
+        variant = unit.get("variant") or {}
+        trade_id = variant.get("tradeId") or {}
+        barcode = trade_id.get("number")
+        product = variant.get("product") or {}
+        item_rows.append((
+            shipment_id, unit["id"], variant.get("id"), variant.get("sku"), variant.get("mpn"), barcode,
+            trade_id.get("parser"), normalize_gtin(barcode, trade_id.get("parser")).gtin14 if barcode else None,
+            _title(product, locale), (product.get("_brand") or {}).get("name"), _money(variant.get("price")),
+            unit.get("state") or "unconfirmed",
+        ))
+
+    batch.orders.append((
+        order["id"], shipment_id, order["number"], shipment.get("number"), order.get("email"), name, locale,
+        _money(order.get("total")), currency, shipment.get("state") or "unconfirmed", order.get("completedAt"),
+        tracking.get("code"), tracking.get("provider"), sha,
+    ))
+    for kind, address in (("shipping", ship), ("billing", bill)):
+        row = _address(shipment_id, kind, address)
+        if row:
+            batch.addresses.append(row)
+    batch.items.extend(item_rows)
+
+
+def normalise(shipments: list[tuple[dict, str]], currency: str) -> NormalisedBatch:
+    """Rows for a batch of (payload, payload_sha); malformed shipments go to `rejected` with a reason."""
+    batch = NormalisedBatch()
+    for payload, sha in shipments:
+        try:
+            normalise_shipment(payload, sha, currency, batch)
+        except MalformedShipment as exc:
+            batch.rejected.append((payload, str(exc)))
+    return batch

@@ -1,0 +1,152 @@
+"""Letzshop orders as Dagster assets, one partition per store account.
+
+fetch + land raw (`raw/letzshop_shipments`) -> normalise into the canonical model (`core/letzshop_orders`)
+-> match every unit to the catalog (`core/letzshop_order_matches`) -> act: auto-confirm what may be
+confirmed (`ops/letzshop_auto_confirmations`). Writes to Letzshop go through the outbound queue.
+"""
+
+from datetime import timedelta
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Backoff,
+    Config,
+    DynamicPartitionsDefinition,
+    FreshnessPolicy,
+    Jitter,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    asset,
+    multi_asset,
+)
+from sqlalchemy import text
+
+from assets.catalog.exceptions import auto_resolve
+from assets.catalog.matching import match_order_items
+from assets.letzshop.connection import letzshop_session
+from assets.letzshop.load import import_shipments
+from pipelines.accounts import get_account, mark_synced
+from pipelines.order_actions import auto_confirm_ready_orders
+from pipelines.sync_log import SyncLog
+from resources.letzshop import LetzshopResource
+from resources.vault import CredentialVault
+from resources.warehouse import Warehouse
+
+OWNERS = ["team:data-engineering"]
+GROUP = "letzshop"
+LETZSHOP_POOL = "letzshop_api"
+
+letzshop_accounts = DynamicPartitionsDefinition(name="letzshop_accounts")
+
+RAW_SHIPMENTS = AssetKey(["raw", "letzshop_shipments"])
+ORDERS = AssetKey(["core", "letzshop_orders"])
+MATCHES = AssetKey(["core", "letzshop_order_matches"])
+AUTO_CONFIRMATIONS = AssetKey(["ops", "letzshop_auto_confirmations"])
+SHIPMENT_STATES = ("unconfirmed", "confirmed", "declined")
+
+
+class LetzshopImportConfig(Config):
+    """Which shipments to import. Unconfirmed ones are the work to do; confirmed and declined are history."""
+
+    states: list[str] = ["unconfirmed"]
+    page_size: int | None = None
+
+
+@multi_asset(
+    name="letzshop_order_import",
+    specs=[
+        AssetSpec(RAW_SHIPMENTS, group_name=GROUP, owners=OWNERS, kinds={"graphql", "postgres"},
+                  description="Every version of every Letzshop shipment payload, exactly as the API returned it."),
+        AssetSpec(ORDERS, deps=[RAW_SHIPMENTS], group_name=GROUP, owners=OWNERS, kinds={"postgres"},
+                  description="Letzshop shipments as canonical orders (core.orders), addresses and one "
+                              "order item per inventory unit (core.order_items).",
+                  freshness_policy=FreshnessPolicy.time_window(fail_window=timedelta(hours=2),
+                                                               warn_window=timedelta(minutes=45))),
+    ],
+    partitions_def=letzshop_accounts,
+    pool=LETZSHOP_POOL,
+    retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.FULL),
+)
+def letzshop_order_import(context: AssetExecutionContext, config: LetzshopImportConfig, warehouse: Warehouse,
+                          vault: CredentialVault, letzshop: LetzshopResource):
+    """Pages through the store's Letzshop shipments, lands each payload in raw and upserts the canonical
+    orders. Re-running, or two runs overlapping, never duplicates a shipment or a unit."""
+    unknown = set(config.states) - set(SHIPMENT_STATES)
+    if unknown:
+        raise ValueError(f"unknown shipment state(s) {sorted(unknown)}; use {list(SHIPMENT_STATES)}")
+    with warehouse.begin() as conn:
+        account = get_account(conn, context.partition_key, "letzshop")
+    with SyncLog(warehouse.engine, "import_orders", "inbound", account_id=account.account_id,
+                 triggered_by=context.run.tags.get("dagster/sensor_name", "dagster"), run_id=context.run_id) as log:
+        with letzshop_session(warehouse, vault, letzshop, account) as api:
+            summary = import_shipments(warehouse.engine, account, api, config.states, context.run_id, config.page_size)
+        log.add(processed=summary.units_seen, succeeded=summary.units_seen - summary.quarantined,
+                failed=summary.quarantined)
+        for error in summary.errors[:100]:
+            log.error(error)
+        with warehouse.begin() as conn:
+            mark_synced(conn, account.account_id)
+    yield MaterializeResult(asset_key=RAW_SHIPMENTS, metadata={
+        "shipments_fetched": summary.shipments_seen, "versions_landed": summary.raw_versions_landed,
+        "quarantined": summary.quarantined})
+    yield MaterializeResult(asset_key=ORDERS, metadata={
+        "orders_created": summary.orders_created, "orders_updated": summary.orders_updated,
+        "units_seen": summary.units_seen, "units_written": summary.units_written,
+        "states": MetadataValue.json(config.states)})
+
+
+@asset(
+    key=MATCHES,
+    deps=[ORDERS],
+    partitions_def=letzshop_accounts,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"postgres"},
+    check_specs=[AssetCheckSpec("every_unit_decided", asset=MATCHES,
+                                description="No unit is left waiting for matching.")],
+)
+def letzshop_order_matches(context: AssetExecutionContext, warehouse: Warehouse):
+    """Every order unit linked to a catalog product (by GTIN-14, then SKU) or to a placeholder with an
+    exception a person must resolve (product_not_found, gtin_mismatch, duplicate_gtin)."""
+    with warehouse.begin() as conn:
+        account = get_account(conn, context.partition_key, "letzshop")
+        resolved = auto_resolve(conn, account.store_id)
+        summary = match_order_items(conn, account.store_id)
+        pending = conn.execute(text(
+            """SELECT count(*) FROM core.order_items i JOIN core.orders o USING (order_id)
+               WHERE o.account_id = :a AND i.match_status = 'pending'"""), {"a": account.account_id}).scalar_one()
+    return MaterializeResult(
+        metadata={**{k: v for k, v in vars(summary).items() if isinstance(v, int)},
+                  "exceptions_auto_resolved": resolved},
+        check_results=[AssetCheckResult(check_name="every_unit_decided", passed=pending == 0,
+                                        severity=AssetCheckSeverity.WARN, metadata={"pending_units": pending})],
+    )
+
+
+@asset(
+    key=AUTO_CONFIRMATIONS,
+    deps=[MATCHES],
+    partitions_def=letzshop_accounts,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"postgres"},
+)
+def letzshop_auto_confirmations(context: AssetExecutionContext, warehouse: Warehouse):
+    """Confirmations queued by the store's auto-confirm rule (account setting `auto_confirm`): orders whose
+    every unit matched and that have no open exception. Nothing is queued when the rule is off."""
+    with warehouse.begin() as conn:
+        account = get_account(conn, context.partition_key, "letzshop")
+        if not account.setting("auto_confirm"):
+            return MaterializeResult(metadata={"auto_confirm": False, "queued": 0})
+        queued = auto_confirm_ready_orders(conn, account, triggered_by=f"auto_confirm:{context.run_id}")
+    return MaterializeResult(metadata={"auto_confirm": True, "queued": len(queued),
+                                       "orders": MetadataValue.json(queued[:50])})
+
+
+letzshop_assets = [letzshop_order_import, letzshop_order_matches, letzshop_auto_confirmations]

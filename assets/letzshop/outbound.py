@@ -1,0 +1,104 @@
+"""The Letzshop side of the outbound queue: confirm, reject and tracking writes, and the re-reads that
+tell whether an earlier attempt whose answer was lost took effect.
+
+Letzshop has no idempotency keys, so exactly-once rests on the queue: a write whose outcome is unknown
+is re-read (unit states, tracking) before it is ever sent again.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from pipelines.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
+from resources.letzshop import LetzshopApi, LetzshopError
+from resources.letzshop.client import UNIT_STATE_FOR
+
+
+def _queue_error(exc: LetzshopError, write: bool) -> Exception:
+    """How the queue should treat a failed call. A server error on a write may have been applied."""
+    if exc.kind == "outcome_unknown" or (write and exc.kind == "server"):
+        return OutcomeUnknown(str(exc))
+    if exc.kind in ("rate_limited", "server", "unreachable"):
+        return RetryableError(str(exc), retry_after=exc.retry_after)
+    return PermanentError(str(exc))
+
+
+class _LetzshopHandler:
+    def __init__(self, api: LetzshopApi):
+        self.api = api
+
+    def _shipment(self, item) -> dict | None:
+        try:
+            return self.api.find_shipment(item.payload["shipment_id"])
+        except LetzshopError as exc:
+            raise _queue_error(exc, write=False) from None
+
+
+class UnitDecisionHandler(_LetzshopHandler):
+    """Confirms or declines inventory units (the `confirm` and `reject` operations)."""
+
+    def send(self, item) -> dict:
+        decisions = {unit: bool(ok) for unit, ok in item.payload["decisions"].items()}
+        try:
+            answer = self.api.confirm_units(decisions, idempotency_key=item.idempotency_key)
+        except LetzshopError as exc:
+            raise _queue_error(exc, write=True) from None
+        return {"inventoryUnits": answer.get("inventoryUnits") or []}
+
+    def already_applied(self, item) -> bool:
+        shipment = self._shipment(item)
+        if shipment is None:
+            return False
+        states = {u["id"]: u["state"] for u in shipment.get("inventoryUnits") or []}
+        return all(states.get(unit) == UNIT_STATE_FOR[bool(ok)] for unit, ok in item.payload["decisions"].items())
+
+    def on_success(self, conn: Connection, item) -> None:
+        """Reflect the channel's new unit states and the order's status locally."""
+        decisions = item.payload["decisions"]
+        for ok in (True, False):
+            units = [u for u, d in decisions.items() if bool(d) is ok]
+            if units:
+                conn.execute(text("""UPDATE core.order_items SET channel_state = :s, updated_at = now()
+                                     WHERE order_id = :o AND channel_item_id = ANY(:u)"""),
+                             {"s": UNIT_STATE_FOR[ok], "o": item.order_id, "u": units})
+        conn.execute(text(_STATUS_FROM_UNITS), {"o": item.order_id})
+
+
+# Letzshop derives a shipment's state from its units; we do the same for the local status.
+_STATUS_FROM_UNITS = """
+UPDATE core.orders o SET
+    channel_state = CASE WHEN u.available > 0 THEN 'confirmed' WHEN u.open = 0 THEN 'declined' ELSE o.channel_state END,
+    sync_status = CASE WHEN o.sync_status = 'shipped' THEN 'shipped'
+                       WHEN u.available > 0 THEN 'confirmed'
+                       WHEN u.open = 0 THEN 'rejected' ELSE o.sync_status END,
+    updated_at = now()
+FROM (SELECT count(*) FILTER (WHERE channel_state = 'confirmed_available') AS available,
+             count(*) FILTER (WHERE channel_state = 'unconfirmed') AS open
+      FROM core.order_items WHERE order_id = :o) u
+WHERE o.order_id = :o
+"""
+
+
+class TrackingHandler(_LetzshopHandler):
+    """Sets the tracking code and carrier of a shipment."""
+
+    def send(self, item) -> dict:
+        p = item.payload
+        try:
+            answer = self.api.set_tracking(p["shipment_id"], p["code"], p["provider"],
+                                           idempotency_key=item.idempotency_key)
+        except LetzshopError as exc:
+            raise _queue_error(exc, write=True) from None
+        return {"shipment": answer.get("shipment")}
+
+    def already_applied(self, item) -> bool:
+        shipment = self._shipment(item)
+        tracking = (shipment or {}).get("tracking") or {}
+        return tracking.get("code") == item.payload["code"]
+
+    def on_success(self, conn: Connection, item) -> None:
+        return None
+
+
+def letzshop_handlers(api: LetzshopApi) -> dict:
+    decision = UnitDecisionHandler(api)
+    return {"confirm": decision, "reject": decision, "set_tracking": TrackingHandler(api)}

@@ -1,0 +1,35 @@
+"""The `marketsync` command line. Every failure prints one line and exits non-zero; --debug shows more."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from pipelines.cli.commands import cli
+from resources.errors import MarketsyncError
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        cli.main(args=argv, prog_name="marketsync", standalone_mode=False)
+        return 0
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except MarketsyncError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback
+        if debug:
+            raise
+        click.echo(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", err=True)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

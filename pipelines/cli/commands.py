@@ -1,0 +1,525 @@
+"""The commands. Each does its work through the same modules the Dagster assets and jobs use."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from sqlalchemy import text
+
+from pipelines.cli.output import emit
+from resources.errors import MarketsyncError
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+store_option = click.option("--store", default=None, help="Only this store.")
+
+
+class Runtime:
+    """The resources a command needs, built once the environment is ready."""
+
+    def __init__(self) -> None:
+        from pipelines.environment import prepare_environment
+
+        prepare_environment()
+        import os
+
+        from resources.letzshop import LetzshopResource
+        from resources.vault import CredentialVault
+        from resources.warehouse import Warehouse
+
+        self.database_url = os.environ["DATABASE_URL"]
+        self.warehouse = Warehouse(database_url=self.database_url)
+        self.vault = CredentialVault(secret_keys=os.environ["MARKETSYNC_SECRET_KEYS"])
+        self.letzshop = LetzshopResource()
+
+
+pass_runtime = click.make_pass_decorator(Runtime, ensure=True)
+
+
+@click.group()
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def cli(debug: bool) -> None:
+    """marketsync: multichannel commerce data in Postgres, run by Dagster."""
+
+
+# ---------------------------------------------------------------- db
+@cli.group()
+def db() -> None:
+    """The warehouse database."""
+
+
+@db.command("upgrade")
+@pass_runtime
+def db_upgrade(rt: Runtime) -> None:
+    """Apply schema migrations (safe to re-run)."""
+    from resources import migrations
+    from resources.database import masked_url
+
+    migrations.upgrade(rt.database_url)
+    click.echo(f"database at revision {migrations.current_revision(rt.database_url)} ({masked_url(rt.database_url)})")
+
+
+@db.command("url")
+@pass_runtime
+def db_url(rt: Runtime) -> None:
+    """Print the warehouse URL (password masked)."""
+    from resources.database import masked_url
+
+    click.echo(masked_url(rt.database_url))
+
+
+# ---------------------------------------------------------------- accounts and credentials
+@cli.group()
+def account() -> None:
+    """Store accounts per channel."""
+
+
+@account.command("add")
+@click.argument("store")
+@click.argument("channel")
+@click.option("--endpoint", default=None, help="API base URL (defaults to the channel's production URL).")
+@click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="A setting, e.g. sync_interval_minutes=30 or carrier_label_prefixes.dhl=https://...")
+@json_option
+@pass_runtime
+def account_add(rt: Runtime, store: str, channel: str, endpoint: str | None, pairs: tuple[str, ...], as_json: bool) -> None:
+    """Add a store's account on CHANNEL, or update its endpoint and settings."""
+    from pipelines.accounts import parse_settings, upsert_account
+
+    with rt.warehouse.begin() as conn:
+        acct = upsert_account(conn, store, channel, endpoint, parse_settings(list(pairs)))
+    emit(_account_row(acct), as_json)
+
+
+def _account_row(acct) -> dict:
+    return {"store": acct.store, "channel": acct.channel, "endpoint": acct.endpoint,
+            "sync_interval_minutes": acct.sync_interval_minutes, "enabled": acct.enabled,
+            "last_synced_at": acct.last_synced_at, "settings": acct.settings}
+
+
+@account.command("list")
+@json_option
+@pass_runtime
+def account_list(rt: Runtime, as_json: bool) -> None:
+    """List accounts."""
+    from pipelines.accounts import list_accounts
+
+    with rt.warehouse.begin() as conn:
+        rows = [_account_row(a) for a in list_accounts(conn)]
+    emit(rows, as_json, ["store", "channel", "endpoint", "sync_interval_minutes", "enabled", "last_synced_at"])
+
+
+@cli.group()
+def credentials() -> None:
+    """Encrypted channel credentials."""
+
+
+@credentials.command("set")
+@click.argument("store")
+@click.argument("channel")
+@pass_runtime
+def credentials_set(rt: Runtime, store: str, channel: str) -> None:
+    """Read a JSON object of secret fields from stdin (never from arguments), e.g. {"api_key": "..."}."""
+    from pipelines.accounts import get_account
+
+    raw = sys.stdin.read()
+    try:
+        fields = json.loads(raw)
+    except ValueError:
+        raise MarketsyncError("stdin must be a JSON object of secret fields, e.g. {\"api_key\": \"...\"}") from None
+    if not isinstance(fields, dict) or not fields or not all(isinstance(v, str) and v for v in fields.values()):
+        raise MarketsyncError("stdin must be a JSON object whose values are non-empty strings")
+    with rt.warehouse.begin() as conn:
+        acct = get_account(conn, store, channel)
+        rt.vault.store(conn, acct.account_id, fields)
+        masked = rt.vault.load(conn, acct.account_id).masked()
+    click.echo(f"stored credentials for {store}/{channel}: " + ", ".join(f"{k}={v}" for k, v in masked.items()))
+
+
+@credentials.command("show")
+@click.argument("store")
+@click.argument("channel")
+@json_option
+@pass_runtime
+def credentials_show(rt: Runtime, store: str, channel: str, as_json: bool) -> None:
+    """Show which secret fields are set, masked."""
+    from pipelines.accounts import get_account
+
+    with rt.warehouse.begin() as conn:
+        acct = get_account(conn, store, channel)
+        emit(rt.vault.load(conn, acct.account_id).masked(), as_json)
+
+
+@credentials.command("rotate")
+@pass_runtime
+def credentials_rotate(rt: Runtime) -> None:
+    """Re-encrypt every credential with the newest key in MARKETSYNC_SECRET_KEYS (resumable)."""
+    count = rt.vault.rotate(rt.warehouse.engine)
+    click.echo(f"re-encrypted {count} credential row(s) with key {rt.vault.primary_key_id}")
+
+
+@cli.command("test-connection")
+@click.argument("store")
+@click.argument("channel")
+@pass_runtime
+def test_connection(rt: Runtime, store: str, channel: str) -> None:
+    """Call the channel with the stored credentials and report the response time."""
+    from pipelines.accounts import get_account
+
+    with rt.warehouse.begin() as conn:
+        acct = get_account(conn, store, channel)
+    if channel != "letzshop":
+        raise MarketsyncError(f"test-connection does not support {channel} yet")
+    from assets.letzshop.connection import letzshop_session
+
+    with letzshop_session(rt.warehouse, rt.vault, rt.letzshop, acct) as api:
+        seconds = api.ping()
+    click.echo(f"ok: {store}/{channel} answered in {seconds * 1000:.0f} ms ({acct.endpoint})")
+
+
+# ---------------------------------------------------------------- sync
+@cli.group()
+def sync() -> None:
+    """Run imports now, in-process, through the same Dagster assets the sensors launch."""
+
+
+@sync.command("orders")
+@click.argument("store")
+@click.argument("channel")
+@click.option("--state", "states", multiple=True, help="Shipment state(s) to import (default: unconfirmed).")
+@json_option
+@pass_runtime
+def sync_orders(rt: Runtime, store: str, channel: str, states: tuple[str, ...], as_json: bool) -> None:
+    """Import STORE's orders from CHANNEL, then match them and apply the auto-confirm rule."""
+    from pipelines.run_in_process import run_order_sync
+
+    if channel != "letzshop":
+        raise MarketsyncError(f"order sync for {channel} is not available yet")
+    result = run_order_sync(store, list(states) or ["unconfirmed"])
+    emit(result, as_json)
+
+
+# ---------------------------------------------------------------- products and exceptions
+@cli.group()
+def products() -> None:
+    """The store catalog."""
+
+
+@products.command("import")
+@click.argument("store")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@pass_runtime
+def products_import(rt: Runtime, store: str, file: Path, as_json: bool) -> None:
+    """Load products from a CSV with header sku,gtin,title (other columns kept as attributes)."""
+    from assets.catalog.products import import_products_csv
+    from pipelines.accounts import store_id_for
+
+    with rt.warehouse.begin() as conn:
+        result = import_products_csv(conn, store_id_for(conn, store), file)
+    row = {k: v for k, v in asdict(result).items() if k != "rejected"}
+    row["rejected"] = len(result.rejected)
+    if as_json:
+        row["rejected_rows"] = [{"line": ln, "reason": reason} for ln, _, reason in result.rejected]
+    emit(row, as_json)
+    if not as_json:
+        for line, _, reason in result.rejected[:20]:
+            click.echo(f"  line {line}: {reason}")
+
+
+@cli.group()
+def exceptions() -> None:
+    """Order lines that could not be matched to the catalog."""
+
+
+@exceptions.command("list")
+@store_option
+@click.option("--status", default="pending", type=click.Choice(["pending", "resolved", "ignored", "all"]))
+@click.option("--kind", default=None, type=click.Choice(["product_not_found", "gtin_mismatch", "duplicate_gtin"]))
+@json_option
+@pass_runtime
+def exceptions_list(rt: Runtime, store: str | None, status: str, kind: str | None, as_json: bool) -> None:
+    """List exceptions."""
+    from assets.catalog.exceptions import list_exceptions
+
+    with rt.warehouse.begin() as conn:
+        rows = list_exceptions(conn, store, None if status == "all" else status, kind)
+    emit(rows, as_json)
+
+
+@exceptions.command("stats")
+@store_option
+@json_option
+@pass_runtime
+def exceptions_stats(rt: Runtime, store: str | None, as_json: bool) -> None:
+    """Counts by kind and status."""
+    from assets.catalog.exceptions import exception_stats
+
+    with rt.warehouse.begin() as conn:
+        emit(exception_stats(conn, store), as_json)
+
+
+@exceptions.command("resolve")
+@click.argument("exception_id", type=int)
+@click.option("--product", "product_ref", required=True, help="SKU or id of the store product to assign.")
+@json_option
+@pass_runtime
+def exceptions_resolve(rt: Runtime, exception_id: int, product_ref: str, as_json: bool) -> None:
+    """Resolve one exception by assigning a product."""
+    from assets.catalog.exceptions import resolve_exception
+
+    with rt.warehouse.begin() as conn:
+        emit(resolve_exception(conn, exception_id, product_ref, resolved_by="cli"), as_json)
+
+
+@exceptions.command("bulk-resolve")
+@click.option("--store", required=True)
+@click.option("--gtin", required=True)
+@click.option("--product", "product_ref", required=True, help="SKU or id of the store product to assign.")
+@pass_runtime
+def exceptions_bulk_resolve(rt: Runtime, store: str, gtin: str, product_ref: str) -> None:
+    """Resolve every pending exception with this GTIN by assigning one product."""
+    from assets.catalog.exceptions import bulk_resolve_by_gtin
+
+    with rt.warehouse.begin() as conn:
+        count = bulk_resolve_by_gtin(conn, store, gtin, product_ref, resolved_by="cli")
+    click.echo(f"resolved {count} exception(s)")
+
+
+@exceptions.command("ignore")
+@click.argument("exception_id", type=int)
+@click.option("--reason", required=True)
+@json_option
+@pass_runtime
+def exceptions_ignore(rt: Runtime, exception_id: int, reason: str, as_json: bool) -> None:
+    """Ignore an exception, with a reason. Ignored exceptions still block confirming the order."""
+    from assets.catalog.exceptions import ignore_exception
+
+    with rt.warehouse.begin() as conn:
+        emit(ignore_exception(conn, exception_id, reason, resolved_by="cli"), as_json)
+
+
+# ---------------------------------------------------------------- orders
+@cli.group()
+def orders() -> None:
+    """Orders; ORDER is the marketplace order number (Letzshop R…), the shipment number, or our id."""
+
+
+@orders.command("list")
+@store_option
+@click.option("--status", default=None, help="Local sync status, e.g. imported, confirmed, shipped.")
+@click.option("--limit", default=50, show_default=True)
+@json_option
+@pass_runtime
+def orders_list(rt: Runtime, store: str | None, status: str | None, limit: int, as_json: bool) -> None:
+    """List orders, newest first."""
+    with rt.warehouse.begin() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(text(
+            """SELECT order_id, store, channel, order_number, shipment_number, units, total, currency,
+                      channel_state, sync_status, open_exceptions, ordered_at
+               FROM analytics.orders
+               WHERE (CAST(:store AS text) IS NULL OR store = :store)
+                 AND (CAST(:status AS text) IS NULL OR sync_status = :status)
+               ORDER BY ordered_at DESC NULLS LAST, order_id DESC LIMIT :limit"""),
+            {"store": store, "status": status, "limit": limit})]
+    emit(rows, as_json)
+
+
+@orders.command("show")
+@click.argument("order")
+@store_option
+@json_option
+@pass_runtime
+def orders_show(rt: Runtime, order: str, store: str | None, as_json: bool) -> None:
+    """One order with its units and exceptions."""
+    from assets.catalog.exceptions import blocking_exceptions
+    from pipelines.order_actions import find_order, order_units
+
+    with rt.warehouse.begin() as conn:
+        ref = find_order(conn, order, store)
+        detail = dict(conn.execute(text("SELECT * FROM analytics.orders WHERE order_id = :o"),
+                                   {"o": ref.order_id}).mappings().one())
+        detail["units_detail"] = order_units(conn, ref.order_id)
+        detail["blocking_exceptions"] = blocking_exceptions(conn, ref.order_id)
+    if as_json:
+        emit(detail, True)
+        return
+    units, blocking = detail.pop("units_detail"), detail.pop("blocking_exceptions")
+    emit(detail, False)
+    click.echo("\nunits:")
+    emit(units, False)
+    if blocking:
+        click.echo("\nblocking exceptions:")
+        emit(blocking, False)
+
+
+def _queued(item, what: str) -> None:
+    state = "queued" if item.created else f"already queued ({item.status})"
+    click.echo(f"{what}: {state} as outbound {item.outbound_id}; `marketsync outbound run` sends it now")
+
+
+@orders.command("confirm")
+@click.argument("order")
+@click.option("--unit", "units", multiple=True, help="Only these units (channel unit id or our item id).")
+@store_option
+@pass_runtime
+def orders_confirm(rt: Runtime, order: str, units: tuple[str, ...], store: str | None) -> None:
+    """Confirm all unconfirmed units, or the listed ones."""
+    from pipelines.order_actions import confirm_order, find_order
+
+    with rt.warehouse.begin() as conn:
+        ref = find_order(conn, order, store)
+        _queued(confirm_order(conn, ref, list(units) or None), f"confirm {ref.label}")
+
+
+@orders.command("reject")
+@click.argument("order")
+@click.option("--reason", required=True)
+@click.option("--unit", "units", multiple=True, help="Only these units (channel unit id or our item id).")
+@store_option
+@pass_runtime
+def orders_reject(rt: Runtime, order: str, reason: str, units: tuple[str, ...], store: str | None) -> None:
+    """Reject (decline) all unconfirmed units, or the listed ones."""
+    from pipelines.order_actions import find_order, reject_order
+
+    with rt.warehouse.begin() as conn:
+        ref = find_order(conn, order, store)
+        _queued(reject_order(conn, ref, reason, list(units) or None), f"reject {ref.label}")
+
+
+@orders.command("tracking")
+@click.argument("order")
+@click.option("--number", required=True)
+@click.option("--carrier", required=True)
+@store_option
+@pass_runtime
+def orders_tracking(rt: Runtime, order: str, number: str, carrier: str, store: str | None) -> None:
+    """Set the tracking number and carrier."""
+    from pipelines.order_actions import find_order, set_tracking
+
+    with rt.warehouse.begin() as conn:
+        ref = find_order(conn, order, store)
+        _queued(set_tracking(conn, ref, number, carrier), f"tracking {ref.label}")
+
+
+@orders.command("ship")
+@click.argument("order")
+@click.option("--number", default=None, help="Tracking number (default: the shipment's).")
+@click.option("--carrier", default=None, help="Carrier (default: the shipment's, else the account default).")
+@store_option
+@json_option
+@pass_runtime
+def orders_ship(rt: Runtime, order: str, number: str | None, carrier: str | None, store: str | None, as_json: bool) -> None:
+    """Mark shipped: tracking number, carrier, label URL, shipped_at; tracking goes to the channel."""
+    from pipelines.order_actions import find_order, ship_order
+
+    with rt.warehouse.begin() as conn:
+        emit(ship_order(conn, find_order(conn, order, store), number, carrier), as_json)
+
+
+@orders.command("label")
+@click.argument("order")
+@store_option
+@pass_runtime
+def orders_label(rt: Runtime, order: str, store: str | None) -> None:
+    """Print the carrier label URL."""
+    from pipelines.order_actions import find_order, label_url
+
+    with rt.warehouse.begin() as conn:
+        click.echo(label_url(conn, find_order(conn, order, store)))
+
+
+# ---------------------------------------------------------------- outbound and logs
+@cli.group()
+def outbound() -> None:
+    """The queue of writes to the channels."""
+
+
+@outbound.command("run")
+@store_option
+@json_option
+@pass_runtime
+def outbound_run(rt: Runtime, store: str | None, as_json: bool) -> None:
+    """Send every due write now."""
+    from pipelines.outbound_runner import drain
+
+    results = drain(rt.warehouse, rt.vault, rt.letzshop, store=store, triggered_by="cli")
+    if as_json:
+        emit(results, True)
+        return
+    if not results:
+        click.echo("nothing due")
+    for name, summary in results.items():
+        if "error" in summary:
+            click.echo(f"{name}: {summary['error']}")
+            continue
+        click.echo(f"{name}: {summary['succeeded']} sent, {summary['failed']} to retry, {summary['dead']} dead-lettered"
+                   + (f" ({summary['already_applied']} found already applied)" if summary.get("already_applied") else ""))
+        for error in summary.get("errors", [])[:10]:
+            click.echo(f"  {error}")
+
+
+@outbound.command("list")
+@click.option("--status", default=None, type=click.Choice(["pending", "in_flight", "succeeded", "dead"]))
+@json_option
+@pass_runtime
+def outbound_list(rt: Runtime, status: str | None, as_json: bool) -> None:
+    """List queued writes."""
+    from pipelines.outbound_queue import list_items
+
+    with rt.warehouse.begin() as conn:
+        rows = list_items(conn, status=status)
+    emit(rows, as_json, ["outbound_id", "operation", "status", "attempts", "next_attempt_at", "last_error"])
+
+
+@outbound.command("requeue")
+@click.argument("outbound_id", type=int, required=False)
+@click.option("--all-dead", is_flag=True, help="Re-queue every dead-lettered write.")
+@pass_runtime
+def outbound_requeue(rt: Runtime, outbound_id: int | None, all_dead: bool) -> None:
+    """Put a dead-lettered write back in the queue (same idempotency key)."""
+    from pipelines.outbound_queue import requeue
+
+    if not outbound_id and not all_dead:
+        raise MarketsyncError("name an outbound id, or pass --all-dead")
+    with rt.warehouse.begin() as conn:
+        count = requeue(conn, outbound_id, all_dead=all_dead)
+    click.echo(f"re-queued {count} write(s)")
+
+
+@cli.command("logs")
+@store_option
+@click.option("--limit", default=30, show_default=True)
+@json_option
+@pass_runtime
+def logs(rt: Runtime, store: str | None, limit: int, as_json: bool) -> None:
+    """The sync log: what ran, how much, how long, what failed."""
+    from pipelines.sync_log import recent_logs
+
+    with rt.warehouse.begin() as conn:
+        rows = recent_logs(conn, store=store, limit=limit)
+    emit(rows, as_json)
+
+
+# ---------------------------------------------------------------- demo and dev
+@cli.command("demo")
+@click.option("--seed", default=42, show_default=True)
+@click.option("--size", default=40, show_default=True, help="Shipments in the simulated Letzshop.")
+@pass_runtime
+def demo(rt: Runtime, seed: int, size: int) -> None:
+    """Run the main job end to end against the sandbox simulators."""
+    from pipelines.demo import run_demo
+
+    run_demo(rt, seed=seed, size=size)
+
+
+@cli.command("dev")
+@click.option("--port", default=3000, show_default=True)
+@pass_runtime
+def dev(rt: Runtime, port: int) -> None:
+    """The Dagster UI (and daemon) on the same setup as the demo, with the simulator running."""
+    from pipelines.demo import run_dev
+
+    run_dev(rt, port=port)

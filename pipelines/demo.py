@@ -1,0 +1,208 @@
+"""`make demo` and `make dev`: the whole Letzshop order flow on this machine, with no credentials.
+
+The demo starts the embedded Postgres (or uses DATABASE_URL) and the Letzshop simulator, creates a demo
+store, imports its catalog and orders through the Dagster assets, shows the exceptions, confirms what
+can be confirmed, rejects one order, ships a few, pushes everything through the outbound queue, and
+checks its figures against what the simulator's seed says they must be.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import text
+
+from assets.catalog.exceptions import blocking_exceptions, exception_stats, ignore_exception, list_exceptions
+from assets.catalog.products import import_products_csv
+from pipelines.accounts import upsert_account
+from pipelines.order_actions import confirm_order, find_order, reject_order, ship_order
+from pipelines.outbound_runner import drain
+from pipelines.run_in_process import run_order_sync
+from resources import migrations
+from resources.database import REPO_ROOT, marketsync_home, masked_url
+from resources.errors import MarketsyncError
+
+DEMO_STORE = "demo"
+SANDBOX_KEY = "sandbox-demo-key"
+DEFAULT_SANDBOX_PORT = int(os.environ.get("MARKETSYNC_SANDBOX_PORT", "8765"))
+
+# Everything the demo store owns, children first: a demo run starts from a clean store.
+_RESET = [
+    "DELETE FROM ops.outbound_queue WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM ops.order_exceptions WHERE store_id = :s",
+    "DELETE FROM core.orders WHERE store_id = :s",
+    "DELETE FROM raw.letzshop_shipments WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM ops.quarantine WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM ops.sync_log WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM core.products WHERE store_id = :s",
+]
+
+
+def _step(title: str) -> None:
+    click.secho(f"\n== {title}", bold=True)
+
+
+def start_simulator(seed: int, size: int, port: int):
+    from sandbox.http import serve_in_thread
+    from sandbox.letzshop.app import create_app
+    from sandbox.letzshop.state import LetzshopState
+
+    state = LetzshopState(seed=seed, size=size, api_keys=(SANDBOX_KEY,))
+    try:
+        server = serve_in_thread(create_app(state), port=port)
+    except OSError as exc:
+        raise MarketsyncError(f"cannot start the Letzshop simulator on port {port} ({exc.strerror}); "
+                              "set MARKETSYNC_SANDBOX_PORT to a free port") from None
+    return state, server
+
+
+def prepare_demo_store(rt, endpoint: str) -> None:
+    with rt.warehouse.begin() as conn:
+        store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :c"), {"c": DEMO_STORE}).scalar()
+        if store_id is not None:
+            for statement in _RESET:
+                conn.execute(text(statement), {"s": store_id})
+        account = upsert_account(conn, DEMO_STORE, "letzshop", endpoint, {"page_size": 50})
+        rt.vault.store(conn, account.account_id, {"api_key": SANDBOX_KEY})
+
+
+def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dict:
+    from sandbox.letzshop.data import expected_figures, write_catalog_csv
+
+    _step("Warehouse")
+    migrations.upgrade(rt.database_url)
+    click.echo(f"Postgres: {masked_url(rt.database_url)} (schemas raw, core, ops, analytics migrated)")
+
+    _step("Letzshop simulator")
+    state, server = start_simulator(seed, size, DEFAULT_SANDBOX_PORT if port is None else port)
+    with server:
+        endpoint = f"{server.base_url}/graphql"
+        click.echo(f"serving {size} seeded shipments (seed {seed}) at {endpoint}")
+        prepare_demo_store(rt, endpoint)
+        click.echo(f"store '{DEMO_STORE}': letzshop account added, API key stored encrypted")
+
+        _step("Catalog")
+        catalog = marketsync_home() / "demo" / "catalog.csv"
+        catalog.parent.mkdir(parents=True, exist_ok=True)
+        write_catalog_csv(catalog, seed, size)
+        with rt.warehouse.begin() as conn:
+            store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :c"), {"c": DEMO_STORE}).scalar_one()
+            loaded = import_products_csv(conn, store_id, catalog)
+        click.echo(f"{catalog.name}: {loaded.read} rows read, {loaded.loaded} loaded, {len(loaded.rejected)} rejected")
+
+        _step("Orders (Dagster assets, in-process)")
+        sync = run_order_sync(DEMO_STORE, ["unconfirmed"])
+        click.echo(f"run {sync['run_id'][:8]}: {sync.get('letzshop_orders.orders_created', 0)} orders created, "
+                   f"{sync.get('letzshop_orders.units_written', 0)} units written")
+
+        _step("Exceptions")
+        with rt.warehouse.begin() as conn:
+            stats = exception_stats(conn, DEMO_STORE)
+            pending = list_exceptions(conn, DEMO_STORE, "pending")
+        click.echo(f"open: {stats.get('open', 0)}  by kind: {stats.get('by_kind', {})}")
+        for exc in pending[:5]:
+            click.echo(f"  #{exc['exception_id']} {exc['kind']:<18} order {exc['order_number']} "
+                       f"barcode {exc.get('barcode') or '-'} sku {exc.get('sku') or '-'}")
+
+        _step("Confirm, reject, ship")
+        confirmed, rejected = _decide(rt)
+        click.echo(f"queued {len(confirmed)} confirmation(s); rejected {rejected or 'none'} (unresolvable lines)")
+        _drain(rt)
+        shipped = _ship(rt, confirmed[:3])
+        _drain(rt)
+        for line in shipped:
+            click.echo(f"  shipped {line['order']}: {line['carrier']} {line['tracking_number']} {line['tracking_url']}")
+
+        figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected)
+    return figures
+
+
+def _decide(rt) -> tuple[list[str], str | None]:
+    """Confirm every order with no open exception; reject the first one that has some."""
+    confirmed, rejected = [], None
+    with rt.warehouse.begin() as conn:
+        order_ids = conn.execute(text(
+            """SELECT o.order_id FROM core.orders o JOIN ops.stores s USING (store_id)
+               WHERE s.code = :c AND o.sync_status = 'imported' ORDER BY o.order_id"""), {"c": DEMO_STORE}).scalars().all()
+        for order_id in order_ids:
+            order = find_order(conn, str(order_id), DEMO_STORE)
+            blocking = blocking_exceptions(conn, order_id)
+            if not blocking:
+                confirm_order(conn, order, triggered_by="demo")
+                confirmed.append(order.order_number)
+            elif rejected is None:
+                for exc in blocking:
+                    if exc["status"] == "pending":
+                        ignore_exception(conn, exc["exception_id"], "demo: not in our assortment", resolved_by="demo")
+                reject_order(conn, order, "article not in our assortment", triggered_by="demo")
+                rejected = order.order_number
+    return confirmed, rejected
+
+
+def _ship(rt, order_numbers: list[str]) -> list[dict]:
+    with rt.warehouse.begin() as conn:
+        return [ship_order(conn, find_order(conn, number, DEMO_STORE), carrier="greco", triggered_by="demo")
+                for number in order_numbers]
+
+
+def _drain(rt) -> None:
+    for account, result in drain(rt.warehouse, rt.vault, rt.letzshop, store=DEMO_STORE, triggered_by="demo").items():
+        if "error" in result:
+            raise MarketsyncError(f"outbound for {account} failed: {result['error']}")
+        click.echo(f"outbound {account}: {result['succeeded']} sent, {result['failed']} retrying, {result['dead']} dead")
+
+
+def _summary(rt, expected, state, confirmed: int, rejected: str | None) -> dict:
+    with rt.warehouse.begin() as conn:
+        row = conn.execute(text(
+            """SELECT count(DISTINCT o.order_id) AS shipments, count(i.*) AS units,
+                      count(*) FILTER (WHERE i.matched_by = 'gtin') AS matched_by_gtin,
+                      count(*) FILTER (WHERE i.matched_by IS DISTINCT FROM 'gtin') AS not_by_gtin
+               FROM core.orders o JOIN ops.stores s USING (store_id) JOIN core.order_items i USING (order_id)
+               WHERE s.code = :c"""), {"c": DEMO_STORE}).one()
+        duplicates = conn.execute(text(
+            """SELECT count(*) FROM ops.order_exceptions e JOIN ops.stores s USING (store_id)
+               WHERE s.code = :c AND e.kind = 'duplicate_gtin'"""), {"c": DEMO_STORE}).scalar_one()
+        queue = dict(conn.execute(text(
+            """SELECT q.status, count(*) FROM ops.outbound_queue q JOIN ops.accounts a USING (account_id)
+               JOIN ops.stores s USING (store_id) WHERE s.code = :c GROUP BY q.status"""), {"c": DEMO_STORE}).tuples().all())
+    sim = state.stats()
+    checks = [
+        ("shipments imported", row.shipments, expected.shipments),
+        ("units imported (one row per piece)", row.units, expected.units),
+        ("units matched by GTIN-14", row.matched_by_gtin, expected.units_matched),
+        ("units on a duplicate GTIN", duplicates, expected.units_ambiguous),
+        ("units not matched by GTIN", row.not_by_gtin, expected.units_ambiguous + expected.units_unmatched),
+    ]
+    _step("Summary")
+    ok = True
+    for label, actual, want in checks:
+        good = actual == want
+        ok &= good
+        click.echo(f"  {'ok ' if good else 'BAD'} {label:<36} {actual:>6}  (seed says {want})")
+    click.echo(f"  outbound queue: {queue}; simulator applied {sim.get('mutations_by_operation', sim)}")
+    click.echo(f"  confirmed {confirmed} order(s), rejected {1 if rejected else 0}; "
+               "`marketsync orders list --store demo` and `make dev` to look around")
+    if not ok:
+        raise MarketsyncError("the demo's figures do not match the simulator's seed")
+    return {"checks": checks, "queue": queue}
+
+
+def run_dev(rt, port: int = 3000) -> None:
+    """Dagster UI and daemon (`dagster dev`) with the simulator serving the demo store's endpoint."""
+    migrations.upgrade(rt.database_url)
+    state, server = start_simulator(42, 40, DEFAULT_SANDBOX_PORT)
+    with server:
+        with rt.warehouse.begin() as conn:
+            upsert_account(conn, DEMO_STORE, "letzshop", f"{server.base_url}/graphql")
+            account = conn.execute(text(
+                "SELECT a.account_id FROM ops.accounts a JOIN ops.stores s USING (store_id) "
+                "WHERE s.code = :c AND a.channel = 'letzshop'"), {"c": DEMO_STORE}).scalar_one()
+            rt.vault.store(conn, account, {"api_key": SANDBOX_KEY})
+        click.echo(f"Letzshop simulator at {server.base_url}/graphql; Dagster UI on http://127.0.0.1:{port}")
+        dagster = Path(sys.executable).with_name("dagster")
+        subprocess.run([str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-p", str(port)],
+                       cwd=REPO_ROOT, env=os.environ.copy(), check=False)

@@ -1,0 +1,75 @@
+"""Drains the outbound queue: for each account with writes due, open its channel session and let the
+queue attempt them with that channel's handlers."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from sqlalchemy import text
+
+from pipelines import outbound_queue
+from pipelines.accounts import Account, list_accounts
+from pipelines.sync_log import SyncLog
+from resources.errors import MarketsyncError
+from resources.letzshop import LetzshopResource
+from resources.vault import CredentialVault
+from resources.warehouse import Warehouse
+
+
+def _letzshop(warehouse, vault, clients, account) -> AbstractContextManager[dict]:
+    from contextlib import contextmanager
+
+    from assets.letzshop.connection import letzshop_session
+    from assets.letzshop.outbound import letzshop_handlers
+
+    @contextmanager
+    def opened():
+        with letzshop_session(warehouse, vault, clients["letzshop"], account) as api:
+            yield letzshop_handlers(api)
+
+    return opened()
+
+
+# channel -> how to open its handlers; later channels add themselves here.
+HANDLERS: dict[str, Callable] = {"letzshop": _letzshop}
+
+
+def accounts_with_due_writes(warehouse: Warehouse) -> list[int]:
+    with warehouse.begin() as conn:
+        return list(conn.execute(text(
+            """SELECT DISTINCT account_id FROM ops.outbound_queue
+               WHERE (status = 'pending' AND next_attempt_at <= now())
+                  OR (status = 'in_flight' AND lease_expires_at < now())""")).scalars())
+
+
+def drain(warehouse: Warehouse, vault: CredentialVault, letzshop: LetzshopResource, *, store: str | None = None,
+          triggered_by: str = "cli", run_id: str | None = None, lease_seconds: float | None = None) -> dict[str, dict]:
+    """Attempt every due write, account by account; returns a summary per account."""
+    due = set(accounts_with_due_writes(warehouse))
+    with warehouse.begin() as conn:
+        accounts: list[Account] = [a for a in list_accounts(conn, store=store) if a.account_id in due]
+    results: dict[str, dict] = {}
+    clients = {"letzshop": letzshop}
+    for account in accounts:
+        opener = HANDLERS.get(account.channel)
+        if opener is None:
+            continue
+        name = f"{account.store}/{account.channel}"
+        # The lease must outlast the slowest request, or a slow worker would look dead.
+        timeout = float(account.setting("request_timeout_seconds") or letzshop.timeout_seconds)
+        with SyncLog(warehouse.engine, "outbound", "outbound", account_id=account.account_id,
+                     triggered_by=triggered_by, run_id=run_id) as log:
+            try:
+                with opener(warehouse, vault, clients, account) as handlers:
+                    summary = outbound_queue.process_queue(
+                        warehouse.engine, handlers, account_ids=[account.account_id],
+                        lease_seconds=lease_seconds or max(120.0, 4 * timeout))
+            except MarketsyncError as exc:
+                log.error(str(exc))
+                results[name] = {"error": str(exc)}
+                continue
+            log.add(processed=summary.processed, succeeded=summary.succeeded, failed=summary.failed + summary.dead)
+            for error in summary.errors:
+                log.error(error)
+        results[name] = vars(summary)
+    return results

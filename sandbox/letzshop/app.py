@@ -1,0 +1,287 @@
+"""The Letzshop sandbox over HTTP: ``POST /graphql`` plus loopback-only admin endpoints.
+
+``/graphql`` behaves like the real endpoint as far as it is known: Bearer key, GraphQL
+errors with HTTP 200, cursor-paged shipments, the two seller mutations. Faults armed on
+the state (``/_sandbox/faults`` or ``LetzshopState.add_fault``) make it misbehave the
+ways production does, so the importer's retry and idempotency logic can be tested.
+
+Admin endpoints (no key, loopback clients only):
+  GET  /_sandbox/stats           counters per operation, status, fault and shipment
+  GET  /_sandbox/mutations       the mutation log
+  GET  /_sandbox/faults          faults still armed
+  POST /_sandbox/faults          arm a fault, or {"kind": "revoke_key", "key": ...},
+                                 {"kind": "restore_key", "key": ...}, {"kind": "clear"}
+  DELETE /_sandbox/faults        disarm all faults
+  POST /_sandbox/shipments       {"count": N}: N more seeded unconfirmed shipments
+  POST /_sandbox/reset           regenerate (optionally {"seed": s, "size": n}), clear all
+  GET  /_sandbox/figures         expected_figures() of the generated scenario
+  GET  /_sandbox/catalog.csv     the merchant catalog export that belongs to the scenario
+  GET  /_sandbox/schema.graphql  our SDL
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import logging
+from ipaddress import ip_address
+
+from graphql import FieldNode, OperationDefinitionNode
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from ..http import STOPPING_SCOPE_KEY
+from .data import CATALOG_CSV_HEADER, catalog_csv_rows, expected_figures
+from .executor import QueryExecutor
+from .schema import DocumentCache, build, operation_type, sdl
+from .state import Fault, LetzshopState
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
+class _ResponseLost(Exception):
+    """Raised mid-response so the server drops the connection (apply_then_drop)."""
+
+
+class _QuietDrop(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], _ResponseLost))
+
+
+def _json(payload, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(_JSON.encode(payload).encode(), status, headers, media_type="application/json")
+
+
+def _error(message: str, status: int, code: str, headers: dict | None = None) -> Response:
+    return _json({"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers)
+
+
+class _TruncatedResponse(Response):
+    """Announces the whole body, sends half of it, then the connection dies."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2],
+                    "more_body": True})
+        raise _ResponseLost
+
+
+async def _pause(request: Request, seconds: float, until_disconnect: bool) -> None:
+    """Sleep up to ``seconds``; end early when the server stops or, if asked, when the
+    client hangs up (the usual end of a simulated hang)."""
+    waits = []
+    stopping = request.scope.get(STOPPING_SCOPE_KEY)
+    if stopping is not None:
+        waits.append(asyncio.ensure_future(stopping.wait()))
+    if until_disconnect:
+        async def disconnected() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+        waits.append(asyncio.ensure_future(disconnected()))
+    if not waits:
+        await asyncio.sleep(seconds)
+        return
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()
+
+
+def _root_fields(document, operation_name: str | None) -> list[str]:
+    """Root field names of the chosen operation, for per-operation counters."""
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+                operation_name is None or (definition.name and definition.name.value == operation_name)):
+            return [s.name.value for s in definition.selection_set.selections
+                    if isinstance(s, FieldNode) and s.name.value != "__typename"]
+    return []
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    return key.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _is_loopback(request: Request) -> bool:
+    host = request.client.host if request.client else None
+    if host is None:
+        return True  # not a TCP peer (e.g. in-process transport)
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def create_app(state: LetzshopState) -> Starlette:
+    """The Letzshop sandbox ASGI app serving ``state``."""
+    schema = build()
+    documents = DocumentCache(schema)
+    executor = QueryExecutor(schema)
+    drop_filter = _QuietDrop()
+    if drop_filter not in logging.getLogger("uvicorn.error").filters:
+        logging.getLogger("uvicorn.error").addFilter(drop_filter)
+
+    async def graphql(request: Request) -> Response:
+        if not state.is_authorized(_bearer(request)):
+            state.record_request([], 401)
+            return _error("Invalid or missing API key. Send 'Authorization: Bearer <key>'.",
+                          401, "UNAUTHENTICATED", {"WWW-Authenticate": 'Bearer realm="letzshop"'})
+        try:
+            body = json.loads(await request.body())
+            query = body["query"]
+            variables = body.get("variables")
+            operation_name = body.get("operationName")
+            if not isinstance(query, str) or not isinstance(variables, (dict, type(None))) \
+                    or not isinstance(operation_name, (str, type(None))):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            state.record_request([], 400)
+            return _error('Expected a JSON body {"query": str, "variables"?: object, '
+                          '"operationName"?: str}.', 400, "BAD_REQUEST")
+
+        checked = documents.get(query)
+        if checked.errors:
+            state.record_request([], 200)
+            return _json({"errors": [e.formatted for e in checked.errors]})
+        kind = operation_type(checked.document, operation_name)
+        fault = state.take_fault(kind)
+        lost = None
+        if fault is not None:
+            response = await _misbehave(request, fault)
+            if response is not None:
+                state.record_request([], response.status_code)
+                return response
+            if fault.kind == "apply_then_drop":
+                lost = fault
+
+        context = {"idempotency_key": request.headers.get("idempotency-key"), "request": request}
+        with state.lock:
+            if kind == "query":
+                result = executor.execute(checked.document, state, context, variables,
+                                          operation_name, plans=checked.plans)
+            else:
+                result = executor.reference(checked.document, state, context, variables,
+                                            operation_name)
+        state.record_request(_root_fields(checked.document, operation_name),
+                             502 if lost and lost.then == "502" else 200)
+        if lost is None:
+            return _json(result)
+        # The call took effect; only its answer goes missing.
+        if lost.then == "502":
+            return _error("Bad gateway (sandbox: the response was lost).", 502, "BAD_GATEWAY")
+        if lost.then == "hang":
+            await _pause(request, lost.seconds or 300.0, until_disconnect=True)
+            return _error("Gateway timeout (sandbox: the response was lost).", 504, "TIMEOUT")
+        return _TruncatedResponse(_JSON.encode(result).encode(), media_type="application/json")
+
+    async def _misbehave(request: Request, fault: Fault) -> Response | None:
+        """The response a fault replaces the real one with, or None to carry on."""
+        if fault.kind == "http_500":
+            return _error("Internal server error (sandbox fault).", 500, "INTERNAL_SERVER_ERROR")
+        if fault.kind == "http_429":
+            retry_after = fault.retry_after
+            header = str(int(retry_after)) if float(retry_after).is_integer() else str(retry_after)
+            return _error("Too many requests (sandbox fault).", 429, "RATE_LIMITED",
+                          {"Retry-After": header})
+        if fault.kind == "slow":
+            await _pause(request, fault.seconds, until_disconnect=False)
+            return None
+        if fault.kind == "hang":
+            await _pause(request, fault.seconds, until_disconnect=True)
+            return _error("Gateway timeout (sandbox fault).", 504, "TIMEOUT")
+        return None  # apply_then_drop acts after execution
+
+    def admin(handler):
+        async def guarded(request: Request) -> Response:
+            if not _is_loopback(request):
+                return _json({"error": "sandbox admin is loopback-only"}, 403)
+            try:
+                return await handler(request)
+            except (ValueError, TypeError, KeyError) as error:
+                return _json({"error": str(error)}, 400)
+        return guarded
+
+    async def read_json(request: Request):
+        raw = await request.body()
+        return json.loads(raw) if raw.strip() else {}
+
+    async def stats(request: Request) -> Response:
+        return _json(state.stats())
+
+    async def mutations(request: Request) -> Response:
+        with state.lock:
+            log = [r._asdict() for r in state.mutation_log]
+        return _json(log)
+
+    async def faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.clear_faults()
+        elif request.method == "POST":
+            body = await read_json(request)
+            for spec in body if isinstance(body, list) else [body]:
+                spec = dict(spec)
+                kind = spec.pop("kind")
+                if kind == "revoke_key":
+                    state.revoke_key(spec["key"])
+                elif kind == "restore_key":
+                    state.add_key(spec["key"])
+                elif kind == "clear":
+                    state.clear_faults()
+                else:
+                    state.add_fault(kind, **spec)
+        with state.lock:
+            armed = [vars(f).copy() for f in state.faults]
+            revoked = sorted(state.revoked_keys)
+        return _json({"faults_armed": armed, "revoked_keys": revoked})
+
+    async def shipments(request: Request) -> Response:
+        count = int((await read_json(request)).get("count", 1))
+        if not 0 < count <= 100_000:
+            raise ValueError("count must be between 1 and 100000")
+        added = state.add_shipments(count)
+        return _json({"added": added, "total": len(state.shipments)})
+
+    async def reset(request: Request) -> Response:
+        body = await read_json(request)
+        state.reset(body.get("seed"), body.get("size"))
+        return _json({"seed": state.seed, "size": state.size, "shipments": len(state.shipments)})
+
+    def scenario_options() -> dict:
+        return {"catalog_size": state.catalog_size, "anomalies": state.anomalies}
+
+    async def figures(request: Request) -> Response:
+        result = expected_figures(state.seed, state.size, history_rate=state.history_rate,
+                                  **scenario_options())
+        return _json(result.as_dict())
+
+    async def catalog_csv(request: Request) -> Response:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CATALOG_CSV_HEADER, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(catalog_csv_rows(state.seed, state.size, **scenario_options()))
+        return PlainTextResponse(out.getvalue(), media_type="text/csv; charset=utf-8")
+
+    async def schema_sdl(request: Request) -> Response:
+        return PlainTextResponse(sdl())
+
+    routes = [
+        Route("/graphql", graphql, methods=["POST"]),
+        Route("/_sandbox/stats", admin(stats), methods=["GET"]),
+        Route("/_sandbox/mutations", admin(mutations), methods=["GET"]),
+        Route("/_sandbox/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/shipments", admin(shipments), methods=["POST"]),
+        Route("/_sandbox/reset", admin(reset), methods=["POST"]),
+        Route("/_sandbox/figures", admin(figures), methods=["GET"]),
+        Route("/_sandbox/catalog.csv", admin(catalog_csv), methods=["GET"]),
+        Route("/_sandbox/schema.graphql", admin(schema_sdl), methods=["GET"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.letzshop = state
+    app.state.executor = executor
+    return app

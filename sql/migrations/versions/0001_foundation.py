@@ -1,0 +1,17 @@
+"""Foundation: schemas, accounts, credentials, canonical orders, exceptions, outbound queue, sync log.
+
+Revision ID: 0001_foundation
+Revises:
+"""
+from resources.migrations import apply_sql
+
+revision = "0001_foundation"
+down_revision = None
+
+
+def upgrade() -> None:
+    apply_sql("0001_foundation.up.sql", "analytics_views.sql", "analyst_role.sql")
+
+
+def downgrade() -> None:
+    apply_sql("0001_foundation.down.sql")

@@ -1,0 +1,143 @@
+"""Shared fixtures: a real Postgres (embedded, or DATABASE_URL's server) with a throwaway database."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from resources import migrations
+from resources.database import engine_for, ensure_database, libpq_url, start_embedded_server, with_database
+from resources.vault import CredentialVault
+from resources.warehouse import Warehouse
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """A maintenance URL of the Postgres server the tests use."""
+    return os.environ.get("DATABASE_URL") or start_embedded_server()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str):
+    """A fresh, migrated database for this test session, dropped at the end."""
+    name = f"marketsync_test_{uuid.uuid4().hex[:10]}"
+    url = ensure_database(server_url, name)
+    migrations.upgrade(url)
+    yield url
+    engine_for(url).dispose()
+    with psycopg.connect(libpq_url(with_database(server_url, _maintenance_db(server_url))), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _maintenance_db(server_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(server_url).database or "postgres"
+
+
+_TRUNCATE = """
+DO $$ DECLARE t text; BEGIN
+  SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') INTO t
+  FROM pg_tables WHERE schemaname IN ('raw', 'core', 'ops');
+  EXECUTE 'TRUNCATE ' || t || ' RESTART IDENTITY CASCADE';
+END $$;
+"""
+
+
+@pytest.fixture
+def warehouse(database_url: str) -> Warehouse:
+    """The warehouse, emptied before each test."""
+    with engine_for(database_url).begin() as conn:
+        conn.execute(text(_TRUNCATE))
+    return Warehouse(database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+def secret_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def vault(secret_key: str) -> CredentialVault:
+    return CredentialVault(secret_keys=secret_key)
+
+
+# ---------------------------------------------------------------- Letzshop simulator and a store on it
+SIM_KEY = "sandbox-test-key"
+
+
+@pytest.fixture
+def letzshop_sim():
+    """A seeded Letzshop simulator on loopback: (state, graphql endpoint). Small by default; tests that
+    need another shape reset it (`state.reset(seed, size)`)."""
+    from sandbox.http import serve_in_thread
+    from sandbox.letzshop.app import create_app
+    from sandbox.letzshop.state import LetzshopState
+
+    state = LetzshopState(seed=7, size=30, api_keys=(SIM_KEY,))
+    with serve_in_thread(create_app(state)) as server:
+        yield state, f"{server.base_url}/graphql"
+
+
+@pytest.fixture
+def shop(warehouse, vault, letzshop_sim):
+    """Store 'shop' with a Letzshop account on the simulator, its key stored, its catalog loaded."""
+    from types import SimpleNamespace
+
+    from assets.catalog.products import import_products_csv
+    from pipelines.accounts import upsert_account
+    from resources.letzshop import LetzshopResource
+    from sandbox.letzshop.data import write_catalog_csv
+
+    state, endpoint = letzshop_sim
+    with warehouse.begin() as conn:
+        account = upsert_account(conn, "shop", "letzshop", endpoint,
+                                 {"page_size": 7, "request_timeout_seconds": 2})
+        vault.store(conn, account.account_id, {"api_key": SIM_KEY})
+    return SimpleNamespace(state=state, endpoint=endpoint, account=account, warehouse=warehouse, vault=vault,
+                           letzshop=LetzshopResource(timeout_seconds=2, max_retry_wait_seconds=0.2),
+                           load_catalog=lambda path, seed=7, size=30: _load_catalog(warehouse, account, path, seed, size,
+                                                                                    write_catalog_csv, import_products_csv))
+
+
+def _load_catalog(warehouse, account, path, seed, size, write_catalog_csv, import_products_csv):
+    write_catalog_csv(path, seed, size)
+    with warehouse.begin() as conn:
+        return import_products_csv(conn, account.store_id, path)
+
+
+@pytest.fixture
+def cli_env(monkeypatch, database_url, secret_key, tmp_path):
+    """Environment for running the `marketsync` CLI in-process against the test database, with Dagster's
+    storage in the same Postgres database."""
+    from resources.database import REPO_ROOT
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MARKETSYNC_DAGSTER_DATABASE_URL", libpq_url(database_url))
+    monkeypatch.setenv("MARKETSYNC_SECRET_KEYS", secret_key)
+    monkeypatch.setenv("DAGSTER_HOME", str(REPO_ROOT))
+    monkeypatch.setenv("MARKETSYNC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MARKETSYNC_DAGSTER_ARTIFACTS", str(tmp_path / "dagster" / "storage"))
+    monkeypatch.setenv("MARKETSYNC_DAGSTER_COMPUTE_LOGS", str(tmp_path / "dagster" / "logs"))
+    return tmp_path
+
+
+@pytest.fixture
+def run_cli(cli_env, capsys, monkeypatch):
+    """Run `marketsync ARGS` in-process: returns (exit code, stdout, stderr)."""
+    import io
+
+    from pipelines.cli import main
+
+    def run(*args: str, stdin: str | None = None):
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
