@@ -16,7 +16,7 @@ from resources.database import (
     REPO_ROOT,
     WAREHOUSE_DB,
     ensure_database,
-    libpq_url,
+    dagster_storage_url,
     marketsync_home,
     start_embedded_server,
 )
@@ -39,9 +39,9 @@ def prepare_environment() -> dict[str, str]:
     if not os.environ.get("DATABASE_URL"):
         server = start_embedded_server()
         os.environ["DATABASE_URL"] = ensure_database(server, WAREHOUSE_DB)
-        os.environ.setdefault("MARKETSYNC_DAGSTER_DATABASE_URL", ensure_database(server, DAGSTER_DB))
+        os.environ.setdefault("MARKETSYNC_DAGSTER_DATABASE_URL", dagster_storage_url(ensure_database(server, DAGSTER_DB)))
         chosen["DATABASE_URL"] = "embedded"
-    os.environ.setdefault("MARKETSYNC_DAGSTER_DATABASE_URL", libpq_url(os.environ["DATABASE_URL"]))
+    os.environ.setdefault("MARKETSYNC_DAGSTER_DATABASE_URL", dagster_storage_url(os.environ["DATABASE_URL"]))
     if not os.environ.get("MARKETSYNC_SECRET_KEYS"):
         os.environ["MARKETSYNC_SECRET_KEYS"] = _development_key(home)
         chosen["MARKETSYNC_SECRET_KEYS"] = "development key"

@@ -133,8 +133,8 @@ def set_tracking(conn: Connection, order: OrderRef, number: str, carrier: str,
     """Record tracking locally and queue it for the channel."""
     if not number or not carrier:
         raise MarketsyncError("tracking needs a number (--number) and a carrier (--carrier)")
-    if order.sync_status == "rejected":
-        raise MarketsyncError(f"order {order.label} was rejected: it has nothing to track")
+    if order.sync_status not in ("confirmed", "confirming", "shipped"):
+        raise MarketsyncError(f"order {order.label} is {order.sync_status}: confirm it before setting tracking")
     account = get_account_by_id(conn, order.account_id)
     conn.execute(
         text("""UPDATE core.orders SET tracking_number = :n, tracking_carrier = :c,

@@ -221,10 +221,15 @@ def _lock_key(outbound_id: int) -> int:
 
 _NOW = "coalesce(CAST(:now AS timestamptz), clock_timestamp())"
 
+# Writes for one order go out in the order they were asked for (tracking never overtakes the
+# confirmation it depends on), so an item waits while an earlier one for its order is unfinished.
 _CANDIDATE = f"""
 SELECT outbound_id, status = 'in_flight' AS lease_expired
-FROM ops.outbound_queue
+FROM ops.outbound_queue q
 WHERE operation = ANY(:ops)
+  AND NOT EXISTS (SELECT 1 FROM ops.outbound_queue earlier
+                  WHERE earlier.order_id = q.order_id AND earlier.outbound_id < q.outbound_id
+                    AND earlier.status IN ('pending', 'in_flight'))
   AND (CAST(:accounts AS bigint[]) IS NULL OR account_id = ANY(CAST(:accounts AS bigint[])))
   AND account_id <> ALL(CAST(:throttled AS bigint[]))
   AND outbound_id <> ALL(CAST(:skip AS bigint[]))

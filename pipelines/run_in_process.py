@@ -36,7 +36,7 @@ def run_order_sync(store: str, states: list[str], instance: DagsterInstance | No
         raise MarketsyncError(f"sync of {store} failed (run {result.run_id[:8]}): {message.splitlines()[-1]}")
     summary: dict = {"run_id": result.run_id}
     for event in result.get_asset_materialization_events():
-        materialization = event.asset_materialization
+        materialization = event.event_specific_data.materialization
         name = materialization.asset_key.path[-1]
         for key, value in materialization.metadata.items():
             summary[f"{name}.{key}"] = getattr(value, "value", value)

@@ -36,6 +36,12 @@ def libpq_url(database_url: str) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def dagster_storage_url(database_url: str) -> str:
+    """The URL for dagster-postgres, naming psycopg2: SQLAlchemy 2.1 made psycopg 3 the default
+    driver for `postgresql://`, and dagster-postgres's NOTIFY statements need psycopg2."""
+    return make_url(database_url).set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+
+
 def masked_url(database_url: str) -> str:
     """The URL fit to print: the password replaced."""
     return make_url(database_url).render_as_string(hide_password=True)

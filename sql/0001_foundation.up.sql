@@ -186,6 +186,7 @@ CREATE TABLE ops.outbound_queue (
     completed_at     timestamptz
 );
 CREATE INDEX outbound_queue_ready ON ops.outbound_queue (next_attempt_at) WHERE status IN ('pending', 'in_flight');
+CREATE INDEX outbound_queue_order ON ops.outbound_queue (order_id, outbound_id);
 
 CREATE TABLE ops.sync_log (
     sync_id            bigserial PRIMARY KEY,

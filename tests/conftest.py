@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from resources import migrations
-from resources.database import engine_for, ensure_database, libpq_url, start_embedded_server, with_database
+from resources.database import dagster_storage_url, engine_for, ensure_database, libpq_url, start_embedded_server, with_database
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
@@ -117,7 +117,7 @@ def cli_env(monkeypatch, database_url, secret_key, tmp_path):
     from resources.database import REPO_ROOT
 
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("MARKETSYNC_DAGSTER_DATABASE_URL", libpq_url(database_url))
+    monkeypatch.setenv("MARKETSYNC_DAGSTER_DATABASE_URL", dagster_storage_url(database_url))
     monkeypatch.setenv("MARKETSYNC_SECRET_KEYS", secret_key)
     monkeypatch.setenv("DAGSTER_HOME", str(REPO_ROOT))
     monkeypatch.setenv("MARKETSYNC_HOME", str(tmp_path / "home"))

@@ -45,7 +45,7 @@ def _applied(state, operation, shipment_id):
 
 
 def _drain(shop, **kw):
-    return drain(shop.warehouse, shop.vault, shop.letzshop, **kw)["shop/letzshop"]
+    return drain(shop.warehouse, shop.vault, shop.letzshop, **kw).get("shop/letzshop", {})
 
 
 def test_confirm_reaches_letzshop_once_through_500_and_429(imported):
@@ -56,7 +56,7 @@ def test_confirm_reaches_letzshop_once_through_500_and_429(imported):
         confirm_order(conn, find_order(conn, order.order_number))  # asking twice queues once
     shop.state.add_fault("http_500", count=1, operation="mutation")
     first = _drain(shop)
-    assert first["succeeded"] == 0 and first["failed"] == 1
+    assert first["succeeded"] == 0 and first["failed"] == 1, (first, shop.state.stats()["statuses"])
     _make_due(shop)
     shop.state.add_fault("http_429", count=1, retry_after=0, operation="mutation")
     for _ in range(3):
@@ -81,13 +81,16 @@ def test_lost_response_is_re_read_not_resent(imported, then):
     shop = imported
     order = _clean_order(shop)
     with shop.warehouse.begin() as conn:
-        set_tracking(conn, order, "TRK123", "greco")
+        confirm_order(conn, order)
+    _drain(shop)
+    with shop.warehouse.begin() as conn:
+        set_tracking(conn, find_order(conn, order.order_number), "TRK123", "greco")
     shop.state.add_fault("apply_then_drop", count=1, then=then, seconds=5)
     first = _drain(shop)
     assert first["succeeded"] == 0
     _make_due(shop)
     second = _drain(shop)
-    assert second["succeeded"] == 1 and second["already_applied"] == 1
+    assert second["succeeded"] == 1 and second["already_applied"] == 1, (first["errors"], second["errors"])
     assert len(_applied(shop.state, "setShipmentTracking", order.channel_shipment_id)) == 1
 
 
@@ -115,6 +118,13 @@ def test_worker_killed_mid_request_is_re_read_not_resent(imported):
     result = _drain(shop)
     assert result["succeeded"] == 1 and result["already_applied"] == 1
     assert len(_applied(shop.state, "confirmInventoryUnits", order.channel_shipment_id)) == 1
+
+
+def test_tracking_needs_a_confirmed_order(imported):
+    shop = imported
+    with shop.warehouse.begin() as conn:
+        with pytest.raises(MarketsyncError, match="confirm it before"):
+            set_tracking(conn, _clean_order(shop), "TRK1", "greco")
 
 
 def test_confirm_with_pending_exception_is_refused(imported):
@@ -182,3 +192,21 @@ def test_revoked_key_dead_letters_with_a_clear_error_and_requeue_recovers(import
         assert outbound_queue.requeue(conn, all_dead=True) == 1
     assert _drain(shop)["succeeded"] == 1
     assert len(_applied(shop.state, "confirmInventoryUnits", order.channel_shipment_id)) == 1
+
+
+def test_tracking_waits_for_the_confirmation_it_depends_on(imported):
+    shop = imported
+    order = _clean_order(shop)
+    with shop.warehouse.begin() as conn:
+        confirm_order(conn, order)
+    shop.state.add_fault("http_500", count=1, operation="mutation")
+    _drain(shop)  # the confirmation fails and is rescheduled
+    with shop.warehouse.begin() as conn:
+        ship_order(conn, find_order(conn, order.order_number), number="TRK9", carrier="greco")
+    early = _drain(shop)
+    assert early.get("succeeded", 0) == 0
+    assert not _applied(shop.state, "setShipmentTracking", order.channel_shipment_id)
+    _make_due(shop)
+    _drain(shop)
+    assert len(_applied(shop.state, "confirmInventoryUnits", order.channel_shipment_id)) == 1
+    assert len(_applied(shop.state, "setShipmentTracking", order.channel_shipment_id)) == 1

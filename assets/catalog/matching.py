@@ -28,7 +28,8 @@ code, shared by all lines carrying it) and gets match_status 'unmatched'.
 
 Exceptions are unique per (order line, kind) and only pending lines are looked at, so running the
 matching again never duplicates anything; an existing exception is left exactly as it is, so a
-human decision on it survives. Everything happens in one set-based statement (match_items.sql).
+human decision on it survives. The work is two set-based statements, match_work.sql and
+match_apply.sql, whatever the number of lines.
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ EXCEPTION_KINDS = ("product_not_found", "gtin_mismatch", "duplicate_gtin")
 # Advisory lock namespace for "this store's catalog links are being changed".
 _CATALOG_LOCK = 0x6D73_6361  # "msca"
 
-_TRANSLATE_SEPARATORS = str.maketrans("", "", " -\t\u00a0")
+_SEPARATORS = str.maketrans("", "", " -\t\u00a0")
 
 
 @dataclass(frozen=True)
@@ -77,35 +78,36 @@ def match_order_items(conn: Connection, store_id: int, order_ids: Sequence[int] 
     inside the caller's transaction. See the module docstring for the rules."""
     if order_ids is not None and len(order_ids) == 0:
         return MatchSummary()
-    ids = list(order_ids) if order_ids is not None else None
     lock_store_catalog(conn, store_id)
-    refused = _refused_barcodes(conn, store_id, ids)
+    # Step 1 gathers the lines and their catalog lookups into match_work (see match_work.sql).
+    conn.execute(text("DROP TABLE IF EXISTS pg_temp.match_work"))
+    conn.execute(text(sql_beside(__file__, "match_work.sql")),
+                 {"store_id": store_id, "order_ids": list(order_ids) if order_ids is not None else None})
+    conn.execute(text("ANALYZE match_work"))
+    refused = _refused_barcodes(conn)
     row = conn.execute(
-        text(sql_beside(__file__, "match_items.sql")),
+        text(sql_beside(__file__, "match_apply.sql")),
         {
             "store_id": store_id,
-            "order_ids": ids,
             "refused_ids": [r[0] for r in refused],
             "refused_problems": [r[1] for r in refused],
             "refused_digits": [r[2] for r in refused],
         },
     ).one()
+    conn.execute(text("DROP TABLE pg_temp.match_work"))
     opened = dict.fromkeys(EXCEPTION_KINDS, 0) | row.opened
     return MatchSummary(row.items, row.matched_by_gtin, row.matched_by_sku, row.unmatched, opened)
 
 
-def _refused_barcodes(conn: Connection, store_id: int, order_ids: list[int] | None) -> list[tuple[int, str, str | None]]:
-    """(order_item_id, why the barcode is invalid, its digits padded to 14 or None) for pending lines
-    whose barcode was refused and is more than filler; see the module docstring."""
-    rows = conn.execute(
-        text(sql_beside(__file__, "refused_barcodes.sql")), {"store_id": store_id, "order_ids": order_ids}
-    ).all()
+def _refused_barcodes(conn: Connection) -> list[tuple[int, str, str | None]]:
+    """(order_item_id, why the barcode is invalid, its digits padded to 14 or None) for the lines in
+    match_work whose barcode was refused and is more than filler; see the module docstring."""
     refused = []
-    for item_id, barcode, barcode_type in rows:
+    for item_id, barcode, barcode_type in conn.execute(text(sql_beside(__file__, "refused_barcodes.sql"))):
         if not any(ch in "123456789" for ch in barcode):
             continue
         problem = normalize_gtin(barcode, barcode_type).problem or "the importer refused it"
-        digits = barcode.translate(_TRANSLATE_SEPARATORS)
+        digits = barcode.translate(_SEPARATORS)
         padded = digits.rjust(14, "0") if digits.isascii() and digits.isdigit() and len(digits) <= 14 else None
         refused.append((item_id, problem, padded))
     return refused

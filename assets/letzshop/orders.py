@@ -17,6 +17,7 @@ from dagster import (
     Backoff,
     Config,
     DynamicPartitionsDefinition,
+    Failure,
     FreshnessPolicy,
     Jitter,
     MaterializeResult,
@@ -34,7 +35,8 @@ from assets.letzshop.load import import_shipments
 from pipelines.accounts import get_account, mark_synced
 from pipelines.order_actions import auto_confirm_ready_orders
 from pipelines.sync_log import SyncLog
-from resources.letzshop import LetzshopResource
+from resources.errors import MarketsyncError
+from resources.letzshop import LetzshopError, LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
@@ -84,8 +86,14 @@ def letzshop_order_import(context: AssetExecutionContext, config: LetzshopImport
         account = get_account(conn, context.partition_key, "letzshop")
     with SyncLog(warehouse.engine, "import_orders", "inbound", account_id=account.account_id,
                  triggered_by=context.run.tags.get("dagster/sensor_name", "dagster"), run_id=context.run_id) as log:
-        with letzshop_session(warehouse, vault, letzshop, account) as api:
-            summary = import_shipments(warehouse.engine, account, api, config.states, context.run_id, config.page_size)
+        try:
+            with letzshop_session(warehouse, vault, letzshop, account) as api:
+                summary = import_shipments(warehouse.engine, account, api, config.states, context.run_id,
+                                           config.page_size)
+        except MarketsyncError as exc:
+            # A refused key or request will fail the same way again: retrying only delays the alert.
+            transient = isinstance(exc, LetzshopError) and exc.transient
+            raise Failure(description=str(exc), allow_retries=transient) from None
         log.add(processed=summary.units_seen, succeeded=summary.units_seen - summary.quarantined,
                 failed=summary.quarantined)
         for error in summary.errors[:100]:

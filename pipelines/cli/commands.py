@@ -131,6 +131,9 @@ def credentials_set(rt: Runtime, store: str, channel: str) -> None:
         raise MarketsyncError("stdin must be a JSON object of secret fields, e.g. {\"api_key\": \"...\"}") from None
     if not isinstance(fields, dict) or not fields or not all(isinstance(v, str) and v for v in fields.values()):
         raise MarketsyncError("stdin must be a JSON object whose values are non-empty strings")
+    if not all(v.isascii() and v.isprintable() for v in fields.values()):
+        # They travel in HTTP headers and URLs, which carry printable ASCII only.
+        raise MarketsyncError("secret values must be printable ASCII (check for pasted line breaks or quotes)")
     with rt.warehouse.begin() as conn:
         acct = get_account(conn, store, channel)
         rt.vault.store(conn, acct.account_id, fields)

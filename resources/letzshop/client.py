@@ -69,21 +69,33 @@ def _retry_after(response: httpx.Response | None) -> float | None:
             return None
 
 
+def _from_status(code: int, response: httpx.Response | None) -> LetzshopError:
+    if code in (401, 403):
+        return LetzshopError(f"Letzshop refused the API key (HTTP {code}): set a valid key with "
+                             "`marketsync credentials set STORE letzshop`", "auth")
+    if code == 429:
+        return LetzshopError("Letzshop rate limit reached (HTTP 429)", "rate_limited", _retry_after(response))
+    if code >= 500:
+        return LetzshopError(f"Letzshop server error (HTTP {code})", "server", _retry_after(response))
+    return LetzshopError(f"Letzshop answered HTTP {code}", "rejected")
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    """An httpx response hook: a GraphQL error body on an HTTP error status is still an HTTP error
+    (gql would read it as a query error, and a 500 must never look like a refusal)."""
+    if response.status_code >= 400:
+        raise httpx.HTTPStatusError(f"HTTP {response.status_code}", request=response.request, response=response)
+
+
 def _translate(exc: Exception) -> LetzshopError:
     """Turn a gql/httpx failure into a LetzshopError with a one-line message and no secrets."""
+    cause = exc.__cause__
+    if isinstance(cause, httpx.HTTPStatusError):
+        return _from_status(cause.response.status_code, cause.response)
     if isinstance(exc, TransportServerError):
-        response = getattr(exc.__cause__, "response", None)
-        code = exc.code or (response.status_code if response is not None else 0)
-        if code in (401, 403):
-            return LetzshopError(f"Letzshop refused the API key (HTTP {code}): set a valid key with "
-                                 "`marketsync credentials set STORE letzshop`", "auth")
-        if code == 429:
-            return LetzshopError("Letzshop rate limit reached (HTTP 429)", "rate_limited", _retry_after(response))
-        if code >= 500:
-            return LetzshopError(f"Letzshop server error (HTTP {code})", "server", _retry_after(response))
-        return LetzshopError(f"Letzshop answered HTTP {code}", "rejected")
+        response = getattr(cause, "response", None)
+        return _from_status(exc.code or (response.status_code if response is not None else 0), response)
     if isinstance(exc, TransportConnectionFailed):
-        cause = exc.__cause__
         if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
             return LetzshopError(f"Letzshop is unreachable ({type(cause).__name__})", "unreachable")
         return LetzshopError(
@@ -107,6 +119,7 @@ class LetzshopApi:
             url=endpoint,
             headers={"Authorization": f"Bearer {api_key}"},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            event_hooks={"response": [_raise_for_status]},
         )
         self._client = Client(transport=self._transport, fetch_schema_from_transport=False)
         self._session = None

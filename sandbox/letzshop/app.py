@@ -31,7 +31,7 @@ from ipaddress import ip_address
 from graphql import FieldNode, OperationDefinitionNode
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..http import STOPPING_SCOPE_KEY
@@ -48,8 +48,13 @@ class _ResponseLost(Exception):
 
 
 class _QuietDrop(logging.Filter):
+    """uvicorn logs a traceback for a response cut short; ours are on purpose."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], _ResponseLost))
+
+
+_QUIET_DROP = _QuietDrop()
 
 
 def _json(payload, status: int = 200, headers: dict | None = None) -> Response:
@@ -105,17 +110,19 @@ def _root_fields(document, operation_name: str | None) -> list[str]:
 
 def _bearer(request: Request) -> str | None:
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    return key.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        return None
+    return key.strip() or None
 
 
 def _is_loopback(request: Request) -> bool:
     host = request.client.host if request.client else None
-    if host is None:
-        return True  # not a TCP peer (e.g. in-process transport)
+    if host is None or host in ("localhost", "testclient"):
+        return True  # not a TCP peer: an in-process transport
     try:
         return ip_address(host).is_loopback
     except ValueError:
-        return host == "localhost"
+        return False
 
 
 def create_app(state: LetzshopState) -> Starlette:
@@ -123,9 +130,7 @@ def create_app(state: LetzshopState) -> Starlette:
     schema = build()
     documents = DocumentCache(schema)
     executor = QueryExecutor(schema)
-    drop_filter = _QuietDrop()
-    if drop_filter not in logging.getLogger("uvicorn.error").filters:
-        logging.getLogger("uvicorn.error").addFilter(drop_filter)
+    logging.getLogger("uvicorn.error").addFilter(_QUIET_DROP)  # no-op when already there
 
     async def graphql(request: Request) -> Response:
         if not state.is_authorized(_bearer(request)):

@@ -191,10 +191,10 @@ class _Compiler:
             slow = f"slow{len(namespace)}"
             namespace[slow] = _slow(base)
             test = _SELF_SERIALISING[base.name].format(v=var)
-            lines = [f"    if not ({test}):"]
             if non_null:
-                lines += [f"        if {var} is None:", "            raise Abandon"]
-            return lines + [f"        {var} = {slow}({var})"]
+                return [f"    if not ({test}):", f"        if {var} is None:",
+                        "            raise Abandon", f"        {var} = {slow}({var})"]
+            return [f"    if {var} is not None and not ({test}):", f"        {var} = {slow}({var})"]
         fn = f"complete{len(namespace)}"
         namespace[fn] = self.completer(base, nodes)
         lines = [f"    if {var} is None:"] + null_check if non_null else []

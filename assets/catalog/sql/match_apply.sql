@@ -1,52 +1,30 @@
--- Match a store's pending order lines to its catalog, in one statement: decide every line, create
--- the placeholder products unmatched lines need, link the lines, open the exceptions. The rules are
+-- Matching, step 2, in one statement over step 1's match_work: decide every line, create the
+-- placeholder products unmatched lines need, link the lines, open the exceptions. The rules are
 -- spelled out in matching.py's docstring.
-WITH item AS (
-    SELECT i.order_item_id, i.order_id, i.sku, nullif(btrim(i.sku), '') AS sku_key,
-           i.barcode, i.gtin14, i.title
-    FROM core.order_items i
-    JOIN core.orders o ON o.order_id = i.order_id
-    WHERE o.store_id = :store_id
-      AND i.match_status = 'pending'
-      AND (CAST(:order_ids AS bigint[]) IS NULL OR i.order_id = ANY (CAST(:order_ids AS bigint[])))
-),
-refused AS (
+WITH refused AS (
     -- Lines whose barcode was present but invalid and carries a real number (not "N/A" or "0"):
     -- the reason in words and the digits zero-padded to 14 (null when not all digits), from Python.
     SELECT r.order_item_id, r.problem, r.digits14
     FROM unnest(CAST(:refused_ids AS bigint[]), CAST(:refused_problems AS text[]),
                 CAST(:refused_digits AS text[])) AS r (order_item_id, problem, digits14)
 ),
-gtin_hit AS (
-    SELECT p.gtin14, count(*) AS n, min(p.product_id) AS product_id,
-           jsonb_agg(jsonb_build_object('product_id', p.product_id, 'sku', p.sku) ORDER BY p.product_id) AS candidates
-    FROM core.products p
-    WHERE p.store_id = :store_id
-      AND NOT p.is_placeholder
-      AND p.gtin14 IN (SELECT gtin14 FROM item WHERE gtin14 IS NOT NULL)
-    GROUP BY p.gtin14
-),
 decided AS (
-    SELECT it.*, g.n AS gtin_products, g.candidates,
-           s.product_id AS sku_product_id, s.sku AS sku_product_sku, s.gtin14 AS sku_product_gtin14,
+    SELECT w.*,
            r.order_item_id IS NOT NULL AS barcode_refused, r.problem AS barcode_problem,
-           CASE WHEN g.n = 1 THEN g.product_id
-                WHEN g.n IS NULL THEN s.product_id END AS product_id,
-           CASE WHEN g.n = 1 THEN 'gtin'
-                WHEN g.n IS NULL AND s.product_id IS NOT NULL THEN 'sku' END AS matched_by,
-           CASE WHEN g.n = 1 THEN NULL
-                WHEN g.n > 1 THEN 'duplicate_gtin'
-                WHEN s.product_id IS NULL THEN 'product_not_found'
+           CASE WHEN w.gtin_products = 1 THEN w.gtin_product_id
+                WHEN coalesce(w.gtin_products, 0) = 0 THEN w.sku_product_id END AS product_id,
+           CASE WHEN w.gtin_products = 1 THEN 'gtin'
+                WHEN coalesce(w.gtin_products, 0) = 0 AND w.sku_product_id IS NOT NULL THEN 'sku' END AS matched_by,
+           CASE WHEN w.gtin_products = 1 THEN NULL
+                WHEN w.gtin_products > 1 THEN 'duplicate_gtin'
+                WHEN w.sku_product_id IS NULL THEN 'product_not_found'
                 -- Matched by SKU: only a catalog GTIN can contradict the line's barcode.
-                WHEN s.gtin14 IS NULL THEN NULL
-                WHEN it.gtin14 IS NOT NULL THEN CASE WHEN s.gtin14 <> it.gtin14 THEN 'gtin_mismatch' END
-                WHEN r.order_item_id IS NOT NULL AND s.gtin14 IS DISTINCT FROM r.digits14 THEN 'gtin_mismatch'
+                WHEN w.sku_product_gtin14 IS NULL THEN NULL
+                WHEN w.gtin14 IS NOT NULL THEN CASE WHEN w.sku_product_gtin14 <> w.gtin14 THEN 'gtin_mismatch' END
+                WHEN r.order_item_id IS NOT NULL AND w.sku_product_gtin14 IS DISTINCT FROM r.digits14 THEN 'gtin_mismatch'
            END AS kind
-    FROM item it
-    LEFT JOIN gtin_hit g ON g.gtin14 = it.gtin14
-    LEFT JOIN core.products s
-           ON s.store_id = :store_id AND s.sku = it.sku_key AND NOT s.is_placeholder
-    LEFT JOIN refused r ON r.order_item_id = it.order_item_id
+    FROM match_work w
+    LEFT JOIN refused r ON r.order_item_id = w.order_item_id
 ),
 placeholder_key AS (
     -- One placeholder per unknown barcode (or SKU when there is none), shared by all its lines.
@@ -85,8 +63,9 @@ linked AS (
     FROM decided d
     LEFT JOIN placeholder_key k ON k.order_item_id = d.order_item_id
     LEFT JOIN placeholder ph ON ph.sku = k.sku
+    -- No filter on match_status here: its statistics are what misleads the planner (see step 1),
+    -- and the store lock held since step 1 means no line left 'pending' in between.
     WHERE i.order_item_id = d.order_item_id
-      AND i.match_status = 'pending'
     RETURNING i.order_item_id, i.match_status, i.matched_by
 ),
 opened AS (
@@ -95,7 +74,10 @@ opened AS (
            jsonb_strip_nulls(CASE d.kind
                WHEN 'duplicate_gtin' THEN jsonb_build_object(
                    'reason', format('%s catalog products share GTIN %s', d.gtin_products, d.gtin14),
-                   'candidates', d.candidates)
+                   'candidates', (SELECT jsonb_agg(jsonb_build_object('product_id', p.product_id, 'sku', p.sku)
+                                                   ORDER BY p.product_id)
+                                  FROM core.products p
+                                  WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = d.gtin14))
                WHEN 'gtin_mismatch' THEN jsonb_build_object(
                    'reason', CASE WHEN d.gtin14 IS NOT NULL
                        THEN format('matched by SKU %s, but the order line''s GTIN %s differs from the product''s GTIN %s',

@@ -1,0 +1,22 @@
+-- Matching, step 1: every pending line of the store (of the given orders, if any) with what the
+-- catalog says about its GTIN and its SKU. It goes into a temporary table that is analysed before
+-- step 2, because the statistics on order_items are stale right after an import (they say hardly
+-- anything is pending) and would lead the planner into nested loops over tens of thousands of
+-- lines. Every lookup here is an index probe, so this step is linear whatever the estimates.
+CREATE TEMP TABLE match_work ON COMMIT DROP AS
+SELECT i.order_item_id, i.order_id, i.sku, nullif(btrim(i.sku), '') AS sku_key,
+       i.barcode, i.barcode_type, i.gtin14, i.title,
+       g.n AS gtin_products, g.product_id AS gtin_product_id,
+       s.product_id AS sku_product_id, s.sku AS sku_product_sku, s.gtin14 AS sku_product_gtin14
+FROM core.order_items i
+JOIN core.orders o ON o.order_id = i.order_id
+LEFT JOIN LATERAL (
+    SELECT count(*) AS n, min(p.product_id) AS product_id
+    FROM core.products p
+    WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = i.gtin14
+) g ON i.gtin14 IS NOT NULL
+LEFT JOIN core.products s
+       ON s.store_id = :store_id AND s.sku = nullif(btrim(i.sku), '') AND NOT s.is_placeholder
+WHERE o.store_id = :store_id
+  AND i.match_status = 'pending'
+  AND (CAST(:order_ids AS bigint[]) IS NULL OR i.order_id = ANY (CAST(:order_ids AS bigint[])))

@@ -1,0 +1,17 @@
+"""Run every benchmark and print its figures: `make bench` or `python -m benchmarks [name ...]`."""
+import sys
+
+from benchmarks import letzshop_import
+
+BENCHMARKS = {"letzshop_import": letzshop_import.main}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    for name in names:
+        BENCHMARKS[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
