@@ -170,20 +170,23 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None) -> dict:
             """SELECT q.status, count(*) FROM ops.outbound_queue q JOIN ops.accounts a USING (account_id)
                JOIN ops.stores s USING (store_id) WHERE s.code = :c GROUP BY q.status"""), {"c": DEMO_STORE}).tuples().all())
     sim = state.stats()
+    most_calls = max((n for calls in sim["per_shipment"].values() for n in calls.values()), default=0)
     checks = [
         ("shipments imported", row.shipments, expected.shipments),
         ("units imported (one row per piece)", row.units, expected.units),
         ("units matched by GTIN-14", row.matched_by_gtin, expected.units_matched),
         ("units on a duplicate GTIN", duplicates, expected.units_ambiguous),
         ("units not matched by GTIN", row.not_by_gtin, expected.units_ambiguous + expected.units_unmatched),
+        ("writes Letzshop received", sim["mutations"]["applied"] + sim["mutations"]["unchanged"], queue.get("succeeded", 0)),
+        ("most calls of one kind per shipment", most_calls, 1),
     ]
     _step("Summary")
     ok = True
     for label, actual, want in checks:
         good = actual == want
         ok &= good
-        click.echo(f"  {'ok ' if good else 'BAD'} {label:<36} {actual:>6}  (seed says {want})")
-    click.echo(f"  outbound queue: {queue}; simulator applied {sim.get('mutations_by_operation', sim)}")
+        click.echo(f"  {'ok ' if good else 'BAD'} {label:<36} {actual:>6}  (expected {want})")
+    click.echo(f"  outbound queue: {queue}; Letzshop simulator saw {sim['operations']}")
     click.echo(f"  confirmed {confirmed} order(s), rejected {1 if rejected else 0}; "
                "`marketsync orders list --store demo` and `make dev` to look around")
     if not ok:

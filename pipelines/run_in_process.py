@@ -15,7 +15,7 @@ def dagster_instance() -> DagsterInstance:
 
 
 def run_order_sync(store: str, states: list[str], instance: DagsterInstance | None = None,
-                   resources: dict | None = None) -> dict:
+                   resources: dict | None = None, log_level: str = "WARNING") -> dict:
     """Import, match and auto-confirm one store's Letzshop orders; returns the materialization metadata."""
     instance = instance or dagster_instance()
     if not instance.has_dynamic_partition(letzshop_accounts.name, store):
@@ -25,7 +25,9 @@ def run_order_sync(store: str, states: list[str], instance: DagsterInstance | No
         partition_key=store,
         resources=resources or build_resources(),
         instance=instance,
-        run_config={"ops": {"letzshop_order_import": {"config": {"states": states}}}},
+        run_config={"ops": {"letzshop_order_import": {"config": {"states": states}}},
+                    # The event log keeps everything; the terminal shows only what needs attention.
+                    "loggers": {"console": {"config": {"log_level": log_level}}}},
         tags={"marketsync/store": store, "marketsync/triggered_by": "cli"},
         raise_on_error=False,
     )

@@ -107,3 +107,41 @@ def test_history_states_import_confirmed_and_declined(shop):
     with shop.warehouse.begin() as conn:
         states = dict(conn.execute(text("SELECT channel_state, count(*) FROM core.orders GROUP BY 1")).tuples().all())
     assert states == expected_figures(5, 40, history_rate=0.5).shipments_by_state
+
+
+def test_prefetch_hands_on_pages_in_order_and_raises_producer_errors():
+    import pytest
+
+    from assets.letzshop.load import prefetched
+
+    assert list(prefetched(iter([[1], [2], [3]]))) == [[1], [2], [3]]
+
+    def broken():
+        yield [1]
+        raise RuntimeError("page 2 failed")
+
+    seen = []
+    with pytest.raises(RuntimeError, match="page 2 failed"):
+        for page in prefetched(broken()):
+            seen.append(page)
+    assert seen == [[1]]
+
+
+def test_stopping_early_stops_the_prefetch_thread():
+    import threading
+
+    from assets.letzshop.load import prefetched
+
+    produced = []
+
+    def endless():
+        n = 0
+        while True:
+            n += 1
+            produced.append(n)
+            yield [n]
+
+    for page in prefetched(endless(), depth=1):
+        break
+    assert not any(t.name == "letzshop-prefetch" and t.is_alive() for t in threading.enumerate())
+    assert len(produced) <= 3

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -500,8 +504,17 @@ def test_generation_is_deterministic_per_seed():
     assert generate_catalog(11, 300) == generate_catalog(11, 300)
     assert generate_catalog(11, 300)[:100] == generate_catalog(11, 100)
     assert catalog_csv_rows(11, 50) == catalog_csv_rows(11, 50)
-    # The data does not depend on the process (hash seeds) or on earlier calls.
-    assert generate_shipments(11, 1)[0]["number"] == "H10001234567"
+
+
+def test_generation_does_not_depend_on_the_process():
+    digest = ("import hashlib, json; from sandbox.letzshop.data import generate_shipments, catalog_csv_rows; "
+              "print(hashlib.sha256(json.dumps([generate_shipments(11, 40), catalog_csv_rows(11, 40)])"
+              ".encode()).hexdigest())")
+    here = hashlib.sha256(json.dumps([generate_shipments(11, 40), catalog_csv_rows(11, 40)]).encode()).hexdigest()
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    there = subprocess.run([sys.executable, "-c", digest], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parents[1], env=env).stdout.strip()
+    assert there == here
 
 
 def test_shipments_have_the_api_shape():

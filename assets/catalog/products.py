@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +27,8 @@ from resources.warehouse import sql_beside
 REQUIRED_COLUMNS = ("sku", "gtin", "title")
 # Placeholder products (order lines we could not match) own these SKUs; see matching.py.
 RESERVED_SKU_PREFIX = "unmatched:"
+# Joins a row's optional column values for COPY; the database splits them back into `attributes`.
+ATTRIBUTE_SEPARATOR = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,10 @@ class ProductImportResult:
 
 @dataclass
 class _Parsed:
-    rows: list[tuple[str, str | None, str | None, str]]
+    rows: list[tuple[str, str | None, str | None, str | None]]  # sku, gtin14, title, attribute values
     rejected: list[tuple[int, str, str]]
     read: int
+    attribute_keys: list[str]
 
 
 def import_products_csv(conn: Connection, store_id: int, path: str | Path) -> ProductImportResult:
@@ -69,10 +70,13 @@ def import_products_csv(conn: Connection, store_id: int, path: str | Path) -> Pr
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
         cur.execute(sql_beside(__file__, "products_stage.sql"))
-        with cur.copy("COPY product_stage (sku, gtin14, title, attributes) FROM STDIN") as copy:
+        with cur.copy("COPY product_stage (sku, gtin14, title, attribute_values) FROM STDIN") as copy:
             for row in parsed.rows:
                 copy.write_row(row)
-    counts = conn.execute(text(sql_beside(__file__, "products_upsert.sql")), {"store_id": store_id}).one()
+    counts = conn.execute(
+        text(sql_beside(__file__, "products_upsert.sql")),
+        {"store_id": store_id, "attribute_keys": parsed.attribute_keys},
+    ).one()
     resolved = auto_resolve(conn, store_id)
     return ProductImportResult(
         read=parsed.read,
@@ -103,45 +107,69 @@ def _read_text(path: Path) -> str:
 
 
 def _parse(content: str) -> _Parsed:
-    records = _records(content)
-    header = next(records, None)
-    if header is None:
+    # readlines with newline="" keeps a \r\n inside a quoted field intact, as csv requires; the
+    # lines are kept so a rejected record can be shown as it was written.
+    lines = io.StringIO(content, newline="").readlines()
+    if not lines:
         raise MarketsyncError("the products file is empty: it needs a header line with sku,gtin,title")
-    columns = [name.strip() for name in header[2]]
+    reader = csv.reader(lines, delimiter=_delimiter(lines[0]))
+    columns = [name.strip() for name in next(reader)]
     index = _column_index(columns)
     sku_at, gtin_at, title_at = (index[name] for name in REQUIRED_COLUMNS)
-    extra = [(i, name) for i, name in enumerate(columns) if name and name.lower() not in REQUIRED_COLUMNS]
+    extra_at = [i for i, name in enumerate(columns) if name and name.lower() not in REQUIRED_COLUMNS]
     width = len(columns)
+    separator_in_file = ATTRIBUTE_SEPARATOR in content
 
-    rows: list[tuple[str, str | None, str | None, str]] = []
+    rows: list[tuple[str, str | None, str | None, str | None]] = []
     rejected: list[tuple[int, str, str]] = []
     first_line_of: dict[str, int] = {}
     read = 0
-    for line_no, raw, fields in records:
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue  # a blank line is not a record
-        read += 1
+    start = reader.line_num + 1
+    for fields in reader:
+        line_no, start = start, reader.line_num + 1
         if len(fields) != width:
-            rejected.append((line_no, raw, f"has {len(fields)} fields but the header has {width}"))
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue  # a blank line is not a record
+            read += 1
+            rejected.append((line_no, _raw(lines, line_no, start), f"has {len(fields)} fields but the header has {width}"))
             continue
+        read += 1
         sku = fields[sku_at].strip()
+        reason = None
         if not sku:
-            rejected.append((line_no, raw, "sku is empty"))
+            reason = "sku is empty"
+        elif sku.startswith(RESERVED_SKU_PREFIX):
+            reason = f"SKUs starting with '{RESERVED_SKU_PREFIX}' are reserved for placeholder products"
+        else:
+            gtin = normalize_gtin(fields[gtin_at].strip() or None)
+            reason = gtin.problem
+            if reason is None and (seen := first_line_of.setdefault(sku, line_no)) != line_no:
+                reason = f"sku '{sku}' already appears on line {seen}"
+            if reason is None and separator_in_file and any(ATTRIBUTE_SEPARATOR in fields[i] for i in extra_at):
+                reason = "contains the control character U+001F"
+        if reason is not None:
+            rejected.append((line_no, _raw(lines, line_no, start), reason))
             continue
-        if sku.startswith(RESERVED_SKU_PREFIX):
-            rejected.append((line_no, raw, f"SKUs starting with '{RESERVED_SKU_PREFIX}' are reserved for placeholder products"))
-            continue
-        gtin = normalize_gtin(fields[gtin_at])
-        if gtin.problem:
-            rejected.append((line_no, raw, gtin.problem))
-            continue
-        seen = first_line_of.setdefault(sku, line_no)
-        if seen != line_no:
-            rejected.append((line_no, raw, f"sku '{sku}' already appears on line {seen}"))
-            continue
-        attributes = {name: fields[i].strip() for i, name in extra if fields[i].strip()}
-        rows.append((sku, gtin.gtin14, fields[title_at].strip() or None, json.dumps(attributes) if attributes else "{}"))
-    return _Parsed(rows, rejected, read)
+        rows.append((
+            sku,
+            gtin.gtin14,
+            fields[title_at].strip() or None,
+            ATTRIBUTE_SEPARATOR.join([fields[i].strip() for i in extra_at]) if extra_at else None,
+        ))
+    return _Parsed(rows, rejected, read, [columns[i] for i in extra_at])
+
+
+def _raw(lines: list[str], first: int, after: int) -> str:
+    """The record spanning lines first..after-1 (1-based) as written in the file."""
+    return "".join(lines[first - 1:after - 1]).rstrip("\r\n")
+
+
+def _delimiter(header: str) -> str:
+    # Spreadsheets set to a European locale export ';'; some tools export tabs.
+    for candidate in (",", ";", "\t"):
+        if candidate in header:
+            return candidate
+    return ","
 
 
 def _column_index(columns: list[str]) -> dict[str, int]:
@@ -157,24 +185,3 @@ def _column_index(columns: list[str]) -> dict[str, int]:
     if duplicates:
         raise MarketsyncError(f"the products file's header names {', '.join(duplicates)} more than once")
     return {name: lowered.index(name) for name in REQUIRED_COLUMNS}
-
-
-def _records(content: str) -> Iterator[tuple[int, str, list[str]]]:
-    """(first line number, raw text, fields) per CSV record; a quoted field may span lines."""
-    first_line = content.split("\n", 1)[0]
-    delimiter = "," if "," in first_line else ";" if ";" in first_line else "\t" if "\t" in first_line else ","
-    consumed: list[str] = []
-
-    def lines() -> Iterator[str]:
-        # newline="" keeps \r\n inside quoted fields intact, as the csv module requires.
-        for line in io.StringIO(content, newline=""):
-            consumed.append(line)
-            yield line
-
-    reader = csv.reader(lines(), delimiter=delimiter)
-    start = 1
-    for fields in reader:
-        raw = "".join(consumed).rstrip("\r\n")
-        consumed.clear()
-        yield start, raw, fields
-        start = reader.line_num + 1

@@ -7,9 +7,12 @@ re-running an import, or two imports overlapping, never duplicates a shipment or
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+
+import orjson
 
 from sqlalchemy import Connection, Engine, text
 
@@ -42,8 +45,9 @@ def _sql(name: str) -> str:
     return sql_beside(__file__, name)
 
 
-def canonical_json(payload: dict) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_json(payload: dict) -> bytes:
+    """Sorted keys, no whitespace: the same content always hashes the same."""
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
 
 
 def _copy(conn: Connection, table: str, columns: Iterable[str], rows: Iterable[tuple]) -> None:
@@ -58,7 +62,7 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
     summary = ImportSummary(shipments_seen=len(shipments))
     summary.units_seen = sum(len(s.get("inventoryUnits") or []) for s in shipments)
     documents = [(s, canonical_json(s)) for s in shipments]
-    versions = [(s, doc, hashlib.sha256(doc.encode()).hexdigest()) for s, doc in documents]
+    versions = [(s, doc.decode(), hashlib.sha256(doc).hexdigest()) for s, doc in documents]
 
     conn.exec_driver_sql(_sql("stage_shipments.sql"))
     _copy(conn, "stage_raw", ("shipment_id", "payload", "payload_sha"),
@@ -81,7 +85,7 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
         conn.execute(
             text("""INSERT INTO ops.quarantine (source, account_id, record_ref, raw_text, reason, run_id)
                     VALUES ('letzshop.shipments', :a, :ref, :raw, :reason, :run)"""),
-            [{"a": account.account_id, "ref": str(p.get("id")), "raw": canonical_json(p), "reason": reason,
+            [{"a": account.account_id, "ref": str(p.get("id")), "raw": canonical_json(p).decode(), "reason": reason,
               "run": run_id} for p, reason in batch.rejected])
         summary.errors.extend(f"shipment {p.get('id')}: {reason}" for p, reason in batch.rejected)
     if not batch.orders:
@@ -99,13 +103,64 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
     return summary
 
 
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+_END = object()
+
+
+def prefetched(pages: Iterator[list[dict]], depth: int = 2) -> Iterator[list[dict]]:
+    """Fetch the next pages in a background thread while the current one is written: the API's
+    latency and the database's work overlap instead of adding up. At most `depth` pages wait."""
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not put(page):
+                    return
+            put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(_Failed(exc))
+
+    worker = threading.Thread(target=produce, name="letzshop-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+
+
 def import_shipments(engine: Engine, account: Account, api, states: Iterable[str], run_id: str | None = None,
                      page_size: int | None = None) -> ImportSummary:
     """Import every shipment of `account` in each of `states`, committing page by page."""
     total = ImportSummary()
     size = int(page_size or account.setting("page_size") or 100)
-    for state in states:
-        for page in api.shipment_pages(state, size):
-            with engine.begin() as conn:
-                total.add(load_page(conn, account, page, run_id))
+
+    def pages() -> Iterator[list[dict]]:
+        for state in states:
+            yield from api.shipment_pages(state, size)
+
+    for page in prefetched(pages()):
+        with engine.begin() as conn:
+            total.add(load_page(conn, account, page, run_id))
     return total

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from dagster import ConfigurableResource
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import (
@@ -120,6 +121,7 @@ class LetzshopApi:
             headers={"Authorization": f"Bearer {api_key}"},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             event_hooks={"response": [_raise_for_status]},
+            json_deserialize=orjson.loads,
         )
         self._client = Client(transport=self._transport, fetch_schema_from_transport=False)
         self._session = None

@@ -5,13 +5,28 @@ Typical use in a test::
     state = LetzshopState(seed=42, size=200, api_keys=["k"])
     with serve_in_thread(create_app(state)) as server:
         ...  # point the importer at f"{server.base_url}/graphql" with key "k"
+
+Names are imported lazily, so using only the data generators does not load the web stack.
 """
 
-from .app import create_app
-from .data import catalog_csv_rows, expected_figures, generate_catalog, generate_shipments
-from .state import DEFAULT_API_KEY, Fault, LetzshopState, MutationRecord
+from importlib import import_module
 
-__all__ = [
-    "DEFAULT_API_KEY", "Fault", "LetzshopState", "MutationRecord", "catalog_csv_rows",
-    "create_app", "expected_figures", "generate_catalog", "generate_shipments",
-]
+_EXPORTS = {
+    "create_app": "app",
+    "catalog_csv_rows": "data",
+    "expected_figures": "data",
+    "generate_catalog": "data",
+    "generate_shipments": "data",
+    "DEFAULT_API_KEY": "state",
+    "Fault": "state",
+    "LetzshopState": "state",
+    "MutationRecord": "state",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)

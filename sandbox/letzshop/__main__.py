@@ -11,7 +11,6 @@ endpoints live under http://127.0.0.1:8765/_sandbox/ (see ``sandbox.letzshop.app
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 
 import uvicorn
@@ -54,10 +53,7 @@ def main(argv: list[str] | None = None) -> None:
 
     state = LetzshopState(args.seed, args.size, api_keys=args.api_keys or (DEFAULT_API_KEY,),
                           catalog_size=args.catalog_size, history_rate=args.history_rate,
-                          echo_tracking=not args.hide_tracking)
-    # The shipments live as long as the process; keeping them out of the cyclic GC's
-    # sight stops every full collection from walking ~10^5 dicts mid-request.
-    gc.freeze()
+                          echo_tracking=not args.hide_tracking, freeze_gc=True)
     print(f"Letzshop sandbox: http://{args.host}:{args.port}/graphql "
           f"(seed {args.seed}, {len(state.shipments)} shipments, admin at /_sandbox/)", flush=True)
     uvicorn.run(create_app(state), host=args.host, port=args.port, log_level=args.log_level,

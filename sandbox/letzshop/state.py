@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gc
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -101,14 +102,18 @@ class LetzshopState:
 
     ``echo_tracking=False`` reproduces what integrators report of the real API:
     tracking set through the API is kept (``tracking_by_shipment``) but not read back
-    in ``Shipment.tracking``.
+    in ``Shipment.tracking``. ``freeze_gc=True`` (for a process of its own) moves the
+    generated shipments out of the cyclic GC's sight (``gc.freeze``), so full
+    collections do not walk ~10^5 long-lived dicts in the middle of requests.
     """
 
     def __init__(self, seed: int = 42, size: int = 200, *, api_keys=(DEFAULT_API_KEY,),
                  catalog_size: int | None = None, anomalies: Anomalies = DEFAULT_ANOMALIES,
                  history_rate: float = 0.0, echo_tracking: bool = True,
-                 default_page_size: int = DEFAULT_PAGE_SIZE, max_page_size: int = MAX_PAGE_SIZE):
+                 default_page_size: int = DEFAULT_PAGE_SIZE, max_page_size: int = MAX_PAGE_SIZE,
+                 freeze_gc: bool = False):
         self.lock = threading.RLock()
+        self.freeze_gc = freeze_gc
         self.anomalies = anomalies
         self.history_rate = history_rate
         self.echo_tracking = echo_tracking
@@ -149,6 +154,8 @@ class LetzshopState:
             self._by_id[shipment["id"]] = shipment
             for unit in shipment["inventoryUnits"]:
                 self._unit_owner[unit["id"]] = shipment
+        if self.freeze_gc:
+            gc.freeze()
 
     def add_shipments(self, count: int) -> list[str]:
         """Append ``count`` new unconfirmed shipments (seeded, continuing the numbering),

@@ -9,7 +9,6 @@ SELECT i.order_item_id, i.order_id, i.sku, nullif(btrim(i.sku), '') AS sku_key,
        g.n AS gtin_products, g.product_id AS gtin_product_id,
        s.product_id AS sku_product_id, s.sku AS sku_product_sku, s.gtin14 AS sku_product_gtin14
 FROM core.order_items i
-JOIN core.orders o ON o.order_id = i.order_id
 LEFT JOIN LATERAL (
     SELECT count(*) AS n, min(p.product_id) AS product_id
     FROM core.products p
@@ -17,6 +16,8 @@ LEFT JOIN LATERAL (
 ) g ON i.gtin14 IS NOT NULL
 LEFT JOIN core.products s
        ON s.store_id = :store_id AND s.sku = nullif(btrim(i.sku), '') AND NOT s.is_placeholder
-WHERE o.store_id = :store_id
-  AND i.match_status = 'pending'
+WHERE i.match_status = 'pending'
+  -- A per-line primary-key probe on purpose: as a join, stale statistics on a new store's orders
+  -- made the planner rescan all the store's orders for every line.
+  AND (SELECT o.store_id FROM core.orders o WHERE o.order_id = i.order_id) = :store_id
   AND (CAST(:order_ids AS bigint[]) IS NULL OR i.order_id = ANY (CAST(:order_ids AS bigint[])))

@@ -5,5 +5,5 @@ CREATE TEMP TABLE product_stage (
     sku        text NOT NULL,
     gtin14     char(14),
     title      text,
-    attributes jsonb NOT NULL
+    attribute_values text  -- the optional columns' values, joined by U+001F; null when there are none
 ) ON COMMIT DROP;
