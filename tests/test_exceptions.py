@@ -222,8 +222,7 @@ def test_auto_resolve_settles_duplicate_gtin_and_gtin_mismatch(warehouse):
         store = add_store(conn)
         dup1 = add_product(conn, store[0], "D1", EAN_A)
         add_product(conn, store[0], "D2", EAN_A)
-        wrong = add_product(conn, store[0], "W", EAN_A[:-1] + "1")  # placeholder GTIN, fixed below
-        conn.execute(text("UPDATE core.products SET gtin14 = '00000096385074' WHERE product_id = :p"), {"p": wrong})
+        wrong = add_product(conn, store[0], "W", "96385074")  # a wrong GTIN, corrected below
         _, (dup_line, mismatch_line) = add_order(conn, store, ("D1", EAN_A), ("W", EAN_B))
         opened = match_order_items(conn, store[0]).exceptions_opened
         assert (opened["duplicate_gtin"], opened["gtin_mismatch"]) == (1, 1)

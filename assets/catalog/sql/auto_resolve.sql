@@ -3,27 +3,25 @@
 -- is linked as matching would link it today, by GTIN, and the exception resolves by itself.
 -- Ignored exceptions are left alone: a person decided those.
 WITH candidate AS (
-    SELECT DISTINCT e.order_item_id, e.gtin14, i.product_id AS previous_product_id
+    SELECT e.order_item_id, e.gtin14, i.product_id AS previous_product_id, hit.product_id, hit.sku
     FROM ops.order_exceptions e
     JOIN core.order_items i ON i.order_item_id = e.order_item_id
+    -- One index probe per exception: linear however stale the statistics on a store's
+    -- exceptions are (a first catalog load may face tens of thousands of them).
+    CROSS JOIN LATERAL (
+        SELECT min(p.product_id) AS product_id, min(p.sku) AS sku
+        FROM core.products p
+        WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = e.gtin14
+        HAVING count(*) = 1
+    ) hit
     WHERE e.store_id = :store_id AND e.status = 'pending' AND e.gtin14 IS NOT NULL
-),
-hit AS (
-    SELECT p.gtin14, min(p.product_id) AS product_id, min(p.sku) AS sku
-    FROM core.products p
-    WHERE p.store_id = :store_id
-      AND NOT p.is_placeholder
-      AND p.gtin14 IN (SELECT gtin14 FROM candidate)
-    GROUP BY p.gtin14
-    HAVING count(*) = 1
 ),
 linked AS (
     UPDATE core.order_items i
-    SET product_id = h.product_id, match_status = 'matched', matched_by = 'gtin', updated_at = now()
+    SET product_id = c.product_id, match_status = 'matched', matched_by = 'gtin', updated_at = now()
     FROM candidate c
-    JOIN hit h ON h.gtin14 = c.gtin14
     WHERE i.order_item_id = c.order_item_id
-    RETURNING i.order_item_id, h.product_id, h.sku, h.gtin14
+    RETURNING i.order_item_id, c.product_id, c.sku, c.gtin14, c.previous_product_id
 ),
 resolved AS (
     UPDATE ops.order_exceptions e
@@ -36,6 +34,5 @@ resolved AS (
     RETURNING e.exception_id
 )
 SELECT (SELECT count(*) FROM resolved) AS resolved,
-       (SELECT coalesce(array_agg(DISTINCT c.previous_product_id), '{}')
-          FROM candidate c JOIN linked l ON l.order_item_id = c.order_item_id
-         WHERE c.previous_product_id IS NOT NULL) AS previous_products
+       (SELECT coalesce(array_agg(DISTINCT previous_product_id), '{}') FROM linked
+         WHERE previous_product_id IS NOT NULL) AS previous_products
