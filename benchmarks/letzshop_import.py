@@ -88,10 +88,13 @@ def run_once(database_url: str, endpoint: str, catalog_csv: str) -> dict:
 def main() -> None:
     from pipelines.environment import prepare_environment
     from resources import migrations
+    from resources.database import drop_database, ensure_database
     from sandbox.letzshop.data import write_catalog_csv
 
     prepare_environment()
-    database_url = os.environ["DATABASE_URL"]
+    # A database of its own on the same server: the bench's stores never show up in the demo's.
+    server = os.environ["DATABASE_URL"]
+    database_url = ensure_database(server, f"marketsync_bench_{os.getpid()}")
     migrations.upgrade(database_url)
     port = _free_port()
     repo = Path(__file__).resolve().parents[1]
@@ -115,6 +118,7 @@ def main() -> None:
     finally:
         simulator.terminate()
         simulator.wait(timeout=10)
+        drop_database(server, database_url)
 
     def median(key):
         return statistics.median(r[key] for r in runs)

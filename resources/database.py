@@ -81,3 +81,13 @@ def ensure_database(maintenance_url: str, database: str) -> str:
         if not exists:
             conn.execute(f'CREATE DATABASE "{database}"')
     return with_database(libpq_url(maintenance_url), database)
+
+
+def drop_database(server_url: str, database_url: str) -> None:
+    """Drop the database `database_url` names, connected through the server's own database."""
+    import psycopg
+
+    name = make_url(database_url).database
+    engine_for.cache_clear()
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
