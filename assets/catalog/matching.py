@@ -83,7 +83,6 @@ def match_order_items(conn: Connection, store_id: int, order_ids: Sequence[int] 
     conn.execute(text("DROP TABLE IF EXISTS pg_temp.match_work"))
     conn.execute(text(sql_beside(__file__, "match_work.sql")),
                  {"store_id": store_id, "order_ids": list(order_ids) if order_ids is not None else None})
-    conn.execute(text("ANALYZE match_work"))
     refused = _refused_barcodes(conn)
     row = conn.execute(
         text(sql_beside(__file__, "match_apply.sql")),

@@ -8,10 +8,13 @@ WITH candidate AS (
     JOIN core.order_items i ON i.order_item_id = e.order_item_id
     -- One index probe per exception: linear however stale the statistics on a store's
     -- exceptions are (a first catalog load may face tens of thousands of them).
+    -- (Two reads at most: a second product already means the GTIN is still ambiguous.)
     CROSS JOIN LATERAL (
         SELECT min(p.product_id) AS product_id, min(p.sku) AS sku
-        FROM core.products p
-        WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = e.gtin14
+        FROM (SELECT p.product_id, p.sku
+              FROM core.products p
+              WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = e.gtin14
+              LIMIT 2) p
         HAVING count(*) = 1
     ) hit
     WHERE e.store_id = :store_id AND e.status = 'pending' AND e.gtin14 IS NOT NULL

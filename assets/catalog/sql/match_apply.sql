@@ -73,11 +73,14 @@ opened AS (
     SELECT :store_id, d.order_id, d.order_item_id, d.kind, d.gtin14, d.barcode, d.sku,
            jsonb_strip_nulls(CASE d.kind
                WHEN 'duplicate_gtin' THEN jsonb_build_object(
-                   'reason', format('%s catalog products share GTIN %s', d.gtin_products, d.gtin14),
-                   'candidates', (SELECT jsonb_agg(jsonb_build_object('product_id', p.product_id, 'sku', p.sku)
-                                                   ORDER BY p.product_id)
-                                  FROM core.products p
-                                  WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = d.gtin14))
+                   'reason', format('several catalog products share GTIN %s', d.gtin14),
+                   -- Enough candidates to choose from, bounded however many share the GTIN.
+                   'candidates', (SELECT jsonb_agg(jsonb_build_object('product_id', c.product_id, 'sku', c.sku)
+                                                   ORDER BY c.product_id)
+                                  FROM (SELECT p.product_id, p.sku
+                                        FROM core.products p
+                                        WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = d.gtin14
+                                        LIMIT 10) c))
                WHEN 'gtin_mismatch' THEN jsonb_build_object(
                    'reason', CASE WHEN d.gtin14 IS NOT NULL
                        THEN format('matched by SKU %s, but the order line''s GTIN %s differs from the product''s GTIN %s',

@@ -1,8 +1,8 @@
 -- Matching, step 1: every pending line of the store (of the given orders, if any) with what the
--- catalog says about its GTIN and its SKU. It goes into a temporary table that is analysed before
--- step 2, because the statistics on order_items are stale right after an import (they say hardly
--- anything is pending) and would lead the planner into nested loops over tens of thousands of
--- lines. Every lookup here is an index probe, so this step is linear whatever the estimates.
+-- catalog says about its GTIN and its SKU. Right after an import the statistics on order_items are
+-- stale (they say hardly anything is pending), and a plan built on them joins tens of thousands of
+-- lines in nested loops. So every lookup here is an index probe, linear whatever the estimates,
+-- and the result goes into a temporary table: step 2 is planned on its real size.
 CREATE TEMP TABLE match_work ON COMMIT DROP AS
 SELECT i.order_item_id, i.order_id, i.sku, nullif(btrim(i.sku), '') AS sku_key,
        i.barcode, i.barcode_type, i.gtin14, i.title,
@@ -10,9 +10,13 @@ SELECT i.order_item_id, i.order_id, i.sku, nullif(btrim(i.sku), '') AS sku_key,
        s.product_id AS sku_product_id, s.sku AS sku_product_sku, s.gtin14 AS sku_product_gtin14
 FROM core.order_items i
 LEFT JOIN LATERAL (
-    SELECT count(*) AS n, min(p.product_id) AS product_id
-    FROM core.products p
-    WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = i.gtin14
+    -- Two products are enough to know the GTIN is ambiguous; reading no further keeps a catalog
+    -- in which thousands of products share one GTIN from costing thousands of reads per line.
+    SELECT count(*) AS n, min(hit.product_id) AS product_id
+    FROM (SELECT p.product_id
+          FROM core.products p
+          WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = i.gtin14
+          LIMIT 2) hit
 ) g ON i.gtin14 IS NOT NULL
 LEFT JOIN core.products s
        ON s.store_id = :store_id AND s.sku = nullif(btrim(i.sku), '') AND NOT s.is_placeholder

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS ops.order_exceptions_resolved_product;
