@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from assets.catalog.gtin import normalize_gtin
-from assets.catalog.matching import EXCEPTION_KINDS, lock_store_catalog
+from assets.catalog.matching import EXCEPTION_KINDS, lock_store_catalog, refresh_catalog_statistics
 from resources.errors import MarketsyncError
 from resources.warehouse import sql_beside
 
@@ -125,6 +125,7 @@ def auto_resolve(conn: Connection, store_id: int) -> int:
     """Resolve the store's pending exceptions whose GTIN now matches exactly one real product,
     linking their lines by GTIN. Run after anything changes the catalog. Returns how many resolved."""
     lock_store_catalog(conn, store_id)
+    refresh_catalog_statistics(conn, store_id)
     row = conn.execute(_sql("auto_resolve.sql"), {"store_id": store_id, "resolved_by": AUTO_RESOLVER}).one()
     _prune_placeholders(conn, row.previous_products)
     return row.resolved

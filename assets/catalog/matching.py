@@ -73,12 +73,32 @@ def lock_store_catalog(conn: Connection, store_id: int) -> None:
                  {"ns": _CATALOG_LOCK, "store_id": store_id})
 
 
+def refresh_catalog_statistics(conn: Connection, store_id: int) -> bool:
+    """ANALYZE core.products when the planner badly underestimates the store's catalog; True if it did.
+
+    Right after a catalog load for a new store (or inside the very transaction that loaded it) the
+    statistics say the store has next to no products. Planned on that, a lookup "product of store S
+    with SKU X" walks the store's whole catalog through any index starting with store_id, once per
+    order line: minutes instead of milliseconds. Checking costs one EXPLAIN and a bounded count;
+    the ANALYZE (a few hundred milliseconds) only runs when the estimate is off tenfold.
+    """
+    estimate = conn.execute(text(sql_beside(__file__, "catalog_estimate.sql")), {"store_id": store_id}).scalar_one()
+    planned = estimate[0]["Plan"]["Plan Rows"]
+    cap = int(planned * 10) + 1000
+    seen = conn.execute(text(sql_beside(__file__, "catalog_count.sql")), {"store_id": store_id, "cap": cap}).scalar_one()
+    if seen < cap:
+        return False
+    conn.execute(text("ANALYZE core.products"))
+    return True
+
+
 def match_order_items(conn: Connection, store_id: int, order_ids: Sequence[int] | None = None) -> MatchSummary:
     """Match the store's pending order lines (only those of `order_ids` when given) to its catalog,
     inside the caller's transaction. See the module docstring for the rules."""
     if order_ids is not None and len(order_ids) == 0:
         return MatchSummary()
     lock_store_catalog(conn, store_id)
+    refresh_catalog_statistics(conn, store_id)
     # Step 1 gathers the lines and their catalog lookups into match_work (see match_work.sql).
     conn.execute(text("DROP TABLE IF EXISTS pg_temp.match_work"))
     conn.execute(text(sql_beside(__file__, "match_work.sql")),

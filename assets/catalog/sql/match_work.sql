@@ -18,8 +18,16 @@ LEFT JOIN LATERAL (
           WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = i.gtin14
           LIMIT 2) hit
 ) g ON i.gtin14 IS NOT NULL
-LEFT JOIN core.products s
-       ON s.store_id = :store_id AND s.sku = nullif(btrim(i.sku), '') AND NOT s.is_placeholder
+LEFT JOIN LATERAL (
+    -- The SKU is only looked up when the GTIN did not settle the line, so most lines skip this
+    -- probe. OFFSET 0 keeps the planner from flattening the subquery into a join, which would
+    -- probe for every line and only then apply the condition.
+    SELECT s.product_id, s.sku, s.gtin14
+    FROM core.products s
+    WHERE g.n IS DISTINCT FROM 1
+      AND s.store_id = :store_id AND s.sku = nullif(btrim(i.sku), '') AND NOT s.is_placeholder
+    OFFSET 0
+) s ON true
 WHERE i.match_status = 'pending'
   -- A per-line primary-key probe on purpose: as a join, stale statistics on a new store's orders
   -- made the planner rescan all the store's orders for every line.

@@ -1,0 +1,92 @@
+"""Writing products from any catalog source into the canonical catalog (core.marketplace_products and
+core.marketplace_product_translations), touching only what changed.
+
+Every loader (supplier feeds pulled or pushed, the Letzshop product feed, CodesWholesale) streams plain
+tuples in `PRODUCT_COLUMNS` order into a `CatalogWriter`, which COPYs them into staging tables and then
+merges set-based: rows whose content hash is unchanged are not written at all, so a refresh where 1% of
+a feed changed writes about 1% of the rows. A record with a `source_updated_at` older than the stored
+one never overwrites it (stale updates lose).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from resources.warehouse import sql_beside
+
+# The order of the tuples a loader writes. Types: str, str|None (gtin14), str|None (sku), str|None (mpn),
+# str|None (brand), Decimal|None (price), str|None (currency), str|None (availability), int|None
+# (quantity), 'physical'|'digital', str|None (platform), list[str]|None (regions), list[str]|None
+# (languages), str (attributes as JSON text, '{}' when none), datetime|str|None (source_updated_at).
+PRODUCT_COLUMNS = (
+    "external_id", "gtin14", "sku", "mpn", "brand", "price", "currency", "availability", "quantity",
+    "product_type", "platform", "regions", "languages", "attributes", "source_updated_at",
+)
+# (external_id, language, title, description)
+TRANSLATION_COLUMNS = ("external_id", "language", "title", "description")
+
+
+@dataclass
+class MergeResult:
+    """staged = inserted + updated + unchanged + stale (a stale row is older than what we hold)."""
+
+    staged: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    translations_written: int = 0
+
+    @property
+    def loaded(self) -> int:
+        return self.inserted + self.updated
+
+
+def _sql(name: str) -> str:
+    return sql_beside(__file__, name)
+
+
+class CatalogWriter:
+    """Stages one batch of a source's products inside the caller's transaction, then merges it."""
+
+    def __init__(self, conn: Connection, source_id: int):
+        self.conn = conn
+        self.source_id = source_id
+        self._raw = conn.connection.driver_connection
+        self.staged = 0
+        self.translations = 0
+        conn.exec_driver_sql(_sql("catalog_stage.sql"))
+
+    def write_products(self, rows: Iterable[tuple]) -> int:
+        """COPY product tuples (PRODUCT_COLUMNS order) into the stage; returns how many."""
+        count = 0
+        with self._raw.cursor().copy(
+                f"COPY stage_catalog ({', '.join(PRODUCT_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        self.staged += count
+        return count
+
+    def write_translations(self, rows: Iterable[tuple]) -> int:
+        count = 0
+        with self._raw.cursor().copy(
+                f"COPY stage_catalog_translations ({', '.join(TRANSLATION_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        self.translations += count
+        return count
+
+    def merge(self) -> MergeResult:
+        """Apply the stage: insert new products, update changed ones, leave the rest untouched."""
+        params = {"source_id": self.source_id}
+        self.conn.exec_driver_sql("ANALYZE stage_catalog")
+        counts = self.conn.execute(text(_sql("catalog_merge.sql")), params).one()
+        translations = self.conn.execute(text(_sql("catalog_merge_translations.sql")), params).scalar_one() \
+            if self.translations else 0
+        return MergeResult(staged=counts.staged, inserted=counts.inserted, updated=counts.updated,
+                           unchanged=counts.staged - counts.inserted - counts.updated - counts.stale,
+                           stale=counts.stale, translations_written=translations)

@@ -1,0 +1,85 @@
+"""The canonical catalog: merges write only what changed, stale updates lose, and the store catalog
+view resolves store overrides and the language fallback chain."""
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from assets.catalog.canonical import CatalogWriter
+from pipelines.accounts import store_id_for, upsert_account
+
+
+def _source(conn, store="shop", name="supplier"):
+    upsert_account(conn, store, "letzshop")
+    store_id = store_id_for(conn, store)
+    return conn.execute(text("""INSERT INTO ops.catalog_sources (store_id, name, kind, format)
+                                VALUES (:s, :n, 'pull_feed', 'csv') RETURNING source_id"""),
+                        {"s": store_id, "n": name}).scalar_one(), store_id
+
+
+def _row(external_id, price="9.99", quantity=5, updated=None, gtin="04006381333931"):
+    return (external_id, gtin, f"SKU-{external_id}", None, "Acme", Decimal(price), "EUR", "in stock", quantity,
+            "physical", None, None, None, json.dumps({"colour": "red"}), updated)
+
+
+def _merge(warehouse, source_id, rows, translations=()):
+    with warehouse.begin() as conn:
+        writer = CatalogWriter(conn, source_id)
+        writer.write_products(rows)
+        writer.write_translations(translations)
+        return writer.merge()
+
+
+def test_refresh_writes_only_changed_rows(warehouse):
+    with warehouse.begin() as conn:
+        source_id, _ = _source(conn)
+    rows = [_row(f"P{i}") for i in range(100)]
+    first = _merge(warehouse, source_id, rows, [(f"P{i}", "en", f"Thing {i}", None) for i in range(100)])
+    assert (first.inserted, first.updated, first.unchanged, first.translations_written) == (100, 0, 0, 100)
+    with warehouse.begin() as conn:
+        xmin_before = dict(conn.execute(text(
+            "SELECT external_id, xmin::text FROM core.marketplace_products")).tuples().all())
+    rows[3] = _row("P3", price="10.49")
+    again = _merge(warehouse, source_id, rows, [(f"P{i}", "en", f"Thing {i}", None) for i in range(100)])
+    assert (again.inserted, again.updated, again.unchanged, again.translations_written) == (0, 1, 99, 0)
+    with warehouse.begin() as conn:
+        xmin_after = dict(conn.execute(text(
+            "SELECT external_id, xmin::text FROM core.marketplace_products")).tuples().all())
+    assert [k for k in xmin_before if xmin_before[k] != xmin_after[k]] == ["P3"]
+
+
+def test_stale_update_never_overwrites_a_newer_one(warehouse):
+    with warehouse.begin() as conn:
+        source_id, _ = _source(conn)
+    newer = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+    older = datetime(2026, 11, 20, 11, tzinfo=timezone.utc)
+    _merge(warehouse, source_id, [_row("P1", quantity=7, updated=newer)])
+    result = _merge(warehouse, source_id, [_row("P1", quantity=3, updated=older)])
+    assert result.stale == 1 and result.updated == 0
+    with warehouse.begin() as conn:
+        assert conn.execute(text("SELECT quantity FROM core.marketplace_products")).scalar_one() == 7
+
+
+def test_store_catalog_resolves_overrides_and_language_fallback(warehouse):
+    with warehouse.begin() as conn:
+        source_id, store_id = _source(conn)
+        conn.execute(text("UPDATE ops.stores SET language_fallback = '{de,fr,en}' WHERE store_id = :s"), {"s": store_id})
+    _merge(warehouse, source_id, [_row("P1"), _row("P2", gtin=None)],
+           [("P1", "en", "Kettle", "A kettle"), ("P1", "fr", "Bouilloire", None),
+            ("P2", "en", "Toaster", "Two slots")])
+    with warehouse.begin() as conn:
+        ids = dict(conn.execute(text("SELECT external_id, marketplace_product_id FROM core.marketplace_products")).tuples().all())
+        for sku, mp in (("K-1", ids["P1"]), ("T-1", ids["P2"])):
+            conn.execute(text("""INSERT INTO core.products (store_id, sku, marketplace_product_id, price)
+                                 VALUES (:s, :sku, :mp, CASE WHEN :sku = 'T-1' THEN 24.50 END)"""),
+                         {"s": store_id, "sku": sku, "mp": mp})
+        toaster = conn.execute(text("SELECT product_id FROM core.products WHERE sku = 'T-1'")).scalar_one()
+        conn.execute(text("INSERT INTO core.product_translations VALUES (:p, 'de', 'Toaster deluxe', NULL)"),
+                     {"p": toaster})
+        rows = {r.sku: r for r in conn.execute(text("SELECT * FROM analytics.store_catalog")).all()}
+    assert (rows["K-1"].title, rows["K-1"].title_language) == ("Bouilloire", "fr")
+    assert (rows["K-1"].description, rows["K-1"].description_language) == ("A kettle", "en")
+    assert rows["K-1"].price == Decimal("9.99") and rows["K-1"].brand == "Acme"
+    assert (rows["T-1"].title, rows["T-1"].title_language) == ("Toaster deluxe", "de")
+    assert rows["T-1"].price == Decimal("24.50")
