@@ -1,7 +1,7 @@
 """The Postgres warehouse as a Dagster resource."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -32,3 +32,15 @@ class Warehouse(ConfigurableResource):
 def sql_beside(module_file: str, name: str) -> str:
     """The text of a .sql file kept next to the Python module that runs it."""
     return (Path(module_file).parent / "sql" / name).read_text()
+
+
+def copy_rows(conn: Connection, table: str, columns: Iterable[str], rows: Iterable[tuple]) -> int:
+    """COPY tuples into `table` inside the connection's transaction; returns how many rows.
+    COPY, not INSERT: it is the fastest way rows get into Postgres, by a wide margin."""
+    count = 0
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from resources.warehouse import sql_beside
+from resources.warehouse import copy_rows, sql_beside
 
 # The order of the tuples a loader writes. Types: str, str|None (gtin14), str|None (sku), str|None (mpn),
 # str|None (brand), Decimal|None (price), str|None (currency), str|None (availability), int|None
@@ -54,29 +54,19 @@ class CatalogWriter:
     def __init__(self, conn: Connection, source_id: int):
         self.conn = conn
         self.source_id = source_id
-        self._raw = conn.connection.driver_connection
         self.staged = 0
         self.translations = 0
         conn.exec_driver_sql(_sql("catalog_stage.sql"))
 
     def write_products(self, rows: Iterable[tuple]) -> int:
         """COPY product tuples (PRODUCT_COLUMNS order) into the stage; returns how many."""
-        count = 0
-        with self._raw.cursor().copy(
-                f"COPY stage_catalog ({', '.join(PRODUCT_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
+        count = copy_rows(self.conn, "stage_catalog", PRODUCT_COLUMNS, rows)
         self.staged += count
         return count
 
     def write_translations(self, rows: Iterable[tuple]) -> int:
-        count = 0
-        with self._raw.cursor().copy(
-                f"COPY stage_catalog_translations ({', '.join(TRANSLATION_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
+        """COPY (external_id, language, title, description) tuples into the stage."""
+        count = copy_rows(self.conn, "stage_catalog_translations", TRANSLATION_COLUMNS, rows)
         self.translations += count
         return count
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, text
 
 from assets.letzshop.normalise import ADDRESS_COLUMNS, ITEM_COLUMNS, ORDER_COLUMNS, normalise
 from pipelines.accounts import Account
-from resources.warehouse import sql_beside
+from resources.warehouse import copy_rows, sql_beside
 
 
 @dataclass
@@ -50,13 +50,6 @@ def canonical_json(payload: dict) -> bytes:
     return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
 
 
-def _copy(conn: Connection, table: str, columns: Iterable[str], rows: Iterable[tuple]) -> None:
-    cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def load_page(conn: Connection, account: Account, shipments: list[dict], run_id: str | None) -> ImportSummary:
     """Land and merge one page of shipments inside the caller's transaction."""
     summary = ImportSummary(shipments_seen=len(shipments))
@@ -65,7 +58,7 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
     versions = [(s, doc.decode(), hashlib.sha256(doc).hexdigest()) for s, doc in documents]
 
     conn.exec_driver_sql(_sql("stage_shipments.sql"))
-    _copy(conn, "stage_raw", ("shipment_id", "payload", "payload_sha"),
+    copy_rows(conn, "stage_raw", ("shipment_id", "payload", "payload_sha"),
           ((s.get("id") or "", doc, sha) for s, doc, sha in versions))
     summary.raw_versions_landed = conn.execute(
         text(_sql("land_raw.sql")), {"account_id": account.account_id, "run_id": run_id}).rowcount
@@ -91,9 +84,9 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
     if not batch.orders:
         return summary
 
-    _copy(conn, "stage_orders", ORDER_COLUMNS, batch.orders)
-    _copy(conn, "stage_addresses", ADDRESS_COLUMNS, batch.addresses)
-    _copy(conn, "stage_items", ITEM_COLUMNS, batch.items)
+    copy_rows(conn, "stage_orders", ORDER_COLUMNS, batch.orders)
+    copy_rows(conn, "stage_addresses", ADDRESS_COLUMNS, batch.addresses)
+    copy_rows(conn, "stage_items", ITEM_COLUMNS, batch.items)
     params = {"account_id": account.account_id, "store_id": account.store_id}
     inserted = conn.execute(text(_sql("merge_orders.sql")), params).scalars().all()
     summary.orders_created = sum(inserted)
