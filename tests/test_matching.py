@@ -6,7 +6,7 @@ import itertools
 from sqlalchemy import text
 
 from assets.catalog.gtin import normalize_gtin
-from assets.catalog.matching import match_order_items
+from assets.catalog.matching import match_order_items, refresh_catalog_statistics
 
 EAN_A = "4006381333931"      # valid EAN-13
 EAN_B = "5901234123457"      # valid EAN-13
@@ -236,3 +236,30 @@ def test_a_second_run_in_the_same_transaction_works(warehouse):
         assert match_order_items(conn, store[0]).matched_by_gtin == 1
         add_order(conn, store, {"sku": "A", "barcode": EAN_A})
         assert match_order_items(conn, store[0]).matched_by_gtin == 1
+
+
+def test_statistics_are_refreshed_when_a_store_outgrows_them(warehouse):
+    with warehouse.begin() as conn:
+        # An id no earlier test used, so no statistics of this session know the store.
+        store_id = conn.execute(text("INSERT INTO ops.stores (store_id, code) VALUES (987654, 'fresh') RETURNING store_id")).scalar_one()
+        assert refresh_catalog_statistics(conn, store_id) is False  # nothing to catch up on
+        conn.execute(
+            text("INSERT INTO core.products (store_id, sku) SELECT :s, 'P' || g FROM generate_series(1, 3000) g"),
+            {"s": store_id},
+        )
+        assert refresh_catalog_statistics(conn, store_id) is True
+        assert refresh_catalog_statistics(conn, store_id) is False  # the planner now knows
+
+
+def test_many_products_sharing_a_gtin_list_a_bounded_set_of_candidates(warehouse):
+    with warehouse.begin() as conn:
+        store = add_store(conn)
+        conn.execute(
+            text("INSERT INTO core.products (store_id, sku, gtin14) SELECT :s, 'D' || g, :g FROM generate_series(1, 40) g"),
+            {"s": store[0], "g": G_A},
+        )
+        _, (line,) = add_order(conn, store, {"sku": "D1", "barcode": EAN_A})
+        assert match_order_items(conn, store[0]).exceptions_opened["duplicate_gtin"] == 1
+        (exc,) = exceptions_of(conn, line)
+        assert len(exc["details"]["candidates"]) == 10
+        assert exc["details"]["reason"] == f"several catalog products share GTIN {G_A}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from assets.catalog.matching import match_order_items
 from assets.catalog.products import import_products_csv
 from resources.errors import MarketsyncError
 
@@ -131,8 +132,6 @@ def test_non_utf8_file_is_refused(warehouse, tmp_path):
 
 
 def test_loading_the_missing_product_resolves_pending_exceptions(warehouse, tmp_path):
-    from assets.catalog.matching import match_order_items
-
     with warehouse.begin() as conn:
         store_id = add_store(conn)
         account_id = conn.execute(

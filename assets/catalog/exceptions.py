@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, TextClause, text
 
 from assets.catalog.gtin import normalize_gtin
 from assets.catalog.matching import EXCEPTION_KINDS, lock_store_catalog, refresh_catalog_statistics
@@ -30,7 +30,7 @@ _STATUS_FILTERS: dict[str | None, list[str] | None] = {
 }
 
 
-def _sql(name: str):
+def _sql(name: str) -> TextClause:
     return text(sql_beside(__file__, name))
 
 
@@ -78,7 +78,7 @@ def resolve_exception(conn: Connection, exception_id: int, product_ref: str, res
             f"by {exc.resolved_by})"
         )
     product = _product(conn, exc.store_id, product_ref)
-    _assign(conn, exc.store_id, [exception_id], product, "manual", f"assigned product {product.sku} manually", resolved_by)
+    _assign(conn, [exception_id], product, "manual", f"assigned product {product.sku} manually", resolved_by)
     return _select(conn, exception_id=exception_id)[0]
 
 
@@ -101,7 +101,7 @@ def bulk_resolve_by_gtin(conn: Connection, store: str, gtin: str, product_ref: s
         if code.problem:
             raise MarketsyncError(f"{code.problem}, and no open exception of store '{store}' has that barcode")
         return 0
-    return _assign(conn, store_id, ids, product, "manual",
+    return _assign(conn, ids, product, "manual",
                    f"assigned product {product.sku} manually to all lines with barcode {code.gtin14 or gtin.strip()}",
                    resolved_by)
 
@@ -148,8 +148,9 @@ def _select(
     return [dict(row._mapping) for row in rows]
 
 
-def _assign(conn: Connection, store_id: int, exception_ids: list[int], product, matched_by: str,
+def _assign(conn: Connection, exception_ids: list[int], product: Row, matched_by: str,
             resolution: str, resolved_by: str) -> int:
+    """Point the lines behind `exception_ids` at `product`; returns how many exceptions resolved."""
     row = conn.execute(_sql("assign_product.sql"), {
         "exception_ids": exception_ids, "product_id": product.product_id, "matched_by": matched_by,
         "resolution": resolution, "resolved_by": resolved_by,
@@ -163,7 +164,7 @@ def _prune_placeholders(conn: Connection, product_ids: list[int]) -> None:
         conn.execute(_sql("prune_placeholders.sql"), {"product_ids": product_ids})
 
 
-def _lock_exception(conn: Connection, exception_id: int):
+def _lock_exception(conn: Connection, exception_id: int) -> Row:
     # The store lock comes before the row lock, the order matching and auto_resolve take them in.
     store_id = conn.execute(text("SELECT store_id FROM ops.order_exceptions WHERE exception_id = :e"),
                             {"e": exception_id}).scalar()
@@ -173,7 +174,7 @@ def _lock_exception(conn: Connection, exception_id: int):
     return conn.execute(_sql("exception_lock.sql"), {"exception_id": exception_id}).one()
 
 
-def _product(conn: Connection, store_id: int, ref: str):
+def _product(conn: Connection, store_id: int, ref: str) -> Row:
     ref = str(ref).strip()
     product_id = int(ref) if ref.isascii() and ref.isdigit() and len(ref) < 19 else None
     product = conn.execute(_sql("product_by_ref.sql"),

@@ -107,7 +107,8 @@ def normalize_gtin(raw: str | None, parser: str | None = None) -> Gtin:
         return _ABSENT
     # Fast path for what nearly every catalog row holds: a bare, valid GTIN-8/12/13/14.
     kind = _KIND_BY_LENGTH.get(len(raw))
-    if kind and parser is None and raw.isdigit() and raw.isascii() and _gs1_valid(raw) and raw.strip("0"):
+    if (kind and (parser is None or parser in _GS1_HINTS) and raw.isdigit() and raw.isascii()
+            and _gs1_valid(raw) and raw.strip("0")):
         return Gtin(raw.rjust(14, "0"), kind)
     value = raw if raw.isdigit() else raw.translate(_SEPARATORS)
     if not value:

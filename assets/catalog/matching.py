@@ -4,8 +4,8 @@ Every pending order line (core.order_items, match_status 'pending') of a store i
 
 1. Its GTIN (`gtin14`, normalised by the importer) is looked up among the store's real products
    (placeholders never count). Exactly one product: matched by 'gtin'. More than one: the catalog
-   is ambiguous, a `duplicate_gtin` exception opens and the line stays unmatched (the candidates are
-   listed in the exception's details). None: go on to the SKU.
+   is ambiguous, a `duplicate_gtin` exception opens and the line stays unmatched (up to ten
+   candidates are listed in the exception's details). None: go on to the SKU.
 2. The line's SKU (surrounding spaces ignored) is looked up among the store's real products. Found:
    matched by 'sku'. But if the catalog product has a GTIN that contradicts the line's barcode, a
    `gtin_mismatch` exception opens while the line stays matched to the SKU's product, so somebody
@@ -94,7 +94,8 @@ def refresh_catalog_statistics(conn: Connection, store_id: int) -> bool:
 
 def match_order_items(conn: Connection, store_id: int, order_ids: Sequence[int] | None = None) -> MatchSummary:
     """Match the store's pending order lines (only those of `order_ids` when given) to its catalog,
-    inside the caller's transaction. See the module docstring for the rules."""
+    inside the caller's transaction, and say what was decided. See the module docstring for the
+    rules. Holds the store's catalog lock until the transaction ends."""
     if order_ids is not None and len(order_ids) == 0:
         return MatchSummary()
     lock_store_catalog(conn, store_id)

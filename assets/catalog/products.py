@@ -22,7 +22,7 @@ from assets.catalog.exceptions import auto_resolve
 from assets.catalog.gtin import normalize_gtin
 from assets.catalog.matching import lock_store_catalog
 from resources.errors import MarketsyncError
-from resources.warehouse import sql_beside
+from resources.warehouse import copy_rows, sql_beside
 
 REQUIRED_COLUMNS = ("sku", "gtin", "title")
 # Placeholder products (order lines we could not match) own these SKUs; see matching.py.
@@ -67,12 +67,8 @@ def import_products_csv(conn: Connection, store_id: int, path: str | Path) -> Pr
     parsed = _parse(_read_text(Path(path)))
     # Taken before the upsert so a matching run sees either none or all of the new catalog.
     lock_store_catalog(conn, store_id)
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        cur.execute(sql_beside(__file__, "products_stage.sql"))
-        with cur.copy("COPY product_stage (sku, gtin14, title, attribute_values) FROM STDIN") as copy:
-            for row in parsed.rows:
-                copy.write_row(row)
+    conn.exec_driver_sql(sql_beside(__file__, "products_stage.sql"))
+    copy_rows(conn, "product_stage", ("sku", "gtin14", "title", "attribute_values"), parsed.rows)
     counts = conn.execute(
         text(sql_beside(__file__, "products_upsert.sql")),
         {"store_id": store_id, "attribute_keys": parsed.attribute_keys},

@@ -1,0 +1,33 @@
+"""CodesWholesale v3 API sandbox: a seeded price list of digital keys behind OAuth client
+credentials and continuation-token paging, able to misbehave (5xx, 429 with Retry-After, access
+tokens expiring mid-paging).
+
+Typical use in a test::
+
+    state = CodesWholesaleState(seed=42, size=1000, clients={"id": "secret"})
+    with serve_in_thread(create_app(state)) as server:
+        ...  # point the client at server.base_url with client credentials id / secret
+
+Names are imported lazily, so using only the data generator does not load the web stack.
+"""
+
+from importlib import import_module
+
+_EXPORTS = {
+    "create_app": "app",
+    "generate_products": "data",
+    "single_unit_price": "data",
+    "Anomalies": "data",
+    "CodesWholesaleState": "state",
+    "Fault": "state",
+    "DEFAULT_CLIENT_ID": "state",
+    "DEFAULT_CLIENT_SECRET": "state",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
