@@ -21,6 +21,9 @@ from pathlib import Path
 
 SHIPMENTS = int(os.environ.get("BENCH_SHIPMENTS", "10000"))
 CATALOG = int(os.environ.get("BENCH_CATALOG", "100000"))
+# The merchant's export leaves out about 5% of the simulator's variant pool (those orders will not
+# match): a pool this much larger makes the exported catalog at least CATALOG rows.
+CATALOG_POOL = int(CATALOG * 1.06)
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 SEED = 2026
 KEY = "bench-key"
@@ -100,11 +103,11 @@ def main() -> None:
     repo = Path(__file__).resolve().parents[1]
     simulator = subprocess.Popen(
         [sys.executable, "-m", "sandbox.letzshop", "--seed", str(SEED), "--size", str(SHIPMENTS),
-         "--port", str(port), "--api-key", KEY, "--catalog-size", str(CATALOG), "--log-level", "warning"], cwd=repo)
+         "--port", str(port), "--api-key", KEY, "--catalog-size", str(CATALOG_POOL), "--log-level", "warning"], cwd=repo)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             catalog_csv = str(Path(tmp) / "catalog.csv")
-            write_catalog_csv(catalog_csv, SEED, SHIPMENTS, catalog_size=CATALOG)
+            write_catalog_csv(catalog_csv, SEED, SHIPMENTS, catalog_size=CATALOG_POOL)
             _wait_for(port)
             runs = []
             for _ in range(REPEATS):

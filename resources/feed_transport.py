@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import ftplib
+import functools
 import logging
 import mimetypes
 import os
@@ -400,7 +401,10 @@ class FeedTransport(ConfigurableResource):
             raise
         os.replace(partial, dest)
         seconds = time.perf_counter() - started
-        result = DownloadResult(dest, sink.written, seconds, state.content_type, state.count)
+        content_type = state.content_type
+        if sink.inflating:  # what is on disk is what was inside the gzip
+            content_type = mimetypes.guess_type(urlsplit(bare).path.removesuffix(".gz"))[0] or "application/octet-stream"
+        result = DownloadResult(dest, sink.written, seconds, content_type, state.count)
         log.info("downloaded %s: %d bytes in %.2f s (%.1f MB/s, %d attempt(s))", where, result.bytes,
                  seconds, result.megabytes_per_second, state.count)
         return result
@@ -436,11 +440,7 @@ class FeedTransport(ConfigurableResource):
                         before_sleep=before_sleep, reraise=True)
 
     def _tls_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=self.ca_file)
-        if not self.verify_tls:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
+        return _tls_context(self.verify_tls, self.ca_file)
 
     def _too_large(self, where: str) -> FeedTransportError:
         return FeedTransportError(where, f"the feed is larger than the {self.max_download_bytes:,} byte limit "
@@ -521,8 +521,9 @@ class FeedTransport(ConfigurableResource):
         if isinstance(exc, httpx.ConnectTimeout):
             return FeedTransportError(where, f"no connection within {self.connect_timeout_seconds:g} s (timeout)", "timeout")
         if isinstance(exc, httpx.TimeoutException):
-            return FeedTransportError(where, f"the server sent nothing for {self.read_timeout_seconds:g} s "
-                                      f"after {sink.received:,} bytes (timeout)", "timeout")
+            progress = f" after {sink.received:,} bytes" if sink.received else ""
+            return FeedTransportError(where, f"the server sent nothing for {self.read_timeout_seconds:g} s"
+                                      f"{progress} (timeout)", "timeout")
         if isinstance(exc, httpx.ConnectError):
             if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
                 return FeedTransportError(where, "the server's TLS certificate is not trusted", "tls")
@@ -674,6 +675,17 @@ class _FtpTls(ftplib.FTP_TLS):
         if self._prot_p:
             conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
         return conn, size
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
+    """Shared per configuration: loading the system's CA store costs tens of milliseconds, and
+    an SSLContext is safe to share between connections and threads."""
+    context = ssl.create_default_context(cafile=ca_file)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -62,8 +62,11 @@ class FeedDefaults:
     @classmethod
     def from_settings(cls, settings: dict[str, Any] | None) -> FeedDefaults:
         settings = settings or {}
-        return cls(language=str(settings.get("default_language") or "en").lower(),
-                   currency=str(settings.get("currency") or "EUR").upper())
+        language = str(settings.get("default_language") or "").lower()
+        currency = str(settings.get("currency") or "").upper()
+        # A malformed setting falls back rather than failing every delivery at the database's checks.
+        return cls(language=language if len(language) == 2 and language.isascii() and language.isalpha() else "en",
+                   currency=currency if len(currency) == 3 and currency.isascii() and currency.isalpha() else "EUR")
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,8 @@ class ClockedMemoryStorage(MemoryStorage):
             events = self.events.setdefault(key, [])
             # The window is full when the `limit - amount`-th newest request is still inside it.
             boundary = events[limit - amount] if len(events) > limit - amount else None
-            if boundary is not None and boundary.atime >= now - expiry:
+            # A request leaves the window exactly `expiry` seconds after it was made.
+            if boundary is not None and boundary.atime > now - expiry:
                 return False
             events[:0] = [_Stamp(now, expiry)] * amount
             del events[limit:]  # older requests can no longer decide anything
@@ -133,7 +134,8 @@ class RequestRateLimiter:
         self._lock = threading.Lock()
 
     def hit(self, *client: str) -> RateDecision:
-        """Count one request of `client`; refused requests count too (a flood stays refused)."""
+        """Count one request of `client` if the window has room; a refused request is not counted, so a
+        client that waits `retry_after` seconds gets through."""
         with self._lock:
             if self._limiter.hit(self._item, *client):
                 return RateDecision(True)

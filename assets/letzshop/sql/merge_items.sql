@@ -1,11 +1,21 @@
 -- Upsert one row per inventory unit. A unit whose barcode or SKU changed goes back to matching.
+-- A new unit whose GTIN-14 names exactly one product of the store is matched as it is written (the
+-- matching step's first rule, applied here so the common case costs no second write); every other
+-- unit stays pending for the matching step, which remains the authority.
 INSERT INTO core.order_items AS i (
     order_id, channel_item_id, channel_variant_id, sku, mpn, barcode, barcode_type, gtin14, title, brand,
-    unit_price, channel_state)
+    unit_price, channel_state, product_id, match_status, matched_by)
 SELECT o.order_id, s.channel_item_id, s.channel_variant_id, s.sku, s.mpn, s.barcode, s.barcode_type,
-       s.gtin14, s.title, s.brand, s.unit_price, s.channel_state
+       s.gtin14, s.title, s.brand, s.unit_price, s.channel_state, g.product_id,
+       CASE WHEN g.product_id IS NULL THEN 'pending' ELSE 'matched' END,
+       CASE WHEN g.product_id IS NULL THEN NULL ELSE 'gtin' END
 FROM stage_items s
 JOIN core.orders o ON o.account_id = :account_id AND o.channel_shipment_id = s.channel_shipment_id
+LEFT JOIN LATERAL (
+    SELECT CASE WHEN count(*) = 1 THEN min(c.product_id) END AS product_id
+    FROM (SELECT p.product_id FROM core.products p
+          WHERE p.store_id = :store_id AND p.gtin14 = s.gtin14 AND NOT p.is_placeholder LIMIT 2) c
+) g ON s.gtin14 IS NOT NULL
 ORDER BY o.order_id, s.channel_item_id
 ON CONFLICT (order_id, channel_item_id) DO UPDATE SET
     channel_variant_id = excluded.channel_variant_id,

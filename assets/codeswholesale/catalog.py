@@ -1,0 +1,326 @@
+"""The CodesWholesale price list of a store, landed in the canonical catalog.
+
+A store that resells digital keys from CodesWholesale has one catalog source of kind 'codeswholesale'
+named 'codeswholesale' (ops.catalog_sources): `location` is the API base URL (live or sandbox), the
+OAuth client id and secret are encrypted in ops.source_credentials, and `settings` may hold
+`currency` (of the account's prices, default EUR), `filters` (platform, region, language,
+product_ids, in_stock_days_ago), `name_language` (default en) and `max_bad_share` (default 0.1).
+
+An import pages through `GET /v3/products` and streams every page into one CatalogWriter (COPY into
+staging, one merge at the end that writes only what changed), inside one transaction, while the next
+page is already being fetched. Each import is an ops.import_runs row (pending -> downloading ->
+parsing -> upserting -> completed | partially_completed | failed) whose counts always satisfy
+read = loaded + unchanged + quarantined; records that cannot be trusted go to ops.quarantine with the
+reason, and the rest loads. When more than `max_bad_share` of the records are refused, nothing is
+merged and the run fails (the quarantined records stay, to show what was wrong).
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AutomationCondition,
+    Backoff,
+    DynamicPartitionsDefinition,
+    Failure,
+    Jitter,
+    MaterializeResult,
+    RetryPolicy,
+    asset,
+)
+from sqlalchemy import Connection, Engine, text
+
+from assets.catalog.canonical import CatalogWriter
+from assets.codeswholesale.normalise import RefusedProduct, normalise_product
+from assets.letzshop.load import prefetched
+from resources.codeswholesale import SANDBOX_URL, CodesWholesaleError, CodesWholesaleResource
+from resources.errors import MarketsyncError
+from resources.vault import CredentialVault
+from resources.warehouse import Warehouse, copy_rows
+
+OWNERS = ["team:data-engineering"]
+GROUP = "codeswholesale"
+CODESWHOLESALE_POOL = "codeswholesale_api"
+SOURCE_KIND = "codeswholesale"
+SOURCE_NAME = "codeswholesale"
+PRODUCTS = AssetKey(["core", "codeswholesale_products"])
+REFRESH_CRON = "0 */6 * * *"
+DEFAULT_SETTINGS: dict[str, Any] = {"currency": "EUR", "filters": {}, "name_language": "en", "max_bad_share": 0.1}
+QUARANTINE_COLUMNS = ("source", "record_ref", "line_number", "raw_text", "reason", "run_id", "import_run_id")
+_RAW_LIMIT = 20_000  # characters of a refused record kept in quarantine
+
+codeswholesale_accounts = DynamicPartitionsDefinition(name="codeswholesale_accounts")
+
+
+# ---------------------------------------------------------------------------------------- the source
+@dataclass(frozen=True)
+class CodesWholesaleSource:
+    source_id: int
+    store_id: int
+    store: str
+    base_url: str
+    settings: dict[str, Any]
+    enabled: bool
+
+    def setting(self, name: str) -> Any:
+        return self.settings.get(name, DEFAULT_SETTINGS.get(name))
+
+
+def _checked_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MarketsyncError(f"CodesWholesale base URL must be http(s)://host, e.g. {SANDBOX_URL}")
+    if parts.username or parts.password:
+        # ops.catalog_sources.location never holds credentials; they go to ops.source_credentials.
+        raise MarketsyncError("CodesWholesale base URL must not contain credentials")
+    return base_url.strip().rstrip("/")
+
+
+def add_codeswholesale_source(conn: Connection, vault: CredentialVault, store: str, base_url: str,
+                              client_id: str, client_secret: str, settings: dict[str, Any] | None = None) -> int:
+    """Create or update the store's CodesWholesale source (the store is created if new) and store its
+    client credentials encrypted; returns the source_id. `settings` are merged into the existing ones."""
+    if not client_id or not client_secret:
+        raise MarketsyncError("CodesWholesale needs both a client id and a client secret")
+    location = _checked_base_url(base_url)
+    store_id = conn.execute(text("""INSERT INTO ops.stores (code) VALUES (:c)
+                                    ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING store_id"""),
+                            {"c": store}).scalar_one()
+    source_id = conn.execute(text(
+        """INSERT INTO ops.catalog_sources (store_id, name, kind, format, location, settings)
+           VALUES (:s, :n, :k, 'json', :l, CAST(:st AS jsonb))
+           ON CONFLICT (store_id, name) DO UPDATE SET
+               location = excluded.location,
+               settings = ops.catalog_sources.settings || excluded.settings,
+               updated_at = now()
+           WHERE ops.catalog_sources.kind = excluded.kind
+           RETURNING source_id"""),
+        {"s": store_id, "n": SOURCE_NAME, "k": SOURCE_KIND, "l": location, "st": json.dumps(settings or {})},
+    ).scalar()
+    if source_id is None:
+        raise MarketsyncError(f"store '{store}' already has a catalog source named '{SOURCE_NAME}' of another kind")
+    conn.execute(text("""INSERT INTO ops.source_credentials (source_id, token, key_id) VALUES (:s, :t, :k)
+                         ON CONFLICT (source_id) DO UPDATE
+                         SET token = excluded.token, key_id = excluded.key_id, updated_at = now()"""),
+                 {"s": source_id, "t": vault.encrypt({"client_id": client_id, "client_secret": client_secret}),
+                  "k": vault.primary_key_id})
+    return source_id
+
+
+def get_codeswholesale_source(conn: Connection, store: str) -> CodesWholesaleSource:
+    row = conn.execute(text(
+        """SELECT c.source_id, c.store_id, s.code AS store, c.location AS base_url, c.settings, c.enabled
+           FROM ops.catalog_sources c JOIN ops.stores s USING (store_id)
+           WHERE s.code = :s AND c.name = :n AND c.kind = :k"""),
+        {"s": store, "n": SOURCE_NAME, "k": SOURCE_KIND}).first()
+    if row is None:
+        raise MarketsyncError(f"store '{store}' has no CodesWholesale source: add one with its client credentials")
+    return CodesWholesaleSource(**row._mapping)
+
+
+def codeswholesale_store_codes(conn: Connection) -> list[str]:
+    """Stores with an enabled CodesWholesale source: the partition keys of `codeswholesale_accounts`."""
+    return list(conn.execute(text(
+        """SELECT s.code FROM ops.catalog_sources c JOIN ops.stores s USING (store_id)
+           WHERE c.kind = :k AND c.name = :n AND c.enabled ORDER BY s.code"""),
+        {"k": SOURCE_KIND, "n": SOURCE_NAME}).scalars())
+
+
+def _client_credentials(conn: Connection, vault: CredentialVault, source: CodesWholesaleSource) -> tuple[str, str]:
+    token = conn.execute(text("SELECT token FROM ops.source_credentials WHERE source_id = :s"),
+                         {"s": source.source_id}).scalar()
+    if token is None:
+        raise MarketsyncError(f"no client credentials stored for the CodesWholesale source of '{source.store}'")
+    secrets = vault.decrypt(token)
+    return secrets.reveal("client_id"), secrets.reveal("client_secret")
+
+
+# ---------------------------------------------------------------------------------------- import runs
+def _start_run(engine: Engine, source_id: int, dagster_run_id: str | None) -> int:
+    with engine.begin() as conn:
+        return conn.execute(text("""INSERT INTO ops.import_runs (source_id, dagster_run_id) VALUES (:s, :r)
+                                    RETURNING import_run_id"""), {"s": source_id, "r": dagster_run_id}).scalar_one()
+
+
+def _set_status(engine: Engine, import_run_id: int, status: str) -> None:
+    # Its own short transaction, so the progress shows while the import's transaction is still open.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ops.import_runs SET status = :st WHERE import_run_id = :i"),
+                     {"st": status, "i": import_run_id})
+
+
+def _finish_run(conn: Connection, import_run_id: int, status: str, summary: "ImportSummary",
+                error: str | None = None) -> None:
+    conn.execute(text(
+        """UPDATE ops.import_runs SET status = :st, rows_read = :r, rows_loaded = :l, rows_unchanged = :u,
+               rows_quarantined = :q, bytes_read = :b, error = :e, finished_at = now()
+           WHERE import_run_id = :i"""),
+        {"st": status, "r": summary.read, "l": summary.loaded, "u": summary.unchanged, "q": summary.quarantined,
+         "b": summary.bytes_read, "e": error, "i": import_run_id})
+
+
+# ---------------------------------------------------------------------------------------- the import
+@dataclass
+class ImportSummary:
+    """One import's figures. read = loaded + unchanged + quarantined (records refused)."""
+
+    import_run_id: int | None = None
+    status: str = "pending"
+    read: int = 0
+    loaded: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    inserted: int = 0
+    updated: int = 0
+    translations_written: int = 0
+    duplicates: int = 0
+    pages: int = 0
+    requests: int = 0
+    tokens_fetched: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+    def metadata(self) -> dict[str, Any]:
+        return {name: value for name, value in vars(self).items() if isinstance(value, (int, float))
+                and value is not None} | {"status": self.status}
+
+
+def _normalised_page(items: list, page_number: int, currency: str, name_language: str,
+                     quarantine: list[tuple], run_id: str | None, import_run_id: int) -> tuple[list, list]:
+    products, translations = [], []
+    for position, item in enumerate(items, 1):
+        try:
+            product, names = normalise_product(item, currency=currency, name_language=name_language)
+        except RefusedProduct as exc:
+            ref = item.get("productId") if isinstance(item, dict) else None
+            raw = orjson.dumps(item, option=orjson.OPT_SORT_KEYS).decode()[:_RAW_LIMIT]
+            quarantine.append(("codeswholesale", str(ref or f"page {page_number} item {position}"), None,
+                               raw.replace("\x00", "\ufffd"), str(exc), run_id, import_run_id))
+            continue
+        products.append(product)
+        translations.extend(names)
+    return products, translations
+
+
+def import_codeswholesale_catalog(engine: Engine, vault: CredentialVault, resource: CodesWholesaleResource,
+                                  store: str, run_id: str | None = None) -> ImportSummary:
+    """Import the store's whole CodesWholesale price list; returns the figures. Raises
+    MarketsyncError (after recording the failed run) when the import cannot complete."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        source = get_codeswholesale_source(conn, store)
+        client_id, client_secret = _client_credentials(conn, vault, source)
+    summary = ImportSummary(import_run_id=_start_run(engine, source.source_id, run_id))
+    currency = str(source.setting("currency")).upper()
+    name_language = str(source.setting("name_language"))
+    max_bad_share = float(source.setting("max_bad_share"))
+    try:
+        with resource.session(source.base_url, client_id, client_secret) as api:
+            _set_status(engine, summary.import_run_id, "downloading")
+            with engine.begin() as conn:
+                writer = CatalogWriter(conn, source.source_id)
+                for page in prefetched(api.product_pages(**(source.setting("filters") or {}))):
+                    summary.pages += 1
+                    if summary.pages == 1:
+                        _set_status(engine, summary.import_run_id, "parsing")
+                    quarantine: list[tuple] = []
+                    products, translations = _normalised_page(page, summary.pages, currency, name_language,
+                                                              quarantine, run_id, summary.import_run_id)
+                    writer.write_products(products)
+                    if translations:
+                        writer.write_translations(translations)
+                    if quarantine:
+                        summary.quarantined += copy_rows(conn, "ops.quarantine", QUARANTINE_COLUMNS, quarantine)
+                        summary.reasons.extend(q[4] for q in quarantine[: max(0, 20 - len(summary.reasons))])
+                summary.requests, summary.tokens_fetched = api.requests, api.tokens_fetched
+                summary.bytes_read = api.bytes_received
+                _finish_import(engine, conn, writer, summary, max_bad_share)
+    except MarketsyncError as exc:
+        _record_failure(engine, summary, str(exc))
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded in one line, then re-raised as it was
+        _record_failure(engine, summary, f"import failed: {type(exc).__name__}")
+        raise
+    summary.seconds = round(time.perf_counter() - started, 3)
+    if summary.status == "failed":
+        raise MarketsyncError(_too_many_refused(summary, max_bad_share))
+    return summary
+
+
+def _too_many_refused(summary: ImportSummary, max_bad_share: float) -> str:
+    share = summary.quarantined / summary.read if summary.read else 0.0
+    first = f"; first: {summary.reasons[0]}" if summary.reasons else ""
+    return (f"{summary.quarantined} of {summary.read} records ({share:.1%}) refused, above the limit of "
+            f"{max_bad_share:.1%}: nothing was loaded{first}")
+
+
+def _finish_import(engine: Engine, conn: Connection, writer: CatalogWriter, summary: ImportSummary,
+                   max_bad_share: float) -> None:
+    """Merge (unless too much was refused) and close the run inside the import's transaction."""
+    staged_rows = writer.staged
+    read_estimate = staged_rows + summary.quarantined
+    if read_estimate and summary.quarantined / read_estimate > max_bad_share:
+        summary.read, summary.status = read_estimate, "failed"
+        summary.unchanged = summary.loaded = 0
+        # The quarantine is committed with the failed run; the staged rows vanish at commit.
+        conn.execute(text("TRUNCATE stage_catalog, stage_catalog_translations"))
+        _finish_run(conn, summary.import_run_id, "failed", summary, _too_many_refused(summary, max_bad_share))
+        return
+    _set_status(engine, summary.import_run_id, "upserting")
+    result = writer.merge()
+    # A product listed twice in one price list is one product (the last listing wins).
+    summary.duplicates = staged_rows - result.staged
+    summary.inserted, summary.updated = result.inserted, result.updated
+    summary.loaded = result.loaded
+    summary.unchanged = result.unchanged + result.stale
+    summary.translations_written = result.translations_written
+    summary.read = result.staged + summary.quarantined
+    summary.status = "partially_completed" if summary.quarantined else "completed"
+    _finish_run(conn, summary.import_run_id, summary.status, summary)
+
+
+def _record_failure(engine: Engine, summary: ImportSummary, message: str) -> None:
+    summary.status = "failed"
+    with engine.begin() as conn:
+        _finish_run(conn, summary.import_run_id, "failed", summary, message.splitlines()[0][:500])
+
+
+# ---------------------------------------------------------------------------------------- the asset
+@asset(
+    key=PRODUCTS,
+    partitions_def=codeswholesale_accounts,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"http", "postgres"},
+    pool=CODESWHOLESALE_POOL,
+    automation_condition=AutomationCondition.on_cron(REFRESH_CRON, cron_timezone="Europe/Berlin"),
+    retry_policy=RetryPolicy(max_retries=2, delay=60, backoff=Backoff.EXPONENTIAL, jitter=Jitter.FULL),
+)
+def codeswholesale_products(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
+                            codeswholesale: CodesWholesaleResource) -> MaterializeResult:
+    """The digital keys a store can resell from CodesWholesale (core.marketplace_products, product_type
+    'digital'): platform, regions, languages, stock, the single-key price and every quantity tier.
+
+    Refreshed every 6 hours by default: the automation condition is
+    `AutomationCondition.on_cron("0 */6 * * *")` (Europe/Berlin), for every store partition. Each run
+    writes only the products whose content changed and records an ops.import_runs row."""
+    try:
+        summary = import_codeswholesale_catalog(warehouse.engine, vault, codeswholesale, context.partition_key,
+                                                context.run_id)
+    except MarketsyncError as exc:
+        # Refused credentials or a broken price list fail the same way again; only a transient fault retries.
+        transient = isinstance(exc, CodesWholesaleError) and exc.transient
+        raise Failure(description=str(exc), allow_retries=transient) from None
+    if summary.quarantined:
+        context.log.warning(f"{summary.quarantined} CodesWholesale records quarantined; first: {summary.reasons[0]}")
+    return MaterializeResult(metadata=summary.metadata())
+
+
+codeswholesale_assets = [codeswholesale_products]
