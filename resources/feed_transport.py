@@ -26,7 +26,7 @@ import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname
@@ -265,7 +265,6 @@ class _Sink:
         self._file = open(path, "wb")
         self.received = 0
         self.written = 0
-        self.writes = 0
         self._head = b""
         self._gunzip: _Gunzip | None = None
         self._decided = False
@@ -297,7 +296,6 @@ class _Sink:
         except OSError as exc:
             raise _WriteFailed(exc) from None
         self.written += len(data)
-        self.writes += 1
 
     def finish(self) -> None:
         if self._head:
@@ -329,7 +327,6 @@ class _Attempts:
     content_type: str | None = None
     count: int = 0
     step: str = "connect"  # the FTP command under way, for error messages
-    statuses: list[int] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- the resource
@@ -369,9 +366,13 @@ class FeedTransport(ConfigurableResource):
         if fetch is None:
             raise FeedTransportError(where, f"the scheme '{scheme}' is not supported "
                                      "(use http, https, ftp, ftps or file)", "rejected")
-        dest.parent.mkdir(parents=True, exist_ok=True)
         partial = dest.with_name(f".{dest.name}.part")
-        sink = _Sink(partial, self.max_download_bytes, inflate=not dest.name.lower().endswith(".gz"))
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            sink = _Sink(partial, self.max_download_bytes, inflate=not dest.name.lower().endswith(".gz"))
+        except OSError as exc:
+            raise FeedTransportError(where, f"could not write {dest} ({exc.strerror or type(exc).__name__})",
+                                     "rejected") from None
         state = _Attempts()
         started = time.perf_counter()
         log.debug("downloading %s to %s", where, dest)
@@ -471,17 +472,16 @@ class FeedTransport(ConfigurableResource):
         with httpx.Client(timeout=timeout, follow_redirects=True, verify=self._tls_context()) as client, \
                 client.stream("GET", url, headers=headers, auth=auth) as response:
             status = response.status_code
-            state.statuses.append(status)
             if status == 206 and resume and response.headers.get("content-range", "").startswith(f"bytes {sink.received}-"):
                 log.info("resuming %s at byte %d", where, sink.received)
             elif status == 200:
                 if sink.received:
-                    sink.reset()
+                    sink.reset()  # the server sent the whole file again (or it changed)
                 self._remember(response, state)
-            elif status == 416 and resume:
-                sink.reset()  # the file shrank or changed: start over on the next attempt
+            elif status in (206, 416) and resume:
+                sink.reset()  # a range we did not ask for, or the file shrank: start over
                 state.resumable = False
-                raise FeedTransportError(where, "the server would not resume the transfer (HTTP 416)", "broken")
+                raise FeedTransportError(where, f"the server would not resume the transfer (HTTP {status})", "broken")
             else:
                 raise self._from_status(where, response)
             # Inflated or decoded, a body only grows: a declared length over the limit is final.

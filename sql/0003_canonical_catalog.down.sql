@@ -1,4 +1,5 @@
-DROP VIEW IF EXISTS analytics.store_catalog;
+DROP VIEW IF EXISTS analytics.store_catalog, analytics.import_runs;
+DROP FUNCTION IF EXISTS core.products_with_gtin(bigint, char);
 DROP TABLE IF EXISTS ops.feed_daily_usage, ops.feed_inbox;
 ALTER TABLE ops.quarantine DROP COLUMN IF EXISTS import_run_id;
 DROP TABLE IF EXISTS ops.import_runs, core.product_translations;

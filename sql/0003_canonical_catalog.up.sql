@@ -145,3 +145,16 @@ CREATE TABLE ops.feed_daily_usage (
     sku_updates  integer NOT NULL DEFAULT 0,
     PRIMARY KEY (source_id, day)
 );
+
+-- The store products a GTIN-14 names: by the product's own GTIN, or, where the product leaves its GTIN
+-- null, by the GTIN it inherits from the marketplace product it lists. Placeholders never count.
+-- Matching and exception auto-resolution both ask this one question; each branch is an index probe.
+CREATE FUNCTION core.products_with_gtin(p_store_id bigint, p_gtin14 char(14))
+RETURNS SETOF bigint LANGUAGE sql STABLE AS $$
+    SELECT p.product_id FROM core.products p
+    WHERE p.store_id = p_store_id AND p.gtin14 = p_gtin14 AND NOT p.is_placeholder
+    UNION ALL
+    SELECT p.product_id FROM core.marketplace_products m
+    JOIN core.products p ON p.marketplace_product_id = m.marketplace_product_id
+    WHERE m.gtin14 = p_gtin14 AND p.store_id = p_store_id AND p.gtin14 IS NULL AND NOT p.is_placeholder
+$$;

@@ -83,3 +83,45 @@ def test_store_catalog_resolves_overrides_and_language_fallback(warehouse):
     assert rows["K-1"].price == Decimal("9.99") and rows["K-1"].brand == "Acme"
     assert (rows["T-1"].title, rows["T-1"].title_language) == ("Toaster deluxe", "de")
     assert rows["T-1"].price == Decimal("24.50")
+
+
+def test_a_listing_inherits_its_gtin_for_matching_and_auto_resolution(warehouse):
+    """A store product with no GTIN of its own matches orders by its marketplace product's GTIN, and a
+    pending exception resolves by itself once such a listing appears."""
+    from assets.catalog.exceptions import auto_resolve
+    from assets.catalog.matching import match_order_items
+
+    with warehouse.begin() as conn:
+        source_id, store_id = _source(conn)
+        account_id = conn.execute(text("SELECT account_id FROM ops.accounts WHERE store_id = :s"), {"s": store_id}).scalar_one()
+        order_id = conn.execute(text(
+            """INSERT INTO core.orders (store_id, account_id, channel, channel_order_id, channel_shipment_id,
+                                        order_number, channel_state, source_payload_sha)
+               VALUES (:s, :a, 'letzshop', 'O1', 'S1', 'R1', 'unconfirmed', 'x') RETURNING order_id"""),
+            {"s": store_id, "a": account_id}).scalar_one()
+        conn.execute(text("""INSERT INTO core.order_items (order_id, channel_item_id, barcode, gtin14, channel_state)
+                             VALUES (:o, 'U1', '4006381333931', '04006381333931', 'unconfirmed')"""), {"o": order_id})
+        summary = match_order_items(conn, store_id)
+        assert summary.exceptions_opened.get("product_not_found") == 1
+    _merge(warehouse, source_id, [_row("P1")])
+    with warehouse.begin() as conn:
+        mp = conn.execute(text("SELECT marketplace_product_id FROM core.marketplace_products")).scalar_one()
+        conn.execute(text("INSERT INTO core.products (store_id, sku, marketplace_product_id) VALUES (:s, 'K-1', :mp)"),
+                     {"s": store_id, "mp": mp})
+        assert auto_resolve(conn, store_id) == 1
+        item = conn.execute(text("""SELECT p.sku, i.matched_by FROM core.order_items i
+                                    JOIN core.products p USING (product_id)""")).one()
+    assert tuple(item) == ("K-1", "gtin")
+
+
+def test_two_batches_in_one_transaction_merge_separately(warehouse):
+    with warehouse.begin() as conn:
+        source_id, _ = _source(conn)
+    with warehouse.begin() as conn:
+        writer = CatalogWriter(conn, source_id)
+        writer.write_products([_row("P1")])
+        first = writer.merge()
+        writer.write_products([_row("P2")])
+        second = writer.merge()
+    assert (first.staged, first.inserted) == (1, 1)
+    assert (second.staged, second.inserted, second.unchanged) == (1, 1, 0)

@@ -247,6 +247,17 @@ def test_ftp_download_with_rfc1738_credentials(feed_dir, tmp_path, tls):
                                   "the FTP server has no such file or denies access to it (RETR answered 550)")
 
 
+@pytest.mark.parametrize("tls", [False, True], ids=["ftp", "ftps"])
+def test_ftp_short_transfer_resumes_with_rest(feed_dir, tmp_path, tls):
+    with serve_ftp(feed_dir, USER, PASSWORD, tls=tls) as ftp:
+        ftp.activity.truncate_next(1, fraction=0.3)
+        result = fast(ca_file=ftp.cert_file).download(ftp.url("feed.csv"), tmp_path / "a.csv")
+        (first, start), (second, offset) = ftp.activity.retrievals
+    assert result.path.read_bytes() == (feed_dir / "feed.csv").read_bytes() and result.attempts == 2
+    assert first == second == "/feed.csv" and start == 0
+    assert offset == int((feed_dir / "feed.csv").stat().st_size * 0.3)  # REST picked up where it stopped
+
+
 def test_ftps_rejects_an_untrusted_certificate(feed_dir, tmp_path):
     with serve_ftp(feed_dir, USER, PASSWORD, tls=True) as ftp:
         with pytest.raises(FeedTransportError) as err:
@@ -278,7 +289,10 @@ def _forms(*secrets: str) -> set[str]:
 
 
 def test_feed_password_never_appears_anywhere(feed_dir, tmp_path, caplog):
-    caplog.set_level(logging.DEBUG)  # every logger, httpx/httpcore/pyftpdlib included
+    # Every logger at DEBUG, httpx, httpcore and pyftpdlib included, whatever level it was given.
+    caplog.set_level(logging.DEBUG)
+    for name in ["httpx", "httpcore", "pyftpdlib", "resources", *logging.root.manager.loggerDict]:
+        caplog.set_level(logging.DEBUG, logger=name)
     seen: list[str] = []
 
     def attempt(transport: FeedTransport, url: str, **kwargs) -> None:
@@ -330,8 +344,8 @@ def test_large_download_streams_with_flat_memory(tmp_path):
     size = 200 * 1000 * 1000
     process = psutil.Process()
     with serve_in_thread(create_app(tmp_path)) as server:
-        url = f"{server.base_url}/generated/bytes?size={size}"
-        fast().download(f"{url[:-len(str(size))]}1000", tmp_path / "warm.csv")  # imports, pools, caches
+        url = f"{server.base_url}/generated/bytes?size="
+        fast().download(f"{url}1000", tmp_path / "warm.csv")  # imports, pools, caches
         baseline = peak = process.memory_info().rss
         done = threading.Event()
 
@@ -344,7 +358,7 @@ def test_large_download_streams_with_flat_memory(tmp_path):
         sampler = threading.Thread(target=sample)
         sampler.start()
         try:
-            result = fast().download(url, tmp_path / "big.csv")
+            result = fast().download(f"{url}{size}", tmp_path / "big.csv")
         finally:
             done.set()
             sampler.join()

@@ -77,6 +77,9 @@ class CatalogWriter:
         counts = self.conn.execute(text(_sql("catalog_merge.sql")), params).one()
         translations = self.conn.execute(text(_sql("catalog_merge_translations.sql")), params).scalar_one() \
             if self.translations else 0
+        # Emptied now, not only at commit: a second batch in the same transaction starts clean.
+        self.conn.exec_driver_sql("TRUNCATE stage_catalog, stage_catalog_translations")
+        self.staged = self.translations = 0
         return MergeResult(staged=counts.staged, inserted=counts.inserted, updated=counts.updated,
                            unchanged=counts.staged - counts.inserted - counts.updated - counts.stale,
                            stale=counts.stale, translations_written=translations)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
+import os
 import shutil
 import socket
 import tempfile
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.filesystems import AbstractedFS
 from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
@@ -37,13 +39,53 @@ if not logging.getLogger("pyftpdlib").handlers:
     logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())
 
 
+class FtpActivity:
+    """What clients did and what is armed: `retrievals` lists (path, REST offset) per RETR;
+    `truncate_next(n)` makes the next n downloads stop early, the server still answering
+    "226 Transfer complete" as a flaky one does, so only the size check can notice."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.retrievals: list[tuple[str, int]] = []
+        self._truncations = 0
+        self._fraction = 0.5
+
+    def truncate_next(self, count: int = 1, fraction: float = 0.5) -> None:
+        with self._lock:
+            self._truncations, self._fraction = count, fraction
+
+    def take_truncation(self) -> float | None:
+        with self._lock:
+            if self._truncations <= 0:
+                return None
+            self._truncations -= 1
+            return self._fraction
+
+
+class _ShortFile:
+    """A file that ends early: the truncation fault."""
+
+    def __init__(self, handle, limit: int):
+        self._handle, self._limit = handle, limit
+
+    def read(self, size: int = -1) -> bytes:
+        left = self._limit - self._handle.tell()
+        if left <= 0:
+            return b""
+        return self._handle.read(left if size < 0 else min(size, left))
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+
 class RunningFtpServer:
     """A started FTP(S) server. `url(path)` gives the RFC 1738 URL with the credentials
     percent-encoded; `stop()` is idempotent; usable as a context manager."""
 
     def __init__(self, server: FTPServer, thread: threading.Thread, stopping: threading.Event,
-                 root: Path, user: str, password: str, tls: bool, cert_dir: Path | None):
+                 root: Path, user: str, password: str, tls: bool, cert_dir: Path | None, activity: FtpActivity):
         self._server, self._thread, self._stopping = server, thread, stopping
+        self.activity = activity
         self.host, self.port = server.address[0], server.address[1]
         self.root, self.user, self.password, self.tls = root, user, password, tls
         self._cert_dir = cert_dir
@@ -84,8 +126,25 @@ def serve_ftp(root: Path, user: str, password: str, tls: bool = False, *, host: 
     root = Path(root).resolve()
     authorizer = DummyAuthorizer()
     authorizer.add_user(user, password, str(root), perm="elradfmwMT" if writable else "elr")
+    activity = FtpActivity()
+    base: type[FTPHandler] = FTPHandler  # TLS_FTPHandler for FTPS, chosen below
+
+    class SandboxFS(AbstractedFS):
+        def open(self, filename, mode):
+            handle = super().open(filename, mode)
+            fraction = activity.take_truncation() if "r" in mode else None
+            if fraction is None:
+                return handle
+            self.cmd_channel.use_sendfile = False  # sendfile would bypass the short read
+            return _ShortFile(handle, int(os.fstat(handle.fileno()).st_size * fraction))
+
+    def ftp_RETR(self, file):
+        activity.retrievals.append((self.fs.fs2ftp(file), self._restart_position))
+        return base.ftp_RETR(self, file)
+
     attributes = {"authorizer": authorizer, "banner": "marketsync sandbox FTP ready.",
-                  "auth_failed_timeout": auth_failed_delay, "passive_ports": None}
+                  "auth_failed_timeout": auth_failed_delay, "passive_ports": None,
+                  "abstracted_fs": SandboxFS, "ftp_RETR": ftp_RETR}
     cert_dir: Path | None = None
     if tls:
         from pyftpdlib.handlers import TLS_FTPHandler  # needs pyOpenSSL, only for FTPS
@@ -95,8 +154,6 @@ def serve_ftp(root: Path, user: str, password: str, tls: bool = False, *, host: 
         attributes.update(certfile=str(cert_dir / "server.pem"), keyfile=str(cert_dir / "server.key"),
                           tls_control_required=True, tls_data_required=True, ssl_context=None)
         base = TLS_FTPHandler
-    else:
-        base = FTPHandler
     # A subclass per server: pyftpdlib configures handlers through class attributes.
     handler = type("SandboxFtpHandler", (base,), attributes)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -117,7 +174,7 @@ def serve_ftp(root: Path, user: str, password: str, tls: bool = False, *, host: 
 
     thread = threading.Thread(target=run, name=f"sandbox-ftp-{server.address[1]}", daemon=True)
     thread.start()
-    return RunningFtpServer(server, thread, stopping, root, user, password, tls, cert_dir)
+    return RunningFtpServer(server, thread, stopping, root, user, password, tls, cert_dir, activity)
 
 
 def _write_certificates(folder: Path, host: str) -> None:

@@ -12,8 +12,8 @@ WITH candidate AS (
     CROSS JOIN LATERAL (
         SELECT min(p.product_id) AS product_id, min(p.sku) AS sku
         FROM (SELECT p.product_id, p.sku
-              FROM core.products p
-              WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = e.gtin14
+              FROM core.products_with_gtin(:store_id, e.gtin14) AS hit(product_id)
+              JOIN core.products p USING (product_id)
               LIMIT 2) p
         HAVING count(*) = 1
     ) hit

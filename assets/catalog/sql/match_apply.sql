@@ -78,8 +78,8 @@ opened AS (
                    'candidates', (SELECT jsonb_agg(jsonb_build_object('product_id', c.product_id, 'sku', c.sku)
                                                    ORDER BY c.product_id)
                                   FROM (SELECT p.product_id, p.sku
-                                        FROM core.products p
-                                        WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = d.gtin14
+                                        FROM core.products_with_gtin(:store_id, d.gtin14) AS hit(product_id)
+                                        JOIN core.products p USING (product_id)
                                         LIMIT 10) c))
                WHEN 'gtin_mismatch' THEN jsonb_build_object(
                    'reason', CASE WHEN d.gtin14 IS NOT NULL

@@ -13,10 +13,7 @@ LEFT JOIN LATERAL (
     -- Two products are enough to know the GTIN is ambiguous; reading no further keeps a catalog
     -- in which thousands of products share one GTIN from costing thousands of reads per line.
     SELECT count(*) AS n, min(hit.product_id) AS product_id
-    FROM (SELECT p.product_id
-          FROM core.products p
-          WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.gtin14 = i.gtin14
-          LIMIT 2) hit
+    FROM (SELECT g.product_id FROM core.products_with_gtin(:store_id, i.gtin14) AS g(product_id) LIMIT 2) hit
 ) g ON i.gtin14 IS NOT NULL
 LEFT JOIN LATERAL (
     -- The SKU is only looked up when the GTIN did not settle the line, so most lines skip this

@@ -13,8 +13,7 @@ FROM stage_items s
 JOIN core.orders o ON o.account_id = :account_id AND o.channel_shipment_id = s.channel_shipment_id
 LEFT JOIN LATERAL (
     SELECT CASE WHEN count(*) = 1 THEN min(c.product_id) END AS product_id
-    FROM (SELECT p.product_id FROM core.products p
-          WHERE p.store_id = :store_id AND p.gtin14 = s.gtin14 AND NOT p.is_placeholder LIMIT 2) c
+    FROM (SELECT g.product_id FROM core.products_with_gtin(:store_id, s.gtin14) AS g(product_id) LIMIT 2) c
 ) g ON s.gtin14 IS NOT NULL
 ORDER BY o.order_id, s.channel_item_id
 ON CONFLICT (order_id, channel_item_id) DO UPDATE SET

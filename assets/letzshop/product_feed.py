@@ -1,0 +1,640 @@
+"""A store's Letzshop product feed, landed in the canonical catalog with a title and description per
+language.
+
+Letzshop ingests a Google-Shopping-format feed as tab-separated files, one per language: title and
+description are localised per file, everything else (price, barcode, brand, availability, ...)
+repeats in each. The store's catalog source of kind 'letzshop_feed' (named 'letzshop_feed') holds the
+per-language URLs in `settings.urls` ({"en": ..., "fr": ..., "de": ...}); any credentials in those
+URLs are kept encrypted in ops.source_credentials, never in the URL. Other settings: `primary_language`
+(the file product fields are read from; default: the alphabetically first language), `currency` (when
+a price names none; default EUR), `max_bad_share` (default 0.1), `request_timeout_seconds` (60).
+
+How the files become one product per `id`: the primary file gives each product and its translation;
+every other file adds only its translation (like Google's supplemental feeds). Lines of other files
+whose id the primary file does not hold as a loadable product are dropped and counted. Nothing is held
+per product in memory: lines stream from HTTP through an incremental decoder and the csv module into
+COPY batches, and Postgres does the joining when the batch is merged.
+
+A line that cannot be trusted (wrong number of columns, no id or title, a price that is not one, an
+unknown availability, a barcode whose GS1 check digit is wrong) goes to ops.quarantine with its line
+number, raw text and reason, and the rest loads. Each import is an ops.import_runs row with
+read = loaded + unchanged + quarantined (read counts products plus refused lines); when more than
+`max_bad_share` of it is refused, nothing is merged and the run fails.
+"""
+
+import codecs
+import csv
+import json
+import re
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import orjson
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    Backoff,
+    Failure,
+    Jitter,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    asset,
+)
+from sqlalchemy import Connection, Engine, text
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from assets.catalog.canonical import CatalogWriter
+from assets.catalog.gtin import normalize_gtin
+from assets.letzshop.orders import GROUP, OWNERS, letzshop_accounts
+from resources.errors import MarketsyncError
+from resources.vault import CredentialVault
+from resources.warehouse import Warehouse, copy_rows, sql_beside
+
+SOURCE_KIND = "letzshop_feed"
+SOURCE_NAME = "letzshop_feed"
+CATALOG = AssetKey(["core", "letzshop_catalog"])
+DEFAULT_SETTINGS: dict[str, Any] = {"currency": "EUR", "max_bad_share": 0.1, "request_timeout_seconds": 60}
+QUARANTINE_COLUMNS = ("source", "record_ref", "line_number", "raw_text", "reason", "run_id", "import_run_id")
+BATCH_ROWS = 5000
+_RAW_LIMIT = 20_000          # characters of a refused line kept in quarantine
+_RECENT_LINES = 64           # physical lines remembered to quote a refused record
+_LANGUAGE = re.compile(r"[a-z]{2}")
+
+# Google's availability values, and the spellings feeds still use for them.
+AVAILABILITY = {
+    "in_stock": "in_stock", "in stock": "in_stock", "instock": "in_stock", "available for order": "in_stock",
+    "out_of_stock": "out_of_stock", "out of stock": "out_of_stock", "outofstock": "out_of_stock",
+    "preorder": "preorder", "pre-order": "preorder", "pre_order": "preorder",
+    "backorder": "backorder", "back order": "backorder", "back_order": "backorder",
+}
+# Columns that become canonical fields; every other non-empty column is kept in attributes.
+_CANONICAL = frozenset({"id", "title", "description", "price", "availability", "gtin", "brand", "mpn", "sku",
+                        "quantity"})
+
+
+class FeedError(MarketsyncError):
+    """A feed that cannot be imported. `transient` failures (5xx, 429, network) may succeed later."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
+
+
+# ---------------------------------------------------------------------------------------- the source
+@dataclass(frozen=True)
+class LetzshopFeedSource:
+    source_id: int
+    store_id: int
+    store: str
+    encoding: str
+    settings: dict[str, Any]
+    enabled: bool
+
+    def setting(self, name: str) -> Any:
+        return self.settings.get(name, DEFAULT_SETTINGS.get(name))
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return dict(self.settings.get("urls") or {})
+
+    @property
+    def languages(self) -> list[str]:
+        """Primary language first, then the others alphabetically."""
+        primary = self.settings.get("primary_language") or min(self.urls)
+        return [primary, *sorted(lang for lang in self.urls if lang != primary)]
+
+
+def redact_url(url: str) -> str:
+    """The URL as it may be shown: credentials as `user:***@host`."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"{parts.username or ''}:***@{host}", parts.path, parts.query, ""))
+
+
+def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MarketsyncError(f"feed URL {redact_url(url)} must be http(s)://host/...")
+    if parts.username is None and parts.password is None:
+        return url.strip(), None
+    from urllib.parse import unquote
+
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return clean, (unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+def add_letzshop_feed_source(conn: Connection, store: str, urls: dict[str, str], *,
+                             vault: CredentialVault | None = None, primary_language: str | None = None,
+                             encoding: str = "utf-8", settings: dict[str, Any] | None = None) -> int:
+    """Create or update the store's Letzshop feed source (the store is created if new); returns the
+    source_id. `urls` maps a two-letter language to its file's URL; `user:password@` in a URL is moved
+    into ops.source_credentials (encrypted with `vault`)."""
+    if not urls:
+        raise MarketsyncError("a Letzshop feed needs at least one URL")
+    bad = [lang for lang in urls if not _LANGUAGE.fullmatch(lang)]
+    if bad:
+        raise MarketsyncError(f"feed languages must be two-letter codes like 'en', not {', '.join(map(repr, bad))}")
+    if primary_language is not None and primary_language not in urls:
+        raise MarketsyncError(f"primary language '{primary_language}' has no URL")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise MarketsyncError(f"unknown encoding '{encoding}'") from None
+    clean, auth = {}, {}
+    for lang, url in urls.items():
+        clean[lang], credentials = _split_credentials(url)
+        if credentials:
+            auth[lang] = list(credentials)
+    if auth and vault is None:
+        raise MarketsyncError("feed URLs with credentials need the credential vault")
+    merged = {**(settings or {}), "urls": clean}
+    if primary_language:
+        merged["primary_language"] = primary_language
+    store_id = conn.execute(text("""INSERT INTO ops.stores (code) VALUES (:c)
+                                    ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING store_id"""),
+                            {"c": store}).scalar_one()
+    source_id = conn.execute(text(
+        """INSERT INTO ops.catalog_sources (store_id, name, kind, format, location, encoding, settings)
+           VALUES (:s, :n, :k, 'tsv', :l, :e, CAST(:st AS jsonb))
+           ON CONFLICT (store_id, name) DO UPDATE SET
+               location = excluded.location, encoding = excluded.encoding,
+               settings = (ops.catalog_sources.settings - 'urls') || excluded.settings, updated_at = now()
+           WHERE ops.catalog_sources.kind = excluded.kind
+           RETURNING source_id"""),
+        {"s": store_id, "n": SOURCE_NAME, "k": SOURCE_KIND, "l": clean[primary_language or min(clean)],
+         "e": encoding, "st": json.dumps(merged)},
+    ).scalar()
+    if source_id is None:
+        raise MarketsyncError(f"store '{store}' already has a catalog source named '{SOURCE_NAME}' of another kind")
+    if auth:
+        conn.execute(text("""INSERT INTO ops.source_credentials (source_id, token, key_id) VALUES (:s, :t, :k)
+                             ON CONFLICT (source_id) DO UPDATE
+                             SET token = excluded.token, key_id = excluded.key_id, updated_at = now()"""),
+                     {"s": source_id, "t": vault.encrypt({"basic_auth": json.dumps(auth)}), "k": vault.primary_key_id})
+    else:
+        conn.execute(text("DELETE FROM ops.source_credentials WHERE source_id = :s"), {"s": source_id})
+    return source_id
+
+
+def get_letzshop_feed_source(conn: Connection, store: str) -> LetzshopFeedSource:
+    row = conn.execute(text(
+        """SELECT c.source_id, c.store_id, s.code AS store, c.encoding, c.settings, c.enabled
+           FROM ops.catalog_sources c JOIN ops.stores s USING (store_id)
+           WHERE s.code = :s AND c.name = :n AND c.kind = :k"""),
+        {"s": store, "n": SOURCE_NAME, "k": SOURCE_KIND}).first()
+    if row is None or not (row.settings or {}).get("urls"):
+        raise MarketsyncError(f"store '{store}' has no Letzshop product feed: add its per-language URLs")
+    return LetzshopFeedSource(**row._mapping)
+
+
+def _basic_auth(conn: Connection, vault: CredentialVault | None, source: LetzshopFeedSource) -> dict[str, tuple]:
+    token = conn.execute(text("SELECT token FROM ops.source_credentials WHERE source_id = :s"),
+                         {"s": source.source_id}).scalar()
+    if token is None:
+        return {}
+    if vault is None:
+        raise MarketsyncError(f"the Letzshop feed of '{source.store}' has credentials: the vault is needed")
+    return {lang: tuple(pair) for lang, pair in json.loads(vault.decrypt(token).reveal("basic_auth")).items()}
+
+
+# ---------------------------------------------------------------------------------------- fields
+def parse_price(raw: str, default_currency: str) -> tuple[Decimal, str]:
+    """"19.99 EUR" (Google's form), "EUR 19.99", "19,99 EUR" or "19.99" -> (Decimal, currency)."""
+    value = raw.strip()
+    currency = default_currency
+    if len(value) > 4 and value[-4] == " " and value[-3:].isalpha():
+        value, currency = value[:-4].rstrip(), value[-3:].upper()
+    elif len(value) > 4 and value[3] == " " and value[:3].isalpha():
+        value, currency = value[4:].lstrip(), value[:3].upper()
+    if "," in value and "." not in value:
+        value = value.replace(",", ".")
+    try:
+        price = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"price '{raw.strip()}' is not an amount like '19.99 EUR'") from None
+    if not price.is_finite() or price < 0 or price >= Decimal("1e10"):
+        raise ValueError(f"price '{raw.strip()}' is not an amount like '19.99 EUR'")
+    return price, currency
+
+
+def _header(row: list[str]) -> list[str]:
+    """Column names as Google spells them: lower case, no `g:` prefix, spaces as underscores."""
+    names = []
+    for cell in row:
+        name = cell.strip().lower().replace(" ", "_")
+        names.append(name[2:] if name.startswith("g:") else name)
+    return names
+
+
+# ---------------------------------------------------------------------------------------- reading
+class _Stream:
+    """Physical lines of one feed file, decoded incrementally; remembers the last few lines (to quote
+    a refused record) and whether a NUL character was seen (Postgres text cannot hold one)."""
+
+    def __init__(self, chunks: Iterator[bytes], encoding: str, label: str):
+        name = codecs.lookup(encoding).name
+        self.encoding = name
+        # A UTF-8 file may start with a byte-order mark; it is not part of the first column's name.
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig" if name == "utf-8" else name)()
+        self._chunks = chunks
+        self.label = label
+        self.recent: deque[str] = deque(maxlen=_RECENT_LINES)
+        self.bytes = 0
+        self.nul_seen = False
+
+    def __iter__(self) -> Iterator[str]:
+        pending = ""
+        recent = self.recent
+        for chunk in self._chunks:
+            self.bytes += len(chunk)
+            try:
+                decoded = self._decoder.decode(chunk)
+            except UnicodeDecodeError:
+                raise FeedError(f"the {self.label} is not valid {self.encoding} text near byte {self.bytes}: "
+                                "set the source's encoding (e.g. cp1252)") from None
+            if not decoded:
+                continue
+            if "\x00" in decoded:
+                self.nul_seen = True
+            # Split on \n only: str.splitlines would also break at \x1c, \u2028 and others inside a field.
+            parts = (pending + decoded).split("\n")
+            pending = parts.pop()
+            for part in parts:
+                line = part + "\n"
+                recent.append(line)
+                yield line
+        pending += self._decoder.decode(b"", final=True)
+        if pending:
+            recent.append(pending)
+            yield pending
+
+    def raw(self, lines: int) -> str:
+        text_ = "".join(list(self.recent)[-lines:]) if lines > 0 else ""
+        return text_[:_RAW_LIMIT].replace("\x00", "\ufffd")
+
+
+@dataclass
+class FeedImportSummary:
+    """One import's figures. read = loaded + unchanged + quarantined."""
+
+    import_run_id: int | None = None
+    status: str = "pending"
+    read: int = 0
+    loaded: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    inserted: int = 0
+    updated: int = 0
+    translations_written: int = 0
+    translations_without_product: int = 0
+    duplicates: int = 0
+    lines: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+    languages: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    def metadata(self) -> dict[str, Any]:
+        figures = {k: v for k, v in vars(self).items() if isinstance(v, (int, float)) and v is not None}
+        return figures | {"status": self.status, "languages": MetadataValue.json(self.languages)}
+
+
+class _Batches:
+    """Products, translations and refused lines on their way to COPY, flushed every BATCH_ROWS."""
+
+    def __init__(self, conn: Connection, writer: CatalogWriter, summary: FeedImportSummary,
+                 run_id: str | None, store: str):
+        self.conn, self.writer, self.summary = conn, writer, summary
+        self.run_id, self.store = run_id, store
+        self.products: list[tuple] = []
+        self.translations: list[tuple] = []
+        self.refused: list[tuple] = []
+
+    def refuse(self, stream: _Stream, line_number: int, lines: int, ref: str | None, reason: str) -> None:
+        self.refused.append(("letzshop_feed", ref, line_number, stream.raw(lines), f"{stream.label}: {reason}",
+                             self.run_id, self.summary.import_run_id))
+        if len(self.summary.reasons) < 20:
+            self.summary.reasons.append(f"{stream.label} line {line_number}: {reason}")
+
+    def flush_if_full(self) -> None:
+        if len(self.products) >= BATCH_ROWS or len(self.translations) >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.products:
+            self.writer.write_products(self.products)
+            self.products = []
+        if self.translations:
+            self.writer.write_translations(self.translations)
+            self.translations = []
+        if self.refused:
+            self.summary.quarantined += copy_rows(self.conn, "ops.quarantine", QUARANTINE_COLUMNS, self.refused)
+            self.refused = []
+
+
+def _read_file(stream: _Stream, language: str, primary: bool, currency: str, batches: _Batches) -> int:
+    """Parse one language's file into the batches; returns its data lines."""
+    reader = csv.reader(stream, delimiter="\t", quotechar='"', strict=False)
+    try:
+        header = _header(next(reader))
+    except StopIteration:
+        raise FeedError(f"the {stream.label} is empty") from None
+    except csv.Error as exc:
+        raise FeedError(f"the {stream.label} header cannot be read ({exc})") from None
+    required = ("id", "title", "price") if primary else ("id", "title")
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise FeedError(f"the {stream.label} has no {', '.join(missing)} column (columns: {', '.join(header)[:300]})")
+    width = len(header)
+    col = {name: i for i, name in reversed(list(enumerate(header)))}  # the first of a repeated name wins
+    i_id, i_title = col["id"], col["title"]
+    i_description = col.get("description")
+    i_price, i_availability, i_gtin = col.get("price"), col.get("availability"), col.get("gtin")
+    i_brand, i_mpn, i_sku, i_quantity = col.get("brand"), col.get("mpn"), col.get("sku"), col.get("quantity")
+    extras = [(name, i) for i, name in enumerate(header) if name not in _CANONICAL and name and col[name] == i]
+    products, translations = batches.products, batches.translations
+    previous = reader.line_num
+    data_lines = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            start, previous = previous + 1, reader.line_num
+            data_lines += 1
+            batches.refuse(stream, start, previous - start + 1, None, f"unreadable line ({exc})")
+            continue
+        start, previous = previous + 1, reader.line_num
+        if len(row) != width:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # a blank line is no record
+            data_lines += 1
+            batches.refuse(stream, start, previous - start + 1, row[0].strip() or None,
+                           f"line has {len(row)} fields, the header has {width}")
+            continue
+        data_lines += 1
+        external_id = row[i_id].strip()
+        title = row[i_title].strip()
+        description = row[i_description].strip() if i_description is not None else ""
+        if stream.nul_seen and any("\x00" in cell for cell in row):
+            batches.refuse(stream, start, previous - start + 1, external_id or None, "line contains a NUL character")
+            continue
+        if not external_id:
+            batches.refuse(stream, start, previous - start + 1, None, "no id")
+            continue
+        if not primary:
+            if not title and not description:
+                batches.refuse(stream, start, previous - start + 1, external_id, "no title or description")
+                continue
+            translations.append((external_id, language, title or None, description or None))
+            batches.flush_if_full()
+            continue
+        try:
+            product = _product(row, external_id, currency, i_price, i_availability, i_gtin, i_brand, i_mpn,
+                               i_sku, i_quantity, extras)
+        except ValueError as exc:
+            batches.refuse(stream, start, previous - start + 1, external_id, str(exc))
+            continue
+        if not title:
+            batches.refuse(stream, start, previous - start + 1, external_id, "no title")
+            continue
+        products.append(product)
+        translations.append((external_id, language, title, description or None))
+        batches.flush_if_full()
+    return data_lines
+
+
+def _product(row: list[str], external_id: str, currency: str, i_price, i_availability, i_gtin, i_brand, i_mpn,
+             i_sku, i_quantity, extras) -> tuple:
+    """The product tuple (PRODUCT_COLUMNS order) of a primary-file line; ValueError says why not."""
+    raw_price = row[i_price]
+    if not raw_price.strip():
+        raise ValueError("no price")
+    price, price_currency = parse_price(raw_price, currency)
+    availability = None
+    if i_availability is not None and row[i_availability].strip():
+        raw = row[i_availability].strip()
+        availability = AVAILABILITY.get(raw.lower())
+        if availability is None:
+            raise ValueError(f"availability '{raw[:40]}' is not one of in_stock, out_of_stock, preorder, backorder")
+    attributes: dict[str, Any] = {}
+    gtin14 = None
+    if i_gtin is not None:
+        raw_gtin = row[i_gtin].strip()
+        if raw_gtin:
+            first, _, others = raw_gtin.partition(",")
+            gtin = normalize_gtin(first)
+            if gtin.problem:
+                raise ValueError(gtin.problem)
+            gtin14 = gtin.gtin14
+            if others.strip():
+                attributes["other_gtins"] = [g.strip() for g in others.split(",") if g.strip()]
+    quantity = None
+    if i_quantity is not None and row[i_quantity].strip():
+        try:
+            quantity = int(row[i_quantity].strip())
+        except ValueError:
+            raise ValueError(f"quantity '{row[i_quantity].strip()[:40]}' is not a whole number") from None
+    for name, i in extras:
+        value = row[i].strip()
+        if value:
+            attributes[name] = [v.strip() for v in value.split(",") if v.strip()] \
+                if name == "additional_image_link" else value
+    brand = row[i_brand].strip() if i_brand is not None else ""
+    mpn = row[i_mpn].strip() if i_mpn is not None else ""
+    sku = row[i_sku].strip() if i_sku is not None else ""
+    return (external_id, gtin14, sku or external_id, mpn or None, brand or None, price, price_currency,
+            availability, quantity, "physical", None, None, None, orjson.dumps(attributes).decode(), None)
+
+
+# ---------------------------------------------------------------------------------------- fetching
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "0")))
+    except ValueError:
+        return 0.0
+
+
+class _Transient(FeedError):
+    def __init__(self, message: str, retry_after: float = 0.0):
+        super().__init__(message, transient=True)
+        self.retry_after = retry_after
+
+
+def _open(client: httpx.Client, url: str, auth: tuple | None, label: str, attempts: int,
+          max_wait: float) -> httpx.Response:
+    """The file's response, streaming; 429/5xx/network failures are retried, honouring Retry-After."""
+
+    def once() -> httpx.Response:
+        try:
+            response = client.send(client.build_request("GET", url), auth=auth, stream=True)
+        except httpx.TransportError as exc:
+            raise _Transient(f"the {label} is unreachable ({type(exc).__name__})") from None
+        if response.status_code == 200:
+            return response
+        response.close()
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Transient(f"the {label} answered HTTP {response.status_code}", _retry_after(response))
+        raise FeedError(f"the {label} answered HTTP {response.status_code}")
+
+    def wait(state) -> float:
+        jitter = wait_random_exponential(multiplier=0.5, max=max_wait)(state)
+        return max(jitter, min(state.outcome.exception().retry_after, max_wait))
+
+    return retry(retry=retry_if_exception(lambda e: isinstance(e, _Transient)), wait=wait,
+                 stop=stop_after_attempt(attempts), reraise=True)(once)()
+
+
+def _chunks(response: httpx.Response, label: str) -> Iterator[bytes]:
+    try:
+        yield from response.iter_bytes(chunk_size=1 << 16)
+    except httpx.TransportError as exc:
+        raise FeedError(f"the download of the {label} broke off ({type(exc).__name__})", transient=True) from None
+
+
+# ---------------------------------------------------------------------------------------- import runs
+def _start_run(engine: Engine, source_id: int, dagster_run_id: str | None) -> int:
+    with engine.begin() as conn:
+        return conn.execute(text("""INSERT INTO ops.import_runs (source_id, dagster_run_id) VALUES (:s, :r)
+                                    RETURNING import_run_id"""), {"s": source_id, "r": dagster_run_id}).scalar_one()
+
+
+def _set_status(engine: Engine, import_run_id: int, status: str) -> None:
+    # Its own short transaction, so progress shows while the import's transaction is still open.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ops.import_runs SET status = :st WHERE import_run_id = :i"),
+                     {"st": status, "i": import_run_id})
+
+
+def _finish_run(conn: Connection, summary: FeedImportSummary, error: str | None = None) -> None:
+    conn.execute(text(
+        """UPDATE ops.import_runs SET status = :st, rows_read = :r, rows_loaded = :l, rows_unchanged = :u,
+               rows_quarantined = :q, bytes_read = :b, error = :e, finished_at = now()
+           WHERE import_run_id = :i"""),
+        {"st": summary.status, "r": summary.read, "l": summary.loaded, "u": summary.unchanged,
+         "q": summary.quarantined, "b": summary.bytes_read, "e": error, "i": summary.import_run_id})
+
+
+def _too_many_refused(summary: FeedImportSummary, max_bad_share: float) -> str:
+    share = summary.quarantined / summary.read if summary.read else 0.0
+    first = f"; first: {summary.reasons[0]}" if summary.reasons else ""
+    return (f"{summary.quarantined} of {summary.read} feed records ({share:.1%}) refused, above the limit of "
+            f"{max_bad_share:.1%}: nothing was loaded{first}")
+
+
+# ---------------------------------------------------------------------------------------- the import
+def import_letzshop_feed(engine: Engine, store: str, run_id: str | None = None, *,
+                         vault: CredentialVault | None = None, attempts: int = 4,
+                         max_retry_wait: float = 30.0) -> FeedImportSummary:
+    """Fetch every language's file of the store's Letzshop feed and merge them into the canonical
+    catalog; returns the figures. Raises FeedError/MarketsyncError after recording the failed run."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        source = get_letzshop_feed_source(conn, store)
+        auth = _basic_auth(conn, vault, source)
+    summary = FeedImportSummary(import_run_id=_start_run(engine, source.source_id, run_id),
+                                languages=source.languages)
+    currency = str(source.setting("currency")).upper()
+    max_bad_share = float(source.setting("max_bad_share"))
+    timeout = float(source.setting("request_timeout_seconds"))
+    try:
+        _set_status(engine, summary.import_run_id, "downloading")
+        with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), follow_redirects=True,
+                          headers={"Accept": "text/tab-separated-values, text/plain, */*"}) as client, \
+                engine.begin() as conn:
+            writer = CatalogWriter(conn, source.source_id)
+            batches = _Batches(conn, writer, summary, run_id, store)
+            for position, language in enumerate(source.languages):
+                label = f"{language} feed"
+                response = _open(client, source.urls[language], auth.get(language), label, attempts, max_retry_wait)
+                try:
+                    if position == 0:
+                        _set_status(engine, summary.import_run_id, "parsing")
+                    stream = _Stream(_chunks(response, label), source.encoding, label)
+                    summary.lines += _read_file(stream, language, position == 0, currency, batches)
+                    summary.bytes_read += stream.bytes
+                finally:
+                    response.close()
+                batches.flush()
+            _finish_import(engine, conn, writer, summary, max_bad_share)
+    except MarketsyncError as exc:
+        _record_failure(engine, summary, str(exc))
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded in one line, then re-raised as it was
+        _record_failure(engine, summary, f"import failed: {type(exc).__name__}")
+        raise
+    summary.seconds = round(time.perf_counter() - started, 3)
+    if summary.status == "failed":
+        raise FeedError(_too_many_refused(summary, max_bad_share))
+    return summary
+
+
+def _finish_import(engine: Engine, conn: Connection, writer: CatalogWriter, summary: FeedImportSummary,
+                   max_bad_share: float) -> None:
+    """Drop translations without a product, merge (unless too much was refused) and close the run,
+    inside the import's transaction."""
+    conn.exec_driver_sql("ANALYZE stage_catalog")  # temp tables have no statistics: plan the anti-join well
+    summary.translations_without_product = conn.execute(
+        text(sql_beside(__file__, "product_feed_orphans.sql"))).scalar_one()
+    staged_rows = writer.staged
+    estimate = staged_rows + summary.quarantined
+    if estimate and summary.quarantined / estimate > max_bad_share:
+        summary.read, summary.status = estimate, "failed"
+        conn.execute(text("TRUNCATE stage_catalog, stage_catalog_translations"))
+        _finish_run(conn, summary, _too_many_refused(summary, max_bad_share))
+        return
+    _set_status(engine, summary.import_run_id, "upserting")
+    result = writer.merge()
+    summary.duplicates = staged_rows - result.staged  # an id listed twice is one product; the last line wins
+    summary.inserted, summary.updated, summary.loaded = result.inserted, result.updated, result.loaded
+    summary.unchanged = result.unchanged + result.stale
+    summary.translations_written = result.translations_written
+    summary.read = result.staged + summary.quarantined
+    summary.status = "partially_completed" if summary.quarantined else "completed"
+    _finish_run(conn, summary)
+
+
+def _record_failure(engine: Engine, summary: FeedImportSummary, message: str) -> None:
+    summary.status = "failed"
+    with engine.begin() as conn:
+        _finish_run(conn, summary, message.splitlines()[0][:500])
+
+
+# ---------------------------------------------------------------------------------------- the asset
+@asset(
+    key=CATALOG,
+    partitions_def=letzshop_accounts,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"http", "postgres"},
+    retry_policy=RetryPolicy(max_retries=2, delay=60, backoff=Backoff.EXPONENTIAL, jitter=Jitter.FULL),
+)
+def letzshop_catalog(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault) -> MaterializeResult:
+    """The store's products as it lists them on Letzshop (core.marketplace_products, physical goods),
+    from its Google-Shopping-format product feed: one product per feed id with its title and
+    description in every language of the feed, price and currency, availability, GTIN (check digit
+    verified), brand and MPN. Each run writes only what changed and records an ops.import_runs row."""
+    try:
+        summary = import_letzshop_feed(warehouse.engine, context.partition_key, context.run_id, vault=vault)
+    except MarketsyncError as exc:
+        transient = isinstance(exc, FeedError) and exc.transient
+        raise Failure(description=str(exc), allow_retries=transient) from None
+    if summary.quarantined:
+        context.log.warning(f"{summary.quarantined} feed lines quarantined; first: {summary.reasons[0]}")
+    return MaterializeResult(metadata=summary.metadata())
+
+
+letzshop_catalog_assets = [letzshop_catalog]
