@@ -4,6 +4,7 @@ from dagster import AssetSelection, OpExecutionContext, define_asset_job, job, o
 
 from assets.letzshop.orders import AUTO_CONFIRMATIONS, MATCHES, letzshop_accounts, letzshop_order_import, LETZSHOP_POOL
 from pipelines.outbound_runner import drain
+from pipelines.push_intake.inbox import apply_inbox_job
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
@@ -40,4 +41,4 @@ def outbound_job():
     drain_outbound_queue()
 
 
-jobs = [letzshop_import_job, letzshop_order_followup_job, outbound_job]
+jobs = [letzshop_import_job, letzshop_order_followup_job, outbound_job, apply_inbox_job]

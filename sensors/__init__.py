@@ -2,5 +2,7 @@ from sensors.auto_sync import letzshop_auto_sync_sensor
 from sensors.failures import run_failure_alert_sensor
 from sensors.new_orders import new_orders_sensor
 from sensors.outbound import outbound_queue_sensor
+from sensors.webhook_inbox import feed_inbox_sensor
 
-sensors = [letzshop_auto_sync_sensor, new_orders_sensor, outbound_queue_sensor, run_failure_alert_sensor]
+sensors = [letzshop_auto_sync_sensor, new_orders_sensor, outbound_queue_sensor, feed_inbox_sensor,
+           run_failure_alert_sensor]

@@ -526,3 +526,13 @@ def dev(rt: Runtime, port: int) -> None:
     from pipelines.demo import run_dev
 
     run_dev(rt, port=port)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8780, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Receive pushed supplier feeds (PUT .../items, POST .../items:batch), signed with HMAC-SHA256."""
+    from pipelines.push_intake import serve as serve_intake
+
+    serve_intake(host, port)
