@@ -18,7 +18,7 @@ from sqlalchemy import text
 from assets.catalog.exceptions import blocking_exceptions, exception_stats, ignore_exception, list_exceptions
 from assets.catalog.products import import_products_csv
 from pipelines.accounts import upsert_account
-from pipelines.order_actions import confirm_order, find_order, reject_order, ship_order
+from pipelines.order_actions import confirm_order, find_order, order_by_id, reject_order, ship_order
 from pipelines.outbound_runner import drain
 from pipelines.run_in_process import run_order_sync
 from resources import migrations
@@ -128,7 +128,7 @@ def _decide(rt) -> tuple[list[str], str | None]:
             """SELECT o.order_id FROM core.orders o JOIN ops.stores s USING (store_id)
                WHERE s.code = :c AND o.sync_status = 'imported' ORDER BY o.order_id"""), {"c": DEMO_STORE}).scalars().all()
         for order_id in order_ids:
-            order = find_order(conn, str(order_id), DEMO_STORE)
+            order = order_by_id(conn, order_id)
             blocking = blocking_exceptions(conn, order_id)
             if not blocking:
                 confirm_order(conn, order, triggered_by="demo")

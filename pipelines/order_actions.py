@@ -57,6 +57,10 @@ def find_order(conn: Connection, ref: str, store: str | None = None) -> OrderRef
     return OrderRef(**rows[0]._mapping)
 
 
+def order_by_id(conn: Connection, order_id: int) -> OrderRef:
+    return OrderRef(**conn.execute(text(_ORDER + " WHERE o.order_id = :id"), {"id": order_id}).one()._mapping)
+
+
 def order_units(conn: Connection, order_id: int) -> list[dict]:
     return [dict(r._mapping) for r in conn.execute(
         text("""SELECT order_item_id, channel_item_id, sku, gtin14, title, channel_state, match_status
@@ -188,7 +192,7 @@ def auto_confirm_ready_orders(conn: Connection, account: Account, triggered_by: 
            ORDER BY o.order_id"""), {"a": account.account_id}).scalars().all()
     confirmed = []
     for order_id in rows:
-        order = find_order(conn, str(order_id))
+        order = order_by_id(conn, order_id)
         confirm_order(conn, order, triggered_by=triggered_by)
         confirmed.append(order.order_number)
     return confirmed

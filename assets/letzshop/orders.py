@@ -84,22 +84,24 @@ def letzshop_order_import(context: AssetExecutionContext, config: LetzshopImport
         raise ValueError(f"unknown shipment state(s) {sorted(unknown)}; use {list(SHIPMENT_STATES)}")
     with warehouse.begin() as conn:
         account = get_account(conn, context.partition_key, "letzshop")
-    with SyncLog(warehouse.engine, "import_orders", "inbound", account_id=account.account_id,
-                 triggered_by=context.run.tags.get("dagster/sensor_name", "dagster"), run_id=context.run_id) as log:
-        try:
+    try:
+        with SyncLog(warehouse.engine, "import_orders", "inbound", account_id=account.account_id,
+                     triggered_by=context.run.tags.get("dagster/sensor_name", "dagster"),
+                     run_id=context.run_id) as log:
             with letzshop_session(warehouse, vault, letzshop, account) as api:
                 summary = import_shipments(warehouse.engine, account, api, config.states, context.run_id,
                                            config.page_size)
-        except MarketsyncError as exc:
-            # A refused key or request will fail the same way again: retrying only delays the alert.
-            transient = isinstance(exc, LetzshopError) and exc.transient
-            raise Failure(description=str(exc), allow_retries=transient) from None
-        log.add(processed=summary.units_seen, succeeded=summary.units_seen - summary.quarantined,
-                failed=summary.quarantined)
-        for error in summary.errors[:100]:
-            log.error(error)
-        with warehouse.begin() as conn:
-            mark_synced(conn, account.account_id)
+            log.add(processed=summary.units_seen, succeeded=summary.units_seen - summary.quarantined,
+                    failed=summary.quarantined)
+            for error in summary.errors[:100]:
+                log.error(error)
+            with warehouse.begin() as conn:
+                mark_synced(conn, account.account_id)
+    except MarketsyncError as exc:
+        # The sync log has the reason. A refused key or request fails the same way again: only
+        # transient failures are worth Dagster's retries.
+        transient = isinstance(exc, LetzshopError) and exc.transient
+        raise Failure(description=str(exc), allow_retries=transient) from None
     yield MaterializeResult(asset_key=RAW_SHIPMENTS, metadata={
         "shipments_fetched": summary.shipments_seen, "versions_landed": summary.raw_versions_landed,
         "quarantined": summary.quarantined})

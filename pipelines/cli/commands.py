@@ -17,22 +17,25 @@ store_option = click.option("--store", default=None, help="Only this store.")
 
 
 class Runtime:
-    """The resources a command needs, built once the environment is ready."""
+    """The resources a command needs, built once the environment is ready (the same resources the
+    Dagster code location builds, so a command and a run see the same configuration)."""
 
     def __init__(self) -> None:
         from pipelines.environment import prepare_environment
 
         prepare_environment()
-        import os
+        from pipelines.definitions import build_resources
 
-        from resources.letzshop import LetzshopResource
-        from resources.vault import CredentialVault
-        from resources.warehouse import Warehouse
+        resources = {name: _resolved(r) for name, r in build_resources().items()}
+        self.database_url = resources["warehouse"].database_url
+        self.warehouse = resources["warehouse"]
+        self.vault = resources["vault"]
+        self.letzshop = resources["letzshop"]
 
-        self.database_url = os.environ["DATABASE_URL"]
-        self.warehouse = Warehouse(database_url=self.database_url)
-        self.vault = CredentialVault(secret_keys=os.environ["MARKETSYNC_SECRET_KEYS"])
-        self.letzshop = LetzshopResource()
+
+def _resolved(resource):
+    """A resource with its EnvVar fields read from the environment, for use outside a Dagster run."""
+    return resource.process_config_and_initialize()
 
 
 pass_runtime = click.make_pass_decorator(Runtime, ensure=True)
