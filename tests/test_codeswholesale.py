@@ -8,11 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance, build_sensor_context, materialize
 from sqlalchemy import text
 
 from assets.codeswholesale.catalog import (
     codeswholesale_accounts,
+    codeswholesale_partitions_sensor,
     codeswholesale_products,
     codeswholesale_store_codes,
     add_codeswholesale_source,
@@ -302,6 +303,18 @@ def test_asset_shape():
     assert codeswholesale_products.op.pool == "codeswholesale_api"
     assert spec.automation_condition.get_label() == "on_cron(0 */6 * * *, Europe/Berlin)"
     assert "every 6 hours" in spec.description
+
+
+def test_partitions_sensor_registers_stores_with_a_source(cws, warehouse, vault):
+    _, base_url = cws
+    _add_source(warehouse, vault, base_url)
+    instance = DagsterInstance.ephemeral()
+    result = codeswholesale_partitions_sensor(build_sensor_context(instance=instance, resources={"warehouse": warehouse}))
+    assert [r.partition_keys for r in result.dynamic_partitions_requests] == [["keys"]]
+    assert not result.run_requests
+    instance.add_dynamic_partitions(codeswholesale_accounts.name, ["keys"])
+    again = codeswholesale_partitions_sensor(build_sensor_context(instance=instance, resources={"warehouse": warehouse}))
+    assert again.dynamic_partitions_requests == []
 
 
 def test_asset_materializes_a_store_partition(cws, warehouse, vault):

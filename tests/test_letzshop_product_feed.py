@@ -1,7 +1,6 @@
 """The Letzshop product feed: per-language Google-Shopping TSV files, fetched over loopback HTTP from
 the simulator, merged into one canonical product per id with a translation per language, bad lines
 quarantined with line number, raw text and reason, and refreshes that write only what changed."""
-import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -156,6 +155,19 @@ def test_second_run_with_nothing_changed_writes_nothing(warehouse):
 
 
 # ------------------------------------------------------------------------------------------- robustness
+def test_small_copy_batches_load_the_same(feed, warehouse, monkeypatch):
+    """Lines travel to COPY in batches; a batch boundary must lose nothing."""
+    import assets.letzshop.product_feed as product_feed
+
+    state, urls = feed
+    monkeypatch.setattr(product_feed, "BATCH_ROWS", 7)
+    _add(warehouse, urls)
+    summary = import_letzshop_feed(warehouse.engine, "shop")
+    expected = state.expectations()
+    assert (summary.read, summary.loaded, summary.quarantined, summary.translations_written) == (
+        expected.read, expected.loaded, expected.quarantined, expected.translations)
+
+
 def test_encodings_bom_and_cp1252(warehouse):
     maker = FeedMaker(5, languages=("fr", "de"), anomalies=CLEAN, broken_rate=0.0)
     for encoding, declared in (("utf-8-sig", "utf-8"), ("cp1252", "cp1252")):

@@ -16,6 +16,7 @@ merged and the run fails (the quarantined records stay, to show what was wrong).
 """
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,16 +24,22 @@ from urllib.parse import urlsplit
 
 import orjson
 from dagster import (
+    AddDynamicPartitionsRequest,
     AssetExecutionContext,
     AssetKey,
     AutomationCondition,
     Backoff,
+    DefaultSensorStatus,
     DynamicPartitionsDefinition,
     Failure,
     Jitter,
     MaterializeResult,
+    MetadataValue,
     RetryPolicy,
+    SensorEvaluationContext,
+    SensorResult,
     asset,
+    sensor,
 )
 from sqlalchemy import Connection, Engine, text
 
@@ -54,6 +61,7 @@ REFRESH_CRON = "0 */6 * * *"
 DEFAULT_SETTINGS: dict[str, Any] = {"currency": "EUR", "filters": {}, "name_language": "en", "max_bad_share": 0.1}
 QUARANTINE_COLUMNS = ("source", "record_ref", "line_number", "raw_text", "reason", "run_id", "import_run_id")
 _RAW_LIMIT = 20_000  # characters of a refused record kept in quarantine
+_STORE_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 codeswholesale_accounts = DynamicPartitionsDefinition(name="codeswholesale_accounts")
 
@@ -89,6 +97,8 @@ def add_codeswholesale_source(conn: Connection, vault: CredentialVault, store: s
     if not client_id or not client_secret:
         raise MarketsyncError("CodesWholesale needs both a client id and a client secret")
     location = _checked_base_url(base_url)
+    if not _STORE_CODE.fullmatch(store):
+        raise MarketsyncError(f"store code '{store}' must be lower-case letters, digits, '-' or '_'")
     store_id = conn.execute(text("""INSERT INTO ops.stores (code) VALUES (:c)
                                     ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING store_id"""),
                             {"c": store}).scalar_one()
@@ -188,8 +198,8 @@ class ImportSummary:
     reasons: list[str] = field(default_factory=list)
 
     def metadata(self) -> dict[str, Any]:
-        return {name: value for name, value in vars(self).items() if isinstance(value, (int, float))
-                and value is not None} | {"status": self.status}
+        figures = {name: value for name, value in vars(self).items() if isinstance(value, (int, float))}
+        return figures | {"status": self.status, "first_refusals": MetadataValue.json(self.reasons[:5])}
 
 
 def _normalised_page(items: list, page_number: int, currency: str, name_language: str,
@@ -323,4 +333,16 @@ def codeswholesale_products(context: AssetExecutionContext, warehouse: Warehouse
     return MaterializeResult(metadata=summary.metadata())
 
 
+@sensor(minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING)
+def codeswholesale_partitions_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
+    """Registers every store with an enabled CodesWholesale source as a `codeswholesale_accounts`
+    partition, so the six-hourly automation condition covers it (it requests no runs itself)."""
+    with warehouse.begin() as conn:
+        stores = codeswholesale_store_codes(conn)
+    new_keys = sorted(set(stores) - set(context.instance.get_dynamic_partitions(codeswholesale_accounts.name)))
+    return SensorResult(dynamic_partitions_requests=[
+        AddDynamicPartitionsRequest(codeswholesale_accounts.name, new_keys)] if new_keys else [])
+
+
 codeswholesale_assets = [codeswholesale_products]
+codeswholesale_sensors = [codeswholesale_partitions_sensor]

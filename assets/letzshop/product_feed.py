@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -66,6 +66,7 @@ BATCH_ROWS = 5000
 _RAW_LIMIT = 20_000          # characters of a refused line kept in quarantine
 _RECENT_LINES = 64           # physical lines remembered to quote a refused record
 _LANGUAGE = re.compile(r"[a-z]{2}")
+_STORE_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 # Google's availability values, and the spellings feeds still use for them.
 AVAILABILITY = {
@@ -107,8 +108,10 @@ class LetzshopFeedSource:
     @property
     def languages(self) -> list[str]:
         """Primary language first, then the others alphabetically."""
-        primary = self.settings.get("primary_language") or min(self.urls)
-        return [primary, *sorted(lang for lang in self.urls if lang != primary)]
+        urls = self.urls
+        primary = self.settings.get("primary_language")
+        primary = primary if primary in urls else min(urls)
+        return [primary, *sorted(lang for lang in urls if lang != primary)]
 
 
 def redact_url(url: str) -> str:
@@ -128,8 +131,6 @@ def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
         raise MarketsyncError(f"feed URL {redact_url(url)} must be http(s)://host/...")
     if parts.username is None and parts.password is None:
         return url.strip(), None
-    from urllib.parse import unquote
-
     host = parts.hostname + (f":{parts.port}" if parts.port else "")
     clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
     return clean, (unquote(parts.username or ""), unquote(parts.password or ""))
@@ -143,6 +144,8 @@ def add_letzshop_feed_source(conn: Connection, store: str, urls: dict[str, str],
     into ops.source_credentials (encrypted with `vault`)."""
     if not urls:
         raise MarketsyncError("a Letzshop feed needs at least one URL")
+    if not _STORE_CODE.fullmatch(store):
+        raise MarketsyncError(f"store code '{store}' must be lower-case letters, digits, '-' or '_'")
     bad = [lang for lang in urls if not _LANGUAGE.fullmatch(lang)]
     if bad:
         raise MarketsyncError(f"feed languages must be two-letter codes like 'en', not {', '.join(map(repr, bad))}")
@@ -308,7 +311,8 @@ class FeedImportSummary:
 
     def metadata(self) -> dict[str, Any]:
         figures = {k: v for k, v in vars(self).items() if isinstance(v, (int, float)) and v is not None}
-        return figures | {"status": self.status, "languages": MetadataValue.json(self.languages)}
+        return figures | {"status": self.status, "languages": MetadataValue.json(self.languages),
+                          "first_refusals": MetadataValue.json(self.reasons[:5])}
 
 
 class _Batches:
@@ -333,15 +337,16 @@ class _Batches:
             self.flush()
 
     def flush(self) -> None:
+        # Emptied in place: the parser holds on to these very lists.
         if self.products:
             self.writer.write_products(self.products)
-            self.products = []
+            self.products.clear()
         if self.translations:
             self.writer.write_translations(self.translations)
-            self.translations = []
+            self.translations.clear()
         if self.refused:
             self.summary.quarantined += copy_rows(self.conn, "ops.quarantine", QUARANTINE_COLUMNS, self.refused)
-            self.refused = []
+            self.refused.clear()
 
 
 def _read_file(stream: _Stream, language: str, primary: bool, currency: str, batches: _Batches) -> int:
@@ -586,7 +591,6 @@ def _finish_import(engine: Engine, conn: Connection, writer: CatalogWriter, summ
                    max_bad_share: float) -> None:
     """Drop translations without a product, merge (unless too much was refused) and close the run,
     inside the import's transaction."""
-    conn.exec_driver_sql("ANALYZE stage_catalog")  # temp tables have no statistics: plan the anti-join well
     summary.translations_without_product = conn.execute(
         text(sql_beside(__file__, "product_feed_orphans.sql"))).scalar_one()
     staged_rows = writer.staged

@@ -334,3 +334,33 @@ def create_feed_app(state: ProductFeedState) -> Starlette:
         Route("/_sandbox/feed/stats", loopback_only(stats), methods=["GET"]),
     ])
 
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the feed files in the foreground:
+
+        python -m sandbox.letzshop.product_feed --seed 42 --size 500 --port 8767
+    """
+    import argparse
+
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="python -m sandbox.letzshop.product_feed",
+                                     description="Serve a seeded Letzshop product feed (TSV per language).")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--size", type=int, default=500, help="products (default 500)")
+    parser.add_argument("--languages", default="en,fr,de")
+    parser.add_argument("--encoding", default="utf-8", help="utf-8, utf-8-sig (with BOM) or cp1252")
+    parser.add_argument("--broken-rate", type=float, default=0.005)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8767)
+    args = parser.parse_args(argv)
+    state = ProductFeedState(args.seed, args.size, languages=tuple(args.languages.split(",")),
+                             encoding=args.encoding, broken_rate=args.broken_rate)
+    for language, url in state.urls(f"http://{args.host}:{args.port}").items():
+        print(f"{language}: {url}", flush=True)
+    uvicorn.run(create_feed_app(state), host=args.host, port=args.port, log_level="warning", lifespan="off")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,361 @@
+"""Loading a supplier feed into the canonical catalog: parse -> map -> quarantine -> stage -> merge.
+
+`load_feed` streams a feed file through its reader and the source's compiled mapping, and COPYs every
+good row straight into a staging table, while bad rows go to ops.quarantine with their line, raw text
+and reason. Then one set-based merge writes only what changed. All catalog writes happen in one
+transaction: a run either applies the whole feed or nothing.
+
+Why the feed path stages text rather than going through CatalogWriter's typed stage and hash: on a
+million-row refresh the catalog writer's merge spends its time hashing every staged row with
+`md5(row(...)::text)` (type output for numeric, arrays and jsonb) and materialising the whole feed
+several times over. Here Python has already checked every value, so the stage holds text, Postgres
+hashes each row while the COPY streams in (on the core the loader is not using), the merge first keeps
+only the rows whose hash differs, and only those are cast, written and their translations compared.
+The hash covers titles and descriptions too, so a changed title is a changed product and an unchanged
+product's translations are never looked at. The semantics are CatalogWriter's: unchanged rows are not
+written, a stale row (older source timestamp) never overwrites a newer one, the last of repeated ids
+wins. The content hash is the feed loader's own: a source is always loaded by one loader.
+
+Counting: rows read = rows loaded (inserted or updated) + rows unchanged (identical to what the catalog
+holds, stale, or repeated further down the feed) + rows quarantined.
+
+Quarantine rows are written in batches on a connection of their own, each batch committed, so a run
+that fails (too many bad rows, a broken file) still leaves its evidence behind.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from sqlalchemy import Connection, Engine, text
+
+from assets.catalog.canonical import PRODUCT_COLUMNS
+from assets.feeds import sources as feed_sources
+from assets.feeds.mapping import CompiledMapping, Rejected, compile_mapping
+from assets.feeds.readers import CountingReader, open_reader
+from assets.feeds.runs import ImportRun, RunCounts
+from resources.errors import MarketsyncError
+from resources.warehouse import sql_beside
+
+COPY_BATCH_ROWS = 2000          # lines joined per COPY write: amortises the call, keeps memory flat
+QUARANTINE_BATCH_ROWS = 1000    # bad rows per quarantine transaction
+PROGRESS_EVERY_ROWS = 100_000   # how often the run's row counts are committed while parsing
+ALL_BAD_ABORT_ROWS = 1000       # a feed whose first rows are all bad has the wrong mapping: stop early
+MAX_RAW_CHARS = 100_000         # the raw text kept per quarantined row
+# A big first load changes what the planner should know about the catalog before it links products.
+_ANALYZE_AFTER_INSERTS = 10_000
+
+
+@dataclass
+class ImportResult:
+    """What one feed import did. rows_read = rows_loaded + rows_unchanged + rows_quarantined."""
+
+    import_run_id: int
+    status: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_unchanged: int = 0
+    rows_quarantined: int = 0
+    inserted: int = 0
+    updated: int = 0
+    stale: int = 0
+    translations_written: int = 0
+    translations_removed: int = 0
+    products_linked: int = 0
+    exceptions_resolved: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_read / self.seconds if self.seconds else 0.0
+
+
+def _sql(name: str) -> str:
+    return sql_beside(__file__, name)
+
+
+@contextmanager
+def open_feed(path_or_file: str | os.PathLike | IO[bytes]) -> Iterator[IO[bytes]]:
+    """A binary file object for a path (opened and closed here) or a caller's binary file object."""
+    if hasattr(path_or_file, "read"):
+        yield path_or_file  # type: ignore[misc]
+        return
+    try:
+        handle = open(path_or_file, "rb", buffering=1 << 20)
+    except OSError as exc:
+        raise MarketsyncError(f"cannot open feed file {os.fspath(path_or_file)}: {exc.strerror}") from None
+    with handle:
+        yield handle
+
+
+def reader_format(source: dict[str, Any]) -> str:
+    fmt = source.get("format")
+    if fmt not in ("csv", "tsv", "xml", "json"):
+        raise MarketsyncError(f"catalog source '{source.get('name')}' has no feed format (csv, tsv, xml or json)")
+    return fmt
+
+
+def prepare(source: dict[str, Any], raw: IO[bytes], on_bad) -> tuple[Any, CompiledMapping]:
+    """The reader and compiled mapping for one feed file of `source` (shared with preview)."""
+    fmt = reader_format(source)
+    mapping = source.get("mapping") or {}
+    reader = open_reader(fmt, raw, mapping, encoding=source.get("encoding"), on_bad=on_bad)
+    compiled = compile_mapping(mapping, "csv" if fmt == "tsv" else fmt, getattr(reader, "header", None))
+    return reader, compiled
+
+
+class QuarantineWriter:
+    """Bad rows of one run, written to ops.quarantine in batches, each committed on its own."""
+
+    def __init__(self, engine: Engine, import_run_id: int, source_name: str, dagster_run_id: str | None):
+        self.engine = engine
+        self.import_run_id = import_run_id
+        self.source = f"feed:{source_name}"
+        self.dagster_run_id = dagster_run_id
+        self.count = 0
+        self._batch: list[tuple] = []
+        # How many rows were staged so far (set by the loader): a feed whose first
+        # ALL_BAD_ABORT_ROWS rows are all bad is stopped there.
+        self.staged: Callable[[], int] | None = None
+
+    def add(self, position: int, raw: str, reason: str) -> None:
+        self.count += 1
+        self._batch.append((position, _storable(raw), _storable(reason)))
+        if len(self._batch) >= QUARANTINE_BATCH_ROWS:
+            self.flush()
+        if self.count == ALL_BAD_ABORT_ROWS and self.staged is not None and self.staged() == 0:
+            raise _TooManyBadRows(
+                f"the first {self.count} rows were all rejected, so reading stopped: is the source's mapping, "
+                "delimiter or encoding right? (ops.quarantine has the reasons)")
+
+    def flush(self) -> None:
+        if not self._batch:
+            return
+        rows, self._batch = self._batch, []
+        with self.engine.begin() as conn:
+            cursor = conn.connection.driver_connection.cursor()
+            with cursor.copy("COPY ops.quarantine (source, line_number, raw_text, reason, run_id, import_run_id) "
+                             "FROM STDIN") as copy:
+                for position, raw, reason in rows:
+                    copy.write_row((self.source, min(position, 2**31 - 1), raw, reason, self.dagster_run_id,
+                                    self.import_run_id))
+
+
+def _storable(value: str) -> str:
+    """Text Postgres can store: no NUL, valid UTF-8, and not unbounded."""
+    if len(value) > MAX_RAW_CHARS:
+        value = value[:MAX_RAW_CHARS] + f"... [{len(value) - MAX_RAW_CHARS} more characters]"
+    if "\x00" in value:
+        value = value.replace("\x00", "\\0")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+class _TooManyBadRows(MarketsyncError):
+    pass
+
+
+def load_feed(engine: Engine, source: dict[str, Any], path_or_file: str | os.PathLike | IO[bytes], *,
+              dagster_run_id: str | None = None, run: ImportRun | None = None) -> ImportResult:
+    """Import one feed file of `source` (a dict from sources.get_source) into the canonical catalog.
+
+    `path_or_file` is a local path or a binary file object (the transport has already downloaded it);
+    `run` is the import run the caller opened for the download, if any. Returns the run's result; a run
+    that fails (more bad rows than the source's max_bad_share, an unreadable file, a database error)
+    applies nothing, records why, and raises MarketsyncError (or the original error).
+    """
+    started = time.perf_counter()
+    run = run or ImportRun.start(engine, source, dagster_run_id)
+    quarantine = QuarantineWriter(engine, run.import_run_id, source["name"], dagster_run_id)
+    counts = RunCounts()
+    result = ImportResult(import_run_id=run.import_run_id, status=run.status)
+    try:
+        run.parsing()
+        with open_feed(path_or_file) as handle:
+            counting = CountingReader(handle)
+            with engine.connect() as conn:
+                with conn.begin():
+                    _load(conn, source, counting, quarantine, run, counts, result)
+        quarantine.flush()
+        counts.quarantined = quarantine.count
+        result.status = run.finish(counts)
+    except BaseException as exc:
+        try:
+            quarantine.flush()
+        except Exception:  # the run's own failure is the news; a lost quarantine batch is secondary
+            pass
+        counts.quarantined = quarantine.count
+        counts.read = max(counts.read, counts.quarantined)
+        message = str(exc) if isinstance(exc, MarketsyncError) else f"{type(exc).__name__}: {exc}"
+        result.status, result.error = "failed", message
+        if run.status not in ("completed", "partially_completed", "failed"):
+            try:
+                run.fail(message.strip() or type(exc).__name__, counts)
+            except Exception:  # the database is gone too: the original error is the one to see
+                pass
+        raise
+    finally:
+        result.rows_read, result.rows_quarantined = counts.read, counts.quarantined
+        result.rows_loaded, result.rows_unchanged = run.counts.loaded, run.counts.unchanged
+        result.bytes_read = counts.bytes_read
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def _load(conn: Connection, source: dict[str, Any], raw: CountingReader, quarantine: QuarantineWriter,
+          run: ImportRun, counts: RunCounts, result: ImportResult) -> None:
+    """Stream, stage and merge inside the caller's transaction (see the module docstring)."""
+    timings = result.timings
+    mark = time.perf_counter()
+    reader, compiled = prepare(source, raw, quarantine.add)
+    # Naive source timestamps are UTC, as the mapping's Python side reads them; the merge's sorts and
+    # hashes of a million rows fit in memory instead of spilling to disk.
+    conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+    conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+    conn.exec_driver_sql(_stage_sql(len(compiled.languages)))
+
+    accepted = _stream(conn, reader, compiled, quarantine, run, counts, raw)
+    timings["parse_and_stage"] = time.perf_counter() - mark
+
+    share = feed_sources.max_bad_share(source)
+    if counts.read and counts.quarantined > share * counts.read:
+        raise _TooManyBadRows(
+            f"{counts.quarantined} of {counts.read} rows are bad ({counts.quarantined / counts.read:.1%}), more than "
+            f"the source allows ({share:.1%}); nothing was loaded, the bad rows are in ops.quarantine "
+            f"(import run {run.import_run_id})")
+    run.upserting(counts)
+
+    mark = time.perf_counter()
+    params = {"source_id": source["source_id"]}
+    conn.exec_driver_sql("ANALYZE feed_stage")
+    conn.execute(text(_sql("feed_classify.sql")), params)
+    conn.exec_driver_sql("ANALYZE feed_changes")
+    merged = conn.execute(text(_sql("feed_apply.sql")), params).one()
+    result.inserted, result.updated, result.stale = merged.inserted, merged.updated, merged.stale
+    timings["merge"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    if merged.inserted or merged.updated:
+        if compiled.languages:
+            translations = conn.execute(text(_translations_sql(len(compiled.languages))),
+                                        {"languages": list(compiled.languages)}).one()
+            result.translations_written, result.translations_removed = translations.written, translations.removed
+        else:
+            result.translations_removed = conn.execute(text(_sql("feed_removed_translations.sql"))).rowcount
+    timings["translations"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    if merged.inserted > _ANALYZE_AFTER_INSERTS:
+        conn.exec_driver_sql("ANALYZE core.marketplace_products")
+    keys = feed_sources.connect_by(source)
+    if keys:
+        result.products_linked, result.exceptions_resolved = connect_products(conn, source, keys)
+    timings["connect"] = time.perf_counter() - mark
+
+    loaded = merged.inserted + merged.updated
+    counts.loaded, counts.unchanged = loaded, accepted - loaded
+
+
+def _stream(conn: Connection, reader, compiled: CompiledMapping, quarantine: QuarantineWriter, run: ImportRun,
+            counts: RunCounts, raw: CountingReader) -> int:
+    """Read, map and COPY every record; returns how many were staged. The hot loop of the loader.
+    `counts.read` is kept up to date even when reading fails half-way."""
+    copy_line = compiled.copy_line
+    render = reader.render
+    add_bad = quarantine.add
+    columns = ", ".join(compiled.stage_columns)
+    cursor = conn.connection.driver_connection.cursor()
+    accepted = 0
+    batch: list[str] = []
+    positions: list[int] = []
+    quarantine.staged = lambda: accepted + len(batch)
+    next_progress = PROGRESS_EVERY_ROWS
+    try:
+        with cursor.copy(f"COPY feed_stage ({columns}) FROM STDIN (NULL '')") as copy:
+            for position, raw_text, record in reader:
+                try:
+                    batch.append(copy_line(record))
+                except Rejected as exc:
+                    add_bad(position, raw_text if raw_text is not None else render(record), str(exc))
+                    continue
+                positions.append(position)
+                if len(batch) >= COPY_BATCH_ROWS:
+                    accepted += _write(copy, batch, positions, add_bad)
+                    batch, positions = [], []
+                    if accepted + quarantine.count >= next_progress:
+                        next_progress += PROGRESS_EVERY_ROWS
+                        run.progress(RunCounts(read=accepted + quarantine.count, quarantined=quarantine.count,
+                                               bytes_read=raw.bytes_read))
+            accepted += _write(copy, batch, positions, add_bad)
+            batch = []
+    finally:
+        counts.read = accepted + len(batch) + quarantine.count
+        counts.quarantined = quarantine.count
+        counts.bytes_read = raw.bytes_read
+        quarantine.staged = None
+    return accepted
+
+
+def _write(copy, lines: list[str], positions: list[int], add_bad) -> int:
+    """COPY a batch of lines; returns how many went in. A line that cannot be encoded (a lone
+    surrogate from a JSON escape) is quarantined instead, and the rest of its batch still goes."""
+    if not lines:
+        return 0
+    try:
+        copy.write("".join(lines).encode("utf-8"))
+        return len(lines)
+    except UnicodeEncodeError:
+        good = []
+        for line, position in zip(lines, positions):
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:
+                add_bad(position, line.encode("utf-8", "replace").decode("utf-8"),
+                        "the record contains invalid Unicode (a lone surrogate)")
+            else:
+                good.append(line)
+        if good:
+            copy.write("".join(good).encode("utf-8"))
+        return len(good)
+
+
+def _stage_sql(language_count: int) -> str:
+    hashed_columns = [c for c in PRODUCT_COLUMNS if c not in ("external_id", "source_updated_at")]
+    translation_columns = [f"{kind}_{i}" for i in range(1, language_count + 1) for kind in ("title", "description")]
+    # NULL and empty text are the same to the loader (empty values are NULL); the unit separator keeps
+    # "ab" + "c" apart from "a" + "bc".
+    hashed = " || chr(31) || ".join(f"coalesce({c}, '')" for c in hashed_columns + translation_columns)
+    return (_sql("feed_stage.sql")
+            .replace("{translation_columns}", "".join(f", {c} text" for c in translation_columns))
+            .replace("{hashed}", hashed))
+
+
+def _translations_sql(language_count: int) -> str:
+    titles = ", ".join(f"s.title_{i}" for i in range(1, language_count + 1))
+    descriptions = ", ".join(f"s.description_{i}" for i in range(1, language_count + 1))
+    return _sql("feed_translations.sql").replace("{titles}", titles).replace("{descriptions}", descriptions)
+
+
+def connect_products(conn: Connection, source: dict[str, Any], keys: list[str]) -> tuple[int, int]:
+    """Link the store's own products to the source's products by SKU and/or GTIN (where not linked
+    yet), then let pending order exceptions whose GTIN now matches resolve by themselves. Returns
+    (products linked, exceptions resolved). Inside the caller's transaction."""
+    from assets.catalog.exceptions import auto_resolve
+    from assets.catalog.matching import lock_store_catalog
+
+    lock_store_catalog(conn, source["store_id"])
+    params = {"source_id": source["source_id"], "store_id": source["store_id"]}
+    linked = 0
+    for key in keys:
+        linked += len(conn.execute(text(_sql(f"link_by_{key}.sql")), params).all())
+    resolved = auto_resolve(conn, source["store_id"])
+    return linked, resolved

@@ -1,0 +1,828 @@
+"""Feed mappings: which field of a supplier's record feeds which column of the canonical catalog.
+
+A mapping is configuration (JSON, stored per source in ops.catalog_sources.mapping and versioned in
+ops.feed_mapping_versions), so a new supplier is onboarded without code. For example, for a CSV feed:
+
+    {
+      "external_id": "id",                        # required: the supplier's own id of the product
+      "gtin": "ean", "sku": "sku", "mpn": "mpn", "brand": "brand",
+      "price": "price", "currency": "currency", "availability": "availability", "quantity": "stock",
+      "product_type": "type", "platform": "platform", "regions": "regions", "languages": "languages",
+      "source_updated_at": "updated_at",
+      "title": {"en": "title_en", "de": "title_de"},
+      "description": {"en": "description_en"},
+      "attributes": ["color", "size"],            # or {"colour": "color"}: kept in attributes
+      "defaults": {"currency": "EUR"},            # used when the record has no value
+      "decimal_comma": true,                      # prices written 1.234,50
+      "gtin_type": "ean",                         # the barcode type, if the supplier says
+      "list_separator": ","                       # regions and languages given as one text field
+    }
+
+Field references depend on the format: a column name of the header row (CSV, TSV), an XPath 1.0
+expression relative to the record element (XML; prefixes from "namespaces"), a dotted path into the
+record object (JSON: "price.amount", "images.0.url"). Reader keys sit in the same object: "delimiter",
+"quotechar", "quoting" (CSV/TSV); "record" (the record element, e.g. "s:products/s:product") and
+"namespaces" (XML); "record" (where the records are, e.g. "data.items"; empty for a top-level array)
+and "json_lines" (NDJSON) for JSON.
+
+A mapped record becomes a tuple in `PRODUCT_COLUMNS` order plus translation tuples (external_id,
+language, title, description), or is rejected with a reason worded for the merchant: no external id,
+a GTIN whose check digit is wrong, a price that is not a number, a negative stock, and so on.
+
+This runs once per feed row, a million times for a large feed, so `compile_mapping` turns a mapping
+into one Python function per (mapping, format, header), generated as source code with every decision
+taken once: which fields exist, where they are, which defaults apply. Only constants chosen by
+marketsync itself appear in that code; every value from the mapping (column names, paths, defaults)
+is passed in as a bound constant, never spliced into the source.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+from lxml import etree
+
+from assets.catalog.canonical import PRODUCT_COLUMNS
+from assets.catalog.gtin import normalize_gtin
+from resources.errors import MarketsyncError
+
+FORMATS = ("csv", "tsv", "xml", "json")
+
+# Canonical columns a mapping may feed, by how their values are read.
+TEXT_COLUMNS = ("sku", "mpn", "brand", "availability", "platform")
+SCALAR_COLUMNS = ("external_id", "gtin", "sku", "mpn", "brand", "price", "currency", "availability", "quantity",
+                  "product_type", "platform", "regions", "languages", "source_updated_at")
+TRANSLATED = ("title", "description")
+OPTION_KEYS = ("defaults", "decimal_comma", "gtin_type", "list_separator", "attributes")
+READER_KEYS = ("delimiter", "quotechar", "quoting", "record", "namespaces", "json_lines")
+KNOWN_KEYS = SCALAR_COLUMNS + TRANSLATED + OPTION_KEYS + READER_KEYS
+
+PRODUCT_TYPES = {"physical": "physical", "digital": "digital", "virtual": "digital", "download": "digital",
+                 "downloadable": "digital", "key": "digital"}
+CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "CHF": "CHF", "Fr.": "CHF", "zł": "PLN", "kr": "SEK"}
+PRICE_LIMIT = Decimal(10) ** 10       # numeric(14, 4)
+QUANTITY_LIMIT = 2**31 - 1            # integer
+XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+# Separates the fields of a record in the one XPath string an XML record is read with. A private-use
+# character: legal in XML, absent from real feeds, and a record that has it anyway is read field by field.
+_XML_SEPARATOR = "\ue000"
+
+
+class Rejected(Exception):
+    """A record that cannot become a catalog row; the message is the reason for the quarantine."""
+
+
+@dataclass
+class Mapped:
+    """One record mapped: its product tuple (PRODUCT_COLUMNS order) and translation tuples."""
+
+    product: tuple
+    translations: list[tuple] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- validating a mapping
+
+def validate_mapping(mapping: Any, fmt: str | None = None) -> dict[str, Any]:
+    """Check a mapping and return it; MarketsyncError listing every problem found otherwise."""
+    problems = mapping_problems(mapping, fmt)
+    if problems:
+        raise MarketsyncError("the feed mapping is not valid: " + "; ".join(problems))
+    return mapping
+
+
+def mapping_problems(mapping: Any, fmt: str | None = None) -> list[str]:
+    """Everything wrong with a mapping, one sentence each (empty when it is valid)."""
+    if not isinstance(mapping, dict):
+        return ["a mapping is a JSON object naming the source field of each catalog column"]
+    problems: list[str] = []
+    unknown = sorted(set(mapping) - set(KNOWN_KEYS))
+    if unknown:
+        problems.append(f"unknown keys {', '.join(unknown)} (known: {', '.join(KNOWN_KEYS)})")
+    if fmt is not None and fmt not in FORMATS:
+        problems.append(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
+    if not _is_ref(mapping.get("external_id")):
+        problems.append("'external_id' is required: the field holding the supplier's id of the product")
+    for column in SCALAR_COLUMNS:
+        if column in mapping and not _is_ref(mapping[column]):
+            problems.append(f"'{column}' must name a source field (a non-empty string)")
+    for column in TRANSLATED:
+        value = mapping.get(column)
+        if value is None:
+            continue
+        if not isinstance(value, dict) or not value:
+            problems.append(f"'{column}' must map languages to source fields, like {{\"en\": \"{column}_en\"}}")
+            continue
+        for language, ref in value.items():
+            if not isinstance(language, str) or not _LANGUAGE.match(language):
+                problems.append(f"'{column}' language '{language}' must be a two-letter lowercase code (en, de, fr)")
+            if not _is_ref(ref):
+                problems.append(f"'{column}.{language}' must name a source field")
+    attributes = mapping.get("attributes")
+    if attributes is not None:
+        if isinstance(attributes, list):
+            if not all(_is_ref(a) for a in attributes):
+                problems.append("'attributes' must list source fields (non-empty strings)")
+        elif isinstance(attributes, dict):
+            if not all(isinstance(k, str) and k and _is_ref(v) for k, v in attributes.items()):
+                problems.append("'attributes' must map attribute names to source fields")
+        else:
+            problems.append("'attributes' must be a list of source fields or an object of name: field")
+    problems += _default_problems(mapping)
+    for key in ("decimal_comma", "json_lines"):
+        if key in mapping and not isinstance(mapping[key], bool):
+            problems.append(f"'{key}' must be true or false")
+    for key in ("gtin_type", "list_separator", "record"):
+        if key in mapping and not isinstance(mapping[key], str):
+            problems.append(f"'{key}' must be a string")
+    if mapping.get("list_separator") == "":
+        problems.append("'list_separator' must not be empty")
+    for key in ("delimiter", "quotechar"):
+        if key in mapping and not (isinstance(mapping[key], str) and len(mapping[key]) == 1
+                                   and mapping[key] not in "\r\n"):
+            problems.append(f"'{key}' must be a single character")
+    if "quoting" in mapping and mapping["quoting"] not in ("minimal", "none"):
+        problems.append("'quoting' must be 'minimal' or 'none'")
+    namespaces = mapping.get("namespaces")
+    if namespaces is not None and not (isinstance(namespaces, dict) and all(
+            isinstance(k, str) and k and isinstance(v, str) and v for k, v in namespaces.items())):
+        problems.append("'namespaces' must map prefixes to namespace URIs")
+    if fmt == "xml" and not problems:
+        problems += _xml_problems(mapping)
+    if fmt == "json" and not problems:
+        problems += [f"JSON path '{ref}' has an empty step" for _name, ref in _refs(mapping)
+                     if any(not step for step in ref.split("."))]
+    return problems
+
+
+def _is_ref(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _default_problems(mapping: dict) -> list[str]:
+    defaults = mapping.get("defaults")
+    if defaults is None:
+        return []
+    if not isinstance(defaults, dict):
+        return ["'defaults' must be an object of column: value"]
+    problems = []
+    for column, value in defaults.items():
+        if column not in SCALAR_COLUMNS or column in ("external_id", "gtin"):
+            problems.append(f"'defaults' cannot set '{column}' (allowed: "
+                            f"{', '.join(c for c in SCALAR_COLUMNS if c not in ('external_id', 'gtin'))})")
+            continue
+        try:
+            _convert_default(column, value, mapping)
+        except (Rejected, TypeError, ValueError) as exc:
+            problems.append(f"default for '{column}' is not valid: {exc}")
+    return problems
+
+
+def _xml_problems(mapping: dict) -> list[str]:
+    problems = []
+    if not _is_ref(mapping.get("record")):
+        problems.append("an XML mapping needs 'record': the record element, like 'products/product'")
+    namespaces = _xml_namespaces(mapping)
+    for name, ref in _refs(mapping):
+        try:
+            etree.XPath(ref, namespaces=namespaces)
+        except (etree.XPathSyntaxError, etree.XPathError, ValueError) as exc:
+            problems.append(f"'{name}' is not a valid XPath expression ('{ref}': {exc})")
+    return problems
+
+
+def _refs(mapping: dict) -> list[tuple[str, str]]:
+    """(what, source reference) for every field the mapping reads, in a fixed order."""
+    refs = [(column, mapping[column]) for column in SCALAR_COLUMNS if column in mapping]
+    for column in TRANSLATED:
+        refs += [(f"{column}.{lang}", ref) for lang, ref in (mapping.get(column) or {}).items()]
+    refs += [(f"attributes.{name}", ref) for name, ref in _attributes(mapping)]
+    return refs
+
+
+def _attributes(mapping: dict) -> list[tuple[str, str]]:
+    attributes = mapping.get("attributes") or []
+    if isinstance(attributes, dict):
+        return list(attributes.items())
+    # A listed field keeps its own name: a column name, a JSON key, or an XPath's last step.
+    return [(_attribute_name(ref), ref) for ref in attributes]
+
+
+def _attribute_name(ref: str) -> str:
+    last = re.split(r"[/.]", ref.strip())[-1]
+    last = re.sub(r"\[.*\]$", "", last).lstrip("@")
+    return last.split(":")[-1] or ref
+
+
+def _xml_namespaces(mapping: dict) -> dict[str, str]:
+    return {"xml": XML_NAMESPACE, **(mapping.get("namespaces") or {})}
+
+
+# ---------------------------------------------------------------- converting values
+
+def _text(value: Any) -> str | None:
+    """A JSON value as catalog text: strings stripped, numbers as written, nothing for containers."""
+    if value is None:
+        return None
+    if type(value) is str:
+        return value.strip() or None
+    if type(value) is bool:
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        return repr(value) if type(value) is float else str(value)
+    raise Rejected(f"expected a text value, got {type(value).__name__}")
+
+
+_PRICE_JUNK = str.maketrans("", "", " \u00a0\u202f'")
+
+
+def parse_price(raw: Any, decimal_comma: bool = False) -> tuple[Decimal, str | None]:
+    """A supplier's price as (Decimal, currency found in the text or None); Rejected if it is none.
+
+    Accepts "12.50", "12,50", "1.234,50" and "1,234.50" (whichever separator comes last is the decimal
+    one), "12.50 EUR", "EUR 12.50", "€12.50". The one ambiguity, a single separator followed by exactly
+    three digits ("1.234", "1,234"), is settled by the mapping's decimal_comma: with it the comma is the
+    decimal separator and the dot groups thousands; without it, the other way round.
+    """
+    if type(raw) is float:
+        value, currency = Decimal(repr(raw)), None
+    elif type(raw) is int:
+        value, currency = Decimal(raw), None
+    elif type(raw) is not str:
+        raise Rejected(f"price {raw!r} is not a number")
+    else:
+        value, currency = _price_text(raw, decimal_comma)
+    if not value.is_finite():
+        raise Rejected(f"price '{raw}' is not a number")
+    if value < 0:
+        raise Rejected(f"price '{raw}' is negative")
+    if value >= PRICE_LIMIT:
+        raise Rejected(f"price '{raw}' is too large")
+    return value, currency
+
+
+def _price_text(raw: str, decimal_comma: bool) -> tuple[Decimal, str | None]:
+    text = raw.strip()
+    currency = None
+    for symbol, code in CURRENCY_SYMBOLS.items():
+        if text.startswith(symbol) or text.endswith(symbol):
+            currency, text = code, text.replace(symbol, "").strip()
+            break
+    else:
+        head, tail = text[:3], text[-3:]
+        if len(text) > 3 and tail.isalpha() and tail.isascii():
+            currency, text = tail.upper(), text[:-3].strip()
+        elif len(text) > 3 and head.isalpha() and head.isascii():
+            currency, text = head.upper(), text[3:].strip()
+    text = text.translate(_PRICE_JUNK)
+    comma, dot = text.rfind(","), text.rfind(".")
+    if comma >= 0 and dot >= 0:
+        decimal = "," if comma > dot else "."
+    elif comma >= 0:
+        decimal = "," if decimal_comma or not _thousands(text, ",") else None
+    elif dot >= 0:
+        decimal = None if decimal_comma and _thousands(text, ".") else "."
+    else:
+        decimal = "."
+    if decimal == ",":
+        text = text.replace(".", "").replace(",", ".")
+    elif decimal == ".":
+        text = text.replace(",", "")
+    else:
+        text = text.replace(",", "").replace(".", "")
+    if not text or not (text[0].isdigit() or text[0] in "+-.") or "_" in text:
+        raise Rejected(f"price '{raw.strip()}' is not a number")
+    try:
+        return Decimal(text), currency
+    except InvalidOperation:
+        raise Rejected(f"price '{raw.strip()}' is not a number") from None
+
+
+def _thousands(text: str, separator: str) -> bool:
+    # "1,234" or "12.345.678": every group after a separator has exactly three digits.
+    groups = text.split(separator)
+    return all(len(g) == 3 and g.isdigit() for g in groups[1:]) and groups[0].lstrip("+-").isdigit()
+
+
+def parse_quantity(raw: Any) -> int:
+    """Stock as a non-negative integer ("5", 5, "5.0"); Rejected otherwise."""
+    if type(raw) is int:
+        value = raw
+    elif type(raw) is float and raw.is_integer():
+        value = int(raw)
+    elif type(raw) is str:
+        text = raw.strip()
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                raise Rejected(f"quantity '{text}' is not a whole number") from None
+            if not number.is_finite() or number != number.to_integral_value():
+                raise Rejected(f"quantity '{text}' is not a whole number") from None
+            value = int(number)
+    else:
+        raise Rejected(f"quantity {raw!r} is not a whole number")
+    if value < 0:
+        raise Rejected(f"quantity {value} is negative")
+    if value > QUANTITY_LIMIT:
+        raise Rejected(f"quantity {value} is too large")
+    return value
+
+
+def parse_currency(raw: Any) -> str:
+    text = _text(raw)
+    code = CURRENCY_SYMBOLS.get(text, text.upper()) if text else text
+    if not (code and len(code) == 3 and code.isascii() and code.isalpha()):
+        raise Rejected(f"currency '{raw}' is not a three-letter ISO 4217 code")
+    return code
+
+
+def parse_product_type(raw: Any) -> str:
+    text = _text(raw)
+    kind = PRODUCT_TYPES.get(text.lower()) if text else None
+    if kind is None:
+        raise Rejected(f"product type '{raw}' is neither physical nor digital")
+    return kind
+
+
+def parse_timestamp(raw: Any) -> datetime:
+    """When the supplier says the record changed: ISO 8601 (a zone-less time is UTC) or Unix seconds."""
+    if type(raw) in (int, float) or (type(raw) is str and raw.strip().isdigit()):
+        try:
+            return datetime.fromtimestamp(float(raw), timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise Rejected(f"timestamp '{raw}' is out of range") from None
+    if type(raw) is not str:
+        raise Rejected(f"timestamp {raw!r} is not a date and time")
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise Rejected(f"timestamp '{raw.strip()}' is not an ISO 8601 date and time") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def parse_list(raw: Any, separator: str) -> list[str] | None:
+    if raw is None:
+        return None
+    items = raw if isinstance(raw, list) else str(raw).split(separator)
+    values = [text for text in (_text(item) for item in items) if text]
+    return values or None
+
+
+def _convert_default(column: str, value: Any, mapping: dict) -> Any:
+    if value is None:
+        return None
+    if column == "price":
+        return parse_price(value, bool(mapping.get("decimal_comma")))[0]
+    if column == "quantity":
+        return parse_quantity(value)
+    if column == "currency":
+        return parse_currency(value)
+    if column == "product_type":
+        return parse_product_type(value)
+    if column in ("regions", "languages"):
+        return parse_list(value, mapping.get("list_separator") or ",")
+    if column == "source_updated_at":
+        return parse_timestamp(value)
+    text = _text(value)
+    if text is None:
+        raise Rejected("empty")
+    return text
+
+
+def pg_array(values: list[str]) -> str:
+    """A Postgres text[] literal ({"a","b"}), each element quoted so commas and braces are safe."""
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+# What the ASCII '0' offsets add to the GS1 weighted sum of an n-digit number (check digit included).
+_ZERO_OFFSET = {n: 48 * ((n + 1) // 2 + 3 * (n // 2)) for n in (8, 12, 13, 14)}
+
+
+def _gtin(raw: Any, hint: str | None) -> str | None:
+    """The GTIN-14 of a barcode, None if absent; Rejected with normalize_gtin's reason if invalid.
+    A bare, valid GTIN-8/12/13/14 (nearly every row) is checked here, as normalize_gtin's own fast
+    path does, without building a Gtin object."""
+    if type(raw) is str and hint is None:
+        n = len(raw)
+        if n in _ZERO_OFFSET and raw.isdigit() and raw.isascii():
+            codes = raw.encode()
+            if (sum(codes[-1::-2]) + 3 * sum(codes[-2::-2]) - _ZERO_OFFSET[n]) % 10 == 0 and raw.strip("0"):
+                return raw.rjust(14, "0")
+    text = raw if type(raw) is str else _text(raw)
+    if not text:
+        return None
+    code = normalize_gtin(text, hint)
+    if code.problem:
+        raise Rejected(f"invalid GTIN: {code.problem}")
+    return code.gtin14
+
+
+def _known(cache: dict, raw: Any, parse: Callable[[Any], str]) -> str:
+    """parse(raw), remembered: currencies and product types are a handful of values per feed."""
+    value = parse(raw)
+    if len(cache) < 1000 and type(raw) is str:
+        cache[raw] = value
+    return value
+
+
+# A price Postgres reads as it stands: digits, then optionally a decimal part (numeric(14, 4) holds
+# ten integer digits). With decimal_comma the separator is a comma, turned into a dot.
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,8})?")
+_PLAIN_DECIMAL_COMMA = re.compile(r"[0-9]{1,10}(?:,[0-9]{1,8})?")
+
+
+def price_text(raw: Any, decimal_comma: bool = False) -> tuple[str, str | None]:
+    """parse_price, as COPY text."""
+    value, currency = parse_price(raw, decimal_comma)
+    return str(value), currency
+
+
+# An ISO 8601 timestamp in the extended form both Python and Postgres read the same way.
+_ISO_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+).fullmatch
+
+
+def timestamp_text(raw: Any) -> str:
+    """parse_timestamp, as COPY text (a zone-less time is read as UTC: the load runs with TimeZone UTC)."""
+    if type(raw) is str:
+        text = raw.strip()
+        if _ISO_TIMESTAMP(text):
+            try:
+                datetime.fromisoformat(text)  # the shape is right; this checks the calendar
+            except ValueError:
+                raise Rejected(f"timestamp '{text}' is not a valid date and time") from None
+            return text
+    return parse_timestamp(raw).isoformat()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError
+
+
+def copy_escape(value: str) -> str:
+    """One field in COPY text format (backslash, tab, newline and carriage return escaped)."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def escaped_line(fields: Sequence[str]) -> str:
+    """A COPY text line from fields that may need escaping (the rare, slow path)."""
+    return "\t".join(copy_escape(f) for f in fields) + "\n"
+
+
+# ---------------------------------------------------------------- compiling
+
+@dataclass
+class CompiledMapping:
+    """A mapping made ready for one feed: `map` for people (preview, tests), `copy_line` for the loader.
+
+    map(record) -> Mapped; copy_line(record) -> one line of COPY text for the feed stage (columns
+    `stage_columns`). Both raise Rejected with the reason when the record cannot be loaded.
+    """
+
+    mapping: dict[str, Any]
+    fmt: str
+    languages: tuple[str, ...]
+    map: Callable[[Any], Mapped]
+    copy_line: Callable[[Any], str]
+    source: str
+
+    @property
+    def stage_columns(self) -> tuple[str, ...]:
+        return stage_columns(len(self.languages))
+
+
+def stage_columns(language_count: int) -> tuple[str, ...]:
+    """The feed stage's columns: the product columns, then a title and description per language."""
+    return PRODUCT_COLUMNS + tuple(f"{kind}_{i}" for i in range(1, language_count + 1)
+                                   for kind in ("title", "description"))
+
+
+def compile_mapping(mapping: dict[str, Any], fmt: str, header: Sequence[str] | None = None) -> CompiledMapping:
+    """Validate `mapping` for format `fmt` and compile it (for CSV/TSV against the feed's `header`)."""
+    validate_mapping(mapping, fmt)
+    if fmt in ("csv", "tsv"):
+        if header is None:
+            raise MarketsyncError("a CSV mapping is compiled against the feed's header row")
+        return _Generator(mapping, fmt, list(header)).build()
+    return _Generator(mapping, fmt, None).build()
+
+
+class _Generator:
+    """Writes the source of the two record functions for one mapping (see the module docstring)."""
+
+    def __init__(self, mapping: dict[str, Any], fmt: str, header: list[str] | None):
+        self.mapping = mapping
+        self.fmt = fmt
+        self.header = header
+        self.textual = fmt != "json"  # CSV and XML give str (or None); JSON any JSON value
+        self.consts: dict[str, Any] = {
+            "Rejected": Rejected, "Mapped": Mapped, "_D": Decimal, "_InvalidOperation": InvalidOperation,
+            "_parse_price": parse_price, "_parse_quantity": parse_quantity, "_parse_currency": parse_currency,
+            "_parse_product_type": parse_product_type, "_parse_timestamp": parse_timestamp,
+            "_parse_list": parse_list, "_text": _text, "_gtin": _gtin, "_dumps": orjson.dumps,
+            "_pg_array": pg_array, "_escaped_line": escaped_line, "_ZERO": Decimal(0), "_LIMIT": PRICE_LIMIT,
+            "_QLIMIT": QUANTITY_LIMIT, "_known": _known, "_price_text": price_text,
+            "_timestamp_text": timestamp_text, "_json_default": _json_default,
+        }
+        self.refs = _refs(mapping)
+        self.slots: dict[str, int] = {}  # what -> index into the extracted values
+        self.languages = tuple(dict.fromkeys(
+            [*(mapping.get("title") or {}), *(mapping.get("description") or {})]))
+
+    def const(self, value: Any) -> str:
+        name = f"K{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    # -- extraction: the record's raw values into v0, v1, ...
+    def extraction(self) -> list[str]:
+        lines: list[str] = []
+        if self.fmt in ("csv", "tsv"):
+            index = {}
+            for position, name in enumerate(self.header):
+                index.setdefault(name, position)
+            missing = [ref for _what, ref in self.refs if ref.strip() not in index]
+            if missing:
+                raise MarketsyncError(
+                    f"the feed has no column {', '.join(repr(m) for m in dict.fromkeys(missing))} "
+                    f"(its header: {', '.join(self.header)})")
+            width = len(self.header)
+            lines.append(f"if len(rec) != {width}:")
+            lines.append(f"    raise Rejected(f'the row has {{len(rec)}} fields, the header {width}')")
+            for slot, (what, ref) in enumerate(self.refs):
+                self.slots[what] = slot
+                lines.append(f"v{slot} = rec[{index[ref.strip()]}]")
+        elif self.fmt == "xml":
+            namespaces = _xml_namespaces(self.mapping)
+            paths = [ref for _what, ref in self.refs]
+            joined = f", '{_XML_SEPARATOR}', ".join(f"string({p})" for p in paths)
+            combined = f"concat({joined}, '')"
+            self.consts["_XP"] = etree.XPath(combined, namespaces=namespaces, smart_strings=False)
+            self.consts["_XPS"] = [etree.XPath(f"string({p})", namespaces=namespaces, smart_strings=False)
+                                   for p in paths]
+            lines.append("vals = _XP(rec).split(_SEP)")
+            lines.append(f"if len(vals) != {len(paths)}:")
+            lines.append("    vals = [xp(rec) for xp in _XPS]")
+            self.consts["_SEP"] = _XML_SEPARATOR
+            for slot, (what, _ref) in enumerate(self.refs):
+                self.slots[what] = slot
+                lines.append(f"v{slot} = vals[{slot}] or None")
+        else:
+            for slot, (what, ref) in enumerate(self.refs):
+                self.slots[what] = slot
+                lines += self._json_path(f"v{slot}", ref.strip().split("."))
+        return lines
+
+    def _json_path(self, target: str, steps: list[str]) -> list[str]:
+        lines = []
+        current = "rec"
+        for depth, step in enumerate(steps):
+            last = depth == len(steps) - 1
+            name = target if last else f"_{target}_{depth}"
+            if step.isdigit():
+                position = int(step)
+                lines.append(f"{name} = {current}[{position}] if type({current}) is list and "
+                             f"len({current}) > {position} else None")
+            else:
+                getter = f"{current}.get({self.const(step)})"
+                lines.append(f"{name} = {getter}" if depth == 0 else
+                             f"{name} = {getter} if type({current}) is dict else None")
+            current = name
+        return lines
+
+    # -- conversion of each canonical column into a local variable
+    def conversion(self, variant: str) -> list[str]:
+        """Code that turns v0, v1, ... into the canonical columns. variant 'map' makes Python values
+        (Decimal, int, datetime); 'copy' makes COPY text, skipping the round trip through Python types
+        for values already in a form Postgres reads (a plain decimal price, a digit-only stock, an ISO
+        timestamp), after checking them as strictly."""
+        m = self.mapping
+        defaults = {column: _convert_default(column, value, m)
+                    for column, value in (m.get("defaults") or {}).items()}
+        lines: list[str] = []
+        textual = self.textual
+        copy = variant == "copy"
+
+        def value(what: str) -> str | None:
+            return f"v{self.slots[what]}" if what in self.slots else None
+
+        def default(column: str) -> str:
+            d = defaults.get(column)
+            if d is None:
+                return "None"
+            if copy and column == "price":
+                d = str(d)
+            elif copy and column == "quantity":
+                d = str(d)
+            elif copy and column == "source_updated_at":
+                d = d.isoformat()
+            return self.const(d)
+
+        # external_id: required
+        v = value("external_id")
+        lines.append(f"external_id = {v}.strip() if {v} else None" if textual else f"external_id = _text({v})")
+        lines.append("if not external_id:")
+        lines.append(f"    raise Rejected({self.const('no external id (field ' + repr(m['external_id']) + ')')})")
+        # gtin
+        v = value("gtin")
+        if v:
+            hint = self.const(m.get("gtin_type")) if m.get("gtin_type") else "None"
+            lines.append(f"gtin14 = _gtin({v}, {hint}) if {v} else None")
+        else:
+            lines.append("gtin14 = None")
+        for column in TEXT_COLUMNS:
+            v = value(column)
+            d = default(column)
+            if v is None:
+                lines.append(f"{column} = {d}")
+            elif textual:
+                lines.append(f"{column} = ({v}.strip() or {d}) if {v} else {d}")
+            else:
+                lines.append(f"{column} = _text({v}) or {d}")
+        lines += self._price(value("price"), default("price"), copy)
+        # currency: the few codes a feed uses are checked once each (a per-mapping cache)
+        v = value("currency")
+        d = default("currency")
+        if v is None:
+            lines.append(f"currency = price_currency or {d}")
+        else:
+            self.consts["_CURRENCIES"] = {}
+            lines += [
+                f"if {v}:" if textual else f"if {v} is not None and {v} != '':",
+                f"    currency = _CURRENCIES.get({v})" if textual else
+                f"    currency = _CURRENCIES.get({v}) if type({v}) is str else None",
+                f"    if currency is None:",
+                f"        currency = _known(_CURRENCIES, {v}, _parse_currency)",
+                f"else:",
+                f"    currency = price_currency or {d}",
+            ]
+        lines += self._quantity(value("quantity"), default("quantity"), copy)
+        # product type (physical unless said otherwise)
+        v = value("product_type")
+        d = default("product_type")
+        fallback = d if d != "None" else self.const("physical")
+        if v is None:
+            lines.append(f"product_type = {fallback}")
+        else:
+            self.consts["_TYPES"] = {}
+            lines += [
+                f"if {v} is not None and {v} != '':",
+                f"    product_type = _TYPES.get({v})" if self.textual else
+                f"    product_type = _TYPES.get({v}) if type({v}) is str else None",
+                f"    if product_type is None:",
+                f"        product_type = _known(_TYPES, {v}, _parse_product_type)",
+                f"else:",
+                f"    product_type = {fallback}",
+            ]
+        # lists
+        separator = self.const(m.get("list_separator") or ",")
+        for column in ("regions", "languages"):
+            v = value(column)
+            d = default(column)
+            lines.append(f"{column} = {d}" if v is None else f"{column} = _parse_list({v}, {separator}) or {d}")
+        # source_updated_at
+        v = value("source_updated_at")
+        d = default("source_updated_at")
+        parse = "_timestamp_text" if copy else "_parse_timestamp"
+        lines.append(f"source_updated_at = {d}" if v is None else
+                     f"source_updated_at = {parse}({v}) if {v} not in (None, '') else {d}")
+        lines += self._attributes(value)
+        # translations
+        for i, language in enumerate(self.languages, 1):
+            for kind in TRANSLATED:
+                v = value(f"{kind}.{language}")
+                if v is None:
+                    lines.append(f"{kind}_{i} = None")
+                elif textual:
+                    lines.append(f"{kind}_{i} = ({v}.strip() or None) if {v} else None")
+                else:
+                    lines.append(f"{kind}_{i} = _text({v})")
+        return lines
+
+    def _price(self, v: str | None, d: str, copy: bool) -> list[str]:
+        """price (and a currency written into the price text, as in "12.50 EUR")."""
+        if v is None:
+            return [f"price = {d}", "price_currency = None"]
+        dc = bool(self.mapping.get("decimal_comma"))
+        slow = f"_parse_price({v}, {dc})"
+        if copy:
+            slow = f"_price_text({v}, {dc})"
+        empty = f"not {v}" if self.textual else f"{v} is None or {v} == ''"
+        lines = [f"price_currency = None", f"if {empty}:", f"    price = {d}", "else:"]
+        if self.textual and copy:
+            # Fast path: digits with an optional decimal part is already what Postgres reads.
+            self.consts["_PLAIN"] = (_PLAIN_DECIMAL_COMMA if dc else _PLAIN_DECIMAL).fullmatch
+            if dc:
+                lines += [f"    if _PLAIN({v}):", f"        price = {v}.replace(',', '.')"]
+            else:
+                lines += [f"    if _PLAIN({v}):", f"        price = {v}"]
+            lines += ["    else:", f"        price, price_currency = {slow}"]
+        elif self.textual and not dc:
+            lines += [
+                f"    try:",
+                f"        price = _D({v})",
+                f"    except _InvalidOperation:",
+                f"        price, price_currency = {slow}",
+                f"    else:",
+                f"        if not (price.is_finite() and _ZERO <= price < _LIMIT) or '_' in {v}:",
+                f"            price, price_currency = {slow}",
+            ]
+        else:
+            lines.append(f"    price, price_currency = {slow}")
+        return lines
+
+    def _quantity(self, v: str | None, d: str, copy: bool) -> list[str]:
+        if v is None:
+            return [f"quantity = {d}"]
+        if not self.textual:
+            convert = f"str(_parse_quantity({v}))" if copy else f"_parse_quantity({v})"
+            return [f"quantity = {d} if {v} is None or {v} == '' else {convert}"]
+        if copy:
+            return [
+                f"if {v}:",
+                f"    if {v}.isdigit() and {v}.isascii() and len({v}) < 10:",
+                f"        quantity = {v}",
+                f"    else:",
+                f"        quantity = str(_parse_quantity({v}))",
+                f"else:",
+                f"    quantity = {d}",
+            ]
+        return [
+            f"if {v}:",
+            f"    try:",
+            f"        quantity = int({v})",
+            f"    except ValueError:",
+            f"        quantity = _parse_quantity({v})",
+            f"    if quantity < 0 or quantity > _QLIMIT:",
+            f"        quantity = _parse_quantity(quantity)",
+            f"else:",
+            f"    quantity = {d}",
+        ]
+
+    def _attributes(self, value: Callable[[str], str | None]) -> list[str]:
+        attributes = _attributes(self.mapping)
+        if not attributes:
+            return ["attributes = '{}'"]
+        lines = ["attrs = {}"]
+        for name, _ref in attributes:
+            v = value(f"attributes.{name}")
+            key = self.const(name)
+            if self.textual:
+                lines += [f"if {v}:", f"    _a = {v}.strip()", "    if _a:", f"        attrs[{key}] = _a"]
+            else:
+                lines += [f"if {v} is not None and {v} != '':",
+                          f"    attrs[{key}] = {v}.strip() if type({v}) is str else {v}"]
+        lines.append("attributes = _dumps(attrs, default=_json_default).decode() if attrs else '{}'")
+        return lines
+
+    def build(self) -> CompiledMapping:
+        extraction = self.extraction()
+        product = ("external_id, gtin14, sku, mpn, brand, price, currency, availability, quantity, product_type, "
+                   "platform, regions, languages, attributes, source_updated_at")
+        translations = []
+        for i, language in enumerate(self.languages, 1):
+            lang = self.const(language)
+            translations.append(f"if title_{i} or description_{i}:")
+            translations.append(f"    tr.append((external_id, {lang}, title_{i}, description_{i}))")
+        map_body = extraction + self.conversion("map") + ["tr = []", *translations,
+                                                           f"return Mapped(({product}), tr)"]
+
+        # The COPY line: NULL is the empty string (COPY ... NULL ''), which no value can be, since
+        # empty values are None by now. Escaping is needed only when a value holds a tab, a newline or
+        # a backslash: one scan of the finished line finds out, and the rare line is rebuilt escaped.
+        parts = [
+            "external_id", "gtin14 or ''", "sku or ''", "mpn or ''", "brand or ''", "price or ''",
+            "currency or ''", "availability or ''", "quantity or ''", "product_type", "platform or ''",
+            "_pg_array(regions) if regions else ''", "_pg_array(languages) if languages else ''",
+            "attributes", "source_updated_at or ''",
+        ]
+        for i in range(1, len(self.languages) + 1):
+            parts += [f"title_{i} or ''", f"description_{i} or ''"]
+        tabs = len(parts) - 1
+        copy_body = extraction + self.conversion("copy") + [
+            'line = f"' + "\\t".join("{" + p + "}" for p in parts) + '\\n"',
+            f"if line.count('\\t') != {tabs} or '\\\\' in line or '\\r' in line or line.count('\\n') != 1:",
+            f"    line = _escaped_line(({', '.join(parts)}))",
+        ]
+        if not self.textual:
+            copy_body += ["if '\\x00' in line:", "    raise Rejected('the record contains NUL characters')"]
+        copy_body.append("return line")
+        source = "\n".join([
+            "def map_record(rec):", *("    " + line for line in map_body), "",
+            "def copy_line(rec):", *("    " + line for line in copy_body), "",
+        ])
+        namespace = dict(self.consts)
+        exec(compile(source, f"<feed mapping {self.fmt}>", "exec"), namespace)  # noqa: S102 - see module docstring
+        return CompiledMapping(mapping=self.mapping, fmt=self.fmt, languages=self.languages,
+                               map=namespace["map_record"], copy_line=namespace["copy_line"], source=source)

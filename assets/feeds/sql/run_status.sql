@@ -1,0 +1,1 @@
+SELECT status FROM ops.import_runs WHERE import_run_id = :import_run_id
