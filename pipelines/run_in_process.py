@@ -1,10 +1,11 @@
-"""Running the Letzshop assets in this process (the CLI's `sync orders`), recorded in the Dagster
-instance like any run, so the UI shows it beside the runs that sensors launched."""
+"""Running assets in this process (the CLI's `sync` and `catalog import`), recorded in the Dagster
+instance like any run, so the UI shows them beside the runs that sensors launched."""
 from __future__ import annotations
 
-from dagster import DagsterInstance, materialize
+from collections.abc import Sequence
 
-from assets.letzshop.orders import letzshop_accounts, letzshop_assets
+from dagster import AssetsDefinition, DagsterInstance, DynamicPartitionsDefinition, materialize
+
 from pipelines.definitions import build_resources
 from resources.errors import MarketsyncError
 
@@ -14,32 +15,60 @@ def dagster_instance() -> DagsterInstance:
     return DagsterInstance.get()
 
 
-def run_order_sync(store: str, states: list[str], instance: DagsterInstance | None = None,
-                   resources: dict | None = None, log_level: str = "WARNING") -> dict:
-    """Import, match and auto-confirm one store's Letzshop orders; returns the materialization metadata."""
+def run_assets(assets: Sequence[AssetsDefinition], partitions: DynamicPartitionsDefinition, key: str, *,
+               run_config: dict | None = None, instance: DagsterInstance | None = None,
+               resources: dict | None = None, log_level: str = "WARNING", what: str = "run") -> dict:
+    """Materialise `assets` for one partition; returns their materialisation metadata as
+    `{"<asset name>.<metadata key>": value}` plus the run id, or raises one clear MarketsyncError."""
     instance = instance or dagster_instance()
-    if not instance.has_dynamic_partition(letzshop_accounts.name, store):
-        instance.add_dynamic_partitions(letzshop_accounts.name, [store])
+    if not instance.has_dynamic_partition(partitions.name, key):
+        instance.add_dynamic_partitions(partitions.name, [key])
     result = materialize(
-        letzshop_assets,
-        partition_key=store,
+        assets,
+        partition_key=key,
         resources=resources or build_resources(),
         instance=instance,
-        run_config={"ops": {"letzshop_order_import": {"config": {"states": states}}},
-                    # The event log keeps everything; the terminal shows only what needs attention.
-                    "loggers": {"console": {"config": {"log_level": log_level}}}},
-        tags={"marketsync/store": store, "marketsync/triggered_by": "cli"},
+        # The event log keeps everything; the terminal shows only what needs attention.
+        run_config={**(run_config or {}), "loggers": {"console": {"config": {"log_level": log_level}}}},
+        tags={"marketsync/store": key, "marketsync/triggered_by": "cli"},
         raise_on_error=False,
     )
     if not result.success:
         failures = result.get_step_failure_events()
         message = failures[0].step_failure_data.error.message.strip() if failures else "the run failed"
         # Dagster prefixes the op context; the last line is the error as we worded it.
-        raise MarketsyncError(f"sync of {store} failed (run {result.run_id[:8]}): {message.splitlines()[-1]}")
+        raise MarketsyncError(f"{what} of {key} failed (run {result.run_id[:8]}): {message.splitlines()[-1]}")
     summary: dict = {"run_id": result.run_id}
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
         name = materialization.asset_key.path[-1]
-        for key, value in materialization.metadata.items():
-            summary[f"{name}.{key}"] = getattr(value, "value", value)
+        for meta_key, value in materialization.metadata.items():
+            summary[f"{name}.{meta_key}"] = getattr(value, "value", value)
     return summary
+
+
+def run_order_sync(store: str, states: list[str], instance: DagsterInstance | None = None,
+                   resources: dict | None = None, log_level: str = "WARNING") -> dict:
+    """Import, match and auto-confirm one store's Letzshop orders."""
+    from assets.letzshop.orders import letzshop_accounts, letzshop_assets
+
+    return run_assets(letzshop_assets, letzshop_accounts, store, instance=instance, resources=resources,
+                      log_level=log_level, what="order sync",
+                      run_config={"ops": {"letzshop_order_import": {"config": {"states": states}}}})
+
+
+def run_catalog_import(store: str, source: str, instance: DagsterInstance | None = None,
+                       resources: dict | None = None) -> dict:
+    """Import one store's catalog from `source` (letzshop: the product feed; codeswholesale)."""
+    if source == "letzshop":
+        from assets.letzshop.orders import letzshop_accounts
+        from assets.letzshop.product_feed import letzshop_catalog_assets
+
+        return run_assets(letzshop_catalog_assets, letzshop_accounts, store, instance=instance,
+                          resources=resources, what="Letzshop catalog import")
+    if source == "codeswholesale":
+        from assets.codeswholesale.catalog import codeswholesale_accounts, codeswholesale_assets
+
+        return run_assets(codeswholesale_assets, codeswholesale_accounts, store, instance=instance,
+                          resources=resources, what="CodesWholesale catalog import")
+    raise MarketsyncError(f"unknown catalog source '{source}' (letzshop, codeswholesale, or a feed name)")

@@ -127,9 +127,18 @@ def credentials_set(rt: Runtime, store: str, channel: str) -> None:
     """Read a JSON object of secret fields from stdin (never from arguments), e.g. {"api_key": "..."}."""
     from pipelines.accounts import get_account
 
-    raw = sys.stdin.read()
+    fields = _secret_fields_from_stdin()
+    with rt.warehouse.begin() as conn:
+        acct = get_account(conn, store, channel)
+        rt.vault.store(conn, acct.account_id, fields)
+        masked = rt.vault.load(conn, acct.account_id).masked()
+    click.echo(f"stored credentials for {store}/{channel}: " + ", ".join(f"{k}={v}" for k, v in masked.items()))
+
+
+def _secret_fields_from_stdin() -> dict[str, str]:
+    """Secrets come from stdin, never from arguments (which show in `ps` and shell history)."""
     try:
-        fields = json.loads(raw)
+        fields = json.loads(sys.stdin.read())
     except ValueError:
         raise MarketsyncError("stdin must be a JSON object of secret fields, e.g. {\"api_key\": \"...\"}") from None
     if not isinstance(fields, dict) or not fields or not all(isinstance(v, str) and v for v in fields.values()):
@@ -137,11 +146,7 @@ def credentials_set(rt: Runtime, store: str, channel: str) -> None:
     if not all(v.isascii() and v.isprintable() for v in fields.values()):
         # They travel in HTTP headers and URLs, which carry printable ASCII only.
         raise MarketsyncError("secret values must be printable ASCII (check for pasted line breaks or quotes)")
-    with rt.warehouse.begin() as conn:
-        acct = get_account(conn, store, channel)
-        rt.vault.store(conn, acct.account_id, fields)
-        masked = rt.vault.load(conn, acct.account_id).masked()
-    click.echo(f"stored credentials for {store}/{channel}: " + ", ".join(f"{k}={v}" for k, v in masked.items()))
+    return fields
 
 
 @credentials.command("show")
@@ -539,3 +544,73 @@ def serve(host: str, port: int) -> None:
     from pipelines.push_intake import serve as serve_intake
 
     serve_intake(host, port)
+
+
+# ---------------------------------------------------------------- catalog sources
+@cli.group()
+def catalog() -> None:
+    """Catalog sources: the Letzshop product feed, CodesWholesale, supplier feeds."""
+
+
+@catalog.command("add-letzshop-feed")
+@click.argument("store")
+@click.option("--url", "urls", multiple=True, required=True, metavar="LANG=URL",
+              help="One per language file, e.g. --url en=https://.../en.tsv")
+@click.option("--primary-language", default=None, help="The file whose prices, GTINs etc. count.")
+@pass_runtime
+def catalog_add_letzshop_feed(rt: Runtime, store: str, urls: tuple[str, ...], primary_language: str | None) -> None:
+    """Add (or update) the store's Letzshop product feed: one tab-separated file per language."""
+    from assets.letzshop.product_feed import add_letzshop_feed_source
+
+    pairs = {}
+    for pair in urls:
+        lang, sep, url = pair.partition("=")
+        if not sep:
+            raise MarketsyncError(f"--url '{pair}' is not of the form LANG=URL")
+        pairs[lang.strip()] = url.strip()
+    with rt.warehouse.begin() as conn:
+        source_id = add_letzshop_feed_source(conn, store, pairs, vault=rt.vault, primary_language=primary_language)
+    click.echo(f"Letzshop feed source {source_id} for {store}: languages {', '.join(sorted(pairs))}")
+
+
+@catalog.command("add-codeswholesale")
+@click.argument("store")
+@click.option("--base-url", required=True, help="API base URL (sandbox or production).")
+@pass_runtime
+def catalog_add_codeswholesale(rt: Runtime, store: str, base_url: str) -> None:
+    """Add CodesWholesale; reads {"client_id": ..., "client_secret": ...} from stdin."""
+    from assets.codeswholesale.catalog import add_codeswholesale_source
+
+    fields = _secret_fields_from_stdin()
+    with rt.warehouse.begin() as conn:
+        source_id = add_codeswholesale_source(conn, rt.vault, store, base_url, fields.get("client_id", ""),
+                                              fields.get("client_secret", ""))
+    click.echo(f"CodesWholesale source {source_id} for {store}; client secret stored encrypted")
+
+
+@catalog.command("import")
+@click.argument("store")
+@click.argument("source")
+@json_option
+@pass_runtime
+def catalog_import(rt: Runtime, store: str, source: str, as_json: bool) -> None:
+    """Import STORE's catalog from SOURCE (letzshop, codeswholesale) now, through its Dagster asset."""
+    from pipelines.run_in_process import run_catalog_import
+
+    emit(run_catalog_import(store, source), as_json)
+
+
+@catalog.command("runs")
+@store_option
+@click.option("--limit", default=20, show_default=True)
+@json_option
+@pass_runtime
+def catalog_runs(rt: Runtime, store: str | None, limit: int, as_json: bool) -> None:
+    """Recent catalog imports: status and rows read / loaded / unchanged / quarantined."""
+    with rt.warehouse.begin() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(text(
+            """SELECT import_run_id, store, source, status, rows_read, rows_loaded, rows_unchanged,
+                      rows_quarantined, started_at, round(seconds::numeric, 2) AS seconds
+               FROM analytics.import_runs WHERE CAST(:s AS text) IS NULL OR store = :s
+               ORDER BY import_run_id DESC LIMIT :n"""), {"s": store, "n": limit})]
+    emit(rows, as_json)
