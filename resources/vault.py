@@ -88,38 +88,58 @@ class CredentialVault(ConfigurableResource):
                 "(was a key removed before `marketsync credentials rotate` finished?)"
             ) from None
 
-    def store(self, conn: Connection, account_id: int, fields: dict[str, str]) -> None:
+    # Two tables hold tokens: ops.credentials (per store account) and ops.source_credentials (per
+    # catalog source: feed URL credentials, API client secrets, push signing secrets).
+    _TABLES = {"account": ("ops.credentials", "account_id"), "source": ("ops.source_credentials", "source_id")}
+
+    def _put(self, conn: Connection, owner: str, owner_id: int, fields: dict[str, str]) -> None:
+        table, key = self._TABLES[owner]
         conn.execute(
-            text(
-                """INSERT INTO ops.credentials (account_id, token, key_id) VALUES (:a, :t, :k)
-                   ON CONFLICT (account_id) DO UPDATE
-                   SET token = excluded.token, key_id = excluded.key_id, updated_at = now()"""
-            ),
-            {"a": account_id, "t": self.encrypt(fields), "k": self.primary_key_id},
+            text(f"""INSERT INTO {table} ({key}, token, key_id) VALUES (:a, :t, :k)
+                     ON CONFLICT ({key}) DO UPDATE
+                     SET token = excluded.token, key_id = excluded.key_id, updated_at = now()"""),
+            {"a": owner_id, "t": self.encrypt(fields), "k": self.primary_key_id},
         )
 
+    def _get(self, conn: Connection, owner: str, owner_id: int) -> Secrets | None:
+        table, key = self._TABLES[owner]
+        row = conn.execute(text(f"SELECT token FROM {table} WHERE {key} = :a"), {"a": owner_id}).first()
+        return None if row is None else self.decrypt(row.token)
+
+    def store(self, conn: Connection, account_id: int, fields: dict[str, str]) -> None:
+        """Encrypt and keep a store account's secret fields (replacing earlier ones)."""
+        self._put(conn, "account", account_id, fields)
+
     def load(self, conn: Connection, account_id: int) -> Secrets:
-        row = conn.execute(
-            text("SELECT token FROM ops.credentials WHERE account_id = :a"), {"a": account_id}
-        ).first()
-        if row is None:
+        secrets = self._get(conn, "account", account_id)
+        if secrets is None:
             raise VaultError("no credentials stored for this account: run `marketsync credentials set`")
-        return self.decrypt(row.token)
+        return secrets
+
+    def store_source(self, conn: Connection, source_id: int, fields: dict[str, str]) -> None:
+        """Encrypt and keep a catalog source's secret fields (replacing earlier ones)."""
+        self._put(conn, "source", source_id, fields)
+
+    def load_source(self, conn: Connection, source_id: int) -> Secrets | None:
+        """A catalog source's secret fields, or None when it has none."""
+        return self._get(conn, "source", source_id)
+
+    def forget_source(self, conn: Connection, source_id: int) -> None:
+        conn.execute(text("DELETE FROM ops.source_credentials WHERE source_id = :s"), {"s": source_id})
 
     def rotate(self, engine, batch_size: int = 200) -> int:
-        """Re-encrypt every row not yet under the newest key; returns how many rows changed.
+        """Re-encrypt every row (of both token tables) not yet under the newest key; returns how many
+        rows changed. Each batch commits on its own, so an interrupted rotation keeps its progress and
+        a re-run picks up the rows still under an older key."""
+        return sum(self._rotate_table(engine, table, key, batch_size) for table, key in self._TABLES.values())
 
-        Each batch commits on its own, so an interrupted rotation keeps its progress and a re-run
-        picks up the rows still under an older key.
-        """
+    def _rotate_table(self, engine, table: str, key: str, batch_size: int) -> int:
         fernet, primary, rotated = self._fernet(), self.primary_key_id, 0
         while True:
             with engine.begin() as conn:
                 rows = conn.execute(
-                    text(
-                        """SELECT account_id, token FROM ops.credentials WHERE key_id <> :k
-                           ORDER BY account_id LIMIT :n FOR UPDATE SKIP LOCKED"""
-                    ),
+                    text(f"""SELECT {key} AS owner_id, token FROM {table} WHERE key_id <> :k
+                             ORDER BY {key} LIMIT :n FOR UPDATE SKIP LOCKED"""),
                     {"k": primary, "n": batch_size},
                 ).all()
                 if not rows:
@@ -129,11 +149,11 @@ class CredentialVault(ConfigurableResource):
                         token = fernet.rotate(bytes(row.token))
                     except InvalidToken:
                         raise VaultError(
-                            f"credentials of account {row.account_id} are under a key that is not in "
+                            f"a secret in {table} ({key} {row.owner_id}) is under a key that is not in "
                             "MARKETSYNC_SECRET_KEYS: add the old key after the new one and re-run"
                         ) from None
                     conn.execute(
-                        text("UPDATE ops.credentials SET token = :t, key_id = :k, updated_at = now() WHERE account_id = :a"),
-                        {"t": token, "k": primary, "a": row.account_id},
+                        text(f"UPDATE {table} SET token = :t, key_id = :k, updated_at = now() WHERE {key} = :a"),
+                        {"t": token, "k": primary, "a": row.owner_id},
                     )
                 rotated += len(rows)

@@ -115,11 +115,7 @@ def add_codeswholesale_source(conn: Connection, vault: CredentialVault, store: s
     ).scalar()
     if source_id is None:
         raise MarketsyncError(f"store '{store}' already has a catalog source named '{SOURCE_NAME}' of another kind")
-    conn.execute(text("""INSERT INTO ops.source_credentials (source_id, token, key_id) VALUES (:s, :t, :k)
-                         ON CONFLICT (source_id) DO UPDATE
-                         SET token = excluded.token, key_id = excluded.key_id, updated_at = now()"""),
-                 {"s": source_id, "t": vault.encrypt({"client_id": client_id, "client_secret": client_secret}),
-                  "k": vault.primary_key_id})
+    vault.store_source(conn, source_id, {"client_id": client_id, "client_secret": client_secret})
     return source_id
 
 
@@ -143,11 +139,9 @@ def codeswholesale_store_codes(conn: Connection) -> list[str]:
 
 
 def _client_credentials(conn: Connection, vault: CredentialVault, source: CodesWholesaleSource) -> tuple[str, str]:
-    token = conn.execute(text("SELECT token FROM ops.source_credentials WHERE source_id = :s"),
-                         {"s": source.source_id}).scalar()
-    if token is None:
+    secrets = vault.load_source(conn, source.source_id)
+    if secrets is None:
         raise MarketsyncError(f"no client credentials stored for the CodesWholesale source of '{source.store}'")
-    secrets = vault.decrypt(token)
     return secrets.reveal("client_id"), secrets.reveal("client_secret")
 
 

@@ -182,10 +182,9 @@ def add_letzshop_feed_source(conn: Connection, store: str, urls: dict[str, str],
     if source_id is None:
         raise MarketsyncError(f"store '{store}' already has a catalog source named '{SOURCE_NAME}' of another kind")
     if auth:
-        conn.execute(text("""INSERT INTO ops.source_credentials (source_id, token, key_id) VALUES (:s, :t, :k)
-                             ON CONFLICT (source_id) DO UPDATE
-                             SET token = excluded.token, key_id = excluded.key_id, updated_at = now()"""),
-                     {"s": source_id, "t": vault.encrypt({"basic_auth": json.dumps(auth)}), "k": vault.primary_key_id})
+        vault.store_source(conn, source_id, {"basic_auth": json.dumps(auth)})
+    elif vault is not None:
+        vault.forget_source(conn, source_id)
     else:
         conn.execute(text("DELETE FROM ops.source_credentials WHERE source_id = :s"), {"s": source_id})
     return source_id
@@ -203,13 +202,16 @@ def get_letzshop_feed_source(conn: Connection, store: str) -> LetzshopFeedSource
 
 
 def _basic_auth(conn: Connection, vault: CredentialVault | None, source: LetzshopFeedSource) -> dict[str, tuple]:
-    token = conn.execute(text("SELECT token FROM ops.source_credentials WHERE source_id = :s"),
-                         {"s": source.source_id}).scalar()
-    if token is None:
-        return {}
     if vault is None:
-        raise MarketsyncError(f"the Letzshop feed of '{source.store}' has credentials: the vault is needed")
-    return {lang: tuple(pair) for lang, pair in json.loads(vault.decrypt(token).reveal("basic_auth")).items()}
+        has = conn.execute(text("SELECT 1 FROM ops.source_credentials WHERE source_id = :s"),
+                           {"s": source.source_id}).first()
+        if has:
+            raise MarketsyncError(f"the Letzshop feed of '{source.store}' has credentials: the vault is needed")
+        return {}
+    secrets = vault.load_source(conn, source.source_id)
+    if secrets is None:
+        return {}
+    return {lang: tuple(pair) for lang, pair in json.loads(secrets.reveal("basic_auth")).items()}
 
 
 # ---------------------------------------------------------------------------------------- fields

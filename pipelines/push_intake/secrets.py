@@ -40,11 +40,9 @@ def _new_secret() -> str:
 
 def load_push_secrets(conn: Connection, vault: CredentialVault, source_id: int) -> PushSecrets | None:
     """The feed's secrets, or None when none were ever made (then no delivery can be verified)."""
-    row = conn.execute(text("SELECT token FROM ops.source_credentials WHERE source_id = :s"),
-                       {"s": source_id}).first()
-    if row is None:
+    fields = vault.load_source(conn, source_id)
+    if fields is None:
         return None
-    fields = vault.decrypt(row.token)
     try:
         current = fields.reveal("push_secret")
     except VaultError:
@@ -60,10 +58,7 @@ def _store(conn: Connection, vault: CredentialVault, source_id: int, secrets: Pu
     fields = {"push_secret": secrets.current}
     if secrets.previous is not None:
         fields["push_secret_previous"] = secrets.previous
-    conn.execute(text(
-        """INSERT INTO ops.source_credentials (source_id, token, key_id) VALUES (:s, :t, :k)
-           ON CONFLICT (source_id) DO UPDATE SET token = excluded.token, key_id = excluded.key_id, updated_at = now()"""),
-        {"s": source_id, "t": vault.encrypt(fields), "k": vault.primary_key_id})
+    vault.store_source(conn, source_id, fields)
 
 
 def _lock_feed(conn: Connection, source_id: int) -> None:
