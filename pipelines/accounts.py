@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -94,8 +95,7 @@ def upsert_account(
     interval = settings.pop("sync_interval_minutes", None)
     if interval is not None and not (isinstance(interval, int) and 5 <= interval <= 1440):
         raise MarketsyncError("sync_interval_minutes must be a whole number from 5 to 1440")
-    if not _valid_store_code(store):
-        raise MarketsyncError(f"store code '{store}' must be lower-case letters, digits, '-' or '_'")
+    validate_store_code(store)
     store_id = conn.execute(
         text("""INSERT INTO ops.stores (code) VALUES (:c)
                 ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING store_id"""),
@@ -121,10 +121,13 @@ def upsert_account(
     return get_account(conn, store, channel)
 
 
-def _valid_store_code(code: str) -> bool:
-    import re
+_STORE_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
-    return re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", code) is not None
+
+def validate_store_code(code: str) -> None:
+    """Store codes name partitions and appear in URLs: lower-case letters, digits, '-' and '_'."""
+    if not _STORE_CODE.fullmatch(code or ""):
+        raise MarketsyncError(f"store code '{code}' must be lower-case letters, digits, '-' or '_'")
 
 
 def get_account(conn: Connection, store: str, channel: str) -> Account:

@@ -16,7 +16,6 @@ merged and the run fails (the quarantined records stay, to show what was wrong).
 """
 
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +45,7 @@ from sqlalchemy import Connection, Engine, text
 from assets.catalog.canonical import CatalogWriter
 from assets.codeswholesale.normalise import RefusedProduct, normalise_product
 from assets.letzshop.load import prefetched
+from pipelines.accounts import validate_store_code
 from resources.codeswholesale import SANDBOX_URL, CodesWholesaleError, CodesWholesaleResource
 from resources.errors import MarketsyncError
 from resources.vault import CredentialVault
@@ -61,7 +61,6 @@ REFRESH_CRON = "0 */6 * * *"
 DEFAULT_SETTINGS: dict[str, Any] = {"currency": "EUR", "filters": {}, "name_language": "en", "max_bad_share": 0.1}
 QUARANTINE_COLUMNS = ("source", "record_ref", "line_number", "raw_text", "reason", "run_id", "import_run_id")
 _RAW_LIMIT = 20_000  # characters of a refused record kept in quarantine
-_STORE_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 codeswholesale_accounts = DynamicPartitionsDefinition(name="codeswholesale_accounts")
 
@@ -97,8 +96,7 @@ def add_codeswholesale_source(conn: Connection, vault: CredentialVault, store: s
     if not client_id or not client_secret:
         raise MarketsyncError("CodesWholesale needs both a client id and a client secret")
     location = _checked_base_url(base_url)
-    if not _STORE_CODE.fullmatch(store):
-        raise MarketsyncError(f"store code '{store}' must be lower-case letters, digits, '-' or '_'")
+    validate_store_code(store)
     store_id = conn.execute(text("""INSERT INTO ops.stores (code) VALUES (:c)
                                     ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING store_id"""),
                             {"c": store}).scalar_one()

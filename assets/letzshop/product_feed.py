@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -53,7 +53,10 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_
 from assets.catalog.canonical import CatalogWriter
 from assets.catalog.gtin import normalize_gtin
 from assets.letzshop.orders import GROUP, OWNERS, letzshop_accounts
+from pipelines.accounts import validate_store_code
 from resources.errors import MarketsyncError
+from resources.feed_transport import redact as redact_url
+from resources.feed_transport import split_credentials
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse, copy_rows, sql_beside
 
@@ -66,7 +69,6 @@ BATCH_ROWS = 5000
 _RAW_LIMIT = 20_000          # characters of a refused line kept in quarantine
 _RECENT_LINES = 64           # physical lines remembered to quote a refused record
 _LANGUAGE = re.compile(r"[a-z]{2}")
-_STORE_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 # Google's availability values, and the spellings feeds still use for them.
 AVAILABILITY = {
@@ -114,26 +116,11 @@ class LetzshopFeedSource:
         return [primary, *sorted(lang for lang in urls if lang != primary)]
 
 
-def redact_url(url: str) -> str:
-    """The URL as it may be shown: credentials as `user:***@host`."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"{parts.username or ''}:***@{host}", parts.path, parts.query, ""))
-
-
 def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if urlsplit(url.strip()).scheme not in ("http", "https"):
         raise MarketsyncError(f"feed URL {redact_url(url)} must be http(s)://host/...")
-    if parts.username is None and parts.password is None:
-        return url.strip(), None
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
-    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    return clean, (unquote(parts.username or ""), unquote(parts.password or ""))
+    clean, credentials = split_credentials(url.strip())
+    return clean, (credentials["username"], credentials["password"]) if credentials else None
 
 
 def add_letzshop_feed_source(conn: Connection, store: str, urls: dict[str, str], *,
@@ -144,8 +131,7 @@ def add_letzshop_feed_source(conn: Connection, store: str, urls: dict[str, str],
     into ops.source_credentials (encrypted with `vault`)."""
     if not urls:
         raise MarketsyncError("a Letzshop feed needs at least one URL")
-    if not _STORE_CODE.fullmatch(store):
-        raise MarketsyncError(f"store code '{store}' must be lower-case letters, digits, '-' or '_'")
+    validate_store_code(store)
     bad = [lang for lang in urls if not _LANGUAGE.fullmatch(lang)]
     if bad:
         raise MarketsyncError(f"feed languages must be two-letter codes like 'en', not {', '.join(map(repr, bad))}")
