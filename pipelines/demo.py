@@ -38,6 +38,8 @@ _RESET = [
     "DELETE FROM ops.quarantine WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
     "DELETE FROM ops.sync_log WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
     "DELETE FROM core.products WHERE store_id = :s",
+    "DELETE FROM core.marketplace_products WHERE source_id IN (SELECT source_id FROM ops.catalog_sources WHERE store_id = :s)",
+    "DELETE FROM ops.import_runs WHERE source_id IN (SELECT source_id FROM ops.catalog_sources WHERE store_id = :s)",
 ]
 
 
@@ -93,6 +95,8 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
             loaded = import_products_csv(conn, store_id, catalog)
         click.echo(f"{catalog.name}: {loaded.read} rows read, {loaded.loaded} loaded, {len(loaded.rejected)} rejected")
 
+        _catalog_sources(rt, seed)
+
         _step("Orders (Dagster assets, in-process)")
         sync = run_order_sync(DEMO_STORE, ["unconfirmed"])
         click.echo(f"run {sync['run_id'][:8]}: {sync.get('letzshop_orders.orders_created', 0)} orders created, "
@@ -102,8 +106,9 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
         with rt.warehouse.begin() as conn:
             stats = exception_stats(conn, DEMO_STORE)
             pending = list_exceptions(conn, DEMO_STORE, "pending")
-        click.echo(f"open: {stats.get('open', 0)}  by kind: {stats.get('by_kind', {})}")
-        for exc in pending[:5]:
+        pending = {kind: n["pending"] for kind, n in stats.get("by_kind", {}).items() if n.get("pending")}
+        click.echo(f"open: {stats.get('open', 0)}  pending by kind: {pending or 'none'}")
+        for exc in listed[:5]:
             click.echo(f"  #{exc['exception_id']} {exc['kind']:<18} order {exc['order_number']} "
                        f"barcode {exc.get('barcode') or '-'} sku {exc.get('sku') or '-'}")
 
@@ -118,6 +123,37 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
 
         figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected)
     return figures
+
+
+def _catalog_sources(rt, seed: int) -> None:
+    """The store's marketplace catalog (Letzshop product feed, one TSV per language) and its digital
+    goods supplier (CodesWholesale), each from its simulator through its Dagster asset."""
+    from assets.codeswholesale.catalog import add_codeswholesale_source
+    from assets.letzshop.product_feed import add_letzshop_feed_source
+    from pipelines.run_in_process import run_catalog_import
+    from sandbox.codeswholesale.app import create_app as create_cws_app
+    from sandbox.codeswholesale.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, CodesWholesaleState
+    from sandbox.http import serve_in_thread
+    from sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
+
+    _step("Catalog sources (Dagster assets, in-process)")
+    feed = ProductFeedState(seed=seed, size=300)
+    cws = CodesWholesaleState(seed=seed, size=500)
+    with serve_in_thread(create_feed_app(feed)) as feed_server, serve_in_thread(create_cws_app(cws)) as cws_server:
+        with rt.warehouse.begin() as conn:
+            add_letzshop_feed_source(conn, DEMO_STORE, feed.urls(feed_server.base_url), vault=rt.vault)
+            add_codeswholesale_source(conn, rt.vault, DEMO_STORE, cws_server.base_url, DEFAULT_CLIENT_ID,
+                                      DEFAULT_CLIENT_SECRET)
+        for source in ("letzshop", "codeswholesale"):
+            run_catalog_import(DEMO_STORE, source)
+    with rt.warehouse.begin() as conn:
+        runs = conn.execute(text(
+            """SELECT DISTINCT ON (source) source, status, rows_read, rows_loaded, rows_unchanged, rows_quarantined
+               FROM analytics.import_runs WHERE store = :c ORDER BY source, import_run_id DESC"""),
+            {"c": DEMO_STORE}).all()
+    for r in runs:
+        click.echo(f"  {r.source:<15} {r.status:<20} read {r.rows_read:>5} = loaded {r.rows_loaded} + "
+                   f"unchanged {r.rows_unchanged} + quarantined {r.rows_quarantined}")
 
 
 def _decide(rt) -> tuple[list[str], str | None]:
