@@ -105,7 +105,7 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
         _step("Exceptions")
         with rt.warehouse.begin() as conn:
             stats = exception_stats(conn, DEMO_STORE)
-            pending = list_exceptions(conn, DEMO_STORE, "pending")
+            listed = list_exceptions(conn, DEMO_STORE, "pending")
         pending = {kind: n["pending"] for kind, n in stats.get("by_kind", {}).items() if n.get("pending")}
         click.echo(f"open: {stats.get('open', 0)}  pending by kind: {pending or 'none'}")
         for exc in listed[:5]:
