@@ -25,8 +25,13 @@ dev: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(VENV)/.bench-installed
 	$(BIN)/python -m benchmarks
+
+# dlt is a benchmark-only dependency (the feed benchmark compares against it).
+$(VENV)/.bench-installed: pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
 
 clean:
 	rm -rf $(VENV) .marketsync
