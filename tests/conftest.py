@@ -141,3 +141,25 @@ def run_cli(cli_env, capsys, monkeypatch):
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def wait_for_dead_workers(warehouse):
+    """Waits until no outbound worker holds an advisory lock in this database. A killed worker's
+    connection is closed at once, but Postgres drops its locks only when the backend notices; until
+    then the queue rightly treats its item as still in hand."""
+    import time
+
+    def wait(timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with warehouse.begin() as conn:
+                held = conn.execute(text(
+                    """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+                         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())""")).scalar_one()
+            if not held:
+                return
+            time.sleep(0.02)
+        raise AssertionError("a killed worker's advisory lock was never released")
+
+    return wait

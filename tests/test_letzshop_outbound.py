@@ -94,7 +94,7 @@ def test_lost_response_is_re_read_not_resent(imported, then):
     assert len(_applied(shop.state, "setShipmentTracking", order.channel_shipment_id)) == 1
 
 
-def test_worker_killed_mid_request_is_re_read_not_resent(imported):
+def test_worker_killed_mid_request_is_re_read_not_resent(imported, wait_for_dead_workers):
     """A worker claims the item, the write reaches Letzshop, and the worker dies before recording it."""
     shop = imported
     order = _clean_order(shop)
@@ -115,6 +115,7 @@ def test_worker_killed_mid_request_is_re_read_not_resent(imported):
             outbound_queue.process_queue(shop.warehouse.engine, {"confirm": DiesAfterSending()}, lease_seconds=0.01)
     with shop.warehouse.begin() as conn:
         assert conn.execute(text("SELECT status FROM ops.outbound_queue")).scalar_one() == "in_flight"
+    wait_for_dead_workers()
     result = _drain(shop)
     assert result["succeeded"] == 1 and result["already_applied"] == 1
     assert len(_applied(shop.state, "confirmInventoryUnits", order.channel_shipment_id)) == 1

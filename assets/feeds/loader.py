@@ -46,6 +46,7 @@ QUARANTINE_BATCH_ROWS = 1000    # bad rows per quarantine transaction
 PROGRESS_EVERY_ROWS = 100_000   # how often the run's row counts are committed while parsing
 ALL_BAD_ABORT_ROWS = 1000       # a feed whose first rows are all bad has the wrong mapping: stop early
 MAX_RAW_CHARS = 100_000         # the raw text kept per quarantined row
+_FEED_LOCK = 0x6D73_6664  # advisory lock namespace "msfd": one load per source at a time
 # A big first load changes what the planner should know about the catalog before it links products.
 _ANALYZE_AFTER_INSERTS = 10_000
 
@@ -220,6 +221,7 @@ def _load(conn: Connection, source: dict[str, Any], raw: CountingReader, quarant
     reader, compiled = prepare(source, raw, quarantine.add)
     # Naive source timestamps are UTC, as the mapping's Python side reads them; the merge's sorts and
     # hashes of a million rows fit in memory instead of spilling to disk.
+    conn.execute(text(_sql("feed_lock.sql")), {"namespace": _FEED_LOCK, "source_id": source["source_id"] % 2**31})
     conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
     conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     conn.exec_driver_sql(_stage_sql(len(compiled.languages)))
@@ -244,13 +246,17 @@ def _load(conn: Connection, source: dict[str, Any], raw: CountingReader, quarant
     result.inserted, result.updated, result.stale = merged.inserted, merged.updated, merged.stale
     timings["merge"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    if merged.inserted or merged.updated:
-        if compiled.languages:
-            translations = conn.execute(text(_translations_sql(len(compiled.languages))),
-                                        {"languages": list(compiled.languages)}).one()
-            result.translations_written, result.translations_removed = translations.written, translations.removed
-        else:
-            result.translations_removed = conn.execute(text(_sql("feed_removed_translations.sql"))).rowcount
+    languages = {"languages": list(compiled.languages)}
+    if merged.inserted and compiled.languages:
+        result.translations_written += conn.execute(
+            text(_translations_sql("feed_translations_new.sql", len(compiled.languages))), languages).rowcount
+    if merged.updated and compiled.languages:
+        translations = conn.execute(
+            text(_translations_sql("feed_translations.sql", len(compiled.languages))), languages).one()
+        result.translations_written += translations.written
+        result.translations_removed = translations.removed
+    elif merged.updated:
+        result.translations_removed = conn.execute(text(_sql("feed_removed_translations.sql"))).rowcount
     timings["translations"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -339,10 +345,10 @@ def _stage_sql(language_count: int) -> str:
             .replace("{hashed}", hashed))
 
 
-def _translations_sql(language_count: int) -> str:
+def _translations_sql(name: str, language_count: int) -> str:
     titles = ", ".join(f"s.title_{i}" for i in range(1, language_count + 1))
     descriptions = ", ".join(f"s.description_{i}" for i in range(1, language_count + 1))
-    return _sql("feed_translations.sql").replace("{titles}", titles).replace("{descriptions}", descriptions)
+    return _sql(name).replace("{titles}", titles).replace("{descriptions}", descriptions)
 
 
 def connect_products(conn: Connection, source: dict[str, Any], keys: list[str]) -> tuple[int, int]:

@@ -25,9 +25,9 @@ inserted AS (
            CAST(s.source_updated_at AS timestamptz), s.content_sha
     FROM feed_changes c
     JOIN feed_stage s ON s.ctid = c.row_ref
+    -- A plain insert (no ON CONFLICT, which costs a speculative insertion per row): the load holds the
+    -- source's lock (feed_lock.sql), so nobody else inserts this source's products meanwhile.
     WHERE c.marketplace_product_id IS NULL
-    -- a concurrent load of the same source inserted it first: the next refresh compares again
-    ON CONFLICT (source_id, external_id) DO NOTHING
     RETURNING marketplace_product_id, external_id
 ),
 written AS (

@@ -1,10 +1,10 @@
--- The titles and descriptions of the products just written, one row per language the mapping names
+-- The titles and descriptions of the products just updated, one row per language the mapping names
 -- (the stage's title_1, title_2, ... and description_1, ... columns, in the order of :languages).
 -- A language the source no longer gives for a product is removed; identical texts are not rewritten.
 WITH given AS (
     SELECT w.marketplace_product_id, t.language, t.title, t.description
     FROM feed_written w
-    JOIN feed_stage s ON s.ctid = w.row_ref
+    JOIN feed_stage s ON s.ctid = w.row_ref AND NOT w.inserted
     CROSS JOIN LATERAL unnest(CAST(:languages AS text[]), ARRAY[{titles}], ARRAY[{descriptions}])
          AS t(language, title, description)
     WHERE t.title IS NOT NULL OR t.description IS NOT NULL

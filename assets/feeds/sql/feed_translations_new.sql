@@ -1,0 +1,9 @@
+-- The titles and descriptions of the products just inserted: nothing to compare with, so a plain
+-- insert (the translation columns as in feed_translations.sql).
+INSERT INTO core.marketplace_product_translations (marketplace_product_id, language, title, description)
+SELECT w.marketplace_product_id, t.language, t.title, t.description
+FROM feed_written w
+JOIN feed_stage s ON s.ctid = w.row_ref AND w.inserted
+CROSS JOIN LATERAL unnest(CAST(:languages AS text[]), ARRAY[{titles}], ARRAY[{descriptions}])
+     AS t(language, title, description)
+WHERE t.title IS NOT NULL OR t.description IS NOT NULL
