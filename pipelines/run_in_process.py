@@ -17,7 +17,8 @@ def dagster_instance() -> DagsterInstance:
 
 def run_assets(assets: Sequence[AssetsDefinition], partitions: DynamicPartitionsDefinition, key: str, *,
                run_config: dict | None = None, instance: DagsterInstance | None = None,
-               resources: dict | None = None, log_level: str = "WARNING", what: str = "run") -> dict:
+               resources: dict | None = None, log_level: str = "WARNING", what: str = "run",
+               store: str | None = None) -> dict:
     """Materialise `assets` for one partition; returns their materialisation metadata as
     `{"<asset name>.<metadata key>": value}` plus the run id, or raises one clear MarketsyncError."""
     instance = instance or dagster_instance()
@@ -30,7 +31,7 @@ def run_assets(assets: Sequence[AssetsDefinition], partitions: DynamicPartitions
         instance=instance,
         # The event log keeps everything; the terminal shows only what needs attention.
         run_config={**(run_config or {}), "loggers": {"console": {"config": {"log_level": log_level}}}},
-        tags={"marketsync/store": key, "marketsync/triggered_by": "cli"},
+        tags={"marketsync/store": store or key, "marketsync/triggered_by": "cli"},
         raise_on_error=False,
     )
     if not result.success:
@@ -59,7 +60,8 @@ def run_order_sync(store: str, states: list[str], instance: DagsterInstance | No
 
 def run_catalog_import(store: str, source: str, instance: DagsterInstance | None = None,
                        resources: dict | None = None) -> dict:
-    """Import one store's catalog from `source` (letzshop: the product feed; codeswholesale)."""
+    """Import one store's catalog from `source`: letzshop (its product feed), codeswholesale, or the name
+    of one of its pulled supplier feeds."""
     if source == "letzshop":
         from assets.letzshop.orders import letzshop_accounts
         from assets.letzshop.product_feed import letzshop_catalog_assets
@@ -71,4 +73,7 @@ def run_catalog_import(store: str, source: str, instance: DagsterInstance | None
 
         return run_assets(codeswholesale_assets, codeswholesale_accounts, store, instance=instance,
                           resources=resources, what="CodesWholesale catalog import")
-    raise MarketsyncError(f"unknown catalog source '{source}' (letzshop, codeswholesale, or a feed name)")
+    from assets.feeds.pull import feed_partition_key, pull_feed_assets, supplier_feeds
+
+    return run_assets(pull_feed_assets, supplier_feeds, feed_partition_key(store, source), instance=instance,
+                      resources=resources, what="supplier feed import", store=store)

@@ -133,3 +133,10 @@ def test_memory_stays_flat_as_the_feed_grows(fmt):
         tracemalloc.stop()
         assert count == rows
     assert peaks[1] < 2 * peaks[0] + 256 * 1024, peaks
+
+
+def test_a_malformed_record_is_reported_and_reading_goes_on():
+    huge = "x" * 140_000  # beyond csv's field size limit: a runaway quote looks like this
+    reader, records, bad = _csv(f"id,title\nA1,ok\nA2,{huge}\nA3,fine\n")
+    assert [row[0] for _l, _r, row in records] == ["A1", "A3"]
+    assert [(line, reason.split(":")[0]) for line, _raw, reason in bad] == [(3, "malformed CSV record")]

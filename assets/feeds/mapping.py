@@ -445,21 +445,33 @@ def price_text(raw: Any, decimal_comma: bool = False) -> tuple[str, str | None]:
     return str(value), currency
 
 
-# An ISO 8601 timestamp in the extended form both Python and Postgres read the same way.
+# An ISO 8601 timestamp in the extended form both Python and Postgres read the same way, with the time
+# of day in range; the date is checked against the calendar separately (once per distinct date).
 _ISO_TIMESTAMP = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-](?:0[0-9]|1[0-4])(?::?[0-5][0-9])?)?"
 ).fullmatch
+_VALID_DATES: dict[str, bool] = {}
 
 
 def timestamp_text(raw: Any) -> str:
     """parse_timestamp, as COPY text (a zone-less time is read as UTC: the load runs with TimeZone UTC)."""
     if type(raw) is str:
         text = raw.strip()
-        if _ISO_TIMESTAMP(text):
-            try:
-                datetime.fromisoformat(text)  # the shape is right; this checks the calendar
-            except ValueError:
-                raise Rejected(f"timestamp '{text}' is not a valid date and time") from None
+        match = _ISO_TIMESTAMP(text)
+        if match:
+            day = match.group(1)
+            valid = _VALID_DATES.get(day)
+            if valid is None:
+                try:
+                    datetime.fromisoformat(day)
+                    valid = True
+                except ValueError:
+                    valid = False
+                if len(_VALID_DATES) < 100_000:
+                    _VALID_DATES[day] = valid
+            if not valid:
+                raise Rejected(f"timestamp '{text}' is not a valid date and time")
             return text
     return parse_timestamp(raw).isoformat()
 

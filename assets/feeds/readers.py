@@ -106,47 +106,46 @@ class CsvReader:
             yield line
 
     def _read_header(self) -> list[str]:
-        for line, _raw, row in self._records():
-            if not row:
-                continue
+        for _line, _raw, row in self._rows(header=True):
             header = [name.strip() for name in row]
             header[0] = header[0].lstrip("\ufeff")
             return header
         raise MarketsyncError("the feed is empty: no header row")
 
-    def _records(self) -> Iterator[Record]:
-        reader = self._reader
-        lines = self._lines
+    def __iter__(self) -> Iterator[Record]:
+        return self._rows(header=False)
+
+    def _rows(self, header: bool) -> Iterator[Record]:
+        # One flat loop (generator layers cost per row): csv's own iteration, restarted after a
+        # malformed record, which is reported and skipped.
+        reader, lines, on_bad = self._reader, self._lines, self._on_bad
+        encoding = self.encoding
         while True:
-            start = self._next_line
             try:
-                row = next(reader)
-            except StopIteration:
+                for row in reader:
+                    start = self._next_line
+                    self._next_line = reader.line_num + 1
+                    raw = lines[0] if len(lines) == 1 else "".join(lines)
+                    lines.clear()
+                    if not row:
+                        continue  # a blank line is no record
+                    # Cheap scans of the raw text for what would otherwise load as garbage.
+                    if header:
+                        yield start, raw, row
+                    elif "\ufffd" in raw:
+                        on_bad(start, raw, f"the row contains bytes that are not valid {encoding} "
+                                           "(is the feed's encoding set right?)")
+                    elif "\x00" in raw:
+                        on_bad(start, raw, "the row contains NUL characters")
+                    else:
+                        yield start, raw, row
                 return
             except csv.Error as exc:
                 raw = "".join(lines)
                 lines.clear()
+                start = self._next_line
                 self._next_line = reader.line_num + 1
-                self._on_bad(start, raw, f"malformed CSV record: {exc}")
-                continue
-            raw = lines[0] if len(lines) == 1 else "".join(lines)
-            lines.clear()
-            self._next_line = reader.line_num + 1
-            yield start, raw, row
-
-    def __iter__(self) -> Iterator[Record]:
-        on_bad = self._on_bad
-        for start, raw, row in self._records():
-            if not row:
-                continue  # a blank line is no record
-            # Cheap scans of the raw text for what would otherwise load as garbage.
-            if "\ufffd" in raw:
-                on_bad(start, raw, f"the row contains bytes that are not valid {self.encoding} "
-                                   "(is the feed's encoding set right?)")
-            elif "\x00" in raw:
-                on_bad(start, raw, "the row contains NUL characters")
-            else:
-                yield start, raw, row
+                on_bad(start, raw, f"malformed CSV record: {exc}")
 
     @staticmethod
     def render(record: list[str]) -> str:

@@ -614,3 +614,152 @@ def catalog_runs(rt: Runtime, store: str | None, limit: int, as_json: bool) -> N
                FROM analytics.import_runs WHERE CAST(:s AS text) IS NULL OR store = :s
                ORDER BY import_run_id DESC LIMIT :n"""), {"s": store, "n": limit})]
     emit(rows, as_json)
+
+
+# ---------------------------------------------------------------- supplier feeds
+@cli.group()
+def feeds() -> None:
+    """Supplier feeds: pulled (CSV/TSV/XML/JSON over HTTP(S) or FTP(S)) or pushed (signed webhooks)."""
+
+
+def _source_row(source: dict) -> dict:
+    from assets.feeds.sources import redacted
+
+    return {"store": source.get("store"), "name": source["name"], "kind": source["kind"],
+            "format": source.get("format"), "location": redacted(source.get("location")),
+            "mapping_version": source.get("mapping_version"), "enabled": source.get("enabled"),
+            "settings": source.get("settings")}
+
+
+@feeds.command("add")
+@click.argument("store")
+@click.argument("name")
+@click.option("--url", default=None, help="Where to pull from; user:password@ in it is stored encrypted.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "xml", "json"]), default=None)
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The mapping as a JSON file (see README).")
+@click.option("--encoding", default="utf-8", show_default=True)
+@click.option("--push", is_flag=True, help="A pushed feed: prints its signing secret once.")
+@click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="e.g. connect_by='[\"sku\"]', max_bad_share=0.02, refresh_minutes=30")
+@pass_runtime
+def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | None, mapping_file: Path | None,
+              encoding: str, push: bool, pairs: tuple[str, ...]) -> None:
+    """Add a supplier feed to STORE."""
+    from assets.feeds.sources import add_source
+    from pipelines.accounts import parse_settings
+    from resources.feed_transport import split_credentials
+
+    settings = parse_settings(list(pairs))
+    mapping = json.loads(mapping_file.read_text()) if mapping_file else None
+    with rt.warehouse.begin() as conn:
+        if push:
+            from pipelines.push_intake.secrets import rotate_push_secret
+
+            source = add_source(conn, store, name, "push_feed", None, None, mapping, encoding, settings, "cli")
+            secret = rotate_push_secret(conn, rt.vault, source["source_id"])
+            click.echo(f"push feed {store}/{name} added. Its signing secret, shown only now:\n{secret}")
+            return
+        if not url or not fmt:
+            raise MarketsyncError("a pulled feed needs --url and --format")
+        location, credentials = split_credentials(url)
+        source = add_source(conn, store, name, "pull_feed", fmt, location, mapping, encoding, settings, "cli")
+        if credentials:
+            rt.vault.store_source(conn, source["source_id"], credentials)
+    click.echo(f"feed {store}/{name} added: {_source_row(source)['location']}")
+
+
+@feeds.command("list")
+@store_option
+@json_option
+@pass_runtime
+def feeds_list(rt: Runtime, store: str | None, as_json: bool) -> None:
+    """List catalog sources."""
+    from assets.feeds.sources import list_sources
+
+    with rt.warehouse.begin() as conn:
+        rows = [_source_row(s) for s in list_sources(conn, store)]
+    emit(rows, as_json, ["store", "name", "kind", "format", "location", "mapping_version", "enabled"])
+
+
+@feeds.command("mapping")
+@click.argument("store")
+@click.argument("name")
+@click.option("--set", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Replace the mapping with this JSON file (a new version).")
+@pass_runtime
+def feeds_mapping(rt: Runtime, store: str, name: str, mapping_file: Path | None) -> None:
+    """Show the feed's mapping, or set a new version of it."""
+    from assets.feeds.sources import get_source, set_mapping
+
+    with rt.warehouse.begin() as conn:
+        source = get_source(conn, store, name)
+        if mapping_file:
+            source = set_mapping(conn, source["source_id"], json.loads(mapping_file.read_text()), "cli")
+    click.echo(f"# version {source['mapping_version']}")
+    click.echo(json.dumps(source["mapping"], indent=2))
+
+
+@feeds.command("preview")
+@click.argument("store")
+@click.argument("name")
+@click.option("--limit", default=10, show_default=True)
+@json_option
+@pass_runtime
+def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool) -> None:
+    """Show the first rows as mapped, and the rows it would reject, without loading anything."""
+    import tempfile
+
+    from assets.feeds.preview import preview_feed
+    from assets.feeds.sources import get_source
+    from resources.feed_transport import FeedTransport
+
+    with rt.warehouse.begin() as conn:
+        source = get_source(conn, store, name)
+        secrets = rt.vault.load_source(conn, source["source_id"])
+    credentials = {k: secrets.reveal(k) for k in secrets.masked()} if secrets else None
+    with tempfile.TemporaryDirectory(prefix="marketsync-preview-") as tmp:
+        path = Path(tmp) / "feed"
+        FeedTransport().download(source["location"], path, credentials=credentials)
+        result = preview_feed(source, path, limit)
+    if as_json:
+        emit(result, True)
+        return
+    emit(result["rows"], False, ["external_id", "gtin14", "sku", "price", "currency", "quantity",
+                                 *[c for c in result["columns"] if c.startswith("title_")][:1]])
+    click.echo(f"\nwould reject {len(result['rejected'])} of the rows read:")
+    for line, raw, reason in result["rejected"]:
+        click.echo(f"  line {line}: {reason}: {raw[:80]!r}")
+
+
+@feeds.command("run")
+@click.argument("store")
+@click.argument("name")
+@json_option
+@pass_runtime
+def feeds_run(rt: Runtime, store: str, name: str, as_json: bool) -> None:
+    """Import the feed now (through its Dagster asset)."""
+    from pipelines.run_in_process import run_catalog_import
+
+    emit(run_catalog_import(store, name), as_json)
+
+
+@feeds.command("push-secret")
+@click.argument("store")
+@click.argument("name")
+@click.option("--retire-previous", is_flag=True, help="End a rotation: only the newest secret verifies.")
+@pass_runtime
+def feeds_push_secret(rt: Runtime, store: str, name: str, retire_previous: bool) -> None:
+    """Rotate a push feed's signing secret (the old one keeps working until retired)."""
+    from assets.feeds.sources import get_source
+    from pipelines.push_intake.secrets import retire_previous_push_secret, rotate_push_secret
+
+    with rt.warehouse.begin() as conn:
+        source = get_source(conn, store, name)
+        if retire_previous:
+            done = retire_previous_push_secret(conn, rt.vault, source["source_id"])
+            click.echo("previous secret retired" if done else "there was no previous secret")
+            return
+        secret = rotate_push_secret(conn, rt.vault, source["source_id"])
+    click.echo(f"new signing secret for {store}/{name}, shown only now (the previous one still works "
+               f"until `--retire-previous`):\n{secret}")

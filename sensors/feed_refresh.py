@@ -1,0 +1,56 @@
+"""Refreshes each pulled supplier feed when its interval (settings `refresh_minutes`, default 60) has
+passed since its last import run started."""
+import json
+from datetime import datetime, timezone
+
+from dagster import (
+    AddDynamicPartitionsRequest,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    define_asset_job,
+    sensor,
+)
+from sqlalchemy import text
+
+from assets.feeds.pull import feed_partition_key, supplier_feed_products, supplier_feeds
+from resources.warehouse import Warehouse
+
+DEFAULT_REFRESH_MINUTES = 60
+
+supplier_feed_job = define_asset_job("supplier_feed_job", selection=[supplier_feed_products],
+                                     partitions_def=supplier_feeds,
+                                     description="Download and load one supplier's pulled feed.")
+
+
+@sensor(job=supplier_feed_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING)
+def supplier_feed_refresh_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
+    """Registers every enabled pull feed as a partition and requests an import per feed and interval
+    slot (the run_key), so a feed is imported once per interval however often the sensor ticks."""
+    now = datetime.now(timezone.utc)
+    with warehouse.begin() as conn:
+        feeds = conn.execute(text(
+            """SELECT s.code AS store, c.name, coalesce((c.settings->>'refresh_minutes')::int, :d) AS minutes,
+                      (SELECT max(started_at) FROM ops.import_runs r WHERE r.source_id = c.source_id) AS last_run
+               FROM ops.catalog_sources c JOIN ops.stores s USING (store_id)
+               WHERE c.kind = 'pull_feed' AND c.enabled ORDER BY 1, 2"""), {"d": DEFAULT_REFRESH_MINUTES}).all()
+    keys = [feed_partition_key(f.store, f.name) for f in feeds]
+    new_keys = sorted(set(keys) - set(context.instance.get_dynamic_partitions(supplier_feeds.name)))
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    requests = []
+    for feed, key in zip(feeds, keys):
+        interval = max(5, feed.minutes) * 60
+        if feed.last_run and (now - feed.last_run).total_seconds() < interval:
+            continue
+        slot = int(now.timestamp() // interval)
+        if cursor.get(key) == slot:
+            continue
+        cursor[key] = slot
+        requests.append(RunRequest(run_key=f"feed:{key}:{slot}", partition_key=key,
+                                   tags={"marketsync/store": feed.store}))
+    return SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=[AddDynamicPartitionsRequest(supplier_feeds.name, new_keys)] if new_keys else [],
+        cursor=json.dumps(cursor, sort_keys=True),
+    )
