@@ -7,6 +7,7 @@ checks its figures against what the simulator's seed says they must be.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -39,7 +40,11 @@ _RESET = [
     "DELETE FROM ops.sync_log WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
     "DELETE FROM core.products WHERE store_id = :s",
     "DELETE FROM core.marketplace_products WHERE source_id IN (SELECT source_id FROM ops.catalog_sources WHERE store_id = :s)",
+    "DELETE FROM ops.quarantine WHERE import_run_id IN (SELECT import_run_id FROM ops.import_runs WHERE source_id IN "
+    "(SELECT source_id FROM ops.catalog_sources WHERE store_id = :s))",
     "DELETE FROM ops.import_runs WHERE source_id IN (SELECT source_id FROM ops.catalog_sources WHERE store_id = :s)",
+    "DELETE FROM ops.feed_inbox WHERE source_id IN (SELECT source_id FROM ops.catalog_sources WHERE store_id = :s)",
+    "DELETE FROM ops.catalog_sources WHERE store_id = :s",
 ]
 
 
@@ -151,9 +156,75 @@ def _catalog_sources(rt, seed: int) -> None:
             """SELECT DISTINCT ON (source) source, status, rows_read, rows_loaded, rows_unchanged, rows_quarantined
                FROM analytics.import_runs WHERE store = :c ORDER BY source, import_run_id DESC"""),
             {"c": DEMO_STORE}).all()
+    _supplier_feeds(rt)
+    with rt.warehouse.begin() as conn:
+        runs = conn.execute(text(
+            """SELECT DISTINCT ON (source) source, status, rows_read, rows_loaded, rows_unchanged, rows_quarantined
+               FROM analytics.import_runs WHERE store = :c ORDER BY source, import_run_id DESC"""),
+            {"c": DEMO_STORE}).all()
     for r in runs:
         click.echo(f"  {r.source:<15} {r.status:<20} read {r.rows_read:>5} = loaded {r.rows_loaded} + "
                    f"unchanged {r.rows_unchanged} + quarantined {r.rows_quarantined}")
+
+
+def _supplier_feeds(rt) -> None:
+    """A dropshipper's CSV pulled over HTTP with basic auth, a supplier's XML over FTP with RFC 1738
+    credentials, and a push feed receiving signed deliveries: the three ways supplier stock arrives."""
+    import tempfile
+
+    import httpx
+
+    from assets.feeds.sources import add_source
+    from pipelines.push_intake.app import create_push_app
+    from pipelines.push_intake.auth import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+    from pipelines.push_intake.inbox import apply_pending_batches
+    from pipelines.push_intake.secrets import rotate_push_secret
+    from pipelines.run_in_process import run_catalog_import
+    from resources.feed_transport import split_credentials
+    from sandbox.feeds.ftp_server import serve_ftp
+    from sandbox.feeds.generators import generate
+    from sandbox.feeds.http_server import create_app as create_feed_server
+    from sandbox.http import serve_in_thread
+
+    with tempfile.TemporaryDirectory(prefix="marketsync-demo-feeds-") as tmp:
+        root = Path(tmp)
+        csv_mapping = generate("csv", root / "dropship.csv", 2000, seed=7, bad_share=0.01, encoding="utf-8-sig")
+        xml_mapping = generate("xml", root / "supplier.xml", 1000, seed=8)
+        with serve_in_thread(create_feed_server(root, auth=("demo", "feed-pass"))) as http, \
+                serve_ftp(root, "supplier", "ftp-pass") as ftp:
+            with rt.warehouse.begin() as conn:
+                for name, fmt, url, user, password, mapping, encoding in (
+                        ("dropship", "csv", f"{http.base_url}/files/dropship.csv", "demo", "feed-pass",
+                         csv_mapping, "utf-8-sig"),
+                        ("supplier-xml", "xml", split_credentials(ftp.url("supplier.xml"))[0], "supplier",
+                         "ftp-pass", xml_mapping, "utf-8")):
+                    source = add_source(conn, DEMO_STORE, name, "pull_feed", fmt, url, mapping, encoding,
+                                        {"connect_by": ["sku", "gtin"]}, "demo")
+                    rt.vault.store_source(conn, source["source_id"], {"username": user, "password": password})
+            for name in ("dropship", "supplier-xml"):
+                run_catalog_import(DEMO_STORE, name)
+
+    with rt.warehouse.begin() as conn:
+        source_id = add_source(conn, DEMO_STORE, "pushed", "push_feed", None, None, None, "utf-8", {},
+                               "demo")["source_id"]
+        secret = rotate_push_secret(conn, rt.vault, source_id)
+    app = create_push_app(rt.warehouse.engine, rt.vault)
+    items = [{"externalId": f"PUSH-{i}", "vendorSku": f"PUSH-{i}", "inventoryQuantity": 10 + i,
+              "price": "9.90", "title": f"Pushed item {i}"} for i in range(20)]
+    import time as _time
+
+    with serve_in_thread(app) as server, httpx.Client(base_url=server.base_url) as client:
+        body = json.dumps(items).encode()
+        stamp, event = int(_time.time()), f"demo-{_time.time_ns()}"
+        answer = client.post(f"/stores/{DEMO_STORE}/inventory-feeds/pushed/items:batch", content=body, headers={
+            TIMESTAMP_HEADER: str(stamp), EVENT_ID_HEADER: event, SIGNATURE_HEADER: sign(secret, stamp, event, body),
+            "Content-Type": "application/json"})
+        forged = client.post(f"/stores/{DEMO_STORE}/inventory-feeds/pushed/items:batch", content=body + b" ",
+                             headers={TIMESTAMP_HEADER: str(stamp), EVENT_ID_HEADER: event + "x",
+                                      SIGNATURE_HEADER: sign(secret, stamp, event, body)})
+    applied = apply_pending_batches(rt.warehouse.engine)
+    click.echo(f"  push feed: batch of {len(items)} answered {answer.status_code}, a tampered copy {forged.status_code}; "
+               f"inbox applied: {applied}")
 
 
 def _decide(rt) -> tuple[list[str], str | None]:
