@@ -518,12 +518,14 @@ def logs(rt: Runtime, store: str | None, limit: int, as_json: bool) -> None:
 @cli.command("demo")
 @click.option("--seed", default=42, show_default=True)
 @click.option("--size", default=40, show_default=True, help="Shipments in the simulated Letzshop.")
+@click.option("--port", default=None, type=int,
+              help="Port of the Letzshop simulator (default MARKETSYNC_SANDBOX_PORT or 8765; 0 = any free port).")
 @pass_runtime
-def demo(rt: Runtime, seed: int, size: int) -> None:
+def demo(rt: Runtime, seed: int, size: int, port: int | None) -> None:
     """Run the main job end to end against the sandbox simulators."""
     from pipelines.demo import run_demo
 
-    run_demo(rt, seed=seed, size=size)
+    run_demo(rt, seed=seed, size=size, port=port)
 
 
 @cli.command("dev")
