@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 import orjson
 from dagster import ConfigurableResource
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from resources.errors import MarketsyncError
+from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 
 LIVE_URL = "https://api.codeswholesale.com"
 SANDBOX_URL = "https://sandbox.codeswholesale.com"
@@ -31,41 +29,21 @@ PRODUCT_FILTERS = {"platform": "platform", "region": "region", "language": "lang
                    "product_ids": "productIds", "in_stock_days_ago": "inStockDaysAgo"}
 
 
-class CodesWholesaleError(MarketsyncError):
+class CodesWholesaleError(HttpCallError):
     """A failed CodesWholesale call. `kind`: auth (fix the client credentials), rate_limited, server
     and unreachable (transient: try later), rejected (the API refused the request itself)."""
 
-    def __init__(self, message: str, kind: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.kind = kind
-        self.retry_after = retry_after
-
-    @property
-    def transient(self) -> bool:
-        return self.kind in ("rate_limited", "server", "unreachable")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+    TRANSIENT = frozenset({"rate_limited", "server", "unreachable"})
 
 
 def _error_for(response: httpx.Response, what: str) -> CodesWholesaleError:
     code = response.status_code
     if code == 429:
         return CodesWholesaleError(f"CodesWholesale rate limit reached on {what} (HTTP 429)", "rate_limited",
-                                   _retry_after(response))
+                                   retry_after_seconds(response))
     if code >= 500:
         return CodesWholesaleError(f"CodesWholesale server error on {what} (HTTP {code})", "server",
-                                   _retry_after(response))
+                                   retry_after_seconds(response))
     if code in (401, 403):
         return CodesWholesaleError(f"CodesWholesale refused the client credentials on {what} (HTTP {code}): "
                                    "set valid ones for the store's codeswholesale source", "auth")
@@ -133,18 +111,7 @@ class CodesWholesaleApi:
 
     def _retrying(self, call, *args):
         """`call(*args)`, retried on transient failures with full-jitter backoff honouring Retry-After."""
-
-        def wait(state) -> float:
-            exc = state.outcome.exception()
-            jitter = wait_random_exponential(multiplier=0.5, max=self._max_wait)(state)
-            return max(jitter, min(exc.retry_after or 0.0, self._max_wait))
-
-        return retry(
-            retry=retry_if_exception(lambda e: isinstance(e, CodesWholesaleError) and e.transient),
-            wait=wait,
-            stop=stop_after_attempt(self._attempts),
-            reraise=True,
-        )(call)(*args)
+        return retrying(CodesWholesaleError, self._attempts, 0.5, self._max_wait)(call, *args)
 
     # ------------------------------------------------------------------ OAuth
     def _fetch_token(self) -> _Token:

@@ -33,9 +33,10 @@ from urllib.request import url2pathname
 
 import httpx
 from dagster import ConfigurableResource
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import Retrying
 
 from resources.errors import MarketsyncError
+from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class DownloadResult:
         return self.bytes / 1e6 / self.seconds if self.seconds > 0 else float("inf")
 
 
-class FeedTransportError(MarketsyncError):
+class FeedTransportError(HttpCallError):
     """A feed that could not be fetched, as one sentence naming the URL (redacted) and the cause.
 
     `kind` tells an import run what to do: auth (fix the credentials), not_found (fix the URL),
@@ -189,15 +190,10 @@ class FeedTransportError(MarketsyncError):
 
     def __init__(self, where: str, reason: str, kind: str, *, status: int | None = None,
                  retry_after: float | None = None):
-        self.where, self.reason, self.kind = where, reason, kind
+        super().__init__(f"could not download {where}: {reason}", kind, retry_after)
+        self.where, self.reason = where, reason
         self.status = status
-        self.retry_after = retry_after
         self.attempts = 1
-        super().__init__(f"could not download {where}: {reason}")
-
-    @property
-    def transient(self) -> bool:
-        return self.kind in self.TRANSIENT
 
     def after_attempts(self, attempts: int) -> FeedTransportError:
         self.attempts = attempts
@@ -424,21 +420,14 @@ class FeedTransport(ConfigurableResource):
         return shown.replace(parts.prefix, parts.prefix + at, 1)
 
     def _retrying(self, where: str) -> Retrying:
-        def wait(retry_state) -> float:
-            exc = retry_state.outcome.exception()
-            jitter = wait_random_exponential(multiplier=self.retry_wait_seconds, max=self.max_retry_wait_seconds)(retry_state)
-            hinted = getattr(exc, "retry_after", None) or 0.0
-            return max(jitter, min(hinted, self.max_retry_wait_seconds))
-
         def before_sleep(retry_state) -> None:
             exc = retry_state.outcome.exception()
             log.warning("attempt %d of %d failed (%s); retrying in %.1f s", retry_state.attempt_number,
                         self.retry_attempts, exc.reason if isinstance(exc, FeedTransportError) else type(exc).__name__,
                         retry_state.next_action.sleep if retry_state.next_action else 0.0)
 
-        return Retrying(stop=stop_after_attempt(max(1, self.retry_attempts)), wait=wait,
-                        retry=retry_if_exception(lambda e: isinstance(e, FeedTransportError) and e.transient),
-                        before_sleep=before_sleep, reraise=True)
+        return retrying(FeedTransportError, self.retry_attempts, self.retry_wait_seconds, self.max_retry_wait_seconds,
+                        before_sleep=before_sleep)
 
     def _tls_context(self) -> ssl.SSLContext:
         return _tls_context(self.verify_tls, self.ca_file)
@@ -510,10 +499,10 @@ class FeedTransport(ConfigurableResource):
             return FeedTransportError(where, f"the server has no such file (HTTP {code})", "not_found", status=code)
         if code == 429:
             return FeedTransportError(where, "the server is rate limiting us (HTTP 429)", "rate_limited",
-                                      status=code, retry_after=_retry_after(response.headers.get("retry-after")))
+                                      status=code, retry_after=retry_after_seconds(response))
         if code == 408 or code >= 500:
             return FeedTransportError(where, f"server error (HTTP {code})", "server", status=code,
-                                      retry_after=_retry_after(response.headers.get("retry-after")))
+                                      retry_after=retry_after_seconds(response))
         return FeedTransportError(where, f"the server answered HTTP {code}", "rejected", status=code)
 
     def _from_httpx(self, where: str, exc: httpx.HTTPError, sink: _Sink) -> FeedTransportError:
@@ -687,17 +676,3 @@ def _tls_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
         context.verify_mode = ssl.CERT_NONE
     return context
 
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds, from either form the header takes (delta seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None

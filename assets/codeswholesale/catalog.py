@@ -17,7 +17,7 @@ merged and the run fails (the quarantined records stay, to show what was wrong).
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,7 +33,6 @@ from dagster import (
     Failure,
     Jitter,
     MaterializeResult,
-    MetadataValue,
     RetryPolicy,
     SensorEvaluationContext,
     SensorResult,
@@ -44,7 +43,9 @@ from sqlalchemy import Connection, Engine, text
 
 from assets.catalog.canonical import CatalogWriter
 from assets.codeswholesale.normalise import RefusedProduct, normalise_product
+from assets.feeds.runs import ImportRun
 from assets.letzshop.load import prefetched
+from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
 from pipelines.accounts import validate_store_code
 from resources.codeswholesale import SANDBOX_URL, CodesWholesaleError, CodesWholesaleResource
 from resources.errors import MarketsyncError
@@ -143,55 +144,14 @@ def _client_credentials(conn: Connection, vault: CredentialVault, source: CodesW
     return secrets.reveal("client_id"), secrets.reveal("client_secret")
 
 
-# ---------------------------------------------------------------------------------------- import runs
-def _start_run(engine: Engine, source_id: int, dagster_run_id: str | None) -> int:
-    with engine.begin() as conn:
-        return conn.execute(text("""INSERT INTO ops.import_runs (source_id, dagster_run_id) VALUES (:s, :r)
-                                    RETURNING import_run_id"""), {"s": source_id, "r": dagster_run_id}).scalar_one()
-
-
-def _set_status(engine: Engine, import_run_id: int, status: str) -> None:
-    # Its own short transaction, so the progress shows while the import's transaction is still open.
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE ops.import_runs SET status = :st WHERE import_run_id = :i"),
-                     {"st": status, "i": import_run_id})
-
-
-def _finish_run(conn: Connection, import_run_id: int, status: str, summary: "ImportSummary",
-                error: str | None = None) -> None:
-    conn.execute(text(
-        """UPDATE ops.import_runs SET status = :st, rows_read = :r, rows_loaded = :l, rows_unchanged = :u,
-               rows_quarantined = :q, bytes_read = :b, error = :e, finished_at = now()
-           WHERE import_run_id = :i"""),
-        {"st": status, "r": summary.read, "l": summary.loaded, "u": summary.unchanged, "q": summary.quarantined,
-         "b": summary.bytes_read, "e": error, "i": import_run_id})
-
-
 # ---------------------------------------------------------------------------------------- the import
 @dataclass
-class ImportSummary:
+class ImportSummary(CatalogImportSummary):
     """One import's figures. read = loaded + unchanged + quarantined (records refused)."""
 
-    import_run_id: int | None = None
-    status: str = "pending"
-    read: int = 0
-    loaded: int = 0
-    unchanged: int = 0
-    quarantined: int = 0
-    inserted: int = 0
-    updated: int = 0
-    translations_written: int = 0
-    duplicates: int = 0
     pages: int = 0
     requests: int = 0
     tokens_fetched: int = 0
-    bytes_read: int = 0
-    seconds: float = 0.0
-    reasons: list[str] = field(default_factory=list)
-
-    def metadata(self) -> dict[str, Any]:
-        figures = {name: value for name, value in vars(self).items() if isinstance(value, (int, float))}
-        return figures | {"status": self.status, "first_refusals": MetadataValue.json(self.reasons[:5])}
 
 
 def _normalised_page(items: list, page_number: int, currency: str, name_language: str,
@@ -219,19 +179,20 @@ def import_codeswholesale_catalog(engine: Engine, vault: CredentialVault, resour
     with engine.begin() as conn:
         source = get_codeswholesale_source(conn, store)
         client_id, client_secret = _client_credentials(conn, vault, source)
-    summary = ImportSummary(import_run_id=_start_run(engine, source.source_id, run_id))
+    run = ImportRun.start(engine, {"source_id": source.source_id, "mapping_version": None}, run_id)
+    summary = ImportSummary(import_run_id=run.import_run_id)
     currency = str(source.setting("currency")).upper()
     name_language = str(source.setting("name_language"))
     max_bad_share = float(source.setting("max_bad_share"))
-    try:
+    with failure_recorded(run, summary):
         with resource.session(source.base_url, client_id, client_secret) as api:
-            _set_status(engine, summary.import_run_id, "downloading")
+            run.downloading()
             with engine.begin() as conn:
                 writer = CatalogWriter(conn, source.source_id)
                 for page in prefetched(api.product_pages(**(source.setting("filters") or {}))):
                     summary.pages += 1
                     if summary.pages == 1:
-                        _set_status(engine, summary.import_run_id, "parsing")
+                        run.parsing()
                     quarantine: list[tuple] = []
                     products, translations = _normalised_page(page, summary.pages, currency, name_language,
                                                               quarantine, run_id, summary.import_run_id)
@@ -243,55 +204,10 @@ def import_codeswholesale_catalog(engine: Engine, vault: CredentialVault, resour
                         summary.reasons.extend(q[4] for q in quarantine[: max(0, 20 - len(summary.reasons))])
                 summary.requests, summary.tokens_fetched = api.requests, api.tokens_fetched
                 summary.bytes_read = api.bytes_received
-                _finish_import(engine, conn, writer, summary, max_bad_share)
-    except MarketsyncError as exc:
-        _record_failure(engine, summary, str(exc))
-        raise
-    except Exception as exc:  # noqa: BLE001 - recorded in one line, then re-raised as it was
-        _record_failure(engine, summary, f"import failed: {type(exc).__name__}")
-        raise
+                merge_unless_refused(run, conn, writer, summary, max_bad_share)
+        close_run(run, summary, max_bad_share)
     summary.seconds = round(time.perf_counter() - started, 3)
-    if summary.status == "failed":
-        raise MarketsyncError(_too_many_refused(summary, max_bad_share))
     return summary
-
-
-def _too_many_refused(summary: ImportSummary, max_bad_share: float) -> str:
-    share = summary.quarantined / summary.read if summary.read else 0.0
-    first = f"; first: {summary.reasons[0]}" if summary.reasons else ""
-    return (f"{summary.quarantined} of {summary.read} records ({share:.1%}) refused, above the limit of "
-            f"{max_bad_share:.1%}: nothing was loaded{first}")
-
-
-def _finish_import(engine: Engine, conn: Connection, writer: CatalogWriter, summary: ImportSummary,
-                   max_bad_share: float) -> None:
-    """Merge (unless too much was refused) and close the run inside the import's transaction."""
-    staged_rows = writer.staged
-    read_estimate = staged_rows + summary.quarantined
-    if read_estimate and summary.quarantined / read_estimate > max_bad_share:
-        summary.read, summary.status = read_estimate, "failed"
-        summary.unchanged = summary.loaded = 0
-        # The quarantine is committed with the failed run; the staged rows vanish at commit.
-        conn.execute(text("TRUNCATE stage_catalog, stage_catalog_translations"))
-        _finish_run(conn, summary.import_run_id, "failed", summary, _too_many_refused(summary, max_bad_share))
-        return
-    _set_status(engine, summary.import_run_id, "upserting")
-    result = writer.merge()
-    # A product listed twice in one price list is one product (the last listing wins).
-    summary.duplicates = staged_rows - result.staged
-    summary.inserted, summary.updated = result.inserted, result.updated
-    summary.loaded = result.loaded
-    summary.unchanged = result.unchanged + result.stale
-    summary.translations_written = result.translations_written
-    summary.read = result.staged + summary.quarantined
-    summary.status = "partially_completed" if summary.quarantined else "completed"
-    _finish_run(conn, summary.import_run_id, summary.status, summary)
-
-
-def _record_failure(engine: Engine, summary: ImportSummary, message: str) -> None:
-    summary.status = "failed"
-    with engine.begin() as conn:
-        _finish_run(conn, summary.import_run_id, "failed", summary, message.splitlines()[0][:500])
 
 
 # ---------------------------------------------------------------------------------------- the asset

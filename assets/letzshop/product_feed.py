@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -48,15 +48,17 @@ from dagster import (
     asset,
 )
 from sqlalchemy import Connection, Engine, text
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from assets.catalog.canonical import CatalogWriter
+from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
 from assets.catalog.gtin import normalize_gtin
+from assets.feeds.runs import ImportRun
 from assets.letzshop.orders import GROUP, OWNERS, letzshop_accounts
 from pipelines.accounts import validate_store_code
 from resources.errors import MarketsyncError
 from resources.feed_transport import redact as redact_url
 from resources.feed_transport import split_credentials
+from resources.http_retry import retry_after_seconds, retrying
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse, copy_rows, sql_beside
 
@@ -277,30 +279,17 @@ class _Stream:
 
 
 @dataclass
-class FeedImportSummary:
+class FeedImportSummary(CatalogImportSummary):
     """One import's figures. read = loaded + unchanged + quarantined."""
 
-    import_run_id: int | None = None
-    status: str = "pending"
-    read: int = 0
-    loaded: int = 0
-    unchanged: int = 0
-    quarantined: int = 0
-    inserted: int = 0
-    updated: int = 0
-    translations_written: int = 0
+    refused_what: ClassVar[str] = "feed records"
+
     translations_without_product: int = 0
-    duplicates: int = 0
     lines: int = 0
-    bytes_read: int = 0
-    seconds: float = 0.0
     languages: list[str] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
 
     def metadata(self) -> dict[str, Any]:
-        figures = {k: v for k, v in vars(self).items() if isinstance(v, (int, float)) and v is not None}
-        return figures | {"status": self.status, "languages": MetadataValue.json(self.languages),
-                          "first_refusals": MetadataValue.json(self.reasons[:5])}
+        return super().metadata() | {"languages": MetadataValue.json(self.languages)}
 
 
 class _Batches:
@@ -454,15 +443,8 @@ def _product(row: list[str], external_id: str, currency: str, i_price, i_availab
 
 
 # ---------------------------------------------------------------------------------------- fetching
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "0")))
-    except ValueError:
-        return 0.0
-
-
 class _Transient(FeedError):
-    def __init__(self, message: str, retry_after: float = 0.0):
+    def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message, transient=True)
         self.retry_after = retry_after
 
@@ -480,15 +462,10 @@ def _open(client: httpx.Client, url: str, auth: tuple | None, label: str, attemp
             return response
         response.close()
         if response.status_code == 429 or response.status_code >= 500:
-            raise _Transient(f"the {label} answered HTTP {response.status_code}", _retry_after(response))
+            raise _Transient(f"the {label} answered HTTP {response.status_code}", retry_after_seconds(response))
         raise FeedError(f"the {label} answered HTTP {response.status_code}")
 
-    def wait(state) -> float:
-        jitter = wait_random_exponential(multiplier=0.5, max=max_wait)(state)
-        return max(jitter, min(state.outcome.exception().retry_after, max_wait))
-
-    return retry(retry=retry_if_exception(lambda e: isinstance(e, _Transient)), wait=wait,
-                 stop=stop_after_attempt(attempts), reraise=True)(once)()
+    return retrying(_Transient, attempts, 0.5, max_wait)(once)
 
 
 def _chunks(response: httpx.Response, label: str) -> Iterator[bytes]:
@@ -496,36 +473,6 @@ def _chunks(response: httpx.Response, label: str) -> Iterator[bytes]:
         yield from response.iter_bytes(chunk_size=1 << 16)
     except httpx.TransportError as exc:
         raise FeedError(f"the download of the {label} broke off ({type(exc).__name__})", transient=True) from None
-
-
-# ---------------------------------------------------------------------------------------- import runs
-def _start_run(engine: Engine, source_id: int, dagster_run_id: str | None) -> int:
-    with engine.begin() as conn:
-        return conn.execute(text("""INSERT INTO ops.import_runs (source_id, dagster_run_id) VALUES (:s, :r)
-                                    RETURNING import_run_id"""), {"s": source_id, "r": dagster_run_id}).scalar_one()
-
-
-def _set_status(engine: Engine, import_run_id: int, status: str) -> None:
-    # Its own short transaction, so progress shows while the import's transaction is still open.
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE ops.import_runs SET status = :st WHERE import_run_id = :i"),
-                     {"st": status, "i": import_run_id})
-
-
-def _finish_run(conn: Connection, summary: FeedImportSummary, error: str | None = None) -> None:
-    conn.execute(text(
-        """UPDATE ops.import_runs SET status = :st, rows_read = :r, rows_loaded = :l, rows_unchanged = :u,
-               rows_quarantined = :q, bytes_read = :b, error = :e, finished_at = now()
-           WHERE import_run_id = :i"""),
-        {"st": summary.status, "r": summary.read, "l": summary.loaded, "u": summary.unchanged,
-         "q": summary.quarantined, "b": summary.bytes_read, "e": error, "i": summary.import_run_id})
-
-
-def _too_many_refused(summary: FeedImportSummary, max_bad_share: float) -> str:
-    share = summary.quarantined / summary.read if summary.read else 0.0
-    first = f"; first: {summary.reasons[0]}" if summary.reasons else ""
-    return (f"{summary.quarantined} of {summary.read} feed records ({share:.1%}) refused, above the limit of "
-            f"{max_bad_share:.1%}: nothing was loaded{first}")
 
 
 # ---------------------------------------------------------------------------------------- the import
@@ -538,13 +485,13 @@ def import_letzshop_feed(engine: Engine, store: str, run_id: str | None = None, 
     with engine.begin() as conn:
         source = get_letzshop_feed_source(conn, store)
         auth = _basic_auth(conn, vault, source)
-    summary = FeedImportSummary(import_run_id=_start_run(engine, source.source_id, run_id),
-                                languages=source.languages)
+    run = ImportRun.start(engine, {"source_id": source.source_id, "mapping_version": None}, run_id)
+    summary = FeedImportSummary(import_run_id=run.import_run_id, languages=source.languages)
     currency = str(source.setting("currency")).upper()
     max_bad_share = float(source.setting("max_bad_share"))
     timeout = float(source.setting("request_timeout_seconds"))
-    try:
-        _set_status(engine, summary.import_run_id, "downloading")
+    with failure_recorded(run, summary):
+        run.downloading()
         with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), follow_redirects=True,
                           headers={"Accept": "text/tab-separated-values, text/plain, */*"}) as client, \
                 engine.begin() as conn:
@@ -555,54 +502,20 @@ def import_letzshop_feed(engine: Engine, store: str, run_id: str | None = None, 
                 response = _open(client, source.urls[language], auth.get(language), label, attempts, max_retry_wait)
                 try:
                     if position == 0:
-                        _set_status(engine, summary.import_run_id, "parsing")
+                        run.parsing()
                     stream = _Stream(_chunks(response, label), source.encoding, label)
                     summary.lines += _read_file(stream, language, position == 0, currency, batches)
                     summary.bytes_read += stream.bytes
                 finally:
                     response.close()
                 batches.flush()
-            _finish_import(engine, conn, writer, summary, max_bad_share)
-    except MarketsyncError as exc:
-        _record_failure(engine, summary, str(exc))
-        raise
-    except Exception as exc:  # noqa: BLE001 - recorded in one line, then re-raised as it was
-        _record_failure(engine, summary, f"import failed: {type(exc).__name__}")
-        raise
+            # Translations without a product are dropped before the merge.
+            summary.translations_without_product = conn.execute(
+                text(sql_beside(__file__, "product_feed_orphans.sql"))).scalar_one()
+            merge_unless_refused(run, conn, writer, summary, max_bad_share)
+        close_run(run, summary, max_bad_share, refused=FeedError)
     summary.seconds = round(time.perf_counter() - started, 3)
-    if summary.status == "failed":
-        raise FeedError(_too_many_refused(summary, max_bad_share))
     return summary
-
-
-def _finish_import(engine: Engine, conn: Connection, writer: CatalogWriter, summary: FeedImportSummary,
-                   max_bad_share: float) -> None:
-    """Drop translations without a product, merge (unless too much was refused) and close the run,
-    inside the import's transaction."""
-    summary.translations_without_product = conn.execute(
-        text(sql_beside(__file__, "product_feed_orphans.sql"))).scalar_one()
-    staged_rows = writer.staged
-    estimate = staged_rows + summary.quarantined
-    if estimate and summary.quarantined / estimate > max_bad_share:
-        summary.read, summary.status = estimate, "failed"
-        conn.execute(text("TRUNCATE stage_catalog, stage_catalog_translations"))
-        _finish_run(conn, summary, _too_many_refused(summary, max_bad_share))
-        return
-    _set_status(engine, summary.import_run_id, "upserting")
-    result = writer.merge()
-    summary.duplicates = staged_rows - result.staged  # an id listed twice is one product; the last line wins
-    summary.inserted, summary.updated, summary.loaded = result.inserted, result.updated, result.loaded
-    summary.unchanged = result.unchanged + result.stale
-    summary.translations_written = result.translations_written
-    summary.read = result.staged + summary.quarantined
-    summary.status = "partially_completed" if summary.quarantined else "completed"
-    _finish_run(conn, summary)
-
-
-def _record_failure(engine: Engine, summary: FeedImportSummary, message: str) -> None:
-    summary.status = "failed"
-    with engine.begin() as conn:
-        _finish_run(conn, summary, message.splitlines()[0][:500])
 
 
 # ---------------------------------------------------------------------------------------- the asset

@@ -25,9 +25,8 @@ from gql.transport.exceptions import (
 )
 from gql.transport.httpx import HTTPXTransport
 from graphql import DocumentNode
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from resources.errors import MarketsyncError
+from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 
 OPERATIONS = Path(__file__).parent / "operations"
 UNIT_STATE_FOR = {True: "confirmed_available", False: "confirmed_unavailable"}
@@ -39,35 +38,13 @@ def operation(name: str) -> DocumentNode:
     return gql((OPERATIONS / f"{name}.graphql").read_text())
 
 
-class LetzshopError(MarketsyncError):
+class LetzshopError(HttpCallError):
     """A failed Letzshop call. `kind` says what a caller may do about it:
     auth (fix the key), rate_limited and server and unreachable (try later; nothing was applied, except
     that a server error on a write may have been), outcome_unknown (the request left; re-read before
     resending), rejected (Letzshop refused the request itself)."""
 
-    def __init__(self, message: str, kind: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.kind = kind
-        self.retry_after = retry_after
-
-    @property
-    def transient(self) -> bool:
-        return self.kind in ("rate_limited", "server", "unreachable", "outcome_unknown")
-
-
-def _retry_after(response: httpx.Response | None) -> float | None:
-    value = response.headers.get("Retry-After") if response is not None else None
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+    TRANSIENT = frozenset({"rate_limited", "server", "unreachable", "outcome_unknown"})
 
 
 def _from_status(code: int, response: httpx.Response | None) -> LetzshopError:
@@ -75,9 +52,9 @@ def _from_status(code: int, response: httpx.Response | None) -> LetzshopError:
         return LetzshopError(f"Letzshop refused the API key (HTTP {code}): set a valid key with "
                              "`marketsync credentials set STORE letzshop`", "auth")
     if code == 429:
-        return LetzshopError("Letzshop rate limit reached (HTTP 429)", "rate_limited", _retry_after(response))
+        return LetzshopError("Letzshop rate limit reached (HTTP 429)", "rate_limited", retry_after_seconds(response))
     if code >= 500:
-        return LetzshopError(f"Letzshop server error (HTTP {code})", "server", _retry_after(response))
+        return LetzshopError(f"Letzshop server error (HTTP {code})", "server", retry_after_seconds(response))
     return LetzshopError(f"Letzshop answered HTTP {code}", "rejected")
 
 
@@ -148,19 +125,7 @@ class LetzshopApi:
 
     def _read(self, name: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """A read, retried on transient failures with full-jitter backoff, honouring Retry-After."""
-
-        def wait(state) -> float:
-            exc = state.outcome.exception()
-            jitter = wait_random_exponential(multiplier=0.5, max=self._max_wait)(state)
-            return max(jitter, min(exc.retry_after or 0.0, self._max_wait))
-
-        reader = retry(
-            retry=retry_if_exception(lambda e: isinstance(e, LetzshopError) and e.transient),
-            wait=wait,
-            stop=stop_after_attempt(self._read_attempts),
-            reraise=True,
-        )(self._execute)
-        return reader(name, variables)
+        return retrying(LetzshopError, self._read_attempts, 0.5, self._max_wait)(self._execute, name, variables)
 
     # ------------------------------------------------------------------ reads
     def ping(self) -> float:

@@ -1,0 +1,89 @@
+"""Retrying HTTP reads: the Retry-After header, and tenacity retries that honour it.
+
+Every client of the project retries transient failures (429, 5xx, a dropped connection) the same way:
+full-jitter exponential backoff, but never sooner than the server asked for in Retry-After (capped by
+the same maximum wait). The failure a client raises (an `HttpCallError`, or any exception with the
+same two attributes) carries the server's hint as `retry_after` (seconds or None) and says whether
+it is worth another try with `transient`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from datetime import timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from resources.errors import MarketsyncError
+
+
+class HttpCallError(MarketsyncError):
+    """A failed call to a remote service, classified by `kind`; the kinds in TRANSIENT may succeed
+    later. `retry_after`: the seconds the server asked us to wait, or None."""
+
+    TRANSIENT: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, message: str, kind: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        return self.kind in self.TRANSIENT
+
+
+def retry_after_seconds(response_or_headers: Any) -> float | None:
+    """Seconds the server asks us to wait, from a response (anything with `.headers`) or a headers
+    mapping: either form of Retry-After (delta seconds, or an HTTP date, which counts from now).
+    Never negative; None when there is no response or header, or it cannot be read."""
+    if response_or_headers is None:
+        return None
+    headers: Mapping[str, str] = getattr(response_or_headers, "headers", response_or_headers)
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:  # "-0000": an HTTP date is always GMT
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = when.timestamp() - time.time()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def wait_honouring_retry_after(multiplier: float, max_wait: float) -> Callable[[RetryCallState], float]:
+    """A tenacity wait: full-jitter exponential backoff (random in [0, multiplier * 2**n], at most
+    `max_wait`), or the failure's `retry_after` hint when that is longer (also capped at `max_wait`)."""
+    backoff = wait_random_exponential(multiplier=multiplier, max=max_wait)
+
+    def wait(state: RetryCallState) -> float:
+        failure = state.outcome.exception() if state.outcome is not None else None
+        hinted = getattr(failure, "retry_after", None) or 0.0
+        return max(backoff(state), min(hinted, max_wait))
+
+    return wait
+
+
+def retrying(error_type: type[BaseException], attempts: int, multiplier: float, max_wait: float,
+             **options: Any) -> Retrying:
+    """Retries of failures of `error_type` that are `transient`, up to `attempts` tries in all, waiting
+    as `wait_honouring_retry_after` says; the last failure is re-raised as it was. `options` go to
+    tenacity (e.g. before_sleep). Call it with the function (`retrying(...)(fn, *args)`) or iterate it."""
+    return Retrying(
+        retry=retry_if_exception(lambda e: isinstance(e, error_type) and bool(getattr(e, "transient", False))),
+        wait=wait_honouring_retry_after(multiplier, max_wait),
+        stop=stop_after_attempt(max(1, attempts)),
+        reraise=True,
+        **options,
+    )
