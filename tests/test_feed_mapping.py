@@ -189,3 +189,15 @@ def test_an_invalid_xpath_is_a_mapping_problem():
 
 def test_pg_array_quotes_every_element():
     assert pg_array(['a,b', 'say "hi"', "back\\slash", "{x}"]) == '{"a,b","say \\"hi\\"","back\\\\slash","{x}"}'
+
+
+def test_a_price_that_would_round_past_the_column_is_refused_before_postgres_sees_it(compiled):
+    with pytest.raises(Rejected, match="too large"):
+        compiled.copy_line(row(price="9999999999.99995"))
+    assert _copy_fields(compiled.copy_line(row(price="9999999999.9999")))[5] == "9999999999.9999"
+
+
+def test_a_json_attribute_that_json_cannot_hold_is_a_rejection_not_a_crash():
+    compiled = compile_mapping({"external_id": "id", "attributes": ["big"]}, "json")
+    with pytest.raises(Rejected, match="attribute"):
+        compiled.copy_line({"id": "A1", "big": 2**70})

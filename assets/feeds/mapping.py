@@ -41,7 +41,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import orjson
@@ -66,6 +66,7 @@ PRODUCT_TYPES = {"physical": "physical", "digital": "digital", "virtual": "digit
                  "downloadable": "digital", "key": "digital"}
 CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "CHF": "CHF", "Fr.": "CHF", "zł": "PLN", "kr": "SEK"}
 PRICE_LIMIT = Decimal(10) ** 10       # numeric(14, 4)
+_PRICE_STEP = Decimal("0.0001")
 QUANTITY_LIMIT = 2**31 - 1            # integer
 XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
@@ -261,7 +262,8 @@ def parse_price(raw: Any, decimal_comma: bool = False) -> tuple[Decimal, str | N
         raise Rejected(f"price '{raw}' is not a number")
     if value < 0:
         raise Rejected(f"price '{raw}' is negative")
-    if value >= PRICE_LIMIT:
+    if value >= PRICE_LIMIT or value.quantize(_PRICE_STEP, ROUND_HALF_UP) >= PRICE_LIMIT:
+        # (rounded as numeric(14, 4) rounds: half away from zero)
         raise Rejected(f"price '{raw}' is too large")
     return value, currency
 
@@ -435,8 +437,9 @@ def _known(cache: dict, raw: Any, parse: Callable[[Any], str]) -> str:
 
 # A price Postgres reads as it stands: digits, then optionally a decimal part (numeric(14, 4) holds
 # ten integer digits). With decimal_comma the separator is a comma, turned into a dot.
-_PLAIN_DECIMAL = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,8})?")
-_PLAIN_DECIMAL_COMMA = re.compile(r"[0-9]{1,10}(?:,[0-9]{1,8})?")
+# At most four decimals: what the column keeps, so Postgres never rounds 9999999999.99995 up past it.
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,4})?")
+_PLAIN_DECIMAL_COMMA = re.compile(r"[0-9]{1,10}(?:,[0-9]{1,4})?")
 
 
 def price_text(raw: Any, decimal_comma: bool = False) -> tuple[str, str | None]:
@@ -474,6 +477,13 @@ def timestamp_text(raw: Any) -> str:
                 raise Rejected(f"timestamp '{text}' is not a valid date and time")
             return text
     return parse_timestamp(raw).isoformat()
+
+
+def _attributes_json(attributes: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(attributes, default=_json_default).decode()
+    except orjson.JSONEncodeError as exc:  # an integer beyond 64 bits, say
+        raise Rejected(f"an attribute cannot be stored as JSON: {exc}") from None
 
 
 def _json_default(value: Any) -> Any:
@@ -545,7 +555,7 @@ class _Generator:
             "_parse_list": parse_list, "_text": _text, "_gtin": _gtin, "_dumps": orjson.dumps,
             "_pg_array": pg_array, "_escaped_line": escaped_line, "_ZERO": Decimal(0), "_LIMIT": PRICE_LIMIT,
             "_QLIMIT": QUANTITY_LIMIT, "_known": _known, "_price_text": price_text,
-            "_timestamp_text": timestamp_text, "_json_default": _json_default,
+            "_timestamp_text": timestamp_text, "_attributes_json": _attributes_json,
         }
         self.refs = _refs(mapping)
         self.slots: dict[str, int] = {}  # what -> index into the extracted values
@@ -795,7 +805,7 @@ class _Generator:
             else:
                 lines += [f"if {v} is not None and {v} != '':",
                           f"    attrs[{key}] = {v}.strip() if type({v}) is str else {v}"]
-        lines.append("attributes = _dumps(attrs, default=_json_default).decode() if attrs else '{}'")
+        lines.append("attributes = _attributes_json(attrs) if attrs else '{}'")
         return lines
 
     def build(self) -> CompiledMapping:
