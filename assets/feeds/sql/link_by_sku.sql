@@ -1,7 +1,7 @@
 -- The store's own products that no marketplace product stands behind yet, linked to this source's
 -- product with the same SKU when exactly one has it (an ambiguous SKU links nothing). A store product
--- without a GTIN takes the feed's: order lines are matched on core.products.gtin14, so that is how a
--- pending exception about this barcode can now resolve.
+-- without a GTIN of its own inherits the feed's for matching (core.products_with_gtin), so its GTIN is
+-- left null: the listing then follows later changes of the feed's GTIN.
 WITH candidate AS (
     SELECT p.product_id, hit.marketplace_product_id, hit.gtin14
     FROM core.products p
@@ -16,7 +16,7 @@ WITH candidate AS (
     WHERE p.store_id = :store_id AND NOT p.is_placeholder AND p.marketplace_product_id IS NULL
 )
 UPDATE core.products p
-SET marketplace_product_id = c.marketplace_product_id, gtin14 = coalesce(p.gtin14, c.gtin14), updated_at = now()
+SET marketplace_product_id = c.marketplace_product_id, updated_at = now()
 FROM candidate c
 WHERE p.product_id = c.product_id
 RETURNING p.product_id
