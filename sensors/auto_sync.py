@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from dagster import (
     AddDynamicPartitionsRequest,
+    DeleteDynamicPartitionsRequest,
     DefaultSensorStatus,
     RunRequest,
     SensorEvaluationContext,
@@ -31,12 +32,15 @@ def due_slot(account: Account, now: datetime) -> int | None:
 
 @sensor(job=letzshop_import_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING)
 def letzshop_auto_sync_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
-    """Registers new Letzshop accounts as partitions and requests an import for each one that is due."""
+    """Keeps the partitions in step with the enabled Letzshop accounts and requests an import for each
+    account that is due."""
     now = datetime.now(timezone.utc)
     with warehouse.begin() as conn:
         accounts = [a for a in list_accounts(conn, channel="letzshop") if a.enabled]
     known = set(context.instance.get_dynamic_partitions(letzshop_accounts.name))
     new_keys = sorted({a.key for a in accounts} - known)
+    # A store whose Letzshop account was removed (or disabled) stops being a partition: its history stays.
+    gone = sorted(known - {a.key for a in accounts})
     cursor = json.loads(context.cursor) if context.cursor else {}
     requests = []
     for account in accounts:
@@ -48,6 +52,8 @@ def letzshop_auto_sync_sensor(context: SensorEvaluationContext, warehouse: Wareh
                                    tags={STORE_TAG: account.store}))
     return SensorResult(
         run_requests=requests,
-        dynamic_partitions_requests=[AddDynamicPartitionsRequest(letzshop_accounts.name, new_keys)] if new_keys else [],
+        dynamic_partitions_requests=(
+            ([AddDynamicPartitionsRequest(letzshop_accounts.name, new_keys)] if new_keys else [])
+            + ([DeleteDynamicPartitionsRequest(letzshop_accounts.name, gone)] if gone else [])),
         cursor=json.dumps(cursor, sort_keys=True),
     )

@@ -68,6 +68,18 @@ def test_auto_sync_sensor_requests_due_accounts_once_per_interval(warehouse):
     assert again.run_requests == []
 
 
+def test_auto_sync_sensor_retires_partitions_of_removed_accounts(warehouse):
+    from sensors.auto_sync import letzshop_auto_sync_sensor
+
+    with warehouse.begin() as conn:
+        upsert_account(conn, "kept", "letzshop")
+    instance = DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("letzshop_accounts", ["kept", "closed"])
+    result = letzshop_auto_sync_sensor(build_sensor_context(instance=instance, resources={"warehouse": warehouse}))
+    [request] = result.dynamic_partitions_requests
+    assert type(request).__name__ == "DeleteDynamicPartitionsRequest" and list(request.partition_keys) == ["closed"]
+
+
 def test_due_slot_is_deterministic():
     from pipelines.accounts import Account
     from sensors.auto_sync import due_slot
