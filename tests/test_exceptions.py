@@ -1,56 +1,19 @@
 """The exception workflow on a real Postgres: list, resolve by hand or in bulk, ignore, auto-resolve."""
 from __future__ import annotations
 
-import itertools
 
 import pytest
 from sqlalchemy import text
 
 from assets.catalog import exceptions as ex
 from assets.catalog.gtin import normalize_gtin
+from order_rows import add_order, add_product, add_store
 from assets.catalog.matching import match_order_items
 from resources.errors import MarketsyncError
 
 EAN_A = "4006381333931"
 EAN_B = "5901234123457"
 G_A, G_B = normalize_gtin(EAN_A).gtin14, normalize_gtin(EAN_B).gtin14
-
-_numbers = itertools.count(1)
-
-
-# ---------------------------------------------------------------- minimal rows (the real importer is elsewhere)
-
-def add_store(conn, code: str = "acme") -> tuple[int, int]:
-    store_id = conn.execute(text("INSERT INTO ops.stores (code) VALUES (:c) RETURNING store_id"), {"c": code}).scalar_one()
-    account_id = conn.execute(
-        text("INSERT INTO ops.accounts (store_id, channel) VALUES (:s, 'letzshop') RETURNING account_id"), {"s": store_id}
-    ).scalar_one()
-    return store_id, account_id
-
-
-def add_product(conn, store_id: int, sku: str, gtin: str | None = None) -> int:
-    return conn.execute(
-        text("INSERT INTO core.products (store_id, sku, gtin14) VALUES (:s, :sku, :g) RETURNING product_id"),
-        {"s": store_id, "sku": sku, "g": normalize_gtin(gtin).gtin14},
-    ).scalar_one()
-
-
-def add_order(conn, store: tuple[int, int], *lines: tuple[str | None, str | None]) -> tuple[int, list[int]]:
-    """An order with one item row per (sku, barcode); gtin14 as the importer sets it."""
-    n = next(_numbers)
-    order_id = conn.execute(
-        text("""INSERT INTO core.orders (store_id, account_id, channel, channel_order_id, channel_shipment_id,
-                                         order_number, channel_state, source_payload_sha)
-                VALUES (:s, :a, 'letzshop', :o, :o, :o, 'unconfirmed', 'sha') RETURNING order_id"""),
-        {"s": store[0], "a": store[1], "o": f"R{n}"},
-    ).scalar_one()
-    ids = [conn.execute(
-        text("""INSERT INTO core.order_items (order_id, channel_item_id, sku, barcode, gtin14, channel_state)
-                VALUES (:o, :i, :sku, :bc, :g, 'unconfirmed') RETURNING order_item_id"""),
-        {"o": order_id, "i": str(i), "sku": sku, "bc": barcode, "g": normalize_gtin(barcode).gtin14},
-    ).scalar_one() for i, (sku, barcode) in enumerate(lines)]
-    return order_id, ids
-
 
 def exception_id(conn, item_id: int) -> int:
     return conn.execute(text("SELECT exception_id FROM ops.order_exceptions WHERE order_item_id = :i"), {"i": item_id}).scalar_one()
@@ -75,8 +38,8 @@ def shop(warehouse):
     with warehouse.begin() as conn:
         store = add_store(conn)
         lamp = add_product(conn, store[0], "LAMP", EAN_A)
-        first, (b1, nosku) = add_order(conn, store, ("CHAN-B", EAN_B), ("MYSTERY", None))
-        second, (b2,) = add_order(conn, store, ("CHAN-B", EAN_B))
+        first, (b1, nosku) = add_order(conn, store, dict(sku="CHAN-B", barcode=EAN_B), dict(sku="MYSTERY", barcode=None))
+        second, (b2,) = add_order(conn, store, dict(sku="CHAN-B", barcode=EAN_B))
         match_order_items(conn, store[0])
     return {"store_id": store[0], "store": store, "lamp": lamp, "first": first, "second": second,
             "b1": b1, "b2": b2, "nosku": nosku}
@@ -85,7 +48,7 @@ def shop(warehouse):
 def test_list_filters_and_shape(warehouse, shop):
     with warehouse.begin() as conn:
         other = add_store(conn, "other")
-        _, (foreign,) = add_order(conn, other, ("X", None))
+        _, (foreign,) = add_order(conn, other, dict(sku="X", barcode=None))
         match_order_items(conn, other[0])
 
         mine = ex.list_exceptions(conn, "acme")
@@ -166,7 +129,8 @@ def test_bulk_resolve_by_gtin_in_any_written_form(warehouse, shop):
 
 def test_bulk_resolve_by_an_invalid_barcode_as_sent(warehouse, shop):
     with warehouse.begin() as conn:
-        _, (bad1, bad2, other) = add_order(conn, shop["store"], ("Q1", "12345"), ("Q2", " 12345 "), ("Q3", "123456"))
+        _, (bad1, bad2, other) = add_order(conn, shop["store"], dict(sku="Q1", barcode="12345"),
+                                          dict(sku="Q2", barcode=" 12345 "), dict(sku="Q3", barcode="123456"))
         match_order_items(conn, shop["store_id"])
         assert line(conn, bad1).product_id == line(conn, bad2).product_id  # one placeholder per code
         assert ex.bulk_resolve_by_gtin(conn, "acme", "12345", "LAMP", "anna") == 2  # surrounding spaces aside, exact
@@ -223,7 +187,7 @@ def test_auto_resolve_settles_duplicate_gtin_and_gtin_mismatch(warehouse):
         dup1 = add_product(conn, store[0], "D1", EAN_A)
         add_product(conn, store[0], "D2", EAN_A)
         wrong = add_product(conn, store[0], "W", "96385074")  # a wrong GTIN, corrected below
-        _, (dup_line, mismatch_line) = add_order(conn, store, ("D1", EAN_A), ("W", EAN_B))
+        _, (dup_line, mismatch_line) = add_order(conn, store, dict(sku="D1", barcode=EAN_A), dict(sku="W", barcode=EAN_B))
         opened = match_order_items(conn, store[0]).exceptions_opened
         assert (opened["duplicate_gtin"], opened["gtin_mismatch"]) == (1, 1)
 

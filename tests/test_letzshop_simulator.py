@@ -40,37 +40,13 @@ from sandbox.letzshop.data import (
     normalise_barcode,
 )
 from sandbox.letzshop.executor import QueryExecutor
+from sandbox.letzshop.queries import PAGE_QUERY
 from sandbox.letzshop.schema import build, sdl
 
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "letzshop"
 KEY = "test-key"
 SEED, SIZE = 7, 120
 
-SHIPMENT_FIELDS = """
-  id number state
-  order {
-    id number email total completedAt locale
-    shipAddress { firstName lastName company streetName streetNumber city zipCode phone country { name iso } }
-    billAddress { firstName lastName company streetName streetNumber city zipCode phone country { name iso } }
-  }
-  inventoryUnits {
-    id state
-    variant {
-      id sku mpn price
-      tradeId { number parser }
-      product { name { en fr de } _brand { ... on Brand { name } } }
-    }
-  }
-  tracking { code provider }
-"""
-PAGE_QUERY = """
-query Page($state: ShipmentStateEnum, $first: Int, $after: String) {
-  shipments(state: $state, first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
-    nodes { %s }
-  }
-}
-""" % SHIPMENT_FIELDS
 CONFIRM = """
 mutation Confirm($units: [InventoryUnitConfirmation!]!) {
   confirmInventoryUnits(input: {inventoryUnits: $units}) {

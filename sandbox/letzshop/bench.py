@@ -25,34 +25,10 @@ from ..http import serve_in_thread
 from .app import create_app
 from .data import generate_catalog, generate_shipments
 from .executor import QueryExecutor
+from .queries import PAGE_QUERY
 from .schema import build
 from .state import LetzshopState
 
-# The field set of the unconfirmed-shipments query integrations send, paged.
-PAGE_QUERY = """
-query Unconfirmed($first: Int, $after: String) {
-  shipments(state: unconfirmed, first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
-    nodes {
-      id number state
-      order {
-        id number email total completedAt locale
-        shipAddress { firstName lastName company streetName streetNumber city zipCode phone country { name iso } }
-        billAddress { firstName lastName company streetName streetNumber city zipCode phone country { name iso } }
-      }
-      inventoryUnits {
-        id state
-        variant {
-          id sku mpn price
-          tradeId { number parser }
-          product { name { en fr de } _brand { ... on Brand { name } } }
-        }
-      }
-      tracking { code provider }
-    }
-  }
-}
-"""
 KEY = "bench-key"
 
 
@@ -73,7 +49,7 @@ def _free_port() -> int:
 
 def _one_page(base_url: str, page: int, repeat: int = 20) -> float:
     """Median time for the first page over HTTP, response read but not decoded."""
-    body = {"query": PAGE_QUERY, "operationName": "Unconfirmed", "variables": {"first": page}}
+    body = {"query": PAGE_QUERY, "operationName": "Page", "variables": {"state": "unconfirmed", "first": page}}
     times = []
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=30) as client:
         for _ in range(repeat):
@@ -91,8 +67,9 @@ def _read_all(base_url: str, page: int) -> tuple[int, int, list[float], float]:
         after = None
         while True:
             t0 = time.perf_counter()
-            response = client.post("/graphql", json={"query": PAGE_QUERY, "operationName": "Unconfirmed",
-                                                     "variables": {"first": page, "after": after}})
+            response = client.post("/graphql", json={"query": PAGE_QUERY, "operationName": "Page",
+                                                     "variables": {"state": "unconfirmed", "first": page,
+                                                                   "after": after}})
             result = response.json()["data"]["shipments"]
             page_times.append(time.perf_counter() - t0)
             shipments += len(result["nodes"])
@@ -116,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
 
     state = LetzshopState(args.seed, args.size, api_keys=[KEY])
     executor, document, plans = QueryExecutor(build()), parse(PAGE_QUERY), {}
-    variables = {"first": args.page}
+    variables = {"state": "unconfirmed", "first": args.page}
     result = executor.execute(document, state, None, variables, plans=plans)
     encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
     fast = _best(lambda: executor.execute(document, state, None, variables, plans=plans), 10)
