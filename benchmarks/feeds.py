@@ -58,7 +58,7 @@ def load_once(database_url: str, store: str, name: str, fmt: str, path: str, map
     result = load_feed(warehouse.engine, source, path)
     return {"rows": result.rows_read, "seconds": result.seconds, "inserted": result.inserted,
             "updated": result.updated, "unchanged": result.rows_unchanged, "quarantined": result.rows_quarantined,
-            "status": result.status, "timings": result.timings, "peak_rss_mb": _peak_rss_mb()}
+            "status": result.status, "timings": result.timings, "parse_workers": result.parse_workers, "peak_rss_mb": _peak_rss_mb()}
 
 
 def dlt_once(database_url: str, dataset: str, path: str, pipelines_dir: str) -> dict:
@@ -178,7 +178,7 @@ def _print(figures: dict) -> None:
             print(f"    {kind + ' load' if kind == 'first' else 'refresh   '}: {seconds:7.1f} s = {rate:9,.0f} rows/s"
                   f"{f'   (target >= {target:,})' if target else ''}   peak RSS {_median(runs, 'peak_rss_mb'):.0f} MB"
                   f"   [{', '.join(f'{k} {v:.1f} s' for k, v in timings.items())}]"
-                  f"   wrote {runs[0]['inserted'] + runs[0]['updated']:,} rows")
+                  f"   wrote {runs[0]['inserted'] + runs[0]['updated']:,} rows, {runs[0]['parse_workers']} parse worker(s)")
     dlt = figures.get("dlt")
     if dlt and "skipped" in dlt:
         print(f"  dlt: skipped: {dlt['skipped']}")

@@ -14,18 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from assets.catalog.columns import PRODUCT_COLUMNS, TRANSLATION_COLUMNS
 from resources.warehouse import copy_rows, sql_beside
 
-# The order of the tuples a loader writes. Types: str, str|None (gtin14), str|None (sku), str|None (mpn),
-# str|None (brand), Decimal|None (price), str|None (currency), str|None (availability), int|None
-# (quantity), 'physical'|'digital', str|None (platform), list[str]|None (regions), list[str]|None
-# (languages), str (attributes as JSON text, '{}' when none), datetime|str|None (source_updated_at).
-PRODUCT_COLUMNS = (
-    "external_id", "gtin14", "sku", "mpn", "brand", "price", "currency", "availability", "quantity",
-    "product_type", "platform", "regions", "languages", "attributes", "source_updated_at",
-)
-# (external_id, language, title, description)
-TRANSLATION_COLUMNS = ("external_id", "language", "title", "description")
 
 
 @dataclass

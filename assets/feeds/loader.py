@@ -24,6 +24,7 @@ that fails (too many bad rows, a broken file) still leaves its evidence behind.
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -33,19 +34,19 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, text
 
-from assets.catalog.canonical import PRODUCT_COLUMNS
+from assets.catalog.columns import PRODUCT_COLUMNS
+from assets.feeds import parallel
 from assets.feeds import sources as feed_sources
-from assets.feeds.mapping import CompiledMapping, Rejected, compile_mapping
-from assets.feeds.readers import CountingReader, open_reader
+from assets.feeds.readers import CountingReader
 from assets.feeds.runs import ImportRun, RunCounts
+from assets.feeds.staging import ALL_BAD_ABORT_ROWS, Stager, prepare, reader_format  # noqa: F401 (re-exported)
 from resources.errors import MarketsyncError
 from resources.warehouse import sql_beside
 
-COPY_BATCH_ROWS = 2000          # lines joined per COPY write: amortises the call, keeps memory flat
 QUARANTINE_BATCH_ROWS = 1000    # bad rows per quarantine transaction
 PROGRESS_EVERY_ROWS = 100_000   # how often the run's row counts are committed while parsing
-ALL_BAD_ABORT_ROWS = 1000       # a feed whose first rows are all bad has the wrong mapping: stop early
 MAX_RAW_CHARS = 100_000         # the raw text kept per quarantined row
+log = logging.getLogger(__name__)
 _FEED_LOCK = 0x6D73_6664  # advisory lock namespace "msfd": one load per source at a time
 # A big first load changes what the planner should know about the catalog before it links products.
 _ANALYZE_AFTER_INSERTS = 10_000
@@ -69,6 +70,7 @@ class ImportResult:
     products_linked: int = 0
     exceptions_resolved: int = 0
     bytes_read: int = 0
+    parse_workers: int = 1  # processes that parsed the file (see parallel)
     seconds: float = 0.0
     error: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -96,22 +98,6 @@ def open_feed(path_or_file: str | os.PathLike | IO[bytes]) -> Iterator[IO[bytes]
         yield handle
 
 
-def reader_format(source: dict[str, Any]) -> str:
-    fmt = source.get("format")
-    if fmt not in ("csv", "tsv", "xml", "json"):
-        raise MarketsyncError(f"catalog source '{source.get('name')}' has no feed format (csv, tsv, xml or json)")
-    return fmt
-
-
-def prepare(source: dict[str, Any], raw: IO[bytes], on_bad) -> tuple[Any, CompiledMapping]:
-    """The reader and compiled mapping for one feed file of `source` (shared with preview)."""
-    fmt = reader_format(source)
-    mapping = source.get("mapping") or {}
-    reader = open_reader(fmt, raw, mapping, encoding=source.get("encoding"), on_bad=on_bad)
-    compiled = compile_mapping(mapping, "csv" if fmt == "tsv" else fmt, getattr(reader, "header", None))
-    return reader, compiled
-
-
 class QuarantineWriter:
     """Bad rows of one run, written to ops.quarantine in batches, each committed on its own."""
 
@@ -135,6 +121,13 @@ class QuarantineWriter:
             raise _TooManyBadRows(
                 f"the first {self.count} rows were all rejected, so reading stopped: is the source's mapping, "
                 "delimiter or encoding right? (ops.quarantine has the reasons)")
+
+    def discard(self) -> None:
+        """Forget every bad row of this run (a parallel attempt set aside: the rerun reports them again)."""
+        self._batch = []
+        self.count = 0
+        with self.engine.begin() as conn:
+            conn.execute(text(_sql("quarantine_discard.sql")), {"import_run_id": self.import_run_id})
 
     def flush(self) -> None:
         if not self._batch:
@@ -182,11 +175,12 @@ def load_feed(engine: Engine, source: dict[str, Any], path_or_file: str | os.Pat
     result = ImportResult(import_run_id=run.import_run_id, status=run.status)
     try:
         run.parsing()
+        path = None if hasattr(path_or_file, "read") else path_or_file
         with open_feed(path_or_file) as handle:
             counting = CountingReader(handle)
             with engine.connect() as conn:
                 with conn.begin():
-                    _load(conn, source, counting, quarantine, run, counts, result)
+                    _load(conn, source, path, counting, quarantine, run, counts, result)
         quarantine.flush()
         counts.quarantined = quarantine.count
         result.status = run.finish(counts)
@@ -213,20 +207,43 @@ def load_feed(engine: Engine, source: dict[str, Any], path_or_file: str | os.Pat
     return result
 
 
-def _load(conn: Connection, source: dict[str, Any], raw: CountingReader, quarantine: QuarantineWriter,
-          run: ImportRun, counts: RunCounts, result: ImportResult) -> None:
+def _load(conn: Connection, source: dict[str, Any], path: str | os.PathLike | None, raw: CountingReader,
+          quarantine: QuarantineWriter, run: ImportRun, counts: RunCounts, result: ImportResult) -> None:
     """Stream, stage and merge inside the caller's transaction (see the module docstring)."""
     timings = result.timings
     mark = time.perf_counter()
+    # The reader is made even when the parse workers read the file: it checks the mapping against the
+    # feed (a CSV header without a mapped column fails here, clearly), and it is the fallback.
     reader, compiled = prepare(source, raw, quarantine.add)
     # Naive source timestamps are UTC, as the mapping's Python side reads them; the merge's sorts and
     # hashes of a million rows fit in memory instead of spilling to disk.
     conn.execute(text(_sql("feed_lock.sql")), {"namespace": _FEED_LOCK, "source_id": source["source_id"] % 2**31})
     conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
     conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+    # The catalog's pages are in memory or on SSD: an index lookup per changed row beats scanning every
+    # product of the source when 1% changed (the default cost model assumes spinning disks).
+    conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
     conn.exec_driver_sql(_stage_sql(len(compiled.languages)))
+    copy_sql = f"COPY feed_stage (part, {', '.join(compiled.stage_columns)}) FROM STDIN (NULL '')"
 
-    accepted = _stream(conn, reader, compiled, quarantine, run, counts, raw)
+    accepted = None
+    parts = parallel.plan_parts(path, source) if path is not None else None
+    if parts:
+        # A savepoint, so a parallel attempt set aside leaves an empty stage and a usable transaction.
+        attempt = conn.begin_nested()
+        try:
+            accepted = _stream_parts(conn, copy_sql, path, source, parts, quarantine, run, counts)
+        except parallel.SplitFailed as exc:
+            attempt.rollback()
+            log.warning("feed %s: parallel parsing set aside (%s); reading it in one process", source["name"], exc)
+            quarantine.discard()
+            counts.read = counts.quarantined = 0
+        else:
+            attempt.commit()
+            counts.bytes_read = os.path.getsize(path)
+            result.parse_workers = len(parts)
+    if accepted is None:
+        accepted = _stream(conn, copy_sql, reader, compiled, quarantine, run, counts, raw)
     timings["parse_and_stage"] = time.perf_counter() - mark
 
     share = feed_sources.max_bad_share(source)
@@ -246,6 +263,7 @@ def _load(conn: Connection, source: dict[str, Any], raw: CountingReader, quarant
     result.inserted, result.updated, result.stale = merged.inserted, merged.updated, merged.stale
     timings["merge"] = time.perf_counter() - mark
     mark = time.perf_counter()
+    conn.exec_driver_sql("ANALYZE feed_written")
     languages = {"languages": list(compiled.languages)}
     if merged.inserted and compiled.languages:
         result.translations_written += conn.execute(
@@ -271,67 +289,54 @@ def _load(conn: Connection, source: dict[str, Any], raw: CountingReader, quarant
     counts.loaded, counts.unchanged = loaded, accepted - loaded
 
 
-def _stream(conn: Connection, reader, compiled: CompiledMapping, quarantine: QuarantineWriter, run: ImportRun,
+class _Progress:
+    """Commits the run's row counts every PROGRESS_EVERY_ROWS rows, for the UI to show while it parses."""
+
+    def __init__(self, run: ImportRun, quarantine: QuarantineWriter, bytes_read: Callable[[], int]):
+        self.run, self.quarantine, self.bytes_read = run, quarantine, bytes_read
+        self.next = PROGRESS_EVERY_ROWS
+
+    def __call__(self, staged: int) -> None:
+        read = staged + self.quarantine.count
+        if read >= self.next:
+            self.next = read - read % PROGRESS_EVERY_ROWS + PROGRESS_EVERY_ROWS
+            self.run.progress(RunCounts(read=read, quarantined=self.quarantine.count, bytes_read=self.bytes_read()))
+
+
+def _stream(conn: Connection, copy_sql: str, reader, compiled, quarantine: QuarantineWriter, run: ImportRun,
             counts: RunCounts, raw: CountingReader) -> int:
-    """Read, map and COPY every record; returns how many were staged. The hot loop of the loader.
+    """Read, map and COPY every record in this process; returns how many were staged.
     `counts.read` is kept up to date even when reading fails half-way."""
-    copy_line = compiled.copy_line
-    render = reader.render
-    add_bad = quarantine.add
-    columns = ", ".join(compiled.stage_columns)
     cursor = conn.connection.driver_connection.cursor()
-    accepted = 0
-    batch: list[str] = []
-    positions: list[int] = []
-    quarantine.staged = lambda: accepted + len(batch)
-    next_progress = PROGRESS_EVERY_ROWS
+    stager = None
     try:
-        with cursor.copy(f"COPY feed_stage ({columns}) FROM STDIN (NULL '')") as copy:
-            for position, raw_text, record in reader:
-                try:
-                    batch.append(copy_line(record))
-                except Rejected as exc:
-                    add_bad(position, raw_text if raw_text is not None else render(record), str(exc))
-                    continue
-                positions.append(position)
-                if len(batch) >= COPY_BATCH_ROWS:
-                    accepted += _write(copy, batch, positions, add_bad)
-                    batch, positions = [], []
-                    if accepted + quarantine.count >= next_progress:
-                        next_progress += PROGRESS_EVERY_ROWS
-                        run.progress(RunCounts(read=accepted + quarantine.count, quarantined=quarantine.count,
-                                               bytes_read=raw.bytes_read))
-            accepted += _write(copy, batch, positions, add_bad)
-            batch = []
+        with cursor.copy(copy_sql) as copy:
+            stager = Stager(compiled, reader, lambda data, _rows: copy.write(data), quarantine.add, prefix="0\t",
+                            on_batch=_Progress(run, quarantine, lambda: raw.bytes_read))
+            quarantine.staged = stager.staged
+            return stager.run()
     finally:
-        counts.read = accepted + len(batch) + quarantine.count
+        counts.read = (stager.staged() if stager else 0) + quarantine.count
         counts.quarantined = quarantine.count
         counts.bytes_read = raw.bytes_read
         quarantine.staged = None
-    return accepted
 
 
-def _write(copy, lines: list[str], positions: list[int], add_bad) -> int:
-    """COPY a batch of lines; returns how many went in. A line that cannot be encoded (a lone
-    surrogate from a JSON escape) is quarantined instead, and the rest of its batch still goes."""
-    if not lines:
-        return 0
+def _stream_parts(conn: Connection, copy_sql: str, path: str | os.PathLike, source: dict[str, Any],
+                  parts: list[parallel.Part], quarantine: QuarantineWriter, run: ImportRun, counts: RunCounts) -> int:
+    """Read the parts of the file in parse workers and COPY what they send; returns the rows staged.
+    Raises parallel.SplitFailed when the caller must read the file in one process instead."""
+    cursor = conn.connection.driver_connection.cursor()
+    size = os.path.getsize(path)
+    staged = 0
     try:
-        copy.write("".join(lines).encode("utf-8"))
-        return len(lines)
-    except UnicodeEncodeError:
-        good = []
-        for line, position in zip(lines, positions):
-            try:
-                line.encode("utf-8")
-            except UnicodeEncodeError:
-                add_bad(position, line.encode("utf-8", "replace").decode("utf-8"),
-                        "the record contains invalid Unicode (a lone surrogate)")
-            else:
-                good.append(line)
-        if good:
-            copy.write("".join(good).encode("utf-8"))
-        return len(good)
+        with cursor.copy(copy_sql) as copy:
+            staged = parallel.stage_parts(path, source, parts, write=copy.write, add_bad=quarantine.add,
+                                          progress=_Progress(run, quarantine, lambda: size))
+            return staged
+    finally:
+        counts.read = staged + quarantine.count
+        counts.quarantined = quarantine.count
 
 
 def _stage_sql(language_count: int) -> str:

@@ -42,12 +42,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import attrgetter
 from typing import Any
 
 import orjson
 from lxml import etree
 
-from assets.catalog.canonical import PRODUCT_COLUMNS
+from assets.catalog.columns import PRODUCT_COLUMNS
 from assets.catalog.gtin import normalize_gtin
 from resources.errors import MarketsyncError
 
@@ -70,9 +71,18 @@ _PRICE_STEP = Decimal("0.0001")
 QUANTITY_LIMIT = 2**31 - 1            # integer
 XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
-# Separates the fields of a record in the one XPath string an XML record is read with. A private-use
-# character: legal in XML, absent from real feeds, and a record that has it anyway is read field by field.
+# Separates the fields of a record in the one XPath string an XML record's other fields are read with
+# (see `simple_xpath`). A private-use character: legal in XML, absent from real feeds, and a record that
+# has it anyway is read field by field.
 _XML_SEPARATOR = "\ue000"
+# The XPath forms read without XPath (see `simple_xpath`): names are ASCII NCNames (a QName with a
+# prefix), a predicate compares one attribute with a literal, `[1]` keeps the first of the step's nodes.
+_NCNAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
+_QNAME = rf"(?:{_NCNAME}:)?{_NCNAME}"
+_XML_STEP = re.compile(rf"({_QNAME})(?:\s*\[\s*@({_QNAME})\s*=\s*('[^']*'|\"[^\"]*\")\s*\])?(\s*\[\s*1\s*\])?")
+_XML_ATTRIBUTE = re.compile(rf"@({_QNAME})")
+_XML_SLASH = re.compile(r"\s*/\s*")
+_TAG = attrgetter("tag")
 
 
 class Rejected(Exception):
@@ -222,6 +232,74 @@ def _attribute_name(ref: str) -> str:
 
 def _xml_namespaces(mapping: dict) -> dict[str, str]:
     return {"xml": XML_NAMESPACE, **(mapping.get("namespaces") or {})}
+
+
+# A step of a simple XPath: (Clark tag, (Clark attribute name, value) or None, first_only).
+XmlStep = tuple[str, "tuple[str, str] | None", bool]
+
+
+def simple_xpath(ref: str, namespaces: dict[str, str]) -> tuple[tuple[XmlStep, ...], str | None] | None:
+    """The steps and final attribute of an XPath the mapping reads without XPath, None for any other.
+
+    Simple means child steps by name from the record, each optionally filtered by one attribute equal to
+    a literal and/or `[1]`, optionally ending in an attribute: `g:id`, `s:attributes/s:color`, `@id`,
+    `g:price/@currency`, `s:title[@xml:lang='en']`, `image[@type="main"][1]/@url`, `.` and `./...`.
+    Names are QNames of ASCII NCNames, resolved as XPath 1.0 does: a prefix through `namespaces`, no
+    prefix meaning no namespace (not the document's default namespace). Returns (steps, attribute) with
+    Clark names ("{uri}local"), steps empty for the record itself.
+    """
+    def clark(qname: str, attribute: bool) -> str | None:
+        prefix, _, local = qname.rpartition(":")
+        if not prefix:
+            return None if attribute and local == "xmlns" else local
+        if prefix == "xmlns" or prefix not in namespaces:
+            return None
+        return f"{{{namespaces[prefix]}}}{local}"
+
+    text = ref.strip()
+    if text == ".":
+        return (), None
+    if text.startswith("./"):
+        text = text[2:].lstrip()
+    steps: list[XmlStep] = []
+    position = 0
+    while True:
+        match = _XML_ATTRIBUTE.fullmatch(text, position)
+        if match:
+            attribute = clark(match[1], True)
+            return None if attribute is None else (tuple(steps), attribute)
+        match = _XML_STEP.match(text, position)
+        if not match:
+            return None
+        tag = clark(match[1], False)
+        predicate = None
+        if match[2]:
+            name = clark(match[2], True)
+            if name is None:
+                return None
+            predicate = (name, match[3][1:-1])
+        if tag is None:
+            return None
+        steps.append((tag, predicate, bool(match[4])))
+        position = match.end()
+        if position == len(text):
+            return tuple(steps), None
+        match = _XML_SLASH.match(text, position)
+        if not match:
+            return None
+        position = match.end()
+
+
+def _first_by_attribute(children: list, tags: list, tag: str, attribute: str) -> dict:
+    """{value of `attribute`: the first child in document order with `tag` and that value}, from an
+    element's children and their tags listed in reverse document order (as the XML extraction has them)."""
+    found = {}
+    i = -1
+    for _ in range(tags.count(tag)):
+        i = tags.index(tag, i + 1)
+        child = children[i]
+        found[child.get(attribute)] = child  # later in the list is earlier in the document: it wins
+    return found
 
 
 # ---------------------------------------------------------------- converting values
@@ -510,6 +588,8 @@ class CompiledMapping:
 
     map(record) -> Mapped; copy_line(record) -> one line of COPY text for the feed stage (columns
     `stage_columns`). Both raise Rejected with the reason when the record cannot be loaded.
+    extract(record) -> {field: raw value} as read from the record before any conversion ('title.en',
+    'attributes.color', ...; None for a missing or empty value), for tests and previews.
     """
 
     mapping: dict[str, Any]
@@ -518,6 +598,7 @@ class CompiledMapping:
     map: Callable[[Any], Mapped]
     copy_line: Callable[[Any], str]
     source: str
+    extract: Callable[[Any], dict[str, Any]] | None = None
 
     @property
     def stage_columns(self) -> tuple[str, ...]:
@@ -586,24 +667,166 @@ class _Generator:
                 self.slots[what] = slot
                 lines.append(f"v{slot} = rec[{index[ref.strip()]}]")
         elif self.fmt == "xml":
-            namespaces = _xml_namespaces(self.mapping)
-            paths = [ref for _what, ref in self.refs]
-            joined = f", '{_XML_SEPARATOR}', ".join(f"string({p})" for p in paths)
-            combined = f"concat({joined}, '')"
-            self.consts["_XP"] = etree.XPath(combined, namespaces=namespaces, smart_strings=False)
-            self.consts["_XPS"] = [etree.XPath(f"string({p})", namespaces=namespaces, smart_strings=False)
-                                   for p in paths]
-            lines.append("vals = _XP(rec).split(_SEP)")
-            lines.append(f"if len(vals) != {len(paths)}:")
-            lines.append("    vals = [xp(rec) for xp in _XPS]")
-            self.consts["_SEP"] = _XML_SEPARATOR
-            for slot, (what, _ref) in enumerate(self.refs):
-                self.slots[what] = slot
-                lines.append(f"v{slot} = vals[{slot}] or None")
+            lines += self._xml_extraction()
         else:
             for slot, (what, ref) in enumerate(self.refs):
                 self.slots[what] = slot
                 lines += self._json_path(f"v{slot}", ref.strip().split("."))
+        return lines
+
+    def _xml_extraction(self) -> list[str]:
+        """v<slot> = string(<path>) or None for every XPath of the mapping, relative to the record `rec`.
+
+        Paths of the forms `simple_xpath` knows are read in Python, which is several times faster than
+        libxml2's XPath (whose cost per call is mostly setting up the evaluation): each element on the
+        way is found once per record, from its parent's children (listed once, in reverse document
+        order, so that a dict of tag -> child keeps the first child of each tag). What this computes is
+        string(path), exactly:
+        - string() of a node-set is the string-value of its first node in document order ('' when it is
+          empty). For steps s1/.../sk, with e0 the record and ej the first sj-child of e(j-1): when all
+          exist, ek is that first node (the nodes of each step are siblings' children, so everything
+          under e(j-1) comes before anything under a later node of step j-1). When e1 is missing, the
+          node-set is empty. When a later ej is missing, the node-set is empty if e1..e(j-1) are each
+          the only node of their step (no sibling of the same tag, or a `[1]` step); otherwise later
+          nodes may match, and the field is read with XPath.
+        - An element's string-value is all its descendant text (CDATA included; comments and PIs not):
+          lxml's `.text` only when the element has no children, comments, PIs or entity references
+          (len() counts those); otherwise the field is read with XPath.
+        - A final attribute is that of the first node that has it: ek's, or, when ek lacks it, none if
+          every step's node is the only one, XPath otherwise.
+        Every other path is read with XPath, all of them with one `concat` per record.
+        """
+        namespaces = _xml_namespaces(self.mapping)
+        xpaths = [etree.XPath(f"string({ref})", namespaces=namespaces, smart_strings=False)
+                  for _what, ref in self.refs]
+        self.consts["_XPS"] = xpaths
+        self.consts["_TAG"] = _TAG
+        self.consts["_first_by_attribute"] = _first_by_attribute
+        names: dict[Any, str] = {}
+
+        def name(value: str) -> str:  # one bound constant per distinct tag, attribute name or value
+            if value not in names:
+                names[value] = self.const(value)
+            return names[value]
+
+        # The elements the simple paths go through, as a tree: node 0 is the record; a node's key is
+        # its step (tag, predicate) under its parent. Node n's element is in _e<n> (None when missing).
+        children: list[dict[tuple, int]] = [{}]
+        parent: list[int] = [-1]
+        simple: dict[int, tuple[list[int], tuple[XmlStep, ...], str | None]] = {}
+        for slot, (what, ref) in enumerate(self.refs):
+            self.slots[what] = slot
+            parsed = simple_xpath(ref, namespaces)
+            if parsed is None:
+                continue
+            steps, attribute = parsed
+            nodes, node = [], 0
+            for tag, predicate, _first in steps:
+                key = (tag, predicate)
+                if key not in children[node]:
+                    children[node][key] = len(children)
+                    children.append({})
+                    parent.append(node)
+                node = children[node][key]
+                nodes.append(node)
+            simple[slot] = (nodes, steps, attribute)
+
+        lines: list[str] = []
+
+        def descendants(node: int) -> list[int]:
+            found = []
+            for child in children[node].values():
+                found += [child, *descendants(child)]
+            return found
+
+        def find(node: int, element: str, indent: str) -> None:
+            """Lines setting _e<c> for the children c of `node`, whose element (not None) is `element`."""
+            if not children[node]:
+                return
+            lines.append(f"{indent}_k{node} = {element}[::-1]")
+            lines.append(f"{indent}_t{node} = list(map(_TAG, _k{node}))")
+            if any(predicate is None for _tag, predicate in children[node]):
+                lines.append(f"{indent}_d{node} = dict(zip(_t{node}, _k{node}))")
+            groups: dict[tuple[str, str], str] = {}
+            for (tag, predicate), child in children[node].items():
+                if predicate is None:
+                    lines.append(f"{indent}_e{child} = _d{node}.get({name(tag)})")
+                else:
+                    group = groups.get((tag, predicate[0]))
+                    if group is None:
+                        group = groups[(tag, predicate[0])] = f"_g{node}_{len(groups)}"
+                        lines.append(f"{indent}{group} = _first_by_attribute(_k{node}, _t{node}, {name(tag)}, "
+                                     f"{name(predicate[0])})")
+                    lines.append(f"{indent}_e{child} = {group}.get({name(predicate[1])})")
+                if children[child]:
+                    lines.append(f"{indent}if _e{child} is not None:")
+                    find(child, f"_e{child}", indent + "    ")
+                    lines.append(f"{indent}else:")
+                    lines.extend(f"{indent}    _e{d} = None" for d in descendants(child))
+
+        find(0, "rec", "")
+
+        for slot, (nodes, steps, attribute) in simple.items():
+            v = f"v{slot}"
+            xpath = f"(_XPS[{slot}](rec) or None)"
+
+            def only(levels: int) -> list[str] | None:
+                """Conditions for steps 1..levels to have one node each; None: not known here."""
+                conditions = []
+                for level in range(levels):
+                    tag, predicate, first = steps[level]
+                    if first:
+                        continue
+                    if predicate is not None:
+                        return None
+                    above = nodes[level - 1] if level else 0
+                    conditions.append(f"_t{above}.count({name(tag)}) == 1")
+                return conditions
+
+            def empty_unless_more(levels: int, indent: str) -> None:
+                conditions = only(levels)
+                if conditions is None:
+                    lines.append(f"{indent}{v} = {xpath}")
+                elif not conditions:
+                    lines.append(f"{indent}{v} = None")
+                else:
+                    lines.append(f"{indent}{v} = None if {' and '.join(conditions)} else {xpath}")
+
+            if not nodes:
+                if attribute is not None:
+                    lines.append(f"{v} = rec.get({name(attribute)}) or None")
+                else:
+                    lines.append(f"{v} = (rec.text or None) if not len(rec) else {xpath}")
+                continue
+            element = f"_e{nodes[-1]}"
+            lines.append(f"if {element} is not None:")
+            if attribute is not None:
+                lines.append(f"    {v} = {element}.get({name(attribute)})")
+                lines.append(f"    if {v} is None:")
+                empty_unless_more(len(nodes), "        ")
+                lines.append(f"    elif not {v}:")
+                lines.append(f"        {v} = None")
+            else:
+                lines.append(f"    {v} = ({element}.text or None) if not len({element}) else {xpath}")
+            for level, node in enumerate(nodes[:-1], 1):
+                # _e<node> is the first missing element: the node-set ends there unless a sibling goes on.
+                lines.append(f"elif _e{node} is None:")
+                empty_unless_more(level - 1, "    ")
+            lines.append("else:")
+            empty_unless_more(len(nodes) - 1, "    ")
+
+        rest = [slot for slot in range(len(self.refs)) if slot not in simple]
+        if len(rest) == 1:
+            lines.append(f"v{rest[0]} = _XPS[{rest[0]}](rec) or None")
+        elif rest:
+            joined = f", '{_XML_SEPARATOR}', ".join(f"string({self.refs[slot][1]})" for slot in rest)
+            self.consts["_XP"] = etree.XPath(f"concat({joined}, '')", namespaces=namespaces, smart_strings=False)
+            self.consts["_XPR"] = [xpaths[slot] for slot in rest]
+            self.consts["_SEP"] = _XML_SEPARATOR
+            lines.append("_vals = _XP(rec).split(_SEP)")
+            lines.append(f"if len(_vals) != {len(rest)}:")
+            lines.append("    _vals = [xp(rec) for xp in _XPR]")
+            lines += [f"v{slot} = _vals[{i}] or None" for i, slot in enumerate(rest)]
         return lines
 
     def _json_path(self, target: str, steps: list[str]) -> list[str]:
@@ -840,11 +1063,15 @@ class _Generator:
         if not self.textual:
             copy_body += ["if '\\x00' in line:", "    raise Rejected('the record contains NUL characters')"]
         copy_body.append("return line")
+        self.consts["_FIELDS"] = [what for what, _ref in self.refs]
+        extract_body = extraction + [f"return dict(zip(_FIELDS, ({''.join(f'v{slot}, ' for slot in range(len(self.refs)))})))"]
         source = "\n".join([
             "def map_record(rec):", *("    " + line for line in map_body), "",
             "def copy_line(rec):", *("    " + line for line in copy_body), "",
+            "def extract(rec):", *("    " + line for line in extract_body), "",
         ])
         namespace = dict(self.consts)
         exec(compile(source, f"<feed mapping {self.fmt}>", "exec"), namespace)  # noqa: S102 - see module docstring
         return CompiledMapping(mapping=self.mapping, fmt=self.fmt, languages=self.languages,
-                               map=namespace["map_record"], copy_line=namespace["copy_line"], source=source)
+                               map=namespace["map_record"], copy_line=namespace["copy_line"], source=source,
+                               extract=namespace["extract"])

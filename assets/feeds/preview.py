@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import orjson
 
-from assets.catalog.canonical import PRODUCT_COLUMNS
+from assets.catalog.columns import PRODUCT_COLUMNS
 from assets.feeds.loader import open_feed, prepare
 from assets.feeds.mapping import Rejected
 

@@ -5,7 +5,7 @@
 -- number of languages the mapping names (column names marketsync makes: title_1, description_1, ...;
 -- never text from the mapping).
 CREATE TEMP TABLE feed_stage (
-    external_id text NOT NULL, gtin14 text, sku text, mpn text, brand text, price text, currency text,
+    part smallint NOT NULL, external_id text NOT NULL, gtin14 text, sku text, mpn text, brand text, price text, currency text,
     availability text, quantity text, product_type text, platform text, regions text, languages text,
     attributes text, source_updated_at text{translation_columns},
     content_sha text GENERATED ALWAYS AS (md5({hashed})) STORED

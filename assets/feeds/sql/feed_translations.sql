@@ -9,17 +9,29 @@ WITH given AS (
          AS t(language, title, description)
     WHERE t.title IS NOT NULL OR t.description IS NOT NULL
 ),
+-- What those products hold now: a few rows each, found by index.
+existing AS (
+    SELECT x.marketplace_product_id, x.language, x.title, x.description
+    FROM feed_written w
+    JOIN core.marketplace_product_translations x ON x.marketplace_product_id = w.marketplace_product_id
+    WHERE NOT w.inserted
+),
 removed AS (
     DELETE FROM core.marketplace_product_translations x
-    USING feed_written w
-    WHERE x.marketplace_product_id = w.marketplace_product_id AND NOT w.inserted
+    USING existing e
+    WHERE x.marketplace_product_id = e.marketplace_product_id AND x.language = e.language
       AND NOT EXISTS (SELECT 1 FROM given g
-                      WHERE g.marketplace_product_id = x.marketplace_product_id AND g.language = x.language)
+                      WHERE g.marketplace_product_id = e.marketplace_product_id AND g.language = e.language)
     RETURNING 1
 ),
+-- Only new or different texts reach the upsert (an upsert of an identical row still costs a
+-- speculative insertion and a lock).
 written AS (
     INSERT INTO core.marketplace_product_translations AS x (marketplace_product_id, language, title, description)
-    SELECT marketplace_product_id, language, title, description FROM given
+    SELECT g.marketplace_product_id, g.language, g.title, g.description
+    FROM given g
+    LEFT JOIN existing e ON e.marketplace_product_id = g.marketplace_product_id AND e.language = g.language
+    WHERE e.marketplace_product_id IS NULL OR (e.title, e.description) IS DISTINCT FROM (g.title, g.description)
     ON CONFLICT (marketplace_product_id, language) DO UPDATE
         SET title = excluded.title, description = excluded.description
         WHERE (x.title, x.description) IS DISTINCT FROM (excluded.title, excluded.description)
