@@ -2,7 +2,8 @@
 
 `load_feed` streams a feed file through its reader and the source's compiled mapping, and COPYs every
 good row straight into a staging table, while bad rows go to ops.quarantine with their line, raw text
-and reason. Then one set-based merge writes only what changed. All catalog writes happen in one
+and reason. A big file is parsed by several worker processes, one part each (see `parallel`), and the
+loader relays their COPY text; whatever goes wrong there, the file is read in this process instead. Then one set-based merge writes only what changed. All catalog writes happen in one
 transaction: a run either applies the whole feed or nothing.
 
 Why the feed path stages text rather than going through CatalogWriter's typed stage and hash: on a

@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import orjson
@@ -77,11 +77,14 @@ _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _XML_SEPARATOR = "\ue000"
 # The XPath forms read without XPath (see `simple_xpath`): names are ASCII NCNames (a QName with a
 # prefix), a predicate compares one attribute with a literal, `[1]` keeps the first of the step's nodes.
+_XPATH_SPACE = " \t\r\n"
 _NCNAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _QNAME = rf"(?:{_NCNAME}:)?{_NCNAME}"
-_XML_STEP = re.compile(rf"({_QNAME})(?:\s*\[\s*@({_QNAME})\s*=\s*('[^']*'|\"[^\"]*\")\s*\])?(\s*\[\s*1\s*\])?")
+_W = r"[ \t\r\n]*"
+_XML_STEP = re.compile(rf"({_QNAME})(?:{_W}\[{_W}@({_QNAME}){_W}={_W}('[^']*'|\"[^\"]*\"){_W}\])?"
+                       rf"({_W}\[{_W}1{_W}\])?")
 _XML_ATTRIBUTE = re.compile(rf"@({_QNAME})")
-_XML_SLASH = re.compile(r"\s*/\s*")
+_XML_SLASH = re.compile(rf"{_W}/{_W}")
 _TAG = attrgetter("tag")
 
 
@@ -256,11 +259,11 @@ def simple_xpath(ref: str, namespaces: dict[str, str]) -> tuple[tuple[XmlStep, .
             return None
         return f"{{{namespaces[prefix]}}}{local}"
 
-    text = ref.strip()
+    text = ref.strip(_XPATH_SPACE)
     if text == ".":
         return (), None
     if text.startswith("./"):
-        text = text[2:].lstrip()
+        text = text[2:].lstrip(_XPATH_SPACE)
     steps: list[XmlStep] = []
     position = 0
     while True:
@@ -290,16 +293,45 @@ def simple_xpath(ref: str, namespaces: dict[str, str]) -> tuple[tuple[XmlStep, .
         position = match.end()
 
 
-def _first_by_attribute(children: list, tags: list, tag: str, attribute: str) -> dict:
-    """{value of `attribute`: the first child in document order with `tag` and that value}, from an
-    element's children and their tags listed in reverse document order (as the XML extraction has them)."""
-    found = {}
-    i = -1
-    for _ in range(tags.count(tag)):
-        i = tags.index(tag, i + 1)
-        child = children[i]
-        found[child.get(attribute)] = child  # later in the list is earlier in the document: it wins
-    return found
+# How many distinct layouts (tag sequences of an element's children) one compiled mapping remembers per
+# element of its paths; a feed with more (records of ever-changing shape) has the rest worked out anew.
+_XML_LAYOUTS = 4096
+
+
+def _xml_layout(tags: Sequence[str], groups: Sequence[str]) -> tuple[dict, Callable[[tuple], tuple]]:
+    """Where the wanted children are, for the tag sequences of an element's children: a cache and the
+    function that fills it (the cache holds only what the function returns: a pure function of `tags`).
+
+    For a sequence of child tags (comments, PIs and entity references have lxml's non-str tags), the
+    layout is (an itemgetter of the position of the first child with each of `tags`, -1 for none, if
+    `tags` is not empty; then for each tag of `groups`, a function of the children giving all those with
+    that tag as a tuple, last in document order first). The extraction appends None to the children, for
+    -1.
+    """
+    cache: dict[tuple, tuple] = {}
+
+    def layout(child_tags: tuple) -> tuple:
+        first: dict[Any, int] = {}
+        for position, tag in enumerate(child_tags):
+            first.setdefault(tag, position)
+        parts: list[Any] = []
+        if tags:
+            parts.append(itemgetter(*(first.get(tag, -1) for tag in tags)))
+        for group in groups:
+            positions = [position for position in range(len(child_tags) - 1, -1, -1)
+                         if child_tags[position] == group]
+            # (itemgetter gives a tuple for two positions or more: a lone child comes twice, harmlessly.)
+            parts.append(itemgetter(*positions * (2 if len(positions) == 1 else 1)) if positions else _none)
+        found = tuple(parts)
+        if len(cache) < _XML_LAYOUTS:
+            cache[child_tags] = found
+        return found
+
+    return cache, layout
+
+
+def _none(_children: list) -> tuple:
+    return ()
 
 
 # ---------------------------------------------------------------- converting values
@@ -677,23 +709,23 @@ class _Generator:
     def _xml_extraction(self) -> list[str]:
         """v<slot> = string(<path>) or None for every XPath of the mapping, relative to the record `rec`.
 
-        Paths of the forms `simple_xpath` knows are read in Python, which is several times faster than
-        libxml2's XPath (whose cost per call is mostly setting up the evaluation): each element on the
-        way is found once per record, from its parent's children (listed once, in reverse document
-        order, so that a dict of tag -> child keeps the first child of each tag). What this computes is
-        string(path), exactly:
+        libxml2's XPath costs about a microsecond per path and record, mostly in setting up each
+        evaluation, so the paths `simple_xpath` knows are read in Python instead: each element on the
+        way is found once per record, from its parent's children, whose tags are looked up in a cache
+        of layouts (where the first child of each wanted tag is; see `_xml_layout`). The result is
+        exactly string(path):
         - string() of a node-set is the string-value of its first node in document order ('' when it is
           empty). For steps s1/.../sk, with e0 the record and ej the first sj-child of e(j-1): when all
-          exist, ek is that first node (the nodes of each step are siblings' children, so everything
-          under e(j-1) comes before anything under a later node of step j-1). When e1 is missing, the
-          node-set is empty. When a later ej is missing, the node-set is empty if e1..e(j-1) are each
-          the only node of their step (no sibling of the same tag, or a `[1]` step); otherwise later
-          nodes may match, and the field is read with XPath.
+          exist, ek is that first node (the nodes of a step are children of the previous step's nodes,
+          none inside another, so everything under e(j-1) comes before what is under a later node).
+          When e1 is missing, the node-set is empty. When a later ej is missing, the node-set is empty
+          if e1..e(j-1) are each the only node of their step (no sibling of the same tag, or a `[1]`
+          step); otherwise a later node may have what e(j-1) lacks, and the field is read with XPath.
         - An element's string-value is all its descendant text (CDATA included; comments and PIs not):
-          lxml's `.text` only when the element has no children, comments, PIs or entity references
-          (len() counts those); otherwise the field is read with XPath.
+          that is lxml's `.text` only when the element has no children, comments, PIs or entity
+          references (len() counts them all); otherwise the field is read with XPath.
         - A final attribute is that of the first node that has it: ek's, or, when ek lacks it, none if
-          every step's node is the only one, XPath otherwise.
+          every step's node is the only one (as above), and XPath tells otherwise.
         Every other path is read with XPath, all of them with one `concat` per record.
         """
         namespaces = _xml_namespaces(self.mapping)
@@ -701,7 +733,6 @@ class _Generator:
                   for _what, ref in self.refs]
         self.consts["_XPS"] = xpaths
         self.consts["_TAG"] = _TAG
-        self.consts["_first_by_attribute"] = _first_by_attribute
         names: dict[Any, str] = {}
 
         def name(value: str) -> str:  # one bound constant per distinct tag, attribute name or value
@@ -712,7 +743,6 @@ class _Generator:
         # The elements the simple paths go through, as a tree: node 0 is the record; a node's key is
         # its step (tag, predicate) under its parent. Node n's element is in _e<n> (None when missing).
         children: list[dict[tuple, int]] = [{}]
-        parent: list[int] = [-1]
         simple: dict[int, tuple[list[int], tuple[XmlStep, ...], str | None]] = {}
         for slot, (what, ref) in enumerate(self.refs):
             self.slots[what] = slot
@@ -726,7 +756,6 @@ class _Generator:
                 if key not in children[node]:
                     children[node][key] = len(children)
                     children.append({})
-                    parent.append(node)
                 node = children[node][key]
                 nodes.append(node)
             simple[slot] = (nodes, steps, attribute)
@@ -740,24 +769,35 @@ class _Generator:
             return found
 
         def find(node: int, element: str, indent: str) -> None:
-            """Lines setting _e<c> for the children c of `node`, whose element (not None) is `element`."""
+            """Lines setting _e<c> for the children c of `node`, whose element (not None) is `element`:
+            its children in _k<node> (then None), their tags in _x<node>, where the wanted ones are in
+            _l<node> (see `_xml_layout`)."""
             if not children[node]:
                 return
-            lines.append(f"{indent}_k{node} = {element}[::-1]")
-            lines.append(f"{indent}_t{node} = list(map(_TAG, _k{node}))")
-            if any(predicate is None for _tag, predicate in children[node]):
-                lines.append(f"{indent}_d{node} = dict(zip(_t{node}, _k{node}))")
+            plain = [(tag, child) for (tag, predicate), child in children[node].items() if predicate is None]
+            grouped = list(dict.fromkeys(tag for tag, predicate in children[node] if predicate is not None))
+            cache, layout = _xml_layout([tag for tag, _child in plain], grouped)
+            x, k, l = f"_x{node}", f"_k{node}", f"_l{node}"
+            lines.append(f"{indent}{k} = {element}[:]")
+            lines.append(f"{indent}{x} = tuple(map(_TAG, {k}))")
+            lines.append(f"{indent}{l} = {self.const(cache)}.get({x}) or {self.const(layout)}({x})")
+            lines.append(f"{indent}{k}.append(None)")
+            if plain:
+                # (An itemgetter of one position gives the item, of more a tuple.)
+                lines.append(f"{indent}{', '.join(f'_e{child}' for _tag, child in plain)} = {l}[0]({k})")
             groups: dict[tuple[str, str], str] = {}
             for (tag, predicate), child in children[node].items():
-                if predicate is None:
-                    lines.append(f"{indent}_e{child} = _d{node}.get({name(tag)})")
-                else:
+                if predicate is not None:
                     group = groups.get((tag, predicate[0]))
                     if group is None:
                         group = groups[(tag, predicate[0])] = f"_g{node}_{len(groups)}"
-                        lines.append(f"{indent}{group} = _first_by_attribute(_k{node}, _t{node}, {name(tag)}, "
-                                     f"{name(predicate[0])})")
+                        # {attribute value: child}, from the children last first: the first in
+                        # document order with each value is kept.
+                        lines.extend([f"{indent}{group} = {{}}",
+                                      f"{indent}for _c in {l}[{bool(plain) + grouped.index(tag)}]({k}):",
+                                      f"{indent}    {group}[_c.get({name(predicate[0])})] = _c"])
                     lines.append(f"{indent}_e{child} = {group}.get({name(predicate[1])})")
+            for (tag, predicate), child in children[node].items():
                 if children[child]:
                     lines.append(f"{indent}if _e{child} is not None:")
                     find(child, f"_e{child}", indent + "    ")
@@ -780,7 +820,7 @@ class _Generator:
                     if predicate is not None:
                         return None
                     above = nodes[level - 1] if level else 0
-                    conditions.append(f"_t{above}.count({name(tag)}) == 1")
+                    conditions.append(f"_x{above}.count({name(tag)}) == 1")
                 return conditions
 
             def empty_unless_more(levels: int, indent: str) -> None:
@@ -1064,7 +1104,8 @@ class _Generator:
             copy_body += ["if '\\x00' in line:", "    raise Rejected('the record contains NUL characters')"]
         copy_body.append("return line")
         self.consts["_FIELDS"] = [what for what, _ref in self.refs]
-        extract_body = extraction + [f"return dict(zip(_FIELDS, ({''.join(f'v{slot}, ' for slot in range(len(self.refs)))})))"]
+        values = "".join(f"v{slot}, " for slot in range(len(self.refs)))
+        extract_body = extraction + [f"return dict(zip(_FIELDS, ({values})))"]
         source = "\n".join([
             "def map_record(rec):", *("    " + line for line in map_body), "",
             "def copy_line(rec):", *("    " + line for line in copy_body), "",
