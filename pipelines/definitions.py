@@ -1,14 +1,18 @@
 """The marketsync Dagster code location."""
+import os
+
 from dagster import AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus, Definitions, EnvVar
 
 from assets.codeswholesale.catalog import codeswholesale_assets, codeswholesale_sensors
 from assets.feeds.pull import pull_feed_assets
+from assets.inbound_sheet.assets import inbound_check_job, inbound_sheet_assets, inbound_sheet_schedule_sensor
 from assets.letzshop.orders import letzshop_assets
 from assets.letzshop.product_feed import letzshop_catalog_assets
 from pipelines.jobs import jobs
 from pipelines.schedules import schedules
 from resources.codeswholesale import CodesWholesaleResource
 from resources.feed_transport import FeedTransport
+from resources.google_sheets import SHEETS_URL, GoogleSheetsResource
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
@@ -29,13 +33,26 @@ def build_resources() -> dict:
         "letzshop": LetzshopResource(),
         "codeswholesale": CodesWholesaleResource(),
         "feed_transport": FeedTransport(),
+        "google_sheets": google_sheets_resource(),
     }
 
 
+def google_sheets_resource() -> GoogleSheetsResource:
+    """Production: a service account's key JSON in GOOGLE_SHEETS_SERVICE_ACCOUNT_JSON (read by Dagster at
+    run time, never shown in the UI). The sandbox: MARKETSYNC_SHEETS_URL and MARKETSYNC_SHEETS_TOKEN."""
+    if os.environ.get("GOOGLE_SHEETS_SERVICE_ACCOUNT_JSON"):
+        return GoogleSheetsResource(service_account_json=EnvVar("GOOGLE_SHEETS_SERVICE_ACCOUNT_JSON"),
+                                    base_url=os.environ.get("MARKETSYNC_SHEETS_URL") or SHEETS_URL)
+    return GoogleSheetsResource(bearer_token=EnvVar("MARKETSYNC_SHEETS_TOKEN") if os.environ.get(
+        "MARKETSYNC_SHEETS_TOKEN") else None, base_url=os.environ.get("MARKETSYNC_SHEETS_URL") or SHEETS_URL)
+
+
 defs = Definitions(
-    assets=[*letzshop_assets, *letzshop_catalog_assets, *codeswholesale_assets, *pull_feed_assets],
-    jobs=[*jobs, supplier_feed_job],
+    assets=[*letzshop_assets, *letzshop_catalog_assets, *codeswholesale_assets, *pull_feed_assets,
+            *inbound_sheet_assets],
+    jobs=[*jobs, supplier_feed_job, inbound_check_job],
     schedules=schedules,
-    sensors=[*sensors, *codeswholesale_sensors, supplier_feed_refresh_sensor, automation_sensor],
+    sensors=[*sensors, *codeswholesale_sensors, supplier_feed_refresh_sensor, automation_sensor,
+             inbound_sheet_schedule_sensor],
     resources=build_resources(),
 )

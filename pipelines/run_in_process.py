@@ -77,3 +77,11 @@ def run_catalog_import(store: str, source: str, instance: DagsterInstance | None
 
     return run_assets(pull_feed_assets, supplier_feeds, feed_partition_key(store, source), instance=instance,
                       resources=resources, what="supplier feed import", store=store)
+
+
+def run_inbound_check(store: str, instance: DagsterInstance | None = None, resources: dict | None = None) -> dict:
+    """Check one store's inbound control sheet against JTL-FFN now."""
+    from assets.inbound_sheet.assets import inbound_sheet_assets, inbound_sheet_stores
+
+    return run_assets(inbound_sheet_assets, inbound_sheet_stores, store, instance=instance, resources=resources,
+                      what="inbound sheet check")

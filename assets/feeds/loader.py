@@ -280,7 +280,7 @@ def _load(conn: Connection, source: dict[str, Any], path: str | os.PathLike | No
 
     mark = time.perf_counter()
     if merged.inserted > _ANALYZE_AFTER_INSERTS:
-        conn.exec_driver_sql("ANALYZE core.marketplace_products")
+        conn.exec_driver_sql("ANALYZE core.marketplace_products, core.marketplace_product_translations")
     keys = feed_sources.connect_by(source)
     if keys:
         result.products_linked, result.exceptions_resolved = connect_products(conn, source, keys)

@@ -1,0 +1,216 @@
+"""The inbound control check: pure decisions per row, then whole checks against the Sheets simulator
+(the real gspread over loopback) and what JTL-FFN received as the warehouse holds it (core.fulfillment_*):
+every row gets the right status and numbers, one batch update per check, nothing written the second time."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from assets.inbound_sheet.check import (Columns, Received, cell_updates, check_rows, column_letter,
+                                        locate_columns)
+from assets.inbound_sheet.run import run_check, save_settings
+from pipelines.accounts import upsert_account
+from resources.errors import MarketsyncError
+from resources.google_sheets import GoogleSheetsResource
+from sandbox.google_sheets.app import create_app
+from sandbox.google_sheets.state import GoogleSheetsState
+from sandbox.http import serve_in_thread
+
+HEADER = ["Merchant SKU", "Expected units", "Inbound reference", "Status"]
+RECEIVED = Received(by_sku={"A": Decimal(10), "B": Decimal(7)}, by_inbound={("IN-1", "A"): Decimal(4)},
+                    in_stock={"A": Decimal(12)}, known_skus=frozenset({"A", "B", "C"}),
+                    known_inbounds=frozenset({"IN-1"}))
+
+
+def test_columns_are_found_by_header_text_or_letter():
+    assert locate_columns(HEADER, "merchant  sku", "Expected units", "D", None) == Columns(0, 1, 3, None)
+    assert locate_columns(HEADER, "A", "B", "Status", "Inbound reference") == Columns(0, 1, 3, 2)
+    with pytest.raises(MarketsyncError, match="no column 'Qty'.*'Merchant SKU'"):
+        locate_columns(HEADER, "Merchant SKU", "Qty", "Status", None)
+    assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+
+
+def test_every_row_gets_its_status():
+    rows = [HEADER,
+            ["A", "10", "", ""],           # 2: match over all receipts
+            ["B", "9", "", "old"],         # 3: mismatch, 2 short
+            ["A", "3", "IN-1", ""],        # 4: against the named inbound: 1 more than expected
+            ["", "5", "", ""],             # 5: no SKU
+            ["Z", "5", "", ""],            # 6: unknown SKU
+            ["C", "ten", "", ""],          # 7: bad units
+            ["A", "1", "IN-9", ""],        # 8: unknown inbound
+            ["", "", "", "MATCH: stale"],  # 9: only an old status: no row
+            [],                            # 10: empty
+            ["C", "0", "", ""],            # 11: known SKU never received, none expected
+            ["B", "-1", "", ""]]           # 12: negative units
+    results = check_rows(rows, 1, Columns(0, 1, 3, 2), RECEIVED)
+    assert [(r.row_number, r.outcome, r.status) for r in results] == [
+        (2, "match", "MATCH: expected 10, received 10"),
+        (3, "mismatch", "MISMATCH: expected 9, received 7 (-2)"),
+        (4, "mismatch", "MISMATCH: expected 3, received 4 (+1)"),
+        (5, "problem", "NO SKU"),
+        (6, "problem", "UNKNOWN SKU: Z"),
+        (7, "problem", 'BAD EXPECTED UNITS: "ten"'),
+        (8, "problem", "UNKNOWN INBOUND: IN-9"),
+        (11, "match", "MATCH: expected 0, received 0"),
+        (12, "problem", 'BAD EXPECTED UNITS: "-1"'),
+    ]
+    stock = check_rows([HEADER, ["A", "12", "", ""]], 1, Columns(0, 1, 3, 2), RECEIVED, compare_with="stock")
+    assert stock[0].status == "MATCH: expected 12, in stock 12"
+
+
+def test_only_changed_status_cells_are_written():
+    rows = [HEADER, ["A", "10", "", "MATCH: expected 10, received 10"], ["B", "9", "", "old"]]
+    results = check_rows(rows, 1, Columns(0, 1, 3, 2), RECEIVED)
+    assert cell_updates(rows, results, Columns(0, 1, 3, 2)) == [("D3", [["MISMATCH: expected 9, received 7 (-2)"]])]
+
+
+# ---------------------------------------------------------------- whole checks
+
+@pytest.fixture
+def sheets():
+    state = GoogleSheetsState()
+    with serve_in_thread(create_app(state)) as server:
+        yield state, GoogleSheetsResource(base_url=server.base_url, bearer_token="sandbox-token", timeout_seconds=5,
+                                          retry_base_seconds=0.01, max_retry_wait_seconds=0.05)
+
+
+@pytest.fixture
+def ffn_store(warehouse):
+    """Store 'inbounds' with an FFN account whose warehouse received: A 6 + 4 (inbounds IN-1, IN-2), B 7;
+    stock: A 12 over two warehouses; C is known but never received."""
+    with warehouse.begin() as conn:
+        account = upsert_account(conn, "inbounds", "jtl_ffn")
+        a = account.account_id
+        conn.execute(text("INSERT INTO core.fulfillment_products (account_id, jfsku, merchant_sku) VALUES "
+                          "(:a, 'J-A', 'A'), (:a, 'J-B', 'B'), (:a, 'J-C', 'C')"), {"a": a})
+        conn.execute(text("INSERT INTO core.fulfillment_inbounds (account_id, inbound_id, merchant_inbound_number) "
+                          "VALUES (:a, 'ffn-1', 'IN-1'), (:a, 'ffn-2', 'IN-2')"), {"a": a})
+        conn.execute(text("INSERT INTO core.fulfillment_inbound_items (account_id, inbound_id, jfsku, quantity, received) "
+                          "VALUES (:a, 'ffn-1', 'J-A', 6, 4), (:a, 'ffn-2', 'J-A', 6, 6), (:a, 'ffn-2', 'J-B', 8, 7)"),
+                     {"a": a})
+        conn.execute(text("INSERT INTO core.fulfillment_stock (account_id, jfsku, warehouse_id, stock_level) VALUES "
+                          "(:a, 'J-A', 'W1', 5), (:a, 'J-A', 'W2', 7)"), {"a": a})
+    return "inbounds"
+
+
+def _sheet(state, rows):
+    spreadsheet_id = state.add_spreadsheet("Inbound Control", [HEADER, *rows])
+    return spreadsheet_id
+
+
+def test_a_check_writes_every_status_in_one_batch_and_nothing_the_second_time(warehouse, sheets, ffn_store):
+    state, resource = sheets
+    spreadsheet_id = _sheet(state, [["A", "10"], ["B", "9"], ["A", "4", "IN-1"], ["A", "6", "ffn-2"], ["", "3"],
+                                    ["NOPE", "1"], ["C", "x"], ["A", "1", "IN-404"], [], ["C", "0"]])
+    with warehouse.begin() as conn:
+        save_settings(conn, ffn_store, spreadsheet_id=spreadsheet_id, worksheet="Sheet1", sku_column="Merchant SKU",
+                      expected_column="Expected units", status_column="Status",
+                      reference_column="Inbound reference")
+    writes_before = state.writes
+    summary = run_check(warehouse, resource, ffn_store)
+    assert (summary.rows_checked, summary.matched, summary.mismatched, summary.problems) == (9, 4, 1, 4)
+    assert state.writes - writes_before == 1
+    statuses = [row[3] if len(row) > 3 else "" for row in state.values(spreadsheet_id, "Sheet1")[1:]]
+    assert statuses == ["MATCH: expected 10, received 10", "MISMATCH: expected 9, received 7 (-2)",
+                        "MATCH: expected 4, received 4", "MATCH: expected 6, received 6", "NO SKU",
+                        "UNKNOWN SKU: NOPE", 'BAD EXPECTED UNITS: "x"', "UNKNOWN INBOUND: IN-404", "",
+                        "MATCH: expected 0, received 0"]
+
+    again = run_check(warehouse, resource, ffn_store)
+    assert again.cells_written == 0 and state.writes - writes_before == 1
+    with warehouse.begin() as conn:
+        checks = conn.execute(text("SELECT cells_written FROM ops.inbound_checks ORDER BY check_id")).scalars().all()
+        landed = conn.execute(text("SELECT count(*) FROM raw.inbound_sheet_rows r JOIN ops.stores s USING (store_id) "
+                                   "WHERE s.code = :s"), {"s": ffn_store}).scalar()
+    assert checks == [9, 0] and landed == 11
+
+
+def test_compare_with_stock(warehouse, sheets, ffn_store):
+    state, resource = sheets
+    spreadsheet_id = _sheet(state, [["A", "12"], ["B", "1"]])
+    with warehouse.begin() as conn:
+        save_settings(conn, ffn_store, spreadsheet_id=spreadsheet_id, worksheet="Sheet1", sku_column="A",
+                      expected_column="B", status_column="D", compare_with="stock")
+    run_check(warehouse, resource, ffn_store)
+    assert [row[3] for row in state.values(spreadsheet_id, "Sheet1")[1:]] == [
+        "MATCH: expected 12, in stock 12", "MISMATCH: expected 1, in stock 0 (-1)"]
+
+
+def test_settings_are_checked(warehouse, ffn_store):
+    with warehouse.begin() as conn:
+        with pytest.raises(MarketsyncError, match="need spreadsheet_id"):
+            save_settings(conn, ffn_store, worksheet="S", sku_column="A", expected_column="B", status_column="C")
+        with pytest.raises(MarketsyncError, match="not a cron schedule"):
+            save_settings(conn, ffn_store, spreadsheet_id="x", worksheet="S", sku_column="A", expected_column="B",
+                          status_column="C", check_cron="every morning")
+        with pytest.raises(MarketsyncError, match="unknown time zone"):
+            save_settings(conn, ffn_store, spreadsheet_id="x", worksheet="S", sku_column="A", expected_column="B",
+                          status_column="C", check_timezone="Mars/Olympus")
+
+
+# ---------------------------------------------------------------- scheduling
+
+def test_due_checks_wait_for_the_next_tick_and_coalesce_missed_ones():
+    from datetime import datetime, timezone
+
+    from assets.inbound_sheet.assets import due_checks
+
+    sheets = [("berlin", "0 8 * * *", "Europe/Berlin"), ("tokyo", "30 6 * * 1-5", "Asia/Tokyo")]
+    monday_7 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)  # 07:00 in Berlin
+    due, cursor = due_checks(sheets, {}, monday_7)
+    assert due == []  # first sight: wait for the next tick
+    assert cursor["berlin"] == "2026-11-22T08:00:00+01:00"
+    due, cursor = due_checks(sheets, cursor, datetime(2026, 11, 23, 7, 1, tzinfo=timezone.utc))
+    assert due == [("berlin", "2026-11-23T08:00:00+01:00")]
+    assert due_checks(sheets, cursor, datetime(2026, 11, 23, 7, 30, tzinfo=timezone.utc))[0] == []
+    # Three days without the sensor: one check, for the latest tick.
+    due, _ = due_checks(sheets, cursor, datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc))
+    assert due == [("berlin", "2026-11-26T08:00:00+01:00"), ("tokyo", "2026-11-26T06:30:00+09:00")]
+
+
+def test_the_schedule_sensor_keeps_a_partition_per_store_and_a_deterministic_run_key(warehouse, ffn_store):
+    import json
+
+    from dagster import DagsterInstance, build_sensor_context
+
+    from assets.inbound_sheet.assets import inbound_sheet_schedule_sensor
+
+    with warehouse.begin() as conn:
+        save_settings(conn, ffn_store, spreadsheet_id="x", worksheet="S", sku_column="A", expected_column="B",
+                      status_column="C", check_cron="* * * * *", check_timezone="UTC")
+    instance = DagsterInstance.ephemeral()
+    first = inbound_sheet_schedule_sensor(build_sensor_context(instance=instance, resources={"warehouse": warehouse}))
+    assert first.run_requests == [] and list(first.dynamic_partitions_requests[0].partition_keys) == [ffn_store]
+    old = json.dumps({ffn_store: "2026-01-01T00:00:00+00:00"})
+    second = inbound_sheet_schedule_sensor(build_sensor_context(instance=instance, cursor=old,
+                                                                resources={"warehouse": warehouse}))
+    [request] = second.run_requests
+    tick = json.loads(second.cursor)[ffn_store]
+    assert request.partition_key == ffn_store and request.run_key == f"inbound-check:{ffn_store}:{tick}"
+    assert request.tags["marketsync/store"] == ffn_store
+
+
+def test_the_cli_sets_and_checks_a_sheet_through_its_dagster_asset(warehouse, sheets, ffn_store, run_cli, monkeypatch):
+    import json
+
+    state, resource = sheets
+    monkeypatch.setenv("MARKETSYNC_SHEETS_URL", resource.base_url)
+    monkeypatch.setenv("MARKETSYNC_SHEETS_TOKEN", "sandbox-token")
+    spreadsheet_id = _sheet(state, [["A", "10"], ["B", "8"]])
+    code, out, err = run_cli("sheets", "set", ffn_store, "--spreadsheet", spreadsheet_id, "--worksheet", "Sheet1",
+                             "--sku-column", "Merchant SKU", "--expected-column", "Expected units",
+                             "--status-column", "Status")
+    assert code == 0, err
+    assert "checked at '0 8 * * *' Europe/Berlin against receipts" in out
+    code, out, err = run_cli("sheets", "check", ffn_store, "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["inbound_control_check.matched"] == 1 and summary["inbound_control_check.mismatched"] == 1
+    assert summary["inbound_control_check.cells_written"] == 2
+    assert [row[3] for row in state.values(spreadsheet_id, "Sheet1")[1:]] == [
+        "MATCH: expected 10, received 10", "MISMATCH: expected 8, received 7 (-1)"]
+    code, _out, err = run_cli("sheets", "set", ffn_store, "--cron", "at eight")
+    assert code != 0 and "not a cron schedule" in err
