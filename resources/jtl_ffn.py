@@ -1,0 +1,708 @@
+"""The JTL Fulfillment Network (FFN) Merchant API, over httpx.
+
+What the merchant's fulfiller holds and does: products (`jfsku` is FFN's id, `merchantSku` ours),
+stock per product and warehouse, inbounds (goods announced to a warehouse, `quantityOpen` per item is
+what has not arrived yet), outbounds (orders the warehouse ships) and their shipping notifications
+(items and packages: `freightOption`, `identifier` with the tracking number, `trackingUrl`,
+`shippingMethodId`, which names the carrier). Lists come in pages: `$top` (at most 200) and `$skip`,
+answered as `{"items", "_page", "nextPageLink", ...}`; the client follows `nextPageLink` when the
+answer has one and counts `$skip` on when it has none. Changes since a moment come from the
+`…/updates` lists (`fromDate`, `toDate`, `page`; chained by `nextChunkUrl`).
+
+Authorisation is OAuth 2 with the authorisation code grant: the merchant consents once, and the
+refresh token that yields is entered by the user (`{"refresh_token": "…"}` in the account's
+credentials). Access tokens live `expires_in` seconds; the client replaces them a margin before they
+expire and once more when the API answers 401 anyway. FFN's refresh tokens are single-use: every
+refresh answers with a new refresh token and spends the old one, and a provider that sees a spent
+token again revokes the whole authorisation. So the token pair lives behind a `TokenStore`:
+
+* `VaultTokenStore` keeps it encrypted in the account's `ops.credentials` row (the `jtl_ffn`
+  channel) and refreshes in ONE database transaction: lock the row (`SELECT … FOR UPDATE`), read the
+  refresh token, call the token endpoint, store the new pair, commit. Two processes never spend the
+  same refresh token: the second waits on the lock, then finds a fresh access token already stored
+  and uses it without a token call.
+* A crash between the token call and the commit (or an answer lost on the way) leaves the row with
+  the spent token: the provider has already rotated, and only the lost answer held the new pair. No
+  design can close that window, because the token endpoint cannot take part in our transaction (there
+  is no two-phase commit with an OAuth server, and the new token only exists once the answer arrives);
+  writing the new pair in the very transaction that holds the lock on the old one makes the window as
+  short as it can be (the time between the answer and the commit) and makes sure nobody else acts on
+  the stale row meanwhile. When it happens anyway, the next refresh meets `invalid_grant` and the
+  client raises `JtlFfnError(kind="reauthorize")`: the merchant has to authorise marketsync again.
+  For the same reason a failed token call is retried (with the read it serves) even though its
+  answer may have been lost: if the old token was spent, the authorisation is lost either way; if it
+  was not, the retry saves it.
+* `MemoryTokenStore` does the same within one process (scripts, the sandbox, tests).
+
+Reads are retried on transient failures (429, 5xx, timeouts, dropped connections) with full-jitter
+backoff that honours Retry-After. Writes are not retried blindly: creating an outbound is retried
+because `merchantOutboundNumber` is the merchant's unique key for it. Before sending it again after
+an outcome we could not see (a timeout, a 5xx, a lost answer), the client looks the number up and
+returns the outbound it finds; and FFN refuses a second outbound with a known number (400
+Shared_DuplicateKey), which the client also answers with the existing outbound. So a create can be
+repeated safely and never makes two outbounds.
+
+Failures are one-line `JtlFfnError`s that carry FFN's error code and first message, and never the
+client secret or a token (every message is scrubbed of them before it is raised).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import httpx
+import orjson
+from dagster import ConfigurableResource
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from resources.http_retry import HttpCallError, retry_after_seconds, retrying
+from resources.vault import CredentialVault
+
+LIVE_URL = "https://ffn2.api.jtl-software.com"
+SANDBOX_URL = "https://ffn-sbx.api.jtl-software.com"
+TOKEN_URL = "https://oauth2.api.jtl-software.com/token"
+CHANNEL = "jtl_ffn"
+MAX_PAGE_SIZE = 200
+MERCHANT = "/api/v1/merchant"
+
+log = logging.getLogger(__name__)
+
+
+class JtlFfnError(HttpCallError):
+    """A failed FFN call. `kind`: reauthorize (the stored refresh token is spent or revoked: the
+    merchant must authorise marketsync again), auth (the application's client id/secret, or a token
+    the API refuses), forbidden (the authorisation lacks a scope), not_found, duplicate (a key that
+    exists already), rejected (the API refused the request itself), busy (another process holds the
+    account's token lock), rate_limited, server and unreachable (transient: try later).
+    `code`: FFN's error code (e.g. Shared_ModelValidation) or the OAuth error, when there is one."""
+
+    TRANSIENT = frozenset({"rate_limited", "server", "unreachable", "busy"})
+
+    def __init__(self, message: str, kind: str, retry_after: float | None = None, code: str | None = None):
+        super().__init__(message, kind, retry_after)
+        self.code = code
+
+
+# ---------------------------------------------------------------------------------------------- tokens
+@dataclass(frozen=True, repr=False)
+class TokenSet:
+    """An account's tokens. `expires_at` and `refresh_at` are wall-clock Unix seconds (processes share
+    them): the access token expires at the first and is replaced from the second on."""
+
+    refresh_token: str
+    access_token: str | None = None
+    expires_at: float | None = None
+    refresh_at: float | None = None
+
+    def usable(self, now: float | None = None) -> bool:
+        """Whether the access token may still be used (it exists and its refresh time has not come)."""
+        return bool(self.access_token) and self.refresh_at is not None and (now or time.time()) < self.refresh_at
+
+    def __repr__(self) -> str:
+        return f"TokenSet(refresh_token=****, access_token={'****' if self.access_token else None}, " \
+               f"expires_at={self.expires_at!r})"
+
+
+class TokenStore(Protocol):
+    """Where one FFN account's tokens live, shared by every process that works for the account."""
+
+    def load(self) -> TokenSet:
+        """The stored tokens (the refresh token, and the last access token when there is one).
+        Raises JtlFfnError(kind="reauthorize") when no refresh token is stored."""
+        ...
+
+    def refresh(self, stale_access_token: str | None, exchange: Callable[[str], TokenSet]) -> TokenSet:
+        """Replace the access token, atomically and exclusively for the account: take the lock, read
+        the stored tokens; if they hold a usable access token other than `stale_access_token`, someone
+        else refreshed meanwhile: return them. Otherwise call `exchange(stored refresh token)` (the token
+        endpoint), store what it returns and release the lock only once the new pair is stored."""
+        ...
+
+
+class MemoryTokenStore:
+    """Tokens held in this process only (scripts, the sandbox, tests); thread-safe."""
+
+    def __init__(self, refresh_token: str, access_token: str | None = None, expires_at: float | None = None,
+                 refresh_at: float | None = None):
+        self._lock = threading.Lock()
+        self._tokens = TokenSet(refresh_token, access_token, expires_at, refresh_at)
+        self.saves = 0
+
+    def load(self) -> TokenSet:
+        with self._lock:
+            return self._tokens
+
+    def refresh(self, stale_access_token: str | None, exchange: Callable[[str], TokenSet]) -> TokenSet:
+        with self._lock:
+            current = self._tokens
+            if current.usable() and current.access_token != stale_access_token:
+                return current
+            self._tokens = exchange(current.refresh_token)
+            self.saves += 1
+            return self._tokens
+
+
+_FIELDS = ("refresh_token", "access_token", "access_token_expires_at", "access_token_refresh_at")
+
+
+def _tokens_from(fields: dict[str, str]) -> TokenSet:
+    if not fields.get("refresh_token"):
+        raise JtlFfnError("no JTL FFN refresh token is stored for this account: authorise marketsync in FFN and "
+                          "store the refresh token (`marketsync credentials set STORE jtl_ffn`)", "reauthorize")
+
+    def number(name: str) -> float | None:
+        try:
+            return float(fields[name]) if fields.get(name) else None
+        except ValueError:
+            return None
+
+    return TokenSet(fields["refresh_token"], fields.get("access_token") or None,
+                    number("access_token_expires_at"), number("access_token_refresh_at"))
+
+
+def store_refresh_token(conn, vault: CredentialVault, account_id: int, refresh_token: str) -> None:
+    """Keep the refresh token a user entered for an FFN account (inside the caller's transaction),
+    forgetting any access token stored with the previous one; other credential fields stay."""
+    row = conn.execute(text("SELECT token FROM ops.credentials WHERE account_id = :a FOR UPDATE"),
+                       {"a": account_id}).first()
+    fields = _revealed(vault, row.token) if row is not None else {}
+    for name in _FIELDS:
+        fields.pop(name, None)
+    vault.store(conn, account_id, {**fields, "refresh_token": refresh_token})
+
+
+def _revealed(vault: CredentialVault, token: bytes) -> dict[str, str]:
+    secrets = vault.decrypt(token)
+    return {name: secrets.reveal(name) for name in secrets.masked()}
+
+
+class VaultTokenStore:
+    """An account's FFN tokens, encrypted in its `ops.credentials` row (fields refresh_token,
+    access_token, access_token_expires_at, access_token_refresh_at; any other fields are kept).
+
+    `refresh` runs in one transaction that holds the row lock from before the token call until the
+    new pair is committed (see the module docstring for why, and for what a crash in between means).
+    Waiting for another process's lock gives up after `lock_timeout` seconds (kind "busy")."""
+
+    def __init__(self, engine: Engine, vault: CredentialVault, account_id: int, *, lock_timeout: float = 60.0):
+        self.engine = engine
+        self.vault = vault
+        self.account_id = account_id
+        self.lock_timeout = lock_timeout
+
+    def load(self) -> TokenSet:
+        with self._database("reading the FFN tokens"):
+            with self.engine.begin() as conn:
+                return _tokens_from(self._fields(conn, lock=False))
+
+    def refresh(self, stale_access_token: str | None, exchange: Callable[[str], TokenSet]) -> TokenSet:
+        with self._database("refreshing the FFN tokens"):
+            with self.engine.begin() as conn:
+                conn.execute(text(f"SET LOCAL lock_timeout = '{max(1, int(self.lock_timeout * 1000))}ms'"))
+                fields = self._fields(conn, lock=True)
+                current = _tokens_from(fields)
+                if current.usable() and current.access_token != stale_access_token:
+                    return current  # another process refreshed while we waited for the lock
+                fresh = exchange(current.refresh_token)  # spends the stored refresh token
+                self._save(conn, fields, fresh)
+            return fresh
+
+    def _fields(self, conn, *, lock: bool) -> dict[str, str]:
+        row = conn.execute(text("SELECT token FROM ops.credentials WHERE account_id = :a"
+                                + (" FOR UPDATE" if lock else "")), {"a": self.account_id}).first()
+        if row is None:
+            return {}
+        return _revealed(self.vault, row.token)
+
+    def _save(self, conn, fields: dict[str, str], tokens: TokenSet) -> None:
+        """Write the new pair in the transaction that holds the lock (runs after the token call)."""
+        self.vault.store(conn, self.account_id, {
+            **fields, "refresh_token": tokens.refresh_token, "access_token": tokens.access_token or "",
+            "access_token_expires_at": repr(tokens.expires_at) if tokens.expires_at is not None else "",
+            "access_token_refresh_at": repr(tokens.refresh_at) if tokens.refresh_at is not None else ""})
+
+    class _database:
+        """Turns a database failure into a one-line error without SQL parameters (they hold tokens)."""
+
+        def __init__(self, what: str):
+            self.what = what
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, kind, error, traceback) -> bool:
+            if isinstance(error, DBAPIError):
+                if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available
+                    raise JtlFfnError(f"another process holds this account's FFN token lock ({self.what}): "
+                                      "try again shortly", "busy") from None
+                raise JtlFfnError(f"database error while {self.what} ({type(error.orig).__name__})",
+                                  "server") from None
+            return False  # VaultError (keys) and JtlFfnError are one-line already
+
+
+# ---------------------------------------------------------------------------------------------- client
+def _first_line(value: Any, limit: int = 200) -> str:
+    lines = str(value).strip().splitlines()
+    return lines[0][:limit] if lines else ""
+
+
+def _since(value: datetime | str) -> str:
+    if isinstance(value, str):
+        return value
+    moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class JtlFfnApi:
+    """A session with one FFN merchant account: the API at `base_url` (the host; a trailing `/api`
+    is accepted), tokens from `token_url` with the application's client credentials, the account's
+    tokens in `token_store`. Not thread-safe: one session per thread (they may share a store)."""
+
+    def __init__(self, base_url: str, token_url: str, client_id: str, client_secret: str, token_store: TokenStore,
+                 *, timeout: float = 30.0, attempts: int = 5, max_wait: float = 60.0, token_margin: float = 120.0,
+                 page_size: int = MAX_PAGE_SIZE):
+        base = base_url.rstrip("/")
+        self.base_url = base[:-4] if base.endswith("/api") else base
+        self.token_url = token_url
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._store = token_store
+        self._attempts = attempts
+        self._max_wait = max_wait
+        self._token_margin = token_margin
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1 to {MAX_PAGE_SIZE}")
+        self.page_size = page_size
+        self._tokens: TokenSet | None = None
+        self._secrets: deque[str] = deque(maxlen=64)  # the latest tokens this session has seen
+        self._origin = httpx.URL(self.base_url)
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                                  headers={"Accept": "application/json"})
+        self.requests = 0
+        self.token_calls = 0  # refreshes this session made itself (not ones it found in the store)
+        self.outbounds_found_existing = 0
+        self.last_updates_to: str | None = None  # the `to` of the last …/updates window read
+
+    def __enter__(self) -> JtlFfnApi:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ------------------------------------------------------------------ safety
+    def _remember(self, *secrets: str | None) -> None:
+        for secret in secrets:
+            if secret and secret not in self._secrets:
+                self._secrets.append(secret)
+
+    def _scrub(self, message: str) -> str:
+        for secret in (self._client_secret, *self._secrets):
+            if len(secret) >= 6:
+                message = message.replace(secret, "****")
+        return message
+
+    def _error(self, message: str, kind: str, retry_after: float | None = None, code: str | None = None) -> JtlFfnError:
+        return JtlFfnError(self._scrub(_first_line(message, 400)), kind, retry_after, code)
+
+    # ------------------------------------------------------------------ transport
+    def _send(self, method: str, url: str | httpx.URL, what: str, **kwargs) -> httpx.Response:
+        """One HTTP exchange; a transport failure becomes a classified JtlFfnError."""
+        self.requests += 1
+        try:
+            return self._http.request(method, url, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise self._error(f"JTL FFN is unreachable on {what} ({type(exc).__name__})", "unreachable") from None
+        except httpx.TransportError as exc:
+            raise self._error(f"no complete answer from JTL FFN on {what} ({type(exc).__name__})",
+                              "unreachable") from None
+
+    def _retrying(self, call, *args):
+        return retrying(JtlFfnError, self._attempts, 0.5, self._max_wait)(call, *args)
+
+    def _url(self, path: str) -> httpx.URL:
+        return httpx.URL(f"{self.base_url}{path}")
+
+    def _same_origin(self, url: httpx.URL, what: str) -> httpx.URL:
+        """A link from an answer, only if it points back at the API: the bearer token goes nowhere else."""
+        if (url.scheme, url.host, url.port) != (self._origin.scheme, self._origin.host, self._origin.port):
+            raise self._error(f"JTL FFN answered {what} with a link to another host; not followed", "server")
+        return url
+
+    # ------------------------------------------------------------------ OAuth
+    def _token_call(self, form: dict[str, str], what: str) -> TokenSet:
+        """POST the token endpoint once (application credentials in HTTP Basic); the new tokens."""
+        sent = time.time()
+        response = self._send("POST", self.token_url, what, data=form, auth=(self._client_id, self._client_secret),
+                              headers={"Accept": "application/json"})
+        body: Any = None
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            pass
+        if response.status_code != 200:
+            raise self._token_error(response, body if isinstance(body, dict) else {}, what)
+        access = body.get("access_token") if isinstance(body, dict) else None
+        if not access:
+            raise self._error(f"JTL FFN answered {what} without an access token", "server")
+        try:
+            lifetime = float(body["expires_in"])
+        except (KeyError, TypeError, ValueError):
+            lifetime = 60.0  # no usable lifetime announced: assume a short one rather than none
+        refresh = body.get("refresh_token") or form.get("refresh_token") or ""
+        self._remember(access, refresh)
+        margin = min(self._token_margin, lifetime / 2)  # never plan on less than half a token's life
+        self.token_calls += 1
+        log.info("JTL FFN access token renewed (lives %.0f s)", lifetime)
+        return TokenSet(refresh, access, sent + lifetime, sent + lifetime - margin)
+
+    def _token_error(self, response: httpx.Response, body: dict, what: str) -> JtlFfnError:
+        code = response.status_code
+        error = str(body.get("error") or "")
+        if code == 429:
+            return self._error(f"JTL FFN rate limit reached on {what} (HTTP 429)", "rate_limited",
+                               retry_after_seconds(response), error or None)
+        if code >= 500:
+            return self._error(f"JTL FFN token endpoint error on {what} (HTTP {code})", "server",
+                               retry_after_seconds(response), error or None)
+        if error == "invalid_grant":
+            return self._error("JTL FFN no longer accepts this account's refresh token (spent, expired or revoked): "
+                               "authorise marketsync in JTL FFN again and store the new refresh token", "reauthorize",
+                               code="invalid_grant")
+        if code == 401 or error in ("invalid_client", "unauthorized_client"):
+            return self._error(f"JTL FFN refused the application's client id and secret on {what} "
+                               f"(HTTP {code}{', ' + error if error else ''}): check JTL_FFN_CLIENT_ID and "
+                               "JTL_FFN_CLIENT_SECRET", "auth", code=error or None)
+        detail = _first_line(body.get("error_description") or "")
+        return self._error(f"JTL FFN refused {what} (HTTP {code}{', ' + error if error else ''})"
+                           f"{': ' + detail if detail else ''}", "rejected", code=error or None)
+
+    def _exchange(self, refresh_token: str) -> TokenSet:
+        """Spend `refresh_token` for a new pair (called by the token store, under its lock). One call:
+        a transient failure is retried by the caller's retries, each taking the lock anew, so no
+        backoff wait ever holds the lock and retries do not multiply."""
+        self._remember(refresh_token)
+        return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token}, "the token refresh")
+
+    def exchange_code(self, code: str, redirect_uri: str) -> TokenSet:
+        """Trade an authorisation code (from the merchant's consent) for the first token pair. Not
+        retried: a code is single-use."""
+        return self._token_call({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+                                "the authorisation code exchange")
+
+    def _bearer(self) -> str:
+        tokens = self._tokens
+        if tokens is None:
+            tokens = self._tokens = self._store.load()
+            self._remember(tokens.refresh_token, tokens.access_token)
+        if not tokens.usable():
+            tokens = self._tokens = self._store.refresh(tokens.access_token, self._exchange)
+            self._remember(tokens.refresh_token, tokens.access_token)
+        return tokens.access_token  # type: ignore[return-value]
+
+    def _authorised(self, method: str, url: httpx.URL | str, what: str, **kwargs) -> httpx.Response:
+        """One authorised exchange, with one token refresh when the API says the token is no good."""
+        for refreshed in (False, True):
+            bearer = self._bearer()
+            response = self._send(method, url, what, headers={"Authorization": f"Bearer {bearer}"}, **kwargs)
+            if response.status_code == 401 and not refreshed:
+                # Expired or revoked early. The store refreshes unless another process already did.
+                self._tokens = self._store.refresh(bearer, self._exchange)
+                self._remember(self._tokens.refresh_token, self._tokens.access_token)
+                continue
+            return response
+        raise AssertionError("unreachable")
+
+    def _api_error(self, response: httpx.Response, what: str) -> JtlFfnError:
+        code = response.status_code
+        ffn_code, message = None, ""
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            body = None
+        if isinstance(body, dict):
+            error_code = body.get("errorCode")
+            ffn_code = (error_code.get("code") if isinstance(error_code, dict) else error_code) or None
+            messages = body.get("errorMessages") or []
+            first = messages[0] if isinstance(messages, list) and messages else None
+            message = _first_line(first.get("message") if isinstance(first, dict) else first or "")
+            if not message and isinstance(error_code, dict):
+                message = _first_line(error_code.get("description") or "")
+            if message and isinstance(messages, list) and len(messages) > 1:
+                message += f" (and {len(messages) - 1} more)"
+        label = f"HTTP {code}{' ' + str(ffn_code) if ffn_code else ''}"
+        detail = f": {message}" if message else ""
+        if code == 429:
+            return self._error(f"JTL FFN rate limit reached on {what} ({label})", "rate_limited",
+                               retry_after_seconds(response), ffn_code)
+        if code >= 500:
+            return self._error(f"JTL FFN server error on {what} ({label})", "server", retry_after_seconds(response),
+                               ffn_code)
+        if code == 401:
+            return self._error(f"JTL FFN refused the access token on {what} even after a refresh ({label})", "auth",
+                               code=ffn_code)
+        if code == 403:
+            return self._error(f"JTL FFN does not permit {what} for this authorisation ({label}){detail}: authorise "
+                               "marketsync again with the ffn.merchant.read and ffn.merchant.write scopes",
+                               "forbidden", code=ffn_code)
+        if code == 404:
+            return self._error(f"JTL FFN found nothing for {what} ({label}){detail}", "not_found", code=ffn_code)
+        if code == 409 or ffn_code == "Shared_DuplicateKey":
+            return self._error(f"JTL FFN already has {what} ({label}){detail}", "duplicate", code=ffn_code)
+        return self._error(f"JTL FFN refused {what} ({label}){detail}", "rejected", code=ffn_code)
+
+    def _decoded(self, response: httpx.Response, what: str) -> Any:
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise self._error(f"JTL FFN answered {what} with something that is not JSON", "server") from None
+
+    # ------------------------------------------------------------------ reads
+    def _get_once(self, url: httpx.URL | str, params: dict[str, Any] | None, what: str) -> tuple[Any, httpx.URL]:
+        response = self._authorised("GET", url, what, params=params)
+        if response.status_code != 200:
+            raise self._api_error(response, what)
+        return self._decoded(response, what), response.request.url
+
+    def _get(self, url: httpx.URL | str, params: dict[str, Any] | None, what: str) -> tuple[Any, httpx.URL]:
+        return self._retrying(self._get_once, url, params, what)
+
+    def get(self, path: str, params: dict[str, Any] | None = None, what: str | None = None) -> Any:
+        """An authorised, retried GET of a path under the API's host; the decoded JSON body."""
+        return self._get(self._url(path), params, what or f"GET {path}")[0]
+
+    def pages(self, path: str, params: dict[str, Any] | None = None, what: str | None = None) -> Iterator[list[dict]]:
+        """Every page of a paged list, in order: follows `nextPageLink`, or counts `$skip` on while
+        pages come back full when an answer has no such link."""
+        what = what or path
+        url: httpx.URL | None = self._url(path)
+        base_params = {"$top": self.page_size, **(params or {})}
+        query: dict[str, Any] | None = dict(base_params)
+        seen: set[str] = set()
+        received = 0
+        number = 0
+        while url is not None:
+            number += 1
+            body, requested = self._get(url, query, f"{what} page {number}")
+            if not isinstance(body, dict):
+                raise self._error(f"JTL FFN {what} page {number} is not a paged list", "server")
+            items = body.get("items") or []
+            yield items
+            received += len(items)
+            link = body.get("nextPageLink")
+            if link:
+                following = self._same_origin(requested.join(str(link)), f"{what} page {number}")
+                if str(following) in seen:
+                    raise self._error(f"JTL FFN repeated a page link of {what}: paging would not end", "server")
+                seen.add(str(following))
+                url, query = following, None
+            elif "nextPageLink" not in body and items and len(items) >= int(base_params["$top"]):
+                url, query = self._url(path), {**base_params, "$skip": received}
+            else:
+                url = None
+
+    def _items(self, path: str, params: dict[str, Any] | None, what: str) -> Iterator[dict]:
+        for page in self.pages(path, params, what):
+            yield from page
+
+    def _updates(self, path: str, since: datetime | str, until: datetime | str | None, what: str) -> Iterator[dict]:
+        """Objects changed in [since, until) from a …/updates list, chunk by chunk (`nextChunkUrl`).
+        The server's end of the window is kept in `last_updates_to`: the next `since`."""
+        url: httpx.URL | None = self._url(path)
+        query: dict[str, Any] | None = {"fromDate": _since(since), "page": 1}
+        if until is not None:
+            query["toDate"] = _since(until)
+        seen: set[str] = set()
+        number = 0
+        while url is not None:
+            number += 1
+            body, requested = self._get(url, query, f"{what} chunk {number}")
+            if not isinstance(body, dict):
+                raise self._error(f"JTL FFN {what} chunk {number} is not a list of changes", "server")
+            yield from body.get("data") or []
+            self.last_updates_to = body.get("to") or self.last_updates_to
+            if not body.get("moreDataAvailable"):
+                return
+            link = body.get("nextChunkUrl")
+            if link:
+                url, query = self._same_origin(requested.join(str(link)), f"{what} chunk {number}"), None
+            else:
+                url, query = self._url(path), {"fromDate": body.get("from") or _since(since),
+                                               "toDate": body.get("to"), "page": number + 1}
+            key = str(url) + repr(query)
+            if key in seen:
+                raise self._error(f"JTL FFN repeated a chunk of {what}: reading would not end", "server")
+            seen.add(key)
+
+    def test_connection(self) -> dict:
+        """One authorised round trip (a token refresh included when needed): seconds and warehouses."""
+        started = time.perf_counter()
+        warehouses = self.warehouses()
+        return {"seconds": time.perf_counter() - started, "warehouses": len(warehouses)}
+
+    def products(self, **filters: Any) -> Iterator[dict]:
+        """Every product (jfsku, merchantSku, name, identifier/ean, …). `filters`: field=value pairs
+        ANDed into `$filter` (e.g. merchantSku="ABC-1")."""
+        return self._items(f"{MERCHANT}/products", _filter_params(filters), "products")
+
+    def product(self, jfsku: str) -> dict:
+        return self.get(f"{MERCHANT}/products/{quote(jfsku, safe='')}", what=f"product {jfsku}")
+
+    def stocks(self, warehouse_id: str | None = None) -> Iterator[dict]:
+        """Stock of every product (stockLevel, stockLevelReserved, stockLevelBlocked, stockLevelAnnounced
+        and `warehouses`, one entry per warehouse), or of one warehouse's products (StockInWarehouse)."""
+        if warehouse_id is None:
+            return self._items(f"{MERCHANT}/stocks", None, "stocks")
+        return self._items(f"{MERCHANT}/stocks/warehouse/{quote(warehouse_id, safe='')}", None,
+                           f"stocks of warehouse {warehouse_id}")
+
+    def stock(self, jfsku: str) -> dict:
+        return self.get(f"{MERCHANT}/stocks/{quote(jfsku, safe='')}", what=f"stock of {jfsku}")
+
+    def warehouses(self) -> list[dict]:
+        return list(self._items(f"{MERCHANT}/warehouses", None, "warehouses"))
+
+    def shipping_methods(self) -> list[dict]:
+        """The fulfiller's shipping methods: shippingMethodId -> carrierCode, carrierName, trackingUrlSchema
+        (what a shipping notification's `shippingMethodId` means)."""
+        return list(self._items(f"{MERCHANT}/shippingmethods", None, "shipping methods"))
+
+    def inbounds(self, since: datetime | str | None = None, until: datetime | str | None = None) -> Iterator[dict]:
+        """Every inbound, or those changed since `since` (received quantity per item = quantity -
+        quantityOpen)."""
+        if since is None:
+            return self._items(f"{MERCHANT}/inbounds", None, "inbounds")
+        return self._updates(f"{MERCHANT}/inbounds/updates", since, until, "inbound updates")
+
+    def inbound(self, inbound_id: str) -> dict:
+        return self.get(f"{MERCHANT}/inbounds/{quote(inbound_id, safe='')}", what=f"inbound {inbound_id}")
+
+    def inbound_shipping_notifications(self, inbound_id: str) -> list[dict]:
+        return self.get(f"{MERCHANT}/inbounds/{quote(inbound_id, safe='')}/shipping-notifications",
+                        what=f"shipping notifications of inbound {inbound_id}")
+
+    def outbounds(self, since: datetime | str | None = None, until: datetime | str | None = None,
+                  **filters: Any) -> Iterator[dict]:
+        """Every outbound (optionally `$filter`ed, e.g. status="Shipped"), or those changed since `since`."""
+        if since is None:
+            return self._items(f"{MERCHANT}/outbounds", _filter_params(filters), "outbounds")
+        if filters:
+            raise ValueError("filters apply to the full list, not to changes since a moment")
+        return self._updates(f"{MERCHANT}/outbounds/updates", since, until, "outbound updates")
+
+    def outbound(self, outbound_id: str) -> dict:
+        return self.get(f"{MERCHANT}/outbounds/{quote(outbound_id, safe='')}", what=f"outbound {outbound_id}")
+
+    def shipping_notifications(self, outbound_id: str) -> list[dict]:
+        """The outbound's shipping notifications: what left the warehouse (`items`: jfsku, quantity) and
+        how (`packages`: freightOption, identifier [{value, identifierType: TrackingId}], trackingUrl,
+        shippingMethodId, shippingDate). A partial shipment has fewer pieces than the outbound."""
+        return self.get(f"{MERCHANT}/outbounds/{quote(outbound_id, safe='')}/shipping-notifications",
+                        what=f"shipping notifications of outbound {outbound_id}")
+
+    def _find_outbound_once(self, number: str) -> dict | None:
+        body, _ = self._get_once(self._url(f"{MERCHANT}/outbounds"),
+                                 {"$top": 2, **_filter_params({"merchantOutboundNumber": number})},
+                                 f"the outbound lookup of {number}")
+        items = body.get("items") if isinstance(body, dict) else None
+        return next((o for o in items or [] if o.get("merchantOutboundNumber") == number), None)
+
+    def find_outbound(self, merchant_outbound_number: str) -> dict | None:
+        """The outbound with this merchantOutboundNumber, or None."""
+        return self._retrying(self._find_outbound_once, merchant_outbound_number)
+
+    # ------------------------------------------------------------------ writes
+    def create_outbound(self, payload: dict) -> dict:
+        """Create an outbound; returns it (status, outboundId, items with quantityOpen, …).
+
+        Idempotent by `merchantOutboundNumber` (required): when FFN already has an outbound with that
+        number (a repeat, or an earlier attempt whose answer was lost) the existing outbound is
+        returned and nothing new is made; its content is not compared with `payload`. That is what
+        makes the retries here safe: after any attempt whose outcome is unknown, the number is
+        looked up before the payload is sent again."""
+        number = payload.get("merchantOutboundNumber")
+        if not isinstance(number, str) or not number:
+            raise ValueError("an outbound needs a merchantOutboundNumber: it is what makes creating it idempotent")
+        what = f"outbound {number}"
+        uncertain = False
+
+        def attempt() -> dict:
+            nonlocal uncertain
+            if uncertain:
+                existing = self._find_outbound_once(number)
+                if existing is not None:
+                    self.outbounds_found_existing += 1
+                    return existing
+            try:
+                response = self._authorised("POST", self._url(f"{MERCHANT}/outbounds"), what, json=payload)
+            except JtlFfnError:
+                uncertain = True  # the request may have arrived
+                raise
+            if response.status_code in (200, 201):
+                return self._decoded(response, what)
+            error = self._api_error(response, what)
+            if error.kind == "duplicate":
+                existing = self._find_outbound_once(number)
+                if existing is None:  # not listed yet: try again after a while
+                    raise self._error(f"JTL FFN calls {what} a duplicate but does not list an outbound with that "
+                                      "number (yet)", "server", code=error.code)
+                self.outbounds_found_existing += 1
+                return existing
+            if response.status_code >= 500:
+                uncertain = True
+            raise error
+
+        return self._retrying(attempt)
+
+
+def _odata_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _filter_params(filters: dict[str, Any]) -> dict[str, str] | None:
+    """field=value pairs as an OData `$filter` (a double underscore stands for '/': items__jfsku)."""
+    clauses = [f"{name.replace('__', '/')} eq {_odata_literal(value)}" for name, value in filters.items()
+               if value is not None]
+    return {"$filter": " and ".join(clauses)} if clauses else None
+
+
+class JtlFfnResource(ConfigurableResource):
+    """Opens JTL FFN Merchant API sessions. The application's OAuth client id and secret come from
+    the environment (`client_id=EnvVar("JTL_FFN_CLIENT_ID")`, `client_secret=EnvVar("JTL_FFN_CLIENT_SECRET")`);
+    each merchant account's tokens from its `ops.credentials` row (or any TokenStore)."""
+
+    client_id: str
+    client_secret: str
+    base_url: str = LIVE_URL
+    token_url: str = TOKEN_URL
+    timeout_seconds: float = 30.0
+    attempts: int = 5
+    max_retry_wait_seconds: float = 60.0
+    token_margin_seconds: float = 120.0
+    page_size: int = MAX_PAGE_SIZE
+    lock_timeout_seconds: float = 60.0
+
+    def session(self, token_store: TokenStore, base_url: str | None = None) -> JtlFfnApi:
+        return JtlFfnApi(base_url or self.base_url, self.token_url, self.client_id, self.client_secret, token_store,
+                         timeout=self.timeout_seconds, attempts=self.attempts, max_wait=self.max_retry_wait_seconds,
+                         token_margin=self.token_margin_seconds, page_size=self.page_size)
+
+    def account_session(self, engine: Engine, vault: CredentialVault, account_id: int,
+                        base_url: str | None = None) -> JtlFfnApi:
+        """A session for a store's `jtl_ffn` account, its tokens in the account's credentials row."""
+        return self.session(VaultTokenStore(engine, vault, account_id, lock_timeout=self.lock_timeout_seconds),
+                            base_url)

@@ -1,0 +1,34 @@
+"""JTL Fulfillment Network (FFN) sandbox: the Merchant API (products, stock per warehouse, inbounds,
+outbounds and their shipping notifications) behind FFN's OAuth token endpoint, with single-use
+refresh tokens, `$top`/`$skip` paging and a seeded merchant of any size, able to misbehave (5xx, 429
+with Retry-After, tokens expiring mid-paging, answers lost after a write).
+
+Typical use in a test::
+
+    state = JtlFfnState(seed=42, size=1000, clients={"app": "secret"})
+    refresh_token = state.grant()["refresh_token"]       # what the merchant's consent yields
+    with serve_in_thread(create_app(state)) as server:
+        ...  # the API at server.base_url, the token endpoint at server.base_url + "/token"
+
+Names are imported lazily, so using only the data generator does not load the web stack.
+"""
+
+from importlib import import_module
+
+_EXPORTS = {
+    "create_app": "app",
+    "Catalogue": "data",
+    "JtlFfnState": "state",
+    "ApiError": "state",
+    "Fault": "state",
+    "DEFAULT_CLIENT_ID": "state",
+    "DEFAULT_CLIENT_SECRET": "state",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
