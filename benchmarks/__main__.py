@@ -1,9 +1,9 @@
 """Run every benchmark and print its figures: `make bench` or `python -m benchmarks [name ...]`."""
 import sys
 
-from benchmarks import feeds, letzshop_import
+from benchmarks import feeds, fulfillment, letzshop_import
 
-BENCHMARKS = {"letzshop_import": letzshop_import.main, "feeds": feeds.main}
+BENCHMARKS = {"letzshop_import": letzshop_import.main, "feeds": feeds.main, "fulfillment": fulfillment.main}
 
 
 def main(argv: list[str]) -> int:

@@ -5,6 +5,7 @@ from dagster import AssetSelection, AutomationConditionSensorDefinition, Default
 
 from assets.codeswholesale.catalog import codeswholesale_assets, codeswholesale_sensors
 from assets.feeds.pull import pull_feed_assets
+from assets.jtl_ffn.assets import jtl_ffn_assets, jtl_ffn_job, jtl_ffn_partitions_sensor
 from assets.inbound_sheet.assets import inbound_check_job, inbound_sheet_assets, inbound_sheet_schedule_sensor
 from assets.letzshop.orders import letzshop_assets
 from assets.letzshop.product_feed import letzshop_catalog_assets
@@ -13,6 +14,7 @@ from pipelines.schedules import schedules
 from resources.codeswholesale import CodesWholesaleResource
 from resources.feed_transport import FeedTransport
 from resources.google_sheets import SHEETS_URL, GoogleSheetsResource
+from resources.jtl_ffn import TOKEN_URL, JtlFfnResource
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
@@ -34,7 +36,21 @@ def build_resources() -> dict:
         "codeswholesale": CodesWholesaleResource(),
         "feed_transport": FeedTransport(),
         "google_sheets": google_sheets_resource(),
+        # The application's OAuth client (one per integration, registered with JTL); each merchant's
+        # tokens live encrypted in ops.credentials, each account's API base URL in its endpoint.
+        "jtl_ffn": jtl_ffn_resource(),
     }
+
+
+def jtl_ffn_resource() -> JtlFfnResource:
+    """The application's OAuth client (one per integration, registered with JTL), from JTL_FFN_CLIENT_ID and
+    JTL_FFN_CLIENT_SECRET (read by Dagster at run time); unset, FFN steps fail with that in their message.
+    Each merchant's tokens live encrypted in ops.credentials, each account's API base URL in its endpoint."""
+    token_url = os.environ.get("MARKETSYNC_FFN_TOKEN_URL") or TOKEN_URL
+    if os.environ.get("JTL_FFN_CLIENT_ID") and os.environ.get("JTL_FFN_CLIENT_SECRET"):
+        return JtlFfnResource(client_id=EnvVar("JTL_FFN_CLIENT_ID"), client_secret=EnvVar("JTL_FFN_CLIENT_SECRET"),
+                              token_url=token_url)
+    return JtlFfnResource(client_id="", client_secret="", token_url=token_url)
 
 
 def google_sheets_resource() -> GoogleSheetsResource:
@@ -49,10 +65,10 @@ def google_sheets_resource() -> GoogleSheetsResource:
 
 defs = Definitions(
     assets=[*letzshop_assets, *letzshop_catalog_assets, *codeswholesale_assets, *pull_feed_assets,
-            *inbound_sheet_assets],
-    jobs=[*jobs, supplier_feed_job, inbound_check_job],
+            *jtl_ffn_assets, *inbound_sheet_assets],
+    jobs=[*jobs, supplier_feed_job, inbound_check_job, jtl_ffn_job],
     schedules=schedules,
     sensors=[*sensors, *codeswholesale_sensors, supplier_feed_refresh_sensor, automation_sensor,
-             inbound_sheet_schedule_sensor],
+             inbound_sheet_schedule_sensor, jtl_ffn_partitions_sensor],
     resources=build_resources(),
 )

@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from assets.catalog.exceptions import blocking_exceptions, exception_stats, ignore_exception, list_exceptions
 from assets.catalog.products import import_products_csv
+from pipelines import demo_fulfillment
 from pipelines.accounts import upsert_account
 from pipelines.order_actions import confirm_order, find_order, order_by_id, reject_order, ship_order
 from pipelines.outbound_runner import drain
@@ -70,6 +71,7 @@ def prepare_demo_store(rt, endpoint: str) -> None:
     with rt.warehouse.begin() as conn:
         store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :c"), {"c": DEMO_STORE}).scalar()
         if store_id is not None:
+            demo_fulfillment.reset(conn, store_id)
             for statement in _RESET:
                 conn.execute(text(statement), {"s": store_id})
         account = upsert_account(conn, DEMO_STORE, "letzshop", endpoint, {"page_size": 50})
@@ -125,6 +127,9 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
         _drain(rt)
         for line in shipped:
             click.echo(f"  shipped {line['order']}: {line['carrier']} {line['tracking_number']} {line['tracking_url']}")
+
+        _step("Fulfillment: JTL-FFN and the inbound control sheet (Dagster assets, in-process)")
+        demo_fulfillment.run_fulfillment(rt, DEMO_STORE, seed, demo_fulfillment.drain_with(rt, DEMO_STORE))
 
         figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected)
     return figures
@@ -275,7 +280,8 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None) -> dict:
                WHERE s.code = :c AND e.kind = 'duplicate_gtin'"""), {"c": DEMO_STORE}).scalar_one()
         queue = dict(conn.execute(text(
             """SELECT q.status, count(*) FROM ops.outbound_queue q JOIN ops.accounts a USING (account_id)
-               JOIN ops.stores s USING (store_id) WHERE s.code = :c GROUP BY q.status"""), {"c": DEMO_STORE}).tuples().all())
+               JOIN ops.stores s USING (store_id) WHERE s.code = :c AND a.channel = 'letzshop'
+               GROUP BY q.status"""), {"c": DEMO_STORE}).tuples().all())
     sim = state.stats()
     most_calls = max((n for calls in sim["per_shipment"].values() for n in calls.values()), default=0)
     checks = [

@@ -30,8 +30,25 @@ def _letzshop(warehouse, vault, clients, account) -> AbstractContextManager[dict
     return opened()
 
 
+def _jtl_ffn(warehouse, vault, clients, account) -> AbstractContextManager[dict]:
+    from contextlib import contextmanager
+
+    from assets.jtl_ffn.outbound import jtl_ffn_handlers
+
+    @contextmanager
+    def opened():
+        if clients.get("jtl_ffn") is None or not clients["jtl_ffn"].client_id:
+            raise MarketsyncError("JTL-FFN writes are due but no JTL-FFN client is configured "
+                                  "(JTL_FFN_CLIENT_ID and JTL_FFN_CLIENT_SECRET)")
+        with clients["jtl_ffn"].account_session(warehouse.engine, vault, account.account_id,
+                                                base_url=account.endpoint) as api:
+            yield jtl_ffn_handlers(api)
+
+    return opened()
+
+
 # channel -> how to open its handlers; later channels add themselves here.
-HANDLERS: dict[str, Callable] = {"letzshop": _letzshop}
+HANDLERS: dict[str, Callable] = {"letzshop": _letzshop, "jtl_ffn": _jtl_ffn}
 
 
 def accounts_with_due_writes(warehouse: Warehouse) -> list[int]:
@@ -43,13 +60,14 @@ def accounts_with_due_writes(warehouse: Warehouse) -> list[int]:
 
 
 def drain(warehouse: Warehouse, vault: CredentialVault, letzshop: LetzshopResource, *, store: str | None = None,
-          triggered_by: str = "cli", run_id: str | None = None, lease_seconds: float | None = None) -> dict[str, dict]:
+          triggered_by: str = "cli", run_id: str | None = None, lease_seconds: float | None = None,
+          jtl_ffn=None) -> dict[str, dict]:
     """Attempt every due write, account by account; returns a summary per account."""
     due = set(accounts_with_due_writes(warehouse))
     with warehouse.begin() as conn:
         accounts: list[Account] = [a for a in list_accounts(conn, store=store) if a.account_id in due]
     results: dict[str, dict] = {}
-    clients = {"letzshop": letzshop}
+    clients = {"letzshop": letzshop, "jtl_ffn": jtl_ffn}
     for account in accounts:
         opener = HANDLERS.get(account.channel)
         if opener is None:

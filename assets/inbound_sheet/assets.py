@@ -6,16 +6,18 @@ import json
 from datetime import datetime, timezone
 
 from dagster import (AssetExecutionContext, AssetKey, AssetSpec, Backoff, DefaultSensorStatus,
-                     DynamicPartitionsDefinition, MaterializeResult, RetryPolicy, RunRequest, SensorEvaluationContext,
+                     MaterializeResult, RetryPolicy, RunRequest, SensorEvaluationContext,
                      SensorResult, define_asset_job, multi_asset, sensor)
 from dagster._utils.schedules import reverse_cron_string_iterator
 from sqlalchemy import text
 
 from assets.inbound_sheet.run import run_check
+from assets.jtl_ffn.assets import INBOUNDS, STOCK, jtl_ffn_accounts
 from resources.google_sheets import GoogleSheetsResource
 from resources.warehouse import Warehouse
 
-inbound_sheet_stores = DynamicPartitionsDefinition(name="inbound_sheet_stores")
+# Checked per store with an FFN account: the partitions are the FFN accounts'.
+inbound_sheet_stores = jtl_ffn_accounts
 SHEET_ROWS = AssetKey(["raw", "inbound_sheet_rows"])
 CHECK = AssetKey(["ops", "inbound_control_check"])
 
@@ -24,7 +26,7 @@ CHECK = AssetKey(["ops", "inbound_control_check"])
     specs=[
         AssetSpec(SHEET_ROWS, description="The store's inbound control sheet as last read, one row per sheet row.",
                   kinds={"googlesheets", "postgres"}, owners=["team:operations"], group_name="fulfillment"),
-        AssetSpec(CHECK, deps=[SHEET_ROWS],
+        AssetSpec(CHECK, deps=[SHEET_ROWS, STOCK, INBOUNDS],
                   description="Each sheet row's expected units against what JTL-FFN received, written back as "
                               "MATCH / MISMATCH (or why the row cannot be checked) in one batch update.",
                   kinds={"googlesheets", "postgres"}, owners=["team:operations"], group_name="fulfillment"),

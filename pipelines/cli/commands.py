@@ -182,6 +182,15 @@ def test_connection(rt: Runtime, store: str, channel: str) -> None:
 
     with rt.warehouse.begin() as conn:
         acct = get_account(conn, store, channel)
+    if channel == "jtl_ffn":
+        from assets.jtl_ffn.assets import ffn_session
+        from pipelines.definitions import jtl_ffn_resource
+
+        with ffn_session(rt.warehouse, rt.vault, _resolved(jtl_ffn_resource()), store) as (_account, api):
+            answer = api.test_connection()
+        click.echo(f"ok: {store}/{channel} answered in {answer['seconds'] * 1000:.0f} ms, "
+                   f"{answer['warehouses']} warehouse(s) ({acct.endpoint})")
+        return
     if channel != "letzshop":
         raise MarketsyncError(f"test-connection does not support {channel} yet")
     from assets.letzshop.connection import letzshop_session

@@ -177,6 +177,8 @@ class Catalogue:
         self._salts = {kind: salt_rng.randrange(36 ** 6) for kind in ("product", "outbound", "inbound", "notice")}
         self._blocks: dict[int, list[int]] = {}
         self._summaries: dict[int, tuple[str, str, str, float]] = {}
+        # Products whose merchant SKU a test or the demo chose (the merchant's own catalog's SKUs).
+        self.merchant_skus: dict[int, str] = {}
         self.warehouses = [self._warehouse(k) for k in range(warehouse_count)]
         self.shipping_methods = [self._shipping_method(k) for k in range(len(SHIPPING_METHODS))]
 
@@ -252,6 +254,7 @@ class Catalogue:
             merchant_sku = f"{code.lower()}/{index}-{ALPHABET[(bits >> 72) % 26 + 10]}"
         else:
             merchant_sku = f"Größe {index} {code}"  # spaces and non-ASCII happen in real SKUs
+        merchant_sku = self.merchant_skus.get(index, merchant_sku)
         ean = ean13(400000000000 + (bits >> 80) % 99999999999) if roll(120) < 0.9 else None
         created = EPOCH - timedelta(days=HISTORY_DAYS + (bits >> 136) % 600, seconds=(bits >> 152) % 86400)
         updated = created + timedelta(days=(bits >> 168) % 90) if roll(176) < 0.4 else created

@@ -720,6 +720,14 @@ class JtlFfnState:
             self.counters.outbounds_created += 1
             return orjson.loads(orjson.dumps(outbound))
 
+    def assign_merchant_sku(self, index: int, merchant_sku: str) -> str:
+        """Give product `index` the merchant's own SKU (the products a store ships through FFN); returns
+        its jfsku."""
+        with self.lock:
+            self.catalogue.merchant_skus[index] = merchant_sku
+            self.catalogue._summaries.pop(index, None)
+            return self.catalogue.jfsku(index)
+
     def ship(self, outbound_id: str, items: dict[str, float] | None = None, *, shipping_method_id: str | None = None,
              tracking_number: str | None = None, freight_option: str = "Parcel", weight: float | None = None) -> dict:
         """The warehouse ships an outbound (test hook): a shipping notification for `items` (jfsku ->

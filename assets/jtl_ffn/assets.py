@@ -1,0 +1,100 @@
+"""JTL-FFN as Dagster assets, one partition per store with a `jtl_ffn` account: what the warehouse
+holds (products, stock, inbounds), the orders handed to it, and its shipments carried back to the
+marketplaces as tracking. Fetch -> land raw -> normalise (sync.py) -> act (outbound.py)."""
+from contextlib import contextmanager
+
+from dagster import (AddDynamicPartitionsRequest, AssetExecutionContext, AssetKey, AssetSpec, AutomationCondition,
+                     Backoff, DefaultSensorStatus, DynamicPartitionsDefinition, MaterializeResult, RetryPolicy,
+                     SensorEvaluationContext, SensorResult, define_asset_job, multi_asset, sensor)
+from sqlalchemy import text
+
+from assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
+from assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
+from pipelines.accounts import get_account
+from resources.errors import MarketsyncError
+from resources.jtl_ffn import JtlFfnResource
+from resources.vault import CredentialVault
+from resources.warehouse import Warehouse
+
+jtl_ffn_accounts = DynamicPartitionsDefinition(name="jtl_ffn_accounts")
+PRODUCTS = AssetKey(["core", "fulfillment_products"])
+STOCK = AssetKey(["core", "fulfillment_stock"])
+INBOUNDS = AssetKey(["core", "fulfillment_inbounds"])
+OUTBOUNDS = AssetKey(["ops", "fulfillment_outbound_requests"])
+SHIPMENTS = AssetKey(["core", "fulfillment_shipments"])
+_COMMON = {"kinds": {"jtl", "postgres"}, "owners": ["team:operations"], "group_name": "fulfillment"}
+_RETRY = RetryPolicy(max_retries=3, delay=20, backoff=Backoff.EXPONENTIAL)
+# Every hour, and whenever an upstream asset changed (the checker and the shipments follow the stock).
+_HOURLY = AutomationCondition.on_cron("0 * * * *")
+
+
+@contextmanager
+def ffn_session(warehouse: Warehouse, vault: CredentialVault, jtl_ffn: JtlFfnResource, store: str):
+    if not jtl_ffn.client_id or not jtl_ffn.client_secret:
+        raise MarketsyncError("no JTL-FFN API client configured: set JTL_FFN_CLIENT_ID and JTL_FFN_CLIENT_SECRET")
+    with warehouse.begin() as conn:
+        account = get_account(conn, store, "jtl_ffn")
+    with jtl_ffn.account_session(warehouse.engine, vault, account.account_id, base_url=account.endpoint) as api:
+        yield account, api
+
+
+@multi_asset(
+    specs=[AssetSpec(PRODUCTS, description="The merchant's SKUs as the fulfiller knows them (merchantSku -> jfsku).",
+                     automation_condition=_HOURLY, **_COMMON),
+           AssetSpec(STOCK, deps=[PRODUCTS], automation_condition=_HOURLY,
+                     description="Units per jfsku and warehouse: in stock, reserved, blocked, announced.", **_COMMON),
+           AssetSpec(INBOUNDS, deps=[PRODUCTS], automation_condition=_HOURLY,
+                     description="Deliveries to the warehouse and the units received of each item.", **_COMMON)],
+    partitions_def=jtl_ffn_accounts, pool="jtl_ffn_api", retry_policy=_RETRY, can_subset=True,
+)
+def fulfillment_holdings(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
+                         jtl_ffn: JtlFfnResource):
+    """What the warehouse holds for the store, as full snapshots."""
+    with ffn_session(warehouse, vault, jtl_ffn, context.partition_key) as (account, api):
+        for key, sync in ((PRODUCTS, sync_products), (STOCK, sync_stock), (INBOUNDS, sync_inbounds)):
+            if key in context.selected_asset_keys:
+                result = sync(warehouse, api, account.account_id)
+                yield MaterializeResult(asset_key=key, metadata={
+                    "fetched": result.fetched, "raw_versions_new": result.raw_new, "rows_written": result.written,
+                    "rows_removed": result.removed})
+
+
+@multi_asset(
+    specs=[AssetSpec(OUTBOUNDS, deps=[PRODUCTS, STOCK], automation_condition=_HOURLY,
+                     description="Confirmed marketplace orders queued as FFN outbounds (exactly once each).",
+                     **_COMMON),
+           AssetSpec(SHIPMENTS, deps=[OUTBOUNDS], automation_condition=_HOURLY,
+                     description="The warehouse's shipping notifications; each outbound's first one becomes the "
+                                 "marketplace order's tracking, queued through the outbound queue.", **_COMMON)],
+    partitions_def=jtl_ffn_accounts, pool="jtl_ffn_api", retry_policy=_RETRY,
+)
+def fulfillment_flow(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
+                     jtl_ffn: JtlFfnResource):
+    """Orders to the warehouse, shipments back (the outbound queue sends both)."""
+    with ffn_session(warehouse, vault, jtl_ffn, context.partition_key) as (account, api):
+        with warehouse.begin() as conn:
+            queued = queue_outbounds(conn, account, triggered_by=f"dagster:{context.run_id[:8]}")
+        yield MaterializeResult(asset_key=OUTBOUNDS, metadata=queued)
+        shipments = sync_shipments(warehouse, api, account.account_id)
+        with warehouse.begin() as conn:
+            tracking = queue_tracking(conn, account, triggered_by=f"dagster:{context.run_id[:8]}")
+        yield MaterializeResult(asset_key=SHIPMENTS, metadata={"notifications_new": shipments.written, **tracking})
+
+
+jtl_ffn_job = define_asset_job("jtl_ffn_job", selection=[PRODUCTS, STOCK, INBOUNDS, OUTBOUNDS, SHIPMENTS],
+                               partitions_def=jtl_ffn_accounts)
+
+
+@sensor(minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING)
+def jtl_ffn_partitions_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
+    """Registers every store with an enabled `jtl_ffn` account as a partition, so the hourly automation
+    conditions cover it (it requests no runs itself)."""
+    with warehouse.begin() as conn:
+        stores = conn.execute(text("SELECT s.code FROM ops.accounts a JOIN ops.stores s USING (store_id) "
+                                   "WHERE a.channel = 'jtl_ffn' AND a.enabled ORDER BY 1")).scalars().all()
+    new_keys = sorted(set(stores) - set(context.instance.get_dynamic_partitions(jtl_ffn_accounts.name)))
+    return SensorResult(dynamic_partitions_requests=[
+        AddDynamicPartitionsRequest(jtl_ffn_accounts.name, new_keys)] if new_keys else [])
+
+
+jtl_ffn_assets = [fulfillment_holdings, fulfillment_flow]

@@ -1,0 +1,177 @@
+"""What the JTL fulfillment network holds for one FFN account, fetched and written to the warehouse:
+products (merchantSku -> jfsku), stock per jfsku and warehouse, inbounds with their received units,
+and the shipping notifications of the outbounds we created.
+
+Each sync reads a full snapshot (paged), lands every payload in raw.jtl_ffn_payloads (a version already
+landed adds nothing), then merges the normalised rows into core.fulfillment_*: only changed rows are
+rewritten and rows the fulfiller no longer reports are removed. One transaction per snapshot.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, text
+
+from resources.jtl_ffn import JtlFfnApi
+from resources.warehouse import Warehouse, copy_rows, sql_beside
+
+_BATCH = 5000
+
+
+def _sql(name: str):
+    return text(sql_beside(__file__, name))
+
+
+@dataclass
+class SnapshotResult:
+    fetched: int = 0
+    raw_new: int = 0
+    written: int = 0
+    removed: int = 0
+
+
+def _stage(conn: Connection) -> None:
+    conn.exec_driver_sql(sql_beside(__file__, "stage.sql"))
+
+
+def _payload_row(kind: str, external_id: str, doc: dict) -> tuple:
+    body = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    return kind, external_id, body.decode(), hashlib.sha256(body).hexdigest()
+
+
+def _land(conn: Connection, account_id: int, payloads: list[tuple]) -> int:
+    copy_rows(conn, "ffn_payloads", ("kind", "external_id", "payload", "payload_sha"), payloads)
+    landed = conn.execute(_sql("land_payloads.sql"), {"account_id": account_id}).rowcount
+    conn.exec_driver_sql("TRUNCATE ffn_payloads")
+    return landed
+
+
+def _batched(docs: Iterable[dict]) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) >= _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _number(value: Any) -> Any:
+    return 0 if value is None else value
+
+
+def _gtin(product: dict) -> str | None:
+    identifier = product.get("identifier") or {}
+    if isinstance(identifier, dict):
+        return identifier.get("ean") or identifier.get("gtin") or None
+    return None
+
+
+def sync_products(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> SnapshotResult:
+    result = SnapshotResult()
+    with warehouse.begin() as conn:
+        _stage(conn)
+        for batch in _batched(api.products()):
+            result.fetched += len(batch)
+            result.raw_new += _land(conn, account_id, [_payload_row("product", p["jfsku"], p) for p in batch])
+            copy_rows(conn, "ffn_products", ("jfsku", "merchant_sku", "name", "gtin"),
+                      [(p["jfsku"], p.get("merchantSku") or p["jfsku"], p.get("name"), _gtin(p)) for p in batch])
+        merged = conn.execute(_sql("merge_products.sql"), {"account_id": account_id}).one()
+    result.written, result.removed = merged.written, merged.removed
+    return result
+
+
+def stock_rows(stock: dict) -> list[tuple]:
+    """(jfsku, warehouse, level, reserved, blocked, announced) per warehouse of one Stock document; a
+    document without warehouse lines counts as one line in warehouse '' (its totals)."""
+    lines = stock.get("warehouses") or []
+    if not lines:
+        return [(stock["jfsku"], "", _number(stock.get("stockLevel")), _number(stock.get("stockLevelReserved")),
+                 _number(stock.get("stockLevelBlocked")), _number(stock.get("stockLevelAnnounced")))]
+    return [(stock["jfsku"], line.get("warehouseId") or "", _number(line.get("stockLevel")),
+             _number(line.get("stockLevelReserved")), _number(line.get("stockLevelBlocked")),
+             _number(line.get("stockLevelAnnounced"))) for line in lines]
+
+
+def sync_stock(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> SnapshotResult:
+    result = SnapshotResult()
+    with warehouse.begin() as conn:
+        _stage(conn)
+        for batch in _batched(api.stocks()):
+            result.fetched += len(batch)
+            result.raw_new += _land(conn, account_id, [_payload_row("stock", s["jfsku"], s) for s in batch])
+            copy_rows(conn, "ffn_stock", ("jfsku", "warehouse_id", "stock_level", "reserved", "blocked", "announced"),
+                      [row for s in batch for row in stock_rows(s)])
+        merged = conn.execute(_sql("merge_stock.sql"), {"account_id": account_id}).one()
+    result.written, result.removed = merged.written, merged.removed
+    return result
+
+
+def sync_inbounds(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> SnapshotResult:
+    result = SnapshotResult()
+    with warehouse.begin() as conn:
+        _stage(conn)
+        for batch in _batched(api.inbounds()):
+            result.fetched += len(batch)
+            result.raw_new += _land(conn, account_id, [_payload_row("inbound", b["inboundId"], b) for b in batch])
+            copy_rows(conn, "ffn_inbounds", ("inbound_id", "merchant_inbound_number", "warehouse_id", "status",
+                                             "created_at_fulfiller"),
+                      [(b["inboundId"], b.get("merchantInboundNumber"), b.get("warehouseId"), b.get("status"),
+                        (b.get("modificationInfo") or {}).get("createdAt")) for b in batch])
+            copy_rows(conn, "ffn_inbound_items", ("inbound_id", "jfsku", "quantity", "received"),
+                      [(b["inboundId"], item["jfsku"], _number(item.get("quantity")),
+                        _number(item.get("quantity")) - _number(item.get("quantityOpen")))
+                       for b in batch for item in b.get("items") or [] if item.get("jfsku")])
+        merged = conn.execute(_sql("merge_inbounds.sql"), {"account_id": account_id}).one()
+    result.written = merged.inbounds_written + merged.items_written
+    return result
+
+
+def shipment_row(number: str, notice: dict) -> tuple:
+    """One shipping notification as core.fulfillment_shipments wants it: the first package's tracking."""
+    packages = notice.get("packages") or [{}]
+    package = packages[0]
+    identifiers = package.get("identifier") or []
+    tracking = next((i for i in identifiers if i.get("identifierType") == "TrackingId"), identifiers[0] if identifiers else {})
+    items = [{"jfsku": i.get("jfsku"), "quantity": i.get("quantity")} for i in notice.get("items") or []]
+    shipped_at = package.get("shippingDate") or (notice.get("modificationInfo") or {}).get("createdAt")
+    return (notice["outboundShippingNotificationId"], number, tracking.get("name"), tracking.get("value"),
+            package.get("trackingUrl"), shipped_at, orjson.dumps(items).decode())
+
+
+def sync_shipments(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> SnapshotResult:
+    """Shipping notifications of our open outbounds (one request per outbound not fully shipped)."""
+    result = SnapshotResult()
+    with warehouse.begin() as conn:
+        open_outbounds = conn.execute(text(
+            "SELECT merchant_outbound_number, outbound_id FROM core.fulfillment_outbounds "
+            "WHERE account_id = :a AND outbound_id IS NOT NULL AND coalesce(status, '') NOT IN ('Shipped', 'Canceled')"),
+            {"a": account_id}).all()
+    notices: list[tuple[str, dict]] = []
+    statuses: list[tuple[str, str]] = []
+    for number, outbound_id in open_outbounds:
+        for notice in api.shipping_notifications(outbound_id):
+            notices.append((number, notice))
+        statuses.append((number, api.outbound(outbound_id).get("status")))
+    with warehouse.begin() as conn:
+        _stage(conn)
+        result.fetched = len(notices)
+        result.raw_new = _land(conn, account_id, [_payload_row("shipping_notification",
+                                                               n["outboundShippingNotificationId"], n)
+                                                  for _number, n in notices])
+        copy_rows(conn, "ffn_shipments", ("notification_id", "merchant_outbound_number", "carrier", "tracking_number",
+                                          "tracking_url", "shipped_at", "items"),
+                  [shipment_row(number, notice) for number, notice in notices])
+        result.written = conn.execute(_sql("insert_shipments.sql"), {"account_id": account_id}).rowcount
+        for number, status in statuses:
+            conn.execute(text("UPDATE core.fulfillment_outbounds SET status = :s, updated_at = now() "
+                              "WHERE account_id = :a AND merchant_outbound_number = :n AND status IS DISTINCT FROM :s"),
+                         {"s": status, "a": account_id, "n": number})
+    return result
+
+

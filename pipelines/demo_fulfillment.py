@@ -1,0 +1,132 @@
+"""The demo's fulfillment part: the JTL-FFN simulator holds the demo store's stock, confirmed orders go to
+it as outbounds, its shipments come back as Letzshop tracking, and the operations team's inbound
+control sheet (the Google Sheets simulator, through the real gspread) is checked against what the
+warehouse received, shown before and after."""
+from __future__ import annotations
+
+import click
+from sqlalchemy import text
+
+from pipelines.accounts import upsert_account
+from pipelines.outbound_runner import drain
+from resources.errors import MarketsyncError
+from resources.google_sheets import GoogleSheetsResource
+from resources.jtl_ffn import JtlFfnResource, store_refresh_token
+
+CLIENT_ID, CLIENT_SECRET = "marketsync-demo", "demo-ffn-client-secret"
+SHEETS_TOKEN = "sandbox-demo-sheets-token"
+HEADER = ["Merchant SKU", "Expected units", "Inbound reference", "Status"]
+
+# What the demo store owns on the fulfillment side, children first.
+RESET = [
+    "DELETE FROM ops.inbound_checks WHERE store_id = :s",
+    "DELETE FROM raw.inbound_sheet_rows WHERE store_id = :s",
+    "DELETE FROM ops.inbound_sheets WHERE store_id = :s",
+    "DELETE FROM core.fulfillment_shipments WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM core.fulfillment_outbounds WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM core.fulfillment_inbounds WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM core.fulfillment_stock WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM core.fulfillment_products WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM raw.jtl_ffn_payloads WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+]
+
+
+def run_fulfillment(rt, store: str, seed: int, letzshop_drain) -> dict:
+    from assets.jtl_ffn.assets import jtl_ffn_accounts, jtl_ffn_assets
+    from pipelines.definitions import build_resources
+    from pipelines.run_in_process import run_assets, run_inbound_check
+    from sandbox.google_sheets.app import create_app as create_sheets_app
+    from sandbox.google_sheets.state import GoogleSheetsState
+    from sandbox.http import serve_in_thread
+    from sandbox.jtl_ffn.app import create_app as create_ffn_app
+    from sandbox.jtl_ffn.state import JtlFfnState
+
+    ffn_state = JtlFfnState(seed=seed, size=2000, clients={CLIENT_ID: CLIENT_SECRET})
+    with rt.warehouse.begin() as conn:
+        skus = conn.execute(text("""SELECT DISTINCT i.sku FROM core.order_items i JOIN core.orders o USING (order_id)
+                                    JOIN ops.stores s USING (store_id) WHERE s.code = :c AND i.sku IS NOT NULL
+                                    ORDER BY 1"""), {"c": store}).scalars().all()
+    for index, sku in enumerate(skus):
+        ffn_state.assign_merchant_sku(index, sku)
+    sheets_state = GoogleSheetsState()
+    with serve_in_thread(create_ffn_app(ffn_state)) as ffn_server, \
+            serve_in_thread(create_sheets_app(sheets_state)) as sheets_server:
+        ffn = JtlFfnResource(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=ffn_server.base_url,
+                             token_url=f"{ffn_server.base_url}/token", timeout_seconds=10)
+        sheets = GoogleSheetsResource(base_url=sheets_server.base_url, bearer_token=SHEETS_TOKEN)
+        resources = {**build_resources(), "jtl_ffn": ffn, "google_sheets": sheets}
+        with rt.warehouse.begin() as conn:
+            account = upsert_account(conn, store, "jtl_ffn", ffn_server.base_url)
+            store_refresh_token(conn, rt.vault, account.account_id, ffn_state.grant(CLIENT_ID)["refresh_token"])
+        click.echo(f"JTL-FFN simulator at {ffn_server.base_url}: {ffn_state.size} products, "
+                   f"{len(skus)} of them the demo store's SKUs; refresh token stored encrypted")
+
+        # Holdings, then the confirmed orders handed to the warehouse.
+        first = run_assets(jtl_ffn_assets, jtl_ffn_accounts, store, resources=resources, what="JTL-FFN sync")
+        click.echo(f"run {first['run_id'][:8]}: {first.get('fulfillment_products.fetched')} products, "
+                   f"{first.get('fulfillment_stock.fetched')} stock lines, {first.get('fulfillment_inbounds.fetched')} "
+                   f"inbounds; {first.get('fulfillment_outbound_requests.queued')} order(s) queued for the warehouse")
+        letzshop_drain(ffn)
+        created = [o for o in ffn_state.outbounds if o.get("salesChannel") == "letzshop"]
+        for outbound in created[:2]:
+            ffn_state.ship(outbound["outboundId"])  # the warehouse ships: a shipping notification each
+        second = run_assets(jtl_ffn_assets, jtl_ffn_accounts, store, resources=resources, what="JTL-FFN sync")
+        click.echo(f"run {second['run_id'][:8]}: {second.get('fulfillment_shipments.notifications_new')} shipping "
+                   f"notification(s) -> tracking queued for {second.get('fulfillment_shipments.tracking_queued')} order(s)")
+        letzshop_drain(ffn)
+
+        # The inbound control sheet: rows for received inbound lines, a wrong count, and rows that cannot be checked.
+        with rt.warehouse.begin() as conn:
+            lines = conn.execute(text(
+                """SELECT b.merchant_inbound_number, i.merchant_sku, i.received FROM core.fulfillment_inbound_items i
+                   JOIN core.fulfillment_inbounds b USING (account_id, inbound_id)
+                   WHERE i.account_id = :a AND i.merchant_sku IS NOT NULL AND i.received > 0
+                   ORDER BY b.inbound_id, i.jfsku LIMIT 6"""), {"a": account.account_id}).all()
+        # Every line names its inbound but one, which is compared with all receipts of its SKU; one count is wrong.
+        rows = [HEADER] + [[sku, str(int(received) + (2 if k == 1 else 0)), "" if k == 4 else reference, ""]
+                           for k, (reference, sku, received) in enumerate(lines)]
+        rows += [["", "4", "", ""], ["NOT-STOCKED-1", "3", "", ""], [lines[0][1] if lines else "X", "a dozen", "", ""]]
+        spreadsheet_id = sheets_state.add_spreadsheet("Inbound Control (demo)", rows, worksheet="Inbound Control")
+        with rt.warehouse.begin() as conn:
+            from assets.inbound_sheet.run import save_settings
+
+            save_settings(conn, store, spreadsheet_id=spreadsheet_id, worksheet="Inbound Control",
+                          sku_column="Merchant SKU", expected_column="Expected units", status_column="Status",
+                          reference_column="Inbound reference")
+        _show("sheet before", sheets_state.values(spreadsheet_id, "Inbound Control"))
+        check = run_inbound_check(store, resources=resources)
+        writes = sheets_state.writes
+        again = run_inbound_check(store, resources=resources)
+        _show("sheet after", sheets_state.values(spreadsheet_id, "Inbound Control"))
+        click.echo(f"check: {check.get('inbound_control_check.matched')} match, "
+                   f"{check.get('inbound_control_check.mismatched')} mismatch, "
+                   f"{check.get('inbound_control_check.problems')} not checkable; "
+                   f"{check.get('inbound_control_check.cells_written')} cells in one batch update; a second check "
+                   f"wrote {again.get('inbound_control_check.cells_written')} ({sheets_state.writes - writes} requests)")
+        if sheets_state.writes != writes:
+            raise MarketsyncError("the second inbound check wrote to the sheet although nothing changed")
+    return {"outbounds": len(created), "tracking": second.get("fulfillment_shipments.tracking_queued")}
+
+
+def _show(title: str, rows: list[list]) -> None:
+    click.echo(f"  {title}:")
+    for row in rows:
+        cells = [str(c) for c in row] + [""] * (len(HEADER) - len(row))
+        click.echo(f"    {cells[0]:<16} {cells[1]:>9}  {cells[2]:<12} {cells[3]}")
+
+
+def reset(conn, store_id: int) -> None:
+    for statement in RESET:
+        conn.execute(text(statement), {"s": store_id})
+
+
+def drain_with(rt, store: str):
+    """The demo's outbound drain, with the FFN client for the warehouse's orders."""
+    def run(ffn) -> None:
+        for account, result in drain(rt.warehouse, rt.vault, rt.letzshop, store=store, triggered_by="demo",
+                                     jtl_ffn=ffn).items():
+            if "error" in result:
+                raise MarketsyncError(f"outbound for {account} failed: {result['error']}")
+            click.echo(f"outbound {account}: {result['succeeded']} sent, {result['failed']} retrying, "
+                       f"{result['dead']} dead")
+    return run
