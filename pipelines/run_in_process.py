@@ -81,7 +81,8 @@ def run_catalog_import(store: str, source: str, instance: DagsterInstance | None
 
 def run_inbound_check(store: str, instance: DagsterInstance | None = None, resources: dict | None = None) -> dict:
     """Check one store's inbound control sheet against JTL-FFN now."""
-    from assets.inbound_sheet.assets import inbound_sheet_assets, inbound_sheet_stores
+    from assets.inbound_sheet.assets import inbound_sheet_assets
+    from assets.jtl_ffn.assets import jtl_ffn_accounts
 
-    return run_assets(inbound_sheet_assets, inbound_sheet_stores, store, instance=instance, resources=resources,
+    return run_assets(inbound_sheet_assets, jtl_ffn_accounts, store, instance=instance, resources=resources,
                       what="inbound sheet check")

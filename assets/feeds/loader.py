@@ -40,7 +40,7 @@ from assets.feeds import parallel
 from assets.feeds import sources as feed_sources
 from assets.feeds.readers import CountingReader
 from assets.feeds.runs import ImportRun, RunCounts
-from assets.feeds.staging import ALL_BAD_ABORT_ROWS, Stager, prepare, reader_format  # noqa: F401 (re-exported)
+from assets.feeds.staging import ALL_BAD_ABORT_ROWS, Stager, prepare
 from resources.errors import MarketsyncError
 from resources.warehouse import sql_beside
 

@@ -326,11 +326,10 @@ class _Limited(io.RawIOBase):
 
 @dataclass
 class PartOutcome:
-    written: int = 0
-    bad: int = 0
+    """Where a part's reading began and ended: what proves (or disproves) the cuts around it."""
+
     first: tuple[int, str] | None = None
     boundary: tuple[int, str] | None = None
-    done: bool = False
 
 
 def stage_parts(path: str | os.PathLike, source: dict[str, Any], parts: list[Part], *,
@@ -358,15 +357,13 @@ def stage_parts(path: str | os.PathLike, source: dict[str, Any], parts: list[Par
                 outcome = outcomes[index]
                 if kind == "rows":
                     write(message[1])
-                    outcome.written += message[2]
                     staged += message[2]
                     if progress is not None:
                         progress(staged)
                 elif kind == "bad":
                     add_bad(message[1] + parts[index].line_offset, message[2], message[3])
-                    outcome.bad += 1
                 elif kind == "end":
-                    outcome.first, outcome.boundary, outcome.done = message[1], message[2], True
+                    outcome.first, outcome.boundary = message[1], message[2]
                     del live[conn]
                 else:  # "error"
                     raise SplitFailed(f"parse worker {index}: {message[1]}")

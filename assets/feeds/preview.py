@@ -15,7 +15,8 @@ from typing import IO, Any
 import orjson
 
 from assets.catalog.columns import PRODUCT_COLUMNS
-from assets.feeds.loader import open_feed, prepare
+from assets.feeds.loader import open_feed
+from assets.feeds.staging import prepare
 from assets.feeds.mapping import Rejected
 
 # How many records preview reads at most while looking for `limit` good rows: a feed whose rows are

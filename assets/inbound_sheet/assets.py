@@ -16,8 +16,6 @@ from assets.jtl_ffn.assets import INBOUNDS, STOCK, jtl_ffn_accounts
 from resources.google_sheets import GoogleSheetsResource
 from resources.warehouse import Warehouse
 
-# Checked per store with an FFN account: the partitions are the FFN accounts'.
-inbound_sheet_stores = jtl_ffn_accounts
 SHEET_ROWS = AssetKey(["raw", "inbound_sheet_rows"])
 CHECK = AssetKey(["ops", "inbound_control_check"])
 
@@ -31,7 +29,8 @@ CHECK = AssetKey(["ops", "inbound_control_check"])
                               "MATCH / MISMATCH (or why the row cannot be checked) in one batch update.",
                   kinds={"googlesheets", "postgres"}, owners=["team:operations"], group_name="fulfillment"),
     ],
-    partitions_def=inbound_sheet_stores,
+    # Checked per store with an FFN account: the same partitions as the warehouse's assets it reads.
+    partitions_def=jtl_ffn_accounts,
     pool="google_sheets_api",
     retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL),
 )
@@ -44,7 +43,7 @@ def inbound_control_check(context: AssetExecutionContext, warehouse: Warehouse, 
 
 
 inbound_check_job = define_asset_job("inbound_check_job", selection=[SHEET_ROWS, CHECK],
-                                     partitions_def=inbound_sheet_stores)
+                                     partitions_def=jtl_ffn_accounts)
 
 
 def due_checks(sheets: list[tuple[str, str, str]], cursor: dict[str, str], now: datetime
@@ -71,13 +70,13 @@ def inbound_sheet_schedule_sensor(context: SensorEvaluationContext, warehouse: W
             "WHERE i.enabled ORDER BY s.code"))]
     cursor = json.loads(context.cursor) if context.cursor else {}
     due, seen = due_checks(sheets, cursor, datetime.now(timezone.utc))
-    known = set(context.instance.get_dynamic_partitions(inbound_sheet_stores.name))
+    known = set(context.instance.get_dynamic_partitions(jtl_ffn_accounts.name))
     missing = [store for store, _cron, _zone in sheets if store not in known]
     return SensorResult(
         run_requests=[RunRequest(run_key=f"inbound-check:{store}:{tick}", partition_key=store,
                                  tags={"marketsync/store": store, "marketsync/triggered_by": "schedule"})
                       for store, tick in due],
-        dynamic_partitions_requests=[inbound_sheet_stores.build_add_request(missing)] if missing else [],
+        dynamic_partitions_requests=[jtl_ffn_accounts.build_add_request(missing)] if missing else [],
         cursor=json.dumps(seen, sort_keys=True),
     )
 

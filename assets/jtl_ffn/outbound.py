@@ -81,10 +81,13 @@ def queue_outbounds(conn: Connection, ffn_account: Account, triggered_by: str = 
     return counts
 
 
-def _queue_error(exc: JtlFfnError) -> Exception:
-    if exc.kind in ("rate_limited", "server", "unreachable", "busy"):
-        return OutcomeUnknown(str(exc)) if exc.kind in ("server", "unreachable") else \
-            RetryableError(str(exc), retry_after=exc.retry_after)
+def _queue_error(exc: JtlFfnError, write: bool) -> Exception:
+    """How the queue should treat a failed call: a create that failed on the server's side or on the
+    way may have been applied (so it is looked up before it is sent again)."""
+    if write and exc.kind in ("server", "unreachable"):
+        return OutcomeUnknown(str(exc))
+    if exc.kind in ("rate_limited", "busy", "server", "unreachable"):
+        return RetryableError(str(exc), retry_after=exc.retry_after)
     return PermanentError(str(exc))
 
 
@@ -99,7 +102,7 @@ class CreateOutboundHandler:
         try:
             outbound = self.api.create_outbound(item.payload)
         except JtlFfnError as exc:
-            raise _queue_error(exc) from None
+            raise _queue_error(exc, write=True) from None
         answer = {"outboundId": outbound.get("outboundId"), "status": outbound.get("status")}
         self._sent[item.outbound_id] = answer
         return answer
@@ -108,7 +111,7 @@ class CreateOutboundHandler:
         try:
             return self.api.find_outbound(item.payload["merchantOutboundNumber"]) is not None
         except JtlFfnError as exc:
-            raise _queue_error(exc) from None
+            raise _queue_error(exc, write=False) from None
 
     def on_success(self, conn: Connection, item) -> None:
         number = item.payload["merchantOutboundNumber"]

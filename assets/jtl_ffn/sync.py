@@ -145,7 +145,8 @@ def shipment_row(number: str, notice: dict) -> tuple:
 
 
 def sync_shipments(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> SnapshotResult:
-    """Shipping notifications of our open outbounds (one request per outbound not fully shipped)."""
+    """Shipping notifications of our open outbounds (one request per outbound not fully shipped); the
+    newest notification's outboundStatus becomes the outbound's status."""
     result = SnapshotResult()
     with warehouse.begin() as conn:
         open_outbounds = conn.execute(text(
@@ -155,9 +156,10 @@ def sync_shipments(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Sna
     notices: list[tuple[str, dict]] = []
     statuses: list[tuple[str, str]] = []
     for number, outbound_id in open_outbounds:
-        for notice in api.shipping_notifications(outbound_id):
-            notices.append((number, notice))
-        statuses.append((number, api.outbound(outbound_id).get("status")))
+        received = api.shipping_notifications(outbound_id)
+        notices += [(number, notice) for notice in received]
+        if received:  # each notification carries the outbound's status as of its sending
+            statuses.append((number, received[-1].get("outboundStatus")))
     with warehouse.begin() as conn:
         _stage(conn)
         result.fetched = len(notices)
