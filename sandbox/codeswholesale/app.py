@@ -20,37 +20,22 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from ipaddress import ip_address
 from urllib.parse import parse_qsl
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..admin import admin_route, faults_route, json_response, stats_route
 from .data import LANGUAGES, PLATFORMS, REGIONS
 from .state import CodesWholesaleState, Fault
 
 _FILTERS = ("platform", "region", "language", "productIds", "inStockDaysAgo")
 
 
-def _json(payload, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
-
-
 def _retry_after_header(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
-
-
-def _is_loopback(request: Request) -> bool:
-    host = request.client.host if request.client else None
-    if host is None or host in ("localhost", "testclient"):
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _client_credentials(request: Request, body: bytes) -> tuple[str | None, str | None, str | None]:
@@ -76,15 +61,15 @@ def create_app(state: CodesWholesaleState) -> Starlette:
         if fault is None:
             return None
         if fault.kind == "http_429":
-            return _json({"message": "Too many requests (sandbox fault)"}, 429,
-                         {"Retry-After": _retry_after_header(fault.retry_after)})
+            return json_response({"message": "Too many requests (sandbox fault)"}, 429,
+                                 {"Retry-After": _retry_after_header(fault.retry_after)})
         if fault.kind == "http_500":
-            return _json({"message": "Internal server error (sandbox fault)"}, 500)
+            return json_response({"message": "Internal server error (sandbox fault)"}, 500)
         if fault.kind == "http_502":
             return Response("<html><body>502 Bad Gateway</body></html>", 502, media_type="text/html")
         if fault.kind == "http_503":
             headers = {"Retry-After": _retry_after_header(fault.retry_after)} if fault.retry_after else None
-            return _json({"message": "Service unavailable (sandbox fault)"}, 503, headers)
+            return json_response({"message": "Service unavailable (sandbox fault)"}, 503, headers)
         if fault.kind == "expire_tokens":
             state.expire_tokens()  # the request carries on and meets its expired token
         elif fault.kind == "slow":
@@ -97,8 +82,8 @@ def create_app(state: CodesWholesaleState) -> Starlette:
         if status == "valid":
             return None
         description = {"expired": "Access token expired", "invalid": "Invalid access token"}[status]
-        return _json({"error": "invalid_token", "error_description": description}, 401,
-                     {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'})
+        return json_response({"error": "invalid_token", "error_description": description}, 401,
+                             {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'})
 
     def recorded(route: str, target: str, handler):
         async def endpoint(request: Request) -> Response:
@@ -114,76 +99,51 @@ def create_app(state: CodesWholesaleState) -> Starlette:
     async def token(request: Request) -> Response:
         grant_type, client_id, client_secret = _client_credentials(request, await request.body())
         if grant_type != "client_credentials":
-            return _json({"error": "unsupported_grant_type",
-                          "error_description": "Only client_credentials is supported"}, 400)
+            return json_response({"error": "unsupported_grant_type",
+                                  "error_description": "Only client_credentials is supported"}, 400)
         issued = state.issue_token(client_id, client_secret)
         if issued is None:
-            return _json({"error": "invalid_client", "error_description": "Bad client credentials"}, 401)
-        return _json(issued, headers={"Cache-Control": "no-store"})
+            return json_response({"error": "invalid_client", "error_description": "Bad client credentials"}, 401)
+        return json_response(issued, headers={"Cache-Control": "no-store"})
 
     async def products(request: Request) -> Response:
         params = request.query_params
         filters = {name: params[name] for name in _FILTERS if params.get(name)}
         days = filters.get("inStockDaysAgo")
         if days is not None and not (days.isdigit() and 0 <= int(days) <= 60):
-            return _json({"message": "inStockDaysAgo must be a whole number from 0 to 60"}, 400)
+            return json_response({"message": "inStockDaysAgo must be a whole number from 0 to 60"}, 400)
         try:
             page = state.page(params.get("continuationToken"), filters)
         except KeyError:
-            return _json({"message": "Invalid continuationToken"}, 400)
-        return _json(page)
+            return json_response({"message": "Invalid continuationToken"}, 400)
+        return json_response(page)
 
     async def product(request: Request) -> Response:
         found = state.product(request.path_params["product_id"])
         if found is None:
-            return _json({"message": "Product not found"}, 404)
-        return _json(found)
+            return json_response({"message": "Product not found"}, 404)
+        return json_response(found)
 
     async def account(request: Request) -> Response:
-        return _json({"fullName": "Sandbox Reseller", "email": "sandbox@example.com",
-                      "currentBalance": 1000.0, "currentCredit": 0.0, "totalToUse": 1000.0, "links": []})
+        return json_response({"fullName": "Sandbox Reseller", "email": "sandbox@example.com",
+                              "currentBalance": 1000.0, "currentCredit": 0.0, "totalToUse": 1000.0, "links": []})
 
     async def platforms(request: Request) -> Response:
-        return _json({"platforms": [name for name, _ in PLATFORMS]})
+        return json_response({"platforms": [name for name, _ in PLATFORMS]})
 
     async def regions(request: Request) -> Response:
-        return _json({"regions": list(REGIONS)})
+        return json_response({"regions": list(REGIONS)})
 
     async def languages(request: Request) -> Response:
-        return _json({"languages": ["Multilanguage", *LANGUAGES]})
-
-    def admin(handler):
-        async def guarded(request: Request) -> Response:
-            if not _is_loopback(request):
-                return _json({"error": "sandbox admin is loopback-only"}, 403)
-            try:
-                raw = await request.body()
-                return await handler(request, orjson.loads(raw) if raw.strip() else {})
-            except (ValueError, TypeError, KeyError) as error:
-                return _json({"error": str(error)}, 400)
-        return guarded
-
-    async def stats(request: Request, body) -> Response:
-        return _json(state.stats())
-
-    async def faults(request: Request, body) -> Response:
-        if request.method == "DELETE":
-            state.clear_faults()
-        elif request.method == "POST":
-            for spec in body if isinstance(body, list) else [body]:
-                spec = dict(spec)
-                state.add_fault(spec.pop("kind"), **spec)
-        with state.lock:
-            armed = [vars(f).copy() for f in state.faults]
-        return _json({"faults_armed": armed})
+        return json_response({"languages": ["Multilanguage", *LANGUAGES]})
 
     async def advance(request: Request, body) -> Response:
         changed = state.advance(int(body.get("generations", 1)))
-        return _json({"generation": state.generation, "changed": changed})
+        return json_response({"generation": state.generation, "changed": changed})
 
     async def reset(request: Request, body) -> Response:
         state.reset(body.get("seed"), body.get("size"))
-        return _json({"seed": state.seed, "size": state.size})
+        return json_response({"seed": state.seed, "size": state.size})
 
     routes = [
         Route("/oauth/token", recorded("token", "token", token), methods=["POST"]),
@@ -193,10 +153,10 @@ def create_app(state: CodesWholesaleState) -> Starlette:
         Route("/v3/platforms", recorded("platforms", "platforms", platforms), methods=["GET"]),
         Route("/v3/regions", recorded("regions", "regions", regions), methods=["GET"]),
         Route("/v3/languages", recorded("languages", "languages", languages), methods=["GET"]),
-        Route("/_sandbox/stats", admin(stats), methods=["GET"]),
-        Route("/_sandbox/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
-        Route("/_sandbox/advance", admin(advance), methods=["POST"]),
-        Route("/_sandbox/reset", admin(reset), methods=["POST"]),
+        stats_route(state),
+        faults_route(state),
+        Route("/_sandbox/advance", admin_route(advance), methods=["POST"]),
+        Route("/_sandbox/reset", admin_route(reset), methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.codeswholesale = state

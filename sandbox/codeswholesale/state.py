@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 
+from ..admin import FaultQueue, FaultSpec
 from .data import DEFAULT_ANOMALIES, Anomalies, ProductMaker
 
 DEFAULT_CLIENT_ID = "sandbox-client"
@@ -27,7 +28,7 @@ FAULT_TARGETS = ("products", "token", "any")
 
 
 @dataclass
-class Fault:
+class Fault(FaultSpec):
     """A misbehaviour for the next `count` matching requests, after letting `skip` of them through.
 
     target: "products" (GET /v3/products, the default), "token" (POST /oauth/token) or "any" request.
@@ -37,30 +38,21 @@ class Fault:
     slow (answers after `seconds`).
     """
 
-    kind: str
-    count: int = 1
-    skip: int = 0
+    KINDS = FAULT_KINDS
+    TARGETS = FAULT_TARGETS
+
     target: str = "products"
-    retry_after: float | None = None
     seconds: float = 1.0
 
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
-        if self.target not in FAULT_TARGETS:
-            raise ValueError(f"target must be one of {FAULT_TARGETS}")
-        if self.count < 1 or self.skip < 0:
-            raise ValueError("count must be at least 1 and skip at least 0")
-        if self.kind == "http_429" and self.retry_after is None:
-            self.retry_after = 1
 
-
-class CodesWholesaleState:
+class CodesWholesaleState(FaultQueue):
     """One simulated CodesWholesale account: its price list, OAuth clients and tokens, and faults.
 
     `page_size` is how many products one `GET /v3/products` answer holds. `token_ttl` is the
     `expires_in` announced for new access tokens, and enforced.
     """
+
+    fault_type = Fault  # armed, cleared and taken (by request target) as FaultQueue does
 
     def __init__(self, seed: int = 42, size: int = 1000, *, clients: dict[str, str] | None = None,
                  page_size: int = DEFAULT_PAGE_SIZE, token_ttl: float = DEFAULT_TOKEN_TTL,
@@ -174,35 +166,6 @@ class CodesWholesaleState:
     def product(self, product_id: str) -> dict | None:
         with self.lock:
             return next((p for p in self.products if p["productId"] == product_id), None)
-
-    # ---------------------------------------------------------------- faults
-
-    def add_fault(self, kind: str, count: int = 1, **params) -> Fault:
-        """Arm a fault (see `Fault`); faults fire in the order they were added."""
-        fault = Fault(kind, count, **params)
-        with self.lock:
-            self.faults.append(fault)
-        return fault
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self.faults.clear()
-
-    def take_fault(self, target: str) -> Fault | None:
-        """Consume one firing of the first armed fault for a request to `target`."""
-        with self.lock:
-            for i, fault in enumerate(self.faults):
-                if fault.target not in ("any", target):
-                    continue
-                if fault.skip:
-                    fault.skip -= 1
-                    continue
-                fault.count -= 1
-                if fault.count == 0:
-                    del self.faults[i]
-                self.faults_fired[fault.kind] += 1
-                return Fault(fault.kind, 1, 0, fault.target, fault.retry_after, fault.seconds)
-            return None
 
     # ----------------------------------------------------------------- stats
 

@@ -27,7 +27,7 @@ Admin routes (no token, loopback clients only):
 
 from __future__ import annotations
 
-from ipaddress import ip_address
+from functools import partial
 from urllib.parse import parse_qsl, unquote
 
 import orjson
@@ -36,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..admin import admin_route, faults_route, json_response, stats_route
 from .state import READ_METHODS, ApiError, GoogleSheetsState, TokenRefused
 
 _SHEETS_PREFIX = "/v4/spreadsheets/"
@@ -46,8 +47,8 @@ _FAULT_MESSAGES = {429: "Resource has been exhausted (sandbox fault).",
                    503: "The service is currently unavailable (sandbox fault)."}
 
 
-def _json(payload, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(orjson.dumps(payload), status, headers, media_type="application/json; charset=UTF-8")
+_MEDIA_TYPE = "application/json; charset=UTF-8"  # as Google labels its JSON answers
+_json = partial(json_response, media_type=_MEDIA_TYPE)
 
 
 def _error(error: ApiError) -> Response:
@@ -55,16 +56,6 @@ def _error(error: ApiError) -> Response:
     if error.code == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="https://accounts.google.com/", error="invalid_token"'
     return _json(error.body(), error.code, headers)
-
-
-def _is_loopback(request: Request) -> bool:
-    host = request.client.host if request.client else None
-    if host is None or host in ("localhost", "testclient"):
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _flag(value: str | None) -> bool:
@@ -218,30 +209,7 @@ def create_app(state: GoogleSheetsState) -> Starlette:
         state.record("oauth2.token", response.status_code)
         return response
 
-    def admin(handler):
-        async def guarded(request: Request) -> Response:
-            if not _is_loopback(request):
-                return _json({"error": "sandbox admin is loopback-only"}, 403)
-            try:
-                raw = await request.body()
-                return await handler(request, orjson.loads(raw) if raw.strip() else {})
-            except (ValueError, TypeError, KeyError) as error:
-                return _json({"error": str(error)}, 400)
-        return guarded
-
-    async def stats(request: Request, body) -> Response:
-        return _json(state.stats())
-
-    async def faults(request: Request, body) -> Response:
-        if request.method == "DELETE":
-            state.clear_faults()
-        elif request.method == "POST":
-            for spec in body if isinstance(body, list) else [body]:
-                spec = dict(spec)
-                state.add_fault(spec.pop("kind"), **spec)
-        with state.lock:
-            armed = [vars(f).copy() for f in state.faults]
-        return _json({"faults_armed": armed})
+    admin = partial(admin_route, media_type=_MEDIA_TYPE)
 
     async def add_spreadsheet(request: Request, body) -> Response:
         spreadsheet_id = state.add_spreadsheet(body.get("title", "Untitled spreadsheet"), body.get("rows"),
@@ -264,8 +232,8 @@ def create_app(state: GoogleSheetsState) -> Starlette:
         Route("/drive/v3/files", drive, methods=methods),
         Route("/drive/v3/files/{rest:path}", drive, methods=methods),
         Route("/token", token, methods=["POST"]),
-        Route("/_sandbox/stats", admin(stats), methods=["GET"]),
-        Route("/_sandbox/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
+        stats_route(state, media_type=_MEDIA_TYPE),
+        faults_route(state, media_type=_MEDIA_TYPE),
         Route("/_sandbox/spreadsheets", admin(add_spreadsheet), methods=["POST"]),
         Route("/_sandbox/spreadsheets/{spreadsheet_id}", admin(dump), methods=["GET"]),
         Route("/_sandbox/reset", admin(reset), methods=["POST"]),

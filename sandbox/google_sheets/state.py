@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ..admin import FaultQueue, FaultSpec
 from .a1 import Block, RangeError, column_letters, format_range, parse_range, quote_sheet
 
 DEFAULT_ROWS = 1000
@@ -76,7 +77,7 @@ class ApiError(Exception):
 
 
 @dataclass
-class Fault:
+class Fault(FaultSpec):
     """A failure for the next `count` matching requests, after letting `skip` of them through.
 
     kind: http_429 (RESOURCE_EXHAUSTED), http_500 (INTERNAL) or http_503 (UNAVAILABLE);
@@ -84,19 +85,9 @@ class Fault:
     Retry-After header when set.
     """
 
-    kind: str
-    count: int = 1
-    skip: int = 0
-    target: str = "any"
-    retry_after: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
-        if self.target not in FAULT_TARGETS:
-            raise ValueError(f"target must be one of {FAULT_TARGETS}")
-        if self.count < 1 or self.skip < 0:
-            raise ValueError("count must be at least 1 and skip at least 0")
+    KINDS = FAULT_KINDS
+    TARGETS = FAULT_TARGETS
+    DEFAULT_RETRY_AFTER = None  # a 429 carries no Retry-After unless armed with one
 
 
 @dataclass
@@ -274,7 +265,7 @@ def _input_value(value: Any, option: str, where: str) -> Any:
     return value
 
 
-class GoogleSheetsState:
+class GoogleSheetsState(FaultQueue):
     """One simulated Google account's spreadsheets, seen through the Sheets v4 and Drive v3 APIs.
 
     tokens: accepted bearer tokens (None: any non-empty token, plus those issued by `/token`).
@@ -283,6 +274,8 @@ class GoogleSheetsState:
     answers (the real API sends none). service_accounts: client_email -> public key PEM that JWT
     assertions at `/token` must be signed with (empty: any well-formed assertion gets a token).
     """
+
+    fault_type = Fault  # armed, cleared and taken (by request kind, read/write) as FaultQueue does
 
     def __init__(self, *, tokens: set[str] | None = None, read_quota: int = DEFAULT_QUOTA,
                  write_quota: int = DEFAULT_QUOTA, quota_window: float = 60.0, quota_retry_after: bool = False,
@@ -378,34 +371,6 @@ class GoogleSheetsState:
                     "quota_refusals": dict(self.quota_refusals),
                     "quota": {"read": self.read_quota, "write": self.write_quota, "window": self.quota_window},
                     "spreadsheets": len(self.spreadsheets)}
-
-    # ------------------------------------------------------------------------------ faults
-    def add_fault(self, kind: str, count: int = 1, **params: Any) -> Fault:
-        """Arm a fault (see `Fault`); faults fire in the order they were added."""
-        fault = Fault(kind, count, **params)
-        with self.lock:
-            self.faults.append(fault)
-        return fault
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self.faults.clear()
-
-    def take_fault(self, kind: str) -> Fault | None:
-        """Consume one firing of the first armed fault matching a request of `kind` (read/write)."""
-        with self.lock:
-            for i, fault in enumerate(self.faults):
-                if fault.target not in ("any", kind):
-                    continue
-                if fault.skip:
-                    fault.skip -= 1
-                    continue
-                fault.count -= 1
-                if fault.count == 0:
-                    del self.faults[i]
-                self.faults_fired[fault.kind] += 1
-                return Fault(fault.kind, 1, 0, fault.target, fault.retry_after)
-            return None
 
     # ------------------------------------------------------------------------------ auth and quota
     def token_accepted(self, token: str | None) -> bool:

@@ -47,7 +47,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from ipaddress import ip_address
+from functools import partial
 from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
@@ -56,31 +56,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..admin import admin_route, faults_route, json_response, stats_route
 from .state import DEFAULT_TOP, ApiError, Fault, JtlFfnState, validation_error
 
 PREFIX = "/api/v1/merchant"
 
 
-def _json(payload, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
-
-
 def _error(error: ApiError) -> Response:
-    return _json(error.body(), error.status, error.headers)
+    return json_response(error.body(), error.status, error.headers)
+
+
+def _api_error(error: Exception) -> Response | None:
+    """The FFN error answer for an ApiError an admin handler raised, None for any other exception."""
+    return _error(error) if isinstance(error, ApiError) else None
 
 
 def _retry_after_header(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
-
-
-def _is_loopback(request: Request) -> bool:
-    host = request.client.host if request.client else None
-    if host is None or host in ("localhost", "testclient"):
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _basic_credentials(request: Request, form: dict[str, str]) -> tuple[str | None, str | None]:
@@ -122,7 +114,7 @@ def _paged(request: Request, items: list, total: int, top: int, skip: int, links
         body["_links"]["previous"] = link(max(0, skip - top))
     if skip + len(items) < total and links:
         body["_links"]["next"] = body["nextPageLink"] = link(skip + top)
-    return _json(body)
+    return json_response(body)
 
 
 def create_app(state: JtlFfnState) -> Starlette:
@@ -133,18 +125,18 @@ def create_app(state: JtlFfnState) -> Starlette:
         if fault is None:
             return None, None
         if fault.kind == "http_429":
-            return _json(ApiError(429, "Shared_TooManyRequests", "Too many requests",
-                                  ["Request limit reached (sandbox fault)"]).body(), 429,
-                         {"Retry-After": _retry_after_header(fault.retry_after)}), None
+            return json_response(ApiError(429, "Shared_TooManyRequests", "Too many requests",
+                                          ["Request limit reached (sandbox fault)"]).body(), 429,
+                                 {"Retry-After": _retry_after_header(fault.retry_after)}), None
         if fault.kind == "http_500":
-            return _json(ApiError(500, "Shared_InternalServerError", "Unexpected server error",
-                                  ["Internal error (sandbox fault)"]).body(), 500), None
+            return json_response(ApiError(500, "Shared_InternalServerError", "Unexpected server error",
+                                          ["Internal error (sandbox fault)"]).body(), 500), None
         if fault.kind == "http_502":
             return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", 502, media_type="text/html"), None
         if fault.kind == "http_503":
             headers = {"Retry-After": _retry_after_header(fault.retry_after)} if fault.retry_after else None
-            return _json(ApiError(503, "Shared_ServiceUnavailable", "Service unavailable",
-                                  ["Maintenance (sandbox fault)"]).body(), 503, headers), None
+            return json_response(ApiError(503, "Shared_ServiceUnavailable", "Service unavailable",
+                                          ["Maintenance (sandbox fault)"]).body(), 503, headers), None
         if fault.kind == "expire_tokens":
             state.expire_access_tokens()  # the request carries on and meets its expired token
         elif fault.kind == "slow":
@@ -160,8 +152,8 @@ def create_app(state: JtlFfnState) -> Starlette:
             description = {"expired": "The access token has expired", "revoked": "The access token was revoked",
                            "invalid": "No valid access token"}[status]
             error = ApiError(401, "Shared_Unauthorized", description, [description])
-            return _json(error.body(), 401, {"WWW-Authenticate": f'Bearer error="invalid_token", '
-                                                                 f'error_description="{description}"'})
+            return json_response(error.body(), 401, {"WWW-Authenticate": f'Bearer error="invalid_token", '
+                                                                         f'error_description="{description}"'})
         needed = "ffn.merchant.write" if write else "ffn.merchant.read"
         if needed not in scopes and not (not write and "ffn.merchant.write" in scopes):
             return _error(ApiError(403, "Shared_OperationForbidden", "The operation is not permitted",
@@ -193,11 +185,12 @@ def create_app(state: JtlFfnState) -> Starlette:
             form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
             client_id, client_secret = _basic_credentials(request, form)
             if not state.check_client(client_id, client_secret):
-                response = _json({"error": "invalid_client", "error_description": "Client authentication failed"},
-                                 401, {"WWW-Authenticate": 'Basic realm="oauth"'})
+                response = json_response({"error": "invalid_client",
+                                          "error_description": "Client authentication failed"},
+                                         401, {"WWW-Authenticate": 'Basic realm="oauth"'})
             else:
                 status, body = state.token_request(client_id, form)
-                response = _json(body, status, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+                response = json_response(body, status, {"Cache-Control": "no-store", "Pragma": "no-cache"})
             if lost is not None:
                 response = Response("<html><body><h1>502 Bad Gateway</h1></body></html>", 502, media_type="text/html")
         state.record("token", "POST", "/token", response.status_code)
@@ -227,12 +220,12 @@ def create_app(state: JtlFfnState) -> Starlette:
                 body["nextChunkUrl"] = f"{str(request.base_url).rstrip('/')}{request.url.path}?{query}"
             else:
                 body["nextChunkUrl"] = None
-            return _json(body)
+            return json_response(body)
         return handler
 
     def one(getter, param: str):
         async def handler(request: Request) -> Response:
-            return _json(getter(request.path_params[param]))
+            return json_response(getter(request.path_params[param]))
         return handler
 
     async def create_outbound(request: Request) -> Response:
@@ -240,61 +233,37 @@ def create_app(state: JtlFfnState) -> Starlette:
             body = orjson.loads(await request.body())
         except orjson.JSONDecodeError:
             raise validation_error(["the request body is not JSON"]) from None
-        return _json(state.create_outbound(body), 201)
+        return json_response(state.create_outbound(body), 201)
 
     # ------------------------------------------------------------------ admin
-    def admin(handler):
-        async def guarded(request: Request) -> Response:
-            if not _is_loopback(request):
-                return _json({"error": "sandbox admin is loopback-only"}, 403)
-            try:
-                raw = await request.body()
-                return await handler(request, orjson.loads(raw) if raw.strip() else {})
-            except ApiError as error:
-                return _error(error)
-            except (ValueError, TypeError, KeyError) as error:
-                return _json({"error": str(error)}, 400)
-        return guarded
-
-    async def stats(request: Request, body) -> Response:
-        return _json(state.stats())
-
-    async def faults(request: Request, body) -> Response:
-        if request.method == "DELETE":
-            state.clear_faults()
-        elif request.method == "POST":
-            for spec in body if isinstance(body, list) else [body]:
-                spec = dict(spec)
-                state.add_fault(spec.pop("kind"), **spec)
-        with state.lock:
-            armed = [vars(f).copy() for f in state.faults]
-        return _json({"faults_armed": armed})
+    admin = partial(admin_route, on_error=_api_error)  # FFN errors answer in FFN's shape
 
     async def authorize(request: Request, body) -> Response:
-        return _json({"code": state.authorize(body.get("client_id"), body.get("redirect_uri"))})
+        return json_response({"code": state.authorize(body.get("client_id"), body.get("redirect_uri"))})
 
     async def grant(request: Request, body) -> Response:
-        return _json(state.grant(body.get("client_id")))
+        return json_response(state.grant(body.get("client_id")))
 
     async def expire(request: Request, body) -> Response:
         state.expire_access_tokens()
-        return _json({"expired": True})
+        return json_response({"expired": True})
 
     async def ship(request: Request, body) -> Response:
-        return _json(state.ship(request.path_params["outbound_id"], body.get("items"),
-                                shipping_method_id=body.get("shipping_method_id"),
-                                tracking_number=body.get("tracking_number"),
-                                freight_option=body.get("freight_option", "Parcel"), weight=body.get("weight")))
+        return json_response(state.ship(request.path_params["outbound_id"], body.get("items"),
+                                        shipping_method_id=body.get("shipping_method_id"),
+                                        tracking_number=body.get("tracking_number"),
+                                        freight_option=body.get("freight_option", "Parcel"), weight=body.get("weight")))
 
     async def receive(request: Request, body) -> Response:
-        return _json(state.receive(request.path_params["inbound_id"], body.get("items")))
+        return json_response(state.receive(request.path_params["inbound_id"], body.get("items")))
 
     async def adjust(request: Request, body) -> Response:
-        return _json(state.adjust_stock(request.path_params["jfsku"], body["warehouse_id"], float(body["delta"])))
+        return json_response(state.adjust_stock(request.path_params["jfsku"], body["warehouse_id"],
+                                                float(body["delta"])))
 
     async def reset(request: Request, body) -> Response:
         state.reset(body.get("seed"), body.get("size"))
-        return _json({"seed": state.seed, "size": state.size})
+        return json_response({"seed": state.seed, "size": state.size})
 
     routes = [
         Route("/token", token, methods=["POST"]),
@@ -319,8 +288,8 @@ def create_app(state: JtlFfnState) -> Starlette:
               methods=["GET"]),
         Route(f"{PREFIX}/outbounds/{{outbound_id}}/shipping-notifications",
               api("shipping_notifications", one(state.shipping_notifications, "outbound_id")), methods=["GET"]),
-        Route("/_sandbox/stats", admin(stats), methods=["GET"]),
-        Route("/_sandbox/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
+        stats_route(state, on_error=_api_error),
+        faults_route(state, on_error=_api_error),
         Route("/_sandbox/authorize", admin(authorize), methods=["POST"]),
         Route("/_sandbox/grant", admin(grant), methods=["POST"]),
         Route("/_sandbox/expire-tokens", admin(expire), methods=["POST"]),

@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from ..admin import FaultQueue, FaultSpec
 from .data import CLOSED_OUTBOUND, DEFAULT_FULFILLER_ID, DEFAULT_MERCHANT_ID, Catalogue, default_counts, timestamp
 
 DEFAULT_CLIENT_ID = "sandbox-ffn-app"
@@ -90,7 +91,7 @@ def validation_error(messages: list[str], metadata: dict | None = None) -> ApiEr
 
 
 @dataclass
-class Fault:
+class Fault(FaultSpec):
     """A misbehaviour for the next `count` matching requests, after letting `skip` of them through.
 
     target: a route name (see ROUTES), "api" (any merchant API route), "token" (POST /token) or "any".
@@ -101,24 +102,14 @@ class Fault:
     outcome the client cannot know).
     """
 
-    kind: str
-    count: int = 1
-    skip: int = 0
+    KINDS = FAULT_KINDS
+    TARGETS = FAULT_TARGETS
+
     target: str = "api"
-    retry_after: float | None = None
     seconds: float = 1.0
 
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
-        if self.target not in FAULT_TARGETS:
-            raise ValueError(f"target must be one of {FAULT_TARGETS}")
-        if self.count < 1 or self.skip < 0:
-            raise ValueError("count must be at least 1 and skip at least 0")
-        if self.kind == "http_429" and self.retry_after is None:
-            self.retry_after = 1
-
     def matches(self, route: str) -> bool:
+        """As FaultSpec.matches, and "api" matches every route but the token endpoint."""
         return self.target in ("any", route) or (self.target == "api" and route != "token")
 
 
@@ -237,7 +228,7 @@ def matches_filter(obj: dict, clauses: list[tuple[list[str], Any]]) -> bool:
     return True
 
 
-class JtlFfnState:
+class JtlFfnState(FaultQueue):
     """One simulated FFN merchant account and the OAuth server in front of it.
 
     `token_ttl` is the `expires_in` of new access tokens (seconds, fractions allowed for tests) and is
@@ -245,6 +236,8 @@ class JtlFfnState:
     `inbounds`/`outbounds`: how many seeded ones (default: a few per hundred products). `page_links`
     False leaves `nextPageLink` out of paged answers (clients must then count `$skip` themselves).
     """
+
+    fault_type = Fault  # armed, cleared and taken (by route, see Fault.matches) as FaultQueue does
 
     def __init__(self, seed: int = 42, size: int = 1000, *, clients: dict[str, str] | None = None,
                  token_ttl: float = DEFAULT_TOKEN_TTL, refresh_ttl: float = DEFAULT_REFRESH_TTL,
@@ -809,35 +802,6 @@ class JtlFfnState:
             inbound["status"] = "Receipted" if done else "PartiallyReceipted"
             inbound["modificationInfo"].update(updatedAt=timestamp(datetime.now(timezone.utc)), state="Modified")
             return orjson.loads(orjson.dumps(inbound))
-
-    # ---------------------------------------------------------------- faults
-
-    def add_fault(self, kind: str, count: int = 1, **params) -> Fault:
-        """Arm a fault (see `Fault`); faults fire in the order they were added."""
-        fault = Fault(kind, count, **params)
-        with self.lock:
-            self.faults.append(fault)
-        return fault
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self.faults.clear()
-
-    def take_fault(self, route: str) -> Fault | None:
-        """Consume one firing of the first armed fault matching a request to `route`."""
-        with self.lock:
-            for i, fault in enumerate(self.faults):
-                if not fault.matches(route):
-                    continue
-                if fault.skip:
-                    fault.skip -= 1
-                    continue
-                fault.count -= 1
-                if fault.count == 0:
-                    del self.faults[i]
-                self.faults_fired[fault.kind] += 1
-                return Fault(fault.kind, 1, 0, fault.target, fault.retry_after, fault.seconds)
-            return None
 
     # ----------------------------------------------------------------- stats
 

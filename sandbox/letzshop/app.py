@@ -26,7 +26,7 @@ import csv
 import io
 import json
 import logging
-from ipaddress import ip_address
+from functools import partial
 
 import orjson
 from graphql import FieldNode, OperationDefinitionNode
@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from ..admin import admin_route, json_response, stats_route
 from ..http import STOPPING_SCOPE_KEY
 from .data import CATALOG_CSV_HEADER, catalog_csv_rows, expected_figures
 from .executor import QueryExecutor
@@ -61,12 +62,8 @@ class _QuietDrop(logging.Filter):
 _QUIET_DROP = _QuietDrop()
 
 
-def _json(payload, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(_encode(payload), status, headers, media_type="application/json")
-
-
 def _error(message: str, status: int, code: str, headers: dict | None = None) -> Response:
-    return _json({"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers)
+    return json_response({"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers)
 
 
 class _TruncatedResponse(Response):
@@ -119,16 +116,6 @@ def _bearer(request: Request) -> str | None:
     return key.strip() or None
 
 
-def _is_loopback(request: Request) -> bool:
-    host = request.client.host if request.client else None
-    if host is None or host in ("localhost", "testclient"):
-        return True  # not a TCP peer: an in-process transport
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def create_app(state: LetzshopState) -> Starlette:
     """The Letzshop sandbox ASGI app serving ``state``."""
     schema = build()
@@ -157,7 +144,7 @@ def create_app(state: LetzshopState) -> Starlette:
         checked = documents.get(query)
         if checked.errors:
             state.record_request([], 200)
-            return _json({"errors": [e.formatted for e in checked.errors]})
+            return json_response({"errors": [e.formatted for e in checked.errors]})
         kind = operation_type(checked.document, operation_name)
         fault = state.take_fault(kind)
         lost = None
@@ -180,7 +167,7 @@ def create_app(state: LetzshopState) -> Starlette:
         state.record_request(_root_fields(checked.document, operation_name),
                              502 if lost and lost.then == "502" else 200)
         if lost is None:
-            return _json(result)
+            return json_response(result)
         # The call took effect; only its answer goes missing.
         if lost.then == "502":
             return _error("Bad gateway (sandbox: the response was lost).", 502, "BAD_GATEWAY")
@@ -206,27 +193,17 @@ def create_app(state: LetzshopState) -> Starlette:
             return _error("Gateway timeout (sandbox fault).", 504, "TIMEOUT")
         return None  # apply_then_drop acts after execution
 
-    def admin(handler):
-        async def guarded(request: Request) -> Response:
-            if not _is_loopback(request):
-                return _json({"error": "sandbox admin is loopback-only"}, 403)
-            try:
-                return await handler(request)
-            except (ValueError, TypeError, KeyError) as error:
-                return _json({"error": str(error)}, 400)
-        return guarded
+    # The admin handlers take no body argument: the few that need one read it (read_json).
+    admin = partial(admin_route, read_body=False)
 
     async def read_json(request: Request):
         raw = await request.body()
         return json.loads(raw) if raw.strip() else {}
 
-    async def stats(request: Request) -> Response:
-        return _json(state.stats())
-
     async def mutations(request: Request) -> Response:
         with state.lock:
             log = [r._asdict() for r in state.mutation_log]
-        return _json(log)
+        return json_response(log)
 
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
@@ -247,19 +224,19 @@ def create_app(state: LetzshopState) -> Starlette:
         with state.lock:
             armed = [vars(f).copy() for f in state.faults]
             revoked = sorted(state.revoked_keys)
-        return _json({"faults_armed": armed, "revoked_keys": revoked})
+        return json_response({"faults_armed": armed, "revoked_keys": revoked})
 
     async def shipments(request: Request) -> Response:
         count = int((await read_json(request)).get("count", 1))
         if not 0 < count <= 100_000:
             raise ValueError("count must be between 1 and 100000")
         added = state.add_shipments(count)
-        return _json({"added": added, "total": len(state.shipments)})
+        return json_response({"added": added, "total": len(state.shipments)})
 
     async def reset(request: Request) -> Response:
         body = await read_json(request)
         state.reset(body.get("seed"), body.get("size"))
-        return _json({"seed": state.seed, "size": state.size, "shipments": len(state.shipments)})
+        return json_response({"seed": state.seed, "size": state.size, "shipments": len(state.shipments)})
 
     def scenario_options() -> dict:
         return {"catalog_size": state.catalog_size, "anomalies": state.anomalies}
@@ -267,7 +244,7 @@ def create_app(state: LetzshopState) -> Starlette:
     async def figures(request: Request) -> Response:
         result = expected_figures(state.seed, state.size, history_rate=state.history_rate,
                                   **scenario_options())
-        return _json(result.as_dict())
+        return json_response(result.as_dict())
 
     async def catalog_csv(request: Request) -> Response:
         out = io.StringIO()
@@ -281,7 +258,7 @@ def create_app(state: LetzshopState) -> Starlette:
 
     routes = [
         Route("/graphql", graphql, methods=["POST"]),
-        Route("/_sandbox/stats", admin(stats), methods=["GET"]),
+        stats_route(state, read_body=False),
         Route("/_sandbox/mutations", admin(mutations), methods=["GET"]),
         Route("/_sandbox/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/shipments", admin(shipments), methods=["POST"]),

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from graphql import GraphQLError
 
+from ..admin import FaultQueue
 from .data import DEFAULT_ANOMALIES, Anomalies, build_scenario, derive_shipment_state
 
 DEFAULT_API_KEY = "sandbox-key"
@@ -97,7 +98,7 @@ def _user_error(code: str, message: str, id_: str | None = None) -> dict:
     return {"id": id_, "code": code, "message": message}
 
 
-class LetzshopState:
+class LetzshopState(FaultQueue):
     """The simulated shop account: its shipments, keys, armed faults and call history.
 
     ``echo_tracking=False`` reproduces what integrators report of the real API:
@@ -106,6 +107,8 @@ class LetzshopState:
     generated shipments out of the cyclic GC's sight (``gc.freeze``), so full
     collections do not walk ~10^5 long-lived dicts in the middle of requests.
     """
+
+    fault_type = Fault  # armed and cleared as FaultQueue does
 
     def __init__(self, seed: int = 42, size: int = 200, *, api_keys=(DEFAULT_API_KEY,),
                  catalog_size: int | None = None, anomalies: Anomalies = DEFAULT_ANOMALIES,
@@ -197,19 +200,11 @@ class LetzshopState:
 
     # ---------------------------------------------------------------- faults
 
-    def add_fault(self, kind: str, count: int = 1, **params) -> Fault:
-        """Arm a fault (see ``Fault``); faults fire in the order they were added."""
-        fault = Fault(kind, count, **params)
-        with self.lock:
-            self.faults.append(fault)
-        return fault
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self.faults.clear()
-
     def take_fault(self, operation: str | None) -> Fault | None:
-        """Consume one firing of the first armed fault that applies to ``operation``."""
+        """Consume one firing of the first armed fault that applies to ``operation``.
+
+        Replaces FaultQueue's: a Letzshop fault matches by operation, lets none through
+        first (no ``skip``), and firings are counted in ``fault_counts``."""
         with self.lock:
             for i, fault in enumerate(self.faults):
                 if fault.operation is None or fault.operation == operation:
