@@ -6,7 +6,8 @@ Postgres, in a schema of its own, for comparison.
 House style (see letzshop_import): a database of its own on the server; every measured load runs in a
 child process of its own so its peak RSS is measured alone; figures are medians of BENCH_FEED_REPEATS.
 Sizes come from the environment so a quick run is possible:
-BENCH_FEED_ROWS (default 1,000,000), BENCH_FEED_FORMATS (csv,xml,json), BENCH_FEED_REPEATS (1),
+BENCH_FEED_ROWS (default 1,000,000), BENCH_FEED_FORMATS (csv,xml,json), BENCH_FEED_REPEATS (1: first loads),
+BENCH_FEED_REFRESHES (3: successive refreshes, each with 1% of rows changed again; the median is shown),
 BENCH_FEED_DLT (1: also run dlt; it needs the `bench` extra: pip install -e '.[bench]').
 Targets on the 2-core machine: CSV refresh >= 100,000 rows/s, XML refresh >= 60,000 rows/s, peak RSS
 < 400 MB whatever the size, faster than dlt.
@@ -27,6 +28,7 @@ from pathlib import Path
 ROWS = int(os.environ.get("BENCH_FEED_ROWS", "1000000"))
 FORMATS = [f for f in os.environ.get("BENCH_FEED_FORMATS", "csv,xml,json").split(",") if f]
 REPEATS = int(os.environ.get("BENCH_FEED_REPEATS", "1"))
+REFRESHES = int(os.environ.get("BENCH_FEED_REFRESHES", "3"))
 WITH_DLT = os.environ.get("BENCH_FEED_DLT", "1") not in ("0", "", "false", "no")
 CHANGED_SHARE = 0.01
 SEED = 2026
@@ -123,22 +125,26 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for fmt in FORMATS:
-                base, changed = str(Path(tmp) / f"feed.{fmt}"), str(Path(tmp) / f"feed-changed.{fmt}")
+                base = str(Path(tmp) / f"feed.{fmt}")
+                # Successive supplier exports: each changes the same 1% of rows again (newer timestamps).
+                rounds = [str(Path(tmp) / f"feed-changed-{k}.{fmt}") for k in range(1, REFRESHES + 1)]
                 started = time.perf_counter()
                 mapping = generate(fmt, base, ROWS, seed=SEED)
-                mutate(fmt, changed, ROWS, CHANGED_SHARE, seed=SEED)
+                for k, path in enumerate(rounds, 1):
+                    mutate(fmt, path, ROWS, CHANGED_SHARE, seed=SEED, change_round=k)
                 generated = time.perf_counter() - started
                 firsts, refreshes = [], []
                 for _ in range(REPEATS):
                     store = f"bench-{uuid.uuid4().hex[:8]}"
                     firsts.append(_child("load_once", database_url, store, "supplier", fmt, base, json.dumps(mapping)))
-                    refreshes.append(_child("load_once", database_url, store, "supplier", fmt, changed,
-                                            json.dumps(mapping)))
+                    for path in rounds:
+                        refreshes.append(_child("load_once", database_url, store, "supplier", fmt, path,
+                                                json.dumps(mapping)))
                 figures[fmt] = {"first": firsts, "refresh": refreshes, "generated_seconds": generated,
                                 "bytes": os.path.getsize(base), "expected_changed": count_changed(ROWS, CHANGED_SHARE)}
                 if fmt == "csv" and WITH_DLT:
-                    figures["dlt"] = _run_dlt(database_url, base, changed, tmp)
-                for path in (base, changed):
+                    figures["dlt"] = _run_dlt(database_url, base, rounds[0], tmp)
+                for path in (base, *rounds):
                     os.unlink(path)
     finally:
         drop_database(server, database_url)
@@ -164,8 +170,8 @@ def _median(runs: list[dict], key: str) -> float:
 
 
 def _print(figures: dict) -> None:
-    print(f"feeds: {ROWS:,} items per feed, refresh with {CHANGED_SHARE:.0%} of rows changed, "
-          f"{REPEATS} repeat(s) (medians); each load in a child process of its own")
+    print(f"feeds: {ROWS:,} items per feed, first load x{REPEATS}, then {REFRESHES} refreshes with "
+          f"{CHANGED_SHARE:.0%} of rows changed each (medians); each load in a child process of its own")
     for fmt in FORMATS:
         f = figures[fmt]
         print(f"  {fmt.upper()} ({f['bytes'] / 1e6:,.0f} MB, generated in {f['generated_seconds']:.0f} s)")
@@ -175,7 +181,9 @@ def _print(figures: dict) -> None:
             rate = runs[0]["rows"] / seconds
             target = TARGETS.get(fmt) if kind == "refresh" else None
             timings = {k: statistics.median(r["timings"].get(k, 0) for r in runs) for k in runs[0]["timings"]}
-            print(f"    {kind + ' load' if kind == 'first' else 'refresh   '}: {seconds:7.1f} s = {rate:9,.0f} rows/s"
+            spread = (f" (of {len(runs)}: {min(r['seconds'] for r in runs):.1f}-{max(r['seconds'] for r in runs):.1f} s)"
+                      if len(runs) > 1 else "")
+            print(f"    {kind + ' load' if kind == 'first' else 'refresh   '}: {seconds:7.1f} s = {rate:9,.0f} rows/s{spread}"
                   f"{f'   (target >= {target:,})' if target else ''}   peak RSS {_median(runs, 'peak_rss_mb'):.0f} MB"
                   f"   [{', '.join(f'{k} {v:.1f} s' for k, v in timings.items())}]"
                   f"   wrote {runs[0]['inserted'] + runs[0]['updated']:,} rows, {runs[0]['parse_workers']} parse worker(s)")

@@ -5,8 +5,8 @@ from dagster import AssetSelection, AutomationConditionSensorDefinition, Default
 
 from assets.codeswholesale.catalog import codeswholesale_assets, codeswholesale_sensors
 from assets.feeds.pull import pull_feed_assets
-from assets.jtl_ffn.assets import jtl_ffn_assets, jtl_ffn_job, jtl_ffn_partitions_sensor
-from assets.inbound_sheet.assets import inbound_check_job, inbound_sheet_assets, inbound_sheet_schedule_sensor
+from assets.jtl_ffn.assets import jtl_ffn_assets, jtl_ffn_job
+from assets.inbound_sheet.assets import inbound_check_job, inbound_sheet_assets
 from assets.letzshop.orders import letzshop_assets
 from assets.letzshop.product_feed import letzshop_catalog_assets
 from pipelines.jobs import jobs
@@ -68,7 +68,6 @@ defs = Definitions(
             *jtl_ffn_assets, *inbound_sheet_assets],
     jobs=[*jobs, supplier_feed_job, inbound_check_job, jtl_ffn_job],
     schedules=schedules,
-    sensors=[*sensors, *codeswholesale_sensors, supplier_feed_refresh_sensor, automation_sensor,
-             inbound_sheet_schedule_sensor, jtl_ffn_partitions_sensor],
+    sensors=[*sensors, *codeswholesale_sensors, supplier_feed_refresh_sensor, automation_sensor],
     resources=build_resources(),
 )

@@ -156,7 +156,7 @@ def test_settings_are_checked(warehouse, ffn_store):
 def test_due_checks_wait_for_the_next_tick_and_coalesce_missed_ones():
     from datetime import datetime, timezone
 
-    from assets.inbound_sheet.assets import due_checks
+    from sensors.inbound_sheet_schedule import due_checks
 
     sheets = [("berlin", "0 8 * * *", "Europe/Berlin"), ("tokyo", "30 6 * * 1-5", "Asia/Tokyo")]
     monday_7 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)  # 07:00 in Berlin
@@ -176,7 +176,7 @@ def test_the_schedule_sensor_keeps_a_partition_per_store_and_a_deterministic_run
 
     from dagster import DagsterInstance, build_sensor_context
 
-    from assets.inbound_sheet.assets import inbound_sheet_schedule_sensor
+    from sensors.inbound_sheet_schedule import inbound_sheet_schedule_sensor
 
     with warehouse.begin() as conn:
         save_settings(conn, ffn_store, spreadsheet_id="x", worksheet="S", sku_column="A", expected_column="B",

@@ -3,10 +3,8 @@ holds (products, stock, inbounds), the orders handed to it, and its shipments ca
 marketplaces as tracking. Fetch -> land raw -> normalise (sync.py) -> act (outbound.py)."""
 from contextlib import contextmanager
 
-from dagster import (AddDynamicPartitionsRequest, AssetExecutionContext, AssetKey, AssetSpec, AutomationCondition,
-                     Backoff, DefaultSensorStatus, DynamicPartitionsDefinition, MaterializeResult, RetryPolicy,
-                     SensorEvaluationContext, SensorResult, define_asset_job, multi_asset, sensor)
-from sqlalchemy import text
+from dagster import (AssetExecutionContext, AssetKey, AssetSpec, AutomationCondition, Backoff,
+                     DynamicPartitionsDefinition, MaterializeResult, RetryPolicy, define_asset_job, multi_asset)
 
 from assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
 from assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
@@ -83,18 +81,6 @@ def fulfillment_flow(context: AssetExecutionContext, warehouse: Warehouse, vault
 
 jtl_ffn_job = define_asset_job("jtl_ffn_job", selection=[PRODUCTS, STOCK, INBOUNDS, OUTBOUNDS, SHIPMENTS],
                                partitions_def=jtl_ffn_accounts)
-
-
-@sensor(minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING)
-def jtl_ffn_partitions_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
-    """Registers every store with an enabled `jtl_ffn` account as a partition, so the hourly automation
-    conditions cover it (it requests no runs itself)."""
-    with warehouse.begin() as conn:
-        stores = conn.execute(text("SELECT s.code FROM ops.accounts a JOIN ops.stores s USING (store_id) "
-                                   "WHERE a.channel = 'jtl_ffn' AND a.enabled ORDER BY 1")).scalars().all()
-    new_keys = sorted(set(stores) - set(context.instance.get_dynamic_partitions(jtl_ffn_accounts.name)))
-    return SensorResult(dynamic_partitions_requests=[
-        AddDynamicPartitionsRequest(jtl_ffn_accounts.name, new_keys)] if new_keys else [])
 
 
 jtl_ffn_assets = [fulfillment_holdings, fulfillment_flow]
