@@ -263,7 +263,8 @@ def _load(conn: Connection, source: dict[str, Any], path: str | os.PathLike | No
 
     mark = time.perf_counter()
     params = {"source_id": source["source_id"]}
-    conn.exec_driver_sql("ANALYZE feed_stage")
+    # Only the id's statistics: what the merge's join and sort are planned on (a third of a full ANALYZE).
+    conn.exec_driver_sql("ANALYZE feed_stage (external_id)")
     conn.execute(text(_sql("feed_classify.sql")), params)
     conn.exec_driver_sql("ANALYZE feed_changes")
     merged = conn.execute(text(_sql("feed_apply.sql")), params).one()
