@@ -61,6 +61,15 @@ def test_every_row_gets_its_status():
     assert stock[0].status == "MATCH: expected 12, in stock 12"
 
 
+def test_units_are_read_as_people_type_them():
+    from assets.inbound_sheet.check import parse_units
+
+    assert [parse_units(t) for t in ("12", " 12.0 ", "1,000", "1.000", "1 000", "12,500,000", "2,5", "0")] == [
+        Decimal(12), Decimal("12.0"), Decimal(1000), Decimal(1000), Decimal(1000), Decimal(12500000),
+        Decimal("2.5"), Decimal(0)]
+    assert [parse_units(t) for t in ("", "ten", "1,00,0", "NaN", "inf")] == [None] * 5
+
+
 def test_only_changed_status_cells_are_written():
     rows = [HEADER, ["A", "10", "", "MATCH: expected 10, received 10"], ["B", "9", "", "old"]]
     results = check_rows(rows, 1, Columns(0, 1, 3, 2), RECEIVED)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+import re
 from decimal import Decimal, InvalidOperation
 
 from resources.errors import MarketsyncError
@@ -97,6 +98,25 @@ def _cell(row: Sequence[str], index: int | None) -> str:
     return str(row[index]).strip()
 
 
+# 1,000 / 1.000 / 1 000 / 12,500: digit groups of three, as sheets format counts in every locale.
+_GROUPED = re.compile(r"\d{1,3}(?:([.,\u00a0\u202f ])\d{3})(?:\1\d{3})*")
+
+
+def parse_units(text: str) -> Decimal | None:
+    """A count as people type it into a sheet: 12, 12.0, 1,000 or 1.000 (thousands), 2,5 (a decimal
+    comma); None when it is not a number."""
+    text = text.strip().replace("\u00a0", " ")
+    if not text:
+        return None
+    if _GROUPED.fullmatch(text):
+        text = re.sub(r"[., \u202f]", "", text)
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
 def _units(value: Decimal) -> str:
     return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
 
@@ -121,11 +141,8 @@ def _check_row(number: int, row: Sequence[str], columns: Columns, received: Rece
     if not sku:
         return RowResult(number, PROBLEM, "NO SKU")
     raw_expected = _cell(row, columns.expected)
-    try:
-        expected = Decimal(raw_expected.replace(",", ".")) if raw_expected else None
-    except InvalidOperation:
-        expected = None
-    if expected is None or not expected.is_finite() or expected < 0:
+    expected = parse_units(raw_expected)
+    if expected is None or expected < 0:
         return RowResult(number, PROBLEM, f'BAD EXPECTED UNITS: "{raw_expected}"' if raw_expected
                          else "NO EXPECTED UNITS")
     if sku not in received.known_skus:
