@@ -56,7 +56,7 @@ def import_pull_feed(warehouse: Warehouse, vault: CredentialVault, transport: Fe
             "rows_loaded": result.rows_loaded, "rows_unchanged": result.rows_unchanged,
             "rows_quarantined": result.rows_quarantined, "bytes": download.bytes,
             "download_seconds": round(download.seconds, 3), "seconds": round(result.seconds, 3),
-            "location": redacted(source["location"])}
+            "parse_workers": result.parse_workers, "location": redacted(source["location"])}
 
 
 @asset(
