@@ -11,7 +11,7 @@ Typical use in a test::
 Names are imported lazily, so using only the data generator does not load the web stack.
 """
 
-from importlib import import_module
+from sandbox.lazy import lazy_exports
 
 _EXPORTS = {
     "create_app": "app",
@@ -24,10 +24,4 @@ _EXPORTS = {
     "DEFAULT_CLIENT_SECRET": "state",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

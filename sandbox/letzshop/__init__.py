@@ -9,7 +9,7 @@ Typical use in a test::
 Names are imported lazily, so using only the data generators does not load the web stack.
 """
 
-from importlib import import_module
+from sandbox.lazy import lazy_exports
 
 _EXPORTS = {
     "create_app": "app",
@@ -23,10 +23,4 @@ _EXPORTS = {
     "MutationRecord": "state",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)
