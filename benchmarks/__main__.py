@@ -1,9 +1,10 @@
 """Run every benchmark and print its figures: `make bench` or `python -m benchmarks [name ...]`."""
 import sys
 
-from benchmarks import feeds, fulfillment, letzshop_import
+from benchmarks import feeds, fulfillment, letzshop_import, stock
 
-BENCHMARKS = {"letzshop_import": letzshop_import.main, "feeds": feeds.main, "fulfillment": fulfillment.main}
+BENCHMARKS = {"letzshop_import": letzshop_import.main, "feeds": feeds.main, "fulfillment": fulfillment.main,
+              "stock": stock.main}
 
 
 def main(argv: list[str]) -> int:

@@ -9,16 +9,13 @@ Each figure is wall time of one run in this process, with its peak RSS so far.
 from __future__ import annotations
 
 import os
-import resource
 import time
+
+from benchmarks.common import bench_database, peak_rss_mb
 
 JFSKUS = int(os.environ.get("BENCH_FFN_JFSKUS", "100000"))
 SHEET_ROWS = int(os.environ.get("BENCH_SHEET_ROWS", "10000"))
 CLIENT_ID, CLIENT_SECRET = "bench", "bench-secret"
-
-
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -27,27 +24,16 @@ def main() -> None:
     from assets.inbound_sheet.run import run_check, save_settings
     from assets.jtl_ffn.sync import sync_products, sync_stock
     from pipelines.accounts import upsert_account
-    from pipelines.environment import prepare_environment
-    from resources import migrations
-    from resources.database import drop_database, ensure_database
     from resources.google_sheets import GoogleSheetsResource
     from resources.jtl_ffn import JtlFfnResource, store_refresh_token
-    from resources.vault import CredentialVault
-    from resources.warehouse import Warehouse
     from sandbox.google_sheets.app import create_app as create_sheets_app
     from sandbox.google_sheets.state import GoogleSheetsState
     from sandbox.http import serve_in_thread
     from sandbox.jtl_ffn.app import create_app as create_ffn_app
     from sandbox.jtl_ffn.state import JtlFfnState
 
-    prepare_environment()
-    server = os.environ["DATABASE_URL"]
-    database_url = ensure_database(server, f"marketsync_bench_fulfillment_{os.getpid()}")
-    migrations.upgrade(database_url)
-    warehouse = Warehouse(database_url=database_url)
-    vault = CredentialVault(secret_keys=os.environ["MARKETSYNC_SECRET_KEYS"])
     figures: list[str] = []
-    try:
+    with bench_database("fulfillment") as (warehouse, vault, _):
         ffn_state = JtlFfnState(seed=5, size=JFSKUS, clients={CLIENT_ID: CLIENT_SECRET})
         sheets_state = GoogleSheetsState()
         with serve_in_thread(create_ffn_app(ffn_state)) as ffn_server, \
@@ -65,7 +51,7 @@ def main() -> None:
                     seconds = time.perf_counter() - started
                     figures.append(f"    stock {label}: {result.fetched:,} jfskus in {seconds:.1f} s = "
                                    f"{result.fetched / seconds:,.0f} jfskus/s, {result.written:,} rows written, "
-                                   f"peak RSS {_rss_mb():.0f} MB")
+                                   f"peak RSS {peak_rss_mb():.0f} MB")
 
             with warehouse.begin() as conn:
                 skus = conn.execute(text("SELECT merchant_sku, sum(s.stock_level) FROM core.fulfillment_products p "
@@ -87,9 +73,6 @@ def main() -> None:
                                f"({summary.matched:,} match, {summary.mismatched:,} mismatch), "
                                f"{summary.cells_written:,} cells written; Sheets requests so far: "
                                f"{sheets_state.reads} reads, {sheets_state.writes} writes")
-    finally:
-        warehouse.engine.dispose()
-        drop_database(server, database_url)
     print(f"fulfillment: {JFSKUS:,} jfskus paged from the JTL-FFN simulator; a {SHEET_ROWS:,}-row inbound sheet")
     print("\n".join(figures))
 

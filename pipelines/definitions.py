@@ -9,6 +9,8 @@ from assets.jtl_ffn.assets import jtl_ffn_assets, jtl_ffn_job
 from assets.inbound_sheet.assets import inbound_check_job, inbound_sheet_assets
 from assets.letzshop.orders import letzshop_assets
 from assets.letzshop.product_feed import letzshop_catalog_assets
+from assets.stock.assets import (inventory_lag_job, inventory_lag_schedule, stock_assets, stock_checks,
+                                 stock_push_job)
 from pipelines.jobs import jobs
 from pipelines.schedules import schedules
 from resources.codeswholesale import CodesWholesaleResource
@@ -65,9 +67,10 @@ def google_sheets_resource() -> GoogleSheetsResource:
 
 defs = Definitions(
     assets=[*letzshop_assets, *letzshop_catalog_assets, *codeswholesale_assets, *pull_feed_assets,
-            *jtl_ffn_assets, *inbound_sheet_assets],
-    jobs=[*jobs, supplier_feed_job, inbound_check_job, jtl_ffn_job],
-    schedules=schedules,
+            *jtl_ffn_assets, *inbound_sheet_assets, *stock_assets],
+    asset_checks=stock_checks,
+    jobs=[*jobs, supplier_feed_job, inbound_check_job, jtl_ffn_job, stock_push_job, inventory_lag_job],
+    schedules=[*schedules, inventory_lag_schedule],
     sensors=[*sensors, *codeswholesale_sensors, supplier_feed_refresh_sensor, automation_sensor],
     resources=build_resources(),
 )

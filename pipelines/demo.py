@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from assets.catalog.exceptions import blocking_exceptions, exception_stats, ignore_exception, list_exceptions
 from assets.catalog.products import import_products_csv
-from pipelines import demo_fulfillment
+from pipelines import demo_fulfillment, demo_stock
 from pipelines.accounts import upsert_account
 from pipelines.order_actions import confirm_order, find_order, order_by_id, reject_order, ship_order
 from pipelines.outbound_runner import drain
@@ -33,6 +33,10 @@ DEFAULT_SANDBOX_PORT = int(os.environ.get("MARKETSYNC_SANDBOX_PORT", "8765"))
 
 # Everything the demo store owns, children first: a demo run starts from a clean store.
 _RESET = [
+    "DELETE FROM core.stock_ledger WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM ops.inventory_syncs WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM ops.stock_settings WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM ops.stock_changes WHERE store_id = :s",
     "DELETE FROM ops.outbound_queue WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
     "DELETE FROM ops.order_exceptions WHERE store_id = :s",
     "DELETE FROM core.orders WHERE store_id = :s",
@@ -130,6 +134,9 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
 
         _step("Fulfillment: JTL-FFN and the inbound control sheet (Dagster assets, in-process)")
         demo_fulfillment.run_fulfillment(rt, DEMO_STORE, seed, demo_fulfillment.drain_with(rt, DEMO_STORE))
+
+        _step("Stock out: availability, ledger, delta pushes (Dagster asset, in-process)")
+        demo_stock.run_stock(rt, DEMO_STORE, state, endpoint)
 
         figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected)
     return figures

@@ -86,3 +86,14 @@ def run_inbound_check(store: str, instance: DagsterInstance | None = None, resou
 
     return run_assets(inbound_sheet_assets, jtl_ffn_accounts, store, instance=instance, resources=resources,
                       what="inbound sheet check")
+
+
+def run_stock_push(store: str, channel: str, mode: str = "incremental", skus: list[str] | None = None,
+                   instance: DagsterInstance | None = None, resources: dict | None = None) -> dict:
+    """Push one store channel's stock now, through its Dagster asset (so the UI shows the run)."""
+    from assets.stock.assets import channel_stock, stock_channels
+    from assets.stock.settings import partition_key
+
+    return run_assets([channel_stock], stock_channels, partition_key(store, channel), instance=instance,
+                      resources=resources, what="stock push", store=store,
+                      run_config={"ops": {"core__channel_stock": {"config": {"mode": mode, "skus": list(skus or [])}}}})

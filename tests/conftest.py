@@ -163,3 +163,25 @@ def wait_for_dead_workers(warehouse):
         raise AssertionError("a killed worker's advisory lock was never released")
 
     return wait
+
+
+@pytest.fixture
+def letzshop_store(warehouse, vault, letzshop_sim):
+    """A factory: store CODE with a Letzshop account on the simulator (its key stored) and products with
+    the given SKUs; the simulator's inventory intake is emptied. Returns (account, simulator state,
+    the intake's URL for stock files)."""
+    from pipelines.accounts import upsert_account
+
+    state, endpoint = letzshop_sim
+    state.reset_inventory()
+
+    def make(code: str, skus=()):
+        with warehouse.begin() as conn:
+            account = upsert_account(conn, code, "letzshop", endpoint, {})
+            vault.store(conn, account.account_id, {"api_key": SIM_KEY})
+            for sku in skus:
+                conn.execute(text("INSERT INTO core.products (store_id, sku) VALUES (:s, :sku)"),
+                             {"s": account.store_id, "sku": sku})
+        return account, state, endpoint.replace("/graphql", "/inventory/")
+
+    return make

@@ -26,20 +26,21 @@ def test_dagster_definitions_validate(cli_env, database_url):
 def test_definitions_snapshot():
     repo = defs.get_repository_def()
     assert sorted(k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()) == [
-        "core/codeswholesale_products", "core/fulfillment_inbounds", "core/fulfillment_products",
+        "core/channel_stock", "core/codeswholesale_products", "core/fulfillment_inbounds", "core/fulfillment_products",
         "core/fulfillment_shipments", "core/fulfillment_stock", "core/letzshop_catalog", "core/letzshop_order_matches",
         "core/letzshop_orders", "core/supplier_feed_products", "ops/fulfillment_outbound_requests",
         "ops/inbound_control_check", "ops/letzshop_auto_confirmations", "raw/inbound_sheet_rows",
         "raw/letzshop_shipments"]
     assert sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")) == [
-        "apply_inbox_job", "inbound_check_job", "jtl_ffn_job", "letzshop_import_job", "letzshop_order_followup_job", "outbound_job",
-        "supplier_feed_job"]
+        "apply_inbox_job", "inbound_check_job", "inventory_lag_job", "jtl_ffn_job", "letzshop_import_job",
+        "letzshop_order_followup_job", "outbound_job", "stock_push_job", "supplier_feed_job"]
     assert sorted(s.name for s in repo.sensor_defs) == [
         "catalog_automation_sensor", "codeswholesale_partitions_sensor", "feed_inbox_sensor",
         "inbound_sheet_schedule_sensor", "jtl_ffn_partitions_sensor", "letzshop_auto_sync_sensor", "new_orders_sensor", "outbound_queue_sensor", "run_failure_alert_sensor",
-        "supplier_feed_refresh_sensor"]
+        "stock_push_sensor", "supplier_feed_refresh_sensor"]
     assert {s.name: s.execution_timezone for s in repo.schedule_defs} == {
-        "letzshop_history_schedule": "Europe/Berlin", "outbound_sweep_schedule": "Europe/Berlin"}
+        "inventory_lag_schedule": "Europe/Berlin", "letzshop_history_schedule": "Europe/Berlin",
+        "outbound_sweep_schedule": "Europe/Berlin"}
     orders = repo.asset_graph.get(AssetKey(["core", "letzshop_orders"]))
     assert orders.partitions_def.name == "letzshop_accounts"
     assert orders.owners == ["team:data-engineering"] and "postgres" in orders.kinds
@@ -50,6 +51,10 @@ def test_definitions_snapshot():
     stock = repo.asset_graph.get(AssetKey(["core", "fulfillment_stock"]))
     assert stock.partitions_def.name == "jtl_ffn_accounts" and stock.pools == {"jtl_ffn_api"}
     assert stock.automation_condition is not None
+    pushed = repo.asset_graph.get(AssetKey(["core", "channel_stock"]))
+    assert pushed.partitions_def.name == "stock_channels" and pushed.pools == {"stock_push"}
+    assert {(k.asset_key.to_user_string(), k.name) for k in repo.asset_graph.asset_check_keys} >= {
+        ("core/channel_stock", "inventory_sync_lag")}
 
 
 def _sensor_context(warehouse, cursor=None):

@@ -108,6 +108,10 @@ def sync_stock(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Snapsho
             copy_rows(conn, "ffn_stock", ("jfsku", "warehouse_id", "stock_level", "reserved", "blocked", "announced"),
                       [row for s in batch for row in stock_rows(s)])
         merged = conn.execute(_sql("merge_stock.sql"), {"account_id": account_id}).one()
+        # now() is when this transaction began, before the first page was read: a unit shipped later
+        # may be missing from this count, so stock availability deducts shipments from then on.
+        conn.execute(text("UPDATE ops.accounts SET stock_counted_at = now() WHERE account_id = :a"),
+                     {"a": account_id})
     result.written, result.removed = merged.written, merged.removed
     return result
 

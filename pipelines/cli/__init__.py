@@ -6,7 +6,10 @@ import sys
 import click
 
 from pipelines.cli.commands import cli
+from pipelines.cli.stock import stock
 from resources.errors import MarketsyncError
+
+cli.add_command(stock)
 
 
 def main(argv: list[str] | None = None) -> int:

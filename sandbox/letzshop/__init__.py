@@ -19,6 +19,8 @@ _EXPORTS = {
     "generate_shipments": "data",
     "DEFAULT_API_KEY": "state",
     "Fault": "state",
+    "InventoryFaults": "inventory",
+    "InventoryUpload": "state",
     "LetzshopState": "state",
     "MutationRecord": "state",
 }

@@ -1,9 +1,13 @@
-"""The Letzshop sandbox over HTTP: ``POST /graphql`` plus loopback-only admin endpoints.
+"""The Letzshop sandbox over HTTP: ``POST /graphql``, ``PUT /inventory/{filename}`` plus
+loopback-only admin endpoints.
 
 ``/graphql`` behaves like the real endpoint as far as it is known: Bearer key, GraphQL
 errors with HTTP 200, cursor-paged shipments, the two seller mutations. Faults armed on
 the state (``/_sandbox/faults`` or ``LetzshopState.add_fault``) make it misbehave the
 ways production does, so the importer's retry and idempotency logic can be tested.
+
+``PUT /inventory/{filename}`` (same Bearer key) is the inventory file intake, our model of
+Letzshop's CSV stock import: it answers with a per-row processing report (README.md).
 
 Admin endpoints (no key, loopback clients only):
   GET  /_sandbox/stats           counters per operation, status, fault and shipment
@@ -17,6 +21,12 @@ Admin endpoints (no key, loopback clients only):
   GET  /_sandbox/figures         expected_figures() of the generated scenario
   GET  /_sandbox/catalog.csv     the merchant catalog export that belongs to the scenario
   GET  /_sandbox/schema.graphql  our SDL
+  GET  /_sandbox/inventory       stock set by files (?sku=...&sku=... for some), uploads,
+                                 inventory faults
+  GET|POST|DELETE /_sandbox/inventory/faults
+                                 inventory faults; POST changes the fields given
+  POST /_sandbox/inventory/listings  {"skus": [...]}: more known listings (strict mode)
+  POST /_sandbox/inventory/reset     forget stock, uploads, keys, inventory faults, listings
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from functools import partial
 import orjson
 from graphql import FieldNode, OperationDefinitionNode
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -64,6 +75,15 @@ _QUIET_DROP = _QuietDrop()
 
 def _error(message: str, status: int, code: str, headers: dict | None = None) -> Response:
     return json_response({"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers)
+
+
+def _file_error(message: str, status: int, code: str, headers: dict | None = None) -> Response:
+    """The inventory intake's error answer: ``{"error": ..., "code": ...}``."""
+    return json_response({"error": message, "code": code}, status, headers)
+
+
+_UNAUTHORIZED = "Invalid or missing API key. Send 'Authorization: Bearer <key>'."
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="letzshop"'}
 
 
 class _TruncatedResponse(Response):
@@ -126,8 +146,7 @@ def create_app(state: LetzshopState) -> Starlette:
     async def graphql(request: Request) -> Response:
         if not state.is_authorized(_bearer(request)):
             state.record_request([], 401)
-            return _error("Invalid or missing API key. Send 'Authorization: Bearer <key>'.",
-                          401, "UNAUTHENTICATED", {"WWW-Authenticate": 'Bearer realm="letzshop"'})
+            return _error(_UNAUTHORIZED, 401, "UNAUTHENTICATED", _CHALLENGE)
         try:
             body = json.loads(await request.body())
             query = body["query"]
@@ -168,30 +187,63 @@ def create_app(state: LetzshopState) -> Starlette:
                              502 if lost and lost.then == "502" else 200)
         if lost is None:
             return json_response(result)
-        # The call took effect; only its answer goes missing.
+        return await _lose(request, lost, _encode(result), _error)
+
+    async def _lose(request: Request, lost: Fault, body: bytes, error) -> Response:
+        """The answer of a call that took effect but whose response goes missing."""
         if lost.then == "502":
-            return _error("Bad gateway (sandbox: the response was lost).", 502, "BAD_GATEWAY")
+            return error("Bad gateway (sandbox: the response was lost).", 502, "BAD_GATEWAY")
         if lost.then == "hang":
             await _pause(request, lost.seconds or 300.0, until_disconnect=True)
-            return _error("Gateway timeout (sandbox: the response was lost).", 504, "TIMEOUT")
-        return _TruncatedResponse(_encode(result), media_type="application/json")
+            return error("Gateway timeout (sandbox: the response was lost).", 504, "TIMEOUT")
+        return _TruncatedResponse(body, media_type="application/json")
 
-    async def _misbehave(request: Request, fault: Fault) -> Response | None:
-        """The response a fault replaces the real one with, or None to carry on."""
+    async def _misbehave(request: Request, fault: Fault, error=_error) -> Response | None:
+        """The response a fault replaces the real one with, or None to carry on; ``error``
+        builds error answers in the route's format."""
         if fault.kind == "http_500":
-            return _error("Internal server error (sandbox fault).", 500, "INTERNAL_SERVER_ERROR")
+            return error("Internal server error (sandbox fault).", 500, "INTERNAL_SERVER_ERROR")
         if fault.kind == "http_429":
             retry_after = fault.retry_after
             header = str(int(retry_after)) if float(retry_after).is_integer() else str(retry_after)
-            return _error("Too many requests (sandbox fault).", 429, "RATE_LIMITED",
-                          {"Retry-After": header})
+            return error("Too many requests (sandbox fault).", 429, "RATE_LIMITED",
+                         {"Retry-After": header})
         if fault.kind == "slow":
             await _pause(request, fault.seconds, until_disconnect=False)
             return None
         if fault.kind == "hang":
             await _pause(request, fault.seconds, until_disconnect=True)
-            return _error("Gateway timeout (sandbox fault).", 504, "TIMEOUT")
+            return error("Gateway timeout (sandbox fault).", 504, "TIMEOUT")
         return None  # apply_then_drop acts after execution
+
+    async def inventory_file(request: Request) -> Response:
+        """``PUT /inventory/{filename}``: process a stock CSV, answer the per-row report."""
+        operations = ["inventoryFile"]
+        if not state.is_authorized(_bearer(request)):
+            state.record_request(operations, 401)
+            return _file_error(_UNAUTHORIZED, 401, "UNAUTHENTICATED", _CHALLENGE)
+        fault = state.take_fault("inventory")
+        lost = None
+        if fault is not None:
+            response = await _misbehave(request, fault, _file_error)
+            if response is not None:
+                state.record_request(operations, response.status_code)
+                return response
+            if fault.kind == "apply_then_drop":
+                lost = fault
+        filename = request.path_params["filename"]
+        if len(filename) <= 4 or not filename.lower().endswith(".csv"):
+            state.record_request(operations, 400)
+            return _file_error(f"the file name must end in .csv, got {filename!r}", 400, "BAD_REQUEST")
+        body = await request.body()
+        # A 10^5-row file takes a noticeable moment; the event loop keeps serving meanwhile.
+        answer = await run_in_threadpool(state.receive_inventory_file, filename, body,
+                                         request.headers.get("idempotency-key") or None)
+        if lost is not None and answer.status == 200:
+            state.record_request(operations, 502 if lost.then == "502" else 200)
+            return await _lose(request, lost, answer.body, _file_error)
+        state.record_request(operations, answer.status)
+        return Response(answer.body, answer.status, media_type="application/json")
 
     # The admin handlers take no body argument: the few that need one read it (read_json).
     admin = partial(admin_route, read_body=False)
@@ -256,6 +308,38 @@ def create_app(state: LetzshopState) -> Starlette:
     async def schema_sdl(request: Request) -> Response:
         return PlainTextResponse(sdl())
 
+    async def inventory(request: Request) -> Response:
+        wanted = request.query_params.getlist("sku")
+        with state.lock:
+            if wanted:
+                stock = {sku: state.inventory.get(sku) for sku in wanted}
+            else:
+                stock = dict(state.inventory)
+            uploads = [u._asdict() for u in state.inventory_uploads]
+            armed = state.inventory_faults.as_dict()
+            added = len(state.added_listings)
+        return json_response({"stock": stock, "uploads": uploads, "faults": armed,
+                              "listings_added": added})
+
+    async def inventory_faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.clear_inventory_faults()
+        elif request.method == "POST":
+            body = await read_json(request)
+            if not isinstance(body, dict):
+                raise TypeError("expected a JSON object of inventory faults")
+            state.set_inventory_faults(**body)
+        return json_response(state.inventory_faults.as_dict())
+
+    async def inventory_listings(request: Request) -> Response:
+        body = await read_json(request)
+        added = state.add_listings(body["skus"])
+        return json_response({"added": added, "listings_added": len(state.added_listings)})
+
+    async def inventory_reset(request: Request) -> Response:
+        state.reset_inventory()
+        return json_response({"reset": True})
+
     routes = [
         Route("/graphql", graphql, methods=["POST"]),
         stats_route(state, read_body=False),
@@ -266,6 +350,11 @@ def create_app(state: LetzshopState) -> Starlette:
         Route("/_sandbox/figures", admin(figures), methods=["GET"]),
         Route("/_sandbox/catalog.csv", admin(catalog_csv), methods=["GET"]),
         Route("/_sandbox/schema.graphql", admin(schema_sdl), methods=["GET"]),
+        Route("/inventory/{filename}", inventory_file, methods=["PUT"]),
+        Route("/_sandbox/inventory", admin(inventory), methods=["GET"]),
+        Route("/_sandbox/inventory/faults", admin(inventory_faults), methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/inventory/listings", admin(inventory_listings), methods=["POST"]),
+        Route("/_sandbox/inventory/reset", admin(inventory_reset), methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.letzshop = state

@@ -168,6 +168,10 @@ class VariantMaker:
             names = self._plain[int(name_roll * len(self._plain))]
         return bits, anomaly, kind, gtin, names, unicode_name, brand_i
 
+    def sku(self, index: int) -> str:
+        """Variant ``index``'s SKU alone (``entry(index)["sku"]``), without the rest of the entry."""
+        return f"{self._sku_codes[(self._bits(index) >> 56 & 0xFF) % len(words.BRANDS)]}-{index:06d}"
+
     def entry(self, index: int) -> dict:
         bits, anomaly, kind, gtin, names, unicode_name, brand_i = self._core(index)
         scale = 1 / 65536

@@ -1,4 +1,5 @@
-"""Everything the Letzshop simulator remembers: shipments, API keys, faults, and a log.
+"""Everything the Letzshop simulator remembers: shipments, API keys, faults, a log, and the
+stock delivered through the inventory file intake.
 
 The state is plain Python, so tests can drive and inspect it directly (add a fault,
 revoke a key, read the mutation log) as well as through the HTTP admin endpoints. All
@@ -11,15 +12,19 @@ from __future__ import annotations
 import base64
 import binascii
 import gc
+import hashlib
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
+import orjson
 from graphql import GraphQLError
 
 from ..admin import FaultQueue
+from .catalog import VariantMaker
 from .data import DEFAULT_ANOMALIES, Anomalies, build_scenario, derive_shipment_state
+from .inventory import InventoryFaults, InventoryFileError, process_rows, read_inventory_csv
 
 DEFAULT_API_KEY = "sandbox-key"
 DEFAULT_PAGE_SIZE = 50
@@ -27,14 +32,17 @@ MAX_PAGE_SIZE = 250
 
 FAULT_KINDS = ("http_500", "http_429", "slow", "hang", "apply_then_drop")
 _DROP_MODES = ("close", "502", "hang")
+# What a fault's ``operation`` may name: GraphQL queries, GraphQL mutations, inventory file PUTs.
+FAULT_OPERATIONS = ("query", "mutation", "inventory")
 
 
 @dataclass
 class Fault:
-    """A misbehaviour armed for the next ``count`` matching ``/graphql`` requests.
+    """A misbehaviour armed for the next ``count`` matching requests.
 
-    ``operation`` limits it to "query" or "mutation" requests (apply_then_drop only
-    makes sense for mutations, so that is its default). ``seconds`` is the delay of
+    ``operation`` limits it to "query" or "mutation" requests on ``/graphql`` or to
+    "inventory" (``PUT /inventory/{filename}``); None matches all three (apply_then_drop
+    only makes sense for writes, so its default is "mutation"). ``seconds`` is the delay of
     "slow" and the longest wait of "hang"; ``retry_after`` is the header of
     "http_429"; ``then`` is how an "apply_then_drop" response is lost: "close" (the
     connection dies mid-response), "502" (a proxy answers for the dead worker), or
@@ -55,8 +63,8 @@ class Fault:
             raise ValueError("count must be at least 1")
         if self.kind == "apply_then_drop" and self.operation is None:
             self.operation = "mutation"
-        if self.operation not in (None, "query", "mutation"):
-            raise ValueError("operation must be 'query', 'mutation' or null")
+        if self.operation is not None and self.operation not in FAULT_OPERATIONS:
+            raise ValueError(f"operation must be one of {FAULT_OPERATIONS} or null")
         if self.then not in _DROP_MODES:
             raise ValueError(f"then must be one of {_DROP_MODES}")
         if self.seconds is None:
@@ -79,6 +87,39 @@ class MutationRecord(NamedTuple):
     idempotency_key: str | None
 
 
+class InventoryUpload(NamedTuple):
+    """One inventory file the intake answered with a report (HTTP 200).
+
+    ``rows``, ``updated`` and ``rejected`` are the report's; ``dropped`` counts the rows a
+    drop fault swallowed (so the file held ``rows + dropped`` data rows). ``replay`` is
+    True for a repeat of an ``idempotency_key`` already served: nothing was applied and the
+    first report was sent again (its counts are repeated here).
+    """
+
+    filename: str
+    rows: int
+    updated: int
+    rejected: int
+    dropped: int
+    idempotency_key: str | None
+    replay: bool
+
+
+class _Served(NamedTuple):
+    """What an Idempotency-Key was first used for, and the answer it got."""
+
+    fingerprint: bytes
+    report: bytes
+    upload: InventoryUpload
+
+
+class InventoryAnswer(NamedTuple):
+    """The intake's answer to a file: HTTP status and JSON body."""
+
+    status: int
+    body: bytes
+
+
 def _encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"sandbox-cursor:{seq}".encode()).decode().rstrip("=")
 
@@ -92,6 +133,18 @@ def _decode_cursor(cursor: str) -> int:
         return int(seq)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise GraphQLError(f"Invalid cursor: {cursor!r}") from None
+
+
+class _Listings:
+    """Membership in the catalog's SKUs or the added ones, without merging the sets."""
+
+    __slots__ = ("catalog", "added")
+
+    def __init__(self, catalog: frozenset[str], added: frozenset[str]):
+        self.catalog, self.added = catalog, added
+
+    def __contains__(self, sku: object) -> bool:
+        return sku in self.catalog or sku in self.added
 
 
 def _user_error(code: str, message: str, id_: str | None = None) -> dict:
@@ -150,6 +203,7 @@ class LetzshopState(FaultQueue):
             self.status_counts: Counter = Counter()
             self.fault_counts: Counter = Counter()
             self.requests = 0
+            self._reset_inventory()
 
     def _index(self, shipments: list[dict]) -> None:
         for shipment in shipments:
@@ -181,6 +235,125 @@ class LetzshopState(FaultQueue):
             if owner is None:
                 return None
             return next(u for u in owner["inventoryUnits"] if u["id"] == unit_id)
+
+    # ------------------------------------------------------------- inventory
+
+    def _reset_inventory(self) -> None:
+        self.inventory: dict[str, int] = {}
+        self.inventory_uploads: list[InventoryUpload] = []
+        self.inventory_faults = InventoryFaults()
+        self.added_listings: frozenset[str] = frozenset()
+        self._inventory_keys: dict[str, _Served] = {}
+        self._catalog_skus: frozenset[str] | None = None
+
+    def reset_inventory(self) -> None:
+        """Forget the delivered stock, the uploads, the Idempotency-Keys served, the
+        inventory faults and the listings added; the shipments stay."""
+        with self.lock:
+            self._reset_inventory()
+
+    def inventory_stock(self, sku: str) -> int | None:
+        """The stock the intake last set for ``sku``, or None if no file set it."""
+        with self.lock:
+            return self.inventory.get(sku)
+
+    def inventory_snapshot(self) -> dict[str, int]:
+        """A copy of all stock set through the intake, by SKU."""
+        with self.lock:
+            return dict(self.inventory)
+
+    def set_inventory_faults(self, **changes) -> InventoryFaults:
+        """Change the named inventory faults (``drop_skus``, ``reject_skus``,
+        ``drop_every``, ``reject_every``, ``strict_listings``; see ``InventoryFaults``);
+        the ones not named keep their value. Returns the faults now armed."""
+        with self.lock:
+            unknown = set(changes) - set(InventoryFaults.__dataclass_fields__)
+            if unknown:
+                raise TypeError(f"unknown inventory fault(s) {sorted(unknown)}")
+            current = self.inventory_faults.as_dict()
+            current.update(changes)
+            self.inventory_faults = InventoryFaults(**current)
+            return self.inventory_faults
+
+    def clear_inventory_faults(self) -> None:
+        """Back to a well-behaved, non-strict intake."""
+        with self.lock:
+            self.inventory_faults = InventoryFaults()
+
+    def add_listings(self, skus) -> int:
+        """Make ``skus`` known listings (for ``strict_listings``) besides the catalog's
+        variants; returns how many were new."""
+        if isinstance(skus, (str, bytes)):
+            raise TypeError("skus must be a collection of SKUs, not a string")
+        skus = frozenset(skus)
+        if not all(isinstance(s, str) for s in skus):
+            raise TypeError("skus must hold strings")
+        with self.lock:
+            before = len(self.added_listings)
+            self.added_listings = self.added_listings | skus
+            return len(self.added_listings) - before
+
+    def catalog_skus(self) -> frozenset[str]:
+        """SKUs of the variants in the scenario's pool (what the shop lists on Letzshop)."""
+        with self.lock:
+            if self._catalog_skus is None:
+                sku = VariantMaker(self.seed, self.anomalies).sku
+                self._catalog_skus = frozenset(sku(i) for i in range(self.catalog_size))
+            return self._catalog_skus
+
+    def is_listed(self, sku: str) -> bool:
+        """Whether ``sku`` is a known listing: a catalog variant or one added."""
+        return sku in self.catalog_skus() or sku in self.added_listings
+
+    def receive_inventory_file(self, filename: str, body: bytes,
+                               idempotency_key: str | None = None) -> InventoryAnswer:
+        """Process an inventory file as ``PUT /inventory/{filename}`` does (after auth and
+        faults): 200 with the processing report, 400 for a file that cannot be read
+        (nothing applied), 409 for an Idempotency-Key already used for another file.
+
+        Parsing and deciding rows happen outside the lock (they only read the faults and
+        listings, which are replaced, never mutated); applying takes it briefly.
+        """
+        fingerprint = hashlib.sha256(filename.encode() + b"\0" + body).digest()
+        if idempotency_key is not None:
+            with self.lock:
+                answer = self._replay(idempotency_key, fingerprint)
+            if answer is not None:
+                return answer
+        try:
+            rows = read_inventory_csv(body)
+        except InventoryFileError as error:
+            return InventoryAnswer(400, orjson.dumps({"error": str(error)}))
+        with self.lock:
+            faults = self.inventory_faults
+            known = _Listings(self.catalog_skus(), self.added_listings) if faults.strict_listings else None
+        outcome = process_rows(rows, faults, known)
+        report = orjson.dumps({"file": filename, "rows": outcome.updated + outcome.rejected,
+                               "updated": outcome.updated, "rejected": outcome.rejected,
+                               "results": outcome.results})
+        upload = InventoryUpload(filename, outcome.updated + outcome.rejected, outcome.updated,
+                                 outcome.rejected, outcome.dropped, idempotency_key, False)
+        with self.lock:
+            if idempotency_key is not None:
+                # Another request with this key may have finished meanwhile.
+                answer = self._replay(idempotency_key, fingerprint)
+                if answer is not None:
+                    return answer
+                self._inventory_keys[idempotency_key] = _Served(fingerprint, report, upload)
+            self.inventory.update(outcome.applied)
+            self.inventory_uploads.append(upload)
+        return InventoryAnswer(200, report)
+
+    def _replay(self, key: str, fingerprint: bytes) -> InventoryAnswer | None:
+        served = self._inventory_keys.get(key)
+        if served is None:
+            return None
+        if served.fingerprint != fingerprint:
+            message = (f"Idempotency-Key {key!r} was already used for a different file "
+                       f"({served.upload.filename!r} or other content)")
+            return InventoryAnswer(409, orjson.dumps({"error": message}))
+        self.inventory_uploads.append(served.upload._replace(replay=True))
+        return InventoryAnswer(200, served.report)
 
     # ------------------------------------------------------------------ auth
 
@@ -338,7 +511,8 @@ class LetzshopState(FaultQueue):
     # ----------------------------------------------------------------- stats
 
     def record_request(self, operations: list[str], status: int) -> None:
-        """Count one ``/graphql`` request: its root fields and the HTTP status sent."""
+        """Count one request: the root fields of a ``/graphql`` one (``inventoryFile`` for
+        an inventory PUT) and the HTTP status sent."""
         with self.lock:
             self.requests += 1
             self.operation_counts.update(operations)
@@ -365,4 +539,8 @@ class LetzshopState(FaultQueue):
                 "shipments_by_state": dict(Counter(s["state"] for s in self.shipments)),
                 "units_by_state": dict(Counter(u["state"] for s in self.shipments
                                                for u in s["inventoryUnits"])),
+                "inventory": {"uploads": len(self.inventory_uploads),
+                              "replays": sum(u.replay for u in self.inventory_uploads),
+                              "skus": len(self.inventory),
+                              "faults": self.inventory_faults.as_dict()},
             }

@@ -1,0 +1,64 @@
+"""Stock adapters by name, built from a store channel's settings and its encrypted credentials."""
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
+from assets.stock.channels.letzshop import DEFAULT_FILENAME, LetzshopCsvStock, LetzshopGraphqlStock
+from assets.stock.settings import StockSettings
+from pipelines.accounts import CHANNEL_DEFAULTS, get_account_by_id
+from resources.errors import MarketsyncError
+from resources.stock_delivery import DeliveryTarget
+from resources.vault import CredentialVault, VaultError
+
+__all__ = ["ChannelPushError", "PushOutcome", "StockAnswer", "StockChannel", "StockUpdate", "build_channel",
+           "delivery_target"]
+
+
+def _optional(secrets, name: str) -> str | None:
+    try:
+        return secrets.reveal(name)
+    except VaultError:
+        return None
+
+
+def delivery_target(settings: StockSettings, secrets) -> DeliveryTarget:
+    """Where the stock file goes: the location and public options from the settings, secrets from the
+    account's credentials (an HTTP location defaults to the account's API key as bearer token)."""
+    delivery = settings.delivery
+    location = delivery.get("location")
+    if not location:
+        raise MarketsyncError(f"no delivery location for {settings.store} on {settings.channel}: set one with "
+                              f"`marketsync stock settings {settings.store} {settings.channel} --location URL`")
+    token = _optional(secrets, "inventory_token")
+    if token is None and str(location).lower().startswith(("http://", "https://")):
+        token = _optional(secrets, "api_key")
+    return DeliveryTarget(
+        location=location, username=delivery.get("username"), password=_optional(secrets, "inventory_password"),
+        token=token, private_key=_optional(secrets, "inventory_private_key"),
+        passphrase=_optional(secrets, "inventory_passphrase"), host_key=delivery.get("host_key"),
+        known_hosts=delivery.get("known_hosts"), timeout=float(delivery.get("timeout", 60)))
+
+
+def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVault) -> StockChannel:
+    try:
+        secrets = vault.load(conn, settings.account_id)
+    except VaultError:
+        secrets = None
+    if settings.adapter == "letzshop_csv":
+        return LetzshopCsvStock(delivery_target(settings, secrets or _NoSecrets()), store=settings.store,
+                                filename=settings.delivery.get("filename", DEFAULT_FILENAME),
+                                delimiter=settings.delivery.get("delimiter", ","))
+    if settings.adapter == "letzshop_graphql":
+        account = get_account_by_id(conn, settings.account_id)
+        if secrets is None:
+            raise MarketsyncError(f"no credentials for {settings.store} on letzshop: "
+                                  f"`marketsync credentials set {settings.store} letzshop`")
+        return LetzshopGraphqlStock(account.endpoint or CHANNEL_DEFAULTS["letzshop"]["endpoint"], secrets.reveal("api_key"),
+                                    settings.delivery.get("graphql_mutation"))
+    raise MarketsyncError(f"unknown stock adapter '{settings.adapter}' for {settings.store} on {settings.channel}")
+
+
+class _NoSecrets:
+    def reveal(self, name: str) -> str:
+        raise VaultError(f"credential field '{name}' is not set")

@@ -1,0 +1,105 @@
+"""Letzshop's stock adapters.
+
+Letzshop's published GraphQL schema has queries and mutations for orders only: stock reaches Letzshop
+as a CSV inventory file delivered to a configured location (a local folder, FTP/FTPS, SFTP, or an HTTP
+endpoint taking PUT). When the location answers with a per-row processing report (the sandbox does, see
+sandbox/letzshop/README.md), each row's outcome becomes the listing's answer; otherwise the whole file
+counts as delivered.
+
+`letzshop_graphql` is the adapter for the day the schema has a stock mutation: it asks the live schema
+(introspection) and refuses, with that answer, until the configured mutation exists.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+import httpx
+
+from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
+from assets.stock.inventory_file import inventory_csv
+from resources.stock_delivery import DeliveryError, DeliveryTarget, deliver_file
+
+DEFAULT_FILENAME = "{store}-stock.csv"
+
+
+def _filename(pattern: str, store: str, sync_id: int) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return pattern.format(store=store, sync_id=sync_id, timestamp=stamp)
+
+
+def answers_from_report(report: object, updates: Sequence[StockUpdate]) -> list[StockAnswer]:
+    """Per-row answers from a processing report `{"results": [{"id", "status", "message"}]}`; without
+    one, every row counts as delivered."""
+    results = report.get("results") if isinstance(report, dict) else None
+    if not isinstance(results, list):
+        return [StockAnswer(u.sku, "delivered") for u in updates]
+    sent = {u.sku for u in updates}
+    answers: dict[str, StockAnswer] = {}
+    for row in results:
+        if not isinstance(row, dict) or row.get("id") not in sent:
+            continue
+        status = row.get("status")
+        if status == "updated":
+            answers[row["id"]] = StockAnswer(row["id"], "accepted")
+        elif status == "rejected":
+            answers[row["id"]] = StockAnswer(row["id"], "rejected", str(row.get("message") or "rejected")[:500])
+    return list(answers.values())
+
+
+class LetzshopCsvStock(StockChannel):
+    """Writes the inventory file and delivers it."""
+
+    name = "letzshop_csv"
+
+    def __init__(self, target: DeliveryTarget, *, store: str, filename: str = DEFAULT_FILENAME,
+                 delimiter: str = ","):
+        self.target = target
+        self.store = store
+        self.filename = filename
+        self.delimiter = delimiter
+
+    def push(self, updates: Sequence[StockUpdate], *, idempotency_key: str, sync_id: int = 0) -> PushOutcome:
+        data = inventory_csv(((u.sku, u.quantity) for u in updates), self.delimiter)
+        try:
+            delivery = deliver_file(self.target, _filename(self.filename, self.store, sync_id), data,
+                                    idempotency_key=idempotency_key)
+        except DeliveryError as exc:
+            raise ChannelPushError(f"inventory file not delivered: {exc}", retryable=exc.retryable) from None
+        return PushOutcome(answers_from_report(delivery.answer, updates), delivered_to=delivery.location)
+
+
+# Looked up by name in the live schema; no stock mutation is known today.
+_INTROSPECT_MUTATIONS = "{ __schema { mutationType { fields { name } } } }"
+
+
+class LetzshopGraphqlStock(StockChannel):
+    """Stock through a Letzshop GraphQL mutation, once the live schema confirms one."""
+
+    name = "letzshop_graphql"
+
+    def __init__(self, endpoint: str, api_key: str, mutation: str | None, timeout: float = 30.0):
+        self.endpoint = endpoint
+        self.api_key = api_key
+        self.mutation = mutation
+        self.timeout = timeout
+
+    def mutations(self) -> list[str]:
+        try:
+            response = httpx.post(self.endpoint, json={"query": _INTROSPECT_MUTATIONS}, timeout=self.timeout,
+                                  headers={"Authorization": f"Bearer {self.api_key}"})
+            response.raise_for_status()
+            fields = ((response.json().get("data") or {}).get("__schema") or {}).get("mutationType") or {}
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ChannelPushError(f"could not read Letzshop's schema: {type(exc).__name__}", retryable=True) from None
+        return sorted(f["name"] for f in fields.get("fields") or [])
+
+    def push(self, updates: Sequence[StockUpdate], *, idempotency_key: str, sync_id: int = 0) -> PushOutcome:
+        available = self.mutations()
+        if not self.mutation or self.mutation not in available:
+            raise ChannelPushError(
+                f"Letzshop's schema has no stock mutation{f' {self.mutation!r}' if self.mutation else ''} "
+                f"(it offers: {', '.join(available) or 'none'}); deliver stock as a CSV file with the "
+                f"letzshop_csv adapter", retryable=False)
+        raise ChannelPushError(f"the mutation {self.mutation!r} exists but its input is not modelled yet; "
+                               f"use the letzshop_csv adapter", retryable=False)

@@ -1,0 +1,59 @@
+"""What a person changes by hand: manual stock (counts and deltas) and per-listing rules."""
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from pipelines.accounts import get_account
+from resources.errors import MarketsyncError
+
+
+def _product_id(conn: Connection, store: str, sku: str) -> tuple[int, int]:
+    row = conn.execute(text("""SELECT p.store_id, p.product_id FROM core.products p JOIN ops.stores s USING (store_id)
+                               WHERE s.code = :store AND p.sku = :sku"""), {"store": store, "sku": sku}).first()
+    if row is None:
+        raise MarketsyncError(f"{store} has no product with SKU '{sku}'")
+    return row.store_id, row.product_id
+
+
+def adjust(conn: Connection, store: str, sku: str, *, count: int | None = None, delta: int | None = None,
+           reason: str | None = None, by: str = "cli") -> dict:
+    """Record a manual stock count (the units on the shelf now) or a delta (units added or removed)."""
+    if (count is None) == (delta is None):
+        raise MarketsyncError("give either a count or a delta")
+    if count is not None and count < 0:
+        raise MarketsyncError("a stock count cannot be negative")
+    store_id, product_id = _product_id(conn, store, sku)
+    kind, quantity = ("count", count) if count is not None else ("delta", delta)
+    row = conn.execute(text("""INSERT INTO core.stock_adjustments (store_id, product_id, kind, quantity, reason, created_by)
+                               VALUES (:s, :p, :k, :q, :r, :b) RETURNING adjustment_id, created_at"""),
+                       {"s": store_id, "p": product_id, "k": kind, "q": quantity, "r": reason, "b": by}).one()
+    return {"store": store, "sku": sku, "kind": kind, "quantity": quantity, "adjustment_id": row.adjustment_id,
+            "created_at": row.created_at}
+
+
+def set_rule(conn: Connection, store: str, channel: str, sku: str, *, override: int | None = None,
+             maximum: int | None = None, clear_override: bool = False, clear_max: bool = False,
+             note: str | None = None) -> dict:
+    """Set or clear a listing's fixed quantity and/or maximum on one channel."""
+    for name, value in (("override", override), ("maximum", maximum)):
+        if value is not None and value < 0:
+            raise MarketsyncError(f"the {name} cannot be negative")
+    account = get_account(conn, store, channel)
+    _, product_id = _product_id(conn, store, sku)
+    current = conn.execute(text("""SELECT quantity_override, max_quantity FROM core.stock_listing_rules
+                                   WHERE account_id = :a AND product_id = :p"""),
+                           {"a": account.account_id, "p": product_id}).first()
+    new_override = None if clear_override else (override if override is not None else current and current[0])
+    new_max = None if clear_max else (maximum if maximum is not None else current and current[1])
+    if new_override is None and new_max is None:
+        conn.execute(text("DELETE FROM core.stock_listing_rules WHERE account_id = :a AND product_id = :p"),
+                     {"a": account.account_id, "p": product_id})
+    else:
+        conn.execute(text("""
+            INSERT INTO core.stock_listing_rules (account_id, product_id, quantity_override, max_quantity, note)
+            VALUES (:a, :p, :o, :m, :n)
+            ON CONFLICT (account_id, product_id) DO UPDATE SET quantity_override = excluded.quantity_override,
+                max_quantity = excluded.max_quantity, note = coalesce(excluded.note, core.stock_listing_rules.note),
+                updated_at = now()"""),
+            {"a": account.account_id, "p": product_id, "o": new_override, "m": new_max, "n": note})
+    return {"store": store, "channel": channel, "sku": sku, "quantity_override": new_override, "max_quantity": new_max}

@@ -1,0 +1,216 @@
+"""A stock push to one store channel: compute, ledger, deliver, record the answers.
+
+1. One push per channel at a time (an advisory lock); a push interrupted earlier is closed first.
+2. In one REPEATABLE READ snapshot: compute every listing's availability (core.stock_availability) and
+   write a ledger row per listing to push, with every term; the snapshot itself is kept on the inventory
+   sync row, so it is known exactly which order and stock changes the numbers include.
+3. Hand the absolute quantities to the channel's adapter (one idempotency key per push).
+4. Record its answer per listing; accepted or delivered numbers become what the channel acknowledged.
+   Rejected and unanswered listings keep their old acknowledged number, so the next delta push sends
+   them again, and only them (plus whatever changed since).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import Connection, text
+
+from assets.stock.channels import ChannelPushError, StockChannel, StockUpdate, build_channel
+from assets.stock.settings import StockSettings, load_settings
+from pipelines.sync_log import SyncLog, describe_error
+from resources.errors import MarketsyncError
+from resources.vault import CredentialVault
+from resources.warehouse import Warehouse, copy_rows, sql_beside
+
+log = logging.getLogger(__name__)
+
+MODES = ("incremental", "full", "single")
+_LOCK_CLASS = 0x5707  # advisory lock namespace of stock pushes: (class, account_id)
+_COMPUTE_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'", "SET LOCAL parallel_setup_cost = 0",
+                     "SET LOCAL parallel_tuple_cost = 0.001")
+
+
+def _sql(name: str):
+    return text(sql_beside(__file__, name))
+
+
+@dataclass
+class PushResult:
+    inventory_sync_id: int
+    store: str
+    channel: str
+    mode: str
+    status: str
+    listings: int = 0
+    pushed: int = 0
+    acknowledged: int = 0
+    rejected: int = 0
+    unanswered: int = 0
+    error: str | None = None
+    retryable: bool = False
+    delivered_to: str | None = None
+    seconds: float = 0.0
+    # compute (availability + ledger), deliver (the adapter), record (answers + acknowledged), in seconds
+    timings: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+ChannelFactory = Callable[[Connection, StockSettings, CredentialVault], StockChannel]
+
+
+def push_stock(warehouse: Warehouse, vault: CredentialVault, store: str, channel: str, *,
+               mode: str = "incremental", skus: Sequence[str] | None = None, triggered_by: str = "cli",
+               run_id: str | None = None, channel_factory: ChannelFactory = build_channel) -> PushResult:
+    """Push one store channel's stock; see the module docstring. Raises MarketsyncError only for what a
+    person must fix before anything is computed (no settings, another push running, a bad mode); a
+    failed delivery is recorded and returned (status 'failed')."""
+    if mode not in MODES:
+        raise MarketsyncError(f"push mode must be one of {', '.join(MODES)}, not '{mode}'")
+    if mode == "single" and not skus:
+        raise MarketsyncError("a single push needs the SKUs to push")
+    started = time.perf_counter()
+    with warehouse.begin() as conn:
+        settings = load_settings(conn, store, channel)
+    if not settings.enabled:
+        raise MarketsyncError(f"stock pushes to {channel} are disabled for {store}")
+    with warehouse.engine.connect() as lock_conn:
+        if not lock_conn.execute(text("SELECT pg_try_advisory_lock(:c, :a)"),
+                                 {"c": _LOCK_CLASS, "a": settings.account_id}).scalar():
+            raise MarketsyncError(f"a stock push to {channel} for {store} is already running")
+        lock_conn.commit()  # the lock is the session's; no transaction (and snapshot) stays open meanwhile
+        try:
+            return _push_locked(warehouse, vault, settings, mode, list(skus or ()), triggered_by, run_id,
+                                channel_factory, started)
+        finally:
+            lock_conn.execute(text("SELECT pg_advisory_unlock(:c, :a)"), {"c": _LOCK_CLASS, "a": settings.account_id})
+            lock_conn.commit()
+
+
+def _push_locked(warehouse: Warehouse, vault: CredentialVault, settings: StockSettings, mode: str,
+                 skus: list[str], triggered_by: str, run_id: str | None, channel_factory: ChannelFactory,
+                 started: float) -> PushResult:
+    engine = warehouse.engine
+    with engine.begin() as conn:
+        _close_interrupted(conn, settings.account_id)
+        sync_id = conn.execute(text(
+            """INSERT INTO ops.inventory_syncs (account_id, mode, triggered_by, run_id)
+               VALUES (:a, :m, :t, :r) RETURNING inventory_sync_id"""),
+            {"a": settings.account_id, "m": mode, "t": triggered_by, "r": run_id}).scalar_one()
+    result = PushResult(sync_id, settings.store, settings.channel, mode, status="running")
+    with SyncLog(engine, f"stock_push_{mode}", "outbound", account_id=settings.account_id,
+                 triggered_by=triggered_by, run_id=run_id) as sync_log:
+        try:
+            clock = time.perf_counter()
+            updates = _compute(warehouse, settings, sync_id, mode, skus, result)
+            result.timings["compute"] = round(time.perf_counter() - clock, 3)
+            if updates:
+                clock = time.perf_counter()
+                with engine.begin() as conn:
+                    adapter = channel_factory(conn, settings, vault)
+                outcome = adapter.push(updates, idempotency_key=f"marketsync-stock-{settings.account_id}-{sync_id}",
+                                       sync_id=sync_id)
+                result.delivered_to = outcome.delivered_to
+                result.timings["deliver"] = round(time.perf_counter() - clock, 3)
+                clock = time.perf_counter()
+                _record(warehouse, sync_id, outcome.answers, result)
+                result.timings["record"] = round(time.perf_counter() - clock, 3)
+            result.status = ("succeeded" if not (result.rejected or result.unanswered) else "partially_succeeded")
+        except ChannelPushError as exc:
+            result.status, result.error, result.retryable = "failed", str(exc), exc.retryable
+            with engine.begin() as conn:
+                conn.execute(text("""UPDATE core.stock_ledger SET answer = 'failed', answer_message = :e,
+                                     answered_at = now() WHERE inventory_sync_id = :s AND answer = 'pending'"""),
+                             {"e": result.error[:500], "s": sync_id})
+            sync_log.error(exc)
+        except Exception as exc:
+            result.status, result.error = "failed", describe_error(exc)
+            _finish(warehouse, settings, result, started)
+            raise
+        sync_log.add(processed=result.pushed, succeeded=result.acknowledged,
+                     failed=result.rejected + result.unanswered + (result.pushed if result.status == "failed" else 0))
+        _finish(warehouse, settings, result, started)
+    log.info("stock push %s.%s #%s: %s, %s of %s listings pushed, %s acknowledged, %s rejected, %s unanswered",
+             settings.store, settings.channel, sync_id, result.status, result.pushed, result.listings,
+             result.acknowledged, result.rejected, result.unanswered)
+    return result
+
+
+def _close_interrupted(conn: Connection, account_id: int) -> None:
+    """A push that died between delivering and recording left 'pending' rows: its answer is lost."""
+    conn.execute(text("""UPDATE core.stock_ledger SET answer = 'no_answer', answered_at = now(),
+                             answer_message = 'the push was interrupted before the answer was recorded'
+                         WHERE account_id = :a AND answer = 'pending'"""), {"a": account_id})
+    conn.execute(text("""UPDATE ops.inventory_syncs SET status = 'failed', finished_at = now(),
+                             errors = errors || '["interrupted"]'::jsonb
+                         WHERE account_id = :a AND status = 'running'"""), {"a": account_id})
+
+
+def _compute(warehouse: Warehouse, settings: StockSettings, sync_id: int, mode: str, skus: list[str],
+             result: PushResult) -> list[StockUpdate]:
+    # REPEATABLE READ: the snapshot taken by the first statement is the one every statement reads.
+    with warehouse.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        with conn.begin():
+            snapshot = conn.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
+            # One query over every listing of the store: JIT compilation costs more than it saves here
+            # (2 s of 7 at 1M listings), hashing wants memory, and both cores should work on it.
+            for setting in _COMPUTE_SETTINGS:
+                conn.execute(text(setting))
+            conn.execute(_sql("ledger_compute.sql"), {"store_id": settings.store_id, "account_id": settings.account_id,
+                                                     "mode": mode, "skus": skus})
+            result.pushed = conn.execute(_sql("ledger_insert.sql"), {
+                "sync_id": sync_id, "account_id": settings.account_id}).rowcount
+            result.listings = conn.execute(text(
+                "SELECT count(*) FROM core.products WHERE store_id = :s AND NOT is_placeholder"),
+                {"s": settings.store_id}).scalar_one()
+            if mode == "single":
+                found = set(conn.execute(text("SELECT sku FROM core.stock_ledger WHERE inventory_sync_id = :s"),
+                                         {"s": sync_id}).scalars())
+                missing = sorted(set(skus) - found)
+                if missing:
+                    raise MarketsyncError(f"{settings.store} has no listing with SKU {', '.join(missing[:5])}")
+            conn.execute(text("""UPDATE ops.inventory_syncs SET snapshot = CAST(:snap AS pg_snapshot),
+                                     listings = :l, processed = :p WHERE inventory_sync_id = :s"""),
+                         {"snap": snapshot, "l": result.listings, "p": result.pushed, "s": sync_id})
+            rows = conn.execute(text("SELECT sku, pushed_quantity FROM core.stock_ledger "
+                                     "WHERE inventory_sync_id = :s ORDER BY sku"), {"s": sync_id})
+            return [StockUpdate(sku, quantity) for sku, quantity in rows]
+
+
+def _record(warehouse: Warehouse, sync_id: int, answers, result: PushResult) -> None:
+    with warehouse.begin() as conn:
+        conn.execute(text("CREATE TEMP TABLE stock_answers (sku text PRIMARY KEY, answer text, message text) "
+                          "ON COMMIT DROP"))
+        copy_rows(conn, "stock_answers", ("sku", "answer", "message"), ((a.sku, a.answer, a.message) for a in answers))
+        conn.execute(text("ANALYZE stock_answers"))
+        counts = conn.execute(_sql("record_answers.sql"), {"sync_id": sync_id}).one()
+        conn.execute(_sql("acknowledge.sql"), {"sync_id": sync_id})
+        tally = dict(conn.execute(text("SELECT answer, count(*) FROM core.stock_ledger WHERE inventory_sync_id = :s "
+                                       "GROUP BY answer"), {"s": sync_id}).all())
+    result.acknowledged = tally.get("accepted", 0) + tally.get("delivered", 0)
+    result.rejected = tally.get("rejected", 0)
+    result.unanswered = counts.unanswered
+
+
+def _finish(warehouse: Warehouse, settings: StockSettings, result: PushResult, started: float) -> None:
+    result.seconds = round(time.perf_counter() - started, 3)
+    errors = [result.error] if result.error else []
+    if result.rejected:
+        errors.append(f"{result.rejected} listing(s) rejected by the channel")
+    if result.unanswered:
+        errors.append(f"{result.unanswered} listing(s) not answered by the channel")
+    with warehouse.begin() as conn:
+        conn.execute(text(
+            """UPDATE ops.inventory_syncs SET status = :st, processed = :p, succeeded = :ok, failed = :bad,
+                   unanswered = :un, errors = CAST(:errors AS jsonb), delivered_to = :to, finished_at = clock_timestamp()
+               WHERE inventory_sync_id = :s"""),
+            {"st": result.status, "p": result.pushed, "ok": result.acknowledged,
+             "bad": result.rejected + (result.pushed if result.status == "failed" else 0),
+             "un": result.unanswered, "errors": json.dumps(errors), "to": result.delivered_to,
+             "s": result.inventory_sync_id})
+        conn.execute(_sql("prune_changes.sql"), {"store_id": settings.store_id})

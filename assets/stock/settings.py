@@ -1,0 +1,120 @@
+"""Stock settings per store and channel (ops.stock_settings): strategy, safety stock, the out-of-stock
+rule, the lag threshold, and the adapter with its delivery settings (never secrets: those are fields of
+the account's encrypted credentials, see `delivery_target`)."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from pipelines.accounts import get_account
+from resources.errors import MarketsyncError
+
+STRATEGIES = ("realtime", "batch", "manual")
+# Stock adapters per channel; the first is the default. Amazon and eBay add theirs.
+ADAPTERS = {"letzshop": ("letzshop_csv", "letzshop_graphql")}
+DELIVERY_KEYS = {"location", "filename", "delimiter", "host_key", "known_hosts", "username", "graphql_mutation",
+                 "timeout"}
+_SECRET_KEY = re.compile(r"pass|secret|token|private|api_?key|credential", re.I)
+# Credential fields (marketsync credentials set STORE CHANNEL) the delivery may use.
+SECRET_FIELDS = ("inventory_password", "inventory_token", "inventory_private_key", "inventory_passphrase")
+
+
+@dataclass
+class StockSettings:
+    account_id: int
+    store_id: int
+    store: str
+    channel: str
+    enabled: bool = True
+    strategy: str = "batch"
+    batch_interval_minutes: int = 60
+    safety_stock: int = 0
+    out_of_stock_threshold: int = 0
+    sync_zero_stock: bool = True
+    max_lag_minutes: int = 120
+    adapter: str = ""
+    delivery: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def partition_key(self) -> str:
+        return partition_key(self.store, self.channel)
+
+
+def partition_key(store: str, channel: str) -> str:
+    return f"{store}.{channel}"
+
+
+def split_partition_key(key: str) -> tuple[str, str]:
+    store, _, channel = key.rpartition(".")
+    if not store or not channel:
+        raise MarketsyncError(f"stock channel partition '{key}' is not STORE.CHANNEL")
+    return store, channel
+
+
+_SELECT = """
+SELECT st.account_id, a.store_id, s.code AS store, a.channel, st.enabled, st.strategy, st.batch_interval_minutes,
+       st.safety_stock, st.out_of_stock_threshold, st.sync_zero_stock, st.max_lag_minutes, st.adapter, st.delivery
+FROM ops.stock_settings st JOIN ops.accounts a USING (account_id) JOIN ops.stores s ON s.store_id = a.store_id
+"""
+
+
+def load_settings(conn: Connection, store: str, channel: str) -> StockSettings:
+    row = conn.execute(text(_SELECT + "WHERE s.code = :store AND a.channel = :channel"),
+                       {"store": store, "channel": channel}).mappings().first()
+    if row is None:
+        raise MarketsyncError(f"no stock settings for {store} on {channel}: set them with "
+                              f"`marketsync stock settings {store} {channel} --location URL`")
+    return StockSettings(**row)
+
+
+def all_settings(conn: Connection, enabled_only: bool = True) -> list[StockSettings]:
+    where = "WHERE st.enabled " if enabled_only else ""
+    return [StockSettings(**r) for r in conn.execute(text(_SELECT + where + "ORDER BY s.code, a.channel")).mappings()]
+
+
+def _validated(values: dict[str, Any], channel: str) -> dict[str, Any]:
+    if values.get("strategy") is not None and values["strategy"] not in STRATEGIES:
+        raise MarketsyncError(f"strategy must be one of {', '.join(STRATEGIES)}, not '{values['strategy']}'")
+    for name in ("safety_stock", "out_of_stock_threshold"):
+        if values.get(name) is not None and values[name] < 0:
+            raise MarketsyncError(f"{name} cannot be negative")
+    if values.get("batch_interval_minutes") is not None and not 1 <= values["batch_interval_minutes"] <= 10080:
+        raise MarketsyncError("batch interval must be between 1 minute and 7 days")
+    if values.get("max_lag_minutes") is not None and values["max_lag_minutes"] <= 0:
+        raise MarketsyncError("max lag must be at least one minute")
+    if values.get("adapter") is not None and values["adapter"] not in ADAPTERS.get(channel, ()):
+        known = ", ".join(ADAPTERS.get(channel, ())) or "none yet"
+        raise MarketsyncError(f"no stock adapter '{values['adapter']}' for {channel} (available: {known})")
+    for key in values.get("delivery") or {}:
+        if key not in DELIVERY_KEYS:
+            hint = (" (secrets belong in `marketsync credentials set`, as " + ", ".join(SECRET_FIELDS) + ")"
+                    if _SECRET_KEY.search(key) else "")
+            raise MarketsyncError(f"unknown delivery setting '{key}'{hint}; known: {', '.join(sorted(DELIVERY_KEYS))}")
+    return values
+
+
+def save_settings(conn: Connection, store: str, channel: str, **changes: Any) -> StockSettings:
+    """Create or change the stock settings of a store's channel; only the given values change, and
+    delivery settings merge into the existing ones (a None value removes a key)."""
+    account = get_account(conn, store, channel)
+    if channel not in ADAPTERS:
+        raise MarketsyncError(f"stock cannot be pushed to {channel} yet (stock adapters: {', '.join(ADAPTERS)})")
+    changes = _validated({k: v for k, v in changes.items() if v is not None or k == "delivery"}, channel)
+    delivery_changes = changes.pop("delivery", None) or {}
+    current = conn.execute(text("SELECT delivery FROM ops.stock_settings WHERE account_id = :a"),
+                           {"a": account.account_id}).scalar()
+    delivery = {**(current or {}), **delivery_changes}
+    delivery = {k: v for k, v in delivery.items() if v is not None}
+    columns = {"adapter": ADAPTERS[channel][0], **changes}
+    assignments = ", ".join(f"{name} = excluded.{name}" for name in changes)
+    conn.execute(text(f"""
+        INSERT INTO ops.stock_settings (account_id, {', '.join(columns)}, delivery)
+        VALUES (:account_id, {', '.join(':' + c for c in columns)}, CAST(:delivery AS jsonb))
+        ON CONFLICT (account_id) DO UPDATE SET {assignments + ', ' if assignments else ''}
+            delivery = excluded.delivery, updated_at = now()"""),
+        {"account_id": account.account_id, **columns, "delivery": json.dumps(delivery, sort_keys=True)})
+    return load_settings(conn, store, channel)

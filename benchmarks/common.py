@@ -1,0 +1,33 @@
+"""What the benchmarks share: a throwaway, migrated database per run and the process's peak memory."""
+from __future__ import annotations
+
+import os
+import resource
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def bench_database(label: str) -> Iterator[tuple]:
+    """(warehouse, vault, database URL) of a fresh database on DATABASE_URL's server (the embedded one
+    unless set), migrated, dropped afterwards."""
+    from pipelines.environment import prepare_environment
+    from resources import migrations
+    from resources.database import drop_database, ensure_database
+    from resources.vault import CredentialVault
+    from resources.warehouse import Warehouse
+
+    prepare_environment()
+    server = os.environ["DATABASE_URL"]
+    database_url = ensure_database(server, f"marketsync_bench_{label}_{os.getpid()}")
+    migrations.upgrade(database_url)
+    warehouse = Warehouse(database_url=database_url)
+    try:
+        yield warehouse, CredentialVault(secret_keys=os.environ["MARKETSYNC_SECRET_KEYS"]), database_url
+    finally:
+        warehouse.engine.dispose()
+        drop_database(server, database_url)
