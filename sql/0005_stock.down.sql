@@ -9,10 +9,13 @@ BEGIN
         EXECUTE 'DROP TRIGGER IF EXISTS stock_change_delete ON ' || t;
     END LOOP;
 END $$;
+DROP TRIGGER IF EXISTS stock_counted ON ops.accounts;
+DROP TRIGGER IF EXISTS stock_counted ON ops.import_runs;
+DROP TRIGGER IF EXISTS stock_counted ON ops.feed_inbox;
 DROP VIEW IF EXISTS analytics.stock_availability, analytics.inventory_sync_lag, analytics.stock_ledger, analytics.channel_stock, analytics.inventory_syncs;
 DROP TABLE IF EXISTS ops.stock_changes, core.channel_stock, core.stock_ledger, ops.inventory_syncs,
     core.stock_listing_rules, core.stock_adjustments, ops.stock_settings;
-DROP FUNCTION IF EXISTS ops.note_stock_change(), core.units_after(timestamptz[], integer[], timestamptz),
+DROP FUNCTION IF EXISTS ops.note_stock_change(), ops.note_stock_count(), core.units_after(timestamptz[], integer[], timestamptz),
     core.listed_quantity(integer, integer, integer, integer, boolean);
 DROP FUNCTION IF EXISTS analytics.channel_availability(bigint), core.stock_availability(bigint, bigint);
 DROP TYPE IF EXISTS core.stock_terms;

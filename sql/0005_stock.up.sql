@@ -207,3 +207,23 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
+
+-- A stock source counting again changes what is deducted for shipments (shipped_uncounted) even when no
+-- quantity changed: an FFN stock snapshot, a completed feed import, an applied push batch.
+CREATE FUNCTION ops.note_stock_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'accounts' THEN
+        INSERT INTO ops.stock_changes (store_id, source) VALUES (NEW.store_id, 'stock_count');
+    ELSE
+        INSERT INTO ops.stock_changes (store_id, source)
+        SELECT store_id, 'stock_count' FROM ops.catalog_sources WHERE source_id = NEW.source_id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER stock_counted AFTER UPDATE OF stock_counted_at ON ops.accounts FOR EACH ROW
+    WHEN (NEW.stock_counted_at IS DISTINCT FROM OLD.stock_counted_at) EXECUTE FUNCTION ops.note_stock_count();
+CREATE TRIGGER stock_counted AFTER UPDATE OF status ON ops.import_runs FOR EACH ROW
+    WHEN (NEW.status IN ('completed', 'partially_completed') AND OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION ops.note_stock_count();
+CREATE TRIGGER stock_counted AFTER UPDATE OF status ON ops.feed_inbox FOR EACH ROW
+    WHEN (NEW.status = 'applied' AND OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION ops.note_stock_count();

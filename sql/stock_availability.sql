@@ -7,10 +7,11 @@
 --               - reserved - shipped_uncounted - safety_stock
 --   pushed    = core.listed_quantity(available, override, max, threshold, sync_zero_stock)
 --
--- ffn_on_hand           units in the store's FFN warehouses: stockLevel (free for shipment) plus what FFN
---                       reserved for outbounds, i.e. every unit still there. Our own open orders are then
---                       subtracted once, as `reserved`, whether or not they were handed to FFN yet.
--- ffn_foreign_reserved  FFN reservations for outbounds that are not our open orders (another system's).
+-- ffn_on_hand           stockLevel in the store's FFN warehouses ("available for shipment"; blocked units are
+--                       apart). The API does not say whether it still holds the units FFN reserved for
+--                       outbounds; read as if it does, which can only ever understate: our own open orders
+--                       are subtracted once, as `reserved`, whether or not they were handed to FFN yet...
+-- ffn_foreign_reserved  ...and FFN's reservations beyond our open orders there (another system's outbounds).
 -- feed_quantity         the listing's own quantity, else its supplier's (pulled or pushed feed,
 --                       CodesWholesale). A marketplace's own catalog feed is not a stock source.
 -- manual_quantity       the last manual count plus the manual deltas after it.
@@ -44,7 +45,7 @@ RETURNS SETOF core.stock_terms
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
 WITH ffn AS (
     SELECT fp.merchant_sku AS sku,
-           floor(sum(fs.stock_level + fs.reserved))::integer AS on_hand,
+           floor(sum(fs.stock_level))::integer AS on_hand,
            ceil(sum(fs.reserved))::integer AS reserved,
            min(coalesce(a.stock_counted_at, '-infinity')) AS counted_at
     FROM ops.accounts a

@@ -135,10 +135,10 @@ def test_availability_takes_every_source_and_deduction(stock_shop, warehouse, va
     for row in rows.values():
         assert StockTerms.from_row(row).adds_up(), row.sku
     sku1 = rows["SKU-1"]
-    # 20 + 3 reserved + 4.5 (floored), blocked never counted; FFN reserved 3, 1 of them ours -> 2 foreign.
-    assert (sku1.ffn_on_hand, sku1.ffn_foreign_reserved, sku1.reserved) == (27, 2, 2)
+    # 20 + 4.5 (floored), blocked never counted; FFN reserved 3, 1 of them ours -> 2 foreign.
+    assert (sku1.ffn_on_hand, sku1.ffn_foreign_reserved, sku1.reserved) == (24, 2, 2)
     assert sku1.shipped_uncounted == 3  # shipped 10 minutes ago, after FFN counted; 2 hours ago was counted
-    assert sku1.manual_quantity == 11 and sku1.available == 27 - 2 + 11 - 2 - 3 - 1
+    assert sku1.manual_quantity == 11 and sku1.available == 24 - 2 + 11 - 2 - 3 - 1
     sku2 = rows["SKU-2"]
     assert (sku2.feed_quantity, sku2.on_demand, sku2.pushed_quantity) == (40, True, 40 + 12 - 1)
     sku3 = rows["SKU-3"]
@@ -396,3 +396,38 @@ def test_the_inventory_file_reaches_an_ftp_drop_with_credentials_from_the_vault(
     assert {r.answer for r in ledger(warehouse, result.inventory_sync_id).values()} == {"delivered"}
     assert [p.name for p in (tmp_path / "drop").iterdir()] == ["shop-stock.csv"]
     assert (tmp_path / "drop" / "shop-stock.csv").read_text().splitlines()[1] == "SKU-0,10,in_stock"
+
+
+def test_a_file_adapter_cannot_be_set_up_without_a_location(warehouse, letzshop_store):
+    letzshop_store("bare")
+    with warehouse.begin() as conn:
+        with pytest.raises(MarketsyncError, match="needs a delivery location"):
+            save_settings(conn, "bare", "letzshop", strategy="batch")
+        saved = save_settings(conn, "bare", "letzshop", delivery={"location": "/tmp"})
+        with pytest.raises(MarketsyncError, match="needs a delivery location"):
+            save_settings(conn, "bare", "letzshop", delivery={"location": None})
+    assert saved.adapter == "letzshop_csv"
+
+
+def test_a_source_counting_again_makes_a_realtime_channel_due(stock_shop, warehouse, vault):
+    """An FFN snapshot after a shipment takes the shipped units out of 'shipped, not yet counted'
+    without any quantity changing: the channel must still hear about it."""
+    account, _ = stock_shop
+    with warehouse.begin() as conn:
+        save_settings(conn, STORE, "letzshop", strategy="realtime")
+        ffn = conn.execute(text("INSERT INTO ops.accounts (store_id, channel, stock_counted_at) "
+                                "VALUES (:s, 'jtl_ffn', now() - interval '1 hour') RETURNING account_id"),
+                           {"s": account.store_id}).scalar_one()
+        conn.execute(text("INSERT INTO core.fulfillment_products (account_id, jfsku, merchant_sku) VALUES (:a, 'J9', 'SKU-9')"),
+                     {"a": ffn})
+        conn.execute(text("INSERT INTO core.fulfillment_stock (account_id, jfsku, warehouse_id, stock_level) "
+                          "VALUES (:a, 'J9', 'W1', 4)"), {"a": ffn})
+        add_order(conn, account, {"SKU-9": 2}, "shipped", shipped_at=datetime.now(timezone.utc) - timedelta(minutes=5))
+    before = ledger(warehouse, push(warehouse, vault).inventory_sync_id)["SKU-9"]
+    assert before.shipped_uncounted == 2 and _due(warehouse) == []
+    with warehouse.begin() as conn:
+        conn.execute(text("UPDATE ops.accounts SET stock_counted_at = now() WHERE account_id = :a"), {"a": ffn})
+    (due,) = _due(warehouse)
+    assert due.reason == "stock or orders changed"
+    after = ledger(warehouse, push(warehouse, vault).inventory_sync_id)["SKU-9"]
+    assert after.shipped_uncounted == 0 and after.pushed_quantity == before.pushed_quantity + 2

@@ -38,7 +38,9 @@ def explain(conn: Connection, store: str, sku: str, history: int = 5) -> dict:
     holding = [dict(r) for r in conn.execute(text(_HOLDING), {"p": product.product_id}).mappings()]
     report = {"store": store, "sku": sku, "title": product.title, "orders": holding, "channels": []}
     for settings in channels:
-        now = conn.execute(text(_NOW), {"s": settings.store_id, "a": settings.account_id, "sku": sku}).mappings().one()
+        now = conn.execute(text(_NOW), {"s": settings.store_id, "a": settings.account_id, "sku": sku}).mappings().first()
+        if now is None:  # a placeholder for an unmatched barcode is no listing
+            raise MarketsyncError(f"'{sku}' of {store} is a placeholder for an unmatched barcode, not a listing")
         ledger = [dict(r) for r in conn.execute(text(_LEDGER), {"a": settings.account_id, "p": product.product_id,
                                                                 "n": history}).mappings()]
         report["channels"].append({"channel": settings.channel, "strategy": settings.strategy,

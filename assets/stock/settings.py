@@ -105,11 +105,15 @@ def save_settings(conn: Connection, store: str, channel: str, **changes: Any) ->
         raise MarketsyncError(f"stock cannot be pushed to {channel} yet (stock adapters: {', '.join(ADAPTERS)})")
     changes = _validated({k: v for k, v in changes.items() if v is not None or k == "delivery"}, channel)
     delivery_changes = changes.pop("delivery", None) or {}
-    current = conn.execute(text("SELECT delivery FROM ops.stock_settings WHERE account_id = :a"),
-                           {"a": account.account_id}).scalar()
-    delivery = {**(current or {}), **delivery_changes}
+    current = conn.execute(text("SELECT delivery, adapter FROM ops.stock_settings WHERE account_id = :a"),
+                           {"a": account.account_id}).first()
+    delivery = {**(current.delivery if current else {}), **delivery_changes}
     delivery = {k: v for k, v in delivery.items() if v is not None}
     columns = {"adapter": ADAPTERS[channel][0], **changes}
+    adapter = changes.get("adapter") or (current.adapter if current else columns["adapter"])
+    if adapter.endswith("_csv") and not delivery.get("location"):
+        raise MarketsyncError(f"the {adapter} adapter needs a delivery location: "
+                              f"`marketsync stock settings {store} {channel} --location URL`")
     assignments = ", ".join(f"{name} = excluded.{name}" for name in changes)
     conn.execute(text(f"""
         INSERT INTO ops.stock_settings (account_id, {', '.join(columns)}, delivery)
