@@ -17,7 +17,8 @@ DROP TABLE IF EXISTS ops.stock_changes, core.channel_stock, core.stock_ledger, o
     core.stock_listing_rules, core.stock_adjustments, ops.stock_settings;
 DROP FUNCTION IF EXISTS ops.note_stock_change(), ops.note_stock_count(), core.units_after(timestamptz[], integer[], timestamptz),
     core.listed_quantity(integer, integer, integer, integer, boolean);
-DROP FUNCTION IF EXISTS analytics.channel_availability(bigint), core.stock_availability(bigint, bigint);
+DROP FUNCTION IF EXISTS analytics.channel_availability(bigint), core.stock_availability(bigint, bigint),
+    core.stock_order_units(bigint);
 DROP TYPE IF EXISTS core.stock_terms;
 DROP INDEX IF EXISTS core.orders_shipped;
 ALTER TABLE ops.accounts DROP COLUMN IF EXISTS stock_counted_at;

@@ -37,6 +37,26 @@ BEGIN
     RETURN total;
 END $$;
 
+-- Units of a store's orders that hold stock, per order and product: reserved while the order is open
+-- (imported, confirming, confirmed, or being rejected), consumed once it shipped (shipped_at set; the
+-- last 90 days: older shipments count as counted). Declined, returned or cancelled units hold nothing.
+-- at_ffn: the order was handed to FFN as an outbound. Both availability and `stock explain` read this.
+CREATE OR REPLACE FUNCTION core.stock_order_units(p_store_id bigint)
+RETURNS TABLE (order_id bigint, product_id bigint, shipped_at timestamptz, at_ffn boolean, units integer)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT o.order_id, i.product_id, CASE WHEN o.sync_status = 'shipped' THEN o.shipped_at END,
+           coalesce(fo.at_ffn, false), sum(i.quantity)::integer
+    FROM core.orders o
+    JOIN core.order_items i ON i.order_id = o.order_id
+    LEFT JOIN LATERAL (SELECT true AS at_ffn FROM core.fulfillment_outbounds f
+                       WHERE f.order_id = o.order_id AND f.outbound_id IS NOT NULL LIMIT 1) fo ON true
+    WHERE o.store_id = p_store_id AND i.product_id IS NOT NULL
+      AND i.channel_state NOT IN ('confirmed_unavailable', 'returned', 'cancelled', 'canceled')
+      AND (o.sync_status IN ('imported', 'confirming', 'confirmed', 'rejecting')
+           OR (o.sync_status = 'shipped' AND o.shipped_at > now() - interval '90 days'))
+    GROUP BY 1, 2, 3, 4
+$$;
+
 -- The store is a parameter of its own (not looked up from the account) so the planner sees a constant
 -- and estimates each store's share of the tables; an account of another store yields nothing. No CTE
 -- is referenced twice, so all are inlined and the plan may run in parallel.
@@ -72,16 +92,8 @@ WITH ffn AS (
           FROM core.stock_adjustments adj WHERE adj.store_id = p_store_id) x
     GROUP BY x.product_id
 ), order_units AS (
-    SELECT i.product_id, o.sync_status = 'shipped' AS shipped, o.shipped_at, coalesce(fo.at_ffn, false) AS at_ffn,
-           sum(i.quantity)::integer AS units
-    FROM core.orders o
-    JOIN core.order_items i ON i.order_id = o.order_id
-    LEFT JOIN LATERAL (SELECT true AS at_ffn FROM core.fulfillment_outbounds f
-                       WHERE f.order_id = o.order_id AND f.outbound_id IS NOT NULL LIMIT 1) fo ON true
-    WHERE o.store_id = p_store_id AND i.product_id IS NOT NULL
-      AND i.channel_state NOT IN ('confirmed_unavailable', 'returned', 'cancelled', 'canceled')
-      AND (o.sync_status IN ('imported', 'confirming', 'confirmed', 'rejecting')
-           OR (o.sync_status = 'shipped' AND o.shipped_at > now() - interval '90 days'))
+    SELECT h.product_id, h.shipped_at IS NOT NULL AS shipped, h.shipped_at, h.at_ffn, sum(h.units)::integer AS units
+    FROM core.stock_order_units(p_store_id) h
     GROUP BY 1, 2, 3, 4
 ), units AS (
     SELECT u.product_id,

@@ -13,12 +13,9 @@ from resources.errors import MarketsyncError
 
 _NOW = "SELECT * FROM core.stock_availability(:s, :a) WHERE sku = :sku"
 _HOLDING = """
-SELECT o.order_number, o.channel, o.sync_status, o.shipped_at, sum(i.quantity) AS units
-FROM core.order_items i JOIN core.orders o USING (order_id)
-WHERE i.product_id = :p AND i.channel_state NOT IN ('confirmed_unavailable', 'returned', 'cancelled', 'canceled')
-  AND (o.sync_status IN ('imported', 'confirming', 'confirmed', 'rejecting')
-       OR (o.sync_status = 'shipped' AND o.shipped_at > now() - interval '90 days'))
-GROUP BY 1, 2, 3, 4 ORDER BY o.shipped_at NULLS FIRST, 1 LIMIT 50
+SELECT o.order_number, o.channel, o.sync_status, h.shipped_at, h.units
+FROM core.stock_order_units(:s) h JOIN core.orders o USING (order_id)
+WHERE h.product_id = :p ORDER BY h.shipped_at NULLS FIRST, o.order_number LIMIT 50
 """
 _LEDGER = """
 SELECT l.*, y.mode, y.triggered_by FROM core.stock_ledger l
@@ -28,14 +25,14 @@ WHERE l.account_id = :a AND l.product_id = :p ORDER BY l.ledger_id DESC LIMIT :n
 
 
 def explain(conn: Connection, store: str, sku: str, history: int = 5) -> dict:
-    product = conn.execute(text("""SELECT p.product_id, p.title FROM core.products p JOIN ops.stores s USING (store_id)
+    product = conn.execute(text("""SELECT p.store_id, p.product_id, p.title FROM core.products p JOIN ops.stores s USING (store_id)
                                    WHERE s.code = :store AND p.sku = :sku"""), {"store": store, "sku": sku}).first()
     if product is None:
         raise MarketsyncError(f"{store} has no product with SKU '{sku}'")
     channels = [s for s in all_settings(conn, enabled_only=False) if s.store == store]
     if not channels:
         raise MarketsyncError(f"{store} pushes stock to no channel yet: `marketsync stock settings {store} CHANNEL`")
-    holding = [dict(r) for r in conn.execute(text(_HOLDING), {"p": product.product_id}).mappings()]
+    holding = [dict(r) for r in conn.execute(text(_HOLDING), {"s": product.store_id, "p": product.product_id}).mappings()]
     report = {"store": store, "sku": sku, "title": product.title, "orders": holding, "channels": []}
     for settings in channels:
         now = conn.execute(text(_NOW), {"s": settings.store_id, "a": settings.account_id, "sku": sku}).mappings().first()
