@@ -16,13 +16,13 @@ from resources.errors import MarketsyncError
 ANSWERS = ("accepted", "delivered", "rejected")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a full resync holds a million of these
 class StockUpdate:
     sku: str
     quantity: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StockAnswer:
     sku: str
     answer: str
