@@ -8,7 +8,8 @@ SELECT o.order_id, s.code AS store, o.channel, o.order_number, o.shipment_number
        o.ordered_at, o.imported_at, o.tracking_number, o.tracking_carrier, o.tracking_url, o.shipped_at,
        coalesce(i.units, 0) AS units,
        coalesce(i.matched_units, 0) AS matched_units,
-       coalesce(x.open_exceptions, 0) AS open_exceptions
+       coalesce(x.open_exceptions, 0) AS open_exceptions,
+       o.status
 FROM core.orders o
 JOIN ops.stores s USING (store_id)
 LEFT JOIN core.order_addresses sa ON sa.order_id = o.order_id AND sa.kind = 'shipping'

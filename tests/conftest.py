@@ -42,7 +42,8 @@ def _maintenance_db(server_url: str) -> str:
 _TRUNCATE = """
 DO $$ DECLARE t text; BEGIN
   SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') INTO t
-  FROM pg_tables WHERE schemaname IN ('raw', 'core', 'ops');
+  FROM pg_tables WHERE schemaname IN ('raw', 'core', 'ops')
+    AND (schemaname, tablename) <> ('core', 'order_status_map');  -- reference data the migration wrote
   EXECUTE 'TRUNCATE ' || t || ' RESTART IDENTITY CASCADE';
 END $$;
 """

@@ -1,9 +1,9 @@
 """Run the eBay sandbox in the foreground.
 
-    python -m sandbox.ebay --seed 42 --orders 5000 --skus 500 --port 8768 --client-id ID --client-secret SECRET
+    python -m sandbox.ebay --seed 42 --orders 5000 --skus 500 --port 8769 --client-id ID --client-secret SECRET
 
 It prints the refresh token of a fresh consent: enter it as the eBay account's refresh token, with every
-API (and the token endpoint, /identity/v1/oauth2/token) at http://127.0.0.1:8768. The admin routes live
+API (and the token endpoint, /identity/v1/oauth2/token) at http://127.0.0.1:8769. The admin routes live
 under /_sandbox/ (see sandbox/ebay/README.md).
 """
 
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=5000, help="seeded orders (default 5000)")
     parser.add_argument("--skus", type=int, default=500, help="seeded SKUs, one published offer each (default 500)")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8768, help="port (default 8768)")
+    parser.add_argument("--port", type=int, default=8769, help="port (default 8769)")
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
     parser.add_argument("--user", default=DEFAULT_USER, help="the seller's eBay user")
