@@ -27,9 +27,31 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+# Views, functions and grants that always describe the current schema: (re)applied after the revisions
+# when the database reaches head, in this order, never by a revision (an old revision would otherwise
+# run today's view of a column a later revision adds). Each file is idempotent (CREATE OR REPLACE).
+REPEATABLE = ("analytics_views.sql", "analytics_catalog_views.sql", "stock_availability.sql",
+              "analytics_stock_views.sql", "analyst_role.sql")
+
+
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the warehouse to `revision`; running it again on an up-to-date database changes nothing."""
+    """Bring the warehouse to `revision` (at head: then the repeatable views, functions and grants);
+    running it again on an up-to-date database changes nothing."""
     command.upgrade(alembic_config(database_url), revision)
+    if revision == "head":
+        apply_repeatable(database_url)
+
+
+def apply_repeatable(database_url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(sqlalchemy_url(database_url))
+    try:
+        with engine.begin() as conn:
+            for name in REPEATABLE:
+                conn.exec_driver_sql((SQL_DIR / name).read_text())
+    finally:
+        engine.dispose()
 
 
 def current_revision(database_url: str) -> str | None:

@@ -1,5 +1,5 @@
 -- Views for analysts. They run with their owner's rights, so they may summarise ops tables that the
--- analyst role itself cannot read; nothing secret is ever selected here. Re-applied by every migration.
+-- analyst role itself cannot read; nothing secret is ever selected here. Re-applied after every upgrade (resources/migrations.py).
 
 CREATE OR REPLACE VIEW analytics.orders AS
 SELECT o.order_id, s.code AS store, o.channel, o.order_number, o.shipment_number,

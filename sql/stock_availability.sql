@@ -1,7 +1,7 @@
 -- What every listing of a store may sell on one channel (account), term by term. The stock push reads
 -- it inside one snapshot and pushes the rows whose pushed_quantity differs from what the channel last
 -- acknowledged; analytics.stock_availability shows it for every channel with stock settings. Re-applied
--- by every migration that changes it (CREATE OR REPLACE).
+-- after every upgrade (resources/migrations.py), so it always matches the current schema.
 --
 --   available = ffn_on_hand - ffn_foreign_reserved + feed_quantity + manual_quantity
 --               - reserved - shipped_uncounted - safety_stock

@@ -43,3 +43,33 @@ def test_analyst_reads_core_and_analytics(warehouse):
                          "analytics.order_lines", "analytics.order_exceptions", "analytics.sync_log"):
             conn.execute(text(f"SELECT count(*) FROM {relation}")).scalar_one()
         conn.rollback()
+
+
+def test_a_database_of_an_earlier_release_upgrades_to_head(server_url):
+    """A deployment at 0004 (issue 4) with orders in it: the upgrade maps their status, and the views
+    and functions that follow the current schema exist afterwards (they are applied at head)."""
+    import uuid
+
+    import psycopg
+
+    from resources.database import engine_for, ensure_database, libpq_url, with_database
+
+    name = f"marketsync_upgrade_{uuid.uuid4().hex[:8]}"
+    url = ensure_database(server_url, name)
+    try:
+        migrations.upgrade(url, "0004_fulfillment")
+        with engine_for(url).begin() as conn:
+            conn.execute(text("INSERT INTO ops.stores (code) VALUES ('old')"))
+            conn.execute(text("INSERT INTO ops.accounts (store_id, channel) VALUES (1, 'letzshop')"))
+            conn.execute(text("""INSERT INTO core.orders (store_id, account_id, channel, channel_order_id,
+                                     channel_shipment_id, order_number, channel_state, source_payload_sha)
+                                 VALUES (1, 1, 'letzshop', 'o', 's', 'R1', 'declined', 'x')"""))
+        migrations.upgrade(url)
+        assert migrations.current_revision(url) == "0006_stock"
+        with engine_for(url).begin() as conn:
+            assert conn.execute(text("SELECT status FROM analytics.orders")).scalar() == "cancelled"
+            assert conn.execute(text("SELECT count(*) FROM analytics.inventory_sync_lag")).scalar() == 0
+    finally:
+        engine_for(url).dispose()
+        with psycopg.connect(libpq_url(with_database(server_url, "postgres")), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -10,7 +10,7 @@ down_revision = None
 
 
 def upgrade() -> None:
-    apply_sql("0001_foundation.up.sql", "analytics_views.sql", "analyst_role.sql")
+    apply_sql("0001_foundation.up.sql")
 
 
 def downgrade() -> None:

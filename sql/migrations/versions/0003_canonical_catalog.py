@@ -10,7 +10,7 @@ down_revision = "0002_catalog_matching"
 
 
 def upgrade() -> None:
-    apply_sql("0003_canonical_catalog.up.sql", "analytics_catalog_views.sql", "analyst_role.sql")
+    apply_sql("0003_canonical_catalog.up.sql")
 
 
 def downgrade() -> None:

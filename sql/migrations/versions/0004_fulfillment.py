@@ -10,7 +10,7 @@ down_revision = "0003_canonical_catalog"
 
 
 def upgrade() -> None:
-    apply_sql("0004_fulfillment.up.sql", "analyst_role.sql")
+    apply_sql("0004_fulfillment.up.sql")
 
 
 def downgrade() -> None:

@@ -10,7 +10,7 @@ down_revision = "0004_fulfillment"
 
 
 def upgrade() -> None:
-    apply_sql("0005_order_status.up.sql", "analytics_views.sql", "analyst_role.sql")
+    apply_sql("0005_order_status.up.sql")
 
 
 def downgrade() -> None:

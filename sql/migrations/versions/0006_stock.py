@@ -11,7 +11,7 @@ down_revision = "0005_order_status"
 
 
 def upgrade() -> None:
-    apply_sql("0006_stock.up.sql", "stock_availability.sql", "analytics_stock_views.sql", "analyst_role.sql")
+    apply_sql("0006_stock.up.sql")
 
 
 def downgrade() -> None:
