@@ -339,7 +339,8 @@ class EbayApi:
     def orders_modified(self, since: datetime, until: datetime | None = None,
                         page_size: int = MAX_ORDER_PAGE) -> Iterator[dict]:
         """Orders whose lastModifiedDate is in [since, until] (open-ended without `until`), oldest
-        creation first, each once. The next window starts after the latest lastModifiedDate seen."""
+        creation first, each once. The next window starts after the latest lastModifiedDate seen (an
+        order changed during a walk with `until` leaves this window and falls into the next)."""
         if not 1 <= page_size <= MAX_ORDER_PAGE:
             raise ValueError(f"page_size must be 1 to {MAX_ORDER_PAGE}")
         window = f"lastmodifieddate:[{_stamp(since)}..{_stamp(until) if until is not None else ''}]"

@@ -16,7 +16,8 @@ import orjson
 
 from sqlalchemy import Connection, Engine, text
 
-from assets.letzshop.normalise import ADDRESS_COLUMNS, ITEM_COLUMNS, ORDER_COLUMNS, normalise
+from assets.letzshop.normalise import normalise
+from assets.orders.load import known_versions, merge_page, stage
 from pipelines.accounts import Account
 from resources.warehouse import copy_rows, sql_beside
 
@@ -57,7 +58,7 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
     documents = [(s, canonical_json(s)) for s in shipments]
     versions = [(s, doc.decode(), hashlib.sha256(doc).hexdigest()) for s, doc in documents]
 
-    conn.exec_driver_sql(_sql("stage_shipments.sql"))
+    stage(conn)
     copy_rows(conn, "stage_raw", ("shipment_id", "payload", "payload_sha"),
           ((s.get("id") or "", doc, sha) for s, doc, sha in versions))
     summary.raw_versions_landed = conn.execute(
@@ -65,10 +66,7 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
 
     # Normalise only what changed since the last import: most shipments of a re-sync are unchanged.
     ids = [s.get("id") for s, _, _ in versions if s.get("id")]
-    known = dict(conn.execute(
-        text("""SELECT channel_shipment_id, source_payload_sha FROM core.orders
-                WHERE account_id = :a AND channel_shipment_id = ANY(:ids)"""),
-        {"a": account.account_id, "ids": ids}).tuples().all())
+    known = known_versions(conn, account.account_id, ids)
     changed = [(s, sha) for s, _, sha in versions if known.get(s.get("id")) != sha]
     summary.shipments_changed = len(changed)
     batch = normalise(changed, account.setting("currency") or "EUR")
@@ -84,15 +82,9 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
     if not batch.orders:
         return summary
 
-    copy_rows(conn, "stage_orders", ORDER_COLUMNS, batch.orders)
-    copy_rows(conn, "stage_addresses", ADDRESS_COLUMNS, batch.addresses)
-    copy_rows(conn, "stage_items", ITEM_COLUMNS, batch.items)
-    params = {"account_id": account.account_id, "store_id": account.store_id}
-    inserted = conn.execute(text(_sql("merge_orders.sql")), params).scalars().all()
-    summary.orders_created = sum(inserted)
-    summary.orders_updated = len(inserted) - summary.orders_created
-    conn.execute(text(_sql("merge_addresses.sql")), params)
-    summary.units_written = len(conn.execute(text(_sql("merge_items.sql")), params).all())
+    merged = merge_page(conn, account, batch)
+    summary.orders_created, summary.orders_updated = merged.orders_created, merged.orders_updated
+    summary.units_written = merged.items_written
     return summary
 
 

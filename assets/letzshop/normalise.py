@@ -5,24 +5,11 @@ canonical order row is one shipment. Each inventory unit is one piece and become
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from assets.catalog.gtin import normalize_gtin
+from assets.orders.load import NormalisedPage
 
-ORDER_COLUMNS = (
-    "channel_order_id", "channel_shipment_id", "order_number", "shipment_number", "customer_email",
-    "customer_name", "customer_locale", "total", "currency", "channel_state", "ordered_at",
-    "tracking_number", "tracking_carrier", "source_payload_sha",
-)
-ADDRESS_COLUMNS = (
-    "channel_shipment_id", "kind", "first_name", "last_name", "company", "street_name", "street_number",
-    "zip_code", "city", "country_iso", "country_name", "phone",
-)
-ITEM_COLUMNS = (
-    "channel_shipment_id", "channel_item_id", "channel_variant_id", "sku", "mpn", "barcode", "barcode_type",
-    "gtin14", "title", "brand", "unit_price", "channel_state",
-)
 LANGUAGES = ("en", "fr", "de")
 
 
@@ -30,12 +17,8 @@ class MalformedShipment(ValueError):
     """A shipment payload we cannot turn into an order; it is quarantined with this reason."""
 
 
-@dataclass
-class NormalisedBatch:
-    orders: list[tuple] = field(default_factory=list)
-    addresses: list[tuple] = field(default_factory=list)
-    items: list[tuple] = field(default_factory=list)
-    rejected: list[tuple[dict, str]] = field(default_factory=list)
+# One Letzshop shipment is one canonical order; each inventory unit an item of quantity 1.
+NormalisedBatch = NormalisedPage
 
 
 def _money(value) -> Decimal | None:
@@ -96,7 +79,7 @@ def normalise_shipment(shipment: dict, sha: str, currency: str, batch: Normalise
             shipment_id, unit["id"], variant.get("id"), variant.get("sku"), variant.get("mpn"), barcode,
             trade_id.get("parser"), normalize_gtin(barcode, trade_id.get("parser")).gtin14 if barcode else None,
             _title(product, locale), (product.get("_brand") or {}).get("name"), _money(variant.get("price")),
-            unit.get("state") or "unconfirmed",
+            unit.get("state") or "unconfirmed", 1,
         ))
 
     batch.orders.append((

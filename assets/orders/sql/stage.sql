@@ -1,4 +1,6 @@
--- Staging tables for a page of shipments: made once per connection, emptied at every commit.
+-- Staging tables for a page of canonical orders (any channel): made once per connection, emptied at
+-- every commit. channel_shipment_id is the channel's shipment id where it splits orders (Letzshop), else
+-- its order id.
 CREATE TEMP TABLE IF NOT EXISTS stage_raw (shipment_id text, payload jsonb, payload_sha text) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_orders (
     channel_order_id text, channel_shipment_id text, order_number text, shipment_number text,
@@ -13,5 +15,5 @@ CREATE TEMP TABLE IF NOT EXISTS stage_addresses (
 CREATE TEMP TABLE IF NOT EXISTS stage_items (
     channel_shipment_id text, channel_item_id text, channel_variant_id text, sku text, mpn text,
     barcode text, barcode_type text, gtin14 char(14), title text, brand text, unit_price numeric(14, 2),
-    channel_state text
+    channel_state text, quantity integer
 ) ON COMMIT DELETE ROWS;
