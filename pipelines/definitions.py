@@ -4,6 +4,7 @@ import os
 from dagster import AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus, Definitions, EnvVar
 
 from assets.codeswholesale.catalog import codeswholesale_assets, codeswholesale_sensors
+from assets.ebay.orders import ebay_assets
 from assets.feeds.pull import pull_feed_assets
 from assets.jtl_ffn.assets import jtl_ffn_assets, jtl_ffn_job
 from assets.inbound_sheet.assets import inbound_check_job, inbound_sheet_assets
@@ -14,6 +15,7 @@ from assets.stock.assets import (inventory_lag_job, inventory_lag_schedule, stoc
 from pipelines.jobs import jobs
 from pipelines.schedules import schedules
 from resources.codeswholesale import CodesWholesaleResource
+from resources.ebay import EbayResource
 from resources.feed_transport import FeedTransport
 from resources.google_sheets import SHEETS_URL, GoogleSheetsResource
 from resources.jtl_ffn import TOKEN_URL, JtlFfnResource
@@ -41,7 +43,17 @@ def build_resources() -> dict:
         # The application's OAuth client (one per integration, registered with JTL); each merchant's
         # tokens live encrypted in ops.credentials, each account's API base URL in its endpoint.
         "jtl_ffn": jtl_ffn_resource(),
+        "ebay": ebay_resource(),
     }
+
+
+def ebay_resource() -> EbayResource:
+    """The application's eBay OAuth client from EBAY_CLIENT_ID and EBAY_CLIENT_SECRET (read by Dagster at
+    run time); unset, eBay steps fail saying so. Each seller's refresh token is in ops.credentials, its
+    API base URL (the sandbox) in the account's endpoint."""
+    if os.environ.get("EBAY_CLIENT_ID") and os.environ.get("EBAY_CLIENT_SECRET"):
+        return EbayResource(client_id=EnvVar("EBAY_CLIENT_ID"), client_secret=EnvVar("EBAY_CLIENT_SECRET"))
+    return EbayResource(client_id="", client_secret="")
 
 
 def jtl_ffn_resource() -> JtlFfnResource:
@@ -67,7 +79,7 @@ def google_sheets_resource() -> GoogleSheetsResource:
 
 defs = Definitions(
     assets=[*letzshop_assets, *letzshop_catalog_assets, *codeswholesale_assets, *pull_feed_assets,
-            *jtl_ffn_assets, *inbound_sheet_assets, *stock_assets],
+            *jtl_ffn_assets, *inbound_sheet_assets, *stock_assets, *ebay_assets],
     asset_checks=stock_checks,
     jobs=[*jobs, supplier_feed_job, inbound_check_job, jtl_ffn_job, stock_push_job, inventory_lag_job],
     schedules=[*schedules, inventory_lag_schedule],

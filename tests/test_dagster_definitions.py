@@ -26,7 +26,7 @@ def test_dagster_definitions_validate(cli_env, database_url):
 def test_definitions_snapshot():
     repo = defs.get_repository_def()
     assert sorted(k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()) == [
-        "core/channel_stock", "core/codeswholesale_products", "core/fulfillment_inbounds", "core/fulfillment_products",
+        "core/channel_stock", "core/codeswholesale_products", "core/ebay_orders", "core/fulfillment_inbounds", "core/fulfillment_products",
         "core/fulfillment_shipments", "core/fulfillment_stock", "core/letzshop_catalog", "core/letzshop_order_matches",
         "core/letzshop_orders", "core/supplier_feed_products", "ops/fulfillment_outbound_requests",
         "ops/inbound_control_check", "ops/letzshop_auto_confirmations", "raw/inbound_sheet_rows",
@@ -35,7 +35,7 @@ def test_definitions_snapshot():
         "apply_inbox_job", "inbound_check_job", "inventory_lag_job", "jtl_ffn_job", "letzshop_import_job",
         "letzshop_order_followup_job", "outbound_job", "stock_push_job", "supplier_feed_job"]
     assert sorted(s.name for s in repo.sensor_defs) == [
-        "catalog_automation_sensor", "codeswholesale_partitions_sensor", "feed_inbox_sensor",
+        "catalog_automation_sensor", "channel_partitions_sensor", "codeswholesale_partitions_sensor", "feed_inbox_sensor",
         "inbound_sheet_schedule_sensor", "jtl_ffn_partitions_sensor", "letzshop_auto_sync_sensor", "new_orders_sensor", "outbound_queue_sensor", "run_failure_alert_sensor",
         "stock_push_sensor", "supplier_feed_refresh_sensor"]
     assert {s.name: s.execution_timezone for s in repo.schedule_defs} == {

@@ -2,12 +2,12 @@
 channel acknowledged, and the change feed.
 
 Revision ID: 0006_stock
-Revises: 0005_order_status
+Revises: 0005_channel_orders
 """
 from resources.migrations import apply_sql
 
 revision = "0006_stock"
-down_revision = "0005_order_status"
+down_revision = "0005_channel_orders"
 
 
 def upgrade() -> None:

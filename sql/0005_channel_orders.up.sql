@@ -48,3 +48,25 @@ CREATE TRIGGER order_status BEFORE INSERT OR UPDATE OF channel, channel_state ON
 
 UPDATE core.orders o SET status = m.status
 FROM core.order_status_map m WHERE m.channel = o.channel AND m.channel_state = o.channel_state;
+
+-- ---------------------------------------------------------------- Amazon and eBay orders as received
+-- One row per distinct version of an order: re-fetching an unchanged order adds nothing.
+CREATE TABLE raw.channel_orders (
+    raw_id            bigserial PRIMARY KEY,
+    account_id        bigint NOT NULL REFERENCES ops.accounts,
+    channel_order_id  text NOT NULL,
+    payload           jsonb NOT NULL,
+    payload_sha       text NOT NULL,
+    received_at       timestamptz NOT NULL DEFAULT now(),
+    run_id            text,
+    UNIQUE (account_id, channel_order_id, payload_sha)
+);
+
+-- Where each account's incremental order import resumes: the newest last-modified time it has merged.
+-- The next import asks from this minus an overlap window, so an order updated while a page was read is
+-- never skipped (and merging it twice changes nothing).
+CREATE TABLE ops.order_cursors (
+    account_id       bigint PRIMARY KEY REFERENCES ops.accounts ON DELETE CASCADE,
+    last_modified_at timestamptz NOT NULL,
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);

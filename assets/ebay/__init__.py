@@ -1,0 +1,1 @@
+"""eBay: orders in (Fulfillment API), shipments and stock out."""

@@ -1,0 +1,666 @@
+"""Amazon's Selling Partner API (SP-API): orders, shipment confirmations, listing quantities (one SKU
+at a time or as a JSON_LISTINGS_FEED), over httpx.
+
+Authorisation is Login with Amazon (LWA): the seller consents once and the refresh token that yields is
+stored in the account's credentials (`{"refresh_token": "Atzr|..."}`). The client trades it for an
+access token (form body: grant_type=refresh_token, refresh_token, client_id, client_secret), sends it
+as `x-amz-access-token`, replaces it a margin before `expires_in` runs out and once more when the API
+answers 403 Unauthorized anyway. LWA refresh tokens are long-lived and not rotated.
+
+Rate limits: every operation has a usage plan (rate per second, burst; the table in each operation's
+description in the models). The client keeps a token bucket per (seller, operation), full at first,
+waits for a token before each call and adopts the rate of each answer's `x-amzn-RateLimit-Limit`.
+A 429 never fails a run: the client waits (Retry-After when given, else until its bucket has a token
+again, with jitter, capped) and tries again. Waiting goes through the injectable `sleep` and `clock`.
+
+Retries: every call this client makes is safe to repeat, so 5xx, timeouts and dropped connections
+are retried with full-jitter backoff: reads trivially; confirmShipment because the caller's
+`package_reference_id` makes a repeat edit the same package instead of adding one; listing quantities
+are absolute values; a feed document or feed created twice sets the same quantities twice.
+
+Failures are one-line `AmazonError`s built from SP-API's `{"errors": [{"code", "message", "details"}]}`,
+with `retryable`, scrubbed of the client secret and every token the session has seen.
+"""
+import gzip
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+from dagster import ConfigurableResource
+from pydantic import PrivateAttr
+from sqlalchemy import Connection, Engine, text
+
+from resources.http_retry import HttpCallError, retry_after_seconds
+from resources.vault import CredentialVault, VaultError
+
+API_URL = "https://sellingpartnerapi-eu.amazon.com"
+SANDBOX_URL = "https://sandbox.sellingpartnerapi-eu.amazon.com"
+TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+TOKEN_PATH = "/auth/o2/token"
+ORDERS = "/orders/2026-01-01/orders"
+LISTINGS = "/listings/2021-08-01/items"
+FEEDS = "/feeds/2021-06-30"
+FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
+MAX_FEED_MESSAGES = 25_000  # listings-feed-schema-v2: messages maxItems
+WINDOW_MARGIN = timedelta(minutes=2, seconds=5)  # searchOrders: the end at least two minutes before now
+DEFAULT_INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "FULFILLMENT", "CANCELLATION", "PACKAGES")
+# Usage plans (requests per second, burst) from the operations' descriptions in the models.
+RATE_LIMITS = {
+    "searchOrders": (0.0056, 20), "getOrder": (0.5, 30),                        # orders_2026-01-01.json
+    "confirmShipment": (2.0, 10),                                               # ordersV0.json
+    "getListingsItem": (5.0, 10), "patchListingsItem": (5.0, 5),                # listingsItems_2021-08-01.json
+    "createFeedDocument": (0.5, 15), "createFeed": (0.0083, 15), "getFeed": (2.0, 15),
+    "getFeedDocument": (0.0222, 10),                                            # feeds_2021-06-30.json
+}
+# FATAL feeds whose cause is the document itself: sending it again changes nothing.
+_DOCUMENT_FAULTS = frozenset({"INVALID_DOCUMENT", "INVALID_HEADER", "TOO_MANY_MESSAGES"})
+
+log = logging.getLogger(__name__)
+
+
+class AmazonError(HttpCallError):
+    """A failed SP-API call. `kind`: reauthorize (the refresh token is refused: the seller must
+    authorise marketsync again), auth (the application's client id/secret), forbidden, not_found,
+    rejected (Amazon refused the request), rate_limited, server, unreachable, fatal (a feed ended FATAL
+    or CANCELLED). `retryable`: worth trying again later. `code`: SP-API's or LWA's error code."""
+
+    TRANSIENT = frozenset({"rate_limited", "server", "unreachable"})
+
+    def __init__(self, message: str, kind: str, retry_after: float | None = None, *, status: int | None = None,
+                 code: str | None = None, retryable: bool | None = None):
+        super().__init__(message, kind, retry_after)
+        self.status, self.code = status, code
+        self._retryable = retryable
+
+    @property
+    def retryable(self) -> bool:
+        return self.transient if self._retryable is None else self._retryable
+
+
+@dataclass(frozen=True)
+class ListingResult:
+    """A patchListingsItem answer: status ACCEPTED, INVALID or VALID, and the issues' messages."""
+
+    sku: str
+    status: str
+    submission_id: str | None
+    issues: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "ACCEPTED"
+
+
+@dataclass(frozen=True)
+class FeedItemResult:
+    """One SKU of a quantities feed: status accepted, rejected (an ERROR issue, `messages` say why) or
+    unknown (the report does not say it was processed: send again)."""
+
+    sku: str
+    quantity: int
+    status: str
+    feed_id: str
+    messages: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
+
+
+class TokenBucket:
+    """A thread-safe token bucket: `reserve(now)` spends a token (going into debt when none is left)
+    and says how long to wait before using it."""
+
+    def __init__(self, rate: float, burst: int, now: float):
+        self.rate, self.burst = float(rate), int(burst)
+        self.tokens, self.stamp = float(burst), now
+        self._lock = threading.Lock()
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(float(self.burst), self.tokens + max(0.0, now - self.stamp) * self.rate)
+        self.stamp = max(self.stamp, now)
+
+    def reserve(self, now: float) -> float:
+        with self._lock:
+            self._refill(now)
+            self.tokens -= 1.0
+            return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def set_rate(self, rate: float, now: float) -> None:
+        with self._lock:
+            self._refill(now)
+            self.rate = rate
+
+    def exhausted(self, now: float, wait: float | None = None) -> None:
+        """The server says it has no token: the next reservation waits `wait` (default one refill)."""
+        with self._lock:
+            self._refill(now)
+            self.tokens = min(self.tokens, 1.0 - (wait if wait is not None else 1.0 / self.rate) * self.rate)
+
+
+class RateLimiter:
+    """Token buckets per (API host, seller, operation), shared by the sessions of one resource."""
+
+    def __init__(self, rate_scale: float = 1.0):
+        self.rate_scale = rate_scale
+        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def bucket(self, host: str, seller_id: str, operation: str, now: float) -> TokenBucket:
+        with self._lock:
+            key = (host, seller_id, operation)
+            if key not in self._buckets:
+                rate, burst = RATE_LIMITS[operation]
+                self._buckets[key] = TokenBucket(rate * self.rate_scale, burst, now)
+            return self._buckets[key]
+
+
+def _first_line(value: Any, limit: int = 300) -> str:
+    lines = str(value).strip().splitlines()
+    return lines[0][:limit] if lines else ""
+
+
+def _instant(moment: datetime | str) -> str:
+    if isinstance(moment, str):
+        return moment
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _utc(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def _errors(response: httpx.Response) -> tuple[str | None, str]:
+    """(the first error's code, "message (details)") of an SP-API error answer."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None, ""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list) or not errors or not isinstance(errors[0], dict):
+        return None, ""
+    first = errors[0]
+    message = _first_line(first.get("message") or "")
+    details = _first_line(first.get("details") or "", 150)
+    text_ = message + (f" ({details})" if details else "")
+    return (str(first.get("code")) if first.get("code") else None), \
+        text_ + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+
+
+def _quantity_patch(quantity: int) -> list[dict]:
+    return [{"op": "replace", "path": "/attributes/fulfillment_availability",
+             "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": int(quantity)}]}]
+
+
+class AmazonSpApi:
+    """A session with one selling partner: the SP-API at `base_url`, LWA at `token_url`. Thread-safe
+    (buckets and the token are locked). Use as a context manager or `close()` it. `sleep` and `clock`
+    (monotonic seconds) are what every wait goes through; `waits` records them as (operation, seconds,
+    reason) with reason pace, throttled or retry."""
+
+    def __init__(self, base_url: str, token_url: str, client_id: str, client_secret: str, refresh_token: str,
+                 seller_id: str, marketplace_ids: Iterable[str], *, timeout: float = 30.0,
+                 connect_timeout: float = 10.0, attempts: int = 5, throttle_attempts: int = 30,
+                 backoff: float = 0.5, max_wait: float = 60.0, max_throttle_wait: float = 300.0,
+                 token_margin: float = 60.0, rate_scale: float = 1.0, limiter: RateLimiter | None = None,
+                 feed_poll_seconds: float = 30.0, feed_timeout: float = 3600.0,
+                 feed_max_messages: int = MAX_FEED_MESSAGES, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
+        self.base_url, self.token_url = base_url.rstrip("/"), token_url
+        self.seller_id, self.marketplace_ids = seller_id, list(marketplace_ids)
+        if not seller_id or not self.marketplace_ids:
+            raise AmazonError("an Amazon account needs the settings seller_id and marketplace_ids", "rejected")
+        self._client_id, self._client_secret, self._refresh_token = client_id, client_secret, refresh_token
+        self._attempts, self._throttle_attempts = max(1, attempts), max(1, throttle_attempts)
+        self._backoff, self._max_wait, self._max_throttle_wait = backoff, max_wait, max_throttle_wait
+        self._token_margin = token_margin
+        self._limiter = limiter or RateLimiter(rate_scale)
+        self.feed_poll_seconds, self.feed_timeout, self.feed_max_messages = \
+            feed_poll_seconds, feed_timeout, min(feed_max_messages, MAX_FEED_MESSAGES)
+        self._sleep, self._clock = sleep, clock
+        self._access: str | None = None
+        self._refresh_at = 0.0
+        self._token_lock = threading.Lock()
+        self._secrets = {s for s in (client_secret, refresh_token) if s}
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
+                                  headers={"Accept": "application/json", "User-Agent": "marketsync (Language=Python)"})
+        self.waits: list[tuple[str, float, str]] = []
+        self.requests = self.token_calls = self.throttled = self.retries = 0
+        self.last_window_end: str | None = None  # the lastUpdatedBefore of the last searchOrders window
+
+    def __enter__(self) -> "AmazonSpApi":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ------------------------------------------------------------------ safety and waiting
+    def _scrub(self, message: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if len(secret) >= 6:
+                message = message.replace(secret, "****")
+        return message
+
+    def _error(self, message: str, kind: str, **kwargs) -> AmazonError:
+        return AmazonError(self._scrub(_first_line(message, 500)), kind, **kwargs)
+
+    def _wait(self, operation: str, seconds: float, reason: str) -> None:
+        if seconds > 0:
+            self.waits.append((operation, seconds, reason))
+            self._sleep(seconds)
+
+    def bucket(self, operation: str) -> TokenBucket:
+        """This seller's bucket for `operation` (its `rate` follows x-amzn-RateLimit-Limit)."""
+        return self._limiter.bucket(self.base_url, self.seller_id, operation, self._clock())
+
+    def _pace(self, operation: str, throttled: bool) -> None:
+        delay = self.bucket(operation).reserve(self._clock())
+        if delay > 0:
+            if throttled:
+                delay *= 1.0 + random.random() * 0.25
+            self._wait(operation, min(delay, self._max_throttle_wait), "throttled" if throttled else "pace")
+
+    def _adopt_rate(self, operation: str, response: httpx.Response) -> None:
+        try:
+            rate = float(response.headers.get("x-amzn-RateLimit-Limit", ""))
+        except ValueError:
+            return
+        bucket = self.bucket(operation)
+        if rate > 0 and rate != bucket.rate:
+            log.info("Amazon %s rate limit now %s/s", operation, rate)
+            bucket.set_rate(rate, self._clock())
+
+    def _retry_wait(self, operation: str, failures: int, hinted: float | None) -> None:
+        self.retries += 1
+        backoff = random.uniform(0, min(self._max_wait, self._backoff * 2 ** failures))
+        self._wait(operation, min(self._max_wait, max(backoff, hinted or 0.0)), "retry")
+
+    # ------------------------------------------------------------------ LWA
+    def _access_token(self, stale: str | None = None) -> str:
+        with self._token_lock:
+            if self._access and self._access != stale and self._clock() < self._refresh_at:
+                return self._access
+            form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token,
+                    "client_id": self._client_id, "client_secret": self._client_secret}
+            for failures in range(self._attempts):
+                try:
+                    self.token_calls += 1
+                    response = self._http.post(self.token_url, data=form)
+                except httpx.TransportError as exc:
+                    error = self._error(f"Login with Amazon is unreachable ({type(exc).__name__})", "unreachable")
+                else:
+                    body = _json(response)
+                    if response.status_code == 200 and body.get("access_token"):
+                        self._access = str(body["access_token"])
+                        self._secrets.add(self._access)
+                        lifetime = float(body.get("expires_in") or 60)
+                        self._refresh_at = self._clock() + lifetime - min(self._token_margin, lifetime / 2)
+                        return self._access
+                    error = self._token_error(response, body)
+                if not error.retryable or failures + 1 >= self._attempts:
+                    raise error
+                self._retry_wait("token", failures, error.retry_after)
+            raise AssertionError("unreachable")
+
+    def _token_error(self, response: httpx.Response, body: dict) -> AmazonError:
+        status, code = response.status_code, str(body.get("error") or "") or None
+        if status == 429 or status >= 500:
+            return self._error(f"Login with Amazon failed (HTTP {status})", "rate_limited" if status == 429
+                               else "server", retry_after=retry_after_seconds(response), status=status, code=code)
+        if code == "invalid_grant":
+            return self._error("Login with Amazon no longer accepts this account's refresh token (revoked or "
+                               "expired): authorise marketsync in Seller Central again and store the new one",
+                               "reauthorize", status=status, code=code)
+        if code in ("invalid_client", "unauthorized_client") or status == 401:
+            return self._error(f"Login with Amazon refused the application's client id and secret (HTTP {status} "
+                               f"{code or ''}): check the LWA credentials", "auth", status=status, code=code)
+        detail = _first_line(body.get("error_description") or "")
+        return self._error(f"Login with Amazon refused the token request (HTTP {status} {code or ''}): {detail}",
+                           "rejected", status=status, code=code)
+
+    # ------------------------------------------------------------------ transport
+    def _call(self, operation: str, method: str, path: str, what: str, *, params: Any = None,
+              json: Any = None, expect: tuple[int, ...] = (200,)) -> httpx.Response:
+        """One SP-API operation: paced by its bucket, authorised (one refresh on 403 Unauthorized),
+        429 waited out, 5xx and transport failures retried (every operation here may be repeated)."""
+        failures = throttles = 0
+        reauthorised = throttled = False
+        stale: str | None = None
+        while True:
+            self._pace(operation, throttled)
+            token = self._access_token(stale)
+            self.requests += 1
+            try:
+                response = self._http.request(method, self.base_url + path, params=params, json=json,
+                                              headers={"x-amz-access-token": token})
+            except httpx.TransportError as exc:
+                failures += 1
+                if failures >= self._attempts:
+                    raise self._error(f"no answer from Amazon on {what} after {failures} tries "
+                                      f"({type(exc).__name__})", "unreachable") from None
+                self._retry_wait(operation, failures, None)
+                continue
+            self._adopt_rate(operation, response)
+            status = response.status_code
+            if status in expect:
+                return response
+            code, detail = _errors(response)
+            if status == 403 and code == "Unauthorized" and not reauthorised:
+                reauthorised, stale, throttled = True, token, False
+                continue
+            if status == 429:
+                self.throttled += 1
+                throttles += 1
+                hinted = retry_after_seconds(response)
+                if throttles >= self._throttle_attempts:
+                    raise self._error(f"Amazon kept throttling {what} ({throttles} times)", "rate_limited",
+                                      retry_after=hinted, status=429, code=code)
+                self.bucket(operation).exhausted(self._clock(), hinted)
+                throttled = True
+                continue
+            if status >= 500:
+                failures += 1
+                if failures < self._attempts:
+                    self._retry_wait(operation, failures, retry_after_seconds(response))
+                    throttled = False
+                    continue
+            raise self._api_error(response, what, code, detail)
+
+    def _api_error(self, response: httpx.Response, what: str, code: str | None, detail: str) -> AmazonError:
+        status = response.status_code
+        label = f"HTTP {status}{' ' + code if code else ''}"
+        request_id = response.headers.get("x-amzn-RequestId")
+        tail = (f": {detail}" if detail else "") + (f" [request {request_id}]" if request_id else "")
+        kind = ("server" if status >= 500 else "rate_limited" if status == 429 else "forbidden" if status in (401, 403)
+                else "not_found" if status == 404 else "rejected")
+        verb = {"server": "failed on", "forbidden": "does not permit", "not_found": "found nothing for"}.get(kind,
+                                                                                                          "refused")
+        return self._error(f"Amazon SP-API {verb} {what} ({label}){tail}", kind,
+                           retry_after=retry_after_seconds(response), status=status, code=code)
+
+    def _storage(self, method: str, url: str, what: str, **kwargs) -> httpx.Response:
+        """A presigned document URL (no access token goes there), retried on transient failures."""
+        for failures in range(1, self._attempts + 1):
+            try:
+                response = self._http.request(method, url, **kwargs)
+            except httpx.TransportError as exc:
+                if failures >= self._attempts:
+                    raise self._error(f"no answer on {what} ({type(exc).__name__})", "unreachable") from None
+            else:
+                if response.status_code == 200:
+                    return response
+                if response.status_code < 500 and response.status_code != 429:
+                    raise self._error(f"the document store refused {what} (HTTP {response.status_code}: "
+                                      f"{_first_line(response.text, 200)})", "rejected", status=response.status_code)
+                if failures >= self._attempts:
+                    raise self._error(f"the document store failed on {what} (HTTP {response.status_code})",
+                                      "server", status=response.status_code)
+            self._retry_wait("document", failures, None)
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------ orders
+    def search_orders(self, last_updated_after: datetime, last_updated_before: datetime | None = None,
+                      page_size: int = 100, included_data: Iterable[str] = DEFAULT_INCLUDED_DATA) -> Iterator[dict]:
+        """Orders updated in [after, before] (Orders API v2026-01-01 searchOrders), oldest first, each
+        with its `orderItems`. The end is clamped to a little over two minutes before now (searchOrders
+        refuses later ones); the window's effective end is kept in `last_window_end`, the start of the
+        next incremental sync. Paging tokens go back exactly as received (httpx encodes them once)."""
+        if not 1 <= page_size <= 100:
+            raise ValueError("page_size must be 1 to 100")
+        latest = datetime.now(timezone.utc) - WINDOW_MARGIN
+        before = min(_utc(last_updated_before), latest) if last_updated_before is not None else latest
+        after = _utc(last_updated_after)
+        if after > before:
+            return
+        params: dict[str, Any] = {"lastUpdatedAfter": _instant(after), "lastUpdatedBefore": _instant(before),
+                                  "marketplaceIds": ",".join(self.marketplace_ids), "maxResultsPerPage": page_size}
+        included = ",".join(included_data)
+        if included:
+            params["includedData"] = included
+        seen: set[str] = set()
+        page = 0
+        while True:
+            page += 1
+            body = _json(self._call("searchOrders", "GET", ORDERS, f"searchOrders page {page}", params=params))
+            yield from body.get("orders") or []
+            self.last_window_end = body.get("lastUpdatedBefore") or self.last_window_end
+            token = (body.get("pagination") or {}).get("nextToken")
+            if not token:
+                return
+            if token in seen:
+                raise self._error("Amazon repeated a searchOrders paging token: paging would not end", "server")
+            seen.add(token)
+            params = {**params, "paginationToken": token}
+
+    def get_order(self, order_id: str, included_data: Iterable[str] = DEFAULT_INCLUDED_DATA) -> dict:
+        params = {"includedData": ",".join(included_data)} if included_data else None
+        return _json(self._call("getOrder", "GET", f"{ORDERS}/{quote(order_id, safe='')}", f"getOrder {order_id}",
+                                params=params)).get("order") or {}
+
+    def confirm_shipment(self, order_id: str, package_reference_id: str, carrier_code: str, tracking_number: str,
+                         ship_date: datetime | str, items: list[dict], marketplace_id: str | None = None, *,
+                         carrier_name: str | None = None, shipping_method: str | None = None) -> None:
+        """Confirm a package of a merchant-fulfilled order (Orders v0 confirmShipment, 204). The
+        caller derives `package_reference_id` (a positive number) from its own shipment: a repeat, or
+        a retry after a lost answer, edits that package instead of adding another, which is what makes
+        retrying every failure of unknown outcome safe. `items`: [{"orderItemId", "quantity"}]."""
+        reference = str(package_reference_id)
+        if not reference.isdigit() or int(reference) < 1:
+            raise ValueError("package_reference_id must be a positive number (Amazon's rule)")
+        detail: dict[str, Any] = {"packageReferenceId": reference, "carrierCode": carrier_code,
+                                  "trackingNumber": tracking_number, "shipDate": _instant(ship_date),
+                                  "orderItems": [{"orderItemId": str(i["orderItemId"]), "quantity": int(i["quantity"])}
+                                                 for i in items]}
+        if carrier_name:
+            detail["carrierName"] = carrier_name
+        if shipping_method:
+            detail["shippingMethod"] = shipping_method
+        self._call("confirmShipment", "POST", f"/orders/v0/orders/{quote(order_id, safe='')}/shipmentConfirmation",
+                   f"confirmShipment of order {order_id} package {reference}", expect=(204,),
+                   json={"marketplaceId": marketplace_id or self.marketplace_ids[0], "packageDetail": detail})
+
+    # ------------------------------------------------------------------ listings
+    def _listing_path(self, sku: str) -> str:
+        return f"{LISTINGS}/{quote(self.seller_id, safe='')}/{quote(sku, safe='')}"
+
+    def patch_listing_quantity(self, sku: str, quantity: int, product_type: str = "PRODUCT") -> ListingResult:
+        """Set the merchant-fulfilled quantity of one listing (patchListingsItem, fulfillment_availability).
+        An INVALID answer is returned, not raised: its issues say why."""
+        body = _json(self._call("patchListingsItem", "PATCH", self._listing_path(sku), f"patchListingsItem {sku}",
+                                params={"marketplaceIds": ",".join(self.marketplace_ids)},
+                                json={"productType": product_type, "patches": _quantity_patch(quantity)}))
+        issues = tuple(_first_line(i.get("message") or i.get("code") or "") for i in body.get("issues") or []
+                       if isinstance(i, dict))
+        return ListingResult(sku, str(body.get("status") or "UNKNOWN"), body.get("submissionId"), issues)
+
+    def listing_quantity(self, sku: str) -> int | None:
+        """The DEFAULT (merchant-fulfilled) quantity Amazon shows for a listing; None without a listing
+        or quantity (getListingsItem)."""
+        try:
+            body = _json(self._call("getListingsItem", "GET", self._listing_path(sku), f"getListingsItem {sku}",
+                                    params={"marketplaceIds": ",".join(self.marketplace_ids),
+                                            "includedData": "fulfillmentAvailability"}))
+        except AmazonError as error:
+            if error.kind == "not_found":
+                return None
+            raise
+        for entry in body.get("fulfillmentAvailability") or []:
+            if entry.get("fulfillmentChannelCode") == "DEFAULT" and entry.get("quantity") is not None:
+                return int(entry["quantity"])
+        return None
+
+    # ------------------------------------------------------------------ feeds
+    def submit_quantities_feed(self, items: Iterable[tuple[str, int]]) -> list[FeedItemResult]:
+        """Set many listings' quantities with JSON_LISTINGS_FEED feeds (at most `feed_max_messages`
+        messages each): upload, create, poll until done, read the processing report. One result per
+        SKU (the last quantity given for a SKU counts), in input order. FATAL or CANCELLED: AmazonError."""
+        wanted = dict((str(sku), int(quantity)) for sku, quantity in items)
+        pairs = list(wanted.items())
+        results: list[FeedItemResult] = []
+        for start in range(0, len(pairs), self.feed_max_messages):
+            results.extend(self._quantities_feed(pairs[start:start + self.feed_max_messages]))
+        return results
+
+    def _quantities_feed(self, pairs: list[tuple[str, int]]) -> list[FeedItemResult]:
+        document = {"header": {"sellerId": self.seller_id, "version": "2.0", "issueLocale": "en_US"},
+                    "messages": [{"messageId": number, "sku": sku, "operationType": "PATCH", "productType": "PRODUCT",
+                                  "patches": _quantity_patch(quantity)}
+                                 for number, (sku, quantity) in enumerate(pairs, start=1)]}
+        created = _json(self._call("createFeedDocument", "POST", f"{FEEDS}/documents", "createFeedDocument",
+                                   json={"contentType": FEED_CONTENT_TYPE}, expect=(201,)))
+        self._storage("PUT", created["url"], "the feed document upload", content=orjson.dumps(document),
+                      headers={"Content-Type": FEED_CONTENT_TYPE})
+        feed_id = str(_json(self._call("createFeed", "POST", f"{FEEDS}/feeds", "createFeed", expect=(202,), json={
+            "feedType": "JSON_LISTINGS_FEED", "marketplaceIds": self.marketplace_ids,
+            "inputFeedDocumentId": created["feedDocumentId"]}))["feedId"])
+        feed = self._await_feed(feed_id)
+        report = self._report(feed, feed_id)
+        if feed["processingStatus"] != "DONE":
+            reasons = [f"{i.get('code') or 'issue'}: {_first_line(i.get('message') or '')}"
+                       for i in (report or {}).get("issues") or [] if isinstance(i, dict) and "messageId" not in i]
+            codes = {r.split(":")[0] for r in reasons}
+            raise self._error(f"Amazon feed {feed_id} ended {feed['processingStatus']}"
+                              + (f": {'; '.join(reasons[:3])}" if reasons else ""), "fatal",
+                              retryable=not codes & _DOCUMENT_FAULTS)
+        return _feed_results(report or {}, pairs, feed_id)
+
+    def _await_feed(self, feed_id: str) -> dict:
+        deadline = self._clock() + self.feed_timeout
+        while True:
+            feed = _json(self._call("getFeed", "GET", f"{FEEDS}/feeds/{quote(feed_id, safe='')}", f"getFeed {feed_id}"))
+            if feed.get("processingStatus") in ("DONE", "FATAL", "CANCELLED"):
+                return feed
+            if self._clock() >= deadline:
+                raise self._error(f"Amazon feed {feed_id} is still {feed.get('processingStatus')} after "
+                                  f"{self.feed_timeout:.0f} s", "server")
+            self._wait("getFeed", self.feed_poll_seconds, "poll")
+
+    def _report(self, feed: dict, feed_id: str) -> dict | None:
+        document_id = feed.get("resultFeedDocumentId")
+        if not document_id:
+            return None
+        answer = _json(self._call("getFeedDocument", "GET", f"{FEEDS}/documents/{quote(document_id, safe='')}",
+                                  f"getFeedDocument of feed {feed_id}"))
+        data = self._storage("GET", answer["url"], f"the processing report of feed {feed_id}").content
+        if answer.get("compressionAlgorithm") == "GZIP" and data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)  # (httpx already decoded it when served with Content-Encoding)
+        try:
+            report = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise self._error(f"the processing report of feed {feed_id} is not JSON", "server") from None
+        return report if isinstance(report, dict) else None
+
+
+def _feed_results(report: dict, pairs: list[tuple[str, int]], feed_id: str) -> list[FeedItemResult]:
+    """Per-SKU results from a processing report (v2): a message with an ERROR issue is rejected; the
+    others are accepted when the summary says every message was processed (unknown otherwise)."""
+    errors: dict[int, list[str]] = {}
+    warnings: dict[int, list[str]] = {}
+    for issue in report.get("issues") or []:
+        if isinstance(issue, dict) and isinstance(issue.get("messageId"), int):
+            target = errors if issue.get("severity") == "ERROR" else warnings
+            target.setdefault(issue["messageId"], []).append(
+                f"{issue.get('code') or issue.get('severity')}: {_first_line(issue.get('message') or '')}")
+    summary = report.get("summary") or {}
+    processed = isinstance(summary.get("messagesProcessed"), int) and summary["messagesProcessed"] >= len(pairs)
+    results = []
+    for number, (sku, quantity) in enumerate(pairs, start=1):
+        if number in errors:
+            results.append(FeedItemResult(sku, quantity, "rejected", feed_id, tuple(errors[number])))
+        else:
+            results.append(FeedItemResult(sku, quantity, "accepted" if processed else "unknown", feed_id,
+                                          tuple(warnings.get(number, ()))))
+    accepted = sum(r.accepted for r in results)
+    if processed and summary.get("messagesAccepted") not in (None, accepted):
+        log.warning("Amazon feed %s: the report counts %s accepted, its issues %s", feed_id,
+                    summary.get("messagesAccepted"), accepted)
+    return results
+
+
+def _json(response: httpx.Response) -> dict:
+    try:
+        body = orjson.loads(response.content) if response.content else {}
+    except orjson.JSONDecodeError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class AmazonSpApiResource(ConfigurableResource):
+    """Opens SP-API sessions. The LWA application comes from the environment
+    (`client_id=EnvVar("AMAZON_LWA_CLIENT_ID")`, `client_secret=EnvVar("AMAZON_LWA_CLIENT_SECRET")`);
+    each account's refresh token from its credentials (field `refresh_token`), its `seller_id` and
+    `marketplace_ids` from its settings, and the API base URL from its endpoint when it has one (the
+    simulator serves LWA there too). `rate_scale` multiplies the documented rates (tests, benchmarks)."""
+
+    client_id: str
+    client_secret: str
+    api_base_url: str = API_URL
+    sandbox_base_url: str = SANDBOX_URL
+    use_sandbox: bool = False
+    token_url: str = TOKEN_URL
+    timeout_seconds: float = 30.0
+    connect_timeout_seconds: float = 10.0
+    attempts: int = 5
+    throttle_attempts: int = 30
+    retry_backoff_seconds: float = 0.5
+    max_retry_wait_seconds: float = 60.0
+    max_throttle_wait_seconds: float = 300.0
+    token_margin_seconds: float = 60.0
+    rate_scale: float = 1.0
+    feed_poll_seconds: float = 30.0
+    feed_timeout_seconds: float = 3600.0
+    _limiter: Any = PrivateAttr(default=None)
+
+    def session(self, conn_or_engine: Connection | Engine, vault: CredentialVault, account_id: int, *,
+                sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None,
+                **options: Any) -> AmazonSpApi:
+        """A session for an Amazon account. Sessions of this resource share rate-limit buckets, unless
+        given their own `clock`. `options` override AmazonSpApi's keyword arguments."""
+        if isinstance(conn_or_engine, Engine):
+            with conn_or_engine.connect() as conn:
+                endpoint, settings, refresh_token = self._account(conn, vault, account_id)
+        else:
+            endpoint, settings, refresh_token = self._account(conn_or_engine, vault, account_id)
+        base_url = (endpoint or (self.sandbox_base_url if self.use_sandbox else self.api_base_url)).rstrip("/")
+        own_lwa = endpoint and self.token_url == TOKEN_URL and not httpx.URL(base_url).host.endswith(".amazon.com")
+        token_url = base_url + TOKEN_PATH if own_lwa else self.token_url
+        markets = settings.get("marketplace_ids") or []
+        if isinstance(markets, str):
+            markets = [m.strip() for m in markets.split(",") if m.strip()]
+        if clock is None and self._limiter is None:
+            self._limiter = RateLimiter(self.rate_scale)
+        arguments: dict[str, Any] = dict(
+            timeout=self.timeout_seconds, connect_timeout=self.connect_timeout_seconds, attempts=self.attempts,
+            throttle_attempts=self.throttle_attempts, backoff=self.retry_backoff_seconds,
+            max_wait=self.max_retry_wait_seconds, max_throttle_wait=self.max_throttle_wait_seconds,
+            token_margin=self.token_margin_seconds, rate_scale=self.rate_scale,
+            limiter=self._limiter if clock is None else None, feed_poll_seconds=self.feed_poll_seconds,
+            feed_timeout=self.feed_timeout_seconds, sleep=sleep or time.sleep, clock=clock or time.monotonic)
+        return AmazonSpApi(base_url, token_url, self.client_id, self.client_secret, refresh_token,
+                           str(settings.get("seller_id") or ""), markets, **{**arguments, **options})
+
+    @staticmethod
+    def _account(conn: Connection, vault: CredentialVault, account_id: int) -> tuple[str | None, dict, str]:
+        row = conn.execute(text("SELECT channel, endpoint, settings FROM ops.accounts WHERE account_id = :a"),
+                           {"a": account_id}).first()
+        if row is None or row.channel != "amazon":
+            raise AmazonError(f"account {account_id} is not an Amazon account", "rejected")
+        try:
+            refresh_token = vault.load(conn, account_id).reveal("refresh_token")
+        except VaultError:
+            raise AmazonError(f"no LWA refresh token is stored for account {account_id}: authorise marketsync in "
+                              "Seller Central and store it (`marketsync credentials set STORE amazon`)",
+                              "reauthorize") from None
+        return row.endpoint or None, dict(row.settings or {}), refresh_token
