@@ -94,3 +94,41 @@ def test_a_malformed_order_is_quarantined_and_the_rest_loads(ebay_store, warehou
     page = normalise([(good, "a"), (bad, "b")], "EUR")
     assert len(page.orders) == 1 and page.items[0][10] == 6 and page.items[0][12] == 2
     assert page.rejected == [(bad, "line item 8 has quantity 0")]
+
+
+def test_stock_goes_to_ebay_and_the_drift_check_repairs_what_changed_there(ebay_store, warehouse, vault):
+    """The eBay adapter behind the stock interface: a delta push through bulkUpdatePriceQuantity with
+    per-SKU answers (a refused SKU is pushed again next time), and eBay's own quantities read back."""
+    from assets.stock.drift import drift_check
+    from assets.stock.manual import adjust
+    from assets.stock.push import push_stock
+    from assets.stock.settings import save_settings
+
+    state, resource, account = ebay_store
+    with warehouse.begin() as conn:
+        skus = conn.execute(text("SELECT sku FROM core.products WHERE store_id = :s ORDER BY sku LIMIT 30"),
+                            {"s": account.store_id}).scalars().all()
+        conn.execute(text("DELETE FROM core.products WHERE store_id = :s AND sku <> ALL(:k)"),
+                     {"s": account.store_id, "k": skus})
+        for n, sku in enumerate(skus):
+            adjust(conn, "bay", sku, count=100 + n)
+        save_settings(conn, "bay", "ebay")
+    state.reject_sku(skus[3])
+    clients = {"ebay": resource}
+    first = push_stock(warehouse, vault, "bay", "ebay", clients=clients)
+    n = len(skus)
+    assert n >= 10 and (first.pushed, first.acknowledged, first.rejected) == (n, n - 1, 1)
+    assert state.item_quantity(skus[0]) == 100 and state.item_quantity(skus[3]) != 103
+    state.clear_rejections()
+    second = push_stock(warehouse, vault, "bay", "ebay", clients=clients)
+    assert (second.pushed, second.acknowledged) == (1, 1) and state.item_quantity(skus[3]) == 103
+    # Someone changes a quantity in Seller Hub.
+    with ebay_store_api(resource, warehouse, vault, account) as api:
+        api.create_or_replace_inventory_item(skus[5], 7)
+    found = drift_check(warehouse, vault, "bay", "ebay", repair=True, clients=clients)
+    assert (found.checked, found.drifted) == (n, 1) and found.repair["pushed"] == 1
+    assert state.item_quantity(skus[5]) == 105
+
+
+def ebay_store_api(resource, warehouse, vault, account):
+    return resource.session(warehouse.engine, vault, account.account_id)

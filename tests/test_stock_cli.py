@@ -131,8 +131,8 @@ def test_drift_check_repairs_what_the_channel_changed_behind_our_back(cli_shop, 
             conn.execute(text("INSERT INTO core.stock_adjustments (store_id, product_id, kind, quantity) "
                               "SELECT store_id, product_id, 'count', 7 FROM core.products WHERE sku = :s"), {"s": sku})
 
-    def factory(conn, settings, vault_):
-        return _ReadableLetzshop(build_channel(conn, settings, vault_), state)
+    def factory(conn, settings, vault_, clients=None):
+        return _ReadableLetzshop(build_channel(conn, settings, vault_, clients), state)
 
     push_stock(warehouse, vault, STORE, "letzshop", channel_factory=factory)
     assert drift_check(warehouse, vault, STORE, "letzshop", channel_factory=factory).drifted == 0

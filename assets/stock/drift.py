@@ -44,10 +44,10 @@ def _batches(items: Sequence, size: int):
 
 def drift_check(warehouse: Warehouse, vault: CredentialVault, store: str, channel: str, *, repair: bool = False,
                 triggered_by: str = "cli", run_id: str | None = None,
-                channel_factory: ChannelFactory = build_channel) -> DriftResult:
+                channel_factory: ChannelFactory = build_channel, clients: dict | None = None) -> DriftResult:
     with warehouse.begin() as conn:
         settings = load_settings(conn, store, channel)
-        adapter = channel_factory(conn, settings, vault)
+        adapter = channel_factory(conn, settings, vault, clients)
         acknowledged = conn.execute(text(
             """SELECT p.sku, c.product_id, c.acknowledged_quantity FROM core.channel_stock c
                JOIN core.products p USING (product_id) WHERE c.account_id = :a ORDER BY p.sku"""),
@@ -84,6 +84,7 @@ def drift_check(warehouse: Warehouse, vault: CredentialVault, store: str, channe
                                  {"a": settings.account_id, "p": missing})
     if repair and drifted:
         pushed: PushResult = push_stock(warehouse, vault, store, channel, mode="incremental",
-                                        triggered_by=triggered_by, run_id=run_id, channel_factory=channel_factory)
+                                        triggered_by=triggered_by, run_id=run_id, channel_factory=channel_factory,
+                                        clients=clients)
         result.repair = pushed.as_dict()
     return result

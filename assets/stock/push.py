@@ -61,12 +61,13 @@ class PushResult:
         return asdict(self)
 
 
-ChannelFactory = Callable[[Connection, StockSettings, CredentialVault], StockChannel]
+ChannelFactory = Callable[..., StockChannel]  # (conn, settings, vault, clients) -> the channel's adapter
 
 
 def push_stock(warehouse: Warehouse, vault: CredentialVault, store: str, channel: str, *,
                mode: str = "incremental", skus: Sequence[str] | None = None, triggered_by: str = "cli",
-               run_id: str | None = None, channel_factory: ChannelFactory = build_channel) -> PushResult:
+               run_id: str | None = None, channel_factory: ChannelFactory = build_channel,
+               clients: dict | None = None) -> PushResult:
     """Push one store channel's stock; see the module docstring. Raises MarketsyncError only for what a
     person must fix before anything is computed (no settings, another push running, a bad mode); a
     failed delivery is recorded and returned (status 'failed')."""
@@ -85,16 +86,16 @@ def push_stock(warehouse: Warehouse, vault: CredentialVault, store: str, channel
             raise MarketsyncError(f"a stock push to {channel} for {store} is already running")
         lock_conn.commit()  # the lock is the session's; no transaction (and snapshot) stays open meanwhile
         try:
-            return _push_locked(warehouse, vault, settings, mode, list(skus or ()), triggered_by, run_id,
-                                channel_factory, started)
+            return _push_locked(warehouse, settings, mode, list(skus or ()), triggered_by, run_id,
+                                lambda conn: channel_factory(conn, settings, vault, clients), started)
         finally:
             lock_conn.execute(text("SELECT pg_advisory_unlock(:c, :a)"), {"c": _LOCK_CLASS, "a": settings.account_id})
             lock_conn.commit()
 
 
-def _push_locked(warehouse: Warehouse, vault: CredentialVault, settings: StockSettings, mode: str,
-                 skus: list[str], triggered_by: str, run_id: str | None, channel_factory: ChannelFactory,
-                 started: float) -> PushResult:
+def _push_locked(warehouse: Warehouse, settings: StockSettings, mode: str,
+                 skus: list[str], triggered_by: str, run_id: str | None,
+                 make_adapter: Callable[[Connection], StockChannel], started: float) -> PushResult:
     engine = warehouse.engine
     with engine.begin() as conn:
         _close_interrupted(conn, settings.account_id)
@@ -112,7 +113,7 @@ def _push_locked(warehouse: Warehouse, vault: CredentialVault, settings: StockSe
             if updates:
                 clock = time.perf_counter()
                 with engine.begin() as conn:
-                    adapter = channel_factory(conn, settings, vault)
+                    adapter = make_adapter(conn)
                 outcome = adapter.push(updates, idempotency_key=f"marketsync-stock-{settings.account_id}-{sync_id}",
                                        sync_id=sync_id)
                 result.delivered_to = outcome.delivered_to

@@ -137,7 +137,11 @@ def stock_drift(rt: Runtime, store: str, channel: str, repair: bool, as_json: bo
     """Compare CHANNEL's own stock with what it acknowledged; drifted listings are pushed again."""
     from assets.stock.drift import drift_check
 
-    result = drift_check(rt.warehouse, rt.vault, store, channel, repair=repair)
+    from pipelines.cli.commands import _resolved
+    from pipelines.definitions import ebay_resource
+
+    result = drift_check(rt.warehouse, rt.vault, store, channel, repair=repair,
+                         clients={"ebay": _resolved(ebay_resource())})
     emit({k: v for k, v in result.as_dict().items() if k != "examples"}, as_json)
 
 

@@ -1,6 +1,8 @@
 """Stock adapters by name, built from a store channel's settings and its encrypted credentials."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import Connection
 
 from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
@@ -40,7 +42,10 @@ def delivery_target(settings: StockSettings, secrets) -> DeliveryTarget:
         known_hosts=delivery.get("known_hosts"), timeout=float(delivery.get("timeout", 60)))
 
 
-def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVault) -> StockChannel:
+def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVault,
+                  clients: Mapping[str, object] | None = None) -> StockChannel:
+    """The adapter of a store channel. `clients`: the API resources of channels that need one (the
+    application's OAuth client), by channel name: {"ebay": EbayResource}."""
     try:
         secrets = vault.load(conn, settings.account_id)
     except VaultError:
@@ -56,6 +61,15 @@ def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVa
                                   f"`marketsync credentials set {settings.store} letzshop`")
         return LetzshopGraphqlStock(account.endpoint or CHANNEL_DEFAULTS["letzshop"]["endpoint"], secrets.reveal("api_key"),
                                     settings.delivery.get("graphql_mutation"))
+    if settings.adapter == "ebay_inventory":
+        from assets.stock.channels.ebay import EbayInventoryStock
+
+        ebay = (clients or {}).get("ebay")
+        if ebay is None:
+            raise MarketsyncError("the eBay stock adapter needs the eBay resource (EBAY_CLIENT_ID, EBAY_CLIENT_SECRET)")
+        engine = conn.engine
+        return EbayInventoryStock(lambda: ebay.session(engine, vault, settings.account_id),
+                                  where=f"eBay inventory of {settings.store}")
     raise MarketsyncError(f"unknown stock adapter '{settings.adapter}' for {settings.store} on {settings.channel}")
 
 
