@@ -132,3 +132,28 @@ def test_stock_goes_to_ebay_and_the_drift_check_repairs_what_changed_there(ebay_
 
 def ebay_store_api(resource, warehouse, vault, account):
     return resource.session(warehouse.engine, vault, account.account_id)
+
+
+def test_tracking_reaches_ebay_once_even_when_the_answer_is_lost(ebay_store, warehouse, vault):
+    """Ship an imported eBay order: the queue creates one shipping fulfillment; the answer to the first
+    attempt is lost, and the retry finds the fulfillment instead of adding a second."""
+    from pipelines.order_actions import order_by_id, ship_order
+    from pipelines.outbound_runner import drain
+    from resources.letzshop import LetzshopResource
+
+    state, resource, account = ebay_store
+    import_ebay_orders(warehouse, vault, resource, "bay")
+    with warehouse.begin() as conn:
+        order_id = conn.execute(text("""SELECT order_id FROM core.orders WHERE channel = 'ebay' AND status = 'confirmed'
+                                        ORDER BY ordered_at DESC LIMIT 1""")).scalar_one()
+        ship_order(conn, order_by_id(conn, order_id), "JJD0099887766", "DHL")
+        ebay_order = conn.execute(text("SELECT channel_order_id FROM core.orders WHERE order_id = :o"),
+                                  {"o": order_id}).scalar_one()
+    state.add_fault("apply_then_drop", target="createShippingFulfillment")
+    letzshop = LetzshopResource()
+    first = drain(warehouse, vault, letzshop, store="bay", ebay=resource)
+    # The lost answer was found by reading the order's fulfillments, not by sending again.
+    assert first["bay/ebay"]["succeeded"] == 1 and state.faults_fired["apply_then_drop"] == 1
+    assert drain(warehouse, vault, letzshop, store="bay", ebay=resource) == {}
+    fulfillments = state.shipping_fulfillments(ebay_order)
+    assert [f["shipmentTrackingNumber"] for f in fulfillments].count("JJD0099887766") == 1
