@@ -4,6 +4,7 @@ import os
 from dagster import AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus, Definitions, EnvVar
 
 from assets.codeswholesale.catalog import codeswholesale_assets, codeswholesale_sensors
+from assets.amazon.orders import amazon_assets
 from assets.ebay.orders import ebay_assets
 from assets.feeds.pull import pull_feed_assets
 from assets.jtl_ffn.assets import jtl_ffn_assets, jtl_ffn_job
@@ -14,6 +15,7 @@ from assets.stock.assets import (inventory_lag_job, inventory_lag_schedule, stoc
                                  stock_push_job)
 from pipelines.jobs import jobs
 from pipelines.schedules import schedules
+from resources.amazon_sp_api import AmazonSpApiResource
 from resources.codeswholesale import CodesWholesaleResource
 from resources.ebay import EbayResource
 from resources.feed_transport import FeedTransport
@@ -44,7 +46,18 @@ def build_resources() -> dict:
         # tokens live encrypted in ops.credentials, each account's API base URL in its endpoint.
         "jtl_ffn": jtl_ffn_resource(),
         "ebay": ebay_resource(),
+        "amazon": amazon_resource(),
     }
+
+
+def amazon_resource() -> AmazonSpApiResource:
+    """The application's Login with Amazon client from AMAZON_LWA_CLIENT_ID and AMAZON_LWA_CLIENT_SECRET
+    (read by Dagster at run time); unset, Amazon steps fail saying so. Each seller's refresh token is in
+    ops.credentials; an account's endpoint overrides the regional API URL (the sandbox simulator)."""
+    if os.environ.get("AMAZON_LWA_CLIENT_ID") and os.environ.get("AMAZON_LWA_CLIENT_SECRET"):
+        return AmazonSpApiResource(client_id=EnvVar("AMAZON_LWA_CLIENT_ID"),
+                                   client_secret=EnvVar("AMAZON_LWA_CLIENT_SECRET"))
+    return AmazonSpApiResource(client_id="", client_secret="")
 
 
 def ebay_resource() -> EbayResource:
@@ -79,7 +92,7 @@ def google_sheets_resource() -> GoogleSheetsResource:
 
 defs = Definitions(
     assets=[*letzshop_assets, *letzshop_catalog_assets, *codeswholesale_assets, *pull_feed_assets,
-            *jtl_ffn_assets, *inbound_sheet_assets, *stock_assets, *ebay_assets],
+            *jtl_ffn_assets, *inbound_sheet_assets, *stock_assets, *ebay_assets, *amazon_assets],
     asset_checks=stock_checks,
     jobs=[*jobs, supplier_feed_job, inbound_check_job, jtl_ffn_job, stock_push_job, inventory_lag_job],
     schedules=[*schedules, inventory_lag_schedule],

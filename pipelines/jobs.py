@@ -5,6 +5,7 @@ from dagster import AssetSelection, OpExecutionContext, define_asset_job, job, o
 from assets.letzshop.orders import AUTO_CONFIRMATIONS, MATCHES, letzshop_accounts, letzshop_order_import, LETZSHOP_POOL
 from pipelines.outbound_runner import drain
 from pipelines.push_intake.inbox import apply_inbox_job
+from resources.amazon_sp_api import AmazonSpApiResource
 from resources.ebay import EbayResource
 from resources.jtl_ffn import JtlFfnResource
 from resources.letzshop import LetzshopResource
@@ -31,11 +32,12 @@ letzshop_order_followup_job = define_asset_job(
 
 @op(pool=LETZSHOP_POOL)
 def drain_outbound_queue(context: OpExecutionContext, warehouse: Warehouse, vault: CredentialVault,
-                         letzshop: LetzshopResource, jtl_ffn: JtlFfnResource, ebay: EbayResource) -> None:
+                         letzshop: LetzshopResource, jtl_ffn: JtlFfnResource, ebay: EbayResource,
+                         amazon: AmazonSpApiResource) -> None:
     """Send every due confirmation, rejection, tracking update and fulfillment order to its channel,
     exactly once."""
     results = drain(warehouse, vault, letzshop, triggered_by="dagster", run_id=context.run_id, jtl_ffn=jtl_ffn,
-                    ebay=ebay)
+                    ebay=ebay, amazon=amazon)
     for account, summary in results.items():
         context.log.info(f"{account}: {summary}")
 

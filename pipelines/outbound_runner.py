@@ -63,8 +63,24 @@ def _ebay(warehouse, vault, clients, account) -> AbstractContextManager[dict]:
     return opened()
 
 
+def _amazon(warehouse, vault, clients, account) -> AbstractContextManager[dict]:
+    from contextlib import contextmanager
+
+    from assets.amazon.outbound import amazon_handlers
+
+    @contextmanager
+    def opened():
+        if clients.get("amazon") is None or not clients["amazon"].client_id:
+            raise MarketsyncError("Amazon writes are due but no Amazon client is configured "
+                                  "(AMAZON_LWA_CLIENT_ID and AMAZON_LWA_CLIENT_SECRET)")
+        with clients["amazon"].session(warehouse.engine, vault, account.account_id) as api:
+            yield amazon_handlers(api)
+
+    return opened()
+
+
 # channel -> how to open its handlers; later channels add themselves here.
-HANDLERS: dict[str, Callable] = {"letzshop": _letzshop, "jtl_ffn": _jtl_ffn, "ebay": _ebay}
+HANDLERS: dict[str, Callable] = {"letzshop": _letzshop, "jtl_ffn": _jtl_ffn, "ebay": _ebay, "amazon": _amazon}
 
 
 def accounts_with_due_writes(warehouse: Warehouse) -> list[int]:
@@ -77,13 +93,13 @@ def accounts_with_due_writes(warehouse: Warehouse) -> list[int]:
 
 def drain(warehouse: Warehouse, vault: CredentialVault, letzshop: LetzshopResource, *, store: str | None = None,
           triggered_by: str = "cli", run_id: str | None = None, lease_seconds: float | None = None,
-          jtl_ffn=None, ebay=None) -> dict[str, dict]:
+          jtl_ffn=None, ebay=None, amazon=None) -> dict[str, dict]:
     """Attempt every due write, account by account; returns a summary per account."""
     due = set(accounts_with_due_writes(warehouse))
     with warehouse.begin() as conn:
         accounts: list[Account] = [a for a in list_accounts(conn, store=store) if a.account_id in due]
     results: dict[str, dict] = {}
-    clients = {"letzshop": letzshop, "jtl_ffn": jtl_ffn, "ebay": ebay}
+    clients = {"letzshop": letzshop, "jtl_ffn": jtl_ffn, "ebay": ebay, "amazon": amazon}
     for account in accounts:
         opener = HANDLERS.get(account.channel)
         if opener is None:

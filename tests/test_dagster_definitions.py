@@ -26,7 +26,7 @@ def test_dagster_definitions_validate(cli_env, database_url):
 def test_definitions_snapshot():
     repo = defs.get_repository_def()
     assert sorted(k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()) == [
-        "core/channel_stock", "core/codeswholesale_products", "core/ebay_orders", "core/fulfillment_inbounds", "core/fulfillment_products",
+        "core/amazon_orders", "core/channel_stock", "core/codeswholesale_products", "core/ebay_orders", "core/fulfillment_inbounds", "core/fulfillment_products",
         "core/fulfillment_shipments", "core/fulfillment_stock", "core/letzshop_catalog", "core/letzshop_order_matches",
         "core/letzshop_orders", "core/supplier_feed_products", "ops/fulfillment_outbound_requests",
         "ops/inbound_control_check", "ops/letzshop_auto_confirmations", "raw/inbound_sheet_rows",

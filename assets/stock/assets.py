@@ -14,6 +14,7 @@ from assets.jtl_ffn.assets import STOCK as FFN_STOCK
 from assets.letzshop.orders import ORDERS as LETZSHOP_ORDERS
 from assets.stock.push import push_stock
 from assets.stock.settings import split_partition_key
+from resources.amazon_sp_api import AmazonSpApiResource
 from resources.ebay import EbayResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
@@ -45,14 +46,14 @@ class StockPushConfig(Config):
     retry_policy=RetryPolicy(max_retries=3, delay=60, backoff=Backoff.EXPONENTIAL),
 )
 def channel_stock(context: AssetExecutionContext, config: StockPushConfig, warehouse: Warehouse,
-                  vault: CredentialVault, ebay: EbayResource) -> MaterializeResult:
+                  vault: CredentialVault, ebay: EbayResource, amazon: AmazonSpApiResource) -> MaterializeResult:
     """What each listing shows on the channel: every listing's availability computed from all stock
     sources minus open orders and safety stock, pushed where it differs from what the channel last
     acknowledged, each pushed number explained term by term in core.stock_ledger."""
     store, channel = split_partition_key(context.partition_key)
     trigger = context.run.tags.get(TRIGGER_TAG, "dagster")
     result = push_stock(warehouse, vault, store, channel, mode=config.mode, skus=config.skus or None,
-                        triggered_by=trigger, run_id=context.run_id, clients={"ebay": ebay})
+                        triggered_by=trigger, run_id=context.run_id, clients={"ebay": ebay, "amazon": amazon})
     metadata = {
         "inventory_sync_id": result.inventory_sync_id, "mode": result.mode, "status": result.status,
         "listings": result.listings, "pushed": result.pushed, "acknowledged": result.acknowledged,

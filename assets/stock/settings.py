@@ -15,7 +15,8 @@ from resources.errors import MarketsyncError
 
 STRATEGIES = ("realtime", "batch", "manual")
 # Stock adapters per channel; the first is the default. Amazon and eBay add theirs.
-ADAPTERS = {"letzshop": ("letzshop_csv", "letzshop_graphql"), "ebay": ("ebay_inventory",)}
+ADAPTERS = {"letzshop": ("letzshop_csv", "letzshop_graphql"), "ebay": ("ebay_inventory",),
+            "amazon": ("amazon_listings",)}
 DELIVERY_KEYS = {"location", "filename", "delimiter", "host_key", "known_hosts", "username", "graphql_mutation",
                  "timeout"}
 _SECRET_KEY = re.compile(r"pass|secret|token|private|api_?key|credential", re.I)

@@ -138,10 +138,10 @@ def stock_drift(rt: Runtime, store: str, channel: str, repair: bool, as_json: bo
     from assets.stock.drift import drift_check
 
     from pipelines.cli.commands import _resolved
-    from pipelines.definitions import ebay_resource
+    from pipelines.definitions import amazon_resource, ebay_resource
 
     result = drift_check(rt.warehouse, rt.vault, store, channel, repair=repair,
-                         clients={"ebay": _resolved(ebay_resource())})
+                         clients={"ebay": _resolved(ebay_resource()), "amazon": _resolved(amazon_resource())})
     emit({k: v for k, v in result.as_dict().items() if k != "examples"}, as_json)
 
 

@@ -70,6 +70,16 @@ def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVa
         engine = conn.engine
         return EbayInventoryStock(lambda: ebay.session(engine, vault, settings.account_id),
                                   where=f"eBay inventory of {settings.store}")
+    if settings.adapter == "amazon_listings":
+        from assets.stock.channels.amazon import AmazonListingsStock
+
+        amazon = (clients or {}).get("amazon")
+        if amazon is None:
+            raise MarketsyncError("the Amazon stock adapter needs the Amazon resource "
+                                  "(AMAZON_LWA_CLIENT_ID, AMAZON_LWA_CLIENT_SECRET)")
+        engine = conn.engine
+        return AmazonListingsStock(lambda: amazon.session(engine, vault, settings.account_id),
+                                   where=f"Amazon listings of {settings.store}")
     raise MarketsyncError(f"unknown stock adapter '{settings.adapter}' for {settings.store} on {settings.channel}")
 
 

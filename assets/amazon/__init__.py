@@ -1,0 +1,1 @@
+"""Amazon (Selling Partner API): orders in, shipment confirmations and stock out."""

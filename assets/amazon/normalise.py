@@ -1,0 +1,88 @@
+"""Amazon orders (Orders API v2026-01-01 searchOrders, items embedded) -> canonical rows.
+
+The channel state is the order's fulfillment status, except that every package delivered reads
+DELIVERED (core.order_status_map knows both). One order item is one canonical item with its quantity.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from assets.orders.load import NormalisedPage
+
+
+class MalformedOrder(ValueError):
+    """An order payload we cannot turn into a canonical order; quarantined with this reason."""
+
+
+def order_id(order: dict) -> str | None:
+    return order.get("orderId")
+
+
+def modified_at(order: dict) -> datetime | None:
+    stamp = order.get("lastUpdatedTime")
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+
+
+def channel_state(order: dict) -> str:
+    status = (order.get("fulfillment") or {}).get("fulfillmentStatus") or "PENDING"
+    packages = order.get("packages") or []
+    if status == "SHIPPED" and packages and all(
+            (p.get("packageStatus") or {}).get("status") == "DELIVERED" for p in packages):
+        return "DELIVERED"
+    return status
+
+
+def _money(amount: dict | None) -> Decimal | None:
+    try:
+        return Decimal(str(amount["amount"])) if amount and amount.get("amount") is not None else None
+    except (InvalidOperation, TypeError):
+        raise MalformedOrder(f"amount {amount!r} is not a number") from None
+
+
+def _split_name(full: str | None) -> tuple[str | None, str | None]:
+    first, _, last = (full or "").strip().rpartition(" ")
+    return (first or None, last or None) if first else (None, last or None)
+
+
+def normalise_order(order: dict, sha: str, currency: str, page: NormalisedPage) -> None:
+    oid = order.get("orderId")
+    if not oid:
+        raise MalformedOrder("no orderId")
+    lines = order.get("orderItems")
+    if not isinstance(lines, list) or not lines:
+        raise MalformedOrder("no order items")
+    items = []
+    for line in lines:
+        if not line.get("orderItemId"):
+            raise MalformedOrder("an order item has no orderItemId")
+        quantity = line.get("quantityOrdered")
+        if not isinstance(quantity, int) or quantity < 1:
+            raise MalformedOrder(f"order item {line['orderItemId']} has quantity {quantity!r}")
+        product = line.get("product") or {}
+        items.append((oid, line["orderItemId"], product.get("asin"), product.get("sellerSku"), None, None, None,
+                      None, product.get("title"), None, _money((product.get("price") or {}).get("unitPrice")),
+                      channel_state(order), quantity))
+    total = (order.get("proceeds") or {}).get("grandTotal")
+    buyer = order.get("buyer") or {}
+    address = (order.get("recipient") or {}).get("deliveryAddress") or {}
+    page.orders.append((oid, oid, oid, None, buyer.get("buyerEmail"), buyer.get("buyerName") or address.get("name"),
+                        None, _money(total), (total or {}).get("currencyCode") or currency, channel_state(order),
+                        order.get("createdTime"), None, None, sha))
+    if address:
+        first, last = _split_name(address.get("name"))
+        street = " ".join(p for p in (address.get("addressLine1"), address.get("addressLine2")) if p)
+        page.addresses.append((oid, "shipping", first, last, address.get("companyName"), street or None, None,
+                               address.get("postalCode"), address.get("city"), address.get("countryCode"), None,
+                               address.get("phone")))
+    page.items.extend(items)
+
+
+def normalise(orders: list[tuple[dict, str]], currency: str) -> NormalisedPage:
+    page = NormalisedPage()
+    for payload, sha in orders:
+        try:
+            normalise_order(payload, sha, currency, page)
+        except MalformedOrder as exc:
+            page.rejected.append((payload, str(exc)))
+    return page

@@ -1,0 +1,115 @@
+"""Amazon orders into the canonical model, shipment confirmations and stock out, end to end against the
+Amazon simulator: every order once, re-imports write nothing, changes arrive through the cursor's
+overlap, statuses follow the mapping table, a confirmation retried after a lost answer is one package,
+stock goes out by patch (few) or feed (many) with per-SKU answers, and drift is repaired."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import text
+
+from assets.amazon.orders import import_amazon_orders
+from pipelines.accounts import upsert_account
+from resources.amazon_sp_api import AmazonSpApiResource
+from sandbox.amazon import AmazonState, create_app
+from sandbox.http import serve_in_thread
+
+CLIENT_ID, CLIENT_SECRET = "amzn1.application-oa2-client.ms", "amzn1.oa2-cs.v1.Secret+/="
+SCALE = 20_000.0  # documented rates x20,000 on both sides: throttling still applies, refills are instant
+
+
+@pytest.fixture
+def amazon_store(warehouse, vault):
+    state = AmazonState(seed=12, size=400, catalog_size=200, rate_scale=SCALE, clients={CLIENT_ID: CLIENT_SECRET})
+    resource = AmazonSpApiResource(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_scale=SCALE,
+                                   timeout_seconds=2, retry_backoff_seconds=0.01, max_retry_wait_seconds=0.05,
+                                   feed_poll_seconds=0.05)
+    with serve_in_thread(create_app(state)) as server:
+        with warehouse.begin() as conn:
+            account = upsert_account(conn, "zon", "amazon", server.base_url,
+                                     {"seller_id": state.seller_id, "marketplace_ids": list(state.marketplace_ids),
+                                      "first_import_days": 120})
+            vault.store(conn, account.account_id, {"refresh_token": state.authorize()})
+            skus = sorted({line["product"]["sellerSku"] for oid in state.order_ids()
+                           for line in state.order(oid)["orderItems"]})
+            for sku in skus:
+                conn.execute(text("INSERT INTO core.products (store_id, sku) VALUES (:s, :k)"),
+                             {"s": account.store_id, "k": sku})
+        yield SimpleNamespace(state=state, resource=resource, account=account, skus=skus)
+
+
+def test_every_order_lands_once_and_changes_arrive_through_the_cursor(amazon_store, warehouse, vault):
+    shop = amazon_store
+    first, matched = import_amazon_orders(warehouse, vault, shop.resource, "zon")
+    with warehouse.begin() as conn:
+        orders, items, units, unmapped = conn.execute(text("""
+            SELECT count(DISTINCT o.order_id), count(i.*), sum(i.quantity), count(*) FILTER (WHERE o.status IS NULL)
+            FROM core.orders o JOIN core.order_items i USING (order_id) WHERE o.channel = 'amazon'""")).one()
+    expected = [shop.state.order(oid) for oid in shop.state.order_ids()]
+    assert first.orders_created == orders == len(expected) and unmapped == 0
+    assert items == sum(len(o["orderItems"]) for o in expected)
+    assert units == sum(line["quantityOrdered"] for o in expected for line in o["orderItems"])
+    assert matched == items  # every SKU is in the catalog
+    again, _ = import_amazon_orders(warehouse, vault, shop.resource, "zon")
+    assert (again.orders_changed, again.orders_created, again.raw_versions_landed) == (0, 0, 0)
+
+    unshipped = next(o for o in reversed(expected) if o["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED")
+    # Cancelled 5 minutes ago: the API shows a change only once it is 2 minutes old.
+    shop.state.advance_clock(-300)
+    shop.state.cancel_order(unshipped["orderId"])
+    shop.state.advance_clock(300)
+    update, _ = import_amazon_orders(warehouse, vault, shop.resource, "zon")
+    assert update.orders_updated == 1
+    with warehouse.begin() as conn:
+        assert conn.execute(text("SELECT status FROM core.orders WHERE channel_order_id = :o"),
+                            {"o": unshipped["orderId"]}).scalar() == "cancelled"
+
+
+def test_a_confirmation_retried_after_a_lost_answer_is_one_package(amazon_store, warehouse, vault):
+    from pipelines.order_actions import order_by_id, ship_order
+    from pipelines.outbound_runner import drain
+    from resources.letzshop import LetzshopResource
+
+    shop = amazon_store
+    import_amazon_orders(warehouse, vault, shop.resource, "zon")
+    merchant_fulfilled = [oid for oid in shop.state.order_ids()
+                          if shop.state.order(oid)["fulfillment"]["fulfilledBy"] == "MERCHANT"
+                          and shop.state.order(oid)["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED"]
+    with warehouse.begin() as conn:
+        row = conn.execute(text("""SELECT order_id, channel_order_id FROM core.orders
+                                   WHERE channel = 'amazon' AND channel_order_id = :o"""),
+                           {"o": merchant_fulfilled[0]}).one()
+        ship_order(conn, order_by_id(conn, row.order_id), "1Z999AA10123456784", "UPS")
+    shop.state.add_fault("apply_then_drop", target="confirmShipment")
+    result = drain(warehouse, vault, LetzshopResource(), store="zon", amazon=shop.resource)
+    with warehouse.begin() as conn:
+        errors = conn.execute(text("SELECT last_error FROM ops.outbound_queue")).scalars().all()
+    assert result["zon/amazon"]["succeeded"] == 1, errors
+    assert [p["trackingNumber"] for p in shop.state.packages(row.channel_order_id)] == ["1Z999AA10123456784"]
+
+
+def test_stock_goes_to_amazon_by_patch_or_feed_and_drift_is_repaired(amazon_store, warehouse, vault):
+    from assets.stock.drift import drift_check
+    from assets.stock.manual import adjust
+    from assets.stock.push import push_stock
+    from assets.stock.settings import save_settings
+
+    shop = amazon_store
+    with warehouse.begin() as conn:
+        for n, sku in enumerate(shop.skus):
+            adjust(conn, "zon", sku, count=50 + n % 7)
+        save_settings(conn, "zon", "amazon")
+    clients = {"amazon": shop.resource}
+    shop.state.reject_skus([shop.skus[2]])
+    many = push_stock(warehouse, vault, "zon", "amazon", clients=clients)  # > 20 listings: one feed
+    assert "feed" in many.delivered_to and many.pushed == len(shop.skus)
+    assert (many.acknowledged, many.rejected) == (len(shop.skus) - 1, 1)
+    assert shop.state.listing_quantity(shop.skus[0]) == 50
+    shop.state.clear_rejections()
+    few = push_stock(warehouse, vault, "zon", "amazon", clients=clients)  # only the rejected one: a patch
+    assert "listings API" in few.delivered_to and (few.pushed, few.acknowledged) == (1, 1)
+    shop.state.set_listing_quantity(shop.skus[4], 999)
+    found = drift_check(warehouse, vault, "zon", "amazon", repair=True, clients=clients)
+    assert found.drifted == 1 and found.repair["pushed"] == 1
+    assert shop.state.listing_quantity(shop.skus[4]) == 50 + 4 % 7
