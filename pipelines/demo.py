@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from assets.catalog.exceptions import blocking_exceptions, exception_stats, ignore_exception, list_exceptions
 from assets.catalog.products import import_products_csv
-from pipelines import demo_fulfillment, demo_stock
+from pipelines import demo_channels, demo_fulfillment, demo_stock
 from pipelines.accounts import upsert_account
 from pipelines.order_actions import confirm_order, find_order, order_by_id, reject_order, ship_order
 from pipelines.outbound_runner import drain
@@ -76,6 +76,7 @@ def prepare_demo_store(rt, endpoint: str) -> None:
         store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :c"), {"c": DEMO_STORE}).scalar()
         if store_id is not None:
             demo_fulfillment.reset(conn, store_id)
+            demo_channels.reset(conn, store_id)
             for statement in _RESET:
                 conn.execute(text(statement), {"s": store_id})
         account = upsert_account(conn, DEMO_STORE, "letzshop", endpoint, {"page_size": 50})
@@ -138,7 +139,10 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
         _step("Stock out: availability, ledger, delta pushes (Dagster asset, in-process)")
         demo_stock.run_stock(rt, DEMO_STORE, state, endpoint)
 
-        figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected)
+        _step("Amazon and eBay: orders in, one status across channels, shipments and stock out")
+        channels = demo_channels.run_channels(rt, DEMO_STORE, seed, rt.letzshop)
+
+        figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected, channels)
     return figures
 
 
@@ -274,14 +278,14 @@ def _drain(rt) -> None:
         click.echo(f"outbound {account}: {result['succeeded']} sent, {result['failed']} retrying, {result['dead']} dead")
 
 
-def _summary(rt, expected, state, confirmed: int, rejected: str | None) -> dict:
+def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels: dict) -> dict:
     with rt.warehouse.begin() as conn:
         row = conn.execute(text(
             """SELECT count(DISTINCT o.order_id) AS shipments, count(i.*) AS units,
                       count(*) FILTER (WHERE i.matched_by = 'gtin') AS matched_by_gtin,
                       count(*) FILTER (WHERE i.matched_by IS DISTINCT FROM 'gtin') AS not_by_gtin
                FROM core.orders o JOIN ops.stores s USING (store_id) JOIN core.order_items i USING (order_id)
-               WHERE s.code = :c"""), {"c": DEMO_STORE}).one()
+               WHERE s.code = :c AND o.channel = 'letzshop'"""), {"c": DEMO_STORE}).one()
         duplicates = conn.execute(text(
             """SELECT count(*) FROM ops.order_exceptions e JOIN ops.stores s USING (store_id)
                WHERE s.code = :c AND e.kind = 'duplicate_gtin'"""), {"c": DEMO_STORE}).scalar_one()
@@ -299,6 +303,8 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None) -> dict:
         ("units not matched by GTIN", row.not_by_gtin, expected.units_ambiguous + expected.units_unmatched),
         ("writes Letzshop received", sim["mutations"]["applied"] + sim["mutations"]["unchanged"], queue.get("succeeded", 0)),
         ("most calls of one kind per shipment", most_calls, 1),
+        ("Amazon packages of the shipped order", channels["packages"], 1),
+        ("eBay fulfillments of the shipped order", channels["fulfillments"], 1),
     ]
     _step("Summary")
     ok = True
