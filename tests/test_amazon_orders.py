@@ -113,3 +113,47 @@ def test_stock_goes_to_amazon_by_patch_or_feed_and_drift_is_repaired(amazon_stor
     found = drift_check(warehouse, vault, "zon", "amazon", repair=True, clients=clients)
     assert found.drifted == 1 and found.repair["pushed"] == 1
     assert shop.state.listing_quantity(shop.skus[4]) == 50 + 4 % 7
+
+
+def test_hostile_paging_every_order_lands_once(amazon_store, warehouse, vault):
+    """Pagination tokens with + / = : %, the access token expiring mid-paging and a 429 storm with and
+    without Retry-After: every order lands exactly once."""
+    shop = amazon_store
+    shop.state.add_fault("http_429", count=2, skip=1, target="searchOrders", retry_after=1)
+    shop.state.add_fault("http_429", count=2, target="searchOrders")
+    shop.state.add_fault("expire_tokens", target="searchOrders")
+    waits = []
+    result, _ = import_amazon_orders(warehouse, vault, shop.resource, "zon", sleep=waits.append)
+    tokens = [t for op, _, t, _ in shop.state.recent if op == "searchOrders" and "paginationToken" in t]
+    assert tokens and all("%2B" in t or "%2F" in t or "%3D" in t for t in tokens)
+    with warehouse.begin() as conn:
+        landed = conn.execute(text("SELECT count(*), count(DISTINCT channel_order_id) FROM core.orders "
+                                   "WHERE channel = 'amazon'")).one()
+    assert landed == (len(shop.state.order_ids()), len(shop.state.order_ids())) == (result.orders_created,) * 2
+    assert shop.state.faults_fired["http_429"] == 4 and shop.state.faults_fired["expire_tokens"] == 1
+    assert any(w >= 1 for w in waits)  # the Retry-After was honoured (on the injected clock)
+
+
+def test_a_confirmation_that_timed_out_is_retried_into_the_same_package(amazon_store, warehouse, vault):
+    from pipelines.order_actions import order_by_id, ship_order
+    from pipelines.outbound_runner import drain
+    from resources.letzshop import LetzshopResource
+
+    shop = amazon_store
+    import_amazon_orders(warehouse, vault, shop.resource, "zon")
+    order_id = next(oid for oid in shop.state.order_ids()
+                    if shop.state.order(oid)["fulfillment"]["fulfilledBy"] == "MERCHANT"
+                    and shop.state.order(oid)["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED")
+    with warehouse.begin() as conn:
+        row = conn.execute(text("SELECT order_id FROM core.orders WHERE channel_order_id = :o"), {"o": order_id}).one()
+        ship_order(conn, order_by_id(conn, row.order_id), "1Z999AA10123456785", "UPS")
+    # The confirmation is applied, then nothing comes back until the client gives up (2 s).
+    shop.state.add_fault("apply_then_drop", target="confirmShipment", then="hang", count=1)
+    resource = shop.resource.model_copy(update={"attempts": 1})
+    drain(warehouse, vault, LetzshopResource(), store="zon", amazon=resource, lease_seconds=0.5)
+    with warehouse.begin() as conn:
+        conn.execute(text("UPDATE ops.outbound_queue SET next_attempt_at = now(), lease_expires_at = now()"))
+    drain(warehouse, vault, LetzshopResource(), store="zon", amazon=shop.resource)
+    with warehouse.begin() as conn:
+        assert conn.execute(text("SELECT status FROM ops.outbound_queue")).scalar() == "succeeded"
+    assert [p["trackingNumber"] for p in shop.state.packages(order_id)] == ["1Z999AA10123456785"]

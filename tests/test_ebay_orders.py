@@ -157,3 +157,43 @@ def test_tracking_reaches_ebay_once_even_when_the_answer_is_lost(ebay_store, war
     assert drain(warehouse, vault, letzshop, store="bay", ebay=resource) == {}
     fulfillments = state.shipping_fulfillments(ebay_order)
     assert [f["shipmentTrackingNumber"] for f in fulfillments].count("JJD0099887766") == 1
+
+
+def test_hostile_paging_every_order_lands_once(ebay_store, warehouse, vault):
+    """The access token expiring mid-paging and a 429 storm with and without Retry-After: every order
+    lands exactly once."""
+    state, resource, account = ebay_store
+    state.add_fault("http_429", count=2, skip=1, target="getOrders", retry_after=1)
+    state.add_fault("http_429", count=2, target="getOrders")
+    state.add_fault("expire_tokens", target="getOrders")
+    patient = resource.model_copy(update={"rate_limit_attempts": 6})  # a storm, not a used-up daily quota
+    result, _ = import_ebay_orders(warehouse, vault, patient, "bay")
+    with warehouse.begin() as conn:
+        landed = conn.execute(text("SELECT count(*), count(DISTINCT channel_order_id) FROM core.orders "
+                                   "WHERE channel = 'ebay'")).one()
+    assert landed == (state.order_count, state.order_count) == (result.orders_created,) * 2
+    assert state.faults_fired["http_429"] == 4 and state.faults_fired["expire_tokens"] == 1
+
+
+def test_tracking_that_timed_out_is_not_added_twice(ebay_store, warehouse, vault):
+    from pipelines.order_actions import order_by_id, ship_order
+    from pipelines.outbound_runner import drain
+    from resources.letzshop import LetzshopResource
+
+    state, resource, account = ebay_store
+    import_ebay_orders(warehouse, vault, resource, "bay")
+    with warehouse.begin() as conn:
+        row = conn.execute(text("""SELECT order_id, channel_order_id FROM core.orders WHERE channel = 'ebay'
+                                   AND status = 'confirmed' ORDER BY ordered_at LIMIT 1""")).one()
+        ship_order(conn, order_by_id(conn, row.order_id), "JJD0099887700", "DHL")
+    # Applied, then nothing comes back until the client gives up.
+    state.add_fault("apply_then_drop", target="createShippingFulfillment", then="hang")
+    impatient = resource.model_copy(update={"timeout_seconds": 1.0, "attempts": 1})
+    drain(warehouse, vault, LetzshopResource(), store="bay", ebay=impatient, lease_seconds=0.5)
+    with warehouse.begin() as conn:
+        conn.execute(text("UPDATE ops.outbound_queue SET next_attempt_at = now(), lease_expires_at = now()"))
+    drain(warehouse, vault, LetzshopResource(), store="bay", ebay=resource)
+    with warehouse.begin() as conn:
+        assert conn.execute(text("SELECT status FROM ops.outbound_queue")).scalar() == "succeeded"
+    tracking = [f["shipmentTrackingNumber"] for f in state.shipping_fulfillments(row.channel_order_id)]
+    assert tracking.count("JJD0099887700") == 1
