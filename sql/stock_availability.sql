@@ -40,7 +40,8 @@ END $$;
 -- Units of a store's orders that hold stock, per order and product: reserved while the order is open
 -- (imported, confirming, confirmed, or being rejected), consumed once it shipped (shipped_at set; the
 -- last 90 days: older shipments count as counted). Declined, returned or cancelled units hold nothing,
--- nor does an order the channel cancelled or refunded in full (core.orders.status).
+-- nor do units a marketplace ships from its own warehouse (Amazon FBA), nor does an order the channel
+-- cancelled or refunded in full (core.orders.status).
 -- at_ffn: the order was handed to FFN as an outbound. Both availability and `stock explain` read this.
 CREATE OR REPLACE FUNCTION core.stock_order_units(p_store_id bigint)
 RETURNS TABLE (order_id bigint, product_id bigint, shipped_at timestamptz, at_ffn boolean, units integer)
@@ -53,7 +54,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                        WHERE f.order_id = o.order_id AND f.outbound_id IS NOT NULL LIMIT 1) fo ON true
     WHERE o.store_id = p_store_id AND i.product_id IS NOT NULL
       AND o.status IS DISTINCT FROM 'cancelled' AND o.status IS DISTINCT FROM 'refunded'
-      AND i.channel_state NOT IN ('confirmed_unavailable', 'returned', 'cancelled', 'canceled')
+      AND i.channel_state NOT IN ('confirmed_unavailable', 'returned', 'cancelled', 'canceled', 'FULFILLED_BY_AMAZON')
       AND (o.sync_status IN ('imported', 'confirming', 'confirmed', 'rejecting')
            OR (o.sync_status = 'shipped' AND o.shipped_at > now() - interval '90 days'))
     GROUP BY 1, 2, 3, 4

@@ -157,3 +157,13 @@ def test_a_confirmation_that_timed_out_is_retried_into_the_same_package(amazon_s
     with warehouse.begin() as conn:
         assert conn.execute(text("SELECT status FROM ops.outbound_queue")).scalar() == "succeeded"
     assert [p["trackingNumber"] for p in shop.state.packages(order_id)] == ["1Z999AA10123456785"]
+
+
+def test_orders_amazon_fulfils_itself_hold_none_of_our_stock(amazon_store, warehouse, vault):
+    shop = amazon_store
+    import_amazon_orders(warehouse, vault, shop.resource, "zon")
+    with warehouse.begin() as conn:
+        held = conn.execute(text("""SELECT o.channel_order_id FROM core.stock_order_units(:s) h
+                                    JOIN core.orders o USING (order_id)"""), {"s": shop.account.store_id}).scalars().all()
+    by_amazon = {oid for oid in shop.state.order_ids() if shop.state.order(oid)["fulfillment"]["fulfilledBy"] == "AMAZON"}
+    assert by_amazon and held and not (set(held) & by_amazon)

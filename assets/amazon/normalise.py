@@ -1,7 +1,8 @@
 """Amazon orders (Orders API v2026-01-01 searchOrders, items embedded) -> canonical rows.
 
 The channel state is the order's fulfillment status, except that every package delivered reads
-DELIVERED (core.order_status_map knows both). One order item is one canonical item with its quantity.
+DELIVERED (core.order_status_map knows both). One order item is one canonical item with its quantity;
+the items of an order Amazon fulfils itself carry the state FULFILLED_BY_AMAZON.
 """
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from assets.orders.load import NormalisedPage
+
+
+# The item state of an order Amazon ships from its own warehouses (FBA): it holds none of the merchant's
+# stock (core.stock_order_units leaves such items out).
+FULFILLED_BY_AMAZON = "FULFILLED_BY_AMAZON"
 
 
 class MalformedOrder(ValueError):
@@ -52,6 +58,7 @@ def normalise_order(order: dict, sha: str, currency: str, page: NormalisedPage) 
     lines = order.get("orderItems")
     if not isinstance(lines, list) or not lines:
         raise MalformedOrder("no order items")
+    by_amazon = (order.get("fulfillment") or {}).get("fulfilledBy") == "AMAZON"
     items = []
     for line in lines:
         if not line.get("orderItemId"):
@@ -62,7 +69,7 @@ def normalise_order(order: dict, sha: str, currency: str, page: NormalisedPage) 
         product = line.get("product") or {}
         items.append((oid, line["orderItemId"], product.get("asin"), product.get("sellerSku"), None, None, None,
                       None, product.get("title"), None, _money((product.get("price") or {}).get("unitPrice")),
-                      channel_state(order), quantity))
+                      FULFILLED_BY_AMAZON if by_amazon else channel_state(order), quantity))
     total = (order.get("proceeds") or {}).get("grandTotal")
     buyer = order.get("buyer") or {}
     address = (order.get("recipient") or {}).get("deliveryAddress") or {}
