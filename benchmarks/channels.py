@@ -58,12 +58,12 @@ def main() -> None:
         for label, run in (("Amazon", lambda: import_amazon_orders(warehouse, vault, amazon, "bench")),
                            ("eBay", lambda: import_ebay_orders(warehouse, vault, ebay, "bench"))):
             started = time.perf_counter()
-            result, _ = run()
+            result = run()
             seconds = time.perf_counter() - started
             print(f"    {label} orders: {result.orders_created:,} created, {result.items_written:,} items in "
                   f"{seconds:.1f} s = {result.orders_created / seconds:,.0f} orders/s; peak RSS {peak_rss_mb():.0f} MB")
             started = time.perf_counter()
-            again, _ = run()
+            again = run()
             print(f"    {label} re-import from the cursor: {again.orders_seen:,} seen, {again.orders_changed} "
                   f"changed in {time.perf_counter() - started:.2f} s")
 

@@ -69,9 +69,9 @@ def run_channels(rt, store: str, seed: int, letzshop) -> dict:
         click.echo(f"Amazon simulator at {amazon_server.base_url}, eBay simulator at {ebay_server.base_url}")
         for label, run in (("amazon", lambda: import_amazon_orders(rt.warehouse, rt.vault, amazon, store)),
                            ("ebay", lambda: import_ebay_orders(rt.warehouse, rt.vault, ebay, store))):
-            result, matched = run()
+            result = run()
             click.echo(f"  {label} orders: {result.orders_created} created, {result.items_written} items, "
-                       f"{matched} matched to the catalog")
+                       f"{result.items_matched} matched to the catalog")
         with rt.warehouse.begin() as conn:
             statuses = conn.execute(text(_STATUSES), {"s": zon.store_id}).all()
             click.echo("  one status across channels: " + ", ".join(f"{c} {s}: {n}" for c, s, n in statuses))

@@ -41,7 +41,8 @@ def amazon_store(warehouse, vault):
 
 def test_every_order_lands_once_and_changes_arrive_through_the_cursor(amazon_store, warehouse, vault):
     shop = amazon_store
-    first, matched = import_amazon_orders(warehouse, vault, shop.resource, "zon")
+    first = import_amazon_orders(warehouse, vault, shop.resource, "zon")
+    matched = first.items_matched
     with warehouse.begin() as conn:
         orders, items, units, unmapped = conn.execute(text("""
             SELECT count(DISTINCT o.order_id), count(i.*), sum(i.quantity), count(*) FILTER (WHERE o.status IS NULL)
@@ -51,7 +52,7 @@ def test_every_order_lands_once_and_changes_arrive_through_the_cursor(amazon_sto
     assert items == sum(len(o["orderItems"]) for o in expected)
     assert units == sum(line["quantityOrdered"] for o in expected for line in o["orderItems"])
     assert matched == items  # every SKU is in the catalog
-    again, _ = import_amazon_orders(warehouse, vault, shop.resource, "zon")
+    again = import_amazon_orders(warehouse, vault, shop.resource, "zon")
     assert (again.orders_changed, again.orders_created, again.raw_versions_landed) == (0, 0, 0)
 
     unshipped = next(o for o in reversed(expected) if o["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED")
@@ -59,7 +60,7 @@ def test_every_order_lands_once_and_changes_arrive_through_the_cursor(amazon_sto
     shop.state.advance_clock(-300)
     shop.state.cancel_order(unshipped["orderId"])
     shop.state.advance_clock(300)
-    update, _ = import_amazon_orders(warehouse, vault, shop.resource, "zon")
+    update = import_amazon_orders(warehouse, vault, shop.resource, "zon")
     assert update.orders_updated == 1
     with warehouse.begin() as conn:
         assert conn.execute(text("SELECT status FROM core.orders WHERE channel_order_id = :o"),
@@ -123,7 +124,7 @@ def test_hostile_paging_every_order_lands_once(amazon_store, warehouse, vault):
     shop.state.add_fault("http_429", count=2, target="searchOrders")
     shop.state.add_fault("expire_tokens", target="searchOrders")
     waits = []
-    result, _ = import_amazon_orders(warehouse, vault, shop.resource, "zon", sleep=waits.append)
+    result = import_amazon_orders(warehouse, vault, shop.resource, "zon", sleep=waits.append)
     tokens = [t for op, _, t, _ in shop.state.recent if op == "searchOrders" and "paginationToken" in t]
     assert tokens and all("%2B" in t or "%2F" in t or "%3D" in t for t in tokens)
     with warehouse.begin() as conn:

@@ -43,7 +43,8 @@ def _counts(warehouse):
 
 def test_every_order_lands_once_and_a_reimport_writes_nothing(ebay_store, warehouse, vault):
     state, resource, account = ebay_store
-    first, matched = import_ebay_orders(warehouse, vault, resource, "bay")
+    first = import_ebay_orders(warehouse, vault, resource, "bay")
+    matched = first.items_matched
     orders, items, raw = _counts(warehouse)
     assert first.orders_created == orders == state.order_count == raw
     assert items == sum(len(state.order(state.order_id(i))["lineItems"]) for i in range(state.order_count))
@@ -58,7 +59,7 @@ def test_every_order_lands_once_and_a_reimport_writes_nothing(ebay_store, wareho
     assert mismatched == 0 and unmapped == 0
     assert units == sum(li["quantity"] for i in range(state.order_count)
                         for li in state.order(state.order_id(i))["lineItems"])
-    again, _ = import_ebay_orders(warehouse, vault, resource, "bay")
+    again = import_ebay_orders(warehouse, vault, resource, "bay")
     assert (again.orders_changed, again.orders_created, again.raw_versions_landed) == (0, 0, 0)
     assert _counts(warehouse) == (orders, items, raw)
 
@@ -71,7 +72,7 @@ def test_changes_arrive_through_the_cursor_and_cancellations_release_stock(ebay_
                       and state.order(state.order_id(i))["cancelStatus"]["cancelState"] == "NONE_REQUESTED")
     state.cancel_order(open_order["orderId"])
     new_id = state.add_order()
-    update, _ = import_ebay_orders(warehouse, vault, resource, "bay")
+    update = import_ebay_orders(warehouse, vault, resource, "bay")
     assert update.orders_created == 1 and update.orders_updated >= 1
     with warehouse.begin() as conn:
         cancelled = conn.execute(text("SELECT status, sync_status FROM core.orders WHERE channel_order_id = :o"),
@@ -167,7 +168,7 @@ def test_hostile_paging_every_order_lands_once(ebay_store, warehouse, vault):
     state.add_fault("http_429", count=2, target="getOrders")
     state.add_fault("expire_tokens", target="getOrders")
     patient = resource.model_copy(update={"rate_limit_attempts": 6})  # a storm, not a used-up daily quota
-    result, _ = import_ebay_orders(warehouse, vault, patient, "bay")
+    result = import_ebay_orders(warehouse, vault, patient, "bay")
     with warehouse.begin() as conn:
         landed = conn.execute(text("SELECT count(*), count(DISTINCT channel_order_id) FROM core.orders "
                                    "WHERE channel = 'ebay'")).one()

@@ -9,16 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from assets.orders.load import NormalisedPage
+from assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, split_name
 
 
 # The item state of an order Amazon ships from its own warehouses (FBA): it holds none of the merchant's
 # stock (core.stock_order_units leaves such items out).
 FULFILLED_BY_AMAZON = "FULFILLED_BY_AMAZON"
-
-
-class MalformedOrder(ValueError):
-    """An order payload we cannot turn into a canonical order; quarantined with this reason."""
 
 
 def order_id(order: dict) -> str | None:
@@ -44,11 +40,6 @@ def _money(amount: dict | None) -> Decimal | None:
         return Decimal(str(amount["amount"])) if amount and amount.get("amount") is not None else None
     except (InvalidOperation, TypeError):
         raise MalformedOrder(f"amount {amount!r} is not a number") from None
-
-
-def _split_name(full: str | None) -> tuple[str | None, str | None]:
-    first, _, last = (full or "").strip().rpartition(" ")
-    return (first or None, last or None) if first else (None, last or None)
 
 
 def normalise_order(order: dict, sha: str, currency: str, page: NormalisedPage) -> None:
@@ -77,7 +68,7 @@ def normalise_order(order: dict, sha: str, currency: str, page: NormalisedPage) 
                         None, _money(total), (total or {}).get("currencyCode") or currency, channel_state(order),
                         order.get("createdTime"), None, None, sha))
     if address:
-        first, last = _split_name(address.get("name"))
+        first, last = split_name(address.get("name"))
         street = " ".join(p for p in (address.get("addressLine1"), address.get("addressLine2")) if p)
         page.addresses.append((oid, "shipping", first, last, address.get("companyName"), street or None, None,
                                address.get("postalCode"), address.get("city"), address.get("countryCode"), None,
@@ -86,10 +77,4 @@ def normalise_order(order: dict, sha: str, currency: str, page: NormalisedPage) 
 
 
 def normalise(orders: list[tuple[dict, str]], currency: str) -> NormalisedPage:
-    page = NormalisedPage()
-    for payload, sha in orders:
-        try:
-            normalise_order(payload, sha, currency, page)
-        except MalformedOrder as exc:
-            page.rejected.append((payload, str(exc)))
-    return page
+    return normalise_all(orders, currency, normalise_order)

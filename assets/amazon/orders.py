@@ -7,30 +7,25 @@ from dagster import (AssetExecutionContext, AssetKey, AutomationCondition, Backo
                      MaterializeResult, RetryPolicy, asset)
 
 from assets.amazon import normalise
-from assets.catalog.matching import match_order_items
-from assets.orders.incremental import ChannelOrders, OrderImport, import_orders
-from pipelines.accounts import get_account
+from assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
 from resources.amazon_sp_api import AmazonSpApiResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
 ORDERS = AssetKey(["core", "amazon_orders"])
 amazon_accounts = DynamicPartitionsDefinition(name="amazon_accounts")
-AMAZON_ORDERS = ChannelOrders(source="amazon.orders", order_id=normalise.order_id, modified_at=normalise.modified_at,
+AMAZON_ORDERS = ChannelOrders(channel="amazon", source="amazon.orders",
+                              fetch=lambda api, since: api.search_orders(last_updated_after=since),
+                              order_id=normalise.order_id, modified_at=normalise.modified_at,
                               normalise=normalise.normalise)
 
 
 def import_amazon_orders(warehouse: Warehouse, vault: CredentialVault, amazon: AmazonSpApiResource, store: str,
-                         run_id: str | None = None, **session_options) -> tuple[OrderImport, int]:
-    """Import and match one store's Amazon orders; returns the import and how many items were matched."""
-    with warehouse.begin() as conn:
-        account = get_account(conn, store, "amazon")
-    with amazon.session(warehouse.engine, vault, account.account_id, **session_options) as api:
-        result = import_orders(warehouse, account, AMAZON_ORDERS,
-                               lambda since: api.search_orders(last_updated_after=since), run_id=run_id)
-    with warehouse.begin() as conn:
-        matched = match_order_items(conn, account.store_id)
-    return result, matched.matched_by_gtin + matched.matched_by_sku
+                         run_id: str | None = None, **session_options) -> OrderImport:
+    """Import and match one store's Amazon orders."""
+    return import_and_match(warehouse, store, AMAZON_ORDERS,
+                            lambda account: amazon.session(warehouse.engine, vault, account.account_id,
+                                                           **session_options), run_id)
 
 
 @asset(
@@ -47,12 +42,8 @@ def amazon_orders(context: AssetExecutionContext, warehouse: Warehouse, vault: C
                   amazon: AmazonSpApiResource) -> MaterializeResult:
     """The store's Amazon orders in the canonical model (core.orders, core.order_items), each version as
     received in raw.channel_orders; refreshed every 15 minutes from the account's cursor."""
-    result, matched = import_amazon_orders(warehouse, vault, amazon, context.partition_key, context.run_id)
-    return MaterializeResult(metadata={
-        "orders_seen": result.orders_seen, "orders_changed": result.orders_changed,
-        "orders_created": result.orders_created, "orders_updated": result.orders_updated,
-        "items_written": result.items_written, "items_matched": matched, "quarantined": result.quarantined,
-        "since": str(result.since), "cursor": str(result.cursor)})
+    return MaterializeResult(metadata=import_amazon_orders(warehouse, vault, amazon, context.partition_key,
+                                                           context.run_id).metadata())
 
 
 amazon_assets = [amazon_orders]

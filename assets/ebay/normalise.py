@@ -10,11 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from assets.orders.load import NormalisedPage
-
-
-class MalformedOrder(ValueError):
-    """An order payload we cannot turn into a canonical order; quarantined with this reason."""
+from assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, split_name
 
 
 def channel_state(order: dict) -> str:
@@ -52,13 +48,6 @@ def _ship_to(order: dict) -> dict:
     return {}
 
 
-def _split_name(full: str | None) -> tuple[str | None, str | None]:
-    if not full:
-        return None, None
-    first, _, last = full.strip().rpartition(" ")
-    return (first or None, last or None) if first else (None, last)
-
-
 def normalise_order(order: dict, sha: str, currency: str, page: NormalisedPage) -> None:
     oid = order.get("orderId")
     if not oid:
@@ -87,7 +76,7 @@ def normalise_order(order: dict, sha: str, currency: str, page: NormalisedPage) 
         ship_to.get("fullName") or buyer.get("username"), None, _money(total),
         (total or {}).get("currency") or currency, channel_state(order), order.get("creationDate"), None, None, sha))
     if ship_to:
-        first, last = _split_name(ship_to.get("fullName"))
+        first, last = split_name(ship_to.get("fullName"))
         street = " ".join(part for part in (address.get("addressLine1"), address.get("addressLine2")) if part)
         page.addresses.append((oid, "shipping", first, last, ship_to.get("companyName"), street or None, None,
                                address.get("postalCode"), address.get("city"), address.get("countryCode"), None,
@@ -96,10 +85,4 @@ def normalise_order(order: dict, sha: str, currency: str, page: NormalisedPage) 
 
 
 def normalise(orders: list[tuple[dict, str]], currency: str) -> NormalisedPage:
-    page = NormalisedPage()
-    for payload, sha in orders:
-        try:
-            normalise_order(payload, sha, currency, page)
-        except MalformedOrder as exc:
-            page.rejected.append((payload, str(exc)))
-    return page
+    return normalise_all(orders, currency, normalise_order)

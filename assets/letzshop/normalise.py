@@ -8,12 +8,12 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from assets.catalog.gtin import normalize_gtin
-from assets.orders.load import NormalisedPage
+from assets.orders.load import MalformedOrder, NormalisedPage, normalise_all
 
 LANGUAGES = ("en", "fr", "de")
 
 
-class MalformedShipment(ValueError):
+class MalformedShipment(MalformedOrder):
     """A shipment payload we cannot turn into an order; it is quarantined with this reason."""
 
 
@@ -96,10 +96,4 @@ def normalise_shipment(shipment: dict, sha: str, currency: str, batch: Normalise
 
 def normalise(shipments: list[tuple[dict, str]], currency: str) -> NormalisedBatch:
     """Rows for a batch of (payload, payload_sha); malformed shipments go to `rejected` with a reason."""
-    batch = NormalisedBatch()
-    for payload, sha in shipments:
-        try:
-            normalise_shipment(payload, sha, currency, batch)
-        except MalformedShipment as exc:
-            batch.rejected.append((payload, str(exc)))
-    return batch
+    return normalise_all(shipments, currency, normalise_shipment)

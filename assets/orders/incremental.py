@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, text
 
 from assets.orders.load import NormalisedPage, known_versions, merge_page, stage
-from pipelines.accounts import Account
+from assets.catalog.matching import match_order_items
+from pipelines.accounts import Account, get_account
 from resources.warehouse import Warehouse, copy_rows, sql_beside
 
 OVERLAP = timedelta(minutes=15)
@@ -37,13 +40,23 @@ class OrderImport:
     quarantined: int = 0
     since: datetime | None = None
     cursor: datetime | None = None
+    items_matched: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def metadata(self) -> dict:
+        """What an orders asset's materialisation shows."""
+        return {"orders_seen": self.orders_seen, "orders_changed": self.orders_changed,
+                "orders_created": self.orders_created, "orders_updated": self.orders_updated,
+                "items_written": self.items_written, "items_matched": self.items_matched,
+                "quarantined": self.quarantined, "since": str(self.since), "cursor": str(self.cursor)}
 
 
 @dataclass(frozen=True)
 class ChannelOrders:
     """What the shared import needs to know of a channel."""
+    channel: str  # ops.accounts.channel
     source: str  # quarantine source name, e.g. "ebay.orders"
+    fetch: Callable[[Any, datetime], Iterable[dict]]  # (API session, modified since) -> orders
     order_id: Callable[[dict], str | None]
     modified_at: Callable[[dict], datetime | None]
     normalise: Callable[[list[tuple[dict, str]], str], NormalisedPage]
@@ -67,6 +80,21 @@ def _pages(orders: Iterable[dict], size: int) -> Iterator[list[dict]]:
 def read_cursor(conn: Connection, account_id: int) -> datetime | None:
     return conn.execute(text("SELECT last_modified_at FROM ops.order_cursors WHERE account_id = :a"),
                         {"a": account_id}).scalar()
+
+
+def import_and_match(warehouse: Warehouse, store: str, channel: ChannelOrders,
+                     open_session: Callable[[Account], AbstractContextManager], run_id: str | None = None,
+                     ) -> OrderImport:
+    """Import one store's orders of `channel` through a session of its API, then match their items to
+    the store's catalog (SKU and GTIN rules of assets/catalog/matching)."""
+    with warehouse.begin() as conn:
+        account = get_account(conn, store, channel.channel)
+    with open_session(account) as api:
+        result = import_orders(warehouse, account, channel, lambda since: channel.fetch(api, since), run_id=run_id)
+    with warehouse.begin() as conn:
+        matched = match_order_items(conn, account.store_id)
+    result.items_matched = matched.matched_by_gtin + matched.matched_by_sku
+    return result
 
 
 def import_orders(warehouse: Warehouse, account: Account, channel: ChannelOrders,

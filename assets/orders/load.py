@@ -7,6 +7,7 @@ channel's state means comes from core.order_status_map.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
@@ -36,6 +37,29 @@ class NormalisedPage:
     addresses: list[tuple] = field(default_factory=list)
     items: list[tuple] = field(default_factory=list)
     rejected: list[tuple[dict, str]] = field(default_factory=list)
+
+
+class MalformedOrder(ValueError):
+    """An order payload that cannot become a canonical order; quarantined with this reason."""
+
+
+def normalise_all(payloads: list[tuple[dict, str]], currency: str,
+                  normalise_one: Callable[[dict, str, str, NormalisedPage], None]) -> NormalisedPage:
+    """Rows for a batch of (payload, payload_sha); a malformed payload goes to `rejected` with its reason
+    and adds no row (each channel's `normalise_one` appends only once the whole order is understood)."""
+    page = NormalisedPage()
+    for payload, sha in payloads:
+        try:
+            normalise_one(payload, sha, currency, page)
+        except MalformedOrder as exc:
+            page.rejected.append((payload, str(exc)))
+    return page
+
+
+def split_name(full: str | None) -> tuple[str | None, str | None]:
+    """(first, last) of a name written as one string: the last word is the last name."""
+    first, _, last = (full or "").strip().rpartition(" ")
+    return (first or None, last or None) if first else (None, last or None)
 
 
 @dataclass
