@@ -118,3 +118,27 @@ def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0, *, grace: float
             raise RuntimeError(f"sandbox server on {host}:{port} did not start")
         time.sleep(0.002)
     return RunningServer(server, thread, sock, signal, host, grace)
+
+
+async def pause(request, seconds: float, until_disconnect: bool) -> None:
+    """Sleep up to ``seconds`` inside a simulator's handler; end early when the server stops or, if
+    asked, when the client hangs up (the usual end of a simulated hang)."""
+    import asyncio
+
+    waits = []
+    stopping = request.scope.get(STOPPING_SCOPE_KEY)
+    if stopping is not None:
+        waits.append(asyncio.ensure_future(stopping.wait()))
+    if until_disconnect:
+        async def disconnected() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+        waits.append(asyncio.ensure_future(disconnected()))
+    if not waits:
+        await asyncio.sleep(seconds)
+        return
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()

@@ -51,7 +51,6 @@ Admin (loopback only, no token):
   POST /_sandbox/reset                                {"seed"?, "size"?}
 """
 
-import asyncio
 import logging
 from functools import partial
 from urllib.parse import parse_qsl, unquote
@@ -63,7 +62,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..admin import admin_route, faults_route, json_response, stats_route
-from ..http import STOPPING_SCOPE_KEY
+from ..http import pause
 from .data import iso
 from .state import RATE_LIMITS, AmazonState, ApiError, Fault, Query, StorageError
 
@@ -110,27 +109,6 @@ def _storage_error(error: StorageError) -> Response:
     return Response(error.body(), error.status, media_type="application/xml")
 
 
-async def _pause(request: Request, seconds: float, until_disconnect: bool) -> None:
-    """Sleep up to `seconds`; end early when the server stops or, if asked, the client hangs up."""
-    waits = []
-    stopping = request.scope.get(STOPPING_SCOPE_KEY)
-    if stopping is not None:
-        waits.append(asyncio.ensure_future(stopping.wait()))
-    if until_disconnect:
-        async def disconnected() -> None:
-            while (await request.receive())["type"] != "http.disconnect":
-                pass
-        waits.append(asyncio.ensure_future(disconnected()))
-    if not waits:
-        await asyncio.sleep(seconds)
-        return
-    try:
-        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in waits:
-            task.cancel()
-
-
 def _raw_path(request: Request) -> str:
     raw = request.scope.get("raw_path")
     return raw.decode("latin-1") if raw else request.url.path
@@ -169,9 +147,9 @@ def create_app(state: AmazonState) -> Starlette:
             return _error(ApiError(429, "QuotaExceeded", "You exceeded your quota for the requested resource.", ""),
                           {**error_headers, **retry}), None
         if fault.kind == "slow":
-            await _pause(request, fault.seconds, until_disconnect=False)
+            await pause(request, fault.seconds, until_disconnect=False)
         elif fault.kind == "hang":
-            await _pause(request, fault.seconds, until_disconnect=True)
+            await pause(request, fault.seconds, until_disconnect=True)
             return _error(ApiError(504, "GatewayTimeout", "The request timed out.", "sandbox fault")), None
         elif fault.kind == "expire_tokens":
             state.expire_tokens()
@@ -183,7 +161,7 @@ def create_app(state: AmazonState) -> Starlette:
         if fault.then == "502":
             return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", 502, media_type="text/html")
         if fault.then == "hang":
-            await _pause(request, fault.seconds, until_disconnect=True)
+            await pause(request, fault.seconds, until_disconnect=True)
             return _error(ApiError(504, "GatewayTimeout", "The request timed out.", "sandbox fault"))
         return _DroppedResponse()
 

@@ -36,7 +36,6 @@ scopes (403 errorId 1100), the daily quotas (429 errorId 2001), then the operati
 Admin routes (no token, loopback clients only), under /_sandbox/: see README.md.
 """
 
-import asyncio
 import logging
 from functools import partial
 from urllib.parse import parse_qsl
@@ -48,7 +47,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..admin import admin_route, faults_route, json_response, stats_route
-from ..http import STOPPING_SCOPE_KEY
+from ..http import pause
 from .state import (ACCESS_DENIED, APP_SCOPE, FULFILLMENT_READ_SCOPE, FULFILLMENT_SCOPE, INVALID_TOKEN,
                     INVENTORY_READ_SCOPE, INVENTORY_SCOPE, MISSING_TOKEN, ROUTES, USER_SCOPES, ApiError, EbayState,
                     Fault, basic_credentials, fulfillment_error, inventory_error, oauth_error, system_error,
@@ -129,27 +128,6 @@ class _CutResponse(Response):
         raise _AnswerLost
 
 
-async def _pause(request: Request, seconds: float, until_disconnect: bool) -> None:
-    """Sleep up to `seconds`; end early when the server stops or, if asked, when the client hangs up."""
-    waits = []
-    stopping = request.scope.get(STOPPING_SCOPE_KEY)
-    if stopping is not None:
-        waits.append(asyncio.ensure_future(stopping.wait()))
-    if until_disconnect:
-        async def disconnected() -> None:
-            while (await request.receive())["type"] != "http.disconnect":
-                pass
-        waits.append(asyncio.ensure_future(disconnected()))
-    if not waits:
-        await asyncio.sleep(seconds)
-        return
-    try:
-        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in waits:
-            task.cancel()
-
-
 def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
@@ -185,9 +163,9 @@ def create_app(state: EbayState) -> Starlette:
         if fault.kind == "expire_tokens":
             state.expire_access_tokens()
         elif fault.kind == "slow":
-            await _pause(request, fault.seconds, until_disconnect=False)
+            await pause(request, fault.seconds, until_disconnect=False)
         elif fault.kind == "hang":
-            await _pause(request, fault.seconds, until_disconnect=True)
+            await pause(request, fault.seconds, until_disconnect=True)
             return _html(504)
         return None  # apply_then_drop acts after the operation
 
@@ -198,7 +176,7 @@ def create_app(state: EbayState) -> Starlette:
         if fault.then == "502":
             return _html(502)
         if fault.then == "hang":
-            await _pause(request, fault.seconds or 300.0, until_disconnect=True)
+            await pause(request, fault.seconds or 300.0, until_disconnect=True)
             return _html(504)
         return _CutResponse(response)
 

@@ -31,7 +31,6 @@ Admin endpoints (no key, loopback clients only):
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -47,7 +46,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..admin import admin_route, json_response, stats_route
-from ..http import STOPPING_SCOPE_KEY
+from ..http import pause
 from .data import CATALOG_CSV_HEADER, catalog_csv_rows, expected_figures
 from .executor import QueryExecutor
 from .schema import DocumentCache, build, operation_type, sdl
@@ -95,28 +94,6 @@ class _TruncatedResponse(Response):
         await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2],
                     "more_body": True})
         raise _ResponseLost
-
-
-async def _pause(request: Request, seconds: float, until_disconnect: bool) -> None:
-    """Sleep up to ``seconds``; end early when the server stops or, if asked, when the
-    client hangs up (the usual end of a simulated hang)."""
-    waits = []
-    stopping = request.scope.get(STOPPING_SCOPE_KEY)
-    if stopping is not None:
-        waits.append(asyncio.ensure_future(stopping.wait()))
-    if until_disconnect:
-        async def disconnected() -> None:
-            while (await request.receive())["type"] != "http.disconnect":
-                pass
-        waits.append(asyncio.ensure_future(disconnected()))
-    if not waits:
-        await asyncio.sleep(seconds)
-        return
-    try:
-        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in waits:
-            task.cancel()
 
 
 def _root_fields(document, operation_name: str | None) -> list[str]:
@@ -194,7 +171,7 @@ def create_app(state: LetzshopState) -> Starlette:
         if lost.then == "502":
             return error("Bad gateway (sandbox: the response was lost).", 502, "BAD_GATEWAY")
         if lost.then == "hang":
-            await _pause(request, lost.seconds or 300.0, until_disconnect=True)
+            await pause(request, lost.seconds or 300.0, until_disconnect=True)
             return error("Gateway timeout (sandbox: the response was lost).", 504, "TIMEOUT")
         return _TruncatedResponse(body, media_type="application/json")
 
@@ -209,10 +186,10 @@ def create_app(state: LetzshopState) -> Starlette:
             return error("Too many requests (sandbox fault).", 429, "RATE_LIMITED",
                          {"Retry-After": header})
         if fault.kind == "slow":
-            await _pause(request, fault.seconds, until_disconnect=False)
+            await pause(request, fault.seconds, until_disconnect=False)
             return None
         if fault.kind == "hang":
-            await _pause(request, fault.seconds, until_disconnect=True)
+            await pause(request, fault.seconds, until_disconnect=True)
             return error("Gateway timeout (sandbox fault).", 504, "TIMEOUT")
         return None  # apply_then_drop acts after execution
 
