@@ -139,6 +139,10 @@ def set_tracking(conn: Connection, order: OrderRef, number: str, carrier: str,
         raise MarketsyncError("tracking needs a number (--number) and a carrier (--carrier)")
     if order.sync_status not in ("confirmed", "confirming", "shipped"):
         raise MarketsyncError(f"order {order.label} is {order.sync_status}: confirm it before setting tracking")
+    if conn.execute(text("SELECT EXISTS (SELECT 1 FROM core.order_items WHERE order_id = :o "
+                         "AND channel_state = 'FULFILLED_BY_AMAZON')"), {"o": order.order_id}).scalar():
+        raise MarketsyncError(f"order {order.label} is fulfilled by Amazon itself (FBA): Amazon ships it and "
+                              f"sets its tracking")
     account = get_account_by_id(conn, order.account_id)
     conn.execute(
         text("""UPDATE core.orders SET tracking_number = :n, tracking_carrier = :c,

@@ -168,3 +168,37 @@ def test_orders_amazon_fulfils_itself_hold_none_of_our_stock(amazon_store, wareh
                                     JOIN core.orders o USING (order_id)"""), {"s": shop.account.store_id}).scalars().all()
     by_amazon = {oid for oid in shop.state.order_ids() if shop.state.order(oid)["fulfillment"]["fulfilledBy"] == "AMAZON"}
     assert by_amazon and held and not (set(held) & by_amazon)
+
+
+def test_orders_amazon_fulfils_itself_are_never_shipped_by_us(amazon_store, warehouse, vault):
+    """An FBA order cannot get our tracking, and the fulfiller's queue never receives it; a merchant-
+    fulfilled order goes to the fulfiller with its lines' quantities (not one per item row)."""
+    from assets.jtl_ffn.outbound import queue_outbounds
+    from pipelines.accounts import get_account
+    from pipelines.order_actions import order_by_id, ship_order
+    from resources.errors import MarketsyncError
+
+    shop = amazon_store
+    import_amazon_orders(warehouse, vault, shop.resource, "zon")
+    orders = [shop.state.order(oid) for oid in shop.state.order_ids()]
+    fba = next(o for o in orders if o["fulfillment"]["fulfilledBy"] == "AMAZON"
+               and o["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED")
+    with warehouse.begin() as conn:
+        upsert_account(conn, "zon", "jtl_ffn", "http://ffn.invalid", {"warehouse_id": "W1"})
+        ffn = get_account(conn, "zon", "jtl_ffn")
+        conn.execute(text("""INSERT INTO core.fulfillment_products (account_id, jfsku, merchant_sku)
+                             SELECT :a, 'J' || row_number() OVER (), sku FROM core.products WHERE store_id = :s"""),
+                     {"a": ffn.account_id, "s": shop.account.store_id})
+        fba_id = conn.execute(text("SELECT order_id FROM core.orders WHERE channel_order_id = :o"),
+                              {"o": fba["orderId"]}).scalar_one()
+        with pytest.raises(MarketsyncError, match="fulfilled by Amazon"):
+            ship_order(conn, order_by_id(conn, fba_id), "1Z1", "UPS")
+        queue_outbounds(conn, ffn)
+        handed = dict(conn.execute(text("""SELECT o.channel_order_id, q.payload FROM ops.outbound_queue q
+                                           JOIN core.orders o USING (order_id) WHERE q.operation = 'create_outbound'""")).all())
+    assert handed and fba["orderId"] not in handed
+    merchant = {o["orderId"]: o for o in orders if o["orderId"] in handed}
+    assert any(line["quantityOrdered"] > 1 for o in merchant.values() for line in o["orderItems"])
+    for order_id, payload in handed.items():
+        wanted = sorted(line["quantityOrdered"] for line in merchant[order_id]["orderItems"])
+        assert sorted(int(item["quantity"]) for item in payload["items"]) == wanted
