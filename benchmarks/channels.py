@@ -75,7 +75,7 @@ def main() -> None:
             conn.execute(text("""INSERT INTO core.stock_adjustments (store_id, product_id, kind, quantity)
                                  SELECT store_id, product_id, 'count', 5 + product_id % 40 FROM core.products
                                  WHERE store_id = :s"""), {"s": zon.store_id})
-            save_settings(conn, "bench", "amazon")
+            save_settings(conn, "bench", "amazon", listings="catalog")  # every product of this store is on Amazon
         with warehouse.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
         started = time.perf_counter()

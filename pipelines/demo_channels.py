@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from assets.amazon.orders import import_amazon_orders
 from assets.ebay.orders import import_ebay_orders
-from assets.stock.manual import adjust
+from assets.stock.manual import adjust, set_rule
 from assets.stock.push import push_stock
 from assets.stock.settings import save_settings
 from pipelines.accounts import upsert_account
@@ -90,10 +90,14 @@ def run_channels(rt, store: str, seed: int, letzshop) -> dict:
         with rt.warehouse.begin() as conn:
             save_settings(conn, store, "amazon", strategy="manual")
             save_settings(conn, store, "ebay", strategy="manual")
-        for channel, skus in channel_skus.items():
-            # Only the listings the channel knows: the demo store's Letzshop catalog is not on Amazon or eBay.
-            result = push_stock(rt.warehouse, rt.vault, store, channel, mode="single", skus=skus, clients=clients,
-                                triggered_by="demo")
+        with rt.warehouse.begin() as conn:
+            # Amazon and eBay list what the merchant listed there: known from sales, and these rules for
+            # the listings nobody bought yet (the demo store's Letzshop catalog is not on either).
+            for channel, skus in channel_skus.items():
+                for sku in skus:
+                    set_rule(conn, store, channel, sku, listed=True)
+        for channel in channel_skus:
+            result = push_stock(rt.warehouse, rt.vault, store, channel, clients=clients, triggered_by="demo")
             pushes[channel] = result.acknowledged
             click.echo(f"  stock to {channel}: {result.pushed} listings pushed, {result.acknowledged} acknowledged, "
                        f"{result.rejected} rejected ({result.delivered_to})")

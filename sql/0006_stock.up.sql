@@ -41,6 +41,9 @@ CREATE TABLE ops.stock_settings (
     out_of_stock_threshold  integer NOT NULL DEFAULT 0 CHECK (out_of_stock_threshold >= 0),
     -- At or below the threshold: push 0 (true) or the threshold itself (false).
     sync_zero_stock         boolean NOT NULL DEFAULT true,
+    -- Which products are listings on the channel: the whole catalog (Letzshop lists the store's catalog)
+    -- or only those the channel knows (sold or acknowledged there, or listed by a rule): Amazon, eBay.
+    listings                text NOT NULL DEFAULT 'catalog' CHECK (listings IN ('catalog', 'known')),
     -- The asset check fails when the last successful sync is older than this.
     max_lag_minutes         integer NOT NULL DEFAULT 120 CHECK (max_lag_minutes > 0),
     adapter                 text NOT NULL,
@@ -65,16 +68,18 @@ CREATE TABLE core.stock_adjustments (
 CREATE INDEX stock_adjustments_product ON core.stock_adjustments (product_id, adjustment_id);
 CREATE INDEX stock_adjustments_store ON core.stock_adjustments (store_id);
 
--- Per listing and channel: a fixed quantity instead of the computed one, and/or a maximum.
+-- Per listing and channel: a fixed quantity instead of the computed one, a maximum, and whether the
+-- product is a listing there at all (null: as the channel's `listings` setting says).
 CREATE TABLE core.stock_listing_rules (
     account_id         bigint NOT NULL REFERENCES ops.accounts ON DELETE CASCADE,
     product_id         bigint NOT NULL REFERENCES core.products ON DELETE CASCADE,
     quantity_override  integer CHECK (quantity_override >= 0),
     max_quantity       integer CHECK (max_quantity >= 0),
+    listed             boolean,
     note               text,
     updated_at         timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id, product_id),
-    CHECK (quantity_override IS NOT NULL OR max_quantity IS NOT NULL)
+    CHECK (quantity_override IS NOT NULL OR max_quantity IS NOT NULL OR listed IS NOT NULL)
 );
 
 -- ---------------------------------------------------------------- pushes

@@ -7,6 +7,9 @@
 --               - reserved - shipped_uncounted - safety_stock
 --   pushed    = core.listed_quantity(available, override, max, threshold, sync_zero_stock)
 --
+-- Listings: every product of the store (settings.listings = 'catalog'), or only those the channel knows
+-- ('known': acknowledged or sold there); a rule's `listed` includes or excludes a product either way.
+--
 -- ffn_on_hand           stockLevel in the store's FFN warehouses ("available for shipment"; blocked units are
 --                       apart). The API does not say whether it still holds the units FFN reserved for
 --                       outbounds; read as if it does, which can only ever understate: our own open orders
@@ -105,6 +108,12 @@ WITH ffn AS (
            array_agg(u.shipped_at) FILTER (WHERE u.shipped) AS shipped_at,
            array_agg(u.units) FILTER (WHERE u.shipped) AS shipped_units
     FROM order_units u GROUP BY u.product_id
+), sold AS (
+    -- Products sold on this channel: listings it knows (read only when the channel lists what it knows).
+    SELECT DISTINCT i.product_id
+    FROM core.orders o JOIN core.order_items i ON i.order_id = o.order_id
+    WHERE o.account_id = p_account_id AND i.product_id IS NOT NULL
+      AND (SELECT st.listings FROM ops.stock_settings st WHERE st.account_id = p_account_id) = 'known'
 ), terms AS (
     SELECT p.product_id, p.sku,
            coalesce(f.on_hand, 0) AS ffn_on_hand,
@@ -130,7 +139,9 @@ WITH ffn AS (
     LEFT JOIN units u ON u.product_id = p.product_id
     LEFT JOIN core.stock_listing_rules r ON r.account_id = t.account_id AND r.product_id = p.product_id
     LEFT JOIN core.channel_stock cs ON cs.account_id = t.account_id AND cs.product_id = p.product_id
+    LEFT JOIN sold ON sold.product_id = p.product_id
     WHERE t.account_id = p_account_id
+      AND coalesce(r.listed, t.listings = 'catalog' OR cs.product_id IS NOT NULL OR sold.product_id IS NOT NULL)
 ), deducted AS (
     SELECT terms.*,
            CASE WHEN terms.shipped_at IS NULL THEN 0

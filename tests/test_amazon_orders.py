@@ -100,7 +100,7 @@ def test_stock_goes_to_amazon_by_patch_or_feed_and_drift_is_repaired(amazon_stor
     with warehouse.begin() as conn:
         for n, sku in enumerate(shop.skus):
             adjust(conn, "zon", sku, count=50 + n % 7)
-        save_settings(conn, "zon", "amazon")
+        save_settings(conn, "zon", "amazon", listings="catalog")  # every product of this store is on Amazon
     clients = {"amazon": shop.resource}
     shop.state.reject_skus([shop.skus[2]])
     many = push_stock(warehouse, vault, "zon", "amazon", clients=clients)  # > 20 listings: one feed

@@ -101,7 +101,7 @@ def test_stock_goes_to_ebay_and_the_drift_check_repairs_what_changed_there(ebay_
     """The eBay adapter behind the stock interface: a delta push through bulkUpdatePriceQuantity with
     per-SKU answers (a refused SKU is pushed again next time), and eBay's own quantities read back."""
     from assets.stock.drift import drift_check
-    from assets.stock.manual import adjust
+    from assets.stock.manual import adjust, set_rule
     from assets.stock.push import push_stock
     from assets.stock.settings import save_settings
 
@@ -113,6 +113,7 @@ def test_stock_goes_to_ebay_and_the_drift_check_repairs_what_changed_there(ebay_
                      {"s": account.store_id, "k": skus})
         for n, sku in enumerate(skus):
             adjust(conn, "bay", sku, count=100 + n)
+            set_rule(conn, "bay", "ebay", sku, listed=True)  # nothing sold yet: the merchant says what is listed
         save_settings(conn, "bay", "ebay")
     state.reject_sku(skus[3])
     clients = {"ebay": resource}

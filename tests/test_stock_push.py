@@ -431,3 +431,21 @@ def test_a_source_counting_again_makes_a_realtime_channel_due(stock_shop, wareho
     assert due.reason == "stock or orders changed"
     after = ledger(warehouse, push(warehouse, vault).inventory_sync_id)["SKU-9"]
     assert after.shipped_uncounted == 0 and after.pushed_quantity == before.pushed_quantity + 2
+
+
+def test_a_channel_that_lists_what_it_knows_gets_only_those(stock_shop, warehouse, vault):
+    """listings='known': products sold or acknowledged on the channel, or listed by a rule; a rule can
+    also take a product off a channel that lists the whole catalog."""
+    account, _ = stock_shop
+    with warehouse.begin() as conn:
+        save_settings(conn, STORE, "letzshop", listings="known")
+        add_order(conn, account, {"SKU-2": 1})
+        set_rule(conn, STORE, "letzshop", "SKU-5", listed=True)
+    first = ledger(warehouse, push(warehouse, vault).inventory_sync_id)
+    assert set(first) == {"SKU-2", "SKU-5"}
+    with warehouse.begin() as conn:
+        save_settings(conn, STORE, "letzshop", listings="catalog")
+        set_rule(conn, STORE, "letzshop", "SKU-7", listed=False)
+        set_rule(conn, STORE, "letzshop", "SKU-5", clear_listed=True)
+    second = ledger(warehouse, push(warehouse, vault).inventory_sync_id)
+    assert set(second) == {f"SKU-{i}" for i in range(10)} - {"SKU-2", "SKU-5", "SKU-7"}

@@ -33,27 +33,30 @@ def adjust(conn: Connection, store: str, sku: str, *, count: int | None = None, 
 
 def set_rule(conn: Connection, store: str, channel: str, sku: str, *, override: int | None = None,
              maximum: int | None = None, clear_override: bool = False, clear_max: bool = False,
-             note: str | None = None) -> dict:
-    """Set or clear a listing's fixed quantity and/or maximum on one channel."""
+             listed: bool | None = None, clear_listed: bool = False, note: str | None = None) -> dict:
+    """Set or clear a listing's fixed quantity, maximum, and whether the product is a listing on the
+    channel at all (`listed`; cleared: as the channel's `listings` setting says)."""
     for name, value in (("override", override), ("maximum", maximum)):
         if value is not None and value < 0:
             raise MarketsyncError(f"the {name} cannot be negative")
     account = get_account(conn, store, channel)
     _, product_id = _product_id(conn, store, sku)
-    current = conn.execute(text("""SELECT quantity_override, max_quantity FROM core.stock_listing_rules
+    current = conn.execute(text("""SELECT quantity_override, max_quantity, listed FROM core.stock_listing_rules
                                    WHERE account_id = :a AND product_id = :p"""),
                            {"a": account.account_id, "p": product_id}).first()
     new_override = None if clear_override else (override if override is not None else current and current[0])
     new_max = None if clear_max else (maximum if maximum is not None else current and current[1])
-    if new_override is None and new_max is None:
+    new_listed = None if clear_listed else (listed if listed is not None else (current[2] if current else None))
+    if new_override is None and new_max is None and new_listed is None:
         conn.execute(text("DELETE FROM core.stock_listing_rules WHERE account_id = :a AND product_id = :p"),
                      {"a": account.account_id, "p": product_id})
     else:
         conn.execute(text("""
-            INSERT INTO core.stock_listing_rules (account_id, product_id, quantity_override, max_quantity, note)
-            VALUES (:a, :p, :o, :m, :n)
+            INSERT INTO core.stock_listing_rules (account_id, product_id, quantity_override, max_quantity, listed, note)
+            VALUES (:a, :p, :o, :m, :l, :n)
             ON CONFLICT (account_id, product_id) DO UPDATE SET quantity_override = excluded.quantity_override,
-                max_quantity = excluded.max_quantity, note = coalesce(excluded.note, core.stock_listing_rules.note),
-                updated_at = now()"""),
-            {"a": account.account_id, "p": product_id, "o": new_override, "m": new_max, "n": note})
-    return {"store": store, "channel": channel, "sku": sku, "quantity_override": new_override, "max_quantity": new_max}
+                max_quantity = excluded.max_quantity, listed = excluded.listed,
+                note = coalesce(excluded.note, core.stock_listing_rules.note), updated_at = now()"""),
+            {"a": account.account_id, "p": product_id, "o": new_override, "m": new_max, "l": new_listed, "n": note})
+    return {"store": store, "channel": channel, "sku": sku, "quantity_override": new_override, "max_quantity": new_max,
+            "listed": new_listed}

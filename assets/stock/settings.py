@@ -14,6 +14,10 @@ from pipelines.accounts import get_account
 from resources.errors import MarketsyncError
 
 STRATEGIES = ("realtime", "batch", "manual")
+LISTINGS = ("catalog", "known")
+# Which products a new channel's stock settings treat as listings: Letzshop lists the store's catalog;
+# Amazon and eBay list what the merchant listed there (known from sales, acknowledgements, rules).
+DEFAULT_LISTINGS = {"letzshop": "catalog", "amazon": "known", "ebay": "known"}
 # Stock adapters per channel; the first is the default. Amazon and eBay add theirs.
 ADAPTERS = {"letzshop": ("letzshop_csv", "letzshop_graphql"), "ebay": ("ebay_inventory",),
             "amazon": ("amazon_listings",)}
@@ -37,6 +41,7 @@ class StockSettings:
     out_of_stock_threshold: int = 0
     sync_zero_stock: bool = True
     max_lag_minutes: int = 120
+    listings: str = "catalog"
     adapter: str = ""
     delivery: dict[str, Any] = field(default_factory=dict)
 
@@ -58,7 +63,8 @@ def split_partition_key(key: str) -> tuple[str, str]:
 
 _SELECT = """
 SELECT st.account_id, a.store_id, s.code AS store, a.channel, st.enabled, st.strategy, st.batch_interval_minutes,
-       st.safety_stock, st.out_of_stock_threshold, st.sync_zero_stock, st.max_lag_minutes, st.adapter, st.delivery
+       st.safety_stock, st.out_of_stock_threshold, st.sync_zero_stock, st.max_lag_minutes, st.listings, st.adapter,
+       st.delivery
 FROM ops.stock_settings st JOIN ops.accounts a USING (account_id) JOIN ops.stores s ON s.store_id = a.store_id
 """
 
@@ -87,6 +93,8 @@ def _validated(values: dict[str, Any], channel: str) -> dict[str, Any]:
         raise MarketsyncError("batch interval must be between 1 minute and 7 days")
     if values.get("max_lag_minutes") is not None and values["max_lag_minutes"] <= 0:
         raise MarketsyncError("max lag must be at least one minute")
+    if values.get("listings") is not None and values["listings"] not in LISTINGS:
+        raise MarketsyncError(f"listings must be one of {', '.join(LISTINGS)}, not '{values['listings']}'")
     if values.get("adapter") is not None and values["adapter"] not in ADAPTERS.get(channel, ()):
         known = ", ".join(ADAPTERS.get(channel, ())) or "none yet"
         raise MarketsyncError(f"no stock adapter '{values['adapter']}' for {channel} (available: {known})")
@@ -110,7 +118,7 @@ def save_settings(conn: Connection, store: str, channel: str, **changes: Any) ->
                            {"a": account.account_id}).first()
     delivery = {**(current.delivery if current else {}), **delivery_changes}
     delivery = {k: v for k, v in delivery.items() if v is not None}
-    columns = {"adapter": ADAPTERS[channel][0], **changes}
+    columns = {"adapter": ADAPTERS[channel][0], "listings": DEFAULT_LISTINGS.get(channel, "catalog"), **changes}
     adapter = changes.get("adapter") or (current.adapter if current else columns["adapter"])
     if adapter.endswith("_csv") and not delivery.get("location"):
         raise MarketsyncError(f"the {adapter} adapter needs a delivery location: "

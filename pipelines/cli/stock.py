@@ -23,6 +23,9 @@ def stock() -> None:
 @click.option("--sync-zero-stock/--no-sync-zero-stock", default=None,
               help="At or below the threshold push 0 (default), or push the threshold itself.")
 @click.option("--max-lag", "max_lag_minutes", type=int, help="Minutes without a successful sync before the check fails.")
+@click.option("--listings", type=click.Choice(["catalog", "known"]),
+              help="Listings: every product (catalog; Letzshop's default) or those the channel knows (known: "
+                   "sold or acknowledged there, or listed by `stock rule --list`; Amazon's and eBay's default).")
 @click.option("--adapter", help="The channel's stock adapter (letzshop: letzshop_csv, letzshop_graphql).")
 @click.option("--location", help="Where the stock file goes: /dir, file:///dir/, ftp(s)://host/dir/, "
                                  "sftp://host/dir/ or http(s)://host/path/ (no credentials in it).")
@@ -52,7 +55,7 @@ def stock_settings(rt: Runtime, store: str, channel: str, pairs: tuple[str, ...]
         saved = save_settings(conn, store, channel, delivery=delivery, **values)
     emit([asdict(saved)], as_json, ["store", "channel", "enabled", "strategy", "batch_interval_minutes",
                                     "safety_stock", "out_of_stock_threshold", "sync_zero_stock", "max_lag_minutes",
-                                    "adapter", "delivery"])
+                                    "listings", "adapter", "delivery"])
 
 
 @stock.command("adjust")
@@ -80,11 +83,13 @@ def stock_adjust(rt: Runtime, store: str, sku: str, count: int | None, delta: in
 @click.option("--max", "maximum", type=int, help="Never list more than this on CHANNEL.")
 @click.option("--clear-override", is_flag=True)
 @click.option("--clear-max", is_flag=True)
+@click.option("--list/--unlist", "listed", default=None, help="Make the product a listing on CHANNEL, or not.")
+@click.option("--clear-list", "clear_listed", is_flag=True, help="Back to the channel's `listings` setting.")
 @click.option("--note")
 @json_option
 @pass_runtime
 def stock_rule(rt: Runtime, store: str, channel: str, sku: str, as_json: bool, **rule) -> None:
-    """Set or clear a listing's fixed quantity or maximum on one channel."""
+    """Set or clear a listing's fixed quantity, maximum, or whether it is listed on one channel."""
     from assets.stock.manual import set_rule
 
     with rt.warehouse.begin() as conn:
