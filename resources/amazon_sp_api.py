@@ -38,6 +38,7 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 from sqlalchemy import Connection, Engine, text
 
+from resources.errors import first_line
 from resources.http_retry import HttpCallError, retry_after_seconds
 from resources.vault import CredentialVault, VaultError
 
@@ -163,11 +164,6 @@ class RateLimiter:
             return self._buckets[key]
 
 
-def _first_line(value: Any, limit: int = 300) -> str:
-    lines = str(value).strip().splitlines()
-    return lines[0][:limit] if lines else ""
-
-
 def _instant(moment: datetime | str) -> str:
     if isinstance(moment, str):
         return moment
@@ -189,8 +185,8 @@ def _errors(response: httpx.Response) -> tuple[str | None, str]:
     if not isinstance(errors, list) or not errors or not isinstance(errors[0], dict):
         return None, ""
     first = errors[0]
-    message = _first_line(first.get("message") or "")
-    details = _first_line(first.get("details") or "", 150)
+    message = first_line(first.get("message") or "")
+    details = first_line(first.get("details") or "", 150)
     text_ = message + (f" ({details})" if details else "")
     return (str(first.get("code")) if first.get("code") else None), \
         text_ + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
@@ -254,7 +250,7 @@ class AmazonSpApi:
         return message
 
     def _error(self, message: str, kind: str, **kwargs) -> AmazonError:
-        return AmazonError(self._scrub(_first_line(message, 500)), kind, **kwargs)
+        return AmazonError(self._scrub(first_line(message, 500)), kind, **kwargs)
 
     def _wait(self, operation: str, seconds: float, reason: str) -> None:
         if seconds > 0:
@@ -326,7 +322,7 @@ class AmazonSpApi:
         if code in ("invalid_client", "unauthorized_client") or status == 401:
             return self._error(f"Login with Amazon refused the application's client id and secret (HTTP {status} "
                                f"{code or ''}): check the LWA credentials", "auth", status=status, code=code)
-        detail = _first_line(body.get("error_description") or "")
+        detail = first_line(body.get("error_description") or "")
         return self._error(f"Login with Amazon refused the token request (HTTP {status} {code or ''}): {detail}",
                            "rejected", status=status, code=code)
 
@@ -403,7 +399,7 @@ class AmazonSpApi:
                     return response
                 if response.status_code < 500 and response.status_code != 429:
                     raise self._error(f"the document store refused {what} (HTTP {response.status_code}: "
-                                      f"{_first_line(response.text, 200)})", "rejected", status=response.status_code)
+                                      f"{first_line(response.text, 200)})", "rejected", status=response.status_code)
                 if failures >= self._attempts:
                     raise self._error(f"the document store failed on {what} (HTTP {response.status_code})",
                                       "server", status=response.status_code)
@@ -481,7 +477,7 @@ class AmazonSpApi:
         body = _json(self._call("patchListingsItem", "PATCH", self._listing_path(sku), f"patchListingsItem {sku}",
                                 params={"marketplaceIds": ",".join(self.marketplace_ids)},
                                 json={"productType": product_type, "patches": _quantity_patch(quantity)}))
-        issues = tuple(_first_line(i.get("message") or i.get("code") or "") for i in body.get("issues") or []
+        issues = tuple(first_line(i.get("message") or i.get("code") or "") for i in body.get("issues") or []
                        if isinstance(i, dict))
         return ListingResult(sku, str(body.get("status") or "UNKNOWN"), body.get("submissionId"), issues)
 
@@ -528,7 +524,7 @@ class AmazonSpApi:
         feed = self._await_feed(feed_id)
         report = self._report(feed, feed_id)
         if feed["processingStatus"] != "DONE":
-            reasons = [f"{i.get('code') or 'issue'}: {_first_line(i.get('message') or '')}"
+            reasons = [f"{i.get('code') or 'issue'}: {first_line(i.get('message') or '')}"
                        for i in (report or {}).get("issues") or [] if isinstance(i, dict) and "messageId" not in i]
             codes = {r.split(":")[0] for r in reasons}
             raise self._error(f"Amazon feed {feed_id} ended {feed['processingStatus']}"
@@ -572,7 +568,7 @@ def _feed_results(report: dict, pairs: list[tuple[str, int]], feed_id: str) -> l
         if isinstance(issue, dict) and isinstance(issue.get("messageId"), int):
             target = errors if issue.get("severity") == "ERROR" else warnings
             target.setdefault(issue["messageId"], []).append(
-                f"{issue.get('code') or issue.get('severity')}: {_first_line(issue.get('message') or '')}")
+                f"{issue.get('code') or issue.get('severity')}: {first_line(issue.get('message') or '')}")
     summary = report.get("summary") or {}
     processed = isinstance(summary.get("messagesProcessed"), int) and summary["messagesProcessed"] >= len(pairs)
     results = []

@@ -37,6 +37,7 @@ from dagster import ConfigurableResource
 from sqlalchemy import Connection, Engine, text
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
+from resources.errors import first_line
 from resources.http_retry import HttpCallError, retry_after_seconds, wait_honouring_retry_after
 from resources.vault import CredentialVault, VaultError
 
@@ -97,11 +98,6 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _first_line(value: Any, limit: int = 300) -> str:
-    lines = str(value).strip().splitlines()
-    return lines[0][:limit] if lines else ""
-
-
 def tracking_key(tracking_number: str) -> str:
     """A tracking number as eBay takes it (alphanumeric only) and compares it (case-insensitively)."""
     return re.sub(r"[^A-Za-z0-9]", "", tracking_number or "").upper()
@@ -114,7 +110,7 @@ def _error_detail(body: Any) -> tuple[int | None, str]:
         return None, ""
     first = errors[0]
     error_id = first.get("errorId") if isinstance(first.get("errorId"), int) else None
-    message = _first_line(first.get("message") or first.get("longMessage") or "")
+    message = first_line(first.get("message") or first.get("longMessage") or "")
     detail = f"errorId {error_id}: {message}" if error_id is not None else message
     return error_id, detail + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
 
@@ -167,7 +163,7 @@ class EbayApi:
             del self._secrets[2:-120]  # the client secret and Basic pair stay; old tokens go
 
     def _error(self, message: str, kind: str, retry_after: float | None = None, **details: Any) -> EbayError:
-        message = _first_line(message, 500)
+        message = first_line(message, 500)
         for secret in sorted(self._secrets, key=len, reverse=True):
             if len(secret) >= 6:
                 message = message.replace(secret, "****")
@@ -257,7 +253,7 @@ class EbayApi:
         if code == 401 or error in ("invalid_client", "unauthorized_client"):
             return self._error(f"eBay refused the application's client id and secret ({label}): check EBAY_CLIENT_ID "
                                "and EBAY_CLIENT_SECRET", "auth", status=code)
-        detail = _first_line(body.get("error_description") or "")
+        detail = first_line(body.get("error_description") or "")
         return self._error(f"eBay refused the token refresh ({label}){': ' + detail if detail else ''}", "rejected",
                            status=code)
 

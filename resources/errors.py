@@ -3,3 +3,10 @@
 
 class MarketsyncError(Exception):
     """A failure worded for the user. Its message never contains secret material."""
+
+
+def first_line(value: object, limit: int = 300) -> str:
+    """The first line of a message from elsewhere (an API's error text), cut to `limit` characters: what
+    an error of ours quotes of it."""
+    lines = str(value).strip().splitlines()
+    return lines[0][:limit] if lines else ""

@@ -63,6 +63,7 @@ from dagster import ConfigurableResource
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from resources.errors import first_line
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 from resources.vault import CredentialVault
 
@@ -249,11 +250,6 @@ class VaultTokenStore:
 
 
 # ---------------------------------------------------------------------------------------------- client
-def _first_line(value: Any, limit: int = 200) -> str:
-    lines = str(value).strip().splitlines()
-    return lines[0][:limit] if lines else ""
-
-
 def _since(value: datetime | str) -> str:
     if isinstance(value, str):
         return value
@@ -313,7 +309,7 @@ class JtlFfnApi:
         return message
 
     def _error(self, message: str, kind: str, retry_after: float | None = None, code: str | None = None) -> JtlFfnError:
-        return JtlFfnError(self._scrub(_first_line(message, 400)), kind, retry_after, code)
+        return JtlFfnError(self._scrub(first_line(message, 400)), kind, retry_after, code)
 
     # ------------------------------------------------------------------ transport
     def _send(self, method: str, url: str | httpx.URL, what: str, **kwargs) -> httpx.Response:
@@ -383,7 +379,7 @@ class JtlFfnApi:
             return self._error(f"JTL FFN refused the application's client id and secret on {what} "
                                f"(HTTP {code}{', ' + error if error else ''}): check JTL_FFN_CLIENT_ID and "
                                "JTL_FFN_CLIENT_SECRET", "auth", code=error or None)
-        detail = _first_line(body.get("error_description") or "")
+        detail = first_line(body.get("error_description") or "", 200)
         return self._error(f"JTL FFN refused {what} (HTTP {code}{', ' + error if error else ''})"
                            f"{': ' + detail if detail else ''}", "rejected", code=error or None)
 
@@ -435,9 +431,9 @@ class JtlFfnApi:
             ffn_code = (error_code.get("code") if isinstance(error_code, dict) else error_code) or None
             messages = body.get("errorMessages") or []
             first = messages[0] if isinstance(messages, list) and messages else None
-            message = _first_line(first.get("message") if isinstance(first, dict) else first or "")
+            message = first_line(first.get("message") if isinstance(first, dict) else first or "", 200)
             if not message and isinstance(error_code, dict):
-                message = _first_line(error_code.get("description") or "")
+                message = first_line(error_code.get("description") or "", 200)
             if message and isinstance(messages, list) and len(messages) > 1:
                 message += f" (and {len(messages) - 1} more)"
         label = f"HTTP {code}{' ' + str(ffn_code) if ffn_code else ''}"
