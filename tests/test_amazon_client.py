@@ -100,9 +100,11 @@ def test_search_orders_pages_every_order_exactly_once_with_awkward_tokens(amazon
     assert len(ids) == len(set(ids)) == state.order_count == 1500
     assert set(ids) == set(state.order_ids())
     assert all(o["orderItems"] and "fulfillment" in o for o in orders)  # items embedded, datasets included
-    requests = _search_targets(state)
-    assert len(requests) == 38 and all(r["_status"] == 200 for r in requests)
-    paged = [r for r in requests if "paginationToken" in r]
+    # 38 pages answered; the simulator's buckets run on the wall clock, the client's on a virtual one,
+    # so now and then a request meets a 429 and is sent again: allowed, nothing else is.
+    answered = [r for r in _search_targets(state) if r["_status"] == 200]
+    assert len(answered) == 38 and all(r["_status"] in (200, 429) for r in _search_targets(state))
+    paged = [r for r in answered if "paginationToken" in r]
     assert len(paged) == 37
     for request in paged:  # every token arrived intact: + / = : % encoded exactly once
         token = request["paginationToken"][0]
