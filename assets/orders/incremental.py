@@ -1,11 +1,14 @@
 """An incremental order import for channels that list orders by their last-modified time (Amazon,
 eBay): fetch -> land raw -> normalise -> merge, a page per transaction, resuming from a cursor.
 
-The cursor (ops.order_cursors) is the newest last-modified time merged so far. Each import asks from
-the cursor minus an overlap window (channels publish changes late and clocks differ; Amazon's API
-wants at least 10 minutes), so nothing slips between two imports; what the overlap re-reads is
-recognised by its payload hash and costs no write. The cursor only moves forward, and only past pages
-that committed: an import that fails midway resumes where its last page ended.
+An import reads one window of last-modified times: from the cursor (ops.order_cursors) minus an
+overlap (channels publish changes late and clocks differ; Amazon's API wants at least 10 minutes) up
+to `until`, the moment the import started. Pages still commit one by one (progress is kept, memory
+stays flat), but the cursor moves to `until` only once every page of the window has committed: the
+channels do not list orders by last-modified time (eBay pages by creation date), so the newest time of
+a committed page says nothing about the pages not read yet. An import that fails midway leaves the
+cursor where it was and the next one reads the whole window again; what it re-reads is recognised by
+its payload hash and costs no write. The cursor only moves forward.
 """
 from __future__ import annotations
 
@@ -38,8 +41,10 @@ class OrderImport:
     items_written: int = 0
     raw_versions_landed: int = 0
     quarantined: int = 0
-    since: datetime | None = None
-    cursor: datetime | None = None
+    since: datetime | None = None  # the window read: [since, until]
+    until: datetime | None = None
+    cursor: datetime | None = None  # the cursor after the import (moved to `until` once the window was read)
+    newest_seen: datetime | None = None  # the newest last-modified time read (information only)
     items_matched: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -48,7 +53,8 @@ class OrderImport:
         return {"orders_seen": self.orders_seen, "orders_changed": self.orders_changed,
                 "orders_created": self.orders_created, "orders_updated": self.orders_updated,
                 "items_written": self.items_written, "items_matched": self.items_matched,
-                "quarantined": self.quarantined, "since": str(self.since), "cursor": str(self.cursor)}
+                "quarantined": self.quarantined, "since": str(self.since), "until": str(self.until),
+                "cursor": str(self.cursor)}
 
 
 @dataclass(frozen=True)
@@ -100,22 +106,24 @@ def import_and_match(warehouse: Warehouse, store: str, channel: ChannelOrders,
 def import_orders(warehouse: Warehouse, account: Account, channel: ChannelOrders,
                   fetch: Callable[[datetime], Iterable[dict]], *, run_id: str | None = None,
                   now: datetime | None = None, page_size: int = PAGE) -> OrderImport:
-    """Import the account's orders modified since its cursor (minus the overlap)."""
-    now = now or datetime.now(timezone.utc)
+    """Import the account's orders modified since its cursor (minus the overlap), a page per
+    transaction; the cursor moves to the import's start (`now`) only after the last page committed."""
+    until = now or datetime.now(timezone.utc)
     with warehouse.begin() as conn:
         cursor = read_cursor(conn, account.account_id)
     first = timedelta(days=float(account.setting("first_import_days") or FIRST_IMPORT_DAYS))
-    result = OrderImport(since=(cursor - OVERLAP) if cursor else now - first, cursor=cursor)
+    result = OrderImport(since=(cursor - OVERLAP) if cursor else until - first, until=until, cursor=cursor)
     currency = account.setting("currency") or "EUR"
     for page in _pages(fetch(result.since), page_size):
         with warehouse.begin() as conn:
             newest = _load_page(conn, account, channel, page, currency, run_id, result)
-            if newest and (result.cursor is None or newest > result.cursor):
-                result.cursor = newest
-                conn.execute(text("""INSERT INTO ops.order_cursors (account_id, last_modified_at) VALUES (:a, :t)
-                                     ON CONFLICT (account_id) DO UPDATE SET updated_at = now(),
-                                         last_modified_at = greatest(ops.order_cursors.last_modified_at, excluded.last_modified_at)"""),
-                             {"a": account.account_id, "t": newest})
+        if newest and (result.newest_seen is None or newest > result.newest_seen):
+            result.newest_seen = newest
+    # Every page of the window committed: nothing modified before `until` is left unread (what changes
+    # from now on falls in the next window, which starts an overlap before `until`).
+    with warehouse.begin() as conn:
+        result.cursor = conn.execute(text(sql_beside(__file__, "advance_order_cursor.sql")),
+                                     {"a": account.account_id, "t": until}).scalar_one()
     return result
 
 
