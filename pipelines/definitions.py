@@ -24,7 +24,7 @@ from resources.jtl_ffn import TOKEN_URL, JtlFfnResource
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
-from sensors import sensors
+from sensors.registry import sensors
 from sensors.feed_refresh import supplier_feed_job, supplier_feed_refresh_sensor
 
 # Evaluates the assets' automation conditions (CodesWholesale every six hours); running by default so a

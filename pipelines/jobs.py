@@ -1,9 +1,22 @@
-"""Jobs: what sensors, schedules and people launch."""
+"""Jobs: what sensors, schedules and people launch.
 
-from dagster import AssetSelection, OpExecutionContext, define_asset_job, job, op
+Every order channel has the same two jobs, partitioned by its accounts: an import job (its orders asset)
+and a follow-up job (matching, then the auto-confirm rule). ORDER_CHANNELS lists them; the auto-sync
+and new-orders sensors drive every channel through it, so a later channel adds itself here.
+"""
 
-from assets.letzshop.orders import AUTO_CONFIRMATIONS, MATCHES, letzshop_accounts, letzshop_order_import, LETZSHOP_POOL
-from pipelines.outbound_runner import drain
+from dataclasses import dataclass
+from typing import Any
+
+from dagster import (AssetKey, AssetSelection, DynamicPartitionsDefinition, In, Nothing,
+                     OpExecutionContext, Out, Output, define_asset_job, job, op)
+
+from assets.amazon.orders import ORDERS as AMAZON_ORDERS, amazon_accounts
+from assets.ebay.orders import ORDERS as EBAY_ORDERS, ebay_accounts
+from assets.letzshop.orders import AUTO_CONFIRMATIONS, MATCHES, LETZSHOP_POOL, ORDERS as LETZSHOP_ORDERS
+from assets.letzshop.orders import letzshop_accounts, letzshop_order_import
+from assets.orders.followup import auto_confirmations_key, matches_key
+from pipelines.outbound_runner import accounts_with_due_writes, drain
 from pipelines.push_intake.inbox import apply_inbox_job
 from resources.amazon_sp_api import AmazonSpApiResource
 from resources.ebay import EbayResource
@@ -12,8 +25,30 @@ from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
-# One import per store at a time: the run coordinator limits runs by this tag (dagster.yaml).
+# One run per store at a time (imports and follow-ups): the run coordinator limits runs by this tag
+# (dagster.yaml).
 STORE_TAG = "marketsync/store"
+# The channel of an import or follow-up run; with the store it names the account.
+CHANNEL_TAG = "marketsync/channel"
+# What a run does for its account: "import" or "followup" (the sensors find active runs by it).
+RUN_KIND_TAG = "marketsync/run"
+# One drain per channel account at a time (dagster.yaml limits runs by this tag).
+OUTBOUND_ACCOUNT_TAG = "marketsync/outbound_account"
+PARTITION_TAG = "dagster/partition"
+
+
+@dataclass(frozen=True)
+class OrderChannel:
+    """The jobs of one order channel and the partitions (one per store account) they run on."""
+    channel: str
+    partitions: DynamicPartitionsDefinition
+    orders: AssetKey
+    import_job: Any  # the asset job (define_asset_job) importing its orders asset
+    followup_job: Any  # the asset job of its matches and auto-confirmations assets
+
+    def tags(self, store: str, kind: str) -> dict[str, str]:
+        return {STORE_TAG: store, CHANNEL_TAG: self.channel, RUN_KIND_TAG: kind}
+
 
 letzshop_import_job = define_asset_job(
     "letzshop_import_job",
@@ -26,25 +61,89 @@ letzshop_order_followup_job = define_asset_job(
     "letzshop_order_followup_job",
     selection=AssetSelection.assets(MATCHES, AUTO_CONFIRMATIONS),
     partitions_def=letzshop_accounts,
-    description="Match new orders' units to the catalog, then queue what the auto-confirm rule allows.",
+    description="Match a store's new Letzshop orders to the catalog, then queue what the auto-confirm rule "
+                "allows and mark them followed up.",
 )
 
+amazon_import_job = define_asset_job(
+    "amazon_import_job", selection=AssetSelection.assets(AMAZON_ORDERS), partitions_def=amazon_accounts,
+    description="Import a store's Amazon orders changed since its cursor into raw and the canonical orders.")
 
-@op(pool=LETZSHOP_POOL)
-def drain_outbound_queue(context: OpExecutionContext, warehouse: Warehouse, vault: CredentialVault,
-                         letzshop: LetzshopResource, jtl_ffn: JtlFfnResource, ebay: EbayResource,
-                         amazon: AmazonSpApiResource) -> None:
-    """Send every due confirmation, rejection, tracking update and fulfillment order to its channel,
-    exactly once."""
-    results = drain(warehouse, vault, letzshop, triggered_by="dagster", run_id=context.run_id, jtl_ffn=jtl_ffn,
-                    ebay=ebay, amazon=amazon)
-    for account, summary in results.items():
-        context.log.info(f"{account}: {summary}")
+amazon_order_followup_job = define_asset_job(
+    "amazon_order_followup_job",
+    selection=AssetSelection.assets(matches_key("amazon"), auto_confirmations_key("amazon")),
+    partitions_def=amazon_accounts,
+    description="Match a store's new Amazon orders to the catalog and mark them followed up (Amazon orders "
+                "need no confirmation).")
+
+ebay_import_job = define_asset_job(
+    "ebay_import_job", selection=AssetSelection.assets(EBAY_ORDERS), partitions_def=ebay_accounts,
+    description="Import a store's eBay orders changed since its cursor into raw and the canonical orders.")
+
+ebay_order_followup_job = define_asset_job(
+    "ebay_order_followup_job",
+    selection=AssetSelection.assets(matches_key("ebay"), auto_confirmations_key("ebay")),
+    partitions_def=ebay_accounts,
+    description="Match a store's new eBay orders to the catalog and mark them followed up (eBay orders need "
+                "no confirmation).")
+
+ORDER_CHANNELS: dict[str, OrderChannel] = {
+    "letzshop": OrderChannel("letzshop", letzshop_accounts, LETZSHOP_ORDERS, letzshop_import_job,
+                             letzshop_order_followup_job),
+    "amazon": OrderChannel("amazon", amazon_accounts, AMAZON_ORDERS, amazon_import_job, amazon_order_followup_job),
+    "ebay": OrderChannel("ebay", ebay_accounts, EBAY_ORDERS, ebay_import_job, ebay_order_followup_job),
+}
 
 
-@job(description="Push queued confirmations, rejections and tracking to the channels.")
+# ---------------------------------------------------------------- outbound
+# Each channel's drain runs in its own op holding that channel's API pool; the plan op (no pool) reads
+# which channels have due writes, so a drain with nothing to do takes no pool slot an import needs.
+DRAIN_POOLS = {"letzshop": LETZSHOP_POOL, "amazon": "amazon_sp_api", "ebay": "ebay_api", "jtl_ffn": "jtl_ffn_api"}
+
+
+def _run_account(context: OpExecutionContext) -> int | None:
+    """The account a drain run is for (the outbound sensor tags one run per account); None: every account."""
+    tagged = context.run.tags.get(OUTBOUND_ACCOUNT_TAG)
+    return int(tagged) if tagged else None
+
+
+@op(out={channel: Out(Nothing, is_required=False) for channel in DRAIN_POOLS})
+def plan_outbound_drain(context: OpExecutionContext, warehouse: Warehouse):
+    """Which channels have writes due (for the run's account, or all): only their drain ops run."""
+    due = accounts_with_due_writes(warehouse, account_id=_run_account(context))
+    channels = sorted({channel for _, channel in due})
+    if not channels:
+        context.log.info("nothing due in the outbound queue")
+    for channel in channels:
+        if channel in DRAIN_POOLS:
+            yield Output(None, output_name=channel)
+
+
+def _drain_op(channel: str):
+    @op(name=f"drain_{channel}_outbound", pool=DRAIN_POOLS[channel], ins={"due": In(Nothing)})
+    def drain_channel(context: OpExecutionContext, warehouse: Warehouse,
+                      vault: CredentialVault, letzshop: LetzshopResource, jtl_ffn: JtlFfnResource,
+                      ebay: EbayResource, amazon: AmazonSpApiResource) -> None:
+        results = drain(warehouse, vault, letzshop, triggered_by="dagster", run_id=context.run_id, jtl_ffn=jtl_ffn,
+                        ebay=ebay, amazon=amazon, channel=channel, account_id=_run_account(context))
+        for account, summary in results.items():
+            context.log.info(f"{account}: {summary}")
+
+    drain_channel.__doc__ = (f"Send every due {channel} write (confirmations, rejections, tracking, fulfillment "
+                             f"orders) to the channel, exactly once.")
+    return drain_channel
+
+
+DRAIN_OPS = {channel: _drain_op(channel) for channel in DRAIN_POOLS}
+
+
+@job(description="Push queued confirmations, rejections, tracking and fulfillment orders to the channels: "
+                 "one run per account with writes due (the outbound sensor), or every account (the sweep).")
 def outbound_job():
-    drain_outbound_queue()
+    due = plan_outbound_drain()
+    for channel, drain_op in DRAIN_OPS.items():
+        drain_op(getattr(due, channel))
 
 
-jobs = [letzshop_import_job, letzshop_order_followup_job, outbound_job, apply_inbox_job]
+jobs = [*(j for c in ORDER_CHANNELS.values() for j in (c.import_job, c.followup_job)), outbound_job,
+        apply_inbox_job]

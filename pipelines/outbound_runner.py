@@ -9,11 +9,12 @@ from sqlalchemy import text
 
 from pipelines import outbound_queue
 from pipelines.accounts import Account, list_accounts
+from pipelines.channel_clients import CLIENT_ENV, client_from_env
 from pipelines.sync_log import SyncLog
 from resources.errors import MarketsyncError
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from resources.warehouse import Warehouse, sql_beside
 
 
 def _letzshop(warehouse, vault, clients, account) -> AbstractContextManager[dict]:
@@ -83,23 +84,29 @@ def _amazon(warehouse, vault, clients, account) -> AbstractContextManager[dict]:
 HANDLERS: dict[str, Callable] = {"letzshop": _letzshop, "jtl_ffn": _jtl_ffn, "ebay": _ebay, "amazon": _amazon}
 
 
-def accounts_with_due_writes(warehouse: Warehouse) -> list[int]:
+def accounts_with_due_writes(warehouse: Warehouse, account_id: int | None = None) -> list[tuple[int, str]]:
+    """(account_id, channel) of every account with writes due now (only `account_id`'s, when given)."""
     with warehouse.begin() as conn:
-        return list(conn.execute(text(
-            """SELECT DISTINCT account_id FROM ops.outbound_queue
-               WHERE (status = 'pending' AND next_attempt_at <= now())
-                  OR (status = 'in_flight' AND lease_expires_at < now())""")).scalars())
+        return [tuple(r) for r in conn.execute(text(sql_beside(__file__, "due_outbound_accounts.sql")),
+                                               {"account_id": account_id})]
 
 
 def drain(warehouse: Warehouse, vault: CredentialVault, letzshop: LetzshopResource, *, store: str | None = None,
           triggered_by: str = "cli", run_id: str | None = None, lease_seconds: float | None = None,
-          jtl_ffn=None, ebay=None, amazon=None) -> dict[str, dict]:
-    """Attempt every due write, account by account; returns a summary per account."""
-    due = set(accounts_with_due_writes(warehouse))
+          jtl_ffn=None, ebay=None, amazon=None, channel: str | None = None,
+          account_id: int | None = None) -> dict[str, dict]:
+    """Attempt every due write, account by account (only of `store`, `channel` or `account_id` when
+    given); returns a summary per account. A channel client not passed in is built from the environment
+    (pipelines/channel_clients.py), so the CLI drains every channel whose client is configured."""
+    due = {account: ch for account, ch in accounts_with_due_writes(warehouse, account_id)
+           if channel is None or ch == channel}
     with warehouse.begin() as conn:
         accounts: list[Account] = [a for a in list_accounts(conn, store=store) if a.account_id in due]
     results: dict[str, dict] = {}
     clients = {"letzshop": letzshop, "jtl_ffn": jtl_ffn, "ebay": ebay, "amazon": amazon}
+    for name in CLIENT_ENV:
+        if clients.get(name) is None and any(a.channel == name for a in accounts):
+            clients[name] = client_from_env(name)
     for account in accounts:
         opener = HANDLERS.get(account.channel)
         if opener is None:

@@ -1,33 +1,47 @@
 """Schedules, in the merchant's time zone (Europe/Berlin)."""
 
-from dagster import RunRequest, ScheduleEvaluationContext, SkipReason, schedule
+from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
 from pipelines.accounts import list_accounts
-from pipelines.jobs import STORE_TAG, letzshop_import_job, outbound_job
+from pipelines.jobs import ORDER_CHANNELS, letzshop_import_job, outbound_job
 from resources.warehouse import Warehouse
+from sensors.outbound import drain_requests
 
 TIMEZONE = "Europe/Berlin"
 
 
-@schedule(job=letzshop_import_job, cron_schedule="15 3 * * *", execution_timezone=TIMEZONE)
+@schedule(job=letzshop_import_job, cron_schedule="15 3 * * *", execution_timezone=TIMEZONE,
+          default_status=DefaultScheduleStatus.RUNNING,
+          description="Nightly: re-read each store's confirmed and declined Letzshop shipments, so decisions "
+                      "made on Letzshop itself show up.")
 def letzshop_history_schedule(context: ScheduleEvaluationContext, warehouse: Warehouse):
-    """Nightly: re-read confirmed and declined shipments, so decisions made on Letzshop itself show up."""
+    """One run per enabled Letzshop account that has a partition (is configured)."""
+    channel = ORDER_CHANNELS["letzshop"]
+    partitions = set(context.instance.get_dynamic_partitions(channel.partitions.name))
     with warehouse.begin() as conn:
-        accounts = [a for a in list_accounts(conn, channel="letzshop") if a.enabled]
+        accounts = [a for a in list_accounts(conn, channel="letzshop") if a.enabled and a.key in partitions]
     if not accounts:
-        return SkipReason("no Letzshop accounts")
+        return SkipReason("no enabled and configured Letzshop account")
     day = context.scheduled_execution_time.date().isoformat()
     return [
-        RunRequest(run_key=f"letzshop-history:{a.store}:{day}", partition_key=a.key, tags={STORE_TAG: a.store},
+        RunRequest(run_key=f"letzshop-history:{a.store}:{day}", partition_key=a.key,
+                   tags=channel.tags(a.store, "import"),
                    run_config={"ops": {"letzshop_order_import": {"config": {"states": ["confirmed", "declined"]}}}})
         for a in accounts
     ]
 
 
-@schedule(job=outbound_job, cron_schedule="*/30 * * * *", execution_timezone=TIMEZONE)
-def outbound_sweep_schedule(context: ScheduleEvaluationContext):
-    """A safety net under the outbound sensor: drain the queue every half hour whatever happened."""
-    return RunRequest(run_key=f"outbound-sweep:{context.scheduled_execution_time.isoformat()}")
+@schedule(job=outbound_job, cron_schedule="*/30 * * * *", execution_timezone=TIMEZONE,
+          default_status=DefaultScheduleStatus.RUNNING,
+          description="A safety net under the outbound sensor: every half hour, a drain for each account with "
+                      "writes due that has no drain queued or running.")
+def outbound_sweep_schedule(context: ScheduleEvaluationContext, warehouse: Warehouse):
+    requests, left = drain_requests(context.instance, warehouse,
+                                    f"outbound-sweep:{context.scheduled_execution_time.isoformat()}")
+    if not requests:
+        return SkipReason("nothing due in the outbound queue" if not left else
+                          f"{left} accounts with writes due already have a drain queued or running")
+    return requests
 
 
 schedules = [letzshop_history_schedule, outbound_sweep_schedule]

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from resources.errors import MarketsyncError
+from resources.warehouse import sql_beside
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,25 @@ class SyncLog:
             # The operation's own failure is what the caller must see, not the log's.
             log.exception("could not complete sync_log row %s", self.sync_id)
         return False  # never swallow the operation's exception
+
+
+ABANDONED = "run ended without completing (killed?)"
+
+
+def open_run_ids(conn: Connection, limit: int = 500) -> list[str]:
+    """Dagster runs with a sync-log row still open (started, never completed), oldest first."""
+    return list(conn.execute(text(
+        """SELECT run_id FROM ops.sync_log WHERE completed_at IS NULL AND run_id IS NOT NULL
+           GROUP BY run_id ORDER BY min(started_at) LIMIT :lim"""), {"lim": limit}).scalars())
+
+
+def close_abandoned(conn: Connection, run_ids: list[str], reason: str = ABANDONED) -> int:
+    """Close the open rows of runs that have ended (killed, crashed, failed before the log could be
+    completed), marking them failed with `reason`; returns how many rows were closed."""
+    if not run_ids:
+        return 0
+    return len(conn.execute(text(sql_beside(__file__, "close_abandoned_sync_rows.sql")),
+                            {"run_ids": list(run_ids), "reason": reason}).all())
 
 
 def recent_logs(conn: Connection, store: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

@@ -1,13 +1,4 @@
-from sensors.auto_sync import letzshop_auto_sync_sensor
-from sensors.channel_partitions import channel_partitions_sensor
-from sensors.failures import run_failure_alert_sensor
-from sensors.inbound_sheet_schedule import inbound_sheet_schedule_sensor
-from sensors.jtl_ffn_partitions import jtl_ffn_partitions_sensor
-from sensors.new_orders import new_orders_sensor
-from sensors.outbound import outbound_queue_sensor
-from sensors.stock_push import stock_push_sensor
-from sensors.webhook_inbox import feed_inbox_sensor
+"""Sensors: what the daemon evaluates every few seconds to start runs (see registry.py for the list).
 
-sensors = [letzshop_auto_sync_sensor, new_orders_sensor, outbound_queue_sensor, feed_inbox_sensor,
-           run_failure_alert_sensor, inbound_sheet_schedule_sensor, jtl_ffn_partitions_sensor,
-           stock_push_sensor, channel_partitions_sensor]
+The package imports nothing itself, so an asset module can use a helper such as sensors.guard without
+loading every sensor (and the jobs they target)."""

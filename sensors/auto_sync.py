@@ -1,22 +1,32 @@
-"""Imports each Letzshop account when its auto-sync interval (5-1440 min, default 15) has elapsed."""
+"""Imports every order channel's accounts (Letzshop, Amazon, eBay, ...) on their own interval
+(ops.accounts.sync_interval_minutes, 5-1440, default 15): one mechanism for every channel.
+
+- At most one import per account is queued or running: an account with one is left alone, however
+  slow the run queue.
+- A failed or killed import is retried within minutes, with a bounded backoff from the end of the last
+  failed run (2, 4, 8, 16, then every 30 minutes), not at the next interval slot. Its alert is raised
+  once per failure streak by the run-failure sensor.
+- Only accounts with a partition are imported: the partitions sensor (sensors/partitions.py) keeps one
+  for each enabled and configured account.
+"""
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from dagster import (
-    AddDynamicPartitionsRequest,
-    DeleteDynamicPartitionsRequest,
-    DefaultSensorStatus,
-    RunRequest,
-    SensorEvaluationContext,
-    SensorResult,
-    sensor,
-)
+from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from assets.letzshop.orders import letzshop_accounts
 from pipelines.accounts import Account, list_accounts
-from pipelines.jobs import STORE_TAG, letzshop_import_job
+from pipelines.jobs import ORDER_CHANNELS
 from resources.warehouse import Warehouse
+from sensors.guard import warehouse_guard
+from sensors.runs import ImportHistory, active_slots, import_histories
+
+FIRST_RETRY = timedelta(minutes=2)
+MAX_RETRY_WAIT = timedelta(minutes=30)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def due_slot(account: Account, now: datetime) -> int | None:
@@ -30,30 +40,63 @@ def due_slot(account: Account, now: datetime) -> int | None:
     return int(now.timestamp() // interval)
 
 
-@sensor(job=letzshop_import_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING)
-def letzshop_auto_sync_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
-    """Keeps the partitions in step with the enabled Letzshop accounts and requests an import for each
-    account that is due."""
-    now = datetime.now(timezone.utc)
+def retry_wait(failures_in_a_row: int) -> timedelta:
+    """How long after the n-th failure in a row the import is tried again: 2, 4, 8, 16, 30, 30 ... min."""
+    return min(FIRST_RETRY * 2 ** max(0, failures_in_a_row - 1), MAX_RETRY_WAIT)
+
+
+def retry_due_at(history: ImportHistory) -> datetime | None:
+    if not history.failures_in_a_row or history.last_failed_at is None:
+        return None
+    return history.last_failed_at + retry_wait(history.failures_in_a_row)
+
+
+@sensor(jobs=[c.import_job for c in ORDER_CHANNELS.values()], minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Imports each store account of every order channel when its sync interval has elapsed; "
+                    "one queued-or-running import per account; failed imports retried with backoff.")
+@warehouse_guard
+def order_auto_sync_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
+    """Requests an import for each due account. Run keys name the account and either its interval slot
+    or the failed run being retried, so a re-evaluated tick never requests the same import twice."""
+    now = utcnow()
     with warehouse.begin() as conn:
-        accounts = [a for a in list_accounts(conn, channel="letzshop") if a.enabled]
-    known = set(context.instance.get_dynamic_partitions(letzshop_accounts.name))
-    new_keys = sorted({a.key for a in accounts} - known)
-    # A store whose Letzshop account was removed (or disabled) stops being a partition: its history stays.
-    gone = sorted(known - {a.key for a in accounts})
+        accounts = [a for a in list_accounts(conn) if a.enabled and a.channel in ORDER_CHANNELS]
+    if not accounts:
+        return SkipReason("no enabled order channel account")
+    partitions = {name: set(context.instance.get_dynamic_partitions(c.partitions.name))
+                  for name, c in ORDER_CHANNELS.items()}
+    active = active_slots(context.instance)
+    histories = import_histories(context.instance, now=now)
     cursor = json.loads(context.cursor) if context.cursor else {}
-    requests = []
+    requests, waiting = [], {"running": 0, "backing_off": 0, "no_partition": 0}
     for account in accounts:
-        slot = due_slot(account, now)
-        if slot is None or cursor.get(account.key) == slot:
+        channel = ORDER_CHANNELS[account.channel]
+        name = f"{account.channel}:{account.store}"
+        if account.store not in partitions[account.channel]:
+            waiting["no_partition"] += 1  # not configured yet: the partitions sensor decides
             continue
-        cursor[account.key] = slot
-        requests.append(RunRequest(run_key=f"letzshop-sync:{account.key}:{slot}", partition_key=account.key,
-                                   tags={STORE_TAG: account.store}))
-    return SensorResult(
-        run_requests=requests,
-        dynamic_partitions_requests=(
-            ([AddDynamicPartitionsRequest(letzshop_accounts.name, new_keys)] if new_keys else [])
-            + ([DeleteDynamicPartitionsRequest(letzshop_accounts.name, gone)] if gone else [])),
-        cursor=json.dumps(cursor, sort_keys=True),
-    )
+        if ("import", account.channel, account.store) in active:
+            waiting["running"] += 1
+            continue
+        history = histories.get((account.channel, account.store), ImportHistory())
+        retry_at = retry_due_at(history)
+        if retry_at is not None:
+            if now < retry_at:
+                waiting["backing_off"] += 1
+                continue
+            run_key = f"{account.channel}-sync:{account.store}:retry:{history.last_failed_run_id}"
+        else:
+            slot = due_slot(account, now)
+            if slot is None or cursor.get(name) == slot:
+                continue
+            cursor[name] = slot
+            run_key = f"{account.channel}-sync:{account.store}:{slot}"
+        requests.append(RunRequest(run_key=run_key, job_name=channel.import_job.name,
+                                   partition_key=account.store, tags=channel.tags(account.store, "import")))
+    if not requests:
+        return SensorResult(skip_reason=SkipReason(
+            f"no import due of {len(accounts)} accounts ({waiting['running']} queued or running, "
+            f"{waiting['backing_off']} waiting to retry a failed import, {waiting['no_partition']} not "
+            f"configured)"), cursor=json.dumps(cursor, sort_keys=True))
+    return SensorResult(run_requests=requests, cursor=json.dumps(cursor, sort_keys=True))

@@ -1,18 +1,129 @@
-"""Turns failed runs into alerts in ops.alerts, where the CLI (`marketsync logs`) and on-call look."""
+"""Failed runs become alerts in ops.alerts, where the CLI (`marketsync logs`) and on-call look, saying
+which store, channel and asset failed and the step's own worded error; a store account that keeps failing
+raises one alert per failure streak (pipelines/alerts.py). A sweep closes the sync-log rows of runs that
+ended without completing them (killed or crashed runs)."""
 
-from dagster import DefaultSensorStatus, RunFailureSensorContext, run_failure_sensor
+from dagster import (DagsterEventType, DagsterInstance, DagsterRunStatus, DefaultSensorStatus,
+                     RunFailureSensorContext, RunsFilter, SensorEvaluationContext, SkipReason, run_failure_sensor,
+                     sensor)
 from sqlalchemy import text
 
+from pipelines.alerts import raise_alert
+from pipelines.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG
+from pipelines.sync_log import close_abandoned, open_run_ids
+from resources.errors import MarketsyncError
 from resources.warehouse import Warehouse
+from sensors.guard import warehouse_guard
+from sensors.runs import run_slot
+
+STOCK_CHANNEL_TAG = "marketsync/stock_channel"  # "<store>:<channel>" (assets/stock)
+ENDED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
 
 
-@run_failure_sensor(default_status=DefaultSensorStatus.RUNNING, monitor_all_code_locations=False)
+def _worded_classes() -> set[str]:
+    """Exception classes whose text is written for people and free of secrets: ours, and Dagster's
+    Failure (we raise it with a worded description)."""
+    names, todo = {"Failure"}, [MarketsyncError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
+def worded_cause(failure_data) -> str:
+    """The step's own error in words: a Failure's description, our errors' text; for anything else only
+    its type (its text is not vetted for secrets; the details stay in the run's log)."""
+    if failure_data.user_failure_data is not None and failure_data.user_failure_data.description:
+        return first_line_of(failure_data.user_failure_data.description)
+    worded = _worded_classes()
+    error = failure_data.error
+    while error is not None:
+        if error.cls_name in worded:
+            # format_exception_only: "<module.Class>: <text>"; keep the text.
+            head = first_line_of(error.message)
+            prefix, sep, rest = head.partition(": ")
+            return rest if sep and prefix.split(".")[-1] == error.cls_name else head
+        if error.cause is None:
+            return f"unexpected {error.cls_name} (details in the run's log)"
+        error = error.cause
+    return "the step failed (details in the run's log)"
+
+
+def first_line_of(message: str) -> str:
+    return next((line.strip() for line in message.splitlines() if line.strip()), message)[:500]
+
+
+def step_failures(instance: DagsterInstance, run_id: str) -> list[tuple[str, str]]:
+    """(step key, worded cause) of each failed step of the run, from its event log."""
+    failures = []
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
+        event = entry.dagster_event
+        failures.append((event.step_key, worded_cause(event.step_failure_data)))
+    return failures
+
+
+def _account(conn, run) -> tuple[int | None, str | None, str | None]:
+    """(account id, store, channel) the run worked for, from its tags."""
+    tags = run.tags
+    if tags.get(OUTBOUND_ACCOUNT_TAG):
+        row = conn.execute(text("SELECT a.account_id, s.code, a.channel FROM ops.accounts a JOIN ops.stores s "
+                                "USING (store_id) WHERE a.account_id = :a"),
+                           {"a": int(tags[OUTBOUND_ACCOUNT_TAG])}).first()
+        return tuple(row) if row else (None, None, None)
+    slot = run_slot(tags, run.job_name)
+    store, channel = (slot[2], slot[1]) if slot else (None, tags.get(CHANNEL_TAG))
+    if STOCK_CHANNEL_TAG in tags and ":" in tags[STOCK_CHANNEL_TAG]:
+        store, channel = tags[STOCK_CHANNEL_TAG].split(":", 1)
+    if store is None and tags.get("dagster/partition"):
+        store = tags["dagster/partition"]
+    if store is None or channel is None:
+        return None, store, channel
+    account_id = conn.execute(text("SELECT a.account_id FROM ops.accounts a JOIN ops.stores s USING (store_id) "
+                                   "WHERE s.code = :s AND a.channel = :c"), {"s": store, "c": channel}).scalar()
+    return account_id, store, channel
+
+
+def alert_message(run, store: str | None, channel: str | None, failures: list[tuple[str, str]],
+                  fallback: str) -> str:
+    where = "/".join(p for p in (store, channel) if p) or "no store"
+    assets = ", ".join(k.to_user_string() for k in sorted(run.asset_selection or [], key=str))
+    if failures:
+        causes = "; ".join(f"step {step}: {cause}" for step, cause in failures[:5])
+    else:
+        causes = first_line_of(fallback)
+    return f"{where}: {run.job_name} failed" + (f" (assets {assets})" if assets else "") + f": {causes}"
+
+
+@run_failure_sensor(default_status=DefaultSensorStatus.RUNNING, monitor_all_code_locations=False,
+                    description="Turns each failed run into an alert saying store, channel, asset and the step's "
+                                "worded error; one alert per failure streak of a store account.")
+@warehouse_guard
 def run_failure_alert_sensor(context: RunFailureSensorContext, warehouse: Warehouse):
-    """Records the failed run's job and its failure message (which never carries secrets: every error
-    we raise is worded for people and credential values are kept out of them)."""
-    message = (context.failure_event.message or "run failed")[:2000]
+    """Never a secret in the alert: a step error's text is kept only when we worded it (Failure,
+    MarketsyncError); anything else is named by its type."""
+    run = context.dagster_run
+    failures = step_failures(context.instance, run.run_id)
     with warehouse.begin() as conn:
-        conn.execute(text("""INSERT INTO ops.alerts (source, run_id, job_name, message)
-                             VALUES ('run_failure', :r, :j, :m)"""),
-                     {"r": context.dagster_run.run_id, "j": context.dagster_run.job_name, "m": message})
-    context.log.error(f"run {context.dagster_run.run_id} of {context.dagster_run.job_name} failed: {message}")
+        account_id, store, channel = _account(conn, run)
+        message = alert_message(run, store, channel, failures, context.failure_event.message or "run failed")
+        opened = raise_alert(conn, message, run_id=run.run_id, job_name=run.job_name, account_id=account_id)
+        close_abandoned(conn, [run.run_id], reason=f"run failed: {message}"[:500])
+    context.log.error(message if opened else f"(failure streak continues) {message}")
+
+
+@sensor(minimum_interval_seconds=120, default_status=DefaultSensorStatus.RUNNING,
+        description="Closes the sync-log rows of runs that ended without completing them (killed or crashed "
+                    "runs), marking them failed.")
+@warehouse_guard
+def sync_log_sweep_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
+    with warehouse.begin() as conn:
+        run_ids = open_run_ids(conn)
+    if not run_ids:
+        return SkipReason("no sync-log row is open")
+    ended = [r.run_id for r in context.instance.get_runs(filters=RunsFilter(run_ids=run_ids, statuses=ENDED))]
+    if not ended:
+        return SkipReason(f"{len(run_ids)} open sync-log rows belong to runs still going")
+    with warehouse.begin() as conn:
+        closed = close_abandoned(conn, ended)
+    return SkipReason(f"closed {closed} sync-log rows of {len(ended)} runs that ended without completing them")

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from assets.feeds.pull import feed_partition_key, supplier_feed_products, supplier_feeds
 from resources.warehouse import Warehouse
+from sensors.guard import warehouse_guard
 
 DEFAULT_REFRESH_MINUTES = 60
 
@@ -25,6 +26,7 @@ supplier_feed_job = define_asset_job("supplier_feed_job", selection=[supplier_fe
 
 
 @sensor(job=supplier_feed_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING)
+@warehouse_guard
 def supplier_feed_refresh_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """Registers every enabled pull feed as a partition and requests an import per feed and interval
     slot (the run_key), so a feed is imported once per interval however often the sensor ticks."""

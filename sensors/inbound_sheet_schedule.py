@@ -11,6 +11,7 @@ from sqlalchemy import text
 from assets.inbound_sheet.assets import inbound_check_job
 from assets.jtl_ffn.assets import jtl_ffn_accounts
 from resources.warehouse import Warehouse
+from sensors.guard import warehouse_guard
 
 
 def due_checks(sheets: list[tuple[str, str, str]], cursor: dict[str, str], now: datetime
@@ -28,6 +29,7 @@ def due_checks(sheets: list[tuple[str, str, str]], cursor: dict[str, str], now: 
 
 
 @sensor(job=inbound_check_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING)
+@warehouse_guard
 def inbound_sheet_schedule_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """Starts each store's inbound check at its scheduled time (ops.inbound_sheets.check_cron, in its
     time zone; 08:00 Europe/Berlin by default) and keeps one partition per configured store."""

@@ -1,25 +1,56 @@
-"""Launches the outbound job whenever queued writes are due."""
+"""Launches a drain of the outbound queue for each channel account with writes due: one run per account
+(tag marketsync/outbound_account, limited to one at a time in dagster.yaml), never a second while one is
+queued or running for it, and none when nothing is due. Within the run only the channel with due
+writes takes its API pool (pipelines/jobs.py), so an idle drain never holds an import's slot."""
 
-from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
+from dagster import (DagsterInstance, DefaultSensorStatus, RunRequest, RunsFilter, SensorEvaluationContext,
+                     SensorResult, SkipReason, sensor)
 from sqlalchemy import text
 
-from pipelines.jobs import outbound_job
-from resources.warehouse import Warehouse
+from pipelines import outbound_runner
+from pipelines.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, outbound_job
+from resources.warehouse import Warehouse, sql_beside
+from sensors.guard import warehouse_guard
+from sensors.runs import ACTIVE
+
+EVERY_ACCOUNT = "*"
 
 
-@sensor(job=outbound_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
-def outbound_queue_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
-    """The run_key is a fingerprint of the due items and their attempt counts: while a drain is working
-    on them the fingerprint is unchanged and no second run starts; a retry that comes due is new work."""
+def active_drains(instance: DagsterInstance) -> set[str]:
+    """The accounts (ids as text) with a drain queued or running; EVERY_ACCOUNT for a drain of all."""
+    return {run.tags.get(OUTBOUND_ACCOUNT_TAG) or EVERY_ACCOUNT
+            for run in instance.get_runs(filters=RunsFilter(job_name=outbound_job.name, statuses=ACTIVE))}
+
+
+def drain_requests(instance: DagsterInstance, warehouse: Warehouse, prefix: str) -> tuple[list[RunRequest], int]:
+    """A drain run per account with due writes and no drain of its own queued or running; and how many
+    accounts were left to the drain already under way."""
     with warehouse.begin() as conn:
-        row = conn.execute(text(
-            """SELECT count(*) AS due, coalesce(max(outbound_id), 0) AS newest, coalesce(sum(attempts), 0) AS attempts
-               FROM ops.outbound_queue
-               WHERE (status = 'pending' AND next_attempt_at <= now())
-                  OR (status = 'in_flight' AND lease_expires_at < now())""")).one()
-    if row.due == 0:
-        return SkipReason("nothing due in the outbound queue")
-    fingerprint = f"{row.due}:{row.newest}:{row.attempts}"
-    if fingerprint == context.cursor:
-        return SkipReason("the due writes are already being handled")
-    return SensorResult(run_requests=[RunRequest(run_key=f"outbound:{fingerprint}")], cursor=fingerprint)
+        rows = conn.execute(text(sql_beside(outbound_runner.__file__, "due_outbound_fingerprints.sql"))).all()
+    if not rows:
+        return [], 0
+    busy = active_drains(instance)
+    requests, left = [], 0
+    for row in rows:
+        if EVERY_ACCOUNT in busy or str(row.account_id) in busy:
+            left += 1
+            continue
+        requests.append(RunRequest(
+            run_key=f"{prefix}:{row.account_id}:{row.due}:{row.newest}:{row.attempts}",
+            tags={OUTBOUND_ACCOUNT_TAG: str(row.account_id), "marketsync/outbound_store": row.store,
+                  CHANNEL_TAG: row.channel, "marketsync/outbound_due": str(row.due)}))
+    return requests, left
+
+
+@sensor(job=outbound_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+        description="Requests one drain of the outbound queue per channel account with writes due, never a "
+                    "second while one is queued or running for the account.")
+@warehouse_guard
+def outbound_queue_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
+    """Run keys are the account and a fingerprint of its due writes and their attempt counts: while a
+    drain works on them the fingerprint is unchanged; a retry that comes due is new work."""
+    requests, left = drain_requests(context.instance, warehouse, "outbound")
+    if not requests:
+        return SkipReason("nothing due in the outbound queue" if not left else
+                          f"{left} accounts with writes due already have a drain queued or running")
+    return SensorResult(run_requests=requests)

@@ -10,9 +10,11 @@ from assets.stock.assets import STOCK_CHANNEL_TAG, TRIGGER_TAG, stock_channels, 
 from assets.stock.schedule import due_pushes
 from assets.stock.settings import all_settings
 from resources.warehouse import Warehouse
+from sensors.guard import warehouse_guard
 
 
 @sensor(job=stock_push_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
+@warehouse_guard
 def stock_push_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """Requests a push per due store channel; run keys name the reason (the newest unseen change, or the
     batch slot), so a repeated tick requests nothing twice."""

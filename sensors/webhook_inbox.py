@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from pipelines.push_intake.inbox import ApplyInboxConfig, apply_inbox_job
 from resources.warehouse import Warehouse
+from sensors.guard import warehouse_guard
 
 # A batch still pending this long after a run was launched for it: that run failed; launch another.
 STUCK_AFTER_MINUTES = 10
@@ -18,6 +19,7 @@ def _run_request(run_key: str, up_to: int, pending: int) -> RunRequest:
 
 
 @sensor(job=apply_inbox_job, minimum_interval_seconds=15, default_status=DefaultSensorStatus.RUNNING)
+@warehouse_guard
 def feed_inbox_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """The cursor is the highest inbox id already handed to a run; the run_key names the highest pending
     id, so a re-evaluated tick never launches the same batches twice. The run applies every pending

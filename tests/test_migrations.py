@@ -65,7 +65,10 @@ def test_a_database_of_an_earlier_release_upgrades_to_head(server_url):
                                      channel_shipment_id, order_number, channel_state, source_payload_sha)
                                  VALUES (1, 1, 'letzshop', 'o', 's', 'R1', 'declined', 'x')"""))
         migrations.upgrade(url)
-        assert migrations.current_revision(url) == "0006_stock"
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(migrations.alembic_config(url)).get_current_head()
+        assert migrations.current_revision(url) == head
         with engine_for(url).begin() as conn:
             assert conn.execute(text("SELECT status FROM analytics.orders")).scalar() == "cancelled"
             assert conn.execute(text("SELECT count(*) FROM analytics.inventory_sync_lag")).scalar() == 0

@@ -51,6 +51,7 @@ from resources.codeswholesale import SANDBOX_URL, CodesWholesaleError, CodesWhol
 from resources.errors import MarketsyncError
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse, copy_rows
+from sensors.guard import warehouse_guard  # a warehouse outage skips the tick with one line
 
 OWNERS = ["team:data-engineering"]
 GROUP = "codeswholesale"
@@ -242,6 +243,7 @@ def codeswholesale_products(context: AssetExecutionContext, warehouse: Warehouse
 
 
 @sensor(minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING)
+@warehouse_guard
 def codeswholesale_partitions_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """Registers every store with an enabled CodesWholesale source as a `codeswholesale_accounts`
     partition, so the six-hourly automation condition covers it (it requests no runs itself)."""

@@ -2,12 +2,16 @@
 every order modified since the account's cursor (minus the overlap) through the Fulfillment API, lands
 each version in raw.channel_orders, merges the changed ones into the canonical orders and matches their
 items to the store's catalog (SKU, then GTIN rules of assets/catalog/matching)."""
-from dagster import (AssetExecutionContext, AssetKey, AutomationCondition, Backoff, DynamicPartitionsDefinition,
+from dagster import (AssetExecutionContext, AssetKey, Backoff, DynamicPartitionsDefinition, Failure,
                      MaterializeResult, RetryPolicy, asset)
 
 from assets.ebay import normalise
+from assets.orders.followup import followup_assets
 from assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
 from resources.ebay import EbayResource
+from pipelines.accounts import get_account, mark_synced
+from pipelines.alerts import close_alert_streak
+from resources.errors import MarketsyncError
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
@@ -33,14 +37,23 @@ def import_ebay_orders(warehouse: Warehouse, vault: CredentialVault, ebay: EbayR
     group_name="orders",
     pool="ebay_api",
     retry_policy=RetryPolicy(max_retries=3, delay=60, backoff=Backoff.EXPONENTIAL),
-    automation_condition=AutomationCondition.on_cron("*/15 * * * *"),
 )
 def ebay_orders(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
                 ebay: EbayResource) -> MaterializeResult:
     """The store's eBay orders in the canonical model (core.orders, core.order_items), each version as
-    received in raw.channel_orders; refreshed every 15 minutes from the account's cursor."""
-    return MaterializeResult(metadata=import_ebay_orders(warehouse, vault, ebay, context.partition_key,
-                                                         context.run_id).metadata())
+    received in raw.channel_orders; imported on the account's sync interval (the auto-sync
+    sensor) from its cursor; matching and the auto-confirm rule follow in the follow-up stages."""
+    try:
+        result = import_ebay_orders(warehouse, vault, ebay, context.partition_key, context.run_id)
+    except MarketsyncError as exc:
+        # A missing client or refused credentials fail the same way again: only transient errors
+        # (network, 429, 5xx) are worth the retry policy.
+        raise Failure(description=str(exc), allow_retries=bool(getattr(exc, "transient", False))) from None
+    with warehouse.begin() as conn:
+        account_id = get_account(conn, context.partition_key, "ebay").account_id
+        mark_synced(conn, account_id)
+        close_alert_streak(conn, account_id)
+    return MaterializeResult(metadata=result.metadata())
 
 
-ebay_assets = [ebay_orders]
+ebay_assets = [ebay_orders, *followup_assets("ebay", ebay_accounts, ORDERS)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import orjson
@@ -136,8 +136,10 @@ def prefetched(pages: Iterator[list[dict]], depth: int = 2) -> Iterator[list[dic
 
 
 def import_shipments(engine: Engine, account: Account, api, states: Iterable[str], run_id: str | None = None,
-                     page_size: int | None = None) -> ImportSummary:
-    """Import every shipment of `account` in each of `states`, committing page by page."""
+                     page_size: int | None = None,
+                     on_page: Callable[[ImportSummary], None] | None = None) -> ImportSummary:
+    """Import every shipment of `account` in each of `states`, committing page by page; `on_page` is
+    told what each committed page did (the sync log counts progress with it)."""
     total = ImportSummary()
     size = int(page_size or account.setting("page_size") or 100)
 
@@ -147,5 +149,8 @@ def import_shipments(engine: Engine, account: Account, api, states: Iterable[str
 
     for page in prefetched(pages()):
         with engine.begin() as conn:
-            total.add(load_page(conn, account, page, run_id))
+            loaded = load_page(conn, account, page, run_id)
+        total.add(loaded)
+        if on_page is not None:
+            on_page(loaded)
     return total

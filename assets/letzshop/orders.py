@@ -26,17 +26,15 @@ from dagster import (
     asset,
     multi_asset,
 )
-from sqlalchemy import text
 
-from assets.catalog.exceptions import auto_resolve
-from assets.catalog.matching import match_order_items
 from assets.letzshop.connection import letzshop_session
 from assets.letzshop.load import import_shipments
+from assets.orders.followup import CATALOG_KEYS, confirm_and_mark, match_new_orders
 from pipelines.accounts import get_account, mark_synced
-from pipelines.order_actions import auto_confirm_ready_orders
+from pipelines.alerts import close_alert_streak
 from pipelines.sync_log import SyncLog
 from resources.errors import MarketsyncError
-from resources.letzshop import LetzshopError, LetzshopResource
+from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
@@ -88,20 +86,24 @@ def letzshop_order_import(context: AssetExecutionContext, config: LetzshopImport
         with SyncLog(warehouse.engine, "import_orders", "inbound", account_id=account.account_id,
                      triggered_by=context.run.tags.get("dagster/sensor_name", "dagster"),
                      run_id=context.run_id) as log:
+            def count_page(page) -> None:
+                # Counted per committed page, so a run that fails later still shows what it landed.
+                log.add(processed=page.units_seen, succeeded=page.units_seen - page.quarantined,
+                        failed=page.quarantined)
+                for error in page.errors[:100]:
+                    log.error(error)
+                log.flush()
+
             with letzshop_session(warehouse, vault, letzshop, account) as api:
                 summary = import_shipments(warehouse.engine, account, api, config.states, context.run_id,
-                                           config.page_size)
-            log.add(processed=summary.units_seen, succeeded=summary.units_seen - summary.quarantined,
-                    failed=summary.quarantined)
-            for error in summary.errors[:100]:
-                log.error(error)
+                                           config.page_size, on_page=count_page)
             with warehouse.begin() as conn:
                 mark_synced(conn, account.account_id)
+                close_alert_streak(conn, account.account_id)
     except MarketsyncError as exc:
         # The sync log has the reason. A refused key or request fails the same way again: only
         # transient failures are worth Dagster's retries.
-        transient = isinstance(exc, LetzshopError) and exc.transient
-        raise Failure(description=str(exc), allow_retries=transient) from None
+        raise Failure(description=str(exc), allow_retries=bool(getattr(exc, "transient", False))) from None
     yield MaterializeResult(asset_key=RAW_SHIPMENTS, metadata={
         "shipments_fetched": summary.shipments_seen, "versions_landed": summary.raw_versions_landed,
         "quarantined": summary.quarantined})
@@ -113,11 +115,11 @@ def letzshop_order_import(context: AssetExecutionContext, config: LetzshopImport
 
 @asset(
     key=MATCHES,
-    deps=[ORDERS],
+    deps=[ORDERS, *CATALOG_KEYS],
     partitions_def=letzshop_accounts,
     group_name=GROUP,
     owners=OWNERS,
-    kinds={"postgres"},
+    kinds={"letzshop", "postgres"},
     check_specs=[AssetCheckSpec("every_unit_decided", asset=MATCHES,
                                 description="No unit is left waiting for matching.")],
 )
@@ -126,14 +128,9 @@ def letzshop_order_matches(context: AssetExecutionContext, warehouse: Warehouse)
     exception a person must resolve (product_not_found, gtin_mismatch, duplicate_gtin)."""
     with warehouse.begin() as conn:
         account = get_account(conn, context.partition_key, "letzshop")
-        resolved = auto_resolve(conn, account.store_id)
-        summary = match_order_items(conn, account.store_id)
-        pending = conn.execute(text(
-            """SELECT count(*) FROM core.order_items i JOIN core.orders o USING (order_id)
-               WHERE o.account_id = :a AND i.match_status = 'pending'"""), {"a": account.account_id}).scalar_one()
+        metadata, pending = match_new_orders(conn, account)
     return MaterializeResult(
-        metadata={**{k: v for k, v in vars(summary).items() if isinstance(v, int)},
-                  "exceptions_auto_resolved": resolved},
+        metadata=metadata,
         check_results=[AssetCheckResult(check_name="every_unit_decided", passed=pending == 0,
                                         severity=AssetCheckSeverity.WARN, metadata={"pending_units": pending})],
     )
@@ -145,18 +142,17 @@ def letzshop_order_matches(context: AssetExecutionContext, warehouse: Warehouse)
     partitions_def=letzshop_accounts,
     group_name=GROUP,
     owners=OWNERS,
-    kinds={"postgres"},
+    kinds={"letzshop", "postgres"},
 )
 def letzshop_auto_confirmations(context: AssetExecutionContext, warehouse: Warehouse):
     """Confirmations queued by the store's auto-confirm rule (account setting `auto_confirm`): orders whose
-    every unit matched and that have no open exception. Nothing is queued when the rule is off."""
+    every unit matched and that have no open exception. Nothing is queued when the rule is off. The
+    orders the rule saw are marked followed up (core.orders.followed_up_at), which the new-orders
+    sensor reads."""
     with warehouse.begin() as conn:
         account = get_account(conn, context.partition_key, "letzshop")
-        if not account.setting("auto_confirm"):
-            return MaterializeResult(metadata={"auto_confirm": False, "queued": 0})
-        queued = auto_confirm_ready_orders(conn, account, triggered_by=f"auto_confirm:{context.run_id}")
-    return MaterializeResult(metadata={"auto_confirm": True, "queued": len(queued),
-                                       "orders": MetadataValue.json(queued[:50])})
+        metadata = confirm_and_mark(conn, account, triggered_by=f"auto_confirm:{context.run_id}")
+    return MaterializeResult(metadata=metadata)
 
 
 letzshop_assets = [letzshop_order_import, letzshop_order_matches, letzshop_auto_confirmations]

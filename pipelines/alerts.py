@@ -1,0 +1,40 @@
+"""Alerts in ops.alerts, where the CLI (`marketsync logs`) and on-call look.
+
+A store account that keeps failing raises one alert per failure streak: the first failure opens it,
+later ones count on it (occurrences, last_message, last_seen_at), and the account's next successful
+import closes it (closed_at), so the next failure opens a new one.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+RUN_FAILURE = "run_failure"
+MAX_MESSAGE_CHARS = 2000
+
+
+def raise_alert(conn: Connection, message: str, *, source: str = RUN_FAILURE, run_id: str | None = None,
+                job_name: str | None = None, account_id: int | None = None) -> bool:
+    """Record an alert; returns True when it opened a new one, False when it was counted on the open
+    alert of the same account's failure streak."""
+    message = message[:MAX_MESSAGE_CHARS]
+    if account_id is not None:
+        counted = conn.execute(text(
+            """UPDATE ops.alerts SET occurrences = occurrences + 1, last_seen_at = now(), message = :m,
+                                     run_id = :r, job_name = :j
+               WHERE source = :s AND account_id = :a AND closed_at IS NULL"""),
+            {"s": source, "a": account_id, "m": message, "r": run_id, "j": job_name}).rowcount
+        if counted:
+            return False
+    conn.execute(text("""INSERT INTO ops.alerts (source, run_id, job_name, message, account_id)
+                         VALUES (:s, :r, :j, :m, :a)
+                         ON CONFLICT (source, account_id) WHERE closed_at IS NULL AND account_id IS NOT NULL
+                         DO UPDATE SET occurrences = ops.alerts.occurrences + 1, last_seen_at = now(),
+                                       message = excluded.message, run_id = excluded.run_id"""),
+                 {"s": source, "r": run_id, "j": job_name, "m": message, "a": account_id})
+    return True
+
+
+def close_alert_streak(conn: Connection, account_id: int, source: str = RUN_FAILURE) -> int:
+    """The account works again: close its open alert, so its next failure raises a new one."""
+    return conn.execute(text("UPDATE ops.alerts SET closed_at = now() WHERE source = :s AND account_id = :a "
+                             "AND closed_at IS NULL"), {"s": source, "a": account_id}).rowcount
