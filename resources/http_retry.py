@@ -18,11 +18,14 @@ from typing import Any, ClassVar
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from resources.errors import MarketsyncError
+from resources.http_limits import TRANSIENT_LIMIT_KINDS
 
 
 class HttpCallError(MarketsyncError):
-    """A failed call to a remote service, classified by `kind`; the kinds in TRANSIENT may succeed
-    later. `retry_after`: the seconds the server asked us to wait, or None."""
+    """A failed call to a remote service, classified by `kind`; the kinds in TRANSIENT (and the
+    transient kinds every client shares for its bounds, resources.http_limits) may succeed later.
+    Any other kind is permanent: a configuration or credentials problem, or a refusal, that the same
+    call will meet again. `retry_after`: the seconds the server asked us to wait, or None."""
 
     TRANSIENT: ClassVar[frozenset[str]] = frozenset()
 
@@ -33,7 +36,7 @@ class HttpCallError(MarketsyncError):
 
     @property
     def transient(self) -> bool:
-        return self.kind in self.TRANSIENT
+        return self.kind in self.TRANSIENT or self.kind in TRANSIENT_LIMIT_KINDS
 
 
 def retry_after_seconds(response_or_headers: Any) -> float | None:

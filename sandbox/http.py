@@ -142,3 +142,25 @@ async def pause(request, seconds: float, until_disconnect: bool) -> None:
     finally:
         for task in waits:
             task.cancel()
+
+
+def oversized_json(payload: dict, mebibytes: float, chunk: int = 256 * 1024):
+    """A streamed JSON answer: ``payload`` with a padding field that makes it about ``mebibytes``
+    MiB, sent in chunks without a Content-Length (the client learns the size only by reading), so a
+    simulator can answer "a 400 MB page" without holding 400 MB. The JSON stays valid."""
+    from starlette.responses import StreamingResponse
+
+    import orjson
+
+    head = orjson.dumps({**payload, "padding": ""})[:-2]  # ends in ,"padding":"   (no closing quote, brace)
+    total = max(0, int(mebibytes * 1024 * 1024))
+
+    async def body():
+        yield head
+        left, block = total, b"x" * chunk
+        while left > 0:
+            yield block[:min(chunk, left)]
+            left -= chunk
+        yield b'"}'
+
+    return StreamingResponse(body(), media_type="application/json")

@@ -4,6 +4,12 @@ Letzshop publishes no SDL; our operations (operations/*.graphql) follow the publ
 validated in the tests against the schema the sandbox serves. Reads retry transient failures
 themselves; writes never do: a write is retried only by the outbound queue, which first re-reads the
 shipment when an earlier attempt's outcome is unknown.
+
+Every answer is bounded (resources.http_limits): refused past `max_answer_mib` while it streams in;
+a paging sequence stops at a cursor answered again, after `max_pages` pages or `paging_deadline_seconds`.
+A GraphQL error answered with HTTP 200 is a server fault (transient) when its extensions code says
+so (INTERNAL_SERVER_ERROR, ...), a refusal (permanent) otherwise; an answer that is not the shape the
+operation asked for (`nodes: null`, a missing pageInfo) is a worded `malformed` error.
 """
 from __future__ import annotations
 
@@ -26,6 +32,9 @@ from gql.transport.exceptions import (
 from gql.transport.httpx import HTTPXTransport
 from graphql import DocumentNode
 
+from resources.errors import first_line
+from resources.http_limits import (
+    DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, MALFORMED, TOO_LARGE, AnswerTooLarge, Limits, Paging, limited_transport, malformed, too_large_message)
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 
 OPERATIONS = Path(__file__).parent / "operations"
@@ -42,7 +51,8 @@ class LetzshopError(HttpCallError):
     """A failed Letzshop call. `kind` says what a caller may do about it:
     auth (fix the key), rate_limited and server and unreachable (try later; nothing was applied, except
     that a server error on a write may have been), outcome_unknown (the request left; re-read before
-    resending), rejected (Letzshop refused the request itself)."""
+    resending), rejected (Letzshop refused the request itself), and the bounds' kinds of
+    resources.http_limits (too_large, too_many_pages, paging_stuck, deadline, malformed)."""
 
     TRANSIENT = frozenset({"rate_limited", "server", "unreachable", "outcome_unknown"})
 
@@ -65,9 +75,38 @@ def _raise_for_status(response: httpx.Response) -> None:
         raise httpx.HTTPStatusError(f"HTTP {response.status_code}", request=response.request, response=response)
 
 
+# GraphQL error codes (extensions.code) that say the server failed, not the request: worth a retry.
+SERVER_SIDE_CODES = frozenset({"INTERNAL", "INTERNAL_SERVER_ERROR", "INTERNAL_ERROR", "SERVER_ERROR",
+                               "SERVICE_UNAVAILABLE", "UNAVAILABLE", "TIMEOUT", "DEADLINE_EXCEEDED",
+                               "BAD_GATEWAY", "GATEWAY_TIMEOUT"})
+RATE_LIMIT_CODES = frozenset({"RATE_LIMITED", "THROTTLED", "TOO_MANY_REQUESTS"})
+AUTH_CODES = frozenset({"UNAUTHENTICATED", "UNAUTHORIZED", "FORBIDDEN"})
+
+
+def _query_error(errors: list) -> LetzshopError:
+    """A GraphQL error answered with HTTP 200, classified by its extensions code."""
+    errors = [e if isinstance(e, dict) else {"message": str(e)} for e in errors or []]
+    messages = "; ".join(str(e.get("message", e))[:200] for e in errors[:3]) or "no message"
+    codes = {str((e.get("extensions") or {}).get("code") or "").upper()
+             for e in errors if isinstance(e.get("extensions"), dict)}
+    if codes & SERVER_SIDE_CODES:
+        return LetzshopError(f"Letzshop failed on the request (GraphQL error {', '.join(sorted(codes))}): "
+                             f"{messages}", "server")
+    if codes & RATE_LIMIT_CODES:
+        return LetzshopError(f"Letzshop rate limit reached (GraphQL error): {messages}", "rate_limited")
+    if codes & AUTH_CODES:
+        return LetzshopError(f"Letzshop refused the API key ({', '.join(sorted(codes))}): set a valid key with "
+                             "`marketsync credentials set STORE letzshop`", "auth")
+    return LetzshopError(f"Letzshop refused the request: {messages}", "rejected")
+
+
 def _translate(exc: Exception) -> LetzshopError:
     """Turn a gql/httpx failure into a LetzshopError with a one-line message and no secrets."""
     cause = exc.__cause__
+    if isinstance(cause, AnswerTooLarge):
+        return LetzshopError(too_large_message("Letzshop's answer", cause), TOO_LARGE)
+    if isinstance(cause, httpx.DecodingError):
+        return LetzshopError(f"Letzshop's answer could not be decoded ({first_line(cause)})", MALFORMED)
     if isinstance(cause, httpx.HTTPStatusError):
         return _from_status(cause.response.status_code, cause.response)
     if isinstance(exc, TransportServerError):
@@ -81,10 +120,10 @@ def _translate(exc: Exception) -> LetzshopError:
             "outcome_unknown",
         )
     if isinstance(exc, TransportQueryError):
-        messages = "; ".join(str(e.get("message", e)) for e in (exc.errors or [])) or str(exc)
-        return LetzshopError(f"Letzshop refused the request: {messages}", "rejected")
+        return _query_error(exc.errors or [{"message": str(exc)}])
     if isinstance(exc, TransportProtocolError):
-        return LetzshopError("Letzshop answered with something that is not GraphQL", "server")
+        return LetzshopError("Letzshop answered with something that is not GraphQL (not JSON, or neither data nor "
+                             "errors)", MALFORMED)
     return LetzshopError(f"Letzshop call failed: {type(exc).__name__}", "server")
 
 
@@ -92,13 +131,15 @@ class LetzshopApi:
     """A connected session with one account's Letzshop endpoint and key."""
 
     def __init__(self, endpoint: str, api_key: str, *, timeout: float = 30.0, read_attempts: int = 5,
-                 max_wait: float = 60.0, idempotency_header: bool = True):
+                 max_wait: float = 60.0, idempotency_header: bool = True, limits: Limits = Limits()):
+        self.limits = limits
         self._transport = HTTPXTransport(
             url=endpoint,
             headers={"Authorization": f"Bearer {api_key}"},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             event_hooks={"response": [_raise_for_status]},
             json_deserialize=orjson.loads,
+            transport=limited_transport(limits),
         )
         self._client = Client(transport=self._transport, fetch_schema_from_transport=False)
         self._session = None
@@ -135,15 +176,17 @@ class LetzshopApi:
         return time.perf_counter() - started
 
     def shipment_pages(self, state: str, page_size: int = 100, query: str = "shipments") -> Iterator[list[dict]]:
-        """Every shipment in `state`, a page at a time, following the cursor to the end."""
+        """Every shipment in `state`, a page at a time, following the cursor to the end (within the
+        session's paging bounds)."""
+        paging = Paging(f"Letzshop {query} ({state})", LetzshopError, self.limits)
         after = None
         while True:
-            data = self._read(query, {"state": state, "first": page_size, "after": after})["shipments"]
-            yield data["nodes"]
-            info = data["pageInfo"]
-            if not info["hasNextPage"]:
+            number = paging.next(after)
+            data = self._read(query, {"state": state, "first": page_size, "after": after})
+            nodes, has_next, after = _shipments_page(data, f"Letzshop {query} ({state}) page {number}")
+            yield nodes
+            if not has_next:
                 return
-            after = info["endCursor"]
 
     def find_shipment(self, shipment_id: str, states: tuple[str, ...] = ("confirmed", "declined", "unconfirmed"),
                       page_size: int = 250) -> dict | None:
@@ -175,6 +218,29 @@ class LetzshopApi:
         return payload
 
 
+def _shipments_page(data: Any, what: str) -> tuple[list[dict], bool, str | None]:
+    """(nodes, hasNextPage, endCursor) of a `shipments` answer, or a worded malformed error."""
+    shipments = data.get("shipments") if isinstance(data, dict) else None
+    if not isinstance(shipments, dict):
+        raise LetzshopError(malformed(what, "no `shipments` object"), MALFORMED)
+    nodes = shipments.get("nodes")
+    if not isinstance(nodes, list):
+        raise LetzshopError(malformed(what, f"`nodes` is {_type_name(nodes)}, not a list"), MALFORMED)
+    if not all(isinstance(node, dict) for node in nodes):
+        raise LetzshopError(malformed(what, "`nodes` holds something that is not a shipment object"), MALFORMED)
+    info = shipments.get("pageInfo")
+    if not isinstance(info, dict) or not isinstance(info.get("hasNextPage"), bool):
+        raise LetzshopError(malformed(what, "no `pageInfo.hasNextPage` true or false"), MALFORMED)
+    cursor = info.get("endCursor")
+    if info["hasNextPage"] and not (isinstance(cursor, str) and cursor):
+        raise LetzshopError(malformed(what, "`hasNextPage` is true but there is no `endCursor`"), MALFORMED)
+    return nodes, info["hasNextPage"], cursor
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
 def _raise_user_errors(payload: dict | None) -> None:
     errors = (payload or {}).get("errors") or []
     if errors:
@@ -187,7 +253,11 @@ class LetzshopResource(ConfigurableResource):
     timeout_seconds: float = 30.0
     read_attempts: int = 5
     max_retry_wait_seconds: float = 60.0
+    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # an answer larger than this is refused while it streams
+    max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence (one state's shipments)
+    paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
 
     def session(self, endpoint: str, api_key: str, timeout: float | None = None) -> LetzshopApi:
         return LetzshopApi(endpoint, api_key, timeout=timeout or self.timeout_seconds,
-                           read_attempts=self.read_attempts, max_wait=self.max_retry_wait_seconds)
+                           read_attempts=self.read_attempts, max_wait=self.max_retry_wait_seconds,
+                           limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))

@@ -46,7 +46,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..admin import admin_route, json_response, stats_route
-from ..http import pause
+from ..http import oversized_json, pause
 from .data import CATALOG_CSV_HEADER, catalog_csv_rows, expected_figures
 from .executor import QueryExecutor
 from .schema import DocumentCache, build, operation_type, sdl
@@ -94,6 +94,27 @@ class _TruncatedResponse(Response):
         await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2],
                     "more_body": True})
         raise _ResponseLost
+
+
+_WRONG_ANSWERS = ("repeat_cursor", "null_nodes", "huge_answer", "not_json")
+
+
+def _wrong_answer(fault: Fault, result: dict, variables: dict) -> Response:
+    """The answer a wrong-answer fault makes of the real ``result`` (see Fault)."""
+    if fault.kind == "not_json":
+        return PlainTextResponse("<html><body>502 Bad Gateway (sandbox fault)</body></html>",
+                                 media_type="text/html")
+    if fault.kind == "huge_answer":
+        return oversized_json(result, fault.size_mib or 64.0)
+    shipments = (result.get("data") or {}).get("shipments")
+    if isinstance(shipments, dict):
+        if fault.kind == "null_nodes":
+            shipments["nodes"] = None
+        elif fault.kind == "repeat_cursor":
+            info = shipments.setdefault("pageInfo", {})
+            info["endCursor"] = variables.get("after") or info.get("endCursor") or "repeat"
+            info["hasNextPage"] = True
+    return json_response(result)
 
 
 def _root_fields(document, operation_name: str | None) -> list[str]:
@@ -162,6 +183,8 @@ def create_app(state: LetzshopState) -> Starlette:
                                             operation_name)
         state.record_request(_root_fields(checked.document, operation_name),
                              502 if lost and lost.then == "502" else 200)
+        if fault is not None and fault.kind in _WRONG_ANSWERS:
+            return _wrong_answer(fault, result, variables or {})
         if lost is None:
             return json_response(result)
         return await _lose(request, lost, _encode(result), _error)
@@ -191,7 +214,15 @@ def create_app(state: LetzshopState) -> Starlette:
         if fault.kind == "hang":
             await pause(request, fault.seconds, until_disconnect=True)
             return error("Gateway timeout (sandbox fault).", 504, "TIMEOUT")
-        return None  # apply_then_drop acts after execution
+        if fault.kind == "graphql_internal":
+            return json_response({"data": None, "errors": [{
+                "message": "Internal server error (sandbox fault).",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]})
+        if fault.kind == "graphql_invalid":
+            return json_response({"errors": [{
+                "message": "Cannot query field 'nope' on type 'Query' (sandbox fault).",
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]})
+        return None  # apply_then_drop and the wrong answers act after execution
 
     async def inventory_file(request: Request) -> Response:
         """``PUT /inventory/{filename}``: process a stock CSV, answer the per-row report."""

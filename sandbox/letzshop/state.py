@@ -30,7 +30,9 @@ DEFAULT_API_KEY = "sandbox-key"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 250
 
-FAULT_KINDS = ("http_500", "http_429", "slow", "hang", "apply_then_drop")
+FAULT_KINDS = ("http_500", "http_429", "slow", "hang", "apply_then_drop",
+               # answers that are wrong rather than failed (queries): see Fault
+               "repeat_cursor", "null_nodes", "huge_answer", "graphql_internal", "graphql_invalid", "not_json")
 _DROP_MODES = ("close", "502", "hang")
 # What a fault's ``operation`` may name: GraphQL queries, GraphQL mutations, inventory file PUTs.
 FAULT_OPERATIONS = ("query", "mutation", "inventory")
@@ -47,6 +49,13 @@ class Fault:
     "http_429"; ``then`` is how an "apply_then_drop" response is lost: "close" (the
     connection dies mid-response), "502" (a proxy answers for the dead worker), or
     "hang" (no answer until the client gives up).
+
+    Wrong answers (for queries; HTTP 200 unless said): "repeat_cursor" (a shipments page whose
+    ``endCursor`` is the cursor the request sent, with ``hasNextPage: true``: paging that never
+    ends), "null_nodes" (``shipments.nodes`` is null), "huge_answer" (the real answer padded to
+    ``size_mib`` MiB, default 64, streamed without a Content-Length), "graphql_internal" (a
+    GraphQL error with extensions code INTERNAL_SERVER_ERROR and no data), "graphql_invalid" (a
+    GraphQL validation error, code GRAPHQL_VALIDATION_FAILED), "not_json" (an HTML page).
     """
 
     kind: str
@@ -55,6 +64,7 @@ class Fault:
     retry_after: float | None = None
     operation: str | None = None
     then: str = "close"
+    size_mib: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -63,6 +73,8 @@ class Fault:
             raise ValueError("count must be at least 1")
         if self.kind == "apply_then_drop" and self.operation is None:
             self.operation = "mutation"
+        if self.kind in FAULT_KINDS[5:] and self.operation is None:
+            self.operation = "query"  # wrong answers are answers to reads
         if self.operation is not None and self.operation not in FAULT_OPERATIONS:
             raise ValueError(f"operation must be one of {FAULT_OPERATIONS} or null")
         if self.then not in _DROP_MODES:
@@ -71,6 +83,8 @@ class Fault:
             self.seconds = {"slow": 1.0, "hang": 300.0}.get(self.kind)
         if self.kind == "http_429" and self.retry_after is None:
             self.retry_after = 1
+        if self.kind == "huge_answer" and self.size_mib is None:
+            self.size_mib = 64.0
 
 
 class MutationRecord(NamedTuple):
@@ -386,7 +400,7 @@ class LetzshopState(FaultQueue):
                         del self.faults[i]
                     self.fault_counts[fault.kind] += 1
                     return Fault(fault.kind, 1, fault.seconds, fault.retry_after,
-                                 fault.operation, fault.then)
+                                 fault.operation, fault.then, fault.size_mib)
             return None
 
     # ---------------------------------------------------------------- paging
