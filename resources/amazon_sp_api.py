@@ -624,6 +624,11 @@ class AmazonSpApiResource(ConfigurableResource):
                 **options: Any) -> AmazonSpApi:
         """A session for an Amazon account. Sessions of this resource share rate-limit buckets, unless
         given their own `clock`. `options` override AmazonSpApi's keyword arguments."""
+        missing = [name for name, value in (("AMAZON_LWA_CLIENT_ID", self.client_id),
+                                            ("AMAZON_LWA_CLIENT_SECRET", self.client_secret)) if not (value or "").strip()]
+        if missing:
+            raise AmazonError(f"Amazon's LWA application client is not configured: set {' and '.join(missing)} (the "
+                              "LWA credentials of marketsync's app in Seller Central)", "auth")
         if isinstance(conn_or_engine, Engine):
             with conn_or_engine.connect() as conn:
                 endpoint, settings, refresh_token = self._account(conn, vault, account_id)

@@ -513,6 +513,7 @@ class EbayResource(ConfigurableResource):
         """A session for an eBay account. A new refresh token in a token answer (eBay does not rotate
         them, but would be obeyed) is stored in the account's credentials: through the engine in its own
         transaction, or on the given connection (inside the caller's transaction)."""
+        _require_client(self.client_id, self.client_secret)
         if isinstance(conn_or_engine, Engine):
             with conn_or_engine.connect() as conn:
                 endpoint, refresh_token = self._account(conn, vault, account_id)
@@ -545,6 +546,15 @@ class EbayResource(ConfigurableResource):
         except VaultError:
             raise EbayError(f"no eBay refresh token is stored for account {account_id}: authorise marketsync on "
                             "eBay and store it (`marketsync credentials set STORE ebay`)", "reauthorize") from None
+
+
+def _require_client(client_id: str | None, client_secret: str | None) -> None:
+    """A permanent error, at once, when the application's OAuth client is not configured."""
+    missing = [name for name, value in (("EBAY_CLIENT_ID", client_id), ("EBAY_CLIENT_SECRET", client_secret))
+               if not (value or "").strip()]
+    if missing:
+        raise EbayError(f"eBay's application client is not configured: set {' and '.join(missing)} (the keys of "
+                        "marketsync's application in the eBay developer portal)", "auth")
 
 
 def _store_refresh_token(conn: Connection, vault: CredentialVault, account_id: int, token: str) -> None:

@@ -2,7 +2,11 @@
 
 
 class MarketsyncError(Exception):
-    """A failure worded for the user. Its message never contains secret material."""
+    """A failure worded for the user. Its message never contains secret material. `transient`: worth
+    another try later (a network error, 429, 5xx); False for a problem someone must fix first
+    (configuration, credentials, a refusal). Subclasses that can be either say which per instance."""
+
+    transient = False
 
 
 def first_line(value: object, limit: int = 300) -> str:

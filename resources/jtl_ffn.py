@@ -693,6 +693,10 @@ class JtlFfnResource(ConfigurableResource):
     lock_timeout_seconds: float = 60.0
 
     def session(self, token_store: TokenStore, base_url: str | None = None) -> JtlFfnApi:
+        missing = [name for name, value in (("JTL_FFN_CLIENT_ID", self.client_id),
+                                            ("JTL_FFN_CLIENT_SECRET", self.client_secret)) if not (value or "").strip()]
+        if missing:
+            raise JtlFfnError(f"JTL FFN's application client is not configured: set {' and '.join(missing)}", "auth")
         return JtlFfnApi(base_url or self.base_url, self.token_url, self.client_id, self.client_secret, token_store,
                          timeout=self.timeout_seconds, attempts=self.attempts, max_wait=self.max_retry_wait_seconds,
                          token_margin=self.token_margin_seconds, page_size=self.page_size)

@@ -18,7 +18,11 @@ from resources.errors import MarketsyncError
 
 
 class VaultError(MarketsyncError):
-    """A credential problem, worded for the user; never carries secret material."""
+    """A credential problem, worded for the user; never carries secret material. Always permanent
+    (`transient` False): missing, unreadable or revoked credentials fail the same way on every try
+    until someone fixes them (`marketsync credentials set`, MARKETSYNC_SECRET_KEYS)."""
+
+    transient = False
 
 
 def mask(secret: str) -> str:

@@ -114,3 +114,58 @@ def test_letzshop_not_json_is_malformed(letzshop):
     with pytest.raises(LetzshopError) as failed:
         _all_pages(letzshop)
     assert failed.value.kind == "malformed" and failed.value.transient
+
+
+# ------------------------------------------------------------------------------------ configuration errors
+def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, vault, letzshop_sim):
+    """A missing application client id or secret, missing credentials and a revoked refresh token fail
+    at once (no retries) with `transient` False and say what fixes them."""
+    from assets.letzshop.connection import letzshop_session
+    from pipelines.accounts import get_account, upsert_account
+    from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
+    from resources.ebay import EbayError, EbayResource
+    from resources.jtl_ffn import JtlFfnError, JtlFfnResource
+    from resources.vault import VaultError
+    from sandbox.ebay.app import create_app
+    from sandbox.ebay.state import EbayState
+    from sandbox.http import serve_in_thread
+
+    state = EbayState(seed=3, orders=5, skus=5, clients={"cid": "csecret"})
+    with serve_in_thread(create_app(state)) as server, warehouse.begin() as conn:
+        bay = upsert_account(conn, "cfg", "ebay", server.base_url, {})
+        zon = upsert_account(conn, "cfg", "amazon", server.base_url, {"seller_id": "S", "marketplace_ids": ["M"]})
+        letz = upsert_account(conn, "cfg", "letzshop", letzshop_sim[1], {})
+        for resource, account, error, variable in (
+                (EbayResource(client_id="", client_secret="x"), bay, EbayError, "EBAY_CLIENT_ID"),
+                (AmazonSpApiResource(client_id="x", client_secret=""), zon, AmazonError, "AMAZON_LWA_CLIENT_SECRET")):
+            with pytest.raises(error) as failed:
+                resource.session(conn, vault, account.account_id)
+            assert not failed.value.transient and variable in str(failed.value)
+        with pytest.raises(JtlFfnError) as failed:
+            JtlFfnResource(client_id="", client_secret="").session(token_store=None)
+        assert not failed.value.transient and "JTL_FFN_CLIENT_ID and JTL_FFN_CLIENT_SECRET" in str(failed.value)
+        # No credentials stored.
+        with pytest.raises(EbayError) as failed:
+            EbayResource(client_id="cid", client_secret="csecret").session(conn, vault, bay.account_id)
+        assert not failed.value.transient and "marketsync credentials set STORE ebay" in str(failed.value)
+        letz_account = get_account(conn, "cfg", "letzshop")
+    with pytest.raises(VaultError) as failed:
+        with letzshop_session(warehouse, vault, LetzshopResource(), letz_account):
+            pass
+    assert not failed.value.transient and "marketsync credentials set cfg letzshop" in str(failed.value)
+
+    # A revoked refresh token: invalid_grant on the refresh, at once, without the client's retries.
+    grant = state.grant(client_id="cid")
+    with warehouse.begin() as conn:
+        vault.store(conn, bay.account_id, {"refresh_token": grant["refresh_token"]})
+    state.revoke_refresh_token(grant["refresh_token"])
+    with serve_in_thread(create_app(state)) as server:
+        with warehouse.begin() as conn:
+            conn.exec_driver_sql(f"UPDATE ops.accounts SET endpoint = '{server.base_url}' "
+                                 f"WHERE account_id = {bay.account_id}")
+        resource = EbayResource(client_id="cid", client_secret="csecret", retry_backoff_seconds=0.01)
+        with resource.session(warehouse.engine, vault, bay.account_id) as api:
+            with pytest.raises(EbayError) as failed:
+                list(api.orders_modified(__import__("datetime").datetime(2026, 1, 1)))
+            assert failed.value.kind == "reauthorize" and not failed.value.transient
+            assert api.token_calls == 1  # not retried

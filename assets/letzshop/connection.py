@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pipelines.accounts import Account
 from resources.errors import MarketsyncError
 from resources.letzshop import LetzshopApi, LetzshopResource
-from resources.vault import CredentialVault
+from resources.vault import CredentialVault, VaultError
 from resources.warehouse import Warehouse
 
 
@@ -16,8 +16,12 @@ def letzshop_session(warehouse: Warehouse, vault: CredentialVault, letzshop: Let
                      account: Account) -> Iterator[LetzshopApi]:
     if not account.endpoint:
         raise MarketsyncError(f"letzshop account of store '{account.store}' has no endpoint")
-    with warehouse.begin() as conn:
-        secrets = vault.load(conn, account.account_id)
+    try:
+        with warehouse.begin() as conn:
+            api_key = vault.load(conn, account.account_id).reveal("api_key")
+    except VaultError as exc:  # permanent: no retry brings a key back
+        raise VaultError(f"no usable Letzshop API key for store '{account.store}' ({exc}): store one with "
+                         f"`marketsync credentials set {account.store} letzshop`") from None
     timeout = account.setting("request_timeout_seconds")
-    with letzshop.session(account.endpoint, secrets.reveal("api_key"), timeout=float(timeout) if timeout else None) as api:
+    with letzshop.session(account.endpoint, api_key, timeout=float(timeout) if timeout else None) as api:
         yield api
