@@ -186,3 +186,22 @@ def test_the_sync_log_row_of_a_killed_run_is_closed(warehouse, instance):
             "SELECT run_id, completed_at IS NOT NULL AS closed, errors, records_succeeded FROM ops.sync_log"))}
     assert rows[killed] == (True, [ABANDONED], 7)  # closed as failed, what it counted kept
     assert rows[running] == (False, [], 7)
+
+
+def test_a_failed_letzshop_import_counts_what_it_committed(shop):
+    """The first page lands, the second is refused for good: the run fails and its sync-log row is
+    closed with the first page's units counted (counts are flushed per committed page)."""
+    from pipelines.run_in_process import run_order_sync
+    from resources.errors import MarketsyncError
+
+    shop.state.add_fault("slow", seconds=0.01, operation="query")  # the first page: answered normally
+    shop.state.add_fault("graphql_invalid", count=5, operation="query")  # then a permanent error
+    with pytest.raises(MarketsyncError):
+        run_order_sync("shop", ["unconfirmed"], instance=DagsterInstance.ephemeral(),
+                       resources={"warehouse": shop.warehouse, "vault": shop.vault, "letzshop": shop.letzshop})
+    with shop.warehouse.begin() as conn:
+        row = conn.execute(text("SELECT records_processed, completed_at, errors FROM ops.sync_log "
+                                "WHERE operation = 'import_orders'")).one()
+        landed = conn.execute(text("SELECT count(*) FROM core.order_items")).scalar_one()
+    assert row.completed_at is not None and row.errors
+    assert row.records_processed == landed > 0
