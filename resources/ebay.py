@@ -38,6 +38,9 @@ from sqlalchemy import Connection, Engine, text
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from resources.errors import first_line
+from resources.http_limits import (
+    DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, MALFORMED, TOO_LARGE, AnswerTooLarge,
+    Limits, Paging, limited_transport, malformed, too_large_message)
 from resources.http_retry import HttpCallError, retry_after_seconds, wait_honouring_retry_after
 from resources.vault import CredentialVault, VaultError
 
@@ -123,7 +126,8 @@ class EbayApi:
                  scopes: Iterable[str] = DEFAULT_SCOPES, timeout: float = 30.0, attempts: int = 5,
                  rate_limit_attempts: int = 3, backoff: float = 0.5, max_wait: float = 60.0,
                  token_margin: float = 300.0, content_language: str = "de-DE",
-                 on_refresh_token: Callable[[str], None] | None = None):
+                 on_refresh_token: Callable[[str], None] | None = None, limits: Limits = Limits()):
+        self.limits = limits
         self.base_url = base_url.rstrip("/")
         self.token_url = token_url
         self.scopes = " ".join(scopes)
@@ -138,7 +142,7 @@ class EbayApi:
         self._remember(refresh_token)
         self._origin = httpx.URL(self.base_url)
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                                  headers={"Accept": "application/json"})
+                                  headers={"Accept": "application/json"}, transport=limited_transport(limits))
         self.requests = 0
         self.token_calls = 0
 
@@ -181,6 +185,10 @@ class EbayApi:
         except httpx.TransportError as exc:
             raise self._error(f"no complete answer from eBay on {what} ({type(exc).__name__})", "unreachable",
                               outcome_unknown=True) from None
+        except AnswerTooLarge as exc:
+            raise self._error(too_large_message(f"eBay's answer to {what}", exc), TOO_LARGE) from None
+        except httpx.DecodingError as exc:
+            raise self._error(f"eBay's answer to {what} could not be decoded ({exc})", MALFORMED) from None
 
     def _retrying(self, call: Callable, *args):
         """Transient failures again with backoff (never a quota that resets later than we wait); a 429
@@ -315,21 +323,32 @@ class EbayApi:
         return self._retrying(self._get_once, self._url(path), params, what)[0]
 
     def _pages(self, path: str, params: dict, what: str, key: str) -> Iterator[dict]:
-        """Every element of `key` over the pages of a list, following `next` exactly as eBay gives it."""
-        url, query, seen, number = self._url(path), params, set(), 0
+        """Every element of `key` over the pages of a list, following `next` exactly as eBay gives it,
+        within the session's paging bounds (a link answered again, a page or time cap). A page whose
+        list is not a list of objects is a malformed answer, never an empty page: a caller that moves a
+        cursor after the last page must not take a broken answer for the end of the list."""
+        paging = Paging(f"eBay {what}", self._error, self.limits)
+        url, query, link = self._url(path), params, None
         while True:
-            number += 1
+            number = paging.next(link)
+            page_what = f"eBay {what} (page {number})"
             body, requested = self._retrying(self._get_once, url, query, f"{what} (page {number})")
             if not isinstance(body, dict):
-                raise self._error(f"eBay answered {what} (page {number}) with something that is not a list", "server")
-            yield from body.get(key) or []
+                raise self._error(malformed(page_what, "not a JSON object"), MALFORMED)
+            items = body.get(key)
+            if items is None and key not in body and body.get("total") in (0, "0") and not body.get("next"):
+                items = []  # an empty list may leave the field out
+            if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+                found = "missing" if key not in body else "null" if items is None else "not a list of objects"
+                raise self._error(malformed(page_what, f"`{key}` is {found}"), MALFORMED)
+            yield from items
             link = body.get("next")
             if not link:
                 return
-            url, query = self._same_origin(str(link), requested, what), None
-            if str(url) in seen:
-                raise self._error(f"eBay repeated a page link of {what}: paging would not end", "server")
-            seen.add(str(url))
+            if not isinstance(link, str):
+                raise self._error(malformed(page_what, "`next` is not a link"), MALFORMED)
+            url, query = self._same_origin(link, requested, what), None
+            link = str(url)
 
     # ------------------------------------------------------------------ orders
     def orders_modified(self, since: datetime, until: datetime | None = None,
@@ -507,6 +526,9 @@ class EbayResource(ConfigurableResource):
     max_retry_wait_seconds: float = 60.0
     token_margin_seconds: float = 300.0
     content_language: str = "de-DE"
+    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # an answer larger than this is refused while it streams
+    max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence
+    paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
 
     def session(self, conn_or_engine: Connection | Engine, vault: CredentialVault, account_id: int,
                 on_refresh_token: Callable[[str], None] | None = None) -> EbayApi:
@@ -533,7 +555,8 @@ class EbayResource(ConfigurableResource):
                        timeout=self.timeout_seconds, attempts=self.attempts,
                        rate_limit_attempts=self.rate_limit_attempts, backoff=self.retry_backoff_seconds,
                        max_wait=self.max_retry_wait_seconds, token_margin=self.token_margin_seconds,
-                       content_language=self.content_language, on_refresh_token=on_refresh_token or store)
+                       content_language=self.content_language, on_refresh_token=on_refresh_token or store,
+                       limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))
 
     @staticmethod
     def _account(conn: Connection, vault: CredentialVault, account_id: int) -> tuple[str | None, str]:

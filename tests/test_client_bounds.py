@@ -169,3 +169,53 @@ def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, va
                 list(api.orders_modified(__import__("datetime").datetime(2026, 1, 1)))
             assert failed.value.kind == "reauthorize" and not failed.value.transient
             assert api.token_calls == 1  # not retried
+
+
+# ------------------------------------------------------------------------------------ eBay
+@pytest.fixture
+def ebay():
+    from resources.ebay import EbayApi
+    from sandbox.ebay.app import create_app
+    from sandbox.ebay.state import EbayState
+    from sandbox.http import serve_in_thread
+
+    state = EbayState(seed=4, orders=60, skus=10, clients={"cid": "csecret"})
+    with serve_in_thread(create_app(state)) as server:
+        def session(**limits):
+            return EbayApi(server.base_url, server.base_url + "/identity/v1/oauth2/token", "cid", "csecret",
+                           state.grant(client_id="cid")["refresh_token"], backoff=0.01, attempts=2,
+                           limits=Limits(**limits))
+        yield SimpleNamespace(state=state, session=session)
+
+
+def _ebay_orders(shop, **limits):
+    from datetime import datetime, timezone
+
+    with shop.session(**limits) as api:
+        return list(api.orders_modified(datetime(2020, 1, 1, tzinfo=timezone.utc), page_size=10))
+
+
+def test_ebay_bounds_and_malformed_answers(ebay):
+    from resources.ebay import EbayError
+
+    assert len(_ebay_orders(ebay)) == 60
+    ebay.state.add_fault("repeat_next", count=100, skip=1, target="getOrders")
+    with pytest.raises(EbayError) as failed:
+        _ebay_orders(ebay)
+    assert failed.value.kind == "paging_stuck" and failed.value.transient and "would never end" in str(failed.value)
+    ebay.state.clear_faults()
+    with pytest.raises(EbayError) as failed:
+        _ebay_orders(ebay, max_pages=3)
+    assert failed.value.kind == "too_many_pages" and not failed.value.transient
+    ebay.state.add_fault("null_list", skip=1, target="getOrders")
+    with pytest.raises(EbayError) as failed:
+        _ebay_orders(ebay)
+    assert failed.value.kind == "malformed" and failed.value.transient and "`orders` is null" in str(failed.value)
+    ebay.state.add_fault("huge_answer", size_mib=30, target="getOrders")
+    with pytest.raises(EbayError) as failed:
+        _ebay_orders(ebay, max_answer_mib=1)
+    assert failed.value.kind == "too_large" and not failed.value.transient
+    ebay.state.add_fault("not_json", count=5, target="getOrders")
+    with pytest.raises(EbayError) as failed:
+        _ebay_orders(ebay)
+    assert failed.value.transient

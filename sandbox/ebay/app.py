@@ -47,11 +47,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..admin import admin_route, faults_route, json_response, stats_route
-from ..http import pause
+from ..http import oversized_json, pause
 from .state import (ACCESS_DENIED, APP_SCOPE, FULFILLMENT_READ_SCOPE, FULFILLMENT_SCOPE, INVALID_TOKEN,
                     INVENTORY_READ_SCOPE, INVENTORY_SCOPE, MISSING_TOKEN, ROUTES, USER_SCOPES, ApiError, EbayState,
                     Fault, basic_credentials, fulfillment_error, inventory_error, oauth_error, system_error,
-                    too_many_requests)
+                    too_many_requests, WRONG_ANSWERS)
 
 FULFILLMENT = "/sell/fulfillment/v1"
 INVENTORY = "/sell/inventory/v1"
@@ -142,6 +142,23 @@ async def _json_body(request: Request, api: str):
         raise inventory_error(400, 25604, "Input error. The request body is not valid JSON.")
 
 
+def _wrong_answer(fault, response: Response) -> Response:
+    """What a wrong-answer fault makes of a real 200 answer (see Fault)."""
+    if fault.kind == "not_json":
+        return Response("<html><body>Service temporarily unavailable (sandbox fault)</body></html>",
+                        200, media_type="text/html")
+    body = orjson.loads(response.body)
+    if fault.kind == "huge_answer":
+        return oversized_json(body, fault.size_mib or 64.0)
+    if fault.kind == "repeat_next" and body.get("href"):
+        body["next"] = body["href"]
+    if fault.kind == "null_list":
+        for key in ("orders", "offers", "fulfillments"):
+            if key in body:
+                body[key] = None
+    return json_response(body)
+
+
 def create_app(state: EbayState) -> Starlette:
     """The eBay sandbox ASGI app serving `state`."""
     logging.getLogger("uvicorn.error").addFilter(_QUIET_DROP)  # no-op when already there
@@ -211,6 +228,8 @@ def create_app(state: EbayState) -> Starlette:
                             response = _error(error)
                         if lost is not None and response.status_code < 400:
                             response = await lose(request, lost, response)
+                        if fault is not None and fault.kind in WRONG_ANSWERS and response.status_code == 200:
+                            response = _wrong_answer(fault, response)
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             state.record(route, request.method, target, response.status_code)
             return response

@@ -92,7 +92,8 @@ QUOTA_WINDOW = 86_400  # eBay's timeWindow: a day, reset at midnight Pacific tim
 DEFAULT_REVISION_LIMIT = 250  # revisions per listing per calendar day (Inventory API contract)
 
 FAULT_KINDS = ("http_500", "http_502", "http_503", "http_504", "http_429", "slow", "hang", "apply_then_drop",
-               "expire_tokens")
+               "expire_tokens", *("repeat_next", "null_list", "huge_answer", "not_json"))
+WRONG_ANSWERS = ("repeat_next", "null_list", "huge_answer", "not_json")
 FAULT_TARGETS = (*ROUTES, "fulfillment", "inventory", "analytics", "api", "any")
 _DROP_MODES = ("close", "502", "hang")
 
@@ -208,6 +209,10 @@ class Fault(FaultSpec):
     then its answer is lost as `then` says: "close" = the connection dies mid-response, "502" = a proxy
     answers for it, "hang" = nothing until the client gives up), expire_tokens (every access token
     expires now; the request meets its expired token).
+    Wrong answers (HTTP 200, the request carried out): repeat_next (a list page whose `next` is its own
+    `href`: paging that never ends), null_list (the page's list, `orders` or `offers`, is null),
+    huge_answer (the answer padded to `size_mib` MiB, default 64, streamed without Content-Length),
+    not_json (an HTML page).
     """
 
     KINDS = FAULT_KINDS
@@ -217,6 +222,7 @@ class Fault(FaultSpec):
     target: str = "api"
     seconds: float | None = None
     then: str = "close"
+    size_mib: float | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
