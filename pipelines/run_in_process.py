@@ -2,12 +2,23 @@
 instance like any run, so the UI shows them beside the runs that sensors launched."""
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from dagster import AssetsDefinition, DagsterInstance, DynamicPartitionsDefinition, materialize
 
 from pipelines.definitions import build_resources
 from resources.errors import MarketsyncError
+
+
+# Whether Dagster's console log and a failed step's traceback reach the terminal (the CLI's --debug).
+# Without it a failure is the one worded line of the MarketsyncError; the event log keeps everything.
+_debug = False
+
+
+def show_dagster_output(debug: bool) -> None:
+    global _debug
+    _debug = debug
 
 
 def dagster_instance() -> DagsterInstance:
@@ -17,11 +28,12 @@ def dagster_instance() -> DagsterInstance:
 
 def run_assets(assets: Sequence[AssetsDefinition], partitions: DynamicPartitionsDefinition, key: str, *,
                run_config: dict | None = None, instance: DagsterInstance | None = None,
-               resources: dict | None = None, log_level: str = "WARNING", what: str = "run",
+               resources: dict | None = None, log_level: str | None = None, what: str = "run",
                store: str | None = None) -> dict:
     """Materialise `assets` for one partition; returns their materialisation metadata as
     `{"<asset name>.<metadata key>": value}` plus the run id, or raises one clear MarketsyncError."""
     instance = instance or dagster_instance()
+    log_level = log_level or ("INFO" if _debug else "CRITICAL")
     if not instance.has_dynamic_partition(partitions.name, key):
         instance.add_dynamic_partitions(partitions.name, [key])
     result = materialize(
@@ -30,13 +42,18 @@ def run_assets(assets: Sequence[AssetsDefinition], partitions: DynamicPartitions
         resources=resources or build_resources(),
         instance=instance,
         # The event log keeps everything; the terminal shows only what needs attention.
-        run_config={**(run_config or {}), "loggers": {"console": {"config": {"log_level": log_level}}}},
+        # A person is waiting: a failure is reported at once (and the command can be re-run), not
+        # retried after minutes of backoff that would also hide its reason behind "max retries".
+        run_config={**(run_config or {}), "loggers": {"console": {"config": {"log_level": log_level}}},
+                    "execution": {"config": {"retries": {"disabled": {}}}}},
         tags={"marketsync/store": store or key, "marketsync/triggered_by": "cli"},
         raise_on_error=False,
     )
     if not result.success:
         failures = result.get_step_failure_events()
         message = failures[0].step_failure_data.error.message.strip() if failures else "the run failed"
+        if _debug and failures:
+            sys.stderr.write(failures[0].step_failure_data.error.to_string() + "\n")
         # Dagster prefixes the op context; the last line is the error as we worded it.
         raise MarketsyncError(f"{what} of {key} failed (run {result.run_id[:8]}): {message.splitlines()[-1]}")
     summary: dict = {"run_id": result.run_id}
@@ -44,18 +61,43 @@ def run_assets(assets: Sequence[AssetsDefinition], partitions: DynamicPartitions
         materialization = event.event_specific_data.materialization
         name = materialization.asset_key.path[-1]
         for meta_key, value in materialization.metadata.items():
-            summary[f"{name}.{meta_key}"] = getattr(value, "value", value)
+            value = getattr(value, "value", value)
+            # Counters and plain values; a table's column schema is for the UI, not a summary line.
+            if value is None or isinstance(value, (str, int, float, bool)):
+                summary[f"{name}.{meta_key}"] = value
     return summary
 
 
-def run_order_sync(store: str, states: list[str], instance: DagsterInstance | None = None,
-                   resources: dict | None = None, log_level: str = "WARNING") -> dict:
-    """Import, match and auto-confirm one store's Letzshop orders."""
-    from assets.letzshop.orders import letzshop_accounts, letzshop_assets
+def run_order_sync(store: str, states: list[str] | None = None, instance: DagsterInstance | None = None,
+                   resources: dict | None = None, log_level: str | None = None, *, channel: str = "letzshop") -> dict:
+    """Import one store's orders from `channel` (letzshop, amazon, ebay), then match them and apply the
+    auto-confirm rule: the channel's order assets, as the auto-sync sensor launches them."""
+    if channel == "letzshop":
+        from assets.letzshop.orders import letzshop_accounts, letzshop_assets
 
-    return run_assets(letzshop_assets, letzshop_accounts, store, instance=instance, resources=resources,
-                      log_level=log_level, what="order sync",
-                      run_config={"ops": {"letzshop_order_import": {"config": {"states": states}}}})
+        return run_assets(letzshop_assets, letzshop_accounts, store, instance=instance, resources=resources,
+                          log_level=log_level, what="Letzshop order sync",
+                          run_config={"ops": {"letzshop_order_import": {"config": {
+                              "states": list(states or ["unconfirmed"])}}}})
+    if channel == "amazon":
+        from assets.amazon.orders import amazon_accounts, amazon_assets
+
+        return run_assets(amazon_assets, amazon_accounts, store, instance=instance, resources=resources,
+                          log_level=log_level, what="Amazon order sync")
+    if channel == "ebay":
+        from assets.ebay.orders import ebay_accounts, ebay_assets
+
+        return run_assets(ebay_assets, ebay_accounts, store, instance=instance, resources=resources,
+                          log_level=log_level, what="eBay order sync")
+    raise MarketsyncError(f"order sync does not support '{channel}': it supports letzshop, amazon, ebay")
+
+
+def run_fulfillment_sync(store: str, instance: DagsterInstance | None = None, resources: dict | None = None) -> dict:
+    """Sync what JTL-FFN holds for one store now: products, stock and inbounds (full snapshots)."""
+    from assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
+
+    return run_assets([fulfillment_holdings], jtl_ffn_accounts, store, instance=instance, resources=resources,
+                      what="JTL-FFN holdings sync")
 
 
 def run_catalog_import(store: str, source: str, instance: DagsterInstance | None = None,
@@ -80,12 +122,13 @@ def run_catalog_import(store: str, source: str, instance: DagsterInstance | None
 
 
 def run_inbound_check(store: str, instance: DagsterInstance | None = None, resources: dict | None = None) -> dict:
-    """Check one store's inbound control sheet against JTL-FFN now."""
+    """Check one store's inbound control sheet against JTL-FFN now, after syncing what JTL-FFN holds in
+    the same run: a verdict is only ever written from holdings just read (a failed sync writes none)."""
     from assets.inbound_sheet.assets import inbound_sheet_assets
-    from assets.jtl_ffn.assets import jtl_ffn_accounts
+    from assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
 
-    return run_assets(inbound_sheet_assets, jtl_ffn_accounts, store, instance=instance, resources=resources,
-                      what="inbound sheet check")
+    return run_assets([fulfillment_holdings, *inbound_sheet_assets], jtl_ffn_accounts, store, instance=instance,
+                      resources=resources, what="inbound sheet check")
 
 
 def run_stock_push(store: str, channel: str, mode: str = "incremental", skus: list[str] | None = None,

@@ -102,6 +102,8 @@ def ffn_store(warehouse):
                      {"a": a})
         conn.execute(text("INSERT INTO core.fulfillment_stock (account_id, jfsku, warehouse_id, stock_level) VALUES "
                           "(:a, 'J-A', 'W1', 5), (:a, 'J-A', 'W2', 7)"), {"a": a})
+        # As a holdings sync leaves it: the check only compares with holdings that were read.
+        conn.execute(text("UPDATE ops.accounts SET stock_counted_at = now() WHERE account_id = :a"), {"a": a})
     return "inbounds"
 
 
@@ -202,24 +204,78 @@ def test_the_schedule_sensor_keeps_a_partition_per_store_and_a_deterministic_run
     assert request.tags["marketsync/store"] == ffn_store
 
 
-def test_the_cli_sets_and_checks_a_sheet_through_its_dagster_asset(warehouse, sheets, ffn_store, run_cli, monkeypatch):
+@pytest.fixture
+def ffn_sim_store(warehouse, vault, monkeypatch):
+    """Store 'fulfil' with an FFN account on the JTL-FFN simulator, nothing synced yet; the application
+    client is configured in the environment only when the test calls `configure()`."""
+    from resources.jtl_ffn import store_refresh_token
+    from sandbox.jtl_ffn.app import create_app as create_ffn_app
+    from sandbox.jtl_ffn.state import JtlFfnState
+
+    state = JtlFfnState(seed=3, size=200, clients={"ffn-client": "ffn-secret"})
+    with serve_in_thread(create_ffn_app(state)) as server:
+        with warehouse.begin() as conn:
+            account = upsert_account(conn, "fulfil", "jtl_ffn", server.base_url)
+            store_refresh_token(conn, vault, account.account_id, state.grant("ffn-client")["refresh_token"])
+
+        def configure():
+            monkeypatch.setenv("JTL_FFN_CLIENT_ID", "ffn-client")
+            monkeypatch.setenv("JTL_FFN_CLIENT_SECRET", "ffn-secret")
+            monkeypatch.setenv("MARKETSYNC_FFN_TOKEN_URL", f"{server.base_url}/token")
+
+        monkeypatch.delenv("JTL_FFN_CLIENT_ID", raising=False)
+        monkeypatch.delenv("JTL_FFN_CLIENT_SECRET", raising=False)
+        yield account, configure
+
+
+def test_the_cli_syncs_the_holdings_before_it_checks_a_sheet(warehouse, sheets, ffn_sim_store, run_cli, monkeypatch):
     import json
 
+    from assets.inbound_sheet.run import load_received
+
+    account, configure = ffn_sim_store
     state, resource = sheets
     monkeypatch.setenv("MARKETSYNC_SHEETS_URL", resource.base_url)
     monkeypatch.setenv("MARKETSYNC_SHEETS_TOKEN", "sandbox-token")
-    spreadsheet_id = _sheet(state, [["A", "10"], ["B", "8"]])
-    code, out, err = run_cli("sheets", "set", ffn_store, "--spreadsheet", spreadsheet_id, "--worksheet", "Sheet1",
+    spreadsheet_id = _sheet(state, [["SKU-1", "10"]])
+    code, out, err = run_cli("sheets", "set", "fulfil", "--spreadsheet", spreadsheet_id, "--worksheet", "Sheet1",
                              "--sku-column", "Merchant SKU", "--expected-column", "Expected units",
                              "--status-column", "Status")
     assert code == 0, err
     assert "checked at '0 8 * * *' Europe/Berlin against receipts" in out
-    code, out, err = run_cli("sheets", "check", ffn_store, "--json")
+
+    # No FFN client yet: nothing can be synced, so nothing is checked and nothing written.
+    writes = state.writes
+    code, out, err = run_cli("sheets", "check", "fulfil")
+    assert code == 1 and "JTL_FFN_CLIENT_ID" in err and len(err.strip().splitlines()) == 1
+    code, out, err = run_cli("sync", "fulfillment", "fulfil")
+    assert code == 1 and "JTL_FFN_CLIENT_ID" in err
+    assert state.writes == writes
+    # The check itself (as the schedule runs it) refuses holdings never read.
+    with pytest.raises(MarketsyncError, match="never synced"):
+        run_check(warehouse, resource, "fulfil")
+    assert state.writes == writes
+
+    configure()
+    code, out, err = run_cli("sync", "fulfillment", "fulfil", "--json")
+    assert code == 0, err
+    synced = json.loads(out)
+    assert synced["fulfillment_products.fetched"] > 0 and synced["fulfillment_stock.fetched"] > 0
+    with warehouse.begin() as conn:
+        received = load_received(conn, account.account_id)
+    (first, units_first), (second, units_second) = sorted(received.by_sku.items())[:2]
+    # The sheet names SKUs the warehouse holds; `sheets check` syncs again, then compares.
+    spreadsheet_id = _sheet(state, [[first, str(units_first)], [second, str(units_second + 1)]])
+    code, out, err = run_cli("sheets", "set", "fulfil", "--spreadsheet", spreadsheet_id)
+    assert code == 0, err
+    code, out, err = run_cli("sheets", "check", "fulfil", "--json")
     assert code == 0, err
     summary = json.loads(out)
+    assert summary["fulfillment_stock.fetched"] > 0
     assert summary["inbound_control_check.matched"] == 1 and summary["inbound_control_check.mismatched"] == 1
-    assert summary["inbound_control_check.cells_written"] == 2
-    assert [row[3] for row in state.values(spreadsheet_id, "Sheet1")[1:]] == [
-        "MATCH: expected 10, received 10", "MISMATCH: expected 8, received 7 (-1)"]
+    statuses = [row[3] for row in state.values(spreadsheet_id, "Sheet1")[1:]]
+    assert statuses[0].startswith("MATCH") and statuses[1].startswith("MISMATCH")
+    assert not any("UNKNOWN" in status for status in statuses)
+    ffn_store = "fulfil"
     code, _out, err = run_cli("sheets", "set", ffn_store, "--cron", "at eight")
     assert code != 0 and "not a cron schedule" in err

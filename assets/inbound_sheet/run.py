@@ -113,6 +113,7 @@ def run_check(warehouse: Warehouse, sheets: GoogleSheetsResource, store: str, ru
     with warehouse.begin() as conn:
         settings = get_settings(conn, store)
         account = get_account(conn, store, "jtl_ffn")
+        _require_synced_holdings(conn, store, account.account_id)
         received = load_received(conn, account.account_id)
     worksheet = sheets.open_worksheet(settings["spreadsheet_id"], settings["worksheet"])
     rows = worksheet.rows()
@@ -139,6 +140,18 @@ def run_check(warehouse: Warehouse, sheets: GoogleSheetsResource, store: str, ru
                      {"s": settings["store_id"], "r": run_id, "n": summary.rows_checked, "m": summary.matched,
                       "x": summary.mismatched, "p": summary.problems, "w": summary.cells_written})
     return summary
+
+
+def _require_synced_holdings(conn: Connection, store: str, account_id: int) -> None:
+    """A verdict is only as good as the holdings it compares with: before JTL-FFN's stock was ever read
+    for this account every SKU would look unknown, and the operations team would act on that."""
+    synced = conn.execute(text("SELECT stock_counted_at FROM ops.accounts WHERE account_id = :a"),
+                          {"a": account_id}).scalar()
+    if synced is None:
+        raise MarketsyncError(
+            f"JTL-FFN holdings of store '{store}' were never synced, so the sheet was not checked (no status "
+            f"written): run `marketsync sync fulfillment {store}` (or `marketsync sheets check {store}`, which "
+            "syncs first) once the FFN account works")
 
 
 def _land_rows(conn: Connection, store_id: int, rows: list[list[str]]) -> None:

@@ -15,6 +15,8 @@ cli.add_command(stock)
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    if debug:
+        _show_dagster_output(True)
     try:
         cli.main(args=argv, prog_name="marketsync", standalone_mode=False)
         return 0
@@ -32,6 +34,17 @@ def main(argv: list[str] | None = None) -> int:
             raise
         click.echo(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", err=True)
         return 1
+    finally:
+        if debug:
+            _show_dagster_output(False)
+
+
+def _show_dagster_output(debug: bool) -> None:
+    """--debug: Dagster's console log and a failed step's traceback (loads Dagster, which a plain
+    listing otherwise never does)."""
+    from pipelines.run_in_process import show_dagster_output
+
+    show_dagster_output(debug)
 
 
 if __name__ == "__main__":

@@ -10,33 +10,16 @@ import click
 from sqlalchemy import text
 
 from pipelines.cli.output import emit
+from pipelines.cli.runtime import Runtime, resolved
 from resources.errors import MarketsyncError
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 store_option = click.option("--store", default=None, help="Only this store.")
 
 
-class Runtime:
-    """The resources a command needs, built once the environment is ready (the same resources the
-    Dagster code location builds, so a command and a run see the same configuration)."""
-
-    def __init__(self) -> None:
-        from pipelines.environment import prepare_environment
-
-        prepare_environment()
-        from pipelines.definitions import build_resources
-
-        built = build_resources()
-        resources = {name: _resolved(built[name]) for name in ("warehouse", "vault", "letzshop")}
-        self.database_url = resources["warehouse"].database_url
-        self.warehouse = resources["warehouse"]
-        self.vault = resources["vault"]
-        self.letzshop = resources["letzshop"]
-
-
 def _resolved(resource):
-    """A resource with its EnvVar fields read from the environment, for use outside a Dagster run."""
-    return resource.process_config_and_initialize()
+    """Kept for callers of the old name; see pipelines/cli/runtime.py."""
+    return resolved(resource)
 
 
 pass_runtime = click.make_pass_decorator(Runtime, ensure=True)
@@ -172,32 +155,79 @@ def credentials_rotate(rt: Runtime) -> None:
     click.echo(f"re-encrypted {count} credential row(s) with key {rt.vault.primary_key_id}")
 
 
+# Which channel each command speaks; a command names the others when asked for one it does not.
+CONNECTION_CHANNELS = ("letzshop", "amazon", "ebay", "jtl_ffn", "codeswholesale")
+ORDER_CHANNELS = ("letzshop", "amazon", "ebay")
+
+
+def _supported(command: str, channel: str, channels: tuple[str, ...]) -> None:
+    if channel not in channels:
+        raise MarketsyncError(f"{command} does not support '{channel}': it supports {', '.join(channels)}")
+
+
 @cli.command("test-connection")
 @click.argument("store")
-@click.argument("channel")
+@click.argument("channel", metavar="CHANNEL")
 @pass_runtime
 def test_connection(rt: Runtime, store: str, channel: str) -> None:
-    """Call the channel with the stored credentials and report the response time."""
+    """Call CHANNEL (letzshop, amazon, ebay, jtl_ffn, codeswholesale) with STORE's stored credentials and
+    report the response time."""
+    import time
+
+    _supported("test-connection", channel, CONNECTION_CHANNELS)
+    if channel == "codeswholesale":
+        from assets.codeswholesale.catalog import get_codeswholesale_source
+
+        with rt.warehouse.begin() as conn:
+            source = get_codeswholesale_source(conn, store)
+            secrets = rt.vault.load_source(conn, source.source_id)
+        if secrets is None:
+            raise MarketsyncError(f"no client credentials stored for the CodesWholesale source of '{store}'")
+        started = time.perf_counter()
+        with rt.client("codeswholesale").session(source.base_url, secrets.reveal("client_id"),
+                                                 secrets.reveal("client_secret")) as api:
+            api.ping()
+        click.echo(f"ok: {store}/{channel} answered in {(time.perf_counter() - started) * 1000:.0f} ms "
+                   f"({source.base_url})")
+        return
     from pipelines.accounts import get_account
 
     with rt.warehouse.begin() as conn:
         acct = get_account(conn, store, channel)
+    started = time.perf_counter()
+    detail = ""
     if channel == "jtl_ffn":
         from assets.jtl_ffn.assets import ffn_session
-        from pipelines.definitions import jtl_ffn_resource
 
-        with ffn_session(rt.warehouse, rt.vault, _resolved(jtl_ffn_resource()), store) as (_account, api):
-            answer = api.test_connection()
-        click.echo(f"ok: {store}/{channel} answered in {answer['seconds'] * 1000:.0f} ms, "
-                   f"{answer['warehouses']} warehouse(s) ({acct.endpoint})")
-        return
-    if channel != "letzshop":
-        raise MarketsyncError(f"test-connection does not support {channel} yet")
-    from assets.letzshop.connection import letzshop_session
+        with ffn_session(rt.warehouse, rt.vault, rt.client("jtl_ffn"), store) as (_account, api):
+            detail = f", {api.test_connection()['warehouses']} warehouse(s)"
+    elif channel == "letzshop":
+        from assets.letzshop.connection import letzshop_session
 
-    with letzshop_session(rt.warehouse, rt.vault, rt.letzshop, acct) as api:
-        seconds = api.ping()
-    click.echo(f"ok: {store}/{channel} answered in {seconds * 1000:.0f} ms ({acct.endpoint})")
+        with letzshop_session(rt.warehouse, rt.vault, rt.letzshop, acct) as api:
+            api.ping()
+    else:
+        _check_client(channel, rt.client(channel))
+        # One page of the orders changed in the last hour: the token exchange and one authorised read.
+        from datetime import datetime, timedelta, timezone
+
+        since = datetime.now(timezone.utc) - timedelta(hours=1)
+        with rt.client(channel).session(rt.warehouse.engine, rt.vault, acct.account_id) as api:
+            orders = (api.search_orders(last_updated_after=since) if channel == "amazon"
+                      else api.orders_modified(since))
+            next(iter(orders), None)
+    click.echo(f"ok: {store}/{channel} answered in {(time.perf_counter() - started) * 1000:.0f} ms"
+               f"{detail} ({acct.endpoint or 'production endpoint'})")
+
+
+def _check_client(channel: str, client) -> None:
+    """Amazon, eBay and JTL-FFN talk through the application's OAuth client, configured once per
+    installation in the environment (never per store)."""
+    if not getattr(client, "client_id", None) or not getattr(client, "client_secret", None):
+        names = {"amazon": "AMAZON_LWA_CLIENT_ID and AMAZON_LWA_CLIENT_SECRET",
+                 "ebay": "EBAY_CLIENT_ID and EBAY_CLIENT_SECRET",
+                 "jtl_ffn": "JTL_FFN_CLIENT_ID and JTL_FFN_CLIENT_SECRET"}[channel]
+        raise MarketsyncError(f"no {channel} application client configured: set {names}")
 
 
 # ---------------------------------------------------------------- sync
@@ -208,18 +238,38 @@ def sync() -> None:
 
 @sync.command("orders")
 @click.argument("store")
-@click.argument("channel")
-@click.option("--state", "states", multiple=True, help="Shipment state(s) to import (default: unconfirmed).")
+@click.argument("channel", metavar="CHANNEL")
+@click.option("--state", "states", multiple=True,
+              help="Letzshop only: shipment state(s) to import (default: unconfirmed).")
 @json_option
 @pass_runtime
 def sync_orders(rt: Runtime, store: str, channel: str, states: tuple[str, ...], as_json: bool) -> None:
-    """Import STORE's orders from CHANNEL, then match them and apply the auto-confirm rule."""
+    """Import STORE's orders from CHANNEL (letzshop, amazon, ebay), then match them and apply the
+    auto-confirm rule."""
     from pipelines.run_in_process import run_order_sync
 
+    _supported("order sync", channel, ORDER_CHANNELS)
+    if states and channel != "letzshop":
+        raise MarketsyncError(f"--state is a Letzshop shipment state; {channel} imports every order changed "
+                              "since its last sync")
     if channel != "letzshop":
-        raise MarketsyncError(f"order sync for {channel} is not available yet")
-    result = run_order_sync(store, list(states) or ["unconfirmed"])
-    emit(result, as_json)
+        _check_client(channel, rt.client(channel))
+    emit(run_order_sync(store, list(states) or ["unconfirmed"], channel=channel), as_json)
+
+
+@sync.command("fulfillment")
+@click.argument("store")
+@json_option
+@pass_runtime
+def sync_fulfillment(rt: Runtime, store: str, as_json: bool) -> None:
+    """Sync what JTL-FFN holds for STORE now (products, stock, inbounds), through its Dagster asset."""
+    from pipelines.accounts import get_account
+    from pipelines.run_in_process import run_fulfillment_sync
+
+    with rt.warehouse.begin() as conn:
+        get_account(conn, store, "jtl_ffn")
+    _check_client("jtl_ffn", rt.client("jtl_ffn"))
+    emit(run_fulfillment_sync(store), as_json)
 
 
 # ---------------------------------------------------------------- products and exceptions
@@ -466,13 +516,15 @@ def outbound_run(rt: Runtime, store: str | None, as_json: bool) -> None:
     """Send every due write now."""
     from pipelines.outbound_runner import drain
 
-    results = drain(rt.warehouse, rt.vault, rt.letzshop, store=store, triggered_by="cli")
+    # Every channel's client from the code location's own factories (the application's OAuth clients
+    # come from the environment); drain opens only the ones with writes due.
+    results = drain(rt.warehouse, rt.vault, rt.letzshop, store=store, triggered_by="cli",
+                    jtl_ffn=rt.client("jtl_ffn"), ebay=rt.client("ebay"), amazon=rt.client("amazon"))
     if as_json:
         emit(results, True)
-        return
-    if not results:
+    elif not results:
         click.echo("nothing due")
-    for name, summary in results.items():
+    for name, summary in ({} if as_json else results).items():
         if "error" in summary:
             click.echo(f"{name}: {summary['error']}")
             continue
@@ -480,6 +532,11 @@ def outbound_run(rt: Runtime, store: str | None, as_json: bool) -> None:
                    + (f" ({summary['already_applied']} found already applied)" if summary.get("already_applied") else ""))
         for error in summary.get("errors", [])[:10]:
             click.echo(f"  {error}")
+    unsent = [name for name, summary in results.items()
+              if "error" in summary or summary.get("failed") or summary.get("dead")]
+    if unsent:
+        # The writes stay queued (or dead-lettered): the caller (a script, cron) must see that.
+        raise MarketsyncError(f"writes of {', '.join(unsent)} were not all sent; see `marketsync outbound list`")
 
 
 @outbound.command("list")
@@ -606,10 +663,26 @@ def catalog_add_codeswholesale(rt: Runtime, store: str, base_url: str) -> None:
 @json_option
 @pass_runtime
 def catalog_import(rt: Runtime, store: str, source: str, as_json: bool) -> None:
-    """Import STORE's catalog from SOURCE (letzshop, codeswholesale) now, through its Dagster asset."""
+    """Import STORE's catalog from SOURCE now, through its Dagster asset. SOURCE is `letzshop` (the
+    store's Letzshop product feed), `codeswholesale`, or the NAME of one of its pulled supplier feeds
+    (`marketsync feeds list --store STORE`)."""
     from pipelines.run_in_process import run_catalog_import
 
+    _known_catalog_source(rt, store, source)
     emit(run_catalog_import(store, source), as_json)
+
+
+def _known_catalog_source(rt: Runtime, store: str, source: str) -> None:
+    """Refuse, in words, a source the store does not have (before a Dagster partition is made for it)."""
+    if source in ("letzshop", "codeswholesale"):
+        return
+    from assets.feeds.sources import list_sources
+
+    with rt.warehouse.begin() as conn:
+        feeds = [s for s in list_sources(conn, store) if s["kind"] == "pull_feed"]
+    if not any(s["name"] == source for s in feeds):
+        names = ", ".join(["letzshop", "codeswholesale", *sorted(s["name"] for s in feeds)])
+        raise MarketsyncError(f"store '{store}' has no catalog source '{source}': catalog import reads {names}")
 
 
 @catalog.command("runs")
@@ -812,7 +885,12 @@ def sheets_set(rt: Runtime, store: str, **settings) -> None:
 @json_option
 @pass_runtime
 def sheets_check(rt: Runtime, store: str, as_json: bool) -> None:
-    """Check STORE's inbound control sheet now, through its Dagster asset."""
+    """Check STORE's inbound control sheet now, through its Dagster asset, after syncing what JTL-FFN
+    holds (a check never writes a verdict from holdings it did not read)."""
+    from pipelines.accounts import get_account
     from pipelines.run_in_process import run_inbound_check
 
+    with rt.warehouse.begin() as conn:
+        get_account(conn, store, "jtl_ffn")
+    _check_client("jtl_ffn", rt.client("jtl_ffn"))  # the holdings are synced first, through this client
     emit(run_inbound_check(store), as_json)

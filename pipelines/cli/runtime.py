@@ -1,0 +1,80 @@
+"""What a command works with, built on first use so that a listing pays only for what it reads.
+
+Preparing the environment is cheap and happens at once. The warehouse is a plain SQLAlchemy engine (no
+Dagster import: a read-only command answers in a fraction of a second). The vault and the channel
+clients are the same resources the Dagster code location builds (pipelines/definitions.py), loaded only
+by the commands that decrypt credentials or call a channel, so a command and a run see one configuration.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+
+from sqlalchemy import Connection, Engine
+
+
+class WarehouseConnection:
+    """The warehouse as the CLI uses it: what `resources.warehouse.Warehouse` offers to the domain code
+    (`database_url`, `engine`, `begin()`), without loading Dagster."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    @property
+    def engine(self) -> Engine:
+        from resources.database import engine_for
+
+        return engine_for(self.database_url)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection inside one transaction, committed on success."""
+        with self.engine.begin() as conn:
+            yield conn
+
+
+class Runtime:
+    """The resources a command needs, each built when first asked for."""
+
+    def __init__(self) -> None:
+        from pipelines.environment import prepare_environment
+
+        prepare_environment()
+        self.database_url = os.environ["DATABASE_URL"]
+        self._clients: dict = {}
+
+    @cached_property
+    def warehouse(self) -> WarehouseConnection:
+        return WarehouseConnection(self.database_url)
+
+    @cached_property
+    def vault(self):
+        from resources.vault import CredentialVault
+
+        return CredentialVault(secret_keys=os.environ["MARKETSYNC_SECRET_KEYS"])
+
+    @cached_property
+    def _resources(self) -> dict:
+        # The code location's own resource factories (definitions.py reads the channels' application
+        # clients from the environment), not a copy of them.
+        from pipelines.definitions import build_resources
+
+        return build_resources()
+
+    def client(self, name: str):
+        """A Dagster resource of the code location (`letzshop`, `ebay`, `amazon`, `jtl_ffn`,
+        `codeswholesale`, `google_sheets`, ...) with its EnvVar fields read from the environment."""
+        if name not in self._clients:
+            self._clients[name] = resolved(self._resources[name])
+        return self._clients[name]
+
+    @property
+    def letzshop(self):
+        return self.client("letzshop")
+
+
+def resolved(resource):
+    """A resource with its EnvVar fields read from the environment, for use outside a Dagster run."""
+    return resource.process_config_and_initialize()
