@@ -39,6 +39,9 @@ from pydantic import PrivateAttr
 from sqlalchemy import Connection, Engine, text
 
 from resources.errors import first_line
+from resources.http_limits import (
+    DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, MALFORMED, TOO_LARGE, AnswerTooLarge,
+    Limits, Paging, limited_transport, malformed, too_large_message)
 from resources.http_retry import HttpCallError, retry_after_seconds
 from resources.vault import CredentialVault, VaultError
 
@@ -210,7 +213,8 @@ class AmazonSpApi:
                  token_margin: float = 60.0, rate_scale: float = 1.0, limiter: RateLimiter | None = None,
                  feed_poll_seconds: float = 30.0, feed_timeout: float = 3600.0,
                  feed_max_messages: int = MAX_FEED_MESSAGES, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, limits: Limits = Limits()):
+        self.limits = limits
         self.base_url, self.token_url = base_url.rstrip("/"), token_url
         self.seller_id, self.marketplace_ids = seller_id, list(marketplace_ids)
         if not seller_id or not self.marketplace_ids:
@@ -228,7 +232,8 @@ class AmazonSpApi:
         self._token_lock = threading.Lock()
         self._secrets = {s for s in (client_secret, refresh_token) if s}
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
-                                  headers={"Accept": "application/json", "User-Agent": "marketsync (Language=Python)"})
+                                  headers={"Accept": "application/json", "User-Agent": "marketsync (Language=Python)"},
+                                  transport=limited_transport(limits))
         self.waits: list[tuple[str, float, str]] = []
         self.requests = self.token_calls = self.throttled = self.retries = 0
         self.last_window_end: str | None = None  # the lastUpdatedBefore of the last searchOrders window
@@ -341,6 +346,10 @@ class AmazonSpApi:
             try:
                 response = self._http.request(method, self.base_url + path, params=params, json=json,
                                               headers={"x-amz-access-token": token})
+            except AnswerTooLarge as exc:
+                raise self._error(too_large_message(f"Amazon's answer to {what}", exc), TOO_LARGE) from None
+            except httpx.DecodingError as exc:
+                raise self._error(f"Amazon's answer to {what} could not be decoded ({exc})", MALFORMED) from None
             except httpx.TransportError as exc:
                 failures += 1
                 if failures >= self._attempts:
@@ -391,6 +400,8 @@ class AmazonSpApi:
         for failures in range(1, self._attempts + 1):
             try:
                 response = self._http.request(method, url, **kwargs)
+            except AnswerTooLarge as exc:
+                raise self._error(too_large_message(what, exc), TOO_LARGE) from None
             except httpx.TransportError as exc:
                 if failures >= self._attempts:
                     raise self._error(f"no answer on {what} ({type(exc).__name__})", "unreachable") from None
@@ -425,19 +436,32 @@ class AmazonSpApi:
         included = ",".join(included_data)
         if included:
             params["includedData"] = included
-        seen: set[str] = set()
-        page = 0
+        paging = Paging("Amazon searchOrders", self._error, self.limits)
+        token = None
         while True:
-            page += 1
-            body = _json(self._call("searchOrders", "GET", ORDERS, f"searchOrders page {page}", params=params))
-            yield from body.get("orders") or []
+            page = paging.next(token)
+            what = f"Amazon searchOrders page {page}"
+            response = self._call("searchOrders", "GET", ORDERS, f"searchOrders page {page}", params=params)
+            # Strict: a broken answer must never pass for the end of the list (the caller moves its
+            # cursor past the window once the last page is read).
+            try:
+                body = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                raise self._error(malformed(what, "not JSON"), MALFORMED) from None
+            orders = body.get("orders") if isinstance(body, dict) else None
+            if not isinstance(orders, list) or not all(isinstance(order, dict) for order in orders):
+                detail = "not a JSON object" if not isinstance(body, dict) else \
+                    "`orders` is " + ("missing" if "orders" not in body else "null" if orders is None
+                                      else "not a list of objects")
+                raise self._error(malformed(what, detail), MALFORMED)
+            yield from orders
             self.last_window_end = body.get("lastUpdatedBefore") or self.last_window_end
-            token = (body.get("pagination") or {}).get("nextToken")
+            token = (body.get("pagination") or {}).get("nextToken") if isinstance(body.get("pagination"), dict) \
+                else None
             if not token:
                 return
-            if token in seen:
-                raise self._error("Amazon repeated a searchOrders paging token: paging would not end", "server")
-            seen.add(token)
+            if not isinstance(token, str):
+                raise self._error(malformed(what, "`pagination.nextToken` is not a string"), MALFORMED)
             params = {**params, "paginationToken": token}
 
     def get_order(self, order_id: str, included_data: Iterable[str] = DEFAULT_INCLUDED_DATA) -> dict:
@@ -617,6 +641,9 @@ class AmazonSpApiResource(ConfigurableResource):
     rate_scale: float = 1.0
     feed_poll_seconds: float = 30.0
     feed_timeout_seconds: float = 3600.0
+    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # an answer larger than this is refused while it streams
+    max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence
+    paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
     _limiter: Any = PrivateAttr(default=None)
 
     def session(self, conn_or_engine: Connection | Engine, vault: CredentialVault, account_id: int, *,
@@ -648,7 +675,8 @@ class AmazonSpApiResource(ConfigurableResource):
             max_wait=self.max_retry_wait_seconds, max_throttle_wait=self.max_throttle_wait_seconds,
             token_margin=self.token_margin_seconds, rate_scale=self.rate_scale,
             limiter=self._limiter if clock is None else None, feed_poll_seconds=self.feed_poll_seconds,
-            feed_timeout=self.feed_timeout_seconds, sleep=sleep or time.sleep, clock=clock or time.monotonic)
+            feed_timeout=self.feed_timeout_seconds, sleep=sleep or time.sleep, clock=clock or time.monotonic,
+            limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))
         return AmazonSpApi(base_url, token_url, self.client_id, self.client_secret, refresh_token,
                            str(settings.get("seller_id") or ""), markets, **{**arguments, **options})
 

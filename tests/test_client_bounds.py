@@ -219,3 +219,42 @@ def test_ebay_bounds_and_malformed_answers(ebay):
     with pytest.raises(EbayError) as failed:
         _ebay_orders(ebay)
     assert failed.value.transient
+
+
+# ------------------------------------------------------------------------------------ Amazon
+def test_amazon_bounds_and_malformed_answers(warehouse, vault):
+    from datetime import datetime, timezone
+
+    from pipelines.accounts import upsert_account
+    from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
+    from sandbox.amazon import AmazonState, create_app
+    from sandbox.http import serve_in_thread
+
+    scale = 20_000.0
+    state = AmazonState(seed=5, size=60, catalog_size=10, rate_scale=scale, clients={"cid": "csecret"})
+    with serve_in_thread(create_app(state)) as server:
+        with warehouse.begin() as conn:
+            account = upsert_account(conn, "zb", "amazon", server.base_url,
+                                     {"seller_id": state.seller_id, "marketplace_ids": list(state.marketplace_ids)})
+            vault.store(conn, account.account_id, {"refresh_token": state.authorize()})
+        resource = AmazonSpApiResource(client_id="cid", client_secret="csecret", rate_scale=scale, attempts=2,
+                                       retry_backoff_seconds=0.01, max_retry_wait_seconds=0.05)
+
+        def orders(**options):
+            with resource.model_copy(update=options).session(warehouse.engine, vault, account.account_id) as api:
+                return list(api.search_orders(datetime(2020, 1, 1, tzinfo=timezone.utc), page_size=10))
+
+        assert len(orders()) == 60
+        for fault, options, kind, transient, words in (
+                ("repeat_token", {}, "paging_stuck", True, "would never end"),
+                (None, {"max_pages": 2}, "too_many_pages", False, "more than 2 pages"),
+                ("null_list", {}, "malformed", True, "`orders` is null"),
+                ("not_json", {}, "malformed", True, "not JSON"),
+                ("huge_answer", {"max_answer_mib": 1}, "too_large", False, "1.0 MiB cap")):
+            state.clear_faults()
+            if fault:
+                state.add_fault(fault, count=100, skip=1, target="searchOrders",
+                                **({"size_mib": 20} if fault == "huge_answer" else {}))
+            with pytest.raises(AmazonError) as failed:
+                orders(**options)
+            assert (failed.value.kind, failed.value.transient) == (kind, transient) and words in str(failed.value)

@@ -62,9 +62,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..admin import admin_route, faults_route, json_response, stats_route
-from ..http import pause
+from ..http import oversized_json, pause
 from .data import iso
-from .state import RATE_LIMITS, AmazonState, ApiError, Fault, Query, StorageError
+from .state import RATE_LIMITS, WRONG_ANSWERS, AmazonState, ApiError, Fault, Query, StorageError
 
 STATIC_PREFIX = "/static-sandbox"
 _LISTING_PREFIX = "/listings/2021-08-01/items/"
@@ -126,6 +126,21 @@ async def _json_body(request: Request):
         raise ApiError(400, "InvalidInput", "The request body is not valid JSON") from None
 
 
+def _wrong_answer(fault: Fault, response: Response, request: Request) -> Response:
+    """What a wrong-answer fault makes of a real 200 answer (see Fault)."""
+    if fault.kind == "not_json":
+        return Response("<html><body>Service Unavailable (sandbox fault)</body></html>", 200, media_type="text/html")
+    body = orjson.loads(response.body)
+    if fault.kind == "huge_answer":
+        return oversized_json(body, fault.size_mib or 64.0)
+    if fault.kind == "repeat_token":
+        body["pagination"] = {"nextToken": request.query_params.get("paginationToken") or "sandbox-repeat"}
+    elif fault.kind == "null_list" and "orders" in body:
+        body["orders"] = None
+    return json_response(body, headers={k: v for k, v in response.headers.items()
+                                        if k.lower().startswith("x-amzn")})
+
+
 def create_app(state: AmazonState) -> Starlette:
     """The Amazon sandbox ASGI app serving `state`."""
     logging.getLogger("uvicorn.error").addFilter(_QUIET_DROP)  # no-op when already there
@@ -153,7 +168,7 @@ def create_app(state: AmazonState) -> Starlette:
             return _error(ApiError(504, "GatewayTimeout", "The request timed out.", "sandbox fault")), None
         elif fault.kind == "expire_tokens":
             state.expire_tokens()
-        elif fault.kind == "apply_then_drop":
+        elif fault.kind in ("apply_then_drop", *WRONG_ANSWERS):
             return None, fault
         return None, None
 
@@ -179,7 +194,9 @@ def create_app(state: AmazonState) -> Starlette:
                     response = _error(error)
                 for name, value in headers.items():
                     response.headers.setdefault(name, value)
-                if lost is not None:
+                if lost is not None and lost.kind in WRONG_ANSWERS:
+                    response = _wrong_answer(lost, response, request) if response.status_code == 200 else response
+                elif lost is not None:
                     response = await lose(request, lost)
             state.record(operation, request.method, _target(request), 0 if isinstance(response, _DroppedResponse)
                          else response.status_code)

@@ -72,7 +72,9 @@ _ITEM_DATASETS = {"proceeds": "PROCEEDS", "fulfillment": "FULFILLMENT", "cancell
 _ORDER_ID = re.compile(r"^\d{3}-\d{7}-\d{7}$")
 _PACKAGE_REFERENCE = re.compile(r"^[0-9]+$")
 
-FAULT_KINDS = ("http_500", "http_503", "http_429", "slow", "hang", "apply_then_drop", "expire_tokens")
+FAULT_KINDS = ("http_500", "http_503", "http_429", "slow", "hang", "apply_then_drop", "expire_tokens",
+               *("repeat_token", "null_list", "huge_answer", "not_json"))
+WRONG_ANSWERS = ("repeat_token", "null_list", "huge_answer", "not_json")
 FAULT_TARGETS = (*OPERATIONS, "token", "upload", "download", "api", "any")
 DROP_MODES = ("close", "502", "hang")
 
@@ -127,6 +129,10 @@ class Fault(FaultSpec):
     expired token), apply_then_drop (the request takes effect, then its answer is lost as `then`
     says: "close" the connection dies mid-answer, "502" a gateway answers instead, "hang" nothing
     comes back until the client gives up).
+    Wrong answers (HTTP 200, the request carried out): repeat_token (a searchOrders page whose
+    `pagination.nextToken` is the token the request sent, or a fixed one on the first page: paging
+    that never ends), null_list (`orders` is null), huge_answer (the answer padded to `size_mib` MiB,
+    default 64, streamed without Content-Length), not_json (an HTML page).
     """
 
     KINDS = FAULT_KINDS
@@ -136,6 +142,7 @@ class Fault(FaultSpec):
     target: str = "api"
     seconds: float | None = None
     then: str = "close"
+    size_mib: float | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
