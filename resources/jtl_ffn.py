@@ -64,6 +64,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from resources.errors import first_line
+from resources.http_limits import (
+    DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, MALFORMED, TOO_LARGE, AnswerTooLarge,
+    Limits, Paging, limited_transport, malformed, too_large_message)
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 from resources.vault import CredentialVault
 
@@ -264,7 +267,8 @@ class JtlFfnApi:
 
     def __init__(self, base_url: str, token_url: str, client_id: str, client_secret: str, token_store: TokenStore,
                  *, timeout: float = 30.0, attempts: int = 5, max_wait: float = 60.0, token_margin: float = 120.0,
-                 page_size: int = MAX_PAGE_SIZE):
+                 page_size: int = MAX_PAGE_SIZE, limits: Limits = Limits()):
+        self.limits = limits
         base = base_url.rstrip("/")
         self.base_url = base[:-4] if base.endswith("/api") else base
         self.token_url = token_url
@@ -281,7 +285,7 @@ class JtlFfnApi:
         self._secrets: deque[str] = deque(maxlen=64)  # the latest tokens this session has seen
         self._origin = httpx.URL(self.base_url)
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                                  headers={"Accept": "application/json"})
+                                  headers={"Accept": "application/json"}, transport=limited_transport(limits))
         self.requests = 0
         self.token_calls = 0  # refreshes this session made itself (not ones it found in the store)
         self.outbounds_found_existing = 0
@@ -322,6 +326,10 @@ class JtlFfnApi:
         except httpx.TransportError as exc:
             raise self._error(f"no complete answer from JTL FFN on {what} ({type(exc).__name__})",
                               "unreachable") from None
+        except AnswerTooLarge as exc:
+            raise self._error(too_large_message(f"JTL FFN's answer to {what}", exc), TOO_LARGE) from None
+        except httpx.DecodingError as exc:
+            raise self._error(f"JTL FFN's answer to {what} could not be decoded ({exc})", MALFORMED) from None
 
     def _retrying(self, call, *args):
         return retrying(JtlFfnError, self._attempts, 0.5, self._max_wait)(call, *args)
@@ -484,26 +492,27 @@ class JtlFfnApi:
         url: httpx.URL | None = self._url(path)
         base_params = {"$top": self.page_size, **(params or {})}
         query: dict[str, Any] | None = dict(base_params)
-        seen: set[str] = set()
+        paging = Paging(f"JTL FFN {what}", self._error, self.limits)
         received = 0
-        number = 0
+        token: str | None = None
         while url is not None:
-            number += 1
+            number = paging.next(token)
             body, requested = self._get(url, query, f"{what} page {number}")
             if not isinstance(body, dict):
-                raise self._error(f"JTL FFN {what} page {number} is not a paged list", "server")
-            items = body.get("items") or []
+                raise self._error(malformed(f"JTL FFN {what} page {number}", "not a paged list"), MALFORMED)
+            items = body.get("items", [])
+            if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+                raise self._error(malformed(f"JTL FFN {what} page {number}",
+                                            f"`items` is {'null' if items is None else 'not a list of objects'}"),
+                                  MALFORMED)
             yield items
             received += len(items)
             link = body.get("nextPageLink")
             if link:
                 following = self._same_origin(requested.join(str(link)), f"{what} page {number}")
-                if str(following) in seen:
-                    raise self._error(f"JTL FFN repeated a page link of {what}: paging would not end", "server")
-                seen.add(str(following))
-                url, query = following, None
+                url, query, token = following, None, str(following)
             elif "nextPageLink" not in body and items and len(items) >= int(base_params["$top"]):
-                url, query = self._url(path), {**base_params, "$skip": received}
+                url, query, token = self._url(path), {**base_params, "$skip": received}, f"$skip={received}"
             else:
                 url = None
 
@@ -518,14 +527,18 @@ class JtlFfnApi:
         query: dict[str, Any] | None = {"fromDate": _since(since), "page": 1}
         if until is not None:
             query["toDate"] = _since(until)
-        seen: set[str] = set()
-        number = 0
+        paging = Paging(f"JTL FFN {what}", self._error, self.limits)
+        key: str | None = None
         while url is not None:
-            number += 1
+            number = paging.next(key)
             body, requested = self._get(url, query, f"{what} chunk {number}")
             if not isinstance(body, dict):
-                raise self._error(f"JTL FFN {what} chunk {number} is not a list of changes", "server")
-            yield from body.get("data") or []
+                raise self._error(malformed(f"JTL FFN {what} chunk {number}", "not a list of changes"), MALFORMED)
+            data = body.get("data", [])
+            if not isinstance(data, list):
+                raise self._error(malformed(f"JTL FFN {what} chunk {number}",
+                                            f"`data` is {'null' if data is None else 'not a list'}"), MALFORMED)
+            yield from data
             self.last_updates_to = body.get("to") or self.last_updates_to
             if not body.get("moreDataAvailable"):
                 return
@@ -536,9 +549,6 @@ class JtlFfnApi:
                 url, query = self._url(path), {"fromDate": body.get("from") or _since(since),
                                                "toDate": body.get("to"), "page": number + 1}
             key = str(url) + repr(query)
-            if key in seen:
-                raise self._error(f"JTL FFN repeated a chunk of {what}: reading would not end", "server")
-            seen.add(key)
 
     def test_connection(self) -> dict:
         """One authorised round trip (a token refresh included when needed): seconds and warehouses."""
@@ -691,6 +701,9 @@ class JtlFfnResource(ConfigurableResource):
     token_margin_seconds: float = 120.0
     page_size: int = MAX_PAGE_SIZE
     lock_timeout_seconds: float = 60.0
+    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # an answer larger than this is refused while it streams
+    max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence
+    paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
 
     def session(self, token_store: TokenStore, base_url: str | None = None) -> JtlFfnApi:
         missing = [name for name, value in (("JTL_FFN_CLIENT_ID", self.client_id),
@@ -699,7 +712,8 @@ class JtlFfnResource(ConfigurableResource):
             raise JtlFfnError(f"JTL FFN's application client is not configured: set {' and '.join(missing)}", "auth")
         return JtlFfnApi(base_url or self.base_url, self.token_url, self.client_id, self.client_secret, token_store,
                          timeout=self.timeout_seconds, attempts=self.attempts, max_wait=self.max_retry_wait_seconds,
-                         token_margin=self.token_margin_seconds, page_size=self.page_size)
+                         token_margin=self.token_margin_seconds, page_size=self.page_size,
+                         limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))
 
     def account_session(self, engine: Engine, vault: CredentialVault, account_id: int,
                         base_url: str | None = None) -> JtlFfnApi:

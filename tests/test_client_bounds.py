@@ -258,3 +258,28 @@ def test_amazon_bounds_and_malformed_answers(warehouse, vault):
             with pytest.raises(AmazonError) as failed:
                 orders(**options)
             assert (failed.value.kind, failed.value.transient) == (kind, transient) and words in str(failed.value)
+
+
+# ------------------------------------------------------------------------------------ JTL-FFN
+def test_jtl_ffn_page_and_size_caps(warehouse, vault):
+    from resources.jtl_ffn import JtlFfnError, JtlFfnResource, MemoryTokenStore
+    from sandbox.http import serve_in_thread
+    from sandbox.jtl_ffn.app import create_app
+    from sandbox.jtl_ffn.state import JtlFfnState
+
+    state = JtlFfnState(seed=11, size=500, clients={"cid": "csecret"})
+    with serve_in_thread(create_app(state)) as server:
+        def api(**options):
+            resource = JtlFfnResource(client_id="cid", client_secret="csecret", base_url=server.base_url,
+                                      token_url=f"{server.base_url}/token", attempts=2, max_retry_wait_seconds=0.05,
+                                      **options)
+            return resource.session(MemoryTokenStore(state.grant("cid")["refresh_token"]))
+
+        with api() as session:
+            assert len(list(session.stocks())) == 500
+        with api(max_pages=2) as session, pytest.raises(JtlFfnError) as failed:
+            list(session.stocks())
+        assert failed.value.kind == "too_many_pages" and not failed.value.transient
+        with api(max_answer_mib=0.01) as session, pytest.raises(JtlFfnError) as failed:
+            list(session.stocks())  # a page of 200 stocks is larger than 10 KiB
+        assert failed.value.kind == "too_large" and not failed.value.transient and "MiB cap" in str(failed.value)
