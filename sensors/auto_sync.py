@@ -67,7 +67,8 @@ def order_auto_sync_sensor(context: SensorEvaluationContext, warehouse: Warehous
     partitions = {name: set(context.instance.get_dynamic_partitions(c.partitions.name))
                   for name, c in ORDER_CHANNELS.items()}
     active = active_slots(context.instance)
-    histories = import_histories(context.instance, now=now)
+    histories = import_histories(context.instance, now=now, succeeded_at={
+        (a.channel, a.store): a.last_synced_at for a in accounts})
     cursor = json.loads(context.cursor) if context.cursor else {}
     requests, waiting = [], {"running": 0, "backing_off": 0, "no_partition": 0}
     for account in accounts:

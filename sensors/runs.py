@@ -4,7 +4,6 @@ question and tick (not one per account), so a tick stays fast with thousands of 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -15,7 +14,6 @@ from pipelines.jobs import CHANNEL_TAG, ORDER_CHANNELS, PARTITION_TAG, RUN_KIND_
 # Statuses of a run that is waiting for or holding a slot.
 ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
           DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
-FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
 FAILED = {DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 # (run kind, channel, store)
@@ -54,42 +52,42 @@ def active_slots(instance: DagsterInstance) -> set[RunSlot]:
 
 @dataclass(frozen=True)
 class ImportHistory:
-    """How an account's latest imports ended: the failures in a row since its last success, and when the
-    latest of them ended."""
+    """How an account's latest imports (or follow-ups) ended: the failures in a row, and when the latest
+    of them ended."""
     failures_in_a_row: int = 0
     last_failed_run_id: str | None = None
     last_failed_at: datetime | None = None
 
 
-def import_histories(instance: DagsterInstance, since: timedelta = timedelta(days=1),
-                     now: datetime | None = None, kind: str = "import") -> dict[tuple[str, str], ImportHistory]:
-    """(channel, store) -> the account's recent streak of failed imports (or follow-ups, `kind`), from
-    the finished runs of the last day (the backoff is capped well below that)."""
+# Failures older than this change nothing: the backoff reaches its 30-minute cap after four failures.
+RECENT = timedelta(hours=3)
+
+
+def import_histories(instance: DagsterInstance, since: timedelta = RECENT, now: datetime | None = None,
+                     kind: str = "import", succeeded_at: dict[tuple[str, str], datetime | None] | None = None,
+                     ) -> dict[tuple[str, str], ImportHistory]:
+    """(channel, store) -> the account's streak of failed imports (or follow-ups, `kind`): its failed or
+    canceled runs of the last hours that ended after its last success (`succeeded_at`, e.g. the
+    account's last_synced_at; without it every recent failure counts). Only failed runs are read, so
+    the query stays small however many runs succeed."""
     now = now or datetime.now(timezone.utc)
-    runs: dict[tuple[str, str], list] = defaultdict(list)
-    jobs = [(c.import_job if kind == "import" else c.followup_job).name for c in ORDER_CHANNELS.values()]
-    for record in instance.get_run_records(filters=RunsFilter(job_name=None, statuses=FINISHED,
-                                                               updated_after=now - since)):
-        run = record.dagster_run
-        if run.job_name not in jobs:
-            continue
-        slot = run_slot(run.tags, run.job_name)
-        if slot:
-            runs[(slot[1], slot[2])].append(record)
-    histories = {}
-    for key, records in runs.items():
-        records.sort(key=lambda r: r.create_timestamp, reverse=True)
-        streak = list(_leading_failures(records))
-        if streak:
-            latest = streak[0]
-            ended = latest.end_time or latest.update_timestamp.timestamp()
-            histories[key] = ImportHistory(len(streak), latest.dagster_run.run_id,
-                                           datetime.fromtimestamp(ended, timezone.utc))
-    return histories
-
-
-def _leading_failures(records: Iterable) -> Iterable:
+    succeeded_at = succeeded_at or {}
+    failed: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
+    records = instance.get_run_records(filters=RunsFilter(statuses=list(FAILED), tags={RUN_KIND_TAG: kind},
+                                                          updated_after=now - since))
     for record in records:
-        if record.dagster_run.status not in FAILED:
-            return
-        yield record
+        run = record.dagster_run
+        slot = run_slot(run.tags, run.job_name)
+        if not slot:
+            continue
+        ended = datetime.fromtimestamp(record.end_time, timezone.utc) if record.end_time else record.update_timestamp
+        if ended.tzinfo is None:
+            ended = ended.replace(tzinfo=timezone.utc)
+        last_success = succeeded_at.get((slot[1], slot[2]))
+        if last_success is None or ended > last_success:
+            failed[(slot[1], slot[2])].append((ended, run.run_id))
+    histories = {}
+    for key, runs in failed.items():
+        runs.sort(reverse=True)
+        histories[key] = ImportHistory(len(runs), runs[0][1], runs[0][0])
+    return histories

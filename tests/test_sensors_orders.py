@@ -213,6 +213,9 @@ def test_a_failed_import_is_retried_with_a_bounded_backoff(warehouse, instance, 
     assert tick(3).run_requests == []  # two failures in a row: 4 minutes
     assert [r.run_key for r in tick(5).run_requests] == [f"letzshop-sync:flaky:retry:{second.run_id}"]
     assert auto_sync.retry_wait(10) == timedelta(minutes=30)  # bounded
+    with warehouse.begin() as conn:  # the retry succeeded: the streak is over, the daily interval rules again
+        conn.execute(text("UPDATE ops.accounts SET last_synced_at = :t"), {"t": real_now + timedelta(minutes=6)})
+    assert tick(7).run_requests == []
 
 
 # ---------------------------------------------------------------- partitions
