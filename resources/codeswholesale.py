@@ -20,6 +20,9 @@ import httpx
 import orjson
 from dagster import ConfigurableResource
 
+from resources.http_limits import (
+    DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, MALFORMED, TOO_LARGE, AnswerTooLarge,
+    Limits, Paging, limited_transport, malformed, too_large_message)
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 
 LIVE_URL = "https://api.codeswholesale.com"
@@ -70,7 +73,8 @@ class CodesWholesaleApi:
     """A session with one CodesWholesale account (base URL + client credentials)."""
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, *, timeout: float = 30.0,
-                 attempts: int = 5, max_wait: float = 60.0, token_margin: float = 60.0):
+                 attempts: int = 5, max_wait: float = 60.0, token_margin: float = 60.0, limits: Limits = Limits()):
+        self.limits = limits
         self.base_url = base_url.rstrip("/")
         self._client_id = client_id
         self._client_secret = client_secret
@@ -79,7 +83,7 @@ class CodesWholesaleApi:
         self._token_margin = token_margin
         self._token: _Token | None = None
         self._http = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                                  headers={"Accept": "application/json"})
+                                  headers={"Accept": "application/json"}, transport=limited_transport(limits))
         self.requests = 0
         self.tokens_fetched = 0
         self.bytes_received = 0
@@ -106,6 +110,11 @@ class CodesWholesaleApi:
             # Reads only: an answer lost on the way is simply asked for again.
             raise CodesWholesaleError(f"no complete answer from CodesWholesale on {what} ({type(exc).__name__})",
                                       "unreachable") from None
+        except AnswerTooLarge as exc:
+            raise CodesWholesaleError(too_large_message(f"CodesWholesale's answer to {what}", exc), TOO_LARGE) from None
+        except httpx.DecodingError as exc:
+            raise CodesWholesaleError(f"CodesWholesale's answer to {what} could not be decoded ({exc})",
+                                      MALFORMED) from None
         self.bytes_received += len(response.content)
         return response
 
@@ -182,24 +191,25 @@ class CodesWholesaleApi:
             if value is None:
                 continue
             params[PRODUCT_FILTERS[name]] = ",".join(value) if isinstance(value, (list, tuple)) else value
-        seen: set[str] = set()
-        page_number = 0
+        paging = Paging("CodesWholesale products", CodesWholesaleError, self.limits)
+        token = None
         while True:
-            page_number += 1
+            page_number = paging.next(token)
             body = self.get("/v3/products", dict(params), f"products page {page_number}")
             if isinstance(body, list):  # a bare list, as some captures show: one page, no more
                 yield body
                 return
+            what = f"CodesWholesale products page {page_number}"
             if not isinstance(body, dict):
-                raise CodesWholesaleError(f"CodesWholesale products page {page_number} is not an object", "server")
-            yield body.get("items") or []
+                raise CodesWholesaleError(malformed(what, "not an object"), MALFORMED)
+            items = body.get("items", [])
+            if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+                raise CodesWholesaleError(malformed(what, f"`items` is {'null' if items is None else 'not a list of objects'}"),
+                                          MALFORMED)
+            yield items
             token = body.get("continuationToken")
             if not token:
                 return
-            if token in seen:
-                raise CodesWholesaleError("CodesWholesale repeated a continuation token: paging would not end",
-                                          "server")
-            seen.add(token)
             # Exactly as received; httpx percent-encodes it once (`+` -> %2B, `/` -> %2F, `%` -> %25).
             params["continuationToken"] = token
 
@@ -211,8 +221,15 @@ class CodesWholesaleResource(ConfigurableResource):
     attempts: int = 5
     max_retry_wait_seconds: float = 60.0
     token_margin_seconds: float = 60.0
+    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # an answer larger than this is refused while it streams
+    max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence
+    paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
 
     def session(self, base_url: str, client_id: str, client_secret: str) -> CodesWholesaleApi:
+        if not (client_id or "").strip() or not (client_secret or "").strip():
+            raise CodesWholesaleError("the store's codeswholesale source has no client id or secret: set them for the "
+                                      "source", "auth")
         return CodesWholesaleApi(base_url, client_id, client_secret, timeout=self.timeout_seconds,
                                  attempts=self.attempts, max_wait=self.max_retry_wait_seconds,
-                                 token_margin=self.token_margin_seconds)
+                                 token_margin=self.token_margin_seconds,
+                                 limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))

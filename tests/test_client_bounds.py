@@ -283,3 +283,29 @@ def test_jtl_ffn_page_and_size_caps(warehouse, vault):
         with api(max_answer_mib=0.01) as session, pytest.raises(JtlFfnError) as failed:
             list(session.stocks())  # a page of 200 stocks is larger than 10 KiB
         assert failed.value.kind == "too_large" and not failed.value.transient and "MiB cap" in str(failed.value)
+
+
+# ------------------------------------------------------------------------------------ CodesWholesale
+def test_codeswholesale_page_and_size_caps():
+    from resources.codeswholesale import CodesWholesaleError, CodesWholesaleResource
+    from sandbox.codeswholesale.app import create_app
+    from sandbox.codeswholesale.state import CodesWholesaleState
+    from sandbox.http import serve_in_thread
+
+    state = CodesWholesaleState(seed=11, size=300, clients={"cid": "csecret"}, page_size=100)
+    with serve_in_thread(create_app(state)) as server:
+        def pages(**options):
+            resource = CodesWholesaleResource(attempts=2, max_retry_wait_seconds=0.05, **options)
+            with resource.session(server.base_url, "cid", "csecret") as api:
+                return list(api.product_pages())
+
+        assert sum(len(page) for page in pages()) == 300
+        with pytest.raises(CodesWholesaleError) as failed:
+            pages(max_pages=2)
+        assert failed.value.kind == "too_many_pages" and not failed.value.transient
+        with pytest.raises(CodesWholesaleError) as failed:
+            pages(max_answer_mib=0.01)
+        assert failed.value.kind == "too_large" and not failed.value.transient
+        with pytest.raises(CodesWholesaleError) as failed:
+            CodesWholesaleResource().session(server.base_url, "", "csecret")
+        assert failed.value.kind == "auth" and not failed.value.transient
