@@ -25,7 +25,7 @@ import base64
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -429,19 +429,22 @@ class EbayApi:
         return self._retrying(attempt)
 
     # ------------------------------------------------------------------ inventory
-    def bulk_update_quantities(self, items: Iterable[tuple[str, str | None, int]]) -> list[QuantityResult]:
-        """Set each SKU's ship-to-home quantity (and its offer's availableQuantity when an offer id is
-        given) with bulkUpdatePriceQuantity, 25 SKUs a call; one result per SKU (the last entry of a
-        SKU named twice wins). Retried: the values are absolute, a repeat changes nothing."""
-        latest: dict[str, tuple[str | None, int]] = {}
-        for sku, offer_id, quantity in items:
+    def bulk_update_quantities(self, items: Iterable[tuple[str, str | Sequence[str] | None, int]]
+                               ) -> list[QuantityResult]:
+        """Set each SKU's ship-to-home quantity and the availableQuantity of the published offers given
+        (an offer id or a list of them: buyers see the lower of the two numbers) with
+        bulkUpdatePriceQuantity, 25 SKUs a call; one result per SKU, ok only when every part succeeded
+        (the last entry of a SKU named twice wins). Retried: the values are absolute."""
+        latest: dict[str, tuple[list[str], int]] = {}
+        for sku, offer_ids, quantity in items:
             latest.pop(sku, None)
-            latest[sku] = (offer_id, int(quantity))
+            ids = [offer_ids] if isinstance(offer_ids, str) else list(offer_ids or ())
+            latest[sku] = ([str(i) for i in ids if i], int(quantity))
         requests = []
-        for sku, (offer_id, quantity) in latest.items():
+        for sku, (offer_ids, quantity) in latest.items():
             request: dict[str, Any] = {"sku": sku, "shipToLocationAvailability": {"quantity": quantity}}
-            if offer_id:
-                request["offers"] = [{"offerId": str(offer_id), "availableQuantity": quantity}]
+            if offer_ids:
+                request["offers"] = [{"offerId": i, "availableQuantity": quantity} for i in offer_ids]
             requests.append(request)
         results: list[QuantityResult] = []
         for start in range(0, len(requests), MAX_BULK):
@@ -472,9 +475,13 @@ class EbayApi:
 
     def offer_ids(self, sku: str) -> list[str]:
         """The ids of the SKU's offers (getOffers); [] when it has none."""
+        return [str(o["offerId"]) for o in self.offers(sku) if o.get("offerId")]
+
+    def offers(self, sku: str) -> list[dict]:
+        """The SKU's offers as getOffers gives them (offerId, status, availableQuantity, ...); [] when
+        it has none."""
         try:
-            return [str(o["offerId"]) for o in self._pages(f"{INVENTORY}/offer", {"sku": sku}, f"getOffers {sku}",
-                                                            "offers") if o.get("offerId")]
+            return list(self._pages(f"{INVENTORY}/offer", {"sku": sku}, f"getOffers {sku}", "offers"))
         except EbayError as error:
             if error.kind == "not_found":
                 return []

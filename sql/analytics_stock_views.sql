@@ -24,7 +24,7 @@ SELECT l.ledger_id, l.inventory_sync_id, s.code AS store, a.channel, l.sku, l.pr
        l.ffn_on_hand, l.ffn_foreign_reserved, l.feed_quantity, l.manual_quantity, l.reserved,
        l.shipped_uncounted, l.safety_stock, l.available, l.quantity_override, l.max_quantity,
        l.out_of_stock_threshold, l.sync_zero_stock, l.on_demand, l.pushed_quantity, l.previous_acknowledged,
-       l.answer, l.answer_message, l.computed_at, l.answered_at
+       l.answer, l.answer_message, l.computed_at, l.answered_at, l.listed
 FROM core.stock_ledger l
 JOIN ops.accounts a ON a.account_id = l.account_id
 JOIN ops.stores s ON s.store_id = a.store_id

@@ -6,9 +6,12 @@
 --   available = ffn_on_hand - ffn_foreign_reserved + feed_quantity + manual_quantity
 --               - reserved - shipped_uncounted - safety_stock
 --   pushed    = core.listed_quantity(available, override, max, threshold, sync_zero_stock)
+--               (null: at or below the threshold with sync_zero_stock off, not pushed at all)
 --
 -- Listings: every product of the store (settings.listings = 'catalog'), or only those the channel knows
 -- ('known': acknowledged or sold there); a rule's `listed` includes or excludes a product either way.
+-- A product a rule took off the channel (listed = false) is still returned, with pushed 0, while the
+-- channel acknowledges a number other than 0 for it: it is sent 0 once, so the channel stops selling it.
 --
 -- ffn_on_hand           stockLevel in the store's FFN warehouses ("available for shipment"; blocked units are
 --                       apart). The API does not say whether it still holds the units FFN reserved for
@@ -125,6 +128,8 @@ WITH ffn AS (
            t.safety_stock, r.quantity_override, r.max_quantity, t.out_of_stock_threshold, t.sync_zero_stock,
            coalesce(src.on_demand AND coalesce(p.product_type, m.product_type) = 'digital', false) AS on_demand,
            cs.acknowledged_quantity,
+           coalesce(r.listed, t.listings = 'catalog' OR cs.product_id IS NOT NULL OR sold.product_id IS NOT NULL)
+               AS listed,
            -- LEAST skips nulls: only the sources this listing has take part.
            least(f.counted_at,
                  CASE WHEN p.quantity IS NULL AND src.supplies_stock THEN src.counted_at END,
@@ -141,7 +146,8 @@ WITH ffn AS (
     LEFT JOIN core.channel_stock cs ON cs.account_id = t.account_id AND cs.product_id = p.product_id
     LEFT JOIN sold ON sold.product_id = p.product_id
     WHERE t.account_id = p_account_id
-      AND coalesce(r.listed, t.listings = 'catalog' OR cs.product_id IS NOT NULL OR sold.product_id IS NOT NULL)
+      AND (coalesce(r.listed, t.listings = 'catalog' OR cs.product_id IS NOT NULL OR sold.product_id IS NOT NULL)
+           OR cs.acknowledged_quantity <> 0)
 ), deducted AS (
     SELECT terms.*,
            CASE WHEN terms.shipped_at IS NULL THEN 0
@@ -157,8 +163,9 @@ WITH ffn AS (
 SELECT s.product_id, s.sku, s.ffn_on_hand, s.ffn_foreign_reserved, s.feed_quantity, s.manual_quantity,
        s.reserved, s.shipped_uncounted, s.safety_stock, s.available, s.quantity_override, s.max_quantity,
        s.out_of_stock_threshold, s.sync_zero_stock, s.on_demand,
-       core.listed_quantity(s.available, s.quantity_override, s.max_quantity, s.out_of_stock_threshold,
-                            s.sync_zero_stock) AS pushed_quantity,
-       s.acknowledged_quantity, s.counted_at
+       CASE WHEN s.listed THEN core.listed_quantity(s.available, s.quantity_override, s.max_quantity,
+                                                    s.out_of_stock_threshold, s.sync_zero_stock)
+            ELSE 0 END AS pushed_quantity,
+       s.acknowledged_quantity, s.counted_at, s.listed
 FROM summed s
 $$;

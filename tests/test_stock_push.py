@@ -61,10 +61,13 @@ def add_order(conn, account, skus_units: dict[str, int], status: str = "imported
 
 # ---------------------------------------------------------------- the rule
 @pytest.mark.parametrize("available,override,maximum,threshold,zero,expected", [
-    (10, None, None, 0, True, 10), (-4, None, None, 0, True, 0), (0, None, None, 0, False, 0),
-    (2, None, None, 2, True, 0), (2, None, None, 2, False, 2), (3, None, None, 2, True, 3),
+    (10, None, None, 0, True, 10), (-4, None, None, 0, True, 0), (0, None, None, 0, False, None),
+    (2, None, None, 2, True, 0), (2, None, None, 2, False, None), (3, None, None, 2, True, 3),
     (10, 4, None, 0, True, 4), (10, None, 6, 0, True, 6), (10, 8, 6, 0, True, 6), (1, 9, None, 0, True, 9),
     (5, None, 1, 1, True, 0),
+    # "sync when stock = 0" off: zeros are not sent, and never anything above what is available.
+    (-4, None, None, 0, False, None), (10, 0, None, 0, False, None), (-4, None, None, 3, False, None),
+    (4, None, None, 3, False, 4),
 ])
 def test_listed_quantity_rule(warehouse, available, override, maximum, threshold, zero, expected):
     assert listed_quantity(available, override, maximum, threshold, zero) == expected
@@ -152,7 +155,8 @@ def test_threshold_and_zero_stock_settings(stock_shop, warehouse, vault):
     with warehouse.begin() as conn:
         save_settings(conn, STORE, "letzshop", out_of_stock_threshold=12, sync_zero_stock=False)
     rows = ledger(warehouse, push(warehouse, vault).inventory_sync_id)
-    assert [rows[f"SKU-{i}"].pushed_quantity for i in range(4)] == [12, 12, 12, 13]
+    # Off: at or below the threshold nothing is sent (never the threshold); above it, the number.
+    assert {sku: r.pushed_quantity for sku, r in rows.items()} == {f"SKU-{i}": 10 + i for i in range(3, 10)}
     with warehouse.begin() as conn:
         save_settings(conn, STORE, "letzshop", sync_zero_stock=True)
     rows = ledger(warehouse, push(warehouse, vault).inventory_sync_id)

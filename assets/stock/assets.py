@@ -16,6 +16,8 @@ from assets.stock.push import push_stock
 from assets.stock.settings import split_partition_key
 from resources.amazon_sp_api import AmazonSpApiResource
 from resources.ebay import EbayResource
+from resources.errors import MarketsyncError
+from resources.http_retry import HttpCallError
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
@@ -52,13 +54,20 @@ def channel_stock(context: AssetExecutionContext, config: StockPushConfig, wareh
     acknowledged, each pushed number explained term by term in core.stock_ledger."""
     store, channel = split_partition_key(context.partition_key)
     trigger = context.run.tags.get(TRIGGER_TAG, "dagster")
-    result = push_stock(warehouse, vault, store, channel, mode=config.mode, skus=config.skus or None,
-                        triggered_by=trigger, run_id=context.run_id, clients={"ebay": ebay, "amazon": amazon})
+    try:
+        result = push_stock(warehouse, vault, store, channel, mode=config.mode, skus=config.skus or None,
+                            triggered_by=trigger, run_id=context.run_id, clients={"ebay": ebay, "amazon": amazon})
+    except MarketsyncError as exc:
+        if isinstance(exc, HttpCallError) and exc.transient:
+            raise  # a network hiccup: the RetryPolicy tries again
+        # A person's mistake (unknown SKU, not a listing there, settings) or another push of the same
+        # channel running: retrying cannot help, the answer is due at once.
+        raise Failure(description=str(exc), allow_retries=False) from None
     metadata = {
         "inventory_sync_id": result.inventory_sync_id, "mode": result.mode, "status": result.status,
         "listings": result.listings, "pushed": result.pushed, "acknowledged": result.acknowledged,
         "rejected": result.rejected, "unanswered": result.unanswered, "seconds": result.seconds,
-        "delivered_to": MetadataValue.text(result.delivered_to or "-"),
+        "delivered_to": MetadataValue.text(result.delivered_to or "-"), "restated": result.restated,
     }
     if result.status == "failed":
         # A channel that is down is worth retrying; wrong credentials or settings are not, and a person

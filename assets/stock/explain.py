@@ -2,14 +2,48 @@
 
 Per channel: the terms as they are now and what that would push, what the channel last acknowledged,
 the open orders holding units, and the ledger of the last pushes (terms, pushed number, previously
-acknowledged number, the channel's answer)."""
+acknowledged number, the channel's answer). A channel that does not list the SKU says why (not in its
+listing scope, unlisted by a rule, a placeholder), with the pushes it had before."""
 from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
 from assets.stock.rules import StockTerms
-from assets.stock.settings import all_settings
+from assets.stock.settings import StockSettings, all_settings
 from resources.errors import MarketsyncError
+
+_LISTING = """
+SELECT r.listed AS rule_listed, cs.acknowledged_quantity, cs.product_id IS NOT NULL AS acknowledged,
+       EXISTS (SELECT 1 FROM core.orders o JOIN core.order_items i ON i.order_id = o.order_id
+               WHERE o.account_id = :a AND i.product_id = :p) AS sold
+FROM (SELECT 1) one
+LEFT JOIN core.stock_listing_rules r ON r.account_id = :a AND r.product_id = :p
+LEFT JOIN core.channel_stock cs ON cs.account_id = :a AND cs.product_id = :p
+"""
+
+
+def not_listed_reason(conn: Connection, settings: StockSettings, sku: str, product_id: int,
+                      is_placeholder: bool) -> str | None:
+    """Why the product is no listing on the settings' channel, in words with the command that changes
+    it; None when it is one. The same rule as core.stock_availability's, for one product."""
+    where = f"{settings.store} {settings.channel}"
+    if is_placeholder:
+        return f"'{sku}' is a placeholder for an unmatched barcode, not a product: no channel lists it"
+    row = conn.execute(text(_LISTING), {"a": settings.account_id, "p": product_id}).one()
+    listed = (row.rule_listed if row.rule_listed is not None
+              else settings.listings == "catalog" or row.acknowledged or row.sold)
+    if listed or (row.acknowledged and row.acknowledged_quantity != 0):  # unlisted: 0 still to be sent
+        return None
+    if row.rule_listed is False:
+        sent = (" and the channel acknowledged the 0 it was sent, so it no longer sells it"
+                if row.acknowledged else "")
+        return (f"unlisted by a rule{sent} (`marketsync stock rule {where} {sku} --list` or "
+                f"`--clear-list` lists it again)")
+    if settings.listings == "known" and not (row.acknowledged or row.sold):
+        return (f"not in {settings.channel}'s listing scope: it lists only the products it knows (sold or "
+                f"acknowledged there, or listed by a rule), and this one is none of them "
+                f"(`marketsync stock rule {where} {sku} --list` makes it a listing)")
+    return f"not a listing on {settings.channel}"
 
 _NOW = "SELECT * FROM core.stock_availability(:s, :a) WHERE sku = :sku"
 _HOLDING = """
@@ -25,7 +59,8 @@ WHERE l.account_id = :a AND l.product_id = :p ORDER BY l.ledger_id DESC LIMIT :n
 
 
 def explain(conn: Connection, store: str, sku: str, history: int = 5) -> dict:
-    product = conn.execute(text("""SELECT p.store_id, p.product_id, p.title FROM core.products p JOIN ops.stores s USING (store_id)
+    product = conn.execute(text("""SELECT p.store_id, p.product_id, p.title, p.is_placeholder
+                                   FROM core.products p JOIN ops.stores s USING (store_id)
                                    WHERE s.code = :store AND p.sku = :sku"""), {"store": store, "sku": sku}).first()
     if product is None:
         raise MarketsyncError(f"{store} has no product with SKU '{sku}'")
@@ -36,12 +71,14 @@ def explain(conn: Connection, store: str, sku: str, history: int = 5) -> dict:
     report = {"store": store, "sku": sku, "title": product.title, "orders": holding, "channels": []}
     for settings in channels:
         now = conn.execute(text(_NOW), {"s": settings.store_id, "a": settings.account_id, "sku": sku}).mappings().first()
-        if now is None:  # a placeholder for an unmatched barcode is no listing
-            raise MarketsyncError(f"'{sku}' of {store} is a placeholder for an unmatched barcode, not a listing")
+        reason = None if now is not None else (
+            not_listed_reason(conn, settings, sku, product.product_id, product.is_placeholder)
+            or f"not a listing on {settings.channel}")
         ledger = [dict(r) for r in conn.execute(text(_LEDGER), {"a": settings.account_id, "p": product.product_id,
                                                                 "n": history}).mappings()]
         report["channels"].append({"channel": settings.channel, "strategy": settings.strategy,
-                                   "now": dict(now), "ledger": ledger})
+                                   "listed": now is not None, "not_listed_because": reason,
+                                   "now": dict(now) if now is not None else None, "ledger": ledger})
     return report
 
 
@@ -49,14 +86,18 @@ def render(report: dict) -> str:
     lines = [f"{report['store']} {report['sku']}" + (f"  {report['title']}" if report.get("title") else "")]
     for entry in report["channels"]:
         now = entry["now"]
-        terms = StockTerms.from_row(now)
         lines.append("")
-        lines.append(f"{entry['channel']} ({entry['strategy']}): would push {now['pushed_quantity']}, "
-                     f"channel acknowledged {_or_none(now['acknowledged_quantity'])}")
-        lines.extend(terms.explain())
-        if now["shipped_uncounted"]:
-            lines.append(f"  (sources last counted {now['counted_at']:%Y-%m-%d %H:%M %Z})"
-                         if now.get("counted_at") else "  (no source has counted yet)")
+        if now is None:
+            lines.append(f"{entry['channel']} ({entry['strategy']}): not listed: {entry['not_listed_because']}")
+        else:
+            terms = StockTerms.from_row(now)
+            would = "nothing" if now["pushed_quantity"] is None else now["pushed_quantity"]
+            lines.append(f"{entry['channel']} ({entry['strategy']}): would push {would}, "
+                         f"channel acknowledged {_or_none(now['acknowledged_quantity'])}")
+            lines.extend(terms.explain())
+            if now["shipped_uncounted"]:
+                lines.append(f"  (sources last counted {now['counted_at']:%Y-%m-%d %H:%M %Z})"
+                             if now.get("counted_at") else "  (no source has counted yet)")
         if entry["ledger"]:
             lines.append("  pushes (newest first):")
             for row in entry["ledger"]:
@@ -66,7 +107,7 @@ def render(report: dict) -> str:
                     f"    #{row['inventory_sync_id']} {row['computed_at']:%Y-%m-%d %H:%M:%S} {row['mode']}: "
                     f"pushed {row['pushed_quantity']} (was {_or_none(row['previous_acknowledged'])}) -> {answer}")
                 lines.append("      " + _formula(row_terms))
-        else:
+        elif now is not None:
             lines.append("  never pushed")
     if report["orders"]:
         lines.append("")
@@ -87,6 +128,8 @@ def _formula(t: StockTerms) -> str:
     if t.max_quantity is not None:
         rules.append(f"max {t.max_quantity}")
     rules.append(f"threshold {t.out_of_stock_threshold}{'' if t.sync_zero_stock else ' (no zero sync)'}")
+    if not t.listed:
+        rules.append("unlisted by a rule: 0")
     return f"{text_}; {', '.join(rules)} -> {t.pushed_quantity}"
 
 

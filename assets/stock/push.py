@@ -4,7 +4,10 @@
 2. In one REPEATABLE READ snapshot: compute every listing's availability (core.stock_availability) and
    write a ledger row per listing to push, with every term; the snapshot itself is kept on the inventory
    sync row, so it is known exactly which order and stock changes the numbers include.
-3. Hand the absolute quantities to the channel's adapter (one idempotency key per push).
+3. Hand the absolute quantities to the channel's adapter (one idempotency key per push). An adapter
+   whose delivery replaces the one before it (a file under a fixed name the channel reads later) gets
+   every listing the channel holds, not only the changed ones: the changed ones at their new number,
+   the others at the number the channel acknowledged, so a later file never drops a listing.
 4. Record its answer per listing; accepted or delivered numbers become what the channel acknowledged.
    Rejected and unanswered listings keep their old acknowledged number, so the next delta push sends
    them again, and only them (plus whatever changed since).
@@ -53,6 +56,8 @@ class PushResult:
     error: str | None = None
     retryable: bool = False
     delivered_to: str | None = None
+    # Listings re-stated at their acknowledged number in a delivery that replaces the one before it.
+    restated: int = 0
     seconds: float = 0.0
     # compute (availability + ledger), deliver (the adapter), record (answers + acknowledged), in seconds
     timings: dict = field(default_factory=dict)
@@ -69,7 +74,7 @@ def push_stock(warehouse: Warehouse, vault: CredentialVault, store: str, channel
                run_id: str | None = None, channel_factory: ChannelFactory = build_channel,
                clients: dict | None = None) -> PushResult:
     """Push one store channel's stock; see the module docstring. Raises MarketsyncError only for what a
-    person must fix before anything is computed (no settings, another push running, a bad mode); a
+    person must fix (no settings, another push running, a bad mode, a SKU that is no listing there); a
     failed delivery is recorded and returned (status 'failed')."""
     if mode not in MODES:
         raise MarketsyncError(f"push mode must be one of {', '.join(MODES)}, not '{mode}'")
@@ -80,10 +85,14 @@ def push_stock(warehouse: Warehouse, vault: CredentialVault, store: str, channel
         settings = load_settings(conn, store, channel)
     if not settings.enabled:
         raise MarketsyncError(f"stock pushes to {channel} are disabled for {store}")
+    if mode == "single":
+        with warehouse.begin() as conn:
+            _check_listings(conn, settings, list(dict.fromkeys(skus or ())))
     with warehouse.engine.connect() as lock_conn:
         if not lock_conn.execute(text("SELECT pg_try_advisory_lock(:c, :a)"),
                                  {"c": _LOCK_CLASS, "a": settings.account_id}).scalar():
-            raise MarketsyncError(f"a stock push to {channel} for {store} is already running")
+            raise MarketsyncError(f"a push for {settings.partition_key} is already running; try again when it "
+                                  f"has finished (`marketsync stock log {store} {channel}`)")
         lock_conn.commit()  # the lock is the session's; no transaction (and snapshot) stays open meanwhile
         try:
             return _push_locked(warehouse, settings, mode, list(skus or ()), triggered_by, run_id,
@@ -114,6 +123,8 @@ def _push_locked(warehouse: Warehouse, settings: StockSettings, mode: str,
                 clock = time.perf_counter()
                 with engine.begin() as conn:
                     adapter = make_adapter(conn)
+                    if adapter.snapshot:
+                        updates = _with_acknowledged(conn, settings.account_id, sync_id, updates, result)
                 outcome = adapter.push(updates, idempotency_key=f"marketsync-stock-{settings.account_id}-{sync_id}",
                                        sync_id=sync_id)
                 result.delivered_to = outcome.delivered_to
@@ -140,6 +151,40 @@ def _push_locked(warehouse: Warehouse, settings: StockSettings, mode: str,
              settings.store, settings.channel, sync_id, result.status, result.pushed, result.listings,
              result.acknowledged, result.rejected, result.unanswered)
     return result
+
+
+def _check_listings(conn: Connection, settings: StockSettings, skus: list[str]) -> None:
+    """A single push names listings: an unknown SKU or one the channel does not list is a person's
+    mistake, answered at once in words (nothing is computed or recorded)."""
+    from assets.stock.explain import not_listed_reason
+
+    found = {r.sku: r for r in conn.execute(text(
+        "SELECT sku, product_id, is_placeholder FROM core.products WHERE store_id = :s AND sku = ANY(:k)"),
+        {"s": settings.store_id, "k": skus})}
+    unknown = [sku for sku in skus if sku not in found]
+    if unknown:
+        raise MarketsyncError(f"{settings.store} has no listing with SKU {', '.join(unknown[:5])} on "
+                              f"{settings.channel}: no product of {settings.store} has "
+                              f"{'that SKU' if len(unknown) == 1 else 'these SKUs'}; nothing was pushed")
+    for sku in skus:
+        reason = not_listed_reason(conn, settings, sku, found[sku].product_id, found[sku].is_placeholder)
+        if reason:
+            raise MarketsyncError(f"'{sku}' is not a listing of {settings.store} on {settings.channel}: {reason}; "
+                                  "nothing was pushed")
+
+
+def _with_acknowledged(conn: Connection, account_id: int, sync_id: int, updates: list[StockUpdate],
+                       result: PushResult) -> list[StockUpdate]:
+    """The push's updates plus every other listing the channel acknowledged, at that number: a delivery
+    that replaces the one before it must carry everything the channel should keep. The re-stated
+    listings get no ledger row (their number is the one their last ledger row explains)."""
+    restated = [StockUpdate(sku, quantity) for sku, quantity in conn.execute(text(
+        """SELECT p.sku, c.acknowledged_quantity FROM core.channel_stock c JOIN core.products p USING (product_id)
+           WHERE c.account_id = :a AND NOT EXISTS (SELECT 1 FROM core.stock_ledger l
+                                                   WHERE l.inventory_sync_id = :s AND l.product_id = c.product_id)"""),
+        {"a": account_id, "s": sync_id})]
+    result.restated = len(restated)
+    return sorted([*updates, *restated], key=lambda u: u.sku)
 
 
 def _close_interrupted(conn: Connection, account_id: int) -> None:
@@ -172,9 +217,12 @@ def _compute(warehouse: Warehouse, settings: StockSettings, sync_id: int, mode: 
             if mode == "single":
                 found = set(conn.execute(text("SELECT sku FROM core.stock_ledger WHERE inventory_sync_id = :s"),
                                          {"s": sync_id}).scalars())
-                missing = sorted(set(skus) - found)
-                if missing:
-                    raise MarketsyncError(f"{settings.store} has no listing with SKU {', '.join(missing[:5])}")
+                held = sorted(set(skus) - found)
+                if held:  # listings (checked before) that the rule leaves as they are
+                    raise MarketsyncError(
+                        f"{', '.join(held[:5])} of {settings.store} on {settings.channel}: at or below the "
+                        f"out-of-stock threshold with sync_zero_stock off, so nothing is sent (the channel "
+                        f"keeps its last number); nothing was pushed")
             conn.execute(text("""UPDATE ops.inventory_syncs SET snapshot = CAST(:snap AS pg_snapshot),
                                      listings = :l, processed = :p WHERE inventory_sync_id = :s"""),
                          {"snap": snapshot, "l": result.listings, "p": result.pushed, "s": sync_id})

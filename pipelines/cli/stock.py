@@ -21,7 +21,8 @@ def stock() -> None:
 @click.option("--safety-stock", type=int, help="Units kept back from every listing on this channel.")
 @click.option("--threshold", "out_of_stock_threshold", type=int, help="At or below this, the listing is out of stock.")
 @click.option("--sync-zero-stock/--no-sync-zero-stock", default=None,
-              help="At or below the threshold push 0 (default), or push the threshold itself.")
+              help="Sync when stock = 0: at or below the threshold push 0 (default), or push nothing at "
+                   "all (the channel keeps its last number). Never more than is available.")
 @click.option("--max-lag", "max_lag_minutes", type=int, help="Minutes without a successful sync before the check fails.")
 @click.option("--listings", type=click.Choice(["catalog", "known"]),
               help="Listings: every product (catalog; Letzshop's default) or those the channel knows (known: "
@@ -83,7 +84,8 @@ def stock_adjust(rt: Runtime, store: str, sku: str, count: int | None, delta: in
 @click.option("--max", "maximum", type=int, help="Never list more than this on CHANNEL.")
 @click.option("--clear-override", is_flag=True)
 @click.option("--clear-max", is_flag=True)
-@click.option("--list/--unlist", "listed", default=None, help="Make the product a listing on CHANNEL, or not.")
+@click.option("--list/--unlist", "listed", default=None,
+              help="Make the product a listing on CHANNEL, or not (unlisted: sent 0 once, then left alone).")
 @click.option("--clear-list", "clear_listed", is_flag=True, help="Back to the channel's `listings` setting.")
 @click.option("--note")
 @json_option

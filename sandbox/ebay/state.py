@@ -1146,6 +1146,33 @@ class EbayState(FaultQueue):
         with self.lock:
             self._gone_offers.add(offer_id)
 
+    def set_offer_quantity(self, offer_id: str, available_quantity: int) -> None:
+        """The seller changed the offer's availableQuantity in eBay's own pages (test hook)."""
+        with self.lock:
+            if self.offer(offer_id) is None:
+                raise ValueError(f"no offer {offer_id!r}")
+            self._offer_for_change(offer_id)["availableQuantity"] = int(available_quantity)
+
+    def sell(self, sku: str, quantity: int = 1) -> str:
+        """A buyer buys `quantity` of `sku`'s listing (test hook): refused (ValueError) beyond what the
+        listing sells, the lower of the offer's availableQuantity and the ship-to-home quantity; a sale
+        takes the units off both. Returns the new order's orderId."""
+        with self.lock:
+            sellable = self.listing_quantity(sku)
+            if sellable is None or quantity > sellable:
+                raise ValueError(f"the listing of {sku!r} sells {sellable or 0}, not {quantity}")
+            item = self._items.get(sku) or self.inventory_item(sku)
+            ship = dict((item.get("availability") or {}).get("shipToLocationAvailability") or {})
+            ship["quantity"] = (ship.get("quantity") or 0) - quantity
+            self._items[sku] = {**item, "availability": {**(item.get("availability") or {}),
+                                                         "shipToLocationAvailability": ship}}
+            self._inventory_version += 1
+            for offer_id in self.offer_ids(sku):
+                offer = self._offer_for_change(offer_id)
+                if offer.get("availableQuantity") is not None:
+                    offer["availableQuantity"] = max(0, offer["availableQuantity"] - quantity)
+            return self.add_order([(sku, quantity)])
+
     def add_offer(self, sku: str, available_quantity: int | None = None, price: str = "19.99") -> str:
         """Publish another fixed-price offer for an existing inventory item (test hook); its offerId."""
         with self.lock:

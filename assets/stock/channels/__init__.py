@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
 from assets.stock.channels.letzshop import DEFAULT_FILENAME, LetzshopCsvStock, LetzshopGraphqlStock
@@ -53,7 +53,8 @@ def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVa
     if settings.adapter == "letzshop_csv":
         return LetzshopCsvStock(delivery_target(settings, secrets or _NoSecrets()), store=settings.store,
                                 filename=settings.delivery.get("filename", DEFAULT_FILENAME),
-                                delimiter=settings.delivery.get("delimiter", ","))
+                                delimiter=settings.delivery.get("delimiter", ","),
+                                read_on_receipt=_read_on_receipt(conn, settings))
     if settings.adapter == "letzshop_graphql":
         account = get_account_by_id(conn, settings.account_id)
         if secrets is None:
@@ -81,6 +82,26 @@ def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVa
         return AmazonListingsStock(lambda: amazon.session(engine, vault, settings.account_id),
                                    where=f"Amazon listings of {settings.store}")
     raise MarketsyncError(f"unknown stock adapter '{settings.adapter}' for {settings.store} on {settings.channel}")
+
+
+# The answers to the last push that delivered something: per row (accepted, rejected) or not (delivered).
+_LAST_ANSWER = """
+SELECT l.answer FROM core.stock_ledger l
+WHERE l.inventory_sync_id = (SELECT max(y.inventory_sync_id) FROM ops.inventory_syncs y
+                             WHERE y.account_id = :a AND y.status IN ('succeeded', 'partially_succeeded')
+                               AND y.processed > 0)
+  AND l.answer IN ('accepted', 'rejected', 'delivered')
+LIMIT 1
+"""
+
+
+def _read_on_receipt(conn: Connection, settings: StockSettings) -> bool:
+    """Whether the location read the last file on receipt: an HTTP intake that answered it row by row.
+    A folder, FTP or SFTP drop keeps files until the channel fetches them: never."""
+    location = str(settings.delivery.get("location") or "").lower()
+    if not location.startswith(("http://", "https://")):
+        return False
+    return conn.execute(text(_LAST_ANSWER), {"a": settings.account_id}).scalar() in ("accepted", "rejected")
 
 
 class _NoSecrets:

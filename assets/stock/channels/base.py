@@ -1,4 +1,4 @@
-"""The one interface every channel's stock adapter implements (Letzshop here; Amazon and eBay next).
+"""The one interface every channel's stock adapter implements (Letzshop, Amazon, eBay).
 
 An adapter is told absolute quantities per SKU and answers per SKU: accepted (the channel confirmed it),
 delivered (the file reached the channel, which gives no per-row answer), or rejected (with the
@@ -53,6 +53,9 @@ class StockChannel(ABC):
 
     #: the adapter's name in ops.stock_settings.adapter
     name: str = ""
+    #: True when a delivery replaces the one before it before the channel has surely read that one (a
+    #: file under a fixed name): then every push hands over every listing the channel holds.
+    snapshot: bool = False
 
     @abstractmethod
     def push(self, updates: Sequence[StockUpdate], *, idempotency_key: str, sync_id: int = 0) -> PushOutcome:

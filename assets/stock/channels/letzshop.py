@@ -6,6 +6,13 @@ endpoint taking PUT). When the location answers with a per-row processing report
 sandbox/letzshop/README.md), each row's outcome becomes the listing's answer; otherwise the whole file
 counts as delivered.
 
+A file under a fixed name (the default `{store}-stock.csv`) replaces the one before it, perhaps before
+Letzshop has read that one, so such a file always carries every listing: the changed ones at their new
+number, the others at the number the channel acknowledged (a snapshot, which is also what an inventory
+import reads). Deltas go out only where that cannot drop a listing: under names that cannot collide
+(`{sync_id}` in the pattern; a `{timestamp}` of seconds alone can), or to an HTTP intake that read the
+previous file on receipt (it answered it row by row).
+
 `letzshop_graphql` is the adapter for the day the schema has a stock mutation: it asks the live schema
 (introspection) and refuses, with that answer, until the configured mutation exists.
 """
@@ -26,6 +33,12 @@ DEFAULT_FILENAME = "{store}-stock.csv"
 def _filename(pattern: str, store: str, sync_id: int) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return pattern.format(store=store, sync_id=sync_id, timestamp=stamp)
+
+
+def names_collide(pattern: str) -> bool:
+    """Whether two deliveries may get the same file name, the later replacing the earlier: unless the
+    pattern has the push's own number in it."""
+    return "{sync_id}" not in pattern
 
 
 def answers_from_report(report: object, updates: Sequence[StockUpdate]) -> list[StockAnswer]:
@@ -53,11 +66,14 @@ class LetzshopCsvStock(StockChannel):
     name = "letzshop_csv"
 
     def __init__(self, target: DeliveryTarget, *, store: str, filename: str = DEFAULT_FILENAME,
-                 delimiter: str = ","):
+                 delimiter: str = ",", read_on_receipt: bool = False):
+        """`read_on_receipt`: the location read the previous file when it took it (an HTTP intake that
+        answered row by row), so replacing it loses nothing."""
         self.target = target
         self.store = store
         self.filename = filename
         self.delimiter = delimiter
+        self.snapshot = names_collide(filename) and not read_on_receipt
 
     def push(self, updates: Sequence[StockUpdate], *, idempotency_key: str, sync_id: int = 0) -> PushOutcome:
         data = inventory_csv(((u.sku, u.quantity) for u in updates), self.delimiter)
