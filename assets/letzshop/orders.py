@@ -39,7 +39,7 @@ from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
 OWNERS = ["team:data-engineering"]
-GROUP = "letzshop"
+GROUP = "orders"  # grouped by domain; the source system is a kind
 LETZSHOP_POOL = "letzshop_api"
 
 letzshop_accounts = DynamicPartitionsDefinition(name="letzshop_accounts")
@@ -61,9 +61,9 @@ class LetzshopImportConfig(Config):
 @multi_asset(
     name="letzshop_order_import",
     specs=[
-        AssetSpec(RAW_SHIPMENTS, group_name=GROUP, owners=OWNERS, kinds={"graphql", "postgres"},
+        AssetSpec(RAW_SHIPMENTS, group_name=GROUP, owners=OWNERS, kinds={"letzshop", "graphql", "postgres"},
                   description="Every version of every Letzshop shipment payload, exactly as the API returned it."),
-        AssetSpec(ORDERS, deps=[RAW_SHIPMENTS], group_name=GROUP, owners=OWNERS, kinds={"postgres"},
+        AssetSpec(ORDERS, deps=[RAW_SHIPMENTS], group_name=GROUP, owners=OWNERS, kinds={"letzshop", "postgres"},
                   description="Letzshop shipments as canonical orders (core.orders), addresses and one "
                               "order item per inventory unit (core.order_items).",
                   freshness_policy=FreshnessPolicy.time_window(fail_window=timedelta(hours=2),
