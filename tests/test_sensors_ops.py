@@ -205,3 +205,26 @@ def test_a_failed_letzshop_import_counts_what_it_committed(shop):
         landed = conn.execute(text("SELECT count(*) FROM core.order_items")).scalar_one()
     assert row.completed_at is not None and row.errors
     assert row.records_processed == landed > 0
+
+
+def test_a_drain_runs_only_its_channels_op(shop, instance):
+    """A Letzshop write due: the run's Letzshop drain op takes the letzshop_api pool and sends it; no
+    other channel's op starts."""
+    from resources.amazon_sp_api import AmazonSpApiResource
+    from resources.ebay import EbayResource
+    from resources.jtl_ffn import JtlFfnResource
+
+    with shop.warehouse.begin() as conn:
+        outbound_queue.enqueue(conn, shop.account.account_id, "set_tracking",
+                               {"shipment_id": "no-such-shipment", "code": "T1", "provider": "greco"})
+    result = outbound_job.execute_in_process(
+        instance=instance, tags={OUTBOUND_ACCOUNT_TAG: str(shop.account.account_id)},
+        resources={"warehouse": shop.warehouse, "vault": shop.vault, "letzshop": shop.letzshop,
+                   "jtl_ffn": JtlFfnResource(client_id="", client_secret=""),
+                   "ebay": EbayResource(client_id="", client_secret=""),
+                   "amazon": AmazonSpApiResource(client_id="", client_secret="")})
+    started = {e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_START}
+    assert started == {"plan_outbound_drain", "drain_letzshop_outbound"}
+    with shop.warehouse.begin() as conn:
+        attempts = conn.execute(text("SELECT attempts FROM ops.outbound_queue")).scalar_one()
+    assert attempts >= 1
