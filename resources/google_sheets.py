@@ -319,7 +319,9 @@ class GoogleSheetsResource(ConfigurableResource):
             from google.oauth2.credentials import Credentials
 
             return Credentials(token=self.bearer_token.strip()), None
-        raise GoogleSheetsError("GoogleSheetsResource needs service_account_json or bearer_token", "config")
+        raise GoogleSheetsError("GoogleSheetsResource needs service_account_json or bearer_token: set "
+                                "GOOGLE_SHEETS_SERVICE_ACCOUNT_JSON to the service-account key file's JSON (or "
+                                "MARKETSYNC_SHEETS_TOKEN for the sandbox)", "config")
 
     def _session(self, credentials: Any) -> AuthorizedSession:
         # A static token cannot be renewed: a 401 is an answer, not a cue to refresh.
