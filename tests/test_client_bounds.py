@@ -309,3 +309,22 @@ def test_codeswholesale_page_and_size_caps():
         with pytest.raises(CodesWholesaleError) as failed:
             CodesWholesaleResource().session(server.base_url, "", "csecret")
         assert failed.value.kind == "auth" and not failed.value.transient
+
+
+def test_a_letzshop_import_stops_on_a_repeating_cursor_and_keeps_what_it_committed(shop):
+    """The issue's loop: Letzshop answers the same cursor with hasNextPage true. The import stops with
+    a worded, transient error after a few requests (not 1,826 in 40 s) and the pages read stay."""
+    from sqlalchemy import text
+
+    from assets.letzshop.connection import letzshop_session
+    from assets.letzshop.load import import_shipments
+
+    shop.state.add_fault("repeat_cursor", count=10_000)
+    with pytest.raises(LetzshopError) as failed:
+        with letzshop_session(shop.warehouse, shop.vault, shop.letzshop, shop.account) as api:
+            import_shipments(shop.warehouse.engine, shop.account, api, ["unconfirmed"], run_id="test")
+    assert failed.value.kind == "paging_stuck" and failed.value.transient
+    assert "Letzshop shipments (unconfirmed)" in str(failed.value)
+    assert shop.state.fault_counts["repeat_cursor"] == 2  # the first page, and the page that repeated it
+    with shop.warehouse.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM raw.letzshop_shipments")).scalar() > 0
