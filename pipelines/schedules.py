@@ -5,6 +5,7 @@ from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext
 from pipelines.accounts import list_accounts
 from pipelines.jobs import ORDER_CHANNELS, letzshop_import_job, outbound_job
 from resources.warehouse import Warehouse
+from sensors.guard import warehouse_guard
 from sensors.outbound import drain_requests
 
 TIMEZONE = "Europe/Berlin"
@@ -14,6 +15,7 @@ TIMEZONE = "Europe/Berlin"
           default_status=DefaultScheduleStatus.RUNNING,
           description="Nightly: re-read each store's confirmed and declined Letzshop shipments, so decisions "
                       "made on Letzshop itself show up.")
+@warehouse_guard
 def letzshop_history_schedule(context: ScheduleEvaluationContext, warehouse: Warehouse):
     """One run per enabled Letzshop account that has a partition (is configured)."""
     channel = ORDER_CHANNELS["letzshop"]
@@ -35,6 +37,7 @@ def letzshop_history_schedule(context: ScheduleEvaluationContext, warehouse: War
           default_status=DefaultScheduleStatus.RUNNING,
           description="A safety net under the outbound sensor: every half hour, a drain for each account with "
                       "writes due that has no drain queued or running.")
+@warehouse_guard
 def outbound_sweep_schedule(context: ScheduleEvaluationContext, warehouse: Warehouse):
     requests, left = drain_requests(context.instance, warehouse,
                                     f"outbound-sweep:{context.scheduled_execution_time.isoformat()}")

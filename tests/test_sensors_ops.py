@@ -228,3 +228,19 @@ def test_a_drain_runs_only_its_channels_op(shop, instance):
     with shop.warehouse.begin() as conn:
         attempts = conn.execute(text("SELECT attempts FROM ops.outbound_queue")).scalar_one()
     assert attempts >= 1
+
+
+def test_schedules_skip_with_one_worded_line_when_the_warehouse_is_down():
+    from datetime import datetime, timezone
+
+    from dagster import build_schedule_context, instance_for_test
+
+    from pipelines.schedules import schedules
+
+    down = Warehouse(database_url=f"postgresql://postgres@127.0.0.1:{_closed_port()}/marketsync")
+    for schedule_def in schedules:
+        with instance_for_test() as instance:
+            result = schedule_def(build_schedule_context(
+                instance=instance, resources={"warehouse": down},
+                scheduled_execution_time=datetime(2026, 12, 5, 3, 15, tzinfo=timezone.utc)))
+            assert isinstance(result, SkipReason) and result.skip_message.startswith("warehouse unreachable: ")
