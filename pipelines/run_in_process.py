@@ -2,6 +2,7 @@
 instance like any run, so the UI shows them beside the runs that sensors launched."""
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 
@@ -55,7 +56,8 @@ def run_assets(assets: Sequence[AssetsDefinition], partitions: DynamicPartitions
         if _debug and failures:
             sys.stderr.write(failures[0].step_failure_data.error.to_string() + "\n")
         # Dagster prefixes the op context; the last line is the error as we worded it.
-        raise MarketsyncError(f"{what} of {key} failed (run {result.run_id[:8]}): {message.splitlines()[-1]}")
+        reason = re.sub(r"^dagster\.[\w.]+\.(Failure|DagsterError\w*): ", "", message.splitlines()[-1])
+        raise MarketsyncError(f"{what} of {key} failed (run {result.run_id[:8]}): {reason}")
     summary: dict = {"run_id": result.run_id}
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization

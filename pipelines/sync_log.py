@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from resources.errors import MarketsyncError
-from resources.warehouse import sql_beside
+from resources.sql_files import sql_beside
 
 log = logging.getLogger(__name__)
 

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from functools import cache
-from pathlib import Path
 
 from dagster import ConfigurableResource
 from sqlalchemy import Connection, Engine
 
 from resources.database import engine_for
+from resources.sql_files import sql_beside  # noqa: F401 - kept importable from here
 
 
 class Warehouse(ConfigurableResource):
@@ -28,10 +27,6 @@ class Warehouse(ConfigurableResource):
             yield conn
 
 
-@cache
-def sql_beside(module_file: str, name: str) -> str:
-    """The text of a .sql file kept next to the Python module that runs it."""
-    return (Path(module_file).parent / "sql" / name).read_text()
 
 
 def copy_rows(conn: Connection, table: str, columns: Iterable[str], rows: Iterable[tuple]) -> int:

@@ -237,7 +237,13 @@ def test_preview_shows_mapped_and_rejected_rows_and_writes_nothing(warehouse, st
     assert first["external_id"] == "P00000001" and first["price"] == "108.46" and first["title_de"] == "Esch Honigglas blau XL"
     assert first["attributes"] == {"category": "Apparel", "color": "blue", "size": "XL"}
     # (row 10 starts on line 13: the description of row 4 runs over three lines)
-    assert [(line, reason.split(":")[0]) for line, _raw, reason in shown["rejected"]] == [(13, "invalid GTIN")]
+    line, _raw, reason = shown["rejected"][0]
+    assert (line, reason.split(":")[0]) == (13, "invalid GTIN")
+    # The whole feed is read: the bad rows after the first 12 good ones are counted too.
+    assert shown["records_read"] == 60 and shown["complete"]
+    assert shown["rejected_count"] == len(shown["rejected"]) == 6
+    sample = preview_feed(source, feed("csv", 60, bad_share=0.1)[0], limit=12, max_records=20)
+    assert sample["records_read"] == 20 and not sample["complete"] and sample["rejected_count"] < 6
 
 
 # ---------------------------------------------------------------- connecting store products

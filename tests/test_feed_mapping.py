@@ -163,7 +163,41 @@ def test_json_dotted_paths_lists_and_types():
     with pytest.raises(Rejected, match="no external id"):
         compiled.map({"offer": {"price": 1}})
     with pytest.raises(Rejected, match="NUL"):
-        compiled.copy_line({"id": "A\x00B"})
+        compiled.copy_line({"id": "A\x00B", "offer": {"price": 1}})
+
+
+@pytest.mark.parametrize("variant", ["map", "copy_line"])
+@pytest.mark.parametrize("fmt, header, record", [
+    ("json", None, {"id": "A", "price": None, "sku": "S"}),
+    ("json", None, {"id": "A", "sku": "S"}),
+    ("csv", ["id", "price", "sku"], ["A", "", "S"]),
+])
+def test_a_mapped_price_is_required_never_loaded_as_a_wipe(variant, fmt, header, record):
+    compiled = compile_mapping({"external_id": "id", "price": "price", "sku": "sku"}, fmt, header)
+    with pytest.raises(Rejected, match="no price .*'price'.*required"):
+        getattr(compiled, variant)(record)
+    # With a default price the record loads with it; an unmapped price is not required at all.
+    with_default = compile_mapping({"external_id": "id", "price": "price", "sku": "sku",
+                                    "defaults": {"price": "9.50"}}, fmt, header)
+    assert getattr(with_default, variant)(record) is not None
+    assert compile_mapping({"external_id": "id", "sku": "sku"}, fmt, header).map(record) is not None
+
+
+@pytest.mark.parametrize("variant", ["map", "copy_line"])
+def test_required_fields_quarantine_records_without_them(variant):
+    compiled = compile_mapping({"external_id": "id", "sku": "sku", "quantity": "stock",
+                                "required": ["sku", "quantity"]}, "json")
+    assert getattr(compiled, variant)({"id": "A", "sku": "S", "stock": 3}) is not None
+    with pytest.raises(Rejected, match="no sku .*'sku'.*requires"):
+        getattr(compiled, variant)({"id": "A", "sku": "", "stock": 3})
+    with pytest.raises(Rejected, match="no quantity"):
+        getattr(compiled, variant)({"id": "A", "sku": "S", "stock": None})
+
+
+def test_required_must_name_mapped_catalog_columns():
+    problems = mapping_problems({"external_id": "id", "required": ["colour", "sku"]}, "json")
+    assert any("'colour', which is not a catalog column" in p for p in problems)
+    assert any("'sku', which the mapping does not map" in p for p in problems)
 
 
 def test_xml_xpaths_with_namespaces_predicates_and_attributes():

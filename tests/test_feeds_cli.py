@@ -29,7 +29,8 @@ def test_pulled_csv_over_http_preview_then_import(run_cli, warehouse, tmp_path):
         assert code == 0, err
         assert "p@ss" not in out and "p%40ss" not in out
         listed = json.loads(run_cli("feeds", "list", "--json")[1])
-        assert listed[0]["location"] == f"{server.base_url}/files/supplier.csv"
+        shown = server.base_url.replace("http://", "http://feeduser:***@") + "/files/supplier.csv"
+        assert listed[0]["location"] == shown and shown in out  # the user shown, the password never
         with warehouse.begin() as conn:
             stored = conn.execute(text("SELECT location FROM ops.catalog_sources")).scalar_one()
             kept = conn.execute(text("SELECT count(*) FROM ops.source_credentials")).scalar_one()
@@ -39,6 +40,12 @@ def test_pulled_csv_over_http_preview_then_import(run_cli, warehouse, tmp_path):
         assert code == 0, err
         preview = json.loads(out)
         assert len(preview["rows"]) == 60 and preview["rejected"]
+        # Bad rows anywhere in the feed are counted, not only those met before the first good rows.
+        assert preview["records_read"] == 200 and preview["complete"]
+        assert preview["rejected_count"] == count_bad(200, 0.02)
+        code, out, err = run_cli("feeds", "preview", "shop", "acme", "--limit", "3")
+        assert code == 0, err
+        assert f"would reject {count_bad(200, 0.02)} of the 200 records read" in out
         assert _counts(warehouse).products == 0  # preview loads nothing
 
         code, out, err = run_cli("feeds", "run", "shop", "acme", "--json")
@@ -80,3 +87,65 @@ def test_push_feed_secret_is_shown_once_and_rotates(run_cli, warehouse):
     assert "previous secret retired" in run_cli("feeds", "push-secret", "shop", "dropship", "--retire-previous")[1]
     listed = run_cli("feeds", "list")[1]
     assert first not in listed and second not in listed
+
+
+def test_feeds_add_says_how_to_create_a_store_and_where_a_mapping_breaks(run_cli, warehouse, tmp_path):
+    code, out, err = run_cli("feeds", "add", "newshop", "acme", "--url", "http://127.0.0.1:9/f.csv",
+                             "--format", "csv")
+    assert code == 1 and "marketsync account add newshop feed" in err
+    assert run_cli("account", "add", "newshop", "feed")[0] == 0
+    broken = tmp_path / "mapping.json"
+    broken.write_text('{"external_id": "id",\n  "price": }')
+    code, out, err = run_cli("feeds", "add", "newshop", "acme", "--url", "http://127.0.0.1:9/f.csv",
+                             "--format", "csv", "--mapping", str(broken))
+    assert code == 1 and str(broken) in err and "line 2, column" in err and len(err.strip().splitlines()) == 1
+    broken.write_text('{"external_id": "id", "price": "price"}')
+    code, out, err = run_cli("feeds", "add", "newshop", "acme", "--url", "http://127.0.0.1:9/f.csv",
+                             "--format", "csv", "--mapping", str(broken))
+    assert code == 0, err
+    code, out, err = run_cli("catalog", "import", "--help")
+    assert "letzshop" in out and "codeswholesale" in out and "supplier feeds" in out
+
+
+def test_a_json_record_with_a_null_price_is_quarantined_not_a_price_wipe(run_cli, warehouse, tmp_path):
+    files = tmp_path / "files"
+    files.mkdir()
+    feed = files / "feed.json"
+    feed.write_text(json.dumps([{"id": "A", "price": "12.50", "stock": 3}, {"id": "B", "price": "4.00", "stock": 1}]))
+    (tmp_path / "mapping.json").write_text(json.dumps({"external_id": "id", "price": "price", "quantity": "stock",
+                                                      "defaults": {"currency": "EUR"}}))
+    run_cli("account", "add", "shop", "feed")
+    with serve_in_thread(create_app(files)) as server:
+        assert run_cli("feeds", "add", "shop", "json", "--url", f"{server.base_url}/files/feed.json", "--format",
+                       "json", "--mapping", str(tmp_path / "mapping.json"), "--set", "max_bad_share=0.6")[0] == 0
+        assert run_cli("feeds", "run", "shop", "json")[0] == 0
+        feed.write_text(json.dumps([{"id": "A", "price": None, "stock": 2}, {"id": "B", "price": "4.20", "stock": 1}]))
+        code, out, err = run_cli("feeds", "run", "shop", "json", "--json")
+    assert code == 0, err
+    assert json.loads(out)["supplier_feed_products.rows_quarantined"] == 1
+    with warehouse.begin() as conn:
+        prices = dict(conn.execute(text("SELECT external_id, price FROM core.marketplace_products")).all())
+        reason = conn.execute(text("SELECT reason FROM ops.quarantine")).scalar_one()
+    assert str(prices["A"]) .startswith("12.5") and str(prices["B"]).startswith("4.2")
+    assert "no price" in reason
+
+
+def test_apply_inbox_applies_pushed_batches_without_the_daemon(run_cli, warehouse):
+    from datetime import datetime, timezone
+
+    from pipelines.push_intake.inbox import record_delivery
+
+    run_cli("account", "add", "shop", "feed")
+    assert run_cli("feeds", "add", "shop", "dropship", "--push")[0] == 0
+    with warehouse.begin() as conn:
+        source_id = conn.execute(text("SELECT source_id FROM ops.catalog_sources WHERE name = 'dropship'")).scalar_one()
+        record_delivery(conn, source_id, "event-1", [{"externalId": "P1", "vendorSku": "SKU-P1", "price": 3.5,
+                                                      "inventoryQuantity": 4}],
+                        datetime.now(timezone.utc), applied=False)
+    code, out, err = run_cli("feeds", "apply-inbox", "--store", "othershop")
+    assert code == 0 and "applied 0 batch(es)" in out, err
+    code, out, err = run_cli("feeds", "apply-inbox", "--store", "shop")
+    assert code == 0 and "applied 1 batch(es) (1 items" in out, err
+    with warehouse.begin() as conn:
+        assert conn.execute(text("SELECT quantity FROM core.marketplace_products WHERE external_id = 'P1'")).scalar() == 4
+        assert conn.execute(text("SELECT status FROM ops.feed_inbox")).scalar_one() == "applied"

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Row, TextClause, text
 from assets.catalog.gtin import normalize_gtin
 from assets.catalog.matching import EXCEPTION_KINDS, lock_store_catalog, refresh_catalog_statistics
 from resources.errors import MarketsyncError
-from resources.warehouse import sql_beside
+from resources.sql_files import sql_beside
 
 STATUSES = ("pending", "resolved", "ignored")
 BLOCKING_STATUSES = ("pending", "ignored")

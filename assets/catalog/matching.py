@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, text
 
 from assets.catalog.gtin import normalize_gtin
-from resources.warehouse import sql_beside
+from resources.sql_files import sql_beside
 
 EXCEPTION_KINDS = ("product_not_found", "gtin_mismatch", "duplicate_gtin")
 

@@ -15,8 +15,13 @@ ops.feed_mapping_versions), so a new supplier is onboarded without code. For exa
       "defaults": {"currency": "EUR"},            # used when the record has no value
       "decimal_comma": true,                      # prices written 1.234,50
       "gtin_type": "ean",                         # the barcode type, if the supplier says
-      "list_separator": ","                       # regions and languages given as one text field
+      "list_separator": ",",                      # regions and languages given as one text field
+      "required": ["sku", "quantity"]             # a record without one of these is quarantined
     }
+
+A mapped price is always required (unless "defaults" gives one): a record whose price is empty or null
+is quarantined with that reason, never loaded as a product without a price, which would wipe the price
+an earlier import stored.
 
 Field references depend on the format: a column name of the header row (CSV, TSV), an XPath 1.0
 expression relative to the record element (XML; prefixes from "namespaces"), a dotted path into the
@@ -59,7 +64,7 @@ TEXT_COLUMNS = ("sku", "mpn", "brand", "availability", "platform")
 SCALAR_COLUMNS = ("external_id", "gtin", "sku", "mpn", "brand", "price", "currency", "availability", "quantity",
                   "product_type", "platform", "regions", "languages", "source_updated_at")
 TRANSLATED = ("title", "description")
-OPTION_KEYS = ("defaults", "decimal_comma", "gtin_type", "list_separator", "attributes")
+OPTION_KEYS = ("defaults", "decimal_comma", "gtin_type", "list_separator", "attributes", "required")
 READER_KEYS = ("delimiter", "quotechar", "quoting", "record", "namespaces", "json_lines")
 KNOWN_KEYS = SCALAR_COLUMNS + TRANSLATED + OPTION_KEYS + READER_KEYS
 
@@ -148,6 +153,7 @@ def mapping_problems(mapping: Any, fmt: str | None = None) -> list[str]:
         else:
             problems.append("'attributes' must be a list of source fields or an object of name: field")
     problems += _default_problems(mapping)
+    problems += _required_problems(mapping)
     for key in ("decimal_comma", "json_lines"):
         if key in mapping and not isinstance(mapping[key], bool):
             problems.append(f"'{key}' must be true or false")
@@ -171,6 +177,19 @@ def mapping_problems(mapping: Any, fmt: str | None = None) -> list[str]:
     if fmt == "json" and not problems:
         problems += [f"JSON path '{ref}' has an empty step" for _name, ref in _refs(mapping)
                      if any(not step for step in ref.split("."))]
+    return problems
+
+
+def _required_problems(mapping: dict) -> list[str]:
+    required = mapping.get("required")
+    if required is None:
+        return []
+    if not isinstance(required, list) or not all(isinstance(c, str) for c in required):
+        return ["'required' must list catalog columns, like [\"sku\", \"quantity\"]"]
+    problems = [f"'required' names '{c}', which is not a catalog column (known: {', '.join(SCALAR_COLUMNS)})"
+                for c in required if c not in SCALAR_COLUMNS]
+    problems += [f"'required' names '{c}', which the mapping does not map to a source field"
+                 for c in required if c in SCALAR_COLUMNS and not _is_ref(mapping.get(c))]
     return problems
 
 
@@ -983,6 +1002,13 @@ class _Generator:
         lines.append(f"source_updated_at = {d}" if v is None else
                      f"source_updated_at = {parse}({v}) if {v} not in (None, '') else {d}")
         lines += self._attributes(value)
+        # required columns: a record without one is quarantined with the reason
+        for column in m.get("required") or ():
+            if column in ("external_id", "price"):
+                continue  # checked above, always
+            name = "gtin14" if column == "gtin" else column
+            reason = self.const(f"no {column} (field {m[column]!r}), which the mapping requires")
+            lines += [f"if {name} is None or {name} == '':", f"    raise Rejected({reason})"]
         # translations
         for i, language in enumerate(self.languages, 1):
             for kind in TRANSLATED:
@@ -1004,7 +1030,10 @@ class _Generator:
         if copy:
             slow = f"_price_text({v}, {dc})"
         empty = f"not {v}" if self.textual else f"{v} is None or {v} == ''"
-        lines = [f"price_currency = None", f"if {empty}:", f"    price = {d}", "else:"]
+        # A mapped price is required: an empty one must never load as "no price" over a stored price.
+        missing = (f"    price = {d}" if d != "None" else
+                   f"    raise Rejected({self.const('no price (field ' + repr(self.mapping['price']) + '): a mapped price is required')})")
+        lines = [f"price_currency = None", f"if {empty}:", missing, "else:"]
         if self.textual and copy:
             # Fast path: digits with an optional decimal part is already what Postgres reads.
             self.consts["_PLAIN"] = (_PLAIN_DECIMAL_COMMA if dc else _PLAIN_DECIMAL).fullmatch

@@ -2,11 +2,12 @@
 would reject, without loading anything.
 
 This is how a merchant checks a new supplier's mapping before the first import: the same reader and the
-same compiled mapping as the loader, stopped after `limit` good rows, and no database connection at all.
+same compiled mapping as the loader, and no database connection at all. Every record is read (up to
+MAX_SCAN_RECORDS: a larger feed is judged on that sample, and the answer says so) so the count of rows
+it would reject holds for bad rows anywhere in the feed; only the first `limit` good rows are shown.
 """
 from __future__ import annotations
 
-import itertools
 import os
 from decimal import Decimal
 from datetime import datetime
@@ -19,40 +20,51 @@ from assets.feeds.loader import open_feed
 from assets.feeds.staging import prepare
 from assets.feeds.mapping import Rejected
 
-# How many records preview reads at most while looking for `limit` good rows: a feed whose rows are
-# all bad still answers quickly.
-MAX_SCAN_FACTOR = 50
+# How many records preview reads at most: enough for almost every supplier's whole feed, bounded so a
+# huge one still answers in seconds (mapping runs at several hundred thousand records a second).
+MAX_SCAN_RECORDS = 1_000_000
 
 
-def preview_feed(source: dict[str, Any], path_or_file: str | os.PathLike | IO[bytes], limit: int = 20
-                 ) -> dict[str, Any]:
-    """{"columns": [...], "rows": [mapped rows as dicts], "rejected": [(line, raw, reason)]}.
+def preview_feed(source: dict[str, Any], path_or_file: str | os.PathLike | IO[bytes], limit: int = 20,
+                 max_records: int = MAX_SCAN_RECORDS) -> dict[str, Any]:
+    """{"columns": [...], "rows": [the first `limit` mapped rows as dicts], "rejected": [(line, raw,
+    reason)] (the first `limit` bad rows), "records_read", "rejected_count", "complete"}.
 
     `columns` are the canonical columns, then title_<lang> and description_<lang> per mapped language;
     rows hold JSON-friendly values (prices as decimal strings, timestamps in ISO 8601, attributes as an
-    object). `rejected` lists the bad rows met before the limit was reached (at most `limit` of them).
+    object). `rejected_count` counts every bad row of the records read; `complete` is False when the
+    feed has more than `max_records` records and only those were read.
     """
     rejected: list[tuple[int, str, str]] = []
+    bad = 0
 
     def on_bad(position: int, raw: str, reason: str) -> None:
+        nonlocal bad
+        bad += 1
         if len(rejected) < limit:
             rejected.append((position, raw, reason))
 
+    read = 0
+    complete = True
     with open_feed(path_or_file) as handle:
         reader, compiled = prepare(source, handle, on_bad)
         columns = list(PRODUCT_COLUMNS) + [f"{kind}_{lang}" for lang in compiled.languages
                                            for kind in ("title", "description")]
         rows: list[dict[str, Any]] = []
-        for position, raw, record in itertools.islice(reader, max(limit, 1) * MAX_SCAN_FACTOR):
+        for position, raw, record in reader:
+            if read >= max_records:
+                complete = False
+                break
+            read += 1
             try:
                 mapped = compiled.map(record)
             except Rejected as exc:
                 on_bad(position, raw if raw is not None else reader.render(record), str(exc))
                 continue
-            rows.append(_row(mapped.product, mapped.translations, compiled.languages))
-            if len(rows) >= limit:
-                break
-    return {"columns": columns, "rows": rows, "rejected": rejected}
+            if len(rows) < limit:
+                rows.append(_row(mapped.product, mapped.translations, compiled.languages))
+    return {"columns": columns, "rows": rows, "rejected": rejected, "records_read": read,
+            "rejected_count": bad, "complete": complete}
 
 
 def _row(product: tuple, translations: list[tuple], languages: tuple[str, ...]) -> dict[str, Any]:

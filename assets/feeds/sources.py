@@ -18,14 +18,14 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Connection, text
 
 from assets.feeds.mapping import validate_mapping
 from assets.feeds.readers import codec_for
 from resources.errors import MarketsyncError
-from resources.warehouse import sql_beside
+from resources.sql_files import sql_beside
 
 KINDS = ("letzshop_feed", "codeswholesale", "pull_feed", "push_feed")
 FORMATS = ("csv", "tsv", "xml", "json")
@@ -51,7 +51,8 @@ def add_source(conn: Connection, store: str, name: str, kind: str, format: str |
     """
     store_id = conn.execute(_sql("store_id.sql"), {"store": store}).scalar()
     if store_id is None:
-        raise MarketsyncError(f"unknown store '{store}'")
+        raise MarketsyncError(f"unknown store '{store}': a store comes into being with its first account; for a "
+                              f"store fed only by supplier feeds, `marketsync account add {store} feed`")
     if not isinstance(name, str) or not _NAME.match(name):
         raise MarketsyncError(f"source name '{name}' must be lowercase letters, digits, '-' or '_' (at most 63)")
     if kind not in KINDS:
@@ -170,6 +171,19 @@ def split_credentials(location: str) -> tuple[str, str | None, str | None]:
     user = parts.username or ""
     bare = urlunsplit((parts.scheme, f"{user}@{host}" if user else host, parts.path, parts.query, parts.fragment))
     return bare, unquote(user) if user else None, unquote(parts.password)
+
+
+def shown_location(location: str | None, username: str | None = None) -> str | None:
+    """A location as a person sees it: redacted, with the user whose password is stored encrypted
+    (kept apart from the location) shown as `user:***@host`."""
+    shown = redacted(location)
+    if not shown or not username:
+        return shown
+    parts = urlsplit(shown)
+    if "@" in parts.netloc or not parts.netloc:
+        return shown
+    return urlunsplit((parts.scheme, f"{quote(username, safe='')}:***@{parts.netloc}", parts.path, parts.query,
+                       parts.fragment))
 
 
 def redacted(location: str | None) -> str | None:

@@ -663,9 +663,10 @@ def catalog_add_codeswholesale(rt: Runtime, store: str, base_url: str) -> None:
 @json_option
 @pass_runtime
 def catalog_import(rt: Runtime, store: str, source: str, as_json: bool) -> None:
-    """Import STORE's catalog from SOURCE now, through its Dagster asset. SOURCE is `letzshop` (the
-    store's Letzshop product feed), `codeswholesale`, or the NAME of one of its pulled supplier feeds
-    (`marketsync feeds list --store STORE`)."""
+    """Import STORE's catalog from SOURCE now, through its Dagster asset.
+
+    SOURCE is `letzshop` (the store's Letzshop product feed), `codeswholesale`, or the name of one of
+    its pulled supplier feeds (`marketsync feeds list --store STORE`)."""
     from pipelines.run_in_process import run_catalog_import
 
     _known_catalog_source(rt, store, source)
@@ -707,13 +708,40 @@ def feeds() -> None:
     """Supplier feeds: pulled (CSV/TSV/XML/JSON over HTTP(S) or FTP(S)) or pushed (signed webhooks)."""
 
 
-def _source_row(source: dict) -> dict:
-    from assets.feeds.sources import redacted
+def _source_row(source: dict, username: str | None = None) -> dict:
+    from assets.feeds.sources import shown_location
 
     return {"store": source.get("store"), "name": source["name"], "kind": source["kind"],
-            "format": source.get("format"), "location": redacted(source.get("location")),
+            "format": source.get("format"), "location": shown_location(source.get("location"), username),
             "mapping_version": source.get("mapping_version"), "enabled": source.get("enabled"),
             "settings": source.get("settings")}
+
+
+def _feed_usernames(rt: Runtime, conn, sources: list[dict]) -> dict[int, str]:
+    """The user of each pulled feed whose URL credentials are stored (encrypted, apart from the URL):
+    only those sources need the vault."""
+    with_credentials = set(conn.execute(text(
+        "SELECT source_id FROM ops.source_credentials WHERE source_id = ANY(:ids)"),
+        {"ids": [s["source_id"] for s in sources if s["kind"] == "pull_feed"]}).scalars())
+    users = {}
+    for source_id in with_credentials:
+        secrets = rt.vault.load_source(conn, source_id)
+        if secrets is not None and "username" in secrets.masked():
+            users[source_id] = secrets.reveal("username")
+    return users
+
+
+def _mapping_from(path: Path | None) -> dict | None:
+    """A --mapping file's JSON, or one worded error naming the file and where its JSON breaks."""
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise MarketsyncError(f"the mapping file {path} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                              f"column {exc.colno}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MarketsyncError(f"the mapping file {path} cannot be read: {exc}") from None
 
 
 @feeds.command("add")
@@ -736,7 +764,7 @@ def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | No
     from resources.feed_transport import split_credentials
 
     settings = parse_settings(list(pairs))
-    mapping = json.loads(mapping_file.read_text()) if mapping_file else None
+    mapping = _mapping_from(mapping_file)
     with rt.warehouse.begin() as conn:
         if push:
             from pipelines.push_intake.secrets import rotate_push_secret
@@ -751,7 +779,8 @@ def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | No
         source = add_source(conn, store, name, "pull_feed", fmt, location, mapping, encoding, settings, "cli")
         if credentials:
             rt.vault.store_source(conn, source["source_id"], credentials)
-    click.echo(f"feed {store}/{name} added: {_source_row(source)['location']}")
+    username = (credentials or {}).get("username")
+    click.echo(f"feed {store}/{name} added: {_source_row(source, username)['location']}")
 
 
 @feeds.command("list")
@@ -763,7 +792,9 @@ def feeds_list(rt: Runtime, store: str | None, as_json: bool) -> None:
     from assets.feeds.sources import list_sources
 
     with rt.warehouse.begin() as conn:
-        rows = [_source_row(s) for s in list_sources(conn, store)]
+        sources = list_sources(conn, store)
+        users = _feed_usernames(rt, conn, sources)
+        rows = [_source_row(s, users.get(s["source_id"])) for s in sources]
     emit(rows, as_json, ["store", "name", "kind", "format", "location", "mapping_version", "enabled"])
 
 
@@ -780,7 +811,7 @@ def feeds_mapping(rt: Runtime, store: str, name: str, mapping_file: Path | None)
     with rt.warehouse.begin() as conn:
         source = get_source(conn, store, name)
         if mapping_file:
-            source = set_mapping(conn, source["source_id"], json.loads(mapping_file.read_text()), "cli")
+            source = set_mapping(conn, source["source_id"], _mapping_from(mapping_file), "cli")
     click.echo(f"# version {source['mapping_version']}")
     click.echo(json.dumps(source["mapping"], indent=2))
 
@@ -792,7 +823,8 @@ def feeds_mapping(rt: Runtime, store: str, name: str, mapping_file: Path | None)
 @json_option
 @pass_runtime
 def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool) -> None:
-    """Show the first rows as mapped, and the rows it would reject, without loading anything."""
+    """Show the first rows as mapped and count the rows it would reject over the whole feed (up to a
+    million records; a larger feed is judged on those, and the answer says so), loading nothing."""
     import tempfile
 
     from assets.feeds.preview import preview_feed
@@ -812,7 +844,9 @@ def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool)
         return
     emit(result["rows"], False, ["external_id", "gtin14", "sku", "price", "currency", "quantity",
                                  *[c for c in result["columns"] if c.startswith("title_")][:1]])
-    click.echo(f"\nwould reject {len(result['rejected'])} of the rows read:")
+    scope = "" if result["complete"] else " (the feed is larger: only these were read)"
+    click.echo(f"\nwould reject {result['rejected_count']} of the {result['records_read']} records read{scope}"
+               + (f"; the first {len(result['rejected'])}:" if result["rejected"] else ""))
     for line, raw, reason in result["rejected"]:
         click.echo(f"  line {line}: {reason}: {raw[:80]!r}")
 
@@ -827,6 +861,27 @@ def feeds_run(rt: Runtime, store: str, name: str, as_json: bool) -> None:
     from pipelines.run_in_process import run_catalog_import
 
     emit(run_catalog_import(store, name), as_json)
+
+
+@feeds.command("apply-inbox")
+@store_option
+@json_option
+@pass_runtime
+def feeds_apply_inbox(rt: Runtime, store: str | None, as_json: bool) -> None:
+    """Apply the pushed batches waiting in the inbox now (what the daemon's job does), oldest first."""
+    from dataclasses import asdict as as_dict
+
+    from pipelines.push_intake.inbox import apply_pending_batches
+
+    summary = apply_pending_batches(rt.warehouse.engine, store=store)
+    if as_json:
+        emit(as_dict(summary), True)
+    else:
+        click.echo(f"applied {summary.applied} batch(es) ({summary.items_applied} items, {summary.items_stale} "
+                   f"older than what is stored), {summary.failed} failed, {summary.skipped} taken by another run")
+    if summary.failed:
+        raise MarketsyncError(f"{summary.failed} pushed batch(es) could not be applied: their reason is kept in "
+                              "ops.feed_inbox.error")
 
 
 @feeds.command("push-secret")

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DataError, IntegrityError
 
 from pipelines.push_intake.items import ApplyResult, FeedDefaults, ItemsInvalid, apply_items, parse_items
+from resources.sql_files import sql_beside
 from resources.warehouse import Warehouse
 
 log = logging.getLogger("marketsync.push_intake")
@@ -118,13 +119,11 @@ def apply_batch(engine: Engine, inbox_id: int) -> ApplyResult | None:
         return None
 
 
-def apply_pending_batches(engine: Engine, up_to_inbox_id: int | None = None) -> InboxSummary:
-    """Apply every pending batch (up to `up_to_inbox_id` when given), oldest first."""
+def apply_pending_batches(engine: Engine, up_to_inbox_id: int | None = None, store: str | None = None) -> InboxSummary:
+    """Apply every pending batch (up to `up_to_inbox_id`, of `store`'s feeds, when given), oldest first."""
     with engine.begin() as conn:
-        pending = conn.execute(text(
-            """SELECT inbox_id FROM ops.feed_inbox
-               WHERE status = 'pending' AND (CAST(:upto AS bigint) IS NULL OR inbox_id <= :upto)
-               ORDER BY inbox_id"""), {"upto": up_to_inbox_id}).scalars().all()
+        pending = conn.execute(text(sql_beside(__file__, "pending_batches.sql")),
+                               {"upto": up_to_inbox_id, "store": store}).scalars().all()
     summary = InboxSummary()
     for inbox_id in pending:
         result = apply_batch(engine, inbox_id)
