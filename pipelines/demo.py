@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -18,7 +20,7 @@ from sqlalchemy import text
 
 from assets.catalog.exceptions import blocking_exceptions, exception_stats, ignore_exception, list_exceptions
 from assets.catalog.products import import_products_csv
-from pipelines import demo_channels, demo_fulfillment, demo_stock
+from pipelines import demo_channels, demo_fulfillment, demo_stock, demo_world
 from pipelines.accounts import upsert_account
 from pipelines.order_actions import confirm_order, find_order, order_by_id, reject_order, ship_order
 from pipelines.outbound_runner import drain
@@ -28,8 +30,10 @@ from resources.database import REPO_ROOT, marketsync_home, masked_url
 from resources.errors import MarketsyncError
 
 DEMO_STORE = "demo"
-SANDBOX_KEY = "sandbox-demo-key"
-DEFAULT_SANDBOX_PORT = int(os.environ.get("MARKETSYNC_SANDBOX_PORT", "8765"))
+SANDBOX_KEY = demo_world.SANDBOX_KEY
+DEFAULT_SANDBOX_PORT = demo_world.DEFAULT_BASE_PORT
+# How long `marketsync dev` lets the Dagster processes stop on their own before killing them.
+STOP_GRACE_SECONDS = 5.0
 
 # Everything the demo store owns, children first: a demo run starts from a clean store.
 _RESET = [
@@ -57,18 +61,13 @@ def _step(title: str) -> None:
     click.secho(f"\n== {title}", bold=True)
 
 
-def start_simulator(seed: int, size: int, port: int):
-    from sandbox.http import serve_in_thread
+def start_simulator(seed: int, size: int, base_port: int):
+    """The Letzshop simulator on the first of the demo's ports (base_port 0: any free port)."""
     from sandbox.letzshop.app import create_app
     from sandbox.letzshop.state import LetzshopState
 
     state = LetzshopState(seed=seed, size=size, api_keys=(SANDBOX_KEY,))
-    try:
-        server = serve_in_thread(create_app(state), port=port)
-    except OSError as exc:
-        raise MarketsyncError(f"cannot start the Letzshop simulator on port {port} ({exc.strerror}); "
-                              "set MARKETSYNC_SANDBOX_PORT to a free port") from None
-    return state, server
+    return state, demo_world.serve(create_app(state), "letzshop", base_port)
 
 
 def prepare_demo_store(rt, endpoint: str) -> None:
@@ -91,7 +90,8 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
     click.echo(f"Postgres: {masked_url(rt.database_url)} (schemas raw, core, ops, analytics migrated)")
 
     _step("Letzshop simulator")
-    state, server = start_simulator(seed, size, DEFAULT_SANDBOX_PORT if port is None else port)
+    base = DEFAULT_SANDBOX_PORT if port is None else port
+    state, server = start_simulator(seed, size, base)
     with server:
         endpoint = f"{server.base_url}/graphql"
         click.echo(f"serving {size} seeded shipments (seed {seed}) at {endpoint}")
@@ -107,7 +107,7 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
             loaded = import_products_csv(conn, store_id, catalog)
         click.echo(f"{catalog.name}: {loaded.read} rows read, {loaded.loaded} loaded, {len(loaded.rejected)} rejected")
 
-        _catalog_sources(rt, seed)
+        _catalog_sources(rt, seed, base)
 
         _step("Orders (Dagster assets, in-process)")
         sync = run_order_sync(DEMO_STORE, ["unconfirmed"])
@@ -134,19 +134,20 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
             click.echo(f"  shipped {line['order']}: {line['carrier']} {line['tracking_number']} {line['tracking_url']}")
 
         _step("Fulfillment: JTL-FFN and the inbound control sheet (Dagster assets, in-process)")
-        demo_fulfillment.run_fulfillment(rt, DEMO_STORE, seed, demo_fulfillment.drain_with(rt, DEMO_STORE))
+        demo_fulfillment.run_fulfillment(rt, DEMO_STORE, seed, demo_fulfillment.drain_with(rt, DEMO_STORE),
+                                         base)
 
         _step("Stock out: availability, ledger, delta pushes (Dagster asset, in-process)")
         demo_stock.run_stock(rt, DEMO_STORE, state, endpoint)
 
         _step("Amazon and eBay: orders in, one status across channels, shipments and stock out")
-        channels = demo_channels.run_channels(rt, DEMO_STORE, seed, rt.letzshop)
+        channels = demo_channels.run_channels(rt, DEMO_STORE, seed, rt.letzshop, base)
 
         figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected, channels)
     return figures
 
 
-def _catalog_sources(rt, seed: int) -> None:
+def _catalog_sources(rt, seed: int, base: int) -> None:
     """The store's marketplace catalog (Letzshop product feed, one TSV per language) and its digital
     goods supplier (CodesWholesale), each from its simulator through its Dagster asset."""
     from assets.codeswholesale.catalog import add_codeswholesale_source
@@ -154,13 +155,13 @@ def _catalog_sources(rt, seed: int) -> None:
     from pipelines.run_in_process import run_catalog_import
     from sandbox.codeswholesale.app import create_app as create_cws_app
     from sandbox.codeswholesale.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, CodesWholesaleState
-    from sandbox.http import serve_in_thread
     from sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
 
     _step("Catalog sources (Dagster assets, in-process)")
     feed = ProductFeedState(seed=seed, size=300)
     cws = CodesWholesaleState(seed=seed, size=500)
-    with serve_in_thread(create_feed_app(feed)) as feed_server, serve_in_thread(create_cws_app(cws)) as cws_server:
+    with demo_world.serve(create_feed_app(feed), "letzshop_feed", base) as feed_server, \
+            demo_world.serve(create_cws_app(cws), "codeswholesale", base) as cws_server:
         with rt.warehouse.begin() as conn:
             add_letzshop_feed_source(conn, DEMO_STORE, feed.urls(feed_server.base_url), vault=rt.vault)
             add_codeswholesale_source(conn, rt.vault, DEMO_STORE, cws_server.base_url, DEFAULT_CLIENT_ID,
@@ -172,7 +173,7 @@ def _catalog_sources(rt, seed: int) -> None:
             """SELECT DISTINCT ON (source) source, status, rows_read, rows_loaded, rows_unchanged, rows_quarantined
                FROM analytics.import_runs WHERE store = :c ORDER BY source, import_run_id DESC"""),
             {"c": DEMO_STORE}).all()
-    _supplier_feeds(rt)
+    _supplier_feeds(rt, base)
     with rt.warehouse.begin() as conn:
         runs = conn.execute(text(
             """SELECT DISTINCT ON (source) source, status, rows_read, rows_loaded, rows_unchanged, rows_quarantined
@@ -183,11 +184,9 @@ def _catalog_sources(rt, seed: int) -> None:
                    f"unchanged {r.rows_unchanged} + quarantined {r.rows_quarantined}")
 
 
-def _supplier_feeds(rt) -> None:
+def _supplier_feeds(rt, base: int) -> None:
     """A dropshipper's CSV pulled over HTTP with basic auth, a supplier's XML over FTP with RFC 1738
     credentials, and a push feed receiving signed deliveries: the three ways supplier stock arrives."""
-    import tempfile
-
     import httpx
 
     from assets.feeds.sources import add_source
@@ -197,28 +196,24 @@ def _supplier_feeds(rt) -> None:
     from pipelines.push_intake.secrets import rotate_push_secret
     from pipelines.run_in_process import run_catalog_import
     from resources.feed_transport import split_credentials
-    from sandbox.feeds.ftp_server import serve_ftp
-    from sandbox.feeds.generators import generate
     from sandbox.feeds.http_server import create_app as create_feed_server
-    from sandbox.http import serve_in_thread
 
-    with tempfile.TemporaryDirectory(prefix="marketsync-demo-feeds-") as tmp:
-        root = Path(tmp)
-        csv_mapping = generate("csv", root / "dropship.csv", 2000, seed=7, bad_share=0.01, encoding="utf-8-sig")
-        xml_mapping = generate("xml", root / "supplier.xml", 1000, seed=8)
-        with serve_in_thread(create_feed_server(root, auth=("demo", "feed-pass"))) as http, \
-                serve_ftp(root, "supplier", "ftp-pass") as ftp:
-            with rt.warehouse.begin() as conn:
-                for name, fmt, url, user, password, mapping, encoding in (
-                        ("dropship", "csv", f"{http.base_url}/files/dropship.csv", "demo", "feed-pass",
-                         csv_mapping, "utf-8-sig"),
-                        ("supplier-xml", "xml", split_credentials(ftp.url("supplier.xml"))[0], "supplier",
-                         "ftp-pass", xml_mapping, "utf-8")):
-                    source = add_source(conn, DEMO_STORE, name, "pull_feed", fmt, url, mapping, encoding,
-                                        {"connect_by": ["sku", "gtin"]}, "demo")
-                    rt.vault.store_source(conn, source["source_id"], {"username": user, "password": password})
-            for name in ("dropship", "supplier-xml"):
-                run_catalog_import(DEMO_STORE, name)
+    # Kept between runs (the same seeded files each time), so `make dev` serves what the demo read.
+    root = demo_world.feeds_folder()
+    mappings = demo_world.write_supplier_feeds(root)
+    with demo_world.serve(create_feed_server(root, auth=demo_world.FEED_AUTH), "feeds_http", base) as http, \
+            demo_world.serve_ftp_feeds(root, base) as ftp:
+        with rt.warehouse.begin() as conn:
+            for name, fmt, url, (user, password), mapping, encoding in (
+                    ("dropship", "csv", f"{http.base_url}/files/dropship.csv", demo_world.FEED_AUTH,
+                     mappings["dropship"], "utf-8-sig"),
+                    ("supplier-xml", "xml", split_credentials(ftp.url("supplier.xml"))[0], demo_world.FTP_AUTH,
+                     mappings["supplier-xml"], "utf-8")):
+                source = add_source(conn, DEMO_STORE, name, "pull_feed", fmt, url, mapping, encoding,
+                                    {"connect_by": ["sku", "gtin"]}, "demo")
+                rt.vault.store_source(conn, source["source_id"], {"username": user, "password": password})
+        for name in ("dropship", "supplier-xml"):
+            run_catalog_import(DEMO_STORE, name)
 
     with rt.warehouse.begin() as conn:
         source_id = add_source(conn, DEMO_STORE, "pushed", "push_feed", None, None, None, "utf-8", {},
@@ -227,11 +222,9 @@ def _supplier_feeds(rt) -> None:
     app = create_push_app(rt.warehouse.engine, rt.vault)
     items = [{"externalId": f"PUSH-{i}", "vendorSku": f"PUSH-{i}", "inventoryQuantity": 10 + i,
               "price": "9.90", "title": f"Pushed item {i}"} for i in range(20)]
-    import time as _time
-
-    with serve_in_thread(app) as server, httpx.Client(base_url=server.base_url) as client:
+    with demo_world.serve(app, "push_intake", base) as server, httpx.Client(base_url=server.base_url) as client:
         body = json.dumps(items).encode()
-        stamp, event = int(_time.time()), f"demo-{_time.time_ns()}"
+        stamp, event = int(time.time()), f"demo-{time.time_ns()}"
         answer = client.post(f"/stores/{DEMO_STORE}/inventory-feeds/pushed/items:batch", content=body, headers={
             TIMESTAMP_HEADER: str(stamp), EVENT_ID_HEADER: event, SIGNATURE_HEADER: sign(secret, stamp, event, body),
             "Content-Type": "application/json"})
@@ -320,18 +313,51 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels
     return {"checks": checks, "queue": queue}
 
 
-def run_dev(rt, port: int = 3000) -> None:
-    """Dagster UI and daemon (`dagster dev`) with the simulator serving the demo store's endpoint."""
+def run_dev(rt, port: int = 3000, base_port: int | None = None) -> int:
+    """Dagster's webserver and daemon (`dagster dev`) in the demo's world: every simulator the demo store
+    uses, on the ports `make demo` stored, and the channel clients' settings in the Dagster processes'
+    environment. Ctrl-C or SIGTERM stops everything it started within seconds; returns dagster's exit code."""
     migrations.upgrade(rt.database_url)
-    state, server = start_simulator(42, 40, DEFAULT_SANDBOX_PORT)
-    with server:
-        with rt.warehouse.begin() as conn:
-            upsert_account(conn, DEMO_STORE, "letzshop", f"{server.base_url}/graphql")
-            account = conn.execute(text(
-                "SELECT a.account_id FROM ops.accounts a JOIN ops.stores s USING (store_id) "
-                "WHERE s.code = :c AND a.channel = 'letzshop'"), {"c": DEMO_STORE}).scalar_one()
-            rt.vault.store(conn, account, {"api_key": SANDBOX_KEY})
-        click.echo(f"Letzshop simulator at {server.base_url}/graphql; Dagster UI on http://127.0.0.1:{port}")
+    base = DEFAULT_SANDBOX_PORT if base_port is None else base_port
+    with demo_world.dev_world(rt, DEMO_STORE, base) as world:
+        urls = world["urls"]
+        click.echo("simulators: " + ", ".join(f"{name} {url}" for name, url in urls.items() if name != "feeds_ftp"))
+        click.echo(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops everything)")
         dagster = Path(sys.executable).with_name("dagster")
-        subprocess.run([str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-p", str(port)],
-                       cwd=REPO_ROOT, env=os.environ.copy(), check=False)
+        return run_until_stopped([str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-p", str(port)],
+                                 env={**os.environ, **world["env"]})
+
+
+def run_until_stopped(command: list[str], env: dict[str, str], grace: float = STOP_GRACE_SECONDS) -> int:
+    """Run `command` in its own process group until it ends or this process gets SIGINT/SIGTERM; then
+    forward the signal to the whole group (the webserver, the daemon, code servers and run workers
+    `dagster dev` started), and SIGKILL whatever still lives after `grace` seconds."""
+    child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True)
+    received: list[int] = []
+
+    def forward(signum, _frame) -> None:
+        received.append(signum)
+        _signal_group(child.pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while child.poll() is None and not received:
+            time.sleep(0.2)
+        if received:
+            deadline = time.monotonic() + grace
+            while child.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            # Processes of the group that outlived the grace (the daemon waits for its threads) are killed,
+            # and so are stragglers once dagster itself has ended.
+            _signal_group(child.pid, signal.SIGKILL)
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass  # every process of the group has ended

@@ -13,12 +13,13 @@ from assets.stock.manual import adjust, set_rule
 from assets.stock.push import push_stock
 from assets.stock.settings import save_settings
 from pipelines.accounts import upsert_account
+from pipelines.demo_world import CHANNEL_CLIENT, amazon_state as new_amazon_state, ebay_state as new_ebay_state, serve
 from pipelines.order_actions import order_by_id, ship_order
 from pipelines.outbound_runner import drain
 from resources.amazon_sp_api import AmazonSpApiResource
 from resources.ebay import EbayResource
 
-CLIENT_ID, CLIENT_SECRET = "marketsync-demo", "demo-channel-client-secret"
+CLIENT_ID, CLIENT_SECRET = CHANNEL_CLIENT
 RESET = [
     "DELETE FROM raw.channel_orders WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
     "DELETE FROM ops.order_cursors WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
@@ -32,20 +33,17 @@ def reset(conn, store_id: int) -> None:
         conn.execute(text(statement), {"s": store_id})
 
 
-def run_channels(rt, store: str, seed: int, letzshop) -> dict:
-    from sandbox.amazon import AmazonState
+def run_channels(rt, store: str, seed: int, letzshop, base_port: int = 0) -> dict:
     from sandbox.amazon import create_app as create_amazon_app
     from sandbox.ebay.app import create_app as create_ebay_app
-    from sandbox.ebay.state import EbayState
-    from sandbox.http import serve_in_thread
 
-    amazon_state = AmazonState(seed=seed, size=40, catalog_size=30, rate_scale=1000.0, clients={CLIENT_ID: CLIENT_SECRET})
-    ebay_state = EbayState(seed=seed, orders=40, skus=30, clients={CLIENT_ID: CLIENT_SECRET})
+    amazon_state = new_amazon_state(seed, rate_scale=1000.0)
+    ebay_state = new_ebay_state(seed)
     amazon = AmazonSpApiResource(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, rate_scale=1000.0,
                                  feed_poll_seconds=0.2, retry_backoff_seconds=0.05)
     ebay = EbayResource(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, retry_backoff_seconds=0.05)
-    with serve_in_thread(create_amazon_app(amazon_state)) as amazon_server, \
-            serve_in_thread(create_ebay_app(ebay_state)) as ebay_server:
+    with serve(create_amazon_app(amazon_state), "amazon", base_port) as amazon_server, \
+            serve(create_ebay_app(ebay_state), "ebay", base_port) as ebay_server:
         with rt.warehouse.begin() as conn:
             zon = upsert_account(conn, store, "amazon", amazon_server.base_url,
                                  {"seller_id": amazon_state.seller_id, "first_import_days": 120,

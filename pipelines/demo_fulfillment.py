@@ -8,14 +8,16 @@ import click
 from sqlalchemy import text
 
 from pipelines.accounts import upsert_account
+from pipelines import demo_world
+from pipelines.demo_world import FFN_CLIENT, SHEETS_TOKEN, serve
 from pipelines.outbound_runner import drain
 from resources.errors import MarketsyncError
 from resources.google_sheets import GoogleSheetsResource
 from resources.jtl_ffn import JtlFfnResource, store_refresh_token
 
-CLIENT_ID, CLIENT_SECRET = "marketsync-demo", "demo-ffn-client-secret"
-SHEETS_TOKEN = "sandbox-demo-sheets-token"
+CLIENT_ID, CLIENT_SECRET = FFN_CLIENT
 HEADER = ["Merchant SKU", "Expected units", "Inbound reference", "Status"]
+SHEET_TITLE, WORKSHEET = "Inbound Control (demo)", "Inbound Control"
 
 # What the demo store owns on the fulfillment side, children first.
 RESET = [
@@ -31,26 +33,19 @@ RESET = [
 ]
 
 
-def run_fulfillment(rt, store: str, seed: int, letzshop_drain) -> dict:
+def run_fulfillment(rt, store: str, seed: int, letzshop_drain, base_port: int = 0) -> dict:
     from assets.jtl_ffn.assets import jtl_ffn_accounts, jtl_ffn_assets
     from pipelines.definitions import build_resources
     from pipelines.run_in_process import run_assets, run_inbound_check
     from sandbox.google_sheets.app import create_app as create_sheets_app
     from sandbox.google_sheets.state import GoogleSheetsState
-    from sandbox.http import serve_in_thread
     from sandbox.jtl_ffn.app import create_app as create_ffn_app
-    from sandbox.jtl_ffn.state import JtlFfnState
 
-    ffn_state = JtlFfnState(seed=seed, size=2000, clients={CLIENT_ID: CLIENT_SECRET})
     with rt.warehouse.begin() as conn:
-        skus = conn.execute(text("""SELECT DISTINCT i.sku FROM core.order_items i JOIN core.orders o USING (order_id)
-                                    JOIN ops.stores s USING (store_id) WHERE s.code = :c AND i.sku IS NOT NULL
-                                    ORDER BY 1"""), {"c": store}).scalars().all()
-    for index, sku in enumerate(skus):
-        ffn_state.assign_merchant_sku(index, sku)
+        ffn_state, skus = demo_world.ffn_state(conn, store, seed)
     sheets_state = GoogleSheetsState()
-    with serve_in_thread(create_ffn_app(ffn_state)) as ffn_server, \
-            serve_in_thread(create_sheets_app(sheets_state)) as sheets_server:
+    with serve(create_ffn_app(ffn_state), "jtl_ffn", base_port) as ffn_server, \
+            serve(create_sheets_app(sheets_state), "google_sheets", base_port) as sheets_server:
         ffn = JtlFfnResource(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=ffn_server.base_url,
                              token_url=f"{ffn_server.base_url}/token", timeout_seconds=10)
         sheets = GoogleSheetsResource(base_url=sheets_server.base_url, bearer_token=SHEETS_TOKEN)
@@ -59,7 +54,7 @@ def run_fulfillment(rt, store: str, seed: int, letzshop_drain) -> dict:
             account = upsert_account(conn, store, "jtl_ffn", ffn_server.base_url)
             store_refresh_token(conn, rt.vault, account.account_id, ffn_state.grant(CLIENT_ID)["refresh_token"])
         click.echo(f"JTL-FFN simulator at {ffn_server.base_url}: {ffn_state.size} products, "
-                   f"{len(skus)} of them the demo store's SKUs; refresh token stored encrypted")
+                   f"{skus} of them the demo store's SKUs; refresh token stored encrypted")
 
         # Holdings, then the confirmed orders handed to the warehouse.
         first = run_assets(jtl_ffn_assets, jtl_ffn_accounts, store, resources=resources, what="JTL-FFN sync")
@@ -77,27 +72,18 @@ def run_fulfillment(rt, store: str, seed: int, letzshop_drain) -> dict:
 
         # The inbound control sheet: rows for received inbound lines, a wrong count, and rows that cannot be checked.
         with rt.warehouse.begin() as conn:
-            lines = conn.execute(text(
-                """SELECT b.merchant_inbound_number, i.merchant_sku, i.received FROM core.fulfillment_inbound_items i
-                   JOIN core.fulfillment_inbounds b USING (account_id, inbound_id)
-                   WHERE i.account_id = :a AND i.merchant_sku IS NOT NULL AND i.received > 0
-                   ORDER BY b.inbound_id, i.jfsku LIMIT 6"""), {"a": account.account_id}).all()
-        # Every line names its inbound but one, which is compared with all receipts of its SKU; one count is wrong.
-        rows = [HEADER] + [[sku, str(int(received) + (2 if k == 1 else 0)), "" if k == 4 else reference, ""]
-                           for k, (reference, sku, received) in enumerate(lines)]
-        rows += [["", "4", "", ""], ["NOT-STOCKED-1", "3", "", ""], [lines[0][1] if lines else "X", "a dozen", "", ""]]
-        spreadsheet_id = sheets_state.add_spreadsheet("Inbound Control (demo)", rows, worksheet="Inbound Control")
-        with rt.warehouse.begin() as conn:
+            spreadsheet_id = sheets_state.add_spreadsheet(SHEET_TITLE, control_sheet_rows(conn, account.account_id),
+                                                          worksheet=WORKSHEET)
             from assets.inbound_sheet.run import save_settings
 
-            save_settings(conn, store, spreadsheet_id=spreadsheet_id, worksheet="Inbound Control",
+            save_settings(conn, store, spreadsheet_id=spreadsheet_id, worksheet=WORKSHEET,
                           sku_column="Merchant SKU", expected_column="Expected units", status_column="Status",
                           reference_column="Inbound reference")
-        _show("sheet before", sheets_state.values(spreadsheet_id, "Inbound Control"))
+        _show("sheet before", sheets_state.values(spreadsheet_id, WORKSHEET))
         check = run_inbound_check(store, resources=resources)
         writes = sheets_state.writes
         again = run_inbound_check(store, resources=resources)
-        _show("sheet after", sheets_state.values(spreadsheet_id, "Inbound Control"))
+        _show("sheet after", sheets_state.values(spreadsheet_id, WORKSHEET))
         click.echo(f"check: {check.get('inbound_control_check.matched')} match, "
                    f"{check.get('inbound_control_check.mismatched')} mismatch, "
                    f"{check.get('inbound_control_check.problems')} not checkable; "
@@ -106,6 +92,32 @@ def run_fulfillment(rt, store: str, seed: int, letzshop_drain) -> dict:
         if sheets_state.writes != writes:
             raise MarketsyncError("the second inbound check wrote to the sheet although nothing changed")
     return {"outbounds": len(created), "tracking": second.get("fulfillment_shipments.tracking_queued")}
+
+
+def control_sheet_rows(conn, account_id: int) -> list[list[str]]:
+    """The operations team's sheet as the demo writes it: a row per received inbound line (every line
+    names its inbound but one, compared with all receipts of its SKU; one count is wrong), then rows that
+    cannot be checked (no SKU, a SKU the warehouse never stocked, a count that is not a number)."""
+    lines = conn.execute(text(
+        """SELECT b.merchant_inbound_number, i.merchant_sku, i.received FROM core.fulfillment_inbound_items i
+           JOIN core.fulfillment_inbounds b USING (account_id, inbound_id)
+           WHERE i.account_id = :a AND i.merchant_sku IS NOT NULL AND i.received > 0
+           ORDER BY b.inbound_id, i.jfsku LIMIT 6"""), {"a": account_id}).all()
+    rows = [HEADER] + [[sku, str(int(received) + (2 if k == 1 else 0)), "" if k == 4 else reference, ""]
+                       for k, (reference, sku, received) in enumerate(lines)]
+    return rows + [["", "4", "", ""], ["NOT-STOCKED-1", "3", "", ""], [lines[0][1] if lines else "X", "a dozen", "", ""]]
+
+
+def restore_control_sheet(conn, store: str, account_id: int, sheets_state) -> str | None:
+    """`make dev`: the control sheet the demo configured, under its stored id, in a fresh Sheets
+    simulator (its spreadsheets live in memory), so the store's scheduled check finds it."""
+    stored = conn.execute(text(
+        """SELECT i.spreadsheet_id, i.worksheet FROM ops.inbound_sheets i JOIN ops.stores s USING (store_id)
+           WHERE s.code = :c"""), {"c": store}).first()
+    if stored is None:
+        return None
+    return sheets_state.add_spreadsheet(SHEET_TITLE, control_sheet_rows(conn, account_id), worksheet=stored.worksheet,
+                                        spreadsheet_id=stored.spreadsheet_id)
 
 
 def _show(title: str, rows: list[list]) -> None:
