@@ -5,6 +5,7 @@ from dagster import AssetSelection, AutomationConditionSensorDefinition, Default
 
 from assets.codeswholesale.catalog import codeswholesale_assets, codeswholesale_sensors
 from assets.amazon.orders import amazon_assets
+from assets.checks.core_tables import core_table_checks
 from assets.ebay.orders import ebay_assets
 from assets.feeds.pull import pull_feed_assets
 from assets.jtl_ffn.assets import jtl_ffn_assets, jtl_ffn_job
@@ -93,7 +94,7 @@ def google_sheets_resource() -> GoogleSheetsResource:
 defs = Definitions(
     assets=[*letzshop_assets, *letzshop_catalog_assets, *codeswholesale_assets, *pull_feed_assets,
             *jtl_ffn_assets, *inbound_sheet_assets, *stock_assets, *ebay_assets, *amazon_assets],
-    asset_checks=stock_checks,
+    asset_checks=[*stock_checks, *core_table_checks],
     jobs=[*jobs, supplier_feed_job, inbound_check_job, jtl_ffn_job, stock_push_job, inventory_lag_job],
     schedules=[*schedules, inventory_lag_schedule],
     sensors=[*sensors, *codeswholesale_sensors, supplier_feed_refresh_sensor, automation_sensor],

@@ -18,6 +18,7 @@ merged and the run fails (the quarantined records stay, to show what was wrong).
 import json
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +32,7 @@ from dagster import (
     DefaultSensorStatus,
     DynamicPartitionsDefinition,
     Failure,
+    FreshnessPolicy,
     Jitter,
     MaterializeResult,
     RetryPolicy,
@@ -46,6 +48,7 @@ from assets.codeswholesale.normalise import RefusedProduct, normalise_product
 from assets.feeds.runs import ImportRun
 from assets.letzshop.load import prefetched
 from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
+from assets.table_metadata import with_table_metadata
 from pipelines.accounts import validate_store_code
 from resources.codeswholesale import SANDBOX_URL, CodesWholesaleError, CodesWholesaleResource
 from resources.errors import MarketsyncError
@@ -54,7 +57,7 @@ from resources.warehouse import Warehouse, copy_rows
 from sensors.guard import warehouse_guard  # a warehouse outage skips the tick with one line
 
 OWNERS = ["team:data-engineering"]
-GROUP = "codeswholesale"
+GROUP = "catalog"
 CODESWHOLESALE_POOL = "codeswholesale_api"
 SOURCE_KIND = "codeswholesale"
 SOURCE_NAME = "codeswholesale"
@@ -217,9 +220,11 @@ def import_codeswholesale_catalog(engine: Engine, vault: CredentialVault, resour
     partitions_def=codeswholesale_accounts,
     group_name=GROUP,
     owners=OWNERS,
-    kinds={"http", "postgres"},
+    kinds={"codeswholesale", "http", "postgres"},
     pool=CODESWHOLESALE_POOL,
     automation_condition=AutomationCondition.on_cron(REFRESH_CRON, cron_timezone="Europe/Berlin"),
+    # Refreshed every six hours: one missed refresh warns, two fail.
+    freshness_policy=FreshnessPolicy.time_window(fail_window=timedelta(hours=13), warn_window=timedelta(hours=7)),
     retry_policy=RetryPolicy(max_retries=2, delay=60, backoff=Backoff.EXPONENTIAL, jitter=Jitter.FULL),
 )
 def codeswholesale_products(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
@@ -239,7 +244,7 @@ def codeswholesale_products(context: AssetExecutionContext, warehouse: Warehouse
         raise Failure(description=str(exc), allow_retries=transient) from None
     if summary.quarantined:
         context.log.warning(f"{summary.quarantined} CodesWholesale records quarantined; first: {summary.reasons[0]}")
-    return MaterializeResult(metadata=summary.metadata())
+    return MaterializeResult(metadata=with_table_metadata(warehouse, "core.marketplace_products", summary.metadata()))
 
 
 @sensor(minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING)

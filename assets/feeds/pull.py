@@ -1,6 +1,7 @@
 """Supplier pull feeds as a Dagster asset, one partition per feed (`<store>.<feed>`):
 download (HTTP(S), FTP(S), local) -> parse -> map -> quarantine -> merge into the canonical catalog."""
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from dagster import (
@@ -8,6 +9,7 @@ from dagster import (
     Backoff,
     DynamicPartitionsDefinition,
     Failure,
+    FreshnessPolicy,
     Jitter,
     MaterializeResult,
     RetryPolicy,
@@ -17,6 +19,7 @@ from dagster import (
 from assets.feeds.loader import load_feed
 from assets.feeds.runs import ImportRun
 from assets.feeds.sources import get_source, redacted
+from assets.table_metadata import with_table_metadata
 from resources.errors import MarketsyncError
 from resources.feed_transport import FeedTransport, FeedTransportError
 from resources.vault import CredentialVault
@@ -64,8 +67,10 @@ def import_pull_feed(warehouse: Warehouse, vault: CredentialVault, transport: Fe
     partitions_def=supplier_feeds,
     group_name="catalog",
     owners=["team:data-engineering"],
-    kinds={"http", "postgres"},
+    kinds={"supplier_feed", "http", "postgres"},
     pool="feed_downloads",
+    # Pulled every `refresh_minutes` (60 by default; daily feeds exist): late after 3 hours, failed after a day.
+    freshness_policy=FreshnessPolicy.time_window(fail_window=timedelta(hours=26), warn_window=timedelta(hours=3)),
     retry_policy=RetryPolicy(max_retries=2, delay=60, backoff=Backoff.EXPONENTIAL, jitter=Jitter.FULL),
 )
 def supplier_feed_products(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
@@ -80,7 +85,7 @@ def supplier_feed_products(context: AssetExecutionContext, warehouse: Warehouse,
     except MarketsyncError as exc:
         transient = isinstance(exc, FeedTransportError) and exc.transient
         raise Failure(description=str(exc), allow_retries=transient) from None
-    return MaterializeResult(metadata=summary)
+    return MaterializeResult(metadata=with_table_metadata(warehouse, "core.marketplace_products", summary))
 
 
 pull_feed_assets = [supplier_feed_products]

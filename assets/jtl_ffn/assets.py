@@ -2,12 +2,15 @@
 holds (products, stock, inbounds), the orders handed to it, and its shipments carried back to the
 marketplaces as tracking. Fetch -> land raw -> normalise (sync.py) -> act (outbound.py)."""
 from contextlib import contextmanager
+from datetime import timedelta
 
-from dagster import (AssetExecutionContext, AssetKey, AssetSpec, AutomationCondition, Backoff,
-                     DynamicPartitionsDefinition, MaterializeResult, RetryPolicy, define_asset_job, multi_asset)
+from dagster import (AllPartitionMapping, AssetDep, AssetExecutionContext, AssetKey, AssetSelection, AssetSpec,
+                     AutomationCondition, Backoff, DynamicPartitionsDefinition, FreshnessPolicy, MaterializeResult,
+                     RetryPolicy, define_asset_job, multi_asset)
 
 from assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
 from assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
+from assets.table_metadata import with_table_metadata
 from pipelines.accounts import get_account
 from resources.errors import MarketsyncError
 from resources.jtl_ffn import JtlFfnResource
@@ -20,7 +23,14 @@ STOCK = AssetKey(["core", "fulfillment_stock"])
 INBOUNDS = AssetKey(["core", "fulfillment_inbounds"])
 OUTBOUNDS = AssetKey(["ops", "fulfillment_outbound_requests"])
 SHIPMENTS = AssetKey(["core", "fulfillment_shipments"])
-_COMMON = {"kinds": {"jtl", "postgres"}, "owners": ["team:operations"], "group_name": "fulfillment"}
+# The table each asset is stored in (its standard table metadata is read from it after every run).
+TABLES = {PRODUCTS: "core.fulfillment_products", STOCK: "core.fulfillment_stock", INBOUNDS: "core.fulfillment_inbounds",
+          OUTBOUNDS: "core.fulfillment_outbounds", SHIPMENTS: "core.fulfillment_shipments"}
+# The marketplace orders the warehouse is handed (every channel's confirmed orders of the store).
+ORDER_KEYS = [AssetKey(["core", f"{channel}_orders"]) for channel in ("letzshop", "amazon", "ebay")]
+# Synced hourly: late after two hours, failed after four.
+_COMMON = {"kinds": {"jtl", "postgres"}, "owners": ["team:operations"], "group_name": "fulfillment",
+           "freshness_policy": FreshnessPolicy.time_window(fail_window=timedelta(hours=4), warn_window=timedelta(hours=2))}
 _RETRY = RetryPolicy(max_retries=3, delay=20, backoff=Backoff.EXPONENTIAL)
 # Every hour, and whenever an upstream asset changed (the checker and the shipments follow the stock).
 _HOURLY = AutomationCondition.on_cron("0 * * * *")
@@ -52,13 +62,17 @@ def fulfillment_holdings(context: AssetExecutionContext, warehouse: Warehouse, v
         for key, sync in ((PRODUCTS, sync_products), (STOCK, sync_stock), (INBOUNDS, sync_inbounds)):
             if key in context.selected_asset_keys:
                 result = sync(warehouse, api, account.account_id)
-                yield MaterializeResult(asset_key=key, metadata={
+                yield MaterializeResult(asset_key=key, metadata=with_table_metadata(warehouse, TABLES[key], {
                     "fetched": result.fetched, "raw_versions_new": result.raw_new, "rows_written": result.written,
-                    "rows_removed": result.removed})
+                    "rows_removed": result.removed}))
 
 
 @multi_asset(
-    specs=[AssetSpec(OUTBOUNDS, deps=[PRODUCTS, STOCK], automation_condition=_HOURLY,
+    # Reads the store's confirmed orders of every channel (the link is the store, not a shared partition
+    # key); the hourly run does not wait for every store's orders to be refreshed.
+    specs=[AssetSpec(OUTBOUNDS, deps=[PRODUCTS, STOCK, *(AssetDep(key, partition_mapping=AllPartitionMapping())
+                                                         for key in ORDER_KEYS)],
+                     automation_condition=_HOURLY.ignore(AssetSelection.assets(*ORDER_KEYS)),
                      description="Confirmed marketplace orders queued as FFN outbounds (exactly once each).",
                      **_COMMON),
            AssetSpec(SHIPMENTS, deps=[OUTBOUNDS], automation_condition=_HOURLY,
@@ -72,11 +86,12 @@ def fulfillment_flow(context: AssetExecutionContext, warehouse: Warehouse, vault
     with ffn_session(warehouse, vault, jtl_ffn, context.partition_key) as (account, api):
         with warehouse.begin() as conn:
             queued = queue_outbounds(conn, account, triggered_by=f"dagster:{context.run_id[:8]}")
-        yield MaterializeResult(asset_key=OUTBOUNDS, metadata=queued)
+        yield MaterializeResult(asset_key=OUTBOUNDS, metadata=with_table_metadata(warehouse, TABLES[OUTBOUNDS], queued))
         shipments = sync_shipments(warehouse, api, account.account_id)
         with warehouse.begin() as conn:
             tracking = queue_tracking(conn, account, triggered_by=f"dagster:{context.run_id[:8]}")
-        yield MaterializeResult(asset_key=SHIPMENTS, metadata={"notifications_new": shipments.written, **tracking})
+        yield MaterializeResult(asset_key=SHIPMENTS, metadata=with_table_metadata(
+            warehouse, TABLES[SHIPMENTS], {"notifications_new": shipments.written, **tracking}))
 
 
 jtl_ffn_job = define_asset_job("jtl_ffn_job", selection=[PRODUCTS, STOCK, INBOUNDS, OUTBOUNDS, SHIPMENTS],

@@ -53,7 +53,8 @@ from assets.catalog.canonical import CatalogWriter
 from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
 from assets.catalog.gtin import normalize_gtin
 from assets.feeds.runs import ImportRun
-from assets.letzshop.orders import GROUP, OWNERS, letzshop_accounts
+from assets.letzshop.orders import OWNERS, letzshop_accounts
+from assets.table_metadata import with_table_metadata
 from pipelines.accounts import validate_store_code
 from resources.errors import MarketsyncError
 from resources.feed_transport import redact as redact_url
@@ -522,9 +523,9 @@ def import_letzshop_feed(engine: Engine, store: str, run_id: str | None = None, 
 @asset(
     key=CATALOG,
     partitions_def=letzshop_accounts,
-    group_name=GROUP,
+    group_name="catalog",
     owners=OWNERS,
-    kinds={"http", "postgres"},
+    kinds={"letzshop", "http", "postgres"},
     retry_policy=RetryPolicy(max_retries=2, delay=60, backoff=Backoff.EXPONENTIAL, jitter=Jitter.FULL),
 )
 def letzshop_catalog(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault) -> MaterializeResult:
@@ -539,7 +540,7 @@ def letzshop_catalog(context: AssetExecutionContext, warehouse: Warehouse, vault
         raise Failure(description=str(exc), allow_retries=transient) from None
     if summary.quarantined:
         context.log.warning(f"{summary.quarantined} feed lines quarantined; first: {summary.reasons[0]}")
-    return MaterializeResult(metadata=summary.metadata())
+    return MaterializeResult(metadata=with_table_metadata(warehouse, "core.marketplace_products", summary.metadata()))
 
 
 letzshop_catalog_assets = [letzshop_catalog]

@@ -4,7 +4,7 @@ single by config). Requested by sensors.stock_push (real-time and batch), by `ma
 from the launchpad. The asset check inventory_sync_lag fails when a channel's last successful sync is
 older than its threshold."""
 from dagster import (AllPartitionMapping, AssetCheckResult, AssetDep, AssetCheckSeverity, AssetExecutionContext, AssetKey, AssetSelection,
-                     Backoff, Config, DynamicPartitionsDefinition, Failure, MaterializeResult, MetadataValue,
+                     Backoff, Config, DefaultScheduleStatus, DynamicPartitionsDefinition, Failure, MaterializeResult, MetadataValue,
                      RetryPolicy, ScheduleDefinition, asset, asset_check, define_asset_job)
 from pydantic import Field
 from sqlalchemy import text
@@ -39,7 +39,8 @@ class StockPushConfig(Config):
     key=CHANNEL_STOCK,
     # Reads every partition (store) of its sources: the link is the store, not a shared partition key.
     deps=[AssetDep(key, partition_mapping=AllPartitionMapping())
-          for key in (FFN_STOCK, LETZSHOP_ORDERS, CODESWHOLESALE_PRODUCTS, SUPPLIER_FEED_PRODUCTS)],
+          for key in (FFN_STOCK, LETZSHOP_ORDERS, AssetKey(["core", "amazon_orders"]), AssetKey(["core", "ebay_orders"]),
+                      CODESWHOLESALE_PRODUCTS, SUPPLIER_FEED_PRODUCTS, AssetKey(["core", "letzshop_catalog"]))],
     partitions_def=stock_channels,
     kinds={"postgres", "python"},
     owners=["team:operations"],
@@ -106,7 +107,9 @@ stock_push_job = define_asset_job("stock_push_job", selection=[CHANNEL_STOCK], p
 inventory_lag_job = define_asset_job("inventory_lag_job", selection=AssetSelection.checks(inventory_sync_lag),
                                      description="Check every store channel's stock sync lag.")
 inventory_lag_schedule = ScheduleDefinition(name="inventory_lag_schedule", job=inventory_lag_job,
-                                            cron_schedule="*/15 * * * *", execution_timezone="Europe/Berlin")
+                                            cron_schedule="*/15 * * * *", execution_timezone="Europe/Berlin",
+                                            default_status=DefaultScheduleStatus.RUNNING,
+                                            description="Every 15 minutes: is any store channel's stock sync late?")
 
 stock_assets = [channel_stock]
 stock_checks = [inventory_sync_lag]

@@ -1,0 +1,1 @@
+"""Asset checks on the core tables (see core_tables.py)."""

@@ -1,0 +1,64 @@
+"""Dagster's standard table metadata for an asset stored in a Postgres table: `dagster/table_name`,
+`dagster/column_schema` (from information_schema) and `dagster/row_count`, attached to every
+materialisation so the UI shows what the table holds and how it grew.
+
+Cheap enough for every run: one query for the columns, one for the planner's row estimate and, when that
+estimate is small (under EXACT_COUNT_BELOW rows, or the table was never analysed), one exact count(*).
+Large tables report the estimate (pg_class.reltuples, kept by autovacuum) and say so in
+`row_count_exact`, because counting millions of rows on every import would cost more than the import.
+"""
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from dagster import TableColumn, TableColumnConstraints, TableSchema
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+# Below this estimate the exact count is a fast index-only or sequential scan of a small table.
+EXACT_COUNT_BELOW = 200_000
+_SQL = Path(__file__).parent / "sql"
+
+
+@cache
+def _sql(name: str):
+    return text((_SQL / name).read_text())
+
+
+def column_schema(conn: Connection, table: str) -> TableSchema:
+    """The table's columns (`schema.table`) as Dagster's TableSchema: name, type, nullability, comment."""
+    schema, name = table.split(".", 1)
+    rows = conn.execute(_sql("table_columns.sql"), {"schema": schema, "table": name}).all()
+    if not rows:
+        raise ValueError(f"no table {table} in the warehouse")
+    return TableSchema(columns=[
+        TableColumn(name=r.column_name, type=r.udt_name if r.data_type == "USER-DEFINED" else r.data_type,
+                    description=r.comment, constraints=TableColumnConstraints(nullable=r.nullable))
+        for r in rows])
+
+
+def row_count(conn: Connection, table: str) -> tuple[int, bool]:
+    """(rows, exact): the exact count for a small table, the planner's estimate for a large one."""
+    schema, name = table.split(".", 1)
+    estimate = conn.execute(_sql("table_row_estimate.sql"), {"schema": schema, "table": name}).scalar()
+    if estimate is not None and estimate >= EXACT_COUNT_BELOW:
+        return int(estimate), False
+    # Identifiers come from our own asset definitions, quoted all the same.
+    quoted = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, name))
+    return conn.execute(text(f"SELECT count(*) FROM {quoted}")).scalar_one(), True
+
+
+def table_metadata(conn: Connection, table: str) -> dict:
+    """The standard metadata of the asset stored in `table` ("schema.table"), for a MaterializeResult."""
+    rows, exact = row_count(conn, table)
+    return {"dagster/table_name": table, "dagster/column_schema": column_schema(conn, table),
+            "dagster/row_count": rows, "row_count_exact": exact}
+
+
+def with_table_metadata(engine_or_warehouse, table: str, metadata: dict | None = None) -> dict:
+    """`metadata` (the run's own counters) plus the table's standard metadata, read in a short
+    transaction of its own after the asset's work committed."""
+    engine = getattr(engine_or_warehouse, "engine", engine_or_warehouse)
+    with engine.connect() as conn:
+        return {**(metadata or {}), **table_metadata(conn, table)}
