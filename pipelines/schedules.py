@@ -19,9 +19,10 @@ TIMEZONE = "Europe/Berlin"
 def letzshop_history_schedule(context: ScheduleEvaluationContext, warehouse: Warehouse):
     """One run per enabled Letzshop account that has a partition (is configured)."""
     channel = ORDER_CHANNELS["letzshop"]
-    partitions = set(context.instance.get_dynamic_partitions(channel.partitions.name))
     with warehouse.begin() as conn:
-        accounts = [a for a in list_accounts(conn, channel="letzshop") if a.enabled and a.key in partitions]
+        accounts = [a for a in list_accounts(conn, channel="letzshop") if a.enabled]
+    partitions = set(context.instance.get_dynamic_partitions(channel.partitions.name))
+    accounts = [a for a in accounts if a.key in partitions]
     if not accounts:
         return SkipReason("no enabled and configured Letzshop account")
     day = context.scheduled_execution_time.date().isoformat()
@@ -39,7 +40,7 @@ def letzshop_history_schedule(context: ScheduleEvaluationContext, warehouse: War
                       "writes due that has no drain queued or running.")
 @warehouse_guard
 def outbound_sweep_schedule(context: ScheduleEvaluationContext, warehouse: Warehouse):
-    requests, left = drain_requests(context.instance, warehouse,
+    requests, left = drain_requests(context, warehouse,
                                     f"outbound-sweep:{context.scheduled_execution_time.isoformat()}")
     if not requests:
         return SkipReason("nothing due in the outbound queue" if not left else

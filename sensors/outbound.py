@@ -22,14 +22,15 @@ def active_drains(instance: DagsterInstance) -> set[str]:
             for run in instance.get_runs(filters=RunsFilter(job_name=outbound_job.name, statuses=ACTIVE))}
 
 
-def drain_requests(instance: DagsterInstance, warehouse: Warehouse, prefix: str) -> tuple[list[RunRequest], int]:
+def drain_requests(context, warehouse: Warehouse, prefix: str) -> tuple[list[RunRequest], int]:
     """A drain run per account with due writes and no drain of its own queued or running; and how many
-    accounts were left to the drain already under way."""
+    accounts were left to the drain already under way. `context` is a sensor's or a schedule's: its
+    instance is read only once the warehouse has answered."""
     with warehouse.begin() as conn:
         rows = conn.execute(text(sql_beside(outbound_runner.__file__, "due_outbound_fingerprints.sql"))).all()
     if not rows:
         return [], 0
-    busy = active_drains(instance)
+    busy = active_drains(context.instance)
     requests, left = [], 0
     for row in rows:
         if EVERY_ACCOUNT in busy or str(row.account_id) in busy:
@@ -49,7 +50,7 @@ def drain_requests(instance: DagsterInstance, warehouse: Warehouse, prefix: str)
 def outbound_queue_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """Run keys are the account and a fingerprint of its due writes and their attempt counts: while a
     drain works on them the fingerprint is unchanged; a retry that comes due is new work."""
-    requests, left = drain_requests(context.instance, warehouse, "outbound")
+    requests, left = drain_requests(context, warehouse, "outbound")
     if not requests:
         return SkipReason("nothing due in the outbound queue" if not left else
                           f"{left} accounts with writes due already have a drain queued or running")
