@@ -16,7 +16,7 @@ from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 from sensors.runs import run_slot
 
-STOCK_CHANNEL_TAG = "marketsync/stock_channel"  # "<store>:<channel>" (assets/stock)
+STOCK_CHANNEL_TAG = "marketsync/stock_channel"  # "<store>.<channel>" (assets/stock/settings.py)
 ENDED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
 
 
@@ -73,8 +73,8 @@ def _account(conn, run) -> tuple[int | None, str | None, str | None]:
         return tuple(row) if row else (None, None, None)
     slot = run_slot(tags, run.job_name)
     store, channel = (slot[2], slot[1]) if slot else (None, tags.get(CHANNEL_TAG))
-    if STOCK_CHANNEL_TAG in tags and ":" in tags[STOCK_CHANNEL_TAG]:
-        store, channel = tags[STOCK_CHANNEL_TAG].split(":", 1)
+    if "." in tags.get(STOCK_CHANNEL_TAG, ""):
+        store, channel = tags[STOCK_CHANNEL_TAG].rsplit(".", 1)
     if store is None and tags.get("dagster/partition"):
         store = tags["dagster/partition"]
     if store is None or channel is None:
