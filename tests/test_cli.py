@@ -1,6 +1,8 @@
 """The `marketsync` CLI: listings in JSON, one-line errors with a non-zero exit, the order workflow."""
 import json
 
+import pytest
+
 from sqlalchemy import text
 
 
@@ -69,3 +71,18 @@ def test_order_workflow_through_the_cli(run_cli, shop, tmp_path):
     assert shown["sync_status"] == "shipped"
     logs = json.loads(run_cli("logs", "--json")[1])
     assert {"import_orders", "outbound"} <= {row["operation"] for row in logs}
+
+
+@pytest.mark.parametrize("args", [["orders", "list"], ["orders", "show", "1"], ["exceptions", "list"],
+                                  ["exceptions", "stats"], ["logs"], ["outbound", "list"], ["account", "list"],
+                                  ["feeds", "list"], ["catalog", "runs"]])
+def test_read_only_commands_never_load_dagster(cli_env, warehouse, args):
+    """What keeps a listing fast (`python -m benchmarks cli` times it): neither Dagster nor the code
+    location is imported by a command that only reads the warehouse."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from pipelines.cli import main; code = main(sys.argv[1:]); "
+             "print('dagster loaded' if 'dagster' in sys.modules else 'no dagster', code)")
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1].startswith("no dagster"), done.stdout + done.stderr
