@@ -19,7 +19,7 @@ from pipelines.accounts import Account, list_accounts
 from pipelines.jobs import ORDER_CHANNELS
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
-from sensors.runs import ImportHistory, active_slots, import_histories
+from sensors.runs import ImportHistory, active_slots, import_histories, max_runs_per_tick
 
 FIRST_RETRY = timedelta(minutes=2)
 MAX_RETRY_WAIT = timedelta(minutes=30)
@@ -70,7 +70,7 @@ def order_auto_sync_sensor(context: SensorEvaluationContext, warehouse: Warehous
     histories = import_histories(context.instance, now=now, succeeded_at={
         (a.channel, a.store): a.last_synced_at for a in accounts})
     cursor = json.loads(context.cursor) if context.cursor else {}
-    requests, waiting = [], {"running": 0, "backing_off": 0, "no_partition": 0}
+    due, waiting = [], {"running": 0, "backing_off": 0, "no_partition": 0}
     for account in accounts:
         channel = ORDER_CHANNELS[account.channel]
         name = f"{account.channel}:{account.store}"
@@ -86,15 +86,26 @@ def order_auto_sync_sensor(context: SensorEvaluationContext, warehouse: Warehous
             if now < retry_at:
                 waiting["backing_off"] += 1
                 continue
-            run_key = f"{account.channel}-sync:{account.store}:retry:{history.last_failed_run_id}"
+            slot, run_key = None, f"{account.channel}-sync:{account.store}:retry:{history.last_failed_run_id}"
         else:
             slot = due_slot(account, now)
             if slot is None or cursor.get(name) == slot:
                 continue
-            cursor[name] = slot
             run_key = f"{account.channel}-sync:{account.store}:{slot}"
-        requests.append(RunRequest(run_key=run_key, job_name=channel.import_job.name,
-                                   partition_key=account.store, tags=channel.tags(account.store, "import")))
+        due.append((account, slot, RunRequest(run_key=run_key, job_name=channel.import_job.name,
+                                              partition_key=account.store,
+                                              tags=channel.tags(account.store, "import"))))
+    # Longest without a sync first; what does not fit in this tick stays due (its slot is not written
+    # to the cursor) and is requested by the next one.
+    due.sort(key=lambda d: (d[0].last_synced_at is not None, d[0].last_synced_at or now))
+    requests = []
+    for account, slot, request in due[:max_runs_per_tick()]:
+        if slot is not None:
+            cursor[f"{account.channel}:{account.store}"] = slot
+        requests.append(request)
+    if len(due) > len(requests):
+        context.log.info(f"{len(due) - len(requests)} more due imports wait for the next tick "
+                         f"(at most {max_runs_per_tick()} runs per tick)")
     if not requests:
         return SensorResult(skip_reason=SkipReason(
             f"no import due of {len(accounts)} accounts ({waiting['running']} queued or running, "

@@ -19,7 +19,7 @@ from pipelines.jobs import ORDER_CHANNELS
 from resources.warehouse import Warehouse, sql_beside
 from sensors.auto_sync import retry_due_at, utcnow
 from sensors.guard import warehouse_guard
-from sensors.runs import active_slots, import_histories
+from sensors.runs import active_slots, import_histories, max_runs_per_tick
 
 
 @sensor(jobs=[c.followup_job for c in ORDER_CHANNELS.values()], minimum_interval_seconds=30,
@@ -40,7 +40,7 @@ def new_orders_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
                   for name, c in ORDER_CHANNELS.items()}
     active = active_slots(context.instance)
     failed = import_histories(context.instance, now=now, kind="followup")
-    requests, skipped, waiting = [], [], 0
+    requests, skipped, waiting, deferred = [], [], 0, 0
     for row in rows:
         channel = ORDER_CHANNELS[row.channel]
         if not row.enabled or row.store not in partitions[row.channel]:
@@ -48,6 +48,9 @@ def new_orders_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
             continue
         if {("import", row.channel, row.store), ("followup", row.channel, row.store)} & active:
             waiting += 1  # its batch is still landing (or being followed up): one follow-up once it ends
+            continue
+        if len(requests) >= max_runs_per_tick():
+            deferred += 1  # still waiting, so the next tick asks for it (rows come longest waiting first)
             continue
         run_key = f"followup:{row.channel}:{row.store}:{row.newest}:{row.waiting}"
         history = failed.get((row.channel, row.store))
@@ -63,6 +66,9 @@ def new_orders_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     if skipped:
         context.log.info(f"orders of {len(skipped)} accounts without a partition (disabled, removed or not "
                          f"configured) are not followed up: {', '.join(skipped[:20])}")
+    if deferred:
+        context.log.info(f"{deferred} more accounts with new orders wait for the next tick "
+                         f"(at most {max_runs_per_tick()} runs per tick)")
     reason = None
     if not requests:
         reason = (f"{len(rows)} accounts have orders waiting: {waiting} still importing or retrying later, "

@@ -11,7 +11,7 @@ from pipelines import outbound_runner
 from pipelines.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, outbound_job
 from resources.warehouse import Warehouse, sql_beside
 from sensors.guard import warehouse_guard
-from sensors.runs import ACTIVE
+from sensors.runs import ACTIVE, max_runs_per_tick
 
 EVERY_ACCOUNT = "*"
 
@@ -23,9 +23,10 @@ def active_drains(instance: DagsterInstance) -> set[str]:
 
 
 def drain_requests(context, warehouse: Warehouse, prefix: str) -> tuple[list[RunRequest], int]:
-    """A drain run per account with due writes and no drain of its own queued or running; and how many
-    accounts were left to the drain already under way. `context` is a sensor's or a schedule's: its
-    instance is read only once the warehouse has answered."""
+    """A drain run per account with due writes and no drain of its own queued or running, at most
+    max_runs_per_tick of them; and how many accounts were left to a drain under way or to the next
+    tick. `context` is a sensor's or a schedule's: its instance is read only once the warehouse has
+    answered."""
     with warehouse.begin() as conn:
         rows = conn.execute(text(sql_beside(outbound_runner.__file__, "due_outbound_fingerprints.sql"))).all()
     if not rows:
@@ -33,8 +34,8 @@ def drain_requests(context, warehouse: Warehouse, prefix: str) -> tuple[list[Run
     busy = active_drains(context.instance)
     requests, left = [], 0
     for row in rows:
-        if EVERY_ACCOUNT in busy or str(row.account_id) in busy:
-            left += 1
+        if EVERY_ACCOUNT in busy or str(row.account_id) in busy or len(requests) >= max_runs_per_tick():
+            left += 1  # its drain under way, or the tick full: still due, so a later tick asks again
             continue
         requests.append(RunRequest(
             run_key=f"{prefix}:{row.account_id}:{row.due}:{row.newest}:{row.attempts}",
@@ -54,4 +55,6 @@ def outbound_queue_sensor(context: SensorEvaluationContext, warehouse: Warehouse
     if not requests:
         return SkipReason("nothing due in the outbound queue" if not left else
                           f"{left} accounts with writes due already have a drain queued or running")
+    if left:
+        context.log.info(f"{left} more accounts with writes due: a drain under way, or the next tick")
     return SensorResult(run_requests=requests)

@@ -3,6 +3,7 @@ follow-up queued or running, and how each account's latest imports ended. One qu
 question and tick (not one per account), so a tick stays fast with thousands of accounts."""
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -15,6 +16,17 @@ from pipelines.jobs import CHANNEL_TAG, ORDER_CHANNELS, PARTITION_TAG, RUN_KIND_
 ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
           DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 FAILED = {DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+
+# Runs one sensor tick may request. Dagster creates and submits each requested run inside the tick
+# (about a tenth of a second each), and a tick must end within 60 s: a fleet that is all due at once
+# is requested over several ticks, longest-waiting first, never all in one (`python -m benchmarks
+# sensors` measures it). MARKETSYNC_SENSOR_MAX_RUNS overrides it.
+DEFAULT_MAX_RUNS_PER_TICK = 150
+
+
+def max_runs_per_tick() -> int:
+    return max(1, int(os.environ.get("MARKETSYNC_SENSOR_MAX_RUNS") or DEFAULT_MAX_RUNS_PER_TICK))
+
 
 # (run kind, channel, store)
 RunSlot = tuple[str, str, str]

@@ -244,3 +244,39 @@ def test_partitions_follow_enabled_and_configured_accounts(warehouse, vault, ins
     assert {(r.partitions_def_name, tuple(r.partition_keys)) for r in result.dynamic_partitions_requests
             if type(r).__name__ == "AddDynamicPartitionsRequest"} == {("letzshop_accounts", ("lz",)),
                                                                      ("ebay_accounts", ("bay",))}
+
+
+def test_a_fleet_due_at_once_is_requested_over_ticks_longest_waiting_first(warehouse, instance, monkeypatch):
+    """A tick requests at most MARKETSYNC_SENSOR_MAX_RUNS runs (Dagster submits each inside the tick,
+    which must end within 60 s); what does not fit stays due and the next ticks request it, none twice."""
+    from sensors.auto_sync import order_auto_sync_sensor
+    from sensors.new_orders import new_orders_sensor
+
+    monkeypatch.setenv("MARKETSYNC_SENSOR_MAX_RUNS", "2")
+    accounts = [_account(warehouse, instance, f"s{n}") for n in range(5)]
+    with warehouse.begin() as conn:
+        # s3 has waited longest since its last sync, then s1; the others never synced (first of all).
+        conn.execute(text("UPDATE ops.accounts SET last_synced_at = now() - interval '3 hours' "
+                          "WHERE account_id = :a"), {"a": accounts[3].account_id})
+        conn.execute(text("UPDATE ops.accounts SET last_synced_at = now() - interval '2 hours' "
+                          "WHERE account_id = :a"), {"a": accounts[1].account_id})
+    cursor, ticks = None, []
+    for _ in range(4):
+        result = order_auto_sync_sensor(_context(instance, warehouse, cursor))
+        cursor = result.cursor
+        ticks.append([r.partition_key for r in result.run_requests])
+    assert [len(t) for t in ticks] == [2, 2, 1, 0]
+    assert sorted(ticks[0]) == ["s0", "s2"] and ticks[1] == ["s4", "s3"] and ticks[2] == ["s1"]
+
+    with warehouse.begin() as conn:
+        for n, account in enumerate(accounts):
+            _order(conn, account, f"R{n}")
+    seen = []
+    for _ in range(3):
+        requested = _requests(new_orders_sensor(_context(instance, warehouse)))
+        assert len(requested) <= 2
+        seen += [r.partition_key for r in requested]
+        for request in requested:  # their follow-ups ran
+            _follow_up(warehouse, instance, request.partition_key)
+    assert sorted(seen) == [f"s{n}" for n in range(5)]
+    assert all(_waiting(warehouse).values())
