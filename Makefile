@@ -22,8 +22,15 @@ demo: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/marketsync dev
 
-test: $(STAMP)
+# The UI browser test runs when chromium and node are present (.ci/run installs them), else it is skipped
+# saying why; playwright-core comes from npm into tests/ui.
+UI_DEPS := $(if $(shell command -v npm 2>/dev/null),tests/ui/node_modules/.installed)
+test: $(STAMP) $(UI_DEPS)
 	$(BIN)/python -m pytest
+
+tests/ui/node_modules/.installed: tests/ui/package.json tests/ui/package-lock.json
+	cd tests/ui && npm ci --no-audit --no-fund
+	touch $@
 
 bench: $(STAMP) $(VENV)/.bench-installed
 	$(BIN)/python -m benchmarks
