@@ -32,7 +32,9 @@ from sensors.feed_refresh import supplier_feed_job, supplier_feed_refresh_sensor
 # fresh deployment refreshes its catalogs without anyone switching it on.
 automation_sensor = AutomationConditionSensorDefinition(
     "catalog_automation_sensor", target=AssetSelection.all(), default_status=DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=60)
+    minimum_interval_seconds=60,
+    description="Launches the runs the assets' automation conditions ask for: the hourly JTL-FFN sync, the "
+                "six-hourly CodesWholesale refresh, Amazon and eBay order imports.")
 
 
 def build_resources() -> dict:

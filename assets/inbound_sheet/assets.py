@@ -45,7 +45,9 @@ def inbound_control_check(context: AssetExecutionContext, warehouse: Warehouse, 
 
 
 inbound_check_job = define_asset_job("inbound_check_job", selection=[SHEET_ROWS, CHECK],
-                                     partitions_def=jtl_ffn_accounts)
+                                     partitions_def=jtl_ffn_accounts,
+                                     description="Check one store's inbound control sheet against what JTL-FFN "
+                                                 "received and write each row's verdict back.")
 
 
 inbound_sheet_assets = [inbound_control_check]

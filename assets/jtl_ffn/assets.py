@@ -95,7 +95,9 @@ def fulfillment_flow(context: AssetExecutionContext, warehouse: Warehouse, vault
 
 
 jtl_ffn_job = define_asset_job("jtl_ffn_job", selection=[PRODUCTS, STOCK, INBOUNDS, OUTBOUNDS, SHIPMENTS],
-                               partitions_def=jtl_ffn_accounts)
+                               partitions_def=jtl_ffn_accounts,
+                               description="Sync one store's JTL-FFN holdings, hand its confirmed orders to the "
+                                           "warehouse and bring the warehouse's shipments back as tracking.")
 
 
 jtl_ffn_assets = [fulfillment_holdings, fulfillment_flow]
