@@ -252,6 +252,10 @@ def sync_orders(rt: Runtime, store: str, channel: str, states: tuple[str, ...], 
     if states and channel != "letzshop":
         raise MarketsyncError(f"--state is a Letzshop shipment state; {channel} imports every order changed "
                               "since its last sync")
+    from pipelines.accounts import get_account
+
+    with rt.warehouse.begin() as conn:
+        get_account(conn, store, channel)  # before a Dagster partition is made for it
     if channel != "letzshop":
         _check_client(channel, rt.client(channel))
     emit(run_order_sync(store, list(states) or ["unconfirmed"], channel=channel), as_json)
