@@ -299,7 +299,7 @@ def test_source_keeps_credentials_encrypted(cws, warehouse, vault):
 def test_asset_shape():
     spec = codeswholesale_products.specs_by_key[AssetKey(["core", "codeswholesale_products"])]
     assert codeswholesale_products.partitions_def.name == "codeswholesale_accounts"
-    assert spec.owners == ["team:data-engineering"] and spec.kinds == {"http", "postgres"}
+    assert spec.owners == ["team:data-engineering"] and spec.kinds == {"codeswholesale", "http", "postgres"}
     assert codeswholesale_products.op.pool == "codeswholesale_api"
     assert spec.automation_condition.get_label() == "on_cron(0 */6 * * *, Europe/Berlin)"
     assert "every 6 hours" in spec.description

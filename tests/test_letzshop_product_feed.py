@@ -300,7 +300,8 @@ def test_asset_materializes_a_letzshop_partition(feed, warehouse, vault):
     _, urls = feed
     _add(warehouse, urls)
     spec = letzshop_catalog.specs_by_key[AssetKey(["core", "letzshop_catalog"])]
-    assert letzshop_catalog.partitions_def == letzshop_accounts and spec.kinds == {"http", "postgres"}
+    assert letzshop_catalog.partitions_def == letzshop_accounts and spec.kinds == {"letzshop", "http", "postgres"}
+    assert spec.group_name == "catalog"
     assert spec.owners == ["team:data-engineering"]
     instance = DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(letzshop_accounts.name, ["shop"])
@@ -311,6 +312,7 @@ def test_asset_materializes_a_letzshop_partition(feed, warehouse, vault):
     figures = {k: getattr(v, "value", v) for k, v in metadata.items()}
     assert figures["read"] == figures["loaded"] + figures["unchanged"] + figures["quarantined"] > 0
     assert figures["languages"] == ["de", "en", "fr"]
+    assert figures["dagster/table_name"] == "core.marketplace_products" and figures["dagster/row_count"] >= figures["loaded"]
 
 
 # ------------------------------------------------------------------------------------------- conformance
