@@ -33,7 +33,7 @@ DEMO_STORE = "demo"
 SANDBOX_KEY = demo_world.SANDBOX_KEY
 DEFAULT_SANDBOX_PORT = demo_world.DEFAULT_BASE_PORT
 # How long `marketsync dev` lets the Dagster processes stop on their own before killing them.
-STOP_GRACE_SECONDS = 5.0
+STOP_GRACE_SECONDS = 3.0
 
 # Everything the demo store owns, children first: a demo run starts from a clean store.
 _RESET = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,9 +169,13 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
         "google_sheets": create_sheets_app(sheets),
         "push_intake": create_push_app(rt.warehouse.engine, rt.vault),
     }
-    with contextlib.ExitStack() as stack:
-        urls = {name: stack.enter_context(serve(app, name, base)).base_url for name, app in apps.items()}
-        urls["feeds_ftp"] = stack.enter_context(serve_ftp_feeds(feeds_folder(), base)).url("")
+    servers = []
+    try:
+        for name, app in apps.items():
+            servers.append(serve(app, name, base))
+        servers.append(serve_ftp_feeds(feeds_folder(), base))
+        urls = {name: server.base_url for name, server in zip(apps, servers)}
+        urls["feeds_ftp"] = servers[-1].url("")
         with rt.warehouse.begin() as conn:
             letzshop = upsert_account(conn, store, "letzshop", f"{urls['letzshop']}/graphql")
             rt.vault.store(conn, letzshop.account_id, {"api_key": SANDBOX_KEY})
@@ -193,3 +198,14 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
                                   "run `make demo` again for a consistent world")
                 demo_fulfillment.restore_control_sheet(conn, store, accounts["jtl_ffn"], sheets)
         yield {"urls": urls, "env": dagster_environment(urls)}
+    finally:
+        _stop_all(servers)
+
+
+def _stop_all(servers) -> None:
+    """Stop the simulators side by side: each may wait a moment for its open connections."""
+    threads = [threading.Thread(target=server.stop) for server in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
