@@ -31,21 +31,36 @@ def missing_client(channel: str) -> str | None:
     return f"no {channel} application client configured: set {client_id} and {secret}"
 
 
-def client_from_env(channel: str):
-    """The channel's API resource built from the environment, or None when its client is not configured
-    (or the channel needs none)."""
-    if channel not in CLIENT_ENV or not client_configured(channel):
-        return None
-    client_id, client_secret = (os.environ[name] for name in CLIENT_ENV[channel])
+def application_client(channel: str, *, deferred: bool = True):
+    """The channel's API resource with its application client. `deferred` (the code location): the id and
+    secret are EnvVars, read by Dagster at run time and never shown in the UI; otherwise their values
+    now (a process outside Dagster, the CLI or the demo). Not configured: an empty client whose sessions
+    fail at once, naming the variables to set."""
+    from dagster import EnvVar
+
+    client_id_var, secret_var = CLIENT_ENV[channel]
+    if not client_configured(channel):
+        credentials = {"client_id": "", "client_secret": ""}
+    elif deferred:
+        credentials = {"client_id": EnvVar(client_id_var), "client_secret": EnvVar(secret_var)}
+    else:
+        credentials = {"client_id": os.environ[client_id_var], "client_secret": os.environ[secret_var]}
     if channel == "ebay":
         from resources.ebay import EbayResource
 
-        return EbayResource(client_id=client_id, client_secret=client_secret)
+        return EbayResource(**credentials)
     if channel == "amazon":
         from resources.amazon_sp_api import AmazonSpApiResource
 
-        return AmazonSpApiResource(client_id=client_id, client_secret=client_secret)
+        return AmazonSpApiResource(**credentials)
     from resources.jtl_ffn import TOKEN_URL, JtlFfnResource
 
-    return JtlFfnResource(client_id=client_id, client_secret=client_secret,
-                          token_url=os.environ.get("MARKETSYNC_FFN_TOKEN_URL") or TOKEN_URL)
+    return JtlFfnResource(**credentials, token_url=os.environ.get("MARKETSYNC_FFN_TOKEN_URL") or TOKEN_URL)
+
+
+def client_from_env(channel: str):
+    """The channel's API resource with its client's values from the environment, or None when its
+    client is not configured (or the channel needs none)."""
+    if channel not in CLIENT_ENV or not client_configured(channel):
+        return None
+    return application_client(channel, deferred=False)

@@ -14,14 +14,12 @@ from assets.letzshop.orders import letzshop_assets
 from assets.letzshop.product_feed import letzshop_catalog_assets
 from assets.stock.assets import (inventory_lag_job, inventory_lag_schedule, stock_assets, stock_checks,
                                  stock_push_job)
+from pipelines.channel_clients import application_client
 from pipelines.jobs import jobs
 from pipelines.schedules import schedules
-from resources.amazon_sp_api import AmazonSpApiResource
 from resources.codeswholesale import CodesWholesaleResource
-from resources.ebay import EbayResource
 from resources.feed_transport import FeedTransport
 from resources.google_sheets import SHEETS_URL, GoogleSheetsResource
-from resources.jtl_ffn import TOKEN_URL, JtlFfnResource
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
@@ -45,42 +43,13 @@ def build_resources() -> dict:
         "codeswholesale": CodesWholesaleResource(),
         "feed_transport": FeedTransport(),
         "google_sheets": google_sheets_resource(),
-        # The application's OAuth client (one per integration, registered with JTL); each merchant's
-        # tokens live encrypted in ops.credentials, each account's API base URL in its endpoint.
-        "jtl_ffn": jtl_ffn_resource(),
-        "ebay": ebay_resource(),
-        "amazon": amazon_resource(),
+        # Each integration's application OAuth client (registered once with JTL, eBay, Amazon) from the
+        # environment; each merchant's tokens live encrypted in ops.credentials, each account's API base
+        # URL in its endpoint. Unset, that channel's steps fail at once naming the variables.
+        "jtl_ffn": application_client("jtl_ffn"),
+        "ebay": application_client("ebay"),
+        "amazon": application_client("amazon"),
     }
-
-
-def amazon_resource() -> AmazonSpApiResource:
-    """The application's Login with Amazon client from AMAZON_LWA_CLIENT_ID and AMAZON_LWA_CLIENT_SECRET
-    (read by Dagster at run time); unset, Amazon steps fail saying so. Each seller's refresh token is in
-    ops.credentials; an account's endpoint overrides the regional API URL (the sandbox simulator)."""
-    if os.environ.get("AMAZON_LWA_CLIENT_ID") and os.environ.get("AMAZON_LWA_CLIENT_SECRET"):
-        return AmazonSpApiResource(client_id=EnvVar("AMAZON_LWA_CLIENT_ID"),
-                                   client_secret=EnvVar("AMAZON_LWA_CLIENT_SECRET"))
-    return AmazonSpApiResource(client_id="", client_secret="")
-
-
-def ebay_resource() -> EbayResource:
-    """The application's eBay OAuth client from EBAY_CLIENT_ID and EBAY_CLIENT_SECRET (read by Dagster at
-    run time); unset, eBay steps fail saying so. Each seller's refresh token is in ops.credentials, its
-    API base URL (the sandbox) in the account's endpoint."""
-    if os.environ.get("EBAY_CLIENT_ID") and os.environ.get("EBAY_CLIENT_SECRET"):
-        return EbayResource(client_id=EnvVar("EBAY_CLIENT_ID"), client_secret=EnvVar("EBAY_CLIENT_SECRET"))
-    return EbayResource(client_id="", client_secret="")
-
-
-def jtl_ffn_resource() -> JtlFfnResource:
-    """The application's OAuth client (one per integration, registered with JTL), from JTL_FFN_CLIENT_ID and
-    JTL_FFN_CLIENT_SECRET (read by Dagster at run time); unset, FFN steps fail with that in their message.
-    Each merchant's tokens live encrypted in ops.credentials, each account's API base URL in its endpoint."""
-    token_url = os.environ.get("MARKETSYNC_FFN_TOKEN_URL") or TOKEN_URL
-    if os.environ.get("JTL_FFN_CLIENT_ID") and os.environ.get("JTL_FFN_CLIENT_SECRET"):
-        return JtlFfnResource(client_id=EnvVar("JTL_FFN_CLIENT_ID"), client_secret=EnvVar("JTL_FFN_CLIENT_SECRET"),
-                              token_url=token_url)
-    return JtlFfnResource(client_id="", client_secret="", token_url=token_url)
 
 
 def google_sheets_resource() -> GoogleSheetsResource:

@@ -18,6 +18,8 @@ from pipelines.jobs import ORDER_CHANNELS
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 
+MAX_PARTITIONS_ADDED_PER_TICK = 1000
+
 PARTITIONED: dict[str, DynamicPartitionsDefinition] = {
     **{name: channel.partitions for name, channel in ORDER_CHANNELS.items()}, "jtl_ffn": jtl_ffn_accounts}
 
@@ -54,6 +56,10 @@ def account_partitions_sensor(context: SensorEvaluationContext, warehouse: Wareh
     for channel, partitions in PARTITIONED.items():
         known = set(context.instance.get_dynamic_partitions(partitions.name))
         added, removed = sorted(wanted[channel] - known), sorted(known - wanted[channel])
+        # Dagster writes a partition key at a time (about 10 ms each): a fleet's first tick adds them
+        # over several ticks rather than outlast the 60-second limit. The rest stay missing, so the
+        # next tick adds them.
+        added = added[:MAX_PARTITIONS_ADDED_PER_TICK]
         if added:
             requests.append(AddDynamicPartitionsRequest(partitions.name, added))
             changes.append(f"{channel} +{len(added)}")

@@ -21,7 +21,7 @@ FAILED = {DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 # (about a tenth of a second each), and a tick must end within 60 s: a fleet that is all due at once
 # is requested over several ticks, longest-waiting first, never all in one (`python -m benchmarks
 # sensors` measures it). MARKETSYNC_SENSOR_MAX_RUNS overrides it.
-DEFAULT_MAX_RUNS_PER_TICK = 150
+DEFAULT_MAX_RUNS_PER_TICK = 60
 
 
 def max_runs_per_tick() -> int:

@@ -144,11 +144,10 @@ def stock_drift(rt: Runtime, store: str, channel: str, repair: bool, as_json: bo
     """Compare CHANNEL's own stock with what it acknowledged; drifted listings are pushed again."""
     from assets.stock.drift import drift_check
 
-    from pipelines.cli.commands import _resolved
-    from pipelines.definitions import amazon_resource, ebay_resource
+    from pipelines.channel_clients import application_client
 
     result = drift_check(rt.warehouse, rt.vault, store, channel, repair=repair,
-                         clients={"ebay": _resolved(ebay_resource()), "amazon": _resolved(amazon_resource())})
+                         clients={name: application_client(name, deferred=False) for name in ("ebay", "amazon")})
     emit({k: v for k, v in result.as_dict().items() if k != "examples"}, as_json)
 
 
