@@ -9,6 +9,7 @@ from dagster import (
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
+    SkipReason,
     define_asset_job,
     sensor,
 )
@@ -25,7 +26,9 @@ supplier_feed_job = define_asset_job("supplier_feed_job", selection=[supplier_fe
                                      description="Download and load one supplier's pulled feed.")
 
 
-@sensor(job=supplier_feed_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING)
+@sensor(job=supplier_feed_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
+        description="Imports each enabled pulled supplier feed once per refresh interval (feed setting "
+                    "`refresh_minutes`, default 60) and keeps one partition per feed.")
 @warehouse_guard
 def supplier_feed_refresh_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """Registers every enabled pull feed as a partition and requests an import per feed and interval
@@ -53,6 +56,8 @@ def supplier_feed_refresh_sensor(context: SensorEvaluationContext, warehouse: Wa
                                    tags={"marketsync/store": feed.store}))
     return SensorResult(
         run_requests=requests,
+        skip_reason=None if requests else SkipReason(
+            f"no feed is due ({len(feeds)} pulled feeds enabled)" if feeds else "no pulled feed is enabled"),
         dynamic_partitions_requests=[AddDynamicPartitionsRequest(supplier_feeds.name, new_keys)] if new_keys else [],
         cursor=json.dumps(cursor, sort_keys=True),
     )

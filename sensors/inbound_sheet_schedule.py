@@ -2,16 +2,24 @@
 own time zone; 08:00 Europe/Berlin by default). A schedule per store cannot be a static Dagster schedule,
 so this sensor evaluates every store's cron each minute."""
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, sensor
-from dagster._utils.schedules import reverse_cron_string_iterator
+from croniter import croniter
+from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 from sqlalchemy import text
 
 from assets.inbound_sheet.assets import inbound_check_job
 from assets.jtl_ffn.assets import jtl_ffn_accounts
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
+
+
+def latest_tick(cron: str, zone: str, now: datetime) -> datetime:
+    """The latest time at or before `now` that `cron` names, read in the time zone `zone` (so 08:00 stays
+    08:00 local across daylight saving time)."""
+    # croniter's get_prev is strictly before its start; a second later makes a tick at `now` count.
+    return croniter(cron, now.astimezone(ZoneInfo(zone)) + timedelta(seconds=1)).get_prev(datetime)
 
 
 def due_checks(sheets: list[tuple[str, str, str]], cursor: dict[str, str], now: datetime
@@ -21,14 +29,16 @@ def due_checks(sheets: list[tuple[str, str, str]], cursor: dict[str, str], now: 
     seen for the first time waits for its next tick."""
     due, seen = [], {}
     for store, cron, zone in sheets:
-        tick = next(reverse_cron_string_iterator(now.timestamp(), cron, zone)).isoformat()
+        tick = latest_tick(cron, zone, now).isoformat()
         seen[store] = tick
         if store in cursor and cursor[store] != tick:
             due.append((store, tick))
     return due, seen
 
 
-@sensor(job=inbound_check_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING)
+@sensor(job=inbound_check_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
+        description="Starts each store's inbound control check at its scheduled time (`sheets set --check-cron`, "
+                    "in the store's time zone); missed times are coalesced into one check.")
 @warehouse_guard
 def inbound_sheet_schedule_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """Starts each store's inbound check at its scheduled time (ops.inbound_sheets.check_cron, in its
@@ -45,6 +55,8 @@ def inbound_sheet_schedule_sensor(context: SensorEvaluationContext, warehouse: W
         run_requests=[RunRequest(run_key=f"inbound-check:{store}:{tick}", partition_key=store,
                                  tags={"marketsync/store": store, "marketsync/triggered_by": "schedule"})
                       for store, tick in due],
+        skip_reason=None if due else SkipReason(
+            f"no inbound check is due ({len(sheets)} stores with a sheet)" if sheets else "no store has an inbound sheet"),
         dynamic_partitions_requests=[jtl_ffn_accounts.build_add_request(missing)] if missing else [],
         cursor=json.dumps(seen, sort_keys=True),
     )

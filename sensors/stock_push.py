@@ -13,7 +13,9 @@ from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 
 
-@sensor(job=stock_push_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
+@sensor(job=stock_push_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+        description="Pushes stock to each store channel: a real-time channel soon after a change its last push "
+                    "did not see, a batch channel every interval; keeps one partition per store channel.")
 @warehouse_guard
 def stock_push_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """Requests a push per due store channel; run keys name the reason (the newest unseen change, or the

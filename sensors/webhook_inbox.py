@@ -18,7 +18,9 @@ def _run_request(run_key: str, up_to: int, pending: int) -> RunRequest:
                       tags={"marketsync/feed_inbox_pending": str(pending)})
 
 
-@sensor(job=apply_inbox_job, minimum_interval_seconds=15, default_status=DefaultSensorStatus.RUNNING)
+@sensor(job=apply_inbox_job, minimum_interval_seconds=15, default_status=DefaultSensorStatus.RUNNING,
+        description="Applies the supplier feed batches pushed to the intake (ops.feed_inbox) to the catalog; "
+                    "a batch still pending 10 minutes after its run started gets another run.")
 @warehouse_guard
 def feed_inbox_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """The cursor is the highest inbox id already handed to a run; the run_key names the highest pending

@@ -57,6 +57,9 @@ def test_definitions_snapshot():
     assert pushed.partitions_def.name == "stock_channels" and pushed.pools == {"stock_push"}
     assert {(k.asset_key.to_user_string(), k.name) for k in repo.asset_graph.asset_check_keys} >= {
         ("core/channel_stock", "inventory_sync_lag")}
+    # What the UI's sensor and schedule lists show: each says what it does.
+    assert [s.name for s in [*repo.sensor_defs, *repo.schedule_defs] if not (s.description or "").strip()] == []
+    assert all(node.description for node in repo.asset_graph.asset_nodes), "every asset states its business meaning"
 
 
 def test_due_slot_is_deterministic():

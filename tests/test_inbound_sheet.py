@@ -164,6 +164,20 @@ def test_settings_are_checked(warehouse, ffn_store):
 
 # ---------------------------------------------------------------- scheduling
 
+def test_the_latest_tick_is_local_time_across_daylight_saving():
+    from datetime import datetime, timezone
+
+    from sensors.inbound_sheet_schedule import latest_tick
+
+    # 08:00 Berlin is 07:00 UTC in winter and 06:00 UTC in summer (the clocks moved on 2026-03-29).
+    assert latest_tick("0 8 * * *", "Europe/Berlin", datetime(2026, 3, 28, 7, 0, tzinfo=timezone.utc)) == \
+        datetime(2026, 3, 28, 7, 0, tzinfo=timezone.utc)
+    assert latest_tick("0 8 * * *", "Europe/Berlin", datetime(2026, 3, 29, 6, 30, tzinfo=timezone.utc)) == \
+        datetime(2026, 3, 29, 6, 0, tzinfo=timezone.utc)
+    assert latest_tick("0 8 * * *", "Europe/Berlin", datetime(2026, 3, 29, 5, 59, tzinfo=timezone.utc)) == \
+        datetime(2026, 3, 28, 7, 0, tzinfo=timezone.utc)
+
+
 def test_due_checks_wait_for_the_next_tick_and_coalesce_missed_ones():
     from datetime import datetime, timezone
 

@@ -141,3 +141,39 @@ def test_cli_test_connection_for_an_ffn_account(ffn, run_cli, monkeypatch):
     assert code == 0, err
     assert out.startswith("ok: shop/jtl_ffn answered in") and "3 warehouse(s)" in out
     assert CLIENT_SECRET not in out + err
+
+
+def test_holdings_through_dagster_fail_once_without_retries_when_the_client_is_missing(ffn):
+    """A missing API client fails the same way on every try: the step fails at once, saying what to set,
+    instead of burning the retry policy's three tries (and minutes) first."""
+    from dagster import DagsterEventType, DagsterInstance, materialize
+
+    from assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
+
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(jtl_ffn_accounts.name, ["shop"])
+        result = materialize([fulfillment_holdings], partition_key="shop", instance=instance, raise_on_error=False,
+                             resources={"warehouse": ffn.warehouse, "vault": ffn.vault,
+                                        "jtl_ffn": JtlFfnResource(client_id="", client_secret="",
+                                                                  base_url=ffn.ffn.base_url)})
+        assert not result.success
+        kinds = [entry.dagster_event.event_type for entry in instance.all_logs(result.run_id) if entry.dagster_event]
+    assert DagsterEventType.STEP_UP_FOR_RETRY not in kinds and kinds.count(DagsterEventType.STEP_FAILURE) == 1
+    [failure] = [event for event in result.all_events if event.event_type == DagsterEventType.STEP_FAILURE]
+    assert "JTL_FFN_CLIENT_ID" in failure.step_failure_data.user_failure_data.description
+
+
+def test_holdings_through_dagster_carry_table_metadata(ffn):
+    from dagster import DagsterInstance, materialize
+
+    from assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
+
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(jtl_ffn_accounts.name, ["shop"])
+        result = materialize([fulfillment_holdings], partition_key="shop", instance=instance,
+                             resources={"warehouse": ffn.warehouse, "vault": ffn.vault, "jtl_ffn": ffn.ffn})
+    tables = {event.asset_key.to_user_string(): event.event_specific_data.materialization.metadata["dagster/table_name"].value
+              for event in result.get_asset_materialization_events()}
+    assert tables == {"core/fulfillment_products": "core.fulfillment_products",
+                      "core/fulfillment_stock": "core.fulfillment_stock",
+                      "core/fulfillment_inbounds": "core.fulfillment_inbounds"}

@@ -3,16 +3,16 @@ reads every order updated since the account's cursor minus the overlap (at least
 Orders API asks for; the client keeps the window's end 2 minutes before now) through searchOrders, lands
 each version in raw.channel_orders, merges the changed ones into the canonical orders and matches their
 items to the store's catalog."""
-from dagster import (AssetExecutionContext, AssetKey, Backoff, DynamicPartitionsDefinition, Failure,
-                     MaterializeResult, RetryPolicy, asset)
+from dagster import (AssetExecutionContext, AssetKey, Backoff, DynamicPartitionsDefinition, MaterializeResult, RetryPolicy, asset)
 
 from assets.amazon import normalise
+from assets.failures import worded_failure
 from assets.orders.followup import followup_assets
+from assets.table_metadata import with_table_metadata
 from assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
 from resources.amazon_sp_api import AmazonSpApiResource
 from pipelines.accounts import get_account, mark_synced
 from pipelines.alerts import close_alert_streak
-from resources.errors import MarketsyncError
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
@@ -46,17 +46,13 @@ def amazon_orders(context: AssetExecutionContext, warehouse: Warehouse, vault: C
     """The store's Amazon orders in the canonical model (core.orders, core.order_items), each version as
     received in raw.channel_orders; imported on the account's sync interval (the auto-sync
     sensor) from its cursor; matching and the auto-confirm rule follow in the follow-up stages."""
-    try:
+    with worded_failure():
         result = import_amazon_orders(warehouse, vault, amazon, context.partition_key, context.run_id)
-    except MarketsyncError as exc:
-        # A missing client or refused credentials fail the same way again: only transient errors
-        # (network, 429, 5xx) are worth the retry policy.
-        raise Failure(description=str(exc), allow_retries=bool(getattr(exc, "transient", False))) from None
     with warehouse.begin() as conn:
         account_id = get_account(conn, context.partition_key, "amazon").account_id
         mark_synced(conn, account_id)
         close_alert_streak(conn, account_id)
-    return MaterializeResult(metadata=result.metadata())
+    return MaterializeResult(metadata=with_table_metadata(warehouse, "core.orders", result.metadata()))
 
 
 amazon_assets = [amazon_orders, *followup_assets("amazon", amazon_accounts, ORDERS)]

@@ -31,13 +31,13 @@ from dagster import (
     Backoff,
     DefaultSensorStatus,
     DynamicPartitionsDefinition,
-    Failure,
     FreshnessPolicy,
     Jitter,
     MaterializeResult,
     RetryPolicy,
     SensorEvaluationContext,
     SensorResult,
+    SkipReason,
     asset,
     sensor,
 )
@@ -48,9 +48,10 @@ from assets.codeswholesale.normalise import RefusedProduct, normalise_product
 from assets.feeds.runs import ImportRun
 from assets.letzshop.load import prefetched
 from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
+from assets.failures import worded_failure
 from assets.table_metadata import with_table_metadata
 from pipelines.accounts import validate_store_code
-from resources.codeswholesale import SANDBOX_URL, CodesWholesaleError, CodesWholesaleResource
+from resources.codeswholesale import SANDBOX_URL, CodesWholesaleResource
 from resources.errors import MarketsyncError
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse, copy_rows
@@ -235,19 +236,18 @@ def codeswholesale_products(context: AssetExecutionContext, warehouse: Warehouse
     Refreshed every 6 hours by default: the automation condition is
     `AutomationCondition.on_cron("0 */6 * * *")` (Europe/Berlin), for every store partition. Each run
     writes only the products whose content changed and records an ops.import_runs row."""
-    try:
+    # Refused credentials or a broken price list fail the same way again; only a transient fault retries.
+    with worded_failure():
         summary = import_codeswholesale_catalog(warehouse.engine, vault, codeswholesale, context.partition_key,
                                                 context.run_id)
-    except MarketsyncError as exc:
-        # Refused credentials or a broken price list fail the same way again; only a transient fault retries.
-        transient = isinstance(exc, CodesWholesaleError) and exc.transient
-        raise Failure(description=str(exc), allow_retries=transient) from None
     if summary.quarantined:
         context.log.warning(f"{summary.quarantined} CodesWholesale records quarantined; first: {summary.reasons[0]}")
     return MaterializeResult(metadata=with_table_metadata(warehouse, "core.marketplace_products", summary.metadata()))
 
 
-@sensor(minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING)
+@sensor(minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,
+        description="Keeps one codeswholesale_accounts partition per store with an enabled CodesWholesale "
+                    "source; the six-hourly automation condition imports them.")
 @warehouse_guard
 def codeswholesale_partitions_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """Registers every store with an enabled CodesWholesale source as a `codeswholesale_accounts`
@@ -255,8 +255,9 @@ def codeswholesale_partitions_sensor(context: SensorEvaluationContext, warehouse
     with warehouse.begin() as conn:
         stores = codeswholesale_store_codes(conn)
     new_keys = sorted(set(stores) - set(context.instance.get_dynamic_partitions(codeswholesale_accounts.name)))
-    return SensorResult(dynamic_partitions_requests=[
-        AddDynamicPartitionsRequest(codeswholesale_accounts.name, new_keys)] if new_keys else [])
+    if not new_keys:
+        return SkipReason(f"every store with a CodesWholesale source has its partition ({len(stores)})")
+    return SensorResult(dynamic_partitions_requests=[AddDynamicPartitionsRequest(codeswholesale_accounts.name, new_keys)])
 
 
 codeswholesale_assets = [codeswholesale_products]

@@ -8,7 +8,6 @@ from dagster import (
     AssetExecutionContext,
     Backoff,
     DynamicPartitionsDefinition,
-    Failure,
     FreshnessPolicy,
     Jitter,
     MaterializeResult,
@@ -19,9 +18,10 @@ from dagster import (
 from assets.feeds.loader import load_feed
 from assets.feeds.runs import ImportRun
 from assets.feeds.sources import get_source, redacted
+from assets.failures import worded_failure
 from assets.table_metadata import with_table_metadata
 from resources.errors import MarketsyncError
-from resources.feed_transport import FeedTransport, FeedTransportError
+from resources.feed_transport import FeedTransport
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
@@ -80,11 +80,8 @@ def supplier_feed_products(context: AssetExecutionContext, warehouse: Warehouse,
     and reason. Only changed rows are written; store products connect by SKU/GTIN where the feed says
     so, and pending order exceptions whose GTIN now matches resolve by themselves."""
     store, feed = split_partition_key(context.partition_key)
-    try:
+    with worded_failure():
         summary = import_pull_feed(warehouse, vault, feed_transport, store, feed, context.run_id)
-    except MarketsyncError as exc:
-        transient = isinstance(exc, FeedTransportError) and exc.transient
-        raise Failure(description=str(exc), allow_retries=transient) from None
     return MaterializeResult(metadata=with_table_metadata(warehouse, "core.marketplace_products", summary))
 
 

@@ -68,9 +68,9 @@ def save_settings(conn: Connection, store: str, **settings: Any) -> dict[str, An
 
 
 def _check_schedule(cron: str, timezone: str) -> None:
-    from dagster._utils.schedules import is_valid_cron_string
+    from croniter import croniter
 
-    if not is_valid_cron_string(cron):
+    if not croniter.is_valid(cron):
         raise MarketsyncError(f"'{cron}' is not a cron schedule (for example '0 8 * * *': 08:00 every day)")
     try:
         ZoneInfo(timezone)

@@ -8,6 +8,7 @@ from dagster import (AllPartitionMapping, AssetDep, AssetExecutionContext, Asset
                      AutomationCondition, Backoff, DynamicPartitionsDefinition, FreshnessPolicy, MaterializeResult,
                      RetryPolicy, define_asset_job, multi_asset)
 
+from assets.failures import worded_failure
 from assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
 from assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
 from assets.table_metadata import with_table_metadata
@@ -38,12 +39,15 @@ _HOURLY = AutomationCondition.on_cron("0 * * * *")
 
 @contextmanager
 def ffn_session(warehouse: Warehouse, vault: CredentialVault, jtl_ffn: JtlFfnResource, store: str):
-    if not jtl_ffn.client_id or not jtl_ffn.client_secret:
-        raise MarketsyncError("no JTL-FFN API client configured: set JTL_FFN_CLIENT_ID and JTL_FFN_CLIENT_SECRET")
-    with warehouse.begin() as conn:
-        account = get_account(conn, store, "jtl_ffn")
-    with jtl_ffn.account_session(warehouse.engine, vault, account.account_id, base_url=account.endpoint) as api:
-        yield account, api
+    """The store's FFN account and an API session for it; a worded error fails the step, retried only
+    when transient (a missing client or revoked tokens fail at once)."""
+    with worded_failure():
+        if not jtl_ffn.client_id or not jtl_ffn.client_secret:
+            raise MarketsyncError("no JTL-FFN API client configured: set JTL_FFN_CLIENT_ID and JTL_FFN_CLIENT_SECRET")
+        with warehouse.begin() as conn:
+            account = get_account(conn, store, "jtl_ffn")
+        with jtl_ffn.account_session(warehouse.engine, vault, account.account_id, base_url=account.endpoint) as api:
+            yield account, api
 
 
 @multi_asset(

@@ -8,32 +8,28 @@ confirmed (`ops/letzshop_auto_confirmations`). Writes to Letzshop go through the
 from datetime import timedelta
 
 from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
     Backoff,
     Config,
     DynamicPartitionsDefinition,
-    Failure,
     FreshnessPolicy,
     Jitter,
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
-    asset,
     multi_asset,
 )
 
 from assets.letzshop.connection import letzshop_session
 from assets.letzshop.load import import_shipments
-from assets.orders.followup import CATALOG_KEYS, confirm_and_mark, match_new_orders
+from assets.failures import worded_failure
+from assets.orders.followup import auto_confirmations_key, followup_assets, matches_key
+from assets.table_metadata import with_table_metadata
 from pipelines.accounts import get_account, mark_synced
 from pipelines.alerts import close_alert_streak
 from pipelines.sync_log import SyncLog
-from resources.errors import MarketsyncError
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
@@ -46,8 +42,8 @@ letzshop_accounts = DynamicPartitionsDefinition(name="letzshop_accounts")
 
 RAW_SHIPMENTS = AssetKey(["raw", "letzshop_shipments"])
 ORDERS = AssetKey(["core", "letzshop_orders"])
-MATCHES = AssetKey(["core", "letzshop_order_matches"])
-AUTO_CONFIRMATIONS = AssetKey(["ops", "letzshop_auto_confirmations"])
+MATCHES = matches_key("letzshop")
+AUTO_CONFIRMATIONS = auto_confirmations_key("letzshop")
 SHIPMENT_STATES = ("unconfirmed", "confirmed", "declined")
 
 
@@ -82,7 +78,9 @@ def letzshop_order_import(context: AssetExecutionContext, config: LetzshopImport
         raise ValueError(f"unknown shipment state(s) {sorted(unknown)}; use {list(SHIPMENT_STATES)}")
     with warehouse.begin() as conn:
         account = get_account(conn, context.partition_key, "letzshop")
-    try:
+    # The sync log has the reason; a refused key or request fails the same way again, so only transient
+    # failures are worth Dagster's retries.
+    with worded_failure():
         with SyncLog(warehouse.engine, "import_orders", "inbound", account_id=account.account_id,
                      triggered_by=context.run.tags.get("dagster/sensor_name", "dagster"),
                      run_id=context.run_id) as log:
@@ -100,59 +98,13 @@ def letzshop_order_import(context: AssetExecutionContext, config: LetzshopImport
             with warehouse.begin() as conn:
                 mark_synced(conn, account.account_id)
                 close_alert_streak(conn, account.account_id)
-    except MarketsyncError as exc:
-        # The sync log has the reason. A refused key or request fails the same way again: only
-        # transient failures are worth Dagster's retries.
-        raise Failure(description=str(exc), allow_retries=bool(getattr(exc, "transient", False))) from None
-    yield MaterializeResult(asset_key=RAW_SHIPMENTS, metadata={
+    yield MaterializeResult(asset_key=RAW_SHIPMENTS, metadata=with_table_metadata(warehouse, "raw.letzshop_shipments", {
         "shipments_fetched": summary.shipments_seen, "versions_landed": summary.raw_versions_landed,
-        "quarantined": summary.quarantined})
-    yield MaterializeResult(asset_key=ORDERS, metadata={
+        "quarantined": summary.quarantined}))
+    yield MaterializeResult(asset_key=ORDERS, metadata=with_table_metadata(warehouse, "core.orders", {
         "orders_created": summary.orders_created, "orders_updated": summary.orders_updated,
         "units_seen": summary.units_seen, "units_written": summary.units_written,
-        "states": MetadataValue.json(config.states)})
+        "states": MetadataValue.json(config.states)}))
 
 
-@asset(
-    key=MATCHES,
-    deps=[ORDERS, *CATALOG_KEYS],
-    partitions_def=letzshop_accounts,
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds={"letzshop", "postgres"},
-    check_specs=[AssetCheckSpec("every_unit_decided", asset=MATCHES,
-                                description="No unit is left waiting for matching.")],
-)
-def letzshop_order_matches(context: AssetExecutionContext, warehouse: Warehouse):
-    """Every order unit linked to a catalog product (by GTIN-14, then SKU) or to a placeholder with an
-    exception a person must resolve (product_not_found, gtin_mismatch, duplicate_gtin)."""
-    with warehouse.begin() as conn:
-        account = get_account(conn, context.partition_key, "letzshop")
-        metadata, pending = match_new_orders(conn, account)
-    return MaterializeResult(
-        metadata=metadata,
-        check_results=[AssetCheckResult(check_name="every_unit_decided", passed=pending == 0,
-                                        severity=AssetCheckSeverity.WARN, metadata={"pending_units": pending})],
-    )
-
-
-@asset(
-    key=AUTO_CONFIRMATIONS,
-    deps=[MATCHES],
-    partitions_def=letzshop_accounts,
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds={"letzshop", "postgres"},
-)
-def letzshop_auto_confirmations(context: AssetExecutionContext, warehouse: Warehouse):
-    """Confirmations queued by the store's auto-confirm rule (account setting `auto_confirm`): orders whose
-    every unit matched and that have no open exception. Nothing is queued when the rule is off. The
-    orders the rule saw are marked followed up (core.orders.followed_up_at), which the new-orders
-    sensor reads."""
-    with warehouse.begin() as conn:
-        account = get_account(conn, context.partition_key, "letzshop")
-        metadata = confirm_and_mark(conn, account, triggered_by=f"auto_confirm:{context.run_id}")
-    return MaterializeResult(metadata=metadata)
-
-
-letzshop_assets = [letzshop_order_import, letzshop_order_matches, letzshop_auto_confirmations]
+letzshop_assets = [letzshop_order_import, *followup_assets("letzshop", letzshop_accounts, ORDERS, group_name=GROUP)]

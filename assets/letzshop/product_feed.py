@@ -40,7 +40,6 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     Backoff,
-    Failure,
     Jitter,
     MaterializeResult,
     MetadataValue,
@@ -54,6 +53,7 @@ from assets.catalog.imports import CatalogImportSummary, close_run, failure_reco
 from assets.catalog.gtin import normalize_gtin
 from assets.feeds.runs import ImportRun
 from assets.letzshop.orders import OWNERS, letzshop_accounts
+from assets.failures import worded_failure
 from assets.table_metadata import with_table_metadata
 from pipelines.accounts import validate_store_code
 from resources.errors import MarketsyncError
@@ -533,11 +533,8 @@ def letzshop_catalog(context: AssetExecutionContext, warehouse: Warehouse, vault
     from its Google-Shopping-format product feed: one product per feed id with its title and
     description in every language of the feed, price and currency, availability, GTIN (check digit
     verified), brand and MPN. Each run writes only what changed and records an ops.import_runs row."""
-    try:
+    with worded_failure():
         summary = import_letzshop_feed(warehouse.engine, context.partition_key, context.run_id, vault=vault)
-    except MarketsyncError as exc:
-        transient = isinstance(exc, FeedError) and exc.transient
-        raise Failure(description=str(exc), allow_retries=transient) from None
     if summary.quarantined:
         context.log.warning(f"{summary.quarantined} feed lines quarantined; first: {summary.reasons[0]}")
     return MaterializeResult(metadata=with_table_metadata(warehouse, "core.marketplace_products", summary.metadata()))

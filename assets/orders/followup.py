@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 
 from assets.catalog.exceptions import auto_resolve
 from assets.catalog.matching import match_order_items
+from assets.table_metadata import with_table_metadata
 from pipelines.accounts import Account, get_account
 from pipelines.order_actions import auto_confirm_ready_orders
 from resources.warehouse import Warehouse, sql_beside
@@ -72,24 +73,27 @@ def followup_assets(channel: str, partitions_def: DynamicPartitionsDefinition, o
 
     @asset(key=matches_key(channel), deps=[orders_key, *CATALOG_KEYS],
            partitions_def=partitions_def, group_name=group_name, owners=OWNERS, kinds={channel, "postgres"},
+           description=f"Every {channel} order item linked to a catalog product (by GTIN-14, then SKU) or to a "
+                       f"placeholder with an exception a person must resolve (product_not_found, gtin_mismatch, "
+                       f"duplicate_gtin).",
            check_specs=[AssetCheckSpec("every_unit_decided", asset=matches_key(channel),
                                        description="No order item is left waiting for matching.")])
     def order_matches(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
         with warehouse.begin() as conn:
             account = get_account(conn, context.partition_key, channel)
             metadata, pending = match_new_orders(conn, account)
-        return MaterializeResult(metadata=metadata, check_results=[AssetCheckResult(
-            check_name="every_unit_decided", passed=pending == 0, severity=AssetCheckSeverity.WARN,
-            metadata={"pending_units": pending})])
-
-    order_matches.__doc__ = (f"Every {channel} order item linked to a catalog product (by GTIN-14, then SKU) or "
-                             f"to a placeholder with an exception a person must resolve.")
+        return MaterializeResult(
+            metadata=with_table_metadata(warehouse, "core.order_items", metadata),
+            check_results=[AssetCheckResult(check_name="every_unit_decided", passed=pending == 0,
+                                            severity=AssetCheckSeverity.WARN, metadata={"pending_units": pending})])
 
     @asset(key=auto_confirmations_key(channel), deps=[matches_key(channel)],
            partitions_def=partitions_def, group_name=group_name, owners=OWNERS, kinds={channel, "postgres"},
-           description=f"The auto-confirm rule applied to the store's new {channel} orders, which are then "
-                       f"marked followed up." + ("" if channel in CONFIRMING_CHANNELS else
-                                                 f" {channel} orders need no confirmation: nothing is queued."))
+           description=f"The auto-confirm rule (account setting `auto_confirm`) applied to the store's new "
+                       f"{channel} orders: confirmations queued for orders whose every item matched and that have "
+                       f"no open exception; the orders are then marked followed up (core.orders.followed_up_at)."
+                       + ("" if channel in CONFIRMING_CHANNELS else
+                          f" {channel} orders need no confirmation: nothing is queued."))
     def auto_confirmations(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
         with warehouse.begin() as conn:
             account = get_account(conn, context.partition_key, channel)

@@ -14,6 +14,7 @@ from assets.jtl_ffn.assets import STOCK as FFN_STOCK
 from assets.letzshop.orders import ORDERS as LETZSHOP_ORDERS
 from assets.stock.push import push_stock
 from assets.stock.settings import split_partition_key
+from assets.table_metadata import with_table_metadata
 from resources.amazon_sp_api import AmazonSpApiResource
 from resources.ebay import EbayResource
 from resources.errors import MarketsyncError
@@ -75,7 +76,7 @@ def channel_stock(context: AssetExecutionContext, config: StockPushConfig, wareh
         # at the command line wants the answer now (the next sensor tick or batch retries anyway).
         raise Failure(description=f"stock push to {channel} for {store} failed: {result.error}",
                       metadata=metadata, allow_retries=result.retryable and trigger != "cli")
-    return MaterializeResult(metadata=metadata)
+    return MaterializeResult(metadata=with_table_metadata(warehouse, "core.channel_stock", metadata))
 
 
 @asset_check(asset=channel_stock, description="Minutes since each store channel's last successful stock sync, "

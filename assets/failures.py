@@ -1,0 +1,21 @@
+"""How an asset fails on a worded error: the run fails with the error's words as the step's description
+(what the failure alert quotes), and Dagster's retry policy runs only when another try could help."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dagster import Failure
+
+from resources.errors import MarketsyncError
+
+
+@contextmanager
+def worded_failure() -> Iterator[None]:
+    """Turns a MarketsyncError into a Dagster Failure that retries only when the error is transient (a
+    network error, 429, 5xx). A missing client, refused credentials or a bad setting fail the same way on
+    every try, so they fail at once and the alert reaches a person without three retries' delay."""
+    try:
+        yield
+    except MarketsyncError as exc:
+        raise Failure(description=str(exc), allow_retries=exc.transient) from None
