@@ -51,9 +51,9 @@ class Runtime:
 
     @cached_property
     def vault(self):
-        from resources.vault import CredentialVault
+        from resources.credentials import CredentialStore
 
-        return CredentialVault(secret_keys=os.environ["MARKETSYNC_SECRET_KEYS"])
+        return CredentialStore(secret_keys=os.environ["MARKETSYNC_SECRET_KEYS"])
 
     @cached_property
     def _resources(self) -> dict:
