@@ -13,9 +13,9 @@ from dagster import (AssetKey, AssetSelection, DynamicPartitionsDefinition, In, 
 
 from assets.amazon.orders import ORDERS as AMAZON_ORDERS, amazon_accounts
 from assets.ebay.orders import ORDERS as EBAY_ORDERS, ebay_accounts
-from assets.letzshop.orders import AUTO_CONFIRMATIONS, MATCHES, LETZSHOP_POOL, ORDERS as LETZSHOP_ORDERS
+from assets.letzshop.orders import LETZSHOP_POOL, ORDERS as LETZSHOP_ORDERS
 from assets.letzshop.orders import letzshop_accounts, letzshop_order_import
-from assets.orders.followup import auto_confirmations_key, matches_key
+from assets.orders.followup import CONFIRMING_CHANNELS, auto_confirmations_key, matches_key
 from pipelines.outbound_runner import accounts_with_due_writes, drain
 from pipelines.push_intake.inbox import apply_inbox_job
 from resources.amazon_sp_api import AmazonSpApiResource
@@ -50,49 +50,31 @@ class OrderChannel:
         return {STORE_TAG: store, CHANNEL_TAG: self.channel, RUN_KIND_TAG: kind}
 
 
-letzshop_import_job = define_asset_job(
-    "letzshop_import_job",
-    selection=AssetSelection.assets(letzshop_order_import),
-    partitions_def=letzshop_accounts,
-    description="Import a store's Letzshop shipments into raw and the canonical orders.",
-)
+def order_channel(channel: str, name: str, partitions: DynamicPartitionsDefinition, orders: AssetKey,
+                  imported: str, import_selection: AssetSelection | None = None) -> OrderChannel:
+    """A channel's import job (its orders asset, or `import_selection` where that asset comes with others)
+    and follow-up job (its matches and auto-confirmations assets), both partitioned by its accounts."""
+    confirms = channel in CONFIRMING_CHANNELS
+    import_job = define_asset_job(
+        f"{channel}_import_job", selection=import_selection or AssetSelection.assets(orders), partitions_def=partitions,
+        description=f"Import a store's {name} {imported} into raw and the canonical orders.")
+    followup_job = define_asset_job(
+        f"{channel}_order_followup_job",
+        selection=AssetSelection.assets(matches_key(channel), auto_confirmations_key(channel)),
+        partitions_def=partitions,
+        description=f"Match a store's new {name} orders to the catalog, then "
+                    + ("queue what the auto-confirm rule allows and mark them followed up." if confirms else
+                       f"mark them followed up ({name} orders need no confirmation)."))
+    return OrderChannel(channel, partitions, orders, import_job, followup_job)
 
-letzshop_order_followup_job = define_asset_job(
-    "letzshop_order_followup_job",
-    selection=AssetSelection.assets(MATCHES, AUTO_CONFIRMATIONS),
-    partitions_def=letzshop_accounts,
-    description="Match a store's new Letzshop orders to the catalog, then queue what the auto-confirm rule "
-                "allows and mark them followed up.",
-)
-
-amazon_import_job = define_asset_job(
-    "amazon_import_job", selection=AssetSelection.assets(AMAZON_ORDERS), partitions_def=amazon_accounts,
-    description="Import a store's Amazon orders changed since its cursor into raw and the canonical orders.")
-
-amazon_order_followup_job = define_asset_job(
-    "amazon_order_followup_job",
-    selection=AssetSelection.assets(matches_key("amazon"), auto_confirmations_key("amazon")),
-    partitions_def=amazon_accounts,
-    description="Match a store's new Amazon orders to the catalog and mark them followed up (Amazon orders "
-                "need no confirmation).")
-
-ebay_import_job = define_asset_job(
-    "ebay_import_job", selection=AssetSelection.assets(EBAY_ORDERS), partitions_def=ebay_accounts,
-    description="Import a store's eBay orders changed since its cursor into raw and the canonical orders.")
-
-ebay_order_followup_job = define_asset_job(
-    "ebay_order_followup_job",
-    selection=AssetSelection.assets(matches_key("ebay"), auto_confirmations_key("ebay")),
-    partitions_def=ebay_accounts,
-    description="Match a store's new eBay orders to the catalog and mark them followed up (eBay orders need "
-                "no confirmation).")
 
 ORDER_CHANNELS: dict[str, OrderChannel] = {
-    "letzshop": OrderChannel("letzshop", letzshop_accounts, LETZSHOP_ORDERS, letzshop_import_job,
-                             letzshop_order_followup_job),
-    "amazon": OrderChannel("amazon", amazon_accounts, AMAZON_ORDERS, amazon_import_job, amazon_order_followup_job),
-    "ebay": OrderChannel("ebay", ebay_accounts, EBAY_ORDERS, ebay_import_job, ebay_order_followup_job),
+    "letzshop": order_channel("letzshop", "Letzshop", letzshop_accounts, LETZSHOP_ORDERS, "shipments",
+                              import_selection=AssetSelection.assets(letzshop_order_import)),
+    "amazon": order_channel("amazon", "Amazon", amazon_accounts, AMAZON_ORDERS, "orders changed since its cursor"),
+    "ebay": order_channel("ebay", "eBay", ebay_accounts, EBAY_ORDERS, "orders changed since its cursor"),
 }
+letzshop_import_job = ORDER_CHANNELS["letzshop"].import_job
 
 
 # ---------------------------------------------------------------- outbound

@@ -9,9 +9,11 @@ from __future__ import annotations
 import functools
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +59,30 @@ def engine_for(database_url: str) -> Engine:
     # hide_parameters: a failed statement's error must not echo values (tokens, customer data) into logs.
     return create_engine(sqlalchemy_url(database_url), pool_pre_ping=True, pool_size=5, max_overflow=5,
                          hide_parameters=True)
+
+
+class WarehouseAccess:
+    """The warehouse as the domain code uses it (`database_url`, `engine`, `begin()`): shared by the Dagster
+    resource (resources/warehouse.py) and the CLI's connection, which must not import Dagster."""
+
+    database_url: str
+
+    @property
+    def engine(self) -> Engine:
+        return engine_for(self.database_url)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection inside one transaction, committed on success."""
+        with self.engine.begin() as conn:
+            yield conn
+
+
+class WarehouseConnection(WarehouseAccess):
+    """The warehouse outside Dagster (the CLI)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
 
 
 def start_embedded_server(pgdata: Path | None = None) -> str:

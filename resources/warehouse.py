@@ -1,30 +1,19 @@
 """The Postgres warehouse as a Dagster resource."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 from dagster import ConfigurableResource
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
-from resources.database import engine_for
+from resources.database import WarehouseAccess
 from resources.sql_files import sql_beside  # noqa: F401 - kept importable from here
 
 
-class Warehouse(ConfigurableResource):
+class Warehouse(WarehouseAccess, ConfigurableResource):
     """The marketsync warehouse: raw payloads, the canonical model, and the ops tables."""
 
     database_url: str
-
-    @property
-    def engine(self) -> Engine:
-        return engine_for(self.database_url)
-
-    @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """A connection inside one transaction, committed on success."""
-        with self.engine.begin() as conn:
-            yield conn
 
 
 

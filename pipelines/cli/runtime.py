@@ -1,38 +1,17 @@
 """What a command works with, built on first use so that a listing pays only for what it reads.
 
-Preparing the environment is cheap and happens at once. The warehouse is a plain SQLAlchemy engine (no
-Dagster import: a read-only command answers in a fraction of a second). The vault and the channel
-clients are the same resources the Dagster code location builds (pipelines/definitions.py), loaded only
-by the commands that decrypt credentials or call a channel, so a command and a run see one configuration.
+Preparing the environment is cheap and happens at once. The warehouse (resources.database) and the vault
+(resources.credentials) are plain classes, not the Dagster resources, so a read-only command never imports
+Dagster and answers in a fraction of a second. The channel clients are the same resources the Dagster
+code location builds (pipelines/definitions.py), loaded only by the commands that call a channel, so a
+command and a run see one configuration.
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cached_property
 
-from sqlalchemy import Connection, Engine
-
-
-class WarehouseConnection:
-    """The warehouse as the CLI uses it: what `resources.warehouse.Warehouse` offers to the domain code
-    (`database_url`, `engine`, `begin()`), without loading Dagster."""
-
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
-
-    @property
-    def engine(self) -> Engine:
-        from resources.database import engine_for
-
-        return engine_for(self.database_url)
-
-    @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """A connection inside one transaction, committed on success."""
-        with self.engine.begin() as conn:
-            yield conn
+from resources.database import WarehouseConnection
 
 
 class Runtime:

@@ -1,0 +1,42 @@
+"""The orders asset of a channel read incrementally from a cursor (Amazon, eBay): one definition, so every
+such channel imports, fails, retries and reports the same way."""
+
+from collections.abc import Callable
+
+from dagster import (AssetExecutionContext, AssetKey, AssetsDefinition, Backoff, DynamicPartitionsDefinition,
+                     MaterializeResult, RetryPolicy, asset)
+
+from assets.failures import worded_failure
+from assets.orders.incremental import OrderImport
+from assets.table_metadata import with_table_metadata
+from pipelines.accounts import get_account, mark_synced
+from pipelines.alerts import close_alert_streak
+
+OWNERS = ["team:data-engineering"]
+# A network error, 429 or 5xx: three more tries, a minute apart and growing. Anything else fails at once.
+TRANSIENT_RETRY = RetryPolicy(max_retries=3, delay=60, backoff=Backoff.EXPONENTIAL)
+
+# (warehouse, vault, channel client, store, run_id) -> the import's figures
+ImportOrders = Callable[..., OrderImport]
+
+
+def channel_orders_asset(channel: str, key: AssetKey, partitions_def: DynamicPartitionsDefinition, pool: str,
+                         import_orders: ImportOrders, description: str) -> AssetsDefinition:
+    """The store's `channel` orders as an asset partitioned per store account: the import (resource key
+    `channel` is the channel's client), then the account marked synced and its failure alert closed."""
+
+    @asset(key=key, partitions_def=partitions_def, kinds={channel, "postgres"}, owners=OWNERS, group_name="orders",
+           pool=pool, retry_policy=TRANSIENT_RETRY, description=description,
+           required_resource_keys={"warehouse", "vault", channel})
+    def channel_orders(context: AssetExecutionContext) -> MaterializeResult:
+        warehouse = context.resources.warehouse
+        with worded_failure():
+            result = import_orders(warehouse, context.resources.vault, getattr(context.resources, channel),
+                                   context.partition_key, context.run_id)
+        with warehouse.begin() as conn:
+            account_id = get_account(conn, context.partition_key, channel).account_id
+            mark_synced(conn, account_id)
+            close_alert_streak(conn, account_id)
+        return MaterializeResult(metadata=with_table_metadata(warehouse, "core.orders", result.metadata()))
+
+    return channel_orders
