@@ -120,13 +120,15 @@ def run_size(stores: int) -> dict:
     per_sensor: dict[str, dict] = {}
     for tick in ticks:
         name = tick.get("instigator_name") or tick.get("job_name")
-        stats = per_sensor.setdefault(name, {"ticks": 0, "slowest_s": 0.0, "runs": 0, "failed": 0})
+        stats = per_sensor.setdefault(name, {"ticks": 0, "slowest_s": 0.0, "runs": 0, "failed": 0, "errors": []})
         stats["ticks"] += 1
         stats["runs"] += len(tick.get("run_ids") or [])
         if tick.get("end_timestamp") and tick.get("timestamp"):
             stats["slowest_s"] = max(stats["slowest_s"], tick["end_timestamp"] - tick["timestamp"])
         if (tick.get("status") or {}).get("__enum__", "").endswith("FAILURE"):
             stats["failed"] += 1
+            message = ((tick.get("error") or {}).get("message") or "no error recorded").strip().splitlines()
+            stats["errors"].append(message[0][:300] if message else "no error recorded")
     return {"stores": stores, "sensors": per_sensor, "code_server_peak_rss_mb": peak_rss}
 
 
@@ -141,3 +143,5 @@ def main() -> None:
         for name, stats in sorted(result["sensors"].items()):
             print(f"        {name:<40} ticks {stats['ticks']:>3}  slowest {stats['slowest_s']:6.2f} s  "
                   f"runs requested {stats['runs']:>5,}  failed ticks {stats['failed']}")
+            for error in stats["errors"]:
+                print(f"            failed tick: {error}")

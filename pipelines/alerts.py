@@ -34,6 +34,14 @@ def raise_alert(conn: Connection, message: str, *, source: str = RUN_FAILURE, ru
     return True
 
 
+def close_if_synced_since(conn: Connection, account_id: int, failed_at: float) -> bool:
+    """Close the account's open alert when it has synced successfully since `failed_at` (epoch seconds):
+    a failure reported after the retry that already succeeded ends its streak at once."""
+    synced = conn.execute(text("SELECT last_synced_at > to_timestamp(:t) FROM ops.accounts WHERE account_id = :a"),
+                          {"t": failed_at, "a": account_id}).scalar()
+    return bool(synced) and close_alert_streak(conn, account_id) > 0
+
+
 def close_alert_streak(conn: Connection, account_id: int, source: str = RUN_FAILURE) -> int:
     """The account works again: close its open alert, so its next failure raises a new one."""
     return conn.execute(text("UPDATE ops.alerts SET closed_at = now() WHERE source = :s AND account_id = :a "

@@ -11,6 +11,7 @@
 """
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
@@ -21,8 +22,16 @@ from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 from sensors.runs import ImportHistory, active_slots, import_histories, max_runs_per_tick
 
+# The wait after the first failure in a row, doubling after each further one up to MAX_RETRY_WAIT.
+# MARKETSYNC_IMPORT_FIRST_RETRY_SECONDS overrides it (a store whose API is often briefly away may want
+# longer; the daemon tests want seconds).
 FIRST_RETRY = timedelta(minutes=2)
 MAX_RETRY_WAIT = timedelta(minutes=30)
+
+
+def first_retry() -> timedelta:
+    seconds = os.environ.get("MARKETSYNC_IMPORT_FIRST_RETRY_SECONDS")
+    return timedelta(seconds=max(1.0, float(seconds))) if seconds else FIRST_RETRY
 
 
 def utcnow() -> datetime:
@@ -42,7 +51,7 @@ def due_slot(account: Account, now: datetime) -> int | None:
 
 def retry_wait(failures_in_a_row: int) -> timedelta:
     """How long after the n-th failure in a row the import is tried again: 2, 4, 8, 16, 30, 30 ... min."""
-    return min(FIRST_RETRY * 2 ** max(0, failures_in_a_row - 1), MAX_RETRY_WAIT)
+    return min(first_retry() * 2 ** max(0, failures_in_a_row - 1), MAX_RETRY_WAIT)
 
 
 def retry_due_at(history: ImportHistory) -> datetime | None:

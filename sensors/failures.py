@@ -8,8 +8,8 @@ from dagster import (DagsterEventType, DagsterInstance, DagsterRunStatus, Defaul
                      sensor)
 from sqlalchemy import text
 
-from pipelines.alerts import raise_alert
-from pipelines.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG
+from pipelines.alerts import close_if_synced_since, raise_alert
+from pipelines.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, RUN_KIND_TAG
 from pipelines.sync_log import close_abandoned, open_run_ids
 from resources.errors import MarketsyncError
 from resources.warehouse import Warehouse
@@ -108,8 +108,16 @@ def run_failure_alert_sensor(context: RunFailureSensorContext, warehouse: Wareho
         account_id, store, channel = _account(conn, run)
         message = alert_message(run, store, channel, failures, context.failure_event.message or "run failed")
         opened = raise_alert(conn, message, run_id=run.run_id, job_name=run.job_name, account_id=account_id)
+        # The daemon may see an import's failure only after the retry that followed it succeeded: then
+        # the streak is already over, and the alert is closed at once.
+        record = context.instance.get_run_record_by_id(run.run_id)
+        recovered = (account_id is not None and run.tags.get(RUN_KIND_TAG) == "import" and record is not None
+                     and bool(record.end_time) and close_if_synced_since(conn, account_id, record.end_time))
         close_abandoned(conn, [run.run_id], reason=f"run failed: {message}"[:500])
-    context.log.error(message if opened else f"(failure streak continues) {message}")
+    if recovered:
+        context.log.warning(f"(already recovered: a later import succeeded) {message}")
+    else:
+        context.log.error(message if opened else f"(failure streak continues) {message}")
 
 
 @sensor(minimum_interval_seconds=120, default_status=DefaultSensorStatus.RUNNING,

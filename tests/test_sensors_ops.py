@@ -165,6 +165,22 @@ def test_a_failure_alert_says_store_channel_step_and_cause_once_per_streak(wareh
         assert conn.execute(text("SELECT count(*) FROM ops.alerts")).scalar_one() == 2
 
 
+def test_a_failure_seen_after_the_retry_succeeded_closes_its_alert_at_once(warehouse, instance):
+    """The daemon's failure sensor can see an import's failure only after the retry that followed it
+    succeeded: the alert is kept (what happened) but closed, so no open alert claims the store is down."""
+    with warehouse.begin() as conn:
+        account = upsert_account(conn, "zon", "amazon")
+    failed = _failed_amazon_run(warehouse, instance, "zon")
+    with warehouse.begin() as conn:
+        conn.execute(text("UPDATE ops.accounts SET last_synced_at = now() + interval '1 second' "
+                          "WHERE account_id = :a"), {"a": account.account_id})
+    _evaluate_failure_sensor(instance, warehouse, failed)
+    with warehouse.begin() as conn:
+        [alert] = conn.execute(text("SELECT closed_at FROM ops.alerts WHERE account_id = :a"),
+                               {"a": account.account_id}).all()
+    assert alert.closed_at is not None
+
+
 # ---------------------------------------------------------------- sync log
 def test_the_sync_log_row_of_a_killed_run_is_closed(warehouse, instance):
     from pipelines.sync_log import ABANDONED, SyncLog
