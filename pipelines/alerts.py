@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from pipelines.accounts import mark_synced
+
 RUN_FAILURE = "run_failure"
 MAX_MESSAGE_CHARS = 2000
 
@@ -32,6 +34,12 @@ def raise_alert(conn: Connection, message: str, *, source: str = RUN_FAILURE, ru
                                        message = excluded.message, run_id = excluded.run_id"""),
                  {"s": source, "r": run_id, "j": job_name, "m": message, "a": account_id})
     return True
+
+
+def record_successful_sync(conn: Connection, account_id: int) -> None:
+    """An import of the account succeeded: it is synced now, and its failure streak (if any) is over."""
+    mark_synced(conn, account_id)
+    close_alert_streak(conn, account_id)
 
 
 def close_if_synced_since(conn: Connection, account_id: int, failed_at: float) -> bool:

@@ -110,9 +110,10 @@ def run_failure_alert_sensor(context: RunFailureSensorContext, warehouse: Wareho
         opened = raise_alert(conn, message, run_id=run.run_id, job_name=run.job_name, account_id=account_id)
         # The daemon may see an import's failure only after the retry that followed it succeeded: then
         # the streak is already over, and the alert is closed at once.
-        record = context.instance.get_run_record_by_id(run.run_id)
-        recovered = (account_id is not None and run.tags.get(RUN_KIND_TAG) == "import" and record is not None
-                     and bool(record.end_time) and close_if_synced_since(conn, account_id, record.end_time))
+        recovered = False
+        if account_id is not None and run.tags.get(RUN_KIND_TAG) == "import":
+            record = context.instance.get_run_record_by_id(run.run_id)
+            recovered = bool(record and record.end_time) and close_if_synced_since(conn, account_id, record.end_time)
         close_abandoned(conn, [run.run_id], reason=f"run failed: {message}"[:500])
     if recovered:
         context.log.warning(f"(already recovered: a later import succeeded) {message}")

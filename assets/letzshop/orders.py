@@ -27,8 +27,8 @@ from assets.letzshop.load import import_shipments
 from assets.failures import worded_failure
 from assets.orders.followup import auto_confirmations_key, followup_assets, matches_key
 from assets.table_metadata import with_table_metadata
-from pipelines.accounts import get_account, mark_synced
-from pipelines.alerts import close_alert_streak
+from pipelines.accounts import get_account
+from pipelines.alerts import record_successful_sync
 from pipelines.sync_log import SyncLog
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
@@ -96,8 +96,7 @@ def letzshop_order_import(context: AssetExecutionContext, config: LetzshopImport
                 summary = import_shipments(warehouse.engine, account, api, config.states, context.run_id,
                                            config.page_size, on_page=count_page)
             with warehouse.begin() as conn:
-                mark_synced(conn, account.account_id)
-                close_alert_streak(conn, account.account_id)
+                record_successful_sync(conn, account.account_id)
     yield MaterializeResult(asset_key=RAW_SHIPMENTS, metadata=with_table_metadata(warehouse, "raw.letzshop_shipments", {
         "shipments_fetched": summary.shipments_seen, "versions_landed": summary.raw_versions_landed,
         "quarantined": summary.quarantined}))

@@ -9,8 +9,8 @@ from dagster import (AssetExecutionContext, AssetKey, AssetsDefinition, Backoff,
 from assets.failures import worded_failure
 from assets.orders.incremental import OrderImport
 from assets.table_metadata import with_table_metadata
-from pipelines.accounts import get_account, mark_synced
-from pipelines.alerts import close_alert_streak
+from pipelines.accounts import get_account
+from pipelines.alerts import record_successful_sync
 
 OWNERS = ["team:data-engineering"]
 # A network error, 429 or 5xx: three more tries, a minute apart and growing. Anything else fails at once.
@@ -34,9 +34,7 @@ def channel_orders_asset(channel: str, key: AssetKey, partitions_def: DynamicPar
             result = import_orders(warehouse, context.resources.vault, getattr(context.resources, channel),
                                    context.partition_key, context.run_id)
         with warehouse.begin() as conn:
-            account_id = get_account(conn, context.partition_key, channel).account_id
-            mark_synced(conn, account_id)
-            close_alert_streak(conn, account_id)
+            record_successful_sync(conn, get_account(conn, context.partition_key, channel).account_id)
         return MaterializeResult(metadata=with_table_metadata(warehouse, "core.orders", result.metadata()))
 
     return channel_orders
