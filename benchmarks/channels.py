@@ -28,7 +28,7 @@ def main() -> None:
     from assets.ebay.orders import import_ebay_orders
     from assets.stock.push import push_stock
     from assets.stock.settings import save_settings
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
     from resources.amazon_sp_api import AmazonSpApiResource
     from resources.ebay import EbayResource
     from sandbox.amazon import AmazonState

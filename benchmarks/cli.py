@@ -36,7 +36,7 @@ COMMANDS: list[tuple[str, ...]] = [
 def _seed(warehouse, vault) -> None:
     from sqlalchemy import text
 
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
 
     with warehouse.begin() as conn:
         account = upsert_account(conn, "bench", "letzshop", "http://127.0.0.1:9/graphql", {})

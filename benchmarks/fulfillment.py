@@ -23,7 +23,7 @@ def main() -> None:
 
     from assets.inbound_sheet.run import run_check, save_settings
     from assets.jtl_ffn.sync import sync_products, sync_stock
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
     from resources.google_sheets import GoogleSheetsResource
     from resources.jtl_ffn import JtlFfnResource, store_refresh_token
     from sandbox.google_sheets.app import create_app as create_sheets_app

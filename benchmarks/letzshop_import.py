@@ -55,7 +55,7 @@ def run_once(database_url: str, endpoint: str, catalog_csv: str) -> dict:
     from assets.catalog.products import import_products_csv
     from assets.letzshop.connection import letzshop_session
     from assets.letzshop.load import import_shipments
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
     from resources.letzshop import LetzshopResource
     from resources.vault import CredentialVault
     from resources.warehouse import Warehouse

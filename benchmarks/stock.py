@@ -75,7 +75,7 @@ def main() -> None:
 
     from assets.stock.push import push_stock
     from assets.stock.settings import save_settings
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
     from sandbox.http import serve_in_thread
     from sandbox.letzshop.app import create_app
     from sandbox.letzshop.state import LetzshopState

@@ -3,7 +3,7 @@ import os
 
 from dagster import AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus, Definitions, EnvVar
 
-from assets.codeswholesale.catalog import codeswholesale_assets, codeswholesale_sensors
+from assets.codeswholesale.catalog import codeswholesale_assets
 from assets.amazon.orders import amazon_assets
 from assets.checks.core_tables import core_table_checks
 from assets.ebay.orders import ebay_assets
@@ -14,9 +14,9 @@ from assets.letzshop.orders import letzshop_assets
 from assets.letzshop.product_feed import letzshop_catalog_assets
 from assets.stock.assets import (inventory_lag_job, inventory_lag_schedule, stock_assets, stock_checks,
                                  stock_push_job)
-from pipelines.channel_clients import application_client
-from pipelines.jobs import jobs
-from pipelines.schedules import schedules
+from assets.channel_clients import application_client
+from sensors.jobs import jobs
+from sensors.schedules import schedules
 from resources.codeswholesale import CodesWholesaleResource
 from resources.feed_transport import FeedTransport
 from resources.google_sheets import SHEETS_URL, GoogleSheetsResource
@@ -24,7 +24,7 @@ from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 from sensors.registry import sensors
-from sensors.feed_refresh import supplier_feed_job, supplier_feed_refresh_sensor
+from sensors.feed_refresh import supplier_feed_job
 
 # Evaluates the assets' automation conditions (CodesWholesale every six hours); running by default so a
 # fresh deployment refreshes its catalogs without anyone switching it on.
@@ -68,6 +68,6 @@ defs = Definitions(
     asset_checks=[*stock_checks, *core_table_checks],
     jobs=[*jobs, supplier_feed_job, inbound_check_job, jtl_ffn_job, stock_push_job, inventory_lag_job],
     schedules=[*schedules, inventory_lag_schedule],
-    sensors=[*sensors, *codeswholesale_sensors, supplier_feed_refresh_sensor, automation_sensor],
+    sensors=[*sensors, automation_sensor],
     resources=build_resources(),
 )

@@ -21,9 +21,9 @@ from sqlalchemy import text
 from assets.catalog.exceptions import blocking_exceptions, exception_stats, ignore_exception, list_exceptions
 from assets.catalog.products import import_products_csv
 from pipelines import demo_channels, demo_fulfillment, demo_stock, demo_world
-from pipelines.accounts import upsert_account
-from pipelines.order_actions import confirm_order, find_order, order_by_id, reject_order, ship_order
-from pipelines.outbound_runner import drain
+from assets.accounts import upsert_account
+from assets.orders.actions import confirm_order, find_order, order_by_id, reject_order, ship_order
+from assets.outbound_runner import drain
 from pipelines.run_in_process import run_order_sync
 from resources import migrations
 from resources.database import REPO_ROOT, marketsync_home, masked_url
@@ -192,7 +192,7 @@ def _supplier_feeds(rt, base: int) -> None:
     from assets.feeds.sources import add_source
     from pipelines.push_intake.app import create_push_app
     from pipelines.push_intake.auth import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-    from pipelines.push_intake.inbox import apply_pending_batches
+    from assets.feeds.push_inbox import apply_pending_batches
     from pipelines.push_intake.secrets import rotate_push_secret
     from pipelines.run_in_process import run_catalog_import
     from resources.feed_transport import split_credentials

@@ -12,10 +12,10 @@ from assets.ebay.orders import import_ebay_orders
 from assets.stock.manual import adjust, set_rule
 from assets.stock.push import push_stock
 from assets.stock.settings import save_settings
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from pipelines.demo_world import CHANNEL_CLIENT, amazon_state as new_amazon_state, ebay_state as new_ebay_state, serve
-from pipelines.order_actions import order_by_id, ship_order
-from pipelines.outbound_runner import drain
+from assets.orders.actions import order_by_id, ship_order
+from assets.outbound_runner import drain
 from resources.amazon_sp_api import AmazonSpApiResource
 from resources.ebay import EbayResource
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import click
 from sqlalchemy import text
 
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from pipelines import demo_world
 from pipelines.demo_world import FFN_CLIENT, SHEETS_TOKEN, serve
-from pipelines.outbound_runner import drain
+from assets.outbound_runner import drain
 from resources.errors import MarketsyncError
 from resources.google_sheets import GoogleSheetsResource
 from resources.jtl_ffn import JtlFfnResource, store_refresh_token

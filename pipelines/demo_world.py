@@ -141,7 +141,7 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
     environment the Dagster processes need. The store's accounts get fresh credentials from the new
     simulator states (their tokens live in memory only); a Letzshop account is created if none exists."""
     from pipelines import demo_fulfillment
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
     from pipelines.push_intake.app import create_push_app
     from resources.jtl_ffn import store_refresh_token
     from sandbox.codeswholesale.app import create_app as create_cws_app

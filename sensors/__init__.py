@@ -1,4 +1,5 @@
-"""Sensors: what the daemon evaluates every few seconds to start runs (see registry.py for the list).
+"""Sensors and the jobs and schedules they launch: what the daemon evaluates every few seconds to start
+runs (registry.py lists the sensors, jobs.py the jobs, schedules.py the schedules).
 
-The package imports nothing itself, so an asset module can use a helper such as sensors.guard without
-loading every sensor (and the jobs they target)."""
+This layer sits above the assets and below `pipelines/`: a module here imports assets and resources,
+never `pipelines`."""

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta, timezone
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from pipelines.accounts import Account, list_accounts
-from pipelines.jobs import ORDER_CHANNELS
+from assets.accounts import Account, list_accounts
+from sensors.jobs import ORDER_CHANNELS
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 from sensors.runs import ImportHistory, active_slots, import_histories, max_runs_per_tick

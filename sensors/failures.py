@@ -1,6 +1,6 @@
 """Failed runs become alerts in ops.alerts, where the CLI (`marketsync logs`) and on-call look, saying
 which store, channel and asset failed and the step's own worded error; a store account that keeps failing
-raises one alert per failure streak (pipelines/alerts.py). A sweep closes the sync-log rows of runs that
+raises one alert per failure streak (assets/alerts.py). A sweep closes the sync-log rows of runs that
 ended without completing them (killed or crashed runs)."""
 
 from dagster import (DagsterEventType, DagsterInstance, DagsterRunStatus, DefaultSensorStatus,
@@ -8,9 +8,9 @@ from dagster import (DagsterEventType, DagsterInstance, DagsterRunStatus, Defaul
                      sensor)
 from sqlalchemy import text
 
-from pipelines.alerts import close_if_synced_since, raise_alert
-from pipelines.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, RUN_KIND_TAG
-from pipelines.sync_log import close_abandoned, open_run_ids
+from assets.alerts import close_if_synced_since, raise_alert
+from sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, RUN_KIND_TAG
+from assets.sync_log import close_abandoned, open_run_ids
 from resources.errors import MarketsyncError
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard

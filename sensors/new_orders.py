@@ -15,7 +15,7 @@ from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, Se
 from sqlalchemy import text
 
 from assets.orders import followup as followup_stages
-from pipelines.jobs import ORDER_CHANNELS
+from sensors.jobs import ORDER_CHANNELS
 from resources.warehouse import Warehouse, sql_beside
 from sensors.auto_sync import retry_due_at, utcnow
 from sensors.guard import warehouse_guard

@@ -1,14 +1,14 @@
 """Launches a drain of the outbound queue for each channel account with writes due: one run per account
 (tag marketsync/outbound_account, limited to one at a time in dagster.yaml), never a second while one is
 queued or running for it, and none when nothing is due. Within the run only the channel with due
-writes takes its API pool (pipelines/jobs.py), so an idle drain never holds an import's slot."""
+writes takes its API pool (sensors/jobs.py), so an idle drain never holds an import's slot."""
 
 from dagster import (DagsterInstance, DefaultSensorStatus, RunRequest, RunsFilter, SensorEvaluationContext,
                      SensorResult, SkipReason, sensor)
 from sqlalchemy import text
 
-from pipelines import outbound_runner
-from pipelines.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, outbound_job
+from assets import outbound_runner
+from sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, outbound_job
 from resources.warehouse import Warehouse, sql_beside
 from sensors.guard import warehouse_guard
 from sensors.runs import ACTIVE, max_runs_per_tick

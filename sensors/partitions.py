@@ -13,8 +13,8 @@ from dagster import (AddDynamicPartitionsRequest, DefaultSensorStatus, DeleteDyn
 from sqlalchemy import text
 
 from assets.jtl_ffn.assets import jtl_ffn_accounts
-from pipelines.channel_clients import client_configured
-from pipelines.jobs import ORDER_CHANNELS
+from assets.channel_clients import client_configured
+from sensors.jobs import ORDER_CHANNELS
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 

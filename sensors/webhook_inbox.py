@@ -4,7 +4,7 @@ import time
 from dagster import DefaultSensorStatus, RunConfig, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 from sqlalchemy import text
 
-from pipelines.push_intake.inbox import ApplyInboxConfig, apply_inbox_job
+from assets.feeds.push_inbox import ApplyInboxConfig, apply_inbox_job
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 

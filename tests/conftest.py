@@ -90,7 +90,7 @@ def shop(warehouse, vault, letzshop_sim):
     from types import SimpleNamespace
 
     from assets.catalog.products import import_products_csv
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
     from resources.letzshop import LetzshopResource
     from sandbox.letzshop.data import write_catalog_csv
 
@@ -171,7 +171,7 @@ def letzshop_store(warehouse, vault, letzshop_sim):
     """A factory: store CODE with a Letzshop account on the simulator (its key stored) and products with
     the given SKUs; the simulator's inventory intake is emptied. Returns (account, simulator state,
     the intake's URL for stock files)."""
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
 
     state, endpoint = letzshop_sim
     state.reset_inventory()

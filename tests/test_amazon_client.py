@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
 from sandbox.amazon import AmazonState, create_app
 from sandbox.http import serve_in_thread

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from assets.amazon.orders import import_amazon_orders
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from resources.amazon_sp_api import AmazonSpApiResource
 from sandbox.amazon import AmazonState, create_app
 from sandbox.http import serve_in_thread
@@ -68,8 +68,8 @@ def test_every_order_lands_once_and_changes_arrive_through_the_cursor(amazon_sto
 
 
 def test_a_confirmation_retried_after_a_lost_answer_is_one_package(amazon_store, warehouse, vault):
-    from pipelines.order_actions import order_by_id, ship_order
-    from pipelines.outbound_runner import drain
+    from assets.orders.actions import order_by_id, ship_order
+    from assets.outbound_runner import drain
     from resources.letzshop import LetzshopResource
 
     shop = amazon_store
@@ -136,8 +136,8 @@ def test_hostile_paging_every_order_lands_once(amazon_store, warehouse, vault):
 
 
 def test_a_confirmation_that_timed_out_is_retried_into_the_same_package(amazon_store, warehouse, vault):
-    from pipelines.order_actions import order_by_id, ship_order
-    from pipelines.outbound_runner import drain
+    from assets.orders.actions import order_by_id, ship_order
+    from assets.outbound_runner import drain
     from resources.letzshop import LetzshopResource
 
     shop = amazon_store
@@ -174,8 +174,8 @@ def test_orders_amazon_fulfils_itself_are_never_shipped_by_us(amazon_store, ware
     """An FBA order cannot get our tracking, and the fulfiller's queue never receives it; a merchant-
     fulfilled order goes to the fulfiller with its lines' quantities (not one per item row)."""
     from assets.jtl_ffn.outbound import queue_outbounds
-    from pipelines.accounts import get_account
-    from pipelines.order_actions import order_by_id, ship_order
+    from assets.accounts import get_account
+    from assets.orders.actions import order_by_id, ship_order
     from resources.errors import MarketsyncError
 
     shop = amazon_store

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from assets.catalog.canonical import CatalogWriter
-from pipelines.accounts import store_id_for, upsert_account
+from assets.accounts import store_id_for, upsert_account
 
 
 def _source(conn, store="shop", name="supplier"):

@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from sandbox.http import serve_in_thread
 
 CLIENT_ID, CLIENT_SECRET = "cli-client", "cli-secret+/="
@@ -106,7 +106,7 @@ def test_unsupported_channels_are_named(run_cli, warehouse):
 
 
 def test_a_failed_catalog_import_is_one_worded_line(run_cli, warehouse):
-    from pipelines.accounts import upsert_account as add
+    from assets.accounts import upsert_account as add
 
     with warehouse.begin() as conn:
         add(conn, "shop", "letzshop", "http://127.0.0.1:9/graphql")

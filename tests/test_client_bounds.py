@@ -121,7 +121,7 @@ def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, va
     """A missing application client id or secret, missing credentials and a revoked refresh token fail
     at once (no retries) with `transient` False and say what fixes them."""
     from assets.letzshop.connection import letzshop_session
-    from pipelines.accounts import get_account, upsert_account
+    from assets.accounts import get_account, upsert_account
     from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
     from resources.ebay import EbayError, EbayResource
     from resources.jtl_ffn import JtlFfnError, JtlFfnResource
@@ -225,7 +225,7 @@ def test_ebay_bounds_and_malformed_answers(ebay):
 def test_amazon_bounds_and_malformed_answers(warehouse, vault):
     from datetime import datetime, timezone
 
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
     from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
     from sandbox.amazon import AmazonState, create_app
     from sandbox.http import serve_in_thread

@@ -11,9 +11,9 @@ import pytest
 from dagster import AssetKey, DagsterInstance, SkipReason, build_sensor_context, materialize
 from sqlalchemy import text
 
+from sensors.codeswholesale_partitions import codeswholesale_partitions_sensor
 from assets.codeswholesale.catalog import (
     codeswholesale_accounts,
-    codeswholesale_partitions_sensor,
     codeswholesale_products,
     codeswholesale_store_codes,
     add_codeswholesale_source,

@@ -57,7 +57,7 @@ def _simulator(seed: int):
 
 
 def _add_store(warehouse, vault, store: str, endpoint: str, **settings):
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
 
     with warehouse.begin() as conn:
         account = upsert_account(conn, store, "letzshop", endpoint,
@@ -272,7 +272,7 @@ def test_a_page_cursor_that_repeats_fails_in_words_with_one_alert(world):
 
 
 def test_a_burst_of_confirmations_goes_out_once_through_one_drain_at_a_time(world):
-    from pipelines.order_actions import confirm_order, find_order
+    from assets.orders.actions import confirm_order, find_order
     from resources.errors import MarketsyncError
 
     _wait(world, "beta followed up", lambda: _all_followed_up(world, "beta"))

@@ -55,6 +55,9 @@ def test_definitions_snapshot():
     assert stock.automation_condition is not None
     pushed = repo.asset_graph.get(AssetKey(["core", "channel_stock"]))
     assert pushed.partitions_def.name == "stock_channels" and pushed.pools == {"stock_push"}
+    # Stock names its sources by key (it sits below the channel packages): each is an asset we define.
+    assert len(pushed.parent_keys) == 7
+    assert all(repo.asset_graph.get(key).is_materializable for key in pushed.parent_keys)
     assert {(k.asset_key.to_user_string(), k.name) for k in repo.asset_graph.asset_check_keys} >= {
         ("core/channel_stock", "inventory_sync_lag")}
     # What the UI's sensor and schedule lists show: each says what it does.
@@ -63,7 +66,7 @@ def test_definitions_snapshot():
 
 
 def test_due_slot_is_deterministic():
-    from pipelines.accounts import Account
+    from assets.accounts import Account
     from sensors.auto_sync import due_slot
 
     now = datetime(2026, 11, 23, 10, 7, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from resources.ebay import TOKEN_PATH, EbayApi, EbayError, EbayResource
 from sandbox.ebay.data import stamp
 from sandbox.ebay.state import EbayState, scope

@@ -8,7 +8,7 @@ from sqlalchemy import text
 import pytest
 
 from assets.ebay.orders import import_ebay_orders
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from resources.ebay import EbayResource
 from sandbox.ebay.state import EbayState
 from sandbox.http import serve_in_thread
@@ -139,8 +139,8 @@ def ebay_store_api(resource, warehouse, vault, account):
 def test_tracking_reaches_ebay_once_even_when_the_answer_is_lost(ebay_store, warehouse, vault):
     """Ship an imported eBay order: the queue creates one shipping fulfillment; the answer to the first
     attempt is lost, and the retry finds the fulfillment instead of adding a second."""
-    from pipelines.order_actions import order_by_id, ship_order
-    from pipelines.outbound_runner import drain
+    from assets.orders.actions import order_by_id, ship_order
+    from assets.outbound_runner import drain
     from resources.letzshop import LetzshopResource
 
     state, resource, account = ebay_store
@@ -178,8 +178,8 @@ def test_hostile_paging_every_order_lands_once(ebay_store, warehouse, vault):
 
 
 def test_tracking_that_timed_out_is_not_added_twice(ebay_store, warehouse, vault):
-    from pipelines.order_actions import order_by_id, ship_order
-    from pipelines.outbound_runner import drain
+    from assets.orders.actions import order_by_id, ship_order
+    from assets.outbound_runner import drain
     from resources.letzshop import LetzshopResource
 
     state, resource, account = ebay_store

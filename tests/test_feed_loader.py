@@ -11,10 +11,10 @@ from sqlalchemy import text
 
 from assets.feeds.loader import load_feed
 from assets.feeds.preview import preview_feed
-from assets.feeds.runs import ImportRun, get_run
+from assets.catalog.runs import ImportRun, get_run
 from assets.feeds.sources import (add_source, get_source, list_sources, redacted, set_mapping,
                                   split_credentials)
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from resources.errors import MarketsyncError
 from sandbox.feeds.generators import count_bad, count_changed, generate, mutate, source_format
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from assets.feeds import parallel
 from assets.feeds.loader import load_feed
 from assets.feeds.sources import add_source
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from resources.errors import MarketsyncError
 from sandbox.feeds.generators import generate, source_format
 

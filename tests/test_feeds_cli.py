@@ -133,7 +133,7 @@ def test_a_json_record_with_a_null_price_is_quarantined_not_a_price_wipe(run_cli
 def test_apply_inbox_applies_pushed_batches_without_the_daemon(run_cli, warehouse):
     from datetime import datetime, timezone
 
-    from pipelines.push_intake.inbox import record_delivery
+    from assets.feeds.push_inbox import record_delivery
 
     run_cli("account", "add", "shop", "feed")
     assert run_cli("feeds", "add", "shop", "dropship", "--push")[0] == 0

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from assets.inbound_sheet.check import (Columns, Received, cell_updates, check_rows, column_letter,
                                         locate_columns)
 from assets.inbound_sheet.run import run_check, save_settings
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from resources.errors import MarketsyncError
 from resources.google_sheets import GoogleSheetsResource
 from sandbox.google_sheets.app import create_app

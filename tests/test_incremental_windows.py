@@ -16,7 +16,7 @@ from sqlalchemy import text
 from assets.amazon.orders import import_amazon_orders
 from assets.ebay.orders import import_ebay_orders
 from assets.orders.incremental import read_cursor
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
 from resources.ebay import EbayError, EbayResource
 from sandbox.http import serve_in_thread

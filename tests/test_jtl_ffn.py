@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import text
 
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from resources.jtl_ffn import (
     JtlFfnApi,
     JtlFfnError,

@@ -12,9 +12,9 @@ from assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sy
 from assets.letzshop.connection import letzshop_session
 from assets.letzshop.load import import_shipments
 from assets.catalog.matching import match_order_items
-from pipelines.accounts import get_account, upsert_account
-from pipelines.order_actions import confirm_order, find_order
-from pipelines.outbound_runner import drain
+from assets.accounts import get_account, upsert_account
+from assets.orders.actions import confirm_order, find_order
+from assets.outbound_runner import drain
 from resources.jtl_ffn import JtlFfnResource, store_refresh_token
 from sandbox.http import serve_in_thread
 from sandbox.jtl_ffn.app import create_app

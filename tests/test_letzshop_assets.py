@@ -4,7 +4,7 @@ import pytest
 from dagster import DagsterInstance
 from sqlalchemy import text
 
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from pipelines.run_in_process import run_order_sync
 from resources.errors import MarketsyncError
 

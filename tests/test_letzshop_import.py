@@ -112,7 +112,7 @@ def test_history_states_import_confirmed_and_declined(shop):
 def test_prefetch_hands_on_pages_in_order_and_raises_producer_errors():
     import pytest
 
-    from assets.letzshop.load import prefetched
+    from resources.prefetch import prefetched
 
     assert list(prefetched(iter([[1], [2], [3]]))) == [[1], [2], [3]]
 
@@ -130,7 +130,7 @@ def test_prefetch_hands_on_pages_in_order_and_raises_producer_errors():
 def test_stopping_early_stops_the_prefetch_thread():
     import threading
 
-    from assets.letzshop.load import prefetched
+    from resources.prefetch import prefetched
 
     produced = []
 

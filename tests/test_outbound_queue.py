@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipelines.accounts import upsert_account
-from pipelines.outbound_queue import (
+from assets.accounts import upsert_account
+from assets.outbound_queue import (
     Backoff,
     OutcomeUnknown,
     PermanentError,

@@ -13,10 +13,10 @@ import pytest
 from dagster import SensorResult, SkipReason, build_sensor_context
 from sqlalchemy import text
 
-from pipelines.accounts import store_id_for, upsert_account
+from assets.accounts import store_id_for, upsert_account
 from pipelines.push_intake.app import create_push_app
 from pipelines.push_intake.auth import sign
-from pipelines.push_intake.inbox import apply_batch, apply_inbox_job
+from assets.feeds.push_inbox import apply_batch, apply_inbox_job
 from pipelines.push_intake.limits import PushLimits
 from pipelines.push_intake.secrets import retire_previous_push_secret, rotate_push_secret
 from sandbox.http import serve_in_thread

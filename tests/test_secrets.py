@@ -85,7 +85,7 @@ def test_secrets_print_masked_and_tokens_rotate(warehouse, secret_key):
 
     from cryptography.fernet import Fernet
 
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
 
     old = CredentialVault(secret_keys=secret_key)
     with warehouse.begin() as conn:
@@ -106,7 +106,7 @@ def test_secrets_print_masked_and_tokens_rotate(warehouse, secret_key):
 def test_interrupted_rotation_resumes(warehouse, secret_key):
     from cryptography.fernet import Fernet
 
-    from pipelines.accounts import upsert_account
+    from assets.accounts import upsert_account
 
     old = CredentialVault(secret_keys=secret_key)
     with warehouse.begin() as conn:

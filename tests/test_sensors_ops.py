@@ -9,9 +9,9 @@ from dagster import (DagsterEventType, DagsterInstance, DagsterRun, DagsterRunSt
                      build_run_status_sensor_context, build_sensor_context)
 from sqlalchemy import text
 
-from pipelines import outbound_queue
-from pipelines.accounts import upsert_account
-from pipelines.jobs import OUTBOUND_ACCOUNT_TAG, outbound_job
+from assets import outbound_queue
+from assets.accounts import upsert_account
+from sensors.jobs import OUTBOUND_ACCOUNT_TAG, outbound_job
 from resources.warehouse import Warehouse
 
 
@@ -71,7 +71,7 @@ def test_an_idle_drain_takes_no_api_pool(warehouse, vault, instance):
 def test_the_runner_builds_a_configured_client_from_the_environment(warehouse, vault, monkeypatch):
     """`marketsync outbound run` passes no eBay client: with EBAY_CLIENT_ID/SECRET set it is built from them
     (the error is then about the unreachable endpoint, not a missing client)."""
-    from pipelines.outbound_runner import drain
+    from assets.outbound_runner import drain
     from resources.letzshop import LetzshopResource
 
     monkeypatch.setenv("EBAY_CLIENT_ID", "id")
@@ -146,7 +146,7 @@ def _evaluate_failure_sensor(instance, warehouse, run):
 
 
 def test_a_failure_alert_says_store_channel_step_and_cause_once_per_streak(warehouse, instance):
-    from pipelines.alerts import close_alert_streak
+    from assets.alerts import close_alert_streak
 
     with warehouse.begin() as conn:
         account = upsert_account(conn, "zon", "amazon")
@@ -183,7 +183,7 @@ def test_a_failure_seen_after_the_retry_succeeded_closes_its_alert_at_once(wareh
 
 # ---------------------------------------------------------------- sync log
 def test_the_sync_log_row_of_a_killed_run_is_closed(warehouse, instance):
-    from pipelines.sync_log import ABANDONED, SyncLog
+    from assets.sync_log import ABANDONED, SyncLog
     from sensors.failures import sync_log_sweep_sensor
 
     with warehouse.begin() as conn:
@@ -251,7 +251,7 @@ def test_schedules_skip_with_one_worded_line_when_the_warehouse_is_down():
 
     from dagster import build_schedule_context
 
-    from pipelines.schedules import schedules
+    from sensors.schedules import schedules
 
     down = Warehouse(database_url=f"postgresql://postgres@127.0.0.1:{_closed_port()}/marketsync")
     for schedule_def in schedules:

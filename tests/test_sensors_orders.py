@@ -9,8 +9,8 @@ import pytest
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, build_sensor_context
 from sqlalchemy import text
 
-from pipelines.accounts import upsert_account
-from pipelines.jobs import ORDER_CHANNELS
+from assets.accounts import upsert_account
+from sensors.jobs import ORDER_CHANNELS
 
 # A run the daemon created for a request and has not launched yet. (QUEUED itself needs a code location
 # origin that only a workspace gives; the sensors treat NOT_STARTED, QUEUED, STARTING, STARTED alike.)

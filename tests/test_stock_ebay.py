@@ -10,7 +10,7 @@ from assets.stock.drift import drift_check
 from assets.stock.manual import adjust, set_rule
 from assets.stock.push import push_stock
 from assets.stock.settings import save_settings
-from pipelines.accounts import upsert_account
+from assets.accounts import upsert_account
 from resources.ebay import EbayResource
 from sandbox.ebay.state import EbayState
 from sandbox.http import serve_in_thread

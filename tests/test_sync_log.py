@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from pipelines.accounts import upsert_account
-from pipelines.sync_log import MAX_ERRORS, SyncLog, recent_logs
+from assets.accounts import upsert_account
+from assets.sync_log import MAX_ERRORS, SyncLog, recent_logs
 from resources.errors import MarketsyncError
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Connection
 
-from pipelines.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
+from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
 from resources.amazon_sp_api import AmazonError, AmazonSpApi
 
 SET_TRACKING = "set_tracking"  # the operation order_actions.set_tracking queues for every channel

@@ -1,5 +1,5 @@
 """A catalog import through one CatalogWriter transaction, recorded as an ops.import_runs row
-(assets.feeds.runs): how the API-fed sources (the Letzshop product feed, the CodesWholesale price list)
+(assets.catalog.runs): how the API-fed sources (the Letzshop product feed, the CodesWholesale price list)
 share their bookkeeping. read = loaded + unchanged + quarantined, always."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dagster import MetadataValue
 from sqlalchemy import Connection, text
 
 from assets.catalog.canonical import CatalogWriter
-from assets.feeds.runs import FINAL, ImportRun, RunCounts
+from assets.catalog.runs import FINAL, ImportRun, RunCounts
 from resources.errors import MarketsyncError
 
 

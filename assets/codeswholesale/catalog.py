@@ -24,38 +24,31 @@ from urllib.parse import urlsplit
 
 import orjson
 from dagster import (
-    AddDynamicPartitionsRequest,
     AssetExecutionContext,
     AssetKey,
     AutomationCondition,
     Backoff,
-    DefaultSensorStatus,
     DynamicPartitionsDefinition,
     FreshnessPolicy,
     Jitter,
     MaterializeResult,
     RetryPolicy,
-    SensorEvaluationContext,
-    SensorResult,
-    SkipReason,
     asset,
-    sensor,
 )
 from sqlalchemy import Connection, Engine, text
 
 from assets.catalog.canonical import CatalogWriter
 from assets.codeswholesale.normalise import RefusedProduct, normalise_product
-from assets.feeds.runs import ImportRun
-from assets.letzshop.load import prefetched
+from assets.catalog.runs import ImportRun
+from resources.prefetch import prefetched
 from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
 from assets.failures import worded_failure
 from assets.table_metadata import with_table_metadata
-from pipelines.accounts import validate_store_code
+from assets.accounts import validate_store_code
 from resources.codeswholesale import SANDBOX_URL, CodesWholesaleResource
 from resources.errors import MarketsyncError
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse, copy_rows
-from sensors.guard import warehouse_guard  # a warehouse outage skips the tick with one line
 
 OWNERS = ["team:data-engineering"]
 GROUP = "catalog"
@@ -245,20 +238,4 @@ def codeswholesale_products(context: AssetExecutionContext, warehouse: Warehouse
     return MaterializeResult(metadata=with_table_metadata(warehouse, "core.marketplace_products", summary.metadata()))
 
 
-@sensor(minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,
-        description="Keeps one codeswholesale_accounts partition per store with an enabled CodesWholesale "
-                    "source; the six-hourly automation condition imports them.")
-@warehouse_guard
-def codeswholesale_partitions_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
-    """Registers every store with an enabled CodesWholesale source as a `codeswholesale_accounts`
-    partition, so the six-hourly automation condition covers it (it requests no runs itself)."""
-    with warehouse.begin() as conn:
-        stores = codeswholesale_store_codes(conn)
-    new_keys = sorted(set(stores) - set(context.instance.get_dynamic_partitions(codeswholesale_accounts.name)))
-    if not new_keys:
-        return SkipReason(f"every store with a CodesWholesale source has its partition ({len(stores)})")
-    return SensorResult(dynamic_partitions_requests=[AddDynamicPartitionsRequest(codeswholesale_accounts.name, new_keys)])
-
-
 codeswholesale_assets = [codeswholesale_products]
-codeswholesale_sensors = [codeswholesale_partitions_sensor]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from pipelines.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
+from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
 from resources.ebay import EbayApi, EbayError, tracking_key
 
 SET_TRACKING = "set_tracking"  # the operation order_actions.set_tracking queues for every channel

@@ -36,10 +36,12 @@ from typing import IO, Any
 from sqlalchemy import Connection, Engine, text
 
 from assets.catalog.columns import PRODUCT_COLUMNS
+from assets.catalog.exceptions import auto_resolve
+from assets.catalog.matching import lock_store_catalog
 from assets.feeds import parallel
 from assets.feeds import sources as feed_sources
 from assets.feeds.readers import CountingReader
-from assets.feeds.runs import ImportRun, RunCounts
+from assets.catalog.runs import ImportRun, RunCounts
 from assets.feeds.staging import ALL_BAD_ABORT_ROWS, Stager, prepare
 from resources.errors import MarketsyncError
 from resources.warehouse import sql_beside
@@ -377,9 +379,6 @@ def connect_products(conn: Connection, source: dict[str, Any], keys: list[str]) 
     """Link the store's own products to the source's products by SKU and/or GTIN (where not linked
     yet), then let pending order exceptions whose GTIN now matches resolve by themselves. Returns
     (products linked, exceptions resolved). Inside the caller's transaction."""
-    from assets.catalog.exceptions import auto_resolve
-    from assets.catalog.matching import lock_store_catalog
-
     lock_store_catalog(conn, source["store_id"])
     params = {"source_id": source["source_id"], "store_id": source["store_id"]}
     linked = 0

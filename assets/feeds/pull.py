@@ -16,7 +16,7 @@ from dagster import (
 )
 
 from assets.feeds.loader import load_feed
-from assets.feeds.runs import ImportRun
+from assets.catalog.runs import ImportRun
 from assets.feeds.sources import get_source, redacted
 from assets.failures import worded_failure
 from assets.table_metadata import with_table_metadata

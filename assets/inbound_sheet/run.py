@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 
 from assets.inbound_sheet.check import (MATCH, MISMATCH, Received, RowResult, cell_updates, check_rows,
                                         locate_columns)
-from pipelines.accounts import get_account
+from assets.accounts import get_account
 from resources.errors import MarketsyncError
 from resources.google_sheets import GoogleSheetsResource
 from resources.warehouse import Warehouse, sql_beside

@@ -12,7 +12,7 @@ from assets.failures import worded_failure
 from assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
 from assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
 from assets.table_metadata import with_table_metadata
-from pipelines.accounts import get_account
+from assets.accounts import get_account
 from resources.errors import MarketsyncError
 from resources.jtl_ffn import JtlFfnResource
 from resources.vault import CredentialVault

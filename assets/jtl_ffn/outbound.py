@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from pipelines import outbound_queue
-from pipelines.accounts import Account
-from pipelines.order_actions import order_by_id, ship_order
-from pipelines.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
+from assets import outbound_queue
+from assets.accounts import Account
+from assets.orders.actions import order_by_id, ship_order
+from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
 from resources.jtl_ffn import JtlFfnApi, JtlFfnError
 from resources.warehouse import sql_beside
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pipelines.accounts import Account
+from assets.accounts import Account
 from resources.errors import MarketsyncError
 from resources.letzshop import LetzshopApi, LetzshopResource
 from resources.vault import CredentialVault, VaultError

@@ -7,8 +7,6 @@ re-running an import, or two imports overlapping, never duplicates a shipment or
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -18,7 +16,8 @@ from sqlalchemy import Connection, Engine, text
 
 from assets.letzshop.normalise import normalise
 from assets.orders.load import known_versions, merge_page, stage
-from pipelines.accounts import Account
+from resources.prefetch import prefetched
+from assets.accounts import Account
 from resources.warehouse import copy_rows, sql_beside
 
 
@@ -86,53 +85,6 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
     summary.orders_created, summary.orders_updated = merged.orders_created, merged.orders_updated
     summary.units_written = merged.items_written
     return summary
-
-
-class _Failed:
-    def __init__(self, error: BaseException):
-        self.error = error
-
-
-_END = object()
-
-
-def prefetched(pages: Iterator[list[dict]], depth: int = 2) -> Iterator[list[dict]]:
-    """Fetch the next pages in a background thread while the current one is written: the API's
-    latency and the database's work overlap instead of adding up. At most `depth` pages wait."""
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                buffer.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for page in pages:
-                if not put(page):
-                    return
-            put(_END)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            put(_Failed(exc))
-
-    worker = threading.Thread(target=produce, name="letzshop-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = buffer.get()
-            if item is _END:
-                return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        worker.join(timeout=30)
 
 
 def import_shipments(engine: Engine, account: Account, api, states: Iterable[str], run_id: str | None = None,

@@ -27,9 +27,9 @@ from assets.letzshop.load import import_shipments
 from assets.failures import worded_failure
 from assets.orders.followup import auto_confirmations_key, followup_assets, matches_key
 from assets.table_metadata import with_table_metadata
-from pipelines.accounts import get_account
-from pipelines.alerts import record_successful_sync
-from pipelines.sync_log import SyncLog
+from assets.accounts import get_account
+from assets.alerts import record_successful_sync
+from assets.sync_log import SyncLog
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse

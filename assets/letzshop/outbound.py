@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from pipelines.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
+from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
 from resources.letzshop import LetzshopApi, LetzshopError
 from resources.letzshop.client import UNIT_STATE_FOR
 

@@ -14,8 +14,8 @@ from sqlalchemy import Connection, text
 from assets.catalog.exceptions import auto_resolve
 from assets.catalog.matching import match_order_items
 from assets.table_metadata import with_table_metadata
-from pipelines.accounts import Account, get_account
-from pipelines.order_actions import auto_confirm_ready_orders
+from assets.accounts import Account, get_account
+from assets.orders.actions import auto_confirm_ready_orders
 from resources.warehouse import Warehouse, sql_beside
 
 OWNERS = ["team:data-engineering"]

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, text
 
 from assets.orders.load import NormalisedPage, known_versions, merge_page, stage
 from assets.catalog.matching import match_order_items
-from pipelines.accounts import Account, get_account
+from assets.accounts import Account, get_account
 from resources.warehouse import Warehouse, copy_rows, sql_beside
 
 OVERLAP = timedelta(minutes=15)

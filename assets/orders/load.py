@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-from pipelines.accounts import Account
+from assets.accounts import Account
 from resources.warehouse import copy_rows, sql_beside
 
 ORDER_COLUMNS = (

@@ -9,9 +9,6 @@ from dagster import (AllPartitionMapping, AssetCheckResult, AssetDep, AssetCheck
 from pydantic import Field
 from sqlalchemy import text
 
-from assets.codeswholesale.catalog import PRODUCTS as CODESWHOLESALE_PRODUCTS
-from assets.jtl_ffn.assets import STOCK as FFN_STOCK
-from assets.letzshop.orders import ORDERS as LETZSHOP_ORDERS
 from assets.stock.push import push_stock
 from assets.stock.settings import split_partition_key
 from assets.table_metadata import with_table_metadata
@@ -23,7 +20,11 @@ from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
 CHANNEL_STOCK = AssetKey(["core", "channel_stock"])
-SUPPLIER_FEED_PRODUCTS = AssetKey(["core", "supplier_feed_products"])
+# What a channel's stock is computed from: the tables the channels' own assets write (named here, not
+# imported, so stock stays below the channel packages; tests/test_dagster_definitions.py proves each exists).
+STOCK_SOURCES = [AssetKey(["core", name]) for name in (
+    "fulfillment_stock", "letzshop_orders", "amazon_orders", "ebay_orders", "codeswholesale_products",
+    "supplier_feed_products", "letzshop_catalog")]
 TRIGGER_TAG = "marketsync/triggered_by"
 # One push per store channel at a time (dagster.yaml limits this tag); stock pushes take no store slot.
 STOCK_CHANNEL_TAG = "marketsync/stock_channel"
@@ -39,9 +40,7 @@ class StockPushConfig(Config):
 @asset(
     key=CHANNEL_STOCK,
     # Reads every partition (store) of its sources: the link is the store, not a shared partition key.
-    deps=[AssetDep(key, partition_mapping=AllPartitionMapping())
-          for key in (FFN_STOCK, LETZSHOP_ORDERS, AssetKey(["core", "amazon_orders"]), AssetKey(["core", "ebay_orders"]),
-                      CODESWHOLESALE_PRODUCTS, SUPPLIER_FEED_PRODUCTS, AssetKey(["core", "letzshop_catalog"]))],
+    deps=[AssetDep(key, partition_mapping=AllPartitionMapping()) for key in STOCK_SOURCES],
     partitions_def=stock_channels,
     kinds={"postgres", "python"},
     owners=["team:operations"],

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from assets.stock.channels import build_channel
 from assets.stock.push import ChannelFactory, PushResult, push_stock
 from assets.stock.settings import load_settings
-from pipelines.sync_log import SyncLog
+from assets.sync_log import SyncLog
 from resources.errors import MarketsyncError
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from pipelines.accounts import get_account
+from assets.accounts import get_account
 from resources.errors import MarketsyncError
 
 

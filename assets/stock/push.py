@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import Connection, text
 
 from assets.stock.channels import ChannelPushError, StockChannel, StockUpdate, build_channel
+from assets.stock.explain import not_listed_reason
 from assets.stock.settings import StockSettings, load_settings
-from pipelines.sync_log import SyncLog, describe_error
+from assets.sync_log import SyncLog, describe_error
 from resources.errors import MarketsyncError
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse, copy_rows, sql_beside
@@ -156,8 +157,6 @@ def _push_locked(warehouse: Warehouse, settings: StockSettings, mode: str,
 def _check_listings(conn: Connection, settings: StockSettings, skus: list[str]) -> None:
     """A single push names listings: an unknown SKU or one the channel does not list is a person's
     mistake, answered at once in words (nothing is computed or recorded)."""
-    from assets.stock.explain import not_listed_reason
-
     found = {r.sku: r for r in conn.execute(text(
         "SELECT sku, product_id, is_placeholder FROM core.products WHERE store_id = :s AND sku = ANY(:k)"),
         {"s": settings.store_id, "k": skus})}

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from pipelines.accounts import get_account
+from assets.accounts import get_account
 from resources.errors import MarketsyncError
 
 STRATEGIES = ("realtime", "batch", "manual")

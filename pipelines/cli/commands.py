@@ -73,7 +73,7 @@ def account() -> None:
 @pass_runtime
 def account_add(rt: Runtime, store: str, channel: str, endpoint: str | None, pairs: tuple[str, ...], as_json: bool) -> None:
     """Add a store's account on CHANNEL, or update its endpoint and settings."""
-    from pipelines.accounts import parse_settings, upsert_account
+    from assets.accounts import parse_settings, upsert_account
 
     with rt.warehouse.begin() as conn:
         acct = upsert_account(conn, store, channel, endpoint, parse_settings(list(pairs)))
@@ -91,7 +91,7 @@ def _account_row(acct) -> dict:
 @pass_runtime
 def account_list(rt: Runtime, as_json: bool) -> None:
     """List accounts."""
-    from pipelines.accounts import list_accounts
+    from assets.accounts import list_accounts
 
     with rt.warehouse.begin() as conn:
         rows = [_account_row(a) for a in list_accounts(conn)]
@@ -109,7 +109,7 @@ def credentials() -> None:
 @pass_runtime
 def credentials_set(rt: Runtime, store: str, channel: str) -> None:
     """Read a JSON object of secret fields from stdin (never from arguments), e.g. {"api_key": "..."}."""
-    from pipelines.accounts import get_account
+    from assets.accounts import get_account
 
     fields = _secret_fields_from_stdin()
     with rt.warehouse.begin() as conn:
@@ -140,7 +140,7 @@ def _secret_fields_from_stdin() -> dict[str, str]:
 @pass_runtime
 def credentials_show(rt: Runtime, store: str, channel: str, as_json: bool) -> None:
     """Show which secret fields are set, masked."""
-    from pipelines.accounts import get_account
+    from assets.accounts import get_account
 
     with rt.warehouse.begin() as conn:
         acct = get_account(conn, store, channel)
@@ -190,7 +190,7 @@ def test_connection(rt: Runtime, store: str, channel: str) -> None:
         click.echo(f"ok: {store}/{channel} answered in {(time.perf_counter() - started) * 1000:.0f} ms "
                    f"({source.base_url})")
         return
-    from pipelines.accounts import get_account
+    from assets.accounts import get_account
 
     with rt.warehouse.begin() as conn:
         acct = get_account(conn, store, channel)
@@ -252,7 +252,7 @@ def sync_orders(rt: Runtime, store: str, channel: str, states: tuple[str, ...], 
     if states and channel != "letzshop":
         raise MarketsyncError(f"--state is a Letzshop shipment state; {channel} imports every order changed "
                               "since its last sync")
-    from pipelines.accounts import get_account
+    from assets.accounts import get_account
 
     with rt.warehouse.begin() as conn:
         get_account(conn, store, channel)  # before a Dagster partition is made for it
@@ -267,7 +267,7 @@ def sync_orders(rt: Runtime, store: str, channel: str, states: tuple[str, ...], 
 @pass_runtime
 def sync_fulfillment(rt: Runtime, store: str, as_json: bool) -> None:
     """Sync what JTL-FFN holds for STORE now (products, stock, inbounds), through its Dagster asset."""
-    from pipelines.accounts import get_account
+    from assets.accounts import get_account
     from pipelines.run_in_process import run_fulfillment_sync
 
     with rt.warehouse.begin() as conn:
@@ -290,7 +290,7 @@ def products() -> None:
 def products_import(rt: Runtime, store: str, file: Path, as_json: bool) -> None:
     """Load products from a CSV with header sku,gtin,title (other columns kept as attributes)."""
     from assets.catalog.products import import_products_csv
-    from pipelines.accounts import store_id_for
+    from assets.accounts import store_id_for
 
     with rt.warehouse.begin() as conn:
         result = import_products_csv(conn, store_id_for(conn, store), file)
@@ -410,7 +410,7 @@ def orders_list(rt: Runtime, store: str | None, status: str | None, limit: int, 
 def orders_show(rt: Runtime, order: str, store: str | None, as_json: bool) -> None:
     """One order with its units and exceptions."""
     from assets.catalog.exceptions import blocking_exceptions
-    from pipelines.order_actions import find_order, order_units
+    from assets.orders.actions import find_order, order_units
 
     with rt.warehouse.begin() as conn:
         ref = find_order(conn, order, store)
@@ -442,7 +442,7 @@ def _queued(item, what: str) -> None:
 @pass_runtime
 def orders_confirm(rt: Runtime, order: str, units: tuple[str, ...], store: str | None) -> None:
     """Confirm all unconfirmed units, or the listed ones."""
-    from pipelines.order_actions import confirm_order, find_order
+    from assets.orders.actions import confirm_order, find_order
 
     with rt.warehouse.begin() as conn:
         ref = find_order(conn, order, store)
@@ -457,7 +457,7 @@ def orders_confirm(rt: Runtime, order: str, units: tuple[str, ...], store: str |
 @pass_runtime
 def orders_reject(rt: Runtime, order: str, reason: str, units: tuple[str, ...], store: str | None) -> None:
     """Reject (decline) all unconfirmed units, or the listed ones."""
-    from pipelines.order_actions import find_order, reject_order
+    from assets.orders.actions import find_order, reject_order
 
     with rt.warehouse.begin() as conn:
         ref = find_order(conn, order, store)
@@ -472,7 +472,7 @@ def orders_reject(rt: Runtime, order: str, reason: str, units: tuple[str, ...], 
 @pass_runtime
 def orders_tracking(rt: Runtime, order: str, number: str, carrier: str, store: str | None) -> None:
     """Set the tracking number and carrier."""
-    from pipelines.order_actions import find_order, set_tracking
+    from assets.orders.actions import find_order, set_tracking
 
     with rt.warehouse.begin() as conn:
         ref = find_order(conn, order, store)
@@ -488,7 +488,7 @@ def orders_tracking(rt: Runtime, order: str, number: str, carrier: str, store: s
 @pass_runtime
 def orders_ship(rt: Runtime, order: str, number: str | None, carrier: str | None, store: str | None, as_json: bool) -> None:
     """Mark shipped: tracking number, carrier, label URL, shipped_at; tracking goes to the channel."""
-    from pipelines.order_actions import find_order, ship_order
+    from assets.orders.actions import find_order, ship_order
 
     with rt.warehouse.begin() as conn:
         emit(ship_order(conn, find_order(conn, order, store), number, carrier), as_json)
@@ -500,7 +500,7 @@ def orders_ship(rt: Runtime, order: str, number: str | None, carrier: str | None
 @pass_runtime
 def orders_label(rt: Runtime, order: str, store: str | None) -> None:
     """Print the carrier label URL."""
-    from pipelines.order_actions import find_order, label_url
+    from assets.orders.actions import find_order, label_url
 
     with rt.warehouse.begin() as conn:
         click.echo(label_url(conn, find_order(conn, order, store)))
@@ -518,7 +518,7 @@ def outbound() -> None:
 @pass_runtime
 def outbound_run(rt: Runtime, store: str | None, as_json: bool) -> None:
     """Send every due write now."""
-    from pipelines.outbound_runner import drain
+    from assets.outbound_runner import drain
 
     # Every channel's client from the code location's own factories (the application's OAuth clients
     # come from the environment); drain opens only the ones with writes due.
@@ -549,7 +549,7 @@ def outbound_run(rt: Runtime, store: str | None, as_json: bool) -> None:
 @pass_runtime
 def outbound_list(rt: Runtime, status: str | None, as_json: bool) -> None:
     """List queued writes."""
-    from pipelines.outbound_queue import list_items
+    from assets.outbound_queue import list_items
 
     with rt.warehouse.begin() as conn:
         rows = list_items(conn, status=status)
@@ -562,7 +562,7 @@ def outbound_list(rt: Runtime, status: str | None, as_json: bool) -> None:
 @pass_runtime
 def outbound_requeue(rt: Runtime, outbound_id: int | None, all_dead: bool) -> None:
     """Put a dead-lettered write back in the queue (same idempotency key)."""
-    from pipelines.outbound_queue import requeue
+    from assets.outbound_queue import requeue
 
     if not outbound_id and not all_dead:
         raise MarketsyncError("name an outbound id, or pass --all-dead")
@@ -578,7 +578,7 @@ def outbound_requeue(rt: Runtime, outbound_id: int | None, all_dead: bool) -> No
 @pass_runtime
 def logs(rt: Runtime, store: str | None, limit: int, as_json: bool) -> None:
     """The sync log: what ran, how much, how long, what failed."""
-    from pipelines.sync_log import recent_logs
+    from assets.sync_log import recent_logs
 
     with rt.warehouse.begin() as conn:
         rows = recent_logs(conn, store=store, limit=limit)
@@ -767,7 +767,7 @@ def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | No
               encoding: str, push: bool, pairs: tuple[str, ...]) -> None:
     """Add a supplier feed to STORE."""
     from assets.feeds.sources import add_source
-    from pipelines.accounts import parse_settings
+    from assets.accounts import parse_settings
     from resources.feed_transport import split_credentials
 
     settings = parse_settings(list(pairs))
@@ -878,7 +878,7 @@ def feeds_apply_inbox(rt: Runtime, store: str | None, as_json: bool) -> None:
     """Apply the pushed batches waiting in the inbox now (what the daemon's job does), oldest first."""
     from dataclasses import asdict as as_dict
 
-    from pipelines.push_intake.inbox import apply_pending_batches
+    from assets.feeds.push_inbox import apply_pending_batches
 
     summary = apply_pending_batches(rt.warehouse.engine, store=store)
     if as_json:
@@ -949,7 +949,7 @@ def sheets_set(rt: Runtime, store: str, **settings) -> None:
 def sheets_check(rt: Runtime, store: str, as_json: bool) -> None:
     """Check STORE's inbound control sheet now, through its Dagster asset, after syncing what JTL-FFN
     holds (a check never writes a verdict from holdings it did not read)."""
-    from pipelines.accounts import get_account
+    from assets.accounts import get_account
     from pipelines.run_in_process import run_inbound_check
 
     with rt.warehouse.begin() as conn:

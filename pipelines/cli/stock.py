@@ -144,7 +144,7 @@ def stock_drift(rt: Runtime, store: str, channel: str, repair: bool, as_json: bo
     """Compare CHANNEL's own stock with what it acknowledged; drifted listings are pushed again."""
     from assets.stock.drift import drift_check
 
-    from pipelines.channel_clients import application_client
+    from assets.channel_clients import application_client
 
     result = drift_check(rt.warehouse, rt.vault, store, channel, repair=repair,
                          clients={name: application_client(name, deferred=False) for name in ("ebay", "amazon")})

@@ -51,8 +51,8 @@ from pipelines.push_intake.auth import (
     Delivery,
     verify_delivery,
 )
-from pipelines.push_intake.inbox import record_delivery, same_items
-from pipelines.push_intake.items import FeedDefaults, ItemsInvalid, apply_items, parse_item, parse_items, read_records
+from assets.feeds.push_inbox import record_delivery, same_items
+from assets.feeds.push_items import FeedDefaults, ItemsInvalid, apply_items, parse_item, parse_items, read_records
 from pipelines.push_intake.limits import (
     BodyTooLarge,
     Clock,

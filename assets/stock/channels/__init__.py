@@ -5,10 +5,12 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection, text
 
+from assets.stock.channels.amazon import AmazonListingsStock
 from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
+from assets.stock.channels.ebay import EbayInventoryStock
 from assets.stock.channels.letzshop import DEFAULT_FILENAME, LetzshopCsvStock, LetzshopGraphqlStock
 from assets.stock.settings import StockSettings
-from pipelines.accounts import CHANNEL_DEFAULTS, get_account_by_id
+from assets.accounts import CHANNEL_DEFAULTS, get_account_by_id
 from resources.errors import MarketsyncError
 from resources.stock_delivery import DeliveryTarget
 from resources.vault import CredentialVault, VaultError
@@ -63,8 +65,6 @@ def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVa
         return LetzshopGraphqlStock(account.endpoint or CHANNEL_DEFAULTS["letzshop"]["endpoint"], secrets.reveal("api_key"),
                                     settings.delivery.get("graphql_mutation"))
     if settings.adapter == "ebay_inventory":
-        from assets.stock.channels.ebay import EbayInventoryStock
-
         ebay = (clients or {}).get("ebay")
         if ebay is None:
             raise MarketsyncError("the eBay stock adapter needs the eBay resource (EBAY_CLIENT_ID, EBAY_CLIENT_SECRET)")
@@ -72,8 +72,6 @@ def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVa
         return EbayInventoryStock(lambda: ebay.session(engine, vault, settings.account_id),
                                   where=f"eBay inventory of {settings.store}")
     if settings.adapter == "amazon_listings":
-        from assets.stock.channels.amazon import AmazonListingsStock
-
         amazon = (clients or {}).get("amazon")
         if amazon is None:
             raise MarketsyncError("the Amazon stock adapter needs the Amazon resource "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from pipelines.accounts import mark_synced
+from assets.accounts import mark_synced
 
 RUN_FAILURE = "run_failure"
 MAX_MESSAGE_CHARS = 2000

@@ -19,7 +19,7 @@ from dagster import Config, OpExecutionContext, job, op
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DataError, IntegrityError
 
-from pipelines.push_intake.items import ApplyResult, FeedDefaults, ItemsInvalid, apply_items, parse_items
+from assets.feeds.push_items import ApplyResult, FeedDefaults, ItemsInvalid, apply_items, parse_items
 from resources.sql_files import sql_beside
 from resources.warehouse import Warehouse
 

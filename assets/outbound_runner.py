@@ -2,86 +2,64 @@
 queue attempt them with that channel's handlers."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import text
 
-from pipelines import outbound_queue
-from pipelines.accounts import Account, list_accounts
-from pipelines.channel_clients import CLIENT_ENV, client_from_env
-from pipelines.sync_log import SyncLog
+from assets import outbound_queue
+from assets.accounts import Account, list_accounts
+from assets.amazon.outbound import amazon_handlers
+from assets.channel_clients import CLIENT_ENV, client_from_env
+from assets.ebay.outbound import ebay_handlers
+from assets.jtl_ffn.outbound import jtl_ffn_handlers
+from assets.letzshop.connection import letzshop_session
+from assets.letzshop.outbound import letzshop_handlers
+from assets.sync_log import SyncLog
 from resources.errors import MarketsyncError
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse, sql_beside
 
 
-def _letzshop(warehouse, vault, clients, account) -> AbstractContextManager[dict]:
-    from contextlib import contextmanager
-
-    from assets.letzshop.connection import letzshop_session
-    from assets.letzshop.outbound import letzshop_handlers
-
-    @contextmanager
-    def opened():
-        with letzshop_session(warehouse, vault, clients["letzshop"], account) as api:
-            yield letzshop_handlers(api)
-
-    return opened()
+@contextmanager
+def _letzshop(warehouse, vault, clients, account) -> Iterator[dict]:
+    with letzshop_session(warehouse, vault, clients["letzshop"], account) as api:
+        yield letzshop_handlers(api)
 
 
-def _jtl_ffn(warehouse, vault, clients, account) -> AbstractContextManager[dict]:
-    from contextlib import contextmanager
-
-    from assets.jtl_ffn.outbound import jtl_ffn_handlers
-
-    @contextmanager
-    def opened():
-        if clients.get("jtl_ffn") is None or not clients["jtl_ffn"].client_id:
-            raise MarketsyncError("JTL-FFN writes are due but no JTL-FFN client is configured "
-                                  "(JTL_FFN_CLIENT_ID and JTL_FFN_CLIENT_SECRET)")
-        with clients["jtl_ffn"].account_session(warehouse.engine, vault, account.account_id,
-                                                base_url=account.endpoint) as api:
-            yield jtl_ffn_handlers(api)
-
-    return opened()
+def _application_client(clients: dict, channel: str):
+    """The channel's application client, or a worded error naming the variables that configure it."""
+    client = clients.get(channel)
+    if client is None or not client.client_id:
+        client_id, secret = CLIENT_ENV[channel]
+        raise MarketsyncError(f"{channel} writes are due but no {channel} application client is configured "
+                              f"(set {client_id} and {secret})")
+    return client
 
 
-def _ebay(warehouse, vault, clients, account) -> AbstractContextManager[dict]:
-    from contextlib import contextmanager
-
-    from assets.ebay.outbound import ebay_handlers
-
-    @contextmanager
-    def opened():
-        if clients.get("ebay") is None or not clients["ebay"].client_id:
-            raise MarketsyncError("eBay writes are due but no eBay client is configured "
-                                  "(EBAY_CLIENT_ID and EBAY_CLIENT_SECRET)")
-        with clients["ebay"].session(warehouse.engine, vault, account.account_id) as api:
-            yield ebay_handlers(api)
-
-    return opened()
+@contextmanager
+def _jtl_ffn(warehouse, vault, clients, account) -> Iterator[dict]:
+    client = _application_client(clients, "jtl_ffn")
+    with client.account_session(warehouse.engine, vault, account.account_id, base_url=account.endpoint) as api:
+        yield jtl_ffn_handlers(api)
 
 
-def _amazon(warehouse, vault, clients, account) -> AbstractContextManager[dict]:
-    from contextlib import contextmanager
-
-    from assets.amazon.outbound import amazon_handlers
-
-    @contextmanager
-    def opened():
-        if clients.get("amazon") is None or not clients["amazon"].client_id:
-            raise MarketsyncError("Amazon writes are due but no Amazon client is configured "
-                                  "(AMAZON_LWA_CLIENT_ID and AMAZON_LWA_CLIENT_SECRET)")
-        with clients["amazon"].session(warehouse.engine, vault, account.account_id) as api:
-            yield amazon_handlers(api)
-
-    return opened()
+@contextmanager
+def _ebay(warehouse, vault, clients, account) -> Iterator[dict]:
+    with _application_client(clients, "ebay").session(warehouse.engine, vault, account.account_id) as api:
+        yield ebay_handlers(api)
 
 
-# channel -> how to open its handlers; later channels add themselves here.
-HANDLERS: dict[str, Callable] = {"letzshop": _letzshop, "jtl_ffn": _jtl_ffn, "ebay": _ebay, "amazon": _amazon}
+@contextmanager
+def _amazon(warehouse, vault, clients, account) -> Iterator[dict]:
+    with _application_client(clients, "amazon").session(warehouse.engine, vault, account.account_id) as api:
+        yield amazon_handlers(api)
+
+
+# channel -> how to open its handlers (a context manager yielding operation -> handler).
+HANDLERS: dict[str, Callable[..., AbstractContextManager[dict]]] = {
+    "letzshop": _letzshop, "jtl_ffn": _jtl_ffn, "ebay": _ebay, "amazon": _amazon}
 
 
 def accounts_with_due_writes(warehouse: Warehouse, account_id: int | None = None) -> list[tuple[int, str]]:
@@ -97,7 +75,7 @@ def drain(warehouse: Warehouse, vault: CredentialVault, letzshop: LetzshopResour
           account_id: int | None = None) -> dict[str, dict]:
     """Attempt every due write, account by account (only of `store`, `channel` or `account_id` when
     given); returns a summary per account. A channel client not passed in is built from the environment
-    (pipelines/channel_clients.py), so the CLI drains every channel whose client is configured."""
+    (assets/channel_clients.py), so the CLI drains every channel whose client is configured."""
     due = {account: ch for account, ch in accounts_with_due_writes(warehouse, account_id)
            if channel is None or ch == channel}
     with warehouse.begin() as conn:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from assets.catalog.exceptions import blocking_exceptions
-from pipelines import outbound_queue
-from pipelines.accounts import Account, get_account_by_id
+from assets import outbound_queue
+from assets.accounts import Account, get_account_by_id
 from resources.errors import MarketsyncError
 
 

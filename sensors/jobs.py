@@ -16,8 +16,8 @@ from assets.ebay.orders import ORDERS as EBAY_ORDERS, ebay_accounts
 from assets.letzshop.orders import LETZSHOP_POOL, ORDERS as LETZSHOP_ORDERS
 from assets.letzshop.orders import letzshop_accounts, letzshop_order_import
 from assets.orders.followup import CONFIRMING_CHANNELS, auto_confirmations_key, matches_key
-from pipelines.outbound_runner import accounts_with_due_writes, drain
-from pipelines.push_intake.inbox import apply_inbox_job
+from assets.outbound_runner import accounts_with_due_writes, drain
+from assets.feeds.push_inbox import apply_inbox_job
 from resources.amazon_sp_api import AmazonSpApiResource
 from resources.ebay import EbayResource
 from resources.jtl_ffn import JtlFfnResource
