@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-from sqlalchemy import text
 
 from assets import outbound_queue
 from assets.accounts import Account, list_accounts
@@ -18,8 +17,9 @@ from assets.letzshop.outbound import letzshop_handlers
 from assets.sync_log import SyncLog
 from resources.errors import MarketsyncError
 from resources.letzshop import LetzshopResource
+from resources.sql_files import query_beside
 from resources.vault import CredentialVault
-from resources.warehouse import Warehouse, sql_beside
+from resources.warehouse import Warehouse
 
 
 @contextmanager
@@ -65,7 +65,7 @@ HANDLERS: dict[str, Callable[..., AbstractContextManager[dict]]] = {
 def accounts_with_due_writes(warehouse: Warehouse, account_id: int | None = None) -> list[tuple[int, str]]:
     """(account_id, channel) of every account with writes due now (only `account_id`'s, when given)."""
     with warehouse.begin() as conn:
-        return [tuple(r) for r in conn.execute(text(sql_beside(__file__, "due_outbound_accounts.sql")),
+        return [tuple(r) for r in conn.execute(query_beside(__file__, "due_outbound_accounts.sql"),
                                                {"account_id": account_id})]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from resources.errors import MarketsyncError
-from resources.sql_files import sql_beside
+from resources.sql_files import query_beside
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def close_abandoned(conn: Connection, run_ids: list[str], reason: str = ABANDONE
     completed), marking them failed with `reason`; returns how many rows were closed."""
     if not run_ids:
         return 0
-    return len(conn.execute(text(sql_beside(__file__, "close_abandoned_sync_rows.sql")),
+    return len(conn.execute(query_beside(__file__, "close_abandoned_sync_rows.sql"),
                             {"run_ids": list(run_ids), "reason": reason}).all())
 
 

@@ -9,27 +9,20 @@ Large tables report the estimate (pg_class.reltuples, kept by autovacuum) and sa
 """
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 
 from dagster import TableColumn, TableColumnConstraints, TableSchema
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from resources.sql_files import query_beside
 
 # Below this estimate the exact count is a fast index-only or sequential scan of a small table.
 EXACT_COUNT_BELOW = 200_000
-_SQL = Path(__file__).parent / "sql"
-
-
-@cache
-def _sql(name: str):
-    return text((_SQL / name).read_text())
 
 
 def column_schema(conn: Connection, table: str) -> TableSchema:
     """The table's columns (`schema.table`) as Dagster's TableSchema: name, type, nullability, comment."""
     schema, name = table.split(".", 1)
-    rows = conn.execute(_sql("table_columns.sql"), {"schema": schema, "table": name}).all()
+    rows = conn.execute(query_beside(__file__, "table_columns.sql"), {"schema": schema, "table": name}).all()
     if not rows:
         raise ValueError(f"no table {table} in the warehouse")
     return TableSchema(columns=[
@@ -41,7 +34,7 @@ def column_schema(conn: Connection, table: str) -> TableSchema:
 def row_count(conn: Connection, table: str) -> tuple[int, bool]:
     """(rows, exact): the exact count for a small table, the planner's estimate for a large one."""
     schema, name = table.split(".", 1)
-    estimate = conn.execute(_sql("table_row_estimate.sql"), {"schema": schema, "table": name}).scalar()
+    estimate = conn.execute(query_beside(__file__, "table_row_estimate.sql"), {"schema": schema, "table": name}).scalar()
     if estimate is not None and estimate >= EXACT_COUNT_BELOW:
         return int(estimate), False
     # Identifiers come from our own asset definitions, quoted all the same.

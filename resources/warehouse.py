@@ -7,7 +7,7 @@ from dagster import ConfigurableResource
 from sqlalchemy import Connection
 
 from resources.database import WarehouseAccess
-from resources.sql_files import sql_beside  # noqa: F401 - kept importable from here
+
 
 
 class Warehouse(WarehouseAccess, ConfigurableResource):

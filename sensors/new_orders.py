@@ -12,11 +12,11 @@ concurrent imports, and a failed follow-up leaves its orders to be asked for aga
 """
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
-from sqlalchemy import text
 
 from assets.orders import followup as followup_stages
 from sensors.jobs import ORDER_CHANNELS
-from resources.warehouse import Warehouse, sql_beside
+from resources.sql_files import query_beside
+from resources.warehouse import Warehouse
 from sensors.auto_sync import retry_due_at, utcnow
 from sensors.guard import warehouse_guard
 from sensors.runs import active_slots, import_histories, max_runs_per_tick
@@ -31,7 +31,7 @@ def new_orders_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """Run keys name the account and its batch (the newest order waiting and how many wait), plus the
     failed follow-up being retried, so a re-evaluated tick never requests the same follow-up twice."""
     with warehouse.begin() as conn:
-        rows = conn.execute(text(sql_beside(followup_stages.__file__, "awaiting_followup.sql")),
+        rows = conn.execute(query_beside(followup_stages.__file__, "awaiting_followup.sql"),
                             {"channels": list(ORDER_CHANNELS)}).all()
     if not rows:
         return SkipReason("no order waits for its follow-up")

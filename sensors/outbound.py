@@ -5,11 +5,11 @@ writes takes its API pool (sensors/jobs.py), so an idle drain never holds an imp
 
 from dagster import (DagsterInstance, DefaultSensorStatus, RunRequest, RunsFilter, SensorEvaluationContext,
                      SensorResult, SkipReason, sensor)
-from sqlalchemy import text
 
 from assets import outbound_runner
 from sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, outbound_job
-from resources.warehouse import Warehouse, sql_beside
+from resources.sql_files import query_beside
+from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 from sensors.runs import ACTIVE, max_runs_per_tick
 
@@ -28,7 +28,7 @@ def drain_requests(context, warehouse: Warehouse, prefix: str) -> tuple[list[Run
     tick. `context` is a sensor's or a schedule's: its instance is read only once the warehouse has
     answered."""
     with warehouse.begin() as conn:
-        rows = conn.execute(text(sql_beside(outbound_runner.__file__, "due_outbound_fingerprints.sql"))).all()
+        rows = conn.execute(query_beside(outbound_runner.__file__, "due_outbound_fingerprints.sql")).all()
     if not rows:
         return [], 0
     busy = active_drains(context.instance)

@@ -1,7 +1,6 @@
 """The Letzshop client against the simulator: our operations validate against the schema it serves,
 paging reads survive transient faults, and every failure is one clear sentence."""
 import socket
-from pathlib import Path
 
 import httpx
 import pytest

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from assets.catalog.columns import PRODUCT_COLUMNS, TRANSLATION_COLUMNS
-from resources.warehouse import copy_rows, sql_beside
+from resources.sql_files import query_beside, sql_beside
+from resources.warehouse import copy_rows
 
 
 
@@ -35,10 +36,6 @@ class MergeResult:
         return self.inserted + self.updated
 
 
-def _sql(name: str) -> str:
-    return sql_beside(__file__, name)
-
-
 class CatalogWriter:
     """Stages one batch of a source's products inside the caller's transaction, then merges it."""
 
@@ -47,7 +44,7 @@ class CatalogWriter:
         self.source_id = source_id
         self.staged = 0
         self.translations = 0
-        conn.exec_driver_sql(_sql("catalog_stage.sql"))
+        conn.exec_driver_sql(sql_beside(__file__, "catalog_stage.sql"))
 
     def write_products(self, rows: Iterable[tuple]) -> int:
         """COPY product tuples (PRODUCT_COLUMNS order) into the stage; returns how many."""
@@ -65,8 +62,8 @@ class CatalogWriter:
         """Apply the stage: insert new products, update changed ones, leave the rest untouched."""
         params = {"source_id": self.source_id}
         self.conn.exec_driver_sql("ANALYZE stage_catalog")
-        counts = self.conn.execute(text(_sql("catalog_merge.sql")), params).one()
-        translations = self.conn.execute(text(_sql("catalog_merge_translations.sql")), params).scalar_one() \
+        counts = self.conn.execute(query_beside(__file__, "catalog_merge.sql"), params).one()
+        translations = self.conn.execute(query_beside(__file__, "catalog_merge_translations.sql"), params).scalar_one() \
             if self.translations else 0
         # Emptied now, not only at commit: a second batch in the same transaction starts clean.
         self.conn.exec_driver_sql("TRUNCATE stage_catalog, stage_catalog_translations")

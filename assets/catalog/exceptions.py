@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, TextClause, text
+from sqlalchemy import Connection, Row, text
 
 from assets.catalog.gtin import normalize_gtin
 from assets.catalog.matching import EXCEPTION_KINDS, lock_store_catalog, refresh_catalog_statistics
 from resources.errors import MarketsyncError
-from resources.sql_files import sql_beside
+from resources.sql_files import query_beside
 
 STATUSES = ("pending", "resolved", "ignored")
 BLOCKING_STATUSES = ("pending", "ignored")
@@ -28,10 +28,6 @@ AUTO_RESOLVER = "marketsync (automatic)"
 _STATUS_FILTERS: dict[str | None, list[str] | None] = {
     None: None, "all": None, "open": list(BLOCKING_STATUSES), **{s: [s] for s in STATUSES}
 }
-
-
-def _sql(name: str) -> TextClause:
-    return text(sql_beside(__file__, name))
 
 
 def list_exceptions(
@@ -52,7 +48,7 @@ def exception_stats(conn: Connection, store: str | None = None) -> dict[str, Any
     someone), `blocking` (pending or ignored: holding orders back) and `total`."""
     store_id = _store_id(conn, store) if store is not None else None
     by_kind = {kind: dict.fromkeys(STATUSES, 0) for kind in EXCEPTION_KINDS}
-    for kind, status, n in conn.execute(_sql("exceptions_stats.sql"), {"store_id": store_id}):
+    for kind, status, n in conn.execute(query_beside(__file__, "exceptions_stats.sql"), {"store_id": store_id}):
         by_kind[kind][status] = n
     by_status = {status: sum(counts[status] for counts in by_kind.values()) for status in STATUSES}
     return {
@@ -95,7 +91,7 @@ def bulk_resolve_by_gtin(conn: Connection, store: str, gtin: str, product_ref: s
         raise MarketsyncError("give the GTIN whose exceptions should be resolved")
     product = _product(conn, store_id, product_ref)
     ids = list(conn.execute(
-        _sql("bulk_targets.sql"), {"store_id": store_id, "gtin14": code.gtin14, "barcode": gtin.strip()}
+        query_beside(__file__, "bulk_targets.sql"), {"store_id": store_id, "gtin14": code.gtin14, "barcode": gtin.strip()}
     ).scalars())
     if not ids:
         if code.problem:
@@ -116,7 +112,7 @@ def ignore_exception(conn: Connection, exception_id: int, reason: str, resolved_
     exc = _lock_exception(conn, exception_id)
     if exc.status != "pending":
         raise MarketsyncError(f"exception {exception_id} is already {exc.status}")
-    conn.execute(_sql("exception_ignore.sql"),
+    conn.execute(query_beside(__file__, "exception_ignore.sql"),
                  {"exception_id": exception_id, "reason": reason, "resolved_by": resolved_by})
     return _select(conn, exception_id=exception_id)[0]
 
@@ -126,7 +122,7 @@ def auto_resolve(conn: Connection, store_id: int) -> int:
     linking their lines by GTIN. Run after anything changes the catalog. Returns how many resolved."""
     lock_store_catalog(conn, store_id)
     refresh_catalog_statistics(conn, store_id)
-    row = conn.execute(_sql("auto_resolve.sql"), {"store_id": store_id, "resolved_by": AUTO_RESOLVER}).one()
+    row = conn.execute(query_beside(__file__, "auto_resolve.sql"), {"store_id": store_id, "resolved_by": AUTO_RESOLVER}).one()
     _prune_placeholders(conn, row.previous_products)
     return row.resolved
 
@@ -142,7 +138,7 @@ def _select(
     conn: Connection, *, store_id: int | None = None, statuses: list[str] | None = None, kind: str | None = None,
     order_id: int | None = None, exception_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    rows = conn.execute(_sql("exceptions_list.sql"), {
+    rows = conn.execute(query_beside(__file__, "exceptions_list.sql"), {
         "store_id": store_id, "statuses": statuses, "kind": kind, "order_id": order_id, "exception_id": exception_id,
     })
     return [dict(row._mapping) for row in rows]
@@ -151,7 +147,7 @@ def _select(
 def _assign(conn: Connection, exception_ids: list[int], product: Row, matched_by: str,
             resolution: str, resolved_by: str) -> int:
     """Point the lines behind `exception_ids` at `product`; returns how many exceptions resolved."""
-    row = conn.execute(_sql("assign_product.sql"), {
+    row = conn.execute(query_beside(__file__, "assign_product.sql"), {
         "exception_ids": exception_ids, "product_id": product.product_id, "matched_by": matched_by,
         "resolution": resolution, "resolved_by": resolved_by,
     }).one()
@@ -161,7 +157,7 @@ def _assign(conn: Connection, exception_ids: list[int], product: Row, matched_by
 
 def _prune_placeholders(conn: Connection, product_ids: list[int]) -> None:
     if product_ids:
-        conn.execute(_sql("prune_placeholders.sql"), {"product_ids": product_ids})
+        conn.execute(query_beside(__file__, "prune_placeholders.sql"), {"product_ids": product_ids})
 
 
 def _lock_exception(conn: Connection, exception_id: int) -> Row:
@@ -171,13 +167,13 @@ def _lock_exception(conn: Connection, exception_id: int) -> Row:
     if store_id is None:
         raise MarketsyncError(f"there is no exception {exception_id}")
     lock_store_catalog(conn, store_id)
-    return conn.execute(_sql("exception_lock.sql"), {"exception_id": exception_id}).one()
+    return conn.execute(query_beside(__file__, "exception_lock.sql"), {"exception_id": exception_id}).one()
 
 
 def _product(conn: Connection, store_id: int, ref: str) -> Row:
     ref = str(ref).strip()
     product_id = int(ref) if ref.isascii() and ref.isdigit() and len(ref) < 19 else None
-    product = conn.execute(_sql("product_by_ref.sql"),
+    product = conn.execute(query_beside(__file__, "product_by_ref.sql"),
                            {"store_id": store_id, "ref": ref, "product_id": product_id}).first()
     if product is None:
         store = conn.execute(text("SELECT code FROM ops.stores WHERE store_id = :s"), {"s": store_id}).scalar()

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, text
 
 from assets.catalog.gtin import normalize_gtin
-from resources.sql_files import sql_beside
+from resources.sql_files import query_beside
 
 EXCEPTION_KINDS = ("product_not_found", "gtin_mismatch", "duplicate_gtin")
 
@@ -82,10 +82,10 @@ def refresh_catalog_statistics(conn: Connection, store_id: int) -> bool:
     order line: minutes instead of milliseconds. Checking costs one EXPLAIN and a bounded count;
     the ANALYZE (a few hundred milliseconds) only runs when the estimate is off tenfold.
     """
-    estimate = conn.execute(text(sql_beside(__file__, "catalog_estimate.sql")), {"store_id": store_id}).scalar_one()
+    estimate = conn.execute(query_beside(__file__, "catalog_estimate.sql"), {"store_id": store_id}).scalar_one()
     planned = estimate[0]["Plan"]["Plan Rows"]
     cap = int(planned * 10) + 1000
-    seen = conn.execute(text(sql_beside(__file__, "catalog_count.sql")), {"store_id": store_id, "cap": cap}).scalar_one()
+    seen = conn.execute(query_beside(__file__, "catalog_count.sql"), {"store_id": store_id, "cap": cap}).scalar_one()
     if seen < cap:
         return False
     conn.execute(text("ANALYZE core.products"))
@@ -102,11 +102,11 @@ def match_order_items(conn: Connection, store_id: int, order_ids: Sequence[int] 
     refresh_catalog_statistics(conn, store_id)
     # Step 1 gathers the lines and their catalog lookups into match_work (see match_work.sql).
     conn.execute(text("DROP TABLE IF EXISTS pg_temp.match_work"))
-    conn.execute(text(sql_beside(__file__, "match_work.sql")),
+    conn.execute(query_beside(__file__, "match_work.sql"),
                  {"store_id": store_id, "order_ids": list(order_ids) if order_ids is not None else None})
     refused = _refused_barcodes(conn)
     row = conn.execute(
-        text(sql_beside(__file__, "match_apply.sql")),
+        query_beside(__file__, "match_apply.sql"),
         {
             "store_id": store_id,
             "refused_ids": [r[0] for r in refused],
@@ -123,7 +123,7 @@ def _refused_barcodes(conn: Connection) -> list[tuple[int, str, str | None]]:
     """(order_item_id, why the barcode is invalid, its digits padded to 14 or None) for the lines in
     match_work whose barcode was refused and is more than filler; see the module docstring."""
     refused = []
-    for item_id, barcode, barcode_type in conn.execute(text(sql_beside(__file__, "refused_barcodes.sql"))):
+    for item_id, barcode, barcode_type in conn.execute(query_beside(__file__, "refused_barcodes.sql")):
         if not any(ch in "123456789" for ch in barcode):
             continue
         problem = normalize_gtin(barcode, barcode_type).problem or "the importer refused it"

@@ -16,13 +16,14 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from assets.catalog.exceptions import auto_resolve
 from assets.catalog.gtin import normalize_gtin
 from assets.catalog.matching import lock_store_catalog
 from resources.errors import MarketsyncError
-from resources.warehouse import copy_rows, sql_beside
+from resources.sql_files import query_beside, sql_beside
+from resources.warehouse import copy_rows
 
 REQUIRED_COLUMNS = ("sku", "gtin", "title")
 # Placeholder products (order lines we could not match) own these SKUs; see matching.py.
@@ -70,7 +71,7 @@ def import_products_csv(conn: Connection, store_id: int, path: str | Path) -> Pr
     conn.exec_driver_sql(sql_beside(__file__, "products_stage.sql"))
     copy_rows(conn, "product_stage", ("sku", "gtin14", "title", "attribute_values"), parsed.rows)
     counts = conn.execute(
-        text(sql_beside(__file__, "products_upsert.sql")),
+        query_beside(__file__, "products_upsert.sql"),
         {"store_id": store_id, "attribute_keys": parsed.attribute_keys},
     ).one()
     resolved = auto_resolve(conn, store_id)

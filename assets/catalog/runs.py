@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from resources.errors import MarketsyncError
-from resources.warehouse import sql_beside
+from resources.sql_files import query_beside
 
 STATUSES = ("pending", "downloading", "parsing", "upserting", "completed", "partially_completed", "failed")
 FINAL = ("completed", "partially_completed", "failed")
@@ -31,10 +31,6 @@ _FROM: dict[str, tuple[str, ...]] = {
     "partially_completed": ("upserting",),
     "failed": ("pending", "downloading", "parsing", "upserting"),
 }
-
-
-def _sql(name: str):
-    return text(sql_beside(__file__, name))
 
 
 @dataclass
@@ -66,7 +62,7 @@ class ImportRun:
     def start(cls, engine: Engine, source: dict[str, Any], dagster_run_id: str | None = None) -> ImportRun:
         """Record a new pending run of `source` (a dict from sources.get_source)."""
         with engine.begin() as conn:
-            run_id = conn.execute(_sql("run_start.sql"), {
+            run_id = conn.execute(query_beside(__file__, "run_start.sql"), {
                 "source_id": source["source_id"], "mapping_version": source.get("mapping_version"),
                 "dagster_run_id": dagster_run_id,
             }).scalar_one()
@@ -108,7 +104,7 @@ class ImportRun:
         """Record how far the run has got, without changing its status."""
         self.counts = counts
         with self.engine.begin() as conn:
-            conn.execute(_sql("run_progress.sql"), {
+            conn.execute(query_beside(__file__, "run_progress.sql"), {
                 "import_run_id": self.import_run_id, "rows_read": counts.read,
                 "rows_quarantined": counts.quarantined, "bytes_read": counts.bytes_read,
             })
@@ -116,14 +112,14 @@ class ImportRun:
     def _move(self, status: str, counts: RunCounts | None = None, error: str | None = None) -> None:
         counts = counts or self.counts
         with self.engine.begin() as conn:
-            moved = conn.execute(_sql("run_transition.sql"), {
+            moved = conn.execute(query_beside(__file__, "run_transition.sql"), {
                 "import_run_id": self.import_run_id, "status": status, "allowed_from": list(_FROM[status]),
                 "rows_read": counts.read, "rows_loaded": counts.loaded, "rows_unchanged": counts.unchanged,
                 "rows_quarantined": counts.quarantined, "bytes_read": counts.bytes_read, "error": error,
                 "final": status in FINAL,
             }).scalar()
             if moved is None:
-                current = conn.execute(_sql("run_status.sql"), {"import_run_id": self.import_run_id}).scalar()
+                current = conn.execute(query_beside(__file__, "run_status.sql"), {"import_run_id": self.import_run_id}).scalar()
                 raise MarketsyncError(f"import run {self.import_run_id} cannot go from {current} to {status}")
         self.status = status
         self.counts = counts
@@ -131,7 +127,7 @@ class ImportRun:
 
 def get_run(conn, import_run_id: int) -> dict[str, Any]:
     """An import run as a dict (all of its ops.import_runs columns)."""
-    row = conn.execute(_sql("run_get.sql"), {"import_run_id": import_run_id}).first()
+    row = conn.execute(query_beside(__file__, "run_get.sql"), {"import_run_id": import_run_id}).first()
     if row is None:
         raise MarketsyncError(f"there is no import run {import_run_id}")
     return dict(row._mapping)

@@ -8,24 +8,16 @@ never a buyer's data). They run after the asset's materialisations that include 
 """
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, AssetKey, MetadataValue, asset_check
-from sqlalchemy import text
 
+from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 
 CHANNELS = ("letzshop", "amazon", "ebay")
 CHANNEL_STOCK = AssetKey(["core", "channel_stock"])
 # How long a new order's items may wait for their follow-up (matching) before the check calls them lost.
 MATCHING_GRACE_MINUTES = 60
-_SQL = Path(__file__).parent / "sql"
-
-
-@cache
-def _sql(name: str):
-    return text((_SQL / name).read_text())
 
 
 def orders_key(channel: str) -> AssetKey:
@@ -34,7 +26,7 @@ def orders_key(channel: str) -> AssetKey:
 
 def _result(warehouse: Warehouse, query: str, params: dict, ok: str, failing: str) -> AssetCheckResult:
     with warehouse.begin() as conn:
-        row = conn.execute(_sql(query), params).one()
+        row = conn.execute(query_beside(__file__, query), params).one()
     examples = list(row.examples or [])
     return AssetCheckResult(
         passed=row.failing == 0, severity=AssetCheckSeverity.ERROR,

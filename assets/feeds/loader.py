@@ -44,7 +44,7 @@ from assets.feeds.readers import CountingReader
 from assets.catalog.runs import ImportRun, RunCounts
 from assets.feeds.staging import ALL_BAD_ABORT_ROWS, Stager, prepare
 from resources.errors import MarketsyncError
-from resources.warehouse import sql_beside
+from resources.sql_files import query_beside, sql_beside
 
 QUARANTINE_BATCH_ROWS = 1000    # bad rows per quarantine transaction
 PROGRESS_EVERY_ROWS = 100_000   # how often the run's row counts are committed while parsing
@@ -83,10 +83,6 @@ class ImportResult:
     @property
     def rows_per_second(self) -> float:
         return self.rows_read / self.seconds if self.seconds else 0.0
-
-
-def _sql(name: str) -> str:
-    return sql_beside(__file__, name)
 
 
 @contextmanager
@@ -132,7 +128,7 @@ class QuarantineWriter:
         self._batch = []
         self.count = 0
         with self.engine.begin() as conn:
-            conn.execute(text(_sql("quarantine_discard.sql")), {"import_run_id": self.import_run_id})
+            conn.execute(query_beside(__file__, "quarantine_discard.sql"), {"import_run_id": self.import_run_id})
 
     def flush(self) -> None:
         if not self._batch:
@@ -226,7 +222,7 @@ def _load(conn: Connection, source: dict[str, Any], path: str | os.PathLike | No
     reader, compiled = prepare(source, raw, quarantine.add)
     # Naive source timestamps are UTC, as the mapping's Python side reads them; the merge's sorts and
     # hashes of a million rows fit in memory instead of spilling to disk.
-    conn.execute(text(_sql("feed_lock.sql")), {"namespace": _FEED_LOCK, "source_id": source["source_id"] % 2**31})
+    conn.execute(query_beside(__file__, "feed_lock.sql"), {"namespace": _FEED_LOCK, "source_id": source["source_id"] % 2**31})
     conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
     conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     # The catalog's pages are in memory or on SSD: an index lookup per changed row beats scanning every
@@ -267,9 +263,9 @@ def _load(conn: Connection, source: dict[str, Any], path: str | os.PathLike | No
     params = {"source_id": source["source_id"]}
     # Only the id's statistics: what the merge's join and sort are planned on (a third of a full ANALYZE).
     conn.exec_driver_sql("ANALYZE feed_stage (external_id)")
-    conn.execute(text(_sql("feed_classify.sql")), params)
+    conn.execute(query_beside(__file__, "feed_classify.sql"), params)
     conn.exec_driver_sql("ANALYZE feed_changes")
-    merged = conn.execute(text(_sql("feed_apply.sql")), params).one()
+    merged = conn.execute(query_beside(__file__, "feed_apply.sql"), params).one()
     result.inserted, result.updated, result.stale = merged.inserted, merged.updated, merged.stale
     timings["merge"] = time.perf_counter() - mark
     mark = time.perf_counter()
@@ -284,7 +280,7 @@ def _load(conn: Connection, source: dict[str, Any], path: str | os.PathLike | No
         result.translations_written += translations.written
         result.translations_removed = translations.removed
     elif merged.updated:
-        result.translations_removed = conn.execute(text(_sql("feed_removed_translations.sql"))).rowcount
+        result.translations_removed = conn.execute(query_beside(__file__, "feed_removed_translations.sql")).rowcount
     timings["translations"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -364,7 +360,7 @@ def _stage_sql(language_count: int) -> str:
     # NULL and empty text are the same to the loader (empty values are NULL); the unit separator keeps
     # "ab" + "c" apart from "a" + "bc".
     hashed = " || chr(31) || ".join(f"coalesce({c}, '')" for c in hashed_columns + translation_columns)
-    return (_sql("feed_stage.sql")
+    return (sql_beside(__file__, "feed_stage.sql")
             .replace("{translation_columns}", "".join(f", {c} text" for c in translation_columns))
             .replace("{hashed}", hashed))
 
@@ -372,7 +368,7 @@ def _stage_sql(language_count: int) -> str:
 def _translations_sql(name: str, language_count: int) -> str:
     titles = ", ".join(f"s.title_{i}" for i in range(1, language_count + 1))
     descriptions = ", ".join(f"s.description_{i}" for i in range(1, language_count + 1))
-    return _sql(name).replace("{titles}", titles).replace("{descriptions}", descriptions)
+    return sql_beside(__file__, name).replace("{titles}", titles).replace("{descriptions}", descriptions)
 
 
 def connect_products(conn: Connection, source: dict[str, Any], keys: list[str]) -> tuple[int, int]:
@@ -383,6 +379,6 @@ def connect_products(conn: Connection, source: dict[str, Any], keys: list[str]) 
     params = {"source_id": source["source_id"], "store_id": source["store_id"]}
     linked = 0
     for key in keys:
-        linked += len(conn.execute(text(_sql(f"link_by_{key}.sql")), params).all())
+        linked += len(conn.execute(query_beside(__file__, f"link_by_{key}.sql"), params).all())
     resolved = auto_resolve(conn, source["store_id"])
     return linked, resolved

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DataError, IntegrityError
 
 from assets.feeds.push_items import ApplyResult, FeedDefaults, ItemsInvalid, apply_items, parse_items
-from resources.sql_files import sql_beside
+from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 
 log = logging.getLogger("marketsync.push_intake")
@@ -122,7 +122,7 @@ def apply_batch(engine: Engine, inbox_id: int) -> ApplyResult | None:
 def apply_pending_batches(engine: Engine, up_to_inbox_id: int | None = None, store: str | None = None) -> InboxSummary:
     """Apply every pending batch (up to `up_to_inbox_id`, of `store`'s feeds, when given), oldest first."""
     with engine.begin() as conn:
-        pending = conn.execute(text(sql_beside(__file__, "pending_batches.sql")),
+        pending = conn.execute(query_beside(__file__, "pending_batches.sql"),
                                {"upto": up_to_inbox_id, "store": store}).scalars().all()
     summary = InboxSummary()
     for inbox_id in pending:

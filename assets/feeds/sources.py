@@ -20,12 +20,12 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from assets.feeds.mapping import validate_mapping
 from assets.feeds.readers import codec_for
 from resources.errors import MarketsyncError
-from resources.sql_files import sql_beside
+from resources.sql_files import query_beside
 
 KINDS = ("letzshop_feed", "codeswholesale", "pull_feed", "push_feed")
 FORMATS = ("csv", "tsv", "xml", "json")
@@ -37,10 +37,6 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _SECRET_PARAMS = re.compile(r"(token|key|secret|pass|password|pwd|signature|sig|auth)", re.IGNORECASE)
 
 
-def _sql(name: str):
-    return text(sql_beside(__file__, name))
-
-
 def add_source(conn: Connection, store: str, name: str, kind: str, format: str | None, location: str | None,
                mapping: dict[str, Any] | None = None, encoding: str = "utf-8",
                settings: dict[str, Any] | None = None, created_by: str = "marketsync") -> dict[str, Any]:
@@ -49,7 +45,7 @@ def add_source(conn: Connection, store: str, name: str, kind: str, format: str |
     The mapping is validated for the format (pulled feeds need one); the location must not carry a
     password: keep it in the source's credentials (`split_credentials` separates the two).
     """
-    store_id = conn.execute(_sql("store_id.sql"), {"store": store}).scalar()
+    store_id = conn.execute(query_beside(__file__, "store_id.sql"), {"store": store}).scalar()
     if store_id is None:
         raise MarketsyncError(f"unknown store '{store}': a store comes into being with its first account; for a "
                               f"store fed only by supplier feeds, `marketsync account add {store} feed`")
@@ -70,22 +66,22 @@ def add_source(conn: Connection, store: str, name: str, kind: str, format: str |
     settings = validate_settings(settings or {})
     if location is not None:
         check_location(location)
-    exists = conn.execute(_sql("source_select.sql"), {"store": store, "name": name, "source_id": None,
+    exists = conn.execute(query_beside(__file__, "source_select.sql"), {"store": store, "name": name, "source_id": None,
                                                       "kind": None}).first()
     if exists is not None:
         raise MarketsyncError(f"store '{store}' already has a catalog source named '{name}'")
-    source_id = conn.execute(_sql("source_insert.sql"), {
+    source_id = conn.execute(query_beside(__file__, "source_insert.sql"), {
         "store_id": store_id, "name": name, "kind": kind, "format": format, "location": location,
         "encoding": encoding, "mapping": json.dumps(mapping or {}), "settings": json.dumps(settings),
     }).scalar_one()
-    conn.execute(_sql("mapping_version_first.sql"), {"source_id": source_id, "created_by": created_by})
+    conn.execute(query_beside(__file__, "mapping_version_first.sql"), {"source_id": source_id, "created_by": created_by})
     return _one(conn, source_id=source_id)
 
 
 def get_source(conn: Connection, store: str, name: str) -> dict[str, Any]:
     """The source `name` of `store` as a dict (source_id, store_id, store, name, kind, format, location,
     encoding, mapping, mapping_version, settings, enabled, created_at, updated_at)."""
-    rows = conn.execute(_sql("source_select.sql"), {"store": store, "name": name, "source_id": None,
+    rows = conn.execute(query_beside(__file__, "source_select.sql"), {"store": store, "name": name, "source_id": None,
                                                     "kind": None}).all()
     if not rows:
         raise MarketsyncError(f"store '{store}' has no catalog source '{name}'")
@@ -98,7 +94,7 @@ def get_source_by_id(conn: Connection, source_id: int) -> dict[str, Any]:
 
 def list_sources(conn: Connection, store: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
     """The catalog sources of `store` (all stores if None), optionally of one kind; locations redacted."""
-    rows = conn.execute(_sql("source_select.sql"), {"store": store, "name": None, "source_id": None,
+    rows = conn.execute(query_beside(__file__, "source_select.sql"), {"store": store, "name": None, "source_id": None,
                                                     "kind": kind}).all()
     return [{**row._mapping, "location": redacted(row.location)} for row in rows]
 
@@ -110,14 +106,14 @@ def set_mapping(conn: Connection, source_id: int, mapping: dict[str, Any], creat
     validate_mapping(mapping, source["format"])
     if not (created_by or "").strip():
         raise MarketsyncError("say who is changing the mapping (created_by)")
-    conn.execute(_sql("mapping_version_insert.sql"), {
+    conn.execute(query_beside(__file__, "mapping_version_insert.sql"), {
         "source_id": source_id, "mapping": json.dumps(mapping), "created_by": created_by.strip(),
     }).scalar_one()
     return _one(conn, source_id=source_id)
 
 
 def _one(conn: Connection, source_id: int) -> dict[str, Any]:
-    row = conn.execute(_sql("source_select.sql"), {"store": None, "name": None, "source_id": source_id,
+    row = conn.execute(query_beside(__file__, "source_select.sql"), {"store": None, "name": None, "source_id": source_id,
                                                    "kind": None}).first()
     if row is None:
         raise MarketsyncError(f"there is no catalog source {source_id}")

@@ -20,14 +20,11 @@ from assets.inbound_sheet.check import (MATCH, MISMATCH, Received, RowResult, ce
 from assets.accounts import get_account
 from resources.errors import MarketsyncError
 from resources.google_sheets import GoogleSheetsResource
-from resources.warehouse import Warehouse, sql_beside
+from resources.sql_files import query_beside
+from resources.warehouse import Warehouse
 
 SETTING_FIELDS = ("spreadsheet_id", "worksheet", "header_row", "sku_column", "expected_column", "status_column",
                   "reference_column", "compare_with", "check_cron", "check_timezone", "enabled")
-
-
-def _sql(name: str):
-    return text(sql_beside(__file__, name))
 
 
 @dataclass
@@ -63,7 +60,7 @@ def save_settings(conn: Connection, store: str, **settings: Any) -> dict[str, An
     store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :s"), {"s": store}).scalar()
     if store_id is None:
         raise MarketsyncError(f"unknown store '{store}': add an account for it first")
-    row = conn.execute(_sql("settings_upsert.sql"), {"store_id": store_id, **merged}).mappings().one()
+    row = conn.execute(query_beside(__file__, "settings_upsert.sql"), {"store_id": store_id, **merged}).mappings().one()
     return dict(row)
 
 
@@ -92,7 +89,7 @@ def load_received(conn: Connection, account_id: int) -> Received:
     in_stock: dict[str, Decimal] = {}
     skus: set[str] = set()
     inbounds: set[str] = set()
-    for kind, inbound, sku, units in conn.execute(_sql("received.sql"), {"account_id": account_id}):
+    for kind, inbound, sku, units in conn.execute(query_beside(__file__, "received.sql"), {"account_id": account_id}):
         if kind == "sku" and sku is not None:
             by_sku[sku] = units
         elif kind == "inbound" and sku is not None:
@@ -155,7 +152,7 @@ def _require_synced_holdings(conn: Connection, store: str, account_id: int) -> N
 
 
 def _land_rows(conn: Connection, store_id: int, rows: list[list[str]]) -> None:
-    conn.execute(_sql("rows_replace.sql"), {"store_id": store_id})
+    conn.execute(query_beside(__file__, "rows_replace.sql"), {"store_id": store_id})
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy("COPY raw.inbound_sheet_rows (store_id, row_number, cells) FROM STDIN") as copy:
         for number, row in enumerate(rows, 1):

@@ -23,13 +23,9 @@ from assets.accounts import Account
 from assets.orders.actions import order_by_id, ship_order
 from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
 from resources.jtl_ffn import JtlFfnApi, JtlFfnError
-from resources.warehouse import sql_beside
+from resources.sql_files import query_beside
 
 OPERATION = "create_outbound"
-
-
-def _sql(name: str):
-    return text(sql_beside(__file__, name))
 
 
 def outbound_payload(lines: list[Any], warehouse_id: str) -> dict:
@@ -62,7 +58,7 @@ def queue_outbounds(conn: Connection, ffn_account: Account, triggered_by: str = 
         warehouse_id = conn.execute(text(
             "SELECT warehouse_id FROM core.fulfillment_stock WHERE account_id = :a AND warehouse_id <> '' "
             "GROUP BY 1 ORDER BY sum(stock_level) DESC LIMIT 1"), {"a": ffn_account.account_id}).scalar()
-    rows = conn.execute(_sql("orders_to_ship.sql"),
+    rows = conn.execute(query_beside(__file__, "orders_to_ship.sql"),
                         {"store_id": ffn_account.store_id, "ffn_account_id": ffn_account.account_id}).all()
     counts = {"queued": 0, "unknown_sku": 0}
     for order_id, lines in groupby(rows, key=lambda r: r.order_id):
@@ -132,7 +128,7 @@ def jtl_ffn_handlers(api: JtlFfnApi) -> dict:
 def queue_tracking(conn: Connection, ffn_account: Account, triggered_by: str = "jtl_ffn") -> dict[str, int]:
     """Hand each new shipment's tracking to its marketplace order (see the module docstring)."""
     counts = {"tracking_queued": 0, "additional_shipments": 0}
-    shipments = conn.execute(_sql("shipments_to_track.sql"), {"account_id": ffn_account.account_id}).all()
+    shipments = conn.execute(query_beside(__file__, "shipments_to_track.sql"), {"account_id": ffn_account.account_id}).all()
     for shipment in shipments:
         order = order_by_id(conn, shipment.order_id)
         if order.tracking_number and order.sync_status == "shipped":

@@ -17,13 +17,10 @@ import orjson
 from sqlalchemy import Connection, text
 
 from resources.jtl_ffn import JtlFfnApi
-from resources.warehouse import Warehouse, copy_rows, sql_beside
+from resources.sql_files import query_beside, sql_beside
+from resources.warehouse import Warehouse, copy_rows
 
 _BATCH = 5000
-
-
-def _sql(name: str):
-    return text(sql_beside(__file__, name))
 
 
 @dataclass
@@ -45,7 +42,7 @@ def _payload_row(kind: str, external_id: str, doc: dict) -> tuple:
 
 def _land(conn: Connection, account_id: int, payloads: list[tuple]) -> int:
     copy_rows(conn, "ffn_payloads", ("kind", "external_id", "payload", "payload_sha"), payloads)
-    landed = conn.execute(_sql("land_payloads.sql"), {"account_id": account_id}).rowcount
+    landed = conn.execute(query_beside(__file__, "land_payloads.sql"), {"account_id": account_id}).rowcount
     conn.exec_driver_sql("TRUNCATE ffn_payloads")
     return landed
 
@@ -81,7 +78,7 @@ def sync_products(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Snap
             result.raw_new += _land(conn, account_id, [_payload_row("product", p["jfsku"], p) for p in batch])
             copy_rows(conn, "ffn_products", ("jfsku", "merchant_sku", "name", "gtin"),
                       [(p["jfsku"], p.get("merchantSku") or p["jfsku"], p.get("name"), _gtin(p)) for p in batch])
-        merged = conn.execute(_sql("merge_products.sql"), {"account_id": account_id}).one()
+        merged = conn.execute(query_beside(__file__, "merge_products.sql"), {"account_id": account_id}).one()
     result.written, result.removed = merged.written, merged.removed
     return result
 
@@ -107,7 +104,7 @@ def sync_stock(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Snapsho
             result.raw_new += _land(conn, account_id, [_payload_row("stock", s["jfsku"], s) for s in batch])
             copy_rows(conn, "ffn_stock", ("jfsku", "warehouse_id", "stock_level", "reserved", "blocked", "announced"),
                       [row for s in batch for row in stock_rows(s)])
-        merged = conn.execute(_sql("merge_stock.sql"), {"account_id": account_id}).one()
+        merged = conn.execute(query_beside(__file__, "merge_stock.sql"), {"account_id": account_id}).one()
         # now() is when this transaction began, before the first page was read: a unit shipped later
         # may be missing from this count, so stock availability deducts shipments from then on.
         conn.execute(text("UPDATE ops.accounts SET stock_counted_at = now() WHERE account_id = :a"),
@@ -131,7 +128,7 @@ def sync_inbounds(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Snap
                       [(b["inboundId"], item["jfsku"], _number(item.get("quantity")),
                         _number(item.get("quantity")) - _number(item.get("quantityOpen")))
                        for b in batch for item in b.get("items") or [] if item.get("jfsku")])
-        merged = conn.execute(_sql("merge_inbounds.sql"), {"account_id": account_id}).one()
+        merged = conn.execute(query_beside(__file__, "merge_inbounds.sql"), {"account_id": account_id}).one()
     result.written = merged.inbounds_written + merged.items_written
     return result
 
@@ -173,11 +170,9 @@ def sync_shipments(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Sna
         copy_rows(conn, "ffn_shipments", ("notification_id", "merchant_outbound_number", "carrier", "tracking_number",
                                           "tracking_url", "shipped_at", "items"),
                   [shipment_row(number, notice) for number, notice in notices])
-        result.written = conn.execute(_sql("insert_shipments.sql"), {"account_id": account_id}).rowcount
+        result.written = conn.execute(query_beside(__file__, "insert_shipments.sql"), {"account_id": account_id}).rowcount
         for number, status in statuses:
             conn.execute(text("UPDATE core.fulfillment_outbounds SET status = :s, updated_at = now() "
                               "WHERE account_id = :a AND merchant_outbound_number = :n AND status IS DISTINCT FROM :s"),
                          {"s": status, "a": account_id, "n": number})
     return result
-
-

@@ -18,7 +18,8 @@ from assets.letzshop.normalise import normalise
 from assets.orders.load import known_versions, merge_page, stage
 from resources.prefetch import prefetched
 from assets.accounts import Account
-from resources.warehouse import copy_rows, sql_beside
+from resources.sql_files import query_beside
+from resources.warehouse import copy_rows
 
 
 @dataclass
@@ -41,10 +42,6 @@ class ImportSummary:
                 getattr(self, name).extend(value)
 
 
-def _sql(name: str) -> str:
-    return sql_beside(__file__, name)
-
-
 def canonical_json(payload: dict) -> bytes:
     """Sorted keys, no whitespace: the same content always hashes the same."""
     return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
@@ -61,7 +58,7 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
     copy_rows(conn, "stage_raw", ("shipment_id", "payload", "payload_sha"),
           ((s.get("id") or "", doc, sha) for s, doc, sha in versions))
     summary.raw_versions_landed = conn.execute(
-        text(_sql("land_raw.sql")), {"account_id": account.account_id, "run_id": run_id}).rowcount
+        query_beside(__file__, "land_raw.sql"), {"account_id": account.account_id, "run_id": run_id}).rowcount
 
     # Normalise only what changed since the last import: most shipments of a re-sync are unchanged.
     ids = [s.get("id") for s, _, _ in versions if s.get("id")]

@@ -60,8 +60,9 @@ from resources.errors import MarketsyncError
 from resources.feed_transport import redact as redact_url
 from resources.feed_transport import split_credentials
 from resources.http_retry import retry_after_seconds, retrying
+from resources.sql_files import query_beside
 from resources.vault import CredentialVault
-from resources.warehouse import Warehouse, copy_rows, sql_beside
+from resources.warehouse import Warehouse, copy_rows
 
 SOURCE_KIND = "letzshop_feed"
 SOURCE_NAME = "letzshop_feed"
@@ -512,7 +513,7 @@ def import_letzshop_feed(engine: Engine, store: str, run_id: str | None = None, 
                 batches.flush()
             # Translations without a product are dropped before the merge.
             summary.translations_without_product = conn.execute(
-                text(sql_beside(__file__, "product_feed_orphans.sql"))).scalar_one()
+                query_beside(__file__, "product_feed_orphans.sql")).scalar_one()
             merge_unless_refused(run, conn, writer, summary, max_bad_share)
         close_run(run, summary, max_bad_share, refused=FeedError)
     summary.seconds = round(time.perf_counter() - started, 3)

@@ -16,7 +16,8 @@ from assets.catalog.matching import match_order_items
 from assets.table_metadata import with_table_metadata
 from assets.accounts import Account, get_account
 from assets.orders.actions import auto_confirm_ready_orders
-from resources.warehouse import Warehouse, sql_beside
+from resources.sql_files import query_beside
+from resources.warehouse import Warehouse
 
 OWNERS = ["team:data-engineering"]
 # Channels where an order must be confirmed (accepted) by the merchant before it ships: the auto-confirm
@@ -50,7 +51,7 @@ def match_new_orders(conn: Connection, account: Account) -> tuple[dict, int]:
 def confirm_and_mark(conn: Connection, account: Account, triggered_by: str) -> dict:
     """Apply the auto-confirm rule (where the channel confirms orders), then mark the orders it saw as
     followed up. The candidates are read before the rule runs, so every order marked was visible to it."""
-    candidates = list(conn.execute(text(sql_beside(__file__, "followup_candidates.sql")),
+    candidates = list(conn.execute(query_beside(__file__, "followup_candidates.sql"),
                                    {"account_id": account.account_id}).scalars())
     metadata: dict = {"orders_followed_up": len(candidates)}
     if account.channel not in CONFIRMING_CHANNELS:

@@ -25,7 +25,8 @@ from sqlalchemy import Connection, text
 from assets.orders.load import NormalisedPage, known_versions, merge_page, stage
 from assets.catalog.matching import match_order_items
 from assets.accounts import Account, get_account
-from resources.warehouse import Warehouse, copy_rows, sql_beside
+from resources.sql_files import query_beside
+from resources.warehouse import Warehouse, copy_rows
 
 OVERLAP = timedelta(minutes=15)
 FIRST_IMPORT_DAYS = 30  # how far back an account's first import reaches (setting first_import_days)
@@ -122,7 +123,7 @@ def import_orders(warehouse: Warehouse, account: Account, channel: ChannelOrders
     # Every page of the window committed: nothing modified before `until` is left unread (what changes
     # from now on falls in the next window, which starts an overlap before `until`).
     with warehouse.begin() as conn:
-        result.cursor = conn.execute(text(sql_beside(__file__, "advance_order_cursor.sql")),
+        result.cursor = conn.execute(query_beside(__file__, "advance_order_cursor.sql"),
                                      {"a": account.account_id, "t": until}).scalar_one()
     return result
 
@@ -137,7 +138,7 @@ def _load_page(conn: Connection, account: Account, channel: ChannelOrders, order
     stage(conn)
     copy_rows(conn, "stage_raw", ("shipment_id", "payload", "payload_sha"),
               ((channel.order_id(o) or "", doc, sha) for o, doc, sha in versions))
-    result.raw_versions_landed += conn.execute(text(sql_beside(__file__, "land_channel_orders.sql")),
+    result.raw_versions_landed += conn.execute(query_beside(__file__, "land_channel_orders.sql"),
                                                {"account_id": account.account_id, "run_id": run_id}).rowcount
     known = known_versions(conn, account.account_id, [channel.order_id(o) for o, _, _ in versions if channel.order_id(o)])
     changed = [(o, sha) for o, _, sha in versions if known.get(channel.order_id(o)) != sha]

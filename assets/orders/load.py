@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, text
 
 from assets.accounts import Account
-from resources.warehouse import copy_rows, sql_beside
+from resources.sql_files import query_beside, sql_beside
+from resources.warehouse import copy_rows
 
 ORDER_COLUMNS = (
     "channel_order_id", "channel_shipment_id", "order_number", "shipment_number", "customer_email",
@@ -69,13 +70,9 @@ class MergeCounts:
     items_written: int = 0
 
 
-def _sql(name: str) -> str:
-    return sql_beside(__file__, name)
-
-
 def stage(conn: Connection) -> None:
     """The page's staging tables (and stage_raw for the raw payloads), once per connection."""
-    conn.exec_driver_sql(_sql("stage.sql"))
+    conn.exec_driver_sql(sql_beside(__file__, "stage.sql"))
 
 
 def known_versions(conn: Connection, account_id: int, shipment_ids: list[str]) -> dict[str, str]:
@@ -94,9 +91,9 @@ def merge_page(conn: Connection, account: Account, page: NormalisedPage) -> Merg
     copy_rows(conn, "stage_addresses", ADDRESS_COLUMNS, page.addresses)
     copy_rows(conn, "stage_items", ITEM_COLUMNS, page.items)
     params = {"account_id": account.account_id, "store_id": account.store_id, "channel": account.channel}
-    inserted = conn.execute(text(_sql("merge_orders.sql")), params).scalars().all()
+    inserted = conn.execute(query_beside(__file__, "merge_orders.sql"), params).scalars().all()
     counts.orders_created = sum(inserted)
     counts.orders_updated = len(inserted) - counts.orders_created
-    conn.execute(text(_sql("merge_addresses.sql")), params)
-    counts.items_written = len(conn.execute(text(_sql("merge_items.sql")), params).all())
+    conn.execute(query_beside(__file__, "merge_addresses.sql"), params)
+    counts.items_written = len(conn.execute(query_beside(__file__, "merge_items.sql"), params).all())
     return counts

@@ -27,8 +27,9 @@ from assets.stock.explain import not_listed_reason
 from assets.stock.settings import StockSettings, load_settings
 from assets.sync_log import SyncLog, describe_error
 from resources.errors import MarketsyncError
+from resources.sql_files import query_beside
 from resources.vault import CredentialVault
-from resources.warehouse import Warehouse, copy_rows, sql_beside
+from resources.warehouse import Warehouse, copy_rows
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,6 @@ MODES = ("incremental", "full", "single")
 _LOCK_CLASS = 0x5707  # advisory lock namespace of stock pushes: (class, account_id)
 _COMPUTE_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'", "SET LOCAL parallel_setup_cost = 0",
                      "SET LOCAL parallel_tuple_cost = 0.001")
-
-
-def _sql(name: str):
-    return text(sql_beside(__file__, name))
 
 
 @dataclass
@@ -206,9 +203,9 @@ def _compute(warehouse: Warehouse, settings: StockSettings, sync_id: int, mode: 
             # (2 s of 7 at 1M listings), hashing wants memory, and both cores should work on it.
             for setting in _COMPUTE_SETTINGS:
                 conn.execute(text(setting))
-            conn.execute(_sql("ledger_compute.sql"), {"store_id": settings.store_id, "account_id": settings.account_id,
+            conn.execute(query_beside(__file__, "ledger_compute.sql"), {"store_id": settings.store_id, "account_id": settings.account_id,
                                                      "mode": mode, "skus": skus})
-            result.pushed = conn.execute(_sql("ledger_insert.sql"), {
+            result.pushed = conn.execute(query_beside(__file__, "ledger_insert.sql"), {
                 "sync_id": sync_id, "account_id": settings.account_id}).rowcount
             result.listings = conn.execute(text(
                 "SELECT count(*) FROM core.products WHERE store_id = :s AND NOT is_placeholder"),
@@ -236,8 +233,8 @@ def _record(warehouse: Warehouse, sync_id: int, answers, result: PushResult) -> 
                           "ON COMMIT DROP"))
         copy_rows(conn, "stock_answers", ("sku", "answer", "message"), ((a.sku, a.answer, a.message) for a in answers))
         conn.execute(text("ANALYZE stock_answers"))
-        counts = conn.execute(_sql("record_answers.sql"), {"sync_id": sync_id}).one()
-        conn.execute(_sql("acknowledge.sql"), {"sync_id": sync_id})
+        counts = conn.execute(query_beside(__file__, "record_answers.sql"), {"sync_id": sync_id}).one()
+        conn.execute(query_beside(__file__, "acknowledge.sql"), {"sync_id": sync_id})
         tally = dict(conn.execute(text("SELECT answer, count(*) FROM core.stock_ledger WHERE inventory_sync_id = :s "
                                        "GROUP BY answer"), {"s": sync_id}).all())
     result.acknowledged = tally.get("accepted", 0) + tally.get("delivered", 0)
@@ -261,4 +258,4 @@ def _finish(warehouse: Warehouse, settings: StockSettings, result: PushResult, s
              "bad": result.rejected + (result.pushed if result.status == "failed" else 0),
              "un": result.unanswered, "errors": json.dumps(errors), "to": result.delivered_to,
              "s": result.inventory_sync_id})
-        conn.execute(_sql("prune_changes.sql"), {"store_id": settings.store_id})
+        conn.execute(query_beside(__file__, "prune_changes.sql"), {"store_id": settings.store_id})

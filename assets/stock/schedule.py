@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from assets.stock.settings import partition_key
-from resources.warehouse import sql_beside
+from resources.sql_files import query_beside
 
 # After a failed push, a real-time channel waits this long before the next attempt.
 FAILED_RETRY_AFTER = timedelta(minutes=5)
@@ -53,5 +53,5 @@ def decide(row, now: datetime) -> DuePush | None:
 
 
 def due_pushes(conn: Connection, now: datetime) -> list[DuePush]:
-    rows = conn.execute(text(sql_beside(__file__, "due_pushes.sql"))).mappings().all()
+    rows = conn.execute(query_beside(__file__, "due_pushes.sql")).mappings().all()
     return [due for due in (decide(row, now) for row in rows) if due]
