@@ -25,6 +25,11 @@ from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 from sensors.registry import sensors
 from sensors.feed_refresh import supplier_feed_job
+from pipelines.environment import require_secret_keys
+
+# Fail closed: a deployment on its own database (or MARKETSYNC_ENV=production) without its own credential
+# keys does not load at all, and the UI shows this error instead of runs failing one by one.
+require_secret_keys()
 
 # Evaluates the assets' automation conditions (CodesWholesale every six hours); running by default so a
 # fresh deployment refreshes its catalogs without anyone switching it on.

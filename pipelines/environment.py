@@ -1,8 +1,12 @@
-"""Makes a process ready to run marketsync on this machine with nothing configured.
+"""Makes a process ready to run marketsync on this machine with nothing configured, and refuses to start
+where "nothing configured" would be unsafe.
 
 Unset `DATABASE_URL`: start (or join) the embedded Postgres and use databases on it for the warehouse
-and for Dagster. Unset `MARKETSYNC_SECRET_KEYS`: a development key kept in `$MARKETSYNC_HOME` (never in
-the database); production sets its own keys. `DAGSTER_HOME` is the repo root, where dagster.yaml lives.
+and for Dagster. Unset `MARKETSYNC_SECRET_KEYS`: in that embedded development setup only, a development
+key kept in `$MARKETSYNC_HOME` (never in the database). Configuration fails closed: with a `DATABASE_URL`
+of the user's own, or `MARKETSYNC_ENV=production`, a missing `MARKETSYNC_SECRET_KEYS` is a startup error
+(credentials must never be encrypted with a key lying next to the code), unless `MARKETSYNC_ENV=development`
+says this is a developer's own database. `DAGSTER_HOME` is the repo root, where dagster.yaml lives.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from resources.errors import MarketsyncError
 from resources.database import (
     DAGSTER_DB,
     REPO_ROOT,
@@ -20,6 +25,43 @@ from resources.database import (
     marketsync_home,
     start_embedded_server,
 )
+
+
+ENVIRONMENTS = ("development", "production")
+
+
+class ConfigurationError(MarketsyncError):
+    """The process is configured in a way that is unsafe to run: it refuses to start, saying what to set."""
+
+
+def deployment_environment() -> str | None:
+    """MARKETSYNC_ENV: "production", "development", or None (unset: the embedded setup decides)."""
+    value = (os.environ.get("MARKETSYNC_ENV") or "").strip().lower()
+    if value and value not in ENVIRONMENTS:
+        raise ConfigurationError(f"MARKETSYNC_ENV must be one of {', '.join(ENVIRONMENTS)}, not '{value}'")
+    return value or None
+
+
+def own_keys_required() -> str | None:
+    """Why this process must bring its own MARKETSYNC_SECRET_KEYS (worded), or None where the development
+    key is allowed: the embedded database, or a database the user declares as development."""
+    environment = deployment_environment()
+    if environment == "production":
+        return "MARKETSYNC_ENV is production"
+    if environment is None and os.environ.get("DATABASE_URL"):
+        return "DATABASE_URL names a database of your own"
+    return None
+
+
+def require_secret_keys() -> None:
+    """Fail closed: raise ConfigurationError when the credentials' keys are missing where they must be set."""
+    reason = own_keys_required()
+    if reason and not os.environ.get("MARKETSYNC_SECRET_KEYS"):
+        raise ConfigurationError(
+            f"MARKETSYNC_SECRET_KEYS is not set and {reason}: the stored credentials must be encrypted with "
+            "keys of this deployment's own. Create one with `marketsync credentials new-key` and set "
+            "MARKETSYNC_SECRET_KEYS to it (keep it outside the database and the repository). For a "
+            "developer's own database, MARKETSYNC_ENV=development allows the development key.")
 
 
 def _development_key(home: Path) -> str:
@@ -33,7 +75,9 @@ def _development_key(home: Path) -> str:
 
 
 def prepare_environment() -> dict[str, str]:
-    """Fill in what is missing from os.environ; returns what it set (for messages, never secrets)."""
+    """Fill in what is missing from os.environ; returns what it set (for messages, never secrets). Raises
+    ConfigurationError, before anything starts, where a missing setting would be unsafe."""
+    require_secret_keys()
     home = marketsync_home()
     chosen: dict[str, str] = {}
     if not os.environ.get("DATABASE_URL"):

@@ -14,6 +14,11 @@ from resources.database import dagster_storage_url, engine_for, ensure_database,
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
+# The suite runs on a developer's database (DATABASE_URL, or the embedded server): it declares itself a
+# development environment, so the code location loads without production keys. Tests of the fail-closed
+# rule (tests/test_configuration.py) unset this.
+os.environ.setdefault("MARKETSYNC_ENV", "development")
+
 
 @pytest.fixture(scope="session")
 def server_url() -> str:
@@ -186,3 +191,58 @@ def letzshop_store(warehouse, vault, letzshop_sim):
         return account, state, endpoint.replace("/graphql", "/inventory/")
 
     return make
+
+
+# Test levels (pyproject.toml registers the markers; `pytest -m unit` runs in seconds):
+#   unit         pure functions and in-process objects: no database, no server, no subprocess
+#   integration  a real Postgres, a simulator or another server on loopback, or a subprocess
+#   e2e          the installed commands and the Dagster daemon or UI end to end
+# A test may say its level with a marker; otherwise it is read off what it uses: a test module in
+# E2E_MODULES is e2e, a test that requests a fixture in SERVICE_FIXTURES (directly or through another
+# fixture) is integration, anything else is unit.
+LEVELS = ("unit", "integration", "e2e")
+E2E_MODULES = {"test_daemon", "test_dev", "test_demo", "test_ui_browser"}
+SERVICE_FIXTURES = {
+    "server_url", "database_url",  # Postgres
+    "letzshop_sim", "sim", "ffn", "sheets", "cws", "ebay", "amazon", "letzshop", "world",  # simulators
+    "http_server", "http_feeds", "server", "serve", "receiver", "listener", "sftp", "sftp_drop", "ftp_root",
+    "workers",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.get_closest_marker(level) for level in LEVELS):
+            continue
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if module in E2E_MODULES:
+            item.add_marker(pytest.mark.e2e)
+        elif SERVICE_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)
+
+
+class _NotAUnitTest(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_stay_in_process(request, monkeypatch):
+    """Keeps the levels honest: a test classed unit that opens a socket or starts a process fails, saying
+    it should be marked integration."""
+    if request.node.get_closest_marker("unit") is None:
+        yield
+        return
+    import socket
+    import subprocess
+
+    def refuse(what):
+        def refused(*args, **kwargs):
+            raise _NotAUnitTest(f"{request.node.nodeid} {what}: mark it @pytest.mark.integration")
+        return refused
+
+    monkeypatch.setattr(socket.socket, "connect", refuse("opened a network connection"))
+    monkeypatch.setattr(socket.socket, "bind", refuse("started a server"))
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse("started a process"))
+    yield

@@ -468,6 +468,7 @@ def test_json_listings_feed_end_to_end(sim):
     assert state.feed_report(feed_id) == report
 
 
+@pytest.mark.integration
 def test_feed_reports_compressed_with_gzip():
     state = AmazonState(seed=5, size=20, rate_scale=1000.0, report_compression="GZIP", feed_steps=(0, 0))
     with _serve(state) as server, httpx.Client(base_url=server.base_url, timeout=5) as client:
@@ -549,6 +550,7 @@ def test_feed_of_100000_messages_is_processed_in_under_two_seconds():
 
 
 # --------------------------------------------------------------------------------------- rate limits
+@pytest.mark.integration
 def test_rate_limits_follow_the_usage_plans():
     state = AmazonState(seed=2, size=50)
     with _serve(state) as server, httpx.Client(base_url=server.base_url, timeout=5) as client:
@@ -678,6 +680,7 @@ def test_command_line_help(capsys):
 
 
 # ------------------------------------------------------------------------------------------ big sizes
+@pytest.mark.integration
 def test_50000_orders_start_fast_and_page_through_quickly():
     state = AmazonState(seed=21, size=50_000, rate_scale=1e6)
     with _serve(state) as server, httpx.Client(base_url=server.base_url, timeout=10) as client:
@@ -699,6 +702,7 @@ def test_50000_orders_start_fast_and_page_through_quickly():
 
 
 # --------------------------------------------------------------------------- static sandbox + models
+@pytest.mark.integration
 @needs_specs
 def test_static_sandbox_answers_every_vector_exactly():
     from sandbox.amazon.vectors import load_vectors

@@ -286,6 +286,7 @@ def test_jtl_ffn_page_and_size_caps(warehouse, vault):
 
 
 # ------------------------------------------------------------------------------------ CodesWholesale
+@pytest.mark.integration
 def test_codeswholesale_page_and_size_caps():
     from resources.codeswholesale import CodesWholesaleError, CodesWholesaleResource
     from sandbox.codeswholesale.app import create_app

@@ -531,6 +531,7 @@ def test_seeded_data_is_deterministic():
 
 
 # ------------------------------------------------------------------------------------------------ scale
+@pytest.mark.integration
 def test_fifty_thousand_orders_start_fast_and_page_quickly():
     from sandbox.ebay.app import create_app
 

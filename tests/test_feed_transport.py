@@ -118,6 +118,7 @@ def test_http_download_with_basic_auth_in_url_or_credentials(http_feeds, feed_di
     assert [r.status for r in state.requests] == [200, 200]
 
 
+@pytest.mark.integration
 def test_http_bearer_token(feed_dir, tmp_path):
     app = create_app(feed_dir, token="tok-123")
     with serve_in_thread(app) as server:
@@ -160,6 +161,7 @@ def test_http_404_and_401_are_one_sentence_and_not_retried(http_feeds, tmp_path)
     assert [r.status for r in state.requests] == [404, 401]
 
 
+@pytest.mark.integration
 def test_http_gzip_encoding_and_gz_files(feed_dir, tmp_path):
     plain = (feed_dir / "feed.csv").read_bytes()
     app = create_app(feed_dir, compress=True)
@@ -203,6 +205,7 @@ def test_http_size_limit_and_timeout(http_feeds, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.integration
 def test_sandbox_http_validators_ranges_and_paged_api(feed_dir):
     items = [{"id": i, "sku": f"SKU-{i}"} for i in range(25)]
     (feed_dir / "products.json").write_text(__import__("json").dumps(items))
@@ -224,6 +227,7 @@ def test_sandbox_http_validators_ranges_and_paged_api(feed_dir):
 
 
 # ------------------------------------------------------------------------------------ FTP / FTPS
+@pytest.mark.integration
 @pytest.mark.parametrize("tls", [False, True], ids=["ftp", "ftps"])
 def test_ftp_download_with_rfc1738_credentials(feed_dir, tmp_path, tls):
     with serve_ftp(feed_dir, USER, PASSWORD, tls=tls) as ftp:
@@ -247,6 +251,7 @@ def test_ftp_download_with_rfc1738_credentials(feed_dir, tmp_path, tls):
                                   "the FTP server has no such file or denies access to it (RETR answered 550)")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("tls", [False, True], ids=["ftp", "ftps"])
 def test_ftp_short_transfer_resumes_with_rest(feed_dir, tmp_path, tls):
     with serve_ftp(feed_dir, USER, PASSWORD, tls=tls) as ftp:
@@ -258,6 +263,7 @@ def test_ftp_short_transfer_resumes_with_rest(feed_dir, tmp_path, tls):
     assert offset == int((feed_dir / "feed.csv").stat().st_size * 0.3)  # REST picked up where it stopped
 
 
+@pytest.mark.integration
 def test_ftps_rejects_an_untrusted_certificate(feed_dir, tmp_path):
     with serve_ftp(feed_dir, USER, PASSWORD, tls=True) as ftp:
         with pytest.raises(FeedTransportError) as err:
@@ -288,6 +294,7 @@ def _forms(*secrets: str) -> set[str]:
     return forms
 
 
+@pytest.mark.integration
 def test_feed_password_never_appears_anywhere(feed_dir, tmp_path, caplog):
     # Every logger at DEBUG, httpx, httpcore and pyftpdlib included, whatever level it was given.
     caplog.set_level(logging.DEBUG)
@@ -339,6 +346,7 @@ def test_feed_password_never_appears_anywhere(feed_dir, tmp_path, caplog):
 
 
 # ------------------------------------------------------------------------------------ streaming
+@pytest.mark.integration
 def test_large_download_streams_with_flat_memory(tmp_path):
     psutil = pytest.importorskip("psutil")
     size = 200 * 1000 * 1000
@@ -369,6 +377,7 @@ def test_large_download_streams_with_flat_memory(tmp_path):
 
 
 # ------------------------------------------------------------------------------------ hostile payloads
+@pytest.mark.integration
 def test_hostile_payloads_are_live_and_the_canary_hears_careless_parsers(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("CANARY-SECRET-7731")

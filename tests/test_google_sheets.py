@@ -335,6 +335,7 @@ def _same_shape(recorded, ours, where: str) -> None:
             _same_shape(a, b, f"{where}[{i}]")
 
 
+@pytest.mark.integration
 def test_recorded_gspread_traffic_replays_against_the_simulator():
     """gspread 6's recorded requests, sent to the simulator: same statuses, same answers (values,
     trimming, ranges, update counts exactly; metadata, Drive and error bodies by shape)."""

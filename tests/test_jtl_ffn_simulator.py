@@ -336,6 +336,7 @@ def test_admin_grant_and_reset_over_http(sim):
     assert state.refresh_token_status(pair["refresh_token"]) == "unknown"
 
 
+@pytest.mark.integration
 def test_runs_standalone():
     done = subprocess.run([sys.executable, "-m", "sandbox.jtl_ffn", "--help"], capture_output=True, text=True,
                           timeout=60, cwd=Path(__file__).resolve().parents[1])

@@ -130,6 +130,7 @@ def _port_open(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+@pytest.mark.integration
 def test_serve_in_thread_starts_fast_and_stops_cleanly():
     app = Starlette(routes=[Route("/ping", lambda request: PlainTextResponse("pong"))])
     started = time.perf_counter()
@@ -368,6 +369,7 @@ def test_hang_fault_never_answers_until_the_client_gives_up(client, state):
     assert time.perf_counter() - started < 0.5
 
 
+@pytest.mark.integration
 def test_server_stops_cleanly_during_a_hang():
     state = LetzshopState(1, 5, api_keys=[KEY])
     state.add_fault("hang", seconds=60)
@@ -482,6 +484,7 @@ def test_generation_is_deterministic_per_seed():
     assert catalog_csv_rows(11, 50) == catalog_csv_rows(11, 50)
 
 
+@pytest.mark.integration
 def test_generation_does_not_depend_on_the_process():
     digest = ("import hashlib, json; from sandbox.letzshop.data import generate_shipments, catalog_csv_rows; "
               "print(hashlib.sha256(json.dumps([generate_shipments(11, 40), catalog_csv_rows(11, 40)])"

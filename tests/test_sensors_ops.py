@@ -92,6 +92,7 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.integration
 def test_every_sensor_skips_with_one_worded_line_when_the_warehouse_is_down(instance, caplog):
     from pipelines.definitions import defs
 
@@ -246,6 +247,7 @@ def test_a_drain_runs_only_its_channels_op(shop, instance):
     assert attempts >= 1
 
 
+@pytest.mark.integration
 def test_schedules_skip_with_one_worded_line_when_the_warehouse_is_down():
     from datetime import datetime, timezone
 

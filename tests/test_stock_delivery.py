@@ -188,6 +188,7 @@ def test_ftps_upload_verifies_the_certificate(ftp_root, monkeypatch):
     assert leftovers(ftp_root / "drop") == []
 
 
+@pytest.mark.integration
 def test_unreachable_server_is_retried_then_reported(tmp_path):
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))

@@ -147,6 +147,14 @@ def credentials_show(rt: Runtime, store: str, channel: str, as_json: bool) -> No
         emit(rt.vault.load(conn, acct.account_id).masked(), as_json)
 
 
+@credentials.command("new-key")
+def credentials_new_key() -> None:
+    """Print a new key for MARKETSYNC_SECRET_KEYS (put it first, keep the old keys after it, then rotate)."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode())
+
+
 @credentials.command("rotate")
 @pass_runtime
 def credentials_rotate(rt: Runtime) -> None:
