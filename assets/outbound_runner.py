@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-
 from assets import outbound_queue
 from assets.accounts import Account, list_accounts
 from assets.amazon.outbound import amazon_handlers

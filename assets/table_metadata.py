@@ -9,10 +9,10 @@ Large tables report the estimate (pg_class.reltuples, kept by autovacuum) and sa
 """
 from __future__ import annotations
 
-
 from dagster import TableColumn, TableColumnConstraints, TableSchema
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+
 from resources.sql_files import query_beside
 
 # Below this estimate the exact count is a fast index-only or sequential scan of a small table.

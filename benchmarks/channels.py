@@ -24,11 +24,11 @@ CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"
 def main() -> None:
     from sqlalchemy import text
 
+    from assets.accounts import upsert_account
     from assets.amazon.orders import import_amazon_orders
     from assets.ebay.orders import import_ebay_orders
     from assets.stock.push import push_stock
     from assets.stock.settings import save_settings
-    from assets.accounts import upsert_account
     from resources.amazon_sp_api import AmazonSpApiResource
     from resources.ebay import EbayResource
     from sandbox.amazon import AmazonState

@@ -43,9 +43,9 @@ def _peak_rss_mb() -> float:
 
 def load_once(database_url: str, store: str, name: str, fmt: str, path: str, mapping_json: str) -> dict:
     """One measured load of `path` into source `name` of `store` (created on first use)."""
+    from assets.accounts import upsert_account
     from assets.feeds.loader import load_feed
     from assets.feeds.sources import add_source, get_source
-    from assets.accounts import upsert_account
     from resources.errors import MarketsyncError
     from resources.warehouse import Warehouse
     from sandbox.feeds.generators import source_format

@@ -21,9 +21,9 @@ CLIENT_ID, CLIENT_SECRET = "bench", "bench-secret"
 def main() -> None:
     from sqlalchemy import text
 
+    from assets.accounts import upsert_account
     from assets.inbound_sheet.run import run_check, save_settings
     from assets.jtl_ffn.sync import sync_products, sync_stock
-    from assets.accounts import upsert_account
     from resources.google_sheets import GoogleSheetsResource
     from resources.jtl_ffn import JtlFfnResource, store_refresh_token
     from sandbox.google_sheets.app import create_app as create_sheets_app

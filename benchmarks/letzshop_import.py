@@ -50,12 +50,12 @@ def run_once(database_url: str, endpoint: str, catalog_csv: str) -> dict:
     """One measured import in this (fresh) process: a new store, its catalog, then the orders."""
     from cryptography.fernet import Fernet
 
+    from assets.accounts import upsert_account
     from assets.catalog.exceptions import auto_resolve
     from assets.catalog.matching import match_order_items
     from assets.catalog.products import import_products_csv
     from assets.letzshop.connection import letzshop_session
     from assets.letzshop.load import import_shipments
-    from assets.accounts import upsert_account
     from resources.letzshop import LetzshopResource
     from resources.vault import CredentialVault
     from resources.warehouse import Warehouse

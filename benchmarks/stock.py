@@ -73,9 +73,9 @@ def _change_one_percent(warehouse, account, ffn_id: int, round_no: int) -> None:
 def main() -> None:
     from sqlalchemy import text
 
+    from assets.accounts import upsert_account
     from assets.stock.push import push_stock
     from assets.stock.settings import save_settings
-    from assets.accounts import upsert_account
     from sandbox.http import serve_in_thread
     from sandbox.letzshop.app import create_app
     from sandbox.letzshop.state import LetzshopState

@@ -3,29 +3,28 @@ import os
 
 from dagster import AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus, Definitions, EnvVar
 
-from assets.codeswholesale.catalog import codeswholesale_assets
 from assets.amazon.orders import amazon_assets
+from assets.channel_clients import application_client
 from assets.checks.core_tables import core_table_checks
+from assets.codeswholesale.catalog import codeswholesale_assets
 from assets.ebay.orders import ebay_assets
 from assets.feeds.pull import pull_feed_assets
-from assets.jtl_ffn.assets import jtl_ffn_assets, jtl_ffn_job
 from assets.inbound_sheet.assets import inbound_check_job, inbound_sheet_assets
+from assets.jtl_ffn.assets import jtl_ffn_assets, jtl_ffn_job
 from assets.letzshop.orders import letzshop_assets
 from assets.letzshop.product_feed import letzshop_catalog_assets
-from assets.stock.assets import (inventory_lag_job, inventory_lag_schedule, stock_assets, stock_checks,
-                                 stock_push_job)
-from assets.channel_clients import application_client
-from sensors.jobs import jobs
-from sensors.schedules import schedules
+from assets.stock.assets import inventory_lag_job, inventory_lag_schedule, stock_assets, stock_checks, stock_push_job
+from pipelines.environment import require_secret_keys
 from resources.codeswholesale import CodesWholesaleResource
 from resources.feed_transport import FeedTransport
 from resources.google_sheets import SHEETS_URL, GoogleSheetsResource
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
-from sensors.registry import sensors
 from sensors.feed_refresh import supplier_feed_job
-from pipelines.environment import require_secret_keys
+from sensors.jobs import jobs
+from sensors.registry import sensors
+from sensors.schedules import schedules
 
 # Fail closed: a deployment on its own database (or MARKETSYNC_ENV=production) without its own credential
 # keys does not load at all, and the UI shows this error instead of runs failing one by one.

@@ -18,12 +18,12 @@ from pathlib import Path
 import click
 from sqlalchemy import text
 
+from assets.accounts import upsert_account
 from assets.catalog.exceptions import blocking_exceptions, exception_stats, ignore_exception, list_exceptions
 from assets.catalog.products import import_products_csv
-from pipelines import demo_channels, demo_fulfillment, demo_stock, demo_world
-from assets.accounts import upsert_account
 from assets.orders.actions import confirm_order, find_order, order_by_id, reject_order, ship_order
 from assets.outbound_runner import drain
+from pipelines import demo_channels, demo_fulfillment, demo_stock, demo_world
 from pipelines.run_in_process import run_order_sync
 from resources import migrations
 from resources.database import REPO_ROOT, marketsync_home, masked_url
@@ -189,10 +189,10 @@ def _supplier_feeds(rt, base: int) -> None:
     credentials, and a push feed receiving signed deliveries: the three ways supplier stock arrives."""
     import httpx
 
+    from assets.feeds.push_inbox import apply_pending_batches
     from assets.feeds.sources import add_source
     from pipelines.push_intake.app import create_push_app
     from pipelines.push_intake.auth import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-    from assets.feeds.push_inbox import apply_pending_batches
     from pipelines.push_intake.secrets import rotate_push_secret
     from pipelines.run_in_process import run_catalog_import
     from resources.feed_transport import split_credentials

@@ -7,15 +7,17 @@ from __future__ import annotations
 import click
 from sqlalchemy import text
 
+from assets.accounts import upsert_account
 from assets.amazon.orders import import_amazon_orders
 from assets.ebay.orders import import_ebay_orders
+from assets.orders.actions import order_by_id, ship_order
+from assets.outbound_runner import drain
 from assets.stock.manual import adjust, set_rule
 from assets.stock.push import push_stock
 from assets.stock.settings import save_settings
-from assets.accounts import upsert_account
-from pipelines.demo_world import CHANNEL_CLIENT, amazon_state as new_amazon_state, ebay_state as new_ebay_state, serve
-from assets.orders.actions import order_by_id, ship_order
-from assets.outbound_runner import drain
+from pipelines.demo_world import CHANNEL_CLIENT, serve
+from pipelines.demo_world import amazon_state as new_amazon_state
+from pipelines.demo_world import ebay_state as new_ebay_state
 from resources.amazon_sp_api import AmazonSpApiResource
 from resources.ebay import EbayResource
 

@@ -8,9 +8,9 @@ import click
 from sqlalchemy import text
 
 from assets.accounts import upsert_account
+from assets.outbound_runner import drain
 from pipelines import demo_world
 from pipelines.demo_world import FFN_CLIENT, SHEETS_TOKEN, serve
-from assets.outbound_runner import drain
 from resources.errors import MarketsyncError
 from resources.google_sheets import GoogleSheetsResource
 from resources.jtl_ffn import JtlFfnResource, store_refresh_token

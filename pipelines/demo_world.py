@@ -140,13 +140,13 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
     """Serve every simulator of the demo store's world on its port until the block ends; yields the
     environment the Dagster processes need. The store's accounts get fresh credentials from the new
     simulator states (their tokens live in memory only); a Letzshop account is created if none exists."""
-    from pipelines import demo_fulfillment
     from assets.accounts import upsert_account
+    from pipelines import demo_fulfillment
     from pipelines.push_intake.app import create_push_app
     from resources.jtl_ffn import store_refresh_token
+    from sandbox.amazon import create_app as create_amazon_app
     from sandbox.codeswholesale.app import create_app as create_cws_app
     from sandbox.codeswholesale.state import CodesWholesaleState
-    from sandbox.amazon import create_app as create_amazon_app
     from sandbox.ebay.app import create_app as create_ebay_app
     from sandbox.feeds.http_server import create_app as create_feed_server
     from sandbox.google_sheets.app import create_app as create_sheets_app

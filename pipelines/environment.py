@@ -15,17 +15,16 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from resources.errors import MarketsyncError
 from resources.database import (
     DAGSTER_DB,
     REPO_ROOT,
     WAREHOUSE_DB,
-    ensure_database,
     dagster_storage_url,
+    ensure_database,
     marketsync_home,
     start_embedded_server,
 )
-
+from resources.errors import MarketsyncError
 
 ENVIRONMENTS = ("development", "production")
 

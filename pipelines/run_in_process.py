@@ -11,7 +11,6 @@ from dagster import AssetsDefinition, DagsterInstance, DynamicPartitionsDefiniti
 from pipelines.definitions import build_resources
 from resources.errors import MarketsyncError
 
-
 # Whether Dagster's console log and a failed step's traceback reach the terminal (the CLI's --debug).
 # Without it a failure is the one worded line of the MarketsyncError; the event log keeps everything.
 _debug = False

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -40,8 +40,18 @@ from sqlalchemy import Connection, Engine, text
 
 from resources.errors import first_line
 from resources.http_limits import (
-    DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, MALFORMED, TOO_LARGE, AnswerTooLarge,
-    Limits, Paging, limited_transport, malformed, too_large_message)
+    DEFAULT_MAX_ANSWER_MIB,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_PAGING_DEADLINE_SECONDS,
+    MALFORMED,
+    TOO_LARGE,
+    AnswerTooLarge,
+    Limits,
+    Paging,
+    limited_transport,
+    malformed,
+    too_large_message,
+)
 from resources.http_retry import HttpCallError, retry_after_seconds
 from resources.vault import CredentialVault, VaultError
 
@@ -170,12 +180,12 @@ class RateLimiter:
 def _instant(moment: datetime | str) -> str:
     if isinstance(moment, str):
         return moment
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _utc(moment: datetime) -> datetime:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _errors(response: httpx.Response) -> tuple[str | None, str]:
@@ -426,7 +436,7 @@ class AmazonSpApi:
         next incremental sync. Paging tokens go back exactly as received (httpx encodes them once)."""
         if not 1 <= page_size <= 100:
             raise ValueError("page_size must be 1 to 100")
-        latest = datetime.now(timezone.utc) - WINDOW_MARGIN
+        latest = datetime.now(UTC) - WINDOW_MARGIN
         before = min(_utc(last_updated_before), latest) if last_updated_before is not None else latest
         after = _utc(last_updated_after)
         if after > before:

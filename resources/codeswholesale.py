@@ -21,8 +21,18 @@ import orjson
 from dagster import ConfigurableResource
 
 from resources.http_limits import (
-    DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, MALFORMED, TOO_LARGE, AnswerTooLarge,
-    Limits, Paging, limited_transport, malformed, too_large_message)
+    DEFAULT_MAX_ANSWER_MIB,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_PAGING_DEADLINE_SECONDS,
+    MALFORMED,
+    TOO_LARGE,
+    AnswerTooLarge,
+    Limits,
+    Paging,
+    limited_transport,
+    malformed,
+    too_large_message,
+)
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 
 LIVE_URL = "https://api.codeswholesale.com"
@@ -62,7 +72,7 @@ def _error_for(response: httpx.Response, what: str) -> CodesWholesaleError:
 
 
 class _Token:
-    __slots__ = ("value", "refresh_at")
+    __slots__ = ("refresh_at", "value")
 
     def __init__(self, value: str, refresh_at: float):
         self.value = value

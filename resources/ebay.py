@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -39,8 +39,18 @@ from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from resources.errors import first_line
 from resources.http_limits import (
-    DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, MALFORMED, TOO_LARGE, AnswerTooLarge,
-    Limits, Paging, limited_transport, malformed, too_large_message)
+    DEFAULT_MAX_ANSWER_MIB,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_PAGING_DEADLINE_SECONDS,
+    MALFORMED,
+    TOO_LARGE,
+    AnswerTooLarge,
+    Limits,
+    Paging,
+    limited_transport,
+    malformed,
+    too_large_message,
+)
 from resources.http_retry import HttpCallError, retry_after_seconds, wait_honouring_retry_after
 from resources.vault import CredentialVault, VaultError
 
@@ -97,8 +107,8 @@ class QuantityResult:
 
 def _stamp(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and Z, as eBay wants (naive datetimes are taken as UTC)."""
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def tracking_key(tracking_number: str) -> str:

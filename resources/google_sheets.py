@@ -402,5 +402,10 @@ def _titles(spreadsheet: gspread.Spreadsheet) -> list[str]:
         return []
 
 
-__all__ = ["GoogleSheetsResource", "GoogleSheetsError", "SheetsWorksheet", "ConnectionCheck",
-                          "SHEETS_URL"]
+__all__ = [
+    "SHEETS_URL",
+    "ConnectionCheck",
+    "GoogleSheetsError",
+    "GoogleSheetsResource",
+    "SheetsWorksheet",
+]

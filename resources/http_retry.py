@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from datetime import timezone
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
@@ -58,7 +58,7 @@ def retry_after_seconds(response_or_headers: Any) -> float | None:
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:  # "-0000": an HTTP date is always GMT
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - time.time()
     if not math.isfinite(seconds):
         return None

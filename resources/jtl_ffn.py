@@ -53,7 +53,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -65,8 +65,18 @@ from sqlalchemy.exc import DBAPIError
 
 from resources.errors import first_line
 from resources.http_limits import (
-    DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, MALFORMED, TOO_LARGE, AnswerTooLarge,
-    Limits, Paging, limited_transport, malformed, too_large_message)
+    DEFAULT_MAX_ANSWER_MIB,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_PAGING_DEADLINE_SECONDS,
+    MALFORMED,
+    TOO_LARGE,
+    AnswerTooLarge,
+    Limits,
+    Paging,
+    limited_transport,
+    malformed,
+    too_large_message,
+)
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 from resources.vault import CredentialVault
 
@@ -256,8 +266,8 @@ class VaultTokenStore:
 def _since(value: datetime | str) -> str:
     if isinstance(value, str):
         return value
-    moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 class JtlFfnApi:

@@ -40,7 +40,7 @@ def prefetched(pages: Iterator[Page], depth: int = 2) -> Iterator[Page]:
                 if not put(page):
                     return
             put(_END)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+        except BaseException as exc:
             put(_Failed(exc))
 
     worker = threading.Thread(target=produce, name="page-prefetch", daemon=True)

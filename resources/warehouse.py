@@ -9,7 +9,6 @@ from sqlalchemy import Connection
 from resources.database import WarehouseAccess
 
 
-
 class Warehouse(WarehouseAccess, ConfigurableResource):
     """The marketsync warehouse: raw payloads, the canonical model, and the ops tables."""
 

@@ -72,7 +72,7 @@ class RunningServer:
             self._thread.join(timeout)
         self._socket.close()
 
-    def __enter__(self) -> "RunningServer":
+    def __enter__(self) -> RunningServer:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -148,9 +148,8 @@ def oversized_json(payload: dict, mebibytes: float, chunk: int = 256 * 1024):
     """A streamed JSON answer: ``payload`` with a padding field that makes it about ``mebibytes``
     MiB, sent in chunks without a Content-Length (the client learns the size only by reading), so a
     simulator can answer "a 400 MB page" without holding 400 MB. The JSON stays valid."""
-    from starlette.responses import StreamingResponse
-
     import orjson
+    from starlette.responses import StreamingResponse
 
     head = orjson.dumps({**payload, "padding": ""})[:-2]  # ends in ,"padding":"   (no closing quote, brace)
     total = max(0, int(mebibytes * 1024 * 1024))

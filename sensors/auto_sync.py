@@ -12,14 +12,14 @@
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from assets.accounts import Account, list_accounts
-from sensors.jobs import ORDER_CHANNELS
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
+from sensors.jobs import ORDER_CHANNELS
 from sensors.runs import ImportHistory, active_slots, import_histories, max_runs_per_tick
 
 # The wait after the first failure in a row, doubling after each further one up to MAX_RETRY_WAIT.
@@ -35,7 +35,7 @@ def first_retry() -> timedelta:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def due_slot(account: Account, now: datetime) -> int | None:

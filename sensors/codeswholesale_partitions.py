@@ -1,8 +1,14 @@
 """Keeps one `codeswholesale_accounts` partition per store with an enabled CodesWholesale source, so the
 six-hourly automation condition of `codeswholesale_products` covers every such store."""
 
-from dagster import (AddDynamicPartitionsRequest, DefaultSensorStatus, SensorEvaluationContext, SensorResult,
-                     SkipReason, sensor)
+from dagster import (
+    AddDynamicPartitionsRequest,
+    DefaultSensorStatus,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
 
 from assets.codeswholesale.catalog import codeswholesale_accounts, codeswholesale_store_codes
 from resources.warehouse import Warehouse

@@ -3,17 +3,26 @@ which store, channel and asset failed and the step's own worded error; a store a
 raises one alert per failure streak (assets/alerts.py). A sweep closes the sync-log rows of runs that
 ended without completing them (killed or crashed runs)."""
 
-from dagster import (DagsterEventType, DagsterInstance, DagsterRunStatus, DefaultSensorStatus,
-                     RunFailureSensorContext, RunsFilter, SensorEvaluationContext, SkipReason, run_failure_sensor,
-                     sensor)
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunsFilter,
+    SensorEvaluationContext,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
 from sqlalchemy import text
 
 from assets.alerts import close_if_synced_since, raise_alert
-from sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, RUN_KIND_TAG
 from assets.sync_log import close_abandoned, open_run_ids
 from resources.errors import MarketsyncError
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
+from sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, RUN_KIND_TAG
 from sensors.runs import run_slot
 
 STOCK_CHANNEL_TAG = "marketsync/stock_channel"  # "<store>.<channel>" (assets/stock/settings.py)

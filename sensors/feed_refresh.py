@@ -1,7 +1,7 @@
 """Refreshes each pulled supplier feed when its interval (settings `refresh_minutes`, default 60) has
 passed since its last import run started."""
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dagster import (
     AddDynamicPartitionsRequest,
@@ -33,7 +33,7 @@ supplier_feed_job = define_asset_job("supplier_feed_job", selection=[supplier_fe
 def supplier_feed_refresh_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     """Registers every enabled pull feed as a partition and requests an import per feed and interval
     slot (the run_key), so a feed is imported once per interval however often the sensor ticks."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with warehouse.begin() as conn:
         feeds = conn.execute(text(
             """SELECT s.code AS store, c.name, coalesce((c.settings->>'refresh_minutes')::int, :d) AS minutes,

@@ -44,7 +44,7 @@ def warehouse_guard(sensor_fn: Callable) -> Callable:
     def guarded(*args, **kwargs):
         try:
             return sensor_fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - only connection errors are absorbed, the rest re-raised
+        except Exception as exc:
             if not is_unreachable(exc):
                 raise
             reason = f"warehouse unreachable: {first_line(exc)}"

@@ -2,7 +2,7 @@
 own time zone; 08:00 Europe/Berlin by default). A schedule per store cannot be a static Dagster schedule,
 so this sensor evaluates every store's cron each minute."""
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -48,7 +48,7 @@ def inbound_sheet_schedule_sensor(context: SensorEvaluationContext, warehouse: W
             "SELECT s.code, i.check_cron, i.check_timezone FROM ops.inbound_sheets i JOIN ops.stores s USING (store_id) "
             "WHERE i.enabled ORDER BY s.code"))]
     cursor = json.loads(context.cursor) if context.cursor else {}
-    due, seen = due_checks(sheets, cursor, datetime.now(timezone.utc))
+    due, seen = due_checks(sheets, cursor, datetime.now(UTC))
     known = set(context.instance.get_dynamic_partitions(jtl_ffn_accounts.name))
     missing = [store for store, _cron, _zone in sheets if store not in known]
     return SensorResult(

@@ -8,16 +8,29 @@ and new-orders sensors drive every channel through it, so a later channel adds i
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import (AssetKey, AssetSelection, DynamicPartitionsDefinition, In, Nothing,
-                     OpExecutionContext, Out, Output, define_asset_job, job, op)
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    DynamicPartitionsDefinition,
+    In,
+    Nothing,
+    OpExecutionContext,
+    Out,
+    Output,
+    define_asset_job,
+    job,
+    op,
+)
 
-from assets.amazon.orders import ORDERS as AMAZON_ORDERS, amazon_accounts
-from assets.ebay.orders import ORDERS as EBAY_ORDERS, ebay_accounts
-from assets.letzshop.orders import LETZSHOP_POOL, ORDERS as LETZSHOP_ORDERS
-from assets.letzshop.orders import letzshop_accounts, letzshop_order_import
+from assets.amazon.orders import ORDERS as AMAZON_ORDERS
+from assets.amazon.orders import amazon_accounts
+from assets.ebay.orders import ORDERS as EBAY_ORDERS
+from assets.ebay.orders import ebay_accounts
+from assets.feeds.push_inbox import apply_inbox_job
+from assets.letzshop.orders import LETZSHOP_POOL, letzshop_accounts, letzshop_order_import
+from assets.letzshop.orders import ORDERS as LETZSHOP_ORDERS
 from assets.orders.followup import CONFIRMING_CHANNELS, auto_confirmations_key, matches_key
 from assets.outbound_runner import accounts_with_due_writes, drain
-from assets.feeds.push_inbox import apply_inbox_job
 from resources.amazon_sp_api import AmazonSpApiResource
 from resources.ebay import EbayResource
 from resources.jtl_ffn import JtlFfnResource

@@ -14,11 +14,11 @@ concurrent imports, and a failed follow-up leaves its orders to be asked for aga
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from assets.orders import followup as followup_stages
-from sensors.jobs import ORDER_CHANNELS
 from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 from sensors.auto_sync import retry_due_at, utcnow
 from sensors.guard import warehouse_guard
+from sensors.jobs import ORDER_CHANNELS
 from sensors.runs import active_slots, import_histories, max_runs_per_tick
 
 

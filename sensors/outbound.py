@@ -3,14 +3,22 @@
 queued or running for it, and none when nothing is due. Within the run only the channel with due
 writes takes its API pool (sensors/jobs.py), so an idle drain never holds an import's slot."""
 
-from dagster import (DagsterInstance, DefaultSensorStatus, RunRequest, RunsFilter, SensorEvaluationContext,
-                     SensorResult, SkipReason, sensor)
+from dagster import (
+    DagsterInstance,
+    DefaultSensorStatus,
+    RunRequest,
+    RunsFilter,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
 
 from assets import outbound_runner
-from sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, outbound_job
 from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
+from sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, outbound_job
 from sensors.runs import ACTIVE, max_runs_per_tick
 
 EVERY_ACCOUNT = "*"

@@ -8,15 +8,23 @@ its credentials, removes the partition (its history stays), so no automation sta
 work. Stock channels and supplier feeds keep their own sensors (their partitions are not accounts).
 """
 
-from dagster import (AddDynamicPartitionsRequest, DefaultSensorStatus, DeleteDynamicPartitionsRequest,
-                     DynamicPartitionsDefinition, SensorEvaluationContext, SensorResult, SkipReason, sensor)
+from dagster import (
+    AddDynamicPartitionsRequest,
+    DefaultSensorStatus,
+    DeleteDynamicPartitionsRequest,
+    DynamicPartitionsDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
 from sqlalchemy import text
 
-from assets.jtl_ffn.assets import jtl_ffn_accounts
 from assets.channel_clients import client_configured
-from sensors.jobs import ORDER_CHANNELS
+from assets.jtl_ffn.assets import jtl_ffn_accounts
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
+from sensors.jobs import ORDER_CHANNELS
 
 MAX_PARTITIONS_ADDED_PER_TICK = 1000
 

@@ -1,8 +1,8 @@
 """Every sensor of the code location, listed once (pipelines/definitions.py takes them from here)."""
 from sensors.auto_sync import order_auto_sync_sensor
 from sensors.codeswholesale_partitions import codeswholesale_partitions_sensor
-from sensors.feed_refresh import supplier_feed_refresh_sensor
 from sensors.failures import run_failure_alert_sensor, sync_log_sweep_sensor
+from sensors.feed_refresh import supplier_feed_refresh_sensor
 from sensors.inbound_sheet_schedule import inbound_sheet_schedule_sensor
 from sensors.new_orders import new_orders_sensor
 from sensors.outbound import outbound_queue_sensor

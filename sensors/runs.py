@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
@@ -82,7 +82,7 @@ def import_histories(instance: DagsterInstance, since: timedelta = RECENT, now: 
     canceled runs of the last hours that ended after its last success (`succeeded_at`, e.g. the
     account's last_synced_at; without it every recent failure counts). Only failed runs are read, so
     the query stays small however many runs succeed."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     succeeded_at = succeeded_at or {}
     failed: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
     records = instance.get_run_records(filters=RunsFilter(statuses=list(FAILED), tags={RUN_KIND_TAG: kind},
@@ -92,9 +92,9 @@ def import_histories(instance: DagsterInstance, since: timedelta = RECENT, now: 
         slot = run_slot(run.tags, run.job_name)
         if not slot:
             continue
-        ended = datetime.fromtimestamp(record.end_time, timezone.utc) if record.end_time else record.update_timestamp
+        ended = datetime.fromtimestamp(record.end_time, UTC) if record.end_time else record.update_timestamp
         if ended.tzinfo is None:
-            ended = ended.replace(tzinfo=timezone.utc)
+            ended = ended.replace(tzinfo=UTC)
         last_success = succeeded_at.get((slot[1], slot[2]))
         if last_success is None or ended > last_success:
             failed[(slot[1], slot[2])].append((ended, run.run_id))

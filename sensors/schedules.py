@@ -3,9 +3,9 @@
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
 from assets.accounts import list_accounts
-from sensors.jobs import ORDER_CHANNELS, letzshop_import_job, outbound_job
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
+from sensors.jobs import ORDER_CHANNELS, letzshop_import_job, outbound_job
 from sensors.outbound import drain_requests
 
 TIMEZONE = "Europe/Berlin"

@@ -1,10 +1,17 @@
 """Pushes stock without anyone asking: a real-time channel within a minute of a stock or order change
 its last push did not see (ops.stock_changes against that push's snapshot), a batch channel every
 interval. Also keeps one `stock_channels` partition per store channel with stock settings."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from dagster import (AddDynamicPartitionsRequest, DefaultSensorStatus, RunRequest, SensorEvaluationContext,
-                     SensorResult, SkipReason, sensor)
+from dagster import (
+    AddDynamicPartitionsRequest,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
 
 from assets.stock.assets import STOCK_CHANNEL_TAG, TRIGGER_TAG, stock_channels, stock_push_job
 from assets.stock.schedule import due_pushes
@@ -22,7 +29,7 @@ def stock_push_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     batch slot), so a repeated tick requests nothing twice."""
     with warehouse.begin() as conn:
         keys = {s.partition_key for s in all_settings(conn)}
-        due = due_pushes(conn, datetime.now(timezone.utc))
+        due = due_pushes(conn, datetime.now(UTC))
     new_keys = sorted(keys - set(context.instance.get_dynamic_partitions(stock_channels.name)))
     partitions = [AddDynamicPartitionsRequest(stock_channels.name, new_keys)] if new_keys else []
     if not due:

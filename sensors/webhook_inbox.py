@@ -1,7 +1,15 @@
 """Launches `apply_inbox_job` when pushed feed batches wait in ops.feed_inbox."""
 import time
 
-from dagster import DefaultSensorStatus, RunConfig, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
+from dagster import (
+    DefaultSensorStatus,
+    RunConfig,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
 from sqlalchemy import text
 
 from assets.feeds.push_inbox import ApplyInboxConfig, apply_inbox_job

@@ -10,7 +10,14 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from resources import migrations
-from resources.database import dagster_storage_url, engine_for, ensure_database, libpq_url, start_embedded_server, with_database
+from resources.database import (
+    dagster_storage_url,
+    engine_for,
+    ensure_database,
+    libpq_url,
+    start_embedded_server,
+    with_database,
+)
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
@@ -94,8 +101,8 @@ def shop(warehouse, vault, letzshop_sim):
     """Store 'shop' with a Letzshop account on the simulator, its key stored, its catalog loaded."""
     from types import SimpleNamespace
 
-    from assets.catalog.products import import_products_csv
     from assets.accounts import upsert_account
+    from assets.catalog.products import import_products_csv
     from resources.letzshop import LetzshopResource
     from sandbox.letzshop.data import write_catalog_csv
 

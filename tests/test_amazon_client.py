@@ -4,7 +4,7 @@ without Retry-After, x-amzn-RateLimit-Limit adjusting the buckets, confirmShipme
 answer, listing quantities patched and read back, JSON_LISTINGS_FEED end to end (rejections, GZIP
 reports, FATAL, splitting at 25,000 messages), 5xx retries and error texts without secrets."""
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from urllib.parse import parse_qs
 
@@ -95,7 +95,7 @@ def _assert_clean(error: AmazonError, state: AmazonState) -> None:
 def test_search_orders_pages_every_order_exactly_once_with_awkward_tokens(amazon):
     state = amazon.state
     api = amazon.open()
-    orders = list(api.search_orders(datetime.now(timezone.utc) - OLD, page_size=40))
+    orders = list(api.search_orders(datetime.now(UTC) - OLD, page_size=40))
     ids = [o["orderId"] for o in orders]
     assert len(ids) == len(set(ids)) == state.order_count == 1500
     assert set(ids) == set(state.order_ids())
@@ -118,7 +118,7 @@ def test_token_expiring_in_the_middle_of_paging(amazon):
     state = amazon.state
     state.add_fault("expire_tokens", target="searchOrders", skip=5)
     api = amazon.open()
-    ids = [o["orderId"] for o in api.search_orders(datetime.now(timezone.utc) - OLD, page_size=100)]
+    ids = [o["orderId"] for o in api.search_orders(datetime.now(UTC) - OLD, page_size=100)]
     assert len(ids) == len(set(ids)) == 1500
     assert api.token_calls == 2
     requests = _search_targets(state)
@@ -132,7 +132,7 @@ def test_two_minute_rule_is_respected(amazon):
     state = amazon.state
     api = amazon.open()
     fresh = state.add_order()  # updated now: inside no window we may ask for yet
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     orders = list(api.search_orders(now - timedelta(hours=2), now + timedelta(hours=1)))
     assert fresh["orderId"] not in {o["orderId"] for o in orders}
     sent = _search_targets(state)
@@ -149,7 +149,7 @@ def test_429_storms_with_and_without_retry_after_never_fail(amazon):
     state = amazon.state
     api = amazon.open()
     state.add_fault("http_429", count=6, target="searchOrders", skip=2)
-    ids = [o["orderId"] for o in api.search_orders(datetime.now(timezone.utc) - OLD, page_size=100)]
+    ids = [o["orderId"] for o in api.search_orders(datetime.now(UTC) - OLD, page_size=100)]
     assert len(ids) == len(set(ids)) == 1500
     throttled = [w for w in api.waits if w[2] == "throttled"]
     assert len(throttled) == 6 and api.throttled == 6
@@ -197,7 +197,7 @@ def test_confirm_shipment_retried_after_a_lost_answer_makes_one_package(amazon, 
     order = _open_orders(state, 1)[0]
     state.add_fault("apply_then_drop", target="confirmShipment", then=then)
     items = [{"orderItemId": i["orderItemId"], "quantity": i["quantityOrdered"]} for i in order["orderItems"]]
-    api.confirm_shipment(order["orderId"], "4711", "DHL", "00340434161094", datetime.now(timezone.utc), items,
+    api.confirm_shipment(order["orderId"], "4711", "DHL", "00340434161094", datetime.now(UTC), items,
                          order["salesChannel"]["marketplaceId"])
     packages = state.packages(order["orderId"])
     assert [p["packageReferenceId"] for p in packages] == ["4711"]

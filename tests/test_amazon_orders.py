@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import text
 
-from assets.amazon.orders import import_amazon_orders
 from assets.accounts import upsert_account
+from assets.amazon.orders import import_amazon_orders
 from resources.amazon_sp_api import AmazonSpApiResource
 from sandbox.amazon import AmazonState, create_app
 from sandbox.http import serve_in_thread
@@ -173,8 +173,8 @@ def test_orders_amazon_fulfils_itself_hold_none_of_our_stock(amazon_store, wareh
 def test_orders_amazon_fulfils_itself_are_never_shipped_by_us(amazon_store, warehouse, vault):
     """An FBA order cannot get our tracking, and the fulfiller's queue never receives it; a merchant-
     fulfilled order goes to the fulfiller with its lines' quantities (not one per item row)."""
-    from assets.jtl_ffn.outbound import queue_outbounds
     from assets.accounts import get_account
+    from assets.jtl_ffn.outbound import queue_outbounds
     from assets.orders.actions import order_by_id, ship_order
     from resources.errors import MarketsyncError
 

@@ -1,13 +1,13 @@
 """The canonical catalog: merges write only what changed, stale updates lose, and the store catalog
 view resolves store overrides and the language fallback chain."""
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import text
 
-from assets.catalog.canonical import CatalogWriter
 from assets.accounts import store_id_for, upsert_account
+from assets.catalog.canonical import CatalogWriter
 
 
 def _source(conn, store="shop", name="supplier"):
@@ -52,8 +52,8 @@ def test_refresh_writes_only_changed_rows(warehouse):
 def test_stale_update_never_overwrites_a_newer_one(warehouse):
     with warehouse.begin() as conn:
         source_id, _ = _source(conn)
-    newer = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
-    older = datetime(2026, 11, 20, 11, tzinfo=timezone.utc)
+    newer = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    older = datetime(2026, 11, 20, 11, tzinfo=UTC)
     _merge(warehouse, source_id, [_row("P1", quantity=7, updated=newer)])
     result = _merge(warehouse, source_id, [_row("P1", quantity=3, updated=older)])
     assert result.stale == 1 and result.updated == 0

@@ -5,6 +5,7 @@ classed transient (worth a later try) or permanent. Each client is tested agains
 loopback, the fault armed through the simulator's fault injection."""
 from __future__ import annotations
 
+from datetime import UTC
 from types import SimpleNamespace
 
 import pytest
@@ -120,8 +121,8 @@ def test_letzshop_not_json_is_malformed(letzshop):
 def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, vault, letzshop_sim):
     """A missing application client id or secret, missing credentials and a revoked refresh token fail
     at once (no retries) with `transient` False and say what fixes them."""
-    from assets.letzshop.connection import letzshop_session
     from assets.accounts import get_account, upsert_account
+    from assets.letzshop.connection import letzshop_session
     from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
     from resources.ebay import EbayError, EbayResource
     from resources.jtl_ffn import JtlFfnError, JtlFfnResource
@@ -189,10 +190,10 @@ def ebay():
 
 
 def _ebay_orders(shop, **limits):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     with shop.session(**limits) as api:
-        return list(api.orders_modified(datetime(2020, 1, 1, tzinfo=timezone.utc), page_size=10))
+        return list(api.orders_modified(datetime(2020, 1, 1, tzinfo=UTC), page_size=10))
 
 
 def test_ebay_bounds_and_malformed_answers(ebay):
@@ -223,7 +224,7 @@ def test_ebay_bounds_and_malformed_answers(ebay):
 
 # ------------------------------------------------------------------------------------ Amazon
 def test_amazon_bounds_and_malformed_answers(warehouse, vault):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from assets.accounts import upsert_account
     from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
@@ -242,7 +243,7 @@ def test_amazon_bounds_and_malformed_answers(warehouse, vault):
 
         def orders(**options):
             with resource.model_copy(update=options).session(warehouse.engine, vault, account.account_id) as api:
-                return list(api.search_orders(datetime(2020, 1, 1, tzinfo=timezone.utc), page_size=10))
+                return list(api.search_orders(datetime(2020, 1, 1, tzinfo=UTC), page_size=10))
 
         assert len(orders()) == 60
         for fault, options, kind, transient, words in (

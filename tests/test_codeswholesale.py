@@ -11,12 +11,11 @@ import pytest
 from dagster import AssetKey, DagsterInstance, SkipReason, build_sensor_context, materialize
 from sqlalchemy import text
 
-from sensors.codeswholesale_partitions import codeswholesale_partitions_sensor
 from assets.codeswholesale.catalog import (
+    add_codeswholesale_source,
     codeswholesale_accounts,
     codeswholesale_products,
     codeswholesale_store_codes,
-    add_codeswholesale_source,
     import_codeswholesale_catalog,
 )
 from assets.codeswholesale.normalise import RefusedProduct, normalise_product
@@ -25,6 +24,7 @@ from resources.errors import MarketsyncError
 from sandbox.codeswholesale.data import Anomalies, generate_products, single_unit_price
 from sandbox.codeswholesale.state import CodesWholesaleState
 from sandbox.http import serve_in_thread
+from sensors.codeswholesale_partitions import codeswholesale_partitions_sensor
 
 CLIENT_ID = "cws-test-client"
 CLIENT_SECRET = "$2a$10$Canary+Secret/Value=%41xyz"  # characters that must survive form encoding

@@ -3,7 +3,7 @@ runs with deterministic run keys."""
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dagster import AssetKey
@@ -69,7 +69,7 @@ def test_due_slot_is_deterministic():
     from assets.accounts import Account
     from sensors.auto_sync import due_slot
 
-    now = datetime(2026, 11, 23, 10, 7, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 10, 7, tzinfo=UTC)
     account = Account(1, 1, "s", "letzshop", None, 15, {}, True, now - timedelta(minutes=20))
     assert due_slot(account, now) == due_slot(account, now + timedelta(minutes=3))
     assert due_slot(Account(1, 1, "s", "letzshop", None, 15, {}, True, now - timedelta(minutes=5)), now) is None

@@ -64,9 +64,8 @@ def test_a_signal_stops_every_process_dev_started(tmp_path, signum):
 
 def _free_port_range(size: int) -> int:
     """The first of `size` consecutive loopback ports that are free now."""
-    import socket
-
     import random
+    import socket
 
     # Below the kernel's ephemeral range, so no outgoing connection takes one of them meanwhile.
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])

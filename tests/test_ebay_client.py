@@ -6,7 +6,7 @@ fulfillments (answers lost after the write), bulk quantity updates answered 200 
 opened from an account's vault credentials in Postgres."""
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -64,7 +64,7 @@ def test_pages_through_all_orders_once_while_the_token_expires_mid_paging(ebay):
     expected = [state.order_id(i) for i in range(state.order_count)]  # every order, oldest creation first
     state.add_fault("expire_tokens", skip=4, target="getOrders")  # the 5th page meets an expired token
     with _api(state, base_url) as api:
-        orders = list(api.orders_modified(datetime.fromtimestamp(since_ms / 1000, timezone.utc), page_size=100))
+        orders = list(api.orders_modified(datetime.fromtimestamp(since_ms / 1000, UTC), page_size=100))
         assert api.token_calls == 2
     ids = [o["orderId"] for o in orders]
     assert len(ids) >= 1000 and ids == expected  # every order exactly once, in order
@@ -92,7 +92,7 @@ def test_token_is_renewed_before_it_expires(ebay):
 def test_lastmodifieddate_windows_are_incremental(ebay):
     state, base_url = ebay
     with _api(state, base_url) as api:
-        since = datetime.now(timezone.utc) - timedelta(milliseconds=1)
+        since = datetime.now(UTC) - timedelta(milliseconds=1)
         assert list(api.orders_modified(since)) == []
         cancelled, changed, shipped = state.order_id(10), state.order_id(20), _open_order(state)
         state.cancel_order(cancelled)
@@ -121,7 +121,7 @@ def test_ensure_shipping_fulfillment_never_adds_tracking_twice(ebay):
         # The fulfillment is created, then its answer is lost (connection cut mid-response): the retry
         # reads the order's fulfillments, finds it, and does not send it again.
         state.add_fault("apply_then_drop", target="createShippingFulfillment")
-        shipped = datetime.now(timezone.utc) - timedelta(minutes=5)
+        shipped = datetime.now(UTC) - timedelta(minutes=5)
         fid = api.ensure_shipping_fulfillment(first["orderId"], _lines(first), "DHL", "JJD0001 2345-67", shipped)
         assert fid == "JJD0001234567"
         assert [f["shipmentTrackingNumber"] for f in state.shipping_fulfillments(first["orderId"])] == [fid]
@@ -243,7 +243,7 @@ def test_quota_exhaustion_surfaces_as_a_retryable_error(ebay):
         assert state.stats()["quota_rejections"] == 3
         state.quota_retry_after = "reset"  # hours until midnight Pacific: raised at once, not waited for
         with pytest.raises(EbayError) as caught:
-            list(api.orders_modified(datetime.now(timezone.utc) - timedelta(days=1)))
+            list(api.orders_modified(datetime.now(UTC) - timedelta(days=1)))
         assert caught.value.kind == "quota" and caught.value.retryable and caught.value.retry_after > 2.0
         assert state.stats()["quota_rejections"] == 4
         order = _open_order(state)

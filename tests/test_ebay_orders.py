@@ -3,12 +3,11 @@ re-imports write nothing, changes arrive through the cursor's overlap, statuses 
 table, items match the catalog by SKU, malformed orders are quarantined and the rest loads."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
-import pytest
-
-from assets.ebay.orders import import_ebay_orders
 from assets.accounts import upsert_account
+from assets.ebay.orders import import_ebay_orders
 from resources.ebay import EbayResource
 from sandbox.ebay.state import EbayState
 from sandbox.http import serve_in_thread

@@ -5,16 +5,16 @@ fulfillments (201 + Location, no deduplication, answers lost after the write), t
 50,000-order seller, and conformance with the request/response examples in ../shared/specs/ebay."""
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from sandbox.http import serve_in_thread
 from sandbox.ebay.data import stamp
 from sandbox.ebay.state import APP_SCOPE, EbayState, scope
+from sandbox.http import serve_in_thread
 
 CLIENT_ID = "MarketSy-test-SBX-0a1b2c3d4-5e6f7a8b"
 CLIENT_SECRET = "SBX-0a1b2c3d4e5f-aa11-bb22-cc33-dd44"
@@ -519,7 +519,7 @@ def test_admin_routes_drive_the_state(sim):
 
 
 def test_seeded_data_is_deterministic():
-    epoch = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    epoch = datetime(2026, 6, 1, tzinfo=UTC)
     one, two = (EbayState(seed=3, orders=300, skus=40, epoch=epoch), EbayState(seed=3, orders=300, skus=40,
                                                                                 epoch=epoch))
     assert [one.order(one.order_id(i)) for i in (0, 150, 299)] == [two.order(two.order_id(i)) for i in (0, 150, 299)]

@@ -1,13 +1,12 @@
 """The exception workflow on a real Postgres: list, resolve by hand or in bulk, ignore, auto-resolve."""
 from __future__ import annotations
 
-
 import pytest
+from order_rows import add_order, add_product, add_store
 from sqlalchemy import text
 
 from assets.catalog import exceptions as ex
 from assets.catalog.gtin import normalize_gtin
-from order_rows import add_order, add_product, add_store
 from assets.catalog.matching import match_order_items
 from resources.errors import MarketsyncError
 

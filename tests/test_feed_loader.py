@@ -9,12 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
+from assets.accounts import upsert_account
+from assets.catalog.runs import ImportRun, get_run
 from assets.feeds.loader import load_feed
 from assets.feeds.preview import preview_feed
-from assets.catalog.runs import ImportRun, get_run
-from assets.feeds.sources import (add_source, get_source, list_sources, redacted, set_mapping,
-                                  split_credentials)
-from assets.accounts import upsert_account
+from assets.feeds.sources import add_source, get_source, list_sources, redacted, set_mapping, split_credentials
 from resources.errors import MarketsyncError
 from sandbox.feeds.generators import count_bad, count_changed, generate, mutate, source_format
 

@@ -3,14 +3,13 @@ writes agreeing with the values people see."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from assets.catalog.canonical import PRODUCT_COLUMNS
-from assets.feeds.mapping import (Rejected, compile_mapping, mapping_problems, parse_price, pg_array,
-                                  validate_mapping)
+from assets.feeds.mapping import Rejected, compile_mapping, mapping_problems, parse_price, pg_array, validate_mapping
 from assets.feeds.readers import XmlReader
 from resources.errors import MarketsyncError
 
@@ -50,7 +49,7 @@ def test_a_row_maps_to_product_and_translations(compiled):
         "price": Decimal("12.50"), "currency": "EUR", "availability": None, "quantity": 3,
         "product_type": "physical", "platform": None, "regions": ["EU", "DE"], "languages": None,
         "attributes": '{"color":"red"}',
-        "source_updated_at": datetime(2026, 3, 1, 10, tzinfo=timezone.utc),
+        "source_updated_at": datetime(2026, 3, 1, 10, tzinfo=UTC),
     }
     assert mapped.translations == [("A1", "en", "Mug", None), ("A1", "de", "Becher", None)]
 

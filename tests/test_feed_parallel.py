@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from assets.accounts import upsert_account
 from assets.feeds import parallel
 from assets.feeds.loader import load_feed
 from assets.feeds.sources import add_source
-from assets.accounts import upsert_account
 from resources.errors import MarketsyncError
 from sandbox.feeds.generators import generate, source_format
 

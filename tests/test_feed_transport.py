@@ -22,8 +22,15 @@ import pytest
 from resources.errors import MarketsyncError
 from resources.feed_transport import FeedTransport, FeedTransportError, redact, split_credentials
 from sandbox.feeds.ftp_server import serve_ftp
-from sandbox.feeds.hostile import (FORMULA_CELLS, serve_canary, write_billion_laughs, write_formula_injection_csv,
-                                   write_oversized_line_csv, write_xxe_file, write_xxe_http)
+from sandbox.feeds.hostile import (
+    FORMULA_CELLS,
+    serve_canary,
+    write_billion_laughs,
+    write_formula_injection_csv,
+    write_oversized_line_csv,
+    write_xxe_file,
+    write_xxe_http,
+)
 from sandbox.feeds.http_server import create_app
 from sandbox.http import serve_in_thread
 

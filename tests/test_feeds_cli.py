@@ -1,6 +1,7 @@
 """Supplier feeds through the CLI: a CSV pulled over HTTP with basic auth, an XML feed over FTP with
 RFC 1738 credentials, preview without loading, the Dagster asset import, and a push feed's secret."""
 import json
+from datetime import UTC
 
 from sqlalchemy import text
 
@@ -131,7 +132,7 @@ def test_a_json_record_with_a_null_price_is_quarantined_not_a_price_wipe(run_cli
 
 
 def test_apply_inbox_applies_pushed_batches_without_the_daemon(run_cli, warehouse):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from assets.feeds.push_inbox import record_delivery
 
@@ -141,7 +142,7 @@ def test_apply_inbox_applies_pushed_batches_without_the_daemon(run_cli, warehous
         source_id = conn.execute(text("SELECT source_id FROM ops.catalog_sources WHERE name = 'dropship'")).scalar_one()
         record_delivery(conn, source_id, "event-1", [{"externalId": "P1", "vendorSku": "SKU-P1", "price": 3.5,
                                                       "inventoryQuantity": 4}],
-                        datetime.now(timezone.utc), applied=False)
+                        datetime.now(UTC), applied=False)
     code, out, err = run_cli("feeds", "apply-inbox", "--store", "othershop")
     assert code == 0 and "applied 0 batch(es)" in out, err
     code, out, err = run_cli("feeds", "apply-inbox", "--store", "shop")

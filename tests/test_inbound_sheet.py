@@ -3,15 +3,15 @@
 every row gets the right status and numbers, one batch update per check, nothing written the second time."""
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 
-from assets.inbound_sheet.check import (Columns, Received, cell_updates, check_rows, column_letter,
-                                        locate_columns)
-from assets.inbound_sheet.run import run_check, save_settings
 from assets.accounts import upsert_account
+from assets.inbound_sheet.check import Columns, Received, cell_updates, check_rows, column_letter, locate_columns
+from assets.inbound_sheet.run import run_check, save_settings
 from resources.errors import MarketsyncError
 from resources.google_sheets import GoogleSheetsResource
 from sandbox.google_sheets.app import create_app
@@ -165,34 +165,34 @@ def test_settings_are_checked(warehouse, ffn_store):
 # ---------------------------------------------------------------- scheduling
 
 def test_the_latest_tick_is_local_time_across_daylight_saving():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sensors.inbound_sheet_schedule import latest_tick
 
     # 08:00 Berlin is 07:00 UTC in winter and 06:00 UTC in summer (the clocks moved on 2026-03-29).
-    assert latest_tick("0 8 * * *", "Europe/Berlin", datetime(2026, 3, 28, 7, 0, tzinfo=timezone.utc)) == \
-        datetime(2026, 3, 28, 7, 0, tzinfo=timezone.utc)
-    assert latest_tick("0 8 * * *", "Europe/Berlin", datetime(2026, 3, 29, 6, 30, tzinfo=timezone.utc)) == \
-        datetime(2026, 3, 29, 6, 0, tzinfo=timezone.utc)
-    assert latest_tick("0 8 * * *", "Europe/Berlin", datetime(2026, 3, 29, 5, 59, tzinfo=timezone.utc)) == \
-        datetime(2026, 3, 28, 7, 0, tzinfo=timezone.utc)
+    assert latest_tick("0 8 * * *", "Europe/Berlin", datetime(2026, 3, 28, 7, 0, tzinfo=UTC)) == \
+        datetime(2026, 3, 28, 7, 0, tzinfo=UTC)
+    assert latest_tick("0 8 * * *", "Europe/Berlin", datetime(2026, 3, 29, 6, 30, tzinfo=UTC)) == \
+        datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
+    assert latest_tick("0 8 * * *", "Europe/Berlin", datetime(2026, 3, 29, 5, 59, tzinfo=UTC)) == \
+        datetime(2026, 3, 28, 7, 0, tzinfo=UTC)
 
 
 def test_due_checks_wait_for_the_next_tick_and_coalesce_missed_ones():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sensors.inbound_sheet_schedule import due_checks
 
     sheets = [("berlin", "0 8 * * *", "Europe/Berlin"), ("tokyo", "30 6 * * 1-5", "Asia/Tokyo")]
-    monday_7 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)  # 07:00 in Berlin
+    monday_7 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
     due, cursor = due_checks(sheets, {}, monday_7)
     assert due == []  # first sight: wait for the next tick
     assert cursor["berlin"] == "2026-11-22T08:00:00+01:00"
-    due, cursor = due_checks(sheets, cursor, datetime(2026, 11, 23, 7, 1, tzinfo=timezone.utc))
+    due, cursor = due_checks(sheets, cursor, datetime(2026, 11, 23, 7, 1, tzinfo=UTC))
     assert due == [("berlin", "2026-11-23T08:00:00+01:00")]
-    assert due_checks(sheets, cursor, datetime(2026, 11, 23, 7, 30, tzinfo=timezone.utc))[0] == []
+    assert due_checks(sheets, cursor, datetime(2026, 11, 23, 7, 30, tzinfo=UTC))[0] == []
     # Three days without the sensor: one check, for the latest tick.
-    due, _ = due_checks(sheets, cursor, datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc))
+    due, _ = due_checks(sheets, cursor, datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
     assert due == [("berlin", "2026-11-26T08:00:00+01:00"), ("tokyo", "2026-11-26T06:30:00+09:00")]
 
 

@@ -8,15 +8,16 @@ order), so moving the cursor to the newest time of each committed page would pas
 pages never read."""
 from __future__ import annotations
 
+from datetime import UTC
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
 
+from assets.accounts import upsert_account
 from assets.amazon.orders import import_amazon_orders
 from assets.ebay.orders import import_ebay_orders
 from assets.orders.incremental import read_cursor
-from assets.accounts import upsert_account
 from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
 from resources.ebay import EbayError, EbayResource
 from sandbox.http import serve_in_thread
@@ -67,13 +68,13 @@ def test_an_ebay_import_failing_on_page_three_loses_no_order(ebay_store, warehou
 def test_a_failed_import_leaves_a_set_cursor_where_it_was(ebay_store, warehouse, vault):
     """With a cursor already set 60 days back: the window holds several pages, the second fails, the
     cursor does not move, and the next import lands every order modified in the window."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from assets.ebay.normalise import modified_at
     from assets.orders.incremental import OVERLAP
 
     shop = ebay_store
-    before = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=60)
+    before = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
     with warehouse.begin() as conn:
         conn.execute(text("INSERT INTO ops.order_cursors (account_id, last_modified_at) VALUES (:a, :t)"),
                      {"a": shop.account.account_id, "t": before})

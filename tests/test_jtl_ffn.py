@@ -6,7 +6,7 @@ import base64
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -223,7 +223,7 @@ def test_two_clients_racing_never_spend_the_same_refresh_token(ffn, warehouse, v
             for _ in range(rounds):
                 for _ in api.stocks():
                     pass
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             failures.append(error)
 
     threads = [threading.Thread(target=work, args=(api, 0)) for api in sessions]
@@ -331,7 +331,7 @@ def test_a_lost_answer_or_a_5xx_on_create_never_makes_two_outbounds(ffn, warehou
 
 def test_shipping_notifications_show_a_partial_shipment(ffn, warehouse, vault, account):
     state, base_url = ffn
-    since = datetime.now(timezone.utc) - timedelta(seconds=5)
+    since = datetime.now(UTC) - timedelta(seconds=5)
     with _api(warehouse, vault, account, base_url) as api:
         outbound = api.create_outbound(_outbound(state, "LZ-PART", (5, 2), (9, 1)))
         jfsku = state.catalogue.jfsku(5)
@@ -357,7 +357,7 @@ def test_shipping_notifications_show_a_partial_shipment(ffn, warehouse, vault, a
 
 def test_inbound_changes_since_a_moment(ffn, warehouse, vault, account):
     state, base_url = ffn
-    since = datetime.now(timezone.utc) - timedelta(seconds=5)
+    since = datetime.now(UTC) - timedelta(seconds=5)
     pending = next(i for i in state.inbounds if i["status"] == "Pending")
     state.receive(pending["inboundId"])
     time.sleep(0.002)  # a change window ends before the current millisecond

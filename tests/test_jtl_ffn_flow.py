@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from assets.accounts import get_account, upsert_account
+from assets.catalog.matching import match_order_items
 from assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
 from assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
 from assets.letzshop.connection import letzshop_session
 from assets.letzshop.load import import_shipments
-from assets.catalog.matching import match_order_items
-from assets.accounts import get_account, upsert_account
 from assets.orders.actions import confirm_order, find_order
 from assets.outbound_runner import drain
 from resources.jtl_ffn import JtlFfnResource, store_refresh_token

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -281,7 +281,7 @@ def test_the_receive_hook_turns_announced_stock_into_stock(sim):
 
 def test_updates_lists_changes_in_chunks(sim):
     state, client, headers = sim
-    since = (datetime.now(timezone.utc) - timedelta(seconds=5)).isoformat()
+    since = (datetime.now(UTC) - timedelta(seconds=5)).isoformat()
     numbers = [client.post(f"{API}/outbounds", json=_outbound(state, f"UPD-{k}"), headers=headers).json()["outboundId"]
                for k in range(10)]
     time.sleep(0.002)  # windows end before the current millisecond: what changes in it comes next time

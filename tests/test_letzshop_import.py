@@ -45,7 +45,7 @@ def test_overlapping_imports_never_duplicate(shop):
     def run():
         try:
             _import(shop)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(3)]

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -506,7 +506,7 @@ def test_shipments_have_the_api_shape():
         assert re.fullmatch(r"R\d{9}", order["number"]) and "@" in order["email"]
         assert iso.match(order["completedAt"])
         assert datetime.strptime(order["completedAt"], "%Y-%m-%dT%H:%M:%SZ").replace(
-            tzinfo=timezone.utc).year >= 2025
+            tzinfo=UTC).year >= 2025
         assert order["locale"] in ("en", "fr", "de")
         countries.add(order["billAddress"]["country"]["iso"])
         assert 1 <= len(s["inventoryUnits"]) <= 4 and s["tracking"] is None

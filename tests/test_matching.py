@@ -1,11 +1,10 @@
 """Catalog matching on a real Postgres: GTIN first, SKU second, placeholders and exceptions otherwise."""
 from __future__ import annotations
 
-
+from order_rows import add_order, add_product, add_store
 from sqlalchemy import text
 
 from assets.catalog.gtin import normalize_gtin
-from order_rows import add_order, add_product, add_store
 from assets.catalog.matching import match_order_items, refresh_catalog_statistics
 
 EAN_A = "4006381333931"      # valid EAN-13

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-
 from order_rows import add_order, add_product, add_store
+from sqlalchemy import text
 
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
 STATUSES = {"pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded",

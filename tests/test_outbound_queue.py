@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -27,7 +27,7 @@ from resources.errors import MarketsyncError
 OP = "confirm"
 # Items are queued due at the database's clock; the injected clock runs a day ahead of it, so whatever
 # a test queues is due at at(0), however long the test session has been running.
-T0 = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+T0 = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 
 
 def at(seconds: float) -> datetime:

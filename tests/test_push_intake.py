@@ -4,7 +4,7 @@ Dagster job the sensor launches."""
 import json
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -14,9 +14,9 @@ from dagster import SensorResult, SkipReason, build_sensor_context
 from sqlalchemy import text
 
 from assets.accounts import store_id_for, upsert_account
+from assets.feeds.push_inbox import apply_batch, apply_inbox_job
 from pipelines.push_intake.app import create_push_app
 from pipelines.push_intake.auth import sign
-from assets.feeds.push_inbox import apply_batch, apply_inbox_job
 from pipelines.push_intake.limits import PushLimits
 from pipelines.push_intake.secrets import retire_previous_push_secret, rotate_push_secret
 from sandbox.http import serve_in_thread
@@ -31,7 +31,7 @@ class FakeClock:
     """Time that moves only when told to."""
 
     def __init__(self):
-        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+        self.now = datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now

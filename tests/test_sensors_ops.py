@@ -3,16 +3,24 @@ and none when idle, a warehouse outage skipped with one worded line by every sen
 say store, channel, step and cause once per streak, sync-log rows of killed runs closed."""
 import socket
 import uuid
+from datetime import UTC
 
 import pytest
-from dagster import (DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, SkipReason,
-                     build_run_status_sensor_context, build_sensor_context)
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
+    SkipReason,
+    build_run_status_sensor_context,
+    build_sensor_context,
+)
 from sqlalchemy import text
 
 from assets import outbound_queue
 from assets.accounts import upsert_account
-from sensors.jobs import OUTBOUND_ACCOUNT_TAG, outbound_job
 from resources.warehouse import Warehouse
+from sensors.jobs import OUTBOUND_ACCOUNT_TAG, outbound_job
 
 
 @pytest.fixture
@@ -249,7 +257,7 @@ def test_a_drain_runs_only_its_channels_op(shop, instance):
 
 @pytest.mark.integration
 def test_schedules_skip_with_one_worded_line_when_the_warehouse_is_down():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from dagster import build_schedule_context
 
@@ -259,5 +267,5 @@ def test_schedules_skip_with_one_worded_line_when_the_warehouse_is_down():
     for schedule_def in schedules:
         # (no instance: the warehouse is read first, and a tick that cannot read it needs none)
         result = schedule_def(build_schedule_context(
-            resources={"warehouse": down}, scheduled_execution_time=datetime(2026, 12, 5, 3, 15, tzinfo=timezone.utc)))
+            resources={"warehouse": down}, scheduled_execution_time=datetime(2026, 12, 5, 3, 15, tzinfo=UTC)))
         assert isinstance(result, SkipReason) and result.skip_message.startswith("warehouse unreachable: ")

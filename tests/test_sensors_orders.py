@@ -3,7 +3,7 @@ and channel is followed up whatever the commit order, one store's state never st
 follow-up per import batch, at most one import per account queued or running, failed imports retried
 with a bounded backoff, partitions only for enabled and configured accounts."""
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, build_sensor_context
@@ -199,7 +199,7 @@ def test_a_failed_import_is_retried_with_a_bounded_backoff(warehouse, instance, 
         conn.execute(text("UPDATE ops.accounts SET last_synced_at = now() - interval '1 hour'"))
     failed = _add_run(instance, "letzshop_import_job", "flaky", "letzshop", "import", DagsterRunStatus.STARTED)
     instance.report_run_failed(failed)
-    real_now = datetime.now(timezone.utc)
+    real_now = datetime.now(UTC)
 
     def tick(minutes_later):
         monkeypatch.setattr(auto_sync, "utcnow", lambda: real_now + timedelta(minutes=minutes_later))

@@ -67,7 +67,7 @@ class Worker(threading.Thread):
             with psycopg.connect(self.url) as conn:
                 for i in range(self.operations):
                     self.step(conn, i)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             self.error = exc
 
     def step(self, conn, i: int) -> None:

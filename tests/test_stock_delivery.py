@@ -27,7 +27,7 @@ PASSWORD = "s3cr:t/p@ss%+"  # characters percent-encoding changes
 WRONG = "wr0ng-p@ss:word"
 TOKEN = "tok-0123456789abcdef"
 PASSPHRASE = "correct horse battery"
-CSV = "sku;qty\nSKU-1;3\nSKU-2;0\n".encode()
+CSV = b"sku;qty\nSKU-1;3\nSKU-2;0\n"
 KEY = "stock-2024-06-01T10:00:00Z"
 FAST = {"retry_wait_seconds": 0.01}
 

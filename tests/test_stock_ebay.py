@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from assets.accounts import upsert_account
 from assets.stock.drift import drift_check
 from assets.stock.manual import adjust, set_rule
 from assets.stock.push import push_stock
 from assets.stock.settings import save_settings
-from assets.accounts import upsert_account
 from resources.ebay import EbayResource
 from sandbox.ebay.state import EbayState
 from sandbox.http import serve_in_thread

@@ -3,7 +3,7 @@ availability from every source, the ledger, delta pushes, partial answers, failu
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -93,7 +93,7 @@ def test_the_database_refuses_a_ledger_row_whose_terms_do_not_add_up(stock_shop,
 # ---------------------------------------------------------------- every source and deduction
 def test_availability_takes_every_source_and_deduction(stock_shop, warehouse, vault):
     account, _ = stock_shop
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with warehouse.begin() as conn:
         store_id = account.store_id
         # FFN: SKU-1 in two warehouses, 3 units of it reserved by FFN (1 of them for our order, 2 foreign).
@@ -124,7 +124,7 @@ def test_availability_takes_every_source_and_deduction(stock_shop, warehouse, va
                              VALUES (:a, 'M1', 'OUT1', :o)"""), {"a": ffn, "o": handed})
         add_order(conn, account, {"SKU-1": 1})
         add_order(conn, account, {"SKU-1": 5, "SKU-3": 5}, "rejected")
-        add_order(conn, account, {"SKU-3": 2}, "shipped", shipped_at=datetime.now(timezone.utc) + timedelta(seconds=1))
+        add_order(conn, account, {"SKU-3": 2}, "shipped", shipped_at=datetime.now(UTC) + timedelta(seconds=1))
         add_order(conn, account, {"SKU-3": 4}, "shipped", shipped_at=now - timedelta(days=3))
         add_order(conn, account, {"SKU-1": 3}, "shipped", shipped_at=now - timedelta(minutes=10))
         add_order(conn, account, {"SKU-1": 7}, "shipped", shipped_at=now - timedelta(hours=2))
@@ -306,7 +306,7 @@ def test_settings_validation(stock_shop, warehouse):
 # ---------------------------------------------------------------- change feed and strategies
 def _due(warehouse, now=None):
     with warehouse.begin() as conn:
-        return due_pushes(conn, now or datetime.now(timezone.utc))
+        return due_pushes(conn, now or datetime.now(UTC))
 
 
 def test_realtime_push_is_due_exactly_when_something_changed_unseen(stock_shop, warehouse, vault):
@@ -356,7 +356,7 @@ def test_a_change_committed_after_the_push_snapshot_is_not_lost(stock_shop, ware
 
 
 def test_batch_and_manual_strategies():
-    now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     row = {"store": "s", "channel": "letzshop", "strategy": "batch", "batch_interval_minutes": 60,
            "last_ok_id": 4, "latest_id": 4, "latest_status": "succeeded", "unseen_change": 9,
            "latest_started_at": now - timedelta(minutes=30)}
@@ -426,7 +426,7 @@ def test_a_source_counting_again_makes_a_realtime_channel_due(stock_shop, wareho
                      {"a": ffn})
         conn.execute(text("INSERT INTO core.fulfillment_stock (account_id, jfsku, warehouse_id, stock_level) "
                           "VALUES (:a, 'J9', 'W1', 4)"), {"a": ffn})
-        add_order(conn, account, {"SKU-9": 2}, "shipped", shipped_at=datetime.now(timezone.utc) - timedelta(minutes=5))
+        add_order(conn, account, {"SKU-9": 2}, "shipped", shipped_at=datetime.now(UTC) - timedelta(minutes=5))
     before = ledger(warehouse, push(warehouse, vault).inventory_sync_id)["SKU-9"]
     assert before.shipped_uncounted == 2 and _due(warehouse) == []
     with warehouse.begin() as conn:

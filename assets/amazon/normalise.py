@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 
 from assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, split_name
 
-
 # The item state of an order Amazon ships from its own warehouses (FBA): it holds none of the merchant's
 # stock (core.stock_order_units leaves such items out).
 FULFILLED_BY_AMAZON = "FULFILLED_BY_AMAZON"

@@ -6,7 +6,7 @@ write idempotent, and `already_applied` reads the order's packages to tell."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
@@ -43,7 +43,7 @@ class ConfirmShipmentHandler:
                      for line in order.get("orderItems") or []]
             marketplace = (order.get("salesChannel") or {}).get("marketplaceId")
             self.api.confirm_shipment(order_id, reference, payload["provider"], payload["code"],
-                                      datetime.now(timezone.utc), items, marketplace)
+                                      datetime.now(UTC), items, marketplace)
         except AmazonError as exc:
             raise _queue_error(exc) from None
         return {"packageReferenceId": reference}

@@ -19,7 +19,6 @@ from resources.sql_files import query_beside, sql_beside
 from resources.warehouse import copy_rows
 
 
-
 @dataclass
 class MergeResult:
     """staged = inserted + updated + unchanged + stale (a stale row is older than what we hold)."""

@@ -89,7 +89,7 @@ def failure_recorded(run: ImportRun, summary: CatalogImportSummary) -> Iterator[
     error's first line, and the error is raised as it was. A run that is already closed stays so."""
     try:
         yield
-    except Exception as exc:  # noqa: BLE001 - recorded in one line, then re-raised as it was
+    except Exception as exc:
         summary.status = "failed"
         if run.status not in FINAL:
             message = str(exc).strip() if isinstance(exc, MarketsyncError) else ""

@@ -8,8 +8,7 @@ never a buyer's data). They run after the asset's materialisations that include 
 """
 from __future__ import annotations
 
-
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, AssetKey, MetadataValue, asset_check
+from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
 from resources.sql_files import query_beside
 from resources.warehouse import Warehouse

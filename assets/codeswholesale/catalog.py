@@ -37,16 +37,16 @@ from dagster import (
 )
 from sqlalchemy import Connection, Engine, text
 
+from assets.accounts import validate_store_code
 from assets.catalog.canonical import CatalogWriter
-from assets.codeswholesale.normalise import RefusedProduct, normalise_product
-from assets.catalog.runs import ImportRun
-from resources.prefetch import prefetched
 from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
+from assets.catalog.runs import ImportRun
+from assets.codeswholesale.normalise import RefusedProduct, normalise_product
 from assets.failures import worded_failure
 from assets.table_metadata import with_table_metadata
-from assets.accounts import validate_store_code
 from resources.codeswholesale import SANDBOX_URL, CodesWholesaleResource
 from resources.errors import MarketsyncError
+from resources.prefetch import prefetched
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse, copy_rows
 

@@ -38,10 +38,10 @@ from sqlalchemy import Connection, Engine, text
 from assets.catalog.columns import PRODUCT_COLUMNS
 from assets.catalog.exceptions import auto_resolve
 from assets.catalog.matching import lock_store_catalog
+from assets.catalog.runs import ImportRun, RunCounts
 from assets.feeds import parallel
 from assets.feeds import sources as feed_sources
 from assets.feeds.readers import CountingReader
-from assets.catalog.runs import ImportRun, RunCounts
 from assets.feeds.staging import ALL_BAD_ABORT_ROWS, Stager, prepare
 from resources.errors import MarketsyncError
 from resources.sql_files import query_beside, sql_beside

@@ -45,7 +45,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -487,7 +487,7 @@ def parse_timestamp(raw: Any) -> datetime:
     """When the supplier says the record changed: ISO 8601 (a zone-less time is UTC) or Unix seconds."""
     if type(raw) in (int, float) or (type(raw) is str and raw.strip().isdigit()):
         try:
-            return datetime.fromtimestamp(float(raw), timezone.utc)
+            return datetime.fromtimestamp(float(raw), UTC)
         except (OverflowError, OSError, ValueError):
             raise Rejected(f"timestamp '{raw}' is out of range") from None
     if type(raw) is not str:
@@ -496,7 +496,7 @@ def parse_timestamp(raw: Any) -> datetime:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise Rejected(f"timestamp '{raw.strip()}' is not an ISO 8601 date and time") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def parse_list(raw: Any, separator: str) -> list[str] | None:
@@ -925,9 +925,7 @@ class _Generator:
             d = defaults.get(column)
             if d is None:
                 return "None"
-            if copy and column == "price":
-                d = str(d)
-            elif copy and column == "quantity":
+            if (copy and column == "price") or (copy and column == "quantity"):
                 d = str(d)
             elif copy and column == "source_updated_at":
                 d = d.isoformat()
@@ -966,9 +964,9 @@ class _Generator:
                 f"if {v}:" if textual else f"if {v} is not None and {v} != '':",
                 f"    currency = _CURRENCIES.get({v})" if textual else
                 f"    currency = _CURRENCIES.get({v}) if type({v}) is str else None",
-                f"    if currency is None:",
+                "    if currency is None:",
                 f"        currency = _known(_CURRENCIES, {v}, _parse_currency)",
-                f"else:",
+                "else:",
                 f"    currency = price_currency or {d}",
             ]
         lines += self._quantity(value("quantity"), default("quantity"), copy)
@@ -984,9 +982,9 @@ class _Generator:
                 f"if {v} is not None and {v} != '':",
                 f"    product_type = _TYPES.get({v})" if self.textual else
                 f"    product_type = _TYPES.get({v}) if type({v}) is str else None",
-                f"    if product_type is None:",
+                "    if product_type is None:",
                 f"        product_type = _known(_TYPES, {v}, _parse_product_type)",
-                f"else:",
+                "else:",
                 f"    product_type = {fallback}",
             ]
         # lists
@@ -1033,7 +1031,7 @@ class _Generator:
         # A mapped price is required: an empty one must never load as "no price" over a stored price.
         missing = (f"    price = {d}" if d != "None" else
                    f"    raise Rejected({self.const('no price (field ' + repr(self.mapping['price']) + '): a mapped price is required')})")
-        lines = [f"price_currency = None", f"if {empty}:", missing, "else:"]
+        lines = ["price_currency = None", f"if {empty}:", missing, "else:"]
         if self.textual and copy:
             # Fast path: digits with an optional decimal part is already what Postgres reads.
             self.consts["_PLAIN"] = (_PLAIN_DECIMAL_COMMA if dc else _PLAIN_DECIMAL).fullmatch
@@ -1044,11 +1042,11 @@ class _Generator:
             lines += ["    else:", f"        price, price_currency = {slow}"]
         elif self.textual and not dc:
             lines += [
-                f"    try:",
+                "    try:",
                 f"        price = _D({v})",
-                f"    except _InvalidOperation:",
+                "    except _InvalidOperation:",
                 f"        price, price_currency = {slow}",
-                f"    else:",
+                "    else:",
                 f"        if not (price.is_finite() and _ZERO <= price < _LIMIT) or '_' in {v}:",
                 f"            price, price_currency = {slow}",
             ]
@@ -1067,20 +1065,20 @@ class _Generator:
                 f"if {v}:",
                 f"    if {v}.isdigit() and {v}.isascii() and len({v}) < 10:",
                 f"        quantity = {v}",
-                f"    else:",
+                "    else:",
                 f"        quantity = str(_parse_quantity({v}))",
-                f"else:",
+                "else:",
                 f"    quantity = {d}",
             ]
         return [
             f"if {v}:",
-            f"    try:",
+            "    try:",
             f"        quantity = int({v})",
-            f"    except ValueError:",
+            "    except ValueError:",
             f"        quantity = _parse_quantity({v})",
-            f"    if quantity < 0 or quantity > _QLIMIT:",
-            f"        quantity = _parse_quantity(quantity)",
-            f"else:",
+            "    if quantity < 0 or quantity > _QLIMIT:",
+            "        quantity = _parse_quantity(quantity)",
+            "else:",
             f"    quantity = {d}",
         ]
 

@@ -9,16 +9,16 @@ it would reject holds for bad rows anywhere in the feed; only the first `limit` 
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from datetime import datetime
+from decimal import Decimal
 from typing import IO, Any
 
 import orjson
 
 from assets.catalog.columns import PRODUCT_COLUMNS
 from assets.feeds.loader import open_feed
-from assets.feeds.staging import prepare
 from assets.feeds.mapping import Rejected
+from assets.feeds.staging import prepare
 
 # How many records preview reads at most: enough for almost every supplier's whole feed, bounded so a
 # huge one still answers in seconds (mapping runs at several hundred thousand records a second).

@@ -15,10 +15,10 @@ from dagster import (
     asset,
 )
 
-from assets.feeds.loader import load_feed
 from assets.catalog.runs import ImportRun
-from assets.feeds.sources import get_source, redacted
 from assets.failures import worded_failure
+from assets.feeds.loader import load_feed
+from assets.feeds.sources import get_source, redacted
 from assets.table_metadata import with_table_metadata
 from resources.errors import MarketsyncError
 from resources.feed_transport import FeedTransport

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -169,7 +169,7 @@ class _Fields:
             self.bad(name, f"'{value}' is not an ISO 8601 date-time")
             return None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)  # documented: no offset means UTC
+            moment = moment.replace(tzinfo=UTC)  # documented: no offset means UTC
         if moment > received_at + FUTURE_TOLERANCE:
             ahead = int((moment - received_at).total_seconds())
             self.bad(name, f"is {ahead} s ahead of our clock; send UTC or a date-time with its offset")
@@ -377,7 +377,7 @@ def _money_text(amount: Decimal | None) -> str | None:
 def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def read_records(conn: Connection, source_id: int, external_ids: list[str]) -> dict[str, StoredRecord]:

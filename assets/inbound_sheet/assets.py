@@ -4,8 +4,17 @@
 by `marketsync sheets check STORE`, or from the launchpad."""
 from datetime import timedelta
 
-from dagster import (AssetExecutionContext, AssetKey, AssetSpec, Backoff, FreshnessPolicy, MaterializeResult,
-                     RetryPolicy, define_asset_job, multi_asset)
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Backoff,
+    FreshnessPolicy,
+    MaterializeResult,
+    RetryPolicy,
+    define_asset_job,
+    multi_asset,
+)
 
 from assets.inbound_sheet.run import run_check
 from assets.jtl_ffn.assets import INBOUNDS, STOCK, jtl_ffn_accounts

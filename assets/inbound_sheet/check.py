@@ -13,9 +13,9 @@ A row that cannot be checked gets its reason and never stops the check.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-import re
 from decimal import Decimal, InvalidOperation
 
 from resources.errors import MarketsyncError

@@ -15,9 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from sqlalchemy import Connection, text
 
-from assets.inbound_sheet.check import (MATCH, MISMATCH, Received, RowResult, cell_updates, check_rows,
-                                        locate_columns)
 from assets.accounts import get_account
+from assets.inbound_sheet.check import MATCH, MISMATCH, Received, RowResult, cell_updates, check_rows, locate_columns
 from resources.errors import MarketsyncError
 from resources.google_sheets import GoogleSheetsResource
 from resources.sql_files import query_beside

@@ -4,15 +4,28 @@ marketplaces as tracking. Fetch -> land raw -> normalise (sync.py) -> act (outbo
 from contextlib import contextmanager
 from datetime import timedelta
 
-from dagster import (AllPartitionMapping, AssetDep, AssetExecutionContext, AssetKey, AssetSelection, AssetSpec,
-                     AutomationCondition, Backoff, DynamicPartitionsDefinition, FreshnessPolicy, MaterializeResult,
-                     RetryPolicy, define_asset_job, multi_asset)
+from dagster import (
+    AllPartitionMapping,
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSelection,
+    AssetSpec,
+    AutomationCondition,
+    Backoff,
+    DynamicPartitionsDefinition,
+    FreshnessPolicy,
+    MaterializeResult,
+    RetryPolicy,
+    define_asset_job,
+    multi_asset,
+)
 
+from assets.accounts import get_account
 from assets.failures import worded_failure
 from assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
 from assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
 from assets.table_metadata import with_table_metadata
-from assets.accounts import get_account
 from resources.errors import MarketsyncError
 from resources.jtl_ffn import JtlFfnResource
 from resources.vault import CredentialVault

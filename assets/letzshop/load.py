@@ -11,13 +11,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import orjson
-
 from sqlalchemy import Connection, Engine, text
 
+from assets.accounts import Account
 from assets.letzshop.normalise import normalise
 from assets.orders.load import known_versions, merge_page, stage
 from resources.prefetch import prefetched
-from assets.accounts import Account
 from resources.sql_files import query_beside
 from resources.warehouse import copy_rows
 

@@ -22,14 +22,14 @@ from dagster import (
     multi_asset,
 )
 
-from assets.letzshop.connection import letzshop_session
-from assets.letzshop.load import import_shipments
-from assets.failures import worded_failure
-from assets.orders.followup import auto_confirmations_key, followup_assets, matches_key
-from assets.table_metadata import with_table_metadata
 from assets.accounts import get_account
 from assets.alerts import record_successful_sync
+from assets.failures import worded_failure
+from assets.letzshop.connection import letzshop_session
+from assets.letzshop.load import import_shipments
+from assets.orders.followup import auto_confirmations_key, followup_assets, matches_key
 from assets.sync_log import SyncLog
+from assets.table_metadata import with_table_metadata
 from resources.letzshop import LetzshopResource
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse

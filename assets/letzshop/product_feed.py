@@ -48,14 +48,14 @@ from dagster import (
 )
 from sqlalchemy import Connection, Engine, text
 
-from assets.catalog.canonical import CatalogWriter
-from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
-from assets.catalog.gtin import normalize_gtin
-from assets.catalog.runs import ImportRun
-from assets.letzshop.orders import OWNERS, letzshop_accounts
-from assets.failures import worded_failure
-from assets.table_metadata import with_table_metadata
 from assets.accounts import validate_store_code
+from assets.catalog.canonical import CatalogWriter
+from assets.catalog.gtin import normalize_gtin
+from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
+from assets.catalog.runs import ImportRun
+from assets.failures import worded_failure
+from assets.letzshop.orders import OWNERS, letzshop_accounts
+from assets.table_metadata import with_table_metadata
 from resources.errors import MarketsyncError
 from resources.feed_transport import redact as redact_url
 from resources.feed_transport import split_credentials

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from assets.catalog.exceptions import blocking_exceptions
 from assets import outbound_queue
 from assets.accounts import Account, get_account_by_id
+from assets.catalog.exceptions import blocking_exceptions
 from resources.errors import MarketsyncError
 
 
@@ -100,7 +100,7 @@ def confirm_order(conn: Connection, order: OrderRef, unit_ids: list[str] | None 
     units = _pick_units(conn, order, unit_ids)
     item = outbound_queue.enqueue(
         conn, order.account_id, "confirm",
-        {"shipment_id": order.channel_shipment_id, "decisions": {u: True for u in sorted(units)}},
+        {"shipment_id": order.channel_shipment_id, "decisions": dict.fromkeys(sorted(units), True)},
         order_id=order.order_id, triggered_by=triggered_by)
     conn.execute(text("UPDATE core.orders SET sync_status = 'confirming', updated_at = now() "
                       "WHERE order_id = :o AND sync_status = 'imported'"), {"o": order.order_id})
@@ -116,7 +116,7 @@ def reject_order(conn: Connection, order: OrderRef, reason: str, unit_ids: list[
     units = _pick_units(conn, order, unit_ids)
     item = outbound_queue.enqueue(
         conn, order.account_id, "reject",
-        {"shipment_id": order.channel_shipment_id, "decisions": {u: False for u in sorted(units)},
+        {"shipment_id": order.channel_shipment_id, "decisions": dict.fromkeys(sorted(units), False),
          "reason": reason.strip()},
         order_id=order.order_id, triggered_by=triggered_by)
     conn.execute(text("""UPDATE core.orders SET rejection_reason = :r, updated_at = now(),

@@ -3,14 +3,22 @@ such channel imports, fails, retries and reports the same way."""
 
 from collections.abc import Callable
 
-from dagster import (AssetExecutionContext, AssetKey, AssetsDefinition, Backoff, DynamicPartitionsDefinition,
-                     MaterializeResult, RetryPolicy, asset)
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    Backoff,
+    DynamicPartitionsDefinition,
+    MaterializeResult,
+    RetryPolicy,
+    asset,
+)
 
+from assets.accounts import get_account
+from assets.alerts import record_successful_sync
 from assets.failures import worded_failure
 from assets.orders.incremental import OrderImport
 from assets.table_metadata import with_table_metadata
-from assets.accounts import get_account
-from assets.alerts import record_successful_sync
 
 OWNERS = ["team:data-engineering"]
 # A network error, 429 or 5xx: three more tries, a minute apart and growing. Anything else fails at once.

@@ -7,15 +7,25 @@ run, whatever order concurrent imports committed them in, and a follow-up that f
 its orders are asked for again.
 """
 
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetKey,
-                     AssetsDefinition, DynamicPartitionsDefinition, MaterializeResult, MetadataValue, asset)
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    DynamicPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 from sqlalchemy import Connection, text
 
+from assets.accounts import Account, get_account
 from assets.catalog.exceptions import auto_resolve
 from assets.catalog.matching import match_order_items
-from assets.table_metadata import with_table_metadata
-from assets.accounts import Account, get_account
 from assets.orders.actions import auto_confirm_ready_orders
+from assets.table_metadata import with_table_metadata
 from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 

@@ -16,15 +16,15 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, text
 
-from assets.orders.load import NormalisedPage, known_versions, merge_page, stage
-from assets.catalog.matching import match_order_items
 from assets.accounts import Account, get_account
+from assets.catalog.matching import match_order_items
+from assets.orders.load import NormalisedPage, known_versions, merge_page, stage
 from resources.sql_files import query_beside
 from resources.warehouse import Warehouse, copy_rows
 
@@ -109,7 +109,7 @@ def import_orders(warehouse: Warehouse, account: Account, channel: ChannelOrders
                   now: datetime | None = None, page_size: int = PAGE) -> OrderImport:
     """Import the account's orders modified since its cursor (minus the overlap), a page per
     transaction; the cursor moves to the import's start (`now`) only after the last page committed."""
-    until = now or datetime.now(timezone.utc)
+    until = now or datetime.now(UTC)
     with warehouse.begin() as conn:
         cursor = read_cursor(conn, account.account_id)
     first = timedelta(days=float(account.setting("first_import_days") or FIRST_IMPORT_DAYS))

@@ -3,9 +3,27 @@ is what each channel lists; materialising a partition is a push (incremental by 
 single by config). Requested by sensors.stock_push (real-time and batch), by `marketsync stock push`, or
 from the launchpad. The asset check inventory_sync_lag fails when a channel's last successful sync is
 older than its threshold."""
-from dagster import (AllPartitionMapping, AssetCheckResult, AssetDep, AssetCheckSeverity, AssetExecutionContext, AssetKey, AssetSelection,
-                     Backoff, Config, DefaultScheduleStatus, DynamicPartitionsDefinition, Failure, MaterializeResult, MetadataValue,
-                     RetryPolicy, ScheduleDefinition, asset, asset_check, define_asset_job)
+from dagster import (
+    AllPartitionMapping,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSelection,
+    Backoff,
+    Config,
+    DefaultScheduleStatus,
+    DynamicPartitionsDefinition,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    ScheduleDefinition,
+    asset,
+    asset_check,
+    define_asset_job,
+)
 from pydantic import Field
 from sqlalchemy import text
 

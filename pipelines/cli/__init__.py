@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     except MarketsyncError as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
-    except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback
+    except Exception as exc:
         if debug:
             raise
         click.echo(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", err=True)

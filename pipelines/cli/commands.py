@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -217,9 +218,9 @@ def test_connection(rt: Runtime, store: str, channel: str) -> None:
     else:
         _check_client(channel, rt.client(channel))
         # One page of the orders changed in the last hour: the token exchange and one authorised read.
-        from datetime import datetime, timedelta, timezone
+        from datetime import datetime, timedelta
 
-        since = datetime.now(timezone.utc) - timedelta(hours=1)
+        since = datetime.now(UTC) - timedelta(hours=1)
         with rt.client(channel).session(rt.warehouse.engine, rt.vault, acct.account_id) as api:
             orders = (api.search_orders(last_updated_after=since) if channel == "amazon"
                       else api.orders_modified(since))
@@ -297,8 +298,8 @@ def products() -> None:
 @pass_runtime
 def products_import(rt: Runtime, store: str, file: Path, as_json: bool) -> None:
     """Load products from a CSV with header sku,gtin,title (other columns kept as attributes)."""
-    from assets.catalog.products import import_products_csv
     from assets.accounts import store_id_for
+    from assets.catalog.products import import_products_csv
 
     with rt.warehouse.begin() as conn:
         result = import_products_csv(conn, store_id_for(conn, store), file)
@@ -774,8 +775,8 @@ def _mapping_from(path: Path | None) -> dict | None:
 def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | None, mapping_file: Path | None,
               encoding: str, push: bool, pairs: tuple[str, ...]) -> None:
     """Add a supplier feed to STORE."""
-    from assets.feeds.sources import add_source
     from assets.accounts import parse_settings
+    from assets.feeds.sources import add_source
     from resources.feed_transport import split_credentials
 
     settings = parse_settings(list(pairs))

@@ -142,9 +142,8 @@ def stock_explain(rt: Runtime, store: str, sku: str, history: int, as_json: bool
 @pass_runtime
 def stock_drift(rt: Runtime, store: str, channel: str, repair: bool, as_json: bool) -> None:
     """Compare CHANNEL's own stock with what it acknowledged; drifted listings are pushed again."""
-    from assets.stock.drift import drift_check
-
     from assets.channel_clients import application_client
+    from assets.stock.drift import drift_check
 
     result = drift_check(rt.warehouse, rt.vault, store, channel, repair=repair,
                          clients={name: application_client(name, deferred=False) for name in ("ebay", "amazon")})

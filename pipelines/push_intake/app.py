@@ -43,6 +43,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from assets.feeds.push_inbox import record_delivery, same_items
+from assets.feeds.push_items import FeedDefaults, ItemsInvalid, apply_items, parse_item, parse_items, read_records
 from pipelines.push_intake.auth import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
@@ -51,8 +53,6 @@ from pipelines.push_intake.auth import (
     Delivery,
     verify_delivery,
 )
-from assets.feeds.push_inbox import record_delivery, same_items
-from assets.feeds.push_items import FeedDefaults, ItemsInvalid, apply_items, parse_item, parse_items, read_records
 from pipelines.push_intake.limits import (
     BodyTooLarge,
     Clock,

@@ -16,7 +16,7 @@ import math
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage
@@ -27,7 +27,7 @@ Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -178,13 +178,13 @@ class DailyLimitExceeded(Exception):
 
 
 def seconds_until_midnight_utc(now: datetime) -> int:
-    now = now.astimezone(timezone.utc)
-    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    now = now.astimezone(UTC)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     return max(1, math.ceil((midnight - now).total_seconds()))
 
 
 def utc_day(now: datetime) -> date:
-    return now.astimezone(timezone.utc).date()
+    return now.astimezone(UTC).date()
 
 
 def charge_sku_updates(conn: Connection, source_id: int, count: int, limit: int, now: datetime) -> int:

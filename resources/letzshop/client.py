@@ -34,7 +34,18 @@ from graphql import DocumentNode
 
 from resources.errors import first_line
 from resources.http_limits import (
-    DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, MALFORMED, TOO_LARGE, AnswerTooLarge, Limits, Paging, limited_transport, malformed, too_large_message)
+    DEFAULT_MAX_ANSWER_MIB,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_PAGING_DEADLINE_SECONDS,
+    MALFORMED,
+    TOO_LARGE,
+    AnswerTooLarge,
+    Limits,
+    Paging,
+    limited_transport,
+    malformed,
+    too_large_message,
+)
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 
 OPERATIONS = Path(__file__).parent / "operations"
@@ -161,7 +172,7 @@ class LetzshopApi:
         try:
             request = GraphQLRequest(operation(name), variable_values=variables)
             return self._session.execute(request, extra_args=extra)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a classified LetzshopError
+        except Exception as exc:
             raise _translate(exc) from None
 
     def _read(self, name: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:

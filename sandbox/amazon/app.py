@@ -469,4 +469,4 @@ def _target(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
-__all__ = ["create_app", "STATIC_PREFIX"]
+__all__ = ["STATIC_PREFIX", "create_app"]

@@ -14,8 +14,8 @@ import hashlib
 import random
 import struct
 import time
-from itertools import chain
 from bisect import bisect_left
+from itertools import chain
 
 # Marketplace id, name, country, currency, language tag, top-level domain, share of orders.
 # (Ids as Amazon publishes them for its European stores.)
@@ -82,7 +82,7 @@ class Draws:
     seed (one digest holds the first 16 draws and 16 bytes for identifiers; more digests follow only
     when an order needs more). Several times cheaper than seeding a Mersenne Twister per order."""
 
-    __slots__ = ("digest", "_take")
+    __slots__ = ("_take", "digest")
 
     def __init__(self, key: bytes, index: int):
         self.digest = hashlib.blake2b(index.to_bytes(8, "little"), digest_size=48, key=key).digest()

@@ -24,15 +24,30 @@ import time
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter, OrderedDict, deque
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from ..admin import FaultQueue, FaultSpec
-from .data import (CANCELLED, DEFAULT_SELLER_ID, FULFILLED_BY, FULFILLMENT_STATUSES, MARKETPLACE_IDS, MARKETPLACES,
-                   PARTIALLY_SHIPPED, PENDING, PENDING_AVAILABILITY, SHIP_FROM, SHIPPED, UNSHIPPED, Catalogue,
-                   OrderBook, iso, money)
+from .data import (
+    CANCELLED,
+    DEFAULT_SELLER_ID,
+    FULFILLED_BY,
+    FULFILLMENT_STATUSES,
+    MARKETPLACE_IDS,
+    MARKETPLACES,
+    PARTIALLY_SHIPPED,
+    PENDING,
+    PENDING_AVAILABILITY,
+    SHIP_FROM,
+    SHIPPED,
+    UNSHIPPED,
+    Catalogue,
+    OrderBook,
+    iso,
+    money,
+)
 from .feeds import FEED_TYPE, MAX_MESSAGES, fatal_report, process_listings_feed
 from .listings import DEFAULT_CHANNEL, FULFILLMENT, Listings
 from .vectors import Vector, load_vectors, match
@@ -234,7 +249,7 @@ def parse_instant(text: str, name: str) -> float:
     except (TypeError, ValueError):
         raise invalid(f"{name} must be an ISO 8601 date-time", f"{name}={text!r}") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
@@ -1051,7 +1066,7 @@ class AmazonState(FaultQueue):
                                key=self._url_key).hexdigest()
 
     def _presigned(self, base_url: str, method: str, document_id: str, extra: str = "") -> str:
-        stamp = datetime.fromtimestamp(self.now(), timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.fromtimestamp(self.now(), UTC).strftime("%Y%m%dT%H%M%SZ")
         query = (f"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=SBXACCESSKEY%2F{stamp[:8]}%2Feu-west-1%2Fs3"
                  f"%2Faws4_request&X-Amz-Date={stamp}&X-Amz-Expires={int(self.document_url_ttl)}"
                  f"&X-Amz-SignedHeaders={'content-type%3Bhost' if method == 'PUT' else 'host'}")
@@ -1067,7 +1082,7 @@ class AmazonState(FaultQueue):
             raise StorageError(403, "SignatureDoesNotMatch",
                                "The request signature we calculated does not match the signature you provided.")
         try:
-            signed = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+            signed = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
         except ValueError:
             raise StorageError(403, "AccessDenied", "X-Amz-Date is not a valid date") from None
         if self.now() > signed + float(params.get("X-Amz-Expires", self.document_url_ttl)):
@@ -1309,5 +1324,16 @@ def _oauth_error(error: str, description: str) -> dict:
     return {"error": error, "error_description": description}
 
 
-__all__ = ["AmazonState", "ApiError", "StorageError", "Fault", "Query", "Access", "RATE_LIMITS", "OPERATIONS",
-           "DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "DEFAULT_TOKEN_TTL"]
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_TOKEN_TTL",
+    "OPERATIONS",
+    "RATE_LIMITS",
+    "Access",
+    "AmazonState",
+    "ApiError",
+    "Fault",
+    "Query",
+    "StorageError",
+]

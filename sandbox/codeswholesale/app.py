@@ -163,4 +163,4 @@ def create_app(state: CodesWholesaleState) -> Starlette:
     return app
 
 
-__all__ = ["create_app", "CodesWholesaleState", "Fault"]
+__all__ = ["CodesWholesaleState", "Fault", "create_app"]

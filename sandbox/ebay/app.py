@@ -48,10 +48,28 @@ from starlette.routing import Route
 
 from ..admin import admin_route, faults_route, json_response, stats_route
 from ..http import oversized_json, pause
-from .state import (ACCESS_DENIED, APP_SCOPE, FULFILLMENT_READ_SCOPE, FULFILLMENT_SCOPE, INVALID_TOKEN,
-                    INVENTORY_READ_SCOPE, INVENTORY_SCOPE, MISSING_TOKEN, ROUTES, USER_SCOPES, ApiError, EbayState,
-                    Fault, basic_credentials, fulfillment_error, inventory_error, oauth_error, system_error,
-                    too_many_requests, WRONG_ANSWERS)
+from .state import (
+    ACCESS_DENIED,
+    APP_SCOPE,
+    FULFILLMENT_READ_SCOPE,
+    FULFILLMENT_SCOPE,
+    INVALID_TOKEN,
+    INVENTORY_READ_SCOPE,
+    INVENTORY_SCOPE,
+    MISSING_TOKEN,
+    ROUTES,
+    USER_SCOPES,
+    WRONG_ANSWERS,
+    ApiError,
+    EbayState,
+    Fault,
+    basic_credentials,
+    fulfillment_error,
+    inventory_error,
+    oauth_error,
+    system_error,
+    too_many_requests,
+)
 
 FULFILLMENT = "/sell/fulfillment/v1"
 INVENTORY = "/sell/inventory/v1"
@@ -451,4 +469,4 @@ def create_app(state: EbayState) -> Starlette:
     return app
 
 
-__all__ = ["create_app", "EbayState", "Fault"]
+__all__ = ["EbayState", "Fault", "create_app"]

@@ -14,7 +14,7 @@ alphanumeric only (as the contract demands).
 
 import random
 from array import array
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 MASK64 = (1 << 64) - 1
 DAY_MS = 86_400_000
@@ -84,7 +84,7 @@ def stamp(ms: int) -> str:
     day, rest = divmod(ms, DAY_MS)
     date = _DAYS.get(day)
     if date is None:
-        date = _DAYS[day] = datetime.fromtimestamp(day * 86_400, timezone.utc).strftime("%Y-%m-%dT")
+        date = _DAYS[day] = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%dT")
     second, millis = divmod(rest, 1000)
     clock = _CLOCK.get(second)
     if clock is None:
@@ -503,5 +503,5 @@ class OrderBook:
 
 def default_epoch() -> datetime:
     """Where seeded history ends by default: the start of the current UTC day."""
-    now = datetime.now(timezone.utc)
-    return datetime(now.year, now.month, now.day, tzinfo=timezone.utc)
+    now = datetime.now(UTC)
+    return datetime(now.year, now.month, now.day, tzinfo=UTC)

@@ -1430,9 +1430,7 @@ class EbayState(FaultQueue):
                 problem = invalid_value("offerId", position)
             else:
                 available, price = change.get("availableQuantity"), change.get("price")
-                if available is None and price is None:
-                    problem = invalid_value("availableQuantity", position)
-                elif available is not None and (not _integer(available) or available < 0):
+                if (available is None and price is None) or (available is not None and (not _integer(available) or available < 0)):
                     problem = invalid_value("availableQuantity", position)
                 elif price is not None and not self._valid_price(price):
                     problem = invalid_value("price", position)
@@ -1528,5 +1526,14 @@ def basic_credentials(header: str | None) -> tuple[str | None, str | None]:
     return (client_id, secret) if colon else (None, None)
 
 
-__all__ = ["EbayState", "ApiError", "Fault", "Rejection", "DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET",
-           "DEFAULT_USER", "DEFAULT_GRANT_SCOPES", "scope"]
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_GRANT_SCOPES",
+    "DEFAULT_USER",
+    "ApiError",
+    "EbayState",
+    "Fault",
+    "Rejection",
+    "scope",
+]

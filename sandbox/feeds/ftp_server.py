@@ -180,7 +180,7 @@ def serve_ftp(root: Path, user: str, password: str, tls: bool = False, *, host: 
 def _write_certificates(folder: Path, host: str) -> None:
     """A one-day CA and a server certificate it signs, for localhost, 127.0.0.1, ::1 and `host`.
     A separate CA (rather than one self-signed leaf) satisfies strict X.509 checking in newer Pythons."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "marketsync sandbox CA")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)

@@ -78,8 +78,23 @@ def _is_bad(i: int, period: int) -> int:
 class _Product:
     """Product `i` of `seed` as plain strings, the way every format writes it."""
 
-    __slots__ = ("id", "sku", "gtin", "mpn", "brand", "titles", "descriptions", "price", "currency",
-                 "availability", "quantity", "category", "color", "size", "updated_at")
+    __slots__ = (
+        "availability",
+        "brand",
+        "category",
+        "color",
+        "currency",
+        "descriptions",
+        "gtin",
+        "id",
+        "mpn",
+        "price",
+        "quantity",
+        "size",
+        "sku",
+        "titles",
+        "updated_at",
+    )
 
 
 def _product(i: int, seed: int, languages: tuple[str, ...], quoted_newlines: bool, change: int,

@@ -12,7 +12,6 @@ external entity at it, parse, and `canary.hits == []` proves the parser fetched 
 from __future__ import annotations
 
 import csv
-import socket
 import socketserver
 import threading
 from pathlib import Path
@@ -157,7 +156,7 @@ class Canary:
             def handle(self) -> None:
                 try:
                     first = self.rfile.readline(8192).decode("latin-1").strip()
-                except (OSError, socket.timeout):
+                except (TimeoutError, OSError):
                     first = ""
                 with lock:
                     hits.append(first or "<connection>")

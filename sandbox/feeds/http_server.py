@@ -290,7 +290,7 @@ async def _sleep(request: Request, seconds: float) -> None:
         return
     try:
         await asyncio.wait_for(stopping.wait(), seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
 
 

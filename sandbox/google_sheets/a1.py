@@ -66,7 +66,7 @@ class Block:
     def single_cell(self) -> bool:
         return self.r1 == self.r0 and self.c1 == self.c0
 
-    def bounded(self, rows: int, cols: int) -> "Block":
+    def bounded(self, rows: int, cols: int) -> Block:
         return Block(self.r0, self.c0, rows - 1 if self.r1 is None else self.r1,
                      cols - 1 if self.c1 is None else self.c1)
 

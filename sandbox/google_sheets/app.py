@@ -243,4 +243,4 @@ def create_app(state: GoogleSheetsState) -> Starlette:
     return app
 
 
-__all__ = ["create_app", "GoogleSheetsState"]
+__all__ = ["GoogleSheetsState", "create_app"]

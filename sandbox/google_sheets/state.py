@@ -20,7 +20,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..admin import FaultQueue, FaultSpec
@@ -157,7 +157,7 @@ class Spreadsheet:
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _new_id() -> str:
@@ -828,5 +828,16 @@ def _verify_assertion(assertion: str, service_accounts: dict[str, str]) -> dict:
     return claims
 
 
-__all__ = ["ApiError", "TokenRefused", "Fault", "GoogleSheetsState", "Spreadsheet", "Worksheet", "quote_sheet",
-           "render", "trimmed", "READ_METHODS", "WRITE_METHODS"]
+__all__ = [
+    "READ_METHODS",
+    "WRITE_METHODS",
+    "ApiError",
+    "Fault",
+    "GoogleSheetsState",
+    "Spreadsheet",
+    "TokenRefused",
+    "Worksheet",
+    "quote_sheet",
+    "render",
+    "trimmed",
+]

@@ -303,4 +303,4 @@ def create_app(state: JtlFfnState) -> Starlette:
     return app
 
 
-__all__ = ["create_app", "JtlFfnState", "Fault"]
+__all__ = ["Fault", "JtlFfnState", "create_app"]

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DEFAULT_MERCHANT_ID = "MSYN"
 DEFAULT_FULFILLER_ID = "FLFX"
 # Seeded history happens in the 120 days before this instant; objects made through the API are "now".
-EPOCH = datetime(2025, 3, 3, 6, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2025, 3, 3, 6, 0, tzinfo=UTC)
 HISTORY_DAYS = 120
 _MULTIPLIER = 1_000_003  # prime, so coprime with every power of 36: scrambling is a bijection
 _BLOCK = 1024
@@ -92,7 +92,7 @@ CLOSED_OUTBOUND = frozenset({"Shipped", "Canceled"})
 
 def timestamp(moment: datetime) -> str:
     """An FFN timestamp: ISO 8601, milliseconds, explicit UTC offset."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def base36(number: int, width: int) -> str:

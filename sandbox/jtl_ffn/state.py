@@ -22,7 +22,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -164,7 +164,7 @@ def _number(value: float) -> int | float:
 
 def parse_timestamp(text: str) -> datetime:
     moment = datetime.fromisoformat(text.strip().replace(" ", "+"))  # a '+' sent unencoded arrives as a space
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 _CLAUSE = re.compile(r"\s*([A-Za-z][A-Za-z/]*)\s+eq\s+('(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false|null)\s*",
@@ -481,7 +481,7 @@ class JtlFfnState(FaultQueue):
                     {"inboundId": inbound["inboundId"], "inboundItemId": item["inboundItemId"],
                      "quantityAnnounced": item["quantityOpen"]})
         stamp = self._stock_touched.get(index) or timestamp(
-            datetime(2025, 3, 1, tzinfo=timezone.utc) - timedelta(minutes=index % 5000))
+            datetime(2025, 3, 1, tzinfo=UTC) - timedelta(minutes=index % 5000))
         lines = {}
         for warehouse in sorted(set(levels) | set(reserved) | set(announced)):
             level, blocked = levels.get(warehouse, [0, 0])
@@ -565,7 +565,7 @@ class JtlFfnState(FaultQueue):
     def _change_level(self, index: int, warehouse: int, delta: float) -> None:
         changes = self._level_changes.setdefault(index, {})
         changes[warehouse] = changes.get(warehouse, 0) + delta
-        self._stock_touched[index] = timestamp(datetime.now(timezone.utc))
+        self._stock_touched[index] = timestamp(datetime.now(UTC))
         self._touch_member(index, warehouse)
 
     # ------------------------------------------------------------------ lists
@@ -607,7 +607,7 @@ class JtlFfnState(FaultQueue):
         """GET …/updates: inbounds or outbounds changed in [fromDate, toDate), oldest change first,
         `updates_page_size` a page; `to` defaults to now and `from` to a day before it."""
         try:
-            to = parse_timestamp(to_text) if to_text else datetime.now(timezone.utc)
+            to = parse_timestamp(to_text) if to_text else datetime.now(UTC)
             start = parse_timestamp(from_text) if from_text else to - timedelta(days=1)
         except ValueError:
             raise validation_error(["fromDate and toDate must be ISO 8601 date-times"]) from None
@@ -679,7 +679,7 @@ class JtlFfnState(FaultQueue):
                 raise ApiError(400, "Shared_DuplicateKey", "An object with this key exists already",
                                [f"An outbound with merchantOutboundNumber '{number}' exists already"],
                                {"MerchantOutboundNumber": number})
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             sequence = len(self.outbounds)
             outbound = {
                 "outboundId": self.catalogue.outbound_id(sequence),
@@ -753,7 +753,7 @@ class JtlFfnState(FaultQueue):
                         item["quantityOpen"] = _number(item["quantityOpen"] - taken)
                         remaining -= taken
                 self._change_level(self.catalogue.index_of(jfsku), warehouse, -quantity)
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             done = all(item["quantityOpen"] <= 0 for item in outbound["items"] if item.get("jfsku"))
             outbound["status"] = "Shipped" if done else "PartiallyShipped"
             outbound["statusTimestamp"]["shipped" if done else "partiallyShipped"] = timestamp(now)
@@ -800,7 +800,7 @@ class JtlFfnState(FaultQueue):
                     self._change_level(self.catalogue.index_of(jfsku), warehouse, quantity)
             done = all(item["quantityOpen"] <= 0 for item in inbound["items"])
             inbound["status"] = "Receipted" if done else "PartiallyReceipted"
-            inbound["modificationInfo"].update(updatedAt=timestamp(datetime.now(timezone.utc)), state="Modified")
+            inbound["modificationInfo"].update(updatedAt=timestamp(datetime.now(UTC)), state="Modified")
             return orjson.loads(orjson.dumps(inbound))
 
     # ----------------------------------------------------------------- stats

@@ -52,6 +52,7 @@ from .executor import QueryExecutor
 from .schema import DocumentCache, build, operation_type, sdl
 from .state import Fault, LetzshopState
 
+
 def _encode(payload) -> bytes:
     # orjson: rendering a 250-shipment page is the simulator's largest cost, and the simulator shares
     # the machine with the importer it stands in for.

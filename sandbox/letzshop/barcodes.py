@@ -6,6 +6,7 @@ and to mint deliberately broken ones, so the importer's matching can be exercise
 
 from __future__ import annotations
 
+
 def _chunk_sums() -> list[int]:
     # Weighted digit sums of every 4-digit chunk. Weights run 3, 1, 3, 1, ... leftwards
     # from the check digit; a chunk of even length keeps that rhythm wherever it sits.

@@ -12,7 +12,7 @@ import random
 import time
 import unicodedata
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from . import words
@@ -65,7 +65,7 @@ def write_catalog_csv(path: str | Path, seed: int, size: int, **options) -> int:
     return write_csv(path, catalog_csv_rows(seed, size, **options))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ascii(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return folded.lower().replace(" ", "")

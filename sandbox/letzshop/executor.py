@@ -19,8 +19,9 @@ propagation always come from graphql-core. Mutations always go to graphql-core.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import isfinite
-from typing import Any, Callable
+from typing import Any
 
 from graphql import (
     DocumentNode,

@@ -28,10 +28,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from ipaddress import ip_address
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from ipaddress import ip_address
 
 from starlette.applications import Starlette
 from starlette.requests import Request

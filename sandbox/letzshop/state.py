@@ -152,7 +152,7 @@ def _decode_cursor(cursor: str) -> int:
 class _Listings:
     """Membership in the catalog's SKUs or the added ones, without merging the sets."""
 
-    __slots__ = ("catalog", "added")
+    __slots__ = ("added", "catalog")
 
     def __init__(self, catalog: frozenset[str], added: frozenset[str]):
         self.catalog, self.added = catalog, added

@@ -5,12 +5,12 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection, text
 
+from assets.accounts import CHANNEL_DEFAULTS, get_account_by_id
 from assets.stock.channels.amazon import AmazonListingsStock
 from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
 from assets.stock.channels.ebay import EbayInventoryStock
 from assets.stock.channels.letzshop import DEFAULT_FILENAME, LetzshopCsvStock, LetzshopGraphqlStock
 from assets.stock.settings import StockSettings
-from assets.accounts import CHANNEL_DEFAULTS, get_account_by_id
 from resources.errors import MarketsyncError
 from resources.stock_delivery import DeliveryTarget
 from resources.vault import CredentialVault, VaultError

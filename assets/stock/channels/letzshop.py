@@ -19,7 +19,7 @@ previous file on receipt (it answered it row by row).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -31,7 +31,7 @@ DEFAULT_FILENAME = "{store}-stock.csv"
 
 
 def _filename(pattern: str, store: str, sync_id: int) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return pattern.format(store=store, sync_id=sync_id, timestamp=stamp)
 
 
