@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo dev test bench clean
+.PHONY: install demo dev test test-unit lint bench clean
 
 install: $(STAMP)
 
@@ -27,6 +27,15 @@ dev: $(STAMP)
 UI_DEPS := $(if $(shell command -v npm 2>/dev/null),tests/ui/node_modules/.installed)
 test: $(STAMP) $(UI_DEPS)
 	$(BIN)/python -m pytest
+
+## Seconds: the pure-function tests only (no database, server or subprocess; conftest.py keeps them so).
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -m unit -q
+
+## The gates CI runs before the tests: ruff (pyproject.toml) and the import contracts (layers point one way).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 tests/ui/node_modules/.installed: tests/ui/package.json tests/ui/package-lock.json
 	cd tests/ui && npm ci --no-audit --no-fund

@@ -81,7 +81,8 @@ def parse_settings(pairs: list[str]) -> dict[str, Any]:
 def _merge(base: dict, extra: dict) -> dict:
     merged = dict(base)
     for key, value in extra.items():
-        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        merged[key] = (_merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict)
+                       else value)
     return merged
 
 
@@ -133,7 +134,8 @@ def validate_store_code(code: str) -> None:
 def get_account(conn: Connection, store: str, channel: str) -> Account:
     row = conn.execute(text(_SELECT + " WHERE s.code = :s AND a.channel = :ch"), {"s": store, "ch": channel}).first()
     if row is None:
-        raise MarketsyncError(f"no {channel} account for store '{store}': add one with `marketsync account add {store} {channel}`")
+        raise MarketsyncError(f"no {channel} account for store '{store}': "
+                              f"add one with `marketsync account add {store} {channel}`")
     return Account(**row._mapping)
 
 

@@ -95,7 +95,7 @@ class QueuedItem:
 
 
 _COLUMNS = tuple(name for name in QueuedItem.__dataclass_fields__ if name != "created")
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM ops.outbound_queue"
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM ops.outbound_queue"  # noqa: S608 - QueuedItem's field names
 
 
 @runtime_checkable
@@ -238,7 +238,7 @@ WHERE operation = ANY(:ops)
 ORDER BY next_attempt_at, outbound_id
 LIMIT 1
 FOR UPDATE SKIP LOCKED
-"""
+"""  # noqa: S608 - the fixed _NOW fragment
 
 _CLAIM = f"""
 UPDATE ops.outbound_queue
@@ -249,7 +249,7 @@ SET status = 'in_flight', attempts = attempts + 1,
     updated_at = {_NOW}
 WHERE outbound_id = :id
 RETURNING {', '.join(_COLUMNS)}
-"""
+"""  # noqa: S608 - the fixed _NOW fragment and QueuedItem's field names
 
 # Every write after the claim is fenced on (status, attempts): if our lease was lost and the item claimed
 # again, this worker's late answer must not overwrite the newer attempt's state.
@@ -260,21 +260,21 @@ UPDATE ops.outbound_queue
 SET status = 'succeeded', response = CAST(:response AS jsonb), completed_at = {_NOW}, lease_expires_at = NULL,
     last_error = NULL, updated_at = {_NOW}
 {_FENCE}
-"""
+"""  # noqa: S608 - the fixed _NOW and _FENCE fragments
 
 _RESCHEDULE = f"""
 UPDATE ops.outbound_queue
 SET status = 'pending', next_attempt_at = {_NOW} + make_interval(secs => :delay), lease_expires_at = NULL,
     outcome_unknown = outcome_unknown OR :unknown, last_error = :error, updated_at = {_NOW}
 {_FENCE}
-"""
+"""  # noqa: S608 - the fixed _NOW and _FENCE fragments
 
 _BURY = f"""
 UPDATE ops.outbound_queue
 SET status = 'dead', completed_at = {_NOW}, lease_expires_at = NULL,
     outcome_unknown = outcome_unknown OR :unknown, last_error = :error, updated_at = {_NOW}
 {_FENCE}
-"""
+"""  # noqa: S608 - the fixed _NOW and _FENCE fragments
 
 
 def process_queue(
@@ -373,13 +373,12 @@ def _attempt(engine: Engine, item: QueuedItem, handler: Handler, lease_expired: 
     summary.processed += 1
     label = f"outbound {item.outbound_id} ({item.operation})"
     try:
-        if item.outcome_unknown or lease_expired:
-            if handler.already_applied(item):
-                _finish(engine, _SUCCEED, item, summary, worker, response={"already_applied": True}, now=now,
-                        on_success=getattr(handler, "on_success", None))
-                summary.succeeded += 1
-                summary.already_applied += 1
-                return
+        if (item.outcome_unknown or lease_expired) and handler.already_applied(item):
+            _finish(engine, _SUCCEED, item, summary, worker, response={"already_applied": True}, now=now,
+                    on_success=getattr(handler, "on_success", None))
+            summary.succeeded += 1
+            summary.already_applied += 1
+            return
         if item.attempts > item.max_attempts:
             # Only reachable after a worker died on the last attempt: the re-read says it did not apply.
             raise PermanentError(f"gave up after {item.max_attempts} attempts")
@@ -446,7 +445,8 @@ def _finish(engine: Engine, sql: str, item: QueuedItem, summary: DrainSummary, w
             # In the same transaction: the local record of the write commits with its success.
             on_success(conn, item)
     if not updated:
-        message = f"outbound {item.outbound_id}: {worker} lost its lease on attempt {item.attempts}; result not recorded"
+        message = (f"outbound {item.outbound_id}: {worker} lost its lease on attempt {item.attempts}; "
+                   "result not recorded")
         log.warning(message)
         summary.errors.append(message)
 
@@ -456,7 +456,7 @@ def _count_due(engine: Engine, operations: list[str], account_ids: list[int], no
         return conn.execute(
             text(f"""SELECT count(*) FROM ops.outbound_queue
                      WHERE operation = ANY(:ops) AND account_id = ANY(CAST(:a AS bigint[]))
-                       AND status = 'pending' AND next_attempt_at <= {_NOW}"""),
+                       AND status = 'pending' AND next_attempt_at <= {_NOW}"""),  # noqa: S608 - the fixed _NOW fragment
             {"ops": operations, "a": account_ids, "now": now},
         ).scalar_one()
 

@@ -60,7 +60,8 @@ def load_once(database_url: str, store: str, name: str, fmt: str, path: str, map
     result = load_feed(warehouse.engine, source, path)
     return {"rows": result.rows_read, "seconds": result.seconds, "inserted": result.inserted,
             "updated": result.updated, "unchanged": result.rows_unchanged, "quarantined": result.rows_quarantined,
-            "status": result.status, "timings": result.timings, "parse_workers": result.parse_workers, "peak_rss_mb": _peak_rss_mb()}
+            "status": result.status, "timings": result.timings, "parse_workers": result.parse_workers,
+            "peak_rss_mb": _peak_rss_mb()}
 
 
 def dlt_once(database_url: str, dataset: str, path: str, pipelines_dir: str) -> dict:
@@ -181,12 +182,15 @@ def _print(figures: dict) -> None:
             rate = runs[0]["rows"] / seconds
             target = TARGETS.get(fmt) if kind == "refresh" else None
             timings = {k: statistics.median(r["timings"].get(k, 0) for r in runs) for k in runs[0]["timings"]}
-            spread = (f" (of {len(runs)}: {min(r['seconds'] for r in runs):.1f}-{max(r['seconds'] for r in runs):.1f} s)"
+            spread = (f" (of {len(runs)}: {min(r['seconds'] for r in runs):.1f}"
+                      f"-{max(r['seconds'] for r in runs):.1f} s)"
                       if len(runs) > 1 else "")
-            print(f"    {kind + ' load' if kind == 'first' else 'refresh   '}: {seconds:7.1f} s = {rate:9,.0f} rows/s{spread}"
+            print(f"    {kind + ' load' if kind == 'first' else 'refresh   '}: {seconds:7.1f} s"
+                  f" = {rate:9,.0f} rows/s{spread}"
                   f"{f'   (target >= {target:,})' if target else ''}   peak RSS {_median(runs, 'peak_rss_mb'):.0f} MB"
                   f"   [{', '.join(f'{k} {v:.1f} s' for k, v in timings.items())}]"
-                  f"   wrote {runs[0]['inserted'] + runs[0]['updated']:,} rows, {runs[0]['parse_workers']} parse worker(s)")
+                  f"   wrote {runs[0]['inserted'] + runs[0]['updated']:,} rows,"
+                  f" {runs[0]['parse_workers']} parse worker(s)")
     dlt = figures.get("dlt")
     if dlt and "skipped" in dlt:
         print(f"  dlt: skipped: {dlt['skipped']}")
@@ -196,7 +200,8 @@ def _print(figures: dict) -> None:
         for kind in ("first", "refresh"):
             seconds = _median(dlt[kind], "seconds")
             ours = _median(figures["csv"][kind], "seconds")
-            print(f"    {kind + ' load' if kind == 'first' else 'refresh   '}: {seconds:7.1f} s = {rows / seconds:9,.0f} rows/s"
+            print(f"    {kind + ' load' if kind == 'first' else 'refresh   '}: {seconds:7.1f} s"
+                  f" = {rows / seconds:9,.0f} rows/s"
                   f"   peak RSS {_median(dlt[kind], 'peak_rss_mb'):.0f} MB"
                   f"   -> marketsync is {seconds / ours:.1f}x as fast")
     print("  (peak RSS target < 400 MB)")

@@ -103,7 +103,8 @@ def main() -> None:
     repo = Path(__file__).resolve().parents[1]
     simulator = subprocess.Popen(
         [sys.executable, "-m", "sandbox.letzshop", "--seed", str(SEED), "--size", str(SHIPMENTS),
-         "--port", str(port), "--api-key", KEY, "--catalog-size", str(CATALOG_POOL), "--log-level", "warning"], cwd=repo)
+         "--port", str(port), "--api-key", KEY, "--catalog-size", str(CATALOG_POOL), "--log-level", "warning"],
+        cwd=repo)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             catalog_csv = str(Path(tmp) / "catalog.csv")
@@ -132,5 +133,6 @@ def main() -> None:
     print(f"  end to end (fetch, land raw, normalise, merge, match): {median('end_to_end_seconds'):.2f} s "
           f"= {units / median('end_to_end_seconds'):,.0f} units/s   (target >= 5,000)")
     print(f"    of which import {median('import_seconds'):.2f} s, matching {median('match_seconds'):.2f} s")
-    print(f"  catalog load: {median('catalog_seconds'):.2f} s = {runs[0]['catalog_rows'] / median('catalog_seconds'):,.0f} rows/s")
+    print(f"  catalog load: {median('catalog_seconds'):.2f} s"
+          f" = {runs[0]['catalog_rows'] / median('catalog_seconds'):,.0f} rows/s")
     print(f"  peak RSS of the importer: {median('peak_rss_mb'):.0f} MB   (target < 300)")

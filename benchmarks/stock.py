@@ -65,7 +65,8 @@ def _change_one_percent(warehouse, account, ffn_id: int, round_no: int) -> None:
         conn.execute(text("""UPDATE core.fulfillment_stock SET stock_level = stock_level + 5
                              WHERE account_id = :a AND warehouse_id = 'W1' AND jfsku IN (
                                  SELECT 'J' || lpad((1 + (hashtext(:r || '+' || n) & 2147483647) % :f)::text, 10, '0')
-                                 FROM generate_series(1, :k) n)"""), {"a": ffn_id, "r": round_no, "f": FFN_SKUS, "k": ffn})
+                                 FROM generate_series(1, :k) n)"""),
+                     {"a": ffn_id, "r": round_no, "f": FFN_SKUS, "k": ffn})
         conn.execute(text(_ORDERS), {"store_id": account.store_id, "account_id": account.account_id,
                                      "prefix": f"B{round_no}-", "orders": ordered // 2, "skus": SKUS})
 

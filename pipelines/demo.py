@@ -48,7 +48,8 @@ _RESET = [
     "DELETE FROM ops.quarantine WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
     "DELETE FROM ops.sync_log WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
     "DELETE FROM core.products WHERE store_id = :s",
-    "DELETE FROM core.marketplace_products WHERE source_id IN (SELECT source_id FROM ops.catalog_sources WHERE store_id = :s)",
+    "DELETE FROM core.marketplace_products WHERE source_id IN "
+    "(SELECT source_id FROM ops.catalog_sources WHERE store_id = :s)",
     "DELETE FROM ops.quarantine WHERE import_run_id IN (SELECT import_run_id FROM ops.import_runs WHERE source_id IN "
     "(SELECT source_id FROM ops.catalog_sources WHERE store_id = :s))",
     "DELETE FROM ops.import_runs WHERE source_id IN (SELECT source_id FROM ops.catalog_sources WHERE store_id = :s)",
@@ -103,7 +104,8 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
         catalog.parent.mkdir(parents=True, exist_ok=True)
         write_catalog_csv(catalog, seed, size)
         with rt.warehouse.begin() as conn:
-            store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :c"), {"c": DEMO_STORE}).scalar_one()
+            store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :c"),
+                                    {"c": DEMO_STORE}).scalar_one()
             loaded = import_products_csv(conn, store_id, catalog)
         click.echo(f"{catalog.name}: {loaded.read} rows read, {loaded.loaded} loaded, {len(loaded.rejected)} rejected")
 
@@ -232,8 +234,8 @@ def _supplier_feeds(rt, base: int) -> None:
                              headers={TIMESTAMP_HEADER: str(stamp), EVENT_ID_HEADER: event + "x",
                                       SIGNATURE_HEADER: sign(secret, stamp, event, body)})
     applied = apply_pending_batches(rt.warehouse.engine)
-    click.echo(f"  push feed: batch of {len(items)} answered {answer.status_code}, a tampered copy {forged.status_code}; "
-               f"inbox applied: {applied}")
+    click.echo(f"  push feed: batch of {len(items)} answered {answer.status_code}, "
+               f"a tampered copy {forged.status_code}; inbox applied: {applied}")
 
 
 def _decide(rt) -> tuple[list[str], str | None]:
@@ -242,7 +244,8 @@ def _decide(rt) -> tuple[list[str], str | None]:
     with rt.warehouse.begin() as conn:
         order_ids = conn.execute(text(
             """SELECT o.order_id FROM core.orders o JOIN ops.stores s USING (store_id)
-               WHERE s.code = :c AND o.sync_status = 'imported' ORDER BY o.order_id"""), {"c": DEMO_STORE}).scalars().all()
+               WHERE s.code = :c AND o.sync_status = 'imported' ORDER BY o.order_id"""),
+            {"c": DEMO_STORE}).scalars().all()
         for order_id in order_ids:
             order = order_by_id(conn, order_id)
             blocking = blocking_exceptions(conn, order_id)
@@ -268,7 +271,8 @@ def _drain(rt) -> None:
     for account, result in drain(rt.warehouse, rt.vault, rt.letzshop, store=DEMO_STORE, triggered_by="demo").items():
         if "error" in result:
             raise MarketsyncError(f"outbound for {account} failed: {result['error']}")
-        click.echo(f"outbound {account}: {result['succeeded']} sent, {result['failed']} retrying, {result['dead']} dead")
+        click.echo(f"outbound {account}: {result['succeeded']} sent, {result['failed']} retrying, "
+                   f"{result['dead']} dead")
 
 
 def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels: dict) -> dict:
@@ -294,7 +298,8 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels
         ("units matched by GTIN-14", row.matched_by_gtin, expected.units_matched),
         ("units on a duplicate GTIN", duplicates, expected.units_ambiguous),
         ("units not matched by GTIN", row.not_by_gtin, expected.units_ambiguous + expected.units_unmatched),
-        ("writes Letzshop received", sim["mutations"]["applied"] + sim["mutations"]["unchanged"], queue.get("succeeded", 0)),
+        ("writes Letzshop received", sim["mutations"]["applied"] + sim["mutations"]["unchanged"],
+         queue.get("succeeded", 0)),
         ("most calls of one kind per shipment", most_calls, 1),
         ("Amazon packages of the shipped order", channels["packages"], 1),
         ("eBay fulfillments of the shipped order", channels["fulfillments"], 1),

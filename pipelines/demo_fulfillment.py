@@ -24,11 +24,15 @@ RESET = [
     "DELETE FROM ops.inbound_checks WHERE store_id = :s",
     "DELETE FROM raw.inbound_sheet_rows WHERE store_id = :s",
     "DELETE FROM ops.inbound_sheets WHERE store_id = :s",
-    "DELETE FROM core.fulfillment_shipments WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM core.fulfillment_outbounds WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM core.fulfillment_inbounds WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM core.fulfillment_shipments WHERE account_id IN "
+    "(SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM core.fulfillment_outbounds WHERE account_id IN "
+    "(SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM core.fulfillment_inbounds WHERE account_id IN "
+    "(SELECT account_id FROM ops.accounts WHERE store_id = :s)",
     "DELETE FROM core.fulfillment_stock WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM core.fulfillment_products WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
+    "DELETE FROM core.fulfillment_products WHERE account_id IN "
+    "(SELECT account_id FROM ops.accounts WHERE store_id = :s)",
     "DELETE FROM raw.jtl_ffn_payloads WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
 ]
 
@@ -67,7 +71,8 @@ def run_fulfillment(rt, store: str, seed: int, letzshop_drain, base_port: int = 
             ffn_state.ship(outbound["outboundId"])  # the warehouse ships: a shipping notification each
         second = run_assets(jtl_ffn_assets, jtl_ffn_accounts, store, resources=resources, what="JTL-FFN sync")
         click.echo(f"run {second['run_id'][:8]}: {second.get('fulfillment_shipments.notifications_new')} shipping "
-                   f"notification(s) -> tracking queued for {second.get('fulfillment_shipments.tracking_queued')} order(s)")
+                   f"notification(s) -> tracking queued for {second.get('fulfillment_shipments.tracking_queued')} "
+                   "order(s)")
         letzshop_drain(ffn)
 
         # The inbound control sheet: rows for received inbound lines, a wrong count, and rows that cannot be checked.
@@ -88,7 +93,8 @@ def run_fulfillment(rt, store: str, seed: int, letzshop_drain, base_port: int = 
                    f"{check.get('inbound_control_check.mismatched')} mismatch, "
                    f"{check.get('inbound_control_check.problems')} not checkable; "
                    f"{check.get('inbound_control_check.cells_written')} cells in one batch update; a second check "
-                   f"wrote {again.get('inbound_control_check.cells_written')} ({sheets_state.writes - writes} requests)")
+                   f"wrote {again.get('inbound_control_check.cells_written')} "
+                   f"({sheets_state.writes - writes} requests)")
         if sheets_state.writes != writes:
             raise MarketsyncError("the second inbound check wrote to the sheet although nothing changed")
     return {"outbounds": len(created), "tracking": second.get("fulfillment_shipments.tracking_queued")}
@@ -105,7 +111,8 @@ def control_sheet_rows(conn, account_id: int) -> list[list[str]]:
            ORDER BY b.inbound_id, i.jfsku LIMIT 6"""), {"a": account_id}).all()
     rows = [HEADER] + [[sku, str(int(received) + (2 if k == 1 else 0)), "" if k == 4 else reference, ""]
                        for k, (reference, sku, received) in enumerate(lines)]
-    return rows + [["", "4", "", ""], ["NOT-STOCKED-1", "3", "", ""], [lines[0][1] if lines else "X", "a dozen", "", ""]]
+    return [*rows, ["", "4", "", ""], ["NOT-STOCKED-1", "3", "", ""],
+            [lines[0][1] if lines else "X", "a dozen", "", ""]]
 
 
 def restore_control_sheet(conn, store: str, account_id: int, sheets_state) -> str | None:

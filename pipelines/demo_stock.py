@@ -52,7 +52,8 @@ def run_stock(rt, store: str, state, endpoint: str) -> dict:
             adjust(conn, store, sku, delta=2, reason="demo delivery", by="demo")
     state.set_inventory_faults(drop_skus={skus[0]}, reject_skus={skus[1]})
     partial = run_stock_push(store, "letzshop")
-    click.echo(f"\n  {len(skus)} listings restocked; the channel drops {skus[0]} and rejects {skus[1]}: {_pushed(partial)}")
+    click.echo(f"\n  {len(skus)} listings restocked; the channel drops {skus[0]} and rejects {skus[1]}: "
+               f"{_pushed(partial)}")
     state.clear_inventory_faults()
     retried = run_stock_push(store, "letzshop")
     click.echo(f"  next delta push sends only those two: {_pushed(retried)}")

@@ -30,7 +30,7 @@ DEFAULT_BASE_PORT = int(os.environ.get("MARKETSYNC_SANDBOX_PORT", "8765"))
 # The application clients the simulators accept (the demo's own, never real ones).
 CHANNEL_CLIENT = ("marketsync-demo", "demo-channel-client-secret")  # Amazon LWA and eBay OAuth
 FFN_CLIENT = ("marketsync-demo", "demo-ffn-client-secret")
-SHEETS_TOKEN = "sandbox-demo-sheets-token"
+SHEETS_TOKEN = "sandbox-demo-sheets-token"  # noqa: S105 - the sheets simulator's demo token, never a real one
 SANDBOX_KEY = "sandbox-demo-key"
 FEED_AUTH = ("demo", "feed-pass")  # the dropshipper's HTTP basic auth
 FTP_AUTH = ("supplier", "ftp-pass")
@@ -174,7 +174,7 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
         for name, app in apps.items():
             servers.append(serve(app, name, base))
         servers.append(serve_ftp_feeds(feeds_folder(), base))
-        urls = {name: server.base_url for name, server in zip(apps, servers)}
+        urls = {name: server.base_url for name, server in zip(apps, servers, strict=False)}
         urls["feeds_ftp"] = servers[-1].url("")
         with rt.warehouse.begin() as conn:
             letzshop = upsert_account(conn, store, "letzshop", f"{urls['letzshop']}/graphql")
@@ -195,7 +195,7 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
                 if differ:
                     # Outbounds sent to an earlier simulator that did not replay them: numbered differently.
                     warnings.warn(f"{differ} outbound(s) of the demo store are unknown to the JTL-FFN simulator: "
-                                  "run `make demo` again for a consistent world")
+                                  "run `make demo` again for a consistent world", stacklevel=2)
                 demo_fulfillment.restore_control_sheet(conn, store, accounts["jtl_ffn"], sheets)
         yield {"urls": urls, "env": dagster_environment(urls)}
     finally:

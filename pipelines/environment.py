@@ -82,12 +82,13 @@ def prepare_environment() -> dict[str, str]:
     if not os.environ.get("DATABASE_URL"):
         server = start_embedded_server()
         os.environ["DATABASE_URL"] = ensure_database(server, WAREHOUSE_DB)
-        os.environ.setdefault("MARKETSYNC_DAGSTER_DATABASE_URL", dagster_storage_url(ensure_database(server, DAGSTER_DB)))
+        os.environ.setdefault("MARKETSYNC_DAGSTER_DATABASE_URL",
+                              dagster_storage_url(ensure_database(server, DAGSTER_DB)))
         chosen["DATABASE_URL"] = "embedded"
     os.environ.setdefault("MARKETSYNC_DAGSTER_DATABASE_URL", dagster_storage_url(os.environ["DATABASE_URL"]))
     if not os.environ.get("MARKETSYNC_SECRET_KEYS"):
         os.environ["MARKETSYNC_SECRET_KEYS"] = _development_key(home)
-        chosen["MARKETSYNC_SECRET_KEYS"] = "development key"
+        chosen["MARKETSYNC_SECRET_KEYS"] = "development key"  # noqa: S105 - a label saying which key, not the key
     os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT))
     os.environ.setdefault("MARKETSYNC_DAGSTER_ARTIFACTS", str(home / "dagster" / "storage"))
     os.environ.setdefault("MARKETSYNC_DAGSTER_COMPUTE_LOGS", str(home / "dagster" / "logs"))

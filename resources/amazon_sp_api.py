@@ -57,13 +57,14 @@ from resources.vault import CredentialVault, VaultError
 
 API_URL = "https://sellingpartnerapi-eu.amazon.com"
 SANDBOX_URL = "https://sandbox.sellingpartnerapi-eu.amazon.com"
-TOKEN_URL = "https://api.amazon.com/auth/o2/token"
-TOKEN_PATH = "/auth/o2/token"
+TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 - a URL, not a secret
+TOKEN_PATH = "/auth/o2/token"  # noqa: S105 - a URL path, not a secret
 ORDERS = "/orders/2026-01-01/orders"
 LISTINGS = "/listings/2021-08-01/items"
 FEEDS = "/feeds/2021-06-30"
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
 MAX_FEED_MESSAGES = 25_000  # listings-feed-schema-v2: messages maxItems
+DEFAULT_LIMITS = Limits()
 WINDOW_MARGIN = timedelta(minutes=2, seconds=5)  # searchOrders: the end at least two minutes before now
 DEFAULT_INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "FULFILLMENT", "CANCELLATION", "PACKAGES")
 # Usage plans (requests per second, burst) from the operations' descriptions in the models.
@@ -223,7 +224,7 @@ class AmazonSpApi:
                  token_margin: float = 60.0, rate_scale: float = 1.0, limiter: RateLimiter | None = None,
                  feed_poll_seconds: float = 30.0, feed_timeout: float = 3600.0,
                  feed_max_messages: int = MAX_FEED_MESSAGES, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, limits: Limits = Limits()):
+                 clock: Callable[[], float] = time.monotonic, limits: Limits = DEFAULT_LIMITS):
         self.limits = limits
         self.base_url, self.token_url = base_url.rstrip("/"), token_url
         self.seller_id, self.marketplace_ids = seller_id, list(marketplace_ids)
@@ -280,7 +281,7 @@ class AmazonSpApi:
         delay = self.bucket(operation).reserve(self._clock())
         if delay > 0:
             if throttled:
-                delay *= 1.0 + random.random() * 0.25
+                delay *= 1.0 + random.random() * 0.25  # noqa: S311 - jitter, not security
             self._wait(operation, min(delay, self._max_throttle_wait), "throttled" if throttled else "pace")
 
     def _adopt_rate(self, operation: str, response: httpx.Response) -> None:
@@ -295,7 +296,7 @@ class AmazonSpApi:
 
     def _retry_wait(self, operation: str, failures: int, hinted: float | None) -> None:
         self.retries += 1
-        backoff = random.uniform(0, min(self._max_wait, self._backoff * 2 ** failures))
+        backoff = random.uniform(0, min(self._max_wait, self._backoff * 2 ** failures))  # noqa: S311 - jitter, not security
         self._wait(operation, min(self._max_wait, max(backoff, hinted or 0.0)), "retry")
 
     # ------------------------------------------------------------------ LWA
@@ -536,7 +537,7 @@ class AmazonSpApi:
         """Set many listings' quantities with JSON_LISTINGS_FEED feeds (at most `feed_max_messages`
         messages each): upload, create, poll until done, read the processing report. One result per
         SKU (the last quantity given for a SKU counts), in input order. FATAL or CANCELLED: AmazonError."""
-        wanted = dict((str(sku), int(quantity)) for sku, quantity in items)
+        wanted = {str(sku): int(quantity) for sku, quantity in items}
         pairs = list(wanted.items())
         results: list[FeedItemResult] = []
         for start in range(0, len(pairs), self.feed_max_messages):
@@ -662,7 +663,8 @@ class AmazonSpApiResource(ConfigurableResource):
         """A session for an Amazon account. Sessions of this resource share rate-limit buckets, unless
         given their own `clock`. `options` override AmazonSpApi's keyword arguments."""
         missing = [name for name, value in (("AMAZON_LWA_CLIENT_ID", self.client_id),
-                                            ("AMAZON_LWA_CLIENT_SECRET", self.client_secret)) if not (value or "").strip()]
+                                            ("AMAZON_LWA_CLIENT_SECRET", self.client_secret))
+                   if not (value or "").strip()]
         if missing:
             raise AmazonError(f"Amazon's LWA application client is not configured: set {' and '.join(missing)} (the "
                               "LWA credentials of marketsync's app in Seller Central)", "auth")
@@ -679,14 +681,15 @@ class AmazonSpApiResource(ConfigurableResource):
             markets = [m.strip() for m in markets.split(",") if m.strip()]
         if clock is None and self._limiter is None:
             self._limiter = RateLimiter(self.rate_scale)
-        arguments: dict[str, Any] = dict(
-            timeout=self.timeout_seconds, connect_timeout=self.connect_timeout_seconds, attempts=self.attempts,
-            throttle_attempts=self.throttle_attempts, backoff=self.retry_backoff_seconds,
-            max_wait=self.max_retry_wait_seconds, max_throttle_wait=self.max_throttle_wait_seconds,
-            token_margin=self.token_margin_seconds, rate_scale=self.rate_scale,
-            limiter=self._limiter if clock is None else None, feed_poll_seconds=self.feed_poll_seconds,
-            feed_timeout=self.feed_timeout_seconds, sleep=sleep or time.sleep, clock=clock or time.monotonic,
-            limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))
+        arguments: dict[str, Any] = {
+            "timeout": self.timeout_seconds, "connect_timeout": self.connect_timeout_seconds,
+            "attempts": self.attempts, "throttle_attempts": self.throttle_attempts,
+            "backoff": self.retry_backoff_seconds, "max_wait": self.max_retry_wait_seconds,
+            "max_throttle_wait": self.max_throttle_wait_seconds, "token_margin": self.token_margin_seconds,
+            "rate_scale": self.rate_scale, "limiter": self._limiter if clock is None else None,
+            "feed_poll_seconds": self.feed_poll_seconds, "feed_timeout": self.feed_timeout_seconds,
+            "sleep": sleep or time.sleep, "clock": clock or time.monotonic,
+            "limits": Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds)}
         return AmazonSpApi(base_url, token_url, self.client_id, self.client_secret, refresh_token,
                            str(settings.get("seller_id") or ""), markets, **{**arguments, **options})
 

@@ -37,6 +37,7 @@ from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 
 LIVE_URL = "https://api.codeswholesale.com"
 SANDBOX_URL = "https://sandbox.codeswholesale.com"
+DEFAULT_LIMITS = Limits()
 # Query filters `GET /v3/products` documents, by our name -> the API's.
 PRODUCT_FILTERS = {"platform": "platform", "region": "region", "language": "language",
                    "product_ids": "productIds", "in_stock_days_ago": "inStockDaysAgo"}
@@ -83,7 +84,8 @@ class CodesWholesaleApi:
     """A session with one CodesWholesale account (base URL + client credentials)."""
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, *, timeout: float = 30.0,
-                 attempts: int = 5, max_wait: float = 60.0, token_margin: float = 60.0, limits: Limits = Limits()):
+                 attempts: int = 5, max_wait: float = 60.0, token_margin: float = 60.0,
+                 limits: Limits = DEFAULT_LIMITS):
         self.limits = limits
         self.base_url = base_url.rstrip("/")
         self._client_id = client_id
@@ -214,8 +216,8 @@ class CodesWholesaleApi:
                 raise CodesWholesaleError(malformed(what, "not an object"), MALFORMED)
             items = body.get("items", [])
             if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-                raise CodesWholesaleError(malformed(what, f"`items` is {'null' if items is None else 'not a list of objects'}"),
-                                          MALFORMED)
+                shape = "null" if items is None else "not a list of objects"
+                raise CodesWholesaleError(malformed(what, f"`items` is {shape}"), MALFORMED)
             yield items
             token = body.get("continuationToken")
             if not token:

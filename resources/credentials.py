@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import ClassVar
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
@@ -96,20 +97,22 @@ class VaultOperations:
 
     # Two tables hold tokens: ops.credentials (per store account) and ops.source_credentials (per
     # catalog source: feed URL credentials, API client secrets, push signing secrets).
-    _TABLES = {"account": ("ops.credentials", "account_id"), "source": ("ops.source_credentials", "source_id")}
+    _TABLES: ClassVar[dict[str, tuple[str, str]]] = {"account": ("ops.credentials", "account_id"),
+                                                     "source": ("ops.source_credentials", "source_id")}
 
     def _put(self, conn: Connection, owner: str, owner_id: int, fields: dict[str, str]) -> None:
         table, key = self._TABLES[owner]
         conn.execute(
             text(f"""INSERT INTO {table} ({key}, token, key_id) VALUES (:a, :t, :k)
                      ON CONFLICT ({key}) DO UPDATE
-                     SET token = excluded.token, key_id = excluded.key_id, updated_at = now()"""),
+                     SET token = excluded.token, key_id = excluded.key_id, updated_at = now()"""),  # noqa: S608 - _TABLES names
             {"a": owner_id, "t": self.encrypt(fields), "k": self.primary_key_id},
         )
 
     def _get(self, conn: Connection, owner: str, owner_id: int) -> Secrets | None:
         table, key = self._TABLES[owner]
-        row = conn.execute(text(f"SELECT token FROM {table} WHERE {key} = :a"), {"a": owner_id}).first()
+        row = conn.execute(text(f"SELECT token FROM {table} WHERE {key} = :a"),  # noqa: S608 - _TABLES names
+                           {"a": owner_id}).first()
         return None if row is None else self.decrypt(row.token)
 
     def store(self, conn: Connection, account_id: int, fields: dict[str, str]) -> None:
@@ -145,7 +148,7 @@ class VaultOperations:
             with engine.begin() as conn:
                 rows = conn.execute(
                     text(f"""SELECT {key} AS owner_id, token FROM {table} WHERE key_id <> :k
-                             ORDER BY {key} LIMIT :n FOR UPDATE SKIP LOCKED"""),
+                             ORDER BY {key} LIMIT :n FOR UPDATE SKIP LOCKED"""),  # noqa: S608 - _TABLES names
                     {"k": primary, "n": batch_size},
                 ).all()
                 if not rows:
@@ -159,7 +162,7 @@ class VaultOperations:
                             "MARKETSYNC_SECRET_KEYS: add the old key after the new one and re-run"
                         ) from None
                     conn.execute(
-                        text(f"UPDATE {table} SET token = :t, key_id = :k, updated_at = now() WHERE {key} = :a"),
+                        text(f"UPDATE {table} SET token = :t, key_id = :k, updated_at = now() WHERE {key} = :a"),  # noqa: S608 - _TABLES names
                         {"t": token, "k": primary, "a": row.owner_id},
                     )
                 rotated += len(rows)

@@ -55,7 +55,7 @@ from resources.http_retry import HttpCallError, retry_after_seconds, wait_honour
 from resources.vault import CredentialVault, VaultError
 
 API_URL = "https://api.ebay.com"
-TOKEN_PATH = "/identity/v1/oauth2/token"
+TOKEN_PATH = "/identity/v1/oauth2/token"  # noqa: S105 - a URL path, not a secret
 TOKEN_URL = API_URL + TOKEN_PATH
 SCOPE_ROOT = "https://api.ebay.com/oauth/api_scope"
 DEFAULT_SCOPES = (f"{SCOPE_ROOT}/sell.fulfillment", f"{SCOPE_ROOT}/sell.inventory")
@@ -63,6 +63,7 @@ FULFILLMENT = "/sell/fulfillment/v1"
 INVENTORY = "/sell/inventory/v1"
 MAX_ORDER_PAGE = 200
 MAX_BULK = 25  # requests per bulkUpdatePriceQuantity / bulkGetInventoryItem call
+DEFAULT_LIMITS = Limits()
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class EbayApi:
                  scopes: Iterable[str] = DEFAULT_SCOPES, timeout: float = 30.0, attempts: int = 5,
                  rate_limit_attempts: int = 3, backoff: float = 0.5, max_wait: float = 60.0,
                  token_margin: float = 300.0, content_language: str = "de-DE",
-                 on_refresh_token: Callable[[str], None] | None = None, limits: Limits = Limits()):
+                 on_refresh_token: Callable[[str], None] | None = None, limits: Limits = DEFAULT_LIMITS):
         self.limits = limits
         self.base_url = base_url.rstrip("/")
         self.token_url = token_url
@@ -535,7 +536,7 @@ class EbayResource(ConfigurableResource):
     client_secret: str
     api_base_url: str = API_URL
     token_url: str = TOKEN_URL
-    scopes: list[str] = list(DEFAULT_SCOPES)
+    scopes: list[str] = list(DEFAULT_SCOPES)  # noqa: RUF012 - pydantic field
     timeout_seconds: float = 30.0
     attempts: int = 5
     rate_limit_attempts: int = 3

@@ -284,7 +284,7 @@ class GoogleSheetsResource(ConfigurableResource):
     service_account_json: str | None = None
     bearer_token: str | None = None
     base_url: str = SHEETS_URL
-    scopes: list[str] = [SPREADSHEETS_SCOPE]
+    scopes: list[str] = [SPREADSHEETS_SCOPE]  # noqa: RUF012 - pydantic field
     value_input_option: str = "RAW"
     timeout_seconds: float = 30.0
     attempts: int = 6

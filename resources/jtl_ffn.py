@@ -82,9 +82,10 @@ from resources.vault import CredentialVault
 
 LIVE_URL = "https://ffn2.api.jtl-software.com"
 SANDBOX_URL = "https://ffn-sbx.api.jtl-software.com"
-TOKEN_URL = "https://oauth2.api.jtl-software.com/token"
+TOKEN_URL = "https://oauth2.api.jtl-software.com/token"  # noqa: S105 - a URL, not a secret
 CHANNEL = "jtl_ffn"
 MAX_PAGE_SIZE = 200
+DEFAULT_LIMITS = Limits()
 MERCHANT = "/api/v1/merchant"
 
 log = logging.getLogger(__name__)
@@ -230,7 +231,7 @@ class VaultTokenStore:
             return fresh
 
     def _fields(self, conn, *, lock: bool) -> dict[str, str]:
-        row = conn.execute(text("SELECT token FROM ops.credentials WHERE account_id = :a"
+        row = conn.execute(text("SELECT token FROM ops.credentials WHERE account_id = :a"  # noqa: S608 - adds only a fixed FOR UPDATE
                                 + (" FOR UPDATE" if lock else "")), {"a": self.account_id}).first()
         if row is None:
             return {}
@@ -277,7 +278,7 @@ class JtlFfnApi:
 
     def __init__(self, base_url: str, token_url: str, client_id: str, client_secret: str, token_store: TokenStore,
                  *, timeout: float = 30.0, attempts: int = 5, max_wait: float = 60.0, token_margin: float = 120.0,
-                 page_size: int = MAX_PAGE_SIZE, limits: Limits = Limits()):
+                 page_size: int = MAX_PAGE_SIZE, limits: Limits = DEFAULT_LIMITS):
         self.limits = limits
         base = base_url.rstrip("/")
         self.base_url = base[:-4] if base.endswith("/api") else base

@@ -381,7 +381,7 @@ def _ftp_upload(call: _Call, parsed, port: int | None, step: list[str]) -> None:
     directories = [unquote(s) for s in parsed.path.split("/") if s]
     user = target.username or "anonymous"
     password = target.password or ("anonymous@" if user == "anonymous" else "")
-    ftp: ftplib.FTP = _FtpTls(context=_tls_context()) if tls else ftplib.FTP()
+    ftp: ftplib.FTP = _FtpTls(context=_tls_context()) if tls else ftplib.FTP()  # noqa: S321 - FTP and FTPS are protocols merchants' feeds use; FTPS when configured
     temporary = _temporary_name(call.filename)
     stored = False
     try:
@@ -586,8 +586,8 @@ async def _sftp_upload(call: _Call, asyncssh, host: str, port: int, directory: s
                 if written:
                     try:
                         await asyncio.wait_for(sftp.remove(temporary), min(timeout, 5.0))
-                    except Exception:
-                        pass
+                    except Exception:  # the upload's own error is the one to report
+                        log.debug("%s: could not remove the partial upload %s", call.where, temporary, exc_info=True)
 
 
 async def _sftp_replace(sftp, asyncssh, temporary: str, final: str) -> None:

@@ -27,4 +27,5 @@ def codeswholesale_partitions_sensor(context: SensorEvaluationContext, warehouse
     new_keys = sorted(set(stores) - set(context.instance.get_dynamic_partitions(codeswholesale_accounts.name)))
     if not new_keys:
         return SkipReason(f"every store with a CodesWholesale source has its partition ({len(stores)})")
-    return SensorResult(dynamic_partitions_requests=[AddDynamicPartitionsRequest(codeswholesale_accounts.name, new_keys)])
+    return SensorResult(
+        dynamic_partitions_requests=[AddDynamicPartitionsRequest(codeswholesale_accounts.name, new_keys)])

@@ -44,7 +44,7 @@ def supplier_feed_refresh_sensor(context: SensorEvaluationContext, warehouse: Wa
     new_keys = sorted(set(keys) - set(context.instance.get_dynamic_partitions(supplier_feeds.name)))
     cursor = json.loads(context.cursor) if context.cursor else {}
     requests = []
-    for feed, key in zip(feeds, keys):
+    for feed, key in zip(feeds, keys, strict=True):
         interval = max(5, feed.minutes) * 60
         if feed.last_run and (now - feed.last_run).total_seconds() < interval:
             continue

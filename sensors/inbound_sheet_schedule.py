@@ -45,7 +45,8 @@ def inbound_sheet_schedule_sensor(context: SensorEvaluationContext, warehouse: W
     time zone; 08:00 Europe/Berlin by default) and keeps one partition per configured store."""
     with warehouse.begin() as conn:
         sheets = [tuple(r) for r in conn.execute(text(
-            "SELECT s.code, i.check_cron, i.check_timezone FROM ops.inbound_sheets i JOIN ops.stores s USING (store_id) "
+            "SELECT s.code, i.check_cron, i.check_timezone "
+            "FROM ops.inbound_sheets i JOIN ops.stores s USING (store_id) "
             "WHERE i.enabled ORDER BY s.code"))]
     cursor = json.loads(context.cursor) if context.cursor else {}
     due, seen = due_checks(sheets, cursor, datetime.now(UTC))
@@ -56,7 +57,8 @@ def inbound_sheet_schedule_sensor(context: SensorEvaluationContext, warehouse: W
                                  tags={"marketsync/store": store, "marketsync/triggered_by": "schedule"})
                       for store, tick in due],
         skip_reason=None if due else SkipReason(
-            f"no inbound check is due ({len(sheets)} stores with a sheet)" if sheets else "no store has an inbound sheet"),
+            f"no inbound check is due ({len(sheets)} stores with a sheet)" if sheets
+            else "no store has an inbound sheet"),
         dynamic_partitions_requests=[jtl_ffn_accounts.build_add_request(missing)] if missing else [],
         cursor=json.dumps(seen, sort_keys=True),
     )

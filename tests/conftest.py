@@ -113,8 +113,8 @@ def shop(warehouse, vault, letzshop_sim):
         vault.store(conn, account.account_id, {"api_key": SIM_KEY})
     return SimpleNamespace(state=state, endpoint=endpoint, account=account, warehouse=warehouse, vault=vault,
                            letzshop=LetzshopResource(timeout_seconds=2, max_retry_wait_seconds=0.2),
-                           load_catalog=lambda path, seed=7, size=30: _load_catalog(warehouse, account, path, seed, size,
-                                                                                    write_catalog_csv, import_products_csv))
+                           load_catalog=lambda path, seed=7, size=30: _load_catalog(
+                               warehouse, account, path, seed, size, write_catalog_csv, import_products_csv))
 
 
 def _load_catalog(warehouse, account, path, seed, size, write_catalog_csv, import_products_csv):
@@ -169,7 +169,8 @@ def wait_for_dead_workers(warehouse):
             with warehouse.begin() as conn:
                 held = conn.execute(text(
                     """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
-                         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())""")).scalar_one()
+                         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
+                )).scalar_one()
             if not held:
                 return
             time.sleep(0.02)

@@ -12,9 +12,11 @@ _numbers = itertools.count(1)
 
 
 def add_store(conn, code: str = "acme") -> tuple[int, int]:
-    store_id = conn.execute(text("INSERT INTO ops.stores (code) VALUES (:c) RETURNING store_id"), {"c": code}).scalar_one()
+    store_id = conn.execute(text("INSERT INTO ops.stores (code) VALUES (:c) RETURNING store_id"),
+                            {"c": code}).scalar_one()
     account_id = conn.execute(
-        text("INSERT INTO ops.accounts (store_id, channel) VALUES (:s, 'letzshop') RETURNING account_id"), {"s": store_id}
+        text("INSERT INTO ops.accounts (store_id, channel) VALUES (:s, 'letzshop') RETURNING account_id"),
+        {"s": store_id},
     ).scalar_one()
     return store_id, account_id
 

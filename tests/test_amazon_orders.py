@@ -165,8 +165,10 @@ def test_orders_amazon_fulfils_itself_hold_none_of_our_stock(amazon_store, wareh
     import_amazon_orders(warehouse, vault, shop.resource, "zon")
     with warehouse.begin() as conn:
         held = conn.execute(text("""SELECT o.channel_order_id FROM core.stock_order_units(:s) h
-                                    JOIN core.orders o USING (order_id)"""), {"s": shop.account.store_id}).scalars().all()
-    by_amazon = {oid for oid in shop.state.order_ids() if shop.state.order(oid)["fulfillment"]["fulfilledBy"] == "AMAZON"}
+                                    JOIN core.orders o USING (order_id)"""),
+                            {"s": shop.account.store_id}).scalars().all()
+    by_amazon = {oid for oid in shop.state.order_ids()
+                 if shop.state.order(oid)["fulfillment"]["fulfilledBy"] == "AMAZON"}
     assert by_amazon and held and not (set(held) & by_amazon)
 
 
@@ -195,7 +197,8 @@ def test_orders_amazon_fulfils_itself_are_never_shipped_by_us(amazon_store, ware
             ship_order(conn, order_by_id(conn, fba_id), "1Z1", "UPS")
         queue_outbounds(conn, ffn)
         handed = dict(conn.execute(text("""SELECT o.channel_order_id, q.payload FROM ops.outbound_queue q
-                                           JOIN core.orders o USING (order_id) WHERE q.operation = 'create_outbound'""")).all())
+                                           JOIN core.orders o USING (order_id)
+                                           WHERE q.operation = 'create_outbound'""")).all())
     assert handed and fba["orderId"] not in handed
     merchant = {o["orderId"]: o for o in orders if o["orderId"] in handed}
     assert any(line["quantityOrdered"] > 1 for o in merchant.values() for line in o["orderItems"])

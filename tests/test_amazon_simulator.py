@@ -349,8 +349,9 @@ def test_patch_listings_item_and_read_the_quantity_back(sim):
 
     def patch(value, sku_url=url, **params) -> httpx.Response:
         return client.patch(sku_url, params={**market, **params}, headers=headers, json={
-            "productType": "GROCERY", "patches": [{"op": "replace", "path": "/attributes/fulfillment_availability",
-                                                   "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": value}]}]})
+            "productType": "GROCERY", "patches": [{
+                "op": "replace", "path": "/attributes/fulfillment_availability",
+                "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": value}]}]})
 
     assert quantity() == state.listing_quantity(sku)
     accepted = patch(17)
@@ -473,7 +474,8 @@ def test_feed_reports_compressed_with_gzip():
     state = AmazonState(seed=5, size=20, rate_scale=1000.0, report_compression="GZIP", feed_steps=(0, 0))
     with _serve(state) as server, httpx.Client(base_url=server.base_url, timeout=5) as client:
         headers = _login(client, state)
-        feed_id = _submit_feed(client, headers, _feed_document(state, [_quantity_message(1, state.catalogue.sku(1), 8)]))
+        feed_id = _submit_feed(client, headers,
+                               _feed_document(state, [_quantity_message(1, state.catalogue.sku(1), 8)]))
         done = _poll(client, headers, feed_id)
         assert [s["processingStatus"] for s in done] == ["DONE"]
         raw, meta = _report(client, headers, done[-1]["resultFeedDocumentId"])
@@ -783,7 +785,7 @@ def test_generated_bodies_follow_the_public_models(sim):
                 json=_confirmation(order, "4", [{"orderItemId": order["orderItems"][0]["orderItemId"], "quantity": 1}]))
     page = client.get(ORDERS, params={"lastUpdatedAfter": _everything(state), "includedData": every}, headers=headers)
     _conforms(page.json(), {"$ref": "#/definitions/SearchOrdersResponse"}, orders_model["definitions"])
-    for order_id in state.order_ids()[:200] + [order["orderId"]]:
+    for order_id in [*state.order_ids()[:200], order["orderId"]]:
         single = client.get(f"{ORDERS}/{order_id}", params={"includedData": every}, headers=headers).json()
         _conforms(single, {"$ref": "#/definitions/GetOrderResponse"}, orders_model["definitions"])
 

@@ -64,12 +64,14 @@ def test_stale_update_never_overwrites_a_newer_one(warehouse):
 def test_store_catalog_resolves_overrides_and_language_fallback(warehouse):
     with warehouse.begin() as conn:
         source_id, store_id = _source(conn)
-        conn.execute(text("UPDATE ops.stores SET language_fallback = '{de,fr,en}' WHERE store_id = :s"), {"s": store_id})
+        conn.execute(text("UPDATE ops.stores SET language_fallback = '{de,fr,en}' WHERE store_id = :s"),
+                     {"s": store_id})
     _merge(warehouse, source_id, [_row("P1"), _row("P2", gtin=None)],
            [("P1", "en", "Kettle", "A kettle"), ("P1", "fr", "Bouilloire", None),
             ("P2", "en", "Toaster", "Two slots")])
     with warehouse.begin() as conn:
-        ids = dict(conn.execute(text("SELECT external_id, marketplace_product_id FROM core.marketplace_products")).tuples().all())
+        ids = dict(conn.execute(text(
+            "SELECT external_id, marketplace_product_id FROM core.marketplace_products")).tuples().all())
         for sku, mp in (("K-1", ids["P1"]), ("T-1", ids["P2"])):
             conn.execute(text("""INSERT INTO core.products (store_id, sku, marketplace_product_id, price)
                                  VALUES (:s, :sku, :mp, CASE WHEN :sku = 'T-1' THEN 24.50 END)"""),
@@ -93,7 +95,8 @@ def test_a_listing_inherits_its_gtin_for_matching_and_auto_resolution(warehouse)
 
     with warehouse.begin() as conn:
         source_id, store_id = _source(conn)
-        account_id = conn.execute(text("SELECT account_id FROM ops.accounts WHERE store_id = :s"), {"s": store_id}).scalar_one()
+        account_id = conn.execute(text("SELECT account_id FROM ops.accounts WHERE store_id = :s"),
+                                  {"s": store_id}).scalar_one()
         order_id = conn.execute(text(
             """INSERT INTO core.orders (store_id, account_id, channel, channel_order_id, channel_shipment_id,
                                         order_number, channel_state, source_payload_sha)

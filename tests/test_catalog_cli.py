@@ -33,8 +33,10 @@ def test_catalog_sources_import_through_the_cli(run_cli, warehouse):
         assert run["rows_read"] == run["rows_loaded"] + run["rows_unchanged"] + run["rows_quarantined"]
         assert run["status"] in ("completed", "partially_completed")
     with warehouse.begin() as conn:
-        digital = conn.execute(text("SELECT count(*) FROM core.marketplace_products WHERE product_type = 'digital'")).scalar_one()
-        languages = conn.execute(text("SELECT count(DISTINCT language) FROM core.marketplace_product_translations")).scalar_one()
+        digital = conn.execute(text(
+            "SELECT count(*) FROM core.marketplace_products WHERE product_type = 'digital'")).scalar_one()
+        languages = conn.execute(text(
+            "SELECT count(DISTINCT language) FROM core.marketplace_product_translations")).scalar_one()
     assert digital > 0 and languages >= 3
     assert letzshop["run_id"] and cws_result["run_id"]
     assert "s3cret" not in out

@@ -24,7 +24,7 @@ def test_errors_are_one_line_with_non_zero_exit(run_cli, warehouse):
         (("credentials", "set", "nobody", "letzshop"), "no letzshop account for store 'nobody'"),
         (("exceptions", "resolve", "999", "--product", "x"), ""),
     ]:
-        code, out, err = run_cli(*args, stdin='{"api_key": "x"}')
+        code, _out, err = run_cli(*args, stdin='{"api_key": "x"}')
         assert code != 0, args
         assert err.startswith("error: ") and err.count("\n") == 1, err
         assert "Traceback" not in err and message in err

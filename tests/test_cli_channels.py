@@ -99,9 +99,9 @@ def test_amazon_orders_sync_and_test_connection_through_the_cli(amazon_store, ru
 
 
 def test_unsupported_channels_are_named(run_cli, warehouse):
-    code, out, err = run_cli("sync", "orders", "shop", "jtl_ffn")
+    code, _out, err = run_cli("sync", "orders", "shop", "jtl_ffn")
     assert code == 1 and "supports letzshop, amazon, ebay" in err
-    code, out, err = run_cli("test-connection", "shop", "otto")
+    code, _out, err = run_cli("test-connection", "shop", "otto")
     assert code == 1 and "supports letzshop, amazon, ebay, jtl_ffn, codeswholesale" in err
 
 
@@ -110,11 +110,11 @@ def test_a_failed_catalog_import_is_one_worded_line(run_cli, warehouse):
 
     with warehouse.begin() as conn:
         add(conn, "shop", "letzshop", "http://127.0.0.1:9/graphql")
-    code, out, err = run_cli("catalog", "import", "shop", "codeswholesale")
+    code, _out, err = run_cli("catalog", "import", "shop", "codeswholesale")
     assert code == 1
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "CodesWholesale" in err
-    code, out, err = run_cli("catalog", "import", "shop", "nosuchfeed")
+    code, _out, err = run_cli("catalog", "import", "shop", "nosuchfeed")
     assert code == 1 and "catalog import reads letzshop, codeswholesale" in err
-    code, out, err = run_cli("--debug", "catalog", "import", "shop", "codeswholesale")
+    code, _out, err = run_cli("--debug", "catalog", "import", "shop", "codeswholesale")
     assert code == 1 and len(err.strip().splitlines()) > 1  # the step's stack and Dagster's log

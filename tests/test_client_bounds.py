@@ -121,6 +121,8 @@ def test_letzshop_not_json_is_malformed(letzshop):
 def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, vault, letzshop_sim):
     """A missing application client id or secret, missing credentials and a revoked refresh token fail
     at once (no retries) with `transient` False and say what fixes them."""
+    from sqlalchemy import text
+
     from assets.accounts import get_account, upsert_account
     from assets.letzshop.connection import letzshop_session
     from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
@@ -135,7 +137,7 @@ def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, va
     with serve_in_thread(create_app(state)) as server, warehouse.begin() as conn:
         bay = upsert_account(conn, "cfg", "ebay", server.base_url, {})
         zon = upsert_account(conn, "cfg", "amazon", server.base_url, {"seller_id": "S", "marketplace_ids": ["M"]})
-        letz = upsert_account(conn, "cfg", "letzshop", letzshop_sim[1], {})
+        upsert_account(conn, "cfg", "letzshop", letzshop_sim[1], {})
         for resource, account, error, variable in (
                 (EbayResource(client_id="", client_secret="x"), bay, EbayError, "EBAY_CLIENT_ID"),
                 (AmazonSpApiResource(client_id="x", client_secret=""), zon, AmazonError, "AMAZON_LWA_CLIENT_SECRET")):
@@ -162,8 +164,8 @@ def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, va
     state.revoke_refresh_token(grant["refresh_token"])
     with serve_in_thread(create_app(state)) as server:
         with warehouse.begin() as conn:
-            conn.exec_driver_sql(f"UPDATE ops.accounts SET endpoint = '{server.base_url}' "
-                                 f"WHERE account_id = {bay.account_id}")
+            conn.execute(text("UPDATE ops.accounts SET endpoint = :endpoint WHERE account_id = :account_id"),
+                         {"endpoint": server.base_url, "account_id": bay.account_id})
         resource = EbayResource(client_id="cid", client_secret="csecret", retry_backoff_seconds=0.01)
         with resource.session(warehouse.engine, vault, bay.account_id) as api:
             with pytest.raises(EbayError) as failed:

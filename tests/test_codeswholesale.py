@@ -122,7 +122,7 @@ def test_errors_are_one_line_and_never_carry_secrets(cws):
 
 
 def test_unknown_continuation_token_is_refused_by_the_simulator(cws):
-    state, base_url = cws
+    _state, base_url = cws
     with _api(base_url) as api:
         with pytest.raises(CodesWholesaleError) as refused:
             api.get("/v3/products", {"continuationToken": "not-a-token"})
@@ -153,7 +153,8 @@ def test_normalise_a_digital_product():
 
 def test_normalise_keeps_every_quantity_tier_and_prices_one_key():
     item = {**LIVE_ITEM, "quantity": 0, "languages": ["English", "German"], "prices": [
-        {"value": 4.5, "from": 50, "to": None}, {"value": 5.1, "from": 1, "to": 9}, {"value": 4.85, "from": 10, "to": 49}]}
+        {"value": 4.5, "from": 50, "to": None}, {"value": 5.1, "from": 1, "to": 9},
+        {"value": 4.85, "from": 10, "to": 49}]}
     product, _ = normalise_product(item, currency="usd".upper())
     assert product[5] == Decimal("5.1") and product[6] == "USD"
     assert product[7] == "out_of_stock" and product[12] == ["en", "de"]
@@ -210,7 +211,8 @@ def test_import_lands_the_price_list_and_a_refresh_writes_only_changes(cws, ware
             "SELECT * FROM core.marketplace_products WHERE source_id = :s"), {"s": source_id})}
         titles = dict(conn.execute(text(
             """SELECT m.external_id, t.title FROM core.marketplace_product_translations t
-               JOIN core.marketplace_products m USING (marketplace_product_id) WHERE t.language = 'en'""")).tuples().all())
+               JOIN core.marketplace_products m USING (marketplace_product_id) WHERE t.language = 'en'"""
+        )).tuples().all())
     assert {r.product_type for r in rows.values()} == {"digital"}
     tiered = next(p for p in state.products if len(p["prices"]) == 3)
     row = rows[tiered["productId"]]
@@ -309,11 +311,13 @@ def test_partitions_sensor_registers_stores_with_a_source(cws, warehouse, vault)
     _, base_url = cws
     _add_source(warehouse, vault, base_url)
     instance = DagsterInstance.ephemeral()
-    result = codeswholesale_partitions_sensor(build_sensor_context(instance=instance, resources={"warehouse": warehouse}))
+    result = codeswholesale_partitions_sensor(build_sensor_context(instance=instance,
+                                                                   resources={"warehouse": warehouse}))
     assert [r.partition_keys for r in result.dynamic_partitions_requests] == [["keys"]]
     assert not result.run_requests
     instance.add_dynamic_partitions(codeswholesale_accounts.name, ["keys"])
-    again = codeswholesale_partitions_sensor(build_sensor_context(instance=instance, resources={"warehouse": warehouse}))
+    again = codeswholesale_partitions_sensor(build_sensor_context(instance=instance,
+                                                                  resources={"warehouse": warehouse}))
     assert isinstance(again, SkipReason) and "has its partition" in again.skip_message
 
 

@@ -21,7 +21,8 @@ def _run(name: str, warehouse):
 def test_core_checks_fail_on_what_breaks_them_and_pass_once_fixed(warehouse, shop):
     store, account = shop.account.store_id, shop.account.account_id
     with warehouse.begin() as conn:
-        good = conn.execute(text(_ORDER), {"s": store, "a": account, "o": "O-1", "sh": "S-1", "n": "R1", "t": 12}).scalar()
+        good = conn.execute(text(_ORDER),
+                            {"s": store, "a": account, "o": "O-1", "sh": "S-1", "n": "R1", "t": 12}).scalar()
         conn.execute(text(_ITEM), {"o": good, "i": "u1", "p": 5, "m": "matched"})
         conn.execute(text(_ITEM), {"o": good, "i": "u2", "p": 7, "m": "matched"})
     for name in ("no_duplicate_channel_ids", "items_matched_or_excepted", "totals_equal_lines"):
@@ -29,7 +30,8 @@ def test_core_checks_fail_on_what_breaks_them_and_pass_once_fixed(warehouse, sho
 
     with warehouse.begin() as conn:
         # An order stored whole, and again as if it were a shipment of itself.
-        twice = conn.execute(text(_ORDER), {"s": store, "a": account, "o": "O-2", "sh": "O-2", "n": "R2", "t": 3}).scalar()
+        twice = conn.execute(text(_ORDER),
+                             {"s": store, "a": account, "o": "O-2", "sh": "O-2", "n": "R2", "t": 3}).scalar()
         conn.execute(text(_ORDER), {"s": store, "a": account, "o": "O-2", "sh": "O-2b", "n": "R2", "t": 3})
         # A line that does not add up to the total, and one matching gave up on without an exception.
         item = conn.execute(text(_ITEM), {"o": twice, "i": "u1", "p": 2, "m": "unmatched"}).scalar()

@@ -16,6 +16,7 @@ each test waits (bounded) for the outcome of its own:
 Nothing waits for a real sync interval: new accounts are due at once (never synced)."""
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -197,7 +198,7 @@ def _run_process(world, port: int) -> psutil.Process | None:
             chain = [process, *process.parents()]
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-        for child, parent in zip(chain, chain[1:]):
+        for child, parent in itertools.pairwise(chain):
             if "grpc" in " ".join(parent.cmdline()):
                 return child
     return None
@@ -217,15 +218,17 @@ def test_a_killed_import_is_retried_within_seconds_and_its_orders_followed_up(wo
         alerts = conn.execute(text("SELECT occurrences, closed_at FROM ops.alerts WHERE account_id = :a"),
                               {"a": world.accounts["killed"].account_id}).all()
     assert len(alerts) == 1 and alerts[0].closed_at is not None, alerts
-    _wait(world, "the killed run's sync-log row closed by the sweep", lambda: world.warehouse.engine.connect().execute(text(
-        "SELECT count(*) = 0 FROM ops.sync_log WHERE account_id = :a AND completed_at IS NULL"),
-        {"a": world.accounts["killed"].account_id}).scalar_one())
+    _wait(world, "the killed run's sync-log row closed by the sweep",
+          lambda: world.warehouse.engine.connect().execute(text(
+              "SELECT count(*) = 0 FROM ops.sync_log WHERE account_id = :a AND completed_at IS NULL"),
+              {"a": world.accounts["killed"].account_id}).scalar_one())
 
 
 def test_each_store_is_imported_once_and_followed_up_once(world):
     for store in ("alpha", "beta"):
-        _wait(world, f"{store}'s orders all followed up", lambda: _all_followed_up(world, store))
-        _wait(world, f"{store}'s runs ended", lambda: all(_finished(r) for r in _store_runs(world, store, "followup")))
+        _wait(world, f"{store}'s orders all followed up", lambda store=store: _all_followed_up(world, store))
+        _wait(world, f"{store}'s runs ended",
+              lambda store=store: all(_finished(r) for r in _store_runs(world, store, "followup")))
         imports = _store_runs(world, store, "import")
         followups = _store_runs(world, store, "followup")
         assert [r.status for r in imports] == ["SUCCESS"], imports
@@ -234,7 +237,8 @@ def test_each_store_is_imported_once_and_followed_up_once(world):
 
 
 def test_an_order_committed_late_with_a_lower_id_is_still_followed_up(world):
-    _wait(world, "alpha and beta followed up", lambda: _all_followed_up(world, "alpha") and _all_followed_up(world, "beta"))
+    _wait(world, "alpha and beta followed up",
+          lambda: _all_followed_up(world, "alpha") and _all_followed_up(world, "beta"))
     late = world.warehouse.engine.connect()
     transaction = late.begin()
     try:
@@ -297,7 +301,7 @@ def test_a_burst_of_confirmations_goes_out_once_through_one_drain_at_a_time(worl
     drains = sorted((r for r in _runs(world) if r.tags.get("marketsync/outbound_account") == str(account_id)),
                     key=lambda r: r.created)
     assert drains and all(_finished(r) for r in drains[:-1])
-    for earlier, later in zip(drains, drains[1:]):
+    for earlier, later in itertools.pairwise(drains):
         assert earlier.ended is not None and later.created >= earlier.ended, drains
     assert all(r.status == "SUCCESS" for r in drains if _finished(r)), drains
 
@@ -310,7 +314,7 @@ def test_no_account_ever_has_two_imports_at_once_and_no_tick_fails(world):
         if run.tags.get("marketsync/run") == "import":
             by_account.setdefault((run.tags["marketsync/channel"], run.tags["marketsync/store"]), []).append(run)
     for account, imports in by_account.items():
-        for earlier, later in zip(imports, imports[1:]):
+        for earlier, later in itertools.pairwise(imports):
             assert earlier.ended is not None and later.created >= earlier.ended, (account, imports)
     unexpected = [r for r in runs if r.status == "FAILURE" and r.tags.get("marketsync/store") not in ("loop", "killed")]
     assert unexpected == []

@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 _GROUP = textwrap.dedent("""
     import os, signal, subprocess, sys, time
     child = subprocess.Popen([sys.executable, "-c",
-        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(600)"])
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(600)"])
     with open(sys.argv[1], "w") as out:
         out.write(f"{os.getpid()} {child.pid}")
     time.sleep(600)

@@ -41,7 +41,7 @@ def _counts(warehouse):
 
 
 def test_every_order_lands_once_and_a_reimport_writes_nothing(ebay_store, warehouse, vault):
-    state, resource, account = ebay_store
+    state, resource, _account = ebay_store
     first = import_ebay_orders(warehouse, vault, resource, "bay")
     matched = first.items_matched
     orders, items, raw = _counts(warehouse)
@@ -77,8 +77,10 @@ def test_changes_arrive_through_the_cursor_and_cancellations_release_stock(ebay_
         cancelled = conn.execute(text("SELECT status, sync_status FROM core.orders WHERE channel_order_id = :o"),
                                  {"o": open_order["orderId"]}).one()
         assert cancelled.status == "cancelled"
-        assert conn.execute(text("SELECT count(*) FROM core.orders WHERE channel_order_id = :o"), {"o": new_id}).scalar() == 1
-        holding = conn.execute(text("""SELECT count(*) FROM core.stock_order_units(:s) h JOIN core.orders o USING (order_id)
+        assert conn.execute(text("SELECT count(*) FROM core.orders WHERE channel_order_id = :o"),
+                            {"o": new_id}).scalar() == 1
+        holding = conn.execute(text("""SELECT count(*) FROM core.stock_order_units(:s) h
+                                       JOIN core.orders o USING (order_id)
                                        WHERE o.channel_order_id = :o"""),
                                {"s": account.store_id, "o": open_order["orderId"]}).scalar()
     assert holding == 0
@@ -142,7 +144,7 @@ def test_tracking_reaches_ebay_once_even_when_the_answer_is_lost(ebay_store, war
     from assets.outbound_runner import drain
     from resources.letzshop import LetzshopResource
 
-    state, resource, account = ebay_store
+    state, resource, _account = ebay_store
     import_ebay_orders(warehouse, vault, resource, "bay")
     with warehouse.begin() as conn:
         order_id = conn.execute(text("""SELECT order_id FROM core.orders WHERE channel = 'ebay' AND status = 'confirmed'
@@ -163,7 +165,7 @@ def test_tracking_reaches_ebay_once_even_when_the_answer_is_lost(ebay_store, war
 def test_hostile_paging_every_order_lands_once(ebay_store, warehouse, vault):
     """The access token expiring mid-paging and a 429 storm with and without Retry-After: every order
     lands exactly once."""
-    state, resource, account = ebay_store
+    state, resource, _account = ebay_store
     state.add_fault("http_429", count=2, skip=1, target="getOrders", retry_after=1)
     state.add_fault("http_429", count=2, target="getOrders")
     state.add_fault("expire_tokens", target="getOrders")
@@ -181,7 +183,7 @@ def test_tracking_that_timed_out_is_not_added_twice(ebay_store, warehouse, vault
     from assets.outbound_runner import drain
     from resources.letzshop import LetzshopResource
 
-    state, resource, account = ebay_store
+    state, resource, _account = ebay_store
     import_ebay_orders(warehouse, vault, resource, "bay")
     with warehouse.begin() as conn:
         row = conn.execute(text("""SELECT order_id, channel_order_id FROM core.orders WHERE channel = 'ebay'

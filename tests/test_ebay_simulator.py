@@ -546,7 +546,7 @@ def test_fifty_thousand_orders_start_fast_and_page_quickly():
         assert last["orders"][-1]["orderId"] == state.order_id(49_999)
         # Every open order of the 50,000 (a filter over all of them), followed page by page.
         open_orders = f"orderfulfillmentstatus:{{NOT_STARTED|IN_PROGRESS}},{everything['filter']}"
-        orders, total, pages = _walk(client, headers, {"filter": open_orders, "limit": 200})
+        orders, total, _pages = _walk(client, headers, {"filter": open_orders, "limit": 200})
         assert 1_000 < total == len(orders) == len({o["orderId"] for o in orders})
         # An incremental window over the last day.
         since = stamp(state.epoch_ms - 86_400_000)

@@ -15,7 +15,8 @@ EAN_B = "5901234123457"
 G_A, G_B = normalize_gtin(EAN_A).gtin14, normalize_gtin(EAN_B).gtin14
 
 def exception_id(conn, item_id: int) -> int:
-    return conn.execute(text("SELECT exception_id FROM ops.order_exceptions WHERE order_item_id = :i"), {"i": item_id}).scalar_one()
+    return conn.execute(text("SELECT exception_id FROM ops.order_exceptions WHERE order_item_id = :i"),
+                        {"i": item_id}).scalar_one()
 
 
 def line(conn, item_id: int):
@@ -37,8 +38,9 @@ def shop(warehouse):
     with warehouse.begin() as conn:
         store = add_store(conn)
         lamp = add_product(conn, store[0], "LAMP", EAN_A)
-        first, (b1, nosku) = add_order(conn, store, dict(sku="CHAN-B", barcode=EAN_B), dict(sku="MYSTERY", barcode=None))
-        second, (b2,) = add_order(conn, store, dict(sku="CHAN-B", barcode=EAN_B))
+        first, (b1, nosku) = add_order(conn, store, {"sku": "CHAN-B", "barcode": EAN_B},
+                                       {"sku": "MYSTERY", "barcode": None})
+        second, (b2,) = add_order(conn, store, {"sku": "CHAN-B", "barcode": EAN_B})
         match_order_items(conn, store[0])
     return {"store_id": store[0], "store": store, "lamp": lamp, "first": first, "second": second,
             "b1": b1, "b2": b2, "nosku": nosku}
@@ -47,7 +49,7 @@ def shop(warehouse):
 def test_list_filters_and_shape(warehouse, shop):
     with warehouse.begin() as conn:
         other = add_store(conn, "other")
-        _, (foreign,) = add_order(conn, other, dict(sku="X", barcode=None))
+        _, (_foreign,) = add_order(conn, other, {"sku": "X", "barcode": None})
         match_order_items(conn, other[0])
 
         mine = ex.list_exceptions(conn, "acme")
@@ -55,7 +57,8 @@ def test_list_filters_and_shape(warehouse, shop):
         first = mine[0]
         assert (first["store"], first["kind"], first["status"], first["gtin14"], first["barcode"], first["sku"]) == (
             "acme", "product_not_found", "pending", G_B, EAN_B, "CHAN-B")
-        assert first["order_number"] and first["details"]["reason"] == f"no catalog product has GTIN {G_B} or SKU CHAN-B"
+        assert first["order_number"] and (
+            first["details"]["reason"] == f"no catalog product has GTIN {G_B} or SKU CHAN-B")
         assert len(ex.list_exceptions(conn, None)) == 4
         assert ex.list_exceptions(conn, "acme", status="resolved") == []
         assert ex.list_exceptions(conn, "acme", kind="duplicate_gtin") == []
@@ -122,14 +125,14 @@ def test_bulk_resolve_by_gtin_in_any_written_form(warehouse, shop):
         assert ex.exception_stats(conn, "acme")["by_status"] == {"pending": 1, "resolved": 2, "ignored": 0}
         assert placeholders(conn) == 1
         assert ex.bulk_resolve_by_gtin(conn, "acme", EAN_B, "LAMP-2", "anna") == 0  # nothing open any more
-        with pytest.raises(MarketsyncError, match="wrong check digit .* no open exception"):
+        with pytest.raises(MarketsyncError, match=r"wrong check digit .* no open exception"):
             ex.bulk_resolve_by_gtin(conn, "acme", "5901234123458", "LAMP-2", "anna")
 
 
 def test_bulk_resolve_by_an_invalid_barcode_as_sent(warehouse, shop):
     with warehouse.begin() as conn:
-        _, (bad1, bad2, other) = add_order(conn, shop["store"], dict(sku="Q1", barcode="12345"),
-                                          dict(sku="Q2", barcode=" 12345 "), dict(sku="Q3", barcode="123456"))
+        _, (bad1, bad2, other) = add_order(conn, shop["store"], {"sku": "Q1", "barcode": "12345"},
+                                          {"sku": "Q2", "barcode": " 12345 "}, {"sku": "Q3", "barcode": "123456"})
         match_order_items(conn, shop["store_id"])
         assert line(conn, bad1).product_id == line(conn, bad2).product_id  # one placeholder per code
         assert ex.bulk_resolve_by_gtin(conn, "acme", "12345", "LAMP", "anna") == 2  # surrounding spaces aside, exact
@@ -143,7 +146,8 @@ def test_ignore_needs_a_reason_and_still_blocks_the_order(warehouse, shop):
         with pytest.raises(MarketsyncError, match="give a reason"):
             ex.ignore_exception(conn, exc_id, " ", "anna")
         ignored = ex.ignore_exception(conn, exc_id, "customer cancels", "anna")
-        assert (ignored["status"], ignored["resolution"], ignored["resolved_by"]) == ("ignored", "customer cancels", "anna")
+        assert (ignored["status"], ignored["resolution"], ignored["resolved_by"]) == (
+            "ignored", "customer cancels", "anna")
         assert line(conn, shop["nosku"]).is_placeholder is True
         with pytest.raises(MarketsyncError, match=f"exception {exc_id} is already ignored"):
             ex.ignore_exception(conn, exc_id, "again", "anna")
@@ -151,7 +155,8 @@ def test_ignore_needs_a_reason_and_still_blocks_the_order(warehouse, shop):
         blocking = ex.blocking_exceptions(conn, shop["first"])
         assert sorted((b["order_item_id"], b["status"]) for b in blocking) == sorted(
             [(shop["b1"], "pending"), (shop["nosku"], "ignored")])
-        assert ex.list_exceptions(conn, "acme") and all(e["status"] == "pending" for e in ex.list_exceptions(conn, "acme"))
+        assert ex.list_exceptions(conn, "acme") and all(e["status"] == "pending"
+                                                        for e in ex.list_exceptions(conn, "acme"))
         assert len(ex.list_exceptions(conn, "acme", status="open")) == 3
 
         # An ignored exception can still be answered properly later.
@@ -186,7 +191,8 @@ def test_auto_resolve_settles_duplicate_gtin_and_gtin_mismatch(warehouse):
         dup1 = add_product(conn, store[0], "D1", EAN_A)
         add_product(conn, store[0], "D2", EAN_A)
         wrong = add_product(conn, store[0], "W", "96385074")  # a wrong GTIN, corrected below
-        _, (dup_line, mismatch_line) = add_order(conn, store, dict(sku="D1", barcode=EAN_A), dict(sku="W", barcode=EAN_B))
+        _, (dup_line, mismatch_line) = add_order(conn, store, {"sku": "D1", "barcode": EAN_A},
+                                                 {"sku": "W", "barcode": EAN_B})
         opened = match_order_items(conn, store[0]).exceptions_opened
         assert (opened["duplicate_gtin"], opened["gtin_mismatch"]) == (1, 1)
 

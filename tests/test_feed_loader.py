@@ -226,14 +226,16 @@ def test_a_repeated_id_keeps_the_last_row_and_a_stale_row_never_overwrites(wareh
 def test_preview_shows_mapped_and_rejected_rows_and_writes_nothing(warehouse, store):
     data, mapping = feed("csv", 60, bad_share=0.1)
     source = make_source(warehouse, "preview", "csv", mapping)
-    tables = ("core.marketplace_products", "core.marketplace_product_translations", "ops.import_runs", "ops.quarantine")
-    before = [scalar(warehouse, f"SELECT count(*) FROM {t}") for t in tables]
+    tables = ("core.marketplace_products", "core.marketplace_product_translations", "ops.import_runs",
+              "ops.quarantine")
+    before = [scalar(warehouse, f"SELECT count(*) FROM {t}") for t in tables]  # noqa: S608 - our table names
     shown = preview_feed(source, data, limit=12)
-    assert [scalar(warehouse, f"SELECT count(*) FROM {t}") for t in tables] == before
+    assert [scalar(warehouse, f"SELECT count(*) FROM {t}") for t in tables] == before  # noqa: S608 - as above
     assert len(shown["rows"]) == 12
     assert sorted(shown["columns"][-4:]) == ["description_de", "description_en", "title_de", "title_en"]
     first = shown["rows"][0]
-    assert first["external_id"] == "P00000001" and first["price"] == "108.46" and first["title_de"] == "Esch Honigglas blau XL"
+    assert first["external_id"] == "P00000001" and first["price"] == "108.46"
+    assert first["title_de"] == "Esch Honigglas blau XL"
     assert first["attributes"] == {"category": "Apparel", "color": "blue", "size": "XL"}
     # (row 10 starts on line 13: the description of row 4 runs over three lines)
     line, _raw, reason = shown["rejected"][0]
@@ -261,7 +263,8 @@ def _order_with_exception(conn, store_id: int, sku: str, gtin: str) -> int:
                                       match_status)
         VALUES (:o, 'i1', :sku, :barcode, :gtin, 'unconfirmed', :p, 'unmatched') RETURNING order_item_id"""),
         {"o": order_id, "sku": sku, "barcode": gtin, "gtin": gtin, "p": placeholder}).scalar_one()
-    conn.execute(text("""INSERT INTO ops.order_exceptions (store_id, order_id, order_item_id, kind, gtin14, barcode, sku)
+    conn.execute(text("""INSERT INTO ops.order_exceptions (store_id, order_id, order_item_id, kind, gtin14, barcode,
+                                                       sku)
         VALUES (:s, :o, :i, 'product_not_found', :g, :barcode, :sku)"""),
         {"s": store_id, "o": order_id, "i": item_id, "g": gtin, "barcode": gtin, "sku": sku})
     return item_id
@@ -270,8 +273,9 @@ def _order_with_exception(conn, store_id: int, sku: str, gtin: str) -> int:
 def test_connect_by_sku_links_store_products_and_resolves_a_pending_exception(warehouse, store):
     gtin = "04000000079194"  # product P00000001 of the generated feed, SKU SKU-01-00000001
     with warehouse.begin() as conn:
-        own = conn.execute(text("INSERT INTO core.products (store_id, sku, title) VALUES (:s, 'SKU-01-00000001', 'Mug') "
-                                "RETURNING product_id"), {"s": store}).scalar_one()
+        own = conn.execute(text("INSERT INTO core.products (store_id, sku, title) "
+                                "VALUES (:s, 'SKU-01-00000001', 'Mug') RETURNING product_id"),
+                           {"s": store}).scalar_one()
         other = conn.execute(text("INSERT INTO core.products (store_id, sku) VALUES (:s, 'NOT-IN-FEED') "
                                   "RETURNING product_id"), {"s": store}).scalar_one()
         item_id = _order_with_exception(conn, store, "CHANNEL-SKU", gtin)
@@ -282,7 +286,8 @@ def test_connect_by_sku_links_store_products_and_resolves_a_pending_exception(wa
     with warehouse.begin() as conn:
         linked = dict(conn.execute(text("SELECT product_id, marketplace_product_id IS NOT NULL FROM core.products "
                                         "WHERE NOT is_placeholder")).all())
-        exception = conn.execute(text("SELECT status, resolved_product_id, resolved_by FROM ops.order_exceptions")).one()
+        exception = conn.execute(text("SELECT status, resolved_product_id, resolved_by "
+                                      "FROM ops.order_exceptions")).one()
         item = conn.execute(text("SELECT product_id, match_status, matched_by FROM core.order_items "
                                  "WHERE order_item_id = :i"), {"i": item_id}).one()
         # The listing keeps no GTIN of its own: it inherits the feed's (and follows later changes of it).
@@ -298,8 +303,9 @@ def test_connect_by_sku_links_store_products_and_resolves_a_pending_exception(wa
 
 def test_connect_by_gtin_links_a_store_product_with_the_same_barcode(warehouse, store):
     with warehouse.begin() as conn:
-        own = conn.execute(text("INSERT INTO core.products (store_id, sku, gtin14) VALUES (:s, 'MINE', '04000000079200') "
-                                "RETURNING product_id"), {"s": store}).scalar_one()
+        own = conn.execute(text("INSERT INTO core.products (store_id, sku, gtin14) "
+                                "VALUES (:s, 'MINE', '04000000079200') RETURNING product_id"),
+                           {"s": store}).scalar_one()
     data, mapping = feed("csv", 5)
     source = make_source(warehouse, "connect-gtin", "csv", mapping, connect_by=["gtin"])
     assert load_feed(warehouse.engine, source, data).products_linked == 1
@@ -339,7 +345,8 @@ def test_sources_registry_mapping_versions_and_redacted_locations(warehouse, sto
         assert (bare, user, password) == ("ftp://bob@ftp.example.com/feed.csv", "bob", "s3cr@t")
         source = add_source(conn, STORE, "supplier-a", "pull_feed", "csv", bare, mapping, "cp1252",
                             {"connect_by": ["sku"]})
-        assert (source["mapping_version"], source["encoding"], source["settings"]) == (1, "cp1252", {"connect_by": ["sku"]})
+        assert (source["mapping_version"], source["encoding"], source["settings"]) == (
+            1, "cp1252", {"connect_by": ["sku"]})
         updated = set_mapping(conn, source["source_id"], {"external_id": "id", "sku": "sku"}, "anna")
         assert updated["mapping_version"] == 2 and updated["mapping"] == {"external_id": "id", "sku": "sku"}
         with pytest.raises(MarketsyncError, match="not valid"):

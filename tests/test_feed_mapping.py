@@ -43,7 +43,7 @@ def _copy_fields(line: str) -> list[str | None]:
 
 def test_a_row_maps_to_product_and_translations(compiled):
     mapped = compiled.map(row())
-    product = dict(zip(PRODUCT_COLUMNS, mapped.product))
+    product = dict(zip(PRODUCT_COLUMNS, mapped.product, strict=True))
     assert product == {
         "external_id": "A1", "gtin14": "04006381333931", "sku": "SKU-1", "mpn": None, "brand": None,
         "price": Decimal("12.50"), "currency": "EUR", "availability": None, "quantity": 3,
@@ -136,7 +136,7 @@ def test_mapping_validation_lists_every_problem():
 
 
 def test_a_mapped_column_missing_from_the_header_is_named():
-    with pytest.raises(MarketsyncError, match="no column 'ean'.*its header: id, sku"):
+    with pytest.raises(MarketsyncError, match=r"no column 'ean'.*its header: id, sku"):
         compile_mapping({"external_id": "id", "gtin": "ean"}, "csv", ["id", "sku"])
 
 
@@ -173,7 +173,7 @@ def test_json_dotted_paths_lists_and_types():
 ])
 def test_a_mapped_price_is_required_never_loaded_as_a_wipe(variant, fmt, header, record):
     compiled = compile_mapping({"external_id": "id", "price": "price", "sku": "sku"}, fmt, header)
-    with pytest.raises(Rejected, match="no price .*'price'.*required"):
+    with pytest.raises(Rejected, match=r"no price .*'price'.*required"):
         getattr(compiled, variant)(record)
     # With a default price the record loads with it; an unmapped price is not required at all.
     with_default = compile_mapping({"external_id": "id", "price": "price", "sku": "sku",
@@ -187,7 +187,7 @@ def test_required_fields_quarantine_records_without_them(variant):
     compiled = compile_mapping({"external_id": "id", "sku": "sku", "quantity": "stock",
                                 "required": ["sku", "quantity"]}, "json")
     assert getattr(compiled, variant)({"id": "A", "sku": "S", "stock": 3}) is not None
-    with pytest.raises(Rejected, match="no sku .*'sku'.*requires"):
+    with pytest.raises(Rejected, match=r"no sku .*'sku'.*requires"):
         getattr(compiled, variant)({"id": "A", "sku": "", "stock": 3})
     with pytest.raises(Rejected, match="no quantity"):
         getattr(compiled, variant)({"id": "A", "sku": "S", "stock": None})

@@ -28,7 +28,7 @@ def test_utf8_with_bom_never_reaches_the_first_column_name():
 
 
 def test_cp1252_feed_decodes_accents_and_umlauts():
-    reader, records, bad = _csv("id;brand\nA1;Böhm & Söhne – café €\n", "cp1252", delimiter=";")
+    _reader, records, bad = _csv("id;brand\nA1;Böhm & Söhne – café €\n", "cp1252", delimiter=";")
     assert records[0][2] == ["A1", "Böhm & Söhne – café €"]
     assert bad == []
 
@@ -44,7 +44,7 @@ def test_bytes_invalid_in_the_declared_encoding_go_to_the_quarantine_not_the_cat
 
 def test_quoted_newlines_keep_one_record_with_its_first_line_and_raw_text():
     text = 'id,description,price\r\nA1,"two\r\nlines, ""quoted""",1.00\r\nA2,plain,2.00\r\n'
-    reader, records, _bad = _csv(text)
+    _reader, records, _bad = _csv(text)
     assert [(line, row) for line, _raw, row in records] == [
         (2, ["A1", 'two\r\nlines, "quoted"', "1.00"]), (4, ["A2", "plain", "2.00"])]
     assert records[0][1] == 'A1,"two\r\nlines, ""quoted""",1.00\r\n'
@@ -137,6 +137,6 @@ def test_memory_stays_flat_as_the_feed_grows(fmt):
 
 def test_a_malformed_record_is_reported_and_reading_goes_on():
     huge = "x" * 140_000  # beyond csv's field size limit: a runaway quote looks like this
-    reader, records, bad = _csv(f"id,title\nA1,ok\nA2,{huge}\nA3,fine\n")
+    _reader, records, bad = _csv(f"id,title\nA1,ok\nA2,{huge}\nA3,fine\n")
     assert [row[0] for _l, _r, row in records] == ["A1", "A3"]
     assert [(line, reason.split(":")[0]) for line, _raw, reason in bad] == [(3, "malformed CSV record")]

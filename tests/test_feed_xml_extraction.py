@@ -15,8 +15,8 @@ from assets.feeds import xml_safety
 from assets.feeds.mapping import XML_NAMESPACE, Rejected, compile_mapping, simple_xpath
 from assets.feeds.readers import XmlReader
 
-S, G, O = "urn:s", "http://base.google.com/ns/1.0", "urn:other"
-NAMESPACES = {"s": S, "g": G, "o": O}
+S, G, OTHER = "urn:s", "http://base.google.com/ns/1.0", "urn:other"
+NAMESPACES = {"s": S, "g": G, "o": OTHER}
 ALL = {"xml": XML_NAMESPACE, **NAMESPACES}
 
 # Paths read without XPath, covering each simple form.
@@ -54,7 +54,7 @@ RECORDS = [
         <entities>&lt;&amp;&gt;&#233;&#x1F600;&quot;</entities><emoji>\U0001F600\U00010348 \ue000 sep</emoji>
         <div>op</div><a-b>dash</a-b><a.b>dot</a.b></item>""",
     # the same local names in other namespaces, and in none; a prefix other than the mapping's
-    f"""<item xmlns="{S}" xmlns:goo="{G}" xmlns:o="{O}" goo:id="ga" id="plain"><sku xmlns="">none</sku>
+    f"""<item xmlns="{S}" xmlns:goo="{G}" xmlns:o="{OTHER}" goo:id="ga" id="plain"><sku xmlns="">none</sku>
         <o:sku>other</o:sku><goo:sku>google</goo:sku><sku>default</sku><goo:id>A3</goo:id>
         <goo:price goo:currency="CHF">1</goo:price></item>""",
     # repeated children: the first wins, for elements and for attributes
@@ -65,7 +65,7 @@ RECORDS = [
         <attributes><color>blue</color></attributes><attributes><size>XL</size><color>green</color></attributes>
         <attributes><weight>1kg</weight></attributes></item>""",
     # what a step lacks in its first node, a later node has (the fast way must not say '')
-    f"""<item xmlns="{S}" xmlns:o="{O}"><a><b/></a><a><b k="v"><c>deep</c></b></a>
+    f"""<item xmlns="{S}" xmlns:o="{OTHER}"><a><b/></a><a><b k="v"><c>deep</c></b></a>
         <image type="main"/><image type="main" url="second.jpg"><alt>back</alt></image>
         <image o:type="main" url="ns.jpg" type=""/><image url="plain.jpg"/></item>""",
     # each step's node is the only one: a missing part is ''

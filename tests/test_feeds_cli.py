@@ -148,5 +148,6 @@ def test_apply_inbox_applies_pushed_batches_without_the_daemon(run_cli, warehous
     code, out, err = run_cli("feeds", "apply-inbox", "--store", "shop")
     assert code == 0 and "applied 1 batch(es) (1 items" in out, err
     with warehouse.begin() as conn:
-        assert conn.execute(text("SELECT quantity FROM core.marketplace_products WHERE external_id = 'P1'")).scalar() == 4
+        assert conn.execute(text(
+            "SELECT quantity FROM core.marketplace_products WHERE external_id = 'P1'")).scalar() == 4
         assert conn.execute(text("SELECT status FROM ops.feed_inbox")).scalar_one() == "applied"

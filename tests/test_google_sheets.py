@@ -268,7 +268,8 @@ def test_quota_answers_429_past_the_reads_allowed_per_window(sheets):
         refused = http.get(url).json()["error"]
         other_user = http.get(url, headers={"Authorization": "Bearer someone-else"})
         write = http.put(url, params={"valueInputOption": "RAW"}, json={"values": [["b"]]})
-    assert refused["code"] == 429 and refused["status"] == "RESOURCE_EXHAUSTED" and "Read requests" in refused["message"]
+    assert (refused["code"], refused["status"]) == (429, "RESOURCE_EXHAUSTED")
+    assert "Read requests" in refused["message"]
     assert other_user.status_code == 200  # the window is per token
     assert write.status_code == 200  # writes have their own quota
     assert state.quota_refusals["read"] == 2
@@ -302,7 +303,7 @@ def test_a1_ranges():
 
 
 def test_admin_routes_seed_inspect_and_arm_faults(sheets):
-    state, base_url = sheets
+    _state, base_url = sheets
     with httpx.Client(base_url=base_url) as http:
         created = http.post("/_sandbox/spreadsheets", json={"title": "Via HTTP", "worksheet": "Tab",
                                                              "rows": [["x", None, "y"]]}).json()
@@ -331,7 +332,7 @@ def _same_shape(recorded, ours, where: str) -> None:
             _same_shape(recorded[key], ours[key], f"{where}.{key}")
     elif isinstance(recorded, list):
         assert isinstance(ours, list) and len(ours) == len(recorded), where
-        for i, (a, b) in enumerate(zip(recorded, ours)):
+        for i, (a, b) in enumerate(zip(recorded, ours, strict=True)):
             _same_shape(a, b, f"{where}[{i}]")
 
 

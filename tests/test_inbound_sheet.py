@@ -27,7 +27,7 @@ RECEIVED = Received(by_sku={"A": Decimal(10), "B": Decimal(7)}, by_inbound={("IN
 def test_columns_are_found_by_header_text_or_letter():
     assert locate_columns(HEADER, "merchant  sku", "Expected units", "D", None) == Columns(0, 1, 3, None)
     assert locate_columns(HEADER, "A", "B", "Status", "Inbound reference") == Columns(0, 1, 3, 2)
-    with pytest.raises(MarketsyncError, match="no column 'Qty'.*'Merchant SKU'"):
+    with pytest.raises(MarketsyncError, match=r"no column 'Qty'.*'Merchant SKU'"):
         locate_columns(HEADER, "Merchant SKU", "Qty", "Status", None)
     assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
 
@@ -97,7 +97,8 @@ def ffn_store(warehouse):
                           "(:a, 'J-A', 'A'), (:a, 'J-B', 'B'), (:a, 'J-C', 'C')"), {"a": a})
         conn.execute(text("INSERT INTO core.fulfillment_inbounds (account_id, inbound_id, merchant_inbound_number) "
                           "VALUES (:a, 'ffn-1', 'IN-1'), (:a, 'ffn-2', 'IN-2')"), {"a": a})
-        conn.execute(text("INSERT INTO core.fulfillment_inbound_items (account_id, inbound_id, jfsku, quantity, received) "
+        conn.execute(text("INSERT INTO core.fulfillment_inbound_items "
+                          "(account_id, inbound_id, jfsku, quantity, received) "
                           "VALUES (:a, 'ffn-1', 'J-A', 6, 4), (:a, 'ffn-2', 'J-A', 6, 6), (:a, 'ffn-2', 'J-B', 8, 7)"),
                      {"a": a})
         conn.execute(text("INSERT INTO core.fulfillment_stock (account_id, jfsku, warehouse_id, stock_level) VALUES "

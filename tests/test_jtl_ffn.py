@@ -161,7 +161,7 @@ def test_twenty_rotations_of_the_single_use_refresh_token_never_fail(ffn, wareho
     pages = 0
     with _api(warehouse, vault, account, base_url, page_size=25) as api:
         while api.token_calls < 21:
-            for page in api.pages("/api/v1/merchant/stocks"):
+            for _page in api.pages("/api/v1/merchant/stocks"):
                 pages += 1
                 stored = _stored(warehouse, vault, account).refresh_token
                 assert stored == state.latest_refresh_token(family)
@@ -251,7 +251,7 @@ def test_two_clients_racing_never_spend_the_same_refresh_token(ffn, warehouse, v
 
 
 def test_entering_a_refresh_token_keeps_other_fields_and_drops_the_old_access_token(ffn, warehouse, vault, account):
-    state, base_url = ffn
+    _state, _base_url = ffn
     with warehouse.begin() as conn:
         store_refresh_token(conn, vault, account, "def502-old")
         vault.store(conn, account, {"refresh_token": "def502-old", "access_token": "eyJ-old",
@@ -391,7 +391,8 @@ def test_errors_are_one_line_and_never_carry_secrets(ffn, warehouse, vault, acco
         state.add_fault("http_500", count=2, target="token")  # one token call per attempt
         assert failing(api.warehouses).kind == "server"
         state.clear_faults()
-    wrong = _resource(base_url, client_secret="wrong " + CLIENT_SECRET).account_session(warehouse.engine, vault, account)
+    wrong = _resource(base_url, client_secret="wrong " + CLIENT_SECRET).account_session(
+        warehouse.engine, vault, account)
     with wrong:
         assert failing(wrong.warehouses).kind == "auth"
     read_only = state.grant(CLIENT_ID, scopes=("ffn.merchant.read",))

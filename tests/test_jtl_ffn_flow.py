@@ -32,7 +32,8 @@ def ffn(shop, tmp_path):
         import_shipments(shop.warehouse.engine, shop.account, api, ["unconfirmed"])
     with shop.warehouse.begin() as conn:
         match_order_items(conn, shop.account.store_id)
-        skus = conn.execute(text("SELECT DISTINCT sku FROM core.order_items WHERE sku IS NOT NULL ORDER BY 1")).scalars().all()
+        skus = conn.execute(text(
+            "SELECT DISTINCT sku FROM core.order_items WHERE sku IS NOT NULL ORDER BY 1")).scalars().all()
     state = JtlFfnState(seed=3, size=500, clients={CLIENT_ID: CLIENT_SECRET})
     for index, sku in enumerate(skus):
         state.assign_merchant_sku(index, sku)
@@ -99,7 +100,8 @@ def test_a_confirmed_order_ships_through_ffn_and_its_tracking_reaches_letzshop_o
     assert len(created) == 1
     outbound = created[0]
     with shop.warehouse.begin() as conn:
-        assert conn.execute(text("SELECT outbound_id FROM core.fulfillment_outbounds WHERE merchant_outbound_number = :n"),
+        assert conn.execute(text("SELECT outbound_id FROM core.fulfillment_outbounds "
+                                 "WHERE merchant_outbound_number = :n"),
                             {"n": number}).scalar() == outbound["outboundId"]
 
     # The warehouse ships one piece first (a partial shipment), the rest later.
@@ -126,7 +128,8 @@ def test_a_confirmed_order_ships_through_ffn_and_its_tracking_reaches_letzshop_o
     notices = shop.ffn_state.shipping_notifications(outbound["outboundId"])
     first_tracking = notices[0]["packages"][0]["identifier"][0]["value"]
     with shop.warehouse.begin() as conn:
-        row = conn.execute(text("SELECT sync_status, tracking_number, tracking_url FROM core.orders WHERE order_id = :o"),
+        row = conn.execute(text("SELECT sync_status, tracking_number, tracking_url FROM core.orders "
+                                "WHERE order_id = :o"),
                            {"o": order.order_id}).one()
     assert row.sync_status == "shipped" and row.tracking_number == first_tracking
     assert row.tracking_url == notices[0]["packages"][0]["trackingUrl"]
@@ -172,7 +175,8 @@ def test_holdings_through_dagster_carry_table_metadata(ffn):
         instance.add_dynamic_partitions(jtl_ffn_accounts.name, ["shop"])
         result = materialize([fulfillment_holdings], partition_key="shop", instance=instance,
                              resources={"warehouse": ffn.warehouse, "vault": ffn.vault, "jtl_ffn": ffn.ffn})
-    tables = {event.asset_key.to_user_string(): event.event_specific_data.materialization.metadata["dagster/table_name"].value
+    tables = {event.asset_key.to_user_string():
+              event.event_specific_data.materialization.metadata["dagster/table_name"].value
               for event in result.get_asset_materialization_events()}
     assert tables == {"core/fulfillment_products": "core.fulfillment_products",
                       "core/fulfillment_stock": "core.fulfillment_stock",

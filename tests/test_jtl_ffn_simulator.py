@@ -49,7 +49,8 @@ def _outbound(state: JtlFfnState, number: str, **overrides) -> dict:
     return {"merchantOutboundNumber": number, "warehouseId": state.warehouses[1]["warehouseId"],
             "shippingAddress": {"lastname": "Weber", "street": "Rue de la Gare 3", "city": "Esch-sur-Alzette",
                                 "zip": "4001", "country": "LU"},
-            "items": [{"jfsku": state.catalogue.jfsku(1), "quantity": 2}, {"jfsku": state.catalogue.jfsku(2), "quantity": 1}],
+            "items": [{"jfsku": state.catalogue.jfsku(1), "quantity": 2},
+                      {"jfsku": state.catalogue.jfsku(2), "quantity": 1}],
             **overrides}
 
 
@@ -63,7 +64,8 @@ def test_token_endpoint_rotates_refresh_tokens_and_revokes_a_family_on_reuse(sim
     assert set(pair) == {"token_type", "expires_in", "access_token", "refresh_token"}
     assert pair["token_type"] == "Bearer" and pair["expires_in"] == 1800
     assert pair["refresh_token"] != first["refresh_token"] and pair["refresh_token"].startswith("def50200")
-    assert client.get(f"{API}/warehouses", headers={"Authorization": f"Bearer {pair['access_token']}"}).status_code == 200
+    assert client.get(f"{API}/warehouses",
+                      headers={"Authorization": f"Bearer {pair['access_token']}"}).status_code == 200
 
     reused = _token(client, grant_type="refresh_token", refresh_token=first["refresh_token"])
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
@@ -124,7 +126,7 @@ def test_a_read_only_authorisation_cannot_create_outbounds(sim):
 
 # ------------------------------------------------------------------------------------------- paging
 def test_paged_lists_follow_the_documented_shape(sim):
-    state, client, headers = sim
+    _state, client, headers = sim
     first = client.get(f"{API}/products", params={"$top": 200}, headers=headers).json()
     assert set(first) == {"items", "_page", "_links", "nextPageLink", "count"}
     assert first["_page"] == {"total": 500, "limit": 200, "offset": 0} and first["count"] == 200
@@ -202,7 +204,8 @@ def test_creating_an_outbound_reserves_stock_and_a_repeat_is_a_duplicate_key(sim
     assert outbound["items"][0]["merchantSku"] == state.catalogue.product(1)["merchantSku"]
     after = client.get(f"{API}/stocks/{jfsku}", headers=headers).json()
     assert after["stockLevelReserved"] == before["stockLevelReserved"] + 2
-    assert {"outboundId": outbound["outboundId"], "outboundItemId": "1", "quantityReserved": 2} in after["stockReservedDetails"]
+    assert {"outboundId": outbound["outboundId"], "outboundItemId": "1",
+            "quantityReserved": 2} in after["stockReservedDetails"]
 
     repeat = client.post(f"{API}/outbounds", json=_outbound(state, "WEB-1001", items=[{"jfsku": jfsku, "quantity": 9}]),
                          headers=headers)
@@ -252,7 +255,8 @@ def test_the_ship_hook_makes_partial_then_full_shipping_notifications(sim):
     state.ship(outbound["outboundId"])  # the rest
     notices = client.get(f"{API}/outbounds/{outbound['outboundId']}/shipping-notifications", headers=headers).json()
     assert [n["outboundStatus"] for n in notices] == ["PartiallyShipped", "Shipped"]
-    assert sorted((i["jfsku"], i["quantity"]) for i in notices[1]["items"]) == sorted([(first_jfsku, 1), (second_jfsku, 1)])
+    assert sorted((i["jfsku"], i["quantity"]) for i in notices[1]["items"]) == sorted(
+        [(first_jfsku, 1), (second_jfsku, 1)])
     shipped = client.get(f"{API}/outbounds/{outbound['outboundId']}", headers=headers).json()
     assert shipped["status"] == "Shipped" and shipped["statusTimestamp"]["shipped"]
     assert all(i["quantityOpen"] == 0 for i in shipped["items"])
@@ -276,7 +280,8 @@ def test_the_receive_hook_turns_announced_stock_into_stock(sim):
     expected = "Receipted" if len(inbound["items"]) == 1 else "PartiallyReceipted"
     assert received["status"] == expected and received["items"][0]["quantityOpen"] == 0
     notices = client.get(f"{API}/inbounds/{inbound['inboundId']}/shipping-notifications", headers=headers).json()
-    assert notices[0]["packages"][0]["carrierName"] and notices[0]["merchantInboundNumber"] == inbound["merchantInboundNumber"]
+    assert notices[0]["packages"][0]["carrierName"]
+    assert notices[0]["merchantInboundNumber"] == inbound["merchantInboundNumber"]
 
 
 def test_updates_lists_changes_in_chunks(sim):
@@ -395,10 +400,12 @@ def test_simulator_conforms_to_the_public_ffn_schemas():
     assert {p["name"] for p in fulfiller_outbounds["parameters"]} >= {"$top", "$skip", "$filter"}
     updates = document["paths"]["/api/v1/fulfiller/outbounds/updates"]["get"]
     assert {p["name"] for p in updates["parameters"]} >= {"fromDate", "toDate", "page"}
-    assert set(schemas["RecentOutboundList"]["properties"]) == {"nextChunkUrl", "from", "to", "data", "moreDataAvailable"}
+    assert set(schemas["RecentOutboundList"]["properties"]) == {"nextChunkUrl", "from", "to", "data",
+                                                                "moreDataAvailable"}
     examples = json.loads((SPECS / "error_examples_from_spec.json").read_text())["examples"]
-    for code in ("Shared_ModelValidation", "Shared_DuplicateKey", "Products_ProductNotFound", "Products_ProductsNotFound",
-                 "Warehouses_WarehouseNotFound", "Inbounds_InboundNotFound", "Shared_OperationForbidden",
+    for code in ("Shared_ModelValidation", "Shared_DuplicateKey", "Products_ProductNotFound",
+                 "Products_ProductsNotFound", "Warehouses_WarehouseNotFound", "Inbounds_InboundNotFound",
+                 "Shared_OperationForbidden",
                  "Outbounds_OutboundShippingMethodAndShippingTypeSet",
                  "Outbounds_OutboundShippingNotificationNotEnoughQuantityOpen",
                  "Outbounds_OutboundShippingNotificationStatusForbidden"):

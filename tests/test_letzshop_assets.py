@@ -21,7 +21,8 @@ def test_auto_confirm_queues_every_order_without_exceptions(shop, tmp_path):
     with shop.warehouse.begin() as conn:
         clean = conn.execute(text("SELECT count(*) FROM analytics.orders WHERE open_exceptions = 0")).scalar_one()
         queued = conn.execute(text("SELECT count(*) FROM ops.outbound_queue WHERE operation = 'confirm'")).scalar_one()
-        confirming = conn.execute(text("SELECT count(*) FROM core.orders WHERE sync_status = 'confirming'")).scalar_one()
+        confirming = conn.execute(text(
+            "SELECT count(*) FROM core.orders WHERE sync_status = 'confirming'")).scalar_one()
     assert result["letzshop_auto_confirmations.queued"] == queued == confirming == clean
     assert 0 < clean < 30
 

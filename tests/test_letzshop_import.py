@@ -56,7 +56,8 @@ def test_overlapping_imports_never_duplicate(shop):
     assert not errors
     expected = expected_figures(11, 120)
     counts = _counts(shop.warehouse)
-    assert (counts.orders, counts.units, counts.raw_versions) == (expected.shipments, expected.units, expected.shipments)
+    assert (counts.orders, counts.units, counts.raw_versions) == (
+        expected.shipments, expected.units, expected.shipments)
 
 
 def test_changed_shipment_is_updated_not_duplicated(shop):
@@ -93,7 +94,8 @@ def test_units_match_the_catalog_as_the_seed_says(shop, tmp_path):
     with shop.warehouse.begin() as conn:
         match_order_items(conn, shop.account.store_id)
         by_gtin = conn.execute(text("SELECT count(*) FROM core.order_items WHERE matched_by = 'gtin'")).scalar_one()
-        pending = conn.execute(text("SELECT count(*) FROM core.order_items WHERE match_status = 'pending'")).scalar_one()
+        pending = conn.execute(text(
+            "SELECT count(*) FROM core.order_items WHERE match_status = 'pending'")).scalar_one()
         dup = conn.execute(text("SELECT count(*) FROM ops.order_exceptions WHERE kind = 'duplicate_gtin'")).scalar_one()
     assert pending == 0
     assert by_gtin == expected.units_matched
@@ -141,7 +143,7 @@ def test_stopping_early_stops_the_prefetch_thread():
             produced.append(n)
             yield [n]
 
-    for page in prefetched(endless(), depth=1):
+    for _page in prefetched(endless(), depth=1):
         break
     assert not any(t.name == "letzshop-prefetch" and t.is_alive() for t in threading.enumerate())
     assert len(produced) <= 3

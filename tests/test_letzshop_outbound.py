@@ -36,7 +36,8 @@ def _clean_order(shop):
 def _blocked_order(shop):
     with shop.warehouse.begin() as conn:
         order_id = conn.execute(text(
-            "SELECT order_id FROM ops.order_exceptions WHERE status = 'pending' ORDER BY order_id LIMIT 1")).scalar_one()
+            "SELECT order_id FROM ops.order_exceptions WHERE status = 'pending' ORDER BY order_id LIMIT 1"
+        )).scalar_one()
         return find_order(conn, str(order_id))
 
 
@@ -132,7 +133,7 @@ def test_confirm_with_pending_exception_is_refused(imported):
     shop = imported
     order = _blocked_order(shop)
     with shop.warehouse.begin() as conn:
-        with pytest.raises(MarketsyncError, match="cannot be confirmed: .* not resolved"):
+        with pytest.raises(MarketsyncError, match=r"cannot be confirmed: .* not resolved"):
             confirm_order(conn, order)
         exc = list_exceptions(conn, "shop", "pending")[0]
         ignore_exception(conn, exc["exception_id"], "supplier discontinued", resolved_by="test")

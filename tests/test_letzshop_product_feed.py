@@ -136,11 +136,13 @@ def test_second_run_with_nothing_changed_writes_nothing(warehouse):
         first = import_letzshop_feed(warehouse.engine, "shop")
         assert (first.read, first.loaded, first.quarantined, first.status) == (400, 400, 0, "completed")
         with warehouse.begin() as conn:
-            before = dict(conn.execute(text("SELECT external_id, xmin::text FROM core.marketplace_products")).tuples().all())
+            before = dict(conn.execute(text(
+                "SELECT external_id, xmin::text FROM core.marketplace_products")).tuples().all())
         again = import_letzshop_feed(warehouse.engine, "shop")
         assert (again.unchanged, again.loaded, again.translations_written) == (again.read, 0, 0)
         with warehouse.begin() as conn:
-            after = dict(conn.execute(text("SELECT external_id, xmin::text FROM core.marketplace_products")).tuples().all())
+            after = dict(conn.execute(text(
+                "SELECT external_id, xmin::text FROM core.marketplace_products")).tuples().all())
         assert before == after
 
         state.advance()  # a seeded 1 % of prices move
@@ -232,7 +234,7 @@ def test_too_many_bad_lines_fail_the_run_and_keep_the_quarantine(warehouse):
     body = "".join(f"P{i}\tThing\t{'n/a' if i % 3 == 0 else '1.00 EUR'}\n" for i in range(30))
     with _serve({"en.tsv": (header + body).encode()}) as server:
         source_id = _add(warehouse, {"en": f"{server.base_url}/en.tsv"})
-        with pytest.raises(FeedError, match="above the limit of 10.0%"):
+        with pytest.raises(FeedError, match=r"above the limit of 10\.0%"):
             import_letzshop_feed(warehouse.engine, "shop")
     with warehouse.begin() as conn:
         run = conn.execute(text("SELECT * FROM ops.import_runs WHERE source_id = :s"), {"s": source_id}).one()
@@ -312,7 +314,8 @@ def test_asset_materializes_a_letzshop_partition(feed, warehouse, vault):
     figures = {k: getattr(v, "value", v) for k, v in metadata.items()}
     assert figures["read"] == figures["loaded"] + figures["unchanged"] + figures["quarantined"] > 0
     assert figures["languages"] == ["de", "en", "fr"]
-    assert figures["dagster/table_name"] == "core.marketplace_products" and figures["dagster/row_count"] >= figures["loaded"]
+    assert figures["dagster/table_name"] == "core.marketplace_products"
+    assert figures["dagster/row_count"] >= figures["loaded"]
 
 
 # ------------------------------------------------------------------------------------------- conformance

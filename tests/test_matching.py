@@ -22,7 +22,8 @@ def item(conn, item_id: int) -> dict:
 
 def exceptions_of(conn, item_id: int) -> list[dict]:
     return [dict(r._mapping) for r in conn.execute(
-        text("SELECT kind, status, gtin14, barcode, sku, details FROM ops.order_exceptions WHERE order_item_id = :i ORDER BY kind"),
+        text("SELECT kind, status, gtin14, barcode, sku, details FROM ops.order_exceptions WHERE order_item_id = :i "
+             "ORDER BY kind"),
         {"i": item_id},
     )]
 
@@ -115,7 +116,8 @@ def test_invalid_barcodes_judged_against_the_sku_matched_product(warehouse):
         (exc,) = exceptions_of(conn, typo)
         assert exc["kind"] == "gtin_mismatch" and exc["gtin14"] is None and exc["barcode"] == "4006381333932"
         assert exc["details"]["barcode_problem"] == "barcode 4006381333932 has a wrong check digit (expected 1)"
-        assert exceptions_of(conn, filler) == exceptions_of(conn, no_catalog_gtin) == exceptions_of(conn, zero_lost) == []
+        assert (exceptions_of(conn, filler) == exceptions_of(conn, no_catalog_gtin)
+                == exceptions_of(conn, zero_lost) == [])
 
 
 def test_nothing_found_links_lines_to_one_placeholder_per_unknown_code(warehouse):
@@ -151,7 +153,7 @@ def test_rerunning_never_duplicates(warehouse):
     with warehouse.begin() as conn:
         store = add_store(conn)
         add_product(conn, store[0], "A", EAN_A)
-        _, (line, missing) = add_order(conn, store, {"sku": "A", "barcode": EAN_B}, {"sku": "Z"})
+        _, (_line, _missing) = add_order(conn, store, {"sku": "A", "barcode": EAN_B}, {"sku": "Z"})
         first = match_order_items(conn, store[0])
         assert sum(first.exceptions_opened.values()) == 2
         second = match_order_items(conn, store[0])
@@ -199,7 +201,8 @@ def test_a_second_run_in_the_same_transaction_works(warehouse):
 def test_statistics_are_refreshed_when_a_store_outgrows_them(warehouse):
     with warehouse.begin() as conn:
         # An id no earlier test used, so no statistics of this session know the store.
-        store_id = conn.execute(text("INSERT INTO ops.stores (store_id, code) VALUES (987654, 'fresh') RETURNING store_id")).scalar_one()
+        store_id = conn.execute(text(
+            "INSERT INTO ops.stores (store_id, code) VALUES (987654, 'fresh') RETURNING store_id")).scalar_one()
         assert refresh_catalog_statistics(conn, store_id) is False  # nothing to catch up on
         conn.execute(
             text("INSERT INTO core.products (store_id, sku) SELECT :s, 'P' || g FROM generate_series(1, 3000) g"),
@@ -213,7 +216,8 @@ def test_many_products_sharing_a_gtin_list_a_bounded_set_of_candidates(warehouse
     with warehouse.begin() as conn:
         store = add_store(conn)
         conn.execute(
-            text("INSERT INTO core.products (store_id, sku, gtin14) SELECT :s, 'D' || g, :g FROM generate_series(1, 40) g"),
+            text("INSERT INTO core.products (store_id, sku, gtin14) "
+                 "SELECT :s, 'D' || g, :g FROM generate_series(1, 40) g"),
             {"s": store[0], "g": G_A},
         )
         _, (line,) = add_order(conn, store, {"sku": "D1", "barcode": EAN_A})

@@ -26,4 +26,5 @@ def test_import_and_follow_up_describe_the_tables_they_write(shop, tmp_path):
     assert orders["dagster/row_count"] == orders["orders_created"] > 0 and orders["row_count_exact"]
     columns = {column.name for column in orders["dagster/column_schema"].columns}
     assert {"order_id", "store_id", "channel", "followed_up_at"} <= columns
-    assert figures["raw/letzshop_shipments"]["dagster/row_count"] >= figures["raw/letzshop_shipments"]["versions_landed"] > 0
+    assert (figures["raw/letzshop_shipments"]["dagster/row_count"]
+            >= figures["raw/letzshop_shipments"]["versions_landed"] > 0)

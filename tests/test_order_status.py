@@ -57,11 +57,15 @@ def test_the_status_follows_the_channel_state_whoever_writes_it(warehouse):
     with warehouse.begin() as conn:
         store = add_store(conn)
         order_id, _ = add_order(conn, store, {"sku": "A"})
-        assert conn.execute(text("SELECT status FROM core.orders WHERE order_id = :o"), {"o": order_id}).scalar() == "pending"
+        assert conn.execute(text("SELECT status FROM core.orders WHERE order_id = :o"),
+                            {"o": order_id}).scalar() == "pending"
         conn.execute(text("UPDATE core.orders SET channel_state = 'declined' WHERE order_id = :o"), {"o": order_id})
-        assert conn.execute(text("SELECT status FROM core.orders WHERE order_id = :o"), {"o": order_id}).scalar() == "cancelled"
-        conn.execute(text("UPDATE core.orders SET channel_state = 'something new' WHERE order_id = :o"), {"o": order_id})
-        assert conn.execute(text("SELECT status FROM core.orders WHERE order_id = :o"), {"o": order_id}).scalar() is None
+        assert conn.execute(text("SELECT status FROM core.orders WHERE order_id = :o"),
+                            {"o": order_id}).scalar() == "cancelled"
+        conn.execute(text("UPDATE core.orders SET channel_state = 'something new' WHERE order_id = :o"),
+                     {"o": order_id})
+        assert conn.execute(text("SELECT status FROM core.orders WHERE order_id = :o"),
+                            {"o": order_id}).scalar() is None
 
 
 def test_an_order_the_channel_cancelled_holds_no_stock(warehouse):

@@ -24,7 +24,8 @@ def write(tmp_path, content: str, name: str = "products.csv", encoding: str = "u
 
 def products(conn, store_id: int) -> dict[str, dict]:
     rows = conn.execute(
-        text("SELECT sku, gtin14, title, attributes, updated_at FROM core.products WHERE store_id = :s"), {"s": store_id}
+        text("SELECT sku, gtin14, title, attributes, updated_at FROM core.products WHERE store_id = :s"),
+        {"s": store_id},
     )
     return {r.sku: dict(r._mapping) for r in rows}
 
@@ -77,7 +78,9 @@ def test_rejects_each_bad_row_with_its_line_and_reason(warehouse, tmp_path):
 
 def test_reimport_writes_only_changed_rows(warehouse, tmp_path):
     first = write(tmp_path, f"sku,gtin,title,brand\nA,{EAN_A},Lamp,Acme\nB,{EAN_B},Chair,Acme\nC,,Table,\n", "v1.csv")
-    second = write(tmp_path, f"sku,gtin,title,brand\nA,{EAN_A},Lamp,Acme\nB,{EAN_B},Chair,Other\nC,{EAN_A},Table,\nD,,New,\n", "v2.csv")
+    second = write(tmp_path,
+                   f"sku,gtin,title,brand\nA,{EAN_A},Lamp,Acme\nB,{EAN_B},Chair,Other\nC,{EAN_A},Table,\nD,,New,\n",
+                   "v2.csv")
     with warehouse.begin() as conn:
         store_id = add_store(conn)
         import_products_csv(conn, store_id, first)
@@ -125,7 +128,7 @@ def test_non_utf8_file_is_refused(warehouse, tmp_path):
     path = write(tmp_path, "sku,gtin,title\nA,,Café\n", encoding="latin-1")
     with warehouse.begin() as conn:
         store_id = add_store(conn)
-        with pytest.raises(MarketsyncError, match="not UTF-8 text .*line 2"):
+        with pytest.raises(MarketsyncError, match=r"not UTF-8 text .*line 2"):
             import_products_csv(conn, store_id, path)
         with pytest.raises(MarketsyncError, match="cannot read products file"):
             import_products_csv(conn, store_id, tmp_path / "missing.csv")
@@ -135,7 +138,8 @@ def test_loading_the_missing_product_resolves_pending_exceptions(warehouse, tmp_
     with warehouse.begin() as conn:
         store_id = add_store(conn)
         account_id = conn.execute(
-            text("INSERT INTO ops.accounts (store_id, channel) VALUES (:s, 'letzshop') RETURNING account_id"), {"s": store_id}
+            text("INSERT INTO ops.accounts (store_id, channel) VALUES (:s, 'letzshop') RETURNING account_id"),
+            {"s": store_id},
         ).scalar_one()
         order_id = conn.execute(
             text("""INSERT INTO core.orders (store_id, account_id, channel, channel_order_id, channel_shipment_id,

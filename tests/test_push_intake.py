@@ -355,12 +355,13 @@ def test_put_out_of_order_ends_at_the_newest_update(warehouse, feed, serve, cloc
 def test_batches_out_of_order_end_at_the_newest_update(warehouse, feed, serve, clock, order):
     pusher = serve(feed.secret)
     moments = [clock.now - timedelta(minutes=m) for m in (3, 2, 1)]
-    updates = [{"externalId": "A1", "inventoryQuantity": q, "updatedAt": _iso(t)} for q, t in zip((1, 2, 3), moments)]
+    updates = [{"externalId": "A1", "inventoryQuantity": q, "updatedAt": _iso(t)}
+               for q, t in zip((1, 2, 3), moments, strict=True)]
     if order == "newest first":
         updates.reverse()
     # Two batches, and inside the first one the same item twice, in the chosen order.
     assert pusher.batch(updates[:2]).status_code == 202
-    assert pusher.batch(updates[2:] + [{"externalId": "B1", "inventoryQuantity": 9}]).status_code == 202
+    assert pusher.batch([*updates[2:], {"externalId": "B1", "inventoryQuantity": 9}]).status_code == 202
     _run_job(warehouse)
     assert _stock(warehouse) == 3 and _stock(warehouse, "B1") == 9
     # A PUT older than what the batches left is stale too.

@@ -145,7 +145,8 @@ def test_amazon_and_ebay_orders_are_followed_up(warehouse, instance, channel, st
     account = _account(warehouse, instance, "multi", channel)
     with warehouse.begin() as conn:
         order_id = _order(conn, account, f"{channel}-1", state)
-        conn.execute(text("INSERT INTO core.order_items (order_id, channel_item_id, sku, channel_state) VALUES (:o, 'l1', 'SKU-1', :st)"),
+        conn.execute(text("INSERT INTO core.order_items (order_id, channel_item_id, sku, channel_state) "
+                          "VALUES (:o, 'l1', 'SKU-1', :st)"),
                      {"o": order_id, "st": state})
         conn.execute(text("INSERT INTO core.products (store_id, sku) VALUES (:s, 'SKU-1')"), {"s": account.store_id})
     [request] = new_orders_sensor(_context(instance, warehouse)).run_requests

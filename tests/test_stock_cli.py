@@ -26,7 +26,7 @@ def cli_shop(letzshop_store):
 
 
 def test_stock_commands_end_to_end(cli_shop, run_cli, warehouse):
-    account, state, location = cli_shop
+    _account, state, location = cli_shop
     code, out, err = run_cli("stock", "settings", STORE, "letzshop", "--location", location, "--safety-stock", "1",
                              "--strategy", "realtime", "--set", "filename={store}-{sync_id}.csv", "--json")
     assert code == 0, err
@@ -76,7 +76,7 @@ def test_a_failed_push_fails_its_dagster_run_with_the_reason(cli_shop, run_cli, 
 
 
 def test_sensor_requests_due_channels_with_deterministic_run_keys(cli_shop, warehouse, vault):
-    account, _, location = cli_shop
+    _account, _, location = cli_shop
     with warehouse.begin() as conn:
         save_settings(conn, STORE, "letzshop", strategy="realtime", delivery={"location": location})
     instance = DagsterInstance.ephemeral()
@@ -154,7 +154,8 @@ def test_analysts_read_the_stock_views_but_not_ops(cli_shop, warehouse, vault):
     with warehouse.begin() as conn:
         conn.execute(text("SET LOCAL ROLE analyst"))
         assert conn.execute(text("SELECT count(*) FROM analytics.stock_ledger")).scalar() == 3
-        assert conn.execute(text("SELECT count(*) FROM analytics.stock_availability WHERE store = 'shop'")).scalar() == 3
+        assert conn.execute(text(
+            "SELECT count(*) FROM analytics.stock_availability WHERE store = 'shop'")).scalar() == 3
         assert conn.execute(text("SELECT status FROM analytics.inventory_syncs")).scalar() == "succeeded"
         assert conn.execute(text("SELECT stale FROM analytics.inventory_sync_lag")).scalar() is False
         assert conn.execute(text("SELECT count(*) FROM analytics.channel_stock")).scalar() == 3

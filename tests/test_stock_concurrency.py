@@ -107,7 +107,8 @@ class Worker(threading.Thread):
 def test_concurrent_orders_never_make_a_push_offer_more_than_can_be_sold(busy_store, warehouse, vault, database_url):
     account, state, products = busy_store
     assert push_stock(warehouse, vault, STORE, "letzshop").acknowledged == PRODUCTS
-    workers = [Worker(n, libpq_url(database_url), account, state, products, OPERATIONS // WORKERS + (n < OPERATIONS % WORKERS))
+    workers = [Worker(n, libpq_url(database_url), account, state, products,
+                      OPERATIONS // WORKERS + (n < OPERATIONS % WORKERS))
                for n in range(WORKERS)]
     pushes = []
     for worker in workers:

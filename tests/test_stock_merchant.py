@@ -102,11 +102,11 @@ def test_no_zero_sync_never_sends_more_than_is_available(shop6, warehouse, vault
 
 def test_the_ledger_refuses_invented_stock_and_a_listed_zero(shop6, warehouse):
     account, _, _ = shop6
-    row = dict(inventory_sync_id=1, account_id=account.account_id, product_id=1, sku="X", ffn_on_hand=0,
-               ffn_foreign_reserved=0, feed_quantity=0, manual_quantity=0, reserved=3, shipped_uncounted=0,
-               safety_stock=0, available=-3, out_of_stock_threshold=2, sync_zero_stock=False, on_demand=False,
-               pushed_quantity=2, listed=True)
-    insert = text(f"INSERT INTO core.stock_ledger ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})")
+    row = {"inventory_sync_id": 1, "account_id": account.account_id, "product_id": 1, "sku": "X", "ffn_on_hand": 0,
+           "ffn_foreign_reserved": 0, "feed_quantity": 0, "manual_quantity": 0, "reserved": 3,
+           "shipped_uncounted": 0, "safety_stock": 0, "available": -3, "out_of_stock_threshold": 2,
+           "sync_zero_stock": False, "on_demand": False, "pushed_quantity": 2, "listed": True}
+    insert = text(f"INSERT INTO core.stock_ledger ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})")  # noqa: S608 - the keys of `row` above; values are bound
     for wrong in ({}, {"pushed_quantity": 0}, {"listed": False, "pushed_quantity": 5}):
         with pytest.raises(IntegrityError, match="stock_ledger_terms_add_up"):
             with warehouse.begin() as conn:
@@ -160,7 +160,8 @@ def test_a_file_under_a_fixed_name_always_carries_every_listing(shop6, warehouse
 
 def test_names_that_cannot_collide_carry_only_the_changes(shop6, warehouse, vault, tmp_path):
     with warehouse.begin() as conn:
-        save_settings(conn, STORE, "letzshop", delivery={"location": str(tmp_path), "filename": "{store}-{sync_id}.csv"})
+        save_settings(conn, STORE, "letzshop",
+                      delivery={"location": str(tmp_path), "filename": "{store}-{sync_id}.csv"})
     first = push(warehouse, vault)
     with warehouse.begin() as conn:
         adjust(conn, STORE, "SKU-1", count=3)

@@ -52,7 +52,8 @@ def add_order(conn, account, skus_units: dict[str, int], status: str = "imported
     for i, (sku, units) in enumerate(skus_units.items()):
         for unit in range(units):
             conn.execute(text(
-                """INSERT INTO core.order_items (order_id, channel_item_id, sku, channel_state, product_id, match_status)
+                """INSERT INTO core.order_items (order_id, channel_item_id, sku, channel_state, product_id,
+                                                match_status)
                    SELECT :o, :i, :sku, 'unconfirmed', product_id, 'matched' FROM core.products
                    WHERE store_id = :s AND sku = :sku"""),
                 {"o": order_id, "i": f"{i}-{unit}", "sku": sku, "s": account.store_id})
@@ -78,11 +79,11 @@ def test_listed_quantity_rule(warehouse, available, override, maximum, threshold
 
 def test_the_database_refuses_a_ledger_row_whose_terms_do_not_add_up(stock_shop, warehouse):
     account, _ = stock_shop
-    row = dict(inventory_sync_id=1, account_id=account.account_id, product_id=1, sku="X", ffn_on_hand=5,
-               ffn_foreign_reserved=0, feed_quantity=0, manual_quantity=0, reserved=1, shipped_uncounted=0,
-               safety_stock=0, available=4, out_of_stock_threshold=0, sync_zero_stock=True, on_demand=False,
-               pushed_quantity=5)
-    insert = text(f"INSERT INTO core.stock_ledger ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})")
+    row = {"inventory_sync_id": 1, "account_id": account.account_id, "product_id": 1, "sku": "X", "ffn_on_hand": 5,
+           "ffn_foreign_reserved": 0, "feed_quantity": 0, "manual_quantity": 0, "reserved": 1,
+           "shipped_uncounted": 0, "safety_stock": 0, "available": 4, "out_of_stock_threshold": 0,
+           "sync_zero_stock": True, "on_demand": False, "pushed_quantity": 5}
+    insert = text(f"INSERT INTO core.stock_ledger ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})")  # noqa: S608 - the keys of `row` above; values are bound
     with pytest.raises(IntegrityError, match="stock_ledger_terms_add_up"):
         with warehouse.begin() as conn:
             conn.execute(insert, row)
@@ -100,16 +101,20 @@ def test_availability_takes_every_source_and_deduction(stock_shop, warehouse, va
         ffn = conn.execute(text("INSERT INTO ops.accounts (store_id, channel, stock_counted_at) "
                                 "VALUES (:s, 'jtl_ffn', :t) RETURNING account_id"),
                            {"s": store_id, "t": now - timedelta(hours=1)}).scalar_one()
-        conn.execute(text("INSERT INTO core.fulfillment_products (account_id, jfsku, merchant_sku) VALUES (:a, 'J1', 'SKU-1')"),
+        conn.execute(text("INSERT INTO core.fulfillment_products (account_id, jfsku, merchant_sku) "
+                          "VALUES (:a, 'J1', 'SKU-1')"),
                      {"a": ffn})
-        conn.execute(text("""INSERT INTO core.fulfillment_stock (account_id, jfsku, warehouse_id, stock_level, reserved, blocked)
+        conn.execute(text("""INSERT INTO core.fulfillment_stock (account_id, jfsku, warehouse_id, stock_level, reserved,
+                                                             blocked)
                              VALUES (:a, 'J1', 'W1', 20, 3, 1), (:a, 'J1', 'W2', 4.5, 0, 0)"""), {"a": ffn})
         # A supplier feed for SKU-2 (digital, from CodesWholesale: on demand), counted a day ago.
-        source = conn.execute(text("""INSERT INTO ops.catalog_sources (store_id, name, kind) VALUES (:s, 'cw', 'codeswholesale')
-                                      RETURNING source_id"""), {"s": store_id}).scalar_one()
+        source = conn.execute(text("""INSERT INTO ops.catalog_sources (store_id, name, kind)
+                                      VALUES (:s, 'cw', 'codeswholesale') RETURNING source_id"""),
+                              {"s": store_id}).scalar_one()
         conn.execute(text("""INSERT INTO ops.import_runs (source_id, status, started_at, finished_at)
                              VALUES (:src, 'completed', :t, :t)"""), {"src": source, "t": now - timedelta(days=1)})
-        mp = conn.execute(text("""INSERT INTO core.marketplace_products (source_id, external_id, quantity, product_type, content_sha)
+        mp = conn.execute(text("""INSERT INTO core.marketplace_products (source_id, external_id, quantity, product_type,
+                                                                    content_sha)
                                   VALUES (:src, 'cw-2', 40, 'digital', 'x') RETURNING marketplace_product_id"""),
                           {"src": source}).scalar_one()
         conn.execute(text("UPDATE core.products SET marketplace_product_id = :m WHERE store_id = :s AND sku = 'SKU-2'"),
@@ -120,7 +125,8 @@ def test_availability_takes_every_source_and_deduction(stock_shop, warehouse, va
         # Orders: an open one (2 x SKU-1, handed to FFN), a rejected one (released), a confirmed one
         # (1 x SKU-3), one shipped after SKU-3's count and one shipped before it.
         handed = add_order(conn, account, {"SKU-1": 1, "SKU-3": 1}, "confirmed")
-        conn.execute(text("""INSERT INTO core.fulfillment_outbounds (account_id, merchant_outbound_number, outbound_id, order_id)
+        conn.execute(text("""INSERT INTO core.fulfillment_outbounds (account_id, merchant_outbound_number, outbound_id,
+                                                                 order_id)
                              VALUES (:a, 'M1', 'OUT1', :o)"""), {"a": ffn, "o": handed})
         add_order(conn, account, {"SKU-1": 1})
         add_order(conn, account, {"SKU-1": 5, "SKU-3": 5}, "rejected")
@@ -210,7 +216,7 @@ def test_dropped_and_rejected_listings_and_only_they_are_pushed_again(stock_shop
 
 
 def test_a_failed_delivery_acknowledges_nothing_and_is_retried_whole(stock_shop, warehouse, vault):
-    _, state = stock_shop
+    _, _state = stock_shop
     with warehouse.begin() as conn:
         save_settings(conn, STORE, "letzshop", delivery={"location": "http://127.0.0.1:9/inventory/", "timeout": 1})
     failed = push(warehouse, vault)
@@ -272,9 +278,11 @@ def test_one_push_per_channel_at_a_time(stock_shop, warehouse, vault):
 def test_an_interrupted_push_is_closed_and_its_listings_pushed_again(stock_shop, warehouse, vault):
     first = push(warehouse, vault)
     with warehouse.begin() as conn:
-        conn.execute(text("UPDATE core.stock_ledger SET answer = 'pending' WHERE inventory_sync_id = :s AND sku = 'SKU-0'"),
+        conn.execute(text("UPDATE core.stock_ledger SET answer = 'pending' "
+                          "WHERE inventory_sync_id = :s AND sku = 'SKU-0'"),
                      {"s": first.inventory_sync_id})
-        conn.execute(text("DELETE FROM core.channel_stock WHERE product_id = (SELECT product_id FROM core.products WHERE sku = 'SKU-0')"))
+        conn.execute(text("DELETE FROM core.channel_stock "
+                          "WHERE product_id = (SELECT product_id FROM core.products WHERE sku = 'SKU-0')"))
         conn.execute(text("UPDATE ops.inventory_syncs SET status = 'running' WHERE inventory_sync_id = :s"),
                      {"s": first.inventory_sync_id})
     second = push(warehouse, vault)
@@ -422,7 +430,8 @@ def test_a_source_counting_again_makes_a_realtime_channel_due(stock_shop, wareho
         ffn = conn.execute(text("INSERT INTO ops.accounts (store_id, channel, stock_counted_at) "
                                 "VALUES (:s, 'jtl_ffn', now() - interval '1 hour') RETURNING account_id"),
                            {"s": account.store_id}).scalar_one()
-        conn.execute(text("INSERT INTO core.fulfillment_products (account_id, jfsku, merchant_sku) VALUES (:a, 'J9', 'SKU-9')"),
+        conn.execute(text("INSERT INTO core.fulfillment_products (account_id, jfsku, merchant_sku) "
+                          "VALUES (:a, 'J9', 'SKU-9')"),
                      {"a": ffn})
         conn.execute(text("INSERT INTO core.fulfillment_stock (account_id, jfsku, warehouse_id, stock_level) "
                           "VALUES (:a, 'J9', 'W1', 4)"), {"a": ffn})

@@ -93,7 +93,7 @@ def test_the_parser_options_alone_resolve_no_external_entity(listener, canary):
 
 def test_the_safe_parser_refuses_entity_expansion_at_once():
     started = time.perf_counter()
-    with pytest.raises(etree.XMLSyntaxError, match="amplification|loop|entity"):
+    with pytest.raises(etree.XMLSyntaxError, match=r"amplification|loop|entity"):
         etree.fromstring(_LAUGHS, xml_safety.safe_parser())
     assert time.perf_counter() - started < 5
 

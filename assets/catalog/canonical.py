@@ -62,8 +62,8 @@ class CatalogWriter:
         params = {"source_id": self.source_id}
         self.conn.exec_driver_sql("ANALYZE stage_catalog")
         counts = self.conn.execute(query_beside(__file__, "catalog_merge.sql"), params).one()
-        translations = self.conn.execute(query_beside(__file__, "catalog_merge_translations.sql"), params).scalar_one() \
-            if self.translations else 0
+        translations = (self.conn.execute(query_beside(__file__, "catalog_merge_translations.sql"), params).scalar_one()
+                        if self.translations else 0)
         # Emptied now, not only at commit: a second batch in the same transaction starts clean.
         self.conn.exec_driver_sql("TRUNCATE stage_catalog, stage_catalog_translations")
         self.staged = self.translations = 0

@@ -91,7 +91,8 @@ def bulk_resolve_by_gtin(conn: Connection, store: str, gtin: str, product_ref: s
         raise MarketsyncError("give the GTIN whose exceptions should be resolved")
     product = _product(conn, store_id, product_ref)
     ids = list(conn.execute(
-        query_beside(__file__, "bulk_targets.sql"), {"store_id": store_id, "gtin14": code.gtin14, "barcode": gtin.strip()}
+        query_beside(__file__, "bulk_targets.sql"),
+        {"store_id": store_id, "gtin14": code.gtin14, "barcode": gtin.strip()},
     ).scalars())
     if not ids:
         if code.problem:
@@ -122,7 +123,8 @@ def auto_resolve(conn: Connection, store_id: int) -> int:
     linking their lines by GTIN. Run after anything changes the catalog. Returns how many resolved."""
     lock_store_catalog(conn, store_id)
     refresh_catalog_statistics(conn, store_id)
-    row = conn.execute(query_beside(__file__, "auto_resolve.sql"), {"store_id": store_id, "resolved_by": AUTO_RESOLVER}).one()
+    row = conn.execute(query_beside(__file__, "auto_resolve.sql"),
+                       {"store_id": store_id, "resolved_by": AUTO_RESOLVER}).one()
     _prune_placeholders(conn, row.previous_products)
     return row.resolved
 

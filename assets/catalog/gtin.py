@@ -23,7 +23,8 @@ _SEPARATORS = str.maketrans("", "", " -\t\u00a0")
 
 # Declared barcode types (the `parser` hint, e.g. a channel's barcode_type) that name a GS1 number,
 # so a 10-digit value is never read as an ISBN-10, and those that name an ISBN.
-_GS1_HINTS = frozenset({"ean", "ean8", "ean13", "upc", "upca", "upce", "gtin", "gtin8", "gtin12", "gtin13", "gtin14", "jan"})
+_GS1_HINTS = frozenset({"ean", "ean8", "ean13", "upc", "upca", "upce", "gtin", "gtin8", "gtin12", "gtin13", "gtin14",
+                        "jan"})
 _ISBN_HINTS = frozenset({"isbn", "isbn10", "isbn13"})
 
 _KIND_BY_LENGTH = {8: "gtin8", 12: "gtin12", 13: "gtin13", 14: "gtin14"}
@@ -76,7 +77,7 @@ def _gs1_valid(digits: str) -> bool:
 
 def _isbn10_valid(chars: str) -> bool:
     total = 0
-    for weight, ch in zip(range(10, 1, -1), chars[:9]):
+    for weight, ch in zip(range(10, 1, -1), chars[:9], strict=True):
         total += weight * (ord(ch) - 48)
     last = chars[9]
     total += 10 if last in "Xx" else ord(last) - 48
@@ -126,9 +127,8 @@ def normalize_gtin(raw: str | None, parser: str | None = None) -> Gtin:
         return Gtin(None, None, f"barcode '{raw.strip()}' contains characters other than digits")
 
     length = len(value)
-    if length == 10 and hint not in _GS1_HINTS:
-        if hint in _ISBN_HINTS or _isbn10_valid(value):
-            return _from_isbn10(value)
+    if length == 10 and hint not in _GS1_HINTS and (hint in _ISBN_HINTS or _isbn10_valid(value)):
+        return _from_isbn10(value)
     if length > 14:
         # Zeros in front of a 14-digit number change nothing; anything else is not a GTIN.
         stripped = value.lstrip("0")

@@ -128,7 +128,8 @@ def _parse(content: str) -> _Parsed:
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue  # a blank line is not a record
             read += 1
-            rejected.append((line_no, _raw(lines, line_no, start), f"has {len(fields)} fields but the header has {width}"))
+            rejected.append((line_no, _raw(lines, line_no, start),
+                             f"has {len(fields)} fields but the header has {width}"))
             continue
         read += 1
         sku = fields[sku_at].strip()

@@ -119,7 +119,8 @@ class ImportRun:
                 "final": status in FINAL,
             }).scalar()
             if moved is None:
-                current = conn.execute(query_beside(__file__, "run_status.sql"), {"import_run_id": self.import_run_id}).scalar()
+                current = conn.execute(query_beside(__file__, "run_status.sql"),
+                                       {"import_run_id": self.import_run_id}).scalar()
                 raise MarketsyncError(f"import run {self.import_run_id} cannot go from {current} to {status}")
         self.status = status
         self.counts = counts

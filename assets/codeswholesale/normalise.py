@@ -172,7 +172,8 @@ def normalise_product(item: Any, *, currency: str = "EUR", name_language: str = 
     product = (
         external_id, gtin14, sku.strip() if isinstance(sku, str) and sku.strip() else None, None, None,
         unit_price(tiers), currency if tiers else None,
-        None if quantity is None else "in_stock" if quantity > 0 else "out_of_stock", quantity, "digital", platform, regions, languages,
+        None if quantity is None else "in_stock" if quantity > 0 else "out_of_stock", quantity, "digital", platform,
+        regions, languages,
         orjson.dumps(attributes).decode(), None,
     )
     translations = []

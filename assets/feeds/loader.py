@@ -3,8 +3,9 @@
 `load_feed` streams a feed file through its reader and the source's compiled mapping, and COPYs every
 good row straight into a staging table, while bad rows go to ops.quarantine with their line, raw text
 and reason. A big file is parsed by several worker processes, one part each (see `parallel`), and the
-loader relays their COPY text; whatever goes wrong there, the file is read in this process instead. Then one set-based merge writes only what changed. All catalog writes happen in one
-transaction: a run either applies the whole feed or nothing.
+loader relays their COPY text; whatever goes wrong there, the file is read in this process instead.
+Then one set-based merge writes only what changed. All catalog writes happen in one transaction: a run
+either applies the whole feed or nothing.
 
 Why the feed path stages text rather than going through CatalogWriter's typed stage and hash: on a
 million-row refresh the catalog writer's merge spends its time hashing every staged row with
@@ -92,7 +93,8 @@ def open_feed(path_or_file: str | os.PathLike | IO[bytes]) -> Iterator[IO[bytes]
         yield path_or_file  # type: ignore[misc]
         return
     try:
-        handle = open(path_or_file, "rb", buffering=1 << 20)
+        # (Opened outside `with` so that only open()'s own OSError is worded here, not the caller's.)
+        handle = open(path_or_file, "rb", buffering=1 << 20)  # noqa: SIM115 - `with handle:` below closes it
     except OSError as exc:
         raise MarketsyncError(f"cannot open feed file {os.fspath(path_or_file)}: {exc.strerror}") from None
     with handle:
@@ -192,7 +194,7 @@ def load_feed(engine: Engine, source: dict[str, Any], path_or_file: str | os.Pat
     except BaseException as exc:
         try:
             quarantine.flush()
-        except Exception:  # the run's own failure is the news; a lost quarantine batch is secondary
+        except Exception:  # noqa: S110 - the run's own failure is the news; a lost quarantine batch is secondary
             pass
         counts.quarantined = quarantine.count
         counts.read = max(counts.read, counts.quarantined)
@@ -201,7 +203,7 @@ def load_feed(engine: Engine, source: dict[str, Any], path_or_file: str | os.Pat
         if run.status not in ("completed", "partially_completed", "failed"):
             try:
                 run.fail(message.strip() or type(exc).__name__, counts)
-            except Exception:  # the database is gone too: the original error is the one to see
+            except Exception:  # noqa: S110 - the database is gone too: the original error is the one to see
                 pass
         raise
     finally:
@@ -222,7 +224,8 @@ def _load(conn: Connection, source: dict[str, Any], path: str | os.PathLike | No
     reader, compiled = prepare(source, raw, quarantine.add)
     # Naive source timestamps are UTC, as the mapping's Python side reads them; the merge's sorts and
     # hashes of a million rows fit in memory instead of spilling to disk.
-    conn.execute(query_beside(__file__, "feed_lock.sql"), {"namespace": _FEED_LOCK, "source_id": source["source_id"] % 2**31})
+    conn.execute(query_beside(__file__, "feed_lock.sql"),
+                 {"namespace": _FEED_LOCK, "source_id": source["source_id"] % 2**31})
     conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
     conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     # The catalog's pages are in memory or on SSD: an index lookup per changed row beats scanning every

@@ -796,14 +796,14 @@ class _Generator:
             plain = [(tag, child) for (tag, predicate), child in children[node].items() if predicate is None]
             grouped = list(dict.fromkeys(tag for tag, predicate in children[node] if predicate is not None))
             cache, layout = _xml_layout([tag for tag, _child in plain], grouped)
-            x, k, l = f"_x{node}", f"_k{node}", f"_l{node}"
+            x, k, wanted = f"_x{node}", f"_k{node}", f"_l{node}"
             lines.append(f"{indent}{k} = {element}[:]")
             lines.append(f"{indent}{x} = tuple(map(_TAG, {k}))")
-            lines.append(f"{indent}{l} = {self.const(cache)}.get({x}) or {self.const(layout)}({x})")
+            lines.append(f"{indent}{wanted} = {self.const(cache)}.get({x}) or {self.const(layout)}({x})")
             lines.append(f"{indent}{k}.append(None)")
             if plain:
                 # (An itemgetter of one position gives the item, of more a tuple.)
-                lines.append(f"{indent}{', '.join(f'_e{child}' for _tag, child in plain)} = {l}[0]({k})")
+                lines.append(f"{indent}{', '.join(f'_e{child}' for _tag, child in plain)} = {wanted}[0]({k})")
             groups: dict[tuple[str, str], str] = {}
             for (tag, predicate), child in children[node].items():
                 if predicate is not None:
@@ -813,10 +813,10 @@ class _Generator:
                         # {attribute value: child}, from the children last first: the first in
                         # document order with each value is kept.
                         lines.extend([f"{indent}{group} = {{}}",
-                                      f"{indent}for _c in {l}[{bool(plain) + grouped.index(tag)}]({k}):",
+                                      f"{indent}for _c in {wanted}[{bool(plain) + grouped.index(tag)}]({k}):",
                                       f"{indent}    {group}[_c.get({name(predicate[0])})] = _c"])
                     lines.append(f"{indent}_e{child} = {group}.get({name(predicate[1])})")
-            for (tag, predicate), child in children[node].items():
+            for (_tag, _predicate), child in children[node].items():
                 if children[child]:
                     lines.append(f"{indent}if _e{child} is not None:")
                     find(child, f"_e{child}", indent + "    ")
@@ -829,7 +829,8 @@ class _Generator:
             v = f"v{slot}"
             xpath = f"(_XPS[{slot}](rec) or None)"
 
-            def only(levels: int) -> list[str] | None:
+            def only(levels: int, nodes: list[int] = nodes,
+                     steps: tuple[XmlStep, ...] = steps) -> list[str] | None:
                 """Conditions for steps 1..levels to have one node each; None: not known here."""
                 conditions = []
                 for level in range(levels):
@@ -842,7 +843,7 @@ class _Generator:
                     conditions.append(f"_x{above}.count({name(tag)}) == 1")
                 return conditions
 
-            def empty_unless_more(levels: int, indent: str) -> None:
+            def empty_unless_more(levels: int, indent: str, v: str = v, xpath: str = xpath) -> None:
                 conditions = only(levels)
                 if conditions is None:
                     lines.append(f"{indent}{v} = {xpath}")
@@ -1029,8 +1030,11 @@ class _Generator:
             slow = f"_price_text({v}, {dc})"
         empty = f"not {v}" if self.textual else f"{v} is None or {v} == ''"
         # A mapped price is required: an empty one must never load as "no price" over a stored price.
-        missing = (f"    price = {d}" if d != "None" else
-                   f"    raise Rejected({self.const('no price (field ' + repr(self.mapping['price']) + '): a mapped price is required')})")
+        if d != "None":
+            missing = f"    price = {d}"
+        else:
+            reason = self.const('no price (field ' + repr(self.mapping['price']) + '): a mapped price is required')
+            missing = f"    raise Rejected({reason})"
         lines = ["price_currency = None", f"if {empty}:", missing, "else:"]
         if self.textual and copy:
             # Fast path: digits with an optional decimal part is already what Postgres reads.
@@ -1132,7 +1136,7 @@ class _Generator:
         copy_body.append("return line")
         self.consts["_FIELDS"] = [what for what, _ref in self.refs]
         values = "".join(f"v{slot}, " for slot in range(len(self.refs)))
-        extract_body = extraction + [f"return dict(zip(_FIELDS, ({values})))"]
+        extract_body = [*extraction, f"return dict(zip(_FIELDS, ({values})))"]
         source = "\n".join([
             "def map_record(rec):", *("    " + line for line in map_body), "",
             "def copy_line(rec):", *("    " + line for line in copy_body), "",

@@ -68,7 +68,7 @@ def preview_feed(source: dict[str, Any], path_or_file: str | os.PathLike | IO[by
 
 
 def _row(product: tuple, translations: list[tuple], languages: tuple[str, ...]) -> dict[str, Any]:
-    row = {column: _plain(value) for column, value in zip(PRODUCT_COLUMNS, product)}
+    row = {column: _plain(value) for column, value in zip(PRODUCT_COLUMNS, product, strict=True)}
     row["attributes"] = orjson.loads(product[PRODUCT_COLUMNS.index("attributes")])
     for language in languages:
         row[f"title_{language}"] = row[f"description_{language}"] = None

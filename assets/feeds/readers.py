@@ -205,7 +205,8 @@ def record_steps(record: str, namespaces: dict[str, str]) -> list[str]:
         elif ":" in step:
             prefix, local = step.split(":", 1)
             if prefix not in namespaces:
-                raise MarketsyncError(f"record path '{record}' uses prefix '{prefix}', which 'namespaces' does not define")
+                raise MarketsyncError(f"record path '{record}' uses prefix '{prefix}', "
+                                      "which 'namespaces' does not define")
             steps.append(f"{{{namespaces[prefix]}}}{local}")
         elif step and all(c.isalnum() or c in "_-." for c in step):
             steps.append(step)

@@ -74,7 +74,8 @@ def add_source(conn: Connection, store: str, name: str, kind: str, format: str |
         "store_id": store_id, "name": name, "kind": kind, "format": format, "location": location,
         "encoding": encoding, "mapping": json.dumps(mapping or {}), "settings": json.dumps(settings),
     }).scalar_one()
-    conn.execute(query_beside(__file__, "mapping_version_first.sql"), {"source_id": source_id, "created_by": created_by})
+    conn.execute(query_beside(__file__, "mapping_version_first.sql"),
+                 {"source_id": source_id, "created_by": created_by})
     return _one(conn, source_id=source_id)
 
 
@@ -113,8 +114,8 @@ def set_mapping(conn: Connection, source_id: int, mapping: dict[str, Any], creat
 
 
 def _one(conn: Connection, source_id: int) -> dict[str, Any]:
-    row = conn.execute(query_beside(__file__, "source_select.sql"), {"store": None, "name": None, "source_id": source_id,
-                                                   "kind": None}).first()
+    row = conn.execute(query_beside(__file__, "source_select.sql"),
+                       {"store": None, "name": None, "source_id": source_id, "kind": None}).first()
     if row is None:
         raise MarketsyncError(f"there is no catalog source {source_id}")
     return dict(row._mapping)

@@ -88,7 +88,8 @@ class Stager:
         copy_line = self.compiled.copy_line
         reader = self.reader
         render = reader.render
-        add_bad, write, prefix, stop_line, on_batch = self.add_bad, self.write, self.prefix, self.stop_line, self.on_batch
+        add_bad, write, prefix, stop_line, on_batch = (self.add_bad, self.write, self.prefix, self.stop_line,
+                                                       self.on_batch)
         batch: list[str] = []
         positions: list[int] = []
         self._batch = batch
@@ -128,7 +129,7 @@ def _write(write: WriteRows, lines: list[str], positions: list[int], add_bad: Ad
         data = (prefix + prefix.join(lines)).encode("utf-8")
     except UnicodeEncodeError:
         good = []
-        for line, position in zip(lines, positions):
+        for line, position in zip(lines, positions, strict=True):
             try:
                 line.encode("utf-8")
             except UnicodeEncodeError:

@@ -54,7 +54,8 @@ def safe_parser(**extra: Any) -> etree.XMLParser:
 def check_prolog(head: bytes) -> None:
     """Refuse a document whose first bytes declare entities (they can only be declared in the DOCTYPE,
     before the root element). Entities are never expanded anyway; this makes the refusal explicit."""
-    if _ENTITY_DECLARATION.search(head) or (b"\x00" in head[:200] and _ENTITY_DECLARATION.search(head.replace(b"\x00", b""))):
+    if _ENTITY_DECLARATION.search(head) or (b"\x00" in head[:200]
+                                            and _ENTITY_DECLARATION.search(head.replace(b"\x00", b""))):
         # (The second test: a UTF-16 document hides "<!ENTITY" between NUL bytes.)
         raise XmlRefused("the XML feed declares entities (<!ENTITY ...> in its DOCTYPE); marketsync never "
                          "expands XML entities, so the document is refused")

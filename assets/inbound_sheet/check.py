@@ -165,7 +165,8 @@ def _check_row(number: int, row: Sequence[str], columns: Columns, received: Rece
                                        f"({sign}{_units(difference)})")
 
 
-def cell_updates(rows: Sequence[Sequence[str]], results: Sequence[RowResult], columns: Columns) -> list[tuple[str, list[list[str]]]]:
+def cell_updates(rows: Sequence[Sequence[str]], results: Sequence[RowResult],
+                 columns: Columns) -> list[tuple[str, list[list[str]]]]:
     """(A1 cell, [[status]]) for every row whose status cell does not already say its status."""
     letter = column_letter(columns.status)
     updates = []

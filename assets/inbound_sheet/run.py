@@ -78,7 +78,8 @@ def get_settings(conn: Connection, store: str, required: bool = True) -> dict[st
     row = conn.execute(text("SELECT i.*, s.code AS store FROM ops.inbound_sheets i JOIN ops.stores s USING (store_id) "
                             "WHERE s.code = :s"), {"s": store}).mappings().first()
     if row is None and required:
-        raise MarketsyncError(f"store '{store}' has no inbound control sheet: set one with `marketsync sheets set {store} …`")
+        raise MarketsyncError(f"store '{store}' has no inbound control sheet: "
+                              f"set one with `marketsync sheets set {store} …`")
     return dict(row) if row else None
 
 
@@ -102,7 +103,8 @@ def load_received(conn: Connection, account_id: int) -> Received:
     return Received(by_sku, by_inbound, in_stock, frozenset(skus), frozenset(inbounds))
 
 
-def run_check(warehouse: Warehouse, sheets: GoogleSheetsResource, store: str, run_id: str | None = None) -> CheckSummary:
+def run_check(warehouse: Warehouse, sheets: GoogleSheetsResource, store: str,
+              run_id: str | None = None) -> CheckSummary:
     """Check the store's sheet once (see the module docstring). Raises MarketsyncError (or the sheet's
     GoogleSheetsError) with one clear reason when the sheet cannot be read or written; rows that cannot
     be checked get their reason as their status instead."""

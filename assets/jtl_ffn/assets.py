@@ -44,7 +44,8 @@ TABLES = {PRODUCTS: "core.fulfillment_products", STOCK: "core.fulfillment_stock"
 ORDER_KEYS = [AssetKey(["core", f"{channel}_orders"]) for channel in ("letzshop", "amazon", "ebay")]
 # Synced hourly: late after two hours, failed after four.
 _COMMON = {"kinds": {"jtl", "postgres"}, "owners": ["team:operations"], "group_name": "fulfillment",
-           "freshness_policy": FreshnessPolicy.time_window(fail_window=timedelta(hours=4), warn_window=timedelta(hours=2))}
+           "freshness_policy": FreshnessPolicy.time_window(fail_window=timedelta(hours=4),
+                                                           warn_window=timedelta(hours=2))}
 _RETRY = RetryPolicy(max_retries=3, delay=20, backoff=Backoff.EXPONENTIAL)
 # Every hour, and whenever an upstream asset changed (the checker and the shipments follow the stock).
 _HOURLY = AutomationCondition.on_cron("0 * * * *")

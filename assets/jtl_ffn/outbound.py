@@ -70,9 +70,10 @@ def queue_outbounds(conn: Connection, ffn_account: Account, triggered_by: str = 
         number = payload["merchantOutboundNumber"]
         outbound_queue.enqueue(conn, ffn_account.account_id, OPERATION, payload, order_id=order_id,
                                triggered_by=triggered_by, key_parts=(number,))
-        conn.execute(text("""INSERT INTO core.fulfillment_outbounds (account_id, merchant_outbound_number, order_id, status)
-                             VALUES (:a, :n, :o, 'queued') ON CONFLICT DO NOTHING"""),
-                     {"a": ffn_account.account_id, "n": number, "o": order_id})
+        conn.execute(text(
+            """INSERT INTO core.fulfillment_outbounds (account_id, merchant_outbound_number, order_id, status)
+               VALUES (:a, :n, :o, 'queued') ON CONFLICT DO NOTHING"""),
+            {"a": ffn_account.account_id, "n": number, "o": order_id})
         counts["queued"] += 1
     return counts
 
@@ -128,7 +129,8 @@ def jtl_ffn_handlers(api: JtlFfnApi) -> dict:
 def queue_tracking(conn: Connection, ffn_account: Account, triggered_by: str = "jtl_ffn") -> dict[str, int]:
     """Hand each new shipment's tracking to its marketplace order (see the module docstring)."""
     counts = {"tracking_queued": 0, "additional_shipments": 0}
-    shipments = conn.execute(query_beside(__file__, "shipments_to_track.sql"), {"account_id": ffn_account.account_id}).all()
+    shipments = conn.execute(query_beside(__file__, "shipments_to_track.sql"),
+                             {"account_id": ffn_account.account_id}).all()
     for shipment in shipments:
         order = order_by_id(conn, shipment.order_id)
         if order.tracking_number and order.sync_status == "shipped":

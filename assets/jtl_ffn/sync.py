@@ -138,7 +138,8 @@ def shipment_row(number: str, notice: dict) -> tuple:
     packages = notice.get("packages") or [{}]
     package = packages[0]
     identifiers = package.get("identifier") or []
-    tracking = next((i for i in identifiers if i.get("identifierType") == "TrackingId"), identifiers[0] if identifiers else {})
+    tracking = next((i for i in identifiers if i.get("identifierType") == "TrackingId"),
+                    identifiers[0] if identifiers else {})
     items = [{"jfsku": i.get("jfsku"), "quantity": i.get("quantity")} for i in notice.get("items") or []]
     shipped_at = package.get("shippingDate") or (notice.get("modificationInfo") or {}).get("createdAt")
     return (notice["outboundShippingNotificationId"], number, tracking.get("name"), tracking.get("value"),
@@ -152,7 +153,8 @@ def sync_shipments(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Sna
     with warehouse.begin() as conn:
         open_outbounds = conn.execute(text(
             "SELECT merchant_outbound_number, outbound_id FROM core.fulfillment_outbounds "
-            "WHERE account_id = :a AND outbound_id IS NOT NULL AND coalesce(status, '') NOT IN ('Shipped', 'Canceled')"),
+            "WHERE account_id = :a AND outbound_id IS NOT NULL "
+            "AND coalesce(status, '') NOT IN ('Shipped', 'Canceled')"),
             {"a": account_id}).all()
     notices: list[tuple[str, dict]] = []
     statuses: list[tuple[str, str]] = []
@@ -170,7 +172,8 @@ def sync_shipments(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Sna
         copy_rows(conn, "ffn_shipments", ("notification_id", "merchant_outbound_number", "carrier", "tracking_number",
                                           "tracking_url", "shipped_at", "items"),
                   [shipment_row(number, notice) for number, notice in notices])
-        result.written = conn.execute(query_beside(__file__, "insert_shipments.sql"), {"account_id": account_id}).rowcount
+        result.written = conn.execute(query_beside(__file__, "insert_shipments.sql"),
+                                      {"account_id": account_id}).rowcount
         for number, status in statuses:
             conn.execute(text("UPDATE core.fulfillment_outbounds SET status = :s, updated_at = now() "
                               "WHERE account_id = :a AND merchant_outbound_number = :n AND status IS DISTINCT FROM :s"),

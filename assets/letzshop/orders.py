@@ -50,7 +50,7 @@ SHIPMENT_STATES = ("unconfirmed", "confirmed", "declined")
 class LetzshopImportConfig(Config):
     """Which shipments to import. Unconfirmed ones are the work to do; confirmed and declined are history."""
 
-    states: list[str] = ["unconfirmed"]
+    states: list[str] = ["unconfirmed"]  # noqa: RUF012 - pydantic field
     page_size: int | None = None
 
 

@@ -179,7 +179,8 @@ def label_url(conn: Connection, order: OrderRef) -> str:
     url = tracking_url(account, carrier, order.shipment_number)
     if not url:
         raise MarketsyncError(f"no label URL prefix for carrier '{carrier}': set one with "
-                              f"`marketsync account add {order.store} {order.channel} --set carrier_label_prefixes.{carrier}=URL`")
+                              f"`marketsync account add {order.store} {order.channel} "
+                              f"--set carrier_label_prefixes.{carrier}=URL`")
     return url
 
 

@@ -140,7 +140,8 @@ def _load_page(conn: Connection, account: Account, channel: ChannelOrders, order
               ((channel.order_id(o) or "", doc, sha) for o, doc, sha in versions))
     result.raw_versions_landed += conn.execute(query_beside(__file__, "land_channel_orders.sql"),
                                                {"account_id": account.account_id, "run_id": run_id}).rowcount
-    known = known_versions(conn, account.account_id, [channel.order_id(o) for o, _, _ in versions if channel.order_id(o)])
+    known = known_versions(conn, account.account_id,
+                           [channel.order_id(o) for o, _, _ in versions if channel.order_id(o)])
     changed = [(o, sha) for o, _, sha in versions if known.get(channel.order_id(o)) != sha]
     result.orders_changed += len(changed)
     page = channel.normalise(changed, currency)

@@ -67,10 +67,12 @@ def explain(conn: Connection, store: str, sku: str, history: int = 5) -> dict:
     channels = [s for s in all_settings(conn, enabled_only=False) if s.store == store]
     if not channels:
         raise MarketsyncError(f"{store} pushes stock to no channel yet: `marketsync stock settings {store} CHANNEL`")
-    holding = [dict(r) for r in conn.execute(text(_HOLDING), {"s": product.store_id, "p": product.product_id}).mappings()]
+    holding = [dict(r) for r in conn.execute(text(_HOLDING),
+                                             {"s": product.store_id, "p": product.product_id}).mappings()]
     report = {"store": store, "sku": sku, "title": product.title, "orders": holding, "channels": []}
     for settings in channels:
-        now = conn.execute(text(_NOW), {"s": settings.store_id, "a": settings.account_id, "sku": sku}).mappings().first()
+        now = conn.execute(text(_NOW),
+                           {"s": settings.store_id, "a": settings.account_id, "sku": sku}).mappings().first()
         reason = None if now is not None else (
             not_listed_reason(conn, settings, sku, product.product_id, product.is_placeholder)
             or f"not a listing on {settings.channel}")

@@ -24,9 +24,10 @@ def adjust(conn: Connection, store: str, sku: str, *, count: int | None = None, 
         raise MarketsyncError("a stock count cannot be negative")
     store_id, product_id = _product_id(conn, store, sku)
     kind, quantity = ("count", count) if count is not None else ("delta", delta)
-    row = conn.execute(text("""INSERT INTO core.stock_adjustments (store_id, product_id, kind, quantity, reason, created_by)
-                               VALUES (:s, :p, :k, :q, :r, :b) RETURNING adjustment_id, created_at"""),
-                       {"s": store_id, "p": product_id, "k": kind, "q": quantity, "r": reason, "b": by}).one()
+    row = conn.execute(text(
+        """INSERT INTO core.stock_adjustments (store_id, product_id, kind, quantity, reason, created_by)
+           VALUES (:s, :p, :k, :q, :r, :b) RETURNING adjustment_id, created_at"""),
+        {"s": store_id, "p": product_id, "k": kind, "q": quantity, "r": reason, "b": by}).one()
     return {"store": store, "sku": sku, "kind": kind, "quantity": quantity, "adjustment_id": row.adjustment_id,
             "created_at": row.created_at}
 

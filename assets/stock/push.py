@@ -203,8 +203,8 @@ def _compute(warehouse: Warehouse, settings: StockSettings, sync_id: int, mode: 
             # (2 s of 7 at 1M listings), hashing wants memory, and both cores should work on it.
             for setting in _COMPUTE_SETTINGS:
                 conn.execute(text(setting))
-            conn.execute(query_beside(__file__, "ledger_compute.sql"), {"store_id": settings.store_id, "account_id": settings.account_id,
-                                                     "mode": mode, "skus": skus})
+            conn.execute(query_beside(__file__, "ledger_compute.sql"),
+                         {"store_id": settings.store_id, "account_id": settings.account_id, "mode": mode, "skus": skus})
             result.pushed = conn.execute(query_beside(__file__, "ledger_insert.sql"), {
                 "sync_id": sync_id, "account_id": settings.account_id}).rowcount
             result.listings = conn.execute(text(
@@ -252,7 +252,8 @@ def _finish(warehouse: Warehouse, settings: StockSettings, result: PushResult, s
     with warehouse.begin() as conn:
         conn.execute(text(
             """UPDATE ops.inventory_syncs SET status = :st, processed = :p, succeeded = :ok, failed = :bad,
-                   unanswered = :un, errors = CAST(:errors AS jsonb), delivered_to = :to, finished_at = clock_timestamp()
+                   unanswered = :un, errors = CAST(:errors AS jsonb), delivered_to = :to,
+                   finished_at = clock_timestamp()
                WHERE inventory_sync_id = :s"""),
             {"st": result.status, "p": result.pushed, "ok": result.acknowledged,
              "bad": result.rejected + (result.pushed if result.status == "failed" else 0),

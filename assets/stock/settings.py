@@ -83,7 +83,15 @@ def all_settings(conn: Connection, enabled_only: bool = True) -> list[StockSetti
     return [StockSettings(**r) for r in conn.execute(text(_SELECT + where + "ORDER BY s.code, a.channel")).mappings()]
 
 
+# The ops.stock_settings columns save_settings may write (its keyword names become column names).
+SETTING_COLUMNS = frozenset({"enabled", "strategy", "batch_interval_minutes", "safety_stock", "out_of_stock_threshold",
+                             "sync_zero_stock", "max_lag_minutes", "listings", "adapter", "delivery"})
+
+
 def _validated(values: dict[str, Any], channel: str) -> dict[str, Any]:
+    unknown = sorted(set(values) - SETTING_COLUMNS)
+    if unknown:
+        raise MarketsyncError(f"unknown stock setting(s): {', '.join(unknown)}")
     if values.get("strategy") is not None and values["strategy"] not in STRATEGIES:
         raise MarketsyncError(f"strategy must be one of {', '.join(STRATEGIES)}, not '{values['strategy']}'")
     for name in ("safety_stock", "out_of_stock_threshold"):
@@ -128,6 +136,6 @@ def save_settings(conn: Connection, store: str, channel: str, **changes: Any) ->
         INSERT INTO ops.stock_settings (account_id, {', '.join(columns)}, delivery)
         VALUES (:account_id, {', '.join(':' + c for c in columns)}, CAST(:delivery AS jsonb))
         ON CONFLICT (account_id) DO UPDATE SET {assignments + ', ' if assignments else ''}
-            delivery = excluded.delivery, updated_at = now()"""),
+            delivery = excluded.delivery, updated_at = now()"""),  # noqa: S608 - names checked against SETTING_COLUMNS
         {"account_id": account.account_id, **columns, "delivery": json.dumps(delivery, sort_keys=True)})
     return load_settings(conn, store, channel)

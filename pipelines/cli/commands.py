@@ -72,7 +72,8 @@ def account() -> None:
               help="A setting, e.g. sync_interval_minutes=30 or carrier_label_prefixes.dhl=https://...")
 @json_option
 @pass_runtime
-def account_add(rt: Runtime, store: str, channel: str, endpoint: str | None, pairs: tuple[str, ...], as_json: bool) -> None:
+def account_add(rt: Runtime, store: str, channel: str, endpoint: str | None, pairs: tuple[str, ...],
+                as_json: bool) -> None:
     """Add a store's account on CHANNEL, or update its endpoint and settings."""
     from assets.accounts import parse_settings, upsert_account
 
@@ -495,7 +496,8 @@ def orders_tracking(rt: Runtime, order: str, number: str, carrier: str, store: s
 @store_option
 @json_option
 @pass_runtime
-def orders_ship(rt: Runtime, order: str, number: str | None, carrier: str | None, store: str | None, as_json: bool) -> None:
+def orders_ship(rt: Runtime, order: str, number: str | None, carrier: str | None, store: str | None,
+                as_json: bool) -> None:
     """Mark shipped: tracking number, carrier, label URL, shipped_at; tracking goes to the channel."""
     from assets.orders.actions import find_order, ship_order
 
@@ -542,7 +544,8 @@ def outbound_run(rt: Runtime, store: str | None, as_json: bool) -> None:
             click.echo(f"{name}: {summary['error']}")
             continue
         click.echo(f"{name}: {summary['succeeded']} sent, {summary['failed']} to retry, {summary['dead']} dead-lettered"
-                   + (f" ({summary['already_applied']} found already applied)" if summary.get("already_applied") else ""))
+                   + (f" ({summary['already_applied']} found already applied)"
+                      if summary.get("already_applied") else ""))
         for error in summary.get("errors", [])[:10]:
             click.echo(f"  {error}")
     unsent = [name for name, summary in results.items()

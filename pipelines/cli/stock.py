@@ -23,7 +23,8 @@ def stock() -> None:
 @click.option("--sync-zero-stock/--no-sync-zero-stock", default=None,
               help="Sync when stock = 0: at or below the threshold push 0 (default), or push nothing at "
                    "all (the channel keeps its last number). Never more than is available.")
-@click.option("--max-lag", "max_lag_minutes", type=int, help="Minutes without a successful sync before the check fails.")
+@click.option("--max-lag", "max_lag_minutes", type=int,
+              help="Minutes without a successful sync before the check fails.")
 @click.option("--listings", type=click.Choice(["catalog", "known"]),
               help="Listings: every product (catalog; Letzshop's default) or those the channel knows (known: "
                    "sold or acknowledged there, or listed by `stock rule --list`; Amazon's and eBay's default).")

@@ -71,6 +71,7 @@ log = logging.getLogger("marketsync.push_intake")
 DUPLICATE_HEADER = "X-Marketsync-Duplicate"
 ITEM_PATH = "/stores/{store}/inventory-feeds/{feed}/items"
 BATCH_PATH = "/stores/{store}/inventory-feeds/{feed}/items:batch"
+DEFAULT_PUSH_LIMITS = PushLimits()
 
 
 class Refusal(Exception):
@@ -261,7 +262,7 @@ def _answering_refusals(handler: Callable) -> Callable:
 
 
 def create_push_app(engine: Engine, vault: CredentialVault, *, clock: Clock = utc_now,
-                    limits: PushLimits = PushLimits()) -> Starlette:
+                    limits: PushLimits = DEFAULT_PUSH_LIMITS) -> Starlette:
     """The ASGI app of the push intake. `clock` (aware UTC datetimes) drives the replay window, the
     rate window and the daily quota, so tests can move time instead of waiting for it."""
     intake = PushIntake(engine, vault, clock, limits)

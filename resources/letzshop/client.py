@@ -92,6 +92,7 @@ SERVER_SIDE_CODES = frozenset({"INTERNAL", "INTERNAL_SERVER_ERROR", "INTERNAL_ER
                                "BAD_GATEWAY", "GATEWAY_TIMEOUT"})
 RATE_LIMIT_CODES = frozenset({"RATE_LIMITED", "THROTTLED", "TOO_MANY_REQUESTS"})
 AUTH_CODES = frozenset({"UNAUTHENTICATED", "UNAUTHORIZED", "FORBIDDEN"})
+DEFAULT_LIMITS = Limits()
 
 
 def _query_error(errors: list) -> LetzshopError:
@@ -142,7 +143,7 @@ class LetzshopApi:
     """A connected session with one account's Letzshop endpoint and key."""
 
     def __init__(self, endpoint: str, api_key: str, *, timeout: float = 30.0, read_attempts: int = 5,
-                 max_wait: float = 60.0, idempotency_header: bool = True, limits: Limits = Limits()):
+                 max_wait: float = 60.0, idempotency_header: bool = True, limits: Limits = DEFAULT_LIMITS):
         self.limits = limits
         self._transport = HTTPXTransport(
             url=endpoint,
@@ -168,7 +169,8 @@ class LetzshopApi:
 
     def _execute(self, name: str, variables: dict[str, Any] | None = None,
                  idempotency_key: str | None = None) -> dict[str, Any]:
-        extra = {"headers": {"Idempotency-Key": idempotency_key}} if idempotency_key and self._idempotency_header else None
+        extra = ({"headers": {"Idempotency-Key": idempotency_key}}
+                 if idempotency_key and self._idempotency_header else None)
         try:
             request = GraphQLRequest(operation(name), variable_values=variables)
             return self._session.execute(request, extra_args=extra)
@@ -255,7 +257,8 @@ def _type_name(value: Any) -> str:
 def _raise_user_errors(payload: dict | None) -> None:
     errors = (payload or {}).get("errors") or []
     if errors:
-        raise LetzshopError("Letzshop refused the change: " + "; ".join(e.get("message", "?") for e in errors), "rejected")
+        raise LetzshopError("Letzshop refused the change: " + "; ".join(e.get("message", "?") for e in errors),
+                            "rejected")
 
 
 class LetzshopResource(ConfigurableResource):

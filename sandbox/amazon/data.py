@@ -116,7 +116,7 @@ def iso(seconds: float) -> str:
     day, rest = divmod(int(seconds), 86400)
     prefix = _DAYS.get(day)
     if prefix is None:
-        prefix = _DAYS[day] = "%04d-%02d-%02dT" % time.gmtime(day * 86400)[:3]
+        prefix = _DAYS[day] = "{:04d}-{:02d}-{:02d}T".format(*time.gmtime(day * 86400)[:3])
     if not _TIMES:
         _TIMES.extend(f"{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60))
     return prefix + _TIMES[rest]
@@ -137,7 +137,8 @@ _CATEGORIES = (
     ("HOME", "HOM", ("Wool Throw Blanket", "Ceramic Vase", "LED Desk Lamp", "Scented Candle Trio"), (1290, 6990)),
     ("SPORTING_GOODS", "SPO", ("Yoga Mat 6 mm", "Resistance Band Set", "Insulated Bottle 750 ml", "Trail Socks 3-Pack"),
      (890, 4490)),
-    ("GROCERY", "GRO", ("Single-Origin Coffee 1 kg", "Sencha Green Tea 100 g", "Olive Oil 500 ml", "Dark Chocolate 70 %"),
+    ("GROCERY", "GRO", ("Single-Origin Coffee 1 kg", "Sencha Green Tea 100 g", "Olive Oil 500 ml",
+                        "Dark Chocolate 70 %"),
      (390, 2990)),
 )
 _COLOURS = ("Black", "White", "Navy", "Sage", "Terracotta", "Sand", "Grey")
@@ -213,7 +214,8 @@ _LAST = ("Müller", "Schmit", "Dubois", "Rossi", "García", "de Vries", "Peeters
 _ADDRESSES = {
     "DE": (("Berlin", "10115", "Berlin"), ("München", "80331", "Bayern"), ("Köln", "50667", "Nordrhein-Westfalen"),
            ("Trier", "54290", "Rheinland-Pfalz")),
-    "FR": (("Paris", "75011", "Île-de-France"), ("Lyon", "69002", "Auvergne-Rhône-Alpes"), ("Metz", "57000", "Grand Est")),
+    "FR": (("Paris", "75011", "Île-de-France"), ("Lyon", "69002", "Auvergne-Rhône-Alpes"),
+           ("Metz", "57000", "Grand Est")),
     "IT": (("Milano", "20121", "MI"), ("Roma", "00184", "RM"), ("Torino", "10121", "TO")),
     "ES": (("Madrid", "28013", "Madrid"), ("Barcelona", "08001", "Barcelona"), ("Sevilla", "41001", "Sevilla")),
     "NL": (("Amsterdam", "1012 AB", "Noord-Holland"), ("Utrecht", "3511 AA", "Utrecht")),
@@ -405,7 +407,8 @@ class OrderBook:
         if with_recipient:
             order["recipient"] = {"deliveryAddress": {
                 "name": f"{first} {last}", "addressLine1": street, "city": city, "stateOrRegion": region,
-                "postalCode": postal, "countryCode": country, "addressType": "COMMERCIAL" if business else "RESIDENTIAL"}}
+                "postalCode": postal, "countryCode": country,
+                "addressType": "COMMERCIAL" if business else "RESIDENTIAL"}}
         if with_proceeds:
             order["proceeds"] = {"grandTotal": money(item_total + shipping, currency),
                                  "breakdowns": [{"type": "ITEM", "subtotal": money(item_total, currency)}]
@@ -424,8 +427,9 @@ class OrderBook:
             reason = bits.pick(_CANCEL_REASONS)
             if with_cancellation:
                 for item in items:
-                    item["cancellation"] = {"cancellationRequest": {"requester": "BUYER", "cancelReason": reason},
-                                            "cancellationExecution": {"cancelledBy": "MERCHANT", "cancelReason": reason}}
+                    item["cancellation"] = {
+                        "cancellationRequest": {"requester": "BUYER", "cancelReason": reason},
+                        "cancellationExecution": {"cancelledBy": "MERCHANT", "cancelReason": reason}}
         elif state in (SHIPPED, PARTIALLY_SHIPPED) and not is_afn:
             carrier, service = bits.pick(_CARRIERS)
             if with_packages:

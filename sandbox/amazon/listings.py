@@ -124,7 +124,8 @@ class Listings:
             return [("INVALID_PATCH", "patches must hold at least one operation", None, "INVALID_ATTRIBUTE")]
         problems: list[Problem] = []
         for patch in patches:
-            if not isinstance(patch, dict) or patch.get("op") not in PATCH_OPS or not isinstance(patch.get("path"), str):
+            if (not isinstance(patch, dict) or patch.get("op") not in PATCH_OPS
+                    or not isinstance(patch.get("path"), str)):
                 problems.append(("INVALID_PATCH", "each patch needs an op (add, replace, merge, delete) and a path",
                                  None, "INVALID_ATTRIBUTE"))
                 continue

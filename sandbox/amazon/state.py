@@ -81,7 +81,8 @@ INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANC
 LISTING_DATA = ("summaries", "attributes", "issues", "offers", "fulfillmentAvailability", "procurement",
                 "relationships", "productTypes")
 _ORDER_DATASETS = {"buyer": "BUYER", "recipient": "RECIPIENT", "proceeds": "PROCEEDS", "fulfillment": "FULFILLMENT",
-                   "packages": "PACKAGES", "payment": "PAYMENT", "tax": "TAX", "fulfillmentOrders": "FULFILLMENT_ORDERS"}
+                   "packages": "PACKAGES", "payment": "PAYMENT", "tax": "TAX",
+                   "fulfillmentOrders": "FULFILLMENT_ORDERS"}
 _ITEM_DATASETS = {"proceeds": "PROCEEDS", "fulfillment": "FULFILLMENT", "cancellation": "CANCELLATION",
                   "promotion": "PROMOTION", "expense": "EXPENSE", "tax": "TAX"}
 _ORDER_ID = re.compile(r"^\d{3}-\d{7}-\d{7}$")
@@ -356,8 +357,8 @@ class AmazonState(FaultQueue):
             self.catalogue = Catalogue(self.seed, self.catalog_size)
             self.book = OrderBook(self.seed, self.size, self.epoch, self.catalogue, self.history_days, self.afn_share,
                                   self.marketplace_ids)
-            self._by_created = sorted(zip(self.book.created, range(self.size)))
-            self._by_updated = sorted(zip(self.book.updated, range(self.size)))
+            self._by_created = sorted(zip(self.book.created, range(self.size), strict=True))
+            self._by_updated = sorted(zip(self.book.updated, range(self.size), strict=True))
             self._docs: dict[int, dict] = {}
             self.listings = Listings(self.catalogue)
             self.rejected_skus: dict[str, str] = {}
@@ -447,7 +448,8 @@ class AmazonState(FaultQueue):
         refresh = self.authorize(seller_id, client_id)
         status, body = self.token_request({"grant_type": "refresh_token", "refresh_token": refresh,
                                            "client_id": client_id, "client_secret": self.clients[client_id]})
-        assert status == 200, body
+        if status != 200:
+            raise RuntimeError(f"the token request for a fresh grant was refused: {body}")
         return body
 
     def expire_tokens(self) -> None:
@@ -828,7 +830,10 @@ class AmazonState(FaultQueue):
             doc = self._materialise(index)
             self._confirm(index, doc, marketplace_id, detail)
 
-    def _confirm(self, index: int, doc: dict, marketplace_id: str, detail: dict) -> None:
+    @staticmethod
+    def _checked_package_detail(detail: dict) -> tuple[str, float, list]:
+        """The package reference, the ship date (Unix seconds) and the order items of a shipment
+        confirmation's `packageDetail`, its fields checked first (400 InvalidInput otherwise)."""
         reference = detail.get("packageReferenceId")
         if not isinstance(reference, str) or not _PACKAGE_REFERENCE.match(reference) or int(reference) < 1:
             raise invalid("packageReferenceId must be a positive number (sent as a string)",
@@ -845,6 +850,10 @@ class AmazonState(FaultQueue):
         lines = detail.get("orderItems")
         if not isinstance(lines, list) or not lines:
             raise invalid("packageDetail.orderItems must list at least one order item")
+        return reference, ship_date, lines
+
+    def _confirm(self, index: int, doc: dict, marketplace_id: str, detail: dict) -> None:
+        reference, ship_date, lines = self._checked_package_detail(detail)
         if marketplace_id != doc["salesChannel"]["marketplaceId"]:
             raise invalid(f"The order was placed in {doc['salesChannel']['marketplaceId']}, not {marketplace_id}",
                           "marketplaceId")
@@ -1014,7 +1023,7 @@ class AmazonState(FaultQueue):
         with self.lock:
             problems = self.listings.patch_problems(sku, patches)
             if sku in self.rejected_skus:
-                problems = [("SANDBOX_REJECTED", self.rejected_skus[sku], None, "INVALID_ATTRIBUTE")] + problems
+                problems = [("SANDBOX_REJECTED", self.rejected_skus[sku], None, "INVALID_ATTRIBUTE"), *problems]
             if problems:
                 status = "INVALID"
                 self.counters.listings_patch_invalid += 1
@@ -1163,7 +1172,8 @@ class AmazonState(FaultQueue):
         if not isinstance(document_id, str) or not document_id:
             raise invalid("inputFeedDocumentId is required", "inputFeedDocumentId")
         options = body.get("feedOptions")
-        if options is not None and (not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values())):
+        if options is not None and (not isinstance(options, dict)
+                                    or not all(isinstance(v, str) for v in options.values())):
             raise invalid("feedOptions must map names to strings", "feedOptions")
         if feed_type != FEED_TYPE:
             raise invalid(f"The sandbox processes {FEED_TYPE} feeds only, not {feed_type}", "feedType")

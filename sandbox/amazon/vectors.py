@@ -110,7 +110,7 @@ def match(vectors: list[Vector], method: str, raw_path: str, query: list[tuple[s
         found = vector.pattern.match(raw_path)
         if found is None:
             continue
-        segments = dict(zip(vector.placeholders, (unquote(g) for g in found.groups())))
+        segments = dict(zip(vector.placeholders, (unquote(g) for g in found.groups()), strict=True))
         score = 0
         for name, wanted in vector.parameters.items():
             if wanted is _ANY:

@@ -173,6 +173,7 @@ def generate_products(seed: int, size: int, *, generation: int = 0, drift: float
 def single_unit_price(product: dict) -> float | None:
     """What one key costs: the tier that covers a quantity of 1 (for tests and figures)."""
     for tier in product.get("prices") or []:
-        if tier.get("value") is not None and (tier.get("from") or 1) <= 1 and (tier.get("to") is None or tier["to"] >= 1):
+        if (tier.get("value") is not None and (tier.get("from") or 1) <= 1
+                and (tier.get("to") is None or tier["to"] >= 1)):
             return tier["value"]
     return None

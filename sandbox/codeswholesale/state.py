@@ -91,7 +91,7 @@ class CodesWholesaleState(FaultQueue):
         with self.lock:
             self.generation += generations
             fresh = [self._maker.product(i, self.generation, self.drift) for i in range(self.size)]
-            changed = sum(1 for old, new in zip(self.products, fresh) if old != new)
+            changed = sum(1 for old, new in zip(self.products, fresh, strict=True) if old != new)
             self.products = fresh
             return changed
 

@@ -1430,7 +1430,8 @@ class EbayState(FaultQueue):
                 problem = invalid_value("offerId", position)
             else:
                 available, price = change.get("availableQuantity"), change.get("price")
-                if (available is None and price is None) or (available is not None and (not _integer(available) or available < 0)):
+                if (available is None and price is None) or (
+                        available is not None and (not _integer(available) or available < 0)):
                     problem = invalid_value("availableQuantity", position)
                 elif price is not None and not self._valid_price(price):
                     problem = invalid_value("price", position)

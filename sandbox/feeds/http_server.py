@@ -173,7 +173,7 @@ def filler(size: int) -> Iterable[bytes]:
         yield piece
 
 
-def create_app(root: Path, *, auth: tuple[str, str] | None = None, token: str | None = None,
+def create_app(root: Path, *, auth: tuple[str, str] | None = None, token: str | None = None,  # noqa: C901 - the count takes in the nested route handlers; each alone is under 20
                compress: bool = False, api_files: Mapping[str, Path] | None = None,
                generators: Mapping[str, Generator] | None = None) -> Starlette:
     """The feed server app over `root`; `app.state.feeds` is its FeedServerState.

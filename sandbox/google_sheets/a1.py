@@ -72,7 +72,8 @@ class Block:
 
     def a1(self) -> str:
         """Cell part of a bounded block: `A1` for one cell, else `A1:D4`."""
-        assert self.r1 is not None and self.c1 is not None
+        if self.r1 is None or self.c1 is None:
+            raise ValueError("a1() needs a bounded block (see `bounded`)")
         first = cell_name(self.r0, self.c0)
         if self.single_cell:
             return first

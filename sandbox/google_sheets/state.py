@@ -628,7 +628,7 @@ class GoogleSheetsState(FaultQueue):
             include = bool(body.get("includeValuesInResponse"))
             response_option = body.get("responseValueRenderOption")
             responses, rows, cols, sheets, total = [], set(), set(), set(), 0
-            for sheet, written, cells in plans:
+            for sheet, _written, cells in plans:
                 self._apply(book, sheet, cells)
             for sheet, written, cells in plans:
                 responses.append(self._update_answer(book, sheet, written, cells, include, response_option))

@@ -19,7 +19,8 @@ from .state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_TTL, 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox.jtl_ffn",
-                                     description="Serve a seeded JTL-FFN Merchant API and its OAuth endpoint on loopback.")
+                                     description="Serve a seeded JTL-FFN Merchant API and its OAuth endpoint "
+                                                 "on loopback.")
     parser.add_argument("--seed", type=int, default=42, help="data seed (default 42)")
     parser.add_argument("--size", type=int, default=1000, help="products (jfskus) of the merchant (default 1000)")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")

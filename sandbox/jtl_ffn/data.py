@@ -330,7 +330,8 @@ class Catalogue:
         rng = random.Random(f"jtlffn:inbound:{self.seed}:{number}")
         roll = rng.random()
         status = next(name for edge, name in INBOUND_STATUSES if roll < edge)
-        created = EPOCH - timedelta(seconds=HISTORY_DAYS * 86400 * (count - number) / max(count, 1) + rng.randrange(3600))
+        created = EPOCH - timedelta(seconds=HISTORY_DAYS * 86400 * (count - number) / max(count, 1)
+                                    + rng.randrange(3600))
         updated = created + timedelta(hours=rng.randrange(1, 240)) if status != "Preparation" else created
         warehouse = self.warehouses[rng.randrange(len(self.warehouses))]
         supplier_name, supplier_number = rng.choice(_SUPPLIERS)
@@ -394,7 +395,8 @@ class Catalogue:
         rng = random.Random(f"jtlffn:outbound:{self.seed}:{number}")
         roll = rng.random()
         status = next(name for edge, name in OUTBOUND_STATUSES if roll < edge)
-        created = EPOCH - timedelta(seconds=HISTORY_DAYS * 86400 * (count - number) / max(count, 1) + rng.randrange(3600))
+        created = EPOCH - timedelta(seconds=HISTORY_DAYS * 86400 * (count - number) / max(count, 1)
+                                    + rng.randrange(3600))
         warehouse = self.warehouses[rng.randrange(len(self.warehouses))]
         method = self.shipping_methods[rng.randrange(len(self.shipping_methods))]
         items = []

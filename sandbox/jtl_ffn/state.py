@@ -253,7 +253,7 @@ class JtlFfnState(FaultQueue):
         self.updates_page_size = updates_page_size
         self.redirect_uri = redirect_uri
         self.page_links = page_links
-        self._shape = dict(warehouse_count=warehouses, merchant_id=merchant_id, fulfiller_id=fulfiller_id)
+        self._shape = {"warehouse_count": warehouses, "merchant_id": merchant_id, "fulfiller_id": fulfiller_id}
         self._counts = (inbounds, outbounds)
         self.seed, self.size = seed, size
         self.reset(seed, size)
@@ -465,7 +465,8 @@ class JtlFfnState(FaultQueue):
     def _stock_lines(self, index: int) -> dict[int, dict]:
         """Warehouse index -> StockInWarehouse for product `index`, current."""
         jfsku, _, merchant_sku, _ = self.catalogue.summary(index)
-        levels: dict[int, list[float]] = {e.warehouse: [e.level, e.blocked] for e in self.catalogue.stock_entries(index)}
+        levels: dict[int, list[float]] = {e.warehouse: [e.level, e.blocked]
+                                          for e in self.catalogue.stock_entries(index)}
         for warehouse, delta in self._level_changes.get(index, {}).items():
             levels.setdefault(warehouse, [0, 0])[0] += delta
         reserved: dict[int, list[dict]] = {}
@@ -737,7 +738,8 @@ class JtlFfnState(FaultQueue):
                 if item.get("jfsku") and item["quantityOpen"] > 0:
                     open_by_jfsku[item["jfsku"]] = open_by_jfsku.get(item["jfsku"], 0) + item["quantityOpen"]
             wanted = dict(open_by_jfsku) if items is None else {k: v for k, v in dict(items).items() if v}
-            short = [jfsku for jfsku, quantity in wanted.items() if quantity > open_by_jfsku.get(jfsku, 0) or quantity < 0]
+            short = [jfsku for jfsku, quantity in wanted.items()
+                     if quantity > open_by_jfsku.get(jfsku, 0) or quantity < 0]
             if short or not wanted:
                 raise ApiError(400, "Outbounds_OutboundShippingNotificationNotEnoughQuantityOpen",
                                "More pieces than the outbound still has open",

@@ -54,7 +54,7 @@ def _one_page(base_url: str, page: int, repeat: int = 20) -> float:
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=30) as client:
         for _ in range(repeat):
             started = time.perf_counter()
-            client.post("/graphql", json=body).content
+            client.post("/graphql", json=body).read()
             times.append(time.perf_counter() - started)
     return statistics.median(times)
 

@@ -269,7 +269,7 @@ def expected_figures(seed: int, size: int, **options) -> ExpectedFigures:
     shipments_by_state: dict[str, int] = {}
     total_cents = 0
     units = [u for s in scenario.shipments for u in s["inventoryUnits"]]
-    for unit, index in zip(units, scenario.unit_entries):
+    for unit, index in zip(units, scenario.unit_entries, strict=True):
         units_by_state[unit["state"]] = units_by_state.get(unit["state"], 0) + 1
         variant = unit["variant"]
         counts["unicode"] += scenario.variants[index]["unicode_name"]

@@ -198,8 +198,8 @@ class _Compiler:
             return [f"    if {var} is not None and not ({test}):", f"        {var} = {slow}({var})"]
         fn = f"complete{len(namespace)}"
         namespace[fn] = self.completer(base, nodes)
-        lines = [f"    if {var} is None:"] + null_check if non_null else []
-        return lines + [f"    {var} = {fn}({var})"]
+        lines = [f"    if {var} is None:", *null_check] if non_null else []
+        return [*lines, f"    {var} = {fn}({var})"]
 
     def _abstract(self, abstract_type, field_nodes: list) -> Callable:
         per_type: dict[str, Callable] = {}
@@ -282,7 +282,7 @@ class QueryExecutor:
                 plans[plan_key] = root_plan
 
         data = {}
-        for key, name, nodes, field_def, complete in root_plan:
+        for key, _name, nodes, field_def, complete in root_plan:
             if field_def is None:
                 data[key] = root_type.name
                 continue

@@ -18,11 +18,11 @@ SHIPMENT_FIELDS = """
   }
   tracking { code provider }
 """
-PAGE_QUERY = """
-query Page($state: ShipmentStateEnum, $first: Int, $after: String) {
-  shipments(state: $state, first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
-    nodes { %s }
-  }
-}
-""" % SHIPMENT_FIELDS
+PAGE_QUERY = f"""
+query Page($state: ShipmentStateEnum, $first: Int, $after: String) {{
+  shipments(state: $state, first: $first, after: $after) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ {SHIPMENT_FIELDS} }}
+  }}
+}}
+"""

@@ -62,8 +62,8 @@ def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVa
         if secrets is None:
             raise MarketsyncError(f"no credentials for {settings.store} on letzshop: "
                                   f"`marketsync credentials set {settings.store} letzshop`")
-        return LetzshopGraphqlStock(account.endpoint or CHANNEL_DEFAULTS["letzshop"]["endpoint"], secrets.reveal("api_key"),
-                                    settings.delivery.get("graphql_mutation"))
+        return LetzshopGraphqlStock(account.endpoint or CHANNEL_DEFAULTS["letzshop"]["endpoint"],
+                                    secrets.reveal("api_key"), settings.delivery.get("graphql_mutation"))
     if settings.adapter == "ebay_inventory":
         ebay = (clients or {}).get("ebay")
         if ebay is None:

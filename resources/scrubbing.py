@@ -1,0 +1,87 @@
+"""The one secret scrubber: every client, delivery and download masks secrets in what it says with this.
+
+A secret can surface in an error message, an echoed request or a server's answer in many spellings, not
+only as it was given: percent-encoded in a URL or a form body, base64 in a Basic-auth header (alone or as
+`user:secret`), escaped inside JSON, one line of a PEM key. `SecretScrubber` knows every such form of the
+secrets it was given and masks them all, longest first (so a form that contains another is masked whole).
+
+Client secrets are pinned for the scrubber's life; short-lived tokens are added as they are issued and
+the oldest are dropped after `keep_tokens`, so a long-running session does not grow without bound.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from collections import OrderedDict
+from urllib.parse import quote, quote_plus
+
+MASK = "***"
+# Shorter values are not masked: two characters would mangle every message and hide nothing.
+MIN_LENGTH = 3
+# A PEM key's body lines are masked one by one (an error may quote one line of it).
+_PEM_LINE_MIN = 16
+
+
+def secret_forms(secret: str, username: str | None = None) -> set[str]:
+    """Every spelling in which `secret` can appear in text: raw, percent-encoded (path and query, with and
+    without '/' kept), form-encoded, JSON-escaped, base64 and URL-safe base64, and the Basic-auth pair
+    `username:secret` in base64 when a username goes with it. A multi-line secret (a PEM private key)
+    also yields each long line of its body."""
+    secret = secret.strip("\n") if "\n" in secret else secret
+    if len(secret) < MIN_LENGTH:
+        return set()
+    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), json.dumps(secret)[1:-1],
+             _b64(secret), _b64(secret).rstrip("="), base64.urlsafe_b64encode(secret.encode()).decode().rstrip("=")}
+    if username:
+        forms.add(_b64(f"{username}:{secret}"))
+    if "\n" in secret:
+        forms |= {line.strip() for line in secret.splitlines()
+                  if len(line.strip()) >= _PEM_LINE_MIN and not line.startswith("-----")}
+    return {form for form in forms if len(form) >= MIN_LENGTH}
+
+
+def _b64(value: str) -> str:
+    return base64.b64encode(value.encode()).decode()
+
+
+class SecretScrubber:
+    """Masks every known form of the secrets it holds (see `secret_forms`)."""
+
+    def __init__(self, *secrets: str | None, username: str | None = None, keep_tokens: int = 60) -> None:
+        self._pinned: set[str] = set()
+        self._tokens: OrderedDict[str, set[str]] = OrderedDict()
+        self._keep_tokens = keep_tokens
+        self._ordered: list[str] | None = None
+        for secret in secrets:
+            self.pin(secret, username=username)
+
+    def pin(self, secret: str | None, *, username: str | None = None) -> None:
+        """Mask `secret` for the scrubber's whole life (a client secret, a password, a private key)."""
+        if secret:
+            self._pinned |= secret_forms(secret, username)
+            self._ordered = None
+
+    def add_token(self, token: str | None) -> None:
+        """Mask a short-lived token (an access or refresh token) until `keep_tokens` newer ones replaced it."""
+        if not token:
+            return
+        self._tokens[token] = secret_forms(token)
+        self._tokens.move_to_end(token)
+        while len(self._tokens) > self._keep_tokens:
+            self._tokens.popitem(last=False)
+        self._ordered = None
+
+    def scrub(self, text: str) -> str:
+        """`text` with every known form of every secret replaced by MASK."""
+        if self._ordered is None:
+            forms = set(self._pinned)
+            for token_forms in self._tokens.values():
+                forms |= token_forms
+            self._ordered = sorted(forms, key=len, reverse=True)
+        for form in self._ordered:
+            if form in text:
+                text = text.replace(form, MASK)
+        return text
+
+    def __bool__(self) -> bool:
+        return bool(self._pinned or self._tokens)
