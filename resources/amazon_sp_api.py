@@ -53,6 +53,7 @@ from resources.http_limits import (
     too_large_message,
 )
 from resources.http_retry import HttpCallError, retry_after_seconds
+from resources.scrubbing import SecretScrubber
 from resources.vault import CredentialVault, VaultError
 
 API_URL = "https://sellingpartnerapi-eu.amazon.com"
@@ -241,7 +242,7 @@ class AmazonSpApi:
         self._access: str | None = None
         self._refresh_at = 0.0
         self._token_lock = threading.Lock()
-        self._secrets = {s for s in (client_secret, refresh_token) if s}
+        self._scrubber = SecretScrubber(client_secret, refresh_token)
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
                                   headers={"Accept": "application/json", "User-Agent": "marketsync (Language=Python)"},
                                   transport=limited_transport(limits))
@@ -259,14 +260,8 @@ class AmazonSpApi:
         self._http.close()
 
     # ------------------------------------------------------------------ safety and waiting
-    def _scrub(self, message: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if len(secret) >= 6:
-                message = message.replace(secret, "****")
-        return message
-
     def _error(self, message: str, kind: str, **kwargs) -> AmazonError:
-        return AmazonError(self._scrub(first_line(message, 500)), kind, **kwargs)
+        return AmazonError(self._scrubber.scrub(first_line(message, 500)), kind, **kwargs)
 
     def _wait(self, operation: str, seconds: float, reason: str) -> None:
         if seconds > 0:
@@ -316,7 +311,7 @@ class AmazonSpApi:
                     body = _json(response)
                     if response.status_code == 200 and body.get("access_token"):
                         self._access = str(body["access_token"])
-                        self._secrets.add(self._access)
+                        self._scrubber.add_token(self._access)
                         lifetime = float(body.get("expires_in") or 60)
                         self._refresh_at = self._clock() + lifetime - min(self._token_margin, lifetime / 2)
                         return self._access

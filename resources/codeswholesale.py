@@ -34,6 +34,7 @@ from resources.http_limits import (
     too_large_message,
 )
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
+from resources.scrubbing import SecretScrubber
 
 LIVE_URL = "https://api.codeswholesale.com"
 SANDBOX_URL = "https://sandbox.codeswholesale.com"
@@ -90,6 +91,7 @@ class CodesWholesaleApi:
         self.base_url = base_url.rstrip("/")
         self._client_id = client_id
         self._client_secret = client_secret
+        self._scrubber = SecretScrubber(client_secret, username=client_id)
         self._attempts = attempts
         self._max_wait = max_wait
         self._token_margin = token_margin
@@ -132,7 +134,10 @@ class CodesWholesaleApi:
 
     def _retrying(self, call, *args):
         """`call(*args)`, retried on transient failures with full-jitter backoff honouring Retry-After."""
-        return retrying(CodesWholesaleError, self._attempts, 0.5, self._max_wait)(call, *args)
+        try:
+            return retrying(CodesWholesaleError, self._attempts, 0.5, self._max_wait)(call, *args)
+        except CodesWholesaleError as exc:
+            raise exc.scrubbed(self._scrubber) from None
 
     # ------------------------------------------------------------------ OAuth
     def _fetch_token(self) -> _Token:
@@ -151,6 +156,7 @@ class CodesWholesaleApi:
         if not value:
             raise CodesWholesaleError("CodesWholesale answered the token request without a token", "server")
         self.tokens_fetched += 1
+        self._scrubber.add_token(value)
         # Refresh a margin before expiry, but never plan on a token for less than half its life.
         margin = min(self._token_margin, lifetime / 2)
         return _Token(value, time.monotonic() + lifetime - margin)

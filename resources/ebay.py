@@ -21,7 +21,6 @@ outcome is unknown, and never sends the same tracking number twice.
 Failures are one-line `EbayError`s with eBay's errorId and message, scrubbed of the client secret and
 every token the session has seen.
 """
-import base64
 import logging
 import re
 import time
@@ -52,6 +51,7 @@ from resources.http_limits import (
     too_large_message,
 )
 from resources.http_retry import HttpCallError, retry_after_seconds, wait_honouring_retry_after
+from resources.scrubbing import SecretScrubber
 from resources.vault import CredentialVault, VaultError
 
 API_URL = "https://api.ebay.com"
@@ -149,8 +149,10 @@ class EbayApi:
         self._on_refresh_token = on_refresh_token
         self._access: str | None = None
         self._refresh_at = 0.0
-        self._secrets: list[str] = [client_secret, base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()]
-        self._remember(refresh_token)
+        # The client secret (alone and as the Basic pair with the client id) for the session's life; the
+        # refresh and access tokens as they are issued.
+        self._scrubber = SecretScrubber(client_secret, username=client_id)
+        self._scrubber.add_token(refresh_token)
         self._origin = httpx.URL(self.base_url)
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
                                   headers={"Accept": "application/json"}, transport=limited_transport(limits))
@@ -170,19 +172,8 @@ class EbayApi:
         return f"EbayApi({self.base_url!r}, token=****)"
 
     # ------------------------------------------------------------------ safety
-    def _remember(self, secret: str | None) -> None:
-        if secret and len(secret) >= 6:
-            for form in (secret, quote(secret, safe="")):  # as sent, and as a form body carries it
-                if form not in self._secrets:
-                    self._secrets.append(form)
-            del self._secrets[2:-120]  # the client secret and Basic pair stay; old tokens go
-
     def _error(self, message: str, kind: str, retry_after: float | None = None, **details: Any) -> EbayError:
-        message = first_line(message, 500)
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if len(secret) >= 6:
-                message = message.replace(secret, "****")
-        return EbayError(message, kind, retry_after, **details)
+        return EbayError(self._scrubber.scrub(first_line(message, 500)), kind, retry_after, **details)
 
     # ------------------------------------------------------------------ transport
     def _send(self, method: str, url: str | httpx.URL, what: str, **kwargs) -> httpx.Response:
@@ -241,7 +232,7 @@ class EbayApi:
         access = body.get("access_token")
         if not access:
             raise self._error("eBay answered the token refresh without an access token", "server")
-        self._remember(access)
+        self._scrubber.add_token(access)
         try:
             lifetime = float(body["expires_in"])
         except (KeyError, TypeError, ValueError):
@@ -250,7 +241,7 @@ class EbayApi:
         self._refresh_at = sent + lifetime - min(self._token_margin, lifetime / 2)
         fresh = body.get("refresh_token")
         if fresh and fresh != self._refresh_token:
-            self._remember(fresh)
+            self._scrubber.add_token(fresh)
             self._refresh_token = fresh
             if self._on_refresh_token is not None:
                 self._on_refresh_token(fresh)

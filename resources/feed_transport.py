@@ -14,7 +14,6 @@ scrubbed of the secret values themselves.
 """
 from __future__ import annotations
 
-import base64
 import ftplib
 import functools
 import logging
@@ -37,6 +36,7 @@ from tenacity import Retrying
 
 from resources.errors import MarketsyncError
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
+from resources.scrubbing import SecretScrubber
 
 log = logging.getLogger(__name__)
 
@@ -141,25 +141,14 @@ def split_credentials(url: str) -> tuple[str, dict[str, str] | None]:
     return f"{parts.prefix}{parts.hostport}{parts.tail}", {"username": unquote(user), "password": unquote(password)}
 
 
-def _secret_forms(credentials: dict[str, str] | None) -> list[str]:
-    """Every way a secret could surface in text: raw, percent-encoded, base64 (Basic auth)."""
-    if not credentials:
-        return []
-    forms: set[str] = set()
-    user = credentials.get("username") or ""
-    for name in ("password", "token", "bearer_token"):
-        value = credentials.get(name)
-        if not value:
-            continue
-        forms |= {value, quote(value, safe=""), quote(value), base64.b64encode(value.encode()).decode()}
-        forms.add(base64.b64encode(f"{user}:{value}".encode()).decode())
-    return sorted((f for f in forms if len(f) >= 3), key=len, reverse=True)
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
+def credentials_scrubber(*credentials: dict[str, str] | None) -> SecretScrubber:
+    """A scrubber of every password and token in `credentials` ({"username", "password"} or {"token"}),
+    in every spelling (resources/scrubbing.py), the Basic pair with the username included."""
+    scrubber = SecretScrubber()
+    for creds in credentials:
+        for name in ("password", "token", "bearer_token"):
+            scrubber.pin((creds or {}).get(name), username=(creds or {}).get("username") or "")
+    return scrubber
 
 
 # --------------------------------------------------------------------------- results and errors
@@ -354,7 +343,7 @@ class FeedTransport(ConfigurableResource):
         bare, from_url = split_credentials(url)
         creds = dict(credentials) if credentials else from_url
         where = self._where(bare, creds)
-        secrets = _secret_forms(creds) + _secret_forms(from_url)
+        scrubber = credentials_scrubber(creds, from_url)
         scheme = urlsplit(bare).scheme.lower() if _parts(bare) else "file"
         fetchers: dict[str, Callable[[str, dict | None, str, _Sink, _Attempts], None]] = {
             "http": self._http, "https": self._http, "ftp": self._ftp, "ftps": self._ftp, "file": self._local}
@@ -381,7 +370,7 @@ class FeedTransport(ConfigurableResource):
         except FeedTransportError as exc:
             sink.discard()
             exc.after_attempts(state.count)
-            exc.args = (_scrub(exc.args[0], secrets),)
+            exc.args = (scrubber.scrub(exc.args[0]),)
             log.warning("%s", exc.args[0])
             raise exc from None
         except _TooLarge:

@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from resources.errors import MarketsyncError
 from resources.http_limits import TRANSIENT_LIMIT_KINDS
+from resources.scrubbing import SecretScrubber
 
 
 class HttpCallError(MarketsyncError):
@@ -37,6 +38,12 @@ class HttpCallError(MarketsyncError):
     @property
     def transient(self) -> bool:
         return self.kind in self.TRANSIENT or self.kind in TRANSIENT_LIMIT_KINDS
+
+    def scrubbed(self, scrubber: SecretScrubber) -> Self:
+        """This error with every known form of the session's secrets masked in its message."""
+        if self.args and isinstance(self.args[0], str):
+            self.args = (scrubber.scrub(self.args[0]), *self.args[1:])
+        return self
 
 
 def retry_after_seconds(response_or_headers: Any) -> float | None:

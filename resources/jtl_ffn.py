@@ -50,7 +50,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -78,6 +77,7 @@ from resources.http_limits import (
     too_large_message,
 )
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
+from resources.scrubbing import SecretScrubber
 from resources.vault import CredentialVault
 
 LIVE_URL = "https://ffn2.api.jtl-software.com"
@@ -293,7 +293,8 @@ class JtlFfnApi:
             raise ValueError(f"page_size must be 1 to {MAX_PAGE_SIZE}")
         self.page_size = page_size
         self._tokens: TokenSet | None = None
-        self._secrets: deque[str] = deque(maxlen=64)  # the latest tokens this session has seen
+        # The client secret (alone and as the Basic pair) for the session's life; tokens as they are seen.
+        self._scrubber = SecretScrubber(client_secret, username=client_id)
         self._origin = httpx.URL(self.base_url)
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
                                   headers={"Accept": "application/json"}, transport=limited_transport(limits))
@@ -312,19 +313,12 @@ class JtlFfnApi:
         self._http.close()
 
     # ------------------------------------------------------------------ safety
-    def _remember(self, *secrets: str | None) -> None:
-        for secret in secrets:
-            if secret and secret not in self._secrets:
-                self._secrets.append(secret)
-
-    def _scrub(self, message: str) -> str:
-        for secret in (self._client_secret, *self._secrets):
-            if len(secret) >= 6:
-                message = message.replace(secret, "****")
-        return message
+    def _remember(self, *tokens: str | None) -> None:
+        for token in tokens:
+            self._scrubber.add_token(token)
 
     def _error(self, message: str, kind: str, retry_after: float | None = None, code: str | None = None) -> JtlFfnError:
-        return JtlFfnError(self._scrub(first_line(message, 400)), kind, retry_after, code)
+        return JtlFfnError(self._scrubber.scrub(first_line(message, 400)), kind, retry_after, code)
 
     # ------------------------------------------------------------------ transport
     def _send(self, method: str, url: str | httpx.URL, what: str, **kwargs) -> httpx.Response:

@@ -61,8 +61,9 @@ from urllib.request import url2pathname
 
 import httpx
 
-from resources.feed_transport import _FtpTls, _parts, _scrub, _secret_forms, redact
+from resources.feed_transport import _FtpTls, _parts, credentials_scrubber, redact
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
+from resources.scrubbing import SecretScrubber
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def deliver_file(target: DeliveryTarget, filename: str, data: bytes, *, idempote
     `idempotency_key` identifies this file's content (the same key for a retry of the same bytes); it
     is sent as the HTTP ``Idempotency-Key`` header. Retryable failures are retried up to `attempts`
     tries in all. Raises DeliveryError (a MarketsyncError) when the file could not be delivered."""
-    secrets_ = _secrets_of(target)
+    scrubber = _scrubber_of(target)
     location = (target.location or "").strip()
     scheme, parsed = _classify(location)
     _check_filename(filename)
@@ -168,7 +169,7 @@ def deliver_file(target: DeliveryTarget, filename: str, data: bytes, *, idempote
         url = location + quote(filename) if location.endswith("/") else location
     else:
         url = f"{location.rstrip('/')}/{filename}"
-    call = _Call(target, filename, data, idempotency_key, describe_location(url), secrets_)
+    call = _Call(target, filename, data, idempotency_key, describe_location(url), scrubber)
     senders: dict[str, Callable[[_Call, Any], Delivery]] = {
         "file": _send_local, "ftp": _send_ftp, "ftps": _send_ftp, "sftp": _send_sftp,
         "http": _send_http, "https": _send_http}
@@ -193,7 +194,7 @@ def deliver_file(target: DeliveryTarget, filename: str, data: bytes, *, idempote
         message = exc.args[0] if exc.args else str(exc)
         if count > 1:
             message += f" (gave up after {count} attempts)"
-        exc.args = (_scrub(message, secrets_),)
+        exc.args = (scrubber.scrub(message),)
         log.warning("%s", exc.args[0])
         raise exc from None
     log.info("delivered %s: %d bytes%s", call.where, len(data),
@@ -270,18 +271,13 @@ def _check_idempotency_key(key: Any) -> None:
         raise DeliveryError("the idempotency key must be at most 255 visible ASCII characters")
 
 
-def _secrets_of(target: DeliveryTarget) -> list[str]:
-    """Every form in which the target's secrets could surface in a message, longest first."""
-    forms = set(_secret_forms({"username": target.username or "", "password": target.password or "",
-                               "token": target.token or ""}))
-    if target.passphrase:
-        forms |= {target.passphrase, quote(target.passphrase, safe="")}
-    if target.private_key:
-        key = target.private_key.strip()
-        forms.add(key)
-        forms |= {line.strip() for line in key.splitlines()
-                  if len(line.strip()) >= 16 and not line.startswith("-----")}
-    return sorted((f for f in forms if len(f) >= 3), key=len, reverse=True)
+def _scrubber_of(target: DeliveryTarget) -> SecretScrubber:
+    """The target's password, token, passphrase and private key, in every spelling they could take."""
+    scrubber = credentials_scrubber({"username": target.username or "", "password": target.password or "",
+                                     "token": target.token or ""})
+    scrubber.pin(target.passphrase)
+    scrubber.pin(target.private_key.strip() if target.private_key else None)
+    return scrubber
 
 
 # --------------------------------------------------------------------------- shared plumbing
@@ -292,10 +288,10 @@ class _Call:
     data: bytes
     idempotency_key: str
     where: str  # redacted destination of the file, for messages
-    secrets: list[str]
+    scrubber: SecretScrubber
 
     def error(self, reason: str, kind: str, **extra: Any) -> DeliveryError:
-        return DeliveryError(_scrub(f"could not deliver {self.filename} to {self.where}: {reason}", self.secrets),
+        return DeliveryError(self.scrubber.scrub(f"could not deliver {self.filename} to {self.where}: {reason}"),
                              kind, **extra)
 
     def delivered(self, status_code: int | None = None, answer: Any = None) -> Delivery:
@@ -696,20 +692,20 @@ def _answer(response: httpx.Response) -> dict | list | str | None:
     return text[:ANSWER_TEXT_LIMIT]
 
 
-def _scrubbed(value: Any, secrets_: list[str]) -> Any:
+def _scrubbed(value: Any, scrubber: SecretScrubber) -> Any:
     """`value` (a parsed answer) with the secrets replaced in every string, keys included."""
     if isinstance(value, str):
-        return _scrub(value, secrets_)
+        return scrubber.scrub(value)
     if isinstance(value, dict):
-        return {_scrubbed(k, secrets_): _scrubbed(v, secrets_) for k, v in value.items()}
+        return {_scrubbed(k, scrubber): _scrubbed(v, scrubber) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrubbed(v, secrets_) for v in value]
+        return [_scrubbed(v, scrubber) for v in value]
     return value
 
 
 def _status_error(call: _Call, response: httpx.Response, answer: Any) -> DeliveryError:
     code = response.status_code
-    answer = _scrubbed(answer, call.secrets)
+    answer = _scrubbed(answer, call.scrubber)
     said = ""
     if answer is not None:
         snippet = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)

@@ -87,3 +87,12 @@ def test_text_without_secrets_is_unchanged():
     scrubber = SecretScrubber(SECRET)
     text = "GET /orders?page=2 answered 503 Service Unavailable"
     assert scrubber.scrub(text) == text
+
+
+def test_a_client_error_is_scrubbed_in_place():
+    from resources.http_retry import HttpCallError
+
+    scrubber = SecretScrubber("api/key+123")
+    error = HttpCallError(f"refused: Bearer api/key+123 ({quote('api/key+123', safe='')})", "auth", 3.0)
+    assert error.scrubbed(scrubber) is error
+    assert str(error) == f"refused: Bearer {MASK} ({MASK})" and error.kind == "auth" and error.retry_after == 3.0

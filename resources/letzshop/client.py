@@ -47,6 +47,7 @@ from resources.http_limits import (
     too_large_message,
 )
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
+from resources.scrubbing import SecretScrubber
 
 OPERATIONS = Path(__file__).parent / "operations"
 UNIT_STATE_FOR = {True: "confirmed_available", False: "confirmed_unavailable"}
@@ -158,6 +159,7 @@ class LetzshopApi:
         self._read_attempts = read_attempts
         self._max_wait = max_wait
         self._idempotency_header = idempotency_header
+        self._scrubber = SecretScrubber(api_key)
 
     def __enter__(self) -> LetzshopApi:
         self._session = self._client.connect_sync()
@@ -175,7 +177,7 @@ class LetzshopApi:
             request = GraphQLRequest(operation(name), variable_values=variables)
             return self._session.execute(request, extra_args=extra)
         except Exception as exc:
-            raise _translate(exc) from None
+            raise _translate(exc).scrubbed(self._scrubber) from None
 
     def _read(self, name: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """A read, retried on transient failures with full-jitter backoff, honouring Retry-After."""
