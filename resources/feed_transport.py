@@ -49,7 +49,7 @@ _SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key|sig|auth|credential|sessi
 
 # --------------------------------------------------------------------------- URLs and credentials
 @dataclass(frozen=True)
-class _Parts:
+class UrlParts:
     prefix: str  # "scheme://", as written
     userinfo: str | None  # percent-encoded, as written
     hostport: str
@@ -72,7 +72,7 @@ def _port_ok(hostport: str) -> bool:
     return rest == "" or (rest.startswith(":") and rest[1:].isdigit()) or rest == ":"
 
 
-def _parts(url: str) -> _Parts | None:
+def url_parts(url: str) -> UrlParts | None:
     """Splits a URL without trusting it to be well-formed; None when it has no `scheme://`.
 
     RFC 3986 wants reserved characters in a password percent-encoded, but people paste them raw.
@@ -85,18 +85,18 @@ def _parts(url: str) -> _Parts | None:
     end = _first(rest, "/?#")
     authority = rest[:end]
     if "@" not in authority and _port_ok(authority):
-        return _Parts(prefix, None, authority, rest[end:])
+        return UrlParts(prefix, None, authority, rest[end:])
     at = authority.rfind("@")
     if at != -1 and _port_ok(authority[at + 1:]) and authority[at + 1:]:
-        return _Parts(prefix, authority[:at], authority[at + 1:], rest[end:])
+        return UrlParts(prefix, authority[:at], authority[at + 1:], rest[end:])
     at = rest.rfind("@", 0, _first(rest, "?#"))
     if at == -1:
-        return _Parts(prefix, "", "", "")  # unreadable: hide all of it
+        return UrlParts(prefix, "", "", "")  # unreadable: hide all of it
     after = rest[at + 1:]
     end = _first(after, "/?#")
     if not _port_ok(after[:end]):
-        return _Parts(prefix, "", "", "")
-    return _Parts(prefix, rest[:at], after[:end], after[end:])
+        return UrlParts(prefix, "", "", "")
+    return UrlParts(prefix, rest[:at], after[:end], after[end:])
 
 
 def _redact_query(tail: str) -> str:
@@ -114,7 +114,7 @@ def _redact_query(tail: str) -> str:
 def redact(url: str) -> str:
     """The URL as it may be shown anywhere: `ftp://user:***@host/path`, secret-looking query values
     as `***`. A local path comes back unchanged; a URL too malformed to read is hidden whole."""
-    parts = _parts(url)
+    parts = url_parts(url)
     if parts is None:
         return url
     if parts.userinfo == "" and not parts.hostport:
@@ -131,7 +131,7 @@ def split_credentials(url: str) -> tuple[str, dict[str, str] | None]:
     """`(url_without_credentials, {"username", "password"})`, the values percent-decoded per RFC 1738
     (`%40` is '@'; '+' stays '+'), or `(url, None)` when the URL carries none. The project stores the
     first in plain text and the second encrypted."""
-    parts = _parts(url)
+    parts = url_parts(url)
     if parts is None or parts.userinfo is None:
         return url, None
     if not parts.hostport:
@@ -344,7 +344,7 @@ class FeedTransport(ConfigurableResource):
         creds = dict(credentials) if credentials else from_url
         where = self._where(bare, creds)
         scrubber = credentials_scrubber(creds, from_url)
-        scheme = urlsplit(bare).scheme.lower() if _parts(bare) else "file"
+        scheme = urlsplit(bare).scheme.lower() if url_parts(bare) else "file"
         fetchers: dict[str, Callable[[str, dict | None, str, _Sink, _Attempts], None]] = {
             "http": self._http, "https": self._http, "ftp": self._ftp, "ftps": self._ftp, "file": self._local}
         fetch = fetchers.get(scheme)
@@ -401,7 +401,7 @@ class FeedTransport(ConfigurableResource):
     def _where(bare: str, creds: dict | None) -> str:
         """The URL as shown in logs and errors, with the user that is logging in (if any)."""
         shown = redact(bare)
-        parts = _parts(bare)
+        parts = url_parts(bare)
         if parts is None or not creds or not (creds.get("username") or creds.get("token") or creds.get("bearer_token")):
             return shown
         user = quote(creds.get("username") or "", safe="")
@@ -542,7 +542,7 @@ class FeedTransport(ConfigurableResource):
             raise FeedTransportError(where, "the URL names a directory, not a file", "rejected")
         user = (creds or {}).get("username") or "anonymous"
         password = (creds or {}).get("password") or ("anonymous@" if user == "anonymous" else "")
-        ftp: ftplib.FTP = _FtpTls(context=self._tls_context()) if tls else ftplib.FTP()  # noqa: S321 - FTP and FTPS are protocols merchants' feeds use; FTPS when configured
+        ftp: ftplib.FTP = FtpTls(context=self._tls_context()) if tls else ftplib.FTP()  # noqa: S321 - FTP and FTPS are protocols merchants' feeds use; FTPS when configured
         state.content_type = mimetypes.guess_type(name)[0]
         try:
             state.step = "connect"
@@ -625,7 +625,7 @@ class FeedTransport(ConfigurableResource):
         so size limit and gzip inflation apply as for any download."""
         if not self.allow_local_files:
             raise FeedTransportError(where, "local files are disabled (allow_local_files)", "rejected")
-        if _parts(url):
+        if url_parts(url):
             parsed = urlsplit(url)
             if parsed.netloc not in ("", "localhost"):
                 raise FeedTransportError(where, "file:// URLs must name a local path", "rejected")
@@ -647,7 +647,7 @@ class FeedTransport(ConfigurableResource):
                 sink.write(chunk)
 
 
-class _FtpTls(ftplib.FTP_TLS):
+class FtpTls(ftplib.FTP_TLS):
     """FTP_TLS that reuses the control connection's TLS session on data connections. vsftpd
     (`require_ssl_reuse`), FileZilla Server and others refuse data connections that do not, and
     ftplib does not by itself."""

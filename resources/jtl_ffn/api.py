@@ -1,72 +1,19 @@
-"""The JTL Fulfillment Network (FFN) Merchant API, over httpx.
-
-What the merchant's fulfiller holds and does: products (`jfsku` is FFN's id, `merchantSku` ours),
-stock per product and warehouse, inbounds (goods announced to a warehouse, `quantityOpen` per item is
-what has not arrived yet), outbounds (orders the warehouse ships) and their shipping notifications
-(items and packages: `freightOption`, `identifier` with the tracking number, `trackingUrl`,
-`shippingMethodId`, which names the carrier). Lists come in pages: `$top` (at most 200) and `$skip`,
-answered as `{"items", "_page", "nextPageLink", ...}`; the client follows `nextPageLink` when the
-answer has one and counts `$skip` on when it has none. Changes since a moment come from the
-`…/updates` lists (`fromDate`, `toDate`, `page`; chained by `nextChunkUrl`).
-
-Authorisation is OAuth 2 with the authorisation code grant: the merchant consents once, and the
-refresh token that yields is entered by the user (`{"refresh_token": "…"}` in the account's
-credentials). Access tokens live `expires_in` seconds; the client replaces them a margin before they
-expire and once more when the API answers 401 anyway. FFN's refresh tokens are single-use: every
-refresh answers with a new refresh token and spends the old one, and a provider that sees a spent
-token again revokes the whole authorisation. So the token pair lives behind a `TokenStore`:
-
-* `VaultTokenStore` keeps it encrypted in the account's `ops.credentials` row (the `jtl_ffn`
-  channel) and refreshes in ONE database transaction: lock the row (`SELECT … FOR UPDATE`), read the
-  refresh token, call the token endpoint, store the new pair, commit. Two processes never spend the
-  same refresh token: the second waits on the lock, then finds a fresh access token already stored
-  and uses it without a token call.
-* A crash between the token call and the commit (or an answer lost on the way) leaves the row with
-  the spent token: the provider has already rotated, and only the lost answer held the new pair. No
-  design can close that window, because the token endpoint cannot take part in our transaction (there
-  is no two-phase commit with an OAuth server, and the new token only exists once the answer arrives);
-  writing the new pair in the very transaction that holds the lock on the old one makes the window as
-  short as it can be (the time between the answer and the commit) and makes sure nobody else acts on
-  the stale row meanwhile. When it happens anyway, the next refresh meets `invalid_grant` and the
-  client raises `JtlFfnError(kind="reauthorize")`: the merchant has to authorise marketsync again.
-  For the same reason a failed token call is retried (with the read it serves) even though its
-  answer may have been lost: if the old token was spent, the authorisation is lost either way; if it
-  was not, the retry saves it.
-* `MemoryTokenStore` does the same within one process (scripts, the sandbox, tests).
-
-Reads are retried on transient failures (429, 5xx, timeouts, dropped connections) with full-jitter
-backoff that honours Retry-After. Writes are not retried blindly: creating an outbound is retried
-because `merchantOutboundNumber` is the merchant's unique key for it. Before sending it again after
-an outcome we could not see (a timeout, a 5xx, a lost answer), the client looks the number up and
-returns the outbound it finds; and FFN refuses a second outbound with a known number (400
-Shared_DuplicateKey), which the client also answers with the existing outbound. So a create can be
-repeated safely and never makes two outbounds.
-
-Failures are one-line `JtlFfnError`s that carry FFN's error code and first message, and never the
-client secret or a token (every message is scrubbed of them before it is raised).
-"""
+"""`JtlFfnApi`: a session with one FFN merchant account (OAuth token handling, paging, retries, and
+the merchant API's reads and outbound creation)."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 import orjson
-from dagster import ConfigurableResource
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError
 
 from resources.errors import first_line
 from resources.http_limits import (
-    DEFAULT_MAX_ANSWER_MIB,
-    DEFAULT_MAX_PAGES,
-    DEFAULT_PAGING_DEADLINE_SECONDS,
     MALFORMED,
     TOO_LARGE,
     AnswerTooLarge,
@@ -76,9 +23,10 @@ from resources.http_limits import (
     malformed,
     too_large_message,
 )
-from resources.http_retry import HttpCallError, retry_after_seconds, retrying
+from resources.http_retry import retry_after_seconds, retrying
+from resources.jtl_ffn.errors import JtlFfnError
+from resources.jtl_ffn.tokens import TokenSet, TokenStore
 from resources.scrubbing import SecretScrubber
-from resources.vault import CredentialVault
 
 LIVE_URL = "https://ffn2.api.jtl-software.com"
 SANDBOX_URL = "https://ffn-sbx.api.jtl-software.com"
@@ -91,179 +39,6 @@ MERCHANT = "/api/v1/merchant"
 log = logging.getLogger(__name__)
 
 
-class JtlFfnError(HttpCallError):
-    """A failed FFN call. `kind`: reauthorize (the stored refresh token is spent or revoked: the
-    merchant must authorise marketsync again), auth (the application's client id/secret, or a token
-    the API refuses), forbidden (the authorisation lacks a scope), not_found, duplicate (a key that
-    exists already), rejected (the API refused the request itself), busy (another process holds the
-    account's token lock), rate_limited, server and unreachable (transient: try later).
-    `code`: FFN's error code (e.g. Shared_ModelValidation) or the OAuth error, when there is one."""
-
-    TRANSIENT = frozenset({"rate_limited", "server", "unreachable", "busy"})
-
-    def __init__(self, message: str, kind: str, retry_after: float | None = None, code: str | None = None):
-        super().__init__(message, kind, retry_after)
-        self.code = code
-
-
-# ---------------------------------------------------------------------------------------------- tokens
-@dataclass(frozen=True, repr=False)
-class TokenSet:
-    """An account's tokens. `expires_at` and `refresh_at` are wall-clock Unix seconds (processes share
-    them): the access token expires at the first and is replaced from the second on."""
-
-    refresh_token: str
-    access_token: str | None = None
-    expires_at: float | None = None
-    refresh_at: float | None = None
-
-    def usable(self, now: float | None = None) -> bool:
-        """Whether the access token may still be used (it exists and its refresh time has not come)."""
-        return bool(self.access_token) and self.refresh_at is not None and (now or time.time()) < self.refresh_at
-
-    def __repr__(self) -> str:
-        return f"TokenSet(refresh_token=****, access_token={'****' if self.access_token else None}, " \
-               f"expires_at={self.expires_at!r})"
-
-
-class TokenStore(Protocol):
-    """Where one FFN account's tokens live, shared by every process that works for the account."""
-
-    def load(self) -> TokenSet:
-        """The stored tokens (the refresh token, and the last access token when there is one).
-        Raises JtlFfnError(kind="reauthorize") when no refresh token is stored."""
-        ...
-
-    def refresh(self, stale_access_token: str | None, exchange: Callable[[str], TokenSet]) -> TokenSet:
-        """Replace the access token, atomically and exclusively for the account: take the lock, read
-        the stored tokens; if they hold a usable access token other than `stale_access_token`, someone
-        else refreshed meanwhile: return them. Otherwise call `exchange(stored refresh token)` (the token
-        endpoint), store what it returns and release the lock only once the new pair is stored."""
-        ...
-
-
-class MemoryTokenStore:
-    """Tokens held in this process only (scripts, the sandbox, tests); thread-safe."""
-
-    def __init__(self, refresh_token: str, access_token: str | None = None, expires_at: float | None = None,
-                 refresh_at: float | None = None):
-        self._lock = threading.Lock()
-        self._tokens = TokenSet(refresh_token, access_token, expires_at, refresh_at)
-        self.saves = 0
-
-    def load(self) -> TokenSet:
-        with self._lock:
-            return self._tokens
-
-    def refresh(self, stale_access_token: str | None, exchange: Callable[[str], TokenSet]) -> TokenSet:
-        with self._lock:
-            current = self._tokens
-            if current.usable() and current.access_token != stale_access_token:
-                return current
-            self._tokens = exchange(current.refresh_token)
-            self.saves += 1
-            return self._tokens
-
-
-_FIELDS = ("refresh_token", "access_token", "access_token_expires_at", "access_token_refresh_at")
-
-
-def _tokens_from(fields: dict[str, str]) -> TokenSet:
-    if not fields.get("refresh_token"):
-        raise JtlFfnError("no JTL FFN refresh token is stored for this account: authorise marketsync in FFN and "
-                          "store the refresh token (`marketsync credentials set STORE jtl_ffn`)", "reauthorize")
-
-    def number(name: str) -> float | None:
-        try:
-            return float(fields[name]) if fields.get(name) else None
-        except ValueError:
-            return None
-
-    return TokenSet(fields["refresh_token"], fields.get("access_token") or None,
-                    number("access_token_expires_at"), number("access_token_refresh_at"))
-
-
-def store_refresh_token(conn, vault: CredentialVault, account_id: int, refresh_token: str) -> None:
-    """Keep the refresh token a user entered for an FFN account (inside the caller's transaction),
-    forgetting any access token stored with the previous one; other credential fields stay."""
-    row = conn.execute(text("SELECT token FROM ops.credentials WHERE account_id = :a FOR UPDATE"),
-                       {"a": account_id}).first()
-    fields = _revealed(vault, row.token) if row is not None else {}
-    for name in _FIELDS:
-        fields.pop(name, None)
-    vault.store(conn, account_id, {**fields, "refresh_token": refresh_token})
-
-
-def _revealed(vault: CredentialVault, token: bytes) -> dict[str, str]:
-    secrets = vault.decrypt(token)
-    return {name: secrets.reveal(name) for name in secrets.masked()}
-
-
-class VaultTokenStore:
-    """An account's FFN tokens, encrypted in its `ops.credentials` row (fields refresh_token,
-    access_token, access_token_expires_at, access_token_refresh_at; any other fields are kept).
-
-    `refresh` runs in one transaction that holds the row lock from before the token call until the
-    new pair is committed (see the module docstring for why, and for what a crash in between means).
-    Waiting for another process's lock gives up after `lock_timeout` seconds (kind "busy")."""
-
-    def __init__(self, engine: Engine, vault: CredentialVault, account_id: int, *, lock_timeout: float = 60.0):
-        self.engine = engine
-        self.vault = vault
-        self.account_id = account_id
-        self.lock_timeout = lock_timeout
-
-    def load(self) -> TokenSet:
-        with self._database("reading the FFN tokens"):
-            with self.engine.begin() as conn:
-                return _tokens_from(self._fields(conn, lock=False))
-
-    def refresh(self, stale_access_token: str | None, exchange: Callable[[str], TokenSet]) -> TokenSet:
-        with self._database("refreshing the FFN tokens"):
-            with self.engine.begin() as conn:
-                conn.execute(text(f"SET LOCAL lock_timeout = '{max(1, int(self.lock_timeout * 1000))}ms'"))
-                fields = self._fields(conn, lock=True)
-                current = _tokens_from(fields)
-                if current.usable() and current.access_token != stale_access_token:
-                    return current  # another process refreshed while we waited for the lock
-                fresh = exchange(current.refresh_token)  # spends the stored refresh token
-                self._save(conn, fields, fresh)
-            return fresh
-
-    def _fields(self, conn, *, lock: bool) -> dict[str, str]:
-        row = conn.execute(text("SELECT token FROM ops.credentials WHERE account_id = :a"  # noqa: S608 - adds only a fixed FOR UPDATE
-                                + (" FOR UPDATE" if lock else "")), {"a": self.account_id}).first()
-        if row is None:
-            return {}
-        return _revealed(self.vault, row.token)
-
-    def _save(self, conn, fields: dict[str, str], tokens: TokenSet) -> None:
-        """Write the new pair in the transaction that holds the lock (runs after the token call)."""
-        self.vault.store(conn, self.account_id, {
-            **fields, "refresh_token": tokens.refresh_token, "access_token": tokens.access_token or "",
-            "access_token_expires_at": repr(tokens.expires_at) if tokens.expires_at is not None else "",
-            "access_token_refresh_at": repr(tokens.refresh_at) if tokens.refresh_at is not None else ""})
-
-    class _database:
-        """Turns a database failure into a one-line error without SQL parameters (they hold tokens)."""
-
-        def __init__(self, what: str):
-            self.what = what
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, kind, error, traceback) -> bool:
-            if isinstance(error, DBAPIError):
-                if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available
-                    raise JtlFfnError(f"another process holds this account's FFN token lock ({self.what}): "
-                                      "try again shortly", "busy") from None
-                raise JtlFfnError(f"database error while {self.what} ({type(error.orig).__name__})",
-                                  "server") from None
-            return False  # VaultError (keys) and JtlFfnError are one-line already
-
-
-# ---------------------------------------------------------------------------------------------- client
 def _since(value: datetime | str) -> str:
     if isinstance(value, str):
         return value
@@ -689,39 +464,3 @@ def _filter_params(filters: dict[str, Any]) -> dict[str, str] | None:
     clauses = [f"{name.replace('__', '/')} eq {_odata_literal(value)}" for name, value in filters.items()
                if value is not None]
     return {"$filter": " and ".join(clauses)} if clauses else None
-
-
-class JtlFfnResource(ConfigurableResource):
-    """Opens JTL FFN Merchant API sessions. The application's OAuth client id and secret come from
-    the environment (`client_id=EnvVar("JTL_FFN_CLIENT_ID")`, `client_secret=EnvVar("JTL_FFN_CLIENT_SECRET")`);
-    each merchant account's tokens from its `ops.credentials` row (or any TokenStore)."""
-
-    client_id: str
-    client_secret: str
-    base_url: str = LIVE_URL
-    token_url: str = TOKEN_URL
-    timeout_seconds: float = 30.0
-    attempts: int = 5
-    max_retry_wait_seconds: float = 60.0
-    token_margin_seconds: float = 120.0
-    page_size: int = MAX_PAGE_SIZE
-    lock_timeout_seconds: float = 60.0
-    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # an answer larger than this is refused while it streams
-    max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence
-    paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
-
-    def session(self, token_store: TokenStore, base_url: str | None = None) -> JtlFfnApi:
-        missing = [name for name, value in (("JTL_FFN_CLIENT_ID", self.client_id),
-                                            ("JTL_FFN_CLIENT_SECRET", self.client_secret)) if not (value or "").strip()]
-        if missing:
-            raise JtlFfnError(f"JTL FFN's application client is not configured: set {' and '.join(missing)}", "auth")
-        return JtlFfnApi(base_url or self.base_url, self.token_url, self.client_id, self.client_secret, token_store,
-                         timeout=self.timeout_seconds, attempts=self.attempts, max_wait=self.max_retry_wait_seconds,
-                         token_margin=self.token_margin_seconds, page_size=self.page_size,
-                         limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))
-
-    def account_session(self, engine: Engine, vault: CredentialVault, account_id: int,
-                        base_url: str | None = None) -> JtlFfnApi:
-        """A session for a store's `jtl_ffn` account, its tokens in the account's credentials row."""
-        return self.session(VaultTokenStore(engine, vault, account_id, lock_timeout=self.lock_timeout_seconds),
-                            base_url)
