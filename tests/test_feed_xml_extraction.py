@@ -172,7 +172,7 @@ def test_mapping_values_are_bound_not_spliced_into_the_generated_source():
 
 
 def test_many_record_shapes_past_the_layout_cache(monkeypatch):
-    monkeypatch.setattr(mapping_module, "_XML_LAYOUTS", 3)
+    monkeypatch.setattr(mapping_module.xpath, "_XML_LAYOUTS", 3)
     compiled = compile_mapping(_mapping(SIMPLE + NOT_SIMPLE), "xml")
     for element in xml_safety.fromstring(_document(RECORDS * 2)):
         assert _extracted(compiled, element) == _expected(compiled, element)

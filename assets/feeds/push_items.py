@@ -219,9 +219,19 @@ def parse_item(raw: Any, received_at: datetime, defaults: FeedDefaults, index: i
     external_id = fields.text("externalId")
     if external_id is None and not any(p.field == "externalId" for p in fields.problems):
         fields.bad("externalId", "is required")
+    # (Each part records its problems in `fields`, in this order: the order they are reported in.)
+    columns = _columns(fields, raw)
+    attributes = _attributes(fields, raw)
+    translations = _translations(fields, raw, defaults)
+    updated_at = _updated_at(fields, raw, received_at)
+    if fields.problems:
+        raise ItemsInvalid(fields.problems)
+    return PushItem(external_id, updated_at, columns, attributes, translations)
 
+
+def _columns(fields: _Fields, raw: dict[str, Any]) -> dict[str, Any]:
+    """The canonical columns the item sends: identifiers, stock (with availability), price, currency."""
     columns: dict[str, Any] = {}
-    attributes: dict[str, Any] = {}
     for name, column in _TEXT_COLUMNS.items():
         if name in raw:
             columns[column] = fields.text(name)
@@ -243,6 +253,12 @@ def parse_item(raw: Any, received_at: datetime, defaults: FeedDefaults, index: i
         if currency is not None and not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
             fields.bad("currency", "must be a three-letter ISO 4217 code such as 'EUR'")
         columns["currency"] = currency.upper() if currency else None
+    return columns
+
+
+def _attributes(fields: _Fields, raw: dict[str, Any]) -> dict[str, Any]:
+    """The attributes the item sends: its other prices, then the fields kept as they are."""
+    attributes: dict[str, Any] = {}
     for name, key in _PRICE_ATTRIBUTES.items():
         if name in raw:
             amount = fields.money(name)
@@ -255,7 +271,11 @@ def parse_item(raw: Any, received_at: datetime, defaults: FeedDefaults, index: i
                 fields.bad(name, "must be a string, a number or a list of strings")
             else:
                 attributes[key] = value
+    return attributes
 
+
+def _translations(fields: _Fields, raw: dict[str, Any], defaults: FeedDefaults) -> dict[str, dict[str, str | None]]:
+    """{language: {title, description}} of what the item sends, in its language and in `translations`."""
     language = defaults.language
     if "language" in raw:
         language = _language(fields, "language", raw["language"]) or language
@@ -268,16 +288,15 @@ def parse_item(raw: Any, received_at: datetime, defaults: FeedDefaults, index: i
             entry["title"] = title
         if given_description:
             entry["description"] = description
-    translations = {lang: entry for lang, entry in translations.items() if entry}
+    return {lang: entry for lang, entry in translations.items() if entry}
 
-    updated_at = received_at
+
+def _updated_at(fields: _Fields, raw: dict[str, Any], received_at: datetime) -> datetime:
+    """The item's time: its updatedAt, else its inventoryUpdatedAt, else when we received it."""
     for name in ("updatedAt", "inventoryUpdatedAt"):
         if name in raw and raw[name] is not None:
-            updated_at = fields.timestamp(name, received_at) or received_at
-            break
-    if fields.problems:
-        raise ItemsInvalid(fields.problems)
-    return PushItem(external_id, updated_at, columns, attributes, translations)
+            return fields.timestamp(name, received_at) or received_at
+    return received_at
 
 
 def _translation_sources(fields: _Fields, raw: dict[str, Any], language: str):
