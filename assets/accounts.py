@@ -9,25 +9,15 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from assets.channel_registry import channels, declared
 from resources.errors import MarketsyncError
 
-# What a new account starts with, per channel; `account add --set key=value` overrides any of it.
-CHANNEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "letzshop": {
-        "endpoint": "https://letzshop.lu/graphql",
-        "settings": {
-            "page_size": 100,
-            "import_states": ["unconfirmed"],
-            "auto_confirm": False,
-            "currency": "EUR",
-            "request_timeout_seconds": 30,
-            "default_carrier": "greco",
-            # Label URL = prefix + shipment number, per carrier.
-            "carrier_label_prefixes": {"greco": "https://dispatchweb.fr/Tracky/Home/"},
-        },
-    },
-}
-CHANNELS = ("letzshop", "amazon", "ebay", "codeswholesale", "jtl_ffn", "google_sheets", "feed")
+
+def channel_defaults(channel: str) -> dict[str, Any]:
+    """What a new account of `channel` starts with (its declaration, assets/<channel>/channel.py);
+    `account add --set key=value` overrides any of it."""
+    declaration = declared(channel)
+    return dict(declaration.account_defaults) if declaration else {}
 
 
 @dataclass(frozen=True)
@@ -50,7 +40,7 @@ class Account:
     def setting(self, name: str) -> Any:
         if name in self.settings:
             return self.settings[name]
-        return CHANNEL_DEFAULTS.get(self.channel, {}).get("settings", {}).get(name)
+        return channel_defaults(self.channel).get("settings", {}).get(name)
 
 
 _SELECT = """SELECT a.account_id, a.store_id, s.code AS store, a.channel, a.endpoint,
@@ -90,8 +80,8 @@ def upsert_account(
     conn: Connection, store: str, channel: str, endpoint: str | None = None, settings: dict | None = None
 ) -> Account:
     """Create the store and account if new, else update the endpoint and merge the settings."""
-    if channel not in CHANNELS:
-        raise MarketsyncError(f"unknown channel '{channel}' (known: {', '.join(CHANNELS)})")
+    if channel not in channels():
+        raise MarketsyncError(f"unknown channel '{channel}' (known: {', '.join(channels())})")
     settings = dict(settings or {})
     interval = settings.pop("sync_interval_minutes", None)
     if interval is not None and not (isinstance(interval, int) and 5 <= interval <= 1440):
@@ -105,7 +95,7 @@ def upsert_account(
     existing = conn.execute(
         text("SELECT settings FROM ops.accounts WHERE store_id = :s AND channel = :ch"), {"s": store_id, "ch": channel}
     ).first()
-    defaults = CHANNEL_DEFAULTS.get(channel, {})
+    defaults = channel_defaults(channel)
     merged = _merge(existing.settings if existing else defaults.get("settings", {}), settings)
     conn.execute(
         text(

@@ -24,11 +24,12 @@ from dagster import (
 
 from assets.amazon.orders import ORDERS as AMAZON_ORDERS
 from assets.amazon.orders import amazon_accounts
+from assets.channel_registry import channels
 from assets.ebay.orders import ORDERS as EBAY_ORDERS
 from assets.ebay.orders import ebay_accounts
 from assets.feeds.push_inbox import apply_inbox_job
-from assets.letzshop.orders import LETZSHOP_POOL, letzshop_accounts, letzshop_order_import
 from assets.letzshop.orders import ORDERS as LETZSHOP_ORDERS
+from assets.letzshop.orders import letzshop_accounts, letzshop_order_import
 from assets.orders.followup import CONFIRMING_CHANNELS, auto_confirmations_key, matches_key
 from assets.outbound_runner import accounts_with_due_writes, drain
 from resources.amazon_sp_api import AmazonSpApiResource
@@ -93,7 +94,8 @@ letzshop_import_job = ORDER_CHANNELS["letzshop"].import_job
 # ---------------------------------------------------------------- outbound
 # Each channel's drain runs in its own op holding that channel's API pool; the plan op (no pool) reads
 # which channels have due writes, so a drain with nothing to do takes no pool slot an import needs.
-DRAIN_POOLS = {"letzshop": LETZSHOP_POOL, "amazon": "amazon_sp_api", "ebay": "ebay_api", "jtl_ffn": "jtl_ffn_api"}
+# Every channel that declares outbound writes (assets/<channel>/channel.py) has a drain op with its pool.
+DRAIN_POOLS = {name: c.outbound.pool for name, c in channels().items() if c.outbound is not None}
 
 
 def _run_account(context: OpExecutionContext) -> int | None:

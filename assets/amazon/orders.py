@@ -6,6 +6,7 @@ items to the store's catalog."""
 from dagster import AssetKey, DynamicPartitionsDefinition
 
 from assets.amazon import normalise
+from assets.amazon.channel import API_POOL
 from assets.orders.channel_asset import channel_orders_asset
 from assets.orders.followup import followup_assets
 from assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
@@ -30,7 +31,7 @@ def import_amazon_orders(warehouse: Warehouse, vault: CredentialVault, amazon: A
 
 
 amazon_orders = channel_orders_asset(
-    "amazon", ORDERS, amazon_accounts, pool="amazon_sp_api", import_orders=import_amazon_orders,
+    "amazon", ORDERS, amazon_accounts, pool=API_POOL, import_orders=import_amazon_orders,
     description="The store's Amazon orders in the canonical model (core.orders, core.order_items), each version "
                 "as received in raw.channel_orders; imported on the account's sync interval (the auto-sync "
                 "sensor) from its cursor; matching and the auto-confirm rule follow in the follow-up stages.")

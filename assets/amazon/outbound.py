@@ -6,6 +6,8 @@ write idempotent, and `already_applied` reads the order's packages to tell."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
@@ -62,3 +64,10 @@ class ConfirmShipmentHandler:
 
 def amazon_handlers(api: AmazonSpApi) -> dict:
     return {SET_TRACKING: ConfirmShipmentHandler(api)}
+
+
+@contextmanager
+def open_outbound(warehouse, vault, amazon, account) -> Iterator[dict]:
+    """The outbound handlers of one Amazon account, through the application client `amazon`."""
+    with amazon.session(warehouse.engine, vault, account.account_id) as api:
+        yield amazon_handlers(api)

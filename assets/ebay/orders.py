@@ -5,6 +5,7 @@ items to the store's catalog (SKU, then GTIN rules of assets/catalog/matching)."
 from dagster import AssetKey, DynamicPartitionsDefinition
 
 from assets.ebay import normalise
+from assets.ebay.channel import API_POOL
 from assets.orders.channel_asset import channel_orders_asset
 from assets.orders.followup import followup_assets
 from assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
@@ -27,7 +28,7 @@ def import_ebay_orders(warehouse: Warehouse, vault: CredentialVault, ebay: EbayR
 
 
 ebay_orders = channel_orders_asset(
-    "ebay", ORDERS, ebay_accounts, pool="ebay_api", import_orders=import_ebay_orders,
+    "ebay", ORDERS, ebay_accounts, pool=API_POOL, import_orders=import_ebay_orders,
     description="The store's eBay orders in the canonical model (core.orders, core.order_items), each version "
                 "as received in raw.channel_orders; imported on the account's sync interval (the auto-sync "
                 "sensor) from its cursor; matching and the auto-confirm rule follow in the follow-up stages.")

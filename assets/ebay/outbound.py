@@ -6,6 +6,9 @@ one and again after any attempt whose answer was lost, and `already_applied` ans
 question the same way."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import Connection
 
 from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
@@ -51,3 +54,10 @@ class ShippingFulfillmentHandler:
 
 def ebay_handlers(api: EbayApi) -> dict:
     return {SET_TRACKING: ShippingFulfillmentHandler(api)}
+
+
+@contextmanager
+def open_outbound(warehouse, vault, ebay, account) -> Iterator[dict]:
+    """The outbound handlers of one eBay account, through the application client `ebay`."""
+    with ebay.session(warehouse.engine, vault, account.account_id) as api:
+        yield ebay_handlers(api)

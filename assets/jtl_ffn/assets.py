@@ -23,6 +23,7 @@ from dagster import (
 
 from assets.accounts import get_account
 from assets.failures import worded_failure
+from assets.jtl_ffn.channel import API_POOL
 from assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
 from assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
 from assets.table_metadata import with_table_metadata
@@ -71,7 +72,7 @@ def ffn_session(warehouse: Warehouse, vault: CredentialVault, jtl_ffn: JtlFfnRes
                      description="Units per jfsku and warehouse: in stock, reserved, blocked, announced.", **_COMMON),
            AssetSpec(INBOUNDS, deps=[PRODUCTS], automation_condition=_HOURLY,
                      description="Deliveries to the warehouse and the units received of each item.", **_COMMON)],
-    partitions_def=jtl_ffn_accounts, pool="jtl_ffn_api", retry_policy=_RETRY, can_subset=True,
+    partitions_def=jtl_ffn_accounts, pool=API_POOL, retry_policy=_RETRY, can_subset=True,
 )
 def fulfillment_holdings(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
                          jtl_ffn: JtlFfnResource):
@@ -96,7 +97,7 @@ def fulfillment_holdings(context: AssetExecutionContext, warehouse: Warehouse, v
            AssetSpec(SHIPMENTS, deps=[OUTBOUNDS], automation_condition=_HOURLY,
                      description="The warehouse's shipping notifications; each outbound's first one becomes the "
                                  "marketplace order's tracking, queued through the outbound queue.", **_COMMON)],
-    partitions_def=jtl_ffn_accounts, pool="jtl_ffn_api", retry_policy=_RETRY,
+    partitions_def=jtl_ffn_accounts, pool=API_POOL, retry_policy=_RETRY,
 )
 def fulfillment_flow(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
                      jtl_ffn: JtlFfnResource):

@@ -13,6 +13,9 @@
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import groupby
 from typing import Any
 
@@ -22,7 +25,7 @@ from assets import outbound_queue
 from assets.accounts import Account
 from assets.orders.actions import order_by_id, ship_order
 from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
-from resources.jtl_ffn import JtlFfnApi, JtlFfnError
+from resources.jtl_ffn import TOKEN_URL, JtlFfnApi, JtlFfnError, JtlFfnResource
 from resources.sql_files import query_beside
 
 OPERATION = "create_outbound"
@@ -145,3 +148,16 @@ def queue_tracking(conn: Connection, ffn_account: Account, triggered_by: str = "
                           "WHERE account_id = :a AND notification_id = :n"),
                      {"a": ffn_account.account_id, "n": shipment.notification_id})
     return counts
+
+
+def application_resource(**client) -> JtlFfnResource:
+    """The JTL-FFN resource of the installation's OAuth client; MARKETSYNC_FFN_TOKEN_URL overrides JTL's
+    token endpoint (the sandbox)."""
+    return JtlFfnResource(**client, token_url=os.environ.get("MARKETSYNC_FFN_TOKEN_URL") or TOKEN_URL)
+
+
+@contextmanager
+def open_outbound(warehouse, vault, jtl_ffn: JtlFfnResource, account) -> Iterator[dict]:
+    """The outbound handlers of one JTL-FFN account."""
+    with jtl_ffn.account_session(warehouse.engine, vault, account.account_id, base_url=account.endpoint) as api:
+        yield jtl_ffn_handlers(api)

@@ -25,6 +25,7 @@ from dagster import (
 from assets.accounts import get_account
 from assets.alerts import record_successful_sync
 from assets.failures import worded_failure
+from assets.letzshop.channel import API_POOL
 from assets.letzshop.connection import letzshop_session
 from assets.letzshop.load import import_shipments
 from assets.orders.followup import auto_confirmations_key, followup_assets, matches_key
@@ -36,7 +37,7 @@ from resources.warehouse import Warehouse
 
 OWNERS = ["team:data-engineering"]
 GROUP = "orders"  # grouped by domain; the source system is a kind
-LETZSHOP_POOL = "letzshop_api"
+LETZSHOP_POOL = API_POOL
 
 letzshop_accounts = DynamicPartitionsDefinition(name="letzshop_accounts")
 

@@ -6,8 +6,12 @@ is re-read (unit states, tracking) before it is ever sent again.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import Connection, text
 
+from assets.letzshop.connection import letzshop_session
 from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
 from resources.letzshop import LetzshopApi, LetzshopError
 from resources.letzshop.client import UNIT_STATE_FOR
@@ -102,3 +106,10 @@ class TrackingHandler(_LetzshopHandler):
 def letzshop_handlers(api: LetzshopApi) -> dict:
     decision = UnitDecisionHandler(api)
     return {"confirm": decision, "reject": decision, "set_tracking": TrackingHandler(api)}
+
+
+@contextmanager
+def open_outbound(warehouse, vault, letzshop, account) -> Iterator[dict]:
+    """The outbound handlers of one Letzshop account (its Channel declaration names this)."""
+    with letzshop_session(warehouse, vault, letzshop, account) as api:
+        yield letzshop_handlers(api)

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection, text
 
-from assets.accounts import CHANNEL_DEFAULTS, get_account_by_id
+from assets.accounts import channel_defaults, get_account_by_id
 from assets.stock.channels.amazon import AmazonListingsStock
 from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
 from assets.stock.channels.ebay import EbayInventoryStock
@@ -62,7 +62,7 @@ def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVa
         if secrets is None:
             raise MarketsyncError(f"no credentials for {settings.store} on letzshop: "
                                   f"`marketsync credentials set {settings.store} letzshop`")
-        return LetzshopGraphqlStock(account.endpoint or CHANNEL_DEFAULTS["letzshop"]["endpoint"],
+        return LetzshopGraphqlStock(account.endpoint or channel_defaults("letzshop")["endpoint"],
                                     secrets.reveal("api_key"), settings.delivery.get("graphql_mutation"))
     if settings.adapter == "ebay_inventory":
         ebay = (clients or {}).get("ebay")

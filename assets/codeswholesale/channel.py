@@ -1,0 +1,4 @@
+"""CodesWholesale, the supplier of digital keys: its price list in (an OAuth client per store source)."""
+from assets.channel_registry import Channel, register
+
+CHANNEL = register(Channel(name="codeswholesale", label="CodesWholesale"))

@@ -1,0 +1,4 @@
+"""Supplier and dropship feeds: files pulled over HTTP(S)/FTP(S) or pushed to the intake app."""
+from assets.channel_registry import Channel, register
+
+CHANNEL = register(Channel(name="feed", label="supplier feed"))

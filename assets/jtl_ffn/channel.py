@@ -1,0 +1,13 @@
+"""JTL-FFN, the fulfilment network: holdings in, fulfilment orders (outbounds) out, through the
+installation's OAuth client and each merchant's single-use refresh tokens."""
+from assets.channel_registry import ApplicationClient, Channel, Outbound, register
+
+API_POOL = "jtl_ffn_api"
+
+CHANNEL = register(Channel(
+    name="jtl_ffn",
+    label="JTL-FFN",
+    application_client=ApplicationClient("JTL_FFN_CLIENT_ID", "JTL_FFN_CLIENT_SECRET",
+                                         resource="assets.jtl_ffn.outbound:application_resource"),
+    outbound=Outbound(open="assets.jtl_ffn.outbound:open_outbound", pool=API_POOL),
+))
