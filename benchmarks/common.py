@@ -7,6 +7,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+def prepare_bench_environment() -> None:
+    """The process environment of a benchmark. Its databases are throwaway (dropped at the end), so
+    without MARKETSYNC_SECRET_KEYS it encrypts with a key of its own, made now and never stored: the
+    fail-closed rule for a DATABASE_URL of one's own (pipelines/environment.py) does not stop `make bench`
+    against a local server."""
+    from cryptography.fernet import Fernet
+
+    from pipelines.environment import prepare_environment
+
+    os.environ.setdefault("MARKETSYNC_SECRET_KEYS", Fernet.generate_key().decode())
+    prepare_environment()
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -15,13 +28,12 @@ def peak_rss_mb() -> float:
 def bench_database(label: str) -> Iterator[tuple]:
     """(warehouse, vault, database URL) of a fresh database on DATABASE_URL's server (the embedded one
     unless set), migrated, dropped afterwards."""
-    from pipelines.environment import prepare_environment
     from resources import migrations
     from resources.database import drop_database, ensure_database
     from resources.vault import CredentialVault
     from resources.warehouse import Warehouse
 
-    prepare_environment()
+    prepare_bench_environment()
     server = os.environ["DATABASE_URL"]
     database_url = ensure_database(server, f"marketsync_bench_{label}_{os.getpid()}")
     migrations.upgrade(database_url)

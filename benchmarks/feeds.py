@@ -113,12 +113,12 @@ def _child(function: str, *args: str) -> dict:
 # ---------------------------------------------------------------- the benchmark
 
 def main() -> None:
-    from pipelines.environment import prepare_environment
+    from benchmarks.common import prepare_bench_environment
     from resources import migrations
     from resources.database import drop_database, ensure_database
     from sandbox.feeds.generators import count_changed, generate, mutate
 
-    prepare_environment()
+    prepare_bench_environment()
     server = os.environ["DATABASE_URL"]
     database_url = ensure_database(server, f"marketsync_bench_feeds_{os.getpid()}")
     migrations.upgrade(database_url)

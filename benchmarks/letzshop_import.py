@@ -89,12 +89,12 @@ def run_once(database_url: str, endpoint: str, catalog_csv: str) -> dict:
 
 
 def main() -> None:
-    from pipelines.environment import prepare_environment
+    from benchmarks.common import prepare_bench_environment
     from resources import migrations
     from resources.database import drop_database, ensure_database
     from sandbox.letzshop.data import write_catalog_csv
 
-    prepare_environment()
+    prepare_bench_environment()
     # A database of its own on the same server: the bench's stores never show up in the demo's.
     server = os.environ["DATABASE_URL"]
     database_url = ensure_database(server, f"marketsync_bench_{os.getpid()}")
