@@ -40,7 +40,8 @@ class Account:
     def setting(self, name: str) -> Any:
         if name in self.settings:
             return self.settings[name]
-        return channel_defaults(self.channel).get("settings", {}).get(name)
+        declaration = declared(self.channel)
+        return declaration.account_defaults.get("settings", {}).get(name) if declaration else None
 
 
 _SELECT = """SELECT a.account_id, a.store_id, s.code AS store, a.channel, a.endpoint,
