@@ -107,13 +107,7 @@ def test_a_new_channel_declared_once_gets_defaults_and_an_application_client(plu
 def test_the_outbound_runner_sends_through_the_declared_opener(plugin, redeclare, warehouse, vault, monkeypatch):
     """The runner knows no channel by name: re-declare eBay's outbound with the plugin's opener and its
     queued write goes out through that opener, once, with the declared application client."""
-    with warehouse.begin() as conn:
-        account = upsert_account(conn, "plug", "ebay", "https://fake.example/api")
-        enqueue(conn, account.account_id, "notify", {"order": "A-1"})
-    redeclare(Channel(name="ebay", label="eBay (test)",
-                      application_client=ApplicationClient("FAKESHOP_ID", "FAKESHOP_SECRET",
-                                                            resource="fake_channel_plugin:FakeResource"),
-                      outbound=Outbound(open="fake_channel_plugin:open_outbound", pool="fake_api")))
+    account = _ebay_through_the_plugin(warehouse, redeclare, "plug", {"order": "A-1"})
     monkeypatch.setenv("FAKESHOP_ID", "app-id")
     monkeypatch.setenv("FAKESHOP_SECRET", "app-secret")
     results = drain(warehouse, vault, LetzshopResource(), store="plug")
@@ -124,6 +118,18 @@ def test_the_outbound_runner_sends_through_the_declared_opener(plugin, redeclare
     _forget(warehouse, account.account_id)
 
 
+def _ebay_through_the_plugin(warehouse, redeclare, store: str, payload: dict):
+    """An eBay account of `store` with one write queued, and eBay re-declared to send through the plugin."""
+    with warehouse.begin() as conn:
+        account = upsert_account(conn, store, "ebay", "https://fake.example/api")
+        enqueue(conn, account.account_id, "notify", payload)
+    redeclare(Channel(name="ebay", label="eBay (test)",
+                      application_client=ApplicationClient("FAKESHOP_ID", "FAKESHOP_SECRET",
+                                                            resource="fake_channel_plugin:FakeResource"),
+                      outbound=Outbound(open="fake_channel_plugin:open_outbound", pool="fake_api")))
+    return account
+
+
 def _forget(warehouse, account_id: int) -> None:
     """The test's queue rows go, so later tests that read the whole queue see only their own."""
     with warehouse.begin() as conn:
@@ -132,13 +138,7 @@ def _forget(warehouse, account_id: int) -> None:
 
 @pytest.mark.integration
 def test_a_declared_client_that_is_not_configured_is_worded(plugin, redeclare, warehouse, vault, monkeypatch):
-    with warehouse.begin() as conn:
-        account = upsert_account(conn, "plug2", "ebay", "https://fake.example/api")
-        enqueue(conn, account.account_id, "notify", {"order": "B-2"})
-    redeclare(Channel(name="ebay", label="eBay (test)",
-                      application_client=ApplicationClient("FAKESHOP_ID", "FAKESHOP_SECRET",
-                                                            resource="fake_channel_plugin:FakeResource"),
-                      outbound=Outbound(open="fake_channel_plugin:open_outbound", pool="fake_api")))
+    account = _ebay_through_the_plugin(warehouse, redeclare, "plug2", {"order": "B-2"})
     monkeypatch.delenv("FAKESHOP_ID", raising=False)
     results = drain(warehouse, vault, LetzshopResource(), store="plug2")
     assert results["plug2/ebay"] == {"error": "ebay writes are due but no ebay application client is configured "
