@@ -32,8 +32,11 @@ def client_configured(channel: str) -> bool:
 
 def missing_client(channel: str) -> str | None:
     """A worded reason when the channel's client is not configured, else None."""
-    if client_configured(channel):
-        return None
+    return None if client_configured(channel) else not_configured(channel)
+
+
+def not_configured(channel: str) -> str:
+    """What to set for the channel's application client, worded for the person who must set it."""
     app = _declared(channel)
     return f"no {channel} application client configured: set {app.id_variable} and {app.secret_variable}"
 

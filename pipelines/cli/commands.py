@@ -233,11 +233,10 @@ def test_connection(rt: Runtime, store: str, channel: str) -> None:
 def _check_client(channel: str, client) -> None:
     """Amazon, eBay and JTL-FFN talk through the application's OAuth client, configured once per
     installation in the environment (never per store)."""
+    from assets.channel_clients import not_configured
+
     if not getattr(client, "client_id", None) or not getattr(client, "client_secret", None):
-        names = {"amazon": "AMAZON_LWA_CLIENT_ID and AMAZON_LWA_CLIENT_SECRET",
-                 "ebay": "EBAY_CLIENT_ID and EBAY_CLIENT_SECRET",
-                 "jtl_ffn": "JTL_FFN_CLIENT_ID and JTL_FFN_CLIENT_SECRET"}[channel]
-        raise MarketsyncError(f"no {channel} application client configured: set {names}")
+        raise MarketsyncError(not_configured(channel))
 
 
 # ---------------------------------------------------------------- sync
