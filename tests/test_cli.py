@@ -85,3 +85,16 @@ def test_read_only_commands_never_load_dagster(cli_env, warehouse, args):
              "print('dagster loaded' if 'dagster' in sys.modules else 'no dagster', code)")
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1].startswith("no dagster"), done.stdout + done.stderr
+
+
+@pytest.mark.unit
+def test_every_command_group_is_registered(capsys):
+    """Each command group (or top-level command) lives in a module of its own under pipelines/cli/, and
+    pipelines/cli/__init__.py adds it to the root group: `marketsync --help` lists every one of them."""
+    from pipelines.cli import main
+
+    assert main(["--help"]) == 0
+    listed = capsys.readouterr().out.split("\nCommands:\n", 1)[1]
+    assert {line.split()[0] for line in listed.splitlines() if line.strip()} == {
+        "account", "catalog", "credentials", "db", "demo", "dev", "exceptions", "feeds", "logs", "orders",
+        "outbound", "products", "serve", "sheets", "stock", "sync", "test-connection"}

@@ -92,7 +92,7 @@ def test_dev_world_serves_every_account_the_demo_stored(run_cli, warehouse, monk
     sources hold (the same fixed ports), the channels accept the fresh credentials, and the Dagster
     processes get the client settings: the inbound check launched from the UI works with them."""
     from pipelines import demo_world
-    from pipelines.cli.commands import Runtime
+    from pipelines.cli.runtime import Runtime
     from pipelines.definitions import build_resources
     from pipelines.demo import DEMO_STORE
     from pipelines.run_in_process import run_assets, run_inbound_check

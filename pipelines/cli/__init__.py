@@ -5,11 +5,32 @@ import sys
 
 import click
 
-from pipelines.cli.commands import cli
-from pipelines.cli.stock import stock
+from pipelines.cli import (
+    accounts,
+    catalog,
+    connection,
+    credentials,
+    db,
+    demo,
+    exceptions,
+    feeds,
+    logs,
+    orders,
+    outbound,
+    products,
+    serve,
+    sheets,
+    stock,
+    sync,
+)
+from pipelines.cli.root import cli
 from resources.errors import MarketsyncError
 
-cli.add_command(stock)
+# One module per command group (or top-level command); `marketsync --help` lists them by name.
+for command in (db.db, accounts.account, credentials.credentials, connection.test_connection, sync.sync,
+                products.products, exceptions.exceptions, orders.orders, outbound.outbound, logs.logs, demo.demo,
+                demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:

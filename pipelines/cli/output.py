@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, (datetime, date)):

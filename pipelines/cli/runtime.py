@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from functools import cached_property
 
+import click
+
 from resources.database import WarehouseConnection
 
 
@@ -52,6 +54,10 @@ class Runtime:
     @property
     def letzshop(self):
         return self.client("letzshop")
+
+
+# A command's first parameter: the Runtime of this invocation, made when the command runs (so --help needs none).
+pass_runtime = click.make_pass_decorator(Runtime, ensure=True)
 
 
 def resolved(resource):

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli.commands import Runtime, json_option, pass_runtime
-from pipelines.cli.output import emit
+from pipelines.cli.output import emit, json_option
+from pipelines.cli.runtime import Runtime, pass_runtime
+from resources.sql_files import query_beside
 
 
 @click.group()
@@ -159,12 +160,7 @@ def stock_drift(rt: Runtime, store: str, channel: str, repair: bool, as_json: bo
 @pass_runtime
 def stock_log(rt: Runtime, store: str, channel: str | None, limit: int, as_json: bool) -> None:
     """The inventory sync log: STORE's last pushes (mode, counts, errors)."""
-    from sqlalchemy import text
-
     with rt.warehouse.begin() as conn:
-        rows = conn.execute(text(
-            """SELECT inventory_sync_id AS id, channel, mode, status, listings, processed, succeeded, failed,
-                      unanswered, errors, triggered_by, started_at, round(duration_s::numeric, 2) AS seconds
-               FROM analytics.inventory_syncs WHERE store = :s AND (CAST(:c AS text) IS NULL OR channel = :c)
-               ORDER BY inventory_sync_id DESC LIMIT :n"""), {"s": store, "c": channel, "n": limit}).mappings().all()
+        rows = conn.execute(query_beside(__file__, "recent_inventory_syncs.sql"),
+                            {"s": store, "c": channel, "n": limit}).mappings().all()
     emit([dict(r) for r in rows], as_json)

@@ -1,0 +1,94 @@
+"""`marketsync catalog ...`: a store's catalog sources (the Letzshop product feed, CodesWholesale, supplier
+feeds), their imports and the import runs."""
+from __future__ import annotations
+
+import click
+
+from pipelines.cli.inputs import secrets_from_stdin, store_option
+from pipelines.cli.output import emit, json_option
+from pipelines.cli.runtime import Runtime, pass_runtime
+from resources.errors import MarketsyncError
+from resources.sql_files import query_beside
+
+
+@click.group()
+def catalog() -> None:
+    """Catalog sources: the Letzshop product feed, CodesWholesale, supplier feeds."""
+
+
+@catalog.command("add-letzshop-feed")
+@click.argument("store")
+@click.option("--url", "urls", multiple=True, required=True, metavar="LANG=URL",
+              help="One per language file, e.g. --url en=https://.../en.tsv")
+@click.option("--primary-language", default=None, help="The file whose prices, GTINs etc. count.")
+@pass_runtime
+def catalog_add_letzshop_feed(rt: Runtime, store: str, urls: tuple[str, ...], primary_language: str | None) -> None:
+    """Add (or update) the store's Letzshop product feed: one tab-separated file per language."""
+    from assets.letzshop.product_feed import add_letzshop_feed_source
+
+    pairs = {}
+    for pair in urls:
+        lang, sep, url = pair.partition("=")
+        if not sep:
+            raise MarketsyncError(f"--url '{pair}' is not of the form LANG=URL")
+        pairs[lang.strip()] = url.strip()
+    with rt.warehouse.begin() as conn:
+        source_id = add_letzshop_feed_source(conn, store, pairs, vault=rt.vault, primary_language=primary_language)
+    click.echo(f"Letzshop feed source {source_id} for {store}: languages {', '.join(sorted(pairs))}")
+
+
+@catalog.command("add-codeswholesale")
+@click.argument("store")
+@click.option("--base-url", required=True, help="API base URL (sandbox or production).")
+@pass_runtime
+def catalog_add_codeswholesale(rt: Runtime, store: str, base_url: str) -> None:
+    """Add CodesWholesale; reads {"client_id": ..., "client_secret": ...} from stdin."""
+    from assets.codeswholesale.catalog import add_codeswholesale_source
+
+    fields = secrets_from_stdin()
+    with rt.warehouse.begin() as conn:
+        source_id = add_codeswholesale_source(conn, rt.vault, store, base_url, fields.get("client_id", ""),
+                                              fields.get("client_secret", ""))
+    click.echo(f"CodesWholesale source {source_id} for {store}; client secret stored encrypted")
+
+
+@catalog.command("import")
+@click.argument("store")
+@click.argument("source")
+@json_option
+@pass_runtime
+def catalog_import(rt: Runtime, store: str, source: str, as_json: bool) -> None:
+    """Import STORE's catalog from SOURCE now, through its Dagster asset.
+
+    SOURCE is `letzshop` (the store's Letzshop product feed), `codeswholesale`, or the name of one of
+    its pulled supplier feeds (`marketsync feeds list --store STORE`)."""
+    from pipelines.run_in_process import run_catalog_import
+
+    _known_catalog_source(rt, store, source)
+    emit(run_catalog_import(store, source), as_json)
+
+
+def _known_catalog_source(rt: Runtime, store: str, source: str) -> None:
+    """Refuse, in words, a source the store does not have (before a Dagster partition is made for it)."""
+    if source in ("letzshop", "codeswholesale"):
+        return
+    from assets.feeds.sources import list_sources
+
+    with rt.warehouse.begin() as conn:
+        feeds = [s for s in list_sources(conn, store) if s["kind"] == "pull_feed"]
+    if not any(s["name"] == source for s in feeds):
+        names = ", ".join(["letzshop", "codeswholesale", *sorted(s["name"] for s in feeds)])
+        raise MarketsyncError(f"store '{store}' has no catalog source '{source}': catalog import reads {names}")
+
+
+@catalog.command("runs")
+@store_option
+@click.option("--limit", default=20, show_default=True)
+@json_option
+@pass_runtime
+def catalog_runs(rt: Runtime, store: str | None, limit: int, as_json: bool) -> None:
+    """Recent catalog imports: status and rows read / loaded / unchanged / quarantined."""
+    with rt.warehouse.begin() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query_beside(__file__, "recent_import_runs.sql"),
+                                                       {"s": store, "n": limit})]
+    emit(rows, as_json)
