@@ -20,20 +20,17 @@ import httpx
 import orjson
 from dagster import ConfigurableResource
 
+from resources.http_client import HttpClient
 from resources.http_limits import (
     DEFAULT_MAX_ANSWER_MIB,
     DEFAULT_MAX_PAGES,
     DEFAULT_PAGING_DEADLINE_SECONDS,
     MALFORMED,
-    TOO_LARGE,
-    AnswerTooLarge,
     Limits,
-    Paging,
-    limited_transport,
     malformed,
-    too_large_message,
 )
-from resources.http_retry import HttpCallError, retry_after_seconds, retrying
+from resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
+from resources.oauth import OAuthTokens, TokenSet, issued, lifetime_of, unauthorized
 from resources.scrubbing import SecretScrubber
 
 LIVE_URL = "https://api.codeswholesale.com"
@@ -52,6 +49,7 @@ class CodesWholesaleError(HttpCallError):
 
 
 def _error_for(response: httpx.Response, what: str) -> CodesWholesaleError:
+    """The error mapping: an answer's status as a CodesWholesaleError."""
     code = response.status_code
     if code == 429:
         return CodesWholesaleError(f"CodesWholesale rate limit reached on {what} (HTTP 429)", "rate_limited",
@@ -73,14 +71,6 @@ def _error_for(response: httpx.Response, what: str) -> CodesWholesaleError:
     return CodesWholesaleError(f"CodesWholesale refused {what} (HTTP {code}){detail}", "rejected")
 
 
-class _Token:
-    __slots__ = ("refresh_at", "value")
-
-    def __init__(self, value: str, refresh_at: float):
-        self.value = value
-        self.refresh_at = refresh_at
-
-
 class CodesWholesaleApi:
     """A session with one CodesWholesale account (base URL + client credentials)."""
 
@@ -91,16 +81,13 @@ class CodesWholesaleApi:
         self.base_url = base_url.rstrip("/")
         self._client_id = client_id
         self._client_secret = client_secret
-        self._scrubber = SecretScrubber(client_secret, username=client_id)
-        self._attempts = attempts
-        self._max_wait = max_wait
         self._token_margin = token_margin
-        self._token: _Token | None = None
-        self._http = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                                  headers={"Accept": "application/json"}, transport=limited_transport(limits))
-        self.requests = 0
+        self._http = HttpClient("CodesWholesale", CodesWholesaleError,
+                                scrubber=SecretScrubber(client_secret, username=client_id), timeout=timeout,
+                                limits=limits, retry=RetryPolicy(attempts, 0.5, max_wait), base_url=self.base_url,
+                                headers={"Accept": "application/json"}, status_error=_error_for)
+        self._tokens = OAuthTokens(self._fetch_token, clock=time.monotonic, remember=self._http.scrubber.add_token)
         self.tokens_fetched = 0
-        self.bytes_received = 0
 
     def __enter__(self) -> CodesWholesaleApi:
         return self
@@ -111,81 +98,48 @@ class CodesWholesaleApi:
     def close(self) -> None:
         self._http.close()
 
-    # ------------------------------------------------------------------ transport
-    def _send(self, method: str, path: str, what: str, **kwargs) -> httpx.Response:
-        """One HTTP exchange; any failure becomes a classified CodesWholesaleError."""
-        self.requests += 1
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise CodesWholesaleError(f"CodesWholesale is unreachable on {what} ({type(exc).__name__})",
-                                      "unreachable") from None
-        except httpx.TransportError as exc:
-            # Reads only: an answer lost on the way is simply asked for again.
-            raise CodesWholesaleError(f"no complete answer from CodesWholesale on {what} ({type(exc).__name__})",
-                                      "unreachable") from None
-        except AnswerTooLarge as exc:
-            raise CodesWholesaleError(too_large_message(f"CodesWholesale's answer to {what}", exc), TOO_LARGE) from None
-        except httpx.DecodingError as exc:
-            raise CodesWholesaleError(f"CodesWholesale's answer to {what} could not be decoded ({exc})",
-                                      MALFORMED) from None
-        self.bytes_received += len(response.content)
-        return response
+    @property
+    def requests(self) -> int:
+        return self._http.requests
 
-    def _retrying(self, call, *args):
-        """`call(*args)`, retried on transient failures with full-jitter backoff honouring Retry-After."""
-        try:
-            return retrying(CodesWholesaleError, self._attempts, 0.5, self._max_wait)(call, *args)
-        except CodesWholesaleError as exc:
-            raise exc.scrubbed(self._scrubber) from None
+    @property
+    def bytes_received(self) -> int:
+        return self._http.bytes_received
 
     # ------------------------------------------------------------------ OAuth
-    def _fetch_token(self) -> _Token:
-        response = self._send("POST", "/oauth/token", "the token request", data={
-            "grant_type": "client_credentials", "client_id": self._client_id, "client_secret": self._client_secret})
-        if response.status_code != 200:
-            raise _error_for(response, "the token request")
+    def _fetch_token(self, _refresh_token: str | None) -> TokenSet:
+        """Client credentials for a bearer token (one call, inside the retries of the read it serves)."""
+        response = self._http.expect(self._http.send("POST", "/oauth/token", "the token request", data={
+            "grant_type": "client_credentials", "client_id": self._client_id, "client_secret": self._client_secret}),
+            "the token request")
         try:
             body = orjson.loads(response.content)
             # The getting-started guide shows OAuth's access_token/expires_in; the Swagger model the
             # Spring names value/expiresIn. Accept either.
             value = body.get("access_token") or body.get("value")
-            lifetime = float(body.get("expires_in", body.get("expiresIn", 0)) or 0)
+            lifetime = float(lifetime_of(body, 0.0, "expires_in", "expiresIn") or 0)
         except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
             value = None
         if not value:
-            raise CodesWholesaleError("CodesWholesale answered the token request without a token", "server")
+            raise self._http.error("CodesWholesale answered the token request without a token", "server")
         self.tokens_fetched += 1
-        self._scrubber.add_token(value)
-        # Refresh a margin before expiry, but never plan on a token for less than half its life.
-        margin = min(self._token_margin, lifetime / 2)
-        return _Token(value, time.monotonic() + lifetime - margin)
-
-    def _bearer(self) -> str:
-        if self._token is None or time.monotonic() >= self._token.refresh_at:
-            self._token = self._fetch_token()  # inside the caller's retries
-        return self._token.value
+        return issued(value, lifetime, time.monotonic(), self._token_margin)
 
     def _get_once(self, path: str, params: dict[str, Any] | None, what: str) -> Any:
         """One authorised GET, with one token refresh when the API says the token is no good."""
-        for refreshed in (False, True):
-            response = self._send("GET", path, what, params=params,
-                                  headers={"Authorization": f"Bearer {self._bearer()}"})
-            if response.status_code == 401 and not refreshed:
-                self._token = None  # expired or revoked early: fetch a new one, once
-                continue
-            break
-        if response.status_code != 200:
-            raise _error_for(response, what)
+        response = self._tokens.authorised(
+            lambda token: self._http.send("GET", path, what, params=params,
+                                          headers={"Authorization": f"Bearer {token}"}), unauthorized)
+        self._http.expect(response, what)
         try:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError:
-            raise CodesWholesaleError(f"CodesWholesale answered {what} with something that is not JSON",
-                                      "server") from None
+            raise self._http.error(f"CodesWholesale answered {what} with something that is not JSON",
+                                   "server") from None
 
     def get(self, path: str, params: dict[str, Any] | None = None, what: str | None = None) -> Any:
         """An authorised, retried GET of `path`; the decoded JSON body."""
-        return self._retrying(self._get_once, path, params, what or f"GET {path}")
+        return self._http.retrying(self._get_once, path, params, what or f"GET {path}")
 
     # ------------------------------------------------------------------ reads
     def ping(self) -> float:
@@ -209,27 +163,25 @@ class CodesWholesaleApi:
             if value is None:
                 continue
             params[PRODUCT_FILTERS[name]] = ",".join(value) if isinstance(value, (list, tuple)) else value
-        paging = Paging("CodesWholesale products", CodesWholesaleError, self.limits)
-        token = None
-        while True:
-            page_number = paging.next(token)
-            body = self.get("/v3/products", dict(params), f"products page {page_number}")
+
+        def fetch(token: str | None, number: int) -> tuple[list[dict], str | None]:
+            if token is not None:
+                # Exactly as received; httpx percent-encodes it once (`+` -> %2B, `/` -> %2F, `%` -> %25).
+                params["continuationToken"] = token
+            body = self.get("/v3/products", dict(params), f"products page {number}")
             if isinstance(body, list):  # a bare list, as some captures show: one page, no more
-                yield body
-                return
-            what = f"CodesWholesale products page {page_number}"
+                return body, None
+            what = f"CodesWholesale products page {number}"
             if not isinstance(body, dict):
-                raise CodesWholesaleError(malformed(what, "not an object"), MALFORMED)
+                raise self._http.error(malformed(what, "not an object"), MALFORMED)
             items = body.get("items", [])
             if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
                 shape = "null" if items is None else "not a list of objects"
-                raise CodesWholesaleError(malformed(what, f"`items` is {shape}"), MALFORMED)
+                raise self._http.error(malformed(what, f"`items` is {shape}"), MALFORMED)
+            return items, body.get("continuationToken") or None
+
+        for items, _following in self._http.pages("CodesWholesale products", fetch, lambda page: page[1]):
             yield items
-            token = body.get("continuationToken")
-            if not token:
-                return
-            # Exactly as received; httpx percent-encodes it once (`+` -> %2B, `/` -> %2F, `%` -> %25).
-            params["continuationToken"] = token
 
 
 class CodesWholesaleResource(ConfigurableResource):

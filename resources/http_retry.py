@@ -1,4 +1,5 @@
-"""Retrying HTTP reads: the Retry-After header, and tenacity retries that honour it.
+"""Retrying HTTP calls: the Retry-After header, and tenacity retries that honour it (`RetryPolicy`;
+resources.http_client sends every client's requests with one).
 
 Every client of the project retries transient failures (429, 5xx, a dropped connection) the same way:
 full-jitter exponential backoff, but never sooner than the server asked for in Retry-After (capped by
@@ -9,13 +10,22 @@ it is worth another try with `transient`.
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Self
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
 
 from resources.errors import MarketsyncError
 from resources.http_limits import TRANSIENT_LIMIT_KINDS
@@ -85,15 +95,52 @@ def wait_honouring_retry_after(multiplier: float, max_wait: float) -> Callable[[
     return wait
 
 
+def backoff_seconds(number: int, multiplier: float, max_wait: float, hinted: float | None = None) -> float:
+    """The wait before try `number` + 1 after `number` failures, by the rule of `wait_honouring_retry_after`:
+    random in [0, multiplier * 2**(number - 1)] (full jitter, at most `max_wait`), or the server's hint
+    when that is longer (also capped at `max_wait`). For a client that counts its failures itself."""
+    high = min(max_wait, multiplier * 2 ** max(0, number - 1))
+    return max(random.uniform(0, max(0.0, high)), min(hinted or 0.0, max_wait))  # noqa: S311 - jitter, not security
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a client retries: up to `attempts` tries in all (and, with `max_total`, no new try once that
+    many seconds have passed), waiting as `wait_honouring_retry_after(backoff, max_wait)` says between
+    them. `kinds`: the failure kinds worth another try (None: every `transient` one)."""
+
+    attempts: int = 5
+    backoff: float = 0.5
+    max_wait: float = 60.0
+    max_total: float | None = None
+    kinds: frozenset[str] | None = None
+
+    def retries(self, failure: BaseException) -> bool:
+        """Whether `failure` is worth another try under this policy."""
+        if self.kinds is not None:
+            return getattr(failure, "kind", None) in self.kinds
+        return bool(getattr(failure, "transient", False))
+
+    def retrying(self, error_type: type[BaseException], *, stop: Callable[[RetryCallState], bool] | None = None,
+                 wait: Callable[[RetryCallState], float] | None = None, **options: Any) -> Retrying:
+        """The tenacity Retrying of this policy for failures of `error_type`; `stop` and `wait` replace the
+        policy's own, `options` go to tenacity (sleep, before_sleep). The last failure is re-raised as it was."""
+        if stop is None:
+            stop = stop_after_attempt(max(1, self.attempts))
+            if self.max_total is not None:
+                stop = stop | stop_before_delay(self.max_total)
+        return Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, error_type) and self.retries(e)),
+            wait=wait or wait_honouring_retry_after(self.backoff, self.max_wait),
+            stop=stop,
+            reraise=True,
+            **options,
+        )
+
+
 def retrying(error_type: type[BaseException], attempts: int, multiplier: float, max_wait: float,
              **options: Any) -> Retrying:
     """Retries of failures of `error_type` that are `transient`, up to `attempts` tries in all, waiting
     as `wait_honouring_retry_after` says; the last failure is re-raised as it was. `options` go to
     tenacity (e.g. before_sleep). Call it with the function (`retrying(...)(fn, *args)`) or iterate it."""
-    return Retrying(
-        retry=retry_if_exception(lambda e: isinstance(e, error_type) and bool(getattr(e, "transient", False))),
-        wait=wait_honouring_retry_after(multiplier, max_wait),
-        stop=stop_after_attempt(max(1, attempts)),
-        reraise=True,
-        **options,
-    )
+    return RetryPolicy(attempts, multiplier, max_wait).retrying(error_type, **options)
