@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from assets.channel_registry import ApplicationClient, channels, declared, load
+from assets.channel_registry import ApplicationClient, Channel, channels, declared, load
 
 
 def client_variables() -> dict[str, tuple[str, str]]:
@@ -67,3 +67,16 @@ def client_from_env(channel: str):
     if _declared(channel) is None or not client_configured(channel):
         return None
     return application_client(channel, deferred=False)
+
+
+def channel_resources() -> dict:
+    """The code location's API resource of every channel that declares one, by its resource key: an
+    application client's id and secret as EnvVars (read at run time), else the declared resource."""
+    return {c.key: resource for c in channels().values() if (resource := channel_resource(c)) is not None}
+
+
+def channel_resource(channel: Channel):
+    """The channel's API resource for the code location, or None when it declares none."""
+    if channel.application_client is not None:
+        return application_client(channel.name)
+    return load(channel.resource)() if channel.resource else None

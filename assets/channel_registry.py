@@ -2,10 +2,13 @@
 
 A channel (a marketplace, a supplier, the fulfilment network, a sheet, a feed) declares itself in
 `assets/<package>/channel.py` with `register(Channel(...))`: its name (the `ops.accounts.channel`
-value), what a new account starts with, the application OAuth client it needs, and how its outbound
-writes are sent. The registries built from these declarations (the account kinds and defaults, the
-application clients, the outbound runner's handlers, the drain job's pools) find every channel here,
-so a new channel is a new package, not an edit of each registry.
+value), what a new account starts with, its API resource (or the application OAuth client it needs),
+its Dagster definitions, the partitions of its accounts, its order import, its stock adapters, how its
+outbound writes are sent, and how the CLI tests its connection. Every registry is built from these
+declarations (the account kinds and defaults and the database's list of them, the application
+clients, the code location's assets and resources, the order jobs and partitions, the stock adapters,
+the outbound runner's handlers and the drain job's pools, `test-connection` and `sync orders`), so a
+new channel is a new package, not an edit of each registry.
 
 Declarations are discovered on first use by importing every `assets.<package>.channel` module. This
 module imports no channel itself, so any layer of the domain may ask it (the layers stay one way). A
@@ -67,6 +70,41 @@ class Outbound:
 
 
 @dataclass(frozen=True)
+class Orders:
+    """The channel's order import, one partition per store account. `asset`: the key path of its
+    canonical orders asset; `assets`: "module:attribute" of the list of its order assets (the import and
+    its follow-ups, what `sync orders` runs); `imported`: what an import brings, as job descriptions
+    word it; `confirms`:
+    its orders wait for the merchant's confirmation (the auto-confirm rule applies); `import_asset`:
+    "module:attribute" of the asset the import job selects when the orders asset comes with others (a
+    multi-asset); `states`: "module:attribute" of a function turning the shipment states a person asks
+    for (`sync orders --state`) into the import's run config, for a channel that imports by state."""
+
+    asset: tuple[str, ...]
+    assets: str
+    imported: str
+    confirms: bool = False
+    import_asset: str | None = None
+    states: str | None = None
+
+
+@dataclass(frozen=True)
+class Stock:
+    """How stock goes out to the channel: `adapters` maps an adapter's name (what `ops.stock_settings`
+    holds) to "module:function" building it, `(conn, settings, vault, clients) -> StockChannel`; the
+    first is a new store channel's default. `listings`: which products a new store channel lists,
+    "catalog" (the store's catalog) or "known" (what the merchant listed there, known from sales,
+    acknowledgements and rules)."""
+
+    adapters: Mapping[str, str]
+    listings: str = "catalog"
+
+    @property
+    def default_adapter(self) -> str:
+        return next(iter(self.adapters))
+
+
+@dataclass(frozen=True)
 class Channel:
     """One channel as marketsync sees it. `name` is what `ops.accounts.channel` holds and what commands
     take; `label` is how messages name it."""
@@ -74,8 +112,32 @@ class Channel:
     name: str
     label: str
     account_defaults: Mapping[str, Any] = field(default_factory=dict)  # {"endpoint": ..., "settings": {...}}
+    # Its API resource: `application_client` for a channel reached through an OAuth application
+    # registered once per installation; else `resource`, "module:attribute" of a callable taking no
+    # arguments. Either is the code location's resource under `resource_key` (the name by default).
     application_client: ApplicationClient | None = None
+    resource: str | None = None
+    resource_key: str | None = None
+    # "module:attribute" of a dagster.Definitions with its assets, checks, jobs and schedules.
+    definitions: str | None = None
+    # "module:attribute" of the DynamicPartitionsDefinition with one partition per enabled, configured
+    # account (kept by the partitions sensor).
+    partitions: str | None = None
+    orders: Orders | None = None
+    # Key paths of the assets the channel adds to a store's stock and catalog, which matching and the
+    # stock computation read: its catalog (products it supplies or lists), its stock levels (a fulfiller's).
+    catalog: tuple[str, ...] | None = None
+    stock_levels: tuple[str, ...] | None = None
+    stock: Stock | None = None
     outbound: Outbound | None = None
+    # "module:function" `(warehouse, vault, client, store) -> str`: one cheap authorised call with the
+    # store's stored credentials; returns what `test-connection` prints after the time (the endpoint).
+    connection_test: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The code location's resource key of the channel's API resource."""
+        return self.resource_key or self.name
 
 
 _REGISTERED: dict[str, Channel] = {}

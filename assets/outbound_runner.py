@@ -6,19 +6,21 @@ from collections.abc import Mapping
 
 from assets import outbound_queue
 from assets.accounts import Account, list_accounts
-from assets.channel_clients import client_from_env
+from assets.channel_clients import channel_resource, client_from_env
 from assets.channel_registry import Channel, channels
 from assets.sync_log import SyncLog
 from resources.errors import MarketsyncError
-from resources.letzshop import LetzshopResource
 from resources.sql_files import query_beside
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
+# An account's request timeout when its settings give none; a claimed write's lease outlasts it fourfold.
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 30.0
+
 
 def _client_for(channel: Channel, clients: Mapping[str, object]):
     """The client the channel's opener is given, or a worded error naming the variables that configure it."""
-    key = channel.outbound.client or channel.name
+    key = channel.outbound.client or channel.key
     client = clients.get(key)
     app = channel.application_client
     if app is not None and (client is None or not getattr(client, "client_id", None)):
@@ -34,32 +36,34 @@ def accounts_with_due_writes(warehouse: Warehouse, account_id: int | None = None
                                                {"account_id": account_id})]
 
 
-def drain(warehouse: Warehouse, vault: CredentialVault, letzshop: LetzshopResource, *, store: str | None = None,
-          triggered_by: str = "cli", run_id: str | None = None, lease_seconds: float | None = None,
-          jtl_ffn=None, ebay=None, amazon=None, channel: str | None = None,
-          account_id: int | None = None, other_clients: Mapping[str, object] | None = None) -> dict[str, dict]:
+def drain(warehouse: Warehouse, vault: CredentialVault, clients: Mapping[str, object] | None = None, *,
+          store: str | None = None, triggered_by: str = "cli", run_id: str | None = None,
+          lease_seconds: float | None = None, channel: str | None = None,
+          account_id: int | None = None) -> dict[str, dict]:
     """Attempt every due write, account by account (only of `store`, `channel` or `account_id` when
     given); returns a summary per account. Each channel's handlers come from its declaration
-    (assets/channel_registry.py); its client from `other_clients` by the channel's name (or the
-    keyword arguments of the four built-in channels), else from the environment
-    (assets/channel_clients.py), so the CLI drains every channel whose client is configured."""
+    (assets/channel_registry.py); its client from `clients` by the channel's resource key (the code
+    location's resources), else from the environment (assets/channel_clients.py), so the CLI drains
+    every channel whose client is configured."""
     due = {account: ch for account, ch in accounts_with_due_writes(warehouse, account_id)
            if channel is None or ch == channel}
     with warehouse.begin() as conn:
         accounts: list[Account] = [a for a in list_accounts(conn, store=store) if a.account_id in due]
     results: dict[str, dict] = {}
-    clients = {"letzshop": letzshop, "jtl_ffn": jtl_ffn, "ebay": ebay, "amazon": amazon, **(other_clients or {})}
+    clients = dict(clients or {})
     declared = channels()
     for name in {a.channel for a in accounts}:
-        if clients.get(name) is None and name in declared:
-            clients[name] = client_from_env(name)
+        declaration = declared.get(name)
+        if declaration is not None and clients.get(declaration.key) is None:
+            clients[declaration.key] = client_from_env(name) if declaration.application_client else \
+                channel_resource(declaration)
     for account in accounts:
         declaration = declared.get(account.channel)
         if declaration is None or declaration.outbound is None:
             continue
         name = f"{account.store}/{account.channel}"
         # The lease must outlast the slowest request, or a slow worker would look dead.
-        timeout = float(account.setting("request_timeout_seconds") or letzshop.timeout_seconds)
+        timeout = float(account.setting("request_timeout_seconds") or DEFAULT_REQUEST_TIMEOUT_SECONDS)
         with SyncLog(warehouse.engine, "outbound", "outbound", account_id=account.account_id,
                      triggered_by=triggered_by, run_id=run_id) as log:
             try:

@@ -76,7 +76,8 @@ def run_channels(rt, store: str, seed: int, letzshop, base_port: int = 0) -> dic
             statuses = conn.execute(text(_STATUSES), {"s": zon.store_id}).all()
             click.echo("  one status across channels: " + ", ".join(f"{c} {s}: {n}" for c, s, n in statuses))
             shipped = _ship_one(conn, zon.store_id, amazon_state)
-        drained = drain(rt.warehouse, rt.vault, letzshop, store=store, triggered_by="demo", amazon=amazon, ebay=ebay)
+        drained = drain(rt.warehouse, rt.vault, {"letzshop": letzshop, "amazon": amazon, "ebay": ebay}, store=store,
+                        triggered_by="demo")
         for name in (f"{store}/amazon", f"{store}/ebay"):
             click.echo(f"  outbound {name}: {drained.get(name, {}).get('succeeded', 0)} sent")
         for channel, number in shipped.items():

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from dagster import AssetsDefinition, DagsterInstance, DynamicPartitionsDefinition, materialize
 
+from assets import channel_registry
 from pipelines.definitions import build_resources
 from resources.errors import MarketsyncError
 
@@ -71,26 +72,19 @@ def run_assets(assets: Sequence[AssetsDefinition], partitions: DynamicPartitions
 
 def run_order_sync(store: str, states: list[str] | None = None, instance: DagsterInstance | None = None,
                    resources: dict | None = None, log_level: str | None = None, *, channel: str = "letzshop") -> dict:
-    """Import one store's orders from `channel` (letzshop, amazon, ebay), then match them and apply the
-    auto-confirm rule: the channel's order assets, as the auto-sync sensor launches them."""
-    if channel == "letzshop":
-        from assets.letzshop.orders import letzshop_accounts, letzshop_assets
-
-        return run_assets(letzshop_assets, letzshop_accounts, store, instance=instance, resources=resources,
-                          log_level=log_level, what="Letzshop order sync",
-                          run_config={"ops": {"letzshop_order_import": {"config": {
-                              "states": list(states or ["unconfirmed"])}}}})
-    if channel == "amazon":
-        from assets.amazon.orders import amazon_accounts, amazon_assets
-
-        return run_assets(amazon_assets, amazon_accounts, store, instance=instance, resources=resources,
-                          log_level=log_level, what="Amazon order sync")
-    if channel == "ebay":
-        from assets.ebay.orders import ebay_accounts, ebay_assets
-
-        return run_assets(ebay_assets, ebay_accounts, store, instance=instance, resources=resources,
-                          log_level=log_level, what="eBay order sync")
-    raise MarketsyncError(f"order sync does not support '{channel}': it supports letzshop, amazon, ebay")
+    """Import one store's orders from `channel` (any channel declaring an order import), then match them
+    and apply the auto-confirm rule: the channel's definitions' order assets, as the auto-sync sensor
+    launches them. `states`: the shipment states to import, for a channel that imports by state."""
+    declaration = channel_registry.channel(channel)
+    orders = declaration.orders
+    if orders is None:
+        importing = ", ".join(name for name, c in channel_registry.channels().items() if c.orders)
+        raise MarketsyncError(f"order sync does not support '{channel}': it supports {importing}")
+    partitions = channel_registry.load(declaration.partitions)
+    assets = channel_registry.load(orders.assets)
+    run_config = channel_registry.load(orders.states)(list(states or ["unconfirmed"])) if orders.states else None
+    return run_assets(assets, partitions, store, instance=instance, resources=resources, log_level=log_level,
+                      what=f"{declaration.label} order sync", run_config=run_config)
 
 
 def run_fulfillment_sync(store: str, instance: DagsterInstance | None = None, resources: dict | None = None) -> dict:

@@ -1,8 +1,9 @@
 """Jobs: what sensors, schedules and people launch.
 
 Every order channel has the same two jobs, partitioned by its accounts: an import job (its orders asset)
-and a follow-up job (matching, then the auto-confirm rule). ORDER_CHANNELS lists them; the auto-sync
-and new-orders sensors drive every channel through it, so a later channel adds itself here.
+and a follow-up job (matching, then the auto-confirm rule). ORDER_CHANNELS holds them for every channel
+that declares an order import (assets/<channel>/channel.py); the auto-sync and new-orders sensors drive
+every channel through it.
 """
 
 from dataclasses import dataclass
@@ -22,21 +23,10 @@ from dagster import (
     op,
 )
 
-from assets.amazon.orders import ORDERS as AMAZON_ORDERS
-from assets.amazon.orders import amazon_accounts
-from assets.channel_registry import channels
-from assets.ebay.orders import ORDERS as EBAY_ORDERS
-from assets.ebay.orders import ebay_accounts
+from assets.channel_registry import Channel, channels, load
 from assets.feeds.push_inbox import apply_inbox_job
-from assets.letzshop.orders import ORDERS as LETZSHOP_ORDERS
-from assets.letzshop.orders import letzshop_accounts, letzshop_order_import
-from assets.orders.followup import CONFIRMING_CHANNELS, auto_confirmations_key, matches_key
+from assets.orders.followup import auto_confirmations_key, matches_key
 from assets.outbound_runner import accounts_with_due_writes, drain
-from resources.amazon_sp_api import AmazonSpApiResource
-from resources.ebay import EbayResource
-from resources.jtl_ffn import JtlFfnResource
-from resources.letzshop import LetzshopResource
-from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
 # One run per store at a time (imports and follow-ups): the run coordinator limits runs by this tag
@@ -64,30 +54,29 @@ class OrderChannel:
         return {STORE_TAG: store, CHANNEL_TAG: self.channel, RUN_KIND_TAG: kind}
 
 
-def order_channel(channel: str, name: str, partitions: DynamicPartitionsDefinition, orders: AssetKey,
-                  imported: str, import_selection: AssetSelection | None = None) -> OrderChannel:
-    """A channel's import job (its orders asset, or `import_selection` where that asset comes with others)
-    and follow-up job (its matches and auto-confirmations assets), both partitioned by its accounts."""
-    confirms = channel in CONFIRMING_CHANNELS
+def order_channel(channel: Channel) -> OrderChannel:
+    """A channel's import job (its orders asset, or the asset it declares to import with when that one
+    comes with others) and follow-up job (its matches and auto-confirmations assets), both partitioned
+    by its accounts."""
+    name, orders = channel.label, channel.orders
+    orders_key = AssetKey(list(orders.asset))
+    partitions = load(channel.partitions)
+    import_selection = (AssetSelection.assets(load(orders.import_asset)) if orders.import_asset
+                        else AssetSelection.assets(orders_key))
     import_job = define_asset_job(
-        f"{channel}_import_job", selection=import_selection or AssetSelection.assets(orders), partitions_def=partitions,
-        description=f"Import a store's {name} {imported} into raw and the canonical orders.")
+        f"{channel.name}_import_job", selection=import_selection, partitions_def=partitions,
+        description=f"Import a store's {name} {orders.imported} into raw and the canonical orders.")
     followup_job = define_asset_job(
-        f"{channel}_order_followup_job",
-        selection=AssetSelection.assets(matches_key(channel), auto_confirmations_key(channel)),
+        f"{channel.name}_order_followup_job",
+        selection=AssetSelection.assets(matches_key(channel.name), auto_confirmations_key(channel.name)),
         partitions_def=partitions,
         description=f"Match a store's new {name} orders to the catalog, then "
-                    + ("queue what the auto-confirm rule allows and mark them followed up." if confirms else
+                    + ("queue what the auto-confirm rule allows and mark them followed up." if orders.confirms else
                        f"mark them followed up ({name} orders need no confirmation)."))
-    return OrderChannel(channel, partitions, orders, import_job, followup_job)
+    return OrderChannel(channel.name, partitions, orders_key, import_job, followup_job)
 
 
-ORDER_CHANNELS: dict[str, OrderChannel] = {
-    "letzshop": order_channel("letzshop", "Letzshop", letzshop_accounts, LETZSHOP_ORDERS, "shipments",
-                              import_selection=AssetSelection.assets(letzshop_order_import)),
-    "amazon": order_channel("amazon", "Amazon", amazon_accounts, AMAZON_ORDERS, "orders changed since its cursor"),
-    "ebay": order_channel("ebay", "eBay", ebay_accounts, EBAY_ORDERS, "orders changed since its cursor"),
-}
+ORDER_CHANNELS: dict[str, OrderChannel] = {name: order_channel(c) for name, c in channels().items() if c.orders}
 letzshop_import_job = ORDER_CHANNELS["letzshop"].import_job
 
 
@@ -117,12 +106,16 @@ def plan_outbound_drain(context: OpExecutionContext, warehouse: Warehouse):
 
 
 def _drain_op(channel: str):
-    @op(name=f"drain_{channel}_outbound", pool=DRAIN_POOLS[channel], ins={"due": In(Nothing)})
-    def drain_channel(context: OpExecutionContext, warehouse: Warehouse,
-                      vault: CredentialVault, letzshop: LetzshopResource, jtl_ffn: JtlFfnResource,
-                      ebay: EbayResource, amazon: AmazonSpApiResource) -> None:
-        results = drain(warehouse, vault, letzshop, triggered_by="dagster", run_id=context.run_id, jtl_ffn=jtl_ffn,
-                        ebay=ebay, amazon=amazon, channel=channel, account_id=_run_account(context))
+    declaration = channels()[channel]
+    client_key = declaration.outbound.client or declaration.key
+
+    # The channel's client is asked for by its declared resource key, so the op takes its resources by key.
+    @op(name=f"drain_{channel}_outbound", pool=DRAIN_POOLS[channel], ins={"due": In(Nothing)},
+        required_resource_keys={"warehouse", "vault", client_key})
+    def drain_channel(context: OpExecutionContext) -> None:
+        results = drain(context.resources.warehouse, context.resources.vault,
+                        {client_key: getattr(context.resources, client_key)}, triggered_by="dagster",
+                        run_id=context.run_id, channel=channel, account_id=_run_account(context))
         for account, summary in results.items():
             context.log.info(f"{account}: {summary}")
 

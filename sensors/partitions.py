@@ -1,11 +1,12 @@
 """One partition per store account that can work, for every partitioned channel, driven by ops.accounts.
 
-An account is a partition of its channel (letzshop_accounts, amazon_accounts, ebay_accounts,
-jtl_ffn_accounts) while it is enabled AND configured: its credentials are stored (ops.credentials) and
-the channel's application client is set where the channel needs one (EBAY_CLIENT_ID/SECRET,
-AMAZON_LWA_CLIENT_ID/SECRET, JTL_FFN_CLIENT_ID/SECRET). Disabling or deleting the account, or removing
-its credentials, removes the partition (its history stays), so no automation starts runs that cannot
-work. Stock channels and supplier feeds keep their own sensors (their partitions are not accounts).
+An account is a partition of its channel (every channel that declares partitions of its accounts in
+assets/<channel>/channel.py: letzshop_accounts, amazon_accounts, ...) while it is enabled AND
+configured: its credentials are stored (ops.credentials) and the channel's application client is set
+where the channel needs one (EBAY_CLIENT_ID/SECRET, AMAZON_LWA_CLIENT_ID/SECRET, JTL_FFN_CLIENT_ID/
+SECRET). Disabling or deleting the account, or removing its credentials, removes the partition (its
+history stays), so no automation starts runs that cannot work. Stock channels and supplier feeds keep
+their own sensors (their partitions are not accounts).
 """
 
 from dagster import (
@@ -21,26 +22,22 @@ from dagster import (
 from sqlalchemy import text
 
 from assets.channel_clients import client_configured
-from assets.jtl_ffn.assets import jtl_ffn_accounts
+from assets.channel_registry import channels, load
+from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
-from sensors.jobs import ORDER_CHANNELS
 
 MAX_PARTITIONS_ADDED_PER_TICK = 1000
 
 PARTITIONED: dict[str, DynamicPartitionsDefinition] = {
-    **{name: channel.partitions for name, channel in ORDER_CHANNELS.items()}, "jtl_ffn": jtl_ffn_accounts}
+    name: load(c.partitions) for name, c in channels().items() if c.partitions}
 
 
 def configured_stores(warehouse: Warehouse) -> dict[str, set[str]]:
     """channel -> the stores whose account of that channel is enabled and configured."""
     wanted: dict[str, set[str]] = {channel: set() for channel in PARTITIONED}
     with warehouse.begin() as conn:
-        rows = conn.execute(text(
-            """SELECT a.channel, s.code FROM ops.accounts a JOIN ops.stores s USING (store_id)
-               WHERE a.enabled AND a.channel = ANY(:channels)
-                 AND EXISTS (SELECT 1 FROM ops.credentials c WHERE c.account_id = a.account_id)"""),
-            {"channels": list(PARTITIONED)}).all()
+        rows = conn.execute(query_beside(__file__, "configured_accounts.sql"), {"channels": list(PARTITIONED)}).all()
         # A store's inbound control check (a jtl_ffn_accounts partition too) reads the sheet and what was
         # synced from the fulfiller, not its API: the inbound-sheet sensor keeps those partitions, and
         # this sensor must not take them away again.

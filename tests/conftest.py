@@ -55,7 +55,8 @@ _TRUNCATE = """
 DO $$ DECLARE t text; BEGIN
   SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') INTO t
   FROM pg_tables WHERE schemaname IN ('raw', 'core', 'ops')
-    AND (schemaname, tablename) <> ('core', 'order_status_map');  -- reference data the migration wrote
+    -- the reference data the migrations wrote
+    AND (schemaname, tablename) NOT IN (('core', 'order_status_map'), ('ops', 'channels'));
   EXECUTE 'TRUNCATE ' || t || ' RESTART IDENTITY CASCADE';
 END $$;
 """

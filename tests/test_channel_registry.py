@@ -12,7 +12,6 @@ from assets.channel_registry import ApplicationClient, Channel, Outbound, channe
 from assets.outbound_queue import enqueue
 from assets.outbound_runner import drain
 from resources.errors import MarketsyncError
-from resources.letzshop import LetzshopResource
 
 BUILT_IN = {"amazon", "codeswholesale", "ebay", "feed", "google_sheets", "jtl_ffn", "letzshop"}
 
@@ -110,10 +109,10 @@ def test_the_outbound_runner_sends_through_the_declared_opener(plugin, redeclare
     account = _ebay_through_the_plugin(warehouse, redeclare, "plug", {"order": "A-1"})
     monkeypatch.setenv("FAKESHOP_ID", "app-id")
     monkeypatch.setenv("FAKESHOP_SECRET", "app-secret")
-    results = drain(warehouse, vault, LetzshopResource(), store="plug")
+    results = drain(warehouse, vault, store="plug")
     assert results["plug/ebay"]["succeeded"] == 1, results
     assert plugin.SENT == [("plug", "notify", {"order": "A-1"}, "app-id")]
-    again = drain(warehouse, vault, LetzshopResource(), store="plug")
+    again = drain(warehouse, vault, store="plug")
     assert again == {} and len(plugin.SENT) == 1, "a sent write is never sent again"
     _forget(warehouse, account.account_id)
 
@@ -140,7 +139,7 @@ def _forget(warehouse, account_id: int) -> None:
 def test_a_declared_client_that_is_not_configured_is_worded(plugin, redeclare, warehouse, vault, monkeypatch):
     account = _ebay_through_the_plugin(warehouse, redeclare, "plug2", {"order": "B-2"})
     monkeypatch.delenv("FAKESHOP_ID", raising=False)
-    results = drain(warehouse, vault, LetzshopResource(), store="plug2")
+    results = drain(warehouse, vault, store="plug2")
     assert results["plug2/ebay"] == {"error": "ebay writes are due but no ebay application client is configured "
                                                "(set FAKESHOP_ID and FAKESHOP_SECRET)"}
     assert plugin.SENT == []

@@ -46,7 +46,7 @@ def _applied(state, operation, shipment_id):
 
 
 def _drain(shop, **kw):
-    return drain(shop.warehouse, shop.vault, shop.letzshop, **kw).get("shop/letzshop", {})
+    return drain(shop.warehouse, shop.vault, {"letzshop": shop.letzshop}, **kw).get("shop/letzshop", {})
 
 
 def test_confirm_reaches_letzshop_once_through_500_and_429(imported):

@@ -80,7 +80,6 @@ def test_the_runner_builds_a_configured_client_from_the_environment(warehouse, v
     """`marketsync outbound run` passes no eBay client: with EBAY_CLIENT_ID/SECRET set it is built from them
     (the error is then about the unreachable endpoint, not a missing client)."""
     from assets.outbound_runner import drain
-    from resources.letzshop import LetzshopResource
 
     monkeypatch.setenv("EBAY_CLIENT_ID", "id")
     monkeypatch.setenv("EBAY_CLIENT_SECRET", "secret")
@@ -89,7 +88,7 @@ def test_the_runner_builds_a_configured_client_from_the_environment(warehouse, v
         vault.store(conn, account.account_id, {"refresh_token": "t"})
         conn.execute(text("UPDATE ops.accounts SET endpoint = :e WHERE account_id = :a"),
                      {"e": f"http://127.0.0.1:{_closed_port()}", "a": account.account_id})
-    results = drain(warehouse, vault, LetzshopResource(), store="bay")
+    results = drain(warehouse, vault, store="bay")
     assert "no eBay client is configured" not in str(results)
 
 

@@ -1,6 +1,6 @@
 """Amazon (Selling Partner API): orders in, shipment confirmations and listings' stock out, through the
 installation's Login with Amazon application and each seller's refresh token."""
-from assets.channel_registry import ApplicationClient, Channel, Outbound, register
+from assets.channel_registry import ApplicationClient, Channel, Orders, Outbound, Stock, register
 
 API_POOL = "amazon_sp_api"
 
@@ -9,5 +9,12 @@ CHANNEL = register(Channel(
     label="Amazon",
     application_client=ApplicationClient("AMAZON_LWA_CLIENT_ID", "AMAZON_LWA_CLIENT_SECRET",
                                          resource="resources.amazon_sp_api:AmazonSpApiResource"),
+    definitions="assets.amazon.definitions:defs",
+    partitions="assets.amazon.orders:amazon_accounts",
+    orders=Orders(asset=("core", "amazon_orders"), assets="assets.amazon.orders:amazon_assets",
+                  imported="orders changed since its cursor"),
+    # Amazon lists what the merchant listed there (known from sales, acknowledgements and rules).
+    stock=Stock(adapters={"amazon_listings": "assets.amazon.stock:adapter"}, listings="known"),
     outbound=Outbound(open="assets.amazon.outbound:open_outbound", pool=API_POOL),
+    connection_test="assets.amazon.connection_check:check_connection",
 ))

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
+from assets.channel_registry import channels
 from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 
-CHANNELS = ("letzshop", "amazon", "ebay")
+# Every channel that imports orders (assets/<channel>/channel.py declares it).
+CHANNELS = tuple(name for name, c in channels().items() if c.orders is not None)
 CHANNEL_STOCK = AssetKey(["core", "channel_stock"])
 # How long a new order's items may wait for their follow-up (matching) before the check calls them lost.
 MATCHING_GRACE_MINUTES = 60
 
 
 def orders_key(channel: str) -> AssetKey:
-    return AssetKey(["core", f"{channel}_orders"])
+    return AssetKey(list(channels()[channel].orders.asset))
 
 
 def _result(warehouse: Warehouse, query: str, params: dict, ok: str, failing: str) -> AssetCheckResult:

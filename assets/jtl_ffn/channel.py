@@ -9,5 +9,9 @@ CHANNEL = register(Channel(
     label="JTL-FFN",
     application_client=ApplicationClient("JTL_FFN_CLIENT_ID", "JTL_FFN_CLIENT_SECRET",
                                          resource="assets.jtl_ffn.outbound:application_resource"),
+    definitions="assets.jtl_ffn.definitions:defs",
+    stock_levels=("core", "fulfillment_stock"),
+    partitions="assets.jtl_ffn.assets:jtl_ffn_accounts",
     outbound=Outbound(open="assets.jtl_ffn.outbound:open_outbound", pool=API_POOL),
+    connection_test="assets.jtl_ffn.connection_check:check_connection",
 ))

@@ -108,3 +108,8 @@ def letzshop_order_import(context: AssetExecutionContext, config: LetzshopImport
 
 
 letzshop_assets = [letzshop_order_import, *followup_assets("letzshop", letzshop_accounts, ORDERS, group_name=GROUP)]
+
+
+def import_run_config(states: list[str]) -> dict:
+    """The import's run config for the shipment states a person asked for (`sync orders --state`)."""
+    return {"ops": {letzshop_order_import.op.name: {"config": {"states": list(states)}}}}

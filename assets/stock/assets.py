@@ -27,11 +27,10 @@ from dagster import (
 from pydantic import Field
 from sqlalchemy import text
 
+from assets.channel_registry import channels
 from assets.stock.push import push_stock
 from assets.stock.settings import split_partition_key
 from assets.table_metadata import with_table_metadata
-from resources.amazon_sp_api import AmazonSpApiResource
-from resources.ebay import EbayResource
 from resources.errors import MarketsyncError
 from resources.http_retry import HttpCallError
 from resources.vault import CredentialVault
@@ -40,9 +39,11 @@ from resources.warehouse import Warehouse
 CHANNEL_STOCK = AssetKey(["core", "channel_stock"])
 # What a channel's stock is computed from: the tables the channels' own assets write (named here, not
 # imported, so stock stays below the channel packages; tests/test_dagster_definitions.py proves each exists).
-STOCK_SOURCES = [AssetKey(["core", name]) for name in (
-    "fulfillment_stock", "letzshop_orders", "amazon_orders", "ebay_orders", "codeswholesale_products",
-    "supplier_feed_products", "letzshop_catalog")]
+STOCK_SOURCES = [AssetKey(list(path)) for c in channels().values()
+                 for path in (c.stock_levels, c.orders.asset if c.orders else None, c.catalog) if path]
+# The API resources (by channel, their resource keys) of the channels whose stock adapters talk through
+# the installation's application client.
+STOCK_CLIENTS = {name: c.key for name, c in channels().items() if c.stock and c.application_client}
 TRIGGER_TAG = "marketsync/triggered_by"
 # One push per store channel at a time (dagster.yaml limits this tag); stock pushes take no store slot.
 STOCK_CHANNEL_TAG = "marketsync/stock_channel"
@@ -65,17 +66,22 @@ class StockPushConfig(Config):
     group_name="stock",
     pool="stock_push",
     retry_policy=RetryPolicy(max_retries=3, delay=60, backoff=Backoff.EXPONENTIAL),
+    # The warehouse, the vault, and the API resources of the channels whose adapters need one: which
+    # those are, the channels declare, so the resources are asked for by key rather than as parameters.
+    required_resource_keys={"warehouse", "vault", *STOCK_CLIENTS.values()},
 )
-def channel_stock(context: AssetExecutionContext, config: StockPushConfig, warehouse: Warehouse,
-                  vault: CredentialVault, ebay: EbayResource, amazon: AmazonSpApiResource) -> MaterializeResult:
+def channel_stock(context: AssetExecutionContext, config: StockPushConfig) -> MaterializeResult:
     """What each listing shows on the channel: every listing's availability computed from all stock
     sources minus open orders and safety stock, pushed where it differs from what the channel last
     acknowledged, each pushed number explained term by term in core.stock_ledger."""
     store, channel = split_partition_key(context.partition_key)
+    warehouse: Warehouse = context.resources.warehouse
+    vault: CredentialVault = context.resources.vault
     trigger = context.run.tags.get(TRIGGER_TAG, "dagster")
     try:
         result = push_stock(warehouse, vault, store, channel, mode=config.mode, skus=config.skus or None,
-                            triggered_by=trigger, run_id=context.run_id, clients={"ebay": ebay, "amazon": amazon})
+                            triggered_by=trigger, run_id=context.run_id,
+                            clients={name: getattr(context.resources, key) for name, key in STOCK_CLIENTS.items()})
     except MarketsyncError as exc:
         if isinstance(exc, HttpCallError) and exc.transient:
             raise  # a network hiccup: the RetryPolicy tries again

@@ -11,21 +11,27 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from assets.accounts import get_account
+from assets.channel_registry import Stock, channels, declared
 from resources.errors import MarketsyncError
 
 STRATEGIES = ("realtime", "batch", "manual")
 LISTINGS = ("catalog", "known")
-# Which products a new channel's stock settings treat as listings: Letzshop lists the store's catalog;
-# Amazon and eBay list what the merchant listed there (known from sales, acknowledgements, rules).
-DEFAULT_LISTINGS = {"letzshop": "catalog", "amazon": "known", "ebay": "known"}
-# Stock adapters per channel; the first is the default. Amazon and eBay add theirs.
-ADAPTERS = {"letzshop": ("letzshop_csv", "letzshop_graphql"), "ebay": ("ebay_inventory",),
-            "amazon": ("amazon_listings",)}
 DELIVERY_KEYS = {"location", "filename", "delimiter", "host_key", "known_hosts", "username", "graphql_mutation",
                  "timeout"}
 _SECRET_KEY = re.compile(r"pass|secret|token|private|api_?key|credential", re.I)
 # Credential fields (marketsync credentials set STORE CHANNEL) the delivery may use.
 SECRET_FIELDS = ("inventory_password", "inventory_token", "inventory_private_key", "inventory_passphrase")
+
+
+def _stock(channel: str) -> Stock | None:
+    declaration = declared(channel)
+    return declaration.stock if declaration else None
+
+
+def adapters(channel: str) -> tuple[str, ...]:
+    """The stock adapters the channel declares (assets/<channel>/channel.py); the first is the default."""
+    stock = _stock(channel)
+    return tuple(stock.adapters) if stock else ()
 
 
 @dataclass
@@ -103,8 +109,8 @@ def _validated(values: dict[str, Any], channel: str) -> dict[str, Any]:
         raise MarketsyncError("max lag must be at least one minute")
     if values.get("listings") is not None and values["listings"] not in LISTINGS:
         raise MarketsyncError(f"listings must be one of {', '.join(LISTINGS)}, not '{values['listings']}'")
-    if values.get("adapter") is not None and values["adapter"] not in ADAPTERS.get(channel, ()):
-        known = ", ".join(ADAPTERS.get(channel, ())) or "none yet"
+    if values.get("adapter") is not None and values["adapter"] not in adapters(channel):
+        known = ", ".join(adapters(channel)) or "none yet"
         raise MarketsyncError(f"no stock adapter '{values['adapter']}' for {channel} (available: {known})")
     for key in values.get("delivery") or {}:
         if key not in DELIVERY_KEYS:
@@ -118,15 +124,17 @@ def save_settings(conn: Connection, store: str, channel: str, **changes: Any) ->
     """Create or change the stock settings of a store's channel; only the given values change, and
     delivery settings merge into the existing ones (a None value removes a key)."""
     account = get_account(conn, store, channel)
-    if channel not in ADAPTERS:
-        raise MarketsyncError(f"stock cannot be pushed to {channel} yet (stock adapters: {', '.join(ADAPTERS)})")
+    stock = _stock(channel)
+    if stock is None:
+        stocked = [name for name, c in channels().items() if c.stock is not None]
+        raise MarketsyncError(f"stock cannot be pushed to {channel} yet (stock adapters: {', '.join(stocked)})")
     changes = _validated({k: v for k, v in changes.items() if v is not None or k == "delivery"}, channel)
     delivery_changes = changes.pop("delivery", None) or {}
     current = conn.execute(text("SELECT delivery, adapter FROM ops.stock_settings WHERE account_id = :a"),
                            {"a": account.account_id}).first()
     delivery = {**(current.delivery if current else {}), **delivery_changes}
     delivery = {k: v for k, v in delivery.items() if v is not None}
-    columns = {"adapter": ADAPTERS[channel][0], "listings": DEFAULT_LISTINGS.get(channel, "catalog"), **changes}
+    columns = {"adapter": stock.default_adapter, "listings": stock.listings, **changes}
     adapter = changes.get("adapter") or (current.adapter if current else columns["adapter"])
     if adapter.endswith("_csv") and not delivery.get("location"):
         raise MarketsyncError(f"the {adapter} adapter needs a delivery location: "

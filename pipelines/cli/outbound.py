@@ -22,10 +22,9 @@ def outbound_run(rt: Runtime, store: str | None, as_json: bool) -> None:
     """Send every due write now."""
     from assets.outbound_runner import drain
 
-    # Every channel's client from the code location's own factories (the application's OAuth clients
-    # come from the environment); drain opens only the ones with writes due.
-    results = drain(rt.warehouse, rt.vault, rt.letzshop, store=store, triggered_by="cli",
-                    jtl_ffn=rt.client("jtl_ffn"), ebay=rt.client("ebay"), amazon=rt.client("amazon"))
+    # Each channel's client is built from its declaration (the application's OAuth clients from the
+    # environment) when it has writes due, and only then.
+    results = drain(rt.warehouse, rt.vault, store=store, triggered_by="cli")
     if as_json:
         emit(results, True)
     elif not results:

@@ -1,15 +1,20 @@
-"""`marketsync sync ...`: a channel's orders or JTL-FFN's holdings imported now, through the Dagster assets."""
+"""`marketsync sync ...`: a channel's orders or JTL-FFN's holdings imported now, through the Dagster assets.
+
+`sync orders` speaks every channel that declares an order import (assets/<channel>/channel.py)."""
 from __future__ import annotations
 
 import click
 
+from assets.channel_registry import channels
 from pipelines.cli.inputs import require_channel, require_client
 from pipelines.cli.output import emit, json_option
 from pipelines.cli.runtime import Runtime, pass_runtime
 from resources.errors import MarketsyncError
 
-# The channels `sync orders` speaks; it names them when asked for another.
-ORDER_CHANNELS = ("letzshop", "amazon", "ebay")
+
+def order_channels() -> tuple[str, ...]:
+    """The channels that declare an order import."""
+    return tuple(name for name, c in channels().items() if c.orders)
 
 
 @click.group()
@@ -25,20 +30,22 @@ def sync() -> None:
 @json_option
 @pass_runtime
 def sync_orders(rt: Runtime, store: str, channel: str, states: tuple[str, ...], as_json: bool) -> None:
-    """Import STORE's orders from CHANNEL (letzshop, amazon, ebay), then match them and apply the
-    auto-confirm rule."""
+    """Import STORE's orders from CHANNEL (any channel with an order import: letzshop, amazon, ebay), then
+    match them and apply the auto-confirm rule."""
     from pipelines.run_in_process import run_order_sync
 
-    require_channel("order sync", channel, ORDER_CHANNELS)
-    if states and channel != "letzshop":
-        raise MarketsyncError(f"--state is a Letzshop shipment state; {channel} imports every order changed "
+    require_channel("order sync", channel, order_channels())
+    declaration = channels()[channel]
+    if states and not declaration.orders.states:
+        by_state = ", ".join(c.label for c in channels().values() if c.orders and c.orders.states)
+        raise MarketsyncError(f"--state is a {by_state} shipment state; {channel} imports every order changed "
                               "since its last sync")
     from assets.accounts import get_account
 
     with rt.warehouse.begin() as conn:
         get_account(conn, store, channel)  # before a Dagster partition is made for it
-    if channel != "letzshop":
-        require_client(channel, rt.client(channel))
+    if declaration.application_client:
+        require_client(channel, rt.client(declaration.key))
     emit(run_order_sync(store, list(states) or ["unconfirmed"], channel=channel), as_json)
 
 

@@ -1,22 +1,23 @@
-"""Stock adapters by name, built from a store channel's settings and its encrypted credentials."""
+"""Stock adapters, built from a store channel's settings and its encrypted credentials by the builder its
+channel declares (`Stock.adapters` in assets/<channel>/channel.py); the adapters themselves live in the
+channel packages (assets/letzshop/stock.py, ...). Here: what every adapter shares (the StockChannel
+contract in `base`, the delivery target of a file-based adapter) and the dispatch."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from assets.accounts import channel_defaults, get_account_by_id
-from assets.stock.channels.amazon import AmazonListingsStock
+from assets.channel_registry import declared, load
 from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
-from assets.stock.channels.ebay import EbayInventoryStock
-from assets.stock.channels.letzshop import DEFAULT_FILENAME, LetzshopCsvStock, LetzshopGraphqlStock
 from assets.stock.settings import StockSettings
 from resources.errors import MarketsyncError
+from resources.sql_files import query_beside
 from resources.stock_delivery import DeliveryTarget
 from resources.vault import CredentialVault, VaultError
 
-__all__ = ["ChannelPushError", "PushOutcome", "StockAnswer", "StockChannel", "StockUpdate", "build_channel",
-           "delivery_target"]
+__all__ = ["ChannelPushError", "NoSecrets", "PushOutcome", "StockAnswer", "StockChannel", "StockUpdate",
+           "build_channel", "delivery_target", "load_secrets", "read_on_receipt", "required_client"]
 
 
 def _optional(secrets, name: str) -> str | None:
@@ -46,62 +47,49 @@ def delivery_target(settings: StockSettings, secrets) -> DeliveryTarget:
 
 def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVault,
                   clients: Mapping[str, object] | None = None) -> StockChannel:
-    """The adapter of a store channel. `clients`: the API resources of channels that need one (the
-    application's OAuth client), by channel name: {"ebay": EbayResource}."""
+    """The adapter of a store channel, built by the builder its channel declares for `settings.adapter`.
+    `clients`: the API resources of channels that need one (the application's OAuth client), by
+    channel name: {"ebay": EbayResource}."""
+    declaration = declared(settings.channel)
+    builder = declaration.stock.adapters.get(settings.adapter) if declaration and declaration.stock else None
+    if builder is None:
+        raise MarketsyncError(f"unknown stock adapter '{settings.adapter}' for {settings.store} on {settings.channel}")
+    return load(builder)(conn, settings, vault, clients or {})
+
+
+def load_secrets(conn: Connection, settings: StockSettings, vault: CredentialVault):
+    """The store channel's decrypted credentials, or None when none are stored."""
     try:
-        secrets = vault.load(conn, settings.account_id)
+        return vault.load(conn, settings.account_id)
     except VaultError:
-        secrets = None
-    if settings.adapter == "letzshop_csv":
-        return LetzshopCsvStock(delivery_target(settings, secrets or _NoSecrets()), store=settings.store,
-                                filename=settings.delivery.get("filename", DEFAULT_FILENAME),
-                                delimiter=settings.delivery.get("delimiter", ","),
-                                read_on_receipt=_read_on_receipt(conn, settings))
-    if settings.adapter == "letzshop_graphql":
-        account = get_account_by_id(conn, settings.account_id)
-        if secrets is None:
-            raise MarketsyncError(f"no credentials for {settings.store} on letzshop: "
-                                  f"`marketsync credentials set {settings.store} letzshop`")
-        return LetzshopGraphqlStock(account.endpoint or channel_defaults("letzshop")["endpoint"],
-                                    secrets.reveal("api_key"), settings.delivery.get("graphql_mutation"))
-    if settings.adapter == "ebay_inventory":
-        ebay = (clients or {}).get("ebay")
-        if ebay is None:
-            raise MarketsyncError("the eBay stock adapter needs the eBay resource (EBAY_CLIENT_ID, EBAY_CLIENT_SECRET)")
-        engine = conn.engine
-        return EbayInventoryStock(lambda: ebay.session(engine, vault, settings.account_id),
-                                  where=f"eBay inventory of {settings.store}")
-    if settings.adapter == "amazon_listings":
-        amazon = (clients or {}).get("amazon")
-        if amazon is None:
-            raise MarketsyncError("the Amazon stock adapter needs the Amazon resource "
-                                  "(AMAZON_LWA_CLIENT_ID, AMAZON_LWA_CLIENT_SECRET)")
-        engine = conn.engine
-        return AmazonListingsStock(lambda: amazon.session(engine, vault, settings.account_id),
-                                   where=f"Amazon listings of {settings.store}")
-    raise MarketsyncError(f"unknown stock adapter '{settings.adapter}' for {settings.store} on {settings.channel}")
+        return None
 
 
-# The answers to the last push that delivered something: per row (accepted, rejected) or not (delivered).
-_LAST_ANSWER = """
-SELECT l.answer FROM core.stock_ledger l
-WHERE l.inventory_sync_id = (SELECT max(y.inventory_sync_id) FROM ops.inventory_syncs y
-                             WHERE y.account_id = :a AND y.status IN ('succeeded', 'partially_succeeded')
-                               AND y.processed > 0)
-  AND l.answer IN ('accepted', 'rejected', 'delivered')
-LIMIT 1
-"""
+def required_client(clients: Mapping[str, object], settings: StockSettings, label: str):
+    """The channel's API resource among `clients`, or a worded error naming the variables to set."""
+    client = clients.get(settings.channel)
+    if client is None:
+        declaration = declared(settings.channel)
+        app = declaration.application_client if declaration else None
+        needs = f" ({', '.join(app.variables)})" if app else ""
+        raise MarketsyncError(f"the {label} stock adapter needs the {label} resource{needs}")
+    return client
 
 
-def _read_on_receipt(conn: Connection, settings: StockSettings) -> bool:
+_LAST_ANSWER = query_beside(__file__, "last_delivering_answer.sql")
+
+
+def read_on_receipt(conn: Connection, settings: StockSettings) -> bool:
     """Whether the location read the last file on receipt: an HTTP intake that answered it row by row.
     A folder, FTP or SFTP drop keeps files until the channel fetches them: never."""
     location = str(settings.delivery.get("location") or "").lower()
     if not location.startswith(("http://", "https://")):
         return False
-    return conn.execute(text(_LAST_ANSWER), {"a": settings.account_id}).scalar() in ("accepted", "rejected")
+    return conn.execute(_LAST_ANSWER, {"a": settings.account_id}).scalar() in ("accepted", "rejected")
 
 
-class _NoSecrets:
+class NoSecrets:
+    """Credentials of a store channel that has none stored: every field is missing."""
+
     def reveal(self, name: str) -> str:
         raise VaultError(f"credential field '{name}' is not set")

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import Connection
+
+from assets.stock.channels import required_client
 from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
+from assets.stock.settings import StockSettings
 from resources.amazon_sp_api import AmazonError, AmazonSpApi
+from resources.vault import CredentialVault
 
 PATCH_AT_MOST = 20  # above this many listings, one feed costs fewer calls than a patch per listing
 
@@ -46,3 +51,11 @@ class AmazonListingsStock(StockChannel):
         except AmazonError as exc:
             raise ChannelPushError(f"could not read Amazon's quantities: {exc}", retryable=exc.retryable) from None
         return {sku: quantity for sku, quantity in found.items() if quantity is not None}
+
+
+def adapter(conn: Connection, settings: StockSettings, vault: CredentialVault, clients) -> AmazonListingsStock:
+    """The stock adapter of a store's Amazon account, through the installation's Amazon application."""
+    client = required_client(clients, settings, "Amazon")
+    engine = conn.engine
+    return AmazonListingsStock(lambda: client.session(engine, vault, settings.account_id),
+                 where=f"Amazon listings of {settings.store}")

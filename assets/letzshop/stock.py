@@ -22,10 +22,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import httpx
+from sqlalchemy import Connection
 
+from assets.accounts import get_account_by_id
+from assets.letzshop.channel import CHANNEL
+from assets.stock.channels import NoSecrets, delivery_target, load_secrets, read_on_receipt
 from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
 from assets.stock.inventory_file import inventory_csv
+from assets.stock.settings import StockSettings
+from resources.errors import MarketsyncError
 from resources.stock_delivery import DeliveryError, DeliveryTarget, deliver_file
+from resources.vault import CredentialVault
 
 DEFAULT_FILENAME = "{store}-stock.csv"
 
@@ -119,3 +126,23 @@ class LetzshopGraphqlStock(StockChannel):
                 f"letzshop_csv adapter", retryable=False)
         raise ChannelPushError(f"the mutation {self.mutation!r} exists but its input is not modelled yet; "
                                f"use the letzshop_csv adapter", retryable=False)
+
+
+def csv_adapter(conn: Connection, settings: StockSettings, vault: CredentialVault, clients) -> LetzshopCsvStock:
+    """The inventory-file adapter of a store's Letzshop account, from its stock settings and credentials."""
+    return LetzshopCsvStock(delivery_target(settings, load_secrets(conn, settings, vault) or NoSecrets()),
+                            store=settings.store, filename=settings.delivery.get("filename", DEFAULT_FILENAME),
+                            delimiter=settings.delivery.get("delimiter", ","),
+                            read_on_receipt=read_on_receipt(conn, settings))
+
+
+def graphql_adapter(conn: Connection, settings: StockSettings, vault: CredentialVault,
+                    clients) -> LetzshopGraphqlStock:
+    """The GraphQL adapter of a store's Letzshop account (its endpoint and API key)."""
+    secrets = load_secrets(conn, settings, vault)
+    if secrets is None:
+        raise MarketsyncError(f"no credentials for {settings.store} on letzshop: "
+                              f"`marketsync credentials set {settings.store} letzshop`")
+    account = get_account_by_id(conn, settings.account_id)
+    return LetzshopGraphqlStock(account.endpoint or CHANNEL.account_defaults["endpoint"], secrets.reveal("api_key"),
+                                settings.delivery.get("graphql_mutation"))

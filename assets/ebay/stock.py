@@ -11,8 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import Connection
+
+from assets.stock.channels import required_client
 from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
+from assets.stock.settings import StockSettings
 from resources.ebay import EbayApi, EbayError
+from resources.vault import CredentialVault
 
 PUBLISHED = "PUBLISHED"  # bulkUpdatePriceQuantity updates published offers only (updateOffer the others)
 
@@ -53,3 +58,11 @@ class EbayInventoryStock(StockChannel):
                 return {sku: buyers_see(quantity, api.offers(sku)) for sku, quantity in ship.items()}
         except EbayError as exc:
             raise ChannelPushError(f"could not read eBay's quantities: {exc}", retryable=exc.retryable) from None
+
+
+def adapter(conn: Connection, settings: StockSettings, vault: CredentialVault, clients) -> EbayInventoryStock:
+    """The stock adapter of a store's eBay account, through the installation's eBay application."""
+    client = required_client(clients, settings, "eBay")
+    engine = conn.engine
+    return EbayInventoryStock(lambda: client.session(engine, vault, settings.account_id),
+                 where=f"eBay inventory of {settings.store}")

@@ -1,0 +1,23 @@
+"""`marketsync test-connection STORE amazon`: the token exchange and one authorised read with the
+seller's stored refresh token, through the installation's Amazon application."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from assets.accounts import get_account
+from assets.channel_clients import not_configured
+from resources.errors import MarketsyncError
+from resources.vault import CredentialVault
+from resources.warehouse import Warehouse
+
+
+def check_connection(warehouse: Warehouse, vault: CredentialVault, client, store: str) -> str:
+    """Reads one page of the orders changed in the last hour; returns where it answered from."""
+    if not getattr(client, "client_id", None) or not getattr(client, "client_secret", None):
+        raise MarketsyncError(not_configured("amazon"))
+    with warehouse.begin() as conn:
+        account = get_account(conn, store, "amazon")
+    since = datetime.now(UTC) - timedelta(hours=1)
+    with client.session(warehouse.engine, vault, account.account_id) as api:
+        next(iter(api.search_orders(last_updated_after=since)), None)
+    return f" ({account.endpoint or 'production endpoint'})"
