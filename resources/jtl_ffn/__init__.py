@@ -34,6 +34,10 @@ token again revokes the whole authorisation. So the token pair lives behind a `T
   was not, the retry saves it.
 * `MemoryTokenStore` does the same within one process (scripts, the sandbox, tests).
 
+Both stores, the token model (`TokenSet`) and the refresh before expiry and on 401 are the project's
+one OAuth token manager (resources.oauth); the requests, retries, size cap and paging its one HTTP
+client (resources.http_client). What is FFN's here: the endpoints, the token call and the error mapping.
+
 Reads are retried on transient failures (429, 5xx, timeouts, dropped connections) with full-jitter
 backoff that honours Retry-After. Writes are not retried blindly: creating an outbound is retried
 because `merchantOutboundNumber` is the merchant's unique key for it. Before sending it again after
@@ -49,7 +53,7 @@ from resources.jtl_ffn.api import TOKEN_URL, JtlFfnApi
 from resources.jtl_ffn.errors import JtlFfnError
 from resources.jtl_ffn.resource import JtlFfnResource
 from resources.jtl_ffn.token_store import MemoryTokenStore, VaultTokenStore, store_refresh_token
-from resources.jtl_ffn.tokens import TokenSet
+from resources.oauth import TokenSet
 
 __all__ = [
     "TOKEN_URL",

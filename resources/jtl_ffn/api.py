@@ -6,26 +6,18 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
 import orjson
 
 from resources.errors import first_line
-from resources.http_limits import (
-    MALFORMED,
-    TOO_LARGE,
-    AnswerTooLarge,
-    Limits,
-    Paging,
-    limited_transport,
-    malformed,
-    too_large_message,
-)
-from resources.http_retry import retry_after_seconds, retrying
+from resources.http_client import HttpClient
+from resources.http_limits import MALFORMED, Limits, malformed
+from resources.http_retry import RetryPolicy, retry_after_seconds
 from resources.jtl_ffn.errors import JtlFfnError
-from resources.jtl_ffn.tokens import TokenSet, TokenStore
+from resources.oauth import OAuthTokens, TokenSet, TokenStore, issued, lifetime_of, unauthorized
 from resources.scrubbing import SecretScrubber
 
 LIVE_URL = "https://ffn2.api.jtl-software.com"
@@ -60,20 +52,17 @@ class JtlFfnApi:
         self.token_url = token_url
         self._client_id = client_id
         self._client_secret = client_secret
-        self._store = token_store
-        self._attempts = attempts
-        self._max_wait = max_wait
         self._token_margin = token_margin
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1 to {MAX_PAGE_SIZE}")
         self.page_size = page_size
-        self._tokens: TokenSet | None = None
         # The client secret (alone and as the Basic pair) for the session's life; tokens as they are seen.
-        self._scrubber = SecretScrubber(client_secret, username=client_id)
+        self._http = HttpClient("JTL FFN", JtlFfnError, scrubber=SecretScrubber(client_secret, username=client_id),
+                                timeout=timeout, limits=limits, retry=RetryPolicy(attempts, 0.5, max_wait),
+                                headers={"Accept": "application/json"}, message_limit=400,
+                                status_error=self._api_error)
+        self._tokens = OAuthTokens(self._exchange, token_store, remember=self._http.scrubber.add_token)
         self._origin = httpx.URL(self.base_url)
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                                  headers={"Accept": "application/json"}, transport=limited_transport(limits))
-        self.requests = 0
         self.token_calls = 0  # refreshes this session made itself (not ones it found in the store)
         self.outbounds_found_existing = 0
         self.last_updates_to: str | None = None  # the `to` of the last …/updates window read
@@ -87,32 +76,15 @@ class JtlFfnApi:
     def close(self) -> None:
         self._http.close()
 
-    # ------------------------------------------------------------------ safety
-    def _remember(self, *tokens: str | None) -> None:
-        for token in tokens:
-            self._scrubber.add_token(token)
+    @property
+    def requests(self) -> int:
+        return self._http.requests
 
     def _error(self, message: str, kind: str, retry_after: float | None = None, code: str | None = None) -> JtlFfnError:
-        return JtlFfnError(self._scrubber.scrub(first_line(message, 400)), kind, retry_after, code)
-
-    # ------------------------------------------------------------------ transport
-    def _send(self, method: str, url: str | httpx.URL, what: str, **kwargs) -> httpx.Response:
-        """One HTTP exchange; a transport failure becomes a classified JtlFfnError."""
-        self.requests += 1
-        try:
-            return self._http.request(method, url, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise self._error(f"JTL FFN is unreachable on {what} ({type(exc).__name__})", "unreachable") from None
-        except httpx.TransportError as exc:
-            raise self._error(f"no complete answer from JTL FFN on {what} ({type(exc).__name__})",
-                              "unreachable") from None
-        except AnswerTooLarge as exc:
-            raise self._error(too_large_message(f"JTL FFN's answer to {what}", exc), TOO_LARGE) from None
-        except httpx.DecodingError as exc:
-            raise self._error(f"JTL FFN's answer to {what} could not be decoded ({exc})", MALFORMED) from None
+        return self._http.error(message, kind, retry_after, code=code)  # type: ignore[return-value]
 
     def _retrying(self, call, *args):
-        return retrying(JtlFfnError, self._attempts, 0.5, self._max_wait)(call, *args)
+        return self._http.retrying(call, *args)
 
     def _url(self, path: str) -> httpx.URL:
         return httpx.URL(f"{self.base_url}{path}")
@@ -127,8 +99,8 @@ class JtlFfnApi:
     def _token_call(self, form: dict[str, str], what: str) -> TokenSet:
         """POST the token endpoint once (application credentials in HTTP Basic); the new tokens."""
         sent = time.time()
-        response = self._send("POST", self.token_url, what, data=form, auth=(self._client_id, self._client_secret),
-                              headers={"Accept": "application/json"})
+        response = self._http.send("POST", self.token_url, what, data=form,
+                                   auth=(self._client_id, self._client_secret), headers={"Accept": "application/json"})
         body: Any = None
         try:
             body = orjson.loads(response.content)
@@ -139,16 +111,13 @@ class JtlFfnApi:
         access = body.get("access_token") if isinstance(body, dict) else None
         if not access:
             raise self._error(f"JTL FFN answered {what} without an access token", "server")
-        try:
-            lifetime = float(body["expires_in"])
-        except (KeyError, TypeError, ValueError):
-            lifetime = 60.0  # no usable lifetime announced: assume a short one rather than none
+        lifetime = lifetime_of(body, 60.0)  # no usable lifetime announced: assume a short one rather than none
         refresh = body.get("refresh_token") or form.get("refresh_token") or ""
-        self._remember(access, refresh)
-        margin = min(self._token_margin, lifetime / 2)  # never plan on less than half a token's life
+        self._http.scrubber.add_token(access)
+        self._http.scrubber.add_token(refresh)
         self.token_calls += 1
         log.info("JTL FFN access token renewed (lives %.0f s)", lifetime)
-        return TokenSet(refresh, access, sent + lifetime, sent + lifetime - margin)
+        return issued(access, lifetime, sent, self._token_margin, refresh)
 
     def _token_error(self, response: httpx.Response, body: dict, what: str) -> JtlFfnError:
         code = response.status_code
@@ -171,12 +140,13 @@ class JtlFfnApi:
         return self._error(f"JTL FFN refused {what} (HTTP {code}{', ' + error if error else ''})"
                            f"{': ' + detail if detail else ''}", "rejected", code=error or None)
 
-    def _exchange(self, refresh_token: str) -> TokenSet:
+    def _exchange(self, refresh_token: str | None) -> TokenSet:
         """Spend `refresh_token` for a new pair (called by the token store, under its lock). One call:
         a transient failure is retried by the caller's retries, each taking the lock anew, so no
         backoff wait ever holds the lock and retries do not multiply."""
-        self._remember(refresh_token)
-        return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token}, "the token refresh")
+        self._http.scrubber.add_token(refresh_token)
+        return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token or ""},
+                                "the token refresh")
 
     def exchange_code(self, code: str, redirect_uri: str) -> TokenSet:
         """Trade an authorisation code (from the merchant's consent) for the first token pair. Not
@@ -184,28 +154,12 @@ class JtlFfnApi:
         return self._token_call({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
                                 "the authorisation code exchange")
 
-    def _bearer(self) -> str:
-        tokens = self._tokens
-        if tokens is None:
-            tokens = self._tokens = self._store.load()
-            self._remember(tokens.refresh_token, tokens.access_token)
-        if not tokens.usable():
-            tokens = self._tokens = self._store.refresh(tokens.access_token, self._exchange)
-            self._remember(tokens.refresh_token, tokens.access_token)
-        return tokens.access_token  # type: ignore[return-value]
-
     def _authorised(self, method: str, url: httpx.URL | str, what: str, **kwargs) -> httpx.Response:
-        """One authorised exchange, with one token refresh when the API says the token is no good."""
-        for refreshed in (False, True):
-            bearer = self._bearer()
-            response = self._send(method, url, what, headers={"Authorization": f"Bearer {bearer}"}, **kwargs)
-            if response.status_code == 401 and not refreshed:
-                # Expired or revoked early. The store refreshes unless another process already did.
-                self._tokens = self._store.refresh(bearer, self._exchange)
-                self._remember(self._tokens.refresh_token, self._tokens.access_token)
-                continue
-            return response
-        raise AssertionError("unreachable")
+        """One authorised exchange, with one token refresh when the API says the token is no good (the
+        store refreshes unless another process already did)."""
+        return self._tokens.authorised(
+            lambda bearer: self._http.send(method, url, what, headers={"Authorization": f"Bearer {bearer}"}, **kwargs),
+            unauthorized)
 
     def _api_error(self, response: httpx.Response, what: str) -> JtlFfnError:
         code = response.status_code
@@ -253,9 +207,7 @@ class JtlFfnApi:
 
     # ------------------------------------------------------------------ reads
     def _get_once(self, url: httpx.URL | str, params: dict[str, Any] | None, what: str) -> tuple[Any, httpx.URL]:
-        response = self._authorised("GET", url, what, params=params)
-        if response.status_code != 200:
-            raise self._api_error(response, what)
+        response = self._http.expect(self._authorised("GET", url, what, params=params), what)
         return self._decoded(response, what), response.request.url
 
     def _get(self, url: httpx.URL | str, params: dict[str, Any] | None, what: str) -> tuple[Any, httpx.URL]:
@@ -269,15 +221,12 @@ class JtlFfnApi:
         """Every page of a paged list, in order: follows `nextPageLink`, or counts `$skip` on while
         pages come back full when an answer has no such link."""
         what = what or path
-        url: httpx.URL | None = self._url(path)
         base_params = {"$top": self.page_size, **(params or {})}
-        query: dict[str, Any] | None = dict(base_params)
-        paging = Paging(f"JTL FFN {what}", self._error, self.limits)
         received = 0
-        token: str | None = None
-        while url is not None:
-            number = paging.next(token)
-            body, requested = self._get(url, query, f"{what} page {number}")
+
+        def fetch(cursor: _Cursor | None, number: int) -> _Page:
+            cursor = cursor or _Cursor(self._url(path), dict(base_params), "")
+            body, requested = self._get(cursor.url, cursor.query, f"{what} page {number}")
             if not isinstance(body, dict):
                 raise self._error(malformed(f"JTL FFN {what} page {number}", "not a paged list"), MALFORMED)
             items = body.get("items", [])
@@ -285,16 +234,21 @@ class JtlFfnApi:
                 raise self._error(malformed(f"JTL FFN {what} page {number}",
                                             f"`items` is {'null' if items is None else 'not a list of objects'}"),
                                   MALFORMED)
-            yield items
-            received += len(items)
-            link = body.get("nextPageLink")
+            return _Page(items, body, requested, number)
+
+        def following(page: _Page) -> _Cursor | None:
+            nonlocal received
+            received += len(page.items)
+            link = page.body.get("nextPageLink")
             if link:
-                following = self._same_origin(requested.join(str(link)), f"{what} page {number}")
-                url, query, token = following, None, str(following)
-            elif "nextPageLink" not in body and items and len(items) >= int(base_params["$top"]):
-                url, query, token = self._url(path), {**base_params, "$skip": received}, f"$skip={received}"
-            else:
-                url = None
+                url = self._same_origin(page.requested.join(str(link)), f"{what} page {page.number}")
+                return _Cursor(url, None, str(url))
+            if "nextPageLink" not in page.body and page.items and len(page.items) >= int(base_params["$top"]):
+                return _Cursor(self._url(path), {**base_params, "$skip": received}, f"$skip={received}")
+            return None
+
+        for page in self._http.pages(f"JTL FFN {what}", fetch, following, key=_Cursor.guard):
+            yield page.items
 
     def _items(self, path: str, params: dict[str, Any] | None, what: str) -> Iterator[dict]:
         for page in self.pages(path, params, what):
@@ -303,32 +257,36 @@ class JtlFfnApi:
     def _updates(self, path: str, since: datetime | str, until: datetime | str | None, what: str) -> Iterator[dict]:
         """Objects changed in [since, until) from a …/updates list, chunk by chunk (`nextChunkUrl`).
         The server's end of the window is kept in `last_updates_to`: the next `since`."""
-        url: httpx.URL | None = self._url(path)
-        query: dict[str, Any] | None = {"fromDate": _since(since), "page": 1}
+        first: dict[str, Any] = {"fromDate": _since(since), "page": 1}
         if until is not None:
-            query["toDate"] = _since(until)
-        paging = Paging(f"JTL FFN {what}", self._error, self.limits)
-        key: str | None = None
-        while url is not None:
-            number = paging.next(key)
-            body, requested = self._get(url, query, f"{what} chunk {number}")
+            first["toDate"] = _since(until)
+
+        def fetch(cursor: _Cursor | None, number: int) -> _Page:
+            cursor = cursor or _Cursor(self._url(path), first, "")
+            body, requested = self._get(cursor.url, cursor.query, f"{what} chunk {number}")
             if not isinstance(body, dict):
                 raise self._error(malformed(f"JTL FFN {what} chunk {number}", "not a list of changes"), MALFORMED)
             data = body.get("data", [])
             if not isinstance(data, list):
                 raise self._error(malformed(f"JTL FFN {what} chunk {number}",
                                             f"`data` is {'null' if data is None else 'not a list'}"), MALFORMED)
-            yield from data
+            return _Page(data, body, requested, number)
+
+        def following(page: _Page) -> _Cursor | None:
+            body = page.body
             self.last_updates_to = body.get("to") or self.last_updates_to
             if not body.get("moreDataAvailable"):
-                return
+                return None
             link = body.get("nextChunkUrl")
             if link:
-                url, query = self._same_origin(requested.join(str(link)), f"{what} chunk {number}"), None
+                url, query = self._same_origin(page.requested.join(str(link)), f"{what} chunk {page.number}"), None
             else:
                 url, query = self._url(path), {"fromDate": body.get("from") or _since(since),
-                                               "toDate": body.get("to"), "page": number + 1}
-            key = str(url) + repr(query)
+                                               "toDate": body.get("to"), "page": page.number + 1}
+            return _Cursor(url, query, str(url) + repr(query))
+
+        for page in self._http.pages(f"JTL FFN {what}", fetch, following, key=_Cursor.guard):
+            yield from page.items
 
     def test_connection(self) -> dict:
         """One authorised round trip (a token refresh included when needed): seconds and warehouses."""
@@ -449,6 +407,26 @@ class JtlFfnApi:
             raise error
 
         return self._retrying(attempt)
+
+
+class _Cursor(NamedTuple):
+    """What asks for the next page of a list: a URL and its query, and the key the paging guard compares."""
+
+    url: httpx.URL
+    query: dict[str, Any] | None
+    key: str
+
+    def guard(self) -> str:
+        return self.key
+
+
+class _Page(NamedTuple):
+    """One page of a list as read: its elements, the whole answer and the URL it answered."""
+
+    items: list
+    body: dict
+    requested: httpx.URL
+    number: int
 
 
 def _odata_literal(value: Any) -> str:

@@ -9,7 +9,7 @@ from resources.http_limits import DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEF
 from resources.jtl_ffn.api import LIVE_URL, MAX_PAGE_SIZE, TOKEN_URL, JtlFfnApi
 from resources.jtl_ffn.errors import JtlFfnError
 from resources.jtl_ffn.token_store import VaultTokenStore
-from resources.jtl_ffn.tokens import TokenStore
+from resources.oauth import TokenStore
 from resources.vault import CredentialVault
 
 
