@@ -34,23 +34,28 @@ import httpx
 import orjson
 from dagster import ConfigurableResource
 from sqlalchemy import Connection, Engine, text
-from tenacity import RetryCallState, Retrying, retry_if_exception
+from tenacity import RetryCallState
 
 from resources.errors import first_line
+from resources.http_client import HttpClient
 from resources.http_limits import (
     DEFAULT_MAX_ANSWER_MIB,
     DEFAULT_MAX_PAGES,
     DEFAULT_PAGING_DEADLINE_SECONDS,
     MALFORMED,
-    TOO_LARGE,
-    AnswerTooLarge,
     Limits,
-    Paging,
-    limited_transport,
     malformed,
-    too_large_message,
 )
-from resources.http_retry import HttpCallError, retry_after_seconds, wait_honouring_retry_after
+from resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
+from resources.oauth import (
+    MemoryTokenStore,
+    OAuthTokens,
+    TokenSet,
+    issued,
+    lifetime_of,
+    store_refresh_token,
+    unauthorized,
+)
 from resources.scrubbing import SecretScrubber
 from resources.vault import CredentialVault, VaultError
 
@@ -64,6 +69,8 @@ INVENTORY = "/sell/inventory/v1"
 MAX_ORDER_PAGE = 200
 MAX_BULK = 25  # requests per bulkUpdatePriceQuantity / bulkGetInventoryItem call
 DEFAULT_LIMITS = Limits()
+# What is tried again: never a quota that resets later than we wait, nor a malformed answer.
+RETRIED_KINDS = frozenset({"rate_limited", "server", "unreachable"})
 
 log = logging.getLogger(__name__)
 
@@ -143,20 +150,22 @@ class EbayApi:
         self.token_url = token_url
         self.scopes = " ".join(scopes)
         self.content_language = content_language
-        self._client_id, self._client_secret, self._refresh_token = client_id, client_secret, refresh_token
+        self._client_id, self._client_secret = client_id, client_secret
         self._attempts, self._rate_limit_attempts = max(1, attempts), max(1, rate_limit_attempts)
-        self._backoff, self._max_wait, self._token_margin = backoff, max_wait, token_margin
+        self._max_wait, self._token_margin = max_wait, token_margin
         self._on_refresh_token = on_refresh_token
-        self._access: str | None = None
-        self._refresh_at = 0.0
         # The client secret (alone and as the Basic pair with the client id) for the session's life; the
         # refresh and access tokens as they are issued.
-        self._scrubber = SecretScrubber(client_secret, username=client_id)
-        self._scrubber.add_token(refresh_token)
+        scrubber = SecretScrubber(client_secret, username=client_id)
+        scrubber.add_token(refresh_token)
+        self._http = HttpClient("eBay", EbayError, scrubber=scrubber, timeout=timeout, limits=limits,
+                                retry=RetryPolicy(self._attempts, backoff, max_wait, kinds=RETRIED_KINDS),
+                                headers={"Accept": "application/json"}, lost={"outcome_unknown": True},
+                                status_error=self._api_error)
+        store = MemoryTokenStore(refresh_token, clock=time.monotonic,
+                                 on_rotate=lambda fresh: self._on_refresh_token and self._on_refresh_token(fresh))
+        self._tokens = OAuthTokens(self._renew_token, store, remember=scrubber.add_token)
         self._origin = httpx.URL(self.base_url)
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                                  headers={"Accept": "application/json"}, transport=limited_transport(limits))
-        self.requests = 0
         self.token_calls = 0
 
     def __enter__(self) -> "EbayApi":
@@ -171,27 +180,15 @@ class EbayApi:
     def __repr__(self) -> str:
         return f"EbayApi({self.base_url!r}, token=****)"
 
+    @property
+    def requests(self) -> int:
+        return self._http.requests
+
     # ------------------------------------------------------------------ safety
     def _error(self, message: str, kind: str, retry_after: float | None = None, **details: Any) -> EbayError:
-        return EbayError(self._scrubber.scrub(first_line(message, 500)), kind, retry_after, **details)
+        return self._http.error(message, kind, retry_after, **details)  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ transport
-    def _send(self, method: str, url: str | httpx.URL, what: str, **kwargs) -> httpx.Response:
-        """One HTTP exchange; a transport failure becomes a classified EbayError (`outcome_unknown`
-        when the request may have reached eBay)."""
-        self.requests += 1
-        try:
-            return self._http.request(method, url, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise self._error(f"eBay is unreachable on {what} ({type(exc).__name__})", "unreachable") from None
-        except httpx.TransportError as exc:
-            raise self._error(f"no complete answer from eBay on {what} ({type(exc).__name__})", "unreachable",
-                              outcome_unknown=True) from None
-        except AnswerTooLarge as exc:
-            raise self._error(too_large_message(f"eBay's answer to {what}", exc), TOO_LARGE) from None
-        except httpx.DecodingError as exc:
-            raise self._error(f"eBay's answer to {what} could not be decoded ({exc})", MALFORMED) from None
-
     def _retrying(self, call: Callable, *args):
         """Transient failures again with backoff (never a quota that resets later than we wait); a 429
         without Retry-After only `rate_limit_attempts` times."""
@@ -201,10 +198,7 @@ class EbayApi:
                 and failure.retry_after is None else self._attempts
             return state.attempt_number >= min(limit, self._attempts)
 
-        retry = retry_if_exception(lambda e: isinstance(e, EbayError) and e.kind in ("rate_limited", "server",
-                                                                                    "unreachable"))
-        return Retrying(retry=retry, stop=stop, wait=wait_honouring_retry_after(self._backoff, self._max_wait),
-                        reraise=True)(call, *args)
+        return self._http.retrying(call, *args, stop=stop)
 
     def _url(self, path: str) -> httpx.URL:
         return httpx.URL(self.base_url + path)
@@ -217,14 +211,14 @@ class EbayApi:
         return url
 
     # ------------------------------------------------------------------ OAuth
-    def _renew_token(self) -> str:
+    def _renew_token(self, refresh_token: str | None) -> TokenSet:
         """Trade the refresh token for a user access token (one call; retried with the request it serves)."""
         what = "the token refresh"
         sent = time.monotonic()
         self.token_calls += 1
-        response = self._send("POST", self.token_url, what, auth=(self._client_id, self._client_secret),
-                              data={"grant_type": "refresh_token", "refresh_token": self._refresh_token,
-                                    "scope": self.scopes})
+        response = self._http.send("POST", self.token_url, what, auth=(self._client_id, self._client_secret),
+                                   data={"grant_type": "refresh_token", "refresh_token": refresh_token or "",
+                                         "scope": self.scopes})
         body = self._json(response, what, strict=False)
         body = body if isinstance(body, dict) else {}
         if response.status_code != 200:
@@ -232,21 +226,9 @@ class EbayApi:
         access = body.get("access_token")
         if not access:
             raise self._error("eBay answered the token refresh without an access token", "server")
-        self._scrubber.add_token(access)
-        try:
-            lifetime = float(body["expires_in"])
-        except (KeyError, TypeError, ValueError):
-            lifetime = 300.0
-        self._access = access
-        self._refresh_at = sent + lifetime - min(self._token_margin, lifetime / 2)
-        fresh = body.get("refresh_token")
-        if fresh and fresh != self._refresh_token:
-            self._scrubber.add_token(fresh)
-            self._refresh_token = fresh
-            if self._on_refresh_token is not None:
-                self._on_refresh_token(fresh)
+        lifetime = lifetime_of(body, 300.0)
         log.info("eBay user access token renewed (lives %.0f s)", lifetime)
-        return access
+        return issued(access, lifetime, sent, self._token_margin, body.get("refresh_token") or refresh_token)
 
     def _token_error(self, response: httpx.Response, body: dict) -> EbayError:
         code, error = response.status_code, str(body.get("error") or "")
@@ -270,16 +252,9 @@ class EbayApi:
     def _authorised(self, method: str, url: str | httpx.URL, what: str, **kwargs) -> httpx.Response:
         """One authorised exchange, with one token renewal when the API says the token is no good."""
         extra = kwargs.pop("headers", None) or {}
-        for renewed in (False, True):
-            if self._access is None or time.monotonic() >= self._refresh_at:
-                self._renew_token()
-            response = self._send(method, url, what, headers={**extra, "Authorization": f"Bearer {self._access}"},
-                                  **kwargs)
-            if response.status_code == 401 and not renewed:
-                self._access = None  # expired or revoked early: renew once
-                continue
-            return response
-        raise AssertionError("unreachable")
+        return self._tokens.authorised(
+            lambda token: self._http.send(method, url, what, headers={**extra, "Authorization": f"Bearer {token}"},
+                                          **kwargs), unauthorized)
 
     # ------------------------------------------------------------------ answers
     def _json(self, response: httpx.Response, what: str, strict: bool = True) -> Any:
@@ -292,6 +267,7 @@ class EbayApi:
             return None
 
     def _api_error(self, response: httpx.Response, what: str, sent_write: bool = False) -> EbayError:
+        """The error mapping: an answer's status (and eBay's errors) as an EbayError."""
         code = response.status_code
         error_id, detail = _error_detail(self._json(response, what, strict=False))
         label = f"HTTP {code}{', ' + detail if detail else ''}"
@@ -312,10 +288,7 @@ class EbayApi:
 
     def _call(self, method: str, url: str | httpx.URL, what: str, ok: tuple[int, ...] = (200,),
               **kwargs) -> httpx.Response:
-        response = self._authorised(method, url, what, **kwargs)
-        if response.status_code not in ok:
-            raise self._api_error(response, what, sent_write=method != "GET")
-        return response
+        return self._http.expect(self._authorised(method, url, what, **kwargs), what, ok, sent_write=method != "GET")
 
     def _get_once(self, url: str | httpx.URL, params: dict | None, what: str) -> tuple[Any, httpx.URL]:
         response = self._call("GET", url, what, params=params)
@@ -329,12 +302,10 @@ class EbayApi:
         within the session's paging bounds (a link answered again, a page or time cap). A page whose
         list is not a list of objects is a malformed answer, never an empty page: a caller that moves a
         cursor after the last page must not take a broken answer for the end of the list."""
-        paging = Paging(f"eBay {what}", self._error, self.limits)
-        url, query, link = self._url(path), params, None
-        while True:
-            number = paging.next(link)
+        def fetch(link: httpx.URL | None, number: int) -> tuple[list[dict], dict, httpx.URL, str]:
             page_what = f"eBay {what} (page {number})"
-            body, requested = self._retrying(self._get_once, url, query, f"{what} (page {number})")
+            body, requested = self._retrying(self._get_once, link or self._url(path), None if link else params,
+                                             f"{what} (page {number})")
             if not isinstance(body, dict):
                 raise self._error(malformed(page_what, "not a JSON object"), MALFORMED)
             items = body.get(key)
@@ -343,14 +314,19 @@ class EbayApi:
             if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
                 found = "missing" if key not in body else "null" if items is None else "not a list of objects"
                 raise self._error(malformed(page_what, f"`{key}` is {found}"), MALFORMED)
-            yield from items
+            return items, body, requested, page_what
+
+        def following(page: tuple[list[dict], dict, httpx.URL, str]) -> httpx.URL | None:
+            _items, body, requested, page_what = page
             link = body.get("next")
             if not link:
-                return
+                return None
             if not isinstance(link, str):
                 raise self._error(malformed(page_what, "`next` is not a link"), MALFORMED)
-            url, query = self._same_origin(link, requested, what), None
-            link = str(url)
+            return self._same_origin(link, requested, what)
+
+        for items, *_ in self._http.pages(f"eBay {what}", fetch, following, key=str):
+            yield from items
 
     # ------------------------------------------------------------------ orders
     def orders_modified(self, since: datetime, until: datetime | None = None,
@@ -519,9 +495,10 @@ class EbayApi:
 
 class EbayResource(ConfigurableResource):
     """Opens eBay sessions. The application's OAuth client comes from the environment
-    (`client_id=EnvVar("EBAY_CLIENT_ID")`, `client_secret=EnvVar("EBAY_CLIENT_SECRET")`); each
-    account's refresh token from its credentials (field `refresh_token`), and the API base URL from
-    the account's endpoint when it has one (the simulator serves the token endpoint there too)."""
+    (`client_id=EnvVar("EBAY_CLIENT_ID")`, `client_secret=EnvVar("EBAY_CLIENT_SECRET")`); a seller's
+    refresh token and the API base URL (an account's endpoint, when it has one: the simulator serves the
+    token endpoint there too) are handed to `open_session` as plain values. The domain layer opens an
+    account's session (assets.ebay.connection.ebay_session)."""
 
     client_id: str
     client_secret: str
@@ -539,61 +516,59 @@ class EbayResource(ConfigurableResource):
     max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence
     paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
 
-    def session(self, conn_or_engine: Connection | Engine, vault: CredentialVault, account_id: int,
-                on_refresh_token: Callable[[str], None] | None = None) -> EbayApi:
-        """A session for an eBay account. A new refresh token in a token answer (eBay does not rotate
-        them, but would be obeyed) is stored in the account's credentials: through the engine in its own
-        transaction, or on the given connection (inside the caller's transaction)."""
-        _require_client(self.client_id, self.client_secret)
-        if isinstance(conn_or_engine, Engine):
-            with conn_or_engine.connect() as conn:
-                endpoint, refresh_token = self._account(conn, vault, account_id)
-        else:
-            endpoint, refresh_token = self._account(conn_or_engine, vault, account_id)
+    def require_client(self) -> None:
+        """A permanent error, at once, when the application's OAuth client is not configured."""
+        missing = [name for name, value in (("EBAY_CLIENT_ID", self.client_id),
+                                            ("EBAY_CLIENT_SECRET", self.client_secret)) if not (value or "").strip()]
+        if missing:
+            raise EbayError(f"eBay's application client is not configured: set {' and '.join(missing)} (the keys "
+                            "of marketsync's application in the eBay developer portal)", "auth")
 
-        def store(token: str) -> None:
-            if isinstance(conn_or_engine, Engine):
-                with conn_or_engine.begin() as conn:
-                    _store_refresh_token(conn, vault, account_id, token)
-            else:
-                _store_refresh_token(conn_or_engine, vault, account_id, token)
-
+    def open_session(self, refresh_token: str, endpoint: str | None = None, *,
+                     on_refresh_token: Callable[[str], None] | None = None) -> EbayApi:
+        """A session with the seller whose `refresh_token` this is, at `endpoint` (None: eBay's API). A
+        new refresh token in a token answer (eBay does not rotate them, but would be obeyed) is handed to
+        `on_refresh_token`."""
+        self.require_client()
         base_url = (endpoint or self.api_base_url).rstrip("/")
         token_url = self.token_url if self.token_url != TOKEN_URL or not endpoint else base_url + TOKEN_PATH
         return EbayApi(base_url, token_url, self.client_id, self.client_secret, refresh_token, scopes=self.scopes,
                        timeout=self.timeout_seconds, attempts=self.attempts,
                        rate_limit_attempts=self.rate_limit_attempts, backoff=self.retry_backoff_seconds,
                        max_wait=self.max_retry_wait_seconds, token_margin=self.token_margin_seconds,
-                       content_language=self.content_language, on_refresh_token=on_refresh_token or store,
+                       content_language=self.content_language, on_refresh_token=on_refresh_token,
                        limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))
 
-    @staticmethod
-    def _account(conn: Connection, vault: CredentialVault, account_id: int) -> tuple[str | None, str]:
-        row = conn.execute(text("SELECT channel, endpoint FROM ops.accounts WHERE account_id = :a"),
-                           {"a": account_id}).first()
-        if row is None or row.channel != "ebay":
-            raise EbayError(f"account {account_id} is not an eBay account", "rejected")
-        try:
-            return row.endpoint or None, vault.load(conn, account_id).reveal("refresh_token")
-        except VaultError:
-            raise EbayError(f"no eBay refresh token is stored for account {account_id}: authorise marketsync on "
-                            "eBay and store it (`marketsync credentials set STORE ebay`)", "reauthorize") from None
+    def session(self, conn_or_engine: Connection | Engine, vault: CredentialVault, account_id: int,
+                on_refresh_token: Callable[[str], None] | None = None) -> EbayApi:
+        """Deprecated, for the call sites not yet moved to assets.ebay.connection.ebay_session (the stock
+        adapter and the connection test): a session for an eBay account, looked up here. It reads
+        ops.accounts, which a resource should not know; remove it once no caller is left."""
+        self.require_client()
+        if isinstance(conn_or_engine, Engine):
+            with conn_or_engine.connect() as conn:
+                endpoint, refresh_token = _legacy_account(conn, vault, account_id)
+        else:
+            endpoint, refresh_token = _legacy_account(conn_or_engine, vault, account_id)
+
+        def store(token: str) -> None:
+            if isinstance(conn_or_engine, Engine):
+                with conn_or_engine.begin() as conn:
+                    store_refresh_token(conn, vault, account_id, token)
+            else:
+                store_refresh_token(conn_or_engine, vault, account_id, token)
+
+        return self.open_session(refresh_token, endpoint, on_refresh_token=on_refresh_token or store)
 
 
-def _require_client(client_id: str | None, client_secret: str | None) -> None:
-    """A permanent error, at once, when the application's OAuth client is not configured."""
-    missing = [name for name, value in (("EBAY_CLIENT_ID", client_id), ("EBAY_CLIENT_SECRET", client_secret))
-               if not (value or "").strip()]
-    if missing:
-        raise EbayError(f"eBay's application client is not configured: set {' and '.join(missing)} (the keys of "
-                        "marketsync's application in the eBay developer portal)", "auth")
-
-
-def _store_refresh_token(conn: Connection, vault: CredentialVault, account_id: int, token: str) -> None:
-    """Keep a new refresh token in the account's credentials, with its other fields."""
+def _legacy_account(conn: Connection, vault: CredentialVault, account_id: int) -> tuple[str | None, str]:
+    """(endpoint, refresh token) of an eBay account, for the deprecated `EbayResource.session`."""
+    row = conn.execute(text("SELECT channel, endpoint FROM ops.accounts WHERE account_id = :a"),
+                       {"a": account_id}).first()
+    if row is None or row.channel != "ebay":
+        raise EbayError(f"account {account_id} is not an eBay account", "rejected")
     try:
-        secrets = vault.load(conn, account_id)
-        fields = {name: secrets.reveal(name) for name in secrets.masked()}
+        return row.endpoint or None, vault.load(conn, account_id).reveal("refresh_token")
     except VaultError:
-        fields = {}
-    vault.store(conn, account_id, {**fields, "refresh_token": token})
+        raise EbayError(f"no eBay refresh token is stored for account {account_id}: authorise marketsync on "
+                        "eBay and store it (`marketsync credentials set STORE ebay`)", "reauthorize") from None

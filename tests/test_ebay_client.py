@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from assets.accounts import upsert_account
+from assets.ebay.connection import ebay_session
 from resources.ebay import TOKEN_PATH, EbayApi, EbayError, EbayResource
 from sandbox.ebay.data import stamp
 from sandbox.ebay.state import EbayState, scope
@@ -301,7 +302,7 @@ def test_session_from_the_account_and_its_vault_credentials(ebay, warehouse, vau
         account = upsert_account(conn, "shop", "ebay", base_url, {})
         bare = upsert_account(conn, "other", "ebay", None, {})
         vault.store(conn, account.account_id, {"refresh_token": refresh, "note": "kept"})
-    with resource.session(warehouse.engine, vault, account.account_id) as api:
+    with ebay_session(resource, warehouse.engine, vault, account.account_id) as api:
         assert api.base_url == base_url and api.token_url == base_url + TOKEN_PATH
         assert api.get_order(state.order_id(2))["orderId"] == state.order_id(2)
         # A token answer with a new refresh token (eBay does not rotate, but would be obeyed) is stored.
@@ -310,9 +311,9 @@ def test_session_from_the_account_and_its_vault_credentials(ebay, warehouse, vau
         stored = vault.load(conn, account.account_id)
         assert stored.reveal("refresh_token") == "v^1.1#i^1#r^1#new+token/==" and stored.reveal("note") == "kept"
         overridden = resource.model_copy(update={"token_url": "https://auth.example.test/token"})
-        api = overridden.session(conn, vault, account.account_id)
+        api = ebay_session(overridden, conn, vault, account.account_id)
         assert api.token_url == "https://auth.example.test/token"
         api.close()
         with pytest.raises(EbayError) as caught:
-            resource.session(conn, vault, bare.account_id)
+            ebay_session(resource, conn, vault, bare.account_id)
         assert caught.value.kind == "reauthorize"

@@ -6,6 +6,7 @@ from dagster import AssetKey, DynamicPartitionsDefinition
 
 from assets.ebay import normalise
 from assets.ebay.channel import API_POOL
+from assets.ebay.connection import ebay_session
 from assets.orders.channel_asset import channel_orders_asset
 from assets.orders.followup import followup_assets
 from assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
@@ -24,7 +25,7 @@ def import_ebay_orders(warehouse: Warehouse, vault: CredentialVault, ebay: EbayR
                        run_id: str | None = None) -> OrderImport:
     """Import and match one store's eBay orders."""
     return import_and_match(warehouse, store, EBAY_ORDERS,
-                            lambda account: ebay.session(warehouse.engine, vault, account.account_id), run_id)
+                            lambda account: ebay_session(ebay, warehouse.engine, vault, account), run_id)
 
 
 ebay_orders = channel_orders_asset(

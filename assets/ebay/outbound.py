@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
+from assets.ebay.connection import ebay_session
 from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
 from resources.ebay import EbayApi, EbayError, tracking_key
 
@@ -59,5 +60,5 @@ def ebay_handlers(api: EbayApi) -> dict:
 @contextmanager
 def open_outbound(warehouse, vault, ebay, account) -> Iterator[dict]:
     """The outbound handlers of one eBay account, through the application client `ebay`."""
-    with ebay.session(warehouse.engine, vault, account.account_id) as api:
+    with ebay_session(ebay, warehouse.engine, vault, account) as api:
         yield ebay_handlers(api)
