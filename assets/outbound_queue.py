@@ -26,11 +26,13 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, TextClause, text
 
 from resources.errors import MarketsyncError
+from resources.sql_files import query_beside, sql_beside
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,12 @@ _COLUMNS = tuple(name for name in QueuedItem.__dataclass_fields__ if name != "cr
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM ops.outbound_queue"  # noqa: S608 - QueuedItem's field names
 
 
+@cache
+def _with_columns(name: str) -> TextClause:
+    """The statement of sql/<name> with QueuedItem's field names (our own, never input) as its {columns}."""
+    return text(sql_beside(__file__, name).format(columns=", ".join(_COLUMNS)))
+
+
 @runtime_checkable
 class Handler(Protocol):
     """Performs one kind of outbound write (one `operation`) for one channel.
@@ -158,11 +166,7 @@ def enqueue(
         raise MarketsyncError("max_attempts must be at least 1")
     key = idempotency_key(account_id, operation, payload, key_parts)
     inserted = conn.execute(
-        text("""INSERT INTO ops.outbound_queue
-                    (account_id, order_id, operation, payload, idempotency_key, max_attempts, triggered_by)
-                VALUES (:a, :o, :op, CAST(:p AS jsonb), :k, :m, :t)
-                ON CONFLICT (idempotency_key) DO NOTHING
-                RETURNING outbound_id"""),
+        query_beside(__file__, "outbound_enqueue.sql"),
         {"a": account_id, "o": order_id, "op": operation, "p": json.dumps(payload, allow_nan=False),
          "k": key, "m": max_attempts, "t": triggered_by},
     ).scalar()
@@ -217,64 +221,6 @@ _LOCK_CLASS = 0x6F75  # "ou": keeps these locks apart from other advisory-lock u
 def _lock_key(outbound_id: int) -> int:
     # pg_try_advisory_lock(int, int): fold the bigint id into int4; a collision only skips an item.
     return ((outbound_id + 2**31) % 2**32) - 2**31
-
-
-_NOW = "coalesce(CAST(:now AS timestamptz), clock_timestamp())"
-
-# Writes for one order go out in the order they were asked for (tracking never overtakes the
-# confirmation it depends on), so an item waits while an earlier one for its order is unfinished.
-_CANDIDATE = f"""
-SELECT outbound_id, status = 'in_flight' AS lease_expired
-FROM ops.outbound_queue q
-WHERE operation = ANY(:ops)
-  AND NOT EXISTS (SELECT 1 FROM ops.outbound_queue earlier
-                  WHERE earlier.order_id = q.order_id AND earlier.outbound_id < q.outbound_id
-                    AND earlier.status IN ('pending', 'in_flight'))
-  AND (CAST(:accounts AS bigint[]) IS NULL OR account_id = ANY(CAST(:accounts AS bigint[])))
-  AND account_id <> ALL(CAST(:throttled AS bigint[]))
-  AND outbound_id <> ALL(CAST(:skip AS bigint[]))
-  AND ((status = 'pending' AND next_attempt_at <= {_NOW})
-       OR (status = 'in_flight' AND lease_expires_at < {_NOW}))
-ORDER BY next_attempt_at, outbound_id
-LIMIT 1
-FOR UPDATE SKIP LOCKED
-"""  # noqa: S608 - the fixed _NOW fragment
-
-_CLAIM = f"""
-UPDATE ops.outbound_queue
-SET status = 'in_flight', attempts = attempts + 1,
-    lease_expires_at = {_NOW} + make_interval(secs => :lease),
-    -- a lease that expired is a worker that died mid-attempt: from now on the outcome is unknown
-    outcome_unknown = outcome_unknown OR :lease_expired,
-    updated_at = {_NOW}
-WHERE outbound_id = :id
-RETURNING {', '.join(_COLUMNS)}
-"""  # noqa: S608 - the fixed _NOW fragment and QueuedItem's field names
-
-# Every write after the claim is fenced on (status, attempts): if our lease was lost and the item claimed
-# again, this worker's late answer must not overwrite the newer attempt's state.
-_FENCE = "WHERE outbound_id = :id AND status = 'in_flight' AND attempts = :attempt"
-
-_SUCCEED = f"""
-UPDATE ops.outbound_queue
-SET status = 'succeeded', response = CAST(:response AS jsonb), completed_at = {_NOW}, lease_expires_at = NULL,
-    last_error = NULL, updated_at = {_NOW}
-{_FENCE}
-"""  # noqa: S608 - the fixed _NOW and _FENCE fragments
-
-_RESCHEDULE = f"""
-UPDATE ops.outbound_queue
-SET status = 'pending', next_attempt_at = {_NOW} + make_interval(secs => :delay), lease_expires_at = NULL,
-    outcome_unknown = outcome_unknown OR :unknown, last_error = :error, updated_at = {_NOW}
-{_FENCE}
-"""  # noqa: S608 - the fixed _NOW and _FENCE fragments
-
-_BURY = f"""
-UPDATE ops.outbound_queue
-SET status = 'dead', completed_at = {_NOW}, lease_expires_at = NULL,
-    outcome_unknown = outcome_unknown OR :unknown, last_error = :error, updated_at = {_NOW}
-{_FENCE}
-"""  # noqa: S608 - the fixed _NOW and _FENCE fragments
 
 
 def process_queue(
@@ -347,7 +293,7 @@ def _claim(engine: Engine, guard: Connection, operations: list[str], accounts: l
     None when nothing is due."""
     with engine.begin() as conn:
         candidate = conn.execute(
-            text(_CANDIDATE),
+            query_beside(__file__, "outbound_next_due.sql"),
             {"ops": operations, "accounts": accounts, "throttled": throttled, "skip": skip, "now": now},
         ).first()
         if candidate is None:
@@ -358,7 +304,7 @@ def _claim(engine: Engine, guard: Connection, operations: list[str], accounts: l
         if not locked:
             return _Claim(candidate.outbound_id, None, candidate.lease_expired)
         row = conn.execute(
-            text(_CLAIM),
+            _with_columns("outbound_claim.sql"),
             {"id": candidate.outbound_id, "lease": float(lease_seconds), "lease_expired": candidate.lease_expired,
              "now": now},
         ).mappings().one()
@@ -374,8 +320,8 @@ def _attempt(engine: Engine, item: QueuedItem, handler: Handler, lease_expired: 
     label = f"outbound {item.outbound_id} ({item.operation})"
     try:
         if (item.outcome_unknown or lease_expired) and handler.already_applied(item):
-            _finish(engine, _SUCCEED, item, summary, worker, response={"already_applied": True}, now=now,
-                    on_success=getattr(handler, "on_success", None))
+            _finish(engine, "outbound_succeed.sql", item, summary, worker, response={"already_applied": True},
+                    now=now, on_success=getattr(handler, "on_success", None))
             summary.succeeded += 1
             summary.already_applied += 1
             return
@@ -405,7 +351,7 @@ def _attempt(engine: Engine, item: QueuedItem, handler: Handler, lease_expired: 
                                     "(details in the worker's log)")
         _fail(engine, item, unexpected, summary, worker, backoff, rng, now, None, unknown=True)
         return
-    _finish(engine, _SUCCEED, item, summary, worker, response=response, now=now,
+    _finish(engine, "outbound_succeed.sql", item, summary, worker, response=response, now=now,
             on_success=getattr(handler, "on_success", None))
     summary.succeeded += 1
 
@@ -417,7 +363,8 @@ def _fail(engine: Engine, item: QueuedItem, exc: OutboundError, summary: DrainSu
         _bury(engine, item, exc, summary, worker, now, unknown=unknown, exhausted=True)
         return
     delay = backoff.delay(item.attempts, retry_after, rng)
-    _finish(engine, _RESCHEDULE, item, summary, worker, error=_error_text(exc), delay=delay, unknown=unknown, now=now)
+    _finish(engine, "outbound_reschedule.sql", item, summary, worker, error=_error_text(exc), delay=delay,
+            unknown=unknown, now=now)
     summary.failed += 1
     summary.errors.append(_summary_line(item, exc, f"retry in {delay:.0f}s"))
 
@@ -427,12 +374,12 @@ def _bury(engine: Engine, item: QueuedItem, exc: OutboundError, summary: DrainSu
     error = _error_text(exc)
     if exhausted:
         error = f"after {item.attempts} attempts: {error}"[:MAX_ERROR_CHARS]
-    _finish(engine, _BURY, item, summary, worker, error=error, unknown=unknown, now=now)
+    _finish(engine, "outbound_bury.sql", item, summary, worker, error=error, unknown=unknown, now=now)
     summary.dead += 1
     summary.errors.append(_summary_line(item, exc, "dead-lettered"))
 
 
-def _finish(engine: Engine, sql: str, item: QueuedItem, summary: DrainSummary, worker: str, *,
+def _finish(engine: Engine, sql_file: str, item: QueuedItem, summary: DrainSummary, worker: str, *,
             now: datetime | None, response: Any = None, error: str | None = None, delay: float = 0.0,
             unknown: bool = False, on_success: Callable[[Connection, QueuedItem], None] | None = None) -> None:
     params = {"id": item.outbound_id, "attempt": item.attempts, "now": now, "error": error,
@@ -440,7 +387,7 @@ def _finish(engine: Engine, sql: str, item: QueuedItem, summary: DrainSummary, w
               # default=str: a response we cannot serialise must not turn a done write into a retry
               "response": json.dumps(response if response is not None else {}, default=str)}
     with engine.begin() as conn:
-        updated = conn.execute(text(sql), params).rowcount
+        updated = conn.execute(query_beside(__file__, sql_file), params).rowcount
         if updated and on_success is not None:
             # In the same transaction: the local record of the write commits with its success.
             on_success(conn, item)
@@ -454,9 +401,7 @@ def _finish(engine: Engine, sql: str, item: QueuedItem, summary: DrainSummary, w
 def _count_due(engine: Engine, operations: list[str], account_ids: list[int], now: datetime | None) -> int:
     with engine.connect() as conn:
         return conn.execute(
-            text(f"""SELECT count(*) FROM ops.outbound_queue
-                     WHERE operation = ANY(:ops) AND account_id = ANY(CAST(:a AS bigint[]))
-                       AND status = 'pending' AND next_attempt_at <= {_NOW}"""),  # noqa: S608 - the fixed _NOW fragment
+            query_beside(__file__, "outbound_count_due.sql"),
             {"ops": operations, "a": account_ids, "now": now},
         ).scalar_one()
 
@@ -481,12 +426,7 @@ def requeue(conn: Connection, outbound_id: int | None = None, *, all_dead: bool 
     if (outbound_id is None) == (not all_dead):
         raise MarketsyncError("requeue one item by its id, or all dead items (optionally of one account)")
     return conn.execute(
-        text("""UPDATE ops.outbound_queue
-                SET status = 'pending', attempts = 0, next_attempt_at = coalesce(CAST(:now AS timestamptz), now()),
-                    lease_expires_at = NULL, completed_at = NULL, updated_at = now()
-                WHERE status = 'dead'
-                  AND (CAST(:id AS bigint) IS NULL OR outbound_id = :id)
-                  AND (CAST(:a AS bigint) IS NULL OR account_id = :a)"""),
+        query_beside(__file__, "outbound_requeue_dead.sql"),
         {"id": outbound_id, "a": account_id, "now": now},
     ).rowcount
 
@@ -497,10 +437,7 @@ def list_items(conn: Connection, status: str | None = None, account_id: int | No
     if status is not None and status not in STATUSES:
         raise MarketsyncError(f"unknown outbound status '{status}' (known: {', '.join(STATUSES)})")
     rows = conn.execute(
-        text(_SELECT + """ WHERE (CAST(:s AS text) IS NULL OR status = :s)
-                             AND (CAST(:a AS bigint) IS NULL OR account_id = :a)
-                             AND (CAST(:o AS bigint) IS NULL OR order_id = :o)
-                           ORDER BY outbound_id LIMIT :lim"""),
+        _with_columns("outbound_items_list.sql"),
         {"s": status, "a": account_id, "o": order_id, "lim": limit},
     ).mappings().all()
     return [dict(row) for row in rows]
@@ -509,16 +446,5 @@ def list_items(conn: Connection, status: str | None = None, account_id: int | No
 def queue_stats(conn: Connection) -> dict[str, Any]:
     """Counts per status plus what needs attention: items due now, in-flight items whose lease expired
     (a worker died), unsettled items whose last outcome is unknown, and the oldest due time."""
-    row = conn.execute(
-        text("""SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
-                       count(*) FILTER (WHERE status = 'in_flight') AS in_flight,
-                       count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
-                       count(*) FILTER (WHERE status = 'dead') AS dead,
-                       count(*) AS total,
-                       count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= now()) AS due,
-                       count(*) FILTER (WHERE status = 'in_flight' AND lease_expires_at < now()) AS stale_in_flight,
-                       count(*) FILTER (WHERE outcome_unknown AND status <> 'succeeded') AS outcome_unknown,
-                       min(next_attempt_at) FILTER (WHERE status = 'pending') AS next_attempt_at
-                FROM ops.outbound_queue"""),
-    ).mappings().one()
+    row = conn.execute(query_beside(__file__, "outbound_stats.sql")).mappings().one()
     return dict(row)
