@@ -17,6 +17,7 @@ from assets.stock.push import ChannelFactory, PushResult, push_stock
 from assets.stock.settings import load_settings
 from assets.sync_log import SyncLog
 from resources.errors import MarketsyncError
+from resources.sql_files import query_beside
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
 
@@ -48,10 +49,8 @@ def drift_check(warehouse: Warehouse, vault: CredentialVault, store: str, channe
     with warehouse.begin() as conn:
         settings = load_settings(conn, store, channel)
         adapter = channel_factory(conn, settings, vault, clients)
-        acknowledged = conn.execute(text(
-            """SELECT p.sku, c.product_id, c.acknowledged_quantity FROM core.channel_stock c
-               JOIN core.products p USING (product_id) WHERE c.account_id = :a ORDER BY p.sku"""),
-            {"a": settings.account_id}).all()
+        acknowledged = conn.execute(query_beside(__file__, "acknowledged_listings.sql"),
+                                    {"a": settings.account_id}).all()
     result = DriftResult(store, channel)
     with SyncLog(warehouse.engine, "stock_drift_check", "inbound", account_id=settings.account_id,
                  triggered_by=triggered_by, run_id=run_id) as log:
@@ -75,8 +74,7 @@ def drift_check(warehouse: Warehouse, vault: CredentialVault, store: str, channe
         if drifted:
             with warehouse.begin() as conn:
                 # The channel's own number becomes the acknowledged one; unknown listings are forgotten.
-                conn.execute(text("""UPDATE core.channel_stock SET acknowledged_quantity = :q, acknowledged_at = now(),
-                                         ledger_id = NULL WHERE account_id = :a AND product_id = :p"""),
+                conn.execute(query_beside(__file__, "channel_stock_set_acknowledged.sql"),
                              [{"a": settings.account_id, "p": p, "q": q} for p, q in drifted if q is not None])
                 missing = [p for p, q in drifted if q is None]
                 if missing:

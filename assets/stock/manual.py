@@ -5,11 +5,11 @@ from sqlalchemy import Connection, text
 
 from assets.accounts import get_account
 from resources.errors import MarketsyncError
+from resources.sql_files import query_beside
 
 
 def _product_id(conn: Connection, store: str, sku: str) -> tuple[int, int]:
-    row = conn.execute(text("""SELECT p.store_id, p.product_id FROM core.products p JOIN ops.stores s USING (store_id)
-                               WHERE s.code = :store AND p.sku = :sku"""), {"store": store, "sku": sku}).first()
+    row = conn.execute(query_beside(__file__, "product_by_sku.sql"), {"store": store, "sku": sku}).first()
     if row is None:
         raise MarketsyncError(f"{store} has no product with SKU '{sku}'")
     return row.store_id, row.product_id
@@ -24,9 +24,8 @@ def adjust(conn: Connection, store: str, sku: str, *, count: int | None = None, 
         raise MarketsyncError("a stock count cannot be negative")
     store_id, product_id = _product_id(conn, store, sku)
     kind, quantity = ("count", count) if count is not None else ("delta", delta)
-    row = conn.execute(text(
-        """INSERT INTO core.stock_adjustments (store_id, product_id, kind, quantity, reason, created_by)
-           VALUES (:s, :p, :k, :q, :r, :b) RETURNING adjustment_id, created_at"""),
+    row = conn.execute(
+        query_beside(__file__, "stock_adjustment_insert.sql"),
         {"s": store_id, "p": product_id, "k": kind, "q": quantity, "r": reason, "b": by}).one()
     return {"store": store, "sku": sku, "kind": kind, "quantity": quantity, "adjustment_id": row.adjustment_id,
             "created_at": row.created_at}
@@ -42,8 +41,7 @@ def set_rule(conn: Connection, store: str, channel: str, sku: str, *, override: 
             raise MarketsyncError(f"the {name} cannot be negative")
     account = get_account(conn, store, channel)
     _, product_id = _product_id(conn, store, sku)
-    current = conn.execute(text("""SELECT quantity_override, max_quantity, listed FROM core.stock_listing_rules
-                                   WHERE account_id = :a AND product_id = :p"""),
+    current = conn.execute(query_beside(__file__, "listing_rule_get.sql"),
                            {"a": account.account_id, "p": product_id}).first()
     new_override = None if clear_override else (override if override is not None else current and current[0])
     new_max = None if clear_max else (maximum if maximum is not None else current and current[1])
@@ -52,12 +50,8 @@ def set_rule(conn: Connection, store: str, channel: str, sku: str, *, override: 
         conn.execute(text("DELETE FROM core.stock_listing_rules WHERE account_id = :a AND product_id = :p"),
                      {"a": account.account_id, "p": product_id})
     else:
-        conn.execute(text("""
-            INSERT INTO core.stock_listing_rules (account_id, product_id, quantity_override, max_quantity, listed, note)
-            VALUES (:a, :p, :o, :m, :l, :n)
-            ON CONFLICT (account_id, product_id) DO UPDATE SET quantity_override = excluded.quantity_override,
-                max_quantity = excluded.max_quantity, listed = excluded.listed,
-                note = coalesce(excluded.note, core.stock_listing_rules.note), updated_at = now()"""),
+        conn.execute(
+            query_beside(__file__, "listing_rule_upsert.sql"),
             {"a": account.account_id, "p": product_id, "o": new_override, "m": new_max, "l": new_listed, "n": note})
     return {"store": store, "channel": channel, "sku": sku, "quantity_override": new_override, "max_quantity": new_max,
             "listed": new_listed}

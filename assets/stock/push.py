@@ -106,9 +106,8 @@ def _push_locked(warehouse: Warehouse, settings: StockSettings, mode: str,
     engine = warehouse.engine
     with engine.begin() as conn:
         _close_interrupted(conn, settings.account_id)
-        sync_id = conn.execute(text(
-            """INSERT INTO ops.inventory_syncs (account_id, mode, triggered_by, run_id)
-               VALUES (:a, :m, :t, :r) RETURNING inventory_sync_id"""),
+        sync_id = conn.execute(
+            query_beside(__file__, "inventory_sync_start.sql"),
             {"a": settings.account_id, "m": mode, "t": triggered_by, "r": run_id}).scalar_one()
     result = PushResult(sync_id, settings.store, settings.channel, mode, status="running")
     with SyncLog(engine, f"stock_push_{mode}", "outbound", account_id=settings.account_id,
@@ -134,8 +133,7 @@ def _push_locked(warehouse: Warehouse, settings: StockSettings, mode: str,
         except ChannelPushError as exc:
             result.status, result.error, result.retryable = "failed", str(exc), exc.retryable
             with engine.begin() as conn:
-                conn.execute(text("""UPDATE core.stock_ledger SET answer = 'failed', answer_message = :e,
-                                     answered_at = now() WHERE inventory_sync_id = :s AND answer = 'pending'"""),
+                conn.execute(query_beside(__file__, "ledger_fail_pending.sql"),
                              {"e": result.error[:500], "s": sync_id})
             sync_log.error(exc)
         except Exception as exc:
@@ -174,23 +172,16 @@ def _with_acknowledged(conn: Connection, account_id: int, sync_id: int, updates:
     """The push's updates plus every other listing the channel acknowledged, at that number: a delivery
     that replaces the one before it must carry everything the channel should keep. The re-stated
     listings get no ledger row (their number is the one their last ledger row explains)."""
-    restated = [StockUpdate(sku, quantity) for sku, quantity in conn.execute(text(
-        """SELECT p.sku, c.acknowledged_quantity FROM core.channel_stock c JOIN core.products p USING (product_id)
-           WHERE c.account_id = :a AND NOT EXISTS (SELECT 1 FROM core.stock_ledger l
-                                                   WHERE l.inventory_sync_id = :s AND l.product_id = c.product_id)"""),
-        {"a": account_id, "s": sync_id})]
+    restated = [StockUpdate(sku, quantity) for sku, quantity in conn.execute(
+        query_beside(__file__, "acknowledged_not_pushed.sql"), {"a": account_id, "s": sync_id})]
     result.restated = len(restated)
     return sorted([*updates, *restated], key=lambda u: u.sku)
 
 
 def _close_interrupted(conn: Connection, account_id: int) -> None:
     """A push that died between delivering and recording left 'pending' rows: its answer is lost."""
-    conn.execute(text("""UPDATE core.stock_ledger SET answer = 'no_answer', answered_at = now(),
-                             answer_message = 'the push was interrupted before the answer was recorded'
-                         WHERE account_id = :a AND answer = 'pending'"""), {"a": account_id})
-    conn.execute(text("""UPDATE ops.inventory_syncs SET status = 'failed', finished_at = now(),
-                             errors = errors || '["interrupted"]'::jsonb
-                         WHERE account_id = :a AND status = 'running'"""), {"a": account_id})
+    conn.execute(query_beside(__file__, "ledger_close_interrupted.sql"), {"a": account_id})
+    conn.execute(query_beside(__file__, "inventory_syncs_close_interrupted.sql"), {"a": account_id})
 
 
 def _compute(warehouse: Warehouse, settings: StockSettings, sync_id: int, mode: str, skus: list[str],
@@ -219,24 +210,20 @@ def _compute(warehouse: Warehouse, settings: StockSettings, sync_id: int, mode: 
                         f"{', '.join(held[:5])} of {settings.store} on {settings.channel}: at or below the "
                         f"out-of-stock threshold with sync_zero_stock off, so nothing is sent (the channel "
                         f"keeps its last number); nothing was pushed")
-            conn.execute(text("""UPDATE ops.inventory_syncs SET snapshot = CAST(:snap AS pg_snapshot),
-                                     listings = :l, processed = :p WHERE inventory_sync_id = :s"""),
+            conn.execute(query_beside(__file__, "inventory_sync_computed.sql"),
                          {"snap": snapshot, "l": result.listings, "p": result.pushed, "s": sync_id})
-            rows = conn.execute(text("SELECT sku, pushed_quantity FROM core.stock_ledger "
-                                     "WHERE inventory_sync_id = :s ORDER BY sku"), {"s": sync_id})
+            rows = conn.execute(query_beside(__file__, "ledger_pushed.sql"), {"s": sync_id})
             return [StockUpdate(sku, quantity) for sku, quantity in rows]
 
 
 def _record(warehouse: Warehouse, sync_id: int, answers, result: PushResult) -> None:
     with warehouse.begin() as conn:
-        conn.execute(text("CREATE TEMP TABLE stock_answers (sku text PRIMARY KEY, answer text, message text) "
-                          "ON COMMIT DROP"))
+        conn.execute(query_beside(__file__, "stock_answers_stage.sql"))
         copy_rows(conn, "stock_answers", ("sku", "answer", "message"), ((a.sku, a.answer, a.message) for a in answers))
         conn.execute(text("ANALYZE stock_answers"))
         counts = conn.execute(query_beside(__file__, "record_answers.sql"), {"sync_id": sync_id}).one()
         conn.execute(query_beside(__file__, "acknowledge.sql"), {"sync_id": sync_id})
-        tally = dict(conn.execute(text("SELECT answer, count(*) FROM core.stock_ledger WHERE inventory_sync_id = :s "
-                                       "GROUP BY answer"), {"s": sync_id}).all())
+        tally = dict(conn.execute(query_beside(__file__, "ledger_answer_tally.sql"), {"s": sync_id}).all())
     result.acknowledged = tally.get("accepted", 0) + tally.get("delivered", 0)
     result.rejected = tally.get("rejected", 0)
     result.unanswered = counts.unanswered
@@ -250,11 +237,8 @@ def _finish(warehouse: Warehouse, settings: StockSettings, result: PushResult, s
     if result.unanswered:
         errors.append(f"{result.unanswered} listing(s) not answered by the channel")
     with warehouse.begin() as conn:
-        conn.execute(text(
-            """UPDATE ops.inventory_syncs SET status = :st, processed = :p, succeeded = :ok, failed = :bad,
-                   unanswered = :un, errors = CAST(:errors AS jsonb), delivered_to = :to,
-                   finished_at = clock_timestamp()
-               WHERE inventory_sync_id = :s"""),
+        conn.execute(
+            query_beside(__file__, "inventory_sync_finish.sql"),
             {"st": result.status, "p": result.pushed, "ok": result.acknowledged,
              "bad": result.rejected + (result.pushed if result.status == "failed" else 0),
              "un": result.unanswered, "errors": json.dumps(errors), "to": result.delivered_to,

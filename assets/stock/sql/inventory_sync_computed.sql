@@ -1,0 +1,3 @@
+UPDATE ops.inventory_syncs
+SET snapshot = CAST(:snap AS pg_snapshot), listings = :l, processed = :p
+WHERE inventory_sync_id = :s
