@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assets.stock.manual import adjust, set_rule
 from assets.stock.push import push_stock
-from assets.stock.rules import StockTerms, listed_quantity
+from assets.stock.rules import TERMS
 from assets.stock.schedule import decide, due_pushes
 from assets.stock.settings import load_settings, save_settings
 from resources.errors import MarketsyncError
@@ -61,6 +61,28 @@ def add_order(conn, account, skus_units: dict[str, int], status: str = "imported
 
 
 # ---------------------------------------------------------------- the rule
+def expected_listed(available: int, override: int | None, maximum: int | None, threshold: int,
+                    zero: bool) -> int | None:
+    """The listing rule as the migrations state it (sql/0008_stock_listing_rules.up.sql), written out
+    here only to check the database's core.listed_quantity, the one place that computes it: an override
+    replaces the availability, a maximum caps it, and at or below the threshold the channel gets 0 (zeros
+    synced) or nothing at all (None)."""
+    quantity = available if override is None else override
+    if maximum is not None:
+        quantity = min(quantity, maximum)
+    if quantity <= threshold:
+        return 0 if zero else None
+    return quantity
+
+
+def expected_pushed(row) -> int | None:
+    """What a ledger row must have pushed: the rule for a listing, 0 for one a rule took off the channel."""
+    if not row.listed:
+        return 0
+    return expected_listed(row.available, row.quantity_override, row.max_quantity, row.out_of_stock_threshold,
+                           row.sync_zero_stock)
+
+
 @pytest.mark.parametrize("available,override,maximum,threshold,zero,expected", [
     (10, None, None, 0, True, 10), (-4, None, None, 0, True, 0), (0, None, None, 0, False, None),
     (2, None, None, 2, True, 0), (2, None, None, 2, False, None), (3, None, None, 2, True, 3),
@@ -71,10 +93,26 @@ def add_order(conn, account, skus_units: dict[str, int], status: str = "imported
     (4, None, None, 3, False, 4),
 ])
 def test_listed_quantity_rule(warehouse, available, override, maximum, threshold, zero, expected):
-    assert listed_quantity(available, override, maximum, threshold, zero) == expected
     with warehouse.begin() as conn:
         assert conn.execute(text("SELECT core.listed_quantity(:a, :o, :m, :t, :z)"), {
             "a": available, "o": override, "m": maximum, "t": threshold, "z": zero}).scalar() == expected
+
+
+def test_listed_quantity_over_every_combination(warehouse):
+    """core.listed_quantity against the rule over every combination of availabilities from -5 to 12,
+    overrides, maximums (none, 0, below, at and above the threshold), thresholds 0 to 3 and both zero
+    settings: 3,600 cases in one query."""
+    cases = [(available, override, maximum, threshold, zero)
+             for available in range(-5, 13) for override in (None, 0, 2, 3, 9) for maximum in (None, 0, 1, 3, 6)
+             for threshold in range(4) for zero in (True, False)]
+    with warehouse.begin() as conn:
+        got = conn.execute(text(
+            "SELECT core.listed_quantity(a, o, m, t, z) FROM unnest(CAST(:a AS int[]), CAST(:o AS int[]), "
+            "CAST(:m AS int[]), CAST(:t AS int[]), CAST(:z AS boolean[])) WITH ORDINALITY AS c(a, o, m, t, z, n) "
+            "ORDER BY n"), {key: [case[i] for case in cases] for i, key in enumerate("aomtz")}).scalars().all()
+    assert len(got) == len(cases) == 3600
+    wrong = [(case, quantity) for case, quantity in zip(cases, got, strict=True) if quantity != expected_listed(*case)]
+    assert not wrong, wrong[:5]
 
 
 def test_the_database_refuses_a_ledger_row_whose_terms_do_not_add_up(stock_shop, warehouse):
@@ -142,7 +180,8 @@ def test_availability_takes_every_source_and_deduction(stock_shop, warehouse, va
     assert result.status == "succeeded" and result.pushed == 10 == result.acknowledged
     rows = ledger(warehouse, result.inventory_sync_id)
     for row in rows.values():
-        assert StockTerms.from_row(row).adds_up(), row.sku
+        assert row.available == sum(sign * getattr(row, column) for column, sign, _ in TERMS), row.sku
+        assert row.pushed_quantity == expected_pushed(row), row.sku
     sku1 = rows["SKU-1"]
     # 20 + 4.5 (floored), blocked never counted; FFN reserved 3, 1 of them ours -> 2 foreign.
     assert (sku1.ffn_on_hand, sku1.ffn_foreign_reserved, sku1.reserved) == (24, 2, 2)

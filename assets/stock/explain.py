@@ -6,20 +6,12 @@ acknowledged number, the channel's answer). A channel that does not list the SKU
 listing scope, unlisted by a rule, a placeholder), with the pushes it had before."""
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from assets.stock.rules import StockTerms
 from assets.stock.settings import StockSettings, all_settings
 from resources.errors import MarketsyncError
-
-_LISTING = """
-SELECT r.listed AS rule_listed, cs.acknowledged_quantity, cs.product_id IS NOT NULL AS acknowledged,
-       EXISTS (SELECT 1 FROM core.orders o JOIN core.order_items i ON i.order_id = o.order_id
-               WHERE o.account_id = :a AND i.product_id = :p) AS sold
-FROM (SELECT 1) one
-LEFT JOIN core.stock_listing_rules r ON r.account_id = :a AND r.product_id = :p
-LEFT JOIN core.channel_stock cs ON cs.account_id = :a AND cs.product_id = :p
-"""
+from resources.sql_files import query_beside
 
 
 def not_listed_reason(conn: Connection, settings: StockSettings, sku: str, product_id: int,
@@ -29,7 +21,7 @@ def not_listed_reason(conn: Connection, settings: StockSettings, sku: str, produ
     where = f"{settings.store} {settings.channel}"
     if is_placeholder:
         return f"'{sku}' is a placeholder for an unmatched barcode, not a product: no channel lists it"
-    row = conn.execute(text(_LISTING), {"a": settings.account_id, "p": product_id}).one()
+    row = conn.execute(query_beside(__file__, "listing_scope.sql"), {"a": settings.account_id, "p": product_id}).one()
     listed = (row.rule_listed if row.rule_listed is not None
               else settings.listings == "catalog" or row.acknowledged or row.sold)
     if listed or (row.acknowledged and row.acknowledged_quantity != 0):  # unlisted: 0 still to be sent
@@ -45,39 +37,27 @@ def not_listed_reason(conn: Connection, settings: StockSettings, sku: str, produ
                 f"(`marketsync stock rule {where} {sku} --list` makes it a listing)")
     return f"not a listing on {settings.channel}"
 
-_NOW = "SELECT * FROM core.stock_availability(:s, :a) WHERE sku = :sku"
-_HOLDING = """
-SELECT o.order_number, o.channel, o.sync_status, h.shipped_at, h.units
-FROM core.stock_order_units(:s) h JOIN core.orders o USING (order_id)
-WHERE h.product_id = :p ORDER BY h.shipped_at NULLS FIRST, o.order_number LIMIT 50
-"""
-_LEDGER = """
-SELECT l.*, y.mode, y.triggered_by FROM core.stock_ledger l
-LEFT JOIN ops.inventory_syncs y USING (inventory_sync_id)
-WHERE l.account_id = :a AND l.product_id = :p ORDER BY l.ledger_id DESC LIMIT :n
-"""
-
 
 def explain(conn: Connection, store: str, sku: str, history: int = 5) -> dict:
-    product = conn.execute(text("""SELECT p.store_id, p.product_id, p.title, p.is_placeholder
-                                   FROM core.products p JOIN ops.stores s USING (store_id)
-                                   WHERE s.code = :store AND p.sku = :sku"""), {"store": store, "sku": sku}).first()
+    product = conn.execute(query_beside(__file__, "product_by_sku.sql"), {"store": store, "sku": sku}).first()
     if product is None:
         raise MarketsyncError(f"{store} has no product with SKU '{sku}'")
     channels = [s for s in all_settings(conn, enabled_only=False) if s.store == store]
     if not channels:
         raise MarketsyncError(f"{store} pushes stock to no channel yet: `marketsync stock settings {store} CHANNEL`")
-    holding = [dict(r) for r in conn.execute(text(_HOLDING),
+    holding = [dict(r) for r in conn.execute(query_beside(__file__, "orders_holding_units.sql"),
                                              {"s": product.store_id, "p": product.product_id}).mappings()]
     report = {"store": store, "sku": sku, "title": product.title, "orders": holding, "channels": []}
     for settings in channels:
-        now = conn.execute(text(_NOW),
+        # The database computes the number (core.stock_availability, by core.listed_quantity's rule).
+        now = conn.execute(query_beside(__file__, "listing_now.sql"),
                            {"s": settings.store_id, "a": settings.account_id, "sku": sku}).mappings().first()
         reason = None if now is not None else (
             not_listed_reason(conn, settings, sku, product.product_id, product.is_placeholder)
             or f"not a listing on {settings.channel}")
-        ledger = [dict(r) for r in conn.execute(text(_LEDGER), {"a": settings.account_id, "p": product.product_id,
-                                                                "n": history}).mappings()]
+        ledger = [dict(r) for r in conn.execute(query_beside(__file__, "ledger_history.sql"),
+                                                {"a": settings.account_id, "p": product.product_id,
+                                                 "n": history}).mappings()]
         report["channels"].append({"channel": settings.channel, "strategy": settings.strategy,
                                    "listed": now is not None, "not_listed_because": reason,
                                    "now": dict(now) if now is not None else None, "ledger": ledger})

@@ -1,6 +1,8 @@
-"""The listing rule and the terms of availability, in Python: the same arithmetic as the database's
-core.listed_quantity and core.stock_availability, for `stock explain` and for tests that prove the two
-agree. The database computes every pushed number; this module only re-states it for people."""
+"""The terms of availability as `stock explain` shows them to people: their order and wording, and one
+listing's terms as a row of core.stock_availability (or of the ledger) has them.
+
+Nothing here computes a number: the database does, in one place (core.listed_quantity, the listing
+rule, and core.stock_availability, the terms; sql/stock_availability.sql and the migrations)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -16,29 +18,6 @@ TERMS = (
     ("shipped_uncounted", -1, "shipped, not yet counted by a source"),
     ("safety_stock", -1, "safety stock"),
 )
-
-
-def listed_quantity(available: int, quantity_override: int | None, max_quantity: int | None,
-                    threshold: int, sync_zero_stock: bool) -> int | None:
-    """What a listing shows: an override replaces the availability, a maximum caps it, and at or below
-    the out-of-stock threshold the channel gets 0 (`sync_zero_stock`, "sync when stock = 0") or nothing
-    at all (None: not pushed, the channel keeps the number it last acknowledged). Never more than the
-    availability (or the override) allows: the threshold is a limit, never a number to send."""
-    quantity = available if quantity_override is None else quantity_override
-    if max_quantity is not None:
-        quantity = min(quantity, max_quantity)
-    if quantity <= threshold:
-        return 0 if sync_zero_stock else None
-    return quantity
-
-
-def pushed_quantity(listed: bool, available: int, quantity_override: int | None, max_quantity: int | None,
-                    threshold: int, sync_zero_stock: bool) -> int | None:
-    """The number a push sends: the listing rule for a listing; 0 for a product a rule took off the
-    channel (sent once, so the channel stops selling it)."""
-    if not listed:
-        return 0
-    return listed_quantity(available, quantity_override, max_quantity, threshold, sync_zero_stock)
 
 
 @dataclass(frozen=True)
@@ -69,16 +48,6 @@ class StockTerms:
             values["listed"] = True
         return cls(**values)
 
-    def expected_available(self) -> int:
-        return sum(sign * getattr(self, column) for column, sign, _ in TERMS)
-
-    def adds_up(self) -> bool:
-        """The terms give the availability, and the rule gives the pushed number."""
-        return (self.available == self.expected_available()
-                and self.pushed_quantity == pushed_quantity(self.listed, self.available, self.quantity_override,
-                                                            self.max_quantity, self.out_of_stock_threshold,
-                                                            self.sync_zero_stock))
-
     def explain(self) -> list[str]:
         """The computation as lines a merchant can follow."""
         lines = [f"  {'+' if sign > 0 else '-'} {getattr(self, column):>8}  {label}"
@@ -90,13 +59,12 @@ class StockTerms:
             lines.append(f"  override {self.quantity_override} replaces it for this listing")
         if self.max_quantity is not None:
             lines.append(f"  capped at {self.max_quantity} for this listing")
-        base = self.available if self.quantity_override is None else self.quantity_override
-        if self.max_quantity is not None:
-            base = min(base, self.max_quantity)
         if not self.listed:
             lines.append("  unlisted by a rule (`stock rule --unlist`): 0 is sent once, so the channel stops "
                          "selling it; then no more updates")
-        elif base <= self.out_of_stock_threshold:
+        elif self.pushed_quantity in (None, 0):
+            # The database's rule gives a listing 0 or nothing exactly when its number is at or below the
+            # threshold (which is never negative); above it, the number itself, at least 1.
             lines.append(f"  at or below the out-of-stock threshold {self.out_of_stock_threshold}: "
                          + ("pushes 0" if self.sync_zero_stock else
                             "not pushed (sync_zero_stock is off: zeros are not sent, the channel keeps its "
