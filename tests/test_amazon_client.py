@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from assets.accounts import upsert_account
+from assets.amazon.connection import amazon_session
 from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
 from sandbox.amazon import AmazonState, create_app
 from sandbox.http import serve_in_thread
@@ -56,8 +57,8 @@ def amazon(warehouse, vault):
                                            rate_scale=SCALE, timeout_seconds=2, retry_backoff_seconds=0.01,
                                            max_retry_wait_seconds=0.05, feed_poll_seconds=0.5)
             with warehouse.begin() as conn:
-                api = resource.session(conn, vault, account.account_id, sleep=timer.sleep, clock=timer.clock,
-                                       **options)
+                api = amazon_session(resource, conn, vault, account.account_id, sleep=timer.sleep,
+                                     clock=timer.clock, **options)
             sessions.append(api)
             api.timer = timer
             return api

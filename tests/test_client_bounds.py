@@ -124,6 +124,8 @@ def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, va
     from sqlalchemy import text
 
     from assets.accounts import get_account, upsert_account
+    from assets.amazon.connection import amazon_session
+    from assets.ebay.connection import ebay_session
     from assets.letzshop.connection import letzshop_session
     from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
     from resources.ebay import EbayError, EbayResource
@@ -138,18 +140,19 @@ def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, va
         bay = upsert_account(conn, "cfg", "ebay", server.base_url, {})
         zon = upsert_account(conn, "cfg", "amazon", server.base_url, {"seller_id": "S", "marketplace_ids": ["M"]})
         upsert_account(conn, "cfg", "letzshop", letzshop_sim[1], {})
-        for resource, account, error, variable in (
-                (EbayResource(client_id="", client_secret="x"), bay, EbayError, "EBAY_CLIENT_ID"),
-                (AmazonSpApiResource(client_id="x", client_secret=""), zon, AmazonError, "AMAZON_LWA_CLIENT_SECRET")):
+        for session, resource, account, error, variable in (
+                (ebay_session, EbayResource(client_id="", client_secret="x"), bay, EbayError, "EBAY_CLIENT_ID"),
+                (amazon_session, AmazonSpApiResource(client_id="x", client_secret=""), zon, AmazonError,
+                 "AMAZON_LWA_CLIENT_SECRET")):
             with pytest.raises(error) as failed:
-                resource.session(conn, vault, account.account_id)
+                session(resource, conn, vault, account.account_id)
             assert not failed.value.transient and variable in str(failed.value)
         with pytest.raises(JtlFfnError) as failed:
             JtlFfnResource(client_id="", client_secret="").session(token_store=None)
         assert not failed.value.transient and "JTL_FFN_CLIENT_ID and JTL_FFN_CLIENT_SECRET" in str(failed.value)
         # No credentials stored.
         with pytest.raises(EbayError) as failed:
-            EbayResource(client_id="cid", client_secret="csecret").session(conn, vault, bay.account_id)
+            ebay_session(EbayResource(client_id="cid", client_secret="csecret"), conn, vault, bay.account_id)
         assert not failed.value.transient and "marketsync credentials set STORE ebay" in str(failed.value)
         letz_account = get_account(conn, "cfg", "letzshop")
     with pytest.raises(VaultError) as failed:
@@ -167,7 +170,7 @@ def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, va
             conn.execute(text("UPDATE ops.accounts SET endpoint = :endpoint WHERE account_id = :account_id"),
                          {"endpoint": server.base_url, "account_id": bay.account_id})
         resource = EbayResource(client_id="cid", client_secret="csecret", retry_backoff_seconds=0.01)
-        with resource.session(warehouse.engine, vault, bay.account_id) as api:
+        with ebay_session(resource, warehouse.engine, vault, bay.account_id) as api:
             with pytest.raises(EbayError) as failed:
                 list(api.orders_modified(__import__("datetime").datetime(2026, 1, 1)))
             assert failed.value.kind == "reauthorize" and not failed.value.transient
@@ -229,6 +232,7 @@ def test_amazon_bounds_and_malformed_answers(warehouse, vault):
     from datetime import datetime
 
     from assets.accounts import upsert_account
+    from assets.amazon.connection import amazon_session
     from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
     from sandbox.amazon import AmazonState, create_app
     from sandbox.http import serve_in_thread
@@ -244,7 +248,8 @@ def test_amazon_bounds_and_malformed_answers(warehouse, vault):
                                        retry_backoff_seconds=0.01, max_retry_wait_seconds=0.05)
 
         def orders(**options):
-            with resource.model_copy(update=options).session(warehouse.engine, vault, account.account_id) as api:
+            with amazon_session(resource.model_copy(update=options), warehouse.engine, vault,
+                                account.account_id) as api:
                 return list(api.search_orders(datetime(2020, 1, 1, tzinfo=UTC), page_size=10))
 
         assert len(orders()) == 60

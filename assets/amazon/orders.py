@@ -7,6 +7,7 @@ from dagster import AssetKey, DynamicPartitionsDefinition
 
 from assets.amazon import normalise
 from assets.amazon.channel import API_POOL
+from assets.amazon.connection import amazon_session
 from assets.orders.channel_asset import channel_orders_asset
 from assets.orders.followup import followup_assets
 from assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
@@ -26,7 +27,7 @@ def import_amazon_orders(warehouse: Warehouse, vault: CredentialVault, amazon: A
                          run_id: str | None = None, **session_options) -> OrderImport:
     """Import and match one store's Amazon orders."""
     return import_and_match(warehouse, store, AMAZON_ORDERS,
-                            lambda account: amazon.session(warehouse.engine, vault, account.account_id,
+                            lambda account: amazon_session(amazon, warehouse.engine, vault, account,
                                                            **session_options), run_id)
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
+from assets.amazon.connection import amazon_session
 from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
 from resources.amazon_sp_api import AmazonError, AmazonSpApi
 
@@ -69,5 +70,5 @@ def amazon_handlers(api: AmazonSpApi) -> dict:
 @contextmanager
 def open_outbound(warehouse, vault, amazon, account) -> Iterator[dict]:
     """The outbound handlers of one Amazon account, through the application client `amazon`."""
-    with amazon.session(warehouse.engine, vault, account.account_id) as api:
+    with amazon_session(amazon, warehouse.engine, vault, account) as api:
         yield amazon_handlers(api)
