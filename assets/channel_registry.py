@@ -10,15 +10,18 @@ clients, the code location's assets and resources, the order jobs and partitions
 the outbound runner's handlers and the drain job's pools, `test-connection` and `sync orders`), so a
 new channel is a new package, not an edit of each registry.
 
-Declarations are discovered on first use by importing every `assets.<package>.channel` module. This
-module imports no channel itself, so any layer of the domain may ask it (the layers stay one way). A
-declaration is plain data: what would load Dagster or an HTTP client (the resource, the outbound
-handlers) is named as "module:attribute" and imported only when used, so a read-only command that only
-asks which channels exist stays fast.
+Declarations are discovered on first use by importing every `assets.<package>.channel` module, and
+every module a distribution names under the entry-point group `marketsync.channels` (a channel package
+of its own, installed beside marketsync: `[project.entry-points."marketsync.channels"]
+myshop = "myshop_channel.channel"`). This module imports no channel itself, so any layer of the domain
+may ask it (the layers stay one way). A declaration is plain data: what would load Dagster or an HTTP
+client (the resource, the definitions, the outbound handlers) is named as "module:attribute" and
+imported only when used, so a read-only command that only asks which channels exist stays fast.
 """
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import pkgutil
 import threading
 from collections.abc import Callable, Mapping
@@ -140,6 +143,8 @@ class Channel:
         return self.resource_key or self.name
 
 
+# Installed channel packages name their declaration module under this entry-point group.
+ENTRY_POINT_GROUP = "marketsync.channels"
 _REGISTERED: dict[str, Channel] = {}
 _DISCOVERED = False
 _LOCK = threading.RLock()
@@ -194,4 +199,6 @@ def _discover() -> None:
             except ModuleNotFoundError as exc:
                 if exc.name != name:  # the declaration exists but something it needs is missing
                     raise
+        for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            entry.load()  # the module registers its channel when imported
         _DISCOVERED = True
