@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from assets import outbound_queue
 from assets.accounts import Account, get_account_by_id
 from assets.catalog.exceptions import blocking_exceptions
 from resources.errors import MarketsyncError
+from resources.sql_files import query_beside
 
 
 @dataclass(frozen=True)
@@ -35,20 +36,10 @@ class OrderRef:
         return self.order_number
 
 
-_ORDER = """SELECT o.order_id, o.account_id, s.code AS store, o.channel, o.order_number, o.channel_shipment_id,
-                   o.shipment_number, o.sync_status, o.channel_state, o.tracking_number, o.tracking_carrier
-            FROM core.orders o JOIN ops.stores s USING (store_id)"""
-
-
 def find_order(conn: Connection, ref: str, store: str | None = None) -> OrderRef:
     """An order by its marketplace order number (Letzshop `R…`), its shipment number, or our id."""
-    params = {"ref": ref, "store": store}
-    where = " WHERE (o.order_number = :ref OR o.shipment_number = :ref"
-    if ref.isdigit():
-        where += " OR o.order_id = :id"
-        params["id"] = int(ref)
-    where += ") AND (CAST(:store AS text) IS NULL OR s.code = :store) ORDER BY o.order_id"
-    rows = conn.execute(text(_ORDER + where), params).all()
+    params = {"ref": ref, "store": store, "id": int(ref) if ref.isdigit() else None}
+    rows = conn.execute(query_beside(__file__, "order_find.sql"), params).all()
     if not rows:
         raise MarketsyncError(f"no order '{ref}'" + (f" in store '{store}'" if store else ""))
     if len(rows) > 1:
@@ -58,13 +49,11 @@ def find_order(conn: Connection, ref: str, store: str | None = None) -> OrderRef
 
 
 def order_by_id(conn: Connection, order_id: int) -> OrderRef:
-    return OrderRef(**conn.execute(text(_ORDER + " WHERE o.order_id = :id"), {"id": order_id}).one()._mapping)
+    return OrderRef(**conn.execute(query_beside(__file__, "order_by_id.sql"), {"id": order_id}).one()._mapping)
 
 
 def order_units(conn: Connection, order_id: int) -> list[dict]:
-    return [dict(r._mapping) for r in conn.execute(
-        text("""SELECT order_item_id, channel_item_id, sku, gtin14, title, channel_state, match_status
-                FROM core.order_items WHERE order_id = :o ORDER BY order_item_id"""), {"o": order_id})]
+    return [dict(r._mapping) for r in conn.execute(query_beside(__file__, "order_units.sql"), {"o": order_id})]
 
 
 def _pick_units(conn: Connection, order: OrderRef, unit_ids: list[str] | None) -> list[str]:
@@ -102,8 +91,7 @@ def confirm_order(conn: Connection, order: OrderRef, unit_ids: list[str] | None 
         conn, order.account_id, "confirm",
         {"shipment_id": order.channel_shipment_id, "decisions": dict.fromkeys(sorted(units), True)},
         order_id=order.order_id, triggered_by=triggered_by)
-    conn.execute(text("UPDATE core.orders SET sync_status = 'confirming', updated_at = now() "
-                      "WHERE order_id = :o AND sync_status = 'imported'"), {"o": order.order_id})
+    conn.execute(query_beside(__file__, "order_confirming.sql"), {"o": order.order_id})
     return item
 
 
@@ -119,9 +107,7 @@ def reject_order(conn: Connection, order: OrderRef, reason: str, unit_ids: list[
         {"shipment_id": order.channel_shipment_id, "decisions": dict.fromkeys(sorted(units), False),
          "reason": reason.strip()},
         order_id=order.order_id, triggered_by=triggered_by)
-    conn.execute(text("""UPDATE core.orders SET rejection_reason = :r, updated_at = now(),
-                           sync_status = CASE WHEN sync_status = 'imported' THEN 'rejecting' ELSE sync_status END
-                         WHERE order_id = :o"""), {"o": order.order_id, "r": reason.strip()})
+    conn.execute(query_beside(__file__, "order_rejecting.sql"), {"o": order.order_id, "r": reason.strip()})
     return item
 
 
@@ -139,14 +125,12 @@ def set_tracking(conn: Connection, order: OrderRef, number: str, carrier: str,
         raise MarketsyncError("tracking needs a number (--number) and a carrier (--carrier)")
     if order.sync_status not in ("confirmed", "confirming", "shipped"):
         raise MarketsyncError(f"order {order.label} is {order.sync_status}: confirm it before setting tracking")
-    if conn.execute(text("SELECT EXISTS (SELECT 1 FROM core.order_items WHERE order_id = :o "
-                         "AND channel_state = 'FULFILLED_BY_AMAZON')"), {"o": order.order_id}).scalar():
+    if conn.execute(query_beside(__file__, "order_fulfilled_by_amazon.sql"), {"o": order.order_id}).scalar():
         raise MarketsyncError(f"order {order.label} is fulfilled by Amazon itself (FBA): Amazon ships it and "
                               f"sets its tracking")
     account = get_account_by_id(conn, order.account_id)
     conn.execute(
-        text("""UPDATE core.orders SET tracking_number = :n, tracking_carrier = :c,
-                  tracking_url = coalesce(:u, tracking_url), updated_at = now() WHERE order_id = :o"""),
+        query_beside(__file__, "order_set_tracking.sql"),
         {"n": number, "c": carrier, "u": tracking_url(account, carrier, order.shipment_number), "o": order.order_id})
     return outbound_queue.enqueue(
         conn, order.account_id, "set_tracking",
@@ -167,8 +151,7 @@ def ship_order(conn: Connection, order: OrderRef, number: str | None = None, car
         raise MarketsyncError(f"order {order.label} has no carrier or tracking number: pass --carrier and --number")
     queued = set_tracking(conn, order, number, carrier, triggered_by)
     url = tracking_url(account, carrier, order.shipment_number)
-    conn.execute(text("""UPDATE core.orders SET sync_status = 'shipped', shipped_at = coalesce(shipped_at, now()),
-                           updated_at = now() WHERE order_id = :o"""), {"o": order.order_id})
+    conn.execute(query_beside(__file__, "order_shipped.sql"), {"o": order.order_id})
     return {"order": order.label, "tracking_number": number, "carrier": carrier, "tracking_url": url,
             "outbound_id": queued.outbound_id}
 
@@ -187,14 +170,8 @@ def label_url(conn: Connection, order: OrderRef) -> str:
 def auto_confirm_ready_orders(conn: Connection, account: Account, triggered_by: str = "auto_confirm") -> list[str]:
     """Queue a confirmation for every order of `account` that a person would confirm without thinking:
     still imported, every unit matched, no exception open. Returns their order numbers."""
-    rows = conn.execute(text(
-        """SELECT o.order_id FROM core.orders o
-           WHERE o.account_id = :a AND o.sync_status = 'imported' AND o.channel_state = 'unconfirmed'
-             AND NOT EXISTS (SELECT 1 FROM core.order_items i
-                             WHERE i.order_id = o.order_id AND i.match_status <> 'matched')
-             AND NOT EXISTS (SELECT 1 FROM ops.order_exceptions e
-                             WHERE e.order_id = o.order_id AND e.status IN ('pending', 'ignored'))
-           ORDER BY o.order_id"""), {"a": account.account_id}).scalars().all()
+    rows = conn.execute(query_beside(__file__, "orders_ready_to_confirm.sql"),
+                        {"a": account.account_id}).scalars().all()
     confirmed = []
     for order_id in rows:
         order = order_by_id(conn, order_id)

@@ -51,9 +51,7 @@ def match_new_orders(conn: Connection, account: Account) -> tuple[dict, int]:
     matching summary as metadata and how many of the account's items are still pending."""
     resolved = auto_resolve(conn, account.store_id)
     summary = match_order_items(conn, account.store_id)
-    pending = conn.execute(text(
-        """SELECT count(*) FROM core.order_items i JOIN core.orders o USING (order_id)
-           WHERE o.account_id = :a AND i.match_status = 'pending'"""), {"a": account.account_id}).scalar_one()
+    pending = conn.execute(query_beside(__file__, "items_pending_match.sql"), {"a": account.account_id}).scalar_one()
     metadata = {**{k: v for k, v in vars(summary).items() if isinstance(v, int)}, "exceptions_auto_resolved": resolved}
     return metadata, pending
 

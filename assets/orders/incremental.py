@@ -147,8 +147,7 @@ def _load_page(conn: Connection, account: Account, channel: ChannelOrders, order
     page = channel.normalise(changed, currency)
     if page.rejected:
         result.quarantined += len(page.rejected)
-        conn.execute(text("""INSERT INTO ops.quarantine (source, account_id, record_ref, raw_text, reason, run_id)
-                             VALUES (:source, :a, :ref, :raw, :reason, :run)"""),
+        conn.execute(query_beside(__file__, "quarantine_insert.sql"),
                      [{"source": channel.source, "a": account.account_id, "ref": str(channel.order_id(p)),
                        "raw": _canonical_json(p).decode(), "reason": reason, "run": run_id}
                       for p, reason in page.rejected])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from assets.accounts import Account
 from resources.sql_files import query_beside, sql_beside
@@ -77,10 +77,8 @@ def stage(conn: Connection) -> None:
 
 def known_versions(conn: Connection, account_id: int, shipment_ids: list[str]) -> dict[str, str]:
     """channel_shipment_id -> the payload hash the canonical order was last written from."""
-    return dict(conn.execute(
-        text("""SELECT channel_shipment_id, source_payload_sha FROM core.orders
-                WHERE account_id = :a AND channel_shipment_id = ANY(:ids)"""),
-        {"a": account_id, "ids": shipment_ids}).tuples().all())
+    return dict(conn.execute(query_beside(__file__, "known_versions.sql"),
+                             {"a": account_id, "ids": shipment_ids}).tuples().all())
 
 
 def merge_page(conn: Connection, account: Account, page: NormalisedPage) -> MergeCounts:

@@ -1,0 +1,8 @@
+-- Orders named by a marketplace order number, a shipment number or our id (:id, null when the
+-- reference is not a number), in :store when given.
+SELECT o.order_id, o.account_id, s.code AS store, o.channel, o.order_number, o.channel_shipment_id,
+       o.shipment_number, o.sync_status, o.channel_state, o.tracking_number, o.tracking_carrier
+FROM core.orders o JOIN ops.stores s USING (store_id)
+WHERE (o.order_number = :ref OR o.shipment_number = :ref OR o.order_id = :id)
+  AND (CAST(:store AS text) IS NULL OR s.code = :store)
+ORDER BY o.order_id
