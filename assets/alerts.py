@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from assets.accounts import mark_synced
+from resources.sql_files import query_beside
 
 RUN_FAILURE = "run_failure"
 MAX_MESSAGE_CHARS = 2000
@@ -20,18 +21,12 @@ def raise_alert(conn: Connection, message: str, *, source: str = RUN_FAILURE, ru
     alert of the same account's failure streak."""
     message = message[:MAX_MESSAGE_CHARS]
     if account_id is not None:
-        counted = conn.execute(text(
-            """UPDATE ops.alerts SET occurrences = occurrences + 1, last_seen_at = now(), message = :m,
-                                     run_id = :r, job_name = :j
-               WHERE source = :s AND account_id = :a AND closed_at IS NULL"""),
+        counted = conn.execute(
+            query_beside(__file__, "alert_count_on_open.sql"),
             {"s": source, "a": account_id, "m": message, "r": run_id, "j": job_name}).rowcount
         if counted:
             return False
-    conn.execute(text("""INSERT INTO ops.alerts (source, run_id, job_name, message, account_id)
-                         VALUES (:s, :r, :j, :m, :a)
-                         ON CONFLICT (source, account_id) WHERE closed_at IS NULL AND account_id IS NOT NULL
-                         DO UPDATE SET occurrences = ops.alerts.occurrences + 1, last_seen_at = now(),
-                                       message = excluded.message, run_id = excluded.run_id"""),
+    conn.execute(query_beside(__file__, "alert_open.sql"),
                  {"s": source, "r": run_id, "j": job_name, "m": message, "a": account_id})
     return True
 
@@ -52,5 +47,4 @@ def close_if_synced_since(conn: Connection, account_id: int, failed_at: float) -
 
 def close_alert_streak(conn: Connection, account_id: int, source: str = RUN_FAILURE) -> int:
     """The account works again: close its open alert, so its next failure raises a new one."""
-    return conn.execute(text("UPDATE ops.alerts SET closed_at = now() WHERE source = :s AND account_id = :a "
-                             "AND closed_at IS NULL"), {"s": source, "a": account_id}).rowcount
+    return conn.execute(query_beside(__file__, "alert_close_streak.sql"), {"s": source, "a": account_id}).rowcount

@@ -12,7 +12,7 @@ import logging
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from resources.errors import MarketsyncError
 from resources.sql_files import query_beside
@@ -92,8 +92,7 @@ class SyncLog:
     def __enter__(self) -> SyncLog:
         with self.engine.begin() as conn:
             self.sync_id = conn.execute(
-                text("""INSERT INTO ops.sync_log (account_id, operation, direction, triggered_by, run_id, started_at)
-                        VALUES (:a, :op, :d, :t, :r, clock_timestamp()) RETURNING sync_id"""),
+                query_beside(__file__, "sync_log_start.sql"),
                 {"a": self.account_id, "op": self.operation, "d": self.direction, "t": self.triggered_by,
                  "r": self.run_id},
             ).scalar_one()
@@ -105,11 +104,7 @@ class SyncLog:
             raise RuntimeError("SyncLog.flush outside its `with` block")
         with self.engine.begin() as conn:
             conn.execute(
-                text("""UPDATE ops.sync_log
-                        SET records_processed = :p, records_succeeded = :s, records_failed = :f,
-                            errors = CAST(:e AS jsonb),
-                            completed_at = CASE WHEN :done THEN clock_timestamp() ELSE completed_at END
-                        WHERE sync_id = :id"""),
+                query_beside(__file__, "sync_log_flush.sql"),
                 {"p": self.processed, "s": self.succeeded, "f": self.failed,
                  "e": json.dumps(self.stored_errors()), "done": completed, "id": self.sync_id},
             )
@@ -133,9 +128,7 @@ ABANDONED = "run ended without completing (killed?)"
 
 def open_run_ids(conn: Connection, limit: int = 500) -> list[str]:
     """Dagster runs with a sync-log row still open (started, never completed), oldest first."""
-    return list(conn.execute(text(
-        """SELECT run_id FROM ops.sync_log WHERE completed_at IS NULL AND run_id IS NOT NULL
-           GROUP BY run_id ORDER BY min(started_at) LIMIT :lim"""), {"lim": limit}).scalars())
+    return list(conn.execute(query_beside(__file__, "open_sync_runs.sql"), {"lim": limit}).scalars())
 
 
 def close_abandoned(conn: Connection, run_ids: list[str], reason: str = ABANDONED) -> int:
@@ -150,15 +143,7 @@ def close_abandoned(conn: Connection, run_ids: list[str], reason: str = ABANDONE
 def recent_logs(conn: Connection, store: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The latest sync operations, newest first, optionally of one store, with store code and channel."""
     rows = conn.execute(
-        text("""SELECT l.sync_id, l.account_id, s.code AS store, a.channel, l.operation, l.direction,
-                       l.records_processed, l.records_succeeded, l.records_failed, l.errors,
-                       l.started_at, l.completed_at, l.duration_ms, l.triggered_by, l.run_id
-                FROM ops.sync_log l
-                LEFT JOIN ops.accounts a USING (account_id)
-                LEFT JOIN ops.stores s ON s.store_id = a.store_id
-                WHERE CAST(:store AS text) IS NULL OR s.code = :store
-                ORDER BY l.started_at DESC, l.sync_id DESC
-                LIMIT :lim"""),
+        query_beside(__file__, "recent_sync_logs.sql"),
         {"store": store, "lim": limit},
     ).mappings().all()
     return [dict(row) for row in rows]
