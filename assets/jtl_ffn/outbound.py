@@ -58,9 +58,8 @@ def queue_outbounds(conn: Connection, ffn_account: Account, triggered_by: str = 
     FFN would refuse it, and it ships as soon as the product exists there."""
     warehouse_id = ffn_account.setting("warehouse_id")
     if not warehouse_id:
-        warehouse_id = conn.execute(text(
-            "SELECT warehouse_id FROM core.fulfillment_stock WHERE account_id = :a AND warehouse_id <> '' "
-            "GROUP BY 1 ORDER BY sum(stock_level) DESC LIMIT 1"), {"a": ffn_account.account_id}).scalar()
+        warehouse_id = conn.execute(query_beside(__file__, "fullest_warehouse.sql"),
+                                    {"a": ffn_account.account_id}).scalar()
     rows = conn.execute(query_beside(__file__, "orders_to_ship.sql"),
                         {"store_id": ffn_account.store_id, "ffn_account_id": ffn_account.account_id}).all()
     counts = {"queued": 0, "unknown_sku": 0}
@@ -73,9 +72,8 @@ def queue_outbounds(conn: Connection, ffn_account: Account, triggered_by: str = 
         number = payload["merchantOutboundNumber"]
         outbound_queue.enqueue(conn, ffn_account.account_id, OPERATION, payload, order_id=order_id,
                                triggered_by=triggered_by, key_parts=(number,))
-        conn.execute(text(
-            """INSERT INTO core.fulfillment_outbounds (account_id, merchant_outbound_number, order_id, status)
-               VALUES (:a, :n, :o, 'queued') ON CONFLICT DO NOTHING"""),
+        conn.execute(
+            query_beside(__file__, "outbound_record_queued.sql"),
             {"a": ffn_account.account_id, "n": number, "o": order_id})
         counts["queued"] += 1
     return counts
@@ -120,8 +118,7 @@ class CreateOutboundHandler:
         if outbound_id is None:  # applied by an attempt whose answer was lost: look it up
             found = self.api.find_outbound(number) or {}
             outbound_id, response = found.get("outboundId"), found
-        conn.execute(text("""UPDATE core.fulfillment_outbounds SET outbound_id = :i, status = :s, updated_at = now()
-                             WHERE account_id = :a AND merchant_outbound_number = :n"""),
+        conn.execute(query_beside(__file__, "outbound_record_created.sql"),
                      {"i": outbound_id, "s": response.get("status") or "Pending", "a": item.account_id, "n": number})
 
 
@@ -144,8 +141,7 @@ def queue_tracking(conn: Connection, ffn_account: Account, triggered_by: str = "
                 conn.execute(text("UPDATE core.orders SET tracking_url = :u WHERE order_id = :o"),
                              {"u": shipment.tracking_url, "o": order.order_id})
             counts["tracking_queued"] += 1
-        conn.execute(text("UPDATE core.fulfillment_shipments SET tracking_queued_at = now() "
-                          "WHERE account_id = :a AND notification_id = :n"),
+        conn.execute(query_beside(__file__, "shipment_tracking_queued.sql"),
                      {"a": ffn_account.account_id, "n": shipment.notification_id})
     return counts
 

@@ -151,11 +151,7 @@ def sync_shipments(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Sna
     newest notification's outboundStatus becomes the outbound's status."""
     result = SnapshotResult()
     with warehouse.begin() as conn:
-        open_outbounds = conn.execute(text(
-            "SELECT merchant_outbound_number, outbound_id FROM core.fulfillment_outbounds "
-            "WHERE account_id = :a AND outbound_id IS NOT NULL "
-            "AND coalesce(status, '') NOT IN ('Shipped', 'Canceled')"),
-            {"a": account_id}).all()
+        open_outbounds = conn.execute(query_beside(__file__, "open_outbounds.sql"), {"a": account_id}).all()
     notices: list[tuple[str, dict]] = []
     statuses: list[tuple[str, str]] = []
     for number, outbound_id in open_outbounds:
@@ -175,7 +171,6 @@ def sync_shipments(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Sna
         result.written = conn.execute(query_beside(__file__, "insert_shipments.sql"),
                                       {"account_id": account_id}).rowcount
         for number, status in statuses:
-            conn.execute(text("UPDATE core.fulfillment_outbounds SET status = :s, updated_at = now() "
-                              "WHERE account_id = :a AND merchant_outbound_number = :n AND status IS DISTINCT FROM :s"),
+            conn.execute(query_beside(__file__, "outbound_set_status.sql"),
                          {"s": status, "a": account_id, "n": number})
     return result

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import orjson
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from assets.accounts import Account
 from assets.letzshop.normalise import normalise
@@ -69,8 +69,7 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
     if batch.rejected:
         summary.quarantined = len(batch.rejected)
         conn.execute(
-            text("""INSERT INTO ops.quarantine (source, account_id, record_ref, raw_text, reason, run_id)
-                    VALUES ('letzshop.shipments', :a, :ref, :raw, :reason, :run)"""),
+            query_beside(__file__, "quarantine_shipments.sql"),
             [{"a": account.account_id, "ref": str(p.get("id")), "raw": canonical_json(p).decode(), "reason": reason,
               "run": run_id} for p, reason in batch.rejected])
         summary.errors.extend(f"shipment {p.get('id')}: {reason}" for p, reason in batch.rejected)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from assets.letzshop.connection import letzshop_session
 from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
 from resources.letzshop import LetzshopApi, LetzshopError
 from resources.letzshop.client import UNIT_STATE_FOR
+from resources.sql_files import query_beside
 
 
 def _queue_error(exc: LetzshopError, write: bool) -> Exception:
@@ -61,25 +62,9 @@ class UnitDecisionHandler(_LetzshopHandler):
         for ok in (True, False):
             units = [u for u, d in decisions.items() if bool(d) is ok]
             if units:
-                conn.execute(text("""UPDATE core.order_items SET channel_state = :s, updated_at = now()
-                                     WHERE order_id = :o AND channel_item_id = ANY(:u)"""),
+                conn.execute(query_beside(__file__, "units_set_state.sql"),
                              {"s": UNIT_STATE_FOR[ok], "o": item.order_id, "u": units})
-        conn.execute(text(_STATUS_FROM_UNITS), {"o": item.order_id})
-
-
-# Letzshop derives a shipment's state from its units; we do the same for the local status.
-_STATUS_FROM_UNITS = """
-UPDATE core.orders o SET
-    channel_state = CASE WHEN u.available > 0 THEN 'confirmed' WHEN u.open = 0 THEN 'declined' ELSE o.channel_state END,
-    sync_status = CASE WHEN o.sync_status = 'shipped' THEN 'shipped'
-                       WHEN u.available > 0 THEN 'confirmed'
-                       WHEN u.open = 0 THEN 'rejected' ELSE o.sync_status END,
-    updated_at = now()
-FROM (SELECT count(*) FILTER (WHERE channel_state = 'confirmed_available') AS available,
-             count(*) FILTER (WHERE channel_state = 'unconfirmed') AS open
-      FROM core.order_items WHERE order_id = :o) u
-WHERE o.order_id = :o
-"""
+        conn.execute(query_beside(__file__, "order_status_from_units.sql"), {"o": item.order_id})
 
 
 class TrackingHandler(_LetzshopHandler):
