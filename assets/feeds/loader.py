@@ -138,8 +138,7 @@ class QuarantineWriter:
         rows, self._batch = self._batch, []
         with self.engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()
-            with cursor.copy("COPY ops.quarantine (source, line_number, raw_text, reason, run_id, import_run_id) "
-                             "FROM STDIN") as copy:
+            with cursor.copy(sql_beside(__file__, "quarantine_copy.sql")) as copy:
                 for position, raw, reason in rows:
                     copy.write_row((self.source, min(position, 2**31 - 1), raw, reason, self.dagster_run_id,
                                     self.import_run_id))

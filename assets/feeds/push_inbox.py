@@ -48,11 +48,8 @@ def record_delivery(conn: Connection, source_id: int, event_id: str, raw_items: 
     its row: one write, however many copies arrive.
     """
     status = "applied" if applied else "pending"
-    inbox_id = conn.execute(text(
-        """INSERT INTO ops.feed_inbox (source_id, event_id, items, received_at, status, applied_at)
-           VALUES (:s, :e, CAST(:items AS jsonb), :r, :status, CASE WHEN :applied THEN CAST(:r AS timestamptz) END)
-           ON CONFLICT (source_id, event_id) DO NOTHING
-           RETURNING inbox_id"""),
+    inbox_id = conn.execute(
+        query_beside(__file__, "inbox_insert.sql"),
         {"s": source_id, "e": event_id, "items": json.dumps(raw_items), "r": received_at, "status": status,
          "applied": applied}).scalar()
     if inbox_id is not None:
@@ -93,11 +90,7 @@ def apply_batch(engine: Engine, inbox_id: int) -> ApplyResult | None:
     failed, or being applied by another run right now)."""
     try:
         with engine.begin() as conn:
-            row = conn.execute(text(
-                """SELECT i.inbox_id, i.source_id, i.items, i.received_at, i.status, s.settings
-                   FROM ops.feed_inbox i JOIN ops.catalog_sources s USING (source_id)
-                   WHERE i.inbox_id = :i
-                   FOR UPDATE OF i SKIP LOCKED"""), {"i": inbox_id}).first()
+            row = conn.execute(query_beside(__file__, "inbox_claim.sql"), {"i": inbox_id}).first()
             if row is None or row.status != "pending":
                 return None
             defaults = FeedDefaults.from_settings(row.settings)
@@ -112,9 +105,7 @@ def apply_batch(engine: Engine, inbox_id: int) -> ApplyResult | None:
         # The batch itself is at fault: retrying cannot help, so it is marked failed and the rest goes on.
         # Anything else (a lost connection...) leaves it pending for the next run.
         with engine.begin() as conn:
-            conn.execute(text(
-                """UPDATE ops.feed_inbox SET status = 'failed', applied_at = now(), error = :e
-                   WHERE inbox_id = :i AND status = 'pending'"""), {"i": inbox_id, "e": _error_text(exc)})
+            conn.execute(query_beside(__file__, "inbox_failed.sql"), {"i": inbox_id, "e": _error_text(exc)})
         log.warning("feed inbox batch %s failed: %s", inbox_id, _error_text(exc))
         return None
 

@@ -33,10 +33,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from assets.catalog.canonical import CatalogWriter
 from assets.catalog.gtin import normalize_gtin
+from resources.sql_files import query_beside
 
 # An updatedAt this far ahead of our clock is refused: a sender's clock or time-zone bug would
 # otherwise pin the record, and every later honest update would lose as "stale".
@@ -403,16 +404,8 @@ def read_records(conn: Connection, source_id: int, external_ids: list[str]) -> d
     """The stored records of these external ids (those that exist), with their translations."""
     if not external_ids:
         return {}
-    rows = conn.execute(text(
-        """SELECT m.external_id, m.gtin14, m.sku, m.mpn, m.brand, m.price, m.currency, m.availability, m.quantity,
-                  m.product_type, m.platform, m.regions, m.languages, m.attributes, m.source_updated_at,
-                  coalesce((SELECT jsonb_object_agg(t.language, jsonb_build_object('title', t.title,
-                                                                                  'description', t.description))
-                            FROM core.marketplace_product_translations t
-                            WHERE t.marketplace_product_id = m.marketplace_product_id), '{}'::jsonb) AS translations
-           FROM core.marketplace_products m
-           WHERE m.source_id = :s AND m.external_id = ANY(:ids)"""),
-        {"s": source_id, "ids": list(external_ids)}).mappings().all()
+    rows = conn.execute(query_beside(__file__, "stored_records.sql"),
+                        {"s": source_id, "ids": list(external_ids)}).mappings().all()
     return {row["external_id"]: StoredRecord(**row) for row in rows}
 
 
@@ -420,10 +413,7 @@ def _lock_external_ids(conn: Connection, source_id: int, external_ids: list[str]
     # Row locks cannot cover a product that does not exist yet, and two deliveries creating one
     # product at once must not both think they are first: a transaction lock per (feed, externalId),
     # taken in one order so that two batches never wait on each other in a circle.
-    conn.execute(text(
-        """SELECT pg_advisory_xact_lock(hashtextextended(CAST(:s AS text) || ':' || x, 0))
-           FROM unnest(CAST(:ids AS text[])) AS x ORDER BY x"""),
-        {"s": source_id, "ids": sorted(set(external_ids))})
+    conn.execute(query_beside(__file__, "lock_external_ids.sql"), {"s": source_id, "ids": sorted(set(external_ids))})
 
 
 def _fold(base: StoredRecord | None, item: PushItem, defaults: FeedDefaults) -> StoredRecord:
