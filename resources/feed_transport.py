@@ -35,6 +35,7 @@ from dagster import ConfigurableResource
 from tenacity import Retrying
 
 from resources.errors import MarketsyncError
+from resources.http_client import CONNECT_FAILURES, client_options, transport_failure
 from resources.http_retry import HttpCallError, retry_after_seconds, retrying
 from resources.scrubbing import SecretScrubber
 
@@ -427,28 +428,82 @@ class FeedTransport(ConfigurableResource):
                                   "(max_download_bytes)", "too_large")
 
     # ---------------------------------------------------------------- HTTP(S)
+    def open_stream(self, url: str, credentials: dict | None = None,
+                    headers: dict[str, str] | None = None) -> FeedStream:
+        """An http(s) feed read as it arrives instead of landing on disk: iterate the returned stream for
+        the chunks of its body (a Content-Encoding undone) and close it (or use it as a context manager).
+        Opening it (connecting, a 200 answer) is retried as `download` retries; a failure once the body
+        flows raises FeedTransportError (kind broken, timeout, ...) at once: the reader has used what came.
+        `credentials` and `headers` as `download` takes them, `headers` added to the request's."""
+        bare, from_url = split_credentials(url)
+        creds = dict(credentials) if credentials else from_url
+        where = self._where(bare, creds)
+        scrubber = credentials_scrubber(creds, from_url)
+        if not url_parts(bare) or urlsplit(bare).scheme.lower() not in ("http", "https"):
+            raise FeedTransportError(where, "only http(s) feeds can be read as a stream", "rejected")
+        client = httpx.Client(**self._client_options())
+        count = 0
+        try:
+            for attempt in self._retrying(where):
+                with attempt:
+                    count += 1
+                    response = self._open_http(client, bare, creds, where, headers or {})
+        except FeedTransportError as exc:
+            client.close()
+            exc.after_attempts(count)
+            exc.args = (scrubber.scrub(exc.args[0]),)
+            raise exc from None
+        except BaseException:
+            client.close()
+            raise
+        return FeedStream(self, client, response, where, scrubber)
+
+    def _client_options(self) -> dict:
+        """The httpx client of a download: no answer size cap (what is written is bounded), redirects
+        followed, this transport's timeouts and trust."""
+        return client_options(httpx.Timeout(self.read_timeout_seconds, connect=self.connect_timeout_seconds),
+                              limits=None, follow_redirects=True, verify=self._tls_context())
+
+    @staticmethod
+    def _authorisation(creds: dict | None, headers: dict[str, str]) -> httpx.Auth | None:
+        """Bearer token into `headers`, or the Basic auth of a username and password."""
+        if creds and (creds.get("token") or creds.get("bearer_token")):
+            headers["Authorization"] = f"Bearer {creds.get('token') or creds.get('bearer_token')}"
+        elif creds and creds.get("username") is not None:
+            return httpx.BasicAuth(creds["username"], creds.get("password") or "")
+        return None
+
+    def _open_http(self, client: httpx.Client, url: str, creds: dict | None, where: str,
+                   extra: dict[str, str]) -> httpx.Response:
+        """The answer of one GET, streaming, once it is 200; else the failure, classified."""
+        headers = {"User-Agent": "marketsync-feeds/1", "Accept-Encoding": "gzip, deflate", **extra}
+        auth = self._authorisation(creds, headers)
+        try:
+            response = client.send(client.build_request("GET", url, headers=headers), auth=auth, stream=True)
+        except httpx.HTTPError as exc:
+            raise self._from_httpx(where, exc, 0) from None
+        if response.status_code != 200:
+            response.close()
+            raise self._from_status(where, response)
+        return response
+
     def _http(self, url: str, creds: dict | None, where: str, sink: _Sink, state: _Attempts) -> None:
         try:
             self._http_transfer(url, creds, where, sink, state)
         except httpx.HTTPError as exc:
             # Not chained: httpx's own text names the URL and may echo what the server said.
-            raise self._from_httpx(where, exc, sink) from None
+            raise self._from_httpx(where, exc, sink.received) from None
 
     def _http_transfer(self, url: str, creds: dict | None, where: str, sink: _Sink, state: _Attempts) -> None:
-        auth: httpx.Auth | None = None
         headers = {"User-Agent": "marketsync-feeds/1", "Accept-Encoding": "gzip, deflate"}
-        if creds and (creds.get("token") or creds.get("bearer_token")):
-            headers["Authorization"] = f"Bearer {creds.get('token') or creds.get('bearer_token')}"
-        elif creds and creds.get("username") is not None:
-            auth = httpx.BasicAuth(creds["username"], creds.get("password") or "")
+        auth = self._authorisation(creds, headers)
         resume = sink.received > 0 and state.resumable and state.validator is not None
         if resume:
             headers["Range"] = f"bytes={sink.received}-"
             headers["If-Range"] = state.validator
         elif sink.received:
             sink.reset()
-        timeout = httpx.Timeout(self.read_timeout_seconds, connect=self.connect_timeout_seconds)
-        with httpx.Client(timeout=timeout, follow_redirects=True, verify=self._tls_context()) as client, \
+        with httpx.Client(**self._client_options()) as client, \
                 client.stream("GET", url, headers=headers, auth=auth) as response:
             status = response.status_code
             if (status == 206 and resume
@@ -496,32 +551,25 @@ class FeedTransport(ConfigurableResource):
                                       retry_after=retry_after_seconds(response))
         return FeedTransportError(where, f"the server answered HTTP {code}", "rejected", status=code)
 
-    def _from_httpx(self, where: str, exc: httpx.HTTPError, sink: _Sink) -> FeedTransportError:
-        text = str(exc)
-        if isinstance(exc, httpx.ConnectTimeout):
+    def _from_httpx(self, where: str, exc: httpx.HTTPError, received: int) -> FeedTransportError:
+        """A failure below HTTP (classified once, resources.http_client) in a download's words."""
+        failure = transport_failure(exc)
+        if failure == "connect_timeout":
             return FeedTransportError(where, f"no connection within {self.connect_timeout_seconds:g} s (timeout)",
                                       "timeout")
-        if isinstance(exc, httpx.TimeoutException):
-            progress = f" after {sink.received:,} bytes" if sink.received else ""
+        if failure in ("timeout", "pool_timeout"):
+            progress = f" after {received:,} bytes" if received else ""
             return FeedTransportError(where, f"the server sent nothing for {self.read_timeout_seconds:g} s"
                                       f"{progress} (timeout)", "timeout")
-        if isinstance(exc, httpx.ConnectError):
-            if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
-                return FeedTransportError(where, "the server's TLS certificate is not trusted", "tls")
-            if "refused" in text.lower():
-                return FeedTransportError(where, "connection refused", "unreachable")
-            if "name" in text.lower() and ("resolution" in text.lower() or "known" in text.lower()):
-                return FeedTransportError(where, "the host name does not resolve", "unreachable")
-            return FeedTransportError(where, "the server cannot be reached", "unreachable")
-        if isinstance(exc, httpx.DecodingError):
-            return FeedTransportError(where, "the server sent a body it declared compressed but is not", "corrupt")
-        if isinstance(exc, httpx.TooManyRedirects):
-            return FeedTransportError(where, "too many redirects", "rejected")
-        if isinstance(exc, httpx.UnsupportedProtocol):
-            return FeedTransportError(where, "a redirect led to an unsupported scheme", "rejected")
-        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError)):
-            return FeedTransportError(where, f"the connection broke after {sink.received:,} bytes", "broken")
-        return FeedTransportError(where, f"the transfer failed ({type(exc).__name__})", "broken")
+        if failure in CONNECT_FAILURES:
+            return FeedTransportError(where, *CONNECT_FAILURES[failure])
+        reason, kind = {
+            "decoding": ("the server sent a body it declared compressed but is not", "corrupt"),
+            "redirects": ("too many redirects", "rejected"),
+            "unsupported": ("a redirect led to an unsupported scheme", "rejected"),
+            "broken": (f"the connection broke after {received:,} bytes", "broken"),
+        }.get(failure, (f"the transfer failed ({type(exc).__name__})", "broken"))
+        return FeedTransportError(where, reason, kind)
 
     # ---------------------------------------------------------------- FTP and FTPS
     def _ftp(self, url: str, creds: dict | None, where: str, sink: _Sink, state: _Attempts) -> None:
@@ -645,6 +693,37 @@ class FeedTransport(ConfigurableResource):
         with source:
             while chunk := source.read(self.chunk_bytes):
                 sink.write(chunk)
+
+
+class FeedStream:
+    """An open http(s) feed (`FeedTransport.open_stream`): iterate it for the chunks of its body, then
+    close it. A failure while the body flows is a FeedTransportError, scrubbed of the credentials."""
+
+    def __init__(self, transport: FeedTransport, client: httpx.Client, response: httpx.Response, where: str,
+                 scrubber: SecretScrubber):
+        self._transport, self._client, self.response = transport, client, response
+        self.where, self._scrubber = where, scrubber
+        self.received = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for chunk in self.response.iter_bytes(chunk_size=self._transport.chunk_bytes):
+                self.received += len(chunk)
+                yield chunk
+        except httpx.HTTPError as exc:
+            error = self._transport._from_httpx(self.where, exc, self.received)
+            error.args = (self._scrubber.scrub(error.args[0]),)
+            raise error from None
+
+    def close(self) -> None:
+        self.response.close()
+        self._client.close()
+
+    def __enter__(self) -> FeedStream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class FtpTls(ftplib.FTP_TLS):

@@ -9,11 +9,13 @@ sends those requests to `base_url` instead (path and query kept), so the same gs
 the sandbox. Nothing in gspread is patched.
 
 Every HTTP exchange gspread makes goes through `_SheetsHttpClient`, gspread's own `http_client`
-extension point: 429 and 5xx answers and broken connections are retried with full-jitter
-exponential backoff that honours Retry-After, within a bounded number of attempts and a bounded
-total time. Writes are retried too: a values:batchUpdate sets fixed cells to fixed values, so sending
-it again leaves the sheet as one delivery would. Failures surface as one-line `GoogleSheetsError`s
-that never contain a token or key material.
+extension point: 429 and 5xx answers and broken connections are retried by the project's one retry
+policy (resources.http_retry.RetryPolicy: full-jitter exponential backoff that honours Retry-After),
+within a bounded number of attempts and a bounded total time. gspread sends over requests, so the
+httpx client of resources.http_client is not the one here; the retry rule is. Writes are retried
+too: a values:batchUpdate sets fixed cells to fixed values, so sending it again leaves the sheet as
+one delivery would. Failures surface as one-line `GoogleSheetsError`s that never contain a token or
+key material.
 """
 from __future__ import annotations
 
@@ -37,9 +39,8 @@ from gspread.exceptions import APIError, WorksheetNotFound
 from gspread.http_client import HTTPClient
 from pydantic import PrivateAttr
 from requests.adapters import HTTPAdapter
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_before_delay
 
-from resources.http_retry import HttpCallError, retry_after_seconds, wait_honouring_retry_after
+from resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
 
 SHEETS_URL = "https://sheets.googleapis.com"
 # The hosts gspread sends requests to: the Sheets API, and Drive (file metadata) under www.
@@ -152,10 +153,7 @@ class _SheetsHttpClient(HTTPClient):
         super().__init__(auth, session)
         self.auth = auth
         self.account = account
-        self._attempts = max(1, attempts)
-        self._base_wait = base_wait
-        self._max_wait = max_wait
-        self._max_total = max_total
+        self._retry = RetryPolicy(max(1, attempts), base_wait, max_wait, max_total)
         self.requests_sent = 0
         self.retries = 0
 
@@ -182,14 +180,7 @@ class _SheetsHttpClient(HTTPClient):
         def count_retry(_state: Any) -> None:
             self.retries += 1
 
-        retrying = Retrying(
-            retry=retry_if_exception(lambda e: isinstance(e, GoogleSheetsError) and e.transient),
-            wait=wait_honouring_retry_after(self._base_wait, self._max_wait),
-            stop=stop_after_attempt(self._attempts) | stop_before_delay(self._max_total),
-            reraise=True,
-            before_sleep=count_retry,
-        )
-        return retrying(once)
+        return self._retry.retrying(GoogleSheetsError, before_sleep=count_retry)(once)
 
 
 # ------------------------------------------------------------------------------------------ worksheet

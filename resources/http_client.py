@@ -46,6 +46,14 @@ DEFAULT_LIMITS = Limits()
 DEFAULT_RETRY = RetryPolicy()
 # Failures below HTTP after which the request cannot have reached the server.
 NOT_SENT = frozenset({"connect_timeout", "pool_timeout", "tls", "refused", "unresolved", "unreachable"})
+# (reason, kind) of a failure to connect, in the words of a download or a delivery (which name the
+# location themselves, and say what a person can check).
+CONNECT_FAILURES = {
+    "tls": ("the server's TLS certificate is not trusted", "tls"),
+    "refused": ("connection refused", "unreachable"),
+    "unresolved": ("the host name does not resolve", "unreachable"),
+    "unreachable": ("the server cannot be reached", "unreachable"),
+}
 
 
 def transport_failure(exc: BaseException) -> str:
@@ -82,14 +90,17 @@ def transport_failure(exc: BaseException) -> str:
     return "failed"
 
 
-def client_options(timeout: float, *, connect_timeout: float = 10.0, limits: Limits | None = DEFAULT_LIMITS,
-                   headers: Mapping[str, str] | None = None, base_url: str | httpx.URL = "",
-                   **options: Any) -> dict[str, Any]:
-    """The keyword arguments of an httpx.Client with the project's bounds: `timeout` for every step,
-    the connect step at most `connect_timeout`; the size cap of `limits` on every answer (None: no cap,
-    for a download that bounds what it writes itself). `options` go to httpx.Client (verify,
-    follow_redirects, event_hooks, ...); `transport` there replaces the capped one."""
-    made: dict[str, Any] = {"timeout": httpx.Timeout(timeout, connect=min(timeout, connect_timeout))}
+def client_options(timeout: float | httpx.Timeout, *, connect_timeout: float = 10.0,
+                   limits: Limits | None = DEFAULT_LIMITS, headers: Mapping[str, str] | None = None,
+                   base_url: str | httpx.URL = "", **options: Any) -> dict[str, Any]:
+    """The keyword arguments of an httpx.Client with the project's bounds: `timeout` seconds for every
+    step, the connect step at most `connect_timeout` (or an httpx.Timeout as it is); the size cap of
+    `limits` on every answer (None: no cap, for a download that bounds what it writes itself). `options`
+    go to httpx.Client (verify, follow_redirects, event_hooks, ...); `transport` there replaces the
+    capped one."""
+    if not isinstance(timeout, httpx.Timeout):
+        timeout = httpx.Timeout(timeout, connect=min(timeout, connect_timeout))
+    made: dict[str, Any] = {"timeout": timeout}
     if headers:
         made["headers"] = dict(headers)
     if base_url:

@@ -13,7 +13,10 @@ How the files become one product per `id`: the primary file gives each product a
 every other file adds only its translation (like Google's supplemental feeds). Lines of other files
 whose id the primary file does not hold as a loadable product are dropped and counted. Nothing is held
 per product in memory: lines stream from HTTP through an incremental decoder and the csv module into
-COPY batches, and Postgres does the joining when the batch is merged.
+COPY batches, and Postgres does the joining when the batch is merged. The files come through the
+project's feed downloader (resources.feed_transport, `open_stream`): credentials, timeouts, redirects,
+and retries of 429, 5xx and network failures until the body flows; a download that breaks off after
+that fails the run (transiently: the next run starts again).
 
 A line that cannot be trusted (wrong number of columns, no id or title, a price that is not one, an
 unknown availability, a barcode whose GS1 check digit is wrong) goes to ops.quarantine with its line
@@ -34,7 +37,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 from dagster import (
     AssetExecutionContext,
@@ -57,9 +59,8 @@ from assets.failures import worded_failure
 from assets.letzshop.orders import OWNERS, letzshop_accounts
 from assets.table_metadata import with_table_metadata
 from resources.errors import MarketsyncError
+from resources.feed_transport import FeedStream, FeedTransport, FeedTransportError, split_credentials
 from resources.feed_transport import redact as redact_url
-from resources.feed_transport import split_credentials
-from resources.http_retry import retry_after_seconds, retrying
 from resources.sql_files import query_beside
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse, copy_rows
@@ -445,36 +446,30 @@ def _product(row: list[str], external_id: str, currency: str, i_price, i_availab
 
 
 # ---------------------------------------------------------------------------------------- fetching
-class _Transient(FeedError):
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message, transient=True)
-        self.retry_after = retry_after
+def _transport(timeout: float, attempts: int, max_retry_wait: float) -> FeedTransport:
+    """The project's feed downloader (resources.feed_transport), with the source's timeout: a file is
+    read as it arrives (`open_stream`), its opening retried on 429, 5xx and network failures."""
+    return FeedTransport(connect_timeout_seconds=min(timeout, 10.0), read_timeout_seconds=timeout,
+                         retry_attempts=attempts, retry_wait_seconds=0.5, max_retry_wait_seconds=max_retry_wait,
+                         chunk_bytes=1 << 16, allow_local_files=False)
 
 
-def _open(client: httpx.Client, url: str, auth: tuple | None, label: str, attempts: int,
-          max_wait: float) -> httpx.Response:
-    """The file's response, streaming; 429/5xx/network failures are retried, honouring Retry-After."""
-
-    def once() -> httpx.Response:
-        try:
-            response = client.send(client.build_request("GET", url), auth=auth, stream=True)
-        except httpx.TransportError as exc:
-            raise _Transient(f"the {label} is unreachable ({type(exc).__name__})") from None
-        if response.status_code == 200:
-            return response
-        response.close()
-        if response.status_code == 429 or response.status_code >= 500:
-            raise _Transient(f"the {label} answered HTTP {response.status_code}", retry_after_seconds(response))
-        raise FeedError(f"the {label} answered HTTP {response.status_code}")
-
-    return retrying(_Transient, attempts, 0.5, max_wait)(once)
-
-
-def _chunks(response: httpx.Response, label: str) -> Iterator[bytes]:
+def _open(transport: FeedTransport, url: str, auth: tuple | None, label: str) -> FeedStream:
+    """The file's body, streaming; failing to open it is a FeedError (transient when a later run may
+    succeed)."""
+    credentials = {"username": auth[0], "password": auth[1]} if auth else None
     try:
-        yield from response.iter_bytes(chunk_size=1 << 16)
-    except httpx.TransportError as exc:
-        raise FeedError(f"the download of the {label} broke off ({type(exc).__name__})", transient=True) from None
+        return transport.open_stream(url, credentials,
+                                     headers={"Accept": "text/tab-separated-values, text/plain, */*"})
+    except FeedTransportError as exc:
+        raise FeedError(f"the {label} could not be fetched: {exc}", transient=exc.transient) from None
+
+
+def _chunks(stream: FeedStream, label: str) -> Iterator[bytes]:
+    try:
+        yield from stream
+    except FeedTransportError as exc:
+        raise FeedError(f"the download of the {label} broke off ({exc.reason})", transient=True) from None
 
 
 # ---------------------------------------------------------------------------------------- the import
@@ -494,22 +489,18 @@ def import_letzshop_feed(engine: Engine, store: str, run_id: str | None = None, 
     timeout = float(source.setting("request_timeout_seconds"))
     with failure_recorded(run, summary):
         run.downloading()
-        with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), follow_redirects=True,
-                          headers={"Accept": "text/tab-separated-values, text/plain, */*"}) as client, \
-                engine.begin() as conn:
+        transport = _transport(timeout, attempts, max_retry_wait)
+        with engine.begin() as conn:
             writer = CatalogWriter(conn, source.source_id)
             batches = _Batches(conn, writer, summary, run_id, store)
             for position, language in enumerate(source.languages):
                 label = f"{language} feed"
-                response = _open(client, source.urls[language], auth.get(language), label, attempts, max_retry_wait)
-                try:
+                with _open(transport, source.urls[language], auth.get(language), label) as body:
                     if position == 0:
                         run.parsing()
-                    stream = _Stream(_chunks(response, label), source.encoding, label)
+                    stream = _Stream(_chunks(body, label), source.encoding, label)
                     summary.lines += _read_file(stream, language, position == 0, currency, batches)
                     summary.bytes_read += stream.bytes
-                finally:
-                    response.close()
                 batches.flush()
             # Translations without a product are dropped before the merge.
             summary.translations_without_product = conn.execute(

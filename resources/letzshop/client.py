@@ -5,8 +5,10 @@ validated in the tests against the schema the sandbox serves. Reads retry transi
 themselves; writes never do: a write is retried only by the outbound queue, which first re-reads the
 shipment when an earlier attempt's outcome is unknown.
 
-Every answer is bounded (resources.http_limits): refused past `max_answer_mib` while it streams in;
-a paging sequence stops at a cursor answered again, after `max_pages` pages or `paging_deadline_seconds`.
+gql sends; the project's HTTP plumbing (resources.http_client) gives it its httpx client (timeouts and
+the size cap), classifies what goes wrong below HTTP, retries reads and bounds the paging. Every answer
+is bounded (resources.http_limits): refused past `max_answer_mib` while it streams in; a paging
+sequence stops at a cursor answered again, after `max_pages` pages or `paging_deadline_seconds`.
 A GraphQL error answered with HTTP 200 is a server fault (transient) when its extensions code says
 so (INTERNAL_SERVER_ERROR, ...), a refusal (permanent) otherwise; an answer that is not the shape the
 operation asked for (`nodes: null`, a missing pageInfo) is a worded `malformed` error.
@@ -33,20 +35,18 @@ from gql.transport.httpx import HTTPXTransport
 from graphql import DocumentNode
 
 from resources.errors import first_line
+from resources.http_client import NOT_SENT, client_options, paged, transport_failure
 from resources.http_limits import (
     DEFAULT_MAX_ANSWER_MIB,
     DEFAULT_MAX_PAGES,
     DEFAULT_PAGING_DEADLINE_SECONDS,
     MALFORMED,
     TOO_LARGE,
-    AnswerTooLarge,
     Limits,
-    Paging,
-    limited_transport,
     malformed,
     too_large_message,
 )
-from resources.http_retry import HttpCallError, retry_after_seconds, retrying
+from resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
 from resources.scrubbing import SecretScrubber
 
 OPERATIONS = Path(__file__).parent / "operations"
@@ -114,11 +114,12 @@ def _query_error(errors: list) -> LetzshopError:
 
 
 def _translate(exc: Exception) -> LetzshopError:
-    """Turn a gql/httpx failure into a LetzshopError with a one-line message and no secrets."""
+    """The error mapping: a gql/httpx failure as a LetzshopError with a one-line message."""
     cause = exc.__cause__
-    if isinstance(cause, AnswerTooLarge):
+    failure = transport_failure(cause) if cause is not None else None
+    if failure == "too_large":
         return LetzshopError(too_large_message("Letzshop's answer", cause), TOO_LARGE)
-    if isinstance(cause, httpx.DecodingError):
+    if failure == "decoding":
         return LetzshopError(f"Letzshop's answer could not be decoded ({first_line(cause)})", MALFORMED)
     if isinstance(cause, httpx.HTTPStatusError):
         return _from_status(cause.response.status_code, cause.response)
@@ -126,7 +127,7 @@ def _translate(exc: Exception) -> LetzshopError:
         response = getattr(cause, "response", None)
         return _from_status(exc.code or (response.status_code if response is not None else 0), response)
     if isinstance(exc, TransportConnectionFailed):
-        if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        if failure in NOT_SENT:
             return LetzshopError(f"Letzshop is unreachable ({type(cause).__name__})", "unreachable")
         return LetzshopError(
             f"no complete answer from Letzshop ({type(cause).__name__ if cause else 'connection lost'})",
@@ -147,17 +148,13 @@ class LetzshopApi:
                  max_wait: float = 60.0, idempotency_header: bool = True, limits: Limits = DEFAULT_LIMITS):
         self.limits = limits
         self._transport = HTTPXTransport(
-            url=endpoint,
-            headers={"Authorization": f"Bearer {api_key}"},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            event_hooks={"response": [_raise_for_status]},
-            json_deserialize=orjson.loads,
-            transport=limited_transport(limits),
+            url=endpoint, json_deserialize=orjson.loads,
+            **client_options(timeout, limits=limits, headers={"Authorization": f"Bearer {api_key}"},
+                             event_hooks={"response": [_raise_for_status]}),
         )
         self._client = Client(transport=self._transport, fetch_schema_from_transport=False)
         self._session = None
-        self._read_attempts = read_attempts
-        self._max_wait = max_wait
+        self._reads = RetryPolicy(read_attempts, 0.5, max_wait)
         self._idempotency_header = idempotency_header
         self._scrubber = SecretScrubber(api_key)
 
@@ -181,7 +178,7 @@ class LetzshopApi:
 
     def _read(self, name: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """A read, retried on transient failures with full-jitter backoff, honouring Retry-After."""
-        return retrying(LetzshopError, self._read_attempts, 0.5, self._max_wait)(self._execute, name, variables)
+        return self._reads.retrying(LetzshopError)(self._execute, name, variables)
 
     # ------------------------------------------------------------------ reads
     def ping(self) -> float:
@@ -193,15 +190,13 @@ class LetzshopApi:
     def shipment_pages(self, state: str, page_size: int = 100, query: str = "shipments") -> Iterator[list[dict]]:
         """Every shipment in `state`, a page at a time, following the cursor to the end (within the
         session's paging bounds)."""
-        paging = Paging(f"Letzshop {query} ({state})", LetzshopError, self.limits)
-        after = None
-        while True:
-            number = paging.next(after)
+        def fetch(after: str | None, number: int) -> tuple[list[dict], bool, str | None]:
             data = self._read(query, {"state": state, "first": page_size, "after": after})
-            nodes, has_next, after = _shipments_page(data, f"Letzshop {query} ({state}) page {number}")
+            return _shipments_page(data, f"Letzshop {query} ({state}) page {number}")
+
+        for nodes, _has_next, _cursor in paged(f"Letzshop {query} ({state})", LetzshopError, self.limits, fetch,
+                                                lambda page: page[2] if page[1] else None):
             yield nodes
-            if not has_next:
-                return
 
     def find_shipment(self, shipment_id: str, states: tuple[str, ...] = ("confirmed", "declined", "unconfirmed"),
                       page_size: int = 250) -> dict | None:

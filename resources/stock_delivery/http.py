@@ -1,9 +1,12 @@
-"""Delivery by HTTP(S) PUT, with the caller's Idempotency-Key; the answer is kept for the caller."""
+"""Delivery by HTTP(S) PUT, with the caller's Idempotency-Key; the answer is kept for the caller. The
+client and the classification of what goes wrong below HTTP are the project's one HTTP plumbing
+(resources.http_client); the words are a delivery's."""
 import json
 from typing import Any
 
 import httpx
 
+from resources.http_client import CONNECT_FAILURES, client_options, transport_failure
 from resources.http_retry import retry_after_seconds
 from resources.scrubbing import SecretScrubber
 from resources.stock_delivery.core import Call, Delivery, DeliveryError, describe_location, tls_context
@@ -23,8 +26,9 @@ def send_http(call: Call, url: str) -> Delivery:
     elif target.username:
         auth = httpx.BasicAuth(target.username, target.password or "")
     try:
-        with httpx.Client(timeout=httpx.Timeout(target.timeout), verify=tls_context(),
-                          follow_redirects=False) as client:
+        # No answer size cap: a receiver's answer to a PUT is its report on the file, kept as it came.
+        with httpx.Client(**client_options(httpx.Timeout(target.timeout), limits=None, verify=tls_context(),
+                                           follow_redirects=False)) as client:
             response = client.put(url, content=call.data, headers=headers, auth=auth)
     except httpx.HTTPError as exc:
         # Not chained: httpx's own text names the URL.
@@ -95,22 +99,17 @@ def _status_error(call: Call, response: httpx.Response, answer: Any) -> Delivery
 
 
 def _httpx_error(call: Call, exc: httpx.HTTPError) -> DeliveryError:
-    text = str(exc)
+    """A failure below HTTP (classified once, resources.http_client) in a delivery's words."""
+    failure = transport_failure(exc)
     timeout = call.target.timeout
-    if isinstance(exc, httpx.ConnectTimeout):
+    if failure == "connect_timeout":
         return call.error(f"no connection within {timeout:g} s (timeout)", "timeout")
-    if isinstance(exc, httpx.TimeoutException):
+    if failure in ("timeout", "pool_timeout"):
         return call.error(f"no answer within {timeout:g} s (timeout)", "timeout")
-    if isinstance(exc, httpx.ConnectError):
-        if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
-            return call.error("the server's TLS certificate is not trusted", "tls")
-        if "refused" in text.lower():
-            return call.error("connection refused", "unreachable")
-        if "name" in text.lower() and ("resolution" in text.lower() or "known" in text.lower()):
-            return call.error("the host name does not resolve", "unreachable")
-        return call.error("the server cannot be reached", "unreachable")
-    if isinstance(exc, httpx.UnsupportedProtocol):
+    if failure in CONNECT_FAILURES:
+        return call.error(*CONNECT_FAILURES[failure])
+    if failure == "unsupported":
         return call.error("the URL's scheme is not supported", "rejected")
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError)):
+    if failure == "broken":
         return call.error("the connection broke", "broken")
     return call.error(f"the request failed ({type(exc).__name__})", "broken")
