@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from typing import ClassVar
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
 from resources.errors import MarketsyncError
+from resources.sql_files import sql_beside
 
 
 class VaultError(MarketsyncError):
@@ -56,6 +58,13 @@ class Secrets:
         return f"Secrets({self.masked()})"
 
     __str__ = __repr__
+
+
+@cache
+def _statement(name: str, owner: str) -> TextClause:
+    """The statement of sql/vault_<name>.sql for the vault table of `owner` ("account" or "source")."""
+    table, key = VaultOperations._TABLES[owner]
+    return text(sql_beside(__file__, f"vault_{name}.sql").format(table=table, key=key))
 
 
 class VaultOperations:
@@ -101,18 +110,11 @@ class VaultOperations:
                                                      "source": ("ops.source_credentials", "source_id")}
 
     def _put(self, conn: Connection, owner: str, owner_id: int, fields: dict[str, str]) -> None:
-        table, key = self._TABLES[owner]
-        conn.execute(
-            text(f"""INSERT INTO {table} ({key}, token, key_id) VALUES (:a, :t, :k)
-                     ON CONFLICT ({key}) DO UPDATE
-                     SET token = excluded.token, key_id = excluded.key_id, updated_at = now()"""),  # noqa: S608 - _TABLES names
-            {"a": owner_id, "t": self.encrypt(fields), "k": self.primary_key_id},
-        )
+        conn.execute(_statement("put", owner),
+                     {"a": owner_id, "t": self.encrypt(fields), "k": self.primary_key_id})
 
     def _get(self, conn: Connection, owner: str, owner_id: int) -> Secrets | None:
-        table, key = self._TABLES[owner]
-        row = conn.execute(text(f"SELECT token FROM {table} WHERE {key} = :a"),  # noqa: S608 - _TABLES names
-                           {"a": owner_id}).first()
+        row = conn.execute(_statement("get", owner), {"a": owner_id}).first()
         return None if row is None else self.decrypt(row.token)
 
     def store(self, conn: Connection, account_id: int, fields: dict[str, str]) -> None:
@@ -140,17 +142,14 @@ class VaultOperations:
         """Re-encrypt every row (of both token tables) not yet under the newest key; returns how many
         rows changed. Each batch commits on its own, so an interrupted rotation keeps its progress and
         a re-run picks up the rows still under an older key."""
-        return sum(self._rotate_table(engine, table, key, batch_size) for table, key in self._TABLES.values())
+        return sum(self._rotate_table(engine, owner, batch_size) for owner in self._TABLES)
 
-    def _rotate_table(self, engine, table: str, key: str, batch_size: int) -> int:
+    def _rotate_table(self, engine, owner: str, batch_size: int) -> int:
+        table, key = self._TABLES[owner]
         fernet, primary, rotated = self._fernet(), self.primary_key_id, 0
         while True:
             with engine.begin() as conn:
-                rows = conn.execute(
-                    text(f"""SELECT {key} AS owner_id, token FROM {table} WHERE key_id <> :k
-                             ORDER BY {key} LIMIT :n FOR UPDATE SKIP LOCKED"""),  # noqa: S608 - _TABLES names
-                    {"k": primary, "n": batch_size},
-                ).all()
+                rows = conn.execute(_statement("rotate_batch", owner), {"k": primary, "n": batch_size}).all()
                 if not rows:
                     return rotated
                 for row in rows:
@@ -161,10 +160,7 @@ class VaultOperations:
                             f"a secret in {table} ({key} {row.owner_id}) is under a key that is not in "
                             "MARKETSYNC_SECRET_KEYS: add the old key after the new one and re-run"
                         ) from None
-                    conn.execute(
-                        text(f"UPDATE {table} SET token = :t, key_id = :k, updated_at = now() WHERE {key} = :a"),  # noqa: S608 - _TABLES names
-                        {"t": token, "k": primary, "a": row.owner_id},
-                    )
+                    conn.execute(_statement("rotate_row", owner), {"t": token, "k": primary, "a": row.owner_id})
                 rotated += len(rows)
 
 

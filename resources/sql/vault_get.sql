@@ -1,0 +1,2 @@
+-- One owner's encrypted secret fields.
+SELECT token FROM {table} WHERE {key} = :a
