@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,7 +9,12 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from assets.channel_registry import channels, declared
+from assets.declared_channels import record_channel
+from assets.stores import ensure_store
+from assets.stores import store_id_for as store_id_for  # re-exported for pipelines/cli/products.py
+from assets.stores import validate_store_code as validate_store_code  # re-exported for letzshop/product_feed.py
 from resources.errors import MarketsyncError
+from resources.sql_files import query_beside
 
 
 def channel_defaults(channel: str) -> dict[str, Any]:
@@ -42,11 +46,6 @@ class Account:
             return self.settings[name]
         declaration = declared(self.channel)
         return declaration.account_defaults.get("settings", {}).get(name) if declaration else None
-
-
-_SELECT = """SELECT a.account_id, a.store_id, s.code AS store, a.channel, a.endpoint,
-                    a.sync_interval_minutes, a.settings, a.enabled, a.last_synced_at
-             FROM ops.accounts a JOIN ops.stores s USING (store_id)"""
 
 
 def parse_settings(pairs: list[str]) -> dict[str, Any]:
@@ -87,43 +86,23 @@ def upsert_account(
     interval = settings.pop("sync_interval_minutes", None)
     if interval is not None and not (isinstance(interval, int) and 5 <= interval <= 1440):
         raise MarketsyncError("sync_interval_minutes must be a whole number from 5 to 1440")
-    validate_store_code(store)
-    store_id = conn.execute(
-        text("""INSERT INTO ops.stores (code) VALUES (:c)
-                ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING store_id"""),
-        {"c": store},
-    ).scalar_one()
+    store_id = ensure_store(conn, store)
+    record_channel(conn, channel)  # the database's list of channels an account may be of
     existing = conn.execute(
         text("SELECT settings FROM ops.accounts WHERE store_id = :s AND channel = :ch"), {"s": store_id, "ch": channel}
     ).first()
     defaults = channel_defaults(channel)
     merged = _merge(existing.settings if existing else defaults.get("settings", {}), settings)
     conn.execute(
-        text(
-            """INSERT INTO ops.accounts (store_id, channel, endpoint, sync_interval_minutes, settings)
-               VALUES (:s, :ch, :e, coalesce(:i, 15), CAST(:st AS jsonb))
-               ON CONFLICT (store_id, channel) DO UPDATE SET
-                 endpoint = coalesce(:e, ops.accounts.endpoint),
-                 sync_interval_minutes = coalesce(:i, ops.accounts.sync_interval_minutes),
-                 settings = excluded.settings, updated_at = now()"""
-        ),
+        query_beside(__file__, "account_upsert.sql"),
         {"s": store_id, "ch": channel, "e": endpoint or (None if existing else defaults.get("endpoint")),
          "i": interval, "st": json.dumps(merged)},
     )
     return get_account(conn, store, channel)
 
 
-_STORE_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
-
-
-def validate_store_code(code: str) -> None:
-    """Store codes name partitions and appear in URLs: lower-case letters, digits, '-' and '_'."""
-    if not _STORE_CODE.fullmatch(code or ""):
-        raise MarketsyncError(f"store code '{code}' must be lower-case letters, digits, '-' or '_'")
-
-
 def get_account(conn: Connection, store: str, channel: str) -> Account:
-    row = conn.execute(text(_SELECT + " WHERE s.code = :s AND a.channel = :ch"), {"s": store, "ch": channel}).first()
+    row = conn.execute(query_beside(__file__, "account_by_store_channel.sql"), {"s": store, "ch": channel}).first()
     if row is None:
         raise MarketsyncError(f"no {channel} account for store '{store}': "
                               f"add one with `marketsync account add {store} {channel}`")
@@ -131,24 +110,13 @@ def get_account(conn: Connection, store: str, channel: str) -> Account:
 
 
 def get_account_by_id(conn: Connection, account_id: int) -> Account:
-    row = conn.execute(text(_SELECT + " WHERE a.account_id = :a"), {"a": account_id}).one()
+    row = conn.execute(query_beside(__file__, "account_by_id.sql"), {"a": account_id}).one()
     return Account(**row._mapping)
 
 
 def list_accounts(conn: Connection, channel: str | None = None, store: str | None = None) -> list[Account]:
-    rows = conn.execute(
-        text(_SELECT + """ WHERE (CAST(:ch AS text) IS NULL OR a.channel = :ch)
-                           AND (CAST(:s AS text) IS NULL OR s.code = :s) ORDER BY s.code, a.channel"""),
-        {"ch": channel, "s": store},
-    ).all()
+    rows = conn.execute(query_beside(__file__, "accounts_list.sql"), {"ch": channel, "s": store}).all()
     return [Account(**row._mapping) for row in rows]
-
-
-def store_id_for(conn: Connection, store: str) -> int:
-    store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :c"), {"c": store}).scalar()
-    if store_id is None:
-        raise MarketsyncError(f"unknown store '{store}'")
-    return store_id
 
 
 def mark_synced(conn: Connection, account_id: int) -> None:

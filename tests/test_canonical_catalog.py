@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from assets.accounts import store_id_for, upsert_account
+from assets.accounts import upsert_account
 from assets.catalog.canonical import CatalogWriter
+from assets.stores import store_id_for
 
 
 def _source(conn, store="shop", name="supplier"):

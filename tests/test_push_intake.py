@@ -13,8 +13,9 @@ import pytest
 from dagster import SensorResult, SkipReason, build_sensor_context
 from sqlalchemy import text
 
-from assets.accounts import store_id_for, upsert_account
+from assets.accounts import upsert_account
 from assets.feeds.push_inbox import apply_batch, apply_inbox_job
+from assets.stores import store_id_for
 from pipelines.push_intake.app import create_push_app
 from pipelines.push_intake.auth import sign
 from pipelines.push_intake.limits import PushLimits

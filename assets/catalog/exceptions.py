@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, text
 
 from assets.catalog.gtin import normalize_gtin
 from assets.catalog.matching import EXCEPTION_KINDS, lock_store_catalog, refresh_catalog_statistics
+from assets.stores import store_id_for
 from resources.errors import MarketsyncError
 from resources.sql_files import query_beside
 
@@ -39,14 +40,14 @@ def list_exceptions(
         raise MarketsyncError(f"unknown exception status '{status}' (known: {', '.join(STATUSES)}, open, all)")
     if kind is not None and kind not in EXCEPTION_KINDS:
         raise MarketsyncError(f"unknown exception kind '{kind}' (known: {', '.join(EXCEPTION_KINDS)})")
-    store_id = _store_id(conn, store) if store is not None else None
+    store_id = store_id_for(conn, store) if store is not None else None
     return _select(conn, store_id=store_id, statuses=_STATUS_FILTERS[status], kind=kind)
 
 
 def exception_stats(conn: Connection, store: str | None = None) -> dict[str, Any]:
     """Counts for a dashboard: per kind and status, per status, `open` (pending: waiting for
     someone), `blocking` (pending or ignored: holding orders back) and `total`."""
-    store_id = _store_id(conn, store) if store is not None else None
+    store_id = store_id_for(conn, store) if store is not None else None
     by_kind = {kind: dict.fromkeys(STATUSES, 0) for kind in EXCEPTION_KINDS}
     for kind, status, n in conn.execute(query_beside(__file__, "exceptions_stats.sql"), {"store_id": store_id}):
         by_kind[kind][status] = n
@@ -84,7 +85,7 @@ def bulk_resolve_by_gtin(conn: Connection, store: str, gtin: str, product_ref: s
     `gtin` is normalised first (any GTIN form or ISBN-10); a code that is not a valid GTIN is looked
     up as the exact barcode the channel sent. Returns the number of exceptions resolved."""
     resolved_by = _who(resolved_by)
-    store_id = _store_id(conn, store)
+    store_id = store_id_for(conn, store)
     lock_store_catalog(conn, store_id)
     code = normalize_gtin(gtin)
     if code.absent:
@@ -181,13 +182,6 @@ def _product(conn: Connection, store_id: int, ref: str) -> Row:
         store = conn.execute(text("SELECT code FROM ops.stores WHERE store_id = :s"), {"s": store_id}).scalar()
         raise MarketsyncError(f"store '{store}' has no product with SKU or id '{ref}'")
     return product
-
-
-def _store_id(conn: Connection, store: str) -> int:
-    store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :c"), {"c": store}).scalar()
-    if store_id is None:
-        raise MarketsyncError(f"unknown store '{store}'")
-    return store_id
 
 
 def _who(resolved_by: str) -> str:

@@ -35,18 +35,19 @@ from dagster import (
     RetryPolicy,
     asset,
 )
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
-from assets.accounts import validate_store_code
 from assets.catalog.canonical import CatalogWriter
 from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
 from assets.catalog.runs import ImportRun
 from assets.codeswholesale.normalise import RefusedProduct, normalise_product
 from assets.failures import worded_failure
+from assets.stores import ensure_store
 from assets.table_metadata import with_table_metadata
 from resources.codeswholesale import SANDBOX_URL, CodesWholesaleResource
 from resources.errors import MarketsyncError
 from resources.prefetch import prefetched
+from resources.sql_files import query_beside
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse, copy_rows
 
@@ -95,19 +96,9 @@ def add_codeswholesale_source(conn: Connection, vault: CredentialVault, store: s
     if not client_id or not client_secret:
         raise MarketsyncError("CodesWholesale needs both a client id and a client secret")
     location = _checked_base_url(base_url)
-    validate_store_code(store)
-    store_id = conn.execute(text("""INSERT INTO ops.stores (code) VALUES (:c)
-                                    ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING store_id"""),
-                            {"c": store}).scalar_one()
-    source_id = conn.execute(text(
-        """INSERT INTO ops.catalog_sources (store_id, name, kind, format, location, settings)
-           VALUES (:s, :n, :k, 'json', :l, CAST(:st AS jsonb))
-           ON CONFLICT (store_id, name) DO UPDATE SET
-               location = excluded.location,
-               settings = ops.catalog_sources.settings || excluded.settings,
-               updated_at = now()
-           WHERE ops.catalog_sources.kind = excluded.kind
-           RETURNING source_id"""),
+    store_id = ensure_store(conn, store)
+    source_id = conn.execute(
+        query_beside(__file__, "source_upsert.sql"),
         {"s": store_id, "n": SOURCE_NAME, "k": SOURCE_KIND, "l": location, "st": json.dumps(settings or {})},
     ).scalar()
     if source_id is None:
@@ -117,10 +108,8 @@ def add_codeswholesale_source(conn: Connection, vault: CredentialVault, store: s
 
 
 def get_codeswholesale_source(conn: Connection, store: str) -> CodesWholesaleSource:
-    row = conn.execute(text(
-        """SELECT c.source_id, c.store_id, s.code AS store, c.location AS base_url, c.settings, c.enabled
-           FROM ops.catalog_sources c JOIN ops.stores s USING (store_id)
-           WHERE s.code = :s AND c.name = :n AND c.kind = :k"""),
+    row = conn.execute(
+        query_beside(__file__, "source_get.sql"),
         {"s": store, "n": SOURCE_NAME, "k": SOURCE_KIND}).first()
     if row is None:
         raise MarketsyncError(f"store '{store}' has no CodesWholesale source: add one with its client credentials")
@@ -129,9 +118,8 @@ def get_codeswholesale_source(conn: Connection, store: str) -> CodesWholesaleSou
 
 def codeswholesale_store_codes(conn: Connection) -> list[str]:
     """Stores with an enabled CodesWholesale source: the partition keys of `codeswholesale_accounts`."""
-    return list(conn.execute(text(
-        """SELECT s.code FROM ops.catalog_sources c JOIN ops.stores s USING (store_id)
-           WHERE c.kind = :k AND c.name = :n AND c.enabled ORDER BY s.code"""),
+    return list(conn.execute(
+        query_beside(__file__, "source_store_codes.sql"),
         {"k": SOURCE_KIND, "n": SOURCE_NAME}).scalars())
 
 

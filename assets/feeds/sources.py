@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 
 from assets.feeds.mapping import validate_mapping
 from assets.feeds.readers import codec_for
+from assets.stores import find_store_id
 from resources.errors import MarketsyncError
 from resources.sql_files import query_beside
 
@@ -45,7 +46,7 @@ def add_source(conn: Connection, store: str, name: str, kind: str, format: str |
     The mapping is validated for the format (pulled feeds need one); the location must not carry a
     password: keep it in the source's credentials (`split_credentials` separates the two).
     """
-    store_id = conn.execute(query_beside(__file__, "store_id.sql"), {"store": store}).scalar()
+    store_id = find_store_id(conn, store)
     if store_id is None:
         raise MarketsyncError(f"unknown store '{store}': a store comes into being with its first account; for a "
                               f"store fed only by supplier feeds, `marketsync account add {store} feed`")

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 
 from assets.accounts import get_account
 from assets.inbound_sheet.check import MATCH, MISMATCH, Received, RowResult, cell_updates, check_rows, locate_columns
+from assets.stores import find_store_id
 from resources.errors import MarketsyncError
 from resources.google_sheets import GoogleSheetsResource
 from resources.sql_files import query_beside
@@ -56,7 +57,7 @@ def save_settings(conn: Connection, store: str, **settings: Any) -> dict[str, An
     if merged["compare_with"] not in ("receipts", "stock"):
         raise MarketsyncError("compare_with must be 'receipts' or 'stock'")
     _check_schedule(merged["check_cron"], merged["check_timezone"])
-    store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :s"), {"s": store}).scalar()
+    store_id = find_store_id(conn, store)
     if store_id is None:
         raise MarketsyncError(f"unknown store '{store}': add an account for it first")
     row = conn.execute(query_beside(__file__, "settings_upsert.sql"), {"store_id": store_id, **merged}).mappings().one()
@@ -75,8 +76,7 @@ def _check_schedule(cron: str, timezone: str) -> None:
 
 
 def get_settings(conn: Connection, store: str, required: bool = True) -> dict[str, Any] | None:
-    row = conn.execute(text("SELECT i.*, s.code AS store FROM ops.inbound_sheets i JOIN ops.stores s USING (store_id) "
-                            "WHERE s.code = :s"), {"s": store}).mappings().first()
+    row = conn.execute(query_beside(__file__, "settings_get.sql"), {"s": store}).mappings().first()
     if row is None and required:
         raise MarketsyncError(f"store '{store}' has no inbound control sheet: "
                               f"set one with `marketsync sheets set {store} …`")
@@ -133,8 +133,7 @@ def run_check(warehouse: Warehouse, sheets: GoogleSheetsResource, store: str,
         worksheet.write_cells(updates)
         summary.cells_written = len(updates)
     with warehouse.begin() as conn:
-        conn.execute(text("INSERT INTO ops.inbound_checks (store_id, run_id, rows_checked, matched, mismatched, "
-                          "problems, cells_written) VALUES (:s, :r, :n, :m, :x, :p, :w)"),
+        conn.execute(query_beside(__file__, "check_record.sql"),
                      {"s": settings["store_id"], "r": run_id, "n": summary.rows_checked, "m": summary.matched,
                       "x": summary.mismatched, "p": summary.problems, "w": summary.cells_written})
     return summary

@@ -1,1 +1,0 @@
-SELECT store_id FROM ops.stores WHERE code = :store
