@@ -34,17 +34,14 @@ from urllib.parse import quote
 
 import httpx
 import orjson
-from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 from sqlalchemy import Connection, Engine, text
 from tenacity import RetryCallState
 
+from resources.client_resource import ApiClientResource
 from resources.errors import first_line
-from resources.http_client import HttpClient
+from resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
 from resources.http_limits import (
-    DEFAULT_MAX_ANSWER_MIB,
-    DEFAULT_MAX_PAGES,
-    DEFAULT_PAGING_DEADLINE_SECONDS,
     MALFORMED,
     Limits,
     malformed,
@@ -63,7 +60,6 @@ LISTINGS = "/listings/2021-08-01/items"
 FEEDS = "/feeds/2021-06-30"
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
 MAX_FEED_MESSAGES = 25_000  # listings-feed-schema-v2: messages maxItems
-DEFAULT_LIMITS = Limits()
 WINDOW_MARGIN = timedelta(minutes=2, seconds=5)  # searchOrders: the end at least two minutes before now
 DEFAULT_INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "FULFILLMENT", "CANCELLATION", "PACKAGES")
 # Usage plans (requests per second, burst) from the operations' descriptions in the models.
@@ -227,7 +223,7 @@ class _Tries:
         self.throttled = False
 
 
-class AmazonSpApi:
+class AmazonSpApi(ApiSession):
     """A session with one selling partner: the SP-API at `base_url`, LWA at `token_url`. Thread-safe
     (buckets and the token are locked). Use as a context manager or `close()` it. `sleep` and `clock`
     (monotonic seconds) are what every wait goes through; `waits` records them as (operation, seconds,
@@ -265,24 +261,7 @@ class AmazonSpApi:
         self.token_calls = self.throttled = self.retries = 0
         self.last_window_end: str | None = None  # the lastUpdatedBefore of the last searchOrders window
 
-    def __enter__(self) -> "AmazonSpApi":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
-
-    @property
-    def requests(self) -> int:
-        """HTTP requests sent: operations, token calls and document transfers, retries included."""
-        return self._http.requests
-
     # ------------------------------------------------------------------ safety and waiting
-    def _error(self, message: str, kind: str, **kwargs) -> AmazonError:
-        return self._http.error(message, kind, **kwargs)  # type: ignore[return-value]
-
     def _wait(self, operation: str, seconds: float, reason: str) -> None:
         if seconds > 0:
             self.waits.append((operation, seconds, reason))
@@ -632,7 +611,7 @@ def _json(response: httpx.Response) -> dict:
     return body if isinstance(body, dict) else {}
 
 
-class AmazonSpApiResource(ConfigurableResource):
+class AmazonSpApiResource(ApiClientResource):
     """Opens SP-API sessions. The LWA application comes from the environment
     (`client_id=EnvVar("AMAZON_LWA_CLIENT_ID")`, `client_secret=EnvVar("AMAZON_LWA_CLIENT_SECRET")`);
     each account's refresh token from its credentials (field `refresh_token`), its `seller_id` and
@@ -658,9 +637,6 @@ class AmazonSpApiResource(ConfigurableResource):
     rate_scale: float = 1.0
     feed_poll_seconds: float = 30.0
     feed_timeout_seconds: float = 3600.0
-    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # an answer larger than this is refused while it streams
-    max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence
-    paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
     _limiter: Any = PrivateAttr(default=None)
 
     def require_client(self) -> None:
@@ -695,7 +671,7 @@ class AmazonSpApiResource(ConfigurableResource):
             "rate_scale": self.rate_scale, "limiter": self._limiter if clock is None else None,
             "feed_poll_seconds": self.feed_poll_seconds, "feed_timeout": self.feed_timeout_seconds,
             "sleep": sleep or time.sleep, "clock": clock or time.monotonic,
-            "limits": Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds)}
+            "limits": self.limits()}
         return AmazonSpApi(base_url, token_url, self.client_id, self.client_secret, refresh_token, seller_id,
                            marketplace_ids, **{**arguments, **options})
 

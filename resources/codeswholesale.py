@@ -18,13 +18,10 @@ from typing import Any
 
 import httpx
 import orjson
-from dagster import ConfigurableResource
 
-from resources.http_client import HttpClient
+from resources.client_resource import ApiClientResource
+from resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
 from resources.http_limits import (
-    DEFAULT_MAX_ANSWER_MIB,
-    DEFAULT_MAX_PAGES,
-    DEFAULT_PAGING_DEADLINE_SECONDS,
     MALFORMED,
     Limits,
     malformed,
@@ -35,7 +32,6 @@ from resources.scrubbing import SecretScrubber
 
 LIVE_URL = "https://api.codeswholesale.com"
 SANDBOX_URL = "https://sandbox.codeswholesale.com"
-DEFAULT_LIMITS = Limits()
 # Query filters `GET /v3/products` documents, by our name -> the API's.
 PRODUCT_FILTERS = {"platform": "platform", "region": "region", "language": "language",
                    "product_ids": "productIds", "in_stock_days_ago": "inStockDaysAgo"}
@@ -71,7 +67,7 @@ def _error_for(response: httpx.Response, what: str) -> CodesWholesaleError:
     return CodesWholesaleError(f"CodesWholesale refused {what} (HTTP {code}){detail}", "rejected")
 
 
-class CodesWholesaleApi:
+class CodesWholesaleApi(ApiSession):
     """A session with one CodesWholesale account (base URL + client credentials)."""
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, *, timeout: float = 30.0,
@@ -88,19 +84,6 @@ class CodesWholesaleApi:
                                 headers={"Accept": "application/json"}, status_error=_error_for)
         self._tokens = OAuthTokens(self._fetch_token, clock=time.monotonic, remember=self._http.scrubber.add_token)
         self.tokens_fetched = 0
-
-    def __enter__(self) -> CodesWholesaleApi:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
-
-    @property
-    def requests(self) -> int:
-        return self._http.requests
 
     @property
     def bytes_received(self) -> int:
@@ -184,16 +167,13 @@ class CodesWholesaleApi:
             yield items
 
 
-class CodesWholesaleResource(ConfigurableResource):
+class CodesWholesaleResource(ApiClientResource):
     """Opens CodesWholesale API sessions; base URL and client credentials come from each store's source."""
 
     timeout_seconds: float = 30.0
     attempts: int = 5
     max_retry_wait_seconds: float = 60.0
     token_margin_seconds: float = 60.0
-    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # an answer larger than this is refused while it streams
-    max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence
-    paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
 
     def session(self, base_url: str, client_id: str, client_secret: str) -> CodesWholesaleApi:
         if not (client_id or "").strip() or not (client_secret or "").strip():
@@ -202,4 +182,4 @@ class CodesWholesaleResource(ConfigurableResource):
         return CodesWholesaleApi(base_url, client_id, client_secret, timeout=self.timeout_seconds,
                                  attempts=self.attempts, max_wait=self.max_retry_wait_seconds,
                                  token_margin=self.token_margin_seconds,
-                                 limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))
+                                 limits=self.limits())

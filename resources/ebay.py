@@ -32,16 +32,13 @@ from urllib.parse import quote, unquote
 
 import httpx
 import orjson
-from dagster import ConfigurableResource
 from sqlalchemy import Connection, Engine, text
 from tenacity import RetryCallState
 
+from resources.client_resource import ApiClientResource
 from resources.errors import first_line
-from resources.http_client import HttpClient
+from resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
 from resources.http_limits import (
-    DEFAULT_MAX_ANSWER_MIB,
-    DEFAULT_MAX_PAGES,
-    DEFAULT_PAGING_DEADLINE_SECONDS,
     MALFORMED,
     Limits,
     malformed,
@@ -68,7 +65,6 @@ FULFILLMENT = "/sell/fulfillment/v1"
 INVENTORY = "/sell/inventory/v1"
 MAX_ORDER_PAGE = 200
 MAX_BULK = 25  # requests per bulkUpdatePriceQuantity / bulkGetInventoryItem call
-DEFAULT_LIMITS = Limits()
 # What is tried again: never a quota that resets later than we wait, nor a malformed answer.
 RETRIED_KINDS = frozenset({"rate_limited", "server", "unreachable"})
 
@@ -136,7 +132,7 @@ def _error_detail(body: Any) -> tuple[int | None, str]:
     return error_id, detail + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
 
 
-class EbayApi:
+class EbayApi(ApiSession):
     """A session with one eBay seller account: the APIs at `base_url`, user tokens from `token_url`.
     Not thread-safe: one session per thread. Use as a context manager or `close()` it."""
 
@@ -168,25 +164,8 @@ class EbayApi:
         self._origin = httpx.URL(self.base_url)
         self.token_calls = 0
 
-    def __enter__(self) -> "EbayApi":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
-
     def __repr__(self) -> str:
         return f"EbayApi({self.base_url!r}, token=****)"
-
-    @property
-    def requests(self) -> int:
-        return self._http.requests
-
-    # ------------------------------------------------------------------ safety
-    def _error(self, message: str, kind: str, retry_after: float | None = None, **details: Any) -> EbayError:
-        return self._http.error(message, kind, retry_after, **details)  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ transport
     def _retrying(self, call: Callable, *args):
@@ -493,7 +472,7 @@ class EbayApi:
         return quantities
 
 
-class EbayResource(ConfigurableResource):
+class EbayResource(ApiClientResource):
     """Opens eBay sessions. The application's OAuth client comes from the environment
     (`client_id=EnvVar("EBAY_CLIENT_ID")`, `client_secret=EnvVar("EBAY_CLIENT_SECRET")`); a seller's
     refresh token and the API base URL (an account's endpoint, when it has one: the simulator serves the
@@ -512,9 +491,6 @@ class EbayResource(ConfigurableResource):
     max_retry_wait_seconds: float = 60.0
     token_margin_seconds: float = 300.0
     content_language: str = "de-DE"
-    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # an answer larger than this is refused while it streams
-    max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence
-    paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
 
     def require_client(self) -> None:
         """A permanent error, at once, when the application's OAuth client is not configured."""
@@ -537,7 +513,7 @@ class EbayResource(ConfigurableResource):
                        rate_limit_attempts=self.rate_limit_attempts, backoff=self.retry_backoff_seconds,
                        max_wait=self.max_retry_wait_seconds, token_margin=self.token_margin_seconds,
                        content_language=self.content_language, on_refresh_token=on_refresh_token,
-                       limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))
+                       limits=self.limits())
 
     def session(self, conn_or_engine: Connection | Engine, vault: CredentialVault, account_id: int,
                 on_refresh_token: Callable[[str], None] | None = None) -> EbayApi:

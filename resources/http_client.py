@@ -21,7 +21,7 @@ their failures their own way use `transport_failure` and `client_options` alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -203,6 +203,30 @@ class HttpClient:
         the client's error when a cursor comes back (paging_stuck), past `max_pages` (too_many_pages) or
         past the deadline (deadline); `what` names the list in those messages."""
         return paged(what, self.error, self.limits, fetch, following, key)
+
+
+class ApiSession:
+    """What every API session shares: its HttpClient (`_http`), closed with the session (use it as a
+    context manager, or `close()` it), the `requests` sent so far (retries and token calls included)
+    and its errors (`_error`: first line, scrubbed, of the client's type)."""
+
+    _http: HttpClient
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    @property
+    def requests(self) -> int:
+        return self._http.requests
+
+    def _error(self, message: str, kind: str, retry_after: float | None = None, **details: Any) -> Any:
+        return self._http.error(message, kind, retry_after, **details)
 
 
 def paged(what: str, error: Callable[[str, str], Exception], limits: Limits,

@@ -13,7 +13,7 @@ import httpx
 import orjson
 
 from resources.errors import first_line
-from resources.http_client import HttpClient
+from resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
 from resources.http_limits import MALFORMED, Limits, malformed
 from resources.http_retry import RetryPolicy, retry_after_seconds
 from resources.jtl_ffn.errors import JtlFfnError
@@ -25,7 +25,6 @@ SANDBOX_URL = "https://ffn-sbx.api.jtl-software.com"
 TOKEN_URL = "https://oauth2.api.jtl-software.com/token"  # noqa: S105 - a URL, not a secret
 CHANNEL = "jtl_ffn"
 MAX_PAGE_SIZE = 200
-DEFAULT_LIMITS = Limits()
 MERCHANT = "/api/v1/merchant"
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ def _since(value: datetime | str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-class JtlFfnApi:
+class JtlFfnApi(ApiSession):
     """A session with one FFN merchant account: the API at `base_url` (the host; a trailing `/api`
     is accepted), tokens from `token_url` with the application's client credentials, the account's
     tokens in `token_store`. Not thread-safe: one session per thread (they may share a store)."""
@@ -66,19 +65,6 @@ class JtlFfnApi:
         self.token_calls = 0  # refreshes this session made itself (not ones it found in the store)
         self.outbounds_found_existing = 0
         self.last_updates_to: str | None = None  # the `to` of the last …/updates window read
-
-    def __enter__(self) -> JtlFfnApi:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
-
-    @property
-    def requests(self) -> int:
-        return self._http.requests
 
     def _error(self, message: str, kind: str, retry_after: float | None = None, code: str | None = None) -> JtlFfnError:
         return self._http.error(message, kind, retry_after, code=code)  # type: ignore[return-value]

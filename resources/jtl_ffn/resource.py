@@ -2,10 +2,9 @@
 client credentials and an account's token store."""
 from __future__ import annotations
 
-from dagster import ConfigurableResource
 from sqlalchemy import Engine
 
-from resources.http_limits import DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, Limits
+from resources.client_resource import ApiClientResource
 from resources.jtl_ffn.api import LIVE_URL, MAX_PAGE_SIZE, TOKEN_URL, JtlFfnApi
 from resources.jtl_ffn.errors import JtlFfnError
 from resources.jtl_ffn.token_store import VaultTokenStore
@@ -13,7 +12,7 @@ from resources.oauth import TokenStore
 from resources.vault import CredentialVault
 
 
-class JtlFfnResource(ConfigurableResource):
+class JtlFfnResource(ApiClientResource):
     """Opens JTL FFN Merchant API sessions. The application's OAuth client id and secret come from
     the environment (`client_id=EnvVar("JTL_FFN_CLIENT_ID")`, `client_secret=EnvVar("JTL_FFN_CLIENT_SECRET")`);
     each merchant account's tokens from its `ops.credentials` row (or any TokenStore)."""
@@ -28,9 +27,6 @@ class JtlFfnResource(ConfigurableResource):
     token_margin_seconds: float = 120.0
     page_size: int = MAX_PAGE_SIZE
     lock_timeout_seconds: float = 60.0
-    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # an answer larger than this is refused while it streams
-    max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence
-    paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
 
     def session(self, token_store: TokenStore, base_url: str | None = None) -> JtlFfnApi:
         missing = [name for name, value in (("JTL_FFN_CLIENT_ID", self.client_id),
@@ -40,7 +36,7 @@ class JtlFfnResource(ConfigurableResource):
         return JtlFfnApi(base_url or self.base_url, self.token_url, self.client_id, self.client_secret, token_store,
                          timeout=self.timeout_seconds, attempts=self.attempts, max_wait=self.max_retry_wait_seconds,
                          token_margin=self.token_margin_seconds, page_size=self.page_size,
-                         limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))
+                         limits=self.limits())
 
     def account_session(self, engine: Engine, vault: CredentialVault, account_id: int,
                         base_url: str | None = None) -> JtlFfnApi:

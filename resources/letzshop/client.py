@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 import orjson
-from dagster import ConfigurableResource
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import (
     TransportConnectionFailed,
@@ -34,12 +33,10 @@ from gql.transport.exceptions import (
 from gql.transport.httpx import HTTPXTransport
 from graphql import DocumentNode
 
+from resources.client_resource import ApiClientResource
 from resources.errors import first_line
-from resources.http_client import NOT_SENT, client_options, paged, transport_failure
+from resources.http_client import DEFAULT_LIMITS, NOT_SENT, client_options, paged, transport_failure
 from resources.http_limits import (
-    DEFAULT_MAX_ANSWER_MIB,
-    DEFAULT_MAX_PAGES,
-    DEFAULT_PAGING_DEADLINE_SECONDS,
     MALFORMED,
     TOO_LARGE,
     Limits,
@@ -93,7 +90,6 @@ SERVER_SIDE_CODES = frozenset({"INTERNAL", "INTERNAL_SERVER_ERROR", "INTERNAL_ER
                                "BAD_GATEWAY", "GATEWAY_TIMEOUT"})
 RATE_LIMIT_CODES = frozenset({"RATE_LIMITED", "THROTTLED", "TOO_MANY_REQUESTS"})
 AUTH_CODES = frozenset({"UNAUTHENTICATED", "UNAUTHORIZED", "FORBIDDEN"})
-DEFAULT_LIMITS = Limits()
 
 
 def _query_error(errors: list) -> LetzshopError:
@@ -258,17 +254,14 @@ def _raise_user_errors(payload: dict | None) -> None:
                             "rejected")
 
 
-class LetzshopResource(ConfigurableResource):
+class LetzshopResource(ApiClientResource):
     """Opens Letzshop API sessions for store accounts; the endpoint comes from each account."""
 
     timeout_seconds: float = 30.0
     read_attempts: int = 5
     max_retry_wait_seconds: float = 60.0
-    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # an answer larger than this is refused while it streams
-    max_pages: int = DEFAULT_MAX_PAGES  # per paging sequence (one state's shipments)
-    paging_deadline_seconds: float = DEFAULT_PAGING_DEADLINE_SECONDS  # per paging sequence
 
     def session(self, endpoint: str, api_key: str, timeout: float | None = None) -> LetzshopApi:
         return LetzshopApi(endpoint, api_key, timeout=timeout or self.timeout_seconds,
                            read_attempts=self.read_attempts, max_wait=self.max_retry_wait_seconds,
-                           limits=Limits(self.max_answer_mib, self.max_pages, self.paging_deadline_seconds))
+                           limits=self.limits())
