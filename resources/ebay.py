@@ -158,8 +158,7 @@ class EbayApi(ApiSession):
                                 retry=RetryPolicy(self._attempts, backoff, max_wait, kinds=RETRIED_KINDS),
                                 headers={"Accept": "application/json"}, lost={"outcome_unknown": True},
                                 status_error=self._api_error)
-        store = MemoryTokenStore(refresh_token, clock=time.monotonic,
-                                 on_rotate=lambda fresh: self._on_refresh_token and self._on_refresh_token(fresh))
+        store = MemoryTokenStore(refresh_token, clock=time.monotonic, on_rotate=self._rotated)
         self._tokens = OAuthTokens(self._renew_token, store, remember=scrubber.add_token)
         self._origin = httpx.URL(self.base_url)
         self.token_calls = 0
@@ -182,14 +181,12 @@ class EbayApi(ApiSession):
     def _url(self, path: str) -> httpx.URL:
         return httpx.URL(self.base_url + path)
 
-    def _same_origin(self, link: str, current: httpx.URL, what: str) -> httpx.URL:
-        """A link from an answer, as given, only if it points back at the API (the token goes nowhere else)."""
-        url = current.join(link)
-        if (url.scheme, url.host, url.port) != (self._origin.scheme, self._origin.host, self._origin.port):
-            raise self._error(f"eBay answered {what} with a link to another host; not followed", "server")
-        return url
-
     # ------------------------------------------------------------------ OAuth
+    def _rotated(self, refresh_token: str) -> None:
+        """A token answer replaced the refresh token: hand it to `on_refresh_token` (to be stored)."""
+        if self._on_refresh_token is not None:
+            self._on_refresh_token(refresh_token)
+
     def _renew_token(self, refresh_token: str | None) -> TokenSet:
         """Trade the refresh token for a user access token (one call; retried with the request it serves)."""
         what = "the token refresh"
@@ -302,7 +299,7 @@ class EbayApi(ApiSession):
                 return None
             if not isinstance(link, str):
                 raise self._error(malformed(page_what, "`next` is not a link"), MALFORMED)
-            return self._same_origin(link, requested, what)
+            return self._http.same_origin(requested.join(link), self._origin, what)  # as given
 
         for items, *_ in self._http.pages(f"eBay {what}", fetch, following, key=str):
             yield from items

@@ -172,6 +172,13 @@ class HttpClient:
             raise self.error(f"{self.service} answered {what} with HTTP {response.status_code}", "rejected")
         raise self._status_error(response, what, **context)
 
+    def same_origin(self, url: httpx.URL, origin: httpx.URL, what: str) -> httpx.URL:
+        """`url` (a link from an answer to `what`) when it points back at `origin`: credentials go nowhere
+        else. Otherwise the client's error (kind server)."""
+        if (url.scheme, url.host, url.port) != (origin.scheme, origin.host, origin.port):
+            raise self.error(f"{self.service} answered {what} with a link to another host; not followed", "server")
+        return url
+
     # ------------------------------------------------------------------ sending
     def send(self, method: str, url: str | httpx.URL, what: str, **kwargs: Any) -> httpx.Response:
         """One HTTP exchange, its answer read whole within the size cap; a failure below HTTP becomes the

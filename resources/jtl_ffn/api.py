@@ -77,9 +77,7 @@ class JtlFfnApi(ApiSession):
 
     def _same_origin(self, url: httpx.URL, what: str) -> httpx.URL:
         """A link from an answer, only if it points back at the API: the bearer token goes nowhere else."""
-        if (url.scheme, url.host, url.port) != (self._origin.scheme, self._origin.host, self._origin.port):
-            raise self._error(f"JTL FFN answered {what} with a link to another host; not followed", "server")
-        return url
+        return self._http.same_origin(url, self._origin, what)
 
     # ------------------------------------------------------------------ OAuth
     def _token_call(self, form: dict[str, str], what: str) -> TokenSet:
