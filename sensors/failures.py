@@ -15,11 +15,11 @@ from dagster import (
     run_failure_sensor,
     sensor,
 )
-from sqlalchemy import text
 
 from assets.alerts import close_if_synced_since, raise_alert
 from assets.sync_log import close_abandoned, open_run_ids
 from resources.errors import MarketsyncError
+from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 from sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, RUN_KIND_TAG
@@ -76,8 +76,7 @@ def _account(conn, run) -> tuple[int | None, str | None, str | None]:
     """(account id, store, channel) the run worked for, from its tags."""
     tags = run.tags
     if tags.get(OUTBOUND_ACCOUNT_TAG):
-        row = conn.execute(text("SELECT a.account_id, s.code, a.channel FROM ops.accounts a JOIN ops.stores s "
-                                "USING (store_id) WHERE a.account_id = :a"),
+        row = conn.execute(query_beside(__file__, "account_by_id.sql"),
                            {"a": int(tags[OUTBOUND_ACCOUNT_TAG])}).first()
         return tuple(row) if row else (None, None, None)
     slot = run_slot(tags, run.job_name)
@@ -88,8 +87,8 @@ def _account(conn, run) -> tuple[int | None, str | None, str | None]:
         store = tags["dagster/partition"]
     if store is None or channel is None:
         return None, store, channel
-    account_id = conn.execute(text("SELECT a.account_id FROM ops.accounts a JOIN ops.stores s USING (store_id) "
-                                   "WHERE s.code = :s AND a.channel = :c"), {"s": store, "c": channel}).scalar()
+    account_id = conn.execute(query_beside(__file__, "account_id_by_store_channel.sql"),
+                              {"s": store, "c": channel}).scalar()
     return account_id, store, channel
 
 

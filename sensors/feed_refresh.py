@@ -13,9 +13,9 @@ from dagster import (
     define_asset_job,
     sensor,
 )
-from sqlalchemy import text
 
 from assets.feeds.pull import feed_partition_key, supplier_feed_products, supplier_feeds
+from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 
@@ -35,11 +35,7 @@ def supplier_feed_refresh_sensor(context: SensorEvaluationContext, warehouse: Wa
     slot (the run_key), so a feed is imported once per interval however often the sensor ticks."""
     now = datetime.now(UTC)
     with warehouse.begin() as conn:
-        feeds = conn.execute(text(
-            """SELECT s.code AS store, c.name, coalesce((c.settings->>'refresh_minutes')::int, :d) AS minutes,
-                      (SELECT max(started_at) FROM ops.import_runs r WHERE r.source_id = c.source_id) AS last_run
-               FROM ops.catalog_sources c JOIN ops.stores s USING (store_id)
-               WHERE c.kind = 'pull_feed' AND c.enabled ORDER BY 1, 2"""), {"d": DEFAULT_REFRESH_MINUTES}).all()
+        feeds = conn.execute(query_beside(__file__, "pull_feeds.sql"), {"d": DEFAULT_REFRESH_MINUTES}).all()
     keys = [feed_partition_key(f.store, f.name) for f in feeds]
     new_keys = sorted(set(keys) - set(context.instance.get_dynamic_partitions(supplier_feeds.name)))
     cursor = json.loads(context.cursor) if context.cursor else {}

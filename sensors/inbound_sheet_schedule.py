@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
-from sqlalchemy import text
 
 from assets.inbound_sheet.assets import inbound_check_job
 from assets.jtl_ffn.assets import jtl_ffn_accounts
+from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 
@@ -44,10 +44,7 @@ def inbound_sheet_schedule_sensor(context: SensorEvaluationContext, warehouse: W
     """Starts each store's inbound check at its scheduled time (ops.inbound_sheets.check_cron, in its
     time zone; 08:00 Europe/Berlin by default) and keeps one partition per configured store."""
     with warehouse.begin() as conn:
-        sheets = [tuple(r) for r in conn.execute(text(
-            "SELECT s.code, i.check_cron, i.check_timezone "
-            "FROM ops.inbound_sheets i JOIN ops.stores s USING (store_id) "
-            "WHERE i.enabled ORDER BY s.code"))]
+        sheets = [tuple(r) for r in conn.execute(query_beside(__file__, "inbound_sheet_schedules.sql"))]
     cursor = json.loads(context.cursor) if context.cursor else {}
     due, seen = due_checks(sheets, cursor, datetime.now(UTC))
     known = set(context.instance.get_dynamic_partitions(jtl_ffn_accounts.name))

@@ -10,9 +10,9 @@ from dagster import (
     SkipReason,
     sensor,
 )
-from sqlalchemy import text
 
 from assets.feeds.push_inbox import ApplyInboxConfig, apply_inbox_job
+from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 from sensors.guard import warehouse_guard
 
@@ -36,10 +36,7 @@ def feed_inbox_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
     batch up to that id, older leftovers included."""
     handed_on = int(context.cursor or 0)
     with warehouse.begin() as conn:
-        row = conn.execute(text(
-            """SELECT count(*) AS pending, coalesce(max(inbox_id), 0) AS newest,
-                      count(*) FILTER (WHERE received_at < now() - make_interval(mins => :stuck)) AS stuck
-               FROM ops.feed_inbox WHERE status = 'pending'"""), {"stuck": STUCK_AFTER_MINUTES}).one()
+        row = conn.execute(query_beside(__file__, "feed_inbox_pending.sql"), {"stuck": STUCK_AFTER_MINUTES}).one()
     if row.pending == 0:
         return SkipReason("no pushed batches waiting")
     if row.newest > handed_on:

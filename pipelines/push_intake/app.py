@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -64,6 +64,7 @@ from pipelines.push_intake.limits import (
     utc_now,
 )
 from pipelines.push_intake.secrets import PushSecrets, load_push_secrets
+from resources.sql_files import query_beside
 from resources.vault import CredentialVault, VaultError
 
 log = logging.getLogger("marketsync.push_intake")
@@ -121,11 +122,7 @@ class PushIntake:
     # ------------------------------------------------------------------------ shared by both routes
     def _load_feed(self, store: str, name: str) -> PushFeed | None:
         with self.engine.begin() as conn:
-            row = conn.execute(text(
-                """SELECT cs.source_id, cs.settings, cs.enabled
-                   FROM ops.catalog_sources cs JOIN ops.stores s USING (store_id)
-                   WHERE s.code = :store AND cs.name = :feed AND cs.kind = 'push_feed'"""),
-                {"store": store, "feed": name}).first()
+            row = conn.execute(query_beside(__file__, "push_feed.sql"), {"store": store, "feed": name}).first()
             if row is None:
                 return None
             secrets = load_push_secrets(conn, self.vault, row.source_id)

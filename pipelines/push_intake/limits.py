@@ -23,6 +23,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Connection, text
 
+from resources.sql_files import query_beside
+
 Clock = Callable[[], datetime]
 
 
@@ -198,11 +200,8 @@ def charge_sku_updates(conn: Connection, source_id: int, count: int, limit: int,
         used = conn.execute(text("SELECT sku_updates FROM ops.feed_daily_usage WHERE source_id = :s AND day = :d"),
                             {"s": source_id, "d": day}).scalar() or 0
         raise DailyLimitExceeded(limit, used, count, seconds_until_midnight_utc(now))
-    total = conn.execute(text(
-        """INSERT INTO ops.feed_daily_usage AS u (source_id, day, sku_updates) VALUES (:s, :d, :n)
-           ON CONFLICT (source_id, day) DO UPDATE SET sku_updates = u.sku_updates + excluded.sku_updates
-           WHERE u.sku_updates + excluded.sku_updates <= :limit
-           RETURNING sku_updates"""), {"s": source_id, "d": day, "n": count, "limit": limit}).scalar()
+    total = conn.execute(query_beside(__file__, "charge_sku_updates.sql"),
+                         {"s": source_id, "d": day, "n": count, "limit": limit}).scalar()
     if total is None:
         used = conn.execute(text("SELECT sku_updates FROM ops.feed_daily_usage WHERE source_id = :s AND day = :d"),
                             {"s": source_id, "d": day}).scalar() or 0
