@@ -16,47 +16,25 @@ import time
 from pathlib import Path
 
 import click
-from sqlalchemy import text
 
 from assets.accounts import upsert_account
 from assets.catalog.exceptions import blocking_exceptions, exception_stats, ignore_exception, list_exceptions
 from assets.catalog.products import import_products_csv
 from assets.orders.actions import confirm_order, find_order, order_by_id, reject_order, ship_order
 from assets.outbound_runner import drain
+from assets.stores import find_store_id, store_id_for
 from pipelines import demo_channels, demo_fulfillment, demo_stock, demo_world
 from pipelines.run_in_process import run_order_sync
 from resources import migrations
 from resources.database import REPO_ROOT, marketsync_home, masked_url
 from resources.errors import MarketsyncError
+from resources.sql_files import query_beside, sql_beside
 
 DEMO_STORE = "demo"
 SANDBOX_KEY = demo_world.SANDBOX_KEY
 DEFAULT_SANDBOX_PORT = demo_world.DEFAULT_BASE_PORT
 # How long `marketsync dev` lets the Dagster processes stop on their own before killing them.
 STOP_GRACE_SECONDS = 3.0
-
-# Everything the demo store owns, children first: a demo run starts from a clean store.
-_RESET = [
-    "DELETE FROM core.stock_ledger WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM ops.inventory_syncs WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM ops.stock_settings WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM ops.stock_changes WHERE store_id = :s",
-    "DELETE FROM ops.outbound_queue WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM ops.order_exceptions WHERE store_id = :s",
-    "DELETE FROM core.orders WHERE store_id = :s",
-    "DELETE FROM raw.letzshop_shipments WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM ops.quarantine WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM ops.sync_log WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM core.products WHERE store_id = :s",
-    "DELETE FROM core.marketplace_products WHERE source_id IN "
-    "(SELECT source_id FROM ops.catalog_sources WHERE store_id = :s)",
-    "DELETE FROM ops.quarantine WHERE import_run_id IN (SELECT import_run_id FROM ops.import_runs WHERE source_id IN "
-    "(SELECT source_id FROM ops.catalog_sources WHERE store_id = :s))",
-    "DELETE FROM ops.import_runs WHERE source_id IN (SELECT source_id FROM ops.catalog_sources WHERE store_id = :s)",
-    "DELETE FROM ops.feed_inbox WHERE source_id IN (SELECT source_id FROM ops.catalog_sources WHERE store_id = :s)",
-    "DELETE FROM ops.catalog_sources WHERE store_id = :s",
-]
-
 
 def _step(title: str) -> None:
     click.secho(f"\n== {title}", bold=True)
@@ -73,12 +51,11 @@ def start_simulator(seed: int, size: int, base_port: int):
 
 def prepare_demo_store(rt, endpoint: str) -> None:
     with rt.warehouse.begin() as conn:
-        store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :c"), {"c": DEMO_STORE}).scalar()
+        store_id = find_store_id(conn, DEMO_STORE)
         if store_id is not None:
             demo_fulfillment.reset(conn, store_id)
             demo_channels.reset(conn, store_id)
-            for statement in _RESET:
-                conn.execute(text(statement), {"s": store_id})
+            demo_world.run_statements(conn, sql_beside(__file__, "demo_reset_store.sql"), {"s": store_id})
         account = upsert_account(conn, DEMO_STORE, "letzshop", endpoint, {"page_size": 50})
         rt.vault.store(conn, account.account_id, {"api_key": SANDBOX_KEY})
 
@@ -104,8 +81,7 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
         catalog.parent.mkdir(parents=True, exist_ok=True)
         write_catalog_csv(catalog, seed, size)
         with rt.warehouse.begin() as conn:
-            store_id = conn.execute(text("SELECT store_id FROM ops.stores WHERE code = :c"),
-                                    {"c": DEMO_STORE}).scalar_one()
+            store_id = store_id_for(conn, DEMO_STORE)
             loaded = import_products_csv(conn, store_id, catalog)
         click.echo(f"{catalog.name}: {loaded.read} rows read, {loaded.loaded} loaded, {len(loaded.rejected)} rejected")
 
@@ -171,16 +147,10 @@ def _catalog_sources(rt, seed: int, base: int) -> None:
         for source in ("letzshop", "codeswholesale"):
             run_catalog_import(DEMO_STORE, source)
     with rt.warehouse.begin() as conn:
-        runs = conn.execute(text(
-            """SELECT DISTINCT ON (source) source, status, rows_read, rows_loaded, rows_unchanged, rows_quarantined
-               FROM analytics.import_runs WHERE store = :c ORDER BY source, import_run_id DESC"""),
-            {"c": DEMO_STORE}).all()
+        runs = conn.execute(query_beside(__file__, "demo_import_runs.sql"), {"c": DEMO_STORE}).all()
     _supplier_feeds(rt, base)
     with rt.warehouse.begin() as conn:
-        runs = conn.execute(text(
-            """SELECT DISTINCT ON (source) source, status, rows_read, rows_loaded, rows_unchanged, rows_quarantined
-               FROM analytics.import_runs WHERE store = :c ORDER BY source, import_run_id DESC"""),
-            {"c": DEMO_STORE}).all()
+        runs = conn.execute(query_beside(__file__, "demo_import_runs.sql"), {"c": DEMO_STORE}).all()
     for r in runs:
         click.echo(f"  {r.source:<15} {r.status:<20} read {r.rows_read:>5} = loaded {r.rows_loaded} + "
                    f"unchanged {r.rows_unchanged} + quarantined {r.rows_quarantined}")
@@ -242,10 +212,7 @@ def _decide(rt) -> tuple[list[str], str | None]:
     """Confirm every order with no open exception; reject the first one that has some."""
     confirmed, rejected = [], None
     with rt.warehouse.begin() as conn:
-        order_ids = conn.execute(text(
-            """SELECT o.order_id FROM core.orders o JOIN ops.stores s USING (store_id)
-               WHERE s.code = :c AND o.sync_status = 'imported' ORDER BY o.order_id"""),
-            {"c": DEMO_STORE}).scalars().all()
+        order_ids = conn.execute(query_beside(__file__, "demo_imported_orders.sql"), {"c": DEMO_STORE}).scalars().all()
         for order_id in order_ids:
             order = order_by_id(conn, order_id)
             blocking = blocking_exceptions(conn, order_id)
@@ -268,7 +235,8 @@ def _ship(rt, order_numbers: list[str]) -> list[dict]:
 
 
 def _drain(rt) -> None:
-    for account, result in drain(rt.warehouse, rt.vault, rt.letzshop, store=DEMO_STORE, triggered_by="demo").items():
+    drained = drain(rt.warehouse, rt.vault, {"letzshop": rt.letzshop}, store=DEMO_STORE, triggered_by="demo")
+    for account, result in drained.items():
         if "error" in result:
             raise MarketsyncError(f"outbound for {account} failed: {result['error']}")
         click.echo(f"outbound {account}: {result['succeeded']} sent, {result['failed']} retrying, "
@@ -277,19 +245,10 @@ def _drain(rt) -> None:
 
 def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels: dict) -> dict:
     with rt.warehouse.begin() as conn:
-        row = conn.execute(text(
-            """SELECT count(DISTINCT o.order_id) AS shipments, count(i.*) AS units,
-                      count(*) FILTER (WHERE i.matched_by = 'gtin') AS matched_by_gtin,
-                      count(*) FILTER (WHERE i.matched_by IS DISTINCT FROM 'gtin') AS not_by_gtin
-               FROM core.orders o JOIN ops.stores s USING (store_id) JOIN core.order_items i USING (order_id)
-               WHERE s.code = :c AND o.channel = 'letzshop'"""), {"c": DEMO_STORE}).one()
-        duplicates = conn.execute(text(
-            """SELECT count(*) FROM ops.order_exceptions e JOIN ops.stores s USING (store_id)
-               WHERE s.code = :c AND e.kind = 'duplicate_gtin'"""), {"c": DEMO_STORE}).scalar_one()
-        queue = dict(conn.execute(text(
-            """SELECT q.status, count(*) FROM ops.outbound_queue q JOIN ops.accounts a USING (account_id)
-               JOIN ops.stores s USING (store_id) WHERE s.code = :c AND a.channel = 'letzshop'
-               GROUP BY q.status"""), {"c": DEMO_STORE}).tuples().all())
+        row = conn.execute(query_beside(__file__, "demo_letzshop_units.sql"), {"c": DEMO_STORE}).one()
+        duplicates = conn.execute(query_beside(__file__, "demo_duplicate_gtin_exceptions.sql"),
+                                  {"c": DEMO_STORE}).scalar_one()
+        queue = dict(conn.execute(query_beside(__file__, "demo_letzshop_queue.sql"), {"c": DEMO_STORE}).tuples().all())
     sim = state.stats()
     most_calls = max((n for calls in sim["per_shipment"].values() for n in calls.values()), default=0)
     checks = [

@@ -5,7 +5,6 @@ warehouse received, shown before and after."""
 from __future__ import annotations
 
 import click
-from sqlalchemy import text
 
 from assets.accounts import upsert_account
 from assets.outbound_runner import drain
@@ -14,28 +13,11 @@ from pipelines.demo_world import FFN_CLIENT, SHEETS_TOKEN, serve
 from resources.errors import MarketsyncError
 from resources.google_sheets import GoogleSheetsResource
 from resources.jtl_ffn import JtlFfnResource, store_refresh_token
+from resources.sql_files import query_beside, sql_beside
 
 CLIENT_ID, CLIENT_SECRET = FFN_CLIENT
 HEADER = ["Merchant SKU", "Expected units", "Inbound reference", "Status"]
 SHEET_TITLE, WORKSHEET = "Inbound Control (demo)", "Inbound Control"
-
-# What the demo store owns on the fulfillment side, children first.
-RESET = [
-    "DELETE FROM ops.inbound_checks WHERE store_id = :s",
-    "DELETE FROM raw.inbound_sheet_rows WHERE store_id = :s",
-    "DELETE FROM ops.inbound_sheets WHERE store_id = :s",
-    "DELETE FROM core.fulfillment_shipments WHERE account_id IN "
-    "(SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM core.fulfillment_outbounds WHERE account_id IN "
-    "(SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM core.fulfillment_inbounds WHERE account_id IN "
-    "(SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM core.fulfillment_stock WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM core.fulfillment_products WHERE account_id IN "
-    "(SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-    "DELETE FROM raw.jtl_ffn_payloads WHERE account_id IN (SELECT account_id FROM ops.accounts WHERE store_id = :s)",
-]
-
 
 def run_fulfillment(rt, store: str, seed: int, letzshop_drain, base_port: int = 0) -> dict:
     from assets.jtl_ffn.assets import jtl_ffn_accounts, jtl_ffn_assets
@@ -104,11 +86,7 @@ def control_sheet_rows(conn, account_id: int) -> list[list[str]]:
     """The operations team's sheet as the demo writes it: a row per received inbound line (every line
     names its inbound but one, compared with all receipts of its SKU; one count is wrong), then rows that
     cannot be checked (no SKU, a SKU the warehouse never stocked, a count that is not a number)."""
-    lines = conn.execute(text(
-        """SELECT b.merchant_inbound_number, i.merchant_sku, i.received FROM core.fulfillment_inbound_items i
-           JOIN core.fulfillment_inbounds b USING (account_id, inbound_id)
-           WHERE i.account_id = :a AND i.merchant_sku IS NOT NULL AND i.received > 0
-           ORDER BY b.inbound_id, i.jfsku LIMIT 6"""), {"a": account_id}).all()
+    lines = conn.execute(query_beside(__file__, "demo_received_inbound_lines.sql"), {"a": account_id}).all()
     rows = [HEADER] + [[sku, str(int(received) + (2 if k == 1 else 0)), "" if k == 4 else reference, ""]
                        for k, (reference, sku, received) in enumerate(lines)]
     return [*rows, ["", "4", "", ""], ["NOT-STOCKED-1", "3", "", ""],
@@ -118,9 +96,7 @@ def control_sheet_rows(conn, account_id: int) -> list[list[str]]:
 def restore_control_sheet(conn, store: str, account_id: int, sheets_state) -> str | None:
     """`make dev`: the control sheet the demo configured, under its stored id, in a fresh Sheets
     simulator (its spreadsheets live in memory), so the store's scheduled check finds it."""
-    stored = conn.execute(text(
-        """SELECT i.spreadsheet_id, i.worksheet FROM ops.inbound_sheets i JOIN ops.stores s USING (store_id)
-           WHERE s.code = :c"""), {"c": store}).first()
+    stored = conn.execute(query_beside(__file__, "demo_control_sheet.sql"), {"c": store}).first()
     if stored is None:
         return None
     return sheets_state.add_spreadsheet(SHEET_TITLE, control_sheet_rows(conn, account_id), worksheet=stored.worksheet,
@@ -135,15 +111,15 @@ def _show(title: str, rows: list[list]) -> None:
 
 
 def reset(conn, store_id: int) -> None:
-    for statement in RESET:
-        conn.execute(text(statement), {"s": store_id})
+    """Delete what the demo store owns on the fulfillment side."""
+    demo_world.run_statements(conn, sql_beside(__file__, "demo_reset_fulfillment.sql"), {"s": store_id})
 
 
 def drain_with(rt, store: str):
     """The demo's outbound drain, with the FFN client for the warehouse's orders."""
     def run(ffn) -> None:
-        for account, result in drain(rt.warehouse, rt.vault, rt.letzshop, store=store, triggered_by="demo",
-                                     jtl_ffn=ffn).items():
+        for account, result in drain(rt.warehouse, rt.vault, {"letzshop": rt.letzshop, "jtl_ffn": ffn}, store=store,
+                                     triggered_by="demo").items():
             if "error" in result:
                 raise MarketsyncError(f"outbound for {account} failed: {result['error']}")
             click.echo(f"outbound {account}: {result['succeeded']} sent, {result['failed']} retrying, "

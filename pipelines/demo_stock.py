@@ -4,19 +4,12 @@ only in part is completed by the next delta push, which sends those listings and
 from __future__ import annotations
 
 import click
-from sqlalchemy import text
 
 from assets.stock.explain import explain, render
 from assets.stock.manual import adjust
 from assets.stock.settings import save_settings
 from pipelines.run_in_process import run_stock_push
-
-# A listing with open orders explains best: reservations, FFN stock, feed stock all show.
-_EXPLAINED = """
-SELECT p.sku FROM core.order_items i JOIN core.orders o USING (order_id) JOIN core.products p USING (product_id)
-WHERE o.store_id = :s AND o.sync_status IN ('imported', 'confirming', 'confirmed')
-GROUP BY p.sku ORDER BY count(*) DESC, p.sku LIMIT 1
-"""
+from resources.sql_files import query_beside
 
 
 def _pushed(summary: dict) -> str:
@@ -30,8 +23,7 @@ def run_stock(rt, store: str, state, endpoint: str) -> dict:
         settings = save_settings(conn, store, "letzshop", strategy="realtime", safety_stock=1,
                                  delivery={"location": endpoint.replace("/graphql", "/inventory/")})
         store_id = settings.store_id
-        skus = conn.execute(text("SELECT sku FROM core.products WHERE store_id = :s AND NOT is_placeholder "
-                                 "ORDER BY sku LIMIT 3"), {"s": store_id}).scalars().all()
+        skus = conn.execute(query_beside(__file__, "demo_shelf_skus.sql"), {"s": store_id}).scalars().all()
         for n, sku in enumerate(skus):
             adjust(conn, store, sku, count=5 + n, reason="demo shelf count", by="demo")
     click.echo(f"letzshop: {settings.adapter} to {settings.delivery['location']} ({settings.strategy}, "
@@ -42,7 +34,7 @@ def run_stock(rt, store: str, state, endpoint: str) -> dict:
     click.echo(f"  again, nothing changed: {_pushed(again)}")
 
     with rt.warehouse.begin() as conn:
-        sku = conn.execute(text(_EXPLAINED), {"s": store_id}).scalar() or skus[0]
+        sku = conn.execute(query_beside(__file__, "demo_explained_sku.sql"), {"s": store_id}).scalar() or skus[0]
         click.echo(f"\n$ marketsync stock explain {store} {sku}")
         click.echo(render(explain(conn, store, sku, history=2)))
 

@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from resources.database import marketsync_home
 from resources.errors import MarketsyncError
+from resources.sql_files import query_beside
 
 # One loopback port per simulator, at these offsets from the base port (MARKETSYNC_SANDBOX_PORT, 8765):
 # 8765-8774. A base of 0 serves each on any free port (the tests' demo).
@@ -39,6 +40,14 @@ FTP_AUTH = ("supplier", "ftp-pass")
 def port_of(service: str, base: int) -> int:
     """The simulator's port: fixed, so the accounts `make demo` stores keep working under `make dev`."""
     return 0 if base == 0 else base + SERVICES.index(service)
+
+
+def run_statements(conn, script: str, params: dict) -> None:
+    """Run the statements of a .sql script one by one, each with `params` (a statement with parameters
+    is sent alone). In the script, every statement ends with ';' at the end of a line."""
+    for statement in script.split(";\n"):
+        if any(line.strip() and not line.lstrip().startswith("--") for line in statement.splitlines()):
+            conn.execute(text(statement), params)
 
 
 def serve(app, service: str, base: int):
@@ -86,10 +95,7 @@ def ffn_state(conn, store: str, seed: int):
     from sandbox.jtl_ffn.state import JtlFfnState
 
     state = JtlFfnState(seed=seed, size=2000, clients=dict([FFN_CLIENT]))
-    skus = conn.execute(text("""SELECT DISTINCT i.sku FROM core.order_items i JOIN core.orders o USING (order_id)
-                                JOIN ops.stores s USING (store_id)
-                                WHERE s.code = :c AND o.channel = 'letzshop' AND i.sku IS NOT NULL
-                                ORDER BY 1"""), {"c": store}).scalars().all()
+    skus = conn.execute(query_beside(__file__, "demo_letzshop_order_skus.sql"), {"c": store}).scalars().all()
     for index, sku in enumerate(skus):
         state.assign_merchant_sku(index, sku)
     return state, len(skus)
@@ -101,12 +107,7 @@ def replay_outbounds(conn, state, account_id: int) -> int:
     so the hourly shipments sync finds every outbound the warehouse holds. Returns how many differ."""
     from assets.jtl_ffn.outbound import OPERATION
 
-    sent = conn.execute(text(
-        """SELECT q.payload, f.outbound_id FROM ops.outbound_queue q
-           LEFT JOIN core.fulfillment_outbounds f
-                  ON f.account_id = q.account_id AND f.merchant_outbound_number = q.payload ->> 'merchantOutboundNumber'
-           WHERE q.account_id = :a AND q.operation = :op AND q.status = 'succeeded' ORDER BY q.outbound_id"""),
-        {"a": account_id, "op": OPERATION}).all()
+    sent = conn.execute(query_beside(__file__, "demo_sent_outbounds.sql"), {"a": account_id, "op": OPERATION}).all()
     return sum(state.create_outbound(payload)["outboundId"] != outbound_id for payload, outbound_id in sent)
 
 
@@ -140,7 +141,7 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
     """Serve every simulator of the demo store's world on its port until the block ends; yields the
     environment the Dagster processes need. The store's accounts get fresh credentials from the new
     simulator states (their tokens live in memory only); a Letzshop account is created if none exists."""
-    from assets.accounts import upsert_account
+    from assets.accounts import list_accounts, upsert_account
     from pipelines import demo_fulfillment
     from pipelines.push_intake.app import create_push_app
     from resources.jtl_ffn import store_refresh_token
@@ -179,9 +180,7 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
         with rt.warehouse.begin() as conn:
             letzshop = upsert_account(conn, store, "letzshop", f"{urls['letzshop']}/graphql")
             rt.vault.store(conn, letzshop.account_id, {"api_key": SANDBOX_KEY})
-            accounts = dict(conn.execute(text(
-                "SELECT a.channel, a.account_id FROM ops.accounts a JOIN ops.stores s USING (store_id) "
-                "WHERE s.code = :c"), {"c": store}).tuples().all())
+            accounts = {account.channel: account.account_id for account in list_accounts(conn, store=store)}
             if "amazon" in accounts:
                 upsert_account(conn, store, "amazon", urls["amazon"])
                 rt.vault.store(conn, accounts["amazon"], {"refresh_token": zon.authorize()})
