@@ -24,18 +24,26 @@ from sqlalchemy import Connection, text
 from assets.accounts import Account, get_account
 from assets.catalog.exceptions import auto_resolve
 from assets.catalog.matching import match_order_items
+from assets.channel_registry import channels, declared
 from assets.orders.actions import auto_confirm_ready_orders
 from assets.table_metadata import with_table_metadata
 from resources.sql_files import query_beside
 from resources.warehouse import Warehouse
 
 OWNERS = ["team:data-engineering"]
-# Channels where an order must be confirmed (accepted) by the merchant before it ships: the auto-confirm
-# rule applies there. Amazon and eBay orders are accepted when paid; they have nothing to confirm.
-CONFIRMING_CHANNELS = frozenset({"letzshop"})
-# What matching looks up: the store's catalog, whichever source filled it (deps by key only).
-CATALOG_KEYS = [AssetKey(["core", "letzshop_catalog"]), AssetKey(["core", "codeswholesale_products"]),
-                AssetKey(["core", "supplier_feed_products"])]
+
+
+def confirms(channel: str) -> bool:
+    """Whether the channel's orders must be confirmed (accepted) by the merchant before they ship, so the
+    auto-confirm rule applies (its declaration says so: Letzshop). Amazon and eBay orders are accepted
+    when paid; they have nothing to confirm."""
+    declaration = declared(channel)
+    return bool(declaration and declaration.orders and declaration.orders.confirms)
+
+
+# What matching looks up: the store's catalog, whichever channel filled it (each declares its catalog
+# asset; deps by key only, so orders stay below the channels).
+CATALOG_KEYS = [AssetKey(list(c.catalog)) for c in channels().values() if c.catalog]
 
 
 def matches_key(channel: str) -> AssetKey:
@@ -62,7 +70,7 @@ def confirm_and_mark(conn: Connection, account: Account, triggered_by: str) -> d
     candidates = list(conn.execute(query_beside(__file__, "followup_candidates.sql"),
                                    {"account_id": account.account_id}).scalars())
     metadata: dict = {"orders_followed_up": len(candidates)}
-    if account.channel not in CONFIRMING_CHANNELS:
+    if not confirms(account.channel):
         metadata.update(auto_confirm="not applicable",
                         reason=f"{account.channel} orders need no confirmation: nothing to confirm", queued=0)
     elif not account.setting("auto_confirm"):
@@ -101,7 +109,7 @@ def followup_assets(channel: str, partitions_def: DynamicPartitionsDefinition, o
            description=f"The auto-confirm rule (account setting `auto_confirm`) applied to the store's new "
                        f"{channel} orders: confirmations queued for orders whose every item matched and that have "
                        f"no open exception; the orders are then marked followed up (core.orders.followed_up_at)."
-                       + ("" if channel in CONFIRMING_CHANNELS else
+                       + ("" if confirms(channel) else
                           f" {channel} orders need no confirmation: nothing is queued."))
     def auto_confirmations(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
         with warehouse.begin() as conn:

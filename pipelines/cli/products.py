@@ -22,7 +22,7 @@ def products() -> None:
 @pass_runtime
 def products_import(rt: Runtime, store: str, file: Path, as_json: bool) -> None:
     """Load products from a CSV with header sku,gtin,title (other columns kept as attributes)."""
-    from assets.accounts import store_id_for
+    from assets.stores import store_id_for
     from assets.catalog.products import import_products_csv
 
     with rt.warehouse.begin() as conn:
