@@ -380,7 +380,9 @@ def test_realtime_push_is_due_exactly_when_something_changed_unseen(stock_shop, 
         assert conn.execute(text("""SELECT count(*) FROM ops.stock_changes c, ops.inventory_syncs y
                                     WHERE y.inventory_sync_id = (SELECT max(inventory_sync_id) FROM ops.inventory_syncs)
                                       AND c.xid < pg_snapshot_xmin(y.snapshot)""")).scalar() == 0
-        assert conn.execute(text("SELECT count(*) FROM ops.stock_changes")).scalar() < changes_before
+        # How much goes depends on the server-wide snapshot horizon: a transaction open elsewhere on the
+        # same server (another database's session) keeps newer changes, so only the rule above is asserted.
+        assert conn.execute(text("SELECT count(*) FROM ops.stock_changes")).scalar() <= changes_before
 
 
 def test_a_change_committed_after_the_push_snapshot_is_not_lost(stock_shop, warehouse, vault):
