@@ -194,6 +194,31 @@ def test_http_truncated_body_resumes_with_range(http_feeds, feed_dir, tmp_path):
     assert first.status == 200 and second.status == 206 and second.range.startswith("bytes=")
 
 
+def test_http_stream_retries_its_opening_and_fails_once_the_body_breaks(http_feeds, feed_dir):
+    """`open_stream` (the Letzshop product feed reads through it): opening is retried like a download;
+    once the body flows a broken connection is an error at once, scrubbed, not a retry."""
+    server, state = http_feeds
+    state.faults.fail(2, status=503)
+    with fast().open_stream(_url(server, "files/feed.csv")) as stream:
+        assert b"".join(stream) == (feed_dir / "feed.csv").read_bytes()
+    assert [r.status for r in state.requests] == [503, 503, 200]
+    state.faults.truncate(1, fraction=0.4)
+    with fast().open_stream(_url(server, "files/feed.csv")) as stream:
+        with pytest.raises(FeedTransportError) as err:
+            for _chunk in stream:
+                pass
+    assert err.value.kind == "broken" and err.value.transient and PASSWORD not in str(err.value)
+    assert str(err.value).startswith(f"could not download http://feeds:***@127.0.0.1:{server.port}/files/feed.csv: "
+                                     "the connection broke after ")
+    assert len(state.requests) == 4  # not asked again
+    with pytest.raises(FeedTransportError) as err:
+        fast().open_stream(_url(server, "files/feed.csv", WRONG))
+    assert err.value.kind == "auth" and WRONG not in str(err.value)
+    with pytest.raises(FeedTransportError) as err:
+        fast().open_stream(str(feed_dir / "feed.csv"))
+    assert err.value.kind == "rejected"
+
+
 def test_http_size_limit_and_timeout(http_feeds, tmp_path):
     server, state = http_feeds
     tmp_path = tmp_path / "out"
