@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from assets.accounts import get_account
+from assets.amazon.connection import amazon_session
 from assets.channel_clients import not_configured
 from resources.errors import MarketsyncError
 from resources.vault import CredentialVault
@@ -18,6 +19,6 @@ def check_connection(warehouse: Warehouse, vault: CredentialVault, client, store
     with warehouse.begin() as conn:
         account = get_account(conn, store, "amazon")
     since = datetime.now(UTC) - timedelta(hours=1)
-    with client.session(warehouse.engine, vault, account.account_id) as api:
+    with amazon_session(client, warehouse.engine, vault, account) as api:
         next(iter(api.search_orders(last_updated_after=since)), None)
     return f" ({account.endpoint or 'production endpoint'})"

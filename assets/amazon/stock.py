@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
 
+from assets.amazon.connection import amazon_session
 from assets.stock.channels import required_client
 from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
 from assets.stock.settings import StockSettings
@@ -57,5 +58,5 @@ def adapter(conn: Connection, settings: StockSettings, vault: CredentialVault, c
     """The stock adapter of a store's Amazon account, through the installation's Amazon application."""
     client = required_client(clients, settings, "Amazon")
     engine = conn.engine
-    return AmazonListingsStock(lambda: client.session(engine, vault, settings.account_id),
+    return AmazonListingsStock(lambda: amazon_session(client, engine, vault, settings.account_id),
                  where=f"Amazon listings of {settings.store}")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from assets.accounts import get_account
 from assets.channel_clients import not_configured
+from assets.ebay.connection import ebay_session
 from resources.errors import MarketsyncError
 from resources.vault import CredentialVault
 from resources.warehouse import Warehouse
@@ -18,6 +19,6 @@ def check_connection(warehouse: Warehouse, vault: CredentialVault, client, store
     with warehouse.begin() as conn:
         account = get_account(conn, store, "ebay")
     since = datetime.now(UTC) - timedelta(hours=1)
-    with client.session(warehouse.engine, vault, account.account_id) as api:
+    with ebay_session(client, warehouse.engine, vault, account) as api:
         next(iter(api.orders_modified(since)), None)
     return f" ({account.endpoint or 'production endpoint'})"

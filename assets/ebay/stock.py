@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
 
+from assets.ebay.connection import ebay_session
 from assets.stock.channels import required_client
 from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
 from assets.stock.settings import StockSettings
@@ -64,5 +65,5 @@ def adapter(conn: Connection, settings: StockSettings, vault: CredentialVault, c
     """The stock adapter of a store's eBay account, through the installation's eBay application."""
     client = required_client(clients, settings, "eBay")
     engine = conn.engine
-    return EbayInventoryStock(lambda: client.session(engine, vault, settings.account_id),
+    return EbayInventoryStock(lambda: ebay_session(client, engine, vault, settings.account_id),
                  where=f"eBay inventory of {settings.store}")
