@@ -35,7 +35,6 @@ from urllib.parse import quote
 import httpx
 import orjson
 from pydantic import PrivateAttr
-from sqlalchemy import Connection, Engine, text
 from tenacity import RetryCallState
 
 from resources.client_resource import ApiClientResource
@@ -49,7 +48,6 @@ from resources.http_limits import (
 from resources.http_retry import HttpCallError, RetryPolicy, backoff_seconds, retry_after_seconds
 from resources.oauth import MemoryTokenStore, OAuthTokens, TokenSet, issued, lifetime_of
 from resources.scrubbing import SecretScrubber
-from resources.vault import CredentialVault, VaultError
 
 API_URL = "https://sellingpartnerapi-eu.amazon.com"
 SANDBOX_URL = "https://sandbox.sellingpartnerapi-eu.amazon.com"
@@ -674,33 +672,3 @@ class AmazonSpApiResource(ApiClientResource):
             "limits": self.limits()}
         return AmazonSpApi(base_url, token_url, self.client_id, self.client_secret, refresh_token, seller_id,
                            marketplace_ids, **{**arguments, **options})
-
-    def session(self, conn_or_engine: Connection | Engine, vault: CredentialVault, account_id: int, *,
-                sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None,
-                **options: Any) -> AmazonSpApi:
-        """Deprecated, for the call sites not yet moved to assets.amazon.connection.amazon_session (the
-        stock adapter and the connection test): a session for an Amazon account, looked up here. It
-        reads ops.accounts, which a resource should not know; remove it once no caller is left."""
-        self.require_client()
-        if isinstance(conn_or_engine, Engine):
-            with conn_or_engine.connect() as conn:
-                endpoint, settings, refresh_token = _legacy_account(conn, vault, account_id)
-        else:
-            endpoint, settings, refresh_token = _legacy_account(conn_or_engine, vault, account_id)
-        return self.open_session(refresh_token, str(settings.get("seller_id") or ""),
-                                 settings.get("marketplace_ids") or [], endpoint, sleep=sleep, clock=clock, **options)
-
-
-def _legacy_account(conn: Connection, vault: CredentialVault, account_id: int) -> tuple[str | None, dict, str]:
-    """(endpoint, settings, refresh token) of an Amazon account, for the deprecated `session`."""
-    row = conn.execute(text("SELECT channel, endpoint, settings FROM ops.accounts WHERE account_id = :a"),
-                       {"a": account_id}).first()
-    if row is None or row.channel != "amazon":
-        raise AmazonError(f"account {account_id} is not an Amazon account", "rejected")
-    try:
-        refresh_token = vault.load(conn, account_id).reveal("refresh_token")
-    except VaultError:
-        raise AmazonError(f"no LWA refresh token is stored for account {account_id}: authorise marketsync in "
-                          "Seller Central and store it (`marketsync credentials set STORE amazon`)",
-                          "reauthorize") from None
-    return row.endpoint or None, dict(row.settings or {}), refresh_token
