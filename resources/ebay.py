@@ -514,9 +514,9 @@ class EbayResource(ApiClientResource):
 
     def session(self, conn_or_engine: Connection | Engine, vault: CredentialVault, account_id: int,
                 on_refresh_token: Callable[[str], None] | None = None) -> EbayApi:
-        """Deprecated, for the call sites not yet moved to assets.ebay.connection.ebay_session (the stock
-        adapter and the connection test): a session for an eBay account, looked up here. It reads
-        ops.accounts, which a resource should not know; remove it once no caller is left."""
+        """Deprecated: use assets.ebay.connection.ebay_session. A session for an eBay account, looked up
+        here, kept only for the one caller not yet moved (tests/test_ebay_orders.py). It reads
+        ops.accounts, which a resource should not know: delete it, with `_legacy_account`, then."""
         self.require_client()
         if isinstance(conn_or_engine, Engine):
             with conn_or_engine.connect() as conn:
