@@ -11,7 +11,6 @@ from sqlalchemy import Connection, text
 from assets.channel_registry import channels, declared
 from assets.declared_channels import record_channel
 from assets.stores import ensure_store
-from assets.stores import validate_store_code as validate_store_code  # re-exported for letzshop/product_feed.py
 from resources.errors import MarketsyncError
 from resources.sql_files import query_beside
 

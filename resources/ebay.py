@@ -32,7 +32,6 @@ from urllib.parse import quote, unquote
 
 import httpx
 import orjson
-from sqlalchemy import Connection, Engine, text
 from tenacity import RetryCallState
 
 from resources.client_resource import ApiClientResource
@@ -50,11 +49,9 @@ from resources.oauth import (
     TokenSet,
     issued,
     lifetime_of,
-    store_refresh_token,
     unauthorized,
 )
 from resources.scrubbing import SecretScrubber
-from resources.vault import CredentialVault, VaultError
 
 API_URL = "https://api.ebay.com"
 TOKEN_PATH = "/identity/v1/oauth2/token"  # noqa: S105 - a URL path, not a secret
@@ -511,37 +508,3 @@ class EbayResource(ApiClientResource):
                        max_wait=self.max_retry_wait_seconds, token_margin=self.token_margin_seconds,
                        content_language=self.content_language, on_refresh_token=on_refresh_token,
                        limits=self.limits())
-
-    def session(self, conn_or_engine: Connection | Engine, vault: CredentialVault, account_id: int,
-                on_refresh_token: Callable[[str], None] | None = None) -> EbayApi:
-        """Deprecated: use assets.ebay.connection.ebay_session. A session for an eBay account, looked up
-        here, kept only for the one caller not yet moved (tests/test_ebay_orders.py). It reads
-        ops.accounts, which a resource should not know: delete it, with `_legacy_account`, then."""
-        self.require_client()
-        if isinstance(conn_or_engine, Engine):
-            with conn_or_engine.connect() as conn:
-                endpoint, refresh_token = _legacy_account(conn, vault, account_id)
-        else:
-            endpoint, refresh_token = _legacy_account(conn_or_engine, vault, account_id)
-
-        def store(token: str) -> None:
-            if isinstance(conn_or_engine, Engine):
-                with conn_or_engine.begin() as conn:
-                    store_refresh_token(conn, vault, account_id, token)
-            else:
-                store_refresh_token(conn_or_engine, vault, account_id, token)
-
-        return self.open_session(refresh_token, endpoint, on_refresh_token=on_refresh_token or store)
-
-
-def _legacy_account(conn: Connection, vault: CredentialVault, account_id: int) -> tuple[str | None, str]:
-    """(endpoint, refresh token) of an eBay account, for the deprecated `EbayResource.session`."""
-    row = conn.execute(text("SELECT channel, endpoint FROM ops.accounts WHERE account_id = :a"),
-                       {"a": account_id}).first()
-    if row is None or row.channel != "ebay":
-        raise EbayError(f"account {account_id} is not an eBay account", "rejected")
-    try:
-        return row.endpoint or None, vault.load(conn, account_id).reveal("refresh_token")
-    except VaultError:
-        raise EbayError(f"no eBay refresh token is stored for account {account_id}: authorise marketsync on "
-                        "eBay and store it (`marketsync credentials set STORE ebay`)", "reauthorize") from None

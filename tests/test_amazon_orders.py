@@ -70,7 +70,6 @@ def test_every_order_lands_once_and_changes_arrive_through_the_cursor(amazon_sto
 def test_a_confirmation_retried_after_a_lost_answer_is_one_package(amazon_store, warehouse, vault):
     from assets.orders.actions import order_by_id, ship_order
     from assets.outbound_runner import drain
-    from resources.letzshop import LetzshopResource
 
     shop = amazon_store
     import_amazon_orders(warehouse, vault, shop.resource, "zon")
@@ -83,7 +82,7 @@ def test_a_confirmation_retried_after_a_lost_answer_is_one_package(amazon_store,
                            {"o": merchant_fulfilled[0]}).one()
         ship_order(conn, order_by_id(conn, row.order_id), "1Z999AA10123456784", "UPS")
     shop.state.add_fault("apply_then_drop", target="confirmShipment")
-    result = drain(warehouse, vault, LetzshopResource(), store="zon", amazon=shop.resource)
+    result = drain(warehouse, vault, {"amazon": shop.resource}, store="zon")
     with warehouse.begin() as conn:
         errors = conn.execute(text("SELECT last_error FROM ops.outbound_queue")).scalars().all()
     assert result["zon/amazon"]["succeeded"] == 1, errors
@@ -138,7 +137,6 @@ def test_hostile_paging_every_order_lands_once(amazon_store, warehouse, vault):
 def test_a_confirmation_that_timed_out_is_retried_into_the_same_package(amazon_store, warehouse, vault):
     from assets.orders.actions import order_by_id, ship_order
     from assets.outbound_runner import drain
-    from resources.letzshop import LetzshopResource
 
     shop = amazon_store
     import_amazon_orders(warehouse, vault, shop.resource, "zon")
@@ -151,10 +149,10 @@ def test_a_confirmation_that_timed_out_is_retried_into_the_same_package(amazon_s
     # The confirmation is applied, then nothing comes back until the client gives up (2 s).
     shop.state.add_fault("apply_then_drop", target="confirmShipment", then="hang", count=1)
     resource = shop.resource.model_copy(update={"attempts": 1})
-    drain(warehouse, vault, LetzshopResource(), store="zon", amazon=resource, lease_seconds=0.5)
+    drain(warehouse, vault, {"amazon": resource}, store="zon", lease_seconds=0.5)
     with warehouse.begin() as conn:
         conn.execute(text("UPDATE ops.outbound_queue SET next_attempt_at = now(), lease_expires_at = now()"))
-    drain(warehouse, vault, LetzshopResource(), store="zon", amazon=shop.resource)
+    drain(warehouse, vault, {"amazon": shop.resource}, store="zon")
     with warehouse.begin() as conn:
         assert conn.execute(text("SELECT status FROM ops.outbound_queue")).scalar() == "succeeded"
     assert [p["trackingNumber"] for p in shop.state.packages(order_id)] == ["1Z999AA10123456785"]

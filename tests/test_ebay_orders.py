@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from assets.accounts import upsert_account
+from assets.ebay.connection import ebay_session
 from assets.ebay.orders import import_ebay_orders
 from resources.ebay import EbayResource
 from sandbox.ebay.state import EbayState
@@ -134,7 +135,7 @@ def test_stock_goes_to_ebay_and_the_drift_check_repairs_what_changed_there(ebay_
 
 
 def ebay_store_api(resource, warehouse, vault, account):
-    return resource.session(warehouse.engine, vault, account.account_id)
+    return ebay_session(resource, warehouse.engine, vault, account.account_id)
 
 
 def test_tracking_reaches_ebay_once_even_when_the_answer_is_lost(ebay_store, warehouse, vault):
@@ -154,10 +155,10 @@ def test_tracking_reaches_ebay_once_even_when_the_answer_is_lost(ebay_store, war
                                   {"o": order_id}).scalar_one()
     state.add_fault("apply_then_drop", target="createShippingFulfillment")
     letzshop = LetzshopResource()
-    first = drain(warehouse, vault, letzshop, store="bay", ebay=resource)
+    first = drain(warehouse, vault, {"letzshop": letzshop, "ebay": resource}, store="bay")
     # The lost answer was found by reading the order's fulfillments, not by sending again.
     assert first["bay/ebay"]["succeeded"] == 1 and state.faults_fired["apply_then_drop"] == 1
-    assert drain(warehouse, vault, letzshop, store="bay", ebay=resource) == {}
+    assert drain(warehouse, vault, {"letzshop": letzshop, "ebay": resource}, store="bay") == {}
     fulfillments = state.shipping_fulfillments(ebay_order)
     assert [f["shipmentTrackingNumber"] for f in fulfillments].count("JJD0099887766") == 1
 
@@ -181,7 +182,6 @@ def test_hostile_paging_every_order_lands_once(ebay_store, warehouse, vault):
 def test_tracking_that_timed_out_is_not_added_twice(ebay_store, warehouse, vault):
     from assets.orders.actions import order_by_id, ship_order
     from assets.outbound_runner import drain
-    from resources.letzshop import LetzshopResource
 
     state, resource, _account = ebay_store
     import_ebay_orders(warehouse, vault, resource, "bay")
@@ -192,10 +192,10 @@ def test_tracking_that_timed_out_is_not_added_twice(ebay_store, warehouse, vault
     # Applied, then nothing comes back until the client gives up.
     state.add_fault("apply_then_drop", target="createShippingFulfillment", then="hang")
     impatient = resource.model_copy(update={"timeout_seconds": 1.0, "attempts": 1})
-    drain(warehouse, vault, LetzshopResource(), store="bay", ebay=impatient, lease_seconds=0.5)
+    drain(warehouse, vault, {"ebay": impatient}, store="bay", lease_seconds=0.5)
     with warehouse.begin() as conn:
         conn.execute(text("UPDATE ops.outbound_queue SET next_attempt_at = now(), lease_expires_at = now()"))
-    drain(warehouse, vault, LetzshopResource(), store="bay", ebay=resource)
+    drain(warehouse, vault, {"ebay": resource}, store="bay")
     with warehouse.begin() as conn:
         assert conn.execute(text("SELECT status FROM ops.outbound_queue")).scalar() == "succeeded"
     tracking = [f["shipmentTrackingNumber"] for f in state.shipping_fulfillments(row.channel_order_id)]

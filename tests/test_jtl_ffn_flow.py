@@ -60,7 +60,7 @@ def _confirmed_order(shop):
                  (SELECT 1 FROM ops.order_exceptions e WHERE e.order_id = o.order_id)
                ORDER BY o.order_id LIMIT 1""")).scalar_one()
         confirm_order(conn, find_order(conn, number))
-    drain(shop.warehouse, shop.vault, shop.letzshop, jtl_ffn=shop.ffn)
+    drain(shop.warehouse, shop.vault, {"letzshop": shop.letzshop, "jtl_ffn": shop.ffn})
     with shop.warehouse.begin() as conn:
         return find_order(conn, number)
 
@@ -94,7 +94,7 @@ def test_a_confirmed_order_ships_through_ffn_and_its_tracking_reaches_letzshop_o
         ffn_account = get_account(conn, "shop", "jtl_ffn")
         assert queue_outbounds(conn, ffn_account)["queued"] >= 1
         assert queue_outbounds(conn, ffn_account)["queued"] == 0  # asked twice: queued once
-    drain(shop.warehouse, shop.vault, shop.letzshop, jtl_ffn=shop.ffn)
+    drain(shop.warehouse, shop.vault, {"letzshop": shop.letzshop, "jtl_ffn": shop.ffn})
     number = order.shipment_number or order.order_number
     created = [o for o in shop.ffn_state.outbounds if o["merchantOutboundNumber"] == number]
     assert len(created) == 1
@@ -111,7 +111,7 @@ def test_a_confirmed_order_ships_through_ffn_and_its_tracking_reaches_letzshop_o
         assert sync_shipments(shop.warehouse, api, account_id).written == 1
     with shop.warehouse.begin() as conn:
         assert queue_tracking(conn, ffn_account) == {"tracking_queued": 1, "additional_shipments": 0}
-    drain(shop.warehouse, shop.vault, shop.letzshop, jtl_ffn=shop.ffn)
+    drain(shop.warehouse, shop.vault, {"letzshop": shop.letzshop, "jtl_ffn": shop.ffn})
     if sum(i["quantityOpen"] for i in shop.ffn_state.outbound(outbound["outboundId"])["items"]) > 0:
         shop.ffn_state.ship(outbound["outboundId"])
     with _session(shop) as api:
@@ -120,7 +120,7 @@ def test_a_confirmed_order_ships_through_ffn_and_its_tracking_reaches_letzshop_o
     with shop.warehouse.begin() as conn:
         queue_tracking(conn, ffn_account)
         assert queue_tracking(conn, ffn_account) == {"tracking_queued": 0, "additional_shipments": 0}
-    drain(shop.warehouse, shop.vault, shop.letzshop, jtl_ffn=shop.ffn)
+    drain(shop.warehouse, shop.vault, {"letzshop": shop.letzshop, "jtl_ffn": shop.ffn})
 
     applied = [m for m in shop.state.mutation_log
                if m.operation == "setShipmentTracking" and m.shipment_id == order.channel_shipment_id]

@@ -8,9 +8,9 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context
 from sqlalchemy import text
 
+from assets.letzshop.stock import LetzshopCsvStock
 from assets.stock.assets import inventory_sync_lag
 from assets.stock.channels import build_channel
-from assets.stock.channels.letzshop import LetzshopCsvStock
 from assets.stock.drift import drift_check
 from assets.stock.push import push_stock
 from assets.stock.settings import save_settings

@@ -50,13 +50,13 @@ from dagster import (
 )
 from sqlalchemy import Connection, Engine, text
 
-from assets.accounts import validate_store_code
 from assets.catalog.canonical import CatalogWriter
 from assets.catalog.gtin import normalize_gtin
 from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
 from assets.catalog.runs import ImportRun
 from assets.failures import worded_failure
 from assets.letzshop.orders import OWNERS, letzshop_accounts
+from assets.stores import ensure_store, validate_store_code
 from assets.table_metadata import with_table_metadata
 from resources.errors import MarketsyncError
 from resources.feed_transport import FeedStream, FeedTransport, FeedTransportError, split_credentials
@@ -156,17 +156,9 @@ def add_letzshop_feed_source(conn: Connection, store: str, urls: dict[str, str],
     merged = {**(settings or {}), "urls": clean}
     if primary_language:
         merged["primary_language"] = primary_language
-    store_id = conn.execute(text("""INSERT INTO ops.stores (code) VALUES (:c)
-                                    ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING store_id"""),
-                            {"c": store}).scalar_one()
-    source_id = conn.execute(text(
-        """INSERT INTO ops.catalog_sources (store_id, name, kind, format, location, encoding, settings)
-           VALUES (:s, :n, :k, 'tsv', :l, :e, CAST(:st AS jsonb))
-           ON CONFLICT (store_id, name) DO UPDATE SET
-               location = excluded.location, encoding = excluded.encoding,
-               settings = (ops.catalog_sources.settings - 'urls') || excluded.settings, updated_at = now()
-           WHERE ops.catalog_sources.kind = excluded.kind
-           RETURNING source_id"""),
+    store_id = ensure_store(conn, store)
+    source_id = conn.execute(
+        query_beside(__file__, "feed_source_upsert.sql"),
         {"s": store_id, "n": SOURCE_NAME, "k": SOURCE_KIND, "l": clean[primary_language or min(clean)],
          "e": encoding, "st": json.dumps(merged)},
     ).scalar()
@@ -182,11 +174,8 @@ def add_letzshop_feed_source(conn: Connection, store: str, urls: dict[str, str],
 
 
 def get_letzshop_feed_source(conn: Connection, store: str) -> LetzshopFeedSource:
-    row = conn.execute(text(
-        """SELECT c.source_id, c.store_id, s.code AS store, c.encoding, c.settings, c.enabled
-           FROM ops.catalog_sources c JOIN ops.stores s USING (store_id)
-           WHERE s.code = :s AND c.name = :n AND c.kind = :k"""),
-        {"s": store, "n": SOURCE_NAME, "k": SOURCE_KIND}).first()
+    row = conn.execute(query_beside(__file__, "feed_source.sql"),
+                       {"s": store, "n": SOURCE_NAME, "k": SOURCE_KIND}).first()
     if row is None or not (row.settings or {}).get("urls"):
         raise MarketsyncError(f"store '{store}' has no Letzshop product feed: add its per-language URLs")
     return LetzshopFeedSource(**row._mapping)
