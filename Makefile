@@ -8,10 +8,12 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# marketsync and its simulators (a distribution of their own, marketsync-sandbox, which the demo, the
+# tests and the benchmarks need), both editable, in the one `marketsync` namespace.
+$(STAMP): pyproject.toml setup.py sandbox/pyproject.toml sandbox/setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e ./sandbox -e '.[dev]'
 	touch $(STAMP)
 
 ## Run the main job end to end: embedded Postgres, sandbox simulators, a demo store.
@@ -46,7 +48,7 @@ bench: $(STAMP) $(VENV)/.bench-installed
 
 # dlt is a benchmark-only dependency (the feed benchmark compares against it).
 $(VENV)/.bench-installed: pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e ./sandbox -e '.[dev,bench]'
 	touch $@
 
 clean:

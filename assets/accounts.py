@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from assets.channel_registry import channels, declared
-from assets.declared_channels import record_channel
-from assets.stores import ensure_store
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
+from marketsync.assets.channel_registry import channels, declared
+from marketsync.assets.declared_channels import record_channel
+from marketsync.assets.stores import ensure_store
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
 
 
 def channel_defaults(channel: str) -> dict[str, Any]:

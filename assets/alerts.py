@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from assets.accounts import mark_synced
-from resources.sql_files import query_beside
+from marketsync.assets.accounts import mark_synced
+from marketsync.resources.sql_files import query_beside
 
 RUN_FAILURE = "run_failure"
 MAX_MESSAGE_CHARS = 2000

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from assets.channel_registry import ApplicationClient, Channel, channels, declared, load
+from marketsync.assets.channel_registry import ApplicationClient, Channel, channels, declared, load
 
 
 def client_variables() -> dict[str, tuple[str, str]]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from resources.errors import MarketsyncError
+from marketsync.resources.errors import MarketsyncError
 
 # (warehouse, vault, the channel's client: its application resource, or the LetzshopResource; account)
 # -> a context manager yielding the channel's outbound handlers by operation name (assets/outbound_queue.py).
@@ -193,7 +193,7 @@ def _discover() -> None:
         for module in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
             if not module.ispkg:
                 continue
-            name = f"assets.{module.name}.channel"
+            name = f"{__package__}.{module.name}.channel"
             try:
                 importlib.import_module(name)
             except ModuleNotFoundError as exc:

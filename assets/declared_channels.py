@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from assets.channel_registry import channel
-from resources.sql_files import query_beside
+from marketsync.assets.channel_registry import channel
+from marketsync.resources.sql_files import query_beside
 
 
 def record_channel(conn: Connection, name: str) -> None:

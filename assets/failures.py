@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from dagster import Failure
 
-from resources.errors import MarketsyncError
+from marketsync.resources.errors import MarketsyncError
 
 
 @contextmanager

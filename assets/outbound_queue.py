@@ -31,8 +31,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, Engine, TextClause, text
 
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside, sql_beside
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside, sql_beside
 
 log = logging.getLogger(__name__)
 

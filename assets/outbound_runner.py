@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from assets import outbound_queue
-from assets.accounts import Account, list_accounts
-from assets.channel_clients import channel_resource, client_from_env
-from assets.channel_registry import Channel, channels
-from assets.sync_log import SyncLog
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets import outbound_queue
+from marketsync.assets.accounts import Account, list_accounts
+from marketsync.assets.channel_clients import channel_resource, client_from_env
+from marketsync.assets.channel_registry import Channel, channels
+from marketsync.assets.sync_log import SyncLog
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 # An account's request timeout when its settings give none; a claimed write's lease outlasts it fourfold.
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 30.0

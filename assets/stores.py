@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import Connection, text
 
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
 
 _STORE_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 

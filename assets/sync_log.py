@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
 
 log = logging.getLogger(__name__)
 

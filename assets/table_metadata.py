@@ -13,7 +13,7 @@ from dagster import TableColumn, TableColumnConstraints, TableSchema
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from resources.sql_files import query_beside
+from marketsync.resources.sql_files import query_beside
 
 # Below this estimate the exact count is a fast index-only or sequential scan of a small table.
 EXACT_COUNT_BELOW = 200_000

@@ -24,18 +24,18 @@ CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"
 def main() -> None:
     from sqlalchemy import text
 
-    from assets.accounts import upsert_account
-    from assets.amazon.orders import import_amazon_orders
-    from assets.ebay.orders import import_ebay_orders
-    from assets.stock.push import push_stock
-    from assets.stock.settings import save_settings
-    from resources.amazon_sp_api import AmazonSpApiResource
-    from resources.ebay import EbayResource
-    from sandbox.amazon import AmazonState
-    from sandbox.amazon import create_app as create_amazon_app
-    from sandbox.ebay.app import create_app as create_ebay_app
-    from sandbox.ebay.state import EbayState
-    from sandbox.http import serve_in_thread
+    from marketsync.assets.accounts import upsert_account
+    from marketsync.assets.amazon.orders import import_amazon_orders
+    from marketsync.assets.ebay.orders import import_ebay_orders
+    from marketsync.assets.stock.push import push_stock
+    from marketsync.assets.stock.settings import save_settings
+    from marketsync.resources.amazon_sp_api import AmazonSpApiResource
+    from marketsync.resources.ebay import EbayResource
+    from marketsync.sandbox.amazon import AmazonState
+    from marketsync.sandbox.amazon import create_app as create_amazon_app
+    from marketsync.sandbox.ebay.app import create_app as create_ebay_app
+    from marketsync.sandbox.ebay.state import EbayState
+    from marketsync.sandbox.http import serve_in_thread
 
     print(f"channels: {ORDERS:,} Amazon and {ORDERS:,} eBay orders imported; a {FEED_SKUS:,}-SKU stock push "
           f"to Amazon by feed (simulator rate limits x{SCALE:,.0f})")

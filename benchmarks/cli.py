@@ -36,7 +36,7 @@ COMMANDS: list[tuple[str, ...]] = [
 def _seed(warehouse, vault) -> None:
     from sqlalchemy import text
 
-    from assets.accounts import upsert_account
+    from marketsync.assets.accounts import upsert_account
 
     with warehouse.begin() as conn:
         account = upsert_account(conn, "bench", "letzshop", "http://127.0.0.1:9/graphql", {})
@@ -57,7 +57,7 @@ def _time(args: tuple[str, ...], env: dict[str, str]) -> tuple[float, int, str]:
 
 
 def main() -> None:
-    from resources.database import dagster_storage_url
+    from marketsync.resources.database import dagster_storage_url
 
     print(f"cli: read-only commands as subprocesses, median of {RUNS} (after one warm-up)")
     with bench_database("cli") as (warehouse, vault, database_url):

@@ -14,7 +14,7 @@ def prepare_bench_environment() -> None:
     against a local server."""
     from cryptography.fernet import Fernet
 
-    from pipelines.environment import prepare_environment
+    from marketsync.pipelines.environment import prepare_environment
 
     os.environ.setdefault("MARKETSYNC_SECRET_KEYS", Fernet.generate_key().decode())
     prepare_environment()
@@ -28,10 +28,10 @@ def peak_rss_mb() -> float:
 def bench_database(label: str) -> Iterator[tuple]:
     """(warehouse, vault, database URL) of a fresh database on DATABASE_URL's server (the embedded one
     unless set), migrated, dropped afterwards."""
-    from resources import migrations
-    from resources.database import drop_database, ensure_database
-    from resources.vault import CredentialVault
-    from resources.warehouse import Warehouse
+    from marketsync.resources import migrations
+    from marketsync.resources.database import drop_database, ensure_database
+    from marketsync.resources.vault import CredentialVault
+    from marketsync.resources.warehouse import Warehouse
 
     prepare_bench_environment()
     server = os.environ["DATABASE_URL"]

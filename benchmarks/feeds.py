@@ -43,12 +43,12 @@ def _peak_rss_mb() -> float:
 
 def load_once(database_url: str, store: str, name: str, fmt: str, path: str, mapping_json: str) -> dict:
     """One measured load of `path` into source `name` of `store` (created on first use)."""
-    from assets.accounts import upsert_account
-    from assets.feeds.loader import load_feed
-    from assets.feeds.sources import add_source, get_source
-    from resources.errors import MarketsyncError
-    from resources.warehouse import Warehouse
-    from sandbox.feeds.generators import source_format
+    from marketsync.assets.accounts import upsert_account
+    from marketsync.assets.feeds.loader import load_feed
+    from marketsync.assets.feeds.sources import add_source, get_source
+    from marketsync.resources.errors import MarketsyncError
+    from marketsync.resources.warehouse import Warehouse
+    from marketsync.sandbox.feeds.generators import source_format
 
     warehouse = Warehouse(database_url=database_url)
     with warehouse.begin() as conn:
@@ -90,7 +90,7 @@ def _dlt_credentials(database_url: str) -> dict:
     """dlt wants a host; the embedded server listens on a Unix socket, named by the URL's ?host=."""
     from sqlalchemy.engine import make_url
 
-    from resources.database import libpq_url
+    from marketsync.resources.database import libpq_url
 
     url = make_url(libpq_url(database_url))
     credentials = {"database": url.database, "username": url.username or "postgres",
@@ -114,9 +114,9 @@ def _child(function: str, *args: str) -> dict:
 
 def main() -> None:
     from benchmarks.common import prepare_bench_environment
-    from resources import migrations
-    from resources.database import drop_database, ensure_database
-    from sandbox.feeds.generators import count_changed, generate, mutate
+    from marketsync.resources import migrations
+    from marketsync.resources.database import drop_database, ensure_database
+    from marketsync.sandbox.feeds.generators import count_changed, generate, mutate
 
     prepare_bench_environment()
     server = os.environ["DATABASE_URL"]

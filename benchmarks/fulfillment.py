@@ -21,16 +21,16 @@ CLIENT_ID, CLIENT_SECRET = "bench", "bench-secret"
 def main() -> None:
     from sqlalchemy import text
 
-    from assets.accounts import upsert_account
-    from assets.inbound_sheet.run import run_check, save_settings
-    from assets.jtl_ffn.sync import sync_products, sync_stock
-    from resources.google_sheets import GoogleSheetsResource
-    from resources.jtl_ffn import JtlFfnResource, store_refresh_token
-    from sandbox.google_sheets.app import create_app as create_sheets_app
-    from sandbox.google_sheets.state import GoogleSheetsState
-    from sandbox.http import serve_in_thread
-    from sandbox.jtl_ffn.app import create_app as create_ffn_app
-    from sandbox.jtl_ffn.state import JtlFfnState
+    from marketsync.assets.accounts import upsert_account
+    from marketsync.assets.inbound_sheet.run import run_check, save_settings
+    from marketsync.assets.jtl_ffn.sync import sync_products, sync_stock
+    from marketsync.resources.google_sheets import GoogleSheetsResource
+    from marketsync.resources.jtl_ffn import JtlFfnResource, store_refresh_token
+    from marketsync.sandbox.google_sheets.app import create_app as create_sheets_app
+    from marketsync.sandbox.google_sheets.state import GoogleSheetsState
+    from marketsync.sandbox.http import serve_in_thread
+    from marketsync.sandbox.jtl_ffn.app import create_app as create_ffn_app
+    from marketsync.sandbox.jtl_ffn.state import JtlFfnState
 
     figures: list[str] = []
     with bench_database("fulfillment") as (warehouse, vault, _):

@@ -50,15 +50,15 @@ def run_once(database_url: str, endpoint: str, catalog_csv: str) -> dict:
     """One measured import in this (fresh) process: a new store, its catalog, then the orders."""
     from cryptography.fernet import Fernet
 
-    from assets.accounts import upsert_account
-    from assets.catalog.exceptions import auto_resolve
-    from assets.catalog.matching import match_order_items
-    from assets.catalog.products import import_products_csv
-    from assets.letzshop.connection import letzshop_session
-    from assets.letzshop.load import import_shipments
-    from resources.letzshop import LetzshopResource
-    from resources.vault import CredentialVault
-    from resources.warehouse import Warehouse
+    from marketsync.assets.accounts import upsert_account
+    from marketsync.assets.catalog.exceptions import auto_resolve
+    from marketsync.assets.catalog.matching import match_order_items
+    from marketsync.assets.catalog.products import import_products_csv
+    from marketsync.assets.letzshop.connection import letzshop_session
+    from marketsync.assets.letzshop.load import import_shipments
+    from marketsync.resources.letzshop import LetzshopResource
+    from marketsync.resources.vault import CredentialVault
+    from marketsync.resources.warehouse import Warehouse
 
     warehouse = Warehouse(database_url=database_url)
     vault = CredentialVault(secret_keys=Fernet.generate_key().decode())
@@ -90,9 +90,9 @@ def run_once(database_url: str, endpoint: str, catalog_csv: str) -> dict:
 
 def main() -> None:
     from benchmarks.common import prepare_bench_environment
-    from resources import migrations
-    from resources.database import drop_database, ensure_database
-    from sandbox.letzshop.data import write_catalog_csv
+    from marketsync.resources import migrations
+    from marketsync.resources.database import drop_database, ensure_database
+    from marketsync.sandbox.letzshop.data import write_catalog_csv
 
     prepare_bench_environment()
     # A database of its own on the same server: the bench's stores never show up in the demo's.
@@ -102,7 +102,7 @@ def main() -> None:
     port = _free_port()
     repo = Path(__file__).resolve().parents[1]
     simulator = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.letzshop", "--seed", str(SEED), "--size", str(SHIPMENTS),
+        [sys.executable, "-m", "marketsync.sandbox.letzshop", "--seed", str(SEED), "--size", str(SHIPMENTS),
          "--port", str(port), "--api-key", KEY, "--catalog-size", str(CATALOG_POOL), "--log-level", "warning"],
         cwd=repo)
     try:

@@ -52,7 +52,7 @@ def seed_fleet(warehouse, vault, stores: int) -> None:
 
 def _dagster_home(database_url: str, home: Path) -> dict[str, str]:
     """A DAGSTER_HOME with the project's dagster.yaml, except that the run queue launches nothing."""
-    from resources.database import REPO_ROOT, dagster_storage_url
+    from marketsync.resources.database import REPO_ROOT, dagster_storage_url
 
     config = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
     config.setdefault("concurrency", {}).setdefault("runs", {})["max_concurrent_runs"] = 0
@@ -66,7 +66,7 @@ def _dagster_home(database_url: str, home: Path) -> dict[str, str]:
 def _ticks(database_url: str) -> list[dict]:
     import psycopg
 
-    from resources.database import libpq_url
+    from marketsync.resources.database import libpq_url
 
     with psycopg.connect(libpq_url(database_url)) as conn:
         bodies = [row[0] for row in conn.execute("SELECT tick_body FROM job_ticks WHERE type = 'SENSOR'")]
@@ -91,7 +91,7 @@ def _code_server_rss_mb(daemon) -> float:
 
 
 def run_size(stores: int) -> dict:
-    from resources.database import REPO_ROOT
+    from marketsync.resources.database import REPO_ROOT
 
     with bench_database(f"sensors{stores}") as (warehouse, vault, database_url), \
             tempfile.TemporaryDirectory(prefix="marketsync-bench-dagster-") as home:

@@ -74,12 +74,12 @@ def _change_one_percent(warehouse, account, ffn_id: int, round_no: int) -> None:
 def main() -> None:
     from sqlalchemy import text
 
-    from assets.accounts import upsert_account
-    from assets.stock.push import push_stock
-    from assets.stock.settings import save_settings
-    from sandbox.http import serve_in_thread
-    from sandbox.letzshop.app import create_app
-    from sandbox.letzshop.state import LetzshopState
+    from marketsync.assets.accounts import upsert_account
+    from marketsync.assets.stock.push import push_stock
+    from marketsync.assets.stock.settings import save_settings
+    from marketsync.sandbox.http import serve_in_thread
+    from marketsync.sandbox.letzshop.app import create_app
+    from marketsync.sandbox.letzshop.state import LetzshopState
 
     print(f"stock out: {SKUS:,} store SKUs, {CHANGED:,} changed per round, pushed to the Letzshop simulator")
     state = LetzshopState(seed=3, size=10, api_keys=(API_KEY,))

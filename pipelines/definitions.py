@@ -3,17 +3,23 @@ them, assets/<channel>/channel.py), merged with what spans channels (stock, the 
 schedules and sensors) and the resources."""
 from dagster import AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus, Definitions, EnvVar
 
-from assets.channel_clients import channel_resources
-from assets.channel_registry import channels, load
-from assets.checks.core_tables import core_table_checks
-from assets.stock.assets import inventory_lag_job, inventory_lag_schedule, stock_assets, stock_checks, stock_push_job
-from pipelines.environment import require_secret_keys
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
-from sensors.feed_refresh import supplier_feed_job
-from sensors.jobs import jobs
-from sensors.registry import sensors
-from sensors.schedules import schedules
+from marketsync.assets.channel_clients import channel_resources
+from marketsync.assets.channel_registry import channels, load
+from marketsync.assets.checks.core_tables import core_table_checks
+from marketsync.assets.stock.assets import (
+    inventory_lag_job,
+    inventory_lag_schedule,
+    stock_assets,
+    stock_checks,
+    stock_push_job,
+)
+from marketsync.pipelines.environment import require_secret_keys
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.feed_refresh import supplier_feed_job
+from marketsync.sensors.jobs import jobs
+from marketsync.sensors.registry import sensors
+from marketsync.sensors.schedules import schedules
 
 # Fail closed: a deployment on its own database (or MARKETSYNC_ENV=production) without its own credential
 # keys does not load at all, and the UI shows this error instead of runs failing one by one.

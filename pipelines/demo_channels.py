@@ -7,19 +7,19 @@ from __future__ import annotations
 import click
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from assets.amazon.orders import import_amazon_orders
-from assets.ebay.orders import import_ebay_orders
-from assets.orders.actions import order_by_id, ship_order
-from assets.outbound_runner import drain
-from assets.stock.manual import adjust, set_rule
-from assets.stock.push import push_stock
-from assets.stock.settings import save_settings
-from pipelines.demo_world import CHANNEL_CLIENT, serve
-from pipelines.demo_world import amazon_state as new_amazon_state
-from pipelines.demo_world import ebay_state as new_ebay_state
-from resources.amazon_sp_api import AmazonSpApiResource
-from resources.ebay import EbayResource
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.amazon.orders import import_amazon_orders
+from marketsync.assets.ebay.orders import import_ebay_orders
+from marketsync.assets.orders.actions import order_by_id, ship_order
+from marketsync.assets.outbound_runner import drain
+from marketsync.assets.stock.manual import adjust, set_rule
+from marketsync.assets.stock.push import push_stock
+from marketsync.assets.stock.settings import save_settings
+from marketsync.pipelines.demo_world import CHANNEL_CLIENT, serve
+from marketsync.pipelines.demo_world import amazon_state as new_amazon_state
+from marketsync.pipelines.demo_world import ebay_state as new_ebay_state
+from marketsync.resources.amazon_sp_api import AmazonSpApiResource
+from marketsync.resources.ebay import EbayResource
 
 CLIENT_ID, CLIENT_SECRET = CHANNEL_CLIENT
 RESET = [
@@ -36,8 +36,8 @@ def reset(conn, store_id: int) -> None:
 
 
 def run_channels(rt, store: str, seed: int, letzshop, base_port: int = 0) -> dict:
-    from sandbox.amazon import create_app as create_amazon_app
-    from sandbox.ebay.app import create_app as create_ebay_app
+    from marketsync.sandbox.amazon import create_app as create_amazon_app
+    from marketsync.sandbox.ebay.app import create_app as create_ebay_app
 
     amazon_state = new_amazon_state(seed, rate_scale=1000.0)
     ebay_state = new_ebay_state(seed)

@@ -6,26 +6,26 @@ from __future__ import annotations
 
 import click
 
-from assets.accounts import upsert_account
-from assets.outbound_runner import drain
-from pipelines import demo_world
-from pipelines.demo_world import FFN_CLIENT, SHEETS_TOKEN, serve
-from resources.errors import MarketsyncError
-from resources.google_sheets import GoogleSheetsResource
-from resources.jtl_ffn import JtlFfnResource, store_refresh_token
-from resources.sql_files import query_beside, sql_beside
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.outbound_runner import drain
+from marketsync.pipelines import demo_world
+from marketsync.pipelines.demo_world import FFN_CLIENT, SHEETS_TOKEN, serve
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.google_sheets import GoogleSheetsResource
+from marketsync.resources.jtl_ffn import JtlFfnResource, store_refresh_token
+from marketsync.resources.sql_files import query_beside, sql_beside
 
 CLIENT_ID, CLIENT_SECRET = FFN_CLIENT
 HEADER = ["Merchant SKU", "Expected units", "Inbound reference", "Status"]
 SHEET_TITLE, WORKSHEET = "Inbound Control (demo)", "Inbound Control"
 
 def run_fulfillment(rt, store: str, seed: int, letzshop_drain, base_port: int = 0) -> dict:
-    from assets.jtl_ffn.assets import jtl_ffn_accounts, jtl_ffn_assets
-    from pipelines.definitions import build_resources
-    from pipelines.run_in_process import run_assets, run_inbound_check
-    from sandbox.google_sheets.app import create_app as create_sheets_app
-    from sandbox.google_sheets.state import GoogleSheetsState
-    from sandbox.jtl_ffn.app import create_app as create_ffn_app
+    from marketsync.assets.jtl_ffn.assets import jtl_ffn_accounts, jtl_ffn_assets
+    from marketsync.pipelines.definitions import build_resources
+    from marketsync.pipelines.run_in_process import run_assets, run_inbound_check
+    from marketsync.sandbox.google_sheets.app import create_app as create_sheets_app
+    from marketsync.sandbox.google_sheets.state import GoogleSheetsState
+    from marketsync.sandbox.jtl_ffn.app import create_app as create_ffn_app
 
     with rt.warehouse.begin() as conn:
         ffn_state, skus = demo_world.ffn_state(conn, store, seed)
@@ -61,7 +61,7 @@ def run_fulfillment(rt, store: str, seed: int, letzshop_drain, base_port: int = 
         with rt.warehouse.begin() as conn:
             spreadsheet_id = sheets_state.add_spreadsheet(SHEET_TITLE, control_sheet_rows(conn, account.account_id),
                                                           worksheet=WORKSHEET)
-            from assets.inbound_sheet.run import save_settings
+            from marketsync.assets.inbound_sheet.run import save_settings
 
             save_settings(conn, store, spreadsheet_id=spreadsheet_id, worksheet=WORKSHEET,
                           sku_column="Merchant SKU", expected_column="Expected units", status_column="Status",

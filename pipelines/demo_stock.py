@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import click
 
-from assets.stock.explain import explain, render
-from assets.stock.manual import adjust
-from assets.stock.settings import save_settings
-from pipelines.run_in_process import run_stock_push
-from resources.sql_files import query_beside
+from marketsync.assets.stock.explain import explain, render
+from marketsync.assets.stock.manual import adjust
+from marketsync.assets.stock.settings import save_settings
+from marketsync.pipelines.run_in_process import run_stock_push
+from marketsync.resources.sql_files import query_beside
 
 
 def _pushed(summary: dict) -> str:

@@ -6,7 +6,8 @@ and for Dagster. Unset `MARKETSYNC_SECRET_KEYS`: in that embedded development se
 key kept in `$MARKETSYNC_HOME` (never in the database). Configuration fails closed: with a `DATABASE_URL`
 of the user's own, or `MARKETSYNC_ENV=production`, a missing `MARKETSYNC_SECRET_KEYS` is a startup error
 (credentials must never be encrypted with a key lying next to the code), unless `MARKETSYNC_ENV=development`
-says this is a developer's own database. `DAGSTER_HOME` is the repo root, where dagster.yaml lives.
+says this is a developer's own database. `DAGSTER_HOME` is the repo root, where dagster.yaml lives (installed: a
+folder in `$MARKETSYNC_HOME` with a copy of the packaged dagster.yaml).
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from resources.database import (
+from marketsync.resources.database import (
     DAGSTER_DB,
+    IN_CHECKOUT,
     REPO_ROOT,
     WAREHOUSE_DB,
     dagster_storage_url,
@@ -24,7 +26,7 @@ from resources.database import (
     marketsync_home,
     start_embedded_server,
 )
-from resources.errors import MarketsyncError
+from marketsync.resources.errors import MarketsyncError
 
 ENVIRONMENTS = ("development", "production")
 
@@ -73,6 +75,20 @@ def _development_key(home: Path) -> str:
     return path.read_text().strip()
 
 
+def dagster_home(home: Path) -> Path:
+    """Where Dagster reads dagster.yaml (and writes its own small files): the repository in a source
+    checkout; installed, a folder in marketsync's home holding a copy of the packaged dagster.yaml."""
+    if IN_CHECKOUT:
+        return REPO_ROOT
+    folder = home / "dagster-home"
+    folder.mkdir(parents=True, exist_ok=True)
+    packaged = (REPO_ROOT / "dagster.yaml").read_text()
+    target = folder / "dagster.yaml"
+    if not target.exists() or target.read_text() != packaged:
+        target.write_text(packaged)
+    return folder
+
+
 def prepare_environment() -> dict[str, str]:
     """Fill in what is missing from os.environ; returns what it set (for messages, never secrets). Raises
     ConfigurationError, before anything starts, where a missing setting would be unsafe."""
@@ -89,7 +105,7 @@ def prepare_environment() -> dict[str, str]:
     if not os.environ.get("MARKETSYNC_SECRET_KEYS"):
         os.environ["MARKETSYNC_SECRET_KEYS"] = _development_key(home)
         chosen["MARKETSYNC_SECRET_KEYS"] = "development key"  # noqa: S105 - a label saying which key, not the key
-    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT))
+    os.environ.setdefault("DAGSTER_HOME", str(dagster_home(home)))
     os.environ.setdefault("MARKETSYNC_DAGSTER_ARTIFACTS", str(home / "dagster" / "storage"))
     os.environ.setdefault("MARKETSYNC_DAGSTER_COMPUTE_LOGS", str(home / "dagster" / "logs"))
     return chosen

@@ -37,17 +37,17 @@ import orjson
 from pydantic import PrivateAttr
 from tenacity import RetryCallState
 
-from resources.client_resource import ApiClientResource
-from resources.errors import first_line
-from resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
-from resources.http_limits import (
+from marketsync.resources.client_resource import ApiClientResource
+from marketsync.resources.errors import first_line
+from marketsync.resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
+from marketsync.resources.http_limits import (
     MALFORMED,
     Limits,
     malformed,
 )
-from resources.http_retry import HttpCallError, RetryPolicy, backoff_seconds, retry_after_seconds
-from resources.oauth import MemoryTokenStore, OAuthTokens, TokenSet, issued, lifetime_of
-from resources.scrubbing import SecretScrubber
+from marketsync.resources.http_retry import HttpCallError, RetryPolicy, backoff_seconds, retry_after_seconds
+from marketsync.resources.oauth import MemoryTokenStore, OAuthTokens, TokenSet, issued, lifetime_of
+from marketsync.resources.scrubbing import SecretScrubber
 
 API_URL = "https://sellingpartnerapi-eu.amazon.com"
 SANDBOX_URL = "https://sandbox.sellingpartnerapi-eu.amazon.com"

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dagster import ConfigurableResource
 
-from resources.http_limits import DEFAULT_MAX_ANSWER_MIB, DEFAULT_MAX_PAGES, DEFAULT_PAGING_DEADLINE_SECONDS, Limits
+from marketsync.resources.http_limits import (
+    DEFAULT_MAX_ANSWER_MIB,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_PAGING_DEADLINE_SECONDS,
+    Limits,
+)
 
 
 class ApiClientResource(ConfigurableResource):

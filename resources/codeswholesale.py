@@ -19,16 +19,16 @@ from typing import Any
 import httpx
 import orjson
 
-from resources.client_resource import ApiClientResource
-from resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
-from resources.http_limits import (
+from marketsync.resources.client_resource import ApiClientResource
+from marketsync.resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
+from marketsync.resources.http_limits import (
     MALFORMED,
     Limits,
     malformed,
 )
-from resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
-from resources.oauth import OAuthTokens, TokenSet, issued, lifetime_of, unauthorized
-from resources.scrubbing import SecretScrubber
+from marketsync.resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
+from marketsync.resources.oauth import OAuthTokens, TokenSet, issued, lifetime_of, unauthorized
+from marketsync.resources.scrubbing import SecretScrubber
 
 LIVE_URL = "https://api.codeswholesale.com"
 SANDBOX_URL = "https://sandbox.codeswholesale.com"

@@ -17,8 +17,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 from sqlalchemy import Connection, TextClause, text
 
-from resources.errors import MarketsyncError
-from resources.sql_files import sql_beside
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import sql_beside
 
 
 class VaultError(MarketsyncError):

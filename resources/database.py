@@ -16,14 +16,20 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 
+# The folder holding the packages, the migrations (sql/), dagster.yaml and workspace.yaml: the repository
+# in a source checkout, site-packages/marketsync when installed.
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# A source checkout (make install, make dev) keeps its local state beside the code; an installed
+# marketsync keeps it in the user's home, never inside site-packages.
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").exists()
 WAREHOUSE_DB = "marketsync"
 DAGSTER_DB = "marketsync_dagster"
 
 
 def marketsync_home() -> Path:
     """The folder for local state: embedded database, development key, Dagster's artifacts."""
-    return Path(os.environ.get("MARKETSYNC_HOME") or REPO_ROOT / ".marketsync")
+    default = REPO_ROOT / ".marketsync" if IN_CHECKOUT else Path.home() / ".marketsync"
+    return Path(os.environ.get("MARKETSYNC_HOME") or default)
 
 
 def sqlalchemy_url(database_url: str) -> str:

@@ -34,16 +34,16 @@ import httpx
 import orjson
 from tenacity import RetryCallState
 
-from resources.client_resource import ApiClientResource
-from resources.errors import first_line
-from resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
-from resources.http_limits import (
+from marketsync.resources.client_resource import ApiClientResource
+from marketsync.resources.errors import first_line
+from marketsync.resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
+from marketsync.resources.http_limits import (
     MALFORMED,
     Limits,
     malformed,
 )
-from resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
-from resources.oauth import (
+from marketsync.resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
+from marketsync.resources.oauth import (
     MemoryTokenStore,
     OAuthTokens,
     TokenSet,
@@ -51,7 +51,7 @@ from resources.oauth import (
     lifetime_of,
     unauthorized,
 )
-from resources.scrubbing import SecretScrubber
+from marketsync.resources.scrubbing import SecretScrubber
 
 API_URL = "https://api.ebay.com"
 TOKEN_PATH = "/identity/v1/oauth2/token"  # noqa: S105 - a URL path, not a secret

@@ -34,10 +34,10 @@ import httpx
 from dagster import ConfigurableResource
 from tenacity import Retrying
 
-from resources.errors import MarketsyncError
-from resources.http_client import CONNECT_FAILURES, client_options, transport_failure
-from resources.http_retry import HttpCallError, retry_after_seconds, retrying
-from resources.scrubbing import SecretScrubber
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.http_client import CONNECT_FAILURES, client_options, transport_failure
+from marketsync.resources.http_retry import HttpCallError, retry_after_seconds, retrying
+from marketsync.resources.scrubbing import SecretScrubber
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from gspread.http_client import HTTPClient
 from pydantic import PrivateAttr
 from requests.adapters import HTTPAdapter
 
-from resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
+from marketsync.resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
 
 SHEETS_URL = "https://sheets.googleapis.com"
 # The hosts gspread sends requests to: the Sheets API, and Drive (file metadata) under www.

@@ -25,8 +25,8 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from resources.errors import first_line
-from resources.http_limits import (
+from marketsync.resources.errors import first_line
+from marketsync.resources.http_limits import (
     MALFORMED,
     TOO_LARGE,
     AnswerTooLarge,
@@ -35,8 +35,8 @@ from resources.http_limits import (
     limited_transport,
     too_large_message,
 )
-from resources.http_retry import HttpCallError, RetryPolicy
-from resources.scrubbing import SecretScrubber
+from marketsync.resources.http_retry import HttpCallError, RetryPolicy
+from marketsync.resources.scrubbing import SecretScrubber
 
 T = TypeVar("T")
 P = TypeVar("P")

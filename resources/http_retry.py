@@ -27,9 +27,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from resources.errors import MarketsyncError
-from resources.http_limits import TRANSIENT_LIMIT_KINDS
-from resources.scrubbing import SecretScrubber
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.http_limits import TRANSIENT_LIMIT_KINDS
+from marketsync.resources.scrubbing import SecretScrubber
 
 
 class HttpCallError(MarketsyncError):

@@ -6,7 +6,7 @@ from pathlib import Path
 from alembic import command, op
 from alembic.config import Config
 
-from resources.database import sqlalchemy_url
+from marketsync.resources.database import sqlalchemy_url
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 # Our own version table: Dagster's storage, also managed by Alembic, may share the database.

@@ -28,8 +28,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from resources.http_retry import HttpCallError
-from resources.vault import CredentialVault
+from marketsync.resources.http_retry import HttpCallError
+from marketsync.resources.vault import CredentialVault
 
 R = TypeVar("R")
 Exchange = Callable[[str | None], "TokenSet"]

@@ -6,7 +6,7 @@ from cryptography.fernet import MultiFernet
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
-from resources.credentials import CredentialStore, Secrets, VaultError, VaultOperations, key_id, mask
+from marketsync.resources.credentials import CredentialStore, Secrets, VaultError, VaultOperations, key_id, mask
 
 __all__ = ["CredentialStore", "CredentialVault", "Secrets", "VaultError", "key_id", "mask"]
 

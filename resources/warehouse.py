@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dagster import ConfigurableResource
 from sqlalchemy import Connection
 
-from resources.database import WarehouseAccess
+from marketsync.resources.database import WarehouseAccess
 
 
 class Warehouse(WarehouseAccess, ConfigurableResource):

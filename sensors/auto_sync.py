@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from assets.accounts import Account, list_accounts
-from resources.warehouse import Warehouse
-from sensors.guard import warehouse_guard
-from sensors.jobs import ORDER_CHANNELS
-from sensors.runs import ImportHistory, active_slots, import_histories, max_runs_per_tick
+from marketsync.assets.accounts import Account, list_accounts
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.guard import warehouse_guard
+from marketsync.sensors.jobs import ORDER_CHANNELS
+from marketsync.sensors.runs import ImportHistory, active_slots, import_histories, max_runs_per_tick
 
 # The wait after the first failure in a row, doubling after each further one up to MAX_RETRY_WAIT.
 # MARKETSYNC_IMPORT_FIRST_RETRY_SECONDS overrides it (a store whose API is often briefly away may want

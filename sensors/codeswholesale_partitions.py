@@ -10,9 +10,9 @@ from dagster import (
     sensor,
 )
 
-from assets.codeswholesale.catalog import codeswholesale_accounts, codeswholesale_store_codes
-from resources.warehouse import Warehouse
-from sensors.guard import warehouse_guard
+from marketsync.assets.codeswholesale.catalog import codeswholesale_accounts, codeswholesale_store_codes
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.guard import warehouse_guard
 
 
 @sensor(minimum_interval_seconds=300, default_status=DefaultSensorStatus.RUNNING,

@@ -16,14 +16,14 @@ from dagster import (
     sensor,
 )
 
-from assets.alerts import close_if_synced_since, raise_alert
-from assets.sync_log import close_abandoned, open_run_ids
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse
-from sensors.guard import warehouse_guard
-from sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, RUN_KIND_TAG
-from sensors.runs import run_slot
+from marketsync.assets.alerts import close_if_synced_since, raise_alert
+from marketsync.assets.sync_log import close_abandoned, open_run_ids
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.guard import warehouse_guard
+from marketsync.sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, RUN_KIND_TAG
+from marketsync.sensors.runs import run_slot
 
 STOCK_CHANNEL_TAG = "marketsync/stock_channel"  # "<store>.<channel>" (assets/stock/settings.py)
 ENDED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]

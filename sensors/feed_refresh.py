@@ -14,10 +14,10 @@ from dagster import (
     sensor,
 )
 
-from assets.feeds.pull import feed_partition_key, supplier_feed_products, supplier_feeds
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse
-from sensors.guard import warehouse_guard
+from marketsync.assets.feeds.pull import feed_partition_key, supplier_feed_products, supplier_feeds
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.guard import warehouse_guard
 
 DEFAULT_REFRESH_MINUTES = 60
 

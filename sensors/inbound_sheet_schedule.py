@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from assets.inbound_sheet.assets import inbound_check_job
-from assets.jtl_ffn.assets import jtl_ffn_accounts
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse
-from sensors.guard import warehouse_guard
+from marketsync.assets.inbound_sheet.assets import inbound_check_job
+from marketsync.assets.jtl_ffn.assets import jtl_ffn_accounts
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.guard import warehouse_guard
 
 
 def latest_tick(cron: str, zone: str, now: datetime) -> datetime:

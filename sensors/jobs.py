@@ -23,11 +23,11 @@ from dagster import (
     op,
 )
 
-from assets.channel_registry import Channel, channels, load
-from assets.feeds.push_inbox import apply_inbox_job
-from assets.orders.followup import auto_confirmations_key, matches_key
-from assets.outbound_runner import accounts_with_due_writes, drain
-from resources.warehouse import Warehouse
+from marketsync.assets.channel_registry import Channel, channels, load
+from marketsync.assets.feeds.push_inbox import apply_inbox_job
+from marketsync.assets.orders.followup import auto_confirmations_key, matches_key
+from marketsync.assets.outbound_runner import accounts_with_due_writes, drain
+from marketsync.resources.warehouse import Warehouse
 
 # One run per store at a time (imports and follow-ups): the run coordinator limits runs by this tag
 # (dagster.yaml).

@@ -13,13 +13,13 @@ concurrent imports, and a failed follow-up leaves its orders to be asked for aga
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from assets.orders import followup as followup_stages
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse
-from sensors.auto_sync import retry_due_at, utcnow
-from sensors.guard import warehouse_guard
-from sensors.jobs import ORDER_CHANNELS
-from sensors.runs import active_slots, import_histories, max_runs_per_tick
+from marketsync.assets.orders import followup as followup_stages
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.auto_sync import retry_due_at, utcnow
+from marketsync.sensors.guard import warehouse_guard
+from marketsync.sensors.jobs import ORDER_CHANNELS
+from marketsync.sensors.runs import active_slots, import_histories, max_runs_per_tick
 
 
 @sensor(jobs=[c.followup_job for c in ORDER_CHANNELS.values()], minimum_interval_seconds=30,

@@ -14,12 +14,12 @@ from dagster import (
     sensor,
 )
 
-from assets import outbound_runner
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse
-from sensors.guard import warehouse_guard
-from sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, outbound_job
-from sensors.runs import ACTIVE, max_runs_per_tick
+from marketsync.assets import outbound_runner
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.guard import warehouse_guard
+from marketsync.sensors.jobs import CHANNEL_TAG, OUTBOUND_ACCOUNT_TAG, outbound_job
+from marketsync.sensors.runs import ACTIVE, max_runs_per_tick
 
 EVERY_ACCOUNT = "*"
 

@@ -21,11 +21,11 @@ from dagster import (
 )
 from sqlalchemy import text
 
-from assets.channel_clients import client_configured
-from assets.channel_registry import channels, load
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse
-from sensors.guard import warehouse_guard
+from marketsync.assets.channel_clients import client_configured
+from marketsync.assets.channel_registry import channels, load
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.guard import warehouse_guard
 
 MAX_PARTITIONS_ADDED_PER_TICK = 1000
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from sensors.jobs import CHANNEL_TAG, ORDER_CHANNELS, PARTITION_TAG, RUN_KIND_TAG, STORE_TAG
+from marketsync.sensors.jobs import CHANNEL_TAG, ORDER_CHANNELS, PARTITION_TAG, RUN_KIND_TAG, STORE_TAG
 
 # Statuses of a run that is waiting for or holding a slot.
 ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,

@@ -2,11 +2,11 @@
 
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
-from assets.accounts import list_accounts
-from resources.warehouse import Warehouse
-from sensors.guard import warehouse_guard
-from sensors.jobs import ORDER_CHANNELS, letzshop_import_job, outbound_job
-from sensors.outbound import drain_requests
+from marketsync.assets.accounts import list_accounts
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.guard import warehouse_guard
+from marketsync.sensors.jobs import ORDER_CHANNELS, letzshop_import_job, outbound_job
+from marketsync.sensors.outbound import drain_requests
 
 TIMEZONE = "Europe/Berlin"
 

@@ -13,11 +13,11 @@ from dagster import (
     sensor,
 )
 
-from assets.stock.assets import STOCK_CHANNEL_TAG, TRIGGER_TAG, stock_channels, stock_push_job
-from assets.stock.schedule import due_pushes
-from assets.stock.settings import all_settings
-from resources.warehouse import Warehouse
-from sensors.guard import warehouse_guard
+from marketsync.assets.stock.assets import STOCK_CHANNEL_TAG, TRIGGER_TAG, stock_channels, stock_push_job
+from marketsync.assets.stock.schedule import due_pushes
+from marketsync.assets.stock.settings import all_settings
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.guard import warehouse_guard
 
 
 @sensor(job=stock_push_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,

@@ -11,10 +11,10 @@ from dagster import (
     sensor,
 )
 
-from assets.feeds.push_inbox import ApplyInboxConfig, apply_inbox_job
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse
-from sensors.guard import warehouse_guard
+from marketsync.assets.feeds.push_inbox import ApplyInboxConfig, apply_inbox_job
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.guard import warehouse_guard
 
 # A batch still pending this long after a run was launched for it: that run failed; launch another.
 STUCK_AFTER_MINUTES = 10

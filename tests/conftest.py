@@ -9,8 +9,8 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from resources import migrations
-from resources.database import (
+from marketsync.resources import migrations
+from marketsync.resources.database import (
     dagster_storage_url,
     engine_for,
     ensure_database,
@@ -18,8 +18,8 @@ from resources.database import (
     start_embedded_server,
     with_database,
 )
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 # The suite runs on a developer's database (DATABASE_URL, or the embedded server): it declares itself a
 # development environment, so the code location loads without production keys. Tests of the fail-closed
@@ -88,9 +88,9 @@ SIM_KEY = "sandbox-test-key"
 def letzshop_sim():
     """A seeded Letzshop simulator on loopback: (state, graphql endpoint). Small by default; tests that
     need another shape reset it (`state.reset(seed, size)`)."""
-    from sandbox.http import serve_in_thread
-    from sandbox.letzshop.app import create_app
-    from sandbox.letzshop.state import LetzshopState
+    from marketsync.sandbox.http import serve_in_thread
+    from marketsync.sandbox.letzshop.app import create_app
+    from marketsync.sandbox.letzshop.state import LetzshopState
 
     state = LetzshopState(seed=7, size=30, api_keys=(SIM_KEY,))
     with serve_in_thread(create_app(state)) as server:
@@ -102,10 +102,10 @@ def shop(warehouse, vault, letzshop_sim):
     """Store 'shop' with a Letzshop account on the simulator, its key stored, its catalog loaded."""
     from types import SimpleNamespace
 
-    from assets.accounts import upsert_account
-    from assets.catalog.products import import_products_csv
-    from resources.letzshop import LetzshopResource
-    from sandbox.letzshop.data import write_catalog_csv
+    from marketsync.assets.accounts import upsert_account
+    from marketsync.assets.catalog.products import import_products_csv
+    from marketsync.resources.letzshop import LetzshopResource
+    from marketsync.sandbox.letzshop.data import write_catalog_csv
 
     state, endpoint = letzshop_sim
     with warehouse.begin() as conn:
@@ -128,7 +128,7 @@ def _load_catalog(warehouse, account, path, seed, size, write_catalog_csv, impor
 def cli_env(monkeypatch, database_url, secret_key, tmp_path):
     """Environment for running the `marketsync` CLI in-process against the test database, with Dagster's
     storage in the same Postgres database."""
-    from resources.database import REPO_ROOT
+    from marketsync.resources.database import REPO_ROOT
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("MARKETSYNC_DAGSTER_DATABASE_URL", dagster_storage_url(database_url))
@@ -145,7 +145,7 @@ def run_cli(cli_env, capsys, monkeypatch):
     """Run `marketsync ARGS` in-process: returns (exit code, stdout, stderr)."""
     import io
 
-    from pipelines.cli import main
+    from marketsync.pipelines.cli import main
 
     def run(*args: str, stdin: str | None = None):
         if stdin is not None:
@@ -185,7 +185,7 @@ def letzshop_store(warehouse, vault, letzshop_sim):
     """A factory: store CODE with a Letzshop account on the simulator (its key stored) and products with
     the given SKUs; the simulator's inventory intake is emptied. Returns (account, simulator state,
     the intake's URL for stock files)."""
-    from assets.accounts import upsert_account
+    from marketsync.assets.accounts import upsert_account
 
     state, endpoint = letzshop_sim
     state.reset_inventory()

@@ -6,7 +6,7 @@ import itertools
 
 from sqlalchemy import text
 
-from assets.catalog.gtin import normalize_gtin
+from marketsync.assets.catalog.gtin import normalize_gtin
 
 _numbers = itertools.count(1)
 

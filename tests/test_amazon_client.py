@@ -10,11 +10,11 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from assets.accounts import upsert_account
-from assets.amazon.connection import amazon_session
-from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
-from sandbox.amazon import AmazonState, create_app
-from sandbox.http import serve_in_thread
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.amazon.connection import amazon_session
+from marketsync.resources.amazon_sp_api import AmazonError, AmazonSpApiResource
+from marketsync.sandbox.amazon import AmazonState, create_app
+from marketsync.sandbox.http import serve_in_thread
 
 CLIENT_ID = "amzn1.application-oa2-client.marketsynctest"
 CLIENT_SECRET = "amzn1.oa2-cs.v1.Canary+Secret/Value=%41xyz"

@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from assets.amazon.orders import import_amazon_orders
-from resources.amazon_sp_api import AmazonSpApiResource
-from sandbox.amazon import AmazonState, create_app
-from sandbox.http import serve_in_thread
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.amazon.orders import import_amazon_orders
+from marketsync.resources.amazon_sp_api import AmazonSpApiResource
+from marketsync.sandbox.amazon import AmazonState, create_app
+from marketsync.sandbox.http import serve_in_thread
 
 CLIENT_ID, CLIENT_SECRET = "amzn1.application-oa2-client.ms", "amzn1.oa2-cs.v1.Secret+/="
 SCALE = 20_000.0  # documented rates x20,000 on both sides: throttling still applies, refills are instant
@@ -68,8 +68,8 @@ def test_every_order_lands_once_and_changes_arrive_through_the_cursor(amazon_sto
 
 
 def test_a_confirmation_retried_after_a_lost_answer_is_one_package(amazon_store, warehouse, vault):
-    from assets.orders.actions import order_by_id, ship_order
-    from assets.outbound_runner import drain
+    from marketsync.assets.orders.actions import order_by_id, ship_order
+    from marketsync.assets.outbound_runner import drain
 
     shop = amazon_store
     import_amazon_orders(warehouse, vault, shop.resource, "zon")
@@ -90,10 +90,10 @@ def test_a_confirmation_retried_after_a_lost_answer_is_one_package(amazon_store,
 
 
 def test_stock_goes_to_amazon_by_patch_or_feed_and_drift_is_repaired(amazon_store, warehouse, vault):
-    from assets.stock.drift import drift_check
-    from assets.stock.manual import adjust
-    from assets.stock.push import push_stock
-    from assets.stock.settings import save_settings
+    from marketsync.assets.stock.drift import drift_check
+    from marketsync.assets.stock.manual import adjust
+    from marketsync.assets.stock.push import push_stock
+    from marketsync.assets.stock.settings import save_settings
 
     shop = amazon_store
     with warehouse.begin() as conn:
@@ -135,8 +135,8 @@ def test_hostile_paging_every_order_lands_once(amazon_store, warehouse, vault):
 
 
 def test_a_confirmation_that_timed_out_is_retried_into_the_same_package(amazon_store, warehouse, vault):
-    from assets.orders.actions import order_by_id, ship_order
-    from assets.outbound_runner import drain
+    from marketsync.assets.orders.actions import order_by_id, ship_order
+    from marketsync.assets.outbound_runner import drain
 
     shop = amazon_store
     import_amazon_orders(warehouse, vault, shop.resource, "zon")
@@ -173,10 +173,10 @@ def test_orders_amazon_fulfils_itself_hold_none_of_our_stock(amazon_store, wareh
 def test_orders_amazon_fulfils_itself_are_never_shipped_by_us(amazon_store, warehouse, vault):
     """An FBA order cannot get our tracking, and the fulfiller's queue never receives it; a merchant-
     fulfilled order goes to the fulfiller with its lines' quantities (not one per item row)."""
-    from assets.accounts import get_account
-    from assets.jtl_ffn.outbound import queue_outbounds
-    from assets.orders.actions import order_by_id, ship_order
-    from resources.errors import MarketsyncError
+    from marketsync.assets.accounts import get_account
+    from marketsync.assets.jtl_ffn.outbound import queue_outbounds
+    from marketsync.assets.orders.actions import order_by_id, ship_order
+    from marketsync.resources.errors import MarketsyncError
 
     shop = amazon_store
     import_amazon_orders(warehouse, vault, shop.resource, "zon")

@@ -15,9 +15,9 @@ import httpx
 import orjson
 import pytest
 
-from sandbox.amazon.data import iso
-from sandbox.amazon.state import RATE_LIMITS, AmazonState
-from sandbox.http import serve_in_thread
+from marketsync.sandbox.amazon.data import iso
+from marketsync.sandbox.amazon.state import RATE_LIMITS, AmazonState
+from marketsync.sandbox.http import serve_in_thread
 
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "amazon_sp_api"
 ORDERS = "/orders/2026-01-01/orders"
@@ -28,7 +28,7 @@ needs_specs = pytest.mark.skipif(not SPECS.is_dir(), reason="public SP-API model
 
 
 def _serve(state: AmazonState):
-    from sandbox.amazon.app import create_app
+    from marketsync.sandbox.amazon.app import create_app
 
     return serve_in_thread(create_app(state))
 
@@ -674,7 +674,7 @@ def test_seeded_data_is_deterministic():
 
 
 def test_command_line_help(capsys):
-    from sandbox.amazon.__main__ import main
+    from marketsync.sandbox.amazon.__main__ import main
 
     with pytest.raises(SystemExit) as stopped:
         main(["--help"])
@@ -707,7 +707,7 @@ def test_50000_orders_start_fast_and_page_through_quickly():
 @pytest.mark.integration
 @needs_specs
 def test_static_sandbox_answers_every_vector_exactly():
-    from sandbox.amazon.vectors import load_vectors
+    from marketsync.sandbox.amazon.vectors import load_vectors
 
     vectors = load_vectors(SPECS / "sandbox_vectors")
     assert len(vectors) > 50

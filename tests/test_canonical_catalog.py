@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from assets.catalog.canonical import CatalogWriter
-from assets.stores import store_id_for
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.catalog.canonical import CatalogWriter
+from marketsync.assets.stores import store_id_for
 
 
 def _source(conn, store="shop", name="supplier"):
@@ -91,8 +91,8 @@ def test_store_catalog_resolves_overrides_and_language_fallback(warehouse):
 def test_a_listing_inherits_its_gtin_for_matching_and_auto_resolution(warehouse):
     """A store product with no GTIN of its own matches orders by its marketplace product's GTIN, and a
     pending exception resolves by itself once such a listing appears."""
-    from assets.catalog.exceptions import auto_resolve
-    from assets.catalog.matching import match_order_items
+    from marketsync.assets.catalog.exceptions import auto_resolve
+    from marketsync.assets.catalog.matching import match_order_items
 
     with warehouse.begin() as conn:
         source_id, store_id = _source(conn)

@@ -4,13 +4,13 @@ import json
 
 from sqlalchemy import text
 
-from sandbox.http import serve_in_thread
+from marketsync.sandbox.http import serve_in_thread
 
 
 def test_catalog_sources_import_through_the_cli(run_cli, warehouse):
-    from sandbox.codeswholesale.app import create_app as create_cws_app
-    from sandbox.codeswholesale.state import CodesWholesaleState
-    from sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
+    from marketsync.sandbox.codeswholesale.app import create_app as create_cws_app
+    from marketsync.sandbox.codeswholesale.state import CodesWholesaleState
+    from marketsync.sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
 
     feed = ProductFeedState(seed=3, size=40)
     cws = CodesWholesaleState(seed=3, size=60, clients={"client-1": "s3cret+/="})

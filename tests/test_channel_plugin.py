@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 PLUGIN = {
     "fakeshop_channel/__init__.py": "",
     "fakeshop_channel/channel.py": '''
-        from assets.channel_registry import Channel, Orders, Outbound, Stock, register
+        from marketsync.assets.channel_registry import Channel, Orders, Outbound, Stock, register
 
         CHANNEL = register(Channel(
             name="fakeshop", label="Fake shop",
@@ -48,7 +48,7 @@ PLUGIN = {
     "fakeshop_channel/orders.py": '''
         from dagster import AssetKey, Definitions, DynamicPartitionsDefinition, MaterializeResult, asset
 
-        from assets.orders.followup import followup_assets
+        from marketsync.assets.orders.followup import followup_assets
 
         ORDERS = AssetKey(["core", "fakeshop_orders"])
         fakeshop_accounts = DynamicPartitionsDefinition(name="fakeshop_accounts")
@@ -64,7 +64,7 @@ PLUGIN = {
         defs = Definitions(assets=order_assets)
     ''',
     "fakeshop_channel/stock.py": '''
-        from assets.stock.channels.base import PushOutcome, StockAnswer, StockChannel
+        from marketsync.assets.stock.channels.base import PushOutcome, StockAnswer, StockChannel
 
         class FakeshopStock(StockChannel):
             name = "fakeshop_stock"
@@ -101,21 +101,21 @@ DRIVER = '''
 import json
 from dagster import AssetKey, DagsterInstance
 
-from assets.accounts import upsert_account
-from assets.outbound_queue import enqueue
-from assets.outbound_runner import drain
-from assets.stock.channels import build_channel
-from assets.stock.settings import load_settings, save_settings
-from pipelines.cli.connection import connection_channels
-from pipelines.cli.sync import order_channels
-from pipelines.definitions import build_resources, defs
-from pipelines.run_in_process import run_order_sync
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
-from sensors.jobs import DRAIN_OPS
-from sensors.partitions import PARTITIONED
-from assets.stock.assets import STOCK_SOURCES
-from assets.checks.core_tables import core_table_checks
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.outbound_queue import enqueue
+from marketsync.assets.outbound_runner import drain
+from marketsync.assets.stock.channels import build_channel
+from marketsync.assets.stock.settings import load_settings, save_settings
+from marketsync.pipelines.cli.connection import connection_channels
+from marketsync.pipelines.cli.sync import order_channels
+from marketsync.pipelines.definitions import build_resources, defs
+from marketsync.pipelines.run_in_process import run_order_sync
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.jobs import DRAIN_OPS
+from marketsync.sensors.partitions import PARTITIONED
+from marketsync.assets.stock.assets import STOCK_SOURCES
+from marketsync.assets.checks.core_tables import core_table_checks
 import fakeshop_channel.orders as orders
 import fakeshop_channel.outbound as outbound
 import os

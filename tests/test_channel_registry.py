@@ -6,12 +6,20 @@ import textwrap
 import pytest
 from sqlalchemy import text
 
-from assets import channel_clients
-from assets.accounts import channel_defaults, upsert_account
-from assets.channel_registry import ApplicationClient, Channel, Outbound, channels, declared, register, unregister
-from assets.outbound_queue import enqueue
-from assets.outbound_runner import drain
-from resources.errors import MarketsyncError
+from marketsync.assets import channel_clients
+from marketsync.assets.accounts import channel_defaults, upsert_account
+from marketsync.assets.channel_registry import (
+    ApplicationClient,
+    Channel,
+    Outbound,
+    channels,
+    declared,
+    register,
+    unregister,
+)
+from marketsync.assets.outbound_queue import enqueue
+from marketsync.assets.outbound_runner import drain
+from marketsync.resources.errors import MarketsyncError
 
 BUILT_IN = {"amazon", "codeswholesale", "ebay", "feed", "google_sheets", "jtl_ffn", "letzshop"}
 
@@ -78,7 +86,7 @@ def test_every_channel_package_declares_itself():
 
 @pytest.mark.unit
 def test_the_drain_job_has_one_pool_per_declared_outbound_channel():
-    from sensors.jobs import DRAIN_OPS, DRAIN_POOLS
+    from marketsync.sensors.jobs import DRAIN_OPS, DRAIN_POOLS
 
     assert {name: c.outbound.pool for name, c in channels().items() if c.outbound} == DRAIN_POOLS
     assert set(DRAIN_OPS) == {"amazon", "ebay", "jtl_ffn", "letzshop"}
@@ -148,7 +156,7 @@ def test_a_declared_client_that_is_not_configured_is_worded(plugin, redeclare, w
 
 @pytest.mark.unit
 def test_an_unknown_channel_is_refused_with_the_known_ones():
-    from assets.channel_registry import channel
+    from marketsync.assets.channel_registry import channel
 
     with pytest.raises(MarketsyncError, match=r"unknown channel 'nope' \(known: amazon, codeswholesale, ebay"):
         channel("nope")

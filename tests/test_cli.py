@@ -40,7 +40,7 @@ def test_credentials_come_from_stdin_and_print_masked(run_cli, warehouse):
 
 
 def test_order_workflow_through_the_cli(run_cli, shop, tmp_path):
-    from sandbox.letzshop.data import write_catalog_csv
+    from marketsync.sandbox.letzshop.data import write_catalog_csv
 
     write_catalog_csv(tmp_path / "c.csv", 7, 30)
     assert run_cli("products", "import", "shop", str(tmp_path / "c.csv"))[0] == 0
@@ -91,7 +91,7 @@ def test_read_only_commands_never_load_dagster(cli_env, warehouse, args):
 def test_every_command_group_is_registered(capsys):
     """Each command group (or top-level command) lives in a module of its own under pipelines/cli/, and
     pipelines/cli/__init__.py adds it to the root group: `marketsync --help` lists every one of them."""
-    from pipelines.cli import main
+    from marketsync.pipelines.cli import main
 
     assert main(["--help"]) == 0
     listed = capsys.readouterr().out.split("\nCommands:\n", 1)[1]

@@ -8,16 +8,16 @@ import json
 import pytest
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from sandbox.http import serve_in_thread
+from marketsync.assets.accounts import upsert_account
+from marketsync.sandbox.http import serve_in_thread
 
 CLIENT_ID, CLIENT_SECRET = "cli-client", "cli-secret+/="
 
 
 @pytest.fixture
 def ebay_store(warehouse, vault, monkeypatch):
-    from sandbox.ebay.app import create_app
-    from sandbox.ebay.state import EbayState
+    from marketsync.sandbox.ebay.app import create_app
+    from marketsync.sandbox.ebay.state import EbayState
 
     state = EbayState(seed=4, orders=30, skus=10, clients={CLIENT_ID: CLIENT_SECRET})
     with serve_in_thread(create_app(state)) as server:
@@ -31,7 +31,7 @@ def ebay_store(warehouse, vault, monkeypatch):
 
 @pytest.fixture
 def amazon_store(warehouse, vault, monkeypatch):
-    from sandbox.amazon import AmazonState, create_app
+    from marketsync.sandbox.amazon import AmazonState, create_app
 
     state = AmazonState(seed=5, size=20, catalog_size=20, rate_scale=10_000, clients={CLIENT_ID: CLIENT_SECRET})
     with serve_in_thread(create_app(state)) as server:
@@ -106,7 +106,7 @@ def test_unsupported_channels_are_named(run_cli, warehouse):
 
 
 def test_a_failed_catalog_import_is_one_worded_line(run_cli, warehouse):
-    from assets.accounts import upsert_account as add
+    from marketsync.assets.accounts import upsert_account as add
 
     with warehouse.begin() as conn:
         add(conn, "shop", "letzshop", "http://127.0.0.1:9/graphql")

@@ -10,9 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from resources.http_limits import Limits, Paging
-from resources.letzshop import LetzshopResource
-from resources.letzshop.client import LetzshopError
+from marketsync.resources.http_limits import Limits, Paging
+from marketsync.resources.letzshop import LetzshopResource
+from marketsync.resources.letzshop.client import LetzshopError
 
 SIM_KEY = "sandbox-test-key"  # tests/conftest.py's letzshop_sim key
 
@@ -123,17 +123,17 @@ def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, va
     at once (no retries) with `transient` False and say what fixes them."""
     from sqlalchemy import text
 
-    from assets.accounts import get_account, upsert_account
-    from assets.amazon.connection import amazon_session
-    from assets.ebay.connection import ebay_session
-    from assets.letzshop.connection import letzshop_session
-    from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
-    from resources.ebay import EbayError, EbayResource
-    from resources.jtl_ffn import JtlFfnError, JtlFfnResource
-    from resources.vault import VaultError
-    from sandbox.ebay.app import create_app
-    from sandbox.ebay.state import EbayState
-    from sandbox.http import serve_in_thread
+    from marketsync.assets.accounts import get_account, upsert_account
+    from marketsync.assets.amazon.connection import amazon_session
+    from marketsync.assets.ebay.connection import ebay_session
+    from marketsync.assets.letzshop.connection import letzshop_session
+    from marketsync.resources.amazon_sp_api import AmazonError, AmazonSpApiResource
+    from marketsync.resources.ebay import EbayError, EbayResource
+    from marketsync.resources.jtl_ffn import JtlFfnError, JtlFfnResource
+    from marketsync.resources.vault import VaultError
+    from marketsync.sandbox.ebay.app import create_app
+    from marketsync.sandbox.ebay.state import EbayState
+    from marketsync.sandbox.http import serve_in_thread
 
     state = EbayState(seed=3, orders=5, skus=5, clients={"cid": "csecret"})
     with serve_in_thread(create_app(state)) as server, warehouse.begin() as conn:
@@ -180,10 +180,10 @@ def test_configuration_errors_are_permanent_worded_and_not_retried(warehouse, va
 # ------------------------------------------------------------------------------------ eBay
 @pytest.fixture
 def ebay():
-    from resources.ebay import EbayApi
-    from sandbox.ebay.app import create_app
-    from sandbox.ebay.state import EbayState
-    from sandbox.http import serve_in_thread
+    from marketsync.resources.ebay import EbayApi
+    from marketsync.sandbox.ebay.app import create_app
+    from marketsync.sandbox.ebay.state import EbayState
+    from marketsync.sandbox.http import serve_in_thread
 
     state = EbayState(seed=4, orders=60, skus=10, clients={"cid": "csecret"})
     with serve_in_thread(create_app(state)) as server:
@@ -202,7 +202,7 @@ def _ebay_orders(shop, **limits):
 
 
 def test_ebay_bounds_and_malformed_answers(ebay):
-    from resources.ebay import EbayError
+    from marketsync.resources.ebay import EbayError
 
     assert len(_ebay_orders(ebay)) == 60
     ebay.state.add_fault("repeat_next", count=100, skip=1, target="getOrders")
@@ -231,11 +231,11 @@ def test_ebay_bounds_and_malformed_answers(ebay):
 def test_amazon_bounds_and_malformed_answers(warehouse, vault):
     from datetime import datetime
 
-    from assets.accounts import upsert_account
-    from assets.amazon.connection import amazon_session
-    from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
-    from sandbox.amazon import AmazonState, create_app
-    from sandbox.http import serve_in_thread
+    from marketsync.assets.accounts import upsert_account
+    from marketsync.assets.amazon.connection import amazon_session
+    from marketsync.resources.amazon_sp_api import AmazonError, AmazonSpApiResource
+    from marketsync.sandbox.amazon import AmazonState, create_app
+    from marketsync.sandbox.http import serve_in_thread
 
     scale = 20_000.0
     state = AmazonState(seed=5, size=60, catalog_size=10, rate_scale=scale, clients={"cid": "csecret"})
@@ -270,10 +270,10 @@ def test_amazon_bounds_and_malformed_answers(warehouse, vault):
 
 # ------------------------------------------------------------------------------------ JTL-FFN
 def test_jtl_ffn_page_and_size_caps(warehouse, vault):
-    from resources.jtl_ffn import JtlFfnError, JtlFfnResource, MemoryTokenStore
-    from sandbox.http import serve_in_thread
-    from sandbox.jtl_ffn.app import create_app
-    from sandbox.jtl_ffn.state import JtlFfnState
+    from marketsync.resources.jtl_ffn import JtlFfnError, JtlFfnResource, MemoryTokenStore
+    from marketsync.sandbox.http import serve_in_thread
+    from marketsync.sandbox.jtl_ffn.app import create_app
+    from marketsync.sandbox.jtl_ffn.state import JtlFfnState
 
     state = JtlFfnState(seed=11, size=500, clients={"cid": "csecret"})
     with serve_in_thread(create_app(state)) as server:
@@ -296,10 +296,10 @@ def test_jtl_ffn_page_and_size_caps(warehouse, vault):
 # ------------------------------------------------------------------------------------ CodesWholesale
 @pytest.mark.integration
 def test_codeswholesale_page_and_size_caps():
-    from resources.codeswholesale import CodesWholesaleError, CodesWholesaleResource
-    from sandbox.codeswholesale.app import create_app
-    from sandbox.codeswholesale.state import CodesWholesaleState
-    from sandbox.http import serve_in_thread
+    from marketsync.resources.codeswholesale import CodesWholesaleError, CodesWholesaleResource
+    from marketsync.sandbox.codeswholesale.app import create_app
+    from marketsync.sandbox.codeswholesale.state import CodesWholesaleState
+    from marketsync.sandbox.http import serve_in_thread
 
     state = CodesWholesaleState(seed=11, size=300, clients={"cid": "csecret"}, page_size=100)
     with serve_in_thread(create_app(state)) as server:
@@ -325,8 +325,8 @@ def test_a_letzshop_import_stops_on_a_repeating_cursor_and_keeps_what_it_committ
     a worded, transient error after a few requests (not 1,826 in 40 s) and the pages read stay."""
     from sqlalchemy import text
 
-    from assets.letzshop.connection import letzshop_session
-    from assets.letzshop.load import import_shipments
+    from marketsync.assets.letzshop.connection import letzshop_session
+    from marketsync.assets.letzshop.load import import_shipments
 
     shop.state.add_fault("repeat_cursor", count=10_000)
     with pytest.raises(LetzshopError) as failed:

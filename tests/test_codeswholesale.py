@@ -11,20 +11,20 @@ import pytest
 from dagster import AssetKey, DagsterInstance, SkipReason, build_sensor_context, materialize
 from sqlalchemy import text
 
-from assets.codeswholesale.catalog import (
+from marketsync.assets.codeswholesale.catalog import (
     add_codeswholesale_source,
     codeswholesale_accounts,
     codeswholesale_products,
     codeswholesale_store_codes,
     import_codeswholesale_catalog,
 )
-from assets.codeswholesale.normalise import RefusedProduct, normalise_product
-from resources.codeswholesale import CodesWholesaleApi, CodesWholesaleError, CodesWholesaleResource
-from resources.errors import MarketsyncError
-from sandbox.codeswholesale.data import Anomalies, generate_products, single_unit_price
-from sandbox.codeswholesale.state import CodesWholesaleState
-from sandbox.http import serve_in_thread
-from sensors.codeswholesale_partitions import codeswholesale_partitions_sensor
+from marketsync.assets.codeswholesale.normalise import RefusedProduct, normalise_product
+from marketsync.resources.codeswholesale import CodesWholesaleApi, CodesWholesaleError, CodesWholesaleResource
+from marketsync.resources.errors import MarketsyncError
+from marketsync.sandbox.codeswholesale.data import Anomalies, generate_products, single_unit_price
+from marketsync.sandbox.codeswholesale.state import CodesWholesaleState
+from marketsync.sandbox.http import serve_in_thread
+from marketsync.sensors.codeswholesale_partitions import codeswholesale_partitions_sensor
 
 CLIENT_ID = "cws-test-client"
 CLIENT_SECRET = "$2a$10$Canary+Secret/Value=%41xyz"  # characters that must survive form encoding
@@ -38,7 +38,7 @@ def _resource(**overrides) -> CodesWholesaleResource:
 @pytest.fixture
 def cws():
     """A seeded CodesWholesale simulator on loopback: (state, base URL). 1,234 products, 100 per page."""
-    from sandbox.codeswholesale.app import create_app
+    from marketsync.sandbox.codeswholesale.app import create_app
 
     state = CodesWholesaleState(seed=11, size=1234, clients={CLIENT_ID: CLIENT_SECRET}, page_size=100)
     with serve_in_thread(create_app(state)) as server:
@@ -232,7 +232,7 @@ def test_import_lands_the_price_list_and_a_refresh_writes_only_changes(cws, ware
 
 
 def test_refused_records_are_quarantined_and_the_rest_loads(warehouse, vault):
-    from sandbox.codeswholesale.app import create_app
+    from marketsync.sandbox.codeswholesale.app import create_app
 
     state = CodesWholesaleState(seed=5, size=400, clients={CLIENT_ID: CLIENT_SECRET}, page_size=64,
                                 anomalies=Anomalies(malformed=0.05))
@@ -252,7 +252,7 @@ def test_refused_records_are_quarantined_and_the_rest_loads(warehouse, vault):
 
 
 def test_too_many_refused_records_fail_the_run_and_load_nothing(warehouse, vault):
-    from sandbox.codeswholesale.app import create_app
+    from marketsync.sandbox.codeswholesale.app import create_app
 
     state = CodesWholesaleState(seed=5, size=200, clients={CLIENT_ID: CLIENT_SECRET}, page_size=64,
                                 anomalies=Anomalies(malformed=0.3))
@@ -347,7 +347,7 @@ def test_simulator_conforms_to_the_public_v3_facts():
         assert route in documented
     for url in ("https://api.codeswholesale.com", "https://sandbox.codeswholesale.com"):
         assert url in documented
-    from resources.codeswholesale import LIVE_URL, SANDBOX_URL
+    from marketsync.resources.codeswholesale import LIVE_URL, SANDBOX_URL
 
     assert {LIVE_URL, SANDBOX_URL} <= set(re.findall(r"https://[a-z.]+\.com", documented))
     product = generate_products(1, 1)[0]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from pipelines.cli import main
-from pipelines.environment import ConfigurationError, prepare_environment, require_secret_keys
+from marketsync.pipelines.cli import main
+from marketsync.pipelines.environment import ConfigurationError, prepare_environment, require_secret_keys
 
 REPO = Path(__file__).resolve().parents[1]
 MARKETSYNC = str(Path(sys.executable).with_name("marketsync"))

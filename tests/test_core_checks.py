@@ -2,8 +2,8 @@
 standard table metadata (assets/table_metadata.py) describes the table it is read from."""
 from sqlalchemy import text
 
-from assets.checks.core_tables import core_table_checks
-from assets.table_metadata import table_metadata
+from marketsync.assets.checks.core_tables import core_table_checks
+from marketsync.assets.table_metadata import table_metadata
 
 _ORDER = """INSERT INTO core.orders (store_id, account_id, channel, channel_order_id, channel_shipment_id, order_number,
                                      total, channel_state, source_payload_sha)

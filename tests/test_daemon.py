@@ -33,10 +33,17 @@ import pytest
 import yaml
 from sqlalchemy import text
 
-from resources import migrations
-from resources.database import REPO_ROOT, dagster_storage_url, engine_for, ensure_database, libpq_url, with_database
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.resources import migrations
+from marketsync.resources.database import (
+    REPO_ROOT,
+    dagster_storage_url,
+    engine_for,
+    ensure_database,
+    libpq_url,
+    with_database,
+)
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 from tests.conftest import SIM_KEY
 
 DEADLINE_SECONDS = 480
@@ -49,16 +56,16 @@ def _drop(server_url: str, url: str) -> None:
 
 
 def _simulator(seed: int):
-    from sandbox.http import serve_in_thread
-    from sandbox.letzshop.app import create_app
-    from sandbox.letzshop.state import LetzshopState
+    from marketsync.sandbox.http import serve_in_thread
+    from marketsync.sandbox.letzshop.app import create_app
+    from marketsync.sandbox.letzshop.state import LetzshopState
 
     state = LetzshopState(seed=seed, size=SIM_SIZE, api_keys=(SIM_KEY,))
     return state, serve_in_thread(create_app(state))
 
 
 def _add_store(warehouse, vault, store: str, endpoint: str, **settings):
-    from assets.accounts import upsert_account
+    from marketsync.assets.accounts import upsert_account
 
     with warehouse.begin() as conn:
         account = upsert_account(conn, store, "letzshop", endpoint,
@@ -68,8 +75,8 @@ def _add_store(warehouse, vault, store: str, endpoint: str, **settings):
 
 
 def _load_catalog(warehouse, account, path: Path, seed: int) -> None:
-    from assets.catalog.products import import_products_csv
-    from sandbox.letzshop.data import write_catalog_csv
+    from marketsync.assets.catalog.products import import_products_csv
+    from marketsync.sandbox.letzshop.data import write_catalog_csv
 
     write_catalog_csv(path, seed, SIM_SIZE)
     with warehouse.begin() as conn:
@@ -276,8 +283,8 @@ def test_a_page_cursor_that_repeats_fails_in_words_with_one_alert(world):
 
 
 def test_a_burst_of_confirmations_goes_out_once_through_one_drain_at_a_time(world):
-    from assets.orders.actions import confirm_order, find_order
-    from resources.errors import MarketsyncError
+    from marketsync.assets.orders.actions import confirm_order, find_order
+    from marketsync.resources.errors import MarketsyncError
 
     _wait(world, "beta followed up", lambda: _all_followed_up(world, "beta"))
     queued = []

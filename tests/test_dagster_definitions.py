@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dagster import AssetKey
 
-from pipelines.definitions import defs
+from marketsync.pipelines.definitions import defs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,8 +66,8 @@ def test_definitions_snapshot():
 
 
 def test_due_slot_is_deterministic():
-    from assets.accounts import Account
-    from sensors.auto_sync import due_slot
+    from marketsync.assets.accounts import Account
+    from marketsync.sensors.auto_sync import due_slot
 
     now = datetime(2026, 11, 23, 10, 7, tzinfo=UTC)
     account = Account(1, 1, "s", "letzshop", None, 15, {}, True, now - timedelta(minutes=20))

@@ -28,7 +28,7 @@ _GROUP = textwrap.dedent("""
 
 _SUPERVISOR = textwrap.dedent("""
     import sys
-    from pipelines.demo import run_until_stopped
+    from marketsync.pipelines.demo import run_until_stopped
     sys.exit(run_until_stopped([sys.executable, "-c", sys.argv[1], sys.argv[2]], env=dict(__import__("os").environ),
                                grace=1.0))
 """)
@@ -91,11 +91,11 @@ def test_dev_world_serves_every_account_the_demo_stored(run_cli, warehouse, monk
     """After the demo, `make dev`'s world answers at every URL the demo store's accounts and catalog
     sources hold (the same fixed ports), the channels accept the fresh credentials, and the Dagster
     processes get the client settings: the inbound check launched from the UI works with them."""
-    from pipelines import demo_world
-    from pipelines.cli.runtime import Runtime
-    from pipelines.definitions import build_resources
-    from pipelines.demo import DEMO_STORE
-    from pipelines.run_in_process import run_assets, run_inbound_check
+    from marketsync.pipelines import demo_world
+    from marketsync.pipelines.cli.runtime import Runtime
+    from marketsync.pipelines.definitions import build_resources
+    from marketsync.pipelines.demo import DEMO_STORE
+    from marketsync.pipelines.run_in_process import run_assets, run_inbound_check
 
     base = _free_port_range(len(demo_world.SERVICES))
     code, out, err = run_cli("demo", "--port", str(base))
@@ -117,9 +117,9 @@ def test_dev_world_serves_every_account_the_demo_stored(run_cli, warehouse, monk
         resources = build_resources()
         checked = run_inbound_check(DEMO_STORE, resources=resources)
         assert checked["inbound_control_check.matched"] > 0
-        from assets.amazon.orders import amazon_accounts, amazon_assets
-        from assets.ebay.orders import ebay_accounts, ebay_assets
-        from assets.jtl_ffn.assets import jtl_ffn_accounts, jtl_ffn_assets
+        from marketsync.assets.amazon.orders import amazon_accounts, amazon_assets
+        from marketsync.assets.ebay.orders import ebay_accounts, ebay_assets
+        from marketsync.assets.jtl_ffn.assets import jtl_ffn_accounts, jtl_ffn_assets
 
         for assets, partitions in ((amazon_assets, amazon_accounts), (ebay_assets, ebay_accounts),
                                    (jtl_ffn_assets, jtl_ffn_accounts)):

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assets.accounts import upsert_account
-from assets.ebay.connection import ebay_session
-from resources.ebay import TOKEN_PATH, EbayApi, EbayError, EbayResource
-from sandbox.ebay.data import stamp
-from sandbox.ebay.state import EbayState, scope
-from sandbox.http import serve_in_thread
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.ebay.connection import ebay_session
+from marketsync.resources.ebay import TOKEN_PATH, EbayApi, EbayError, EbayResource
+from marketsync.sandbox.ebay.data import stamp
+from marketsync.sandbox.ebay.state import EbayState, scope
+from marketsync.sandbox.http import serve_in_thread
 
 CLIENT_ID = "MarketSy-client-PRD-1a2b3c4d5-6e7f8a9b"
 CLIENT_SECRET = "PRD-1a2b3c4d5e6f+Canary/Secret=42"  # characters that must survive Basic auth untouched
@@ -24,7 +24,7 @@ CLIENT_SECRET = "PRD-1a2b3c4d5e6f+Canary/Secret=42"  # characters that must surv
 @pytest.fixture
 def ebay():
     """(state, base URL) of a seeded seller with 1,200 orders and 60 SKUs."""
-    from sandbox.ebay.app import create_app
+    from marketsync.sandbox.ebay.app import create_app
 
     state = EbayState(seed=5, orders=1200, skus=60, clients={CLIENT_ID: CLIENT_SECRET})
     with serve_in_thread(create_app(state)) as server:

@@ -6,19 +6,19 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from assets.ebay.connection import ebay_session
-from assets.ebay.orders import import_ebay_orders
-from resources.ebay import EbayResource
-from sandbox.ebay.state import EbayState
-from sandbox.http import serve_in_thread
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.ebay.connection import ebay_session
+from marketsync.assets.ebay.orders import import_ebay_orders
+from marketsync.resources.ebay import EbayResource
+from marketsync.sandbox.ebay.state import EbayState
+from marketsync.sandbox.http import serve_in_thread
 
 CLIENT_ID, CLIENT_SECRET = "MarketSy-test-PRD-0", "PRD-secret+/="
 
 
 @pytest.fixture
 def ebay_store(warehouse, vault):
-    from sandbox.ebay.app import create_app
+    from marketsync.sandbox.ebay.app import create_app
 
     state = EbayState(seed=9, orders=600, skus=40, clients={CLIENT_ID: CLIENT_SECRET})
     resource = EbayResource(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, retry_backoff_seconds=0.01)
@@ -88,7 +88,7 @@ def test_changes_arrive_through_the_cursor_and_cancellations_release_stock(ebay_
 
 
 def test_a_malformed_order_is_quarantined_and_the_rest_loads(ebay_store, warehouse, vault):
-    from assets.ebay.normalise import normalise
+    from marketsync.assets.ebay.normalise import normalise
 
     good = {"orderId": "1-2-3", "creationDate": "2026-11-01T10:00:00.000Z", "orderFulfillmentStatus": "NOT_STARTED",
             "orderPaymentStatus": "PAID", "pricingSummary": {"total": {"value": "12.00", "currency": "EUR"}},
@@ -102,10 +102,10 @@ def test_a_malformed_order_is_quarantined_and_the_rest_loads(ebay_store, warehou
 def test_stock_goes_to_ebay_and_the_drift_check_repairs_what_changed_there(ebay_store, warehouse, vault):
     """The eBay adapter behind the stock interface: a delta push through bulkUpdatePriceQuantity with
     per-SKU answers (a refused SKU is pushed again next time), and eBay's own quantities read back."""
-    from assets.stock.drift import drift_check
-    from assets.stock.manual import adjust, set_rule
-    from assets.stock.push import push_stock
-    from assets.stock.settings import save_settings
+    from marketsync.assets.stock.drift import drift_check
+    from marketsync.assets.stock.manual import adjust, set_rule
+    from marketsync.assets.stock.push import push_stock
+    from marketsync.assets.stock.settings import save_settings
 
     state, resource, account = ebay_store
     with warehouse.begin() as conn:
@@ -141,9 +141,9 @@ def ebay_store_api(resource, warehouse, vault, account):
 def test_tracking_reaches_ebay_once_even_when_the_answer_is_lost(ebay_store, warehouse, vault):
     """Ship an imported eBay order: the queue creates one shipping fulfillment; the answer to the first
     attempt is lost, and the retry finds the fulfillment instead of adding a second."""
-    from assets.orders.actions import order_by_id, ship_order
-    from assets.outbound_runner import drain
-    from resources.letzshop import LetzshopResource
+    from marketsync.assets.orders.actions import order_by_id, ship_order
+    from marketsync.assets.outbound_runner import drain
+    from marketsync.resources.letzshop import LetzshopResource
 
     state, resource, _account = ebay_store
     import_ebay_orders(warehouse, vault, resource, "bay")
@@ -180,8 +180,8 @@ def test_hostile_paging_every_order_lands_once(ebay_store, warehouse, vault):
 
 
 def test_tracking_that_timed_out_is_not_added_twice(ebay_store, warehouse, vault):
-    from assets.orders.actions import order_by_id, ship_order
-    from assets.outbound_runner import drain
+    from marketsync.assets.orders.actions import order_by_id, ship_order
+    from marketsync.assets.outbound_runner import drain
 
     state, resource, _account = ebay_store
     import_ebay_orders(warehouse, vault, resource, "bay")

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from sandbox.ebay.data import stamp
-from sandbox.ebay.state import APP_SCOPE, EbayState, scope
-from sandbox.http import serve_in_thread
+from marketsync.sandbox.ebay.data import stamp
+from marketsync.sandbox.ebay.state import APP_SCOPE, EbayState, scope
+from marketsync.sandbox.http import serve_in_thread
 
 CLIENT_ID = "MarketSy-test-SBX-0a1b2c3d4-5e6f7a8b"
 CLIENT_SECRET = "SBX-0a1b2c3d4e5f-aa11-bb22-cc33-dd44"
@@ -28,7 +28,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "specs" / "ebay" / "
 @pytest.fixture
 def sim():
     """(state, httpx client on the simulator, bearer headers of a fresh consent)."""
-    from sandbox.ebay.app import create_app
+    from marketsync.sandbox.ebay.app import create_app
 
     state = EbayState(seed=7, orders=400, skus=60, clients={CLIENT_ID: CLIENT_SECRET})
     with serve_in_thread(create_app(state)) as server, httpx.Client(base_url=server.base_url, timeout=10) as client:
@@ -533,7 +533,7 @@ def test_seeded_data_is_deterministic():
 # ------------------------------------------------------------------------------------------------ scale
 @pytest.mark.integration
 def test_fifty_thousand_orders_start_fast_and_page_quickly():
-    from sandbox.ebay.app import create_app
+    from marketsync.sandbox.ebay.app import create_app
 
     state = EbayState(seed=11, orders=50_000, clients={CLIENT_ID: CLIENT_SECRET})
     with serve_in_thread(create_app(state)) as server, httpx.Client(base_url=server.base_url, timeout=30) as client:

@@ -5,10 +5,10 @@ import pytest
 from order_rows import add_order, add_product, add_store
 from sqlalchemy import text
 
-from assets.catalog import exceptions as ex
-from assets.catalog.gtin import normalize_gtin
-from assets.catalog.matching import match_order_items
-from resources.errors import MarketsyncError
+from marketsync.assets.catalog import exceptions as ex
+from marketsync.assets.catalog.gtin import normalize_gtin
+from marketsync.assets.catalog.matching import match_order_items
+from marketsync.resources.errors import MarketsyncError
 
 EAN_A = "4006381333931"
 EAN_B = "5901234123457"

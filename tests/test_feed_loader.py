@@ -9,13 +9,20 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from assets.catalog.runs import ImportRun, get_run
-from assets.feeds.loader import load_feed
-from assets.feeds.preview import preview_feed
-from assets.feeds.sources import add_source, get_source, list_sources, redacted, set_mapping, split_credentials
-from resources.errors import MarketsyncError
-from sandbox.feeds.generators import count_bad, count_changed, generate, mutate, source_format
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.catalog.runs import ImportRun, get_run
+from marketsync.assets.feeds.loader import load_feed
+from marketsync.assets.feeds.preview import preview_feed
+from marketsync.assets.feeds.sources import (
+    add_source,
+    get_source,
+    list_sources,
+    redacted,
+    set_mapping,
+    split_credentials,
+)
+from marketsync.resources.errors import MarketsyncError
+from marketsync.sandbox.feeds.generators import count_bad, count_changed, generate, mutate, source_format
 
 STORE = "feedshop"
 

@@ -8,10 +8,17 @@ from decimal import Decimal
 
 import pytest
 
-from assets.catalog.canonical import PRODUCT_COLUMNS
-from assets.feeds.mapping import Rejected, compile_mapping, mapping_problems, parse_price, pg_array, validate_mapping
-from assets.feeds.readers import XmlReader
-from resources.errors import MarketsyncError
+from marketsync.assets.catalog.canonical import PRODUCT_COLUMNS
+from marketsync.assets.feeds.mapping import (
+    Rejected,
+    compile_mapping,
+    mapping_problems,
+    parse_price,
+    pg_array,
+    validate_mapping,
+)
+from marketsync.assets.feeds.readers import XmlReader
+from marketsync.resources.errors import MarketsyncError
 
 HEADER = ["id", "ean", "sku", "price", "cur", "stock", "type", "updated", "title_en", "title_de", "desc_en", "color",
           "regions"]

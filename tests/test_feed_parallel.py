@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from assets.feeds import parallel
-from assets.feeds.loader import load_feed
-from assets.feeds.sources import add_source
-from resources.errors import MarketsyncError
-from sandbox.feeds.generators import generate, source_format
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.feeds import parallel
+from marketsync.assets.feeds.loader import load_feed
+from marketsync.assets.feeds.sources import add_source
+from marketsync.resources.errors import MarketsyncError
+from marketsync.sandbox.feeds.generators import generate, source_format
 
 STORE = "parallelshop"
 

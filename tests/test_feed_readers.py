@@ -7,9 +7,9 @@ import tracemalloc
 
 import pytest
 
-from assets.feeds.readers import CsvReader, JsonReader, XmlReader, open_reader
-from resources.errors import MarketsyncError
-from sandbox.feeds.generators import generate
+from marketsync.assets.feeds.readers import CsvReader, JsonReader, XmlReader, open_reader
+from marketsync.resources.errors import MarketsyncError
+from marketsync.sandbox.feeds.generators import generate
 
 
 def _csv(text: str, encoding: str = "utf-8", **kwargs):

@@ -19,10 +19,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from resources.errors import MarketsyncError
-from resources.feed_transport import FeedTransport, FeedTransportError, redact, split_credentials
-from sandbox.feeds.ftp_server import serve_ftp
-from sandbox.feeds.hostile import (
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.feed_transport import FeedTransport, FeedTransportError, redact, split_credentials
+from marketsync.sandbox.feeds.ftp_server import serve_ftp
+from marketsync.sandbox.feeds.hostile import (
     FORMULA_CELLS,
     serve_canary,
     write_billion_laughs,
@@ -31,8 +31,8 @@ from sandbox.feeds.hostile import (
     write_xxe_file,
     write_xxe_http,
 )
-from sandbox.feeds.http_server import create_app
-from sandbox.http import serve_in_thread
+from marketsync.sandbox.feeds.http_server import create_app
+from marketsync.sandbox.http import serve_in_thread
 
 USER = "feeds"
 PASSWORD = "p@ss:w/rd%+"  # every character percent-encoding changes

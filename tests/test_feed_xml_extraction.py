@@ -10,10 +10,10 @@ from xml.sax.saxutils import escape, quoteattr
 import pytest
 from lxml import etree
 
-from assets.feeds import mapping as mapping_module
-from assets.feeds import xml_safety
-from assets.feeds.mapping import XML_NAMESPACE, Rejected, compile_mapping, simple_xpath
-from assets.feeds.readers import XmlReader
+from marketsync.assets.feeds import mapping as mapping_module
+from marketsync.assets.feeds import xml_safety
+from marketsync.assets.feeds.mapping import XML_NAMESPACE, Rejected, compile_mapping, simple_xpath
+from marketsync.assets.feeds.readers import XmlReader
 
 S, G, OTHER = "urn:s", "http://base.google.com/ns/1.0", "urn:other"
 NAMESPACES = {"s": S, "g": G, "o": OTHER}

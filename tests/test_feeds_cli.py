@@ -5,9 +5,9 @@ from datetime import UTC
 
 from sqlalchemy import text
 
-from sandbox.feeds.generators import count_bad, generate
-from sandbox.feeds.http_server import create_app
-from sandbox.http import serve_in_thread
+from marketsync.sandbox.feeds.generators import count_bad, generate
+from marketsync.sandbox.feeds.http_server import create_app
+from marketsync.sandbox.http import serve_in_thread
 
 
 def _counts(warehouse):
@@ -60,7 +60,7 @@ def test_pulled_csv_over_http_preview_then_import(run_cli, warehouse, tmp_path):
 
 
 def test_pulled_xml_over_ftp(run_cli, warehouse, tmp_path):
-    from sandbox.feeds.ftp_server import serve_ftp
+    from marketsync.sandbox.feeds.ftp_server import serve_ftp
 
     root = tmp_path / "ftp"
     root.mkdir()
@@ -134,7 +134,7 @@ def test_a_json_record_with_a_null_price_is_quarantined_not_a_price_wipe(run_cli
 def test_apply_inbox_applies_pushed_batches_without_the_daemon(run_cli, warehouse):
     from datetime import datetime
 
-    from assets.feeds.push_inbox import record_delivery
+    from marketsync.assets.feeds.push_inbox import record_delivery
 
     run_cli("account", "add", "shop", "feed")
     assert run_cli("feeds", "add", "shop", "dropship", "--push")[0] == 0

@@ -11,12 +11,12 @@ import gspread
 import httpx
 import pytest
 
-from resources.google_sheets import GoogleSheetsError, GoogleSheetsResource
-from sandbox.google_sheets.a1 import Block, RangeError, parse_range, quote_sheet
-from sandbox.google_sheets.app import create_app
-from sandbox.google_sheets.demo import DEMO_HEADER, DEMO_WORKSHEET, seed_demo
-from sandbox.google_sheets.state import GoogleSheetsState
-from sandbox.http import serve_in_thread
+from marketsync.resources.google_sheets import GoogleSheetsError, GoogleSheetsResource
+from marketsync.sandbox.google_sheets.a1 import Block, RangeError, parse_range, quote_sheet
+from marketsync.sandbox.google_sheets.app import create_app
+from marketsync.sandbox.google_sheets.demo import DEMO_HEADER, DEMO_WORKSHEET, seed_demo
+from marketsync.sandbox.google_sheets.state import GoogleSheetsState
+from marketsync.sandbox.http import serve_in_thread
 
 TOKEN = "ya29.Canary-Sheets-Token/Value+xyz"
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "google_sheets"

@@ -1,7 +1,7 @@
 """GTIN normalisation: check digits per length, ISBN-10, leading zeros lost by spreadsheets, junk."""
 import pytest
 
-from assets.catalog.gtin import Gtin, gs1_check_digit, normalize_gtin
+from marketsync.assets.catalog.gtin import Gtin, gs1_check_digit, normalize_gtin
 
 
 @pytest.mark.parametrize(

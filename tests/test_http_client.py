@@ -16,11 +16,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from resources.http_client import HttpClient, transport_failure
-from resources.http_limits import AnswerTooLarge, Limits
-from resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
-from resources.oauth import MemoryTokenStore, OAuthTokens, TokenSet, VaultTokenStore, issued, unauthorized
-from resources.scrubbing import SecretScrubber
+from marketsync.resources.http_client import HttpClient, transport_failure
+from marketsync.resources.http_limits import AnswerTooLarge, Limits
+from marketsync.resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
+from marketsync.resources.oauth import MemoryTokenStore, OAuthTokens, TokenSet, VaultTokenStore, issued, unauthorized
+from marketsync.resources.scrubbing import SecretScrubber
 
 
 class ServiceError(HttpCallError):
@@ -347,8 +347,8 @@ def test_single_use_refresh_tokens_are_stored_under_the_row_lock(warehouse, vaul
     """Two sessions of one account in two threads, their tokens in the vault: every refresh spends the
     stored refresh token and stores its successor in the same transaction, so no refresh token is ever
     sent twice and the row always holds the live one."""
-    from assets.accounts import upsert_account
-    from resources.oauth import store_refresh_token
+    from marketsync.assets.accounts import upsert_account
+    from marketsync.resources.oauth import store_refresh_token
 
     provider = Provider(lifetime=0.2)  # replaced from 0.1 s on: many refreshes in a short run
     with warehouse.begin() as conn:

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from tenacity import RetryCallState
 
-from resources.errors import MarketsyncError
-from resources.http_retry import HttpCallError, retry_after_seconds, retrying, wait_honouring_retry_after
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.http_retry import HttpCallError, retry_after_seconds, retrying, wait_honouring_retry_after
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -9,14 +9,21 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from assets.inbound_sheet.check import Columns, Received, cell_updates, check_rows, column_letter, locate_columns
-from assets.inbound_sheet.run import run_check, save_settings
-from resources.errors import MarketsyncError
-from resources.google_sheets import GoogleSheetsResource
-from sandbox.google_sheets.app import create_app
-from sandbox.google_sheets.state import GoogleSheetsState
-from sandbox.http import serve_in_thread
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.inbound_sheet.check import (
+    Columns,
+    Received,
+    cell_updates,
+    check_rows,
+    column_letter,
+    locate_columns,
+)
+from marketsync.assets.inbound_sheet.run import run_check, save_settings
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.google_sheets import GoogleSheetsResource
+from marketsync.sandbox.google_sheets.app import create_app
+from marketsync.sandbox.google_sheets.state import GoogleSheetsState
+from marketsync.sandbox.http import serve_in_thread
 
 HEADER = ["Merchant SKU", "Expected units", "Inbound reference", "Status"]
 RECEIVED = Received(by_sku={"A": Decimal(10), "B": Decimal(7)}, by_inbound={("IN-1", "A"): Decimal(4)},
@@ -62,7 +69,7 @@ def test_every_row_gets_its_status():
 
 
 def test_units_are_read_as_people_type_them():
-    from assets.inbound_sheet.check import parse_units
+    from marketsync.assets.inbound_sheet.check import parse_units
 
     assert [parse_units(t) for t in ("12", " 12.0 ", "1,000", "1.000", "1 000", "12,500,000", "2,5", "0")] == [
         Decimal(12), Decimal("12.0"), Decimal(1000), Decimal(1000), Decimal(1000), Decimal(12500000),
@@ -168,7 +175,7 @@ def test_settings_are_checked(warehouse, ffn_store):
 def test_the_latest_tick_is_local_time_across_daylight_saving():
     from datetime import datetime
 
-    from sensors.inbound_sheet_schedule import latest_tick
+    from marketsync.sensors.inbound_sheet_schedule import latest_tick
 
     # 08:00 Berlin is 07:00 UTC in winter and 06:00 UTC in summer (the clocks moved on 2026-03-29).
     assert latest_tick("0 8 * * *", "Europe/Berlin", datetime(2026, 3, 28, 7, 0, tzinfo=UTC)) == \
@@ -182,7 +189,7 @@ def test_the_latest_tick_is_local_time_across_daylight_saving():
 def test_due_checks_wait_for_the_next_tick_and_coalesce_missed_ones():
     from datetime import datetime
 
-    from sensors.inbound_sheet_schedule import due_checks
+    from marketsync.sensors.inbound_sheet_schedule import due_checks
 
     sheets = [("berlin", "0 8 * * *", "Europe/Berlin"), ("tokyo", "30 6 * * 1-5", "Asia/Tokyo")]
     monday_7 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
@@ -202,7 +209,7 @@ def test_the_schedule_sensor_keeps_a_partition_per_store_and_a_deterministic_run
 
     from dagster import DagsterInstance, build_sensor_context
 
-    from sensors.inbound_sheet_schedule import inbound_sheet_schedule_sensor
+    from marketsync.sensors.inbound_sheet_schedule import inbound_sheet_schedule_sensor
 
     with warehouse.begin() as conn:
         save_settings(conn, ffn_store, spreadsheet_id="x", worksheet="S", sku_column="A", expected_column="B",
@@ -223,9 +230,9 @@ def test_the_schedule_sensor_keeps_a_partition_per_store_and_a_deterministic_run
 def ffn_sim_store(warehouse, vault, monkeypatch):
     """Store 'fulfil' with an FFN account on the JTL-FFN simulator, nothing synced yet; the application
     client is configured in the environment only when the test calls `configure()`."""
-    from resources.jtl_ffn import store_refresh_token
-    from sandbox.jtl_ffn.app import create_app as create_ffn_app
-    from sandbox.jtl_ffn.state import JtlFfnState
+    from marketsync.resources.jtl_ffn import store_refresh_token
+    from marketsync.sandbox.jtl_ffn.app import create_app as create_ffn_app
+    from marketsync.sandbox.jtl_ffn.state import JtlFfnState
 
     state = JtlFfnState(seed=3, size=200, clients={"ffn-client": "ffn-secret"})
     with serve_in_thread(create_ffn_app(state)) as server:
@@ -246,7 +253,7 @@ def ffn_sim_store(warehouse, vault, monkeypatch):
 def test_the_cli_syncs_the_holdings_before_it_checks_a_sheet(warehouse, sheets, ffn_sim_store, run_cli, monkeypatch):
     import json
 
-    from assets.inbound_sheet.run import load_received
+    from marketsync.assets.inbound_sheet.run import load_received
 
     account, configure = ffn_sim_store
     state, resource = sheets

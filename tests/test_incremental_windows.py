@@ -14,13 +14,13 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from assets.amazon.orders import import_amazon_orders
-from assets.ebay.orders import import_ebay_orders
-from assets.orders.incremental import read_cursor
-from resources.amazon_sp_api import AmazonError, AmazonSpApiResource
-from resources.ebay import EbayError, EbayResource
-from sandbox.http import serve_in_thread
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.amazon.orders import import_amazon_orders
+from marketsync.assets.ebay.orders import import_ebay_orders
+from marketsync.assets.orders.incremental import read_cursor
+from marketsync.resources.amazon_sp_api import AmazonError, AmazonSpApiResource
+from marketsync.resources.ebay import EbayError, EbayResource
+from marketsync.sandbox.http import serve_in_thread
 
 CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret+/="
 
@@ -33,8 +33,8 @@ def _landed(warehouse, channel: str) -> tuple[int, int]:
 
 @pytest.fixture
 def ebay_store(warehouse, vault):
-    from sandbox.ebay.app import create_app
-    from sandbox.ebay.state import EbayState
+    from marketsync.sandbox.ebay.app import create_app
+    from marketsync.sandbox.ebay.state import EbayState
 
     state = EbayState(seed=9, orders=450, skus=40, clients={CLIENT_ID: CLIENT_SECRET})
     resource = EbayResource(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, retry_backoff_seconds=0.01)
@@ -70,8 +70,8 @@ def test_a_failed_import_leaves_a_set_cursor_where_it_was(ebay_store, warehouse,
     cursor does not move, and the next import lands every order modified in the window."""
     from datetime import datetime, timedelta
 
-    from assets.ebay.normalise import modified_at
-    from assets.orders.incremental import OVERLAP
+    from marketsync.assets.ebay.normalise import modified_at
+    from marketsync.assets.orders.incremental import OVERLAP
 
     shop = ebay_store
     before = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
@@ -95,7 +95,7 @@ def test_a_failed_import_leaves_a_set_cursor_where_it_was(ebay_store, warehouse,
 
 @pytest.fixture
 def amazon_store(warehouse, vault):
-    from sandbox.amazon import AmazonState, create_app
+    from marketsync.sandbox.amazon import AmazonState, create_app
 
     scale = 20_000.0
     state = AmazonState(seed=12, size=450, catalog_size=50, rate_scale=scale, clients={CLIENT_ID: CLIENT_SECRET})

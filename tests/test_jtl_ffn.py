@@ -12,8 +12,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from resources.jtl_ffn import (
+from marketsync.assets.accounts import upsert_account
+from marketsync.resources.jtl_ffn import (
     JtlFfnApi,
     JtlFfnError,
     JtlFfnResource,
@@ -22,8 +22,8 @@ from resources.jtl_ffn import (
     VaultTokenStore,
     store_refresh_token,
 )
-from sandbox.http import serve_in_thread
-from sandbox.jtl_ffn.state import JtlFfnState
+from marketsync.sandbox.http import serve_in_thread
+from marketsync.sandbox.jtl_ffn.state import JtlFfnState
 
 CLIENT_ID = "ffn-test-app"
 CLIENT_SECRET = "Canary/FFN+secret=%41xyz"  # characters that must survive Basic auth untouched
@@ -32,7 +32,7 @@ CLIENT_SECRET = "Canary/FFN+secret=%41xyz"  # characters that must survive Basic
 @pytest.fixture
 def ffn():
     """A seeded FFN simulator on loopback: (state, base URL). 1,234 products, 3 warehouses."""
-    from sandbox.jtl_ffn.app import create_app
+    from marketsync.sandbox.jtl_ffn.app import create_app
 
     state = JtlFfnState(seed=11, size=1234, clients={CLIENT_ID: CLIENT_SECRET})
     with serve_in_thread(create_app(state)) as server:

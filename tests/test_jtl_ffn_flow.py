@@ -7,18 +7,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from assets.accounts import get_account, upsert_account
-from assets.catalog.matching import match_order_items
-from assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
-from assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
-from assets.letzshop.connection import letzshop_session
-from assets.letzshop.load import import_shipments
-from assets.orders.actions import confirm_order, find_order
-from assets.outbound_runner import drain
-from resources.jtl_ffn import JtlFfnResource, store_refresh_token
-from sandbox.http import serve_in_thread
-from sandbox.jtl_ffn.app import create_app
-from sandbox.jtl_ffn.state import JtlFfnState
+from marketsync.assets.accounts import get_account, upsert_account
+from marketsync.assets.catalog.matching import match_order_items
+from marketsync.assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
+from marketsync.assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
+from marketsync.assets.letzshop.connection import letzshop_session
+from marketsync.assets.letzshop.load import import_shipments
+from marketsync.assets.orders.actions import confirm_order, find_order
+from marketsync.assets.outbound_runner import drain
+from marketsync.resources.jtl_ffn import JtlFfnResource, store_refresh_token
+from marketsync.sandbox.http import serve_in_thread
+from marketsync.sandbox.jtl_ffn.app import create_app
+from marketsync.sandbox.jtl_ffn.state import JtlFfnState
 
 CLIENT_ID, CLIENT_SECRET = "marketsync-test", "ffn-flow-secret"
 
@@ -151,7 +151,7 @@ def test_holdings_through_dagster_fail_once_without_retries_when_the_client_is_m
     instead of burning the retry policy's three tries (and minutes) first."""
     from dagster import DagsterEventType, DagsterInstance, materialize
 
-    from assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
+    from marketsync.assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
 
     with DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions(jtl_ffn_accounts.name, ["shop"])
@@ -169,7 +169,7 @@ def test_holdings_through_dagster_fail_once_without_retries_when_the_client_is_m
 def test_holdings_through_dagster_carry_table_metadata(ffn):
     from dagster import DagsterInstance, materialize
 
-    from assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
+    from marketsync.assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
 
     with DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions(jtl_ffn_accounts.name, ["shop"])

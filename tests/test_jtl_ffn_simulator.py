@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.http import serve_in_thread
-from sandbox.jtl_ffn.data import Catalogue, ean13
-from sandbox.jtl_ffn.state import JtlFfnState
+from marketsync.sandbox.http import serve_in_thread
+from marketsync.sandbox.jtl_ffn.data import Catalogue, ean13
+from marketsync.sandbox.jtl_ffn.state import JtlFfnState
 
 CLIENT_ID = "sim-app"
 CLIENT_SECRET = "sim/secret+1="
@@ -26,7 +26,7 @@ SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "jtl_ffn"
 @pytest.fixture
 def sim():
     """(state, httpx client on the simulator, bearer headers of a fresh authorisation)."""
-    from sandbox.jtl_ffn.app import create_app
+    from marketsync.sandbox.jtl_ffn.app import create_app
 
     state = JtlFfnState(seed=5, size=500, clients={CLIENT_ID: CLIENT_SECRET}, updates_page_size=7)
     with serve_in_thread(create_app(state)) as server, httpx.Client(base_url=server.base_url) as client:
@@ -343,8 +343,8 @@ def test_admin_grant_and_reset_over_http(sim):
 
 @pytest.mark.integration
 def test_runs_standalone():
-    done = subprocess.run([sys.executable, "-m", "sandbox.jtl_ffn", "--help"], capture_output=True, text=True,
-                          timeout=60, cwd=Path(__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-m", "marketsync.sandbox.jtl_ffn", "--help"], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0 and "--client-secret" in done.stdout and "--token-ttl" in done.stdout
 
 

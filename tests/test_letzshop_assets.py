@@ -4,9 +4,9 @@ import pytest
 from dagster import DagsterInstance
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from pipelines.run_in_process import run_order_sync
-from resources.errors import MarketsyncError
+from marketsync.assets.accounts import upsert_account
+from marketsync.pipelines.run_in_process import run_order_sync
+from marketsync.resources.errors import MarketsyncError
 
 
 def _resources(shop):

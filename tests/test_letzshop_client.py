@@ -6,8 +6,8 @@ import httpx
 import pytest
 from graphql import build_schema, parse, validate
 
-from resources.letzshop import LetzshopApi, LetzshopError
-from resources.letzshop.client import OPERATIONS
+from marketsync.resources.letzshop import LetzshopApi, LetzshopError
+from marketsync.resources.letzshop.client import OPERATIONS
 
 KEY = "sandbox-test-key"
 

@@ -4,10 +4,10 @@ import threading
 
 from sqlalchemy import text
 
-from assets.catalog.matching import match_order_items
-from assets.letzshop.connection import letzshop_session
-from assets.letzshop.load import import_shipments, load_page
-from sandbox.letzshop.data import expected_figures
+from marketsync.assets.catalog.matching import match_order_items
+from marketsync.assets.letzshop.connection import letzshop_session
+from marketsync.assets.letzshop.load import import_shipments, load_page
+from marketsync.sandbox.letzshop.data import expected_figures
 
 
 def _counts(warehouse):
@@ -114,7 +114,7 @@ def test_history_states_import_confirmed_and_declined(shop):
 def test_prefetch_hands_on_pages_in_order_and_raises_producer_errors():
     import pytest
 
-    from resources.prefetch import prefetched
+    from marketsync.resources.prefetch import prefetched
 
     assert list(prefetched(iter([[1], [2], [3]]))) == [[1], [2], [3]]
 
@@ -132,7 +132,7 @@ def test_prefetch_hands_on_pages_in_order_and_raises_producer_errors():
 def test_stopping_early_stops_the_prefetch_thread():
     import threading
 
-    from resources.prefetch import prefetched
+    from marketsync.resources.prefetch import prefetched
 
     produced = []
 

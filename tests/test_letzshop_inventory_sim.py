@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from sandbox.http import serve_in_thread
-from sandbox.letzshop import LetzshopState, create_app
-from sandbox.letzshop.data import catalog_csv_rows
+from marketsync.sandbox.http import serve_in_thread
+from marketsync.sandbox.letzshop import LetzshopState, create_app
+from marketsync.sandbox.letzshop.data import catalog_csv_rows
 
 KEY = "sandbox-test-key"
 SEED, SIZE = 7, 30  # the shape of conftest's letzshop_sim

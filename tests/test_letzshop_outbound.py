@@ -3,15 +3,15 @@ worker killed mid-request; confirming an order with an open exception is refused
 import pytest
 from sqlalchemy import text
 
-from assets import outbound_queue
-from assets.catalog.exceptions import ignore_exception, list_exceptions
-from assets.catalog.matching import match_order_items
-from assets.letzshop.connection import letzshop_session
-from assets.letzshop.load import import_shipments
-from assets.letzshop.outbound import letzshop_handlers
-from assets.orders.actions import confirm_order, find_order, reject_order, set_tracking, ship_order
-from assets.outbound_runner import drain
-from resources.errors import MarketsyncError
+from marketsync.assets import outbound_queue
+from marketsync.assets.catalog.exceptions import ignore_exception, list_exceptions
+from marketsync.assets.catalog.matching import match_order_items
+from marketsync.assets.letzshop.connection import letzshop_session
+from marketsync.assets.letzshop.load import import_shipments
+from marketsync.assets.letzshop.outbound import letzshop_handlers
+from marketsync.assets.orders.actions import confirm_order, find_order, reject_order, set_tracking, ship_order
+from marketsync.assets.outbound_runner import drain
+from marketsync.resources.errors import MarketsyncError
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from assets.letzshop.orders import letzshop_accounts
-from assets.letzshop.product_feed import (
+from marketsync.assets.letzshop.orders import letzshop_accounts
+from marketsync.assets.letzshop.product_feed import (
     FeedError,
     add_letzshop_feed_source,
     get_letzshop_feed_source,
@@ -21,10 +21,16 @@ from assets.letzshop.product_feed import (
     parse_price,
     redact_url,
 )
-from resources.errors import MarketsyncError
-from sandbox.http import serve_in_thread
-from sandbox.letzshop.catalog import DEFAULT_ANOMALIES, Anomalies
-from sandbox.letzshop.product_feed import FEED_COLUMNS, FeedMaker, ProductFeedState, create_feed_app, feed_lines
+from marketsync.resources.errors import MarketsyncError
+from marketsync.sandbox.http import serve_in_thread
+from marketsync.sandbox.letzshop.catalog import DEFAULT_ANOMALIES, Anomalies
+from marketsync.sandbox.letzshop.product_feed import (
+    FEED_COLUMNS,
+    FeedMaker,
+    ProductFeedState,
+    create_feed_app,
+    feed_lines,
+)
 
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "letzshop"
 CLEAN = Anomalies(**{**vars(DEFAULT_ANOMALIES), "bad_check_digit": 0.0})
@@ -159,7 +165,7 @@ def test_second_run_with_nothing_changed_writes_nothing(warehouse):
 # ------------------------------------------------------------------------------------------- robustness
 def test_small_copy_batches_load_the_same(feed, warehouse, monkeypatch):
     """Lines travel to COPY in batches; a batch boundary must lose nothing."""
-    import assets.letzshop.product_feed as product_feed
+    import marketsync.assets.letzshop.product_feed as product_feed
 
     state, urls = feed
     monkeypatch.setattr(product_feed, "BATCH_ROWS", 7)

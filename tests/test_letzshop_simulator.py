@@ -27,10 +27,10 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from sandbox.http import serve_in_thread
-from sandbox.letzshop import LetzshopState, create_app
-from sandbox.letzshop.barcodes import is_valid_gtin
-from sandbox.letzshop.data import (
+from marketsync.sandbox.http import serve_in_thread
+from marketsync.sandbox.letzshop import LetzshopState, create_app
+from marketsync.sandbox.letzshop.barcodes import is_valid_gtin
+from marketsync.sandbox.letzshop.data import (
     NO_ANOMALIES,
     build_scenario,
     catalog_csv_rows,
@@ -39,9 +39,9 @@ from sandbox.letzshop.data import (
     generate_shipments,
     normalise_barcode,
 )
-from sandbox.letzshop.executor import QueryExecutor
-from sandbox.letzshop.queries import PAGE_QUERY
-from sandbox.letzshop.schema import build, sdl
+from marketsync.sandbox.letzshop.executor import QueryExecutor
+from marketsync.sandbox.letzshop.queries import PAGE_QUERY
+from marketsync.sandbox.letzshop.schema import build, sdl
 
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "letzshop"
 KEY = "test-key"
@@ -660,7 +660,7 @@ def test_fast_executor_leaves_bad_data_to_graphql_core():
 
 
 def test_command_line_prints_figures_and_writes_the_catalog(tmp_path, capsys):
-    from sandbox.letzshop.__main__ import main
+    from marketsync.sandbox.letzshop.__main__ import main
 
     main(["--seed", "3", "--size", "20", "--figures", "--catalog-csv", str(tmp_path / "c.csv")])
     printed = capsys.readouterr().out

@@ -4,8 +4,8 @@ from __future__ import annotations
 from order_rows import add_order, add_product, add_store
 from sqlalchemy import text
 
-from assets.catalog.gtin import normalize_gtin
-from assets.catalog.matching import match_order_items, refresh_catalog_statistics
+from marketsync.assets.catalog.gtin import normalize_gtin
+from marketsync.assets.catalog.matching import match_order_items, refresh_catalog_statistics
 
 EAN_A = "4006381333931"      # valid EAN-13
 EAN_B = "5901234123457"      # valid EAN-13

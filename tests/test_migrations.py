@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
-from resources import migrations
+from marketsync.resources import migrations
 
 
 def test_upgrade_twice_is_a_no_op(database_url, warehouse):
@@ -52,7 +52,7 @@ def test_a_database_of_an_earlier_release_upgrades_to_head(server_url):
 
     import psycopg
 
-    from resources.database import engine_for, ensure_database, libpq_url, with_database
+    from marketsync.resources.database import engine_for, ensure_database, libpq_url, with_database
 
     name = f"marketsync_upgrade_{uuid.uuid4().hex[:8]}"
     url = ensure_database(server_url, name)

@@ -9,7 +9,7 @@ def _figures(event) -> dict:
 
 
 def test_import_and_follow_up_describe_the_tables_they_write(shop, tmp_path):
-    from assets.letzshop.orders import letzshop_accounts, letzshop_assets
+    from marketsync.assets.letzshop.orders import letzshop_accounts, letzshop_assets
 
     shop.load_catalog(tmp_path / "catalog.csv")
     with DagsterInstance.ephemeral() as instance:

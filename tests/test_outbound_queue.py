@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assets.accounts import upsert_account
-from assets.outbound_queue import (
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.outbound_queue import (
     Backoff,
     OutcomeUnknown,
     PermanentError,
@@ -22,7 +22,7 @@ from assets.outbound_queue import (
     queue_stats,
     requeue,
 )
-from resources.errors import MarketsyncError
+from marketsync.resources.errors import MarketsyncError
 
 OP = "confirm"
 # Items are queued due at the database's clock; the injected clock runs a day ahead of it, so whatever

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from assets.catalog.matching import match_order_items
-from assets.catalog.products import import_products_csv
-from resources.errors import MarketsyncError
+from marketsync.assets.catalog.matching import match_order_items
+from marketsync.assets.catalog.products import import_products_csv
+from marketsync.resources.errors import MarketsyncError
 
 EAN_A = "4006381333931"
 EAN_B = "5901234123457"

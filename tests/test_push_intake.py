@@ -13,15 +13,15 @@ import pytest
 from dagster import SensorResult, SkipReason, build_sensor_context
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from assets.feeds.push_inbox import apply_batch, apply_inbox_job
-from assets.stores import store_id_for
-from pipelines.push_intake.app import create_push_app
-from pipelines.push_intake.auth import sign
-from pipelines.push_intake.limits import PushLimits
-from pipelines.push_intake.secrets import retire_previous_push_secret, rotate_push_secret
-from sandbox.http import serve_in_thread
-from sensors.webhook_inbox import feed_inbox_sensor
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.feeds.push_inbox import apply_batch, apply_inbox_job
+from marketsync.assets.stores import store_id_for
+from marketsync.pipelines.push_intake.app import create_push_app
+from marketsync.pipelines.push_intake.auth import sign
+from marketsync.pipelines.push_intake.limits import PushLimits
+from marketsync.pipelines.push_intake.secrets import retire_previous_push_secret, rotate_push_secret
+from marketsync.sandbox.http import serve_in_thread
+from marketsync.sensors.webhook_inbox import feed_inbox_sensor
 
 ITEM = "/stores/shop/inventory-feeds/supplier/items"
 BATCH = "/stores/shop/inventory-feeds/supplier/items:batch"

@@ -7,7 +7,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from resources.scrubbing import MASK, SecretScrubber, secret_forms
+from marketsync.resources.scrubbing import MASK, SecretScrubber, secret_forms
 
 pytestmark = pytest.mark.unit
 
@@ -90,7 +90,7 @@ def test_text_without_secrets_is_unchanged():
 
 
 def test_a_client_error_is_scrubbed_in_place():
-    from resources.http_retry import HttpCallError
+    from marketsync.resources.http_retry import HttpCallError
 
     scrubber = SecretScrubber("api/key+123")
     error = HttpCallError(f"refused: Bearer api/key+123 ({quote('api/key+123', safe='')})", "auth", 3.0)

@@ -9,7 +9,7 @@ from urllib.parse import quote, quote_plus
 
 from sqlalchemy import text
 
-from resources.vault import CredentialVault, Secrets, mask
+from marketsync.resources.vault import CredentialVault, Secrets, mask
 
 
 def _forms(secret: str) -> set[str]:
@@ -33,7 +33,7 @@ def test_canary_key_never_appears(run_cli, shop, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     canary = f"letz+canary/{secrets.token_hex(6)}=&%?#~:;key"
     shop.state.add_key(canary)
-    from sandbox.letzshop.data import write_catalog_csv
+    from marketsync.sandbox.letzshop.data import write_catalog_csv
 
     write_catalog_csv(tmp_path / "c.csv", 7, 30)
     outputs = []
@@ -86,7 +86,7 @@ def test_secrets_print_masked_and_tokens_rotate(warehouse, secret_key):
 
     from cryptography.fernet import Fernet
 
-    from assets.accounts import upsert_account
+    from marketsync.assets.accounts import upsert_account
 
     old = CredentialVault(secret_keys=secret_key)
     with warehouse.begin() as conn:
@@ -107,7 +107,7 @@ def test_secrets_print_masked_and_tokens_rotate(warehouse, secret_key):
 def test_interrupted_rotation_resumes(warehouse, secret_key):
     from cryptography.fernet import Fernet
 
-    from assets.accounts import upsert_account
+    from marketsync.assets.accounts import upsert_account
 
     old = CredentialVault(secret_keys=secret_key)
     with warehouse.begin() as conn:

@@ -17,10 +17,10 @@ from dagster import (
 )
 from sqlalchemy import text
 
-from assets import outbound_queue
-from assets.accounts import upsert_account
-from resources.warehouse import Warehouse
-from sensors.jobs import OUTBOUND_ACCOUNT_TAG, outbound_job
+from marketsync.assets import outbound_queue
+from marketsync.assets.accounts import upsert_account
+from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.jobs import OUTBOUND_ACCOUNT_TAG, outbound_job
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def _queue_write(warehouse, store, channel):
 
 # ---------------------------------------------------------------- outbound
 def test_one_drain_per_account_and_none_when_idle(warehouse, instance):
-    from sensors.outbound import outbound_queue_sensor
+    from marketsync.sensors.outbound import outbound_queue_sensor
 
     assert "nothing due" in outbound_queue_sensor(_context(instance, warehouse)).skip_message
     one = _queue_write(warehouse, "one", "letzshop")
@@ -60,10 +60,10 @@ def test_one_drain_per_account_and_none_when_idle(warehouse, instance):
 
 def test_an_idle_drain_takes_no_api_pool(warehouse, vault, instance):
     """With nothing due only the planning op runs: no channel's drain op (each holds its API pool) starts."""
-    from resources.amazon_sp_api import AmazonSpApiResource
-    from resources.ebay import EbayResource
-    from resources.jtl_ffn import JtlFfnResource
-    from resources.letzshop import LetzshopResource
+    from marketsync.resources.amazon_sp_api import AmazonSpApiResource
+    from marketsync.resources.ebay import EbayResource
+    from marketsync.resources.jtl_ffn import JtlFfnResource
+    from marketsync.resources.letzshop import LetzshopResource
 
     result = outbound_job.execute_in_process(
         instance=instance, tags={OUTBOUND_ACCOUNT_TAG: "1"},
@@ -79,7 +79,7 @@ def test_an_idle_drain_takes_no_api_pool(warehouse, vault, instance):
 def test_the_runner_builds_a_configured_client_from_the_environment(warehouse, vault, monkeypatch):
     """`marketsync outbound run` passes no eBay client: with EBAY_CLIENT_ID/SECRET set it is built from them
     (the error is then about the unreachable endpoint, not a missing client)."""
-    from assets.outbound_runner import drain
+    from marketsync.assets.outbound_runner import drain
 
     monkeypatch.setenv("EBAY_CLIENT_ID", "id")
     monkeypatch.setenv("EBAY_CLIENT_SECRET", "secret")
@@ -101,7 +101,7 @@ def _closed_port() -> int:
 
 @pytest.mark.integration
 def test_every_sensor_skips_with_one_worded_line_when_the_warehouse_is_down(instance, caplog):
-    from pipelines.definitions import defs
+    from marketsync.pipelines.definitions import defs
 
     down = Warehouse(database_url=f"postgresql://postgres@127.0.0.1:{_closed_port()}/marketsync")
     repo = defs.get_repository_def()
@@ -122,8 +122,8 @@ def _failed_amazon_run(warehouse, instance, store):
     """A real run of the Amazon orders asset that fails: the account has no credentials."""
     from dagster import materialize
 
-    from assets.amazon.orders import amazon_accounts, amazon_orders
-    from resources.amazon_sp_api import AmazonSpApiResource
+    from marketsync.assets.amazon.orders import amazon_accounts, amazon_orders
+    from marketsync.resources.amazon_sp_api import AmazonSpApiResource
 
     if not instance.has_dynamic_partition(amazon_accounts.name, store):
         instance.add_dynamic_partitions(amazon_accounts.name, [store])
@@ -138,13 +138,13 @@ def _failed_amazon_run(warehouse, instance, store):
 def _vault():
     from cryptography.fernet import Fernet
 
-    from resources.vault import CredentialVault
+    from marketsync.resources.vault import CredentialVault
 
     return CredentialVault(secret_keys=Fernet.generate_key().decode())
 
 
 def _evaluate_failure_sensor(instance, warehouse, run):
-    from sensors.failures import run_failure_alert_sensor
+    from marketsync.sensors.failures import run_failure_alert_sensor
 
     [event] = instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_FAILURE)
     context = build_run_status_sensor_context(sensor_name=run_failure_alert_sensor.name,
@@ -154,7 +154,7 @@ def _evaluate_failure_sensor(instance, warehouse, run):
 
 
 def test_a_failure_alert_says_store_channel_step_and_cause_once_per_streak(warehouse, instance):
-    from assets.alerts import close_alert_streak
+    from marketsync.assets.alerts import close_alert_streak
 
     with warehouse.begin() as conn:
         account = upsert_account(conn, "zon", "amazon")
@@ -191,8 +191,8 @@ def test_a_failure_seen_after_the_retry_succeeded_closes_its_alert_at_once(wareh
 
 # ---------------------------------------------------------------- sync log
 def test_the_sync_log_row_of_a_killed_run_is_closed(warehouse, instance):
-    from assets.sync_log import ABANDONED, SyncLog
-    from sensors.failures import sync_log_sweep_sensor
+    from marketsync.assets.sync_log import ABANDONED, SyncLog
+    from marketsync.sensors.failures import sync_log_sweep_sensor
 
     with warehouse.begin() as conn:
         account = upsert_account(conn, "shop", "letzshop")
@@ -215,8 +215,8 @@ def test_the_sync_log_row_of_a_killed_run_is_closed(warehouse, instance):
 def test_a_failed_letzshop_import_counts_what_it_committed(shop):
     """The first page lands, the second is refused for good: the run fails and its sync-log row is
     closed with the first page's units counted (counts are flushed per committed page)."""
-    from pipelines.run_in_process import run_order_sync
-    from resources.errors import MarketsyncError
+    from marketsync.pipelines.run_in_process import run_order_sync
+    from marketsync.resources.errors import MarketsyncError
 
     shop.state.add_fault("slow", seconds=0.01, operation="query")  # the first page: answered normally
     shop.state.add_fault("graphql_invalid", count=5, operation="query")  # then a permanent error
@@ -234,9 +234,9 @@ def test_a_failed_letzshop_import_counts_what_it_committed(shop):
 def test_a_drain_runs_only_its_channels_op(shop, instance):
     """A Letzshop write due: the run's Letzshop drain op takes the letzshop_api pool and sends it; no
     other channel's op starts."""
-    from resources.amazon_sp_api import AmazonSpApiResource
-    from resources.ebay import EbayResource
-    from resources.jtl_ffn import JtlFfnResource
+    from marketsync.resources.amazon_sp_api import AmazonSpApiResource
+    from marketsync.resources.ebay import EbayResource
+    from marketsync.resources.jtl_ffn import JtlFfnResource
 
     with shop.warehouse.begin() as conn:
         outbound_queue.enqueue(conn, shop.account.account_id, "set_tracking",
@@ -260,7 +260,7 @@ def test_schedules_skip_with_one_worded_line_when_the_warehouse_is_down():
 
     from dagster import build_schedule_context
 
-    from sensors.schedules import schedules
+    from marketsync.sensors.schedules import schedules
 
     down = Warehouse(database_url=f"postgresql://postgres@127.0.0.1:{_closed_port()}/marketsync")
     for schedule_def in schedules:

@@ -9,8 +9,8 @@ import pytest
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, build_sensor_context
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from sensors.jobs import ORDER_CHANNELS
+from marketsync.assets.accounts import upsert_account
+from marketsync.sensors.jobs import ORDER_CHANNELS
 
 # A run the daemon created for a request and has not launched yet. (QUEUED itself needs a code location
 # origin that only a workspace gives; the sensors treat NOT_STARTED, QUEUED, STARTING, STARTED alike.)
@@ -55,10 +55,10 @@ def _add_run(instance, job_name, store, channel, kind, status, run_id=None):
 
 def _follow_up(warehouse, instance, store, channel="letzshop"):
     """Run the account's follow-up job's assets in process, as the daemon would."""
-    from assets.amazon.orders import amazon_assets
-    from assets.ebay.orders import ebay_assets
-    from assets.letzshop.orders import letzshop_assets
-    from pipelines.run_in_process import run_assets
+    from marketsync.assets.amazon.orders import amazon_assets
+    from marketsync.assets.ebay.orders import ebay_assets
+    from marketsync.assets.letzshop.orders import letzshop_assets
+    from marketsync.pipelines.run_in_process import run_assets
 
     assets = {"letzshop": letzshop_assets[1:], "amazon": amazon_assets[1:], "ebay": ebay_assets[1:]}[channel]
     return run_assets(assets, ORDER_CHANNELS[channel].partitions, store, instance=instance,
@@ -81,7 +81,7 @@ def _waiting(warehouse):
 
 
 def test_out_of_order_commits_of_two_stores_are_all_followed_up(warehouse, instance):
-    from sensors.new_orders import new_orders_sensor
+    from marketsync.sensors.new_orders import new_orders_sensor
 
     a = _account(warehouse, instance, "a-store")
     b = _account(warehouse, instance, "b-store")
@@ -106,7 +106,7 @@ def test_out_of_order_commits_of_two_stores_are_all_followed_up(warehouse, insta
 
 
 def test_a_removed_store_does_not_stop_the_others(warehouse, instance):
-    from sensors.new_orders import new_orders_sensor
+    from marketsync.sensors.new_orders import new_orders_sensor
 
     gone = _account(warehouse, instance, "gone", partition=False)  # its partition was removed
     kept = _account(warehouse, instance, "kept")
@@ -118,7 +118,7 @@ def test_a_removed_store_does_not_stop_the_others(warehouse, instance):
 
 
 def test_one_follow_up_per_import_batch_never_during_the_import(warehouse, instance):
-    from sensors.new_orders import new_orders_sensor
+    from marketsync.sensors.new_orders import new_orders_sensor
 
     account = _account(warehouse, instance, "shop")
     importing = _add_run(instance, "letzshop_import_job", "shop", "letzshop", "import", DagsterRunStatus.STARTED)
@@ -140,7 +140,7 @@ def test_one_follow_up_per_import_batch_never_during_the_import(warehouse, insta
 
 @pytest.mark.parametrize("channel,state", [("amazon", "Unshipped"), ("ebay", "NOT_STARTED")])
 def test_amazon_and_ebay_orders_are_followed_up(warehouse, instance, channel, state):
-    from sensors.new_orders import new_orders_sensor
+    from marketsync.sensors.new_orders import new_orders_sensor
 
     account = _account(warehouse, instance, "multi", channel)
     with warehouse.begin() as conn:
@@ -161,7 +161,7 @@ def test_amazon_and_ebay_orders_are_followed_up(warehouse, instance, channel, st
 
 # ---------------------------------------------------------------- auto-sync
 def test_every_channel_is_imported_on_its_interval_and_never_twice_while_queued(warehouse, instance):
-    from sensors.auto_sync import order_auto_sync_sensor
+    from marketsync.sensors.auto_sync import order_auto_sync_sensor
 
     for channel in ("letzshop", "amazon", "ebay"):
         _account(warehouse, instance, "shop", channel)
@@ -180,7 +180,7 @@ def test_every_channel_is_imported_on_its_interval_and_never_twice_while_queued(
 
 
 def test_a_recent_sync_waits_for_its_interval(warehouse, instance):
-    from sensors.auto_sync import order_auto_sync_sensor
+    from marketsync.sensors.auto_sync import order_auto_sync_sensor
 
     _account(warehouse, instance, "fresh", sync_interval_minutes=60)
     with warehouse.begin() as conn:
@@ -193,7 +193,7 @@ def test_a_recent_sync_waits_for_its_interval(warehouse, instance):
 
 
 def test_a_failed_import_is_retried_with_a_bounded_backoff(warehouse, instance, monkeypatch):
-    import sensors.auto_sync as auto_sync
+    import marketsync.sensors.auto_sync as auto_sync
 
     _account(warehouse, instance, "flaky", sync_interval_minutes=1440)
     with warehouse.begin() as conn:  # synced an hour ago: the next slot is a day away
@@ -221,7 +221,7 @@ def test_a_failed_import_is_retried_with_a_bounded_backoff(warehouse, instance, 
 
 # ---------------------------------------------------------------- partitions
 def test_partitions_follow_enabled_and_configured_accounts(warehouse, vault, instance, monkeypatch):
-    from sensors.partitions import account_partitions_sensor
+    from marketsync.sensors.partitions import account_partitions_sensor
 
     for name in CLIENT_ENV:
         monkeypatch.delenv(name, raising=False)
@@ -250,8 +250,8 @@ def test_partitions_follow_enabled_and_configured_accounts(warehouse, vault, ins
 def test_a_fleet_due_at_once_is_requested_over_ticks_longest_waiting_first(warehouse, instance, monkeypatch):
     """A tick requests at most MARKETSYNC_SENSOR_MAX_RUNS runs (Dagster submits each inside the tick,
     which must end within 60 s); what does not fit stays due and the next ticks request it, none twice."""
-    from sensors.auto_sync import order_auto_sync_sensor
-    from sensors.new_orders import new_orders_sensor
+    from marketsync.sensors.auto_sync import order_auto_sync_sensor
+    from marketsync.sensors.new_orders import new_orders_sensor
 
     monkeypatch.setenv("MARKETSYNC_SENSOR_MAX_RUNS", "2")
     accounts = [_account(warehouse, instance, f"s{n}") for n in range(5)]

@@ -8,14 +8,14 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context
 from sqlalchemy import text
 
-from assets.letzshop.stock import LetzshopCsvStock
-from assets.stock.assets import inventory_sync_lag
-from assets.stock.channels import build_channel
-from assets.stock.drift import drift_check
-from assets.stock.push import push_stock
-from assets.stock.settings import save_settings
-from resources.errors import MarketsyncError
-from sensors.stock_push import stock_push_sensor
+from marketsync.assets.letzshop.stock import LetzshopCsvStock
+from marketsync.assets.stock.assets import inventory_sync_lag
+from marketsync.assets.stock.channels import build_channel
+from marketsync.assets.stock.drift import drift_check
+from marketsync.assets.stock.push import push_stock
+from marketsync.assets.stock.settings import save_settings
+from marketsync.resources.errors import MarketsyncError
+from marketsync.sensors.stock_push import stock_push_sensor
 
 STORE = "shop"
 

@@ -17,10 +17,10 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from assets.stock.manual import adjust
-from assets.stock.push import push_stock
-from assets.stock.settings import save_settings
-from resources.database import libpq_url
+from marketsync.assets.stock.manual import adjust
+from marketsync.assets.stock.push import push_stock
+from marketsync.assets.stock.settings import save_settings
+from marketsync.resources.database import libpq_url
 
 STORE = "busy"
 PRODUCTS = 20

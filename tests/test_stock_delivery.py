@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from resources.errors import MarketsyncError
-from resources.stock_delivery import Delivery, DeliveryError, DeliveryTarget, deliver_file, describe_location
-from sandbox.feeds.ftp_server import serve_ftp
-from sandbox.http import serve_in_thread
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.stock_delivery import Delivery, DeliveryError, DeliveryTarget, deliver_file, describe_location
+from marketsync.sandbox.feeds.ftp_server import serve_ftp
+from marketsync.sandbox.http import serve_in_thread
 
 USER = "merchant"
 PASSWORD = "s3cr:t/p@ss%+"  # characters percent-encoding changes

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from assets.stock.drift import drift_check
-from assets.stock.manual import adjust, set_rule
-from assets.stock.push import push_stock
-from assets.stock.settings import save_settings
-from resources.ebay import EbayResource
-from sandbox.ebay.state import EbayState
-from sandbox.http import serve_in_thread
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.stock.drift import drift_check
+from marketsync.assets.stock.manual import adjust, set_rule
+from marketsync.assets.stock.push import push_stock
+from marketsync.assets.stock.settings import save_settings
+from marketsync.resources.ebay import EbayResource
+from marketsync.sandbox.ebay.state import EbayState
+from marketsync.sandbox.http import serve_in_thread
 
 CLIENT_ID, CLIENT_SECRET = "MarketSy-stock-PRD-0", "PRD-secret+/="
 STORE = "bay"
@@ -22,7 +22,7 @@ STORE = "bay"
 @pytest.fixture
 def ebay_stock(warehouse, vault):
     """Store 'bay' on the eBay simulator; its first three seeded SKUs are products listed there by a rule."""
-    from sandbox.ebay.app import create_app
+    from marketsync.sandbox.ebay.app import create_app
 
     state = EbayState(seed=5, orders=5, skus=10, clients={CLIENT_ID: CLIENT_SECRET})
     resource = EbayResource(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, retry_backoff_seconds=0.01)

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from assets.stock.explain import explain, render
-from assets.stock.manual import adjust, set_rule
-from assets.stock.push import push_stock
-from assets.stock.settings import save_settings
-from resources.errors import MarketsyncError
+from marketsync.assets.stock.explain import explain, render
+from marketsync.assets.stock.manual import adjust, set_rule
+from marketsync.assets.stock.push import push_stock
+from marketsync.assets.stock.settings import save_settings
+from marketsync.resources.errors import MarketsyncError
 
 STORE = "shop"
 SKUS = [f"SKU-{i}" for i in range(6)]

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from assets.stock.manual import adjust, set_rule
-from assets.stock.push import push_stock
-from assets.stock.rules import TERMS
-from assets.stock.schedule import decide, due_pushes
-from assets.stock.settings import load_settings, save_settings
-from resources.errors import MarketsyncError
+from marketsync.assets.stock.manual import adjust, set_rule
+from marketsync.assets.stock.push import push_stock
+from marketsync.assets.stock.rules import TERMS
+from marketsync.assets.stock.schedule import decide, due_pushes
+from marketsync.assets.stock.settings import load_settings, save_settings
+from marketsync.resources.errors import MarketsyncError
 
 STORE = "shop"
 
@@ -434,7 +434,7 @@ def test_manual_channels_are_never_due(stock_shop, warehouse):
 def test_the_inventory_file_reaches_an_ftp_drop_with_credentials_from_the_vault(stock_shop, warehouse, vault, tmp_path):
     """A location without a channel report: the file is delivered (under its final name only once
     complete) and every row counts as delivered; the password comes from the account's credentials."""
-    from sandbox.feeds.ftp_server import serve_ftp
+    from marketsync.sandbox.feeds.ftp_server import serve_ftp
 
     account, _ = stock_shop
     (tmp_path / "drop").mkdir()

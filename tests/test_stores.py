@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from assets.stores import ensure_store, find_store_id, store_id_for, validate_store_code
-from resources.errors import MarketsyncError
+from marketsync.assets.stores import ensure_store, find_store_id, store_id_for, validate_store_code
+from marketsync.resources.errors import MarketsyncError
 
 
 @pytest.mark.unit

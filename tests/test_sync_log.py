@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from assets.accounts import upsert_account
-from assets.sync_log import MAX_ERRORS, SyncLog, recent_logs
-from resources.errors import MarketsyncError
+from marketsync.assets.accounts import upsert_account
+from marketsync.assets.sync_log import MAX_ERRORS, SyncLog, recent_logs
+from marketsync.resources.errors import MarketsyncError
 
 
 @pytest.fixture

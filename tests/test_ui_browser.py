@@ -56,10 +56,10 @@ def _wait_for_webserver(url: str, dagster: subprocess.Popen, log: Path) -> None:
 def test_ui_loads_renders_the_graph_and_materialises_a_partition(cli_env, shop, tmp_path):
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-    from assets.letzshop.orders import letzshop_accounts
-    from assets.letzshop.product_feed import add_letzshop_feed_source
-    from sandbox.http import serve_in_thread
-    from sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
+    from marketsync.assets.letzshop.orders import letzshop_accounts
+    from marketsync.assets.letzshop.product_feed import add_letzshop_feed_source
+    from marketsync.sandbox.http import serve_in_thread
+    from marketsync.sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
 
     feed = ProductFeedState(seed=3, size=40)
     with serve_in_thread(create_feed_app(feed)) as feed_server:

@@ -10,9 +10,9 @@ import time
 import pytest
 from lxml import etree
 
-from assets.feeds import xml_safety
-from assets.feeds.readers import XmlReader
-from assets.feeds.xml_safety import SAFE_OPTIONS, XmlRefused
+from marketsync.assets.feeds import xml_safety
+from marketsync.assets.feeds.readers import XmlReader
+from marketsync.assets.feeds.xml_safety import SAFE_OPTIONS, XmlRefused
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Amazon (Selling Partner API): orders in, shipment confirmations and listings' stock out, through the
 installation's Login with Amazon application and each seller's refresh token."""
-from assets.channel_registry import ApplicationClient, Channel, Orders, Outbound, Stock, register
+from marketsync.assets.channel_registry import ApplicationClient, Channel, Orders, Outbound, Stock, register
 
 API_POOL = "amazon_sp_api"
 
@@ -8,13 +8,13 @@ CHANNEL = register(Channel(
     name="amazon",
     label="Amazon",
     application_client=ApplicationClient("AMAZON_LWA_CLIENT_ID", "AMAZON_LWA_CLIENT_SECRET",
-                                         resource="resources.amazon_sp_api:AmazonSpApiResource"),
-    definitions="assets.amazon.definitions:defs",
-    partitions="assets.amazon.orders:amazon_accounts",
-    orders=Orders(asset=("core", "amazon_orders"), assets="assets.amazon.orders:amazon_assets",
+                                         resource="marketsync.resources.amazon_sp_api:AmazonSpApiResource"),
+    definitions="marketsync.assets.amazon.definitions:defs",
+    partitions="marketsync.assets.amazon.orders:amazon_accounts",
+    orders=Orders(asset=("core", "amazon_orders"), assets="marketsync.assets.amazon.orders:amazon_assets",
                   imported="orders changed since its cursor"),
     # Amazon lists what the merchant listed there (known from sales, acknowledgements and rules).
-    stock=Stock(adapters={"amazon_listings": "assets.amazon.stock:adapter"}, listings="known"),
-    outbound=Outbound(open="assets.amazon.outbound:open_outbound", pool=API_POOL),
-    connection_test="assets.amazon.connection_check:check_connection",
+    stock=Stock(adapters={"amazon_listings": "marketsync.assets.amazon.stock:adapter"}, listings="known"),
+    outbound=Outbound(open="marketsync.assets.amazon.outbound:open_outbound", pool=API_POOL),
+    connection_test="marketsync.assets.amazon.connection_check:check_connection",
 ))

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import NoResultFound
 
-from assets.accounts import Account, get_account_by_id
-from resources.amazon_sp_api import AmazonError, AmazonSpApi, AmazonSpApiResource
-from resources.vault import CredentialVault, VaultError
+from marketsync.assets.accounts import Account, get_account_by_id
+from marketsync.resources.amazon_sp_api import AmazonError, AmazonSpApi, AmazonSpApiResource
+from marketsync.resources.vault import CredentialVault, VaultError
 
 
 def amazon_session(amazon: AmazonSpApiResource, conn_or_engine: Connection | Engine, vault: CredentialVault,

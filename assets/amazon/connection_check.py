@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from assets.accounts import get_account
-from assets.amazon.connection import amazon_session
-from assets.channel_clients import not_configured
-from resources.errors import MarketsyncError
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.accounts import get_account
+from marketsync.assets.amazon.connection import amazon_session
+from marketsync.assets.channel_clients import not_configured
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 
 def check_connection(warehouse: Warehouse, vault: CredentialVault, client, store: str) -> str:

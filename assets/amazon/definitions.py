@@ -2,6 +2,6 @@
 (pipelines/definitions.py)."""
 from dagster import Definitions
 
-from assets.amazon.orders import amazon_assets
+from marketsync.assets.amazon.orders import amazon_assets
 
 defs = Definitions(assets=amazon_assets)

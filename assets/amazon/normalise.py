@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, split_name
+from marketsync.assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, split_name
 
 # The item state of an order Amazon ships from its own warehouses (FBA): it holds none of the merchant's
 # stock (core.stock_order_units leaves such items out).

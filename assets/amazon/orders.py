@@ -5,15 +5,15 @@ each version in raw.channel_orders, merges the changed ones into the canonical o
 items to the store's catalog."""
 from dagster import AssetKey, DynamicPartitionsDefinition
 
-from assets.amazon import normalise
-from assets.amazon.channel import API_POOL
-from assets.amazon.connection import amazon_session
-from assets.orders.channel_asset import channel_orders_asset
-from assets.orders.followup import followup_assets
-from assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
-from resources.amazon_sp_api import AmazonSpApiResource
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.amazon import normalise
+from marketsync.assets.amazon.channel import API_POOL
+from marketsync.assets.amazon.connection import amazon_session
+from marketsync.assets.orders.channel_asset import channel_orders_asset
+from marketsync.assets.orders.followup import followup_assets
+from marketsync.assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
+from marketsync.resources.amazon_sp_api import AmazonSpApiResource
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 ORDERS = AssetKey(["core", "amazon_orders"])
 amazon_accounts = DynamicPartitionsDefinition(name="amazon_accounts")

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
-from assets.amazon.connection import amazon_session
-from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
-from resources.amazon_sp_api import AmazonError, AmazonSpApi
+from marketsync.assets.amazon.connection import amazon_session
+from marketsync.assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
+from marketsync.resources.amazon_sp_api import AmazonError, AmazonSpApi
 
 SET_TRACKING = "set_tracking"  # the operation order_actions.set_tracking queues for every channel
 

@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
 
-from assets.amazon.connection import amazon_session
-from assets.stock.channels import required_client
-from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
-from assets.stock.settings import StockSettings
-from resources.amazon_sp_api import AmazonError, AmazonSpApi
-from resources.vault import CredentialVault
+from marketsync.assets.amazon.connection import amazon_session
+from marketsync.assets.stock.channels import required_client
+from marketsync.assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
+from marketsync.assets.stock.settings import StockSettings
+from marketsync.resources.amazon_sp_api import AmazonError, AmazonSpApi
+from marketsync.resources.vault import CredentialVault
 
 PATCH_AT_MOST = 20  # above this many listings, one feed costs fewer calls than a patch per listing
 

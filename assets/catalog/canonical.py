@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from assets.catalog.columns import PRODUCT_COLUMNS, TRANSLATION_COLUMNS
-from resources.sql_files import query_beside, sql_beside
-from resources.warehouse import copy_rows
+from marketsync.assets.catalog.columns import PRODUCT_COLUMNS, TRANSLATION_COLUMNS
+from marketsync.resources.sql_files import query_beside, sql_beside
+from marketsync.resources.warehouse import copy_rows
 
 
 @dataclass

@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, text
 
-from assets.catalog.gtin import normalize_gtin
-from assets.catalog.matching import EXCEPTION_KINDS, lock_store_catalog, refresh_catalog_statistics
-from assets.stores import store_id_for
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
+from marketsync.assets.catalog.gtin import normalize_gtin
+from marketsync.assets.catalog.matching import EXCEPTION_KINDS, lock_store_catalog, refresh_catalog_statistics
+from marketsync.assets.stores import store_id_for
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
 
 STATUSES = ("pending", "resolved", "ignored")
 BLOCKING_STATUSES = ("pending", "ignored")

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 from dagster import MetadataValue
 from sqlalchemy import Connection, text
 
-from assets.catalog.canonical import CatalogWriter
-from assets.catalog.runs import FINAL, ImportRun, RunCounts
-from resources.errors import MarketsyncError
+from marketsync.assets.catalog.canonical import CatalogWriter
+from marketsync.assets.catalog.runs import FINAL, ImportRun, RunCounts
+from marketsync.resources.errors import MarketsyncError
 
 
 @dataclass

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-from assets.catalog.gtin import normalize_gtin
-from resources.sql_files import query_beside
+from marketsync.assets.catalog.gtin import normalize_gtin
+from marketsync.resources.sql_files import query_beside
 
 EXCEPTION_KINDS = ("product_not_found", "gtin_mismatch", "duplicate_gtin")
 

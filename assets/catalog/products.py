@@ -18,12 +18,12 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from assets.catalog.exceptions import auto_resolve
-from assets.catalog.gtin import normalize_gtin
-from assets.catalog.matching import lock_store_catalog
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside, sql_beside
-from resources.warehouse import copy_rows
+from marketsync.assets.catalog.exceptions import auto_resolve
+from marketsync.assets.catalog.gtin import normalize_gtin
+from marketsync.assets.catalog.matching import lock_store_catalog
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside, sql_beside
+from marketsync.resources.warehouse import copy_rows
 
 REQUIRED_COLUMNS = ("sku", "gtin", "title")
 # Placeholder products (order lines we could not match) own these SKUs; see matching.py.

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
 
 STATUSES = ("pending", "downloading", "parsing", "upserting", "completed", "partially_completed", "failed")
 FINAL = ("completed", "partially_completed", "failed")

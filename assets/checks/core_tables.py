@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
-from assets.channel_registry import channels
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse
+from marketsync.assets.channel_registry import channels
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse
 
 # Every channel that imports orders (assets/<channel>/channel.py declares it).
 CHANNELS = tuple(name for name, c in channels().items() if c.orders is not None)

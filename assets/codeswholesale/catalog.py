@@ -37,19 +37,19 @@ from dagster import (
 )
 from sqlalchemy import Connection, Engine
 
-from assets.catalog.canonical import CatalogWriter
-from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
-from assets.catalog.runs import ImportRun
-from assets.codeswholesale.normalise import RefusedProduct, normalise_product
-from assets.failures import worded_failure
-from assets.stores import ensure_store
-from assets.table_metadata import with_table_metadata
-from resources.codeswholesale import SANDBOX_URL, CodesWholesaleResource
-from resources.errors import MarketsyncError
-from resources.prefetch import prefetched
-from resources.sql_files import query_beside
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse, copy_rows
+from marketsync.assets.catalog.canonical import CatalogWriter
+from marketsync.assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
+from marketsync.assets.catalog.runs import ImportRun
+from marketsync.assets.codeswholesale.normalise import RefusedProduct, normalise_product
+from marketsync.assets.failures import worded_failure
+from marketsync.assets.stores import ensure_store
+from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.codeswholesale import SANDBOX_URL, CodesWholesaleResource
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.prefetch import prefetched
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse, copy_rows
 
 OWNERS = ["team:data-engineering"]
 GROUP = "catalog"

@@ -1,11 +1,11 @@
 """CodesWholesale, the supplier of digital keys: its price list in (an OAuth client per store source)."""
-from assets.channel_registry import Channel, register
+from marketsync.assets.channel_registry import Channel, register
 
 CHANNEL = register(Channel(
     name="codeswholesale",
     label="CodesWholesale",
-    resource="resources.codeswholesale:CodesWholesaleResource",
+    resource="marketsync.resources.codeswholesale:CodesWholesaleResource",
     catalog=("core", "codeswholesale_products"),
-    definitions="assets.codeswholesale.definitions:defs",
-    connection_test="assets.codeswholesale.connection_check:check_connection",
+    definitions="marketsync.assets.codeswholesale.definitions:defs",
+    connection_test="marketsync.assets.codeswholesale.connection_check:check_connection",
 ))

@@ -2,11 +2,11 @@
 authorised call."""
 from __future__ import annotations
 
-from assets.codeswholesale.catalog import get_codeswholesale_source
-from resources.codeswholesale import CodesWholesaleResource
-from resources.errors import MarketsyncError
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.codeswholesale.catalog import get_codeswholesale_source
+from marketsync.resources.codeswholesale import CodesWholesaleResource
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 
 def check_connection(warehouse: Warehouse, vault: CredentialVault, codeswholesale: CodesWholesaleResource,

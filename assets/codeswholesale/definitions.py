@@ -2,6 +2,6 @@
 channel's (pipelines/definitions.py)."""
 from dagster import Definitions
 
-from assets.codeswholesale.catalog import codeswholesale_assets
+from marketsync.assets.codeswholesale.catalog import codeswholesale_assets
 
 defs = Definitions(assets=codeswholesale_assets)

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from assets.catalog.gtin import normalize_gtin
+from marketsync.assets.catalog.gtin import normalize_gtin
 
 # CodesWholesale names languages in English ("German"); the catalog keeps ISO 639-1 codes where known.
 LANGUAGE_CODES = {

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import NoResultFound
 
-from assets.accounts import Account, get_account_by_id
-from resources.ebay import EbayApi, EbayError, EbayResource
-from resources.oauth import store_refresh_token
-from resources.vault import CredentialVault, VaultError
+from marketsync.assets.accounts import Account, get_account_by_id
+from marketsync.resources.ebay import EbayApi, EbayError, EbayResource
+from marketsync.resources.oauth import store_refresh_token
+from marketsync.resources.vault import CredentialVault, VaultError
 
 
 def ebay_session(ebay: EbayResource, conn_or_engine: Connection | Engine, vault: CredentialVault,

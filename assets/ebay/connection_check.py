@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from assets.accounts import get_account
-from assets.channel_clients import not_configured
-from assets.ebay.connection import ebay_session
-from resources.errors import MarketsyncError
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.accounts import get_account
+from marketsync.assets.channel_clients import not_configured
+from marketsync.assets.ebay.connection import ebay_session
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 
 def check_connection(warehouse: Warehouse, vault: CredentialVault, client, store: str) -> str:

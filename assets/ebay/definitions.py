@@ -2,6 +2,6 @@
 (pipelines/definitions.py)."""
 from dagster import Definitions
 
-from assets.ebay.orders import ebay_assets
+from marketsync.assets.ebay.orders import ebay_assets
 
 defs = Definitions(assets=ebay_assets)

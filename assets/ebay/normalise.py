@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, split_name
+from marketsync.assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, split_name
 
 
 def channel_state(order: dict) -> str:

@@ -4,15 +4,15 @@ each version in raw.channel_orders, merges the changed ones into the canonical o
 items to the store's catalog (SKU, then GTIN rules of assets/catalog/matching)."""
 from dagster import AssetKey, DynamicPartitionsDefinition
 
-from assets.ebay import normalise
-from assets.ebay.channel import API_POOL
-from assets.ebay.connection import ebay_session
-from assets.orders.channel_asset import channel_orders_asset
-from assets.orders.followup import followup_assets
-from assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
-from resources.ebay import EbayResource
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.ebay import normalise
+from marketsync.assets.ebay.channel import API_POOL
+from marketsync.assets.ebay.connection import ebay_session
+from marketsync.assets.orders.channel_asset import channel_orders_asset
+from marketsync.assets.orders.followup import followup_assets
+from marketsync.assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
+from marketsync.resources.ebay import EbayResource
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 ORDERS = AssetKey(["core", "ebay_orders"])
 ebay_accounts = DynamicPartitionsDefinition(name="ebay_accounts")

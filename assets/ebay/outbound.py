@@ -11,9 +11,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
-from assets.ebay.connection import ebay_session
-from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
-from resources.ebay import EbayApi, EbayError, tracking_key
+from marketsync.assets.ebay.connection import ebay_session
+from marketsync.assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
+from marketsync.resources.ebay import EbayApi, EbayError, tracking_key
 
 SET_TRACKING = "set_tracking"  # the operation order_actions.set_tracking queues for every channel
 

@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
 
-from assets.ebay.connection import ebay_session
-from assets.stock.channels import required_client
-from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
-from assets.stock.settings import StockSettings
-from resources.ebay import EbayApi, EbayError
-from resources.vault import CredentialVault
+from marketsync.assets.ebay.connection import ebay_session
+from marketsync.assets.stock.channels import required_client
+from marketsync.assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
+from marketsync.assets.stock.settings import StockSettings
+from marketsync.resources.ebay import EbayApi, EbayError
+from marketsync.resources.vault import CredentialVault
 
 PUBLISHED = "PUBLISHED"  # bulkUpdatePriceQuantity updates published offers only (updateOffer the others)
 

@@ -1,11 +1,11 @@
 """Supplier and dropship feeds: files pulled over HTTP(S)/FTP(S) or pushed to the intake app."""
-from assets.channel_registry import Channel, register
+from marketsync.assets.channel_registry import Channel, register
 
 CHANNEL = register(Channel(
     name="feed",
     label="supplier feed",
-    resource="resources.feed_transport:FeedTransport",
+    resource="marketsync.resources.feed_transport:FeedTransport",
     resource_key="feed_transport",
     catalog=("core", "supplier_feed_products"),
-    definitions="assets.feeds.definitions:defs",
+    definitions="marketsync.assets.feeds.definitions:defs",
 ))

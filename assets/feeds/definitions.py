@@ -2,6 +2,6 @@
 (pipelines/definitions.py)."""
 from dagster import Definitions
 
-from assets.feeds.pull import pull_feed_assets
+from marketsync.assets.feeds.pull import pull_feed_assets
 
 defs = Definitions(assets=pull_feed_assets)

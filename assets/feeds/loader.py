@@ -36,16 +36,16 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, text
 
-from assets.catalog.columns import PRODUCT_COLUMNS
-from assets.catalog.exceptions import auto_resolve
-from assets.catalog.matching import lock_store_catalog
-from assets.catalog.runs import ImportRun, RunCounts
-from assets.feeds import parallel
-from assets.feeds import sources as feed_sources
-from assets.feeds.readers import CountingReader
-from assets.feeds.staging import ALL_BAD_ABORT_ROWS, Stager, prepare
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside, sql_beside
+from marketsync.assets.catalog.columns import PRODUCT_COLUMNS
+from marketsync.assets.catalog.exceptions import auto_resolve
+from marketsync.assets.catalog.matching import lock_store_catalog
+from marketsync.assets.catalog.runs import ImportRun, RunCounts
+from marketsync.assets.feeds import parallel
+from marketsync.assets.feeds import sources as feed_sources
+from marketsync.assets.feeds.readers import CountingReader
+from marketsync.assets.feeds.staging import ALL_BAD_ABORT_ROWS, Stager, prepare
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside, sql_beside
 
 QUARANTINE_BATCH_ROWS = 1000    # bad rows per quarantine transaction
 PROGRESS_EVERY_ROWS = 100_000   # how often the run's row counts are committed while parsing

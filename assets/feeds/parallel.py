@@ -38,9 +38,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from assets.feeds import xml_safety
-from assets.feeds.readers import ENCODINGS, codec_for, record_steps
-from resources.errors import MarketsyncError
+from marketsync.assets.feeds import xml_safety
+from marketsync.assets.feeds.readers import ENCODINGS, codec_for, record_steps
+from marketsync.resources.errors import MarketsyncError
 
 log = logging.getLogger(__name__)
 
@@ -396,7 +396,7 @@ def _start_worker(job: dict[str, Any]) -> tuple[subprocess.Popen, Connection]:
     env = {key: value for key, value in os.environ.items()
            if key in ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH", "SYSTEMROOT")}
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-m", "assets.feeds.part_worker", str(theirs.fileno())],
+    proc = subprocess.Popen([sys.executable, "-m", "marketsync.assets.feeds.part_worker", str(theirs.fileno())],
                             pass_fds=(theirs.fileno(),), env=env, cwd=root, stdin=subprocess.DEVNULL)
     theirs.close()
     ours.send(job)

@@ -12,8 +12,8 @@ import sys
 from multiprocessing.connection import Connection
 from typing import IO, Any
 
-from assets.feeds.staging import ALL_BAD_ABORT_ROWS, Stager, prepare, stop_at
-from resources.errors import MarketsyncError
+from marketsync.assets.feeds.staging import ALL_BAD_ABORT_ROWS, Stager, prepare, stop_at
+from marketsync.resources.errors import MarketsyncError
 
 
 class _Spliced(io.RawIOBase):

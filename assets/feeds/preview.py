@@ -15,10 +15,10 @@ from typing import IO, Any
 
 import orjson
 
-from assets.catalog.columns import PRODUCT_COLUMNS
-from assets.feeds.loader import open_feed
-from assets.feeds.mapping import Rejected
-from assets.feeds.staging import prepare
+from marketsync.assets.catalog.columns import PRODUCT_COLUMNS
+from marketsync.assets.feeds.loader import open_feed
+from marketsync.assets.feeds.mapping import Rejected
+from marketsync.assets.feeds.staging import prepare
 
 # How many records preview reads at most: enough for almost every supplier's whole feed, bounded so a
 # huge one still answers in seconds (mapping runs at several hundred thousand records a second).

@@ -15,15 +15,15 @@ from dagster import (
     asset,
 )
 
-from assets.catalog.runs import ImportRun
-from assets.failures import worded_failure
-from assets.feeds.loader import load_feed
-from assets.feeds.sources import get_source, redacted
-from assets.table_metadata import with_table_metadata
-from resources.errors import MarketsyncError
-from resources.feed_transport import FeedTransport
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.catalog.runs import ImportRun
+from marketsync.assets.failures import worded_failure
+from marketsync.assets.feeds.loader import load_feed
+from marketsync.assets.feeds.sources import get_source, redacted
+from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.feed_transport import FeedTransport
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 supplier_feeds = DynamicPartitionsDefinition(name="supplier_feeds")
 

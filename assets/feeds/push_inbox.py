@@ -19,9 +19,9 @@ from dagster import Config, OpExecutionContext, job, op
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DataError, IntegrityError
 
-from assets.feeds.push_items import ApplyResult, FeedDefaults, ItemsInvalid, apply_items, parse_items
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse
+from marketsync.assets.feeds.push_items import ApplyResult, FeedDefaults, ItemsInvalid, apply_items, parse_items
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse
 
 log = logging.getLogger("marketsync.push_intake")
 

@@ -35,9 +35,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from assets.catalog.canonical import CatalogWriter
-from assets.catalog.gtin import normalize_gtin
-from resources.sql_files import query_beside
+from marketsync.assets.catalog.canonical import CatalogWriter
+from marketsync.assets.catalog.gtin import normalize_gtin
+from marketsync.resources.sql_files import query_beside
 
 # An updatedAt this far ahead of our clock is refused: a sender's clock or time-zone bug would
 # otherwise pin the record, and every later honest update would lose as "stale".

@@ -28,8 +28,8 @@ import ijson
 import orjson
 from lxml import etree
 
-from assets.feeds import xml_safety
-from resources.errors import MarketsyncError
+from marketsync.assets.feeds import xml_safety
+from marketsync.resources.errors import MarketsyncError
 
 OnBad = Callable[[int, str, str], None]
 Record = tuple[int, "str | None", Any]

@@ -22,11 +22,11 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Connection
 
-from assets.feeds.mapping import validate_mapping
-from assets.feeds.readers import codec_for
-from assets.stores import find_store_id
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
+from marketsync.assets.feeds.mapping import validate_mapping
+from marketsync.assets.feeds.readers import codec_for
+from marketsync.assets.stores import find_store_id
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
 
 KINDS = ("letzshop_feed", "codeswholesale", "pull_feed", "push_feed")
 FORMATS = ("csv", "tsv", "xml", "json")

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO, Any
 
-from assets.feeds.mapping import CompiledMapping, Rejected, compile_mapping
-from assets.feeds.readers import open_reader
-from resources.errors import MarketsyncError
+from marketsync.assets.feeds.mapping import CompiledMapping, Rejected, compile_mapping
+from marketsync.assets.feeds.readers import open_reader
+from marketsync.resources.errors import MarketsyncError
 
 COPY_BATCH_ROWS = 2000     # lines joined per COPY write: amortises the call, keeps memory flat
 ALL_BAD_ABORT_ROWS = 1000  # a feed whose first rows are all bad has the wrong mapping: stop early

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from lxml import etree
 
-from resources.errors import MarketsyncError
+from marketsync.resources.errors import MarketsyncError
 
 # The parser options every XML parse uses. `iterparse` takes the same keywords as XMLParser.
 SAFE_OPTIONS: dict[str, Any] = {

@@ -16,11 +16,11 @@ from dagster import (
     multi_asset,
 )
 
-from assets.inbound_sheet.run import run_check
-from assets.jtl_ffn.assets import INBOUNDS, STOCK, jtl_ffn_accounts
-from assets.table_metadata import with_table_metadata
-from resources.google_sheets import GoogleSheetsResource
-from resources.warehouse import Warehouse
+from marketsync.assets.inbound_sheet.run import run_check
+from marketsync.assets.jtl_ffn.assets import INBOUNDS, STOCK, jtl_ffn_accounts
+from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.google_sheets import GoogleSheetsResource
+from marketsync.resources.warehouse import Warehouse
 
 SHEET_ROWS = AssetKey(["raw", "inbound_sheet_rows"])
 CHECK = AssetKey(["ops", "inbound_control_check"])

@@ -1,9 +1,9 @@
 """Google Sheets: the operations team's sheet of inbound deliveries, read with a service account."""
-from assets.channel_registry import Channel, register
+from marketsync.assets.channel_registry import Channel, register
 
 CHANNEL = register(Channel(
     name="google_sheets",
     label="Google Sheets",
-    resource="assets.inbound_sheet.sheets:sheets_resource",
-    definitions="assets.inbound_sheet.definitions:defs",
+    resource="marketsync.assets.inbound_sheet.sheets:sheets_resource",
+    definitions="marketsync.assets.inbound_sheet.definitions:defs",
 ))

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from resources.errors import MarketsyncError
+from marketsync.resources.errors import MarketsyncError
 
 MATCH, MISMATCH, PROBLEM = "match", "mismatch", "problem"
 

@@ -2,6 +2,6 @@
 with every other channel's (pipelines/definitions.py)."""
 from dagster import Definitions
 
-from assets.inbound_sheet.assets import inbound_check_job, inbound_sheet_assets
+from marketsync.assets.inbound_sheet.assets import inbound_check_job, inbound_sheet_assets
 
 defs = Definitions(assets=inbound_sheet_assets, jobs=[inbound_check_job])

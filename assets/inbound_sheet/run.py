@@ -15,13 +15,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from sqlalchemy import Connection, text
 
-from assets.accounts import get_account
-from assets.inbound_sheet.check import MATCH, MISMATCH, Received, RowResult, cell_updates, check_rows, locate_columns
-from assets.stores import find_store_id
-from resources.errors import MarketsyncError
-from resources.google_sheets import GoogleSheetsResource
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse
+from marketsync.assets.accounts import get_account
+from marketsync.assets.inbound_sheet.check import (
+    MATCH,
+    MISMATCH,
+    Received,
+    RowResult,
+    cell_updates,
+    check_rows,
+    locate_columns,
+)
+from marketsync.assets.stores import find_store_id
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.google_sheets import GoogleSheetsResource
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse
 
 SETTING_FIELDS = ("spreadsheet_id", "worksheet", "header_row", "sku_column", "expected_column", "status_column",
                   "reference_column", "compare_with", "check_cron", "check_timezone", "enabled")

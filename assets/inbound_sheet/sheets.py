@@ -5,7 +5,7 @@ import os
 
 from dagster import EnvVar
 
-from resources.google_sheets import SHEETS_URL, GoogleSheetsResource
+from marketsync.resources.google_sheets import SHEETS_URL, GoogleSheetsResource
 
 
 def sheets_resource() -> GoogleSheetsResource:

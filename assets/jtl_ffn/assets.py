@@ -21,16 +21,16 @@ from dagster import (
     multi_asset,
 )
 
-from assets.accounts import get_account
-from assets.failures import worded_failure
-from assets.jtl_ffn.channel import API_POOL
-from assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
-from assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
-from assets.table_metadata import with_table_metadata
-from resources.errors import MarketsyncError
-from resources.jtl_ffn import JtlFfnResource
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.accounts import get_account
+from marketsync.assets.failures import worded_failure
+from marketsync.assets.jtl_ffn.channel import API_POOL
+from marketsync.assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
+from marketsync.assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
+from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.jtl_ffn import JtlFfnResource
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 jtl_ffn_accounts = DynamicPartitionsDefinition(name="jtl_ffn_accounts")
 PRODUCTS = AssetKey(["core", "fulfillment_products"])

@@ -1,10 +1,10 @@
 """`marketsync test-connection STORE jtl_ffn`: the merchant's tokens and one authorised read."""
 from __future__ import annotations
 
-from assets.jtl_ffn.assets import ffn_session
-from resources.jtl_ffn import JtlFfnResource
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.jtl_ffn.assets import ffn_session
+from marketsync.resources.jtl_ffn import JtlFfnResource
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 
 def check_connection(warehouse: Warehouse, vault: CredentialVault, jtl_ffn: JtlFfnResource, store: str) -> str:

@@ -2,6 +2,6 @@
 location merges this with every other channel's (pipelines/definitions.py)."""
 from dagster import Definitions
 
-from assets.jtl_ffn.assets import jtl_ffn_assets, jtl_ffn_job
+from marketsync.assets.jtl_ffn.assets import jtl_ffn_assets, jtl_ffn_job
 
 defs = Definitions(assets=jtl_ffn_assets, jobs=[jtl_ffn_job])

@@ -21,12 +21,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from assets import outbound_queue
-from assets.accounts import Account
-from assets.orders.actions import order_by_id, ship_order
-from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
-from resources.jtl_ffn import TOKEN_URL, JtlFfnApi, JtlFfnError, JtlFfnResource
-from resources.sql_files import query_beside
+from marketsync.assets import outbound_queue
+from marketsync.assets.accounts import Account
+from marketsync.assets.orders.actions import order_by_id, ship_order
+from marketsync.assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
+from marketsync.resources.jtl_ffn import TOKEN_URL, JtlFfnApi, JtlFfnError, JtlFfnResource
+from marketsync.resources.sql_files import query_beside
 
 OPERATION = "create_outbound"
 

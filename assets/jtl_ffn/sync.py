@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, text
 
-from resources.jtl_ffn import JtlFfnApi
-from resources.sql_files import query_beside, sql_beside
-from resources.warehouse import Warehouse, copy_rows
+from marketsync.resources.jtl_ffn import JtlFfnApi
+from marketsync.resources.sql_files import query_beside, sql_beside
+from marketsync.resources.warehouse import Warehouse, copy_rows
 
 _BATCH = 5000
 

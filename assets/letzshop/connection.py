@@ -4,11 +4,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from assets.accounts import Account
-from resources.errors import MarketsyncError
-from resources.letzshop import LetzshopApi, LetzshopResource
-from resources.vault import CredentialVault, VaultError
-from resources.warehouse import Warehouse
+from marketsync.assets.accounts import Account
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.letzshop import LetzshopApi, LetzshopResource
+from marketsync.resources.vault import CredentialVault, VaultError
+from marketsync.resources.warehouse import Warehouse
 
 
 @contextmanager

@@ -1,11 +1,11 @@
 """`marketsync test-connection STORE letzshop`: one cheap authorised call with the store's API key."""
 from __future__ import annotations
 
-from assets.accounts import get_account
-from assets.letzshop.connection import letzshop_session
-from resources.letzshop import LetzshopResource
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.accounts import get_account
+from marketsync.assets.letzshop.connection import letzshop_session
+from marketsync.resources.letzshop import LetzshopResource
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 
 def check_connection(warehouse: Warehouse, vault: CredentialVault, letzshop: LetzshopResource, store: str) -> str:

@@ -2,7 +2,7 @@
 merges this with every other channel's (pipelines/definitions.py)."""
 from dagster import Definitions
 
-from assets.letzshop.orders import letzshop_assets
-from assets.letzshop.product_feed import letzshop_catalog_assets
+from marketsync.assets.letzshop.orders import letzshop_assets
+from marketsync.assets.letzshop.product_feed import letzshop_catalog_assets
 
 defs = Definitions(assets=[*letzshop_assets, *letzshop_catalog_assets])

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 import orjson
 from sqlalchemy import Connection, Engine
 
-from assets.accounts import Account
-from assets.letzshop.normalise import normalise
-from assets.orders.load import known_versions, merge_page, stage
-from resources.prefetch import prefetched
-from resources.sql_files import query_beside
-from resources.warehouse import copy_rows
+from marketsync.assets.accounts import Account
+from marketsync.assets.letzshop.normalise import normalise
+from marketsync.assets.orders.load import known_versions, merge_page, stage
+from marketsync.resources.prefetch import prefetched
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import copy_rows
 
 
 @dataclass

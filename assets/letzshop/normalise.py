@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from assets.catalog.gtin import normalize_gtin
-from assets.orders.load import MalformedOrder, NormalisedPage, normalise_all
+from marketsync.assets.catalog.gtin import normalize_gtin
+from marketsync.assets.orders.load import MalformedOrder, NormalisedPage, normalise_all
 
 LANGUAGES = ("en", "fr", "de")
 

@@ -22,18 +22,18 @@ from dagster import (
     multi_asset,
 )
 
-from assets.accounts import get_account
-from assets.alerts import record_successful_sync
-from assets.failures import worded_failure
-from assets.letzshop.channel import API_POOL
-from assets.letzshop.connection import letzshop_session
-from assets.letzshop.load import import_shipments
-from assets.orders.followup import auto_confirmations_key, followup_assets, matches_key
-from assets.sync_log import SyncLog
-from assets.table_metadata import with_table_metadata
-from resources.letzshop import LetzshopResource
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.accounts import get_account
+from marketsync.assets.alerts import record_successful_sync
+from marketsync.assets.failures import worded_failure
+from marketsync.assets.letzshop.channel import API_POOL
+from marketsync.assets.letzshop.connection import letzshop_session
+from marketsync.assets.letzshop.load import import_shipments
+from marketsync.assets.orders.followup import auto_confirmations_key, followup_assets, matches_key
+from marketsync.assets.sync_log import SyncLog
+from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.letzshop import LetzshopResource
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 OWNERS = ["team:data-engineering"]
 GROUP = "orders"  # grouped by domain; the source system is a kind

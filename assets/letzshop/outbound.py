@@ -11,11 +11,11 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
-from assets.letzshop.connection import letzshop_session
-from assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
-from resources.letzshop import LetzshopApi, LetzshopError
-from resources.letzshop.client import UNIT_STATE_FOR
-from resources.sql_files import query_beside
+from marketsync.assets.letzshop.connection import letzshop_session
+from marketsync.assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
+from marketsync.resources.letzshop import LetzshopApi, LetzshopError
+from marketsync.resources.letzshop.client import UNIT_STATE_FOR
+from marketsync.resources.sql_files import query_beside
 
 
 def _queue_error(exc: LetzshopError, write: bool) -> Exception:

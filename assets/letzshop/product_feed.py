@@ -50,20 +50,20 @@ from dagster import (
 )
 from sqlalchemy import Connection, Engine, text
 
-from assets.catalog.canonical import CatalogWriter
-from assets.catalog.gtin import normalize_gtin
-from assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
-from assets.catalog.runs import ImportRun
-from assets.failures import worded_failure
-from assets.letzshop.orders import OWNERS, letzshop_accounts
-from assets.stores import ensure_store, validate_store_code
-from assets.table_metadata import with_table_metadata
-from resources.errors import MarketsyncError
-from resources.feed_transport import FeedStream, FeedTransport, FeedTransportError, split_credentials
-from resources.feed_transport import redact as redact_url
-from resources.sql_files import query_beside
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse, copy_rows
+from marketsync.assets.catalog.canonical import CatalogWriter
+from marketsync.assets.catalog.gtin import normalize_gtin
+from marketsync.assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
+from marketsync.assets.catalog.runs import ImportRun
+from marketsync.assets.failures import worded_failure
+from marketsync.assets.letzshop.orders import OWNERS, letzshop_accounts
+from marketsync.assets.stores import ensure_store, validate_store_code
+from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.feed_transport import FeedStream, FeedTransport, FeedTransportError, split_credentials
+from marketsync.resources.feed_transport import redact as redact_url
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse, copy_rows
 
 SOURCE_KIND = "letzshop_feed"
 SOURCE_NAME = "letzshop_feed"

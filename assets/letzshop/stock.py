@@ -24,15 +24,15 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import Connection
 
-from assets.accounts import get_account_by_id
-from assets.letzshop.channel import CHANNEL
-from assets.stock.channels import NoSecrets, delivery_target, load_secrets, read_on_receipt
-from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
-from assets.stock.inventory_file import inventory_csv
-from assets.stock.settings import StockSettings
-from resources.errors import MarketsyncError
-from resources.stock_delivery import DeliveryError, DeliveryTarget, deliver_file
-from resources.vault import CredentialVault
+from marketsync.assets.accounts import get_account_by_id
+from marketsync.assets.letzshop.channel import CHANNEL
+from marketsync.assets.stock.channels import NoSecrets, delivery_target, load_secrets, read_on_receipt
+from marketsync.assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
+from marketsync.assets.stock.inventory_file import inventory_csv
+from marketsync.assets.stock.settings import StockSettings
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.stock_delivery import DeliveryError, DeliveryTarget, deliver_file
+from marketsync.resources.vault import CredentialVault
 
 DEFAULT_FILENAME = "{store}-stock.csv"
 

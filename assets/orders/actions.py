@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from assets import outbound_queue
-from assets.accounts import Account, get_account_by_id
-from assets.catalog.exceptions import blocking_exceptions
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
+from marketsync.assets import outbound_queue
+from marketsync.assets.accounts import Account, get_account_by_id
+from marketsync.assets.catalog.exceptions import blocking_exceptions
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
 
 
 @dataclass(frozen=True)

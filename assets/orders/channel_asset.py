@@ -14,11 +14,11 @@ from dagster import (
     asset,
 )
 
-from assets.accounts import get_account
-from assets.alerts import record_successful_sync
-from assets.failures import worded_failure
-from assets.orders.incremental import OrderImport
-from assets.table_metadata import with_table_metadata
+from marketsync.assets.accounts import get_account
+from marketsync.assets.alerts import record_successful_sync
+from marketsync.assets.failures import worded_failure
+from marketsync.assets.orders.incremental import OrderImport
+from marketsync.assets.table_metadata import with_table_metadata
 
 OWNERS = ["team:data-engineering"]
 # A network error, 429 or 5xx: three more tries, a minute apart and growing. Anything else fails at once.

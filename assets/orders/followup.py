@@ -21,14 +21,14 @@ from dagster import (
 )
 from sqlalchemy import Connection, text
 
-from assets.accounts import Account, get_account
-from assets.catalog.exceptions import auto_resolve
-from assets.catalog.matching import match_order_items
-from assets.channel_registry import channels, declared
-from assets.orders.actions import auto_confirm_ready_orders
-from assets.table_metadata import with_table_metadata
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse
+from marketsync.assets.accounts import Account, get_account
+from marketsync.assets.catalog.exceptions import auto_resolve
+from marketsync.assets.catalog.matching import match_order_items
+from marketsync.assets.channel_registry import channels, declared
+from marketsync.assets.orders.actions import auto_confirm_ready_orders
+from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse
 
 OWNERS = ["team:data-engineering"]
 

@@ -22,11 +22,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, text
 
-from assets.accounts import Account, get_account
-from assets.catalog.matching import match_order_items
-from assets.orders.load import NormalisedPage, known_versions, merge_page, stage
-from resources.sql_files import query_beside
-from resources.warehouse import Warehouse, copy_rows
+from marketsync.assets.accounts import Account, get_account
+from marketsync.assets.catalog.matching import match_order_items
+from marketsync.assets.orders.load import NormalisedPage, known_versions, merge_page, stage
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.warehouse import Warehouse, copy_rows
 
 OVERLAP = timedelta(minutes=15)
 FIRST_IMPORT_DAYS = 30  # how far back an account's first import reaches (setting first_import_days)

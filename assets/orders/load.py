@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from assets.accounts import Account
-from resources.sql_files import query_beside, sql_beside
-from resources.warehouse import copy_rows
+from marketsync.assets.accounts import Account
+from marketsync.resources.sql_files import query_beside, sql_beside
+from marketsync.resources.warehouse import copy_rows
 
 ORDER_COLUMNS = (
     "channel_order_id", "channel_shipment_id", "order_number", "shipment_number", "customer_email",

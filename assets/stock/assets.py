@@ -27,14 +27,14 @@ from dagster import (
 from pydantic import Field
 from sqlalchemy import text
 
-from assets.channel_registry import channels
-from assets.stock.push import push_stock
-from assets.stock.settings import split_partition_key
-from assets.table_metadata import with_table_metadata
-from resources.errors import MarketsyncError
-from resources.http_retry import HttpCallError
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.channel_registry import channels
+from marketsync.assets.stock.push import push_stock
+from marketsync.assets.stock.settings import split_partition_key
+from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.http_retry import HttpCallError
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 CHANNEL_STOCK = AssetKey(["core", "channel_stock"])
 # What a channel's stock is computed from: the tables the channels' own assets write (named here, not

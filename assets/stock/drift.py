@@ -12,14 +12,14 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import text
 
-from assets.stock.channels import build_channel
-from assets.stock.push import ChannelFactory, PushResult, push_stock
-from assets.stock.settings import load_settings
-from assets.sync_log import SyncLog
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse
+from marketsync.assets.stock.channels import build_channel
+from marketsync.assets.stock.push import ChannelFactory, PushResult, push_stock
+from marketsync.assets.stock.settings import load_settings
+from marketsync.assets.sync_log import SyncLog
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 READ_BATCH = 500
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from assets.stock.rules import StockTerms
-from assets.stock.settings import StockSettings, all_settings
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
+from marketsync.assets.stock.rules import StockTerms
+from marketsync.assets.stock.settings import StockSettings, all_settings
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
 
 
 def not_listed_reason(conn: Connection, settings: StockSettings, sku: str, product_id: int,

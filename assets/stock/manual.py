@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from assets.accounts import get_account
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
+from marketsync.assets.accounts import get_account
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
 
 
 def _product_id(conn: Connection, store: str, sku: str) -> tuple[int, int]:

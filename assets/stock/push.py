@@ -22,14 +22,14 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import Connection, text
 
-from assets.stock.channels import ChannelPushError, StockChannel, StockUpdate, build_channel
-from assets.stock.explain import not_listed_reason
-from assets.stock.settings import StockSettings, load_settings
-from assets.sync_log import SyncLog, describe_error
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
-from resources.vault import CredentialVault
-from resources.warehouse import Warehouse, copy_rows
+from marketsync.assets.stock.channels import ChannelPushError, StockChannel, StockUpdate, build_channel
+from marketsync.assets.stock.explain import not_listed_reason
+from marketsync.assets.stock.settings import StockSettings, load_settings
+from marketsync.assets.sync_log import SyncLog, describe_error
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse, copy_rows
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
-from assets.stock.settings import partition_key
-from resources.sql_files import query_beside
+from marketsync.assets.stock.settings import partition_key
+from marketsync.resources.sql_files import query_beside
 
 # After a failed push, a real-time channel waits this long before the next attempt.
 FAILED_RETRY_AFTER = timedelta(minutes=5)

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from assets.accounts import get_account
-from assets.channel_registry import Stock, channels, declared
-from resources.errors import MarketsyncError
+from marketsync.assets.accounts import get_account
+from marketsync.assets.channel_registry import Stock, channels, declared
+from marketsync.resources.errors import MarketsyncError
 
 STRATEGIES = ("realtime", "batch", "manual")
 LISTINGS = ("catalog", "known")

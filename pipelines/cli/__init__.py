@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from pipelines.cli import (
+from marketsync.pipelines.cli import (
     accounts,
     catalog,
     connection,
@@ -23,8 +23,8 @@ from pipelines.cli import (
     stock,
     sync,
 )
-from pipelines.cli.root import cli
-from resources.errors import MarketsyncError
+from marketsync.pipelines.cli.root import cli
+from marketsync.resources.errors import MarketsyncError
 
 # One module per command group (or top-level command); `marketsync --help` lists them by name.
 for command in (db.db, accounts.account, credentials.credentials, connection.test_connection, sync.sync,
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 def _show_dagster_output(debug: bool) -> None:
     """--debug: Dagster's console log and a failed step's traceback (loads Dagster, which a plain
     listing otherwise never does)."""
-    from pipelines.run_in_process import show_dagster_output
+    from marketsync.pipelines.run_in_process import show_dagster_output
 
     show_dagster_output(debug)
 

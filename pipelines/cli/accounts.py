@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
 
 
 @click.group()
@@ -23,7 +23,7 @@ def account() -> None:
 def account_add(rt: Runtime, store: str, channel: str, endpoint: str | None, pairs: tuple[str, ...],
                 as_json: bool) -> None:
     """Add a store's account on CHANNEL, or update its endpoint and settings."""
-    from assets.accounts import parse_settings, upsert_account
+    from marketsync.assets.accounts import parse_settings, upsert_account
 
     with rt.warehouse.begin() as conn:
         acct = upsert_account(conn, store, channel, endpoint, parse_settings(list(pairs)))
@@ -41,7 +41,7 @@ def _account_row(acct) -> dict:
 @pass_runtime
 def account_list(rt: Runtime, as_json: bool) -> None:
     """List accounts."""
-    from assets.accounts import list_accounts
+    from marketsync.assets.accounts import list_accounts
 
     with rt.warehouse.begin() as conn:
         rows = [_account_row(a) for a in list_accounts(conn)]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli.inputs import secrets_from_stdin, store_option
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
+from marketsync.pipelines.cli.inputs import secrets_from_stdin, store_option
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
 
 
 @click.group()
@@ -24,7 +24,7 @@ def catalog() -> None:
 @pass_runtime
 def catalog_add_letzshop_feed(rt: Runtime, store: str, urls: tuple[str, ...], primary_language: str | None) -> None:
     """Add (or update) the store's Letzshop product feed: one tab-separated file per language."""
-    from assets.letzshop.product_feed import add_letzshop_feed_source
+    from marketsync.assets.letzshop.product_feed import add_letzshop_feed_source
 
     pairs = {}
     for pair in urls:
@@ -43,7 +43,7 @@ def catalog_add_letzshop_feed(rt: Runtime, store: str, urls: tuple[str, ...], pr
 @pass_runtime
 def catalog_add_codeswholesale(rt: Runtime, store: str, base_url: str) -> None:
     """Add CodesWholesale; reads {"client_id": ..., "client_secret": ...} from stdin."""
-    from assets.codeswholesale.catalog import add_codeswholesale_source
+    from marketsync.assets.codeswholesale.catalog import add_codeswholesale_source
 
     fields = secrets_from_stdin()
     with rt.warehouse.begin() as conn:
@@ -62,7 +62,7 @@ def catalog_import(rt: Runtime, store: str, source: str, as_json: bool) -> None:
 
     SOURCE is `letzshop` (the store's Letzshop product feed), `codeswholesale`, or the name of one of
     its pulled supplier feeds (`marketsync feeds list --store STORE`)."""
-    from pipelines.run_in_process import run_catalog_import
+    from marketsync.pipelines.run_in_process import run_catalog_import
 
     _known_catalog_source(rt, store, source)
     emit(run_catalog_import(store, source), as_json)
@@ -72,7 +72,7 @@ def _known_catalog_source(rt: Runtime, store: str, source: str) -> None:
     """Refuse, in words, a source the store does not have (before a Dagster partition is made for it)."""
     if source in ("letzshop", "codeswholesale"):
         return
-    from assets.feeds.sources import list_sources
+    from marketsync.assets.feeds.sources import list_sources
 
     with rt.warehouse.begin() as conn:
         feeds = [s for s in list_sources(conn, store) if s["kind"] == "pull_feed"]

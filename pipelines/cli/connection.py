@@ -8,9 +8,9 @@ import time
 
 import click
 
-from assets.channel_registry import channels, load
-from pipelines.cli.inputs import require_channel
-from pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.assets.channel_registry import channels, load
+from marketsync.pipelines.cli.inputs import require_channel
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
 
 
 def connection_channels() -> tuple[str, ...]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli.inputs import secrets_from_stdin
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.pipelines.cli.inputs import secrets_from_stdin
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
 
 
 @click.group()
@@ -19,7 +19,7 @@ def credentials() -> None:
 @pass_runtime
 def credentials_set(rt: Runtime, store: str, channel: str) -> None:
     """Read a JSON object of secret fields from stdin (never from arguments), e.g. {"api_key": "..."}."""
-    from assets.accounts import get_account
+    from marketsync.assets.accounts import get_account
 
     fields = secrets_from_stdin()
     with rt.warehouse.begin() as conn:
@@ -36,7 +36,7 @@ def credentials_set(rt: Runtime, store: str, channel: str) -> None:
 @pass_runtime
 def credentials_show(rt: Runtime, store: str, channel: str, as_json: bool) -> None:
     """Show which secret fields are set, masked."""
-    from assets.accounts import get_account
+    from marketsync.assets.accounts import get_account
 
     with rt.warehouse.begin() as conn:
         acct = get_account(conn, store, channel)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
 
 
 @click.group()
@@ -15,8 +15,8 @@ def db() -> None:
 @pass_runtime
 def db_upgrade(rt: Runtime) -> None:
     """Apply schema migrations (safe to re-run)."""
-    from resources import migrations
-    from resources.database import masked_url
+    from marketsync.resources import migrations
+    from marketsync.resources.database import masked_url
 
     migrations.upgrade(rt.database_url)
     click.echo(f"database at revision {migrations.current_revision(rt.database_url)} ({masked_url(rt.database_url)})")
@@ -26,6 +26,6 @@ def db_upgrade(rt: Runtime) -> None:
 @pass_runtime
 def db_url(rt: Runtime) -> None:
     """Print the warehouse URL (password masked)."""
-    from resources.database import masked_url
+    from marketsync.resources.database import masked_url
 
     click.echo(masked_url(rt.database_url))

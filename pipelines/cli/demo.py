@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
 
 
 @click.command("demo")
@@ -17,7 +17,7 @@ from pipelines.cli.runtime import Runtime, pass_runtime
 @pass_runtime
 def demo(rt: Runtime, seed: int, size: int, port: int | None) -> None:
     """Run the main job end to end against the sandbox simulators."""
-    from pipelines.demo import run_demo
+    from marketsync.pipelines.demo import run_demo
 
     run_demo(rt, seed=seed, size=size, port=port)
 
@@ -27,6 +27,6 @@ def demo(rt: Runtime, seed: int, size: int, port: int | None) -> None:
 @pass_runtime
 def dev(rt: Runtime, port: int) -> None:
     """The Dagster UI (and daemon) on the same setup as the demo, with the simulator running."""
-    from pipelines.demo import run_dev
+    from marketsync.pipelines.demo import run_dev
 
     run_dev(rt, port=port)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli.inputs import store_option
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.pipelines.cli.inputs import store_option
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
 
 
 @click.group()
@@ -21,7 +21,7 @@ def exceptions() -> None:
 @pass_runtime
 def exceptions_list(rt: Runtime, store: str | None, status: str, kind: str | None, as_json: bool) -> None:
     """List exceptions."""
-    from assets.catalog.exceptions import list_exceptions
+    from marketsync.assets.catalog.exceptions import list_exceptions
 
     with rt.warehouse.begin() as conn:
         rows = list_exceptions(conn, store, None if status == "all" else status, kind)
@@ -34,7 +34,7 @@ def exceptions_list(rt: Runtime, store: str | None, status: str, kind: str | Non
 @pass_runtime
 def exceptions_stats(rt: Runtime, store: str | None, as_json: bool) -> None:
     """Counts by kind and status."""
-    from assets.catalog.exceptions import exception_stats
+    from marketsync.assets.catalog.exceptions import exception_stats
 
     with rt.warehouse.begin() as conn:
         emit(exception_stats(conn, store), as_json)
@@ -47,7 +47,7 @@ def exceptions_stats(rt: Runtime, store: str | None, as_json: bool) -> None:
 @pass_runtime
 def exceptions_resolve(rt: Runtime, exception_id: int, product_ref: str, as_json: bool) -> None:
     """Resolve one exception by assigning a product."""
-    from assets.catalog.exceptions import resolve_exception
+    from marketsync.assets.catalog.exceptions import resolve_exception
 
     with rt.warehouse.begin() as conn:
         emit(resolve_exception(conn, exception_id, product_ref, resolved_by="cli"), as_json)
@@ -60,7 +60,7 @@ def exceptions_resolve(rt: Runtime, exception_id: int, product_ref: str, as_json
 @pass_runtime
 def exceptions_bulk_resolve(rt: Runtime, store: str, gtin: str, product_ref: str) -> None:
     """Resolve every pending exception with this GTIN by assigning one product."""
-    from assets.catalog.exceptions import bulk_resolve_by_gtin
+    from marketsync.assets.catalog.exceptions import bulk_resolve_by_gtin
 
     with rt.warehouse.begin() as conn:
         count = bulk_resolve_by_gtin(conn, store, gtin, product_ref, resolved_by="cli")
@@ -74,7 +74,7 @@ def exceptions_bulk_resolve(rt: Runtime, store: str, gtin: str, product_ref: str
 @pass_runtime
 def exceptions_ignore(rt: Runtime, exception_id: int, reason: str, as_json: bool) -> None:
     """Ignore an exception, with a reason. Ignored exceptions still block confirming the order."""
-    from assets.catalog.exceptions import ignore_exception
+    from marketsync.assets.catalog.exceptions import ignore_exception
 
     with rt.warehouse.begin() as conn:
         emit(ignore_exception(conn, exception_id, reason, resolved_by="cli"), as_json)

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 from sqlalchemy import text
 
-from pipelines.cli.inputs import store_option
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
-from resources.errors import MarketsyncError
+from marketsync.pipelines.cli.inputs import store_option
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.resources.errors import MarketsyncError
 
 
 @click.group()
@@ -19,7 +19,7 @@ def feeds() -> None:
 
 
 def _source_row(source: dict, username: str | None = None) -> dict:
-    from assets.feeds.sources import shown_location
+    from marketsync.assets.feeds.sources import shown_location
 
     return {"store": source.get("store"), "name": source["name"], "kind": source["kind"],
             "format": source.get("format"), "location": shown_location(source.get("location"), username),
@@ -69,15 +69,15 @@ def _mapping_from(path: Path | None) -> dict | None:
 def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | None, mapping_file: Path | None,
               encoding: str, push: bool, pairs: tuple[str, ...]) -> None:
     """Add a supplier feed to STORE."""
-    from assets.accounts import parse_settings
-    from assets.feeds.sources import add_source
-    from resources.feed_transport import split_credentials
+    from marketsync.assets.accounts import parse_settings
+    from marketsync.assets.feeds.sources import add_source
+    from marketsync.resources.feed_transport import split_credentials
 
     settings = parse_settings(list(pairs))
     mapping = _mapping_from(mapping_file)
     with rt.warehouse.begin() as conn:
         if push:
-            from pipelines.push_intake.secrets import rotate_push_secret
+            from marketsync.pipelines.push_intake.secrets import rotate_push_secret
 
             source = add_source(conn, store, name, "push_feed", None, None, mapping, encoding, settings, "cli")
             secret = rotate_push_secret(conn, rt.vault, source["source_id"])
@@ -99,7 +99,7 @@ def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | No
 @pass_runtime
 def feeds_list(rt: Runtime, store: str | None, as_json: bool) -> None:
     """List catalog sources."""
-    from assets.feeds.sources import list_sources
+    from marketsync.assets.feeds.sources import list_sources
 
     with rt.warehouse.begin() as conn:
         sources = list_sources(conn, store)
@@ -116,7 +116,7 @@ def feeds_list(rt: Runtime, store: str | None, as_json: bool) -> None:
 @pass_runtime
 def feeds_mapping(rt: Runtime, store: str, name: str, mapping_file: Path | None) -> None:
     """Show the feed's mapping, or set a new version of it."""
-    from assets.feeds.sources import get_source, set_mapping
+    from marketsync.assets.feeds.sources import get_source, set_mapping
 
     with rt.warehouse.begin() as conn:
         source = get_source(conn, store, name)
@@ -137,9 +137,9 @@ def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool)
     million records; a larger feed is judged on those, and the answer says so), loading nothing."""
     import tempfile
 
-    from assets.feeds.preview import preview_feed
-    from assets.feeds.sources import get_source
-    from resources.feed_transport import FeedTransport
+    from marketsync.assets.feeds.preview import preview_feed
+    from marketsync.assets.feeds.sources import get_source
+    from marketsync.resources.feed_transport import FeedTransport
 
     with rt.warehouse.begin() as conn:
         source = get_source(conn, store, name)
@@ -168,7 +168,7 @@ def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool)
 @pass_runtime
 def feeds_run(rt: Runtime, store: str, name: str, as_json: bool) -> None:
     """Import the feed now (through its Dagster asset)."""
-    from pipelines.run_in_process import run_catalog_import
+    from marketsync.pipelines.run_in_process import run_catalog_import
 
     emit(run_catalog_import(store, name), as_json)
 
@@ -181,7 +181,7 @@ def feeds_apply_inbox(rt: Runtime, store: str | None, as_json: bool) -> None:
     """Apply the pushed batches waiting in the inbox now (what the daemon's job does), oldest first."""
     from dataclasses import asdict as as_dict
 
-    from assets.feeds.push_inbox import apply_pending_batches
+    from marketsync.assets.feeds.push_inbox import apply_pending_batches
 
     summary = apply_pending_batches(rt.warehouse.engine, store=store)
     if as_json:
@@ -201,8 +201,8 @@ def feeds_apply_inbox(rt: Runtime, store: str | None, as_json: bool) -> None:
 @pass_runtime
 def feeds_push_secret(rt: Runtime, store: str, name: str, retire_previous: bool) -> None:
     """Rotate a push feed's signing secret (the old one keeps working until retired)."""
-    from assets.feeds.sources import get_source
-    from pipelines.push_intake.secrets import retire_previous_push_secret, rotate_push_secret
+    from marketsync.assets.feeds.sources import get_source
+    from marketsync.pipelines.push_intake.secrets import retire_previous_push_secret, rotate_push_secret
 
     with rt.warehouse.begin() as conn:
         source = get_source(conn, store, name)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from resources.errors import MarketsyncError
+from marketsync.resources.errors import MarketsyncError
 
 store_option = click.option("--store", default=None, help="Only this store.")
 
@@ -35,7 +35,7 @@ def require_channel(command: str, channel: str, channels: tuple[str, ...]) -> No
 def require_client(channel: str, client) -> None:
     """Amazon, eBay and JTL-FFN talk through the application's OAuth client, configured once per
     installation in the environment (never per store)."""
-    from assets.channel_clients import not_configured
+    from marketsync.assets.channel_clients import not_configured
 
     if not getattr(client, "client_id", None) or not getattr(client, "client_secret", None):
         raise MarketsyncError(not_configured(channel))

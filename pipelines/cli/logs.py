@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli.inputs import store_option
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.pipelines.cli.inputs import store_option
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
 
 
 @click.command("logs")
@@ -15,7 +15,7 @@ from pipelines.cli.runtime import Runtime, pass_runtime
 @pass_runtime
 def logs(rt: Runtime, store: str | None, limit: int, as_json: bool) -> None:
     """The sync log: what ran, how much, how long, what failed."""
-    from assets.sync_log import recent_logs
+    from marketsync.assets.sync_log import recent_logs
 
     with rt.warehouse.begin() as conn:
         rows = recent_logs(conn, store=store, limit=limit)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import click
 from sqlalchemy import text
 
-from pipelines.cli.inputs import store_option
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
-from resources.sql_files import query_beside
+from marketsync.pipelines.cli.inputs import store_option
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.resources.sql_files import query_beside
 
 
 @click.group()
@@ -36,8 +36,8 @@ def orders_list(rt: Runtime, store: str | None, status: str | None, limit: int, 
 @pass_runtime
 def orders_show(rt: Runtime, order: str, store: str | None, as_json: bool) -> None:
     """One order with its units and exceptions."""
-    from assets.catalog.exceptions import blocking_exceptions
-    from assets.orders.actions import find_order, order_units
+    from marketsync.assets.catalog.exceptions import blocking_exceptions
+    from marketsync.assets.orders.actions import find_order, order_units
 
     with rt.warehouse.begin() as conn:
         ref = find_order(conn, order, store)
@@ -69,7 +69,7 @@ def _queued(item, what: str) -> None:
 @pass_runtime
 def orders_confirm(rt: Runtime, order: str, units: tuple[str, ...], store: str | None) -> None:
     """Confirm all unconfirmed units, or the listed ones."""
-    from assets.orders.actions import confirm_order, find_order
+    from marketsync.assets.orders.actions import confirm_order, find_order
 
     with rt.warehouse.begin() as conn:
         ref = find_order(conn, order, store)
@@ -84,7 +84,7 @@ def orders_confirm(rt: Runtime, order: str, units: tuple[str, ...], store: str |
 @pass_runtime
 def orders_reject(rt: Runtime, order: str, reason: str, units: tuple[str, ...], store: str | None) -> None:
     """Reject (decline) all unconfirmed units, or the listed ones."""
-    from assets.orders.actions import find_order, reject_order
+    from marketsync.assets.orders.actions import find_order, reject_order
 
     with rt.warehouse.begin() as conn:
         ref = find_order(conn, order, store)
@@ -99,7 +99,7 @@ def orders_reject(rt: Runtime, order: str, reason: str, units: tuple[str, ...], 
 @pass_runtime
 def orders_tracking(rt: Runtime, order: str, number: str, carrier: str, store: str | None) -> None:
     """Set the tracking number and carrier."""
-    from assets.orders.actions import find_order, set_tracking
+    from marketsync.assets.orders.actions import find_order, set_tracking
 
     with rt.warehouse.begin() as conn:
         ref = find_order(conn, order, store)
@@ -116,7 +116,7 @@ def orders_tracking(rt: Runtime, order: str, number: str, carrier: str, store: s
 def orders_ship(rt: Runtime, order: str, number: str | None, carrier: str | None, store: str | None,
                 as_json: bool) -> None:
     """Mark shipped: tracking number, carrier, label URL, shipped_at; tracking goes to the channel."""
-    from assets.orders.actions import find_order, ship_order
+    from marketsync.assets.orders.actions import find_order, ship_order
 
     with rt.warehouse.begin() as conn:
         emit(ship_order(conn, find_order(conn, order, store), number, carrier), as_json)
@@ -128,7 +128,7 @@ def orders_ship(rt: Runtime, order: str, number: str | None, carrier: str | None
 @pass_runtime
 def orders_label(rt: Runtime, order: str, store: str | None) -> None:
     """Print the carrier label URL."""
-    from assets.orders.actions import find_order, label_url
+    from marketsync.assets.orders.actions import find_order, label_url
 
     with rt.warehouse.begin() as conn:
         click.echo(label_url(conn, find_order(conn, order, store)))

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli.inputs import store_option
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
-from resources.errors import MarketsyncError
+from marketsync.pipelines.cli.inputs import store_option
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.resources.errors import MarketsyncError
 
 
 @click.group()
@@ -20,7 +20,7 @@ def outbound() -> None:
 @pass_runtime
 def outbound_run(rt: Runtime, store: str | None, as_json: bool) -> None:
     """Send every due write now."""
-    from assets.outbound_runner import drain
+    from marketsync.assets.outbound_runner import drain
 
     # Each channel's client is built from its declaration (the application's OAuth clients from the
     # environment) when it has writes due, and only then.
@@ -51,7 +51,7 @@ def outbound_run(rt: Runtime, store: str | None, as_json: bool) -> None:
 @pass_runtime
 def outbound_list(rt: Runtime, status: str | None, as_json: bool) -> None:
     """List queued writes."""
-    from assets.outbound_queue import list_items
+    from marketsync.assets.outbound_queue import list_items
 
     with rt.warehouse.begin() as conn:
         rows = list_items(conn, status=status)
@@ -64,7 +64,7 @@ def outbound_list(rt: Runtime, status: str | None, as_json: bool) -> None:
 @pass_runtime
 def outbound_requeue(rt: Runtime, outbound_id: int | None, all_dead: bool) -> None:
     """Put a dead-lettered write back in the queue (same idempotency key)."""
-    from assets.outbound_queue import requeue
+    from marketsync.assets.outbound_queue import requeue
 
     if not outbound_id and not all_dead:
         raise MarketsyncError("name an outbound id, or pass --all-dead")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
 
 
 @click.group()
@@ -22,8 +22,8 @@ def products() -> None:
 @pass_runtime
 def products_import(rt: Runtime, store: str, file: Path, as_json: bool) -> None:
     """Load products from a CSV with header sku,gtin,title (other columns kept as attributes)."""
-    from assets.catalog.products import import_products_csv
-    from assets.stores import store_id_for
+    from marketsync.assets.catalog.products import import_products_csv
+    from marketsync.assets.stores import store_id_for
 
     with rt.warehouse.begin() as conn:
         result = import_products_csv(conn, store_id_for(conn, store), file)

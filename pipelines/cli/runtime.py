@@ -13,14 +13,14 @@ from functools import cached_property
 
 import click
 
-from resources.database import WarehouseConnection
+from marketsync.resources.database import WarehouseConnection
 
 
 class Runtime:
     """The resources a command needs, each built when first asked for."""
 
     def __init__(self) -> None:
-        from pipelines.environment import prepare_environment
+        from marketsync.pipelines.environment import prepare_environment
 
         prepare_environment()
         self.database_url = os.environ["DATABASE_URL"]
@@ -32,7 +32,7 @@ class Runtime:
 
     @cached_property
     def vault(self):
-        from resources.credentials import CredentialStore
+        from marketsync.resources.credentials import CredentialStore
 
         return CredentialStore(secret_keys=os.environ["MARKETSYNC_SECRET_KEYS"])
 
@@ -40,7 +40,7 @@ class Runtime:
     def _resources(self) -> dict:
         # The code location's own resource factories (definitions.py reads the channels' application
         # clients from the environment), not a copy of them.
-        from pipelines.definitions import build_resources
+        from marketsync.pipelines.definitions import build_resources
 
         return build_resources()
 

@@ -9,6 +9,6 @@ import click
 @click.option("--port", default=8780, show_default=True)
 def serve(host: str, port: int) -> None:
     """Receive pushed supplier feeds (PUT .../items, POST .../items:batch), signed with HMAC-SHA256."""
-    from pipelines.push_intake import serve as serve_intake
+    from marketsync.pipelines.push_intake import serve as serve_intake
 
     serve_intake(host, port)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli.inputs import require_client
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.pipelines.cli.inputs import require_client
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
 
 
 @click.group()
@@ -30,7 +30,7 @@ def sheets() -> None:
 @pass_runtime
 def sheets_set(rt: Runtime, store: str, **settings) -> None:
     """Create or change STORE's inbound control sheet settings."""
-    from assets.inbound_sheet.run import save_settings
+    from marketsync.assets.inbound_sheet.run import save_settings
 
     with rt.warehouse.begin() as conn:
         saved = save_settings(conn, store, **settings)
@@ -45,8 +45,8 @@ def sheets_set(rt: Runtime, store: str, **settings) -> None:
 def sheets_check(rt: Runtime, store: str, as_json: bool) -> None:
     """Check STORE's inbound control sheet now, through its Dagster asset, after syncing what JTL-FFN
     holds (a check never writes a verdict from holdings it did not read)."""
-    from assets.accounts import get_account
-    from pipelines.run_in_process import run_inbound_check
+    from marketsync.assets.accounts import get_account
+    from marketsync.pipelines.run_in_process import run_inbound_check
 
     with rt.warehouse.begin() as conn:
         get_account(conn, store, "jtl_ffn")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
-from resources.sql_files import query_beside
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.resources.sql_files import query_beside
 
 
 @click.group()
@@ -44,7 +44,7 @@ def stock_settings(rt: Runtime, store: str, channel: str, pairs: tuple[str, ...]
     inventory_private_key, inventory_passphrase) go in `marketsync credentials set STORE CHANNEL`."""
     from dataclasses import asdict
 
-    from assets.stock.settings import save_settings
+    from marketsync.assets.stock.settings import save_settings
 
     delivery: dict = {}
     for pair in pairs:
@@ -72,7 +72,7 @@ def stock_settings(rt: Runtime, store: str, channel: str, pairs: tuple[str, ...]
 def stock_adjust(rt: Runtime, store: str, sku: str, count: int | None, delta: int | None, reason: str | None,
                  as_json: bool) -> None:
     """Record manual stock for STORE's SKU."""
-    from assets.stock.manual import adjust
+    from marketsync.assets.stock.manual import adjust
 
     with rt.warehouse.begin() as conn:
         emit(adjust(conn, store, sku, count=count, delta=delta, reason=reason), as_json)
@@ -94,7 +94,7 @@ def stock_adjust(rt: Runtime, store: str, sku: str, count: int | None, delta: in
 @pass_runtime
 def stock_rule(rt: Runtime, store: str, channel: str, sku: str, as_json: bool, **rule) -> None:
     """Set or clear a listing's fixed quantity, maximum, or whether it is listed on one channel."""
-    from assets.stock.manual import set_rule
+    from marketsync.assets.stock.manual import set_rule
 
     with rt.warehouse.begin() as conn:
         emit(set_rule(conn, store, channel, sku, **rule), as_json)
@@ -108,9 +108,9 @@ def stock_rule(rt: Runtime, store: str, channel: str, sku: str, as_json: bool, *
 @json_option
 def stock_push(store: str, channel: str, full: bool, skus: tuple[str, ...], as_json: bool) -> None:
     """Push STORE's stock to CHANNEL now (a Dagster run of core/channel_stock)."""
-    from pipelines.environment import prepare_environment
-    from pipelines.run_in_process import run_stock_push
-    from resources.errors import MarketsyncError
+    from marketsync.pipelines.environment import prepare_environment
+    from marketsync.pipelines.run_in_process import run_stock_push
+    from marketsync.resources.errors import MarketsyncError
 
     if full and skus:
         raise MarketsyncError("--full and --sku exclude each other")
@@ -129,7 +129,7 @@ def stock_explain(rt: Runtime, store: str, sku: str, history: int, as_json: bool
     """Why STORE's SKU shows the number it shows on each channel, term by term, with its push ledger."""
     import json
 
-    from assets.stock.explain import explain, render
+    from marketsync.assets.stock.explain import explain, render
 
     with rt.warehouse.begin() as conn:
         report = explain(conn, store, sku, history)
@@ -144,8 +144,8 @@ def stock_explain(rt: Runtime, store: str, sku: str, history: int, as_json: bool
 @pass_runtime
 def stock_drift(rt: Runtime, store: str, channel: str, repair: bool, as_json: bool) -> None:
     """Compare CHANNEL's own stock with what it acknowledged; drifted listings are pushed again."""
-    from assets.channel_clients import application_client
-    from assets.stock.drift import drift_check
+    from marketsync.assets.channel_clients import application_client
+    from marketsync.assets.stock.drift import drift_check
 
     result = drift_check(rt.warehouse, rt.vault, store, channel, repair=repair,
                          clients={name: application_client(name, deferred=False) for name in ("ebay", "amazon")})

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import click
 
-from assets.channel_registry import channels
-from pipelines.cli.inputs import require_channel, require_client
-from pipelines.cli.output import emit, json_option
-from pipelines.cli.runtime import Runtime, pass_runtime
-from resources.errors import MarketsyncError
+from marketsync.assets.channel_registry import channels
+from marketsync.pipelines.cli.inputs import require_channel, require_client
+from marketsync.pipelines.cli.output import emit, json_option
+from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
+from marketsync.resources.errors import MarketsyncError
 
 
 def order_channels() -> tuple[str, ...]:
@@ -32,7 +32,7 @@ def sync() -> None:
 def sync_orders(rt: Runtime, store: str, channel: str, states: tuple[str, ...], as_json: bool) -> None:
     """Import STORE's orders from CHANNEL (any channel with an order import: letzshop, amazon, ebay), then
     match them and apply the auto-confirm rule."""
-    from pipelines.run_in_process import run_order_sync
+    from marketsync.pipelines.run_in_process import run_order_sync
 
     require_channel("order sync", channel, order_channels())
     declaration = channels()[channel]
@@ -40,7 +40,7 @@ def sync_orders(rt: Runtime, store: str, channel: str, states: tuple[str, ...], 
         by_state = ", ".join(c.label for c in channels().values() if c.orders and c.orders.states)
         raise MarketsyncError(f"--state is a {by_state} shipment state; {channel} imports every order changed "
                               "since its last sync")
-    from assets.accounts import get_account
+    from marketsync.assets.accounts import get_account
 
     with rt.warehouse.begin() as conn:
         get_account(conn, store, channel)  # before a Dagster partition is made for it
@@ -55,8 +55,8 @@ def sync_orders(rt: Runtime, store: str, channel: str, states: tuple[str, ...], 
 @pass_runtime
 def sync_fulfillment(rt: Runtime, store: str, as_json: bool) -> None:
     """Sync what JTL-FFN holds for STORE now (products, stock, inbounds), through its Dagster asset."""
-    from assets.accounts import get_account
-    from pipelines.run_in_process import run_fulfillment_sync
+    from marketsync.assets.accounts import get_account
+    from marketsync.pipelines.run_in_process import run_fulfillment_sync
 
     with rt.warehouse.begin() as conn:
         get_account(conn, store, "jtl_ffn")

@@ -24,10 +24,10 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """
     import uvicorn
 
-    from pipelines.environment import prepare_environment
-    from pipelines.push_intake.app import create_push_app
-    from resources.database import engine_for
-    from resources.vault import CredentialVault
+    from marketsync.pipelines.environment import prepare_environment
+    from marketsync.pipelines.push_intake.app import create_push_app
+    from marketsync.resources.database import engine_for
+    from marketsync.resources.vault import CredentialVault
 
     prepare_environment()
     engine = engine_for(os.environ["DATABASE_URL"])

@@ -43,9 +43,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from assets.feeds.push_inbox import record_delivery, same_items
-from assets.feeds.push_items import FeedDefaults, ItemsInvalid, apply_items, parse_item, parse_items, read_records
-from pipelines.push_intake.auth import (
+from marketsync.assets.feeds.push_inbox import record_delivery, same_items
+from marketsync.assets.feeds.push_items import (
+    FeedDefaults,
+    ItemsInvalid,
+    apply_items,
+    parse_item,
+    parse_items,
+    read_records,
+)
+from marketsync.pipelines.push_intake.auth import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -53,7 +60,7 @@ from pipelines.push_intake.auth import (
     Delivery,
     verify_delivery,
 )
-from pipelines.push_intake.limits import (
+from marketsync.pipelines.push_intake.limits import (
     BodyTooLarge,
     Clock,
     DailyLimitExceeded,
@@ -63,9 +70,9 @@ from pipelines.push_intake.limits import (
     read_limited,
     utc_now,
 )
-from pipelines.push_intake.secrets import PushSecrets, load_push_secrets
-from resources.sql_files import query_beside
-from resources.vault import CredentialVault, VaultError
+from marketsync.pipelines.push_intake.secrets import PushSecrets, load_push_secrets
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.vault import CredentialVault, VaultError
 
 log = logging.getLogger("marketsync.push_intake")
 

@@ -23,7 +23,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Connection, text
 
-from resources.sql_files import query_beside
+from marketsync.resources.sql_files import query_beside
 
 Clock = Callable[[], datetime]
 

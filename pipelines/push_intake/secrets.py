@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from resources.vault import CredentialVault, VaultError
+from marketsync.resources.vault import CredentialVault, VaultError
 
 # Recognisable in a leaked-secret scan, and says what it is for.
 SECRET_PREFIX = "mspush_"  # noqa: S105 - the public prefix of generated secrets, not a secret

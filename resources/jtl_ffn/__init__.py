@@ -49,11 +49,11 @@ repeated safely and never makes two outbounds.
 Failures are one-line `JtlFfnError`s that carry FFN's error code and first message, and never the
 client secret or a token (every message is scrubbed of them before it is raised).
 """
-from resources.jtl_ffn.api import TOKEN_URL, JtlFfnApi
-from resources.jtl_ffn.errors import JtlFfnError
-from resources.jtl_ffn.resource import JtlFfnResource
-from resources.jtl_ffn.token_store import MemoryTokenStore, VaultTokenStore, store_refresh_token
-from resources.oauth import TokenSet
+from marketsync.resources.jtl_ffn.api import TOKEN_URL, JtlFfnApi
+from marketsync.resources.jtl_ffn.errors import JtlFfnError
+from marketsync.resources.jtl_ffn.resource import JtlFfnResource
+from marketsync.resources.jtl_ffn.token_store import MemoryTokenStore, VaultTokenStore, store_refresh_token
+from marketsync.resources.oauth import TokenSet
 
 __all__ = [
     "TOKEN_URL",

@@ -12,13 +12,13 @@ from urllib.parse import quote
 import httpx
 import orjson
 
-from resources.errors import first_line
-from resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
-from resources.http_limits import MALFORMED, Limits, malformed
-from resources.http_retry import RetryPolicy, retry_after_seconds
-from resources.jtl_ffn.errors import JtlFfnError
-from resources.oauth import OAuthTokens, TokenSet, TokenStore, issued, lifetime_of, unauthorized
-from resources.scrubbing import SecretScrubber
+from marketsync.resources.errors import first_line
+from marketsync.resources.http_client import DEFAULT_LIMITS, ApiSession, HttpClient
+from marketsync.resources.http_limits import MALFORMED, Limits, malformed
+from marketsync.resources.http_retry import RetryPolicy, retry_after_seconds
+from marketsync.resources.jtl_ffn.errors import JtlFfnError
+from marketsync.resources.oauth import OAuthTokens, TokenSet, TokenStore, issued, lifetime_of, unauthorized
+from marketsync.resources.scrubbing import SecretScrubber
 
 LIVE_URL = "https://ffn2.api.jtl-software.com"
 SANDBOX_URL = "https://ffn-sbx.api.jtl-software.com"

@@ -1,7 +1,7 @@
 """`JtlFfnError`: how every failed FFN call, token refresh or token-store access is reported."""
 from __future__ import annotations
 
-from resources.http_retry import HttpCallError
+from marketsync.resources.http_retry import HttpCallError
 
 
 class JtlFfnError(HttpCallError):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from resources.client_resource import ApiClientResource
-from resources.jtl_ffn.api import LIVE_URL, MAX_PAGE_SIZE, TOKEN_URL, JtlFfnApi
-from resources.jtl_ffn.errors import JtlFfnError
-from resources.jtl_ffn.token_store import VaultTokenStore
-from resources.oauth import TokenStore
-from resources.vault import CredentialVault
+from marketsync.resources.client_resource import ApiClientResource
+from marketsync.resources.jtl_ffn.api import LIVE_URL, MAX_PAGE_SIZE, TOKEN_URL, JtlFfnApi
+from marketsync.resources.jtl_ffn.errors import JtlFfnError
+from marketsync.resources.jtl_ffn.token_store import VaultTokenStore
+from marketsync.resources.oauth import TokenStore
+from marketsync.resources.vault import CredentialVault
 
 
 class JtlFfnResource(ApiClientResource):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from resources import oauth
-from resources.jtl_ffn.errors import JtlFfnError
-from resources.oauth import MemoryTokenStore, store_refresh_token
+from marketsync.resources import oauth
+from marketsync.resources.jtl_ffn.errors import JtlFfnError
+from marketsync.resources.oauth import MemoryTokenStore, store_refresh_token
 
 __all__ = ["MemoryTokenStore", "VaultTokenStore", "store_refresh_token"]
 

@@ -1,3 +1,3 @@
-from resources.letzshop.client import LetzshopApi, LetzshopError, LetzshopResource
+from marketsync.resources.letzshop.client import LetzshopApi, LetzshopError, LetzshopResource
 
 __all__ = ["LetzshopApi", "LetzshopError", "LetzshopResource"]

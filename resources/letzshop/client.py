@@ -33,18 +33,18 @@ from gql.transport.exceptions import (
 from gql.transport.httpx import HTTPXTransport
 from graphql import DocumentNode
 
-from resources.client_resource import ApiClientResource
-from resources.errors import first_line
-from resources.http_client import DEFAULT_LIMITS, NOT_SENT, client_options, paged, transport_failure
-from resources.http_limits import (
+from marketsync.resources.client_resource import ApiClientResource
+from marketsync.resources.errors import first_line
+from marketsync.resources.http_client import DEFAULT_LIMITS, NOT_SENT, client_options, paged, transport_failure
+from marketsync.resources.http_limits import (
     MALFORMED,
     TOO_LARGE,
     Limits,
     malformed,
     too_large_message,
 )
-from resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
-from resources.scrubbing import SecretScrubber
+from marketsync.resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
+from marketsync.resources.scrubbing import SecretScrubber
 
 OPERATIONS = Path(__file__).parent / "operations"
 UNIT_STATE_FOR = {True: "confirmed_available", False: "confirmed_unavailable"}

@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from resources.feed_transport import credentials_scrubber, redact, url_parts
-from resources.http_retry import HttpCallError
-from resources.scrubbing import SecretScrubber
+from marketsync.resources.feed_transport import credentials_scrubber, redact, url_parts
+from marketsync.resources.http_retry import HttpCallError
+from marketsync.resources.scrubbing import SecretScrubber
 
 SCHEMES = ("file", "ftp", "ftps", "sftp", "http", "https")
 DEFAULT_PORTS = {"ftp": 21, "ftps": 21, "sftp": 22}

@@ -4,8 +4,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from resources.http_retry import retrying
-from resources.stock_delivery.core import (
+from marketsync.resources.http_retry import retrying
+from marketsync.resources.stock_delivery.core import (
     Call,
     Delivery,
     DeliveryError,
@@ -16,10 +16,10 @@ from resources.stock_delivery.core import (
     describe_location,
     scrubber_of,
 )
-from resources.stock_delivery.ftp import send_ftp
-from resources.stock_delivery.http import send_http
-from resources.stock_delivery.local import send_local
-from resources.stock_delivery.sftp import send_sftp
+from marketsync.resources.stock_delivery.ftp import send_ftp
+from marketsync.resources.stock_delivery.http import send_http
+from marketsync.resources.stock_delivery.local import send_local
+from marketsync.resources.stock_delivery.sftp import send_sftp
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ import socket
 import ssl
 from urllib.parse import unquote
 
-from resources.feed_transport import FtpTls
-from resources.stock_delivery.core import (
+from marketsync.resources.feed_transport import FtpTls
+from marketsync.resources.stock_delivery.core import (
     CHUNK,
     DEFAULT_PORTS,
     Call,

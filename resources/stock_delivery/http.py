@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx
 
-from resources.http_client import CONNECT_FAILURES, client_options, transport_failure
-from resources.http_retry import retry_after_seconds
-from resources.scrubbing import SecretScrubber
-from resources.stock_delivery.core import Call, Delivery, DeliveryError, describe_location, tls_context
+from marketsync.resources.http_client import CONNECT_FAILURES, client_options, transport_failure
+from marketsync.resources.http_retry import retry_after_seconds
+from marketsync.resources.scrubbing import SecretScrubber
+from marketsync.resources.stock_delivery.core import Call, Delivery, DeliveryError, describe_location, tls_context
 
 CONTENT_TYPE = "text/csv; charset=utf-8"
 ANSWER_TEXT_LIMIT = 2000  # characters of a non-JSON HTTP answer kept in `Delivery.answer`

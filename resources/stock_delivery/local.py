@@ -4,7 +4,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from resources.stock_delivery.core import Call, Delivery
+from marketsync.resources.stock_delivery.core import Call, Delivery
 
 LOCAL_FILE_MODE = 0o644  # a new local file; an existing one keeps its mode
 

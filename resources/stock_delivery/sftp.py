@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from resources.stock_delivery.core import CHUNK, DEFAULT_PORTS, Call, Delivery, DeliveryError, temporary_name
+from marketsync.resources.stock_delivery.core import CHUNK, DEFAULT_PORTS, Call, Delivery, DeliveryError, temporary_name
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ Typical use in a test::
 Names are imported lazily, so using only the data generator does not load the web stack.
 """
 
-from sandbox.lazy import lazy_exports
+from marketsync.sandbox.lazy import lazy_exports
 
 _EXPORTS = {
     "create_app": "app",

@@ -32,8 +32,8 @@ from xml.sax.saxutils import escape
 
 import orjson
 
-from sandbox.letzshop.barcodes import check_digit, wrong_check_digit
-from sandbox.letzshop.words import BRANDS, COLOURS, LINES, NOUNS
+from marketsync.sandbox.letzshop.barcodes import check_digit, wrong_check_digit
+from marketsync.sandbox.letzshop.words import BRANDS, COLOURS, LINES, NOUNS
 
 FORMATS = ("csv", "tsv", "xml", "json", "ndjson")
 LANGUAGES = ("en", "fr", "de")  # the order of the word tables in sandbox.letzshop.words

@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.subprocess:
         port = _free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.letzshop", "--seed", str(args.seed), "--size", str(args.size),
+            [sys.executable, "-m", "marketsync.sandbox.letzshop", "--seed", str(args.seed), "--size", str(args.size),
              "--port", str(port), "--api-key", KEY, "--log-level", "warning"], stdout=subprocess.DEVNULL)
         base_url = f"http://127.0.0.1:{port}"
         try:

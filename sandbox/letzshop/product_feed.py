@@ -13,7 +13,7 @@ Bad rows come at small seeded rates, the way real feeds break:
   (`broken_rate` / 2), in one file only.
 Descriptions also carry quotes and, now and then, a line break (quoted, as TSV allows).
 
-    from sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
+    from marketsync.sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
     state = ProductFeedState(seed=7, size=500)
     with serve_in_thread(create_feed_app(state)) as server:
         urls = state.urls(server.base_url)   # {"de": ".../feeds/de.tsv", "en": ..., "fr": ...}

@@ -2,7 +2,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from resources.migrations import VERSION_TABLE
+from marketsync.resources.migrations import VERSION_TABLE
 
 url = context.config.get_main_option("sqlalchemy.url")
 engine = create_engine(url)

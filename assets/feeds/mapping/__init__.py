@@ -49,12 +49,12 @@ The modules, by concern:
 """
 from __future__ import annotations
 
-from assets.feeds.mapping.codegen import CompiledMapping, compile_mapping
-from assets.feeds.mapping.copy_text import pg_array
-from assets.feeds.mapping.parsers import Rejected, parse_price
-from assets.feeds.mapping.schema import _refs as _refs  # (the XML extraction tests compare with it)
-from assets.feeds.mapping.schema import mapping_problems, validate_mapping
-from assets.feeds.mapping.xpath import XML_NAMESPACE, simple_xpath
+from marketsync.assets.feeds.mapping.codegen import CompiledMapping, compile_mapping
+from marketsync.assets.feeds.mapping.copy_text import pg_array
+from marketsync.assets.feeds.mapping.parsers import Rejected, parse_price
+from marketsync.assets.feeds.mapping.schema import _refs as _refs  # (the XML extraction tests compare with it)
+from marketsync.assets.feeds.mapping.schema import mapping_problems, validate_mapping
+from marketsync.assets.feeds.mapping.xpath import XML_NAMESPACE, simple_xpath
 
 __all__ = [
     "XML_NAMESPACE",

@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 from lxml import etree
 
-from assets.catalog.columns import PRODUCT_COLUMNS
-from assets.feeds.mapping.copy_text import (
+from marketsync.assets.catalog.columns import PRODUCT_COLUMNS
+from marketsync.assets.feeds.mapping.copy_text import (
     _PLAIN_DECIMAL,
     _PLAIN_DECIMAL_COMMA,
     _attributes_json,
@@ -26,7 +26,7 @@ from assets.feeds.mapping.copy_text import (
     price_text,
     timestamp_text,
 )
-from assets.feeds.mapping.parsers import (
+from marketsync.assets.feeds.mapping.parsers import (
     PRICE_LIMIT,
     QUANTITY_LIMIT,
     Rejected,
@@ -41,9 +41,16 @@ from assets.feeds.mapping.parsers import (
     parse_quantity,
     parse_timestamp,
 )
-from assets.feeds.mapping.schema import TEXT_COLUMNS, TRANSLATED, _attributes, _refs, _xml_namespaces, validate_mapping
-from assets.feeds.mapping.xpath import _TAG, XmlStep, _xml_layout, simple_xpath
-from resources.errors import MarketsyncError
+from marketsync.assets.feeds.mapping.schema import (
+    TEXT_COLUMNS,
+    TRANSLATED,
+    _attributes,
+    _refs,
+    _xml_namespaces,
+    validate_mapping,
+)
+from marketsync.assets.feeds.mapping.xpath import _TAG, XmlStep, _xml_layout, simple_xpath
+from marketsync.resources.errors import MarketsyncError
 
 # Separates the fields of a record in the one XPath string an XML record's other fields are read with
 # (see `simple_xpath`). A private-use character: legal in XML, absent from real feeds, and a record that

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from assets.feeds.mapping.parsers import Rejected, parse_price, parse_timestamp
+from marketsync.assets.feeds.mapping.parsers import Rejected, parse_price, parse_timestamp
 
 # A price Postgres reads as it stands: digits, then optionally a decimal part (numeric(14, 4) holds
 # ten integer digits). With decimal_comma the separator is a comma, turned into a dot.

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from assets.catalog.gtin import normalize_gtin
+from marketsync.assets.catalog.gtin import normalize_gtin
 
 PRODUCT_TYPES = {"physical": "physical", "digital": "digital", "virtual": "digital", "download": "digital",
                  "downloadable": "digital", "key": "digital"}

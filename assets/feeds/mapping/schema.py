@@ -8,9 +8,9 @@ from typing import Any
 
 from lxml import etree
 
-from assets.feeds.mapping.parsers import Rejected, _convert_default
-from assets.feeds.mapping.xpath import XML_NAMESPACE
-from resources.errors import MarketsyncError
+from marketsync.assets.feeds.mapping.parsers import Rejected, _convert_default
+from marketsync.assets.feeds.mapping.xpath import XML_NAMESPACE
+from marketsync.resources.errors import MarketsyncError
 
 FORMATS = ("csv", "tsv", "xml", "json")
 

@@ -8,13 +8,13 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection
 
-from assets.channel_registry import declared, load
-from assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
-from assets.stock.settings import StockSettings
-from resources.errors import MarketsyncError
-from resources.sql_files import query_beside
-from resources.stock_delivery import DeliveryTarget
-from resources.vault import CredentialVault, VaultError
+from marketsync.assets.channel_registry import declared, load
+from marketsync.assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
+from marketsync.assets.stock.settings import StockSettings
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.sql_files import query_beside
+from marketsync.resources.stock_delivery import DeliveryTarget
+from marketsync.resources.vault import CredentialVault, VaultError
 
 __all__ = ["ChannelPushError", "NoSecrets", "PushOutcome", "StockAnswer", "StockChannel", "StockUpdate",
            "build_channel", "delivery_target", "load_secrets", "read_on_receipt", "required_client"]

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from resources.errors import MarketsyncError
+from marketsync.resources.errors import MarketsyncError
 
 ANSWERS = ("accepted", "delivered", "rejected")
 

@@ -3,7 +3,7 @@
 Revision ID: 0001_foundation
 Revises:
 """
-from resources.migrations import apply_sql
+from marketsync.resources.migrations import apply_sql
 
 revision = "0001_foundation"
 down_revision = None

@@ -3,7 +3,7 @@
 Revision ID: 0002_catalog_matching
 Revises: 0001_foundation
 """
-from resources.migrations import apply_sql
+from marketsync.resources.migrations import apply_sql
 
 revision = "0002_catalog_matching"
 down_revision = "0001_foundation"

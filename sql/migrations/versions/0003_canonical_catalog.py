@@ -3,7 +3,7 @@
 Revision ID: 0003_canonical_catalog
 Revises: 0002_catalog_matching
 """
-from resources.migrations import apply_sql
+from marketsync.resources.migrations import apply_sql
 
 revision = "0003_canonical_catalog"
 down_revision = "0002_catalog_matching"

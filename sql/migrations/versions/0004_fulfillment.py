@@ -3,7 +3,7 @@
 Revision ID: 0004_fulfillment
 Revises: 0003_canonical_catalog
 """
-from resources.migrations import apply_sql
+from marketsync.resources.migrations import apply_sql
 
 revision = "0004_fulfillment"
 down_revision = "0003_canonical_catalog"

@@ -4,7 +4,7 @@ kept by a trigger), Amazon's and eBay's payloads as received, and each account's
 Revision ID: 0005_channel_orders
 Revises: 0004_fulfillment
 """
-from resources.migrations import apply_sql
+from marketsync.resources.migrations import apply_sql
 
 revision = "0005_channel_orders"
 down_revision = "0004_fulfillment"

@@ -4,7 +4,7 @@ channel acknowledged, and the change feed.
 Revision ID: 0006_stock
 Revises: 0005_channel_orders
 """
-from resources.migrations import apply_sql
+from marketsync.resources.migrations import apply_sql
 
 revision = "0006_stock"
 down_revision = "0005_channel_orders"

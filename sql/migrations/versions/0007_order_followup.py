@@ -3,7 +3,7 @@
 Revision ID: 0007_order_followup
 Revises: 0006_stock
 """
-from resources.migrations import apply_sql
+from marketsync.resources.migrations import apply_sql
 
 revision = "0007_order_followup"
 down_revision = "0006_stock"

@@ -4,7 +4,7 @@ with sync_zero_stock off a listing at or below the threshold is not pushed (neve
 Revision ID: 0008_stock_listing_rules
 Revises: 0007_order_followup
 """
-from resources.migrations import apply_sql
+from marketsync.resources.migrations import apply_sql
 
 revision = "0008_stock_listing_rules"
 down_revision = "0007_order_followup"

@@ -3,7 +3,7 @@
 Revision ID: 0009_declared_channels
 Revises: 0008_stock_listing_rules
 """
-from resources.migrations import apply_sql
+from marketsync.resources.migrations import apply_sql
 
 revision = "0009_declared_channels"
 down_revision = "0008_stock_listing_rules"
