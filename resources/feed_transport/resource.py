@@ -1,0 +1,157 @@
+"""The FeedTransport Dagster resource: its configuration, `download` (any supported scheme to local disk,
+retried and resumed) and `open_stream` (an http(s) feed read as it arrives). The protocol modules do
+the transfers; this module picks one by the URL's scheme, runs the attempts, and turns every failure
+into one FeedTransportError scrubbed of the credentials."""
+from __future__ import annotations
+
+import logging
+import mimetypes
+import os
+import time
+import zlib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from dagster import ConfigurableResource
+from tenacity import Retrying
+
+from marketsync.resources.feed_transport.errors import DownloadResult, FeedTransportError
+from marketsync.resources.feed_transport.ftp import fetch_ftp
+from marketsync.resources.feed_transport.http import fetch_http, http_client_options, open_http
+from marketsync.resources.feed_transport.local import fetch_local
+from marketsync.resources.feed_transport.settings import Fetcher
+from marketsync.resources.feed_transport.sink import Attempts, Sink, TooLarge, WriteFailed
+from marketsync.resources.feed_transport.stream import FeedStream
+from marketsync.resources.feed_transport.urls import credentials_scrubber, shown_as, split_credentials, url_parts
+from marketsync.resources.http_retry import retrying
+
+log = logging.getLogger(__name__)
+
+FETCHERS: dict[str, Fetcher] = {
+    "http": fetch_http, "https": fetch_http, "ftp": fetch_ftp, "ftps": fetch_ftp, "file": fetch_local}
+
+
+class FeedTransport(ConfigurableResource):
+    """Downloads supplier feeds to local disk: http(s)://, ftp:// and ftps:// (explicit TLS), file://
+    and plain paths. Transient failures (connection errors, timeouts, HTTP 5xx and 429, FTP 4xx, a
+    body cut short) are retried with jittered exponential backoff that honours Retry-After, resuming
+    where the last attempt stopped when the server allows it."""
+
+    connect_timeout_seconds: float = 10.0
+    read_timeout_seconds: float = 60.0  # longest silence allowed mid-transfer
+    max_download_bytes: int = 20 * 1024**3
+    retry_attempts: int = 4
+    retry_wait_seconds: float = 1.0  # backoff base: waits are random in [0, base * 2**n]
+    max_retry_wait_seconds: float = 60.0
+    chunk_bytes: int = 1024 * 1024
+    verify_tls: bool = True
+    ca_file: str | None = None  # a private CA to trust (a supplier's, or the sandbox's)
+    allow_local_files: bool = True
+
+    # ---------------------------------------------------------------- public
+    def download(self, url: str, dest: Path, credentials: dict | None = None) -> DownloadResult:
+        """Fetch `url` to `dest` (written to a sibling `.part` file, renamed when complete).
+
+        `credentials`: {"username", "password"} (HTTP Basic, FTP login) or {"token"} (HTTP Bearer);
+        they win over credentials in the URL. A gzip payload is inflated on the way unless `dest`
+        ends in `.gz`. Raises FeedTransportError (a MarketsyncError) naming the redacted URL."""
+        dest = Path(dest)
+        bare, from_url = split_credentials(url)
+        creds = dict(credentials) if credentials else from_url
+        where = shown_as(bare, creds)
+        scrubber = credentials_scrubber(creds, from_url)
+        scheme = urlsplit(bare).scheme.lower() if url_parts(bare) else "file"
+        fetch = FETCHERS.get(scheme)
+        if fetch is None:
+            raise FeedTransportError(where, f"the scheme '{scheme}' is not supported "
+                                     "(use http, https, ftp, ftps or file)", "rejected")
+        partial = dest.with_name(f".{dest.name}.part")
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            sink = Sink(partial, self.max_download_bytes, inflate=not dest.name.lower().endswith(".gz"))
+        except OSError as exc:
+            raise FeedTransportError(where, f"could not write {dest} ({exc.strerror or type(exc).__name__})",
+                                     "rejected") from None
+        state = Attempts()
+        started = time.perf_counter()
+        log.debug("downloading %s to %s", where, dest)
+        try:
+            for attempt in self._retrying(where):
+                with attempt:
+                    state.count += 1
+                    fetch(self, bare, creds, where, sink, state)
+            sink.finish()
+        except FeedTransportError as exc:
+            sink.discard()
+            exc.after_attempts(state.count)
+            exc.args = (scrubber.scrub(exc.args[0]),)
+            log.warning("%s", exc.args[0])
+            raise exc from None
+        except TooLarge:
+            sink.discard()
+            raise self._too_large(where) from None
+        except zlib.error:
+            sink.discard()
+            raise FeedTransportError(where, "the gzip data is corrupt or cut short", "corrupt") from None
+        except WriteFailed as exc:
+            sink.discard()
+            raise FeedTransportError(where, f"could not write {dest} ({exc})", "rejected") from None
+        except BaseException:
+            sink.discard()
+            raise
+        os.replace(partial, dest)
+        seconds = time.perf_counter() - started
+        content_type = state.content_type
+        if sink.inflating:  # what is on disk is what was inside the gzip
+            content_type = (mimetypes.guess_type(urlsplit(bare).path.removesuffix(".gz"))[0]
+                            or "application/octet-stream")
+        result = DownloadResult(dest, sink.written, seconds, content_type, state.count)
+        log.info("downloaded %s: %d bytes in %.2f s (%.1f MB/s, %d attempt(s))", where, result.bytes,
+                 seconds, result.megabytes_per_second, state.count)
+        return result
+
+    def open_stream(self, url: str, credentials: dict | None = None,
+                    headers: dict[str, str] | None = None) -> FeedStream:
+        """An http(s) feed read as it arrives instead of landing on disk: iterate the returned stream for
+        the chunks of its body (a Content-Encoding undone) and close it (or use it as a context manager).
+        Opening it (connecting, a 200 answer) is retried as `download` retries; a failure once the body
+        flows raises FeedTransportError (kind broken, timeout, ...) at once: the reader has used what came.
+        `credentials` and `headers` as `download` takes them, `headers` added to the request's."""
+        bare, from_url = split_credentials(url)
+        creds = dict(credentials) if credentials else from_url
+        where = shown_as(bare, creds)
+        scrubber = credentials_scrubber(creds, from_url)
+        if not url_parts(bare) or urlsplit(bare).scheme.lower() not in ("http", "https"):
+            raise FeedTransportError(where, "only http(s) feeds can be read as a stream", "rejected")
+        client = httpx.Client(**http_client_options(self))
+        count = 0
+        try:
+            for attempt in self._retrying(where):
+                with attempt:
+                    count += 1
+                    response = open_http(self, client, bare, creds, where, headers or {})
+        except FeedTransportError as exc:
+            client.close()
+            exc.after_attempts(count)
+            exc.args = (scrubber.scrub(exc.args[0]),)
+            raise exc from None
+        except BaseException:
+            client.close()
+            raise
+        return FeedStream(self, client, response, where, scrubber)
+
+    # ---------------------------------------------------------------- plumbing
+    def _retrying(self, where: str) -> Retrying:
+        def before_sleep(retry_state) -> None:
+            exc = retry_state.outcome.exception()
+            log.warning("attempt %d of %d failed (%s); retrying in %.1f s", retry_state.attempt_number,
+                        self.retry_attempts, exc.reason if isinstance(exc, FeedTransportError) else type(exc).__name__,
+                        retry_state.next_action.sleep if retry_state.next_action else 0.0)
+
+        return retrying(FeedTransportError, self.retry_attempts, self.retry_wait_seconds, self.max_retry_wait_seconds,
+                        before_sleep=before_sleep)
+
+    def _too_large(self, where: str) -> FeedTransportError:
+        return FeedTransportError(where, f"the feed is larger than the {self.max_download_bytes:,} byte limit "
+                                  "(max_download_bytes)", "too_large")
