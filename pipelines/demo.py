@@ -20,15 +20,30 @@ import click
 from marketsync.assets.accounts import upsert_account
 from marketsync.assets.catalog.exceptions import blocking_exceptions, exception_stats, ignore_exception, list_exceptions
 from marketsync.assets.catalog.products import import_products_csv
+from marketsync.assets.codeswholesale.catalog import add_codeswholesale_source
+from marketsync.assets.feeds.push_inbox import apply_pending_batches
+from marketsync.assets.feeds.sources import add_source
+from marketsync.assets.letzshop.product_feed import add_letzshop_feed_source
 from marketsync.assets.orders.actions import confirm_order, find_order, order_by_id, reject_order, ship_order
 from marketsync.assets.outbound_runner import drain
 from marketsync.assets.stores import find_store_id, store_id_for
 from marketsync.pipelines import demo_channels, demo_fulfillment, demo_stock, demo_world
-from marketsync.pipelines.run_in_process import run_order_sync
+from marketsync.pipelines.push_intake.app import create_push_app
+from marketsync.pipelines.push_intake.auth import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from marketsync.pipelines.push_intake.secrets import rotate_push_secret
+from marketsync.pipelines.run_in_process import run_catalog_import, run_order_sync
 from marketsync.resources import migrations
 from marketsync.resources.database import REPO_ROOT, marketsync_home, masked_url
 from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.feed_transport import split_credentials
 from marketsync.resources.sql_files import query_beside, sql_beside
+from marketsync.sandbox.codeswholesale.app import create_app as create_cws_app
+from marketsync.sandbox.codeswholesale.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, CodesWholesaleState
+from marketsync.sandbox.feeds.http_server import create_app as create_feed_server
+from marketsync.sandbox.letzshop.app import create_app
+from marketsync.sandbox.letzshop.data import expected_figures, write_catalog_csv
+from marketsync.sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
+from marketsync.sandbox.letzshop.state import LetzshopState
 
 DEMO_STORE = "demo"
 SANDBOX_KEY = demo_world.SANDBOX_KEY
@@ -42,8 +57,6 @@ def _step(title: str) -> None:
 
 def start_simulator(seed: int, size: int, base_port: int):
     """The Letzshop simulator on the first of the demo's ports (base_port 0: any free port)."""
-    from marketsync.sandbox.letzshop.app import create_app
-    from marketsync.sandbox.letzshop.state import LetzshopState
 
     state = LetzshopState(seed=seed, size=size, api_keys=(SANDBOX_KEY,))
     return state, demo_world.serve(create_app(state), "letzshop", base_port)
@@ -61,7 +74,6 @@ def prepare_demo_store(rt, endpoint: str) -> None:
 
 
 def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dict:
-    from marketsync.sandbox.letzshop.data import expected_figures, write_catalog_csv
 
     _step("Warehouse")
     migrations.upgrade(rt.database_url)
@@ -128,12 +140,6 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
 def _catalog_sources(rt, seed: int, base: int) -> None:
     """The store's marketplace catalog (Letzshop product feed, one TSV per language) and its digital
     goods supplier (CodesWholesale), each from its simulator through its Dagster asset."""
-    from marketsync.assets.codeswholesale.catalog import add_codeswholesale_source
-    from marketsync.assets.letzshop.product_feed import add_letzshop_feed_source
-    from marketsync.pipelines.run_in_process import run_catalog_import
-    from marketsync.sandbox.codeswholesale.app import create_app as create_cws_app
-    from marketsync.sandbox.codeswholesale.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, CodesWholesaleState
-    from marketsync.sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
 
     _step("Catalog sources (Dagster assets, in-process)")
     feed = ProductFeedState(seed=seed, size=300)
@@ -161,14 +167,6 @@ def _supplier_feeds(rt, base: int) -> None:
     credentials, and a push feed receiving signed deliveries: the three ways supplier stock arrives."""
     import httpx
 
-    from marketsync.assets.feeds.push_inbox import apply_pending_batches
-    from marketsync.assets.feeds.sources import add_source
-    from marketsync.pipelines.push_intake.app import create_push_app
-    from marketsync.pipelines.push_intake.auth import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-    from marketsync.pipelines.push_intake.secrets import rotate_push_secret
-    from marketsync.pipelines.run_in_process import run_catalog_import
-    from marketsync.resources.feed_transport import split_credentials
-    from marketsync.sandbox.feeds.http_server import create_app as create_feed_server
 
     # Kept between runs (the same seeded files each time), so `make dev` serves what the demo read.
     root = demo_world.feeds_folder()

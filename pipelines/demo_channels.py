@@ -20,6 +20,8 @@ from marketsync.pipelines.demo_world import amazon_state as new_amazon_state
 from marketsync.pipelines.demo_world import ebay_state as new_ebay_state
 from marketsync.resources.amazon_sp_api import AmazonSpApiResource
 from marketsync.resources.ebay import EbayResource
+from marketsync.sandbox.amazon import create_app as create_amazon_app
+from marketsync.sandbox.ebay.app import create_app as create_ebay_app
 
 CLIENT_ID, CLIENT_SECRET = CHANNEL_CLIENT
 RESET = [
@@ -36,8 +38,6 @@ def reset(conn, store_id: int) -> None:
 
 
 def run_channels(rt, store: str, seed: int, letzshop, base_port: int = 0) -> dict:
-    from marketsync.sandbox.amazon import create_app as create_amazon_app
-    from marketsync.sandbox.ebay.app import create_app as create_ebay_app
 
     amazon_state = new_amazon_state(seed, rate_scale=1000.0)
     ebay_state = new_ebay_state(seed)

@@ -7,25 +7,25 @@ from __future__ import annotations
 import click
 
 from marketsync.assets.accounts import upsert_account
+from marketsync.assets.inbound_sheet.run import save_settings
+from marketsync.assets.jtl_ffn.assets import jtl_ffn_accounts, jtl_ffn_assets
 from marketsync.assets.outbound_runner import drain
 from marketsync.pipelines import demo_world
+from marketsync.pipelines.definitions import build_resources
+from marketsync.pipelines.demo_sheet import HEADER, SHEET_TITLE, WORKSHEET, control_sheet_rows
 from marketsync.pipelines.demo_world import FFN_CLIENT, SHEETS_TOKEN, serve
+from marketsync.pipelines.run_in_process import run_assets, run_inbound_check
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.google_sheets import GoogleSheetsResource
 from marketsync.resources.jtl_ffn import JtlFfnResource, store_refresh_token
-from marketsync.resources.sql_files import query_beside, sql_beside
+from marketsync.resources.sql_files import sql_beside
+from marketsync.sandbox.google_sheets.app import create_app as create_sheets_app
+from marketsync.sandbox.google_sheets.state import GoogleSheetsState
+from marketsync.sandbox.jtl_ffn.app import create_app as create_ffn_app
 
 CLIENT_ID, CLIENT_SECRET = FFN_CLIENT
-HEADER = ["Merchant SKU", "Expected units", "Inbound reference", "Status"]
-SHEET_TITLE, WORKSHEET = "Inbound Control (demo)", "Inbound Control"
 
 def run_fulfillment(rt, store: str, seed: int, letzshop_drain, base_port: int = 0) -> dict:
-    from marketsync.assets.jtl_ffn.assets import jtl_ffn_accounts, jtl_ffn_assets
-    from marketsync.pipelines.definitions import build_resources
-    from marketsync.pipelines.run_in_process import run_assets, run_inbound_check
-    from marketsync.sandbox.google_sheets.app import create_app as create_sheets_app
-    from marketsync.sandbox.google_sheets.state import GoogleSheetsState
-    from marketsync.sandbox.jtl_ffn.app import create_app as create_ffn_app
 
     with rt.warehouse.begin() as conn:
         ffn_state, skus = demo_world.ffn_state(conn, store, seed)
@@ -61,7 +61,6 @@ def run_fulfillment(rt, store: str, seed: int, letzshop_drain, base_port: int = 
         with rt.warehouse.begin() as conn:
             spreadsheet_id = sheets_state.add_spreadsheet(SHEET_TITLE, control_sheet_rows(conn, account.account_id),
                                                           worksheet=WORKSHEET)
-            from marketsync.assets.inbound_sheet.run import save_settings
 
             save_settings(conn, store, spreadsheet_id=spreadsheet_id, worksheet=WORKSHEET,
                           sku_column="Merchant SKU", expected_column="Expected units", status_column="Status",
@@ -80,27 +79,6 @@ def run_fulfillment(rt, store: str, seed: int, letzshop_drain, base_port: int = 
         if sheets_state.writes != writes:
             raise MarketsyncError("the second inbound check wrote to the sheet although nothing changed")
     return {"outbounds": len(created), "tracking": second.get("fulfillment_shipments.tracking_queued")}
-
-
-def control_sheet_rows(conn, account_id: int) -> list[list[str]]:
-    """The operations team's sheet as the demo writes it: a row per received inbound line (every line
-    names its inbound but one, compared with all receipts of its SKU; one count is wrong), then rows that
-    cannot be checked (no SKU, a SKU the warehouse never stocked, a count that is not a number)."""
-    lines = conn.execute(query_beside(__file__, "demo_received_inbound_lines.sql"), {"a": account_id}).all()
-    rows = [HEADER] + [[sku, str(int(received) + (2 if k == 1 else 0)), "" if k == 4 else reference, ""]
-                       for k, (reference, sku, received) in enumerate(lines)]
-    return [*rows, ["", "4", "", ""], ["NOT-STOCKED-1", "3", "", ""],
-            [lines[0][1] if lines else "X", "a dozen", "", ""]]
-
-
-def restore_control_sheet(conn, store: str, account_id: int, sheets_state) -> str | None:
-    """`make dev`: the control sheet the demo configured, under its stored id, in a fresh Sheets
-    simulator (its spreadsheets live in memory), so the store's scheduled check finds it."""
-    stored = conn.execute(query_beside(__file__, "demo_control_sheet.sql"), {"c": store}).first()
-    if stored is None:
-        return None
-    return sheets_state.add_spreadsheet(SHEET_TITLE, control_sheet_rows(conn, account_id), worksheet=stored.worksheet,
-                                        spreadsheet_id=stored.spreadsheet_id)
 
 
 def _show(title: str, rows: list[list]) -> None:

@@ -18,9 +18,31 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from marketsync.assets.accounts import list_accounts, upsert_account
+from marketsync.assets.jtl_ffn.outbound import OPERATION
+from marketsync.pipelines.demo_sheet import restore_control_sheet
+from marketsync.pipelines.push_intake.app import create_push_app
 from marketsync.resources.database import marketsync_home
 from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.jtl_ffn import store_refresh_token
 from marketsync.resources.sql_files import query_beside
+from marketsync.sandbox.amazon import AmazonState
+from marketsync.sandbox.amazon import create_app as create_amazon_app
+from marketsync.sandbox.codeswholesale.app import create_app as create_cws_app
+from marketsync.sandbox.codeswholesale.state import CodesWholesaleState
+from marketsync.sandbox.ebay.app import create_app as create_ebay_app
+from marketsync.sandbox.ebay.state import EbayState
+from marketsync.sandbox.feeds.ftp_server import serve_ftp
+from marketsync.sandbox.feeds.generators import generate
+from marketsync.sandbox.feeds.http_server import create_app as create_feed_server
+from marketsync.sandbox.google_sheets.app import create_app as create_sheets_app
+from marketsync.sandbox.google_sheets.state import GoogleSheetsState
+from marketsync.sandbox.http import serve_in_thread
+from marketsync.sandbox.jtl_ffn.app import create_app as create_ffn_app
+from marketsync.sandbox.jtl_ffn.state import JtlFfnState
+from marketsync.sandbox.letzshop.app import create_app as create_letzshop_app
+from marketsync.sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
+from marketsync.sandbox.letzshop.state import LetzshopState
 
 # One loopback port per simulator, at these offsets from the base port (MARKETSYNC_SANDBOX_PORT, 8765):
 # 8765-8774. A base of 0 serves each on any free port (the tests' demo).
@@ -52,7 +74,6 @@ def run_statements(conn, script: str, params: dict) -> None:
 
 def serve(app, service: str, base: int):
     """Serve a simulator's ASGI app on its port, or say which port is taken."""
-    from marketsync.sandbox.http import serve_in_thread
 
     try:
         return serve_in_thread(app, port=port_of(service, base))
@@ -61,7 +82,6 @@ def serve(app, service: str, base: int):
 
 
 def serve_ftp_feeds(root: Path, base: int):
-    from marketsync.sandbox.feeds.ftp_server import serve_ftp
 
     try:
         return serve_ftp(root, *FTP_AUTH, port=port_of("feeds_ftp", base))
@@ -83,7 +103,6 @@ def feeds_folder() -> Path:
 
 def write_supplier_feeds(root: Path) -> dict[str, dict]:
     """The dropshipper's CSV and the supplier's XML (seeded: the same files every time); their mappings."""
-    from marketsync.sandbox.feeds.generators import generate
 
     root.mkdir(parents=True, exist_ok=True)
     return {"dropship": generate("csv", root / "dropship.csv", 2000, seed=7, bad_share=0.01, encoding="utf-8-sig"),
@@ -92,7 +111,6 @@ def write_supplier_feeds(root: Path) -> dict[str, dict]:
 
 def ffn_state(conn, store: str, seed: int):
     """The JTL-FFN warehouse: 2,000 products, the SKUs of the store's Letzshop orders among them."""
-    from marketsync.sandbox.jtl_ffn.state import JtlFfnState
 
     state = JtlFfnState(seed=seed, size=2000, clients=dict([FFN_CLIENT]))
     skus = conn.execute(query_beside(__file__, "demo_letzshop_order_skus.sql"), {"c": store}).scalars().all()
@@ -105,20 +123,17 @@ def replay_outbounds(conn, state, account_id: int) -> int:
     """`make dev`: the orders the demo handed to the warehouse, created again in a fresh FFN simulator in
     the order they were sent (its outbound ids are numbered by creation, so they come out the same),
     so the hourly shipments sync finds every outbound the warehouse holds. Returns how many differ."""
-    from marketsync.assets.jtl_ffn.outbound import OPERATION
 
     sent = conn.execute(query_beside(__file__, "demo_sent_outbounds.sql"), {"a": account_id, "op": OPERATION}).all()
     return sum(state.create_outbound(payload)["outboundId"] != outbound_id for payload, outbound_id in sent)
 
 
 def amazon_state(seed: int, rate_scale: float = 1.0):
-    from marketsync.sandbox.amazon import AmazonState
 
     return AmazonState(seed=seed, size=40, catalog_size=30, rate_scale=rate_scale, clients=dict([CHANNEL_CLIENT]))
 
 
 def ebay_state(seed: int):
-    from marketsync.sandbox.ebay.state import EbayState
 
     return EbayState(seed=seed, orders=40, skus=30, clients=dict([CHANNEL_CLIENT]))
 
@@ -141,21 +156,6 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
     """Serve every simulator of the demo store's world on its port until the block ends; yields the
     environment the Dagster processes need. The store's accounts get fresh credentials from the new
     simulator states (their tokens live in memory only); a Letzshop account is created if none exists."""
-    from marketsync.assets.accounts import list_accounts, upsert_account
-    from marketsync.pipelines import demo_fulfillment
-    from marketsync.pipelines.push_intake.app import create_push_app
-    from marketsync.resources.jtl_ffn import store_refresh_token
-    from marketsync.sandbox.amazon import create_app as create_amazon_app
-    from marketsync.sandbox.codeswholesale.app import create_app as create_cws_app
-    from marketsync.sandbox.codeswholesale.state import CodesWholesaleState
-    from marketsync.sandbox.ebay.app import create_app as create_ebay_app
-    from marketsync.sandbox.feeds.http_server import create_app as create_feed_server
-    from marketsync.sandbox.google_sheets.app import create_app as create_sheets_app
-    from marketsync.sandbox.google_sheets.state import GoogleSheetsState
-    from marketsync.sandbox.jtl_ffn.app import create_app as create_ffn_app
-    from marketsync.sandbox.letzshop.app import create_app as create_letzshop_app
-    from marketsync.sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
-    from marketsync.sandbox.letzshop.state import LetzshopState
 
     write_supplier_feeds(feeds_folder())
     with rt.warehouse.begin() as conn:
@@ -195,7 +195,7 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
                     # Outbounds sent to an earlier simulator that did not replay them: numbered differently.
                     warnings.warn(f"{differ} outbound(s) of the demo store are unknown to the JTL-FFN simulator: "
                                   "run `make demo` again for a consistent world", stacklevel=2)
-                demo_fulfillment.restore_control_sheet(conn, store, accounts["jtl_ffn"], sheets)
+                restore_control_sheet(conn, store, accounts["jtl_ffn"], sheets)
         yield {"urls": urls, "env": dagster_environment(urls)}
     finally:
         _stop_all(servers)

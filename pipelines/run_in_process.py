@@ -9,6 +9,14 @@ from collections.abc import Sequence
 from dagster import AssetsDefinition, DagsterInstance, DynamicPartitionsDefinition, materialize
 
 from marketsync.assets import channel_registry
+from marketsync.assets.codeswholesale.catalog import codeswholesale_accounts, codeswholesale_assets
+from marketsync.assets.feeds.pull import feed_partition_key, pull_feed_assets, supplier_feeds
+from marketsync.assets.inbound_sheet.assets import inbound_sheet_assets
+from marketsync.assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
+from marketsync.assets.letzshop.orders import letzshop_accounts
+from marketsync.assets.letzshop.product_feed import letzshop_catalog_assets
+from marketsync.assets.stock.assets import channel_stock, stock_channels
+from marketsync.assets.stock.settings import partition_key
 from marketsync.pipelines.definitions import build_resources
 from marketsync.resources.errors import MarketsyncError
 
@@ -89,7 +97,6 @@ def run_order_sync(store: str, states: list[str] | None = None, instance: Dagste
 
 def run_fulfillment_sync(store: str, instance: DagsterInstance | None = None, resources: dict | None = None) -> dict:
     """Sync what JTL-FFN holds for one store now: products, stock and inbounds (full snapshots)."""
-    from marketsync.assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
 
     return run_assets([fulfillment_holdings], jtl_ffn_accounts, store, instance=instance, resources=resources,
                       what="JTL-FFN holdings sync")
@@ -100,17 +107,13 @@ def run_catalog_import(store: str, source: str, instance: DagsterInstance | None
     """Import one store's catalog from `source`: letzshop (its product feed), codeswholesale, or the name
     of one of its pulled supplier feeds."""
     if source == "letzshop":
-        from marketsync.assets.letzshop.orders import letzshop_accounts
-        from marketsync.assets.letzshop.product_feed import letzshop_catalog_assets
 
         return run_assets(letzshop_catalog_assets, letzshop_accounts, store, instance=instance,
                           resources=resources, what="Letzshop catalog import")
     if source == "codeswholesale":
-        from marketsync.assets.codeswholesale.catalog import codeswholesale_accounts, codeswholesale_assets
 
         return run_assets(codeswholesale_assets, codeswholesale_accounts, store, instance=instance,
                           resources=resources, what="CodesWholesale catalog import")
-    from marketsync.assets.feeds.pull import feed_partition_key, pull_feed_assets, supplier_feeds
 
     return run_assets(pull_feed_assets, supplier_feeds, feed_partition_key(store, source), instance=instance,
                       resources=resources, what="supplier feed import", store=store)
@@ -119,8 +122,6 @@ def run_catalog_import(store: str, source: str, instance: DagsterInstance | None
 def run_inbound_check(store: str, instance: DagsterInstance | None = None, resources: dict | None = None) -> dict:
     """Check one store's inbound control sheet against JTL-FFN now, after syncing what JTL-FFN holds in
     the same run: a verdict is only ever written from holdings just read (a failed sync writes none)."""
-    from marketsync.assets.inbound_sheet.assets import inbound_sheet_assets
-    from marketsync.assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
 
     return run_assets([fulfillment_holdings, *inbound_sheet_assets], jtl_ffn_accounts, store, instance=instance,
                       resources=resources, what="inbound sheet check")
@@ -129,8 +130,6 @@ def run_inbound_check(store: str, instance: DagsterInstance | None = None, resou
 def run_stock_push(store: str, channel: str, mode: str = "incremental", skus: list[str] | None = None,
                    instance: DagsterInstance | None = None, resources: dict | None = None) -> dict:
     """Push one store channel's stock now, through its Dagster asset (so the UI shows the run)."""
-    from marketsync.assets.stock.assets import channel_stock, stock_channels
-    from marketsync.assets.stock.settings import partition_key
 
     return run_assets([channel_stock], stock_channels, partition_key(store, channel), instance=instance,
                       resources=resources, what="stock push", store=store,

@@ -54,8 +54,21 @@ def test_a_non_editable_install_migrates_a_database_and_runs_the_demo(tmp_path, 
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = _site_packages(venv)
     (site / "zz_marketsync_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
-                    "--no-deps", "--no-index", *map(str, sorted(wheels.glob("*.whl")))], check=True, timeout=300)
+    def install(pattern: str) -> None:
+        subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
+                        "--no-deps", "--no-index", *map(str, wheels.glob(pattern))], check=True, timeout=300)
+
+    install("marketsync-*.whl")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "MARKETSYNC_ENV": "development",
+           "MARKETSYNC_HOME": str(tmp_path / "marketsync-home")}
+    marketsync = str(venv / "bin" / "marketsync")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    # Production installs marketsync alone: the demo says what it needs instead of failing on an import.
+    alone = subprocess.run([marketsync, "demo"], cwd=outside, env={**env, "DATABASE_URL": "postgresql://unused"},
+                           capture_output=True, text=True, timeout=120)
+    assert alone.returncode == 1 and "pip install marketsync-sandbox" in alone.stderr, alone.stderr
+    install("marketsync_sandbox-*.whl")
 
     installed = {p.name for p in site.iterdir()} - VENV_OWN
     assert {n for n in installed if not n.endswith((".dist-info", ".pth"))} == {"marketsync"}, installed
@@ -64,11 +77,7 @@ def test_a_non_editable_install_migrates_a_database_and_runs_the_demo(tmp_path, 
     assert (site / "marketsync" / "dagster.yaml").exists() and not (site / "marketsync" / "setup.py").exists()
 
     database = ensure_database(server_url, f"marketsync_pkg_{uuid.uuid4().hex[:8]}")
-    outside = tmp_path / "elsewhere"
-    outside.mkdir()
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "DATABASE_URL": database,
-           "MARKETSYNC_ENV": "development", "MARKETSYNC_HOME": str(tmp_path / "marketsync-home")}
-    marketsync = str(venv / "bin" / "marketsync")
+    env["DATABASE_URL"] = database
     try:
         where = subprocess.run([str(venv / "bin" / "python"), "-c",
                                 "import marketsync.pipelines.cli as c, marketsync.sandbox as s; "
