@@ -34,10 +34,12 @@ test: $(STAMP) $(UI_DEPS)
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -m unit -q
 
-## The gates CI runs before the tests: ruff (pyproject.toml) and the import contracts (layers point one way).
+## The gates CI runs before the tests: ruff (pyproject.toml), the import contracts (layers point one way) and
+## the type checker on the domain core.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 tests/ui/node_modules/.installed: tests/ui/package.json tests/ui/package-lock.json
 	cd tests/ui && npm ci --no-audit --no-fund

@@ -38,6 +38,8 @@ def missing_client(channel: str) -> str | None:
 def not_configured(channel: str) -> str:
     """What to set for the channel's application client, worded for the person who must set it."""
     app = _declared(channel)
+    if app is None:
+        return f"{channel} needs no application client"
     return f"no {channel} application client configured: set {app.id_variable} and {app.secret_variable}"
 
 

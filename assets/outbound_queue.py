@@ -92,7 +92,7 @@ class QueuedItem:
     created: bool = False
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any], created: bool = False) -> QueuedItem:
+    def from_row(cls, row: Mapping[Any, Any], created: bool = False) -> QueuedItem:
         return cls(**{name: row[name] for name in _COLUMNS}, created=created)
 
 
@@ -298,7 +298,7 @@ def _claim(engine: Engine, guard: Connection, operations: list[str], accounts: l
         ).first()
         if candidate is None:
             return None
-        locked = guard.execute(
+        locked: bool = guard.execute(
             text("SELECT pg_try_advisory_lock(:c, :k)"), {"c": _LOCK_CLASS, "k": _lock_key(candidate.outbound_id)}
         ).scalar_one()
         if not locked:

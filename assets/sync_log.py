@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine
 
@@ -110,7 +110,7 @@ class SyncLog:
             )
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+                 tb: TracebackType | None) -> Literal[False]:
         if exc is None:
             self.flush(completed=True)
             return False

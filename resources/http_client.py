@@ -203,7 +203,7 @@ class HttpClient:
 
     # ------------------------------------------------------------------ paging
     def pages(self, what: str, fetch: Callable[[C | None, int], P], following: Callable[[P], C | None],
-              key: Callable[[C], Hashable] = lambda cursor: cursor) -> Iterator[P]:  # type: ignore[assignment,return-value]
+              key: Callable[[C], Hashable] = lambda cursor: cursor) -> Iterator[P]:
         """A paging sequence within the client's bounds: `fetch(cursor, number)` asks for a page (cursor
         None for the first), `following(page)` says what asks for the next one (None after the last; it
         runs once the caller is done with the page), `key(cursor)` what the guard compares. Stops with
@@ -238,7 +238,7 @@ class ApiSession:
 
 def paged(what: str, error: Callable[[str, str], Exception], limits: Limits,
           fetch: Callable[[C | None, int], P], following: Callable[[P], C | None],
-          key: Callable[[C], Hashable] = lambda cursor: cursor) -> Iterator[P]:  # type: ignore[assignment,return-value]
+          key: Callable[[C], Hashable] = lambda cursor: cursor) -> Iterator[P]:
     """`HttpClient.pages` for a client that sends through another library (gql): the same bounds,
     `error(message, kind)` the client's error."""
     paging = Paging(what, error, limits)

@@ -21,6 +21,7 @@ import time
 import zlib
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import httpx
 
@@ -133,7 +134,8 @@ class LimitedTransport(httpx.BaseTransport):
         elif encoding not in ("", "identity"):
             encoding = ""  # not ours to decode (httpx does): the raw bytes are counted
         return httpx.Response(response.status_code, headers=headers,
-                              stream=_CountedStream(response.stream, self.max_bytes, encoding),
+                              stream=_CountedStream(cast(httpx.SyncByteStream, response.stream), self.max_bytes,
+                                                    encoding),
                               extensions=response.extensions, request=request)
 
     def close(self) -> None:

@@ -39,6 +39,7 @@ class HttpCallError(MarketsyncError):
     call will meet again. `retry_after`: the seconds the server asked us to wait, or None."""
 
     TRANSIENT: ClassVar[frozenset[str]] = frozenset()
+    args: tuple[Any, ...]  # BaseException's; said here so that a type checker sees `scrubbed` replace it
 
     def __init__(self, message: str, kind: str, retry_after: float | None = None):
         super().__init__(message)

@@ -264,10 +264,10 @@ class _DatabaseErrors:
     def __enter__(self) -> _DatabaseErrors:
         return self
 
-    def __exit__(self, kind, error, traceback) -> bool:
+    def __exit__(self, kind, error, traceback) -> None:
         if isinstance(error, DBAPIError):
             if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available
                 raise self.error(f"another process holds this account's {self.label} token lock "
                                  f"({self.what}): try again shortly", "busy") from None
             raise self.error(f"database error while {self.what} ({type(error.orig).__name__})", "server") from None
-        return False  # VaultError (keys) and the client's errors are one-line already
+        # VaultError (keys) and the client's errors are one-line already: they pass through as they are.

@@ -6,6 +6,7 @@ queue, not this module, talks to the channel.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -170,7 +171,7 @@ def label_url(conn: Connection, order: OrderRef) -> str:
 def auto_confirm_ready_orders(conn: Connection, account: Account, triggered_by: str = "auto_confirm") -> list[str]:
     """Queue a confirmation for every order of `account` that a person would confirm without thinking:
     still imported, every unit matched, no exception open. Returns their order numbers."""
-    rows = conn.execute(query_beside(__file__, "orders_ready_to_confirm.sql"),
+    rows: Sequence[int] = conn.execute(query_beside(__file__, "orders_ready_to_confirm.sql"),
                         {"a": account.account_id}).scalars().all()
     confirmed = []
     for order_id in rows:
