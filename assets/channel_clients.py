@@ -10,8 +10,17 @@ no client of its own.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import Any
 
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import NoResultFound
+
+from marketsync.assets.accounts import Account, get_account, get_account_by_id
 from marketsync.assets.channel_registry import ApplicationClient, Channel, channels, declared, load
+from marketsync.resources.credentials import VaultError
+from marketsync.resources.errors import MarketsyncError
 
 
 def client_variables() -> dict[str, tuple[str, str]]:
@@ -82,3 +91,44 @@ def channel_resource(channel: Channel):
     if channel.application_client is not None:
         return application_client(channel.name)
     return load(channel.resource)() if channel.resource else None
+
+
+# ------------------------------------------------------------------ sellers' accounts on such channels
+def seller_credentials(conn_or_engine: Connection | Engine, vault, account: Account | int, channel: str,
+                       error: Callable[[str, str], Exception], token: str, authorise: str) -> tuple[Account, str]:
+    """The `channel` account (an Account, or its id) and the seller's refresh token from the vault, for a
+    channel reached through the installation's application client. `error(message, kind)` is the channel
+    client's own error; `token` names the token ("LWA"), `authorise` where a seller authorises marketsync
+    ("in Seller Central")."""
+    if isinstance(conn_or_engine, Engine):
+        with conn_or_engine.connect() as conn:
+            return seller_credentials(conn, vault, account, channel, error, token, authorise)
+    declaration = declared(channel)
+    label = declaration.label if declaration else channel
+    if isinstance(account, int):
+        try:
+            account = get_account_by_id(conn_or_engine, account)
+        except NoResultFound:
+            raise error(f"account {account} is not an {label} account", "rejected") from None
+    if account.channel != channel:
+        raise error(f"account {account.account_id} is not an {label} account", "rejected")
+    try:
+        return account, vault.load(conn_or_engine, account.account_id).reveal("refresh_token")
+    except VaultError:
+        raise error(f"no {token} refresh token is stored for account {account.account_id}: authorise marketsync "
+                    f"{authorise} and store it (`marketsync credentials set STORE {channel}`)", "reauthorize") from None
+
+
+def check_seller_connection(channel: str, warehouse, vault, client, store: str,
+                            open_session: Callable[..., AbstractContextManager[Any]],
+                            first_page: Callable[[Any], Iterable[Any]]) -> str:
+    """`marketsync test-connection` for a channel reached through the installation's application client:
+    the token exchange and one authorised read (`first_page(api)`, of which one item is taken) with the
+    store's seller token; returns where it answered from."""
+    if not getattr(client, "client_id", None) or not getattr(client, "client_secret", None):
+        raise MarketsyncError(not_configured(channel))
+    with warehouse.begin() as conn:
+        account = get_account(conn, store, channel)
+    with open_session(client, warehouse.engine, vault, account) as api:
+        next(iter(first_page(api)), None)
+    return f" ({account.endpoint or 'production endpoint'})"

@@ -16,5 +16,5 @@ CHANNEL = register(Channel(
     # Amazon lists what the merchant listed there (known from sales, acknowledgements and rules).
     stock=Stock(adapters={"amazon_listings": "marketsync.assets.amazon.stock:adapter"}, listings="known"),
     outbound=Outbound(open="marketsync.assets.amazon.outbound:open_outbound", pool=API_POOL),
-    connection_test="marketsync.assets.amazon.connection_check:check_connection",
+    connection_test="marketsync.assets.amazon.connection:check_connection",
 ))

@@ -7,5 +7,5 @@ CHANNEL = register(Channel(
     resource="marketsync.resources.codeswholesale:CodesWholesaleResource",
     catalog=("core", "codeswholesale_products"),
     definitions="marketsync.assets.codeswholesale.definitions:defs",
-    connection_test="marketsync.assets.codeswholesale.connection_check:check_connection",
+    connection_test="marketsync.assets.codeswholesale.connection:check_connection",
 ))

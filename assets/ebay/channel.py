@@ -16,5 +16,5 @@ CHANNEL = register(Channel(
     # eBay lists what the merchant listed there (known from sales, acknowledgements and rules).
     stock=Stock(adapters={"ebay_inventory": "marketsync.assets.ebay.stock:adapter"}, listings="known"),
     outbound=Outbound(open="marketsync.assets.ebay.outbound:open_outbound", pool=API_POOL),
-    connection_test="marketsync.assets.ebay.connection_check:check_connection",
+    connection_test="marketsync.assets.ebay.connection:check_connection",
 ))

@@ -4,14 +4,16 @@ a refresh token eBay hands out in their place is kept in the account's credentia
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import NoResultFound
 
-from marketsync.assets.accounts import Account, get_account_by_id
+from marketsync.assets.accounts import Account
+from marketsync.assets.channel_clients import check_seller_connection, seller_credentials
 from marketsync.resources.ebay import EbayApi, EbayError, EbayResource
 from marketsync.resources.oauth import store_refresh_token
-from marketsync.resources.vault import CredentialVault, VaultError
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 
 def ebay_session(ebay: EbayResource, conn_or_engine: Connection | Engine, vault: CredentialVault,
@@ -20,11 +22,7 @@ def ebay_session(ebay: EbayResource, conn_or_engine: Connection | Engine, vault:
     does not rotate them, but would be obeyed) is stored in the account's credentials: through the engine
     in its own transaction, or on the given connection (inside the caller's transaction)."""
     ebay.require_client()
-    if isinstance(conn_or_engine, Engine):
-        with conn_or_engine.connect() as conn:
-            endpoint, refresh_token, account_id = _credentials(conn, vault, account)
-    else:
-        endpoint, refresh_token, account_id = _credentials(conn_or_engine, vault, account)
+    endpoint, refresh_token, account_id = _credentials(conn_or_engine, vault, account)
 
     def store(token: str) -> None:
         if isinstance(conn_or_engine, Engine):
@@ -36,18 +34,16 @@ def ebay_session(ebay: EbayResource, conn_or_engine: Connection | Engine, vault:
     return ebay.open_session(refresh_token, endpoint, on_refresh_token=on_refresh_token or store)
 
 
-def _credentials(conn: Connection, vault: CredentialVault, account: Account | int) -> tuple[str | None, str, int]:
+def _credentials(conn: Connection | Engine, vault: CredentialVault,
+                 account: Account | int) -> tuple[str | None, str, int]:
     """(endpoint, refresh token, account id) of an eBay account."""
-    if isinstance(account, int):
-        try:
-            account = get_account_by_id(conn, account)
-        except NoResultFound:
-            raise EbayError(f"account {account} is not an eBay account", "rejected") from None
-    if account.channel != "ebay":
-        raise EbayError(f"account {account.account_id} is not an eBay account", "rejected")
-    try:
-        refresh_token = vault.load(conn, account.account_id).reveal("refresh_token")
-    except VaultError:
-        raise EbayError(f"no eBay refresh token is stored for account {account.account_id}: authorise marketsync "
-                        "on eBay and store it (`marketsync credentials set STORE ebay`)", "reauthorize") from None
+    account, refresh_token = seller_credentials(conn, vault, account, "ebay", EbayError, "eBay", "on eBay")
     return account.endpoint or None, refresh_token, account.account_id
+
+
+def check_connection(warehouse: Warehouse, vault: CredentialVault, client: EbayResource, store: str) -> str:
+    """`marketsync test-connection STORE ebay`: the token exchange and one page of the orders changed in
+    the last hour, with the seller's stored refresh token; returns where it answered from."""
+    since = datetime.now(UTC) - timedelta(hours=1)
+    return check_seller_connection("ebay", warehouse, vault, client, store, ebay_session,
+                                   lambda api: api.orders_modified(since))

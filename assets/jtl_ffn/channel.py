@@ -13,5 +13,5 @@ CHANNEL = register(Channel(
     stock_levels=("core", "fulfillment_stock"),
     partitions="marketsync.assets.jtl_ffn.assets:jtl_ffn_accounts",
     outbound=Outbound(open="marketsync.assets.jtl_ffn.outbound:open_outbound", pool=API_POOL),
-    connection_test="marketsync.assets.jtl_ffn.connection_check:check_connection",
+    connection_test="marketsync.assets.jtl_ffn.connection:check_connection",
 ))

@@ -33,5 +33,5 @@ CHANNEL = register(Channel(
     stock=Stock(adapters={"letzshop_csv": "marketsync.assets.letzshop.stock:csv_adapter",
                           "letzshop_graphql": "marketsync.assets.letzshop.stock:graphql_adapter"}, listings="catalog"),
     outbound=Outbound(open="marketsync.assets.letzshop.outbound:open_outbound", pool=API_POOL),
-    connection_test="marketsync.assets.letzshop.connection_check:check_connection",
+    connection_test="marketsync.assets.letzshop.connection:check_connection",
 ))

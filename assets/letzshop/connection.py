@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from marketsync.assets.accounts import Account
+from marketsync.assets.accounts import Account, get_account
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.letzshop import LetzshopApi, LetzshopResource
 from marketsync.resources.vault import CredentialVault, VaultError
@@ -25,3 +25,13 @@ def letzshop_session(warehouse: Warehouse, vault: CredentialVault, letzshop: Let
     timeout = account.setting("request_timeout_seconds")
     with letzshop.session(account.endpoint, api_key, timeout=float(timeout) if timeout else None) as api:
         yield api
+
+
+def check_connection(warehouse: Warehouse, vault: CredentialVault, letzshop: LetzshopResource, store: str) -> str:
+    """`marketsync test-connection STORE letzshop`: pings Letzshop with the store's API key; returns where it
+    answered from."""
+    with warehouse.begin() as conn:
+        account = get_account(conn, store, "letzshop")
+    with letzshop_session(warehouse, vault, letzshop, account) as api:
+        api.ping()
+    return f" ({account.endpoint or 'production endpoint'})"
