@@ -50,8 +50,9 @@ def _seed(warehouse, vault) -> None:
 
 def _time(args: tuple[str, ...], env: dict[str, str]) -> tuple[float, int, str]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", "import sys; from pipelines.cli import main; sys.exit(main())",
-                           *args], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c",
+                           "import sys; from marketsync.pipelines.cli import main; sys.exit(main())", *args],
+                          env=env, capture_output=True, text=True)
     lines = done.stderr.strip().splitlines()
     return time.perf_counter() - started, done.returncode, lines[-1] if lines else ""
 

@@ -81,7 +81,7 @@ def test_read_only_commands_never_load_dagster(cli_env, warehouse, args):
     import subprocess
     import sys
 
-    probe = ("import sys; from pipelines.cli import main; code = main(sys.argv[1:]); "
+    probe = ("import sys; from marketsync.pipelines.cli import main; code = main(sys.argv[1:]); "
              "print('dagster loaded' if 'dagster' in sys.modules else 'no dagster', code)")
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1].startswith("no dagster"), done.stdout + done.stderr

@@ -92,8 +92,8 @@ def test_new_key_needs_no_configuration(bare_env, capsys):
 def test_the_code_location_does_not_load_without_keys():
     """What `dagster code-server` or `dagster dev` on a production database meets: the load fails with
     the worded reason, so the UI shows it instead of runs failing one by one."""
-    result = subprocess.run([sys.executable, "-c", "import pipelines.definitions"], cwd=REPO, capture_output=True,
-                            text=True, timeout=120,
+    result = subprocess.run([sys.executable, "-c", "import marketsync.pipelines.definitions"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120,
                             env=_env(DATABASE_URL="postgresql://nobody@db.invalid:5432/shop"))
     assert result.returncode != 0
     assert "ConfigurationError: MARKETSYNC_SECRET_KEYS is not set and DATABASE_URL names" in result.stderr

@@ -486,7 +486,8 @@ def test_generation_is_deterministic_per_seed():
 
 @pytest.mark.integration
 def test_generation_does_not_depend_on_the_process():
-    digest = ("import hashlib, json; from sandbox.letzshop.data import generate_shipments, catalog_csv_rows; "
+    digest = ("import hashlib, json; "
+              "from marketsync.sandbox.letzshop.data import generate_shipments, catalog_csv_rows; "
               "print(hashlib.sha256(json.dumps([generate_shipments(11, 40), catalog_csv_rows(11, 40)])"
               ".encode()).hexdigest())")
     here = hashlib.sha256(json.dumps([generate_shipments(11, 40), catalog_csv_rows(11, 40)]).encode()).hexdigest()
