@@ -357,3 +357,13 @@ def test_simulator_conforms_to_the_public_v3_facts():
         assert f'"{tier_field}"' in documented
     for token_field in ("access_token", "token_type", "expires_in", "continuationToken", "grant_type"):
         assert token_field in documented
+
+
+def test_test_connection_through_the_cli_uses_the_store_sources_client(cws, warehouse, vault, run_cli):
+    state, base_url = cws
+    _add_source(warehouse, vault, base_url)
+    code, out, err = run_cli("test-connection", "keys", "codeswholesale")
+    assert code == 0 and out.startswith("ok: keys/codeswholesale answered in") and base_url in out, err
+    assert CLIENT_SECRET not in out + err
+    code, _out, err = run_cli("test-connection", "nobody", "codeswholesale")
+    assert code == 1 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
