@@ -360,7 +360,7 @@ def test_simulator_conforms_to_the_public_v3_facts():
 
 
 def test_test_connection_through_the_cli_uses_the_store_sources_client(cws, warehouse, vault, run_cli):
-    state, base_url = cws
+    _state, base_url = cws
     _add_source(warehouse, vault, base_url)
     code, out, err = run_cli("test-connection", "keys", "codeswholesale")
     assert code == 0 and out.startswith("ok: keys/codeswholesale answered in") and base_url in out, err
