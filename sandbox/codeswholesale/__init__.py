@@ -1,6 +1,7 @@
 """CodesWholesale v3 API sandbox: a seeded price list of digital keys behind OAuth client
-credentials and continuation-token paging, able to misbehave (5xx, 429 with Retry-After, access
-tokens expiring mid-paging).
+credentials and continuation-token paging, an account balance that orders of keys are charged to
+(text, image and pre-ordered codes, codes arriving late), able to misbehave (5xx, 429 with
+Retry-After, access tokens expiring mid-paging, an order's answer lost after it was charged).
 
 Typical use in a test::
 
@@ -20,6 +21,8 @@ _EXPORTS = {
     "Anomalies": "data",
     "CodesWholesaleState": "state",
     "Fault": "state",
+    "Charge": "orders",
+    "OrderRefused": "orders",
     "DEFAULT_CLIENT_ID": "state",
     "DEFAULT_CLIENT_SECRET": "state",
 }

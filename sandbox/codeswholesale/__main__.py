@@ -15,7 +15,14 @@ import uvicorn
 
 from .app import create_app
 from .data import Anomalies
-from .state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PAGE_SIZE, DEFAULT_TOKEN_TTL, CodesWholesaleState
+from .state import (
+    DEFAULT_BALANCE,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TOKEN_TTL,
+    CodesWholesaleState,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,12 +40,17 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"access token lifetime in seconds (default {DEFAULT_TOKEN_TTL:g})")
     parser.add_argument("--malformed-rate", type=float, default=0.0,
                         help="share of records the importer must refuse (default 0)")
+    parser.add_argument("--balance", type=float, default=DEFAULT_BALANCE,
+                        help=f"money on the account for orders (default {DEFAULT_BALANCE:g})")
+    parser.add_argument("--codes-after-reads", type=int, default=0,
+                        help="reads an order stays Fulfilling before its codes show (default 0)")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
     state = CodesWholesaleState(args.seed, args.size, clients={args.client_id: args.client_secret},
                                 page_size=args.page_size, token_ttl=args.token_ttl,
-                                anomalies=Anomalies(malformed=args.malformed_rate))
+                                anomalies=Anomalies(malformed=args.malformed_rate), balance=args.balance,
+                                codes_after_reads=args.codes_after_reads)
     print(f"CodesWholesale sandbox: http://{args.host}:{args.port} (seed {args.seed}, {args.size} products, "
           f"client id {args.client_id!r}, admin at /_sandbox/)", flush=True)
     uvicorn.run(create_app(state), host=args.host, port=args.port, log_level=args.log_level, lifespan="off")
