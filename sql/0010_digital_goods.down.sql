@@ -1,0 +1,3 @@
+DROP TABLE ops.digital_keys;
+DROP TABLE ops.digital_purchases;
+DROP TABLE ops.digital_products;
