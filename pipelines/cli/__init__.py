@@ -12,6 +12,7 @@ from marketsync.pipelines.cli import (
     credentials,
     db,
     demo,
+    digital,
     exceptions,
     feeds,
     logs,
@@ -29,7 +30,8 @@ from marketsync.resources.errors import MarketsyncError
 # One module per command group (or top-level command); `marketsync --help` lists them by name.
 for command in (db.db, accounts.account, credentials.credentials, connection.test_connection, sync.sync,
                 products.products, exceptions.exceptions, orders.orders, outbound.outbound, logs.logs, demo.demo,
-                demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock):
+                demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock,
+                digital.digital):
     cli.add_command(command)
 
 
