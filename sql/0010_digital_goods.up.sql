@@ -33,19 +33,20 @@ CREATE TABLE ops.digital_purchases (
     listed_unit_price    numeric(14, 4) NOT NULL CHECK (listed_unit_price > 0),
     -- intent: committed, not sent; sent: a request is out (a worker may have died with it);
     -- outcome_unknown: the answer was lost, look the order up; fulfilling: bought, codes to come;
-    -- bought: codes stored; waiting: a guard holds it (waiting_reason); refused: the supplier said no.
+    -- bought: codes stored; waiting: a guard holds it (reason); refused: the supplier said no (reason).
     status               text NOT NULL DEFAULT 'intent'
         CHECK (status IN ('intent', 'sent', 'outcome_unknown', 'fulfilling', 'bought', 'waiting', 'refused')),
     supplier_order_id    text UNIQUE,
     charged_unit_price   numeric(14, 4),
-    waiting_reason       text,
+    reason               text,
+    sent_at              timestamptz,
     attempts             integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     next_check_at        timestamptz NOT NULL DEFAULT now(),
     created_at           timestamptz NOT NULL DEFAULT now(),
     updated_at           timestamptz NOT NULL DEFAULT now(),
     UNIQUE (order_item_id, unit),
     CHECK ((status IN ('fulfilling', 'bought')) <= (supplier_order_id IS NOT NULL)),
-    CHECK ((status = 'waiting') = (waiting_reason IS NOT NULL))
+    CHECK ((status IN ('waiting', 'refused')) = (reason IS NOT NULL))
 );
 CREATE INDEX digital_purchases_due ON ops.digital_purchases (store_id, next_check_at)
     WHERE status IN ('intent', 'sent', 'outcome_unknown', 'fulfilling', 'waiting');

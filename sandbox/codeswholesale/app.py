@@ -138,7 +138,7 @@ def create_app(state: CodesWholesaleState) -> Starlette:  # noqa: C901 - the cou
             return json_response({"message": "Service unavailable (sandbox fault)"}, 503, headers)
         if fault.kind == "expire_tokens":
             state.expire_tokens()  # the request carries on and meets its expired token
-        elif fault.kind == "slow":
+        elif fault.kind == "slow" and fault.target != "place_order":
             await asyncio.sleep(fault.seconds)
         return None
 
@@ -213,6 +213,9 @@ def create_app(state: CodesWholesaleState) -> Starlette:  # noqa: C901 - the cou
         except orjson.JSONDecodeError:
             return _refused(OrderRefused(400, INVALID_REQUEST, "The order request is not JSON"))
         fault = request.state.fault
+        if fault is not None and fault.kind == "slow":
+            # The body is in hand: the order is placed after the wait even when the client hung up.
+            await asyncio.sleep(fault.seconds)
         delay = fault.reads if fault is not None and fault.kind == "delay_codes" else None
         try:
             return json_response(state.place_order(body, _base_url(request), codes_after_reads=delay))
