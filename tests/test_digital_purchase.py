@@ -10,7 +10,8 @@ import pytest
 from order_rows import add_order, add_product, add_store
 from sqlalchemy import text
 
-from marketsync.assets.digital.purchase import advance, load_purchase, plan_purchase
+from marketsync.assets.digital.keys import load_key
+from marketsync.assets.digital.purchase import advance, load_purchase, plan_purchase, vault_keeper
 from marketsync.resources.codeswholesale import CodesWholesaleResource
 from marketsync.sandbox.codeswholesale.data import single_unit_price
 from marketsync.sandbox.codeswholesale.state import CodesWholesaleState
@@ -239,3 +240,21 @@ def test_workers_racing_on_the_same_purchases_buy_each_once(cws, warehouse):
     assert {r.status for r in rows} == {"bought"}
     assert all(len(state.charges_for(r.client_order_id)) == 1 for r in rows)
     assert all(len(kept.keys[r.purchase_id]) == 1 for r in rows)
+
+
+def test_a_bought_key_is_kept_encrypted_on_its_unit_once(cws, warehouse, vault):
+    state, base_url = cws
+    (purchase_id,), _ = _planned(warehouse, state)
+    state.add_fault("lost_answer")
+    keep = vault_keeper(vault)
+    with _api(base_url) as api:
+        while (status := advance(warehouse.engine, api, purchase_id, keep)) != "bought":
+            assert status == "outcome_unknown"
+        order = api.get_order(_status(warehouse, purchase_id).supplier_order_id)
+    with warehouse.begin() as conn:
+        rows = conn.execute(text("SELECT digital_key_id, source, order_item_id, unit FROM ops.digital_keys "
+                                 "WHERE purchase_id = :p"), {"p": purchase_id}).all()
+        assert len(rows) == 1 and rows[0].source == "supplier" and rows[0].unit == 1
+        key = load_key(conn, vault, rows[0].digital_key_id)
+    assert key.code == order.codes[0].value.get_secret_value()
+    assert key.code not in repr(key)

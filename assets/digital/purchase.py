@@ -27,7 +27,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from marketsync.assets.digital.keys import store_supplier_key
 from marketsync.resources.codeswholesale import (
+    IMAGE,
     PRE_ORDER,
     CodesWholesaleApi,
     CodesWholesaleError,
@@ -35,6 +37,7 @@ from marketsync.resources.codeswholesale import (
     OrderCode,
     OrderLineRequest,
 )
+from marketsync.resources.credentials import DigitalKey, VaultOperations
 from marketsync.resources.sql_files import query_beside
 
 # A lost answer's order may show up this long after the request; until then nothing is sent again.
@@ -79,6 +82,22 @@ class Purchase:
         margin = Decimal(self.price_margin_percent if self.price_margin_percent is not None else 5)
         offer = (self.listed_unit_price * (1 + margin / 100)).quantize(Decimal("0.01"))
         return min(offer, self.max_unit_cost) if self.max_unit_cost is not None else offer
+
+
+def vault_keeper(vault: VaultOperations) -> KeepKey:
+    """What production keeps a bought key with: encrypted on its order item unit (ops.digital_keys), in
+    the transaction that marks the purchase bought."""
+
+    def keep(conn: Connection, purchase: Purchase, code: OrderCode) -> None:
+        product_id = conn.execute(text("SELECT product_id FROM core.order_items WHERE order_item_id = :i"),
+                                  {"i": purchase.order_item_id}).scalar_one()
+        value = code.value.get_secret_value() if code.value is not None else ""
+        key = DigitalKey(value, "image" if code.kind == IMAGE else "text", [link.href for link in code.links])
+        store_supplier_key(conn, vault, store_id=purchase.store_id, product_id=product_id,
+                           purchase_id=purchase.purchase_id, order_item_id=purchase.order_item_id,
+                           unit=purchase.unit, key=key)
+
+    return keep
 
 
 def plan_purchase(conn: Connection, store_id: int, order_item_id: int, unit: int, supplier_product_id: str,
