@@ -1,0 +1,90 @@
+"""Fulfilling a store's digital order lines: every unit of a digital product on a confirmed order gets
+exactly one key, from the merchant's pool or bought from the supplier, and an order whose every digital
+unit has its key is handed to delivery.
+
+One pass, safe to run from any number of workers at once and as often as wanted:
+
+1. source: each unit without a key or a purchase takes the oldest pool key of its product (pool first,
+   unless the product is supplier only); when the pool is empty (and the product may be bought), a
+   purchase is planned at the price list's price (assets/digital/purchase.py buys it exactly once);
+2. buy: every purchase with a step due moves one step on;
+3. the pool levels are checked (one open alert per product below its threshold);
+4. deliver: every order whose digital units all have keys, some not yet delivered, is handed to
+   `deliver(conn, order_id)` (the e-mail channel queues the message; queuing twice is a no-op).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine
+
+from marketsync.assets.digital.keys import assign_pool_key, check_pool_levels
+from marketsync.assets.digital.purchase import KeepKey, advance, due_purchases, plan_purchase
+from marketsync.resources.codeswholesale import CodesWholesaleApi
+from marketsync.resources.sql_files import query_beside
+
+# Units sourced per pass, and purchase steps per pass: a store with more is picked up by the next pass.
+UNITS_PER_PASS = 2000
+STEPS_PER_PASS = 2000
+Deliver = Callable[[Connection, int], None]
+
+
+@dataclass
+class FulfilmentPass:
+    """What one pass did for one store."""
+
+    from_pool: int = 0
+    purchases_planned: int = 0
+    waiting_for_pool: int = 0  # pool-only products with an empty pool
+    without_price: int = 0  # supplier products the price list does not carry: nothing is bought
+    purchase_steps: Counter = field(default_factory=Counter)  # status after each step
+    deliveries: int = 0
+    low_pools: int = 0
+
+    def as_metadata(self) -> dict:
+        return {"from_pool": self.from_pool, "purchases_planned": self.purchases_planned,
+                "waiting_for_pool": self.waiting_for_pool, "without_price": self.without_price,
+                "purchases_bought": self.purchase_steps.get("bought", 0),
+                "purchases_waiting": self.purchase_steps.get("waiting", 0),
+                "purchases_unresolved": sum(n for s, n in self.purchase_steps.items()
+                                            if s in ("sent", "outcome_unknown", "fulfilling", "intent")),
+                "deliveries_queued": self.deliveries, "low_pools": self.low_pools}
+
+
+def source_units(conn: Connection, store_id: int, result: FulfilmentPass, limit: int = UNITS_PER_PASS) -> None:
+    """Step 1: a pool key, or a planned purchase, for every unit that has neither."""
+    units = conn.execute(query_beside(__file__, "units_to_source.sql"), {"store_id": store_id, "limit": limit}).all()
+    for unit in units:
+        if unit.sources != "supplier_only" and assign_pool_key(conn, store_id, unit.product_id,
+                                                               unit.order_item_id, unit.unit) is not None:
+            result.from_pool += 1
+        elif unit.sources == "pool_only":
+            result.waiting_for_pool += 1
+        elif unit.listed_unit_price is None:
+            result.without_price += 1
+        else:
+            plan_purchase(conn, store_id, unit.order_item_id, unit.unit, unit.supplier_product_id,
+                          unit.listed_unit_price)
+            result.purchases_planned += 1
+
+
+def fulfil_store(engine: Engine, api: CodesWholesaleApi, store_id: int, keep_key: KeepKey,
+                 deliver: Deliver | None = None) -> FulfilmentPass:
+    """One fulfilment pass for a store (see the module's docstring)."""
+    result = FulfilmentPass()
+    with engine.begin() as conn:
+        source_units(conn, store_id, result)
+    with engine.begin() as conn:
+        due = due_purchases(conn, store_id, limit=STEPS_PER_PASS)
+    for purchase_id in due:
+        result.purchase_steps[advance(engine, api, purchase_id, keep_key)] += 1
+    with engine.begin() as conn:
+        result.low_pools = sum(1 for level in check_pool_levels(conn, store_id) if level.low)
+        if deliver is not None:
+            for order_id in conn.execute(query_beside(__file__, "orders_with_every_key.sql"),
+                                         {"store_id": store_id}).scalars():
+                deliver(conn, order_id)
+                result.deliveries += 1
+    return result

@@ -1,0 +1,82 @@
+"""A store's digital order lines fulfilled end to end (assets/digital/fulfilment.py): pool keys first,
+purchases from the CodesWholesale simulator when the pool is empty, nothing for an unconfirmed order or
+a pool-only product with an empty pool, and delivery handed every order whose units all have keys."""
+from decimal import Decimal
+
+import pytest
+from order_rows import add_order, add_product, add_store
+from sqlalchemy import text
+
+from marketsync.assets.digital.fulfilment import fulfil_store
+from marketsync.assets.digital.keys import import_keys
+from marketsync.assets.digital.purchase import vault_keeper
+from marketsync.resources.codeswholesale import CodesWholesaleResource
+from marketsync.sandbox.codeswholesale.data import single_unit_price
+from marketsync.sandbox.codeswholesale.state import CodesWholesaleState
+from marketsync.sandbox.http import serve_in_thread
+
+CLIENT_ID, CLIENT_SECRET = "cws-fulfil", "fulfil-Secret=%41"
+
+
+@pytest.fixture
+def cws():
+    from marketsync.sandbox.codeswholesale.app import create_app
+
+    state = CodesWholesaleState(seed=5, size=100, clients={CLIENT_ID: CLIENT_SECRET}, page_size=100, balance=1000)
+    with serve_in_thread(create_app(state)) as server:
+        yield state, server.base_url
+
+
+def _shop(warehouse, vault, state, tmp_path):
+    """Store `dig`: A (pool then supplier; one pool key), B (supplier only), C (pool only, empty pool);
+    confirmed orders of 2 A, 1 B, 1 C, and an unconfirmed order of 1 A."""
+    products = [p for p in state.products if p["quantity"] >= 10 and len(p["prices"]) == 1
+                and state.code_type(p["productId"]) == "CODE_TEXT"][:2]
+    with warehouse.begin() as conn:
+        store = add_store(conn, "dig")
+        ids = {sku: add_product(conn, store[0], sku) for sku in ("A", "B", "C")}
+        source = conn.execute(text("INSERT INTO ops.catalog_sources (store_id, name, kind) VALUES (:s, 'keys', "
+                                   "'codeswholesale') RETURNING source_id"), {"s": store[0]}).scalar_one()
+        for sku, supplier, sources in (("A", products[0], "pool_then_supplier"), ("B", products[1], "supplier_only"),
+                                       ("C", None, "pool_only")):
+            conn.execute(text("INSERT INTO ops.digital_products (product_id, store_id, supplier_product_id, sources) "
+                              "VALUES (:p, :s, :sp, :src)"),
+                         {"p": ids[sku], "s": store[0], "sp": supplier and supplier["productId"], "src": sources})
+            if supplier:
+                conn.execute(text("INSERT INTO core.marketplace_products (source_id, external_id, price, currency, "
+                                  "product_type, content_sha) VALUES (:s, :e, :p, 'EUR', 'digital', 'sha')"),
+                             {"s": source, "e": supplier["productId"], "p": Decimal(str(single_unit_price(supplier)))})
+        orders = {}
+        for name, skus in (("two_a", ["A", "A"]), ("one_b", ["B"]), ("one_c", ["C"]), ("unconfirmed", ["A"])):
+            order_id, items = add_order(conn, store, *({"sku": sku} for sku in skus))
+            for item, sku in zip(items, skus, strict=True):
+                conn.execute(text("UPDATE core.order_items SET product_id = :p, match_status = 'matched' "
+                                  "WHERE order_item_id = :i"), {"p": ids[sku], "i": item})
+            if name != "unconfirmed":
+                conn.execute(text("UPDATE core.orders SET sync_status = 'confirmed' WHERE order_id = :o"),
+                             {"o": order_id})
+            orders[name] = order_id
+        pool = tmp_path / "pool.csv"
+        pool.write_text("sku,code\nA,POOL-KEY-0001-ABCD\n")
+        import_keys(conn, vault, "dig", pool)
+    return store[0], orders
+
+
+def test_units_get_one_key_each_from_the_pool_first_then_bought(cws, warehouse, vault, tmp_path):
+    state, base_url = cws
+    store_id, orders = _shop(warehouse, vault, state, tmp_path)
+    delivered: list[int] = []
+    with CodesWholesaleResource(timeout_seconds=5).session(base_url, CLIENT_ID, CLIENT_SECRET) as api:
+        first = fulfil_store(warehouse.engine, api, store_id, vault_keeper(vault), lambda conn, o: delivered.append(o))
+        again = fulfil_store(warehouse.engine, api, store_id, vault_keeper(vault), lambda conn, o: delivered.append(o))
+    assert (first.from_pool, first.purchases_planned, first.waiting_for_pool) == (1, 2, 1)
+    assert first.purchase_steps == {"bought": 2} and first.low_pools >= 1
+    assert (again.from_pool, again.purchases_planned) == (0, 0), "nothing is sourced twice"
+    assert sorted(set(delivered)) == sorted([orders["two_a"], orders["one_b"]])
+    with warehouse.begin() as conn:
+        keys = conn.execute(text("SELECT k.source, i.order_id FROM ops.digital_keys k JOIN core.order_items i "
+                                 "USING (order_item_id) ORDER BY i.order_id, k.source")).all()
+        purchases = conn.execute(text("SELECT client_order_id FROM ops.digital_purchases")).scalars().all()
+    assert [(k.order_id, k.source) for k in keys] == [
+        (orders["two_a"], "pool"), (orders["two_a"], "supplier"), (orders["one_b"], "supplier")]
+    assert len(purchases) == 2 and all(len(state.charges_for(c)) == 1 for c in purchases)
