@@ -133,6 +133,9 @@ class Channel:
     stock_levels: tuple[str, ...] | None = None
     stock: Stock | None = None
     outbound: Outbound | None = None
+    # "module:function" `(conn, order_id) -> None`: queues the delivery of an order's digital keys to its
+    # buyer (the e-mail channel declares it); queuing an order twice is a no-op.
+    key_delivery: str | None = None
     # "module:function" `(warehouse, vault, client, store) -> str`: one cheap authorised call with the
     # store's stored credentials; returns what `test-connection` prints after the time (the endpoint).
     connection_test: str | None = None

@@ -4,9 +4,12 @@ a pool-only product with an empty pool, and delivery handed every order whose un
 from decimal import Decimal
 
 import pytest
+from dagster import DagsterInstance, SkipReason, build_sensor_context, materialize
 from order_rows import add_order, add_product, add_store
 from sqlalchemy import text
 
+from marketsync.assets.codeswholesale.catalog import add_codeswholesale_source, codeswholesale_accounts
+from marketsync.assets.codeswholesale.digital import digital_fulfilment
 from marketsync.assets.digital.fulfilment import fulfil_store
 from marketsync.assets.digital.keys import import_keys
 from marketsync.assets.digital.purchase import vault_keeper
@@ -14,6 +17,7 @@ from marketsync.resources.codeswholesale import CodesWholesaleResource
 from marketsync.sandbox.codeswholesale.data import single_unit_price
 from marketsync.sandbox.codeswholesale.state import CodesWholesaleState
 from marketsync.sandbox.http import serve_in_thread
+from marketsync.sensors.digital_orders import digital_orders_sensor
 
 CLIENT_ID, CLIENT_SECRET = "cws-fulfil", "fulfil-Secret=%41"
 
@@ -27,7 +31,7 @@ def cws():
         yield state, server.base_url
 
 
-def _shop(warehouse, vault, state, tmp_path):
+def _shop(warehouse, vault, state, base_url, tmp_path):
     """Store `dig`: A (pool then supplier; one pool key), B (supplier only), C (pool only, empty pool);
     confirmed orders of 2 A, 1 B, 1 C, and an unconfirmed order of 1 A."""
     products = [p for p in state.products if p["quantity"] >= 10 and len(p["prices"]) == 1
@@ -35,8 +39,7 @@ def _shop(warehouse, vault, state, tmp_path):
     with warehouse.begin() as conn:
         store = add_store(conn, "dig")
         ids = {sku: add_product(conn, store[0], sku) for sku in ("A", "B", "C")}
-        source = conn.execute(text("INSERT INTO ops.catalog_sources (store_id, name, kind) VALUES (:s, 'keys', "
-                                   "'codeswholesale') RETURNING source_id"), {"s": store[0]}).scalar_one()
+        source = add_codeswholesale_source(conn, vault, "dig", base_url, CLIENT_ID, CLIENT_SECRET)
         for sku, supplier, sources in (("A", products[0], "pool_then_supplier"), ("B", products[1], "supplier_only"),
                                        ("C", None, "pool_only")):
             conn.execute(text("INSERT INTO ops.digital_products (product_id, store_id, supplier_product_id, sources) "
@@ -64,7 +67,7 @@ def _shop(warehouse, vault, state, tmp_path):
 
 def test_units_get_one_key_each_from_the_pool_first_then_bought(cws, warehouse, vault, tmp_path):
     state, base_url = cws
-    store_id, orders = _shop(warehouse, vault, state, tmp_path)
+    store_id, orders = _shop(warehouse, vault, state, base_url, tmp_path)
     delivered: list[int] = []
     with CodesWholesaleResource(timeout_seconds=5).session(base_url, CLIENT_ID, CLIENT_SECRET) as api:
         first = fulfil_store(warehouse.engine, api, store_id, vault_keeper(vault), lambda conn, o: delivered.append(o))
@@ -80,3 +83,26 @@ def test_units_get_one_key_each_from_the_pool_first_then_bought(cws, warehouse, 
     assert [(k.order_id, k.source) for k in keys] == [
         (orders["two_a"], "pool"), (orders["two_a"], "supplier"), (orders["one_b"], "supplier")]
     assert len(purchases) == 2 and all(len(state.charges_for(c)) == 1 for c in purchases)
+
+
+def test_the_sensor_fires_on_undelivered_digital_orders_and_the_asset_fulfils_them(cws, warehouse, vault, tmp_path):
+    state, base_url = cws
+    _shop(warehouse, vault, state, base_url, tmp_path)
+    instance = DagsterInstance.ephemeral()
+
+    def tick():
+        return digital_orders_sensor(build_sensor_context(instance=instance, resources={"warehouse": warehouse}))
+
+    assert isinstance(tick(), SkipReason), "no run for a store that is not a partition yet"
+    instance.add_dynamic_partitions(codeswholesale_accounts.name, ["dig"])
+    first = tick().run_requests
+    assert [r.partition_key for r in first] == ["dig"] and tick().run_requests[0].run_key == first[0].run_key
+    result = materialize([digital_fulfilment], partition_key="dig", instance=instance, resources={
+        "warehouse": warehouse, "vault": vault, "codeswholesale": CodesWholesaleResource(timeout_seconds=5)})
+    assert result.success
+    metadata = result.get_asset_materialization_events()[0].event_specific_data.materialization.metadata
+    figures = {k: getattr(v, "value", v) for k, v in metadata.items()}
+    assert (figures["from_pool"], figures["purchases_planned"], figures["purchases_bought"]) == (1, 2, 2)
+    after = tick()
+    # The keys wait for their delivery (no channel delivering keys in this test): the work changed.
+    assert after.run_requests[0].run_key != first[0].run_key

@@ -1,7 +1,9 @@
-"""CodesWholesale: the supplier's price list per store source. The code location merges this with every other
+"""CodesWholesale: the supplier's price list per store source, and the digital order lines fulfilled from
+it. The code location merges this with every other
 channel's (pipelines/definitions.py)."""
 from dagster import Definitions
 
 from marketsync.assets.codeswholesale.catalog import codeswholesale_assets
+from marketsync.assets.codeswholesale.digital import digital_fulfilment, digital_fulfilment_job
 
-defs = Definitions(assets=codeswholesale_assets)
+defs = Definitions(assets=[*codeswholesale_assets, digital_fulfilment], jobs=[digital_fulfilment_job])

@@ -1,0 +1,64 @@
+"""Digital order lines fulfilled from CodesWholesale, per store: the Dagster asset over the domain's
+fulfilment pass (assets/digital/fulfilment.py). It runs in the CodesWholesale API pool, with no Dagster
+retry policy: a purchase is never retried blindly; the next run looks up what an interrupted one left.
+
+Delivery to the buyer is whichever channel declares `key_delivery` (the e-mail channel), found through
+the channel registry, so this package imports no other channel."""
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset, define_asset_job
+
+from marketsync.assets.channel_registry import channels, load
+from marketsync.assets.codeswholesale.catalog import (
+    CODESWHOLESALE_POOL,
+    codeswholesale_accounts,
+    get_codeswholesale_source,
+)
+from marketsync.assets.digital.fulfilment import Deliver, fulfil_store
+from marketsync.assets.digital.purchase import vault_keeper
+from marketsync.assets.failures import worded_failure
+from marketsync.resources.codeswholesale import CodesWholesaleResource
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
+
+DIGITAL_FULFILMENT = AssetKey(["ops", "digital_fulfilment"])
+
+
+def key_delivery() -> Deliver | None:
+    """The declared way an order's keys reach its buyer, or None when no channel declares one."""
+    declared = [c.key_delivery for c in channels().values() if c.key_delivery]
+    return load(declared[0]) if declared else None
+
+
+def fulfil(warehouse: Warehouse, vault: CredentialVault, codeswholesale: CodesWholesaleResource, store: str):
+    """One fulfilment pass for `store`, through its CodesWholesale source's client."""
+    with warehouse.begin() as conn:
+        source = get_codeswholesale_source(conn, store)
+        secrets = vault.load_source(conn, source.source_id)
+    if secrets is None:
+        raise MarketsyncError(f"no client credentials stored for the CodesWholesale source of '{store}'")
+    with codeswholesale.session(source.base_url, secrets.reveal("client_id"), secrets.reveal("client_secret")) as api:
+        return fulfil_store(warehouse.engine, api, source.store_id, vault_keeper(vault), key_delivery())
+
+
+@asset(
+    key=DIGITAL_FULFILMENT,
+    partitions_def=codeswholesale_accounts,
+    group_name="digital",
+    owners=["team:operations"],
+    kinds={"codeswholesale", "postgres"},
+    pool=CODESWHOLESALE_POOL,
+)
+def digital_fulfilment(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
+                       codeswholesale: CodesWholesaleResource) -> MaterializeResult:
+    """Every unit of a digital product on the store's confirmed orders with exactly one key (the
+    merchant's pool first, else bought from CodesWholesale exactly once), and every order whose units
+    all have keys handed to delivery. Safe to run at any time and as often as wanted."""
+    with worded_failure():
+        result = fulfil(warehouse, vault, codeswholesale, context.partition_key)
+    return MaterializeResult(metadata=result.as_metadata())
+
+
+digital_fulfilment_job = define_asset_job(
+    "digital_fulfilment_job", selection=[DIGITAL_FULFILMENT], partitions_def=codeswholesale_accounts,
+    description="Fulfil a store's digital order lines now: pool keys, purchases, deliveries.")
