@@ -106,3 +106,18 @@ def test_the_sensor_fires_on_undelivered_digital_orders_and_the_asset_fulfils_th
     after = tick()
     # The keys wait for their delivery (no channel delivering keys in this test): the work changed.
     assert after.run_requests[0].run_key != first[0].run_key
+
+
+def test_status_and_balance_through_the_cli(cws, warehouse, vault, tmp_path, run_cli):
+    state, base_url = cws
+    store_id, _ = _shop(warehouse, vault, state, base_url, tmp_path)
+    with CodesWholesaleResource(timeout_seconds=5).session(base_url, CLIENT_ID, CLIENT_SECRET) as api:
+        fulfil_store(warehouse.engine, api, store_id, vault_keeper(vault))
+    code, out, err = run_cli("digital", "status", "--store", "dig")
+    assert code == 0, err
+    assert "dig: 4 unit(s), 1 from the pool, 2 bought, 0 delivered; purchases open 0, waiting 0, refused 0" in out
+    assert "POOL-KEY-0001-ABCD" not in out
+    code, out, err = run_cli("digital", "balance", "dig")
+    spent = sum(c.amount for c in state.charges)
+    assert code == 0 and len(state.charges) == 2, err
+    assert Decimal(out.split("balance ")[1].split(",")[0]) == Decimal(1000) - spent

@@ -8,16 +8,12 @@ the channel registry, so this package imports no other channel."""
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset, define_asset_job
 
 from marketsync.assets.channel_registry import channels, load
-from marketsync.assets.codeswholesale.catalog import (
-    CODESWHOLESALE_POOL,
-    codeswholesale_accounts,
-    get_codeswholesale_source,
-)
+from marketsync.assets.codeswholesale.catalog import CODESWHOLESALE_POOL, codeswholesale_accounts
+from marketsync.assets.codeswholesale.connection import source_session
 from marketsync.assets.digital.fulfilment import Deliver, fulfil_store
 from marketsync.assets.digital.purchase import vault_keeper
 from marketsync.assets.failures import worded_failure
 from marketsync.resources.codeswholesale import CodesWholesaleResource
-from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
 
@@ -32,13 +28,8 @@ def key_delivery() -> Deliver | None:
 
 def fulfil(warehouse: Warehouse, vault: CredentialVault, codeswholesale: CodesWholesaleResource, store: str):
     """One fulfilment pass for `store`, through its CodesWholesale source's client."""
-    with warehouse.begin() as conn:
-        source = get_codeswholesale_source(conn, store)
-        secrets = vault.load_source(conn, source.source_id)
-    if secrets is None:
-        raise MarketsyncError(f"no client credentials stored for the CodesWholesale source of '{store}'")
-    with codeswholesale.session(source.base_url, secrets.reveal("client_id"), secrets.reveal("client_secret")) as api:
-        return fulfil_store(warehouse.engine, api, source.store_id, vault_keeper(vault), key_delivery())
+    with source_session(warehouse, vault, codeswholesale, store) as (store_id, api):
+        return fulfil_store(warehouse.engine, api, store_id, vault_keeper(vault), key_delivery())
 
 
 @asset(

@@ -55,3 +55,47 @@ def keys_list(rt: Runtime, store: str, sku: str | None, as_json: bool) -> None:
 
     with rt.warehouse.begin() as conn:
         emit(list_keys(conn, rt.vault, store, sku), as_json, LIST_COLUMNS)
+
+
+@digital.command("status")
+@click.option("--store", default=None, help="Only this store.")
+@json_option
+@pass_runtime
+def digital_status(rt: Runtime, store: str | None, as_json: bool) -> None:
+    """Per store: the digital units on confirmed orders, their keys (from the pool, bought), delivered,
+    and the purchases still open, waiting (with why) or refused."""
+    from marketsync.resources.sql_files import query_beside
+
+    with rt.warehouse.begin() as conn:
+        rows = [dict(r) for r in conn.execute(query_beside(__file__, "digital_status.sql"),
+                                              {"store": store}).mappings()]
+    if as_json:
+        emit(rows, True)
+        return
+    if not rows:
+        click.echo("no digital order lines")
+    for row in rows:
+        click.echo(f"{row['store']}: {row['units']} unit(s), {row['from_pool']} from the pool, {row['bought']} bought, "
+                   f"{row['delivered']} delivered; purchases open {row['purchases_open']}, waiting "
+                   f"{row['purchases_waiting']}, refused {row['purchases_refused']}")
+        for reason in row["reasons"]:
+            click.echo(f"  waiting/refused: {reason}")
+
+
+@digital.command("balance")
+@click.argument("store")
+@json_option
+@pass_runtime
+def digital_balance(rt: Runtime, store: str, as_json: bool) -> None:
+    """What STORE's CodesWholesale account can spend: its balance and credit."""
+    from marketsync.assets.codeswholesale.connection import source_session
+
+    with source_session(rt.warehouse, rt.vault, rt.client("codeswholesale"), store) as (_store_id, api):
+        balance = api.balance()
+    figures = {"store": store, "balance": str(balance.current_balance), "credit": str(balance.current_credit),
+               "total_to_use": str(balance.total_to_use)}
+    if as_json:
+        emit(figures, True)
+    else:
+        click.echo(f"{store}: balance {balance.current_balance}, credit {balance.current_credit}, "
+                   f"{balance.total_to_use} to spend")
