@@ -121,3 +121,20 @@ def test_status_and_balance_through_the_cli(cws, warehouse, vault, tmp_path, run
     spent = sum(c.amount for c in state.charges)
     assert code == 0 and len(state.charges) == 2, err
     assert Decimal(out.split("balance ")[1].split(",")[0]) == Decimal(1000) - spent
+
+
+def test_the_success_rate_check_fails_below_95_percent_delivered(cws, warehouse, vault, tmp_path):
+    from marketsync.assets.codeswholesale.digital import digital_fulfilment_success_rate
+
+    state, base_url = cws
+    store_id, _ = _shop(warehouse, vault, state, base_url, tmp_path)
+    with CodesWholesaleResource(timeout_seconds=5).session(base_url, CLIENT_ID, CLIENT_SECRET) as api:
+        fulfil_store(warehouse.engine, api, store_id, vault_keeper(vault))
+    failing = digital_fulfilment_success_rate(warehouse)
+    assert not failing.passed and "dig 0.0%" in failing.description
+    with warehouse.begin() as conn:
+        conn.execute(text("UPDATE ops.digital_keys SET delivered_at = now(), delivered_via = 'test'"))
+        rows = conn.execute(text("SELECT attempted, delivered FROM analytics.digital_fulfilment_daily "
+                                 "WHERE store = 'dig'")).all()
+    assert [(r.attempted, r.delivered) for r in rows] == [(3, 3)]
+    assert digital_fulfilment_success_rate(warehouse).passed

@@ -4,6 +4,11 @@ channel's (pipelines/definitions.py)."""
 from dagster import Definitions
 
 from marketsync.assets.codeswholesale.catalog import codeswholesale_assets
-from marketsync.assets.codeswholesale.digital import digital_fulfilment, digital_fulfilment_job
+from marketsync.assets.codeswholesale.digital import (
+    digital_fulfilment,
+    digital_fulfilment_job,
+    digital_fulfilment_success_rate,
+)
 
-defs = Definitions(assets=[*codeswholesale_assets, digital_fulfilment], jobs=[digital_fulfilment_job])
+defs = Definitions(assets=[*codeswholesale_assets, digital_fulfilment], jobs=[digital_fulfilment_job],
+                   asset_checks=[digital_fulfilment_success_rate])

@@ -5,7 +5,17 @@ retry policy: a purchase is never retried blindly; the next run looks up what an
 Delivery to the buyer is whichever channel declares `key_delivery` (the e-mail channel), found through
 the channel registry, so this package imports no other channel."""
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset, define_asset_job
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    asset_check,
+    define_asset_job,
+)
 
 from marketsync.assets.channel_registry import channels, load
 from marketsync.assets.codeswholesale.catalog import CODESWHOLESALE_POOL, codeswholesale_accounts
@@ -14,6 +24,7 @@ from marketsync.assets.digital.fulfilment import Deliver, fulfil_store
 from marketsync.assets.digital.purchase import vault_keeper
 from marketsync.assets.failures import worded_failure
 from marketsync.resources.codeswholesale import CodesWholesaleResource
+from marketsync.resources.sql_files import query_beside
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
 
@@ -53,3 +64,21 @@ def digital_fulfilment(context: AssetExecutionContext, warehouse: Warehouse, vau
 digital_fulfilment_job = define_asset_job(
     "digital_fulfilment_job", selection=[DIGITAL_FULFILMENT], partitions_def=codeswholesale_accounts,
     description="Fulfil a store's digital order lines now: pool keys, purchases, deliveries.")
+
+
+# Below this share of the day's attempted digital units delivered, the check fails.
+SUCCESS_RATE_FLOOR_PERCENT = 95.0
+
+
+@asset_check(asset=DIGITAL_FULFILMENT, description="Digital fulfilment success rate: delivered / attempted units per "
+                                                   "store over the last day, at least 95%.")
+def digital_fulfilment_success_rate(warehouse: Warehouse) -> AssetCheckResult:
+    with warehouse.begin() as conn:
+        rows = conn.execute(query_beside(__file__, "digital_success_rate.sql")).mappings().all()
+    low = [r for r in rows if r["success_rate_percent"] < SUCCESS_RATE_FLOOR_PERCENT]
+    return AssetCheckResult(
+        passed=not low, severity=AssetCheckSeverity.ERROR,
+        description="every store delivered at least 95% of its digital units" if not low else
+        "below 95%: " + ", ".join(f"{r['store']} {r['success_rate_percent']}%" for r in low),
+        metadata={"stores": len(rows), "below": len(low),
+                  "rates": MetadataValue.json({r["store"]: float(r["success_rate_percent"]) for r in rows})})
