@@ -39,8 +39,8 @@ def test_definitions_snapshot():
     assert sorted(s.name for s in repo.sensor_defs) == [
         "account_partitions_sensor", "catalog_automation_sensor", "codeswholesale_partitions_sensor",
         "digital_orders_sensor", "feed_inbox_sensor", "inbound_sheet_schedule_sensor", "new_orders_sensor",
-        "order_auto_sync_sensor", "outbound_queue_sensor", "run_failure_alert_sensor", "stock_push_sensor", "supplier_feed_refresh_sensor",
-        "sync_log_sweep_sensor"]
+        "order_auto_sync_sensor", "outbound_queue_sensor", "run_failure_alert_sensor", "stock_push_sensor",
+        "supplier_feed_refresh_sensor", "sync_log_sweep_sensor"]
     assert {s.name: s.execution_timezone for s in repo.schedule_defs} == {
         "inventory_lag_schedule": "Europe/Berlin", "letzshop_history_schedule": "Europe/Berlin",
         "outbound_sweep_schedule": "Europe/Berlin"}
