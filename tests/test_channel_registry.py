@@ -21,7 +21,7 @@ from marketsync.assets.outbound_queue import enqueue
 from marketsync.assets.outbound_runner import drain
 from marketsync.resources.errors import MarketsyncError
 
-BUILT_IN = {"amazon", "codeswholesale", "ebay", "feed", "google_sheets", "jtl_ffn", "letzshop"}
+BUILT_IN = {"amazon", "codeswholesale", "ebay", "email", "feed", "google_sheets", "jtl_ffn", "letzshop"}
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_the_drain_job_has_one_pool_per_declared_outbound_channel():
     from marketsync.sensors.jobs import DRAIN_OPS, DRAIN_POOLS
 
     assert {name: c.outbound.pool for name, c in channels().items() if c.outbound} == DRAIN_POOLS
-    assert set(DRAIN_OPS) == {"amazon", "ebay", "jtl_ffn", "letzshop"}
+    assert set(DRAIN_OPS) == {"amazon", "ebay", "email", "jtl_ffn", "letzshop"}
 
 
 @pytest.mark.unit
