@@ -24,5 +24,6 @@ setup(
     cmdclass={"build_py": BuildPackages},
     packages=["marketsync", *(f"marketsync.{name}" for name in SUBPACKAGES)],
     package_dir={"marketsync": "."},
-    package_data={"marketsync": ["dagster.yaml", "workspace.yaml"], "": ["*.sql", "*.graphql", "*.csv", "*.mako"]},
+    package_data={"marketsync": ["dagster.yaml", "workspace.yaml"],
+                  "": ["*.sql", "*.graphql", "*.csv", "*.mako", "*.txt"]},
 )

@@ -395,3 +395,25 @@ def test_a_server_without_starttls_is_refused_not_used_in_plain_text(run_cli, wa
     _email_account(warehouse, endpoint, security="starttls")
     code, out, err = run_cli("test-connection", STORE, "email")
     assert code != 0 and "does not offer STARTTLS" in out + err
+
+
+def test_digital_resend_through_the_cli_sends_what_was_bought_again(run_cli, warehouse, vault, shop, receiver):
+    recorder, endpoint = receiver
+    _email_account(warehouse, endpoint)
+    order_id = shop["order"]("en", "GAME-B")
+    _enqueue(warehouse, order_id)
+    drain(warehouse, vault, store=STORE, channel="email")
+    with warehouse.begin() as conn:
+        number = conn.execute(text("SELECT order_number FROM core.orders WHERE order_id = :o"),
+                              {"o": order_id}).scalar_one()
+        keys_before = conn.execute(text("SELECT count(*) FROM ops.digital_keys WHERE order_item_id IS NOT NULL "
+                                        "AND delivered_at IS NOT NULL")).scalar_one()
+    code, out, err = run_cli("digital", "resend", number, "--store", STORE)
+    assert code == 0 and "queued" in out, err
+    drain(warehouse, vault, store=STORE, channel="email")
+    assert len(recorder.messages) == 2 and recorder.messages[0].get_content() == recorder.messages[1].get_content()
+    assert recorder.messages[0]["Message-ID"] != recorder.messages[1]["Message-ID"]
+    with warehouse.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ops.digital_keys WHERE order_item_id IS NOT NULL "
+                                 "AND delivered_at IS NOT NULL")).scalar_one() == keys_before
+    assert all(key not in out + err for key in shop["codes"]["GAME-B"])

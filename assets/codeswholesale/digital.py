@@ -58,6 +58,8 @@ def digital_fulfilment(context: AssetExecutionContext, warehouse: Warehouse, vau
     all have keys handed to delivery. Safe to run at any time and as often as wanted."""
     with worded_failure():
         result = fulfil(warehouse, vault, codeswholesale, context.partition_key)
+    if result.delivery_errors:
+        context.log.warning(f"{len(result.delivery_errors)} order(s) wait for delivery: {result.delivery_errors[0]}")
     return MaterializeResult(metadata=result.as_metadata())
 
 

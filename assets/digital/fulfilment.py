@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 from marketsync.assets.digital.keys import assign_pool_key, check_pool_levels
 from marketsync.assets.digital.purchase import KeepKey, advance, due_purchases, plan_purchase
 from marketsync.resources.codeswholesale import CodesWholesaleApi
+from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
 
 # Units sourced per pass, and purchase steps per pass: a store with more is picked up by the next pass.
@@ -41,6 +42,8 @@ class FulfilmentPass:
     without_price: int = 0  # supplier products the price list does not carry: nothing is bought
     purchase_steps: Counter = field(default_factory=Counter)  # status after each step
     deliveries: int = 0
+    # Orders whose delivery could not be queued (no e-mail account, no sender set): their keys wait.
+    delivery_errors: list[str] = field(default_factory=list)
     low_pools: int = 0
 
     def as_metadata(self) -> dict:
@@ -50,7 +53,8 @@ class FulfilmentPass:
                 "purchases_waiting": self.purchase_steps.get("waiting", 0),
                 "purchases_unresolved": sum(n for s, n in self.purchase_steps.items()
                                             if s in ("sent", "outcome_unknown", "fulfilling", "intent")),
-                "deliveries_queued": self.deliveries, "low_pools": self.low_pools}
+                "deliveries_queued": self.deliveries, "deliveries_blocked": len(self.delivery_errors),
+                "low_pools": self.low_pools}
 
 
 def source_units(conn: Connection, store_id: int, result: FulfilmentPass, limit: int = UNITS_PER_PASS) -> None:
@@ -83,8 +87,12 @@ def fulfil_store(engine: Engine, api: CodesWholesaleApi, store_id: int, keep_key
     with engine.begin() as conn:
         result.low_pools = sum(1 for level in check_pool_levels(conn, store_id) if level.low)
         if deliver is not None:
-            for order_id in conn.execute(query_beside(__file__, "orders_with_every_key.sql"),
-                                         {"store_id": store_id}).scalars():
-                deliver(conn, order_id)
-                result.deliveries += 1
+            ready = conn.execute(query_beside(__file__, "orders_with_every_key.sql"), {"store_id": store_id}).scalars()
+            for order_id in list(ready):
+                try:
+                    with conn.begin_nested():  # one order's refusal leaves the others' deliveries queued
+                        deliver(conn, order_id)
+                    result.deliveries += 1
+                except MarketsyncError as exc:
+                    result.delivery_errors.append(str(exc))
     return result

@@ -28,5 +28,8 @@ CHANNEL = register(Channel(
     },
     resource="marketsync.resources.smtp:SmtpResource",
     outbound=Outbound(open="marketsync.assets.email.outbound:open_outbound", pool=SMTP_POOL),
+    # How a store's digital keys reach their buyers (assets/digital/fulfilment.py hands every order whose
+    # units all have keys to it).
+    key_delivery="marketsync.assets.email.outbound:enqueue_key_delivery",
     connection_test="marketsync.assets.email.connection:check_connection",
 ))

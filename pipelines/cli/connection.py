@@ -23,7 +23,7 @@ def connection_channels() -> tuple[str, ...]:
 @click.argument("channel", metavar="CHANNEL")
 @pass_runtime
 def test_connection(rt: Runtime, store: str, channel: str) -> None:
-    """Call CHANNEL (any channel with a connection test: letzshop, amazon, ebay, jtl_ffn, codeswholesale)
+    """Call CHANNEL (any channel with a connection test: letzshop, amazon, ebay, jtl_ffn, codeswholesale, email)
     with STORE's stored credentials and report the response time."""
     require_channel("test-connection", channel, connection_channels())
     declaration = channels()[channel]

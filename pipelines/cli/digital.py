@@ -99,3 +99,26 @@ def digital_balance(rt: Runtime, store: str, as_json: bool) -> None:
     else:
         click.echo(f"{store}: balance {balance.current_balance}, credit {balance.current_credit}, "
                    f"{balance.total_to_use} to spend")
+
+
+@digital.command("resend")
+@click.argument("order")
+@click.option("--store", default=None, help="The store, when ORDER's number is not unique.")
+@click.option("--language", default=None, type=click.Choice(["de", "fr", "en"]),
+              help="The e-mail's language (default: the buyer's).")
+@pass_runtime
+def digital_resend(rt: Runtime, order: str, store: str | None, language: str | None) -> None:
+    """Send ORDER's keys to its buyer again (what was bought; nothing is bought again), through the
+    channel that delivers keys (e-mail); the outbound queue sends it with its next drain."""
+    from marketsync.assets.channel_registry import channels, load
+    from marketsync.assets.orders.actions import find_order
+    from marketsync.resources.errors import MarketsyncError
+
+    delivering = [c for c in channels().values() if c.key_delivery]
+    if not delivering:
+        raise MarketsyncError("no channel delivers digital keys (the e-mail channel declares it)")
+    with rt.warehouse.begin() as conn:
+        found = find_order(conn, order, store)
+        item = load(delivering[0].key_delivery)(conn, found.order_id, language, resend=True)
+    click.echo(f"queued: the keys of order {order} go to its buyer again by {delivering[0].label} "
+               f"(outbound item {item.outbound_id}); `marketsync outbound run` sends it now")
