@@ -102,7 +102,7 @@ def test_unsupported_channels_are_named(run_cli, warehouse):
     code, _out, err = run_cli("sync", "orders", "shop", "jtl_ffn")
     assert code == 1 and "supports amazon, ebay, letzshop" in err
     code, _out, err = run_cli("test-connection", "shop", "otto")
-    assert code == 1 and "supports amazon, codeswholesale, ebay, jtl_ffn, letzshop" in err
+    assert code == 1 and "supports amazon, codeswholesale, ebay, email, jtl_ffn, letzshop" in err
 
 
 def test_a_failed_catalog_import_is_one_worded_line(run_cli, warehouse):

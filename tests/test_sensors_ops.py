@@ -64,13 +64,15 @@ def test_an_idle_drain_takes_no_api_pool(warehouse, vault, instance):
     from marketsync.resources.ebay import EbayResource
     from marketsync.resources.jtl_ffn import JtlFfnResource
     from marketsync.resources.letzshop import LetzshopResource
+    from marketsync.resources.smtp import SmtpResource
 
     result = outbound_job.execute_in_process(
         instance=instance, tags={OUTBOUND_ACCOUNT_TAG: "1"},
         resources={"warehouse": warehouse, "vault": vault, "letzshop": LetzshopResource(),
                    "jtl_ffn": JtlFfnResource(client_id="", client_secret=""),
                    "ebay": EbayResource(client_id="", client_secret=""),
-                   "amazon": AmazonSpApiResource(client_id="", client_secret="")})
+                   "amazon": AmazonSpApiResource(client_id="", client_secret=""),
+                   "email": SmtpResource()})
     assert result.success
     started = {e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_START}
     assert started == {"plan_outbound_drain"}
@@ -237,6 +239,7 @@ def test_a_drain_runs_only_its_channels_op(shop, instance):
     from marketsync.resources.amazon_sp_api import AmazonSpApiResource
     from marketsync.resources.ebay import EbayResource
     from marketsync.resources.jtl_ffn import JtlFfnResource
+    from marketsync.resources.smtp import SmtpResource
 
     with shop.warehouse.begin() as conn:
         outbound_queue.enqueue(conn, shop.account.account_id, "set_tracking",
@@ -246,7 +249,8 @@ def test_a_drain_runs_only_its_channels_op(shop, instance):
         resources={"warehouse": shop.warehouse, "vault": shop.vault, "letzshop": shop.letzshop,
                    "jtl_ffn": JtlFfnResource(client_id="", client_secret=""),
                    "ebay": EbayResource(client_id="", client_secret=""),
-                   "amazon": AmazonSpApiResource(client_id="", client_secret="")})
+                   "amazon": AmazonSpApiResource(client_id="", client_secret=""),
+                   "email": SmtpResource()})
     started = {e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_START}
     assert started == {"plan_outbound_drain", "drain_letzshop_outbound"}
     with shop.warehouse.begin() as conn:
