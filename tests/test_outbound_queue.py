@@ -336,11 +336,13 @@ def test_killed_worker_item_is_reread_after_its_lease(warehouse, account_id, app
     assert channel.applied == {item.idempotency_key: 1}
 
 
-def test_worker_killed_on_its_last_attempt_is_not_sent_beyond_max_attempts(warehouse, account_id):
+def test_worker_killed_on_its_last_attempt_is_not_sent_beyond_max_attempts(warehouse, account_id,
+                                                                           wait_for_dead_workers):
     [item] = queue(warehouse, account_id, max_attempts=1)
     channel = FakeChannel([WorkerKilled()])
     with pytest.raises(WorkerKilled):
         drain(warehouse, channel, at(0))
+    wait_for_dead_workers()  # the dead worker's lock goes when Postgres notices its connection closed
 
     summary = drain(warehouse, channel, at(1000))
 
