@@ -2,25 +2,13 @@
 (set, test-connection, sync, confirm, outbound, a revoked-key failure) and is then searched for, raw,
 URL-encoded and base64-encoded, in captured output, logs, the sync log, the Dagster event log and every
 text column of the database."""
-import base64
 import logging
 import secrets
-from urllib.parse import quote, quote_plus
 
-from canary import assert_in_no_column
+from canary import assert_in_no_column, secret_forms
 from sqlalchemy import text
 
 from marketsync.resources.vault import CredentialVault, Secrets, mask
-
-
-def _forms(secret: str) -> set[str]:
-    raw = secret.encode()
-    forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
-    for encoder in (base64.b64encode, base64.urlsafe_b64encode):
-        encoded = encoder(raw).decode()
-        forms |= {encoded, encoded.rstrip("=")}
-    # Also a long-enough inner chunk, so a truncated or re-wrapped copy is caught.
-    return forms | {secret[5:-3]}
 
 
 def _text_columns(conn):
@@ -61,7 +49,7 @@ def test_canary_key_never_appears(run_cli, shop, tmp_path, caplog):
     cli("outbound", "run")
     assert any("refused the API key" in o for o in outputs)
 
-    forms = _forms(canary)
+    forms = secret_forms(canary)
     captured = "\n".join(outputs) + "\n".join(r.getMessage() for r in caplog.records) + caplog.text
     for form in forms:
         assert form not in captured

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from marketsync.assets.catalog.exceptions import auto_resolve
 from marketsync.assets.catalog.gtin import normalize_gtin
 from marketsync.assets.catalog.matching import lock_store_catalog
+from marketsync.assets.catalog.text_files import read_text_file
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside, sql_beside
 from marketsync.resources.warehouse import copy_rows
@@ -65,7 +66,7 @@ def import_products_csv(conn: Connection, store_id: int, path: str | Path) -> Pr
     in the product's `attributes` (empty cells are left out). UTF-8 with or without a byte-order
     mark; comma, semicolon or tab separated (decided from the header line).
     """
-    parsed = _parse(_read_text(Path(path)))
+    parsed = _parse(read_text_file(Path(path)))
     # Taken before the upsert so a matching run sees either none or all of the new catalog.
     lock_store_catalog(conn, store_id)
     conn.exec_driver_sql(sql_beside(__file__, "products_stage.sql"))
@@ -85,22 +86,6 @@ def import_products_csv(conn: Connection, store_id: int, path: str | Path) -> Pr
     )
 
 
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise MarketsyncError(f"cannot read products file {path}: {exc.strerror or exc}") from exc
-    try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise MarketsyncError(
-            f"products file {path} is not UTF-8 text (first bad byte on line {line}): save it as 'CSV UTF-8'"
-        ) from exc
-    if "\x00" in content:
-        # Postgres text cannot hold NUL, and a file full of them is usually a UTF-16 export.
-        raise MarketsyncError(f"products file {path} contains NUL characters: save it as 'CSV UTF-8'")
-    return content
 
 
 def _parse(content: str) -> _Parsed:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from marketsync.assets.alerts import raise_alert
+from marketsync.assets.catalog.text_files import read_text_file
 from marketsync.assets.stores import store_id_for
 from marketsync.resources.credentials import DigitalKey, VaultOperations, normalized_code
 from marketsync.resources.errors import MarketsyncError
@@ -87,7 +88,7 @@ def import_keys(conn: Connection, vault: VaultOperations, store: str, file: str 
     rows load. Within one SKU the file's order is the pool's first-in-first-out order."""
     store_id = store_id_for(conn, store)
     result = KeyImportResult(store=store)
-    rows = _parse(_read_text(Path(file)), result)
+    rows = _parse(read_text_file(Path(file), "key file"), result)
     products = {r.sku: r for r in conn.execute(
         query_beside(__file__, "keys_products.sql"), {"s": store_id, "skus": sorted({r.sku for r in rows})})}
 
@@ -253,18 +254,6 @@ def check_pool_levels(conn: Connection, store_id: int) -> list[PoolLevel]:
                               f"alert below {level.threshold}; load more with `marketsync digital keys import`",
                         source=source)
     return levels
-
-
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise MarketsyncError(f"cannot read key file {path}: {exc.strerror or exc}") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise MarketsyncError(f"key file {path} is not UTF-8 text (first bad byte on line {line})") from None
 
 
 def _parse(content: str, result: KeyImportResult) -> list[_Row]:
