@@ -81,7 +81,10 @@ class Orders:
     its orders wait for the merchant's confirmation (the auto-confirm rule applies); `import_asset`:
     "module:attribute" of the asset the import job selects when the orders asset comes with others (a
     multi-asset); `states`: "module:attribute" of a function turning the shipment states a person asks
-    for (`sync orders --state`) into the import's run config, for a channel that imports by state."""
+    for (`sync orders --state`) into the import's run config, for a channel that imports by state.
+    `digital_delivered`: "module:function" `(conn, order_id) -> str` telling the channel that a fully
+    digital order reached its buyer (queuing what the channel documents for it, or saying that it
+    documents nothing), in the caller's transaction; returns what it did."""
 
     asset: tuple[str, ...]
     assets: str
@@ -89,6 +92,7 @@ class Orders:
     confirms: bool = False
     import_asset: str | None = None
     states: str | None = None
+    digital_delivered: str | None = None
 
 
 @dataclass(frozen=True)

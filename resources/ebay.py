@@ -24,6 +24,7 @@ every token the session has seen.
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -376,6 +377,37 @@ class EbayApi(ApiSession):
             except EbayError:
                 checked = False  # whatever happened, look before sending again
                 raise
+
+        return self._retrying(attempt)
+
+    def _fulfillment_covering_once(self, order_id: str, line_items: list[dict]) -> str | None:
+        """The id of the newest fulfillment once the order's fulfillments together ship every unit of
+        `line_items`; None while any unit is not shipped."""
+        fulfillments = self._shipping_fulfillments_once(order_id)
+        shipped: Counter = Counter()
+        for fulfillment in fulfillments:
+            for line in fulfillment.get("lineItems") or []:
+                shipped[str(line.get("lineItemId"))] += int(line.get("quantity") or 0)
+        if not fulfillments or any(shipped[str(li["lineItemId"])] < int(li["quantity"]) for li in line_items):
+            return None
+        return str(fulfillments[-1].get("fulfillmentId") or "")
+
+    def lines_fulfilled(self, order_id: str, line_items: list[dict]) -> bool:
+        """Whether the order's fulfillments already ship every unit of `line_items`."""
+        return self._retrying(self._fulfillment_covering_once, order_id, line_items) is not None
+
+    def ensure_lines_fulfilled(self, order_id: str, line_items: list[dict]) -> str:
+        """Fulfil `line_items` without tracking (a download: eBay documents the carrier and the tracking
+        number as optional), unless the order's fulfillments already ship them; the fulfillment's id.
+        Retried; before every attempt the fulfillments are read, so the lines are never fulfilled twice."""
+        if not line_items:
+            raise ValueError("ensure_lines_fulfilled needs the line items to fulfil")
+
+        def attempt() -> str:
+            existing = self._fulfillment_covering_once(order_id, line_items)
+            if existing is not None:
+                return existing
+            return self.create_shipping_fulfillment(order_id, line_items, None, None)
 
         return self._retrying(attempt)
 

@@ -158,6 +158,15 @@ def run_cli(cli_env, capsys, monkeypatch):
 
 
 @pytest.fixture
+def receiver():
+    """A plain SMTP server on loopback (tests/smtp_receiver.py): (its recorder, its smtp:// endpoint)."""
+    from smtp_receiver import serving
+
+    with serving() as served:
+        yield served
+
+
+@pytest.fixture
 def wait_for_dead_workers(warehouse):
     """Waits until no outbound worker holds an advisory lock in this database. A killed worker's
     connection is closed at once, but Postgres drops its locks only when the backend notices; until

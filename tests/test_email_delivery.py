@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import base64
 import datetime
-import email
-import email.policy
 import json
 import logging
 import secrets
-import socket
 import ssl
 from urllib.parse import quote, quote_plus
 
@@ -20,6 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from order_rows import add_order, add_product, add_store
+from smtp_receiver import Recorder, free_port
 from sqlalchemy import text
 
 from marketsync.assets.accounts import upsert_account
@@ -30,45 +28,6 @@ from marketsync.assets.outbound_runner import drain
 STORE = "shop"
 FROM = "keys@shop.example"
 LOGIN = {"username": "shop-mailer", "password": "Pa$$w0rd+/smtp-" + secrets.token_hex(4)}
-
-
-class Recorder:
-    """An SMTP handler that keeps what it accepts. `replies`: answers to give to the next messages
-    instead of accepting them ("451 ..." or "550 ..."); `always`: an answer given to every message."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self.replies: list[str] = []
-        self.always: str | None = None
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
-        if self.always:
-            return self.always
-        if self.replies:
-            return self.replies.pop(0)
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content,
-                                                      policy=email.policy.default))
-        return "250 OK: queued"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def receiver():
-    """A plain SMTP server on loopback (a local relay: no TLS, no login) and its recorder."""
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield recorder, f"smtp://127.0.0.1:{controller.port}"
-    finally:
-        controller.stop()
 
 
 def _self_signed(tmp_path):
@@ -110,7 +69,7 @@ def tls_server(tmp_path):
         return AuthResult(success=ok, handled=False)
 
     recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port(), tls_context=context,
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), tls_context=context,
                             require_starttls=True, authenticator=authenticator, auth_require_tls=True,
                             auth_exclude_mechanism=["LOGIN"])
     controller.start()
@@ -297,7 +256,7 @@ def test_an_unreachable_server_is_retried_and_a_store_without_account_is_told(wa
     order_id = shop["order"]("en", "GAME-A")
     with warehouse.begin() as conn, pytest.raises(Exception, match="no e-mail account"):
         enqueue_key_delivery(conn, order_id, "en")
-    _email_account(warehouse, f"smtp://127.0.0.1:{_free_port()}")
+    _email_account(warehouse, f"smtp://127.0.0.1:{free_port()}")
     item = _enqueue(warehouse, order_id)
     drain(warehouse, vault, store=STORE, channel="email")
     row = _item(warehouse, item.outbound_id)

@@ -86,7 +86,7 @@ def test_a_non_editable_install_migrates_a_database_and_runs_the_demo(tmp_path, 
         assert all(path.startswith(str(site)) for path in where), where
         upgraded = subprocess.run([marketsync, "db", "upgrade"], cwd=outside, env=env, capture_output=True,
                                   text=True, timeout=300)
-        assert upgraded.returncode == 0 and "0010_digital_goods" in upgraded.stdout, upgraded.stderr
+        assert upgraded.returncode == 0 and "0011_digital_delivered" in upgraded.stdout, upgraded.stderr
         demo = subprocess.run([marketsync, "demo", "--port", "0"], cwd=outside, env=env, capture_output=True,
                               text=True, timeout=900)
         assert demo.returncode == 0, demo.stderr[-3000:] + demo.stdout[-2000:]

@@ -55,11 +55,15 @@ def digital_fulfilment(context: AssetExecutionContext, warehouse: Warehouse, vau
                        codeswholesale: CodesWholesaleResource) -> MaterializeResult:
     """Every unit of a digital product on the store's confirmed orders with exactly one key (the
     merchant's pool first, else bought from CodesWholesale exactly once), and every order whose units
-    all have keys handed to delivery. Safe to run at any time and as often as wanted."""
+    all have keys handed to delivery; a fully digital order whose buyer has every key becomes fulfilled
+    and its marketplace is told. Safe to run at any time and as often as wanted."""
     with worded_failure():
         result = fulfil(warehouse, vault, codeswholesale, context.partition_key)
     if result.delivery_errors:
         context.log.warning(f"{len(result.delivery_errors)} order(s) wait for delivery: {result.delivery_errors[0]}")
+    if result.settle_errors:
+        context.log.warning(f"{len(result.settle_errors)} delivered order(s) could not be recorded as fulfilled "
+                            f"(their marketplace refused; tried again next run): {result.settle_errors[0]}")
     return MaterializeResult(metadata=result.as_metadata())
 
 

@@ -10,7 +10,9 @@ One pass, safe to run from any number of workers at once and as often as wanted:
 2. buy: every purchase with a step due moves one step on;
 3. the pool levels are checked (one open alert per product below its threshold);
 4. deliver: every order whose digital units all have keys, some not yet delivered, is handed to
-   `deliver(conn, order_id)` (the e-mail channel queues the message; queuing twice is a no-op).
+   `deliver(conn, order_id)` (the e-mail channel queues the message; queuing twice is a no-op);
+5. settle: every fully digital order whose buyer has every key becomes `fulfilled` and its marketplace
+   is told (assets/digital/delivered.py); a mixed order goes on with its physical flow.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
 
+from marketsync.assets.digital.delivered import settle_delivered_orders
 from marketsync.assets.digital.keys import assign_pool_key, check_pool_levels
 from marketsync.assets.digital.purchase import KeepKey, advance, due_purchases, plan_purchase
 from marketsync.resources.codeswholesale import CodesWholesaleApi
@@ -45,6 +48,9 @@ class FulfilmentPass:
     # Orders whose delivery could not be queued (no e-mail account, no sender set): their keys wait.
     delivery_errors: list[str] = field(default_factory=list)
     low_pools: int = 0
+    orders_fulfilled: int = 0
+    # Fully digital orders delivered whose marketplace refused to be told: recorded by a later pass.
+    settle_errors: list[str] = field(default_factory=list)
 
     def as_metadata(self) -> dict:
         return {"from_pool": self.from_pool, "purchases_planned": self.purchases_planned,
@@ -54,7 +60,8 @@ class FulfilmentPass:
                 "purchases_unresolved": sum(n for s, n in self.purchase_steps.items()
                                             if s in ("sent", "outcome_unknown", "fulfilling", "intent")),
                 "deliveries_queued": self.deliveries, "deliveries_blocked": len(self.delivery_errors),
-                "low_pools": self.low_pools}
+                "low_pools": self.low_pools, "orders_fulfilled": self.orders_fulfilled,
+                "orders_not_settled": len(self.settle_errors)}
 
 
 def source_units(conn: Connection, store_id: int, result: FulfilmentPass, limit: int = UNITS_PER_PASS) -> None:
@@ -95,4 +102,7 @@ def fulfil_store(engine: Engine, api: CodesWholesaleApi, store_id: int, keep_key
                     result.deliveries += 1
                 except MarketsyncError as exc:
                     result.delivery_errors.append(str(exc))
+    with engine.begin() as conn:
+        settled, result.settle_errors = settle_delivered_orders(conn, store_id)
+        result.orders_fulfilled = len(settled)
     return result

@@ -1,9 +1,11 @@
-"""The eBay side of the outbound queue: tracking becomes a shipping fulfillment of the whole order.
+"""The eBay side of the outbound queue: tracking becomes a shipping fulfillment of the whole order; a
+fully digital order's download becomes a fulfillment of its digital line items without tracking.
 
 eBay does not deduplicate fulfillments, so exactly-once rests on reading first: the client's
 `ensure_shipping_fulfillment` looks for a fulfillment with the same tracking number before creating
 one and again after any attempt whose answer was lost, and `already_applied` answers the queue's
-question the same way."""
+question the same way. A download is looked up by its line items: once the order's fulfillments ship
+every unit of them, it is done."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection
 
 from marketsync.assets.ebay.connection import ebay_session
+from marketsync.assets.ebay.digital import FULFIL_DOWNLOAD
 from marketsync.assets.outbound_queue import OutcomeUnknown, PermanentError, RetryableError
 from marketsync.resources.ebay import EbayApi, EbayError, tracking_key
 
@@ -53,8 +56,32 @@ class ShippingFulfillmentHandler:
         """The order was marked shipped when the tracking was queued (order_actions.ship_order)."""
 
 
+class DownloadFulfillmentHandler:
+    """The `fulfil_download` operation (assets/ebay/digital.py): the digital line items of an order
+    delivered by download, fulfilled without tracking."""
+
+    def __init__(self, api: EbayApi):
+        self.api = api
+
+    def send(self, item) -> dict:
+        try:
+            fulfillment_id = self.api.ensure_lines_fulfilled(item.payload["shipment_id"], item.payload["line_items"])
+        except EbayError as exc:
+            raise _queue_error(exc) from None
+        return {"fulfillmentId": fulfillment_id}
+
+    def already_applied(self, item) -> bool:
+        try:
+            return self.api.lines_fulfilled(item.payload["shipment_id"], item.payload["line_items"])
+        except EbayError as exc:
+            raise _queue_error(exc) from None
+
+    def on_success(self, conn: Connection, item) -> None:
+        """The order was recorded as fulfilled when the write was queued (assets/digital/delivered.py)."""
+
+
 def ebay_handlers(api: EbayApi) -> dict:
-    return {SET_TRACKING: ShippingFulfillmentHandler(api)}
+    return {SET_TRACKING: ShippingFulfillmentHandler(api), FULFIL_DOWNLOAD: DownloadFulfillmentHandler(api)}
 
 
 @contextmanager

@@ -26,7 +26,8 @@ CHANNEL = register(Channel(
     orders=Orders(asset=("core", "letzshop_orders"), assets="marketsync.assets.letzshop.orders:letzshop_assets",
                   imported="shipments", confirms=True,
                   import_asset="marketsync.assets.letzshop.orders:letzshop_order_import",
-                  states="marketsync.assets.letzshop.orders:import_run_config"),
+                  states="marketsync.assets.letzshop.orders:import_run_config",
+                  digital_delivered="marketsync.assets.letzshop.digital:confirm_digital_delivery"),
     # Letzshop lists the store's catalog. Its GraphQL schema has no stock mutation today: stock goes out
     # as an inventory file; the GraphQL adapter is for the day it has one.
     catalog=("core", "letzshop_catalog"),

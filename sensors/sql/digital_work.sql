@@ -1,17 +1,16 @@
 -- Stores with digital work to do, and a digest of that work (a run key that changes only when the work
 -- does): units of digital products on confirmed orders without a key or a purchase, purchases with a
--- step due, keys not delivered yet.
+-- step due, keys not delivered yet, and delivered, fully digital orders not
+-- recorded as fulfilled yet (assets/digital/sql/orders_delivered_unsettled.sql).
 WITH work AS (
-    SELECT o.store_id, 'u' || i.order_item_id || '.' || u.unit AS ref
-    FROM core.orders o
-    JOIN core.order_items i ON i.order_id = o.order_id
-    JOIN ops.digital_products d ON d.product_id = i.product_id
-    CROSS JOIN LATERAL generate_series(1, i.quantity) AS u(unit)
-    WHERE (o.status IN ('confirmed', 'processing') OR o.sync_status IN ('confirming', 'confirmed'))
+    SELECT du.store_id, 'u' || du.order_item_id || '.' || du.unit AS ref
+    FROM ops.digital_units du
+    JOIN core.orders o ON o.order_id = du.order_id
+    WHERE du.digital_key_id IS NULL
+      AND (o.status IN ('confirmed', 'processing') OR o.sync_status IN ('confirming', 'confirmed'))
       AND coalesce(o.status, '') NOT IN ('cancelled', 'refunded')
-      AND NOT EXISTS (SELECT 1 FROM ops.digital_keys k WHERE k.order_item_id = i.order_item_id AND k.unit = u.unit)
       AND NOT EXISTS (SELECT 1 FROM ops.digital_purchases p
-                      WHERE p.order_item_id = i.order_item_id AND p.unit = u.unit)
+                      WHERE p.order_item_id = du.order_item_id AND p.unit = du.unit)
     UNION ALL
     SELECT store_id, 'p' || purchase_id || '.' || status || '.' || attempts || '.' || extract(epoch FROM next_check_at)
     FROM ops.digital_purchases
@@ -19,6 +18,18 @@ WITH work AS (
     UNION ALL
     SELECT k.store_id, 'k' || k.digital_key_id
     FROM ops.digital_keys k WHERE k.order_item_id IS NOT NULL AND k.delivered_at IS NULL
+    UNION ALL
+    -- delivered, fully digital orders not yet recorded as fulfilled (their marketplace not told yet)
+    SELECT o.store_id, 'd' || o.order_id
+    FROM core.orders o
+    WHERE o.digital_delivered_at IS NULL AND coalesce(o.status, '') NOT IN ('cancelled', 'refunded')
+      AND EXISTS (SELECT 1 FROM ops.digital_units du WHERE du.order_id = o.order_id)
+      AND NOT EXISTS (SELECT 1 FROM ops.digital_units du WHERE du.order_id = o.order_id AND du.delivered_at IS NULL)
+      AND NOT EXISTS (SELECT 1 FROM core.order_items i
+                      WHERE i.order_id = o.order_id
+                        AND i.channel_state NOT IN ('confirmed_unavailable', 'declined', 'cancelled', 'canceled',
+                                                    'returned')
+                        AND NOT EXISTS (SELECT 1 FROM ops.digital_products d WHERE d.product_id = i.product_id))
 )
 SELECT s.code AS store, md5(string_agg(w.ref, ',' ORDER BY w.ref)) AS digest
 FROM work w JOIN ops.stores s USING (store_id)
