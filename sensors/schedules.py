@@ -3,6 +3,8 @@
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
 from marketsync.assets.accounts import list_accounts
+from marketsync.assets.codeswholesale.catalog import codeswholesale_accounts
+from marketsync.assets.codeswholesale.digital import codeswholesale_balance_job
 from marketsync.resources.warehouse import Warehouse
 from marketsync.sensors.guard import warehouse_guard
 from marketsync.sensors.jobs import ORDER_CHANNELS, letzshop_import_job, outbound_job
@@ -48,4 +50,18 @@ def outbound_sweep_schedule(context: ScheduleEvaluationContext, warehouse: Wareh
     return requests
 
 
-schedules = [letzshop_history_schedule, outbound_sweep_schedule]
+@schedule(job=codeswholesale_balance_job, cron_schedule="5 * * * *", execution_timezone=TIMEZONE,
+          default_status=DefaultScheduleStatus.RUNNING,
+          description="Hourly: read each store's CodesWholesale balance; an alert while it is below the "
+                      "store's threshold or short of what waiting purchases need.")
+def codeswholesale_balance_schedule(context: ScheduleEvaluationContext):
+    """One run per store with a CodesWholesale source (a partition of codeswholesale_accounts)."""
+    stores = sorted(context.instance.get_dynamic_partitions(codeswholesale_accounts.name))
+    if not stores:
+        return SkipReason("no store has a CodesWholesale source")
+    hour = context.scheduled_execution_time.isoformat()
+    return [RunRequest(run_key=f"codeswholesale-balance:{store}:{hour}", partition_key=store,
+                       tags={"marketsync/store": store, "marketsync/triggered_by": "schedule"}) for store in stores]
+
+
+schedules = [letzshop_history_schedule, outbound_sweep_schedule, codeswholesale_balance_schedule]

@@ -28,11 +28,12 @@ def test_definitions_snapshot():
         "core/ebay_order_matches", "core/ebay_orders", "core/fulfillment_inbounds", "core/fulfillment_products",
         "core/fulfillment_shipments", "core/fulfillment_stock", "core/letzshop_catalog", "core/letzshop_order_matches",
         "core/letzshop_orders", "core/supplier_feed_products", "ops/amazon_auto_confirmations",
-        "ops/digital_fulfilment", "ops/ebay_auto_confirmations", "ops/fulfillment_outbound_requests",
+        "ops/codeswholesale_balance", "ops/digital_fulfilment", "ops/ebay_auto_confirmations", "ops/fulfillment_outbound_requests",
         "ops/inbound_control_check", "ops/letzshop_auto_confirmations", "raw/inbound_sheet_rows",
         "raw/letzshop_shipments"]
     assert sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")) == [
-        "amazon_import_job", "amazon_order_followup_job", "apply_inbox_job", "digital_fulfilment_job",
+        "amazon_import_job", "amazon_order_followup_job", "apply_inbox_job", "codeswholesale_balance_job",
+        "digital_fulfilment_job",
         "ebay_import_job",
         "ebay_order_followup_job", "inbound_check_job", "inventory_lag_job", "jtl_ffn_job", "letzshop_import_job",
         "letzshop_order_followup_job", "outbound_job", "stock_push_job", "supplier_feed_job"]
@@ -42,7 +43,7 @@ def test_definitions_snapshot():
         "order_auto_sync_sensor", "outbound_queue_sensor", "run_failure_alert_sensor", "stock_push_sensor",
         "supplier_feed_refresh_sensor", "sync_log_sweep_sensor"]
     assert {s.name: s.execution_timezone for s in repo.schedule_defs} == {
-        "inventory_lag_schedule": "Europe/Berlin", "letzshop_history_schedule": "Europe/Berlin",
+        "codeswholesale_balance_schedule": "Europe/Berlin", "inventory_lag_schedule": "Europe/Berlin", "letzshop_history_schedule": "Europe/Berlin",
         "outbound_sweep_schedule": "Europe/Berlin"}
     orders = repo.asset_graph.get(AssetKey(["core", "letzshop_orders"]))
     assert orders.partitions_def.name == "letzshop_accounts"
@@ -60,7 +61,11 @@ def test_definitions_snapshot():
     assert len(pushed.parent_keys) == 7
     assert all(repo.asset_graph.get(key).is_materializable for key in pushed.parent_keys)
     assert {(k.asset_key.to_user_string(), k.name) for k in repo.asset_graph.asset_check_keys} >= {
-        ("core/channel_stock", "inventory_sync_lag")}
+        ("core/channel_stock", "inventory_sync_lag"), ("ops/digital_fulfilment", "digital_fulfilment_success_rate"),
+        ("ops/codeswholesale_balance", "balance_covers_purchases")}
+    for digital in ("ops/digital_fulfilment", "ops/codeswholesale_balance"):
+        node = repo.asset_graph.get(AssetKey.from_user_string(digital))
+        assert node.pools == {"codeswholesale_api"} and node.partitions_def.name == "codeswholesale_accounts"
     # What the UI's sensor and schedule lists show: each says what it does.
     assert [s.name for s in [*repo.sensor_defs, *repo.schedule_defs] if not (s.description or "").strip()] == []
     assert all(node.description for node in repo.asset_graph.asset_nodes), "every asset states its business meaning"

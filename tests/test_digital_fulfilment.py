@@ -1,6 +1,7 @@
 """A store's digital order lines fulfilled end to end (assets/digital/fulfilment.py): pool keys first,
 purchases from the CodesWholesale simulator when the pool is empty, nothing for an unconfirmed order or
 a pool-only product with an empty pool, and delivery handed every order whose units all have keys."""
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -138,3 +139,40 @@ def test_the_success_rate_check_fails_below_95_percent_delivered(cws, warehouse,
                                  "WHERE store = 'dig'")).all()
     assert [(r.attempted, r.delivered) for r in rows] == [(3, 3)]
     assert digital_fulfilment_success_rate(warehouse).passed
+
+
+def test_the_scheduled_balance_check_alerts_while_low_and_closes_on_a_top_up(cws, warehouse, vault, tmp_path):
+    from dagster import build_schedule_context, instance_for_test
+
+    from marketsync.assets.codeswholesale.digital import codeswholesale_balance
+    from marketsync.sensors.schedules import codeswholesale_balance_schedule
+
+    state, base_url = cws
+    _shop(warehouse, vault, state, base_url, tmp_path)
+    with instance_for_test() as scheduling:  # a schedule's context needs an instance it can refer to
+        scheduling.add_dynamic_partitions(codeswholesale_accounts.name, ["dig"])
+        tick = datetime.datetime(2026, 12, 6, 9, 5, tzinfo=datetime.UTC)
+        requests = codeswholesale_balance_schedule(build_schedule_context(instance=scheduling,
+                                                                          scheduled_execution_time=tick))
+    instance = DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(codeswholesale_accounts.name, ["dig"])
+    expected_key = f"codeswholesale-balance:dig:{tick.isoformat()}"
+    assert [(r.partition_key, r.run_key) for r in requests] == [("dig", expected_key)]
+    resources = {"warehouse": warehouse, "vault": vault, "codeswholesale": CodesWholesaleResource(timeout_seconds=5)}
+
+    def check():
+        result = materialize([codeswholesale_balance], partition_key="dig", instance=instance, resources=resources)
+        assert result.success
+        (evaluation,) = result.get_asset_check_evaluations()
+        metadata = result.get_asset_materialization_events()[0].event_specific_data.materialization.metadata
+        with warehouse.begin() as conn:
+            alerts = conn.execute(text("SELECT message FROM ops.alerts WHERE source LIKE 'supplier_balance_low:%' "
+                                       "AND closed_at IS NULL")).scalars().all()
+        return evaluation.passed, metadata["total_to_use"].value, alerts
+
+    state.set_balance(20, 0)  # below the default threshold of 50
+    passed, to_spend, alerts = check()
+    assert (passed, to_spend) == (False, 20.0) and len(alerts) == 1 and "20" in alerts[0]
+    assert check()[2] == alerts, "still one alert while it stays low"
+    state.set_balance(500, 0)
+    assert check() == (True, 500.0, [])

@@ -4,6 +4,7 @@ slow answer, an order the supplier places after the client gave up, a worker kil
 and our commit, a price rise, a short balance and delayed codes. Every test counts the simulator's
 charges per client order id: it must end at exactly one, with exactly one key kept."""
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -185,10 +186,40 @@ def test_a_price_rise_beyond_the_margin_and_a_short_balance_wait_with_their_reas
         _age_the_request(warehouse, purchase_id)
         assert advance(warehouse.engine, api, purchase_id, kept) == "waiting"
         assert "balance" in _status(warehouse, purchase_id).reason
+        _age_the_request(warehouse, purchase_id)
+        assert advance(warehouse.engine, api, purchase_id, kept) == "waiting"
+        assert _balance_alerts(warehouse) == [1], "one alert for the store, however often a purchase waits"
         state.set_balance(1000, 0)
         _age_the_request(warehouse, purchase_id)
         assert advance(warehouse.engine, api, purchase_id, kept) == "bought"
     assert len(state.charges_for(_status(warehouse, purchase_id).client_order_id)) == 1
+
+
+def _balance_alerts(warehouse) -> list[int]:
+    """The occurrences of each open supplier-balance alert."""
+    with warehouse.begin() as conn:
+        return list(conn.execute(text("SELECT occurrences FROM ops.alerts WHERE source LIKE 'supplier_balance_low:%' "
+                                      "AND closed_at IS NULL")).scalars())
+
+
+def test_a_balance_spent_between_our_look_and_the_order_waits_and_alerts(cws, warehouse):
+    """The balance covered the price when we looked, but was spent before the supplier placed the order:
+    its refusal (10002) makes the purchase wait with the reason, and the store's balance alert opens."""
+    state, base_url = cws
+    (purchase_id,), _ = _planned(warehouse, state)
+    state.add_fault("slow", seconds=1.5, target="place_order")
+    outcome: list[str] = []
+    with _api(base_url, timeout_seconds=10) as api:
+        worker = threading.Thread(target=lambda: outcome.append(advance(warehouse.engine, api, purchase_id, Kept())))
+        worker.start()
+        deadline = time.monotonic() + 10
+        while not state.faults_fired["slow"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        state.set_balance(0, 0)  # while the supplier holds our order request
+        worker.join(15)
+    purchase = _status(warehouse, purchase_id)
+    assert outcome == ["waiting"] and purchase.reason.startswith("the supplier account's balance was short")
+    assert state.charges_for(purchase.client_order_id) == [] and _balance_alerts(warehouse) == [1]
 
 
 def test_a_listed_price_above_the_maximum_cost_is_never_bought(cws, warehouse):

@@ -58,7 +58,9 @@ SOURCE_KIND = "codeswholesale"
 SOURCE_NAME = "codeswholesale"
 PRODUCTS = AssetKey(["core", "codeswholesale_products"])
 REFRESH_CRON = "0 */6 * * *"
-DEFAULT_SETTINGS: dict[str, Any] = {"currency": "EUR", "filters": {}, "name_language": "en", "max_bad_share": 0.1}
+DEFAULT_SETTINGS: dict[str, Any] = {"currency": "EUR", "filters": {}, "name_language": "en", "max_bad_share": 0.1,
+                                    # Alert while the balance (and credit) to spend is below this amount.
+                                    "low_balance_alert": 50}
 QUARANTINE_COLUMNS = ("source", "record_ref", "line_number", "raw_text", "reason", "run_id", "import_run_id")
 _RAW_LIMIT = 20_000  # characters of a refused record kept in quarantine
 

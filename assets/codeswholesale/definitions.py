@@ -5,10 +5,13 @@ from dagster import Definitions
 
 from marketsync.assets.codeswholesale.catalog import codeswholesale_assets
 from marketsync.assets.codeswholesale.digital import (
+    codeswholesale_balance,
+    codeswholesale_balance_job,
     digital_fulfilment,
     digital_fulfilment_job,
     digital_fulfilment_success_rate,
 )
 
-defs = Definitions(assets=[*codeswholesale_assets, digital_fulfilment], jobs=[digital_fulfilment_job],
+defs = Definitions(assets=[*codeswholesale_assets, digital_fulfilment, codeswholesale_balance],
+                   jobs=[digital_fulfilment_job, codeswholesale_balance_job],
                    asset_checks=[digital_fulfilment_success_rate])

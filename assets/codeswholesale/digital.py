@@ -5,9 +5,12 @@ retry policy: a purchase is never retried blindly; the next run looks up what an
 Delivery to the buyer is whichever channel declares `key_delivery` (the e-mail channel), found through
 the channel registry, so this package imports no other channel."""
 
+from decimal import Decimal
+
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     MaterializeResult,
@@ -18,8 +21,13 @@ from dagster import (
 )
 
 from marketsync.assets.channel_registry import channels, load
-from marketsync.assets.codeswholesale.catalog import CODESWHOLESALE_POOL, codeswholesale_accounts
+from marketsync.assets.codeswholesale.catalog import (
+    CODESWHOLESALE_POOL,
+    codeswholesale_accounts,
+    get_codeswholesale_source,
+)
 from marketsync.assets.codeswholesale.connection import source_session
+from marketsync.assets.digital.balance import check_balance
 from marketsync.assets.digital.fulfilment import Deliver, fulfil_store
 from marketsync.assets.digital.purchase import vault_keeper
 from marketsync.assets.failures import worded_failure
@@ -29,6 +37,7 @@ from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
 
 DIGITAL_FULFILMENT = AssetKey(["ops", "digital_fulfilment"])
+SUPPLIER_BALANCE = AssetKey(["ops", "codeswholesale_balance"])
 
 
 def key_delivery() -> Deliver | None:
@@ -88,3 +97,38 @@ def digital_fulfilment_success_rate(warehouse: Warehouse) -> AssetCheckResult:
         "below 95%: " + ", ".join(f"{r['store']} {r['success_rate_percent']}%" for r in low),
         metadata={"stores": len(rows), "below": len(low),
                   "rates": MetadataValue.json({r["store"]: float(r["success_rate_percent"]) for r in rows})})
+
+
+# ---------------------------------------------------------------------------------------- the balance
+@asset(
+    key=SUPPLIER_BALANCE,
+    partitions_def=codeswholesale_accounts,
+    group_name="digital",
+    owners=["team:operations"],
+    kinds={"codeswholesale", "postgres"},
+    pool=CODESWHOLESALE_POOL,
+    check_specs=[AssetCheckSpec("balance_covers_purchases", asset=SUPPLIER_BALANCE,
+                                description="The supplier balance is at least the store's threshold and what "
+                                            "the purchases waiting on it would cost.")],
+)
+def codeswholesale_balance(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
+                           codeswholesale: CodesWholesaleResource) -> MaterializeResult:
+    """What the store's CodesWholesale account can spend (balance and credit), read on a schedule. While it
+    is below the store's threshold (the source's `low_balance_alert` setting) or below what purchases
+    waiting on it would cost, one alert is open (ops.alerts) and the check warns; a top-up closes both."""
+    with worded_failure():
+        with warehouse.begin() as conn:
+            source = get_codeswholesale_source(conn, context.partition_key)
+        threshold = Decimal(str(source.setting("low_balance_alert")))
+        with source_session(warehouse, vault, codeswholesale, context.partition_key) as (store_id, api):
+            balance = api.balance()
+        with warehouse.begin() as conn:
+            check = check_balance(conn, store_id, balance, threshold)
+    return MaterializeResult(metadata=check.as_metadata(), check_results=[AssetCheckResult(
+        check_name="balance_covers_purchases", passed=not check.low, severity=AssetCheckSeverity.WARN,
+        description=f"{balance.total_to_use} to spend, {check.needed} needed")])
+
+
+codeswholesale_balance_job = define_asset_job(
+    "codeswholesale_balance_job", selection=[SUPPLIER_BALANCE], partitions_def=codeswholesale_accounts,
+    description="Read a store's CodesWholesale balance and alert when it is low.")

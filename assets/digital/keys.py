@@ -245,10 +245,9 @@ def check_pool_levels(conn: Connection, store_id: int) -> list[PoolLevel]:
         # make it unique by).
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:src))"), {"src": source})
         if not level.low:
-            conn.execute(query_beside(__file__, "low_pool_alert_close.sql"), {"src": source})
+            conn.execute(query_beside(__file__, "alert_close.sql"), {"src": source})
             continue
-        is_open = conn.execute(text("SELECT 1 FROM ops.alerts WHERE source = :src AND closed_at IS NULL"),
-                               {"src": source}).scalar()
+        is_open = conn.execute(query_beside(__file__, "alert_is_open.sql"), {"src": source}).scalar()
         if not is_open:
             raise_alert(conn, f"the key pool of {level.sku} is low: {level.unassigned} unassigned key(s) left, "
                               f"alert below {level.threshold}; load more with `marketsync digital keys import`",

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from marketsync.assets.digital.balance import SHORT_BALANCE_REASON, alert_short_balance
 from marketsync.assets.digital.keys import store_supplier_key
 from marketsync.resources.codeswholesale import (
     IMAGE,
@@ -168,6 +169,8 @@ def _send(engine: Engine, api: CodesWholesaleApi, purchase: Purchase, keep_key: 
             return _set(conn, purchase, purchase.status, reason=purchase.reason, wait=FIRST_WAIT_SECONDS)
     with engine.begin() as conn:
         if guard is not None:
+            if guard.startswith(SHORT_BALANCE_REASON):
+                alert_short_balance(conn, purchase.store_id, guard)
             return _set(conn, purchase, "waiting", reason=guard, wait=MAX_WAIT_SECONDS / 6)
         _set(conn, purchase, "sent", sent=True)  # committed before the request: a dead worker leaves "sent"
     try:
@@ -181,6 +184,10 @@ def _send(engine: Engine, api: CodesWholesaleApi, purchase: Purchase, keep_key: 
             if exc.kind in NOTHING_BOUGHT:
                 backoff = min(MAX_WAIT_SECONDS, FIRST_WAIT_SECONDS * 2 ** purchase.attempts)
                 return _set(conn, purchase, "intent", wait=backoff)
+            if exc.kind == "insufficient_funds":  # the balance changed between our look and the order
+                reason = f"{SHORT_BALANCE_REASON} was short when ordering: {exc}"
+                alert_short_balance(conn, purchase.store_id, reason)
+                return _set(conn, purchase, "waiting", reason=reason, wait=MAX_WAIT_SECONDS / 6)
             status = "waiting" if exc.kind in WAITING_KINDS else "refused"
             return _set(conn, purchase, status, reason=str(exc), wait=MAX_WAIT_SECONDS / 6)
     return _record(engine, api, purchase, order, keep_key)
@@ -193,7 +200,7 @@ def _guard(api: CodesWholesaleApi, purchase: Purchase) -> str | None:
                 f"{purchase.max_unit_cost}")
     balance = api.balance()
     if balance.total_to_use < purchase.offer:
-        return f"the supplier account's balance {balance.total_to_use} is short of the price {purchase.offer}"
+        return f"{SHORT_BALANCE_REASON} {balance.total_to_use} is short of the price {purchase.offer}"
     return None
 
 

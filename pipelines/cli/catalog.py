@@ -40,15 +40,18 @@ def catalog_add_letzshop_feed(rt: Runtime, store: str, urls: tuple[str, ...], pr
 @catalog.command("add-codeswholesale")
 @click.argument("store")
 @click.option("--base-url", required=True, help="API base URL (sandbox or production).")
+@click.option("--low-balance", type=click.FloatRange(min=0), default=None,
+              help="Alert while the account has less than this to spend (default 50, the account's currency).")
 @pass_runtime
-def catalog_add_codeswholesale(rt: Runtime, store: str, base_url: str) -> None:
+def catalog_add_codeswholesale(rt: Runtime, store: str, base_url: str, low_balance: float | None) -> None:
     """Add CodesWholesale; reads {"client_id": ..., "client_secret": ...} from stdin."""
     from marketsync.assets.codeswholesale.catalog import add_codeswholesale_source
 
     fields = secrets_from_stdin()
+    settings = {"low_balance_alert": low_balance} if low_balance is not None else None
     with rt.warehouse.begin() as conn:
         source_id = add_codeswholesale_source(conn, rt.vault, store, base_url, fields.get("client_id", ""),
-                                              fields.get("client_secret", ""))
+                                              fields.get("client_secret", ""), settings)
     click.echo(f"CodesWholesale source {source_id} for {store}; client secret stored encrypted")
 
 

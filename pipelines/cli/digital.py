@@ -87,18 +87,31 @@ def digital_status(rt: Runtime, store: str | None, as_json: bool) -> None:
 @json_option
 @pass_runtime
 def digital_balance(rt: Runtime, store: str, as_json: bool) -> None:
-    """What STORE's CodesWholesale account can spend: its balance and credit."""
-    from marketsync.assets.codeswholesale.connection import source_session
+    """What STORE's CodesWholesale account can spend (balance and credit), against the store's alert
+    threshold and what purchases waiting on it need; opens or closes the balance alert like the hourly
+    check does."""
+    from decimal import Decimal
 
-    with source_session(rt.warehouse, rt.vault, rt.client("codeswholesale"), store) as (_store_id, api):
+    from marketsync.assets.codeswholesale.catalog import get_codeswholesale_source
+    from marketsync.assets.codeswholesale.connection import source_session
+    from marketsync.assets.digital.balance import check_balance
+
+    with rt.warehouse.begin() as conn:
+        threshold = Decimal(str(get_codeswholesale_source(conn, store).setting("low_balance_alert")))
+    with source_session(rt.warehouse, rt.vault, rt.client("codeswholesale"), store) as (store_id, api):
         balance = api.balance()
+    with rt.warehouse.begin() as conn:
+        check = check_balance(conn, store_id, balance, threshold)
     figures = {"store": store, "balance": str(balance.current_balance), "credit": str(balance.current_credit),
-               "total_to_use": str(balance.total_to_use)}
+               "total_to_use": str(balance.total_to_use), "alert_below": str(threshold),
+               "purchases_waiting": check.waiting, "waiting_amount": str(check.waiting_amount), "low": check.low}
     if as_json:
         emit(figures, True)
     else:
         click.echo(f"{store}: balance {balance.current_balance}, credit {balance.current_credit}, "
-                   f"{balance.total_to_use} to spend")
+                   f"{balance.total_to_use} to spend; alert below {threshold}"
+                   + (f"; {check.waiting} purchase(s) waiting on it need {check.waiting_amount}" if check.waiting
+                      else "") + ("; LOW: top up the account" if check.low else ""))
 
 
 @digital.command("resend")
