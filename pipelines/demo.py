@@ -27,7 +27,7 @@ from marketsync.assets.letzshop.product_feed import add_letzshop_feed_source
 from marketsync.assets.orders.actions import confirm_order, find_order, order_by_id, reject_order, ship_order
 from marketsync.assets.outbound_runner import drain
 from marketsync.assets.stores import find_store_id, store_id_for
-from marketsync.pipelines import demo_channels, demo_fulfillment, demo_stock, demo_world
+from marketsync.pipelines import demo_channels, demo_digital, demo_fulfillment, demo_stock, demo_world
 from marketsync.pipelines.push_intake.app import create_push_app
 from marketsync.pipelines.push_intake.auth import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from marketsync.pipelines.push_intake.secrets import rotate_push_secret
@@ -133,7 +133,10 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
         _step("Amazon and eBay: orders in, one status across channels, shipments and stock out")
         channels = demo_channels.run_channels(rt, DEMO_STORE, seed, rt.letzshop, base)
 
-        figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected, channels)
+        _step("Digital goods: a key from the pool, one bought, one pre-ordered; e-mailed to the buyers")
+        digital = demo_digital.run_digital(rt, DEMO_STORE, seed, state, rt.letzshop, base)
+
+        figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected, channels, digital)
     return figures
 
 
@@ -241,7 +244,7 @@ def _drain(rt) -> None:
                    f"{result['dead']} dead")
 
 
-def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels: dict) -> dict:
+def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels: dict, digital: dict) -> dict:
     with rt.warehouse.begin() as conn:
         row = conn.execute(query_beside(__file__, "demo_letzshop_units.sql"), {"c": DEMO_STORE}).one()
         duplicates = conn.execute(query_beside(__file__, "demo_duplicate_gtin_exceptions.sql"),
@@ -249,10 +252,12 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels
         queue = dict(conn.execute(query_beside(__file__, "demo_letzshop_queue.sql"), {"c": DEMO_STORE}).tuples().all())
     sim = state.stats()
     most_calls = max((n for calls in sim["per_shipment"].values() for n in calls.values()), default=0)
+    bought = digital["figures"]
     checks = [
-        ("shipments imported", row.shipments, expected.shipments),
-        ("units imported (one row per piece)", row.units, expected.units),
-        ("units matched by GTIN-14", row.matched_by_gtin, expected.units_matched),
+        # The seed's shipments, and the digital step's orders of catalog products with a unique GTIN.
+        ("shipments imported", row.shipments, expected.shipments + digital["shipments"]),
+        ("units imported (one row per piece)", row.units, expected.units + digital["units"]),
+        ("units matched by GTIN-14", row.matched_by_gtin, expected.units_matched + digital["units"]),
         ("units on a duplicate GTIN", duplicates, expected.units_ambiguous),
         ("units not matched by GTIN", row.not_by_gtin, expected.units_ambiguous + expected.units_unmatched),
         ("writes Letzshop received", sim["mutations"]["applied"] + sim["mutations"]["unchanged"],
@@ -260,13 +265,19 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels
         ("most calls of one kind per shipment", most_calls, 1),
         ("Amazon packages of the shipped order", channels["packages"], 1),
         ("eBay fulfillments of the shipped order", channels["fulfillments"], 1),
+        ("most keys on one digital unit", bought["keys_per_unit"], 1),
+        ("digital units without a key", bought["units_without_key"], 0),
+        ("supplier purchases (one a pre-order)", bought["purchases"], 2),
+        ("most supplier charges for one purchase", max(digital["charges"], default=0), 1),
+        ("buyers' e-mails received", digital["emails"], 2),
+        ("digital orders fulfilled", digital["orders_fulfilled"], 2),
     ]
     _step("Summary")
     ok = True
     for label, actual, want in checks:
         good = actual == want
         ok &= good
-        click.echo(f"  {'ok ' if good else 'BAD'} {label:<36} {actual:>6}  (expected {want})")
+        click.echo(f"  {'ok ' if good else 'BAD'} {label:<40} {actual:>6}  (expected {want})")
     click.echo(f"  outbound queue: {queue}; Letzshop simulator saw {sim['operations']}")
     click.echo(f"  confirmed {confirmed} order(s), rejected {1 if rejected else 0}; "
                "`marketsync orders list --store demo` and `make dev` to look around")

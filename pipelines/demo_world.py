@@ -43,11 +43,12 @@ from marketsync.sandbox.jtl_ffn.state import JtlFfnState
 from marketsync.sandbox.letzshop.app import create_app as create_letzshop_app
 from marketsync.sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
 from marketsync.sandbox.letzshop.state import LetzshopState
+from marketsync.sandbox.smtp import SmtpServer
 
 # One loopback port per simulator, at these offsets from the base port (MARKETSYNC_SANDBOX_PORT, 8765):
-# 8765-8774. A base of 0 serves each on any free port (the tests' demo).
+# 8765-8775. A base of 0 serves each on any free port (the tests' demo).
 SERVICES = ("letzshop", "letzshop_feed", "codeswholesale", "feeds_http", "feeds_ftp", "amazon", "ebay", "jtl_ffn",
-            "google_sheets", "push_intake")
+            "google_sheets", "push_intake", "smtp")
 DEFAULT_BASE_PORT = int(os.environ.get("MARKETSYNC_SANDBOX_PORT", "8765"))
 
 # The application clients the simulators accept (the demo's own, never real ones).
@@ -87,6 +88,19 @@ def serve_ftp_feeds(root: Path, base: int):
         return serve_ftp(root, *FTP_AUTH, port=port_of("feeds_ftp", base))
     except OSError as exc:
         raise _port_taken("feeds_ftp", base, exc) from None
+
+
+def serve_smtp(base: int, folder: Path | None = None) -> SmtpServer:
+    """The local SMTP server that receives the buyers' e-mails (kept in `folder` as .eml files)."""
+    try:
+        return SmtpServer(port_of("smtp", base), folder)
+    except OSError as exc:
+        raise _port_taken("smtp", base, exc) from None
+
+
+def mail_folder() -> Path:
+    """Where the local SMTP server keeps the e-mails the demo's buyers received, one .eml file each."""
+    return marketsync_home() / "demo" / "mail"
 
 
 def _port_taken(service: str, base: int, exc: OSError) -> MarketsyncError:
@@ -177,6 +191,8 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
         servers.append(serve_ftp_feeds(feeds_folder(), base))
         urls = {name: server.base_url for name, server in zip(apps, servers, strict=False)}
         urls["feeds_ftp"] = servers[-1].url("")
+        servers.append(serve_smtp(base, mail_folder()))
+        urls["smtp"] = servers[-1].endpoint
         with rt.warehouse.begin() as conn:
             letzshop = upsert_account(conn, store, "letzshop", f"{urls['letzshop']}/graphql")
             rt.vault.store(conn, letzshop.account_id, {"api_key": SANDBOX_KEY})

@@ -28,8 +28,9 @@ def test_definitions_snapshot():
         "core/ebay_order_matches", "core/ebay_orders", "core/fulfillment_inbounds", "core/fulfillment_products",
         "core/fulfillment_shipments", "core/fulfillment_stock", "core/letzshop_catalog", "core/letzshop_order_matches",
         "core/letzshop_orders", "core/supplier_feed_products", "ops/amazon_auto_confirmations",
-        "ops/codeswholesale_balance", "ops/digital_fulfilment", "ops/ebay_auto_confirmations", "ops/fulfillment_outbound_requests",
-        "ops/inbound_control_check", "ops/letzshop_auto_confirmations", "raw/inbound_sheet_rows",
+        "ops/codeswholesale_balance", "ops/digital_fulfilment", "ops/ebay_auto_confirmations",
+        "ops/fulfillment_outbound_requests", "ops/inbound_control_check", "ops/letzshop_auto_confirmations",
+        "raw/inbound_sheet_rows",
         "raw/letzshop_shipments"]
     assert sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")) == [
         "amazon_import_job", "amazon_order_followup_job", "apply_inbox_job", "codeswholesale_balance_job",
@@ -43,7 +44,8 @@ def test_definitions_snapshot():
         "order_auto_sync_sensor", "outbound_queue_sensor", "run_failure_alert_sensor", "stock_push_sensor",
         "supplier_feed_refresh_sensor", "sync_log_sweep_sensor"]
     assert {s.name: s.execution_timezone for s in repo.schedule_defs} == {
-        "codeswholesale_balance_schedule": "Europe/Berlin", "inventory_lag_schedule": "Europe/Berlin", "letzshop_history_schedule": "Europe/Berlin",
+        "codeswholesale_balance_schedule": "Europe/Berlin", "inventory_lag_schedule": "Europe/Berlin",
+        "letzshop_history_schedule": "Europe/Berlin",
         "outbound_sweep_schedule": "Europe/Berlin"}
     orders = repo.asset_graph.get(AssetKey(["core", "letzshop_orders"]))
     assert orders.partitions_def.name == "letzshop_accounts"

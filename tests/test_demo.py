@@ -8,5 +8,5 @@ def test_demo_runs_end_to_end_twice(run_cli):
         assert code == 0, err + out[-2000:]
         summary = out[out.index("== Summary"):]
         assert "BAD" not in summary
-        assert summary.count(" ok ") == 9
+        assert summary.count(" ok ") == 15
         assert "push feed: batch of 20 answered 202, a tampered copy 401" in out

@@ -22,7 +22,7 @@ import orjson
 from graphql import GraphQLError
 
 from ..admin import FaultQueue
-from .catalog import VariantMaker
+from .catalog import VariantMaker, gid, letzshop_variant
 from .data import DEFAULT_ANOMALIES, Anomalies, build_scenario, derive_shipment_state
 from .inventory import InventoryFaults, InventoryFileError, process_rows, read_inventory_csv
 
@@ -237,6 +237,31 @@ class LetzshopState(FaultQueue):
                                       catalog_size=self.catalog_size, anomalies=self.anomalies)
             self._index(scenario.shipments)
             return [s["id"] for s in scenario.shipments]
+
+    def add_shipment(self, skus: list[str]) -> str:
+        """A customer orders one unit of each of these catalog variants now (test hook): a new unconfirmed
+        shipment whose buyer is seeded like `add_shipments`' and whose units are exactly these variants.
+        Returns its id."""
+        with self.lock:
+            maker = VariantMaker(self.seed, self.anomalies)
+            by_sku = {}
+            for index in range(self.catalog_size):
+                entry = maker.entry(index)
+                if entry["sku"] in skus and entry["sku"] not in by_sku:
+                    by_sku[entry["sku"]] = letzshop_variant(entry)
+            unknown = [sku for sku in skus if sku not in by_sku]
+            if unknown or not skus:
+                raise ValueError(f"not in the catalog: {unknown or 'no SKU given'}")
+            shipment = build_scenario(self.seed, 1, start=len(self.shipments), catalog_size=self.catalog_size,
+                                      anomalies=self.anomalies).shipments[0]
+            number = len(self.shipments) + 1
+            units = [{"id": gid("InventoryUnit", number * 10 + k), "state": "unconfirmed", "variant": by_sku[sku]}
+                     for k, sku in enumerate(skus)]
+            shipment["inventoryUnits"] = units
+            shipment["state"] = derive_shipment_state(units)
+            shipment["order"]["total"] = round(sum(u["variant"]["price"] for u in units), 2)
+            self._index([shipment])
+            return shipment["id"]
 
     def shipment(self, shipment_id: str) -> dict | None:
         """The live shipment dict (what the API serves), or None."""
