@@ -10,7 +10,7 @@ from dagster import AssetsDefinition, DagsterInstance, DynamicPartitionsDefiniti
 
 from marketsync.assets import channel_registry
 from marketsync.assets.codeswholesale.catalog import codeswholesale_accounts, codeswholesale_assets
-from marketsync.assets.codeswholesale.digital import digital_fulfilment
+from marketsync.assets.codeswholesale.digital import digital_fulfilment, digital_stores
 from marketsync.assets.feeds.pull import feed_partition_key, pull_feed_assets, supplier_feeds
 from marketsync.assets.inbound_sheet.assets import inbound_sheet_assets
 from marketsync.assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
@@ -140,5 +140,5 @@ def run_stock_push(store: str, channel: str, mode: str = "incremental", skus: li
 def run_digital_fulfilment(store: str, instance: DagsterInstance | None = None, resources: dict | None = None) -> dict:
     """One digital fulfilment pass for a store now (pool keys, purchases, deliveries queued, delivered
     orders recorded), through its Dagster asset."""
-    return run_assets([digital_fulfilment], codeswholesale_accounts, store, instance=instance, resources=resources,
+    return run_assets([digital_fulfilment], digital_stores, store, instance=instance, resources=resources,
                       what="digital fulfilment", store=store)

@@ -65,9 +65,10 @@ def test_definitions_snapshot():
     assert {(k.asset_key.to_user_string(), k.name) for k in repo.asset_graph.asset_check_keys} >= {
         ("core/channel_stock", "inventory_sync_lag"), ("ops/digital_fulfilment", "digital_fulfilment_success_rate"),
         ("ops/codeswholesale_balance", "balance_covers_purchases")}
-    for digital in ("ops/digital_fulfilment", "ops/codeswholesale_balance"):
+    for digital, partitions in (("ops/digital_fulfilment", "digital_stores"),
+                                ("ops/codeswholesale_balance", "codeswholesale_accounts")):
         node = repo.asset_graph.get(AssetKey.from_user_string(digital))
-        assert node.pools == {"codeswholesale_api"} and node.partitions_def.name == "codeswholesale_accounts"
+        assert node.pools == {"codeswholesale_api"} and node.partitions_def.name == partitions
     # What the UI's sensor and schedule lists show: each says what it does.
     assert [s.name for s in [*repo.sensor_defs, *repo.schedule_defs] if not (s.description or "").strip()] == []
     assert all(node.description for node in repo.asset_graph.asset_nodes), "every asset states its business meaning"

@@ -5,12 +5,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from dagster import DagsterInstance, SkipReason, build_sensor_context, materialize
+from dagster import DagsterInstance, build_sensor_context, materialize
 from order_rows import add_order, add_product, add_store
 from sqlalchemy import text
 
 from marketsync.assets.codeswholesale.catalog import add_codeswholesale_source, codeswholesale_accounts
-from marketsync.assets.codeswholesale.digital import digital_fulfilment
+from marketsync.assets.codeswholesale.digital import digital_fulfilment, digital_stores
 from marketsync.assets.digital.fulfilment import fulfil_store
 from marketsync.assets.digital.keys import import_keys
 from marketsync.assets.digital.purchase import vault_keeper
@@ -94,10 +94,14 @@ def test_the_sensor_fires_on_undelivered_digital_orders_and_the_asset_fulfils_th
     def tick():
         return digital_orders_sensor(build_sensor_context(instance=instance, resources={"warehouse": warehouse}))
 
-    assert isinstance(tick(), SkipReason), "no run for a store that is not a partition yet"
-    instance.add_dynamic_partitions(codeswholesale_accounts.name, ["dig"])
-    first = tick().run_requests
-    assert [r.partition_key for r in first] == ["dig"] and tick().run_requests[0].run_key == first[0].run_key
+    evaluation = tick()
+    first = evaluation.run_requests
+    assert [r.partition_key for r in first] == ["dig"]
+    # The store's first digital work makes its partition in the same evaluation.
+    assert [r.partition_keys for r in evaluation.dynamic_partitions_requests] == [["dig"]]
+    instance.add_dynamic_partitions(digital_stores.name, ["dig"])
+    again = tick()
+    assert again.run_requests[0].run_key == first[0].run_key and not again.dynamic_partitions_requests
     result = materialize([digital_fulfilment], partition_key="dig", instance=instance, resources={
         "warehouse": warehouse, "vault": vault, "codeswholesale": CodesWholesaleResource(timeout_seconds=5)})
     assert result.success

@@ -363,9 +363,11 @@ def test_analyst_cannot_read_keys(warehouse):
             conn.rollback()
 
 
-@pytest.mark.parametrize("args", [["digital", "keys", "list", STORE], ["digital", "keys", "list", STORE, "--json"]])
+@pytest.mark.parametrize("args", [["digital", "keys", "list", STORE], ["digital", "keys", "list", STORE, "--json"],
+                                  ["digital", "products", "list", STORE], ["digital", "status"]])
 def test_key_listing_never_loads_dagster(cli_env, pool_store, args):
-    """`digital keys list` only reads the warehouse and the vault: it stays fast, without Dagster."""
+    """`digital keys list`, `digital products list` and `digital status` only read the warehouse (and the
+    vault): they stay fast, without Dagster."""
     import subprocess
     import sys
 

@@ -109,13 +109,18 @@ def add_codeswholesale_source(conn: Connection, vault: CredentialVault, store: s
     return source_id
 
 
-def get_codeswholesale_source(conn: Connection, store: str) -> CodesWholesaleSource:
+def find_codeswholesale_source(conn: Connection, store: str) -> CodesWholesaleSource | None:
     row = conn.execute(
         query_beside(__file__, "source_get.sql"),
         {"s": store, "n": SOURCE_NAME, "k": SOURCE_KIND}).first()
-    if row is None:
+    return CodesWholesaleSource(**row._mapping) if row is not None else None
+
+
+def get_codeswholesale_source(conn: Connection, store: str) -> CodesWholesaleSource:
+    source = find_codeswholesale_source(conn, store)
+    if source is None:
         raise MarketsyncError(f"store '{store}' has no CodesWholesale source: add one with its client credentials")
-    return CodesWholesaleSource(**row._mapping)
+    return source
 
 
 def codeswholesale_store_codes(conn: Connection) -> list[str]:

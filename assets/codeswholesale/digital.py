@@ -1,6 +1,8 @@
-"""Digital order lines fulfilled from CodesWholesale, per store: the Dagster asset over the domain's
-fulfilment pass (assets/digital/fulfilment.py). It runs in the CodesWholesale API pool, with no Dagster
-retry policy: a purchase is never retried blindly; the next run looks up what an interrupted one left.
+"""Digital order lines fulfilled from the merchant's key pool and CodesWholesale, per store: the Dagster
+asset over the domain's fulfilment pass (assets/digital/fulfilment.py). It runs in the CodesWholesale API
+pool, with no Dagster retry policy: a purchase is never retried blindly; the next run looks up what an
+interrupted one left. Its partitions are the stores that sell digital goods (`digital_stores`, kept by
+the digital orders sensor): a store selling only from its own pool needs no CodesWholesale source.
 
 Delivery to the buyer is whichever channel declares `key_delivery` (the e-mail channel), found through
 the channel registry, so this package imports no other channel."""
@@ -13,6 +15,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    DynamicPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -24,6 +27,7 @@ from marketsync.assets.channel_registry import channels, load
 from marketsync.assets.codeswholesale.catalog import (
     CODESWHOLESALE_POOL,
     codeswholesale_accounts,
+    find_codeswholesale_source,
     get_codeswholesale_source,
 )
 from marketsync.assets.codeswholesale.connection import source_session
@@ -31,12 +35,16 @@ from marketsync.assets.digital.balance import check_balance
 from marketsync.assets.digital.fulfilment import Deliver, fulfil_store
 from marketsync.assets.digital.purchase import vault_keeper
 from marketsync.assets.failures import worded_failure
+from marketsync.assets.stores import find_store_id
 from marketsync.resources.codeswholesale import CodesWholesaleResource
+from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
 
 DIGITAL_FULFILMENT = AssetKey(["ops", "digital_fulfilment"])
+# One partition per store with digital goods to fulfil (the digital orders sensor adds them).
+digital_stores = DynamicPartitionsDefinition(name="digital_stores")
 SUPPLIER_BALANCE = AssetKey(["ops", "codeswholesale_balance"])
 
 
@@ -47,14 +55,22 @@ def key_delivery() -> Deliver | None:
 
 
 def fulfil(warehouse: Warehouse, vault: CredentialVault, codeswholesale: CodesWholesaleResource, store: str):
-    """One fulfilment pass for `store`, through its CodesWholesale source's client."""
+    """One fulfilment pass for `store`: through its CodesWholesale source's client when it has one, from
+    its pool alone when it has none (nothing can be bought then)."""
+    with warehouse.begin() as conn:
+        store_id = find_store_id(conn, store)
+        source = find_codeswholesale_source(conn, store)
+    if store_id is None:
+        raise MarketsyncError(f"no store '{store}'")
+    if source is None:
+        return fulfil_store(warehouse.engine, None, store_id, vault_keeper(vault), key_delivery())
     with source_session(warehouse, vault, codeswholesale, store) as (store_id, api):
         return fulfil_store(warehouse.engine, api, store_id, vault_keeper(vault), key_delivery())
 
 
 @asset(
     key=DIGITAL_FULFILMENT,
-    partitions_def=codeswholesale_accounts,
+    partitions_def=digital_stores,
     group_name="digital",
     owners=["team:operations"],
     kinds={"codeswholesale", "postgres"},
@@ -77,7 +93,7 @@ def digital_fulfilment(context: AssetExecutionContext, warehouse: Warehouse, vau
 
 
 digital_fulfilment_job = define_asset_job(
-    "digital_fulfilment_job", selection=[DIGITAL_FULFILMENT], partitions_def=codeswholesale_accounts,
+    "digital_fulfilment_job", selection=[DIGITAL_FULFILMENT], partitions_def=digital_stores,
     description="Fulfil a store's digital order lines now: pool keys, purchases, deliveries.")
 
 

@@ -81,14 +81,16 @@ def source_units(conn: Connection, store_id: int, result: FulfilmentPass, limit:
             result.purchases_planned += 1
 
 
-def fulfil_store(engine: Engine, api: CodesWholesaleApi, store_id: int, keep_key: KeepKey,
+def fulfil_store(engine: Engine, api: CodesWholesaleApi | None, store_id: int, keep_key: KeepKey,
                  deliver: Deliver | None = None) -> FulfilmentPass:
-    """One fulfilment pass for a store (see the module's docstring)."""
+    """One fulfilment pass for a store (see the module's docstring). Without a supplier client (`api`
+    None: the store has no CodesWholesale source) nothing is bought: its price list is empty, so no
+    purchase is planned, and any purchase left from before waits for a client."""
     result = FulfilmentPass()
     with engine.begin() as conn:
         source_units(conn, store_id, result)
     with engine.begin() as conn:
-        due = due_purchases(conn, store_id, limit=STEPS_PER_PASS)
+        due = due_purchases(conn, store_id, limit=STEPS_PER_PASS) if api is not None else []
     for purchase_id in due:
         result.purchase_steps[advance(engine, api, purchase_id, keep_key)] += 1
     with engine.begin() as conn:

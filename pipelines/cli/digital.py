@@ -12,6 +12,94 @@ def digital() -> None:
     """Digital goods: license keys from the merchant's pool or bought from the supplier."""
 
 
+@digital.group("products")
+def products() -> None:
+    """Which of a store's products are digital goods, and how each gets its keys."""
+
+
+@products.command("set")
+@click.argument("store")
+@click.argument("sku")
+@click.option("--sources", type=click.Choice(["pool_then_supplier", "supplier_only", "pool_only"]), default=None,
+              help="Where its keys come from (default for a new one: pool_then_supplier).")
+@click.option("--supplier-product", default=None, help="The CodesWholesale product id it is bought as.")
+@click.option("--max-cost", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Never buy a unit above this cost (the listing's currency).")
+@click.option("--margin", type=click.FloatRange(min=0), default=None,
+              help="Never buy when the supplier's price rose more than this many percent above the price "
+                   "list's (default 5).")
+@click.option("--low-pool", type=click.IntRange(min=0), default=None,
+              help="Alert when fewer unassigned pool keys than this remain (default 5).")
+@json_option
+@pass_runtime
+def products_set(rt: Runtime, store: str, sku: str, sources: str | None, supplier_product: str | None,
+                 max_cost: float | None, margin: float | None, low_pool: int | None, as_json: bool) -> None:
+    """Sell STORE's product SKU as a digital good (or change how): its keys come from the merchant's pool
+    and/or are bought from CodesWholesale, within the guards given."""
+    from decimal import Decimal
+
+    from marketsync.assets.digital.products import set_digital_product
+
+    with rt.warehouse.begin() as conn:
+        row = set_digital_product(conn, store, sku, sources=sources, supplier_product_id=supplier_product,
+                                  max_unit_cost=Decimal(str(max_cost)) if max_cost is not None else None,
+                                  price_margin_percent=Decimal(str(margin)) if margin is not None else None,
+                                  low_pool_threshold=low_pool)
+    if as_json:
+        emit(row, True)
+        return
+    click.echo(f"{store} {sku}: digital, keys {row['sources'].replace('_', ' ')}"
+               + (f", bought as {row['supplier_product_id']}" if row["supplier_product_id"] else "")
+               + f"; {row['pool_keys']} key(s) in the pool")
+    if not row["in_price_list"]:
+        click.echo(f"  warning: the CodesWholesale price list of {store} does not carry "
+                   f"{row['supplier_product_id']}: nothing is bought until it does (`marketsync catalog import "
+                   f"{store} codeswholesale`)")
+
+
+@products.command("list")
+@click.argument("store")
+@json_option
+@pass_runtime
+def products_list(rt: Runtime, store: str, as_json: bool) -> None:
+    """STORE's digital products: where their keys come from, the guards, the price list's price and the
+    keys left in the pool."""
+    from marketsync.assets.digital.products import LIST_COLUMNS, list_digital_products
+
+    with rt.warehouse.begin() as conn:
+        emit(list_digital_products(conn, store), as_json, LIST_COLUMNS)
+
+
+@products.command("remove")
+@click.argument("store")
+@click.argument("sku")
+@pass_runtime
+def products_remove(rt: Runtime, store: str, sku: str) -> None:
+    """Stop selling SKU as a digital good (keys already assigned to orders stay theirs)."""
+    from marketsync.assets.digital.products import remove_digital_product
+    from marketsync.resources.errors import MarketsyncError
+
+    with rt.warehouse.begin() as conn:
+        if not remove_digital_product(conn, store, sku):
+            raise MarketsyncError(f"'{sku}' is not a digital product of store '{store}'")
+    click.echo(f"{store} {sku}: no longer digital")
+
+
+@digital.command("fulfil")
+@click.argument("store")
+@json_option
+@pass_runtime
+def digital_fulfil(rt: Runtime, store: str, as_json: bool) -> None:
+    """Fulfil STORE's digital order lines now, through the `ops/digital_fulfilment` asset (what the
+    sensor runs): pool keys, purchases, deliveries queued, delivered orders recorded as fulfilled."""
+    from marketsync.assets.stores import store_id_for
+    from marketsync.pipelines.run_in_process import run_digital_fulfilment
+
+    with rt.warehouse.begin() as conn:
+        store_id_for(conn, store)  # a worded error before a Dagster partition is made for it
+    emit(run_digital_fulfilment(store), as_json)
+
+
 @digital.group("keys")
 def keys() -> None:
     """The merchant's pool of license keys (shown masked)."""

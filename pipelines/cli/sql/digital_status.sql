@@ -1,12 +1,12 @@
--- Per store: digital units on confirmed orders, their keys by source, delivered, and purchases by status
+-- Per store: digital units on confirmed (or since fulfilled) orders, their keys by source, delivered, and purchases by status
 -- (with the reason of those waiting or refused).
 WITH units AS (
-    SELECT o.store_id, i.order_item_id, u.unit
-    FROM core.orders o
-    JOIN core.order_items i ON i.order_id = o.order_id
-    JOIN ops.digital_products d ON d.product_id = i.product_id
-    CROSS JOIN LATERAL generate_series(1, i.quantity) AS u(unit)
-    WHERE (o.status IN ('confirmed', 'processing') OR o.sync_status IN ('confirming', 'confirmed'))
+    -- Units that want a key (ops.digital_units) on orders confirmed since, fulfilled or shipped included.
+    SELECT du.store_id, du.order_item_id, du.unit
+    FROM ops.digital_units du
+    JOIN core.orders o ON o.order_id = du.order_id
+    WHERE (o.status IN ('confirmed', 'processing', 'shipped', 'delivered', 'fulfilled')
+           OR o.sync_status IN ('confirming', 'confirmed', 'shipped'))
       AND coalesce(o.status, '') NOT IN ('cancelled', 'refunded')
 )
 SELECT s.code AS store,
