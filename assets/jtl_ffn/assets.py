@@ -21,13 +21,12 @@ from dagster import (
     multi_asset,
 )
 
-from marketsync.assets.accounts import get_account
 from marketsync.assets.failures import worded_failure
 from marketsync.assets.jtl_ffn.channel import API_POOL
+from marketsync.assets.jtl_ffn.connection import account_session
 from marketsync.assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
 from marketsync.assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
 from marketsync.assets.table_metadata import with_table_metadata
-from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.jtl_ffn import JtlFfnResource
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
@@ -56,13 +55,8 @@ _HOURLY = AutomationCondition.on_cron("0 * * * *")
 def ffn_session(warehouse: Warehouse, vault: CredentialVault, jtl_ffn: JtlFfnResource, store: str):
     """The store's FFN account and an API session for it; a worded error fails the step, retried only
     when transient (a missing client or revoked tokens fail at once)."""
-    with worded_failure():
-        if not jtl_ffn.client_id or not jtl_ffn.client_secret:
-            raise MarketsyncError("no JTL-FFN API client configured: set JTL_FFN_CLIENT_ID and JTL_FFN_CLIENT_SECRET")
-        with warehouse.begin() as conn:
-            account = get_account(conn, store, "jtl_ffn")
-        with jtl_ffn.account_session(warehouse.engine, vault, account.account_id, base_url=account.endpoint) as api:
-            yield account, api
+    with worded_failure(), account_session(warehouse, vault, jtl_ffn, store) as session:
+        yield session
 
 
 @multi_asset(
