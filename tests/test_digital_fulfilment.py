@@ -180,3 +180,71 @@ def test_the_scheduled_balance_check_alerts_while_low_and_closes_on_a_top_up(cws
     assert check()[2] == alerts, "still one alert while it stays low"
     state.set_balance(500, 0)
     assert check() == (True, 500.0, [])
+
+
+def test_two_workers_sourcing_at_once_never_buy_a_unit_that_takes_a_pool_key(cws, warehouse, vault, tmp_path):
+    """Worker A takes the pool key of a unit and has not committed; worker B, sourcing the same store at
+    that moment, must not see the unit as keyless and buy it too (a key paid for twice): sourcing waits
+    for A's commit. (The benchmark's two racing workers found this.)"""
+    import threading
+
+    from marketsync.assets.digital.fulfilment import FulfilmentPass, source_units
+
+    state, base_url = cws
+    store_id, _orders = _shop(warehouse, vault, state, base_url, tmp_path)
+    second: list[FulfilmentPass] = []
+    with warehouse.engine.connect() as first_conn:
+        with first_conn.begin():
+            first = FulfilmentPass()
+            source_units(first_conn, store_id, first)  # the pool key goes to the first unit of two_a
+            worker = threading.Thread(target=lambda: second.append(_source(warehouse, store_id)))
+            worker.start()
+            worker.join(1.0)
+            assert worker.is_alive(), "the second worker waits for the first one's sourcing to commit"
+        worker.join(10)
+    assert (first.from_pool, first.purchases_planned) == (1, 2)
+    assert (second[0].from_pool, second[0].purchases_planned) == (0, 0), "nothing left to source"
+    with warehouse.begin() as conn:
+        both = conn.execute(text("""SELECT count(*) FROM ops.digital_keys k JOIN ops.digital_purchases p
+                                    USING (order_item_id, unit)""")).scalar_one()
+    assert both == 0
+
+
+def _source(warehouse, store_id):
+    from marketsync.assets.digital.fulfilment import FulfilmentPass, source_units
+
+    result = FulfilmentPass()
+    with warehouse.begin() as conn:
+        source_units(conn, store_id, result)
+    return result
+
+
+def test_a_bought_key_whose_unit_has_another_key_is_kept_spare_and_used_next(cws, warehouse, vault, tmp_path):
+    """A key paid for is never thrown away: bought for a unit that has a key by then, it waits unassigned in
+    the product's pool, and the next unit of the product (even of a supplier-only product) takes it."""
+    from marketsync.assets.digital.keys import assign_pool_key, store_supplier_key
+    from marketsync.resources.credentials import DigitalKey
+
+    state, base_url = cws
+    store_id, orders = _shop(warehouse, vault, state, base_url, tmp_path)
+    with warehouse.begin() as conn:
+        b_item, product_id = conn.execute(text(
+            "SELECT order_item_id, product_id FROM core.order_items WHERE order_id = :o"), {"o": orders["one_b"]}).one()
+        purchase_id = conn.execute(text(
+            """INSERT INTO ops.digital_purchases (store_id, order_item_id, unit, client_order_id, supplier_product_id,
+                                                  listed_unit_price, status, supplier_order_id)
+               VALUES (:s, :i, 1, 'ms-spare-test-0001', 'sp', 1, 'fulfilling', 'CWS-1') RETURNING purchase_id"""),
+            {"s": store_id, "i": b_item}).scalar_one()
+        first = store_supplier_key(conn, vault, store_id=store_id, product_id=product_id, purchase_id=purchase_id,
+                                   order_item_id=b_item, unit=1, key=DigitalKey("FIRST-KEY-0000-AAAA"))
+        conn.execute(text("UPDATE ops.digital_keys SET purchase_id = NULL, source = 'pool' WHERE digital_key_id = :k"),
+                     {"k": first})  # the unit has a key that is not this purchase's
+        spare = store_supplier_key(conn, vault, store_id=store_id, product_id=product_id, purchase_id=purchase_id,
+                                   order_item_id=b_item, unit=1, key=DigitalKey("SPARE-KEY-0000-BBBB"))
+        row = conn.execute(text("SELECT order_item_id, source FROM ops.digital_keys WHERE digital_key_id = :k"),
+                           {"k": spare}).one()
+        assert (row.order_item_id, row.source) == (None, "supplier")
+        account_id = conn.execute(text("SELECT account_id FROM ops.accounts WHERE store_id = :s AND channel = "
+                                       "'letzshop'"), {"s": store_id}).scalar_one()
+        _, (next_item,) = add_order(conn, (store_id, account_id), {"sku": "B"})
+        assert assign_pool_key(conn, store_id, product_id, next_item, 1, spare_only=True) == spare

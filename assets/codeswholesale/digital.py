@@ -86,6 +86,9 @@ def digital_fulfilment(context: AssetExecutionContext, warehouse: Warehouse, vau
         result = fulfil(warehouse, vault, codeswholesale, context.partition_key)
     if result.delivery_errors:
         context.log.warning(f"{len(result.delivery_errors)} order(s) wait for delivery: {result.delivery_errors[0]}")
+    if result.purchase_errors:
+        context.log.warning(f"{len(result.purchase_errors)} purchase step(s) failed (tried again next run): "
+                            f"{result.purchase_errors[0]}")
     if result.settle_errors:
         context.log.warning(f"{len(result.settle_errors)} delivered order(s) could not be recorded as fulfilled "
                             f"(their marketplace refused; tried again next run): {result.settle_errors[0]}")

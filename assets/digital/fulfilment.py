@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from marketsync.assets.digital.delivered import settle_delivered_orders
 from marketsync.assets.digital.keys import assign_pool_key, check_pool_levels
@@ -29,6 +29,7 @@ from marketsync.resources.codeswholesale import CodesWholesaleApi
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
 
+_SOURCING_LOCK = 0x44475352  # "DGSR": the advisory-lock namespace of sourcing, per store
 # Units sourced per pass, and purchase steps per pass: a store with more is picked up by the next pass.
 UNITS_PER_PASS = 2000
 STEPS_PER_PASS = 2000
@@ -48,6 +49,8 @@ class FulfilmentPass:
     # Orders whose delivery could not be queued (no e-mail account, no sender set): their keys wait.
     delivery_errors: list[str] = field(default_factory=list)
     low_pools: int = 0
+    # Purchases whose step failed (a worded error): the others went on; each is tried again next pass.
+    purchase_errors: list[str] = field(default_factory=list)
     orders_fulfilled: int = 0
     # Fully digital orders delivered whose marketplace refused to be told: recorded by a later pass.
     settle_errors: list[str] = field(default_factory=list)
@@ -61,23 +64,28 @@ class FulfilmentPass:
                                             if s in ("sent", "outcome_unknown", "fulfilling", "intent")),
                 "deliveries_queued": self.deliveries, "deliveries_blocked": len(self.delivery_errors),
                 "low_pools": self.low_pools, "orders_fulfilled": self.orders_fulfilled,
-                "orders_not_settled": len(self.settle_errors)}
+                "orders_not_settled": len(self.settle_errors), "purchase_errors": len(self.purchase_errors)}
 
 
 def source_units(conn: Connection, store_id: int, result: FulfilmentPass, limit: int = UNITS_PER_PASS) -> None:
-    """Step 1: a pool key, or a planned purchase, for every unit that has neither."""
+    """Step 1: a pool key, or a planned purchase, for every unit that has neither.
+
+    One worker at a time per store (a transaction-level advisory lock): a unit whose pool key another
+    worker is taking (locked, not yet committed) would otherwise look keyless to this one and be bought
+    for, a key paid for twice. Waiting here is short; the buying that follows runs in parallel."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:c, :s)"), {"c": _SOURCING_LOCK, "s": store_id})
     units = conn.execute(query_beside(__file__, "units_to_source.sql"), {"store_id": store_id, "limit": limit}).all()
     for unit in units:
-        if unit.sources != "supplier_only" and assign_pool_key(conn, store_id, unit.product_id,
-                                                               unit.order_item_id, unit.unit) is not None:
+        # A supplier-only product takes only a spare key (bought for a unit that got another one).
+        if assign_pool_key(conn, store_id, unit.product_id, unit.order_item_id, unit.unit,
+                           spare_only=unit.sources == "supplier_only") is not None:
             result.from_pool += 1
         elif unit.sources == "pool_only":
             result.waiting_for_pool += 1
         elif unit.listed_unit_price is None:
             result.without_price += 1
-        else:
-            plan_purchase(conn, store_id, unit.order_item_id, unit.unit, unit.supplier_product_id,
-                          unit.listed_unit_price)
+        elif plan_purchase(conn, store_id, unit.order_item_id, unit.unit, unit.supplier_product_id,
+                           unit.listed_unit_price) is not None:
             result.purchases_planned += 1
 
 
@@ -92,7 +100,10 @@ def fulfil_store(engine: Engine, api: CodesWholesaleApi | None, store_id: int, k
     with engine.begin() as conn:
         due = due_purchases(conn, store_id, limit=STEPS_PER_PASS) if api is not None else []
     for purchase_id in due:
-        result.purchase_steps[advance(engine, api, purchase_id, keep_key)] += 1
+        try:
+            result.purchase_steps[advance(engine, api, purchase_id, keep_key)] += 1
+        except MarketsyncError as exc:  # one purchase's problem leaves the others' steps and the deliveries
+            result.purchase_errors.append(f"purchase {purchase_id}: {exc}")
     with engine.begin() as conn:
         result.low_pools = sum(1 for level in check_pool_levels(conn, store_id) if level.low)
         if deliver is not None:

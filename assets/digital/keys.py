@@ -157,12 +157,15 @@ LIST_COLUMNS = ["digital_key_id", "sku", "key", "kind", "source", "state", "orde
                 "imported_at", "assigned_at", "delivered_at"]
 
 
-def assign_pool_key(conn: Connection, store_id: int, product_id: int, order_item_id: int, unit: int) -> int | None:
+def assign_pool_key(conn: Connection, store_id: int, product_id: int, order_item_id: int, unit: int, *,
+                    spare_only: bool = False) -> int | None:
     """The pool key for one unit of an order item: the key it already has (from the pool or the
-    supplier), otherwise the product's oldest unassigned pool key, now the unit's; None when the pool is
-    empty. Keys a concurrent fulfilment is taking are skipped, never waited for, so no key goes to two
-    units; two fulfilments of the same unit end with one key (the later one returns the earlier's)."""
-    params = {"s": store_id, "p": product_id, "o": order_item_id, "u": unit}
+    supplier), otherwise the product's oldest unassigned key (the merchant's pool, or a spare bought key;
+    only a spare one with `spare_only`, for a product bought from the supplier only), now the unit's;
+    None when there is none. Keys a concurrent fulfilment is taking are skipped, never waited for, so no
+    key goes to two units; two fulfilments of the same unit end with one key (the later one returns the
+    earlier's)."""
+    params = {"s": store_id, "p": product_id, "o": order_item_id, "u": unit, "spare_only": spare_only}
     existing = conn.execute(query_beside(__file__, "pool_key_of_unit.sql"), params).scalar()
     if existing is not None:
         return existing
@@ -179,29 +182,31 @@ def store_supplier_key(conn: Connection, vault: VaultOperations, *, store_id: in
                        purchase_id: int, order_item_id: int, unit: int, key: DigitalKey) -> int:
     """Keep a key bought from the supplier (purchase `purchase_id`) on the order item unit it was bought
     for, encrypted; returns its digital_key_id. Storing the same purchase's key again returns the stored
-    one. Refused, without quoting the key, when the unit already has another key or the store already
-    holds this key (the supplier sold a key twice)."""
+    one. When the unit already has another key (it cannot happen while sourcing is serialised per store,
+    but a key that was paid for is never thrown away) the bought key goes to the product's pool, spare,
+    for the next unit. Refused, without quoting the key, when the store already holds this key (the
+    supplier sold a key twice)."""
     existing = conn.execute(text("SELECT digital_key_id FROM ops.digital_keys WHERE purchase_id = :p"),
                             {"p": purchase_id}).scalar()
     if existing is not None:
         return existing
     copy = conn.execute(query_beside(__file__, "keys_stored_fingerprints.sql"),
                         {"s": store_id, "f": vault.key_fingerprints(key.code)}).scalar()
-    if copy is None:
-        sealed = vault.encrypt_key(key)
-        new_id = conn.execute(query_beside(__file__, "supplier_key_insert.sql"), {
-            "s": store_id, "p": product_id, "kind": key.kind, "t": sealed.token, "k": sealed.key_id,
-            "f": sealed.fingerprint, "purchase": purchase_id, "o": order_item_id, "u": unit}).scalar()
-        if new_id is not None:
-            return new_id
-        existing = conn.execute(text("SELECT digital_key_id FROM ops.digital_keys WHERE purchase_id = :p"),
-                                {"p": purchase_id}).scalar()
-        if existing is not None:
-            return existing
-        if conn.execute(query_beside(__file__, "pool_key_of_unit.sql"), {"o": order_item_id, "u": unit}).scalar():
-            raise DigitalKeyError(f"order item {order_item_id} unit {unit} already has a key: "
-                                  f"purchase {purchase_id}'s key was not stored on it")
-    raise DigitalKeyError(f"purchase {purchase_id} delivered a key the store already holds: not stored twice")
+    if copy is not None:
+        raise DigitalKeyError(f"purchase {purchase_id} delivered a key the store already holds: not stored twice; "
+                              "ask CodesWholesale for a replacement")
+    sealed = vault.encrypt_key(key)
+    params = {"s": store_id, "p": product_id, "kind": key.kind, "t": sealed.token, "k": sealed.key_id,
+              "f": sealed.fingerprint, "purchase": purchase_id, "o": order_item_id, "u": unit}
+    new_id = conn.execute(query_beside(__file__, "supplier_key_insert.sql"), params).scalar()
+    if new_id is None and conn.execute(query_beside(__file__, "pool_key_of_unit.sql"),
+                                       {"o": order_item_id, "u": unit}).scalar() is not None:
+        new_id = conn.execute(query_beside(__file__, "supplier_key_spare.sql"), params).scalar()
+    if new_id is not None:
+        return new_id
+    # Not written: the purchase's key was stored meanwhile (by a worker racing on the same step).
+    return conn.execute(text("SELECT digital_key_id FROM ops.digital_keys WHERE purchase_id = :p"),
+                        {"p": purchase_id}).scalar_one()
 
 
 def load_key(conn: Connection, vault: VaultOperations, digital_key_id: int) -> DigitalKey:

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from marketsync.assets.digital.balance import SHORT_BALANCE_REASON, alert_short_balance
-from marketsync.assets.digital.keys import store_supplier_key
+from marketsync.assets.digital.keys import DigitalKeyError, store_supplier_key
 from marketsync.resources.codeswholesale import (
     IMAGE,
     PRE_ORDER,
@@ -102,15 +102,16 @@ def vault_keeper(vault: VaultOperations) -> KeepKey:
 
 
 def plan_purchase(conn: Connection, store_id: int, order_item_id: int, unit: int, supplier_product_id: str,
-                  listed_unit_price: Decimal) -> int:
+                  listed_unit_price: Decimal) -> int | None:
     """The purchase of one unit of an order item, planned (committed with the caller's transaction)
-    before anything is sent; planning the same unit again returns the same purchase."""
+    before anything is sent; planning the same unit again returns the same purchase. None when the unit
+    has a key (nothing is bought for it)."""
     conn.execute(query_beside(__file__, "purchase_intent.sql"), {
         "store_id": store_id, "order_item_id": order_item_id, "unit": unit,
         "client_order_id": f"ms-{uuid.uuid4().hex[:24]}", "supplier_product_id": supplier_product_id,
         "listed_unit_price": listed_unit_price})
     return conn.execute(query_beside(__file__, "purchase_by_unit.sql"),
-                        {"order_item_id": order_item_id, "unit": unit}).scalar_one()
+                        {"order_item_id": order_item_id, "unit": unit}).scalar()
 
 
 def load_purchase(conn: Connection, purchase_id: int) -> Purchase:
@@ -245,7 +246,11 @@ def _record(engine: Engine, api: CodesWholesaleApi, purchase: Purchase, order: O
         if code is None:
             return _set(conn, purchase, "fulfilling", order=order, wait=_wait_after(purchase.sent_at),
                         charged=line.unit_price if line else None)
-        keep_key(conn, purchase, code)
+        try:
+            keep_key(conn, purchase, code)
+        except DigitalKeyError as exc:  # bought, but the key cannot be kept (the supplier sold it twice)
+            return _set(conn, purchase, "refused", reason=str(exc), order=order,
+                        charged=line.unit_price if line else None)
         return _set(conn, purchase, "bought", order=order, charged=line.unit_price if line else None)
 
 
