@@ -2,15 +2,22 @@
 -- does): units of digital products on confirmed orders without a key or a purchase, purchases with a
 -- step due, keys not delivered yet, and delivered, fully digital orders not
 -- recorded as fulfilled yet (assets/digital/sql/orders_delivered_unsettled.sql).
-WITH work AS (
-    SELECT du.store_id, 'u' || du.order_item_id || '.' || du.unit AS ref
-    FROM ops.digital_units du
-    JOIN core.orders o ON o.order_id = du.order_id
-    WHERE du.digital_key_id IS NULL
-      AND (o.status IN ('confirmed', 'processing') OR o.sync_status IN ('confirming', 'confirmed'))
+WITH wanted AS MATERIALIZED (
+    -- Gathered apart (see assets/digital/sql/units_to_source.sql): checked by the unique indexes after.
+    SELECT o.store_id, i.order_item_id, u.unit
+    FROM core.orders o
+    JOIN core.order_items i ON i.order_id = o.order_id
+    JOIN ops.digital_products d ON d.product_id = i.product_id
+    CROSS JOIN LATERAL generate_series(1, i.quantity) AS u(unit)
+    WHERE (o.status IN ('confirmed', 'processing') OR o.sync_status IN ('confirming', 'confirmed'))
       AND coalesce(o.status, '') NOT IN ('cancelled', 'refunded')
+      AND i.channel_state NOT IN ('confirmed_unavailable', 'declined', 'cancelled', 'canceled', 'returned')
+), work AS (
+    SELECT w.store_id, 'u' || w.order_item_id || '.' || w.unit AS ref
+    FROM wanted w
+    WHERE NOT EXISTS (SELECT 1 FROM ops.digital_keys k WHERE k.order_item_id = w.order_item_id AND k.unit = w.unit)
       AND NOT EXISTS (SELECT 1 FROM ops.digital_purchases p
-                      WHERE p.order_item_id = du.order_item_id AND p.unit = du.unit)
+                      WHERE p.order_item_id = w.order_item_id AND p.unit = w.unit)
     UNION ALL
     SELECT store_id, 'p' || purchase_id || '.' || status || '.' || attempts || '.' || extract(epoch FROM next_check_at)
     FROM ops.digital_purchases
