@@ -282,6 +282,23 @@ def test_a_short_balance_is_refused_in_words_and_buys_nothing(cws):
     assert state.charges_for("ms-7101") == []
 
 
+def test_a_recent_balance_serves_less_our_own_orders_and_a_fresh_one_on_demand(cws):
+    """balance(max_age_seconds) saves the account call per purchase: the last reading less what this
+    session's orders cost since; balance() always asks."""
+    state, base_url = cws
+    product = _product(state, stock=5)
+    with _api(base_url) as api:
+        first = api.balance(max_age_seconds=60)
+        reads = state.stats()["requests"].get("account", 0)
+        order = api.place_order("ms-7201", [_line(product)])
+        estimate = api.balance(max_age_seconds=60)
+        assert state.stats()["requests"].get("account", 0) == reads, "served from the reading, no call"
+        assert estimate.total_to_use == first.total_to_use - order.total_price
+        state.set_balance(500, 0)  # a top-up the estimate cannot know of
+        assert api.balance().total_to_use == Decimal("500.00")
+        assert state.stats()["requests"].get("account", 0) == reads + 1
+
+
 def test_other_refusals_and_a_missing_order(cws):
     state, base_url = cws
     with _api(base_url) as api:

@@ -41,6 +41,8 @@ from marketsync.resources.codeswholesale import (
 from marketsync.resources.credentials import DigitalKey, VaultOperations
 from marketsync.resources.sql_files import query_beside
 
+# How old a balance reading may be for the short-balance guard (less our own orders since).
+BALANCE_MAX_AGE_SECONDS = 60.0
 # A lost answer's order may show up this long after the request; until then nothing is sent again.
 SETTLE_SECONDS = 600.0
 # Polls of an order waiting for its codes, and retries after a refusal that bought nothing, back off
@@ -199,7 +201,11 @@ def _guard(api: CodesWholesaleApi, purchase: Purchase) -> str | None:
     if purchase.max_unit_cost is not None and purchase.listed_unit_price > purchase.max_unit_cost:
         return (f"the supplier's listed price {purchase.listed_unit_price} is above the product's maximum cost "
                 f"{purchase.max_unit_cost}")
-    balance = api.balance()
+    # A reading up to a minute old less our own orders since serves; short, it is read again fresh (a
+    # top-up since shows at once).
+    balance = api.balance(max_age_seconds=BALANCE_MAX_AGE_SECONDS)
+    if balance.total_to_use < purchase.offer:
+        balance = api.balance()
     if balance.total_to_use < purchase.offer:
         return f"{SHORT_BALANCE_REASON} {balance.total_to_use} is short of the price {purchase.offer}"
     return None
