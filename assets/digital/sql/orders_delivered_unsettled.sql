@@ -11,3 +11,6 @@ WHERE o.store_id = :store_id AND o.digital_delivered_at IS NULL
                     AND i.channel_state NOT IN ('confirmed_unavailable', 'declined', 'cancelled', 'canceled', 'returned')
                     AND NOT EXISTS (SELECT 1 FROM ops.digital_products d WHERE d.product_id = i.product_id))
 ORDER BY o.order_id
+-- Two passes at once settle each order once: one takes it, the other skips it (or, once it committed,
+-- no longer finds it unsettled).
+FOR UPDATE OF o SKIP LOCKED
