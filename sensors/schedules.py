@@ -3,8 +3,8 @@
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
 from marketsync.assets.accounts import list_accounts
+from marketsync.assets.codeswholesale.balance import codeswholesale_balance_job
 from marketsync.assets.codeswholesale.catalog import codeswholesale_accounts
-from marketsync.assets.codeswholesale.digital import codeswholesale_balance_job
 from marketsync.resources.warehouse import Warehouse
 from marketsync.sensors.guard import warehouse_guard
 from marketsync.sensors.jobs import ORDER_CHANNELS, letzshop_import_job, outbound_job

@@ -148,7 +148,7 @@ def test_the_success_rate_check_fails_below_95_percent_delivered(cws, warehouse,
 def test_the_scheduled_balance_check_alerts_while_low_and_closes_on_a_top_up(cws, warehouse, vault, tmp_path):
     from dagster import build_schedule_context, instance_for_test
 
-    from marketsync.assets.codeswholesale.digital import codeswholesale_balance
+    from marketsync.assets.codeswholesale.balance import codeswholesale_balance
     from marketsync.sensors.schedules import codeswholesale_balance_schedule
 
     state, base_url = cws

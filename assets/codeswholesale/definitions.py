@@ -3,10 +3,9 @@ it. The code location merges this with every other
 channel's (pipelines/definitions.py)."""
 from dagster import Definitions
 
+from marketsync.assets.codeswholesale.balance import codeswholesale_balance, codeswholesale_balance_job
 from marketsync.assets.codeswholesale.catalog import codeswholesale_assets
 from marketsync.assets.codeswholesale.digital import (
-    codeswholesale_balance,
-    codeswholesale_balance_job,
     digital_fulfilment,
     digital_fulfilment_job,
     digital_fulfilment_success_rate,

@@ -7,12 +7,9 @@ the digital orders sensor): a store selling only from its own pool needs no Code
 Delivery to the buyer is whichever channel declares `key_delivery` (the e-mail channel), found through
 the channel registry, so this package imports no other channel."""
 
-from decimal import Decimal
-
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     DynamicPartitionsDefinition,
@@ -26,12 +23,9 @@ from dagster import (
 from marketsync.assets.channel_registry import channels, load
 from marketsync.assets.codeswholesale.catalog import (
     CODESWHOLESALE_POOL,
-    codeswholesale_accounts,
     find_codeswholesale_source,
-    get_codeswholesale_source,
 )
 from marketsync.assets.codeswholesale.connection import source_session
-from marketsync.assets.digital.balance import check_balance
 from marketsync.assets.digital.fulfilment import Deliver, fulfil_store
 from marketsync.assets.digital.purchase import vault_keeper
 from marketsync.assets.failures import worded_failure
@@ -45,7 +39,6 @@ from marketsync.resources.warehouse import Warehouse
 DIGITAL_FULFILMENT = AssetKey(["ops", "digital_fulfilment"])
 # One partition per store with digital goods to fulfil (the digital orders sensor adds them).
 digital_stores = DynamicPartitionsDefinition(name="digital_stores")
-SUPPLIER_BALANCE = AssetKey(["ops", "codeswholesale_balance"])
 
 
 def key_delivery() -> Deliver | None:
@@ -116,38 +109,3 @@ def digital_fulfilment_success_rate(warehouse: Warehouse) -> AssetCheckResult:
         "below 95%: " + ", ".join(f"{r['store']} {r['success_rate_percent']}%" for r in low),
         metadata={"stores": len(rows), "below": len(low),
                   "rates": MetadataValue.json({r["store"]: float(r["success_rate_percent"]) for r in rows})})
-
-
-# ---------------------------------------------------------------------------------------- the balance
-@asset(
-    key=SUPPLIER_BALANCE,
-    partitions_def=codeswholesale_accounts,
-    group_name="digital",
-    owners=["team:operations"],
-    kinds={"codeswholesale", "postgres"},
-    pool=CODESWHOLESALE_POOL,
-    check_specs=[AssetCheckSpec("balance_covers_purchases", asset=SUPPLIER_BALANCE,
-                                description="The supplier balance is at least the store's threshold and what "
-                                            "the purchases waiting on it would cost.")],
-)
-def codeswholesale_balance(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
-                           codeswholesale: CodesWholesaleResource) -> MaterializeResult:
-    """What the store's CodesWholesale account can spend (balance and credit), read on a schedule. While it
-    is below the store's threshold (the source's `low_balance_alert` setting) or below what purchases
-    waiting on it would cost, one alert is open (ops.alerts) and the check warns; a top-up closes both."""
-    with worded_failure():
-        with warehouse.begin() as conn:
-            source = get_codeswholesale_source(conn, context.partition_key)
-        threshold = Decimal(str(source.setting("low_balance_alert")))
-        with source_session(warehouse, vault, codeswholesale, context.partition_key) as (store_id, api):
-            balance = api.balance()
-        with warehouse.begin() as conn:
-            check = check_balance(conn, store_id, balance, threshold)
-    return MaterializeResult(metadata=check.as_metadata(), check_results=[AssetCheckResult(
-        check_name="balance_covers_purchases", passed=not check.low, severity=AssetCheckSeverity.WARN,
-        description=f"{balance.total_to_use} to spend, {check.needed} needed")])
-
-
-codeswholesale_balance_job = define_asset_job(
-    "codeswholesale_balance_job", selection=[SUPPLIER_BALANCE], partitions_def=codeswholesale_accounts,
-    description="Read a store's CodesWholesale balance and alert when it is low.")
