@@ -9,6 +9,12 @@ from dagster import Failure
 
 from marketsync.resources.errors import MarketsyncError
 
+# The failing client's classification of the error (HttpCallError.kind: "auth", "reauthorize", "server",
+# ...), kept on the Failure so the failure sensor can tell a revoked credential from an outage.
+ERROR_KIND = "marketsync/error_kind"
+# Kinds that mean the store's credentials no longer work: a person must authorise again.
+CREDENTIAL_KINDS = frozenset({"auth", "reauthorize"})
+
 
 @contextmanager
 def worded_failure() -> Iterator[None]:
@@ -18,4 +24,6 @@ def worded_failure() -> Iterator[None]:
     try:
         yield
     except MarketsyncError as exc:
-        raise Failure(description=str(exc), allow_retries=exc.transient) from None
+        kind = getattr(exc, "kind", None)
+        raise Failure(description=str(exc), allow_retries=exc.transient,
+                      metadata={ERROR_KIND: kind} if isinstance(kind, str) else None) from None

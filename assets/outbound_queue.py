@@ -175,6 +175,19 @@ def enqueue(
     return QueuedItem.from_row(row, created=inserted is not None)
 
 
+
+def extend_or_enqueue(conn: Connection, account_id: int, operation: str, payload: dict[str, Any], *,
+                      list_field: str, key_parts: tuple, due_at: datetime, triggered_by: str = "cli") -> bool:
+    """Queue a write that collects items until `due_at` (a digest): the first call queues it with
+    `payload`, due then; later calls with the same `key_parts` append their `payload[list_field]` to it.
+    Returns False when the write already went out or is on its way (no longer pending and untried): its
+    items are then the caller's to put elsewhere. In the caller's transaction."""
+    key = idempotency_key(account_id, operation, None, key_parts)
+    return conn.execute(query_beside(__file__, "outbound_extend.sql"), {
+        "a": account_id, "op": operation, "p": json.dumps(payload, allow_nan=False), "k": key,
+        "f": list_field, "due": due_at, "t": triggered_by,
+    }).first() is not None
+
 # ---------------------------------------------------------------- backoff
 @dataclass(frozen=True)
 class Backoff:

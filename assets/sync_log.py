@@ -61,6 +61,7 @@ class SyncLog:
         self.failed = 0
         self.errors: list[str] = []
         self._dropped_errors = 0
+        self.failed_operation = False  # the operation itself ended on an error (not only some records)
 
     # ------------------------------------------------------------ counting
     def add(self, processed: int = 0, succeeded: int = 0, failed: int = 0) -> None:
@@ -106,7 +107,8 @@ class SyncLog:
             conn.execute(
                 query_beside(__file__, "sync_log_flush.sql"),
                 {"p": self.processed, "s": self.succeeded, "f": self.failed,
-                 "e": json.dumps(self.stored_errors()), "done": completed, "id": self.sync_id},
+                 "e": json.dumps(self.stored_errors()), "done": completed, "failed": self.failed_operation,
+                 "id": self.sync_id},
             )
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -115,6 +117,7 @@ class SyncLog:
             self.flush(completed=True)
             return False
         self.error(exc)
+        self.failed_operation = True
         try:
             self.flush(completed=True)
         except Exception:

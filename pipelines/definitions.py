@@ -6,6 +6,7 @@ from dagster import AssetSelection, AutomationConditionSensorDefinition, Default
 from marketsync.assets.channel_clients import channel_resources
 from marketsync.assets.channel_registry import channels, load
 from marketsync.assets.checks.core_tables import core_table_checks
+from marketsync.assets.operations.assets import integration_metrics, integration_metrics_job
 from marketsync.assets.stock.assets import (
     inventory_lag_job,
     inventory_lag_schedule,
@@ -16,6 +17,7 @@ from marketsync.assets.stock.assets import (
 from marketsync.pipelines.environment import require_secret_keys
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
+from marketsync.sensors.alerting import alerting_sensor, integration_metrics_schedule
 from marketsync.sensors.feed_refresh import supplier_feed_job
 from marketsync.sensors.jobs import jobs
 from marketsync.sensors.registry import sensors
@@ -49,11 +51,11 @@ def build_resources() -> dict:
 defs = Definitions.merge(
     *(load(c.definitions) for c in channels().values() if c.definitions),
     Definitions(
-        assets=stock_assets,
+        assets=[*stock_assets, integration_metrics],
         asset_checks=[*stock_checks, *core_table_checks],
-        jobs=[*jobs, supplier_feed_job, stock_push_job, inventory_lag_job],
-        schedules=[*schedules, inventory_lag_schedule],
-        sensors=[*sensors, automation_sensor],
+        jobs=[*jobs, supplier_feed_job, stock_push_job, inventory_lag_job, integration_metrics_job],
+        schedules=[*schedules, inventory_lag_schedule, integration_metrics_schedule],
+        sensors=[*sensors, automation_sensor, alerting_sensor],
         resources=build_resources(),
     ),
 )

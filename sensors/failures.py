@@ -16,7 +16,9 @@ from dagster import (
     sensor,
 )
 
-from marketsync.assets.alerts import close_if_synced_since, raise_alert
+from marketsync.assets.alerts import CREDENTIAL_REVOKED, RUN_FAILURE, close_if_synced_since, raise_alert
+from marketsync.assets.failures import CREDENTIAL_KINDS, ERROR_KIND
+from marketsync.assets.stores import find_store_id
 from marketsync.assets.sync_log import close_abandoned, open_run_ids
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
@@ -65,10 +67,18 @@ def first_line_of(message: str) -> str:
 
 def step_failures(instance: DagsterInstance, run_id: str) -> list[tuple[str, str]]:
     """(step key, worded cause) of each failed step of the run, from its event log."""
+    return [(step, cause) for step, cause, _ in classified_step_failures(instance, run_id)]
+
+
+def classified_step_failures(instance: DagsterInstance, run_id: str) -> list[tuple[str, str, str | None]]:
+    """(step key, worded cause, the client's error kind when the step said it) of each failed step."""
     failures = []
     for entry in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
         event = entry.dagster_event
-        failures.append((event.step_key, worded_cause(event.step_failure_data)))
+        data = event.step_failure_data.user_failure_data
+        kind = data.metadata.get(ERROR_KIND) if data is not None and data.metadata else None
+        failures.append((event.step_key, worded_cause(event.step_failure_data),
+                         getattr(kind, "value", None) if kind is not None else None))
     return failures
 
 
@@ -111,11 +121,17 @@ def run_failure_alert_sensor(context: RunFailureSensorContext, warehouse: Wareho
     """Never a secret in the alert: a step error's text is kept only when we worded it (Failure,
     MarketsyncError); anything else is named by its type."""
     run = context.dagster_run
-    failures = step_failures(context.instance, run.run_id)
+    classified = classified_step_failures(context.instance, run.run_id)
+    failures = [(step, cause) for step, cause, _ in classified]
+    # Credentials the channel no longer accepts are their own condition: no retry or later run clears
+    # them, a person must authorise again.
+    revoked = any(kind in CREDENTIAL_KINDS for _, _, kind in classified)
     with warehouse.begin() as conn:
         account_id, store, channel = _account(conn, run)
         message = alert_message(run, store, channel, failures, context.failure_event.message or "run failed")
-        opened = raise_alert(conn, message, run_id=run.run_id, job_name=run.job_name, account_id=account_id)
+        store_id = None if account_id is not None or store is None else find_store_id(conn, store)
+        opened = raise_alert(conn, message, source=CREDENTIAL_REVOKED if revoked else RUN_FAILURE, run_id=run.run_id,
+                             job_name=run.job_name, account_id=account_id, store_id=store_id)
         # The daemon may see an import's failure only after the retry that followed it succeeded: then
         # the streak is already over, and the alert is closed at once.
         recovered = False

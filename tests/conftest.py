@@ -56,7 +56,8 @@ DO $$ DECLARE t text; BEGIN
   SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') INTO t
   FROM pg_tables WHERE schemaname IN ('raw', 'core', 'ops')
     -- the reference data the migrations wrote
-    AND (schemaname, tablename) NOT IN (('core', 'order_status_map'), ('ops', 'channels'));
+    AND (schemaname, tablename) NOT IN (('core', 'order_status_map'), ('ops', 'channels'),
+                                        ('ops', 'metric_definitions'));
   EXECUTE 'TRUNCATE ' || t || ' RESTART IDENTITY CASCADE';
 END $$;
 """

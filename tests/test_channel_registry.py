@@ -89,7 +89,7 @@ def test_the_drain_job_has_one_pool_per_declared_outbound_channel():
     from marketsync.sensors.jobs import DRAIN_OPS, DRAIN_POOLS
 
     assert {name: c.outbound.pool for name, c in channels().items() if c.outbound} == DRAIN_POOLS
-    assert set(DRAIN_OPS) == {"amazon", "ebay", "email", "jtl_ffn", "letzshop"}
+    assert set(DRAIN_OPS) == {"amazon", "ebay", "email", "jtl_ffn", "letzshop", "webhook"}
 
 
 @pytest.mark.unit

@@ -29,22 +29,26 @@ def test_definitions_snapshot():
         "core/fulfillment_shipments", "core/fulfillment_stock", "core/letzshop_catalog", "core/letzshop_order_matches",
         "core/letzshop_orders", "core/supplier_feed_products", "ops/amazon_auto_confirmations",
         "ops/codeswholesale_balance", "ops/digital_fulfilment", "ops/ebay_auto_confirmations",
-        "ops/fulfillment_outbound_requests", "ops/inbound_control_check", "ops/letzshop_auto_confirmations",
+        "ops/fulfillment_outbound_requests", "ops/inbound_control_check", "ops/integration_metrics",
+        "ops/letzshop_auto_confirmations",
         "raw/inbound_sheet_rows",
         "raw/letzshop_shipments"]
     assert sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")) == [
         "amazon_import_job", "amazon_order_followup_job", "apply_inbox_job", "codeswholesale_balance_job",
         "digital_fulfilment_job",
         "ebay_import_job",
-        "ebay_order_followup_job", "inbound_check_job", "inventory_lag_job", "jtl_ffn_job", "letzshop_import_job",
+        "ebay_order_followup_job", "inbound_check_job", "integration_metrics_job", "inventory_lag_job", "jtl_ffn_job",
+        "letzshop_import_job",
         "letzshop_order_followup_job", "outbound_job", "stock_push_job", "supplier_feed_job"]
     assert sorted(s.name for s in repo.sensor_defs) == [
-        "account_partitions_sensor", "catalog_automation_sensor", "codeswholesale_partitions_sensor",
+        "account_partitions_sensor", "alerting_sensor", "catalog_automation_sensor",
+        "codeswholesale_partitions_sensor",
         "digital_orders_sensor", "feed_inbox_sensor", "inbound_sheet_schedule_sensor", "new_orders_sensor",
         "order_auto_sync_sensor", "outbound_queue_sensor", "run_failure_alert_sensor", "stock_push_sensor",
         "supplier_feed_refresh_sensor", "sync_log_sweep_sensor"]
     assert {s.name: s.execution_timezone for s in repo.schedule_defs} == {
-        "codeswholesale_balance_schedule": "Europe/Berlin", "inventory_lag_schedule": "Europe/Berlin",
+        "codeswholesale_balance_schedule": "Europe/Berlin", "integration_metrics_schedule": "Europe/Berlin",
+        "inventory_lag_schedule": "Europe/Berlin",
         "letzshop_history_schedule": "Europe/Berlin",
         "outbound_sweep_schedule": "Europe/Berlin"}
     orders = repo.asset_graph.get(AssetKey(["core", "letzshop_orders"]))

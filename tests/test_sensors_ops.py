@@ -65,6 +65,7 @@ def test_an_idle_drain_takes_no_api_pool(warehouse, vault, instance):
     from marketsync.resources.jtl_ffn import JtlFfnResource
     from marketsync.resources.letzshop import LetzshopResource
     from marketsync.resources.smtp import SmtpResource
+    from marketsync.resources.webhook import WebhookResource
 
     result = outbound_job.execute_in_process(
         instance=instance, tags={OUTBOUND_ACCOUNT_TAG: "1"},
@@ -72,7 +73,7 @@ def test_an_idle_drain_takes_no_api_pool(warehouse, vault, instance):
                    "jtl_ffn": JtlFfnResource(client_id="", client_secret=""),
                    "ebay": EbayResource(client_id="", client_secret=""),
                    "amazon": AmazonSpApiResource(client_id="", client_secret=""),
-                   "email": SmtpResource()})
+                   "email": SmtpResource(), "webhook": WebhookResource()})
     assert result.success
     started = {e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_START}
     assert started == {"plan_outbound_drain"}
@@ -156,20 +157,22 @@ def _evaluate_failure_sensor(instance, warehouse, run):
 
 
 def test_a_failure_alert_says_store_channel_step_and_cause_once_per_streak(warehouse, instance):
-    from marketsync.assets.alerts import close_alert_streak
+    from marketsync.assets.alerts import record_successful_sync
 
     with warehouse.begin() as conn:
         account = upsert_account(conn, "zon", "amazon")
     for _ in range(3):
         _evaluate_failure_sensor(instance, warehouse, _failed_amazon_run(warehouse, instance, "zon"))
     with warehouse.begin() as conn:
-        [alert] = conn.execute(text("SELECT message, occurrences, account_id FROM ops.alerts")).all()
-    assert alert.occurrences == 3 and alert.account_id == account.account_id
+        [alert] = conn.execute(text("SELECT message, occurrences, account_id, source, store_id FROM ops.alerts")).all()
+    assert alert.occurrences == 3 and alert.account_id == account.account_id and alert.store_id == account.store_id
+    # Credentials the channel does not accept (here: none stored) are their own condition, for a person.
+    assert alert.source == "credential_revoked"
     assert alert.message.startswith("zon/amazon: ")
     assert "core__amazon_orders" in alert.message and "credentials" in alert.message, alert.message
     assert "s3cret-app" not in alert.message and "Traceback" not in alert.message
     with warehouse.begin() as conn:  # the account imported successfully: its next failure is a new streak
-        close_alert_streak(conn, account.account_id)
+        record_successful_sync(conn, account.account_id)
     _evaluate_failure_sensor(instance, warehouse, _failed_amazon_run(warehouse, instance, "zon"))
     with warehouse.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM ops.alerts")).scalar_one() == 2
@@ -240,6 +243,7 @@ def test_a_drain_runs_only_its_channels_op(shop, instance):
     from marketsync.resources.ebay import EbayResource
     from marketsync.resources.jtl_ffn import JtlFfnResource
     from marketsync.resources.smtp import SmtpResource
+    from marketsync.resources.webhook import WebhookResource
 
     with shop.warehouse.begin() as conn:
         outbound_queue.enqueue(conn, shop.account.account_id, "set_tracking",
@@ -250,7 +254,7 @@ def test_a_drain_runs_only_its_channels_op(shop, instance):
                    "jtl_ffn": JtlFfnResource(client_id="", client_secret=""),
                    "ebay": EbayResource(client_id="", client_secret=""),
                    "amazon": AmazonSpApiResource(client_id="", client_secret=""),
-                   "email": SmtpResource()})
+                   "email": SmtpResource(), "webhook": WebhookResource()})
     started = {e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_START}
     assert started == {"plan_outbound_drain", "drain_letzshop_outbound"}
     with shop.warehouse.begin() as conn:

@@ -27,8 +27,10 @@ from typing import Any
 from sqlalchemy import Connection, Row, text
 
 from marketsync.assets.accounts import Account
+from marketsync.assets.alerts.notices import EMAIL_NOTICE
 from marketsync.assets.digital.keys import load_key
 from marketsync.assets.email.connection import email_session
+from marketsync.assets.email.notices import NoticeEmailHandler
 from marketsync.assets.outbound_queue import (
     OutcomeUnknown,
     PermanentError,
@@ -254,13 +256,15 @@ class KeyDeliveryHandler:
 
 
 def email_handlers(warehouse: Warehouse, vault: CredentialVault, smtp: SmtpResource | None,
-                   account: Account) -> dict[str, KeyDeliveryHandler]:
-    return {OPERATION: KeyDeliveryHandler(warehouse, vault, smtp, account)}
+                   account: Account) -> dict[str, KeyDeliveryHandler | NoticeEmailHandler]:
+    """The keys to buyers, and the store's alert and new-order notices to its routes' addresses."""
+    return {OPERATION: KeyDeliveryHandler(warehouse, vault, smtp, account),
+            EMAIL_NOTICE: NoticeEmailHandler(warehouse, vault, smtp, account)}
 
 
 @contextmanager
 def open_outbound(warehouse: Warehouse, vault: CredentialVault, smtp: SmtpResource | None,
-                  account: Account) -> Iterator[dict[str, KeyDeliveryHandler]]:
+                  account: Account) -> Iterator[dict[str, KeyDeliveryHandler | NoticeEmailHandler]]:
     """The outbound handlers of one store's e-mail account (its Channel declaration names this). Each
     delivery opens its own SMTP session when it is sent, so one failing message leaves the others alone."""
     yield email_handlers(warehouse, vault, smtp, account)

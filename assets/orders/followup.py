@@ -22,6 +22,7 @@ from dagster import (
 from sqlalchemy import Connection, text
 
 from marketsync.assets.accounts import Account, get_account
+from marketsync.assets.alerts.new_orders import notify_new_orders
 from marketsync.assets.catalog.exceptions import auto_resolve
 from marketsync.assets.catalog.matching import match_order_items
 from marketsync.assets.channel_registry import channels, declared
@@ -81,6 +82,9 @@ def confirm_and_mark(conn: Connection, account: Account, triggered_by: str) -> d
     if candidates:
         conn.execute(text("UPDATE core.orders SET followed_up_at = now() WHERE order_id = ANY(:ids)"),
                      {"ids": candidates})
+        # With the mark, in its transaction: each order is notified once, whatever runs at once.
+        metadata["new_order_notices"] = notify_new_orders(conn, account.store_id, candidates,
+                                                          triggered_by=triggered_by)
     return metadata
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, text
 from marketsync.assets.accounts import Account, get_account
 from marketsync.assets.catalog.matching import match_order_items
 from marketsync.assets.orders.load import NormalisedPage, known_versions, merge_page, stage
+from marketsync.assets.sync_log import SyncLog
 from marketsync.resources.sql_files import query_beside
 from marketsync.resources.warehouse import Warehouse, copy_rows
 
@@ -96,8 +97,13 @@ def import_and_match(warehouse: Warehouse, store: str, channel: ChannelOrders,
     the store's catalog (SKU and GTIN rules of assets/catalog/matching)."""
     with warehouse.begin() as conn:
         account = get_account(conn, store, channel.channel)
-    with open_session(account) as api:
-        result = import_orders(warehouse, account, channel, lambda since: channel.fetch(api, since), run_id=run_id)
+    with SyncLog(warehouse.engine, "import_orders", "inbound", account_id=account.account_id,
+                 triggered_by="dagster" if run_id else "cli", run_id=run_id) as sync:
+        with open_session(account) as api:
+            result = import_orders(warehouse, account, channel, lambda since: channel.fetch(api, since),
+                                   run_id=run_id)
+        sync.add(processed=result.orders_seen, succeeded=result.orders_seen - result.quarantined,
+                 failed=result.quarantined)
     with warehouse.begin() as conn:
         matched = match_order_items(conn, account.store_id)
     result.items_matched = matched.matched_by_gtin + matched.matched_by_sku

@@ -2,6 +2,7 @@
 -- otherwise show "running" forever. What they counted before dying stays.
 UPDATE ops.sync_log
 SET completed_at = clock_timestamp(),
-    errors = errors || to_jsonb(CAST(:reason AS text))
+    errors = errors || to_jsonb(CAST(:reason AS text)),
+    failed = true
 WHERE run_id = ANY(:run_ids) AND completed_at IS NULL
 RETURNING sync_id

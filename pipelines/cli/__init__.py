@@ -7,6 +7,7 @@ import click
 
 from marketsync.pipelines.cli import (
     accounts,
+    alerts,
     catalog,
     connection,
     credentials,
@@ -31,7 +32,7 @@ from marketsync.resources.errors import MarketsyncError
 for command in (db.db, accounts.account, credentials.credentials, connection.test_connection, sync.sync,
                 products.products, exceptions.exceptions, orders.orders, outbound.outbound, logs.logs, demo.demo,
                 demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock,
-                digital.digital):
+                digital.digital, alerts.alerts):
     cli.add_command(command)
 
 

@@ -25,10 +25,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-TIMESTAMP_HEADER = "X-Marketsync-Timestamp"
-EVENT_ID_HEADER = "X-Marketsync-Event-Id"
-SIGNATURE_HEADER = "X-Marketsync-Signature"
-SIGNATURE_SCHEME = "sha256"
+from marketsync.resources.signing import (  # noqa: F401 (the intake's headers and signing, re-exported)
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    SIGNATURE_SCHEME,
+    TIMESTAMP_HEADER,
+    sign,
+    signed_message,
+)
 
 # Printable ASCII without spaces: UUIDs, ULIDs, "job-42:item-7"... never something that breaks a log line.
 _EVENT_ID = re.compile(r"[!-~]{1,200}")
@@ -44,16 +48,6 @@ class Delivery:
 
     event_id: str
     signed_at: int
-
-
-def signed_message(timestamp: str, event_id: str, body: bytes) -> bytes:
-    return timestamp.encode("ascii") + b"\n" + event_id.encode("ascii") + b"\n" + body
-
-
-def sign(secret: str, timestamp: int | str, event_id: str, body: bytes) -> str:
-    """The X-Marketsync-Signature value for a delivery (what a supplier's client computes)."""
-    digest = hmac.new(secret.encode(), signed_message(str(timestamp), event_id, body), hashlib.sha256)
-    return f"{SIGNATURE_SCHEME}={digest.hexdigest()}"
 
 
 def _decode_signature(value: str) -> bytes:

@@ -1,0 +1,1 @@
+"""Webhooks: alert and new-order notices posted as signed JSON to an endpoint the store names."""
