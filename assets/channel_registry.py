@@ -84,7 +84,12 @@ class Orders:
     for (`sync orders --state`) into the import's run config, for a channel that imports by state.
     `digital_delivered`: "module:function" `(conn, order_id) -> str` telling the channel that a fully
     digital order reached its buyer (queuing what the channel documents for it, or saying that it
-    documents nothing), in the caller's transaction; returns what it did."""
+    documents nothing), in the caller's transaction; returns what it did. `reconcile`: "module:function"
+    `(warehouse, vault, client, account, start, end) -> Iterable[ChannelOrder]` listing, with the
+    channel's cheapest listing call, the orders of the account created in [start, end) (UTC datetimes)
+    as the channel reports them now: each its id as core.orders.channel_shipment_id holds it, its number,
+    units and total (None where the listing carries none); `client` is the channel's API resource
+    (assets/operations/reconcile.py compares them with the warehouse)."""
 
     asset: tuple[str, ...]
     assets: str
@@ -93,6 +98,7 @@ class Orders:
     import_asset: str | None = None
     states: str | None = None
     digital_delivered: str | None = None
+    reconcile: str | None = None
 
 
 @dataclass(frozen=True)

@@ -28,23 +28,34 @@ def test_definitions_snapshot():
         "core/ebay_order_matches", "core/ebay_orders", "core/fulfillment_inbounds", "core/fulfillment_products",
         "core/fulfillment_shipments", "core/fulfillment_stock", "core/letzshop_catalog", "core/letzshop_order_matches",
         "core/letzshop_orders", "core/supplier_feed_products", "ops/amazon_auto_confirmations",
+        "ops/amazon_reconciliation",
         "ops/codeswholesale_balance", "ops/digital_fulfilment", "ops/ebay_auto_confirmations",
+        "ops/ebay_reconciliation",
         "ops/fulfillment_outbound_requests", "ops/inbound_control_check", "ops/integration_metrics",
         "ops/letzshop_auto_confirmations",
+        "ops/letzshop_reconciliation",
         "raw/inbound_sheet_rows",
         "raw/letzshop_shipments"]
     assert sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")) == [
-        "amazon_import_job", "amazon_order_followup_job", "apply_inbox_job", "codeswholesale_balance_job",
+        "amazon_import_job", "amazon_order_followup_job",
+        "amazon_reconciliation_job",
+        "apply_inbox_job", "codeswholesale_balance_job",
         "digital_fulfilment_job",
         "ebay_import_job",
-        "ebay_order_followup_job", "inbound_check_job", "integration_metrics_job", "inventory_lag_job", "jtl_ffn_job",
+        "ebay_order_followup_job",
+        "ebay_reconciliation_job",
+        "inbound_check_job", "integration_metrics_job", "inventory_lag_job", "jtl_ffn_job",
         "letzshop_import_job",
-        "letzshop_order_followup_job", "outbound_job", "stock_push_job", "supplier_feed_job"]
+        "letzshop_order_followup_job",
+        "letzshop_reconciliation_job",
+        "outbound_job", "stock_push_job", "supplier_feed_job"]
     assert sorted(s.name for s in repo.sensor_defs) == [
         "account_partitions_sensor", "alerting_sensor", "catalog_automation_sensor",
         "codeswholesale_partitions_sensor",
         "digital_orders_sensor", "feed_inbox_sensor", "inbound_sheet_schedule_sensor", "new_orders_sensor",
-        "order_auto_sync_sensor", "outbound_queue_sensor", "run_failure_alert_sensor", "stock_push_sensor",
+        "order_auto_sync_sensor", "outbound_queue_sensor",
+        "reconciliation_sensor",
+        "run_failure_alert_sensor", "stock_push_sensor",
         "supplier_feed_refresh_sensor", "sync_log_sweep_sensor"]
     assert {s.name: s.execution_timezone for s in repo.schedule_defs} == {
         "codeswholesale_balance_schedule": "Europe/Berlin", "integration_metrics_schedule": "Europe/Berlin",
@@ -73,6 +84,14 @@ def test_definitions_snapshot():
                                 ("ops/codeswholesale_balance", "codeswholesale_accounts")):
         node = repo.asset_graph.get(AssetKey.from_user_string(digital))
         assert node.pools == {"codeswholesale_api"} and node.partitions_def.name == partitions
+    # Reconciliation: per channel, on the partitions of its orders, in its API pool, with a partitioned check.
+    for channel, pool in (("letzshop", "letzshop_api"), ("amazon", "amazon_sp_api"), ("ebay", "ebay_api")):
+        node = repo.asset_graph.get(AssetKey(["ops", f"{channel}_reconciliation"]))
+        assert node.partitions_def.name == f"{channel}_accounts" and node.pools == {pool}
+        assert AssetKey(["core", f"{channel}_orders"]) in node.parent_keys and channel in node.kinds
+        (check,) = [k for k in repo.asset_graph.asset_check_keys if k.asset_key == node.key]
+        assert check.name == "matches_channel"
+        assert repo.asset_graph.get(check).partitions_def.name == f"{channel}_accounts"
     # What the UI's sensor and schedule lists show: each says what it does.
     assert [s.name for s in [*repo.sensor_defs, *repo.schedule_defs] if not (s.description or "").strip()] == []
     assert all(node.description for node in repo.asset_graph.asset_nodes), "every asset states its business meaning"

@@ -13,7 +13,8 @@ CHANNEL = register(Channel(
     partitions="marketsync.assets.amazon.orders:amazon_accounts",
     orders=Orders(asset=("core", "amazon_orders"), assets="marketsync.assets.amazon.orders:amazon_assets",
                   imported="orders changed since its cursor",
-                  digital_delivered="marketsync.assets.amazon.digital:ask_merchant_to_confirm"),
+                  digital_delivered="marketsync.assets.amazon.digital:ask_merchant_to_confirm",
+                  reconcile="marketsync.assets.amazon.reconcile:orders_created"),
     # Amazon lists what the merchant listed there (known from sales, acknowledgements and rules).
     stock=Stock(adapters={"amazon_listings": "marketsync.assets.amazon.stock:adapter"}, listings="known"),
     outbound=Outbound(open="marketsync.assets.amazon.outbound:open_outbound", pool=API_POOL),

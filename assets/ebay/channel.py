@@ -13,7 +13,8 @@ CHANNEL = register(Channel(
     partitions="marketsync.assets.ebay.orders:ebay_accounts",
     orders=Orders(asset=("core", "ebay_orders"), assets="marketsync.assets.ebay.orders:ebay_assets",
                   imported="orders changed since its cursor",
-                  digital_delivered="marketsync.assets.ebay.digital:fulfil_digital_lines"),
+                  digital_delivered="marketsync.assets.ebay.digital:fulfil_digital_lines",
+                  reconcile="marketsync.assets.ebay.reconcile:orders_created"),
     # eBay lists what the merchant listed there (known from sales, acknowledgements and rules).
     stock=Stock(adapters={"ebay_inventory": "marketsync.assets.ebay.stock:adapter"}, listings="known"),
     outbound=Outbound(open="marketsync.assets.ebay.outbound:open_outbound", pool=API_POOL),

@@ -27,7 +27,8 @@ CHANNEL = register(Channel(
                   imported="shipments", confirms=True,
                   import_asset="marketsync.assets.letzshop.orders:letzshop_order_import",
                   states="marketsync.assets.letzshop.orders:import_run_config",
-                  digital_delivered="marketsync.assets.letzshop.digital:confirm_digital_delivery"),
+                  digital_delivered="marketsync.assets.letzshop.digital:confirm_digital_delivery",
+                  reconcile="marketsync.assets.letzshop.reconcile:shipments_completed"),
     # Letzshop lists the store's catalog. Its GraphQL schema has no stock mutation today: stock goes out
     # as an inventory file; the GraphQL adapter is for the day it has one.
     catalog=("core", "letzshop_catalog"),

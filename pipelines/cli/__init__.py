@@ -20,6 +20,7 @@ from marketsync.pipelines.cli import (
     orders,
     outbound,
     products,
+    reconcile,
     serve,
     sheets,
     stock,
@@ -32,7 +33,7 @@ from marketsync.resources.errors import MarketsyncError
 for command in (db.db, accounts.account, credentials.credentials, connection.test_connection, sync.sync,
                 products.products, exceptions.exceptions, orders.orders, outbound.outbound, logs.logs, demo.demo,
                 demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock,
-                digital.digital, alerts.alerts):
+                digital.digital, alerts.alerts, reconcile.reconcile):
     cli.add_command(command)
 
 

@@ -360,6 +360,7 @@ class AmazonState(FaultQueue):
             self._by_created = sorted(zip(self.book.created, range(self.size), strict=True))
             self._by_updated = sorted(zip(self.book.updated, range(self.size), strict=True))
             self._docs: dict[int, dict] = {}
+            self._deleted: set[int] = set()  # orders gone from Amazon (test hook)
             self.listings = Listings(self.catalogue)
             self.rejected_skus: dict[str, str] = {}
             self._refresh: dict[str, tuple[str, str]] = {}
@@ -521,7 +522,7 @@ class AmazonState(FaultQueue):
         if not isinstance(order_id, str) or not _ORDER_ID.match(order_id):
             raise invalid("orderId must be an Amazon order id (3-7-7 digits)", f"orderId={order_id!r}")
         index = self.book.index_of(order_id, self.order_count)
-        if index is None:
+        if index is None or index in self._deleted:
             raise ApiError(404, "NotFound", f"No order has the id {order_id}")
         return index
 
@@ -703,9 +704,10 @@ class AmazonState(FaultQueue):
         doc["fulfillment"]["fulfillmentStatus"] = FULFILLMENT_STATUSES[status]
 
     def add_order(self, items: list | None = None, *, marketplace_id: str | None = None,
-                  fulfilled_by: str = "MERCHANT", status: str = "UNSHIPPED") -> dict:
+                  fulfilled_by: str = "MERCHANT", status: str = "UNSHIPPED", created_at: float | None = None) -> dict:
         """A buyer places a new order now (test hook). `items`: [(sku, quantity)] or
-        [{"sku", "quantity"}] (default: seeded ones). Returns the order with every dataset."""
+        [{"sku", "quantity"}] (default: seeded ones); `created_at` (Unix seconds) places it earlier,
+        last updated now all the same. Returns the order with every dataset."""
         with self.lock:
             marketplace_id = marketplace_id or self.marketplace_ids[0]
             if marketplace_id not in self.marketplace_ids:
@@ -715,7 +717,8 @@ class AmazonState(FaultQueue):
             market = MARKETPLACE_IDS.index(marketplace_id)
             index = self.order_count
             stamp = int(self.now())
-            self.book.created.append(stamp)
+            created = stamp if created_at is None else min(int(created_at), stamp)
+            self.book.created.append(created)
             self.book.updated.append(stamp)
             self.book.market.append(market)
             self.book.afn.append(FULFILLED_BY.index(fulfilled_by))
@@ -724,10 +727,19 @@ class AmazonState(FaultQueue):
             if items:
                 self._replace_items(index, doc, items)
             self._docs[index] = doc
-            insort(self._by_created, (stamp, index))
+            insort(self._by_created, (created, index))
             insort(self._by_updated, (stamp, index))
             self.counters.orders_added += 1
             return orjson.loads(orjson.dumps(doc))
+
+    def remove_order(self, order_id: str) -> None:
+        """The order is gone from Amazon (test hook: one the seller never had): searchOrders no longer
+        lists it and getOrder answers 404."""
+        with self.lock:
+            index = self._index(order_id)
+            self._by_created.remove((self.book.created[index], index))
+            self._by_updated.remove((self.book.updated[index], index))
+            self._deleted.add(index)
 
     def _replace_items(self, index: int, doc: dict, items: list) -> None:
         currency = doc["proceeds"]["grandTotal"]["currencyCode"]

@@ -391,6 +391,8 @@ class EbayState(FaultQueue):
             self._creation = array("q", self.book.creation)
             self._modified = array("q", self.book.modified)
             self._orders: dict[int, dict] = {}  # materialised (changed or created) orders
+            self._removed: set[int] = set()  # orders gone from eBay (test hook)
+            self._creation_sorted = True  # False once an order was added with an earlier creation time
             self._fulfillments: dict[int, list[dict]] = {}
             self._version = 0
             self._search_cache: OrderedDict = OrderedDict()
@@ -643,7 +645,7 @@ class EbayState(FaultQueue):
     def order_index(self, order_id: str) -> int | None:
         with self.lock:
             index = self.book.index_of(order_id) if isinstance(order_id, str) else None
-            return index if index is not None and index < self._count else None
+            return index if index is not None and index < self._count and index not in self._removed else None
 
     def _index_or_raise(self, order_id: str, status: int = 404) -> int:
         index = self.order_index(order_id)
@@ -758,11 +760,15 @@ class EbayState(FaultQueue):
             self._search_cache.move_to_end(key)
             return cached[1]
         count = self._count
-        if field == "creationdate":
+        if field == "creationdate" and self._creation_sorted:
             creation = self._creation
             first = bisect_left(creation, low, 0, count)
             last = count if high is None else bisect_right(creation, high, first, count)
             indices = range(first, last)
+        elif field == "creationdate":
+            creation = self._creation
+            top = high if high is not None else 1 << 62
+            indices = [i for i in range(count) if low <= creation[i] <= top]
         else:
             modified = self._modified
             top = high if high is not None else 1 << 62
@@ -770,7 +776,7 @@ class EbayState(FaultQueue):
         if statuses is not None:
             status = self._status
             indices = [i for i in indices if status(i) in statuses]
-        result = list(indices)
+        result = [i for i in indices if i not in self._removed] if self._removed else list(indices)
         self._search_cache[key] = (self._version, result)
         while len(self._search_cache) > 16:
             self._search_cache.popitem(last=False)
@@ -968,9 +974,10 @@ class EbayState(FaultQueue):
         return fulfillment
 
     # ================================================================================ orders: test hooks
-    def add_order(self, lines: list[tuple[str, int]] | None = None) -> str:
+    def add_order(self, lines: list[tuple[str, int]] | None = None, created_at: datetime | None = None) -> str:
         """A buyer buys now (test hook): a new paid order of `lines` (SKU, quantity; default one
-        random seeded SKU) created and last modified now. Returns its orderId."""
+        random seeded SKU) created and last modified now; `created_at` places its creation earlier (it is
+        still last modified now). Returns its orderId."""
         with self.lock:
             index = self._count
             if lines is None:
@@ -983,15 +990,25 @@ class EbayState(FaultQueue):
                                      f"{quantity!r}")
                 resolved.append((sku_index, quantity))
             now = self._now_ms()
-            self._orders[index] = self.book.order(index, created_ms=now, modified_ms=now, lines=resolved,
+            created = now if created_at is None else min(to_ms(created_at), now)
+            self._orders[index] = self.book.order(index, created_ms=created, modified_ms=now, lines=resolved,
                                                   status="NOT_STARTED", cancelled=False)
             self._fulfillments[index] = []
-            self._creation.append(now)
+            if self._count and created < self._creation[-1]:
+                self._creation_sorted = False  # creation-date searches scan instead of bisecting
+            self._creation.append(created)
             self._modified.append(now)
             self._count += 1
             self._version += 1
             self.counters.orders_created += 1
             return self.book.order_id(index)
+
+    def remove_order(self, order_id: str) -> None:
+        """The order is gone from eBay (test hook: one the seller never had): getOrders no longer lists
+        it and getOrder answers 404."""
+        with self.lock:
+            self._removed.add(self._index_or_raise(order_id))
+            self._version += 1
 
     def touch_order(self, order_id: str) -> str:
         """Something about the order changed (test hook): its lastModifiedDate moves to now."""

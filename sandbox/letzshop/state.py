@@ -206,6 +206,7 @@ class LetzshopState(FaultQueue):
             self.shipments: list[dict] = []
             self._by_id: dict[str, dict] = {}
             self._unit_owner: dict[str, dict] = {}
+            self.removed_shipments = 0  # numbering carries on past removed shipments
             self._index(scenario.shipments)
             self.api_keys = set(self._initial_keys)
             self.revoked_keys: set[str] = set()
@@ -233,15 +234,16 @@ class LetzshopState(FaultQueue):
         as if customers had just ordered; return their ids."""
         with self.lock:
             # The pool stays the one the merchant's catalog export was made from.
-            scenario = build_scenario(self.seed, count, start=len(self.shipments),
+            scenario = build_scenario(self.seed, count, start=len(self.shipments) + self.removed_shipments,
                                       catalog_size=self.catalog_size, anomalies=self.anomalies)
             self._index(scenario.shipments)
             return [s["id"] for s in scenario.shipments]
 
-    def add_shipment(self, skus: list[str]) -> str:
+    def add_shipment(self, skus: list[str], completed_at: str | None = None) -> str:
         """A customer orders one unit of each of these catalog variants now (test hook): a new unconfirmed
-        shipment whose buyer is seeded like `add_shipments`' and whose units are exactly these variants.
-        Returns its id."""
+        shipment whose buyer is seeded like `add_shipments`' and whose units are exactly these variants;
+        `completed_at` (ISO 8601, e.g. "2025-01-02T10:00:00Z") is its order's completion time instead of
+        the seeded one. Returns its id."""
         with self.lock:
             maker = VariantMaker(self.seed, self.anomalies)
             by_sku = {}
@@ -252,16 +254,33 @@ class LetzshopState(FaultQueue):
             unknown = [sku for sku in skus if sku not in by_sku]
             if unknown or not skus:
                 raise ValueError(f"not in the catalog: {unknown or 'no SKU given'}")
-            shipment = build_scenario(self.seed, 1, start=len(self.shipments), catalog_size=self.catalog_size,
+            start = len(self.shipments) + self.removed_shipments
+            shipment = build_scenario(self.seed, 1, start=start, catalog_size=self.catalog_size,
                                       anomalies=self.anomalies).shipments[0]
-            number = len(self.shipments) + 1
+            number = start + 1
             units = [{"id": gid("InventoryUnit", number * 10 + k), "state": "unconfirmed", "variant": by_sku[sku]}
                      for k, sku in enumerate(skus)]
             shipment["inventoryUnits"] = units
             shipment["state"] = derive_shipment_state(units)
             shipment["order"]["total"] = round(sum(u["variant"]["price"] for u in units), 2)
+            if completed_at is not None:
+                shipment["order"]["completedAt"] = completed_at
             self._index([shipment])
             return shipment["id"]
+
+    def remove_shipment(self, shipment_id: str) -> dict:
+        """The shipment is gone from Letzshop (test hook: deleted there, or one the shop never had): no
+        listing shows it again. Returns it. Cursors name positions, so a listing paged across the removal
+        may skip the shipment after it."""
+        with self.lock:
+            shipment = self._by_id.pop(shipment_id, None)
+            if shipment is None:
+                raise ValueError(f"no shipment {shipment_id!r}")
+            self.shipments.remove(shipment)
+            self.removed_shipments += 1
+            for unit in shipment["inventoryUnits"]:
+                self._unit_owner.pop(unit["id"], None)
+            return shipment
 
     def shipment(self, shipment_id: str) -> dict | None:
         """The live shipment dict (what the API serves), or None."""

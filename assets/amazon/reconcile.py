@@ -1,0 +1,59 @@
+"""Amazon's side of a reconciliation (assets/operations/reconcile.py): the orders created in a window, as
+the Orders API lists them now.
+
+The listing is the import's own call, searchOrders (Orders API v2026-01-01) by last update: every order
+created in the window was last updated at or after its start, so the orders updated since the window's
+start hold them all, and those created in it are kept. searchOrders also takes createdAfter and
+createdBefore, which would read exactly the day; the client (resources/amazon_sp_api.py) offers the
+import's window only. Only the PROCEEDS dataset is asked for: the items (always embedded) give the
+units, `proceeds.grandTotal` the total; no buyer or recipient data is fetched. An order Amazon shows
+no total for yet (pending payment) is compared by units only."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from marketsync.assets.accounts import Account
+from marketsync.assets.amazon.connection import amazon_session
+from marketsync.assets.operations.reconcile import ChannelOrder
+from marketsync.resources.amazon_sp_api import AmazonSpApiResource
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
+
+INCLUDED_DATA = ("PROCEEDS",)  # the order's grand total; the items come with every order
+
+
+def _moment(stamp) -> datetime | None:
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
+    except ValueError:
+        return None
+
+
+def _units(order: dict) -> int:
+    return sum(item.get("quantityOrdered") or 0 for item in order.get("orderItems") or []
+               if isinstance(item.get("quantityOrdered"), int))
+
+
+def _total(order: dict) -> tuple[Decimal | None, str | None]:
+    total = (order.get("proceeds") or {}).get("grandTotal") or {}
+    try:
+        amount = Decimal(str(total["amount"])) if total.get("amount") is not None else None
+    except InvalidOperation:
+        amount = None
+    return amount, total.get("currencyCode")
+
+
+def orders_created(warehouse: Warehouse, vault: CredentialVault, amazon: AmazonSpApiResource, account: Account,
+                   start: datetime, end: datetime) -> list[ChannelOrder]:
+    """Every order of the account created in [start, end), with its units and grand total."""
+    found: list[ChannelOrder] = []
+    with amazon_session(amazon, warehouse.engine, vault, account) as api:
+        for order in api.search_orders(last_updated_after=start, included_data=INCLUDED_DATA):
+            created = _moment(order.get("createdTime"))
+            if created is None or not start <= created < end or not order.get("orderId"):
+                continue
+            total, currency = _total(order)
+            found.append(ChannelOrder(order["orderId"], order["orderId"], _units(order), total,
+                                      currency or account.setting("currency") or None))
+    return found

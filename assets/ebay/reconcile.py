@@ -1,0 +1,54 @@
+"""eBay's side of a reconciliation (assets/operations/reconcile.py): the orders created in a window, as
+the Fulfillment API lists them now.
+
+The listing is the import's own call, getOrders filtered by last modification: every order created in
+the window was last modified at or after its start, so the orders modified since the window's start
+hold them all, and those created in it are kept. getOrders also filters by `creationdate`, which would
+read exactly the day; the client (resources/ebay.py) offers the import's filter only. Each listed
+order carries its line items (the units) and `pricingSummary.total`; no per-order call is made."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from marketsync.assets.accounts import Account
+from marketsync.assets.ebay.connection import ebay_session
+from marketsync.assets.operations.reconcile import ChannelOrder
+from marketsync.resources.ebay import EbayResource
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
+
+
+def _moment(stamp) -> datetime | None:
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
+    except ValueError:
+        return None
+
+
+def _units(order: dict) -> int:
+    return sum(line.get("quantity") for line in order.get("lineItems") or [] if isinstance(line.get("quantity"), int))
+
+
+def _total(order: dict) -> tuple[Decimal | None, str | None]:
+    total = (order.get("pricingSummary") or {}).get("total") or {}
+    try:
+        amount = Decimal(str(total["value"])) if total.get("value") is not None else None
+    except InvalidOperation:
+        amount = None
+    return amount, total.get("currency")
+
+
+def orders_created(warehouse: Warehouse, vault: CredentialVault, ebay: EbayResource, account: Account,
+                   start: datetime, end: datetime) -> list[ChannelOrder]:
+    """Every order of the account created in [start, end), with its units and total."""
+    found: list[ChannelOrder] = []
+    with ebay_session(ebay, warehouse.engine, vault, account) as api:
+        for order in api.orders_modified(start):
+            created = _moment(order.get("creationDate"))
+            if created is None or not start <= created < end or not order.get("orderId"):
+                continue
+            total, currency = _total(order)
+            found.append(ChannelOrder(order["orderId"], order["orderId"], _units(order), total,
+                                      currency or account.setting("currency") or None))
+    return found
