@@ -27,7 +27,14 @@ from marketsync.assets.letzshop.product_feed import add_letzshop_feed_source
 from marketsync.assets.orders.actions import confirm_order, find_order, order_by_id, reject_order, ship_order
 from marketsync.assets.outbound_runner import drain
 from marketsync.assets.stores import find_store_id, store_id_for
-from marketsync.pipelines import demo_channels, demo_digital, demo_fulfillment, demo_stock, demo_world
+from marketsync.pipelines import (
+    demo_channels,
+    demo_digital,
+    demo_fulfillment,
+    demo_operations,
+    demo_stock,
+    demo_world,
+)
 from marketsync.pipelines.push_intake.app import create_push_app
 from marketsync.pipelines.push_intake.auth import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from marketsync.pipelines.push_intake.secrets import rotate_push_secret
@@ -82,11 +89,12 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
     _step("Letzshop simulator")
     base = DEFAULT_SANDBOX_PORT if port is None else port
     state, server = start_simulator(seed, size, base)
-    with server:
+    with server, demo_operations.receiving(base) as receiver:
         endpoint = f"{server.base_url}/graphql"
         click.echo(f"serving {size} seeded shipments (seed {seed}) at {endpoint}")
         prepare_demo_store(rt, endpoint)
         click.echo(f"store '{DEMO_STORE}': letzshop account added, API key stored encrypted")
+        demo_operations.prepare(rt, DEMO_STORE, base, receiver)
 
         _step("Catalog")
         catalog = marketsync_home() / "demo" / "catalog.csv"
@@ -136,7 +144,11 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
         _step("Digital goods: a key from the pool, one bought, one pre-ordered; e-mailed to the buyers")
         digital = demo_digital.run_digital(rt, DEMO_STORE, seed, state, rt.letzshop, base)
 
-        figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected, channels, digital)
+        _step("Operations: metrics against thresholds, alerts and new-order notices that reach people")
+        operations = demo_operations.run_operations(rt, DEMO_STORE, base, receiver)
+
+        figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected, channels, digital,
+                           operations)
     return figures
 
 
@@ -244,7 +256,8 @@ def _drain(rt) -> None:
                    f"{result['dead']} dead")
 
 
-def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels: dict, digital: dict) -> dict:
+def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels: dict, digital: dict,
+             operations: dict) -> dict:
     with rt.warehouse.begin() as conn:
         row = conn.execute(query_beside(__file__, "demo_letzshop_units.sql"), {"c": DEMO_STORE}).one()
         duplicates = conn.execute(query_beside(__file__, "demo_duplicate_gtin_exceptions.sql"),
@@ -271,6 +284,11 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels
         ("most supplier charges for one purchase", max(digital["charges"], default=0), 1),
         ("buyers' e-mails received", digital["emails"], 2),
         ("digital orders fulfilled", digital["orders_fulfilled"], 2),
+        ("new orders notified to the webhook", operations["order_notices"], operations["orders_to_notify"]),
+        ("most notices of one new order", operations["most_notices_per_order"], 1),
+        # Each crossed threshold: one e-mail to the team and one signed post to the webhook.
+        ("alert notices (e-mail + signed webhook)", operations["alert_emails"] + operations["alert_webhooks"]
+         - operations["bad_signatures"], 2 * operations["crossed"]),
     ]
     _step("Summary")
     ok = True

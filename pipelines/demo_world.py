@@ -44,11 +44,12 @@ from marketsync.sandbox.letzshop.app import create_app as create_letzshop_app
 from marketsync.sandbox.letzshop.product_feed import ProductFeedState, create_feed_app
 from marketsync.sandbox.letzshop.state import LetzshopState
 from marketsync.sandbox.smtp import SmtpServer
+from marketsync.sandbox.webhook import WebhookReceiver
 
 # One loopback port per simulator, at these offsets from the base port (MARKETSYNC_SANDBOX_PORT, 8765):
-# 8765-8775. A base of 0 serves each on any free port (the tests' demo).
+# 8765-8776. A base of 0 serves each on any free port (the tests' demo).
 SERVICES = ("letzshop", "letzshop_feed", "codeswholesale", "feeds_http", "feeds_ftp", "amazon", "ebay", "jtl_ffn",
-            "google_sheets", "push_intake", "smtp")
+            "google_sheets", "push_intake", "smtp", "webhook")
 DEFAULT_BASE_PORT = int(os.environ.get("MARKETSYNC_SANDBOX_PORT", "8765"))
 
 # The application clients the simulators accept (the demo's own, never real ones).
@@ -58,6 +59,7 @@ SHEETS_TOKEN = "sandbox-demo-sheets-token"  # noqa: S105 - the sheets simulator'
 SANDBOX_KEY = "sandbox-demo-key"
 FEED_AUTH = ("demo", "feed-pass")  # the dropshipper's HTTP basic auth
 FTP_AUTH = ("supplier", "ftp-pass")
+WEBHOOK_SECRET = "demo-webhook-signing-secret"  # noqa: S105 - the sandbox receiver's, never a real one
 
 
 def port_of(service: str, base: int) -> int:
@@ -96,6 +98,14 @@ def serve_smtp(base: int, folder: Path | None = None) -> SmtpServer:
         return SmtpServer(port_of("smtp", base), folder)
     except OSError as exc:
         raise _port_taken("smtp", base, exc) from None
+
+
+def serve_webhook(base: int) -> WebhookReceiver:
+    """The store's webhook receiver (alerts and new-order notices, signed with WEBHOOK_SECRET)."""
+    try:
+        return WebhookReceiver(WEBHOOK_SECRET, port_of("webhook", base))
+    except OSError as exc:
+        raise _port_taken("webhook", base, exc) from None
 
 
 def mail_folder() -> Path:
@@ -193,10 +203,15 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
         urls["feeds_ftp"] = servers[-1].url("")
         servers.append(serve_smtp(base, mail_folder()))
         urls["smtp"] = servers[-1].endpoint
+        servers.append(serve_webhook(base))
+        urls["webhook"] = servers[-1].url
         with rt.warehouse.begin() as conn:
             letzshop = upsert_account(conn, store, "letzshop", f"{urls['letzshop']}/graphql")
             rt.vault.store(conn, letzshop.account_id, {"api_key": SANDBOX_KEY})
             accounts = {account.channel: account.account_id for account in list_accounts(conn, store=store)}
+            if "webhook" in accounts:
+                upsert_account(conn, store, "webhook", urls["webhook"])
+                rt.vault.store(conn, accounts["webhook"], {"secret": WEBHOOK_SECRET})
             if "amazon" in accounts:
                 upsert_account(conn, store, "amazon", urls["amazon"])
                 rt.vault.store(conn, accounts["amazon"], {"refresh_token": zon.authorize()})

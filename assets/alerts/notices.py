@@ -130,7 +130,9 @@ def _render_alert(p: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     event = p["event"]
     where = "/".join(x for x in (p.get("store"), p.get("channel")) if x) or "deployment"
     word = {"opened": "ALERT", "escalated": "ESCALATED", "resolved": "RESOLVED"}[event]
-    subject = f"[marketsync] {word} {p['severity']}: {where}: {p['source']}"
+    # The message says where and what ("demo/letzshop: ... failed: ..."); a subject line holds its start.
+    headline = p["message"].splitlines()[0] if p["message"] else f"{where}: {p['source']}"
+    subject = f"[marketsync] {word} {p['severity']}: {headline[:140]}"
     lines = [f"{word} ({p['severity']}) for {where}", "", p["message"], "",
              f"opened at {p['opened_at']}"]
     if event == "resolved":

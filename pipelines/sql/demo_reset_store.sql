@@ -1,5 +1,8 @@
 -- Everything the demo store :s owns, children first: a demo run starts from a clean store.
 -- Statements run one by one (demo_world.run_statements): each ends with ';' at the end of its line.
+DELETE FROM ops.alerts WHERE store_id = :s;
+DELETE FROM ops.notification_routes WHERE store_id = :s;
+DELETE FROM ops.metric_thresholds WHERE store_id = :s;
 DELETE FROM ops.digital_keys WHERE store_id = :s;
 DELETE FROM ops.digital_purchases WHERE store_id = :s;
 DELETE FROM ops.digital_products WHERE store_id = :s;
