@@ -25,6 +25,7 @@ from marketsync.pipelines.cli import (
     sheets,
     stock,
     sync,
+    tokens,
 )
 from marketsync.pipelines.cli.root import cli
 from marketsync.resources.errors import MarketsyncError
@@ -33,7 +34,7 @@ from marketsync.resources.errors import MarketsyncError
 for command in (db.db, accounts.account, credentials.credentials, connection.test_connection, sync.sync,
                 products.products, exceptions.exceptions, orders.orders, outbound.outbound, logs.logs, demo.demo,
                 demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock,
-                digital.digital, alerts.alerts, reconcile.reconcile):
+                digital.digital, alerts.alerts, reconcile.reconcile, tokens.tokens):
     cli.add_command(command)
 
 

@@ -1,4 +1,5 @@
-"""`marketsync serve`: the push intake, receiving signed supplier feed pushes over HTTP."""
+"""`marketsync serve`: the push intake (signed supplier feed pushes) and the operations endpoints
+(/metrics, /health/stores/{store}, /status, /healthz, /readyz) over HTTP, in one app."""
 from __future__ import annotations
 
 import click
@@ -8,7 +9,9 @@ import click
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8780, show_default=True)
 def serve(host: str, port: int) -> None:
-    """Receive pushed supplier feeds (PUT .../items, POST .../items:batch), signed with HMAC-SHA256."""
-    from marketsync.pipelines.push_intake import serve as serve_intake
+    """Receive pushed supplier feeds (PUT .../items, POST .../items:batch, signed with HMAC-SHA256) and serve
+    the operations endpoints: /metrics, /health/stores/STORE, /status (a token of `marketsync tokens`),
+    /healthz, /readyz."""
+    from marketsync.pipelines.ops_app.server import serve as serve_app
 
-    serve_intake(host, port)
+    serve_app(host, port)
