@@ -11,7 +11,9 @@ each test waits (bounded) for the outcome of its own:
   its sync-log row is closed and its orders are followed up; one alert, closed by the next success;
 - loop: Letzshop answering the same page cursor forever makes a bounded, worded failure and one alert;
 - beta's burst of confirmations goes out through one drain at a time, each shipment confirmed once;
-- no account ever has two imports queued or running at once, and no sensor tick fails.
+- no account ever has two imports queued or running at once, and no sensor tick fails;
+- alpha and beta, importing at once, notify each new order once to their webhooks (the follow-up's
+  transaction queues the notice, the outbound sensor's drains post it, signed).
 
 Nothing waits for a real sync interval: new accounts are due at once (never synced)."""
 from __future__ import annotations
@@ -47,6 +49,7 @@ from marketsync.resources.warehouse import Warehouse
 from tests.conftest import SIM_KEY
 
 DEADLINE_SECONDS = 480
+WEBHOOK_SECRET = "daemon-test-webhook-secret"
 SIM_SIZE = 30
 
 
@@ -117,6 +120,16 @@ def world(server_url, secret_key, tmp_path_factory):
         _insert_order(conn, accounts["gone"], "GONE-1")
         conn.execute(text("UPDATE ops.accounts SET enabled = false WHERE account_id = :a"),
                      {"a": accounts["gone"].account_id})
+    from marketsync.assets.accounts import upsert_account
+    from marketsync.assets.alerts.routes import add_route
+    from marketsync.sandbox.webhook import WebhookReceiver
+
+    receiver = WebhookReceiver(WEBHOOK_SECRET)
+    with warehouse.begin() as conn:
+        for store in ("alpha", "beta"):
+            hook = upsert_account(conn, store, "webhook", receiver.url)
+            vault.store(conn, hook.account_id, {"secret": WEBHOOK_SECRET})
+            add_route(conn, store, "new_orders", "webhook")
     states["loop"].add_fault("repeat_cursor", count=100_000, operation="query")
     states["killed"].add_fault("slow", count=1, seconds=240, operation="query")
 
@@ -124,13 +137,15 @@ def world(server_url, secret_key, tmp_path_factory):
     env = {**os.environ, "DAGSTER_HOME": str(home), "DATABASE_URL": database_url,
            "MARKETSYNC_DAGSTER_DATABASE_URL": dagster_storage_url(storage), "MARKETSYNC_SECRET_KEYS": secret_key,
            "MARKETSYNC_DAGSTER_ARTIFACTS": str(home / "storage"), "MARKETSYNC_DAGSTER_COMPUTE_LOGS": str(home / "logs"),
-           "MARKETSYNC_IMPORT_FIRST_RETRY_SECONDS": "5"}
+           "MARKETSYNC_IMPORT_FIRST_RETRY_SECONDS": "5",
+           # The simulator's orders were placed long ago: here every order imported is news.
+           "MARKETSYNC_NEW_ORDER_MAX_AGE_HOURS": "1000000"}
     daemon = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(REPO_ROOT / "workspace.yaml")],
         cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     world = SimpleNamespace(warehouse=warehouse, vault=vault, storage=storage, states=states, ports={
         name: int(server.base_url.rsplit(":", 1)[1]) for name, server in servers.items()},
-        accounts=accounts, daemon=daemon, deadline=time.monotonic() + DEADLINE_SECONDS)
+        accounts=accounts, daemon=daemon, deadline=time.monotonic() + DEADLINE_SECONDS, webhook=receiver.recorder)
     try:
         yield world
     finally:
@@ -142,6 +157,7 @@ def world(server_url, secret_key, tmp_path_factory):
             daemon.wait()
         for _, server in sims.values():
             server.__exit__(None, None, None)
+        receiver.stop()
         engine_for(database_url).dispose()
         _drop(server_url, database_url)
         _drop(server_url, storage)
@@ -222,8 +238,8 @@ def test_a_killed_import_is_retried_within_seconds_and_its_orders_followed_up(wo
     # The retry came after the 5-second first backoff step and the next tick, not a 60-minute interval.
     assert imports[1].created - imports[0].ended < 90
     with world.warehouse.begin() as conn:
-        alerts = conn.execute(text("SELECT occurrences, closed_at FROM ops.alerts WHERE account_id = :a"),
-                              {"a": world.accounts["killed"].account_id}).all()
+        alerts = conn.execute(text("SELECT occurrences, closed_at FROM ops.alerts WHERE account_id = :a "
+                                   "AND source = 'run_failure'"), {"a": world.accounts["killed"].account_id}).all()
     assert len(alerts) == 1 and alerts[0].closed_at is not None, alerts
     _wait(world, "the killed run's sync-log row closed by the sweep",
           lambda: world.warehouse.engine.connect().execute(text(
@@ -241,6 +257,32 @@ def test_each_store_is_imported_once_and_followed_up_once(world):
         assert [r.status for r in imports] == ["SUCCESS"], imports
         assert [r.status for r in followups] == ["SUCCESS"], followups
     assert _orders(world, "alpha")[0] == SIM_SIZE
+
+
+def _notified(world) -> Counter:
+    """(store, order number) of every new-order notice the webhook receiver took."""
+    return Counter((d["store"], order["order_number"]) for d in world.webhook.documents
+                   if d["type"] == "order.created" for order in d["orders"])
+
+
+def _followed_up_orders(world) -> set[tuple[str, str]]:
+    with world.warehouse.begin() as conn:
+        return set(conn.execute(text(
+            "SELECT s.code, o.order_number FROM core.orders o JOIN ops.stores s USING (store_id) "
+            "WHERE s.code IN ('alpha', 'beta') AND o.followed_up_at IS NOT NULL")).tuples())
+
+
+def test_new_orders_of_two_stores_importing_at_once_are_notified_once_each(world):
+    _wait(world, "alpha and beta followed up",
+          lambda: _all_followed_up(world, "alpha") and _all_followed_up(world, "beta"))
+    orders = _followed_up_orders(world)
+    assert {store for store, _ in orders} == {"alpha", "beta"}
+    _wait(world, "every followed-up order of alpha and beta notified",
+          lambda: orders <= set(_notified(world)))
+    notified = _notified(world)
+    assert set(notified.values()) == {1}, [k for k, n in notified.items() if n > 1]
+    assert set(notified) <= _followed_up_orders(world)
+    assert world.webhook.refused_signatures == 0 and world.webhook.duplicates == 0
 
 
 def test_an_order_committed_late_with_a_lower_id_is_still_followed_up(world):
@@ -270,8 +312,8 @@ def test_a_page_cursor_that_repeats_fails_in_words_with_one_alert(world):
     failed = _wait(world, "loop's first import failed", lambda: [
         r for r in _store_runs(world, "loop", "import") if r.status == "FAILURE"])
     with world.warehouse.begin() as conn:
-        alerts = conn.execute(text("SELECT message, occurrences, closed_at FROM ops.alerts WHERE account_id = :a"),
-                              {"a": world.accounts["loop"].account_id}).all()
+        alerts = conn.execute(text("SELECT message, occurrences, closed_at FROM ops.alerts WHERE account_id = :a "
+                                   "AND source = 'run_failure'"), {"a": world.accounts["loop"].account_id}).all()
         rows = conn.execute(text("SELECT completed_at, errors::text FROM ops.sync_log WHERE account_id = :a"),
                             {"a": world.accounts["loop"].account_id}).all()
     assert len(alerts) == 1 and alerts[0].closed_at is None and alerts[0].occurrences >= len(failed), alerts

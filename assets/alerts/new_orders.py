@@ -11,6 +11,7 @@ arrives after its window's digest went out joins the next window's.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,8 +23,9 @@ from marketsync.assets.alerts.routes import Route, routes_for
 from marketsync.assets.outbound_queue import extend_or_enqueue
 from marketsync.resources.sql_files import query_beside
 
-# Orders placed longer ago than this are not notified (an account's first import brings its history).
-MAX_AGE_HOURS = 48
+# Orders placed longer ago than this are not notified (an account's first import brings its history);
+# a deployment that imports late (a channel that reports orders days after they were placed) raises it.
+MAX_AGE_HOURS = float(os.environ.get("MARKETSYNC_NEW_ORDER_MAX_AGE_HOURS", "48"))
 # How many later windows an order tries when the digests ahead of it already went out (each attempt is
 # the next window; two are enough unless a window is claimed at the very moment it is extended).
 _WINDOW_TRIES = 3

@@ -7,5 +7,5 @@ SELECT o.order_id, o.channel, o.order_number, o.total::text AS total, o.currency
 FROM core.orders o
 WHERE o.order_id = ANY(:ids)
   -- An account's first import brings its history: only orders placed recently are news to anyone.
-  AND (o.ordered_at IS NULL OR o.ordered_at > now() - make_interval(hours => :max_age_hours))
+  AND (o.ordered_at IS NULL OR o.ordered_at > now() - make_interval(secs => :max_age_hours * 3600))
 ORDER BY o.order_id
