@@ -406,19 +406,24 @@ class AmazonSpApi(ApiSession):
 
     # ------------------------------------------------------------------ orders
     def search_orders(self, last_updated_after: datetime, last_updated_before: datetime | None = None,
-                      page_size: int = 100, included_data: Iterable[str] = DEFAULT_INCLUDED_DATA) -> Iterator[dict]:
+                      page_size: int = 100, included_data: Iterable[str] = DEFAULT_INCLUDED_DATA, *,
+                      by: str = "lastUpdated") -> Iterator[dict]:
         """Orders updated in [after, before] (Orders API v2026-01-01 searchOrders), oldest first, each
-        with its `orderItems`. The end is clamped to a little over two minutes before now (searchOrders
-        refuses later ones); the window's effective end is kept in `last_window_end`, the start of the
-        next incremental sync. Paging tokens go back exactly as received (httpx encodes them once)."""
+        with its `orderItems`; with `by="created"`, the orders created in that window instead (what a
+        reconciliation of a day reads). The end is clamped to a little over two minutes before now
+        (searchOrders refuses later ones); the window's effective end is kept in `last_window_end`, the
+        start of the next incremental sync. Paging tokens go back exactly as received (httpx encodes them
+        once)."""
         if not 1 <= page_size <= 100:
             raise ValueError("page_size must be 1 to 100")
+        if by not in ("lastUpdated", "created"):
+            raise ValueError("by must be lastUpdated or created")
         latest = datetime.now(UTC) - WINDOW_MARGIN
         before = min(_utc(last_updated_before), latest) if last_updated_before is not None else latest
         after = _utc(last_updated_after)
         if after > before:
             return
-        params: dict[str, Any] = {"lastUpdatedAfter": _instant(after), "lastUpdatedBefore": _instant(before),
+        params: dict[str, Any] = {f"{by}After": _instant(after), f"{by}Before": _instant(before),
                                   "marketplaceIds": ",".join(self.marketplace_ids), "maxResultsPerPage": page_size}
         included = ",".join(included_data)
         if included:

@@ -304,13 +304,16 @@ class EbayApi(ApiSession):
 
     # ------------------------------------------------------------------ orders
     def orders_modified(self, since: datetime, until: datetime | None = None,
-                        page_size: int = MAX_ORDER_PAGE) -> Iterator[dict]:
+                        page_size: int = MAX_ORDER_PAGE, *, field: str = "lastmodifieddate") -> Iterator[dict]:
         """Orders whose lastModifiedDate is in [since, until] (open-ended without `until`), oldest
         creation first, each once. The next window starts after the latest lastModifiedDate seen (an
-        order changed during a walk with `until` leaves this window and falls into the next)."""
+        order changed during a walk with `until` leaves this window and falls into the next). With
+        `field="creationdate"`, the orders created in the window instead (a reconciliation's day)."""
         if not 1 <= page_size <= MAX_ORDER_PAGE:
             raise ValueError(f"page_size must be 1 to {MAX_ORDER_PAGE}")
-        window = f"lastmodifieddate:[{_stamp(since)}..{_stamp(until) if until is not None else ''}]"
+        if field not in ("lastmodifieddate", "creationdate"):
+            raise ValueError("field must be lastmodifieddate or creationdate")
+        window = f"{field}:[{_stamp(since)}..{_stamp(until) if until is not None else ''}]"
         seen: set[str] = set()
         for order in self._pages(f"{FULFILLMENT}/order", {"filter": window, "limit": page_size}, "getOrders",
                                  "orders"):

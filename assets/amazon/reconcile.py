@@ -1,11 +1,9 @@
 """Amazon's side of a reconciliation (assets/operations/reconcile.py): the orders created in a window, as
 the Orders API lists them now.
 
-The listing is the import's own call, searchOrders (Orders API v2026-01-01) by last update: every order
-created in the window was last updated at or after its start, so the orders updated since the window's
-start hold them all, and those created in it are kept. searchOrders also takes createdAfter and
-createdBefore, which would read exactly the day; the client (resources/amazon_sp_api.py) offers the
-import's window only. Only the PROCEEDS dataset is asked for: the items (always embedded) give the
+The listing is the import's own call, searchOrders (Orders API v2026-01-01), asked by creation time
+(createdAfter/createdBefore): it reads exactly the day's orders, however many older ones changed since.
+Only the PROCEEDS dataset is asked for: the items (always embedded) give the
 units, `proceeds.grandTotal` the total; no buyer or recipient data is fetched. An order Amazon shows
 no total for yet (pending payment) is compared by units only."""
 from __future__ import annotations
@@ -49,7 +47,7 @@ def orders_created(warehouse: Warehouse, vault: CredentialVault, amazon: AmazonS
     """Every order of the account created in [start, end), with its units and grand total."""
     found: list[ChannelOrder] = []
     with amazon_session(amazon, warehouse.engine, vault, account) as api:
-        for order in api.search_orders(last_updated_after=start, included_data=INCLUDED_DATA):
+        for order in api.search_orders(start, end, included_data=INCLUDED_DATA, by="created"):
             created = _moment(order.get("createdTime"))
             if created is None or not start <= created < end or not order.get("orderId"):
                 continue

@@ -1,10 +1,8 @@
 """eBay's side of a reconciliation (assets/operations/reconcile.py): the orders created in a window, as
 the Fulfillment API lists them now.
 
-The listing is the import's own call, getOrders filtered by last modification: every order created in
-the window was last modified at or after its start, so the orders modified since the window's start
-hold them all, and those created in it are kept. getOrders also filters by `creationdate`, which would
-read exactly the day; the client (resources/ebay.py) offers the import's filter only. Each listed
+The listing is the import's own call, getOrders, filtered by `creationdate`: it reads exactly the day's
+orders, however many older ones changed since. Each listed
 order carries its line items (the units) and `pricingSummary.total`; no per-order call is made."""
 from __future__ import annotations
 
@@ -44,7 +42,7 @@ def orders_created(warehouse: Warehouse, vault: CredentialVault, ebay: EbayResou
     """Every order of the account created in [start, end), with its units and total."""
     found: list[ChannelOrder] = []
     with ebay_session(ebay, warehouse.engine, vault, account) as api:
-        for order in api.orders_modified(start):
+        for order in api.orders_modified(start, end, field="creationdate"):
             created = _moment(order.get("creationDate"))
             if created is None or not start <= created < end or not order.get("orderId"):
                 continue
