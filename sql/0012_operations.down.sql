@@ -1,3 +1,7 @@
+-- The repeatable views over these tables (sql/operations_metrics.sql) go first.
+DROP VIEW IF EXISTS analytics.integration_metrics;
+DROP VIEW IF EXISTS ops.metric_readings;
+DROP VIEW IF EXISTS ops.metric_values;
 DROP TABLE ops.api_status;
 DROP TABLE ops.api_tokens;
 DROP TABLE ops.alert_notices;

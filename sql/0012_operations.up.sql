@@ -67,6 +67,12 @@ ALTER TABLE ops.alerts
 UPDATE ops.alerts al SET store_id = a.store_id FROM ops.accounts a WHERE a.account_id = al.account_id;
 UPDATE ops.alerts SET condition_key = source || coalesce(':' || account_id, '');
 ALTER TABLE ops.alerts ALTER COLUMN condition_key SET NOT NULL;
+-- Alerts opened before conditions existed: of several open ones about the same condition the newest stays
+-- open, the others close when they were last seen.
+UPDATE ops.alerts a SET closed_at = a.last_seen_at
+WHERE a.closed_at IS NULL
+  AND EXISTS (SELECT 1 FROM ops.alerts b
+              WHERE b.condition_key = a.condition_key AND b.closed_at IS NULL AND b.alert_id > a.alert_id);
 -- One rule for "one open alert per condition" (the account streak's own index is subsumed by it).
 DROP INDEX ops.alerts_open_streak;
 CREATE UNIQUE INDEX alerts_open_condition ON ops.alerts (condition_key) WHERE closed_at IS NULL;

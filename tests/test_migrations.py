@@ -76,3 +76,31 @@ def test_a_database_of_an_earlier_release_upgrades_to_head(server_url):
         engine_for(url).dispose()
         with psycopg.connect(libpq_url(with_database(server_url, "postgres")), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_operations_go_down_and_come_back_with_open_alerts_of_one_condition(server_url):
+    """0012 down to 0011 and up again: its views go first, and open alerts of one condition from before
+    conditions existed (two open alerts of the same source and no account) become one open alert."""
+    import uuid
+
+    import psycopg
+    from alembic import command
+
+    from marketsync.resources.database import engine_for, ensure_database, libpq_url, with_database
+
+    name = f"marketsync_down_{uuid.uuid4().hex[:8]}"
+    url = ensure_database(server_url, name)
+    try:
+        migrations.upgrade(url)
+        command.downgrade(migrations.alembic_config(url), "0011_digital_delivered")
+        with engine_for(url).begin() as conn:
+            conn.execute(text("INSERT INTO ops.alerts (source, message) VALUES ('pool_low', 'a'), ('pool_low', 'b')"))
+        migrations.upgrade(url)
+        with engine_for(url).begin() as conn:
+            open_alerts = conn.execute(text("SELECT message FROM ops.alerts WHERE closed_at IS NULL")).scalars().all()
+            assert open_alerts == ["b"]
+            assert conn.execute(text("SELECT count(*) FROM analytics.integration_metrics")).scalar() == 0
+    finally:
+        engine_for(url).dispose()
+        with psycopg.connect(libpq_url(with_database(server_url, "postgres")), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
