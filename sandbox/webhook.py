@@ -5,6 +5,7 @@
 an error (`statuses`) to exercise the sender's retries."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -29,7 +30,9 @@ class Delivery:
 
 @dataclass
 class WebhookRecorder:
-    """What the receiver got. `statuses`: answers for the next deliveries instead of accepting them."""
+    """What the receiver got. `statuses`: answers for the next deliveries instead of accepting them;
+    `slow`: seconds to wait before answering the next deliveries, after taking them (the sender's answer
+    is lost when it gives up first, though the receiver has the notice)."""
 
     secret: str
     deliveries: list[Delivery] = field(default_factory=list)
@@ -37,6 +40,7 @@ class WebhookRecorder:
     refused_signatures: int = 0
     duplicates: int = 0
     statuses: list[int] = field(default_factory=list)
+    slow: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def verify(self, timestamp: str, event_id: str, body: bytes, signature: str) -> bool:
@@ -67,6 +71,9 @@ def create_app(recorder: WebhookRecorder) -> Starlette:
                 recorder.duplicates += 1
                 return JSONResponse({"duplicate": True})
             recorder.deliveries.append(Delivery(event_id, json.loads(body), ok))
+            delay = recorder.slow.pop(0) if recorder.slow else 0.0
+        if delay:
+            await asyncio.sleep(delay)
         return JSONResponse({"received": True})
 
     return Starlette(routes=[Route("/hooks/{name}", receive, methods=["POST"])])

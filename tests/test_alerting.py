@@ -289,6 +289,25 @@ def test_a_webhook_that_answers_500_then_200_gets_the_alert_once_signed(warehous
     assert row.status == "succeeded" and hooks.deliveries[0].event_id == row.idempotency_key
 
 
+def test_a_webhook_answer_lost_to_a_timeout_is_sent_again_with_the_same_event_id(warehouse, vault, routed, webhook):
+    _, hooks = routed
+    with warehouse.begin() as conn:
+        upsert_account(conn, STORE, "webhook", webhook.url, {"timeout_seconds": 1})
+        raise_alert(conn, "slow receiver", source="slow", store_id=_store_id(warehouse))
+    hooks.slow = [3.0]  # takes the first delivery, answers after the sender gave up
+    _tick(warehouse)
+    _send(warehouse, vault)
+    with warehouse.begin() as conn:
+        first = conn.execute(text("SELECT status, outcome_unknown FROM ops.outbound_queue "
+                                  "WHERE operation = 'post_notice'")).one()
+    assert first.status == "pending" and first.outcome_unknown
+    _send(warehouse, vault)
+    assert len(hooks.deliveries) == 1 and hooks.duplicates == 1 and hooks.attempts == 2
+    with warehouse.begin() as conn:
+        status = conn.execute(text("SELECT status FROM ops.outbound_queue WHERE operation = 'post_notice'")).scalar_one()
+    assert status == "succeeded"
+
+
 def test_a_webhook_with_the_wrong_secret_is_dead_lettered_with_the_reason(warehouse, vault, routed, webhook):
     with warehouse.begin() as conn:
         account = upsert_account(conn, STORE, "webhook", webhook.url)
