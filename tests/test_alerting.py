@@ -304,7 +304,8 @@ def test_a_webhook_answer_lost_to_a_timeout_is_sent_again_with_the_same_event_id
     _send(warehouse, vault)
     assert len(hooks.deliveries) == 1 and hooks.duplicates == 1 and hooks.attempts == 2
     with warehouse.begin() as conn:
-        status = conn.execute(text("SELECT status FROM ops.outbound_queue WHERE operation = 'post_notice'")).scalar_one()
+        status = conn.execute(text("SELECT status FROM ops.outbound_queue "
+                                   "WHERE operation = 'post_notice'")).scalar_one()
     assert status == "succeeded"
 
 
