@@ -1,11 +1,11 @@
 """Run every benchmark and print its figures: `make bench` or `python -m benchmarks [name ...]`."""
 import sys
 
-from benchmarks import channels, cli, digital, feeds, fulfillment, letzshop_import, sensors, stock
+from benchmarks import channels, cli, digital, feeds, fulfillment, letzshop_import, operations, sensors, stock
 
 BENCHMARKS = {"letzshop_import": letzshop_import.main, "feeds": feeds.main, "fulfillment": fulfillment.main,
               "stock": stock.main, "channels": channels.main, "cli": cli.main,
-              "sensors": sensors.main, "digital": digital.main}
+              "sensors": sensors.main, "digital": digital.main, "operations": operations.main}
 
 
 def main(argv: list[str]) -> int:

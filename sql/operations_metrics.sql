@@ -15,9 +15,11 @@ SELECT a.store_id, a.channel, a.account_id, NULL,
        extract(epoch FROM now() - coalesce(i.last_pushed_at, s.updated_at))::numeric
 FROM ops.stock_settings s
 JOIN ops.accounts a ON a.account_id = s.account_id
-LEFT JOIN (SELECT account_id, max(finished_at) AS last_pushed_at
-           FROM ops.inventory_syncs WHERE status IN ('succeeded', 'partially_succeeded')
-           GROUP BY account_id) i ON i.account_id = s.account_id
+-- One probe per account of its last successful push (ops.inventory_syncs_succeeded, migration 0013), not a
+-- scan of every push ever made: the cost stays with the number of accounts as the history grows.
+LEFT JOIN LATERAL (SELECT max(i.finished_at) AS last_pushed_at
+                   FROM ops.inventory_syncs i
+                   WHERE i.account_id = s.account_id AND i.status IN ('succeeded', 'partially_succeeded')) i ON true
 WHERE s.enabled AND a.enabled AND s.strategy <> 'manual'
 UNION ALL
 SELECT a.store_id, a.channel, a.account_id, NULL, m.metric, m.value

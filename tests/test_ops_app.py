@@ -217,8 +217,9 @@ def test_metrics_parse_as_prometheus_and_carry_the_crossed_metric(warehouse, ser
     assert 7100 < lag < 7300
     assert families["marketsync_order_import_lag_seconds"].type == "gauge"
     assert sample("marketsync_order_import_lag_seconds", store="other", integration="letzshop") < 60
-    assert sample("marketsync_metric_state", store="shop", integration="letzshop", metric="order_import_lag") == 2
-    assert sample("marketsync_metric_state", store="other", integration="letzshop", metric="order_import_lag") == 0
+    assert sample("marketsync_metric_crossed", store="shop", integration="letzshop", metric="order_import_lag",
+                  severity="error") == 1
+    assert not [s for s in families["marketsync_metric_crossed"].samples if s.labels["store"] == "other"]
     assert sample("marketsync_metric_threshold", store="shop", metric="order_import_lag", severity="error") == 3600
     assert sample("marketsync_metric_threshold", store="shop", metric="order_import_lag", severity="warn") == 900
     # Percentages are ratios, the store's own thresholds in the same unit.
@@ -402,3 +403,51 @@ def test_tokens_cli_prints_a_token_once_and_never_lists_it(run_cli, warehouse, s
     assert http.get("/health/stores/shop", headers=_bearer(token)).status_code == 401
     code, out, err = run_cli("tokens", "revoke", "nobody")
     assert code == 1 and "no token named 'nobody'" in err
+
+
+# ---------------------------------------------------------------------------------------------- make dev
+def test_make_dev_serves_the_status_page_with_a_development_token(cli_env, warehouse):
+    from marketsync.pipelines import demo_world
+    from marketsync.pipelines.cli.runtime import Runtime
+
+    _stores(warehouse)
+    rt = Runtime()
+    with demo_world.serve_status(rt, {}, port=0) as (url, token):
+        page = httpx.get(f"{url}/status", auth=("me", token), timeout=10)
+        assert page.status_code == 200 and 'data-store="shop"' in page.text
+        assert httpx.put(f"{url}/stores/shop/inventory-feeds/supplier/items", json={}).status_code == 404
+    kept = cli_env / "home" / "demo" / "status-token"
+    assert kept.read_text().strip() == token and kept.stat().st_mode & 0o777 == 0o600
+    with demo_world.serve_status(rt, {}, port=0) as (_url, again):
+        assert again == token, "the next make dev keeps the token"
+    with warehouse.begin() as conn:
+        revoke_token(conn, demo_world.DEV_TOKEN_NAME)
+    with demo_world.serve_status(rt, {}, port=0) as (url, renewed):
+        assert renewed != token
+        assert httpx.get(f"{url}/readyz", headers=_bearer(renewed), timeout=10).status_code == 200
+
+
+def test_sync_durations_per_hour_are_read_from_a_histogram_within_its_precision(warehouse):
+    """The status page's durations chart reads the median and 95th percentile from 5% buckets: each within
+    2.5% of the exact percentile_disc, the counts and the longest exact."""
+    from marketsync.assets.operations.status import sync_durations
+
+    with warehouse.begin() as conn:
+        account = upsert_account(conn, "shop", "letzshop")
+        conn.execute(text(
+            """INSERT INTO ops.sync_log (account_id, operation, direction, started_at, completed_at, failed)
+               SELECT :a, 'import_orders', 'inbound', date_trunc('hour', now()) - interval '2 hours'
+                          + make_interval(secs => n), date_trunc('hour', now()) - interval '2 hours'
+                          + make_interval(secs => n) + make_interval(secs => (n * 7919 % 1000) / 37.0),
+                      n % 50 = 0
+               FROM generate_series(1, 800) n"""), {"a": account.account_id})
+        exact = conn.execute(text(
+            """SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+                      percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95, max(duration_ms) AS longest
+               FROM ops.sync_log""")).one()
+        hours = sync_durations(conn)
+    assert len(hours) == 24 and sum(h.runs for h in hours) == 800
+    hour = next(h for h in hours if h.runs)
+    assert (hour.runs, hour.failed, hour.max_ms) == (800, 16, exact.longest)
+    assert abs(hour.p50_ms - exact.p50) <= 0.025 * exact.p50 + 1
+    assert abs(hour.p95_ms - exact.p95) <= 0.025 * exact.p95 + 1

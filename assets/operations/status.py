@@ -9,6 +9,7 @@ hourly series). Knows nothing of HTML: `marketsync serve` renders it (pipelines/
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from marketsync.assets.operations.health import open_alerts
-from marketsync.assets.operations.metrics import Reading, read_metrics
+from marketsync.assets.operations.metrics import Reading
 from marketsync.resources.sql_files import query_beside
 
 LEVELS = {"ok": 0, "warn": 1, "error": 2}
@@ -38,6 +39,15 @@ class Cause:
     occurrences: int = 1
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A figure a row shows in a column: the value in its unit, and its state."""
+
+    value: Decimal
+    unit: str
+    state: str
+
+
 @dataclass
 class StatusRow:
     store_id: int | None
@@ -45,7 +55,7 @@ class StatusRow:
     store_name: str | None
     integration: str
     state: str = "ok"
-    figures: dict[str, Reading] = field(default_factory=dict)  # metric -> reading, for COLUMNS
+    figures: dict[str, Figure] = field(default_factory=dict)  # metric -> its figure, for COLUMNS
     causes: list[Cause] = field(default_factory=list)
     crossed: int = 0  # metrics past a threshold
 
@@ -81,14 +91,13 @@ def status(conn: Connection, store_id: int | None = None) -> Status:
                                                          {"store_id": store_id})}
     if store_id is not None and store_id not in stores:
         return Status([], 0)
-    store_code = stores[store_id].code if store_id is not None else None
-    readings = read_metrics(conn, store_code)
+    readings = conn.execute(query_beside(__file__, "status_readings.sql"), {"store_id": store_id}).all()
     alerts = open_alerts(conn, store_id)
     return Status(fold(readings, alerts, stores), len(stores))
 
 
-def fold(readings: Iterable[Reading], alerts: Iterable[dict[str, Any]], stores: dict[int, Any]) -> list[StatusRow]:
-    """Readings and open alerts as rows, one per store and integration."""
+def fold(readings: Iterable[Any], alerts: Iterable[dict[str, Any]], stores: dict[int, Any]) -> list[StatusRow]:
+    """Readings (rows of ops.metric_readings) and open alerts as rows, one per store and integration."""
     rows: dict[tuple[int | None, str], StatusRow] = {}
 
     def row_of(store_id: int | None, integration: str) -> StatusRow:
@@ -109,12 +118,12 @@ def fold(readings: Iterable[Reading], alerts: Iterable[dict[str, Any]], stores: 
     for reading in readings:
         row = row_of(reading.store_id, reading.integration)
         if reading.metric in COLUMNS:
-            row.figures[reading.metric] = reading
+            row.figures[reading.metric] = Figure(reading.value, reading.unit, reading.state)
         if reading.state != "ok":
             row.worsen(reading.state)
             row.crossed += 1
             if reading.condition_key not in alerted:
-                row.causes.append(Cause(reading.state, reading.describe()))
+                row.causes.append(Cause(reading.state, Reading(**reading._mapping).describe()))
     for row in rows.values():
         row.causes.sort(key=lambda c: -LEVELS[c.severity])
     return sorted(rows.values(), key=lambda r: r.sort_key)
@@ -145,9 +154,36 @@ def orders_per_hour(conn: Connection, store_id: int | None = None) -> list[Order
 
 def sync_durations(conn: Connection, store_id: int | None = None) -> list[SyncHour]:
     """The last 24 hours' sync operations per hour of their start: how many, how many failed, and the
-    median, 95th percentile and longest duration of the completed ones."""
-    return [SyncHour(r.hour, int(r.runs), int(r.failed), r.p50_ms, r.p95_ms, r.max_ms)
-            for r in conn.execute(query_beside(__file__, "status_sync_durations.sql"), {"store_id": store_id})]
+    median, 95th percentile (to within 2.5%, from a histogram) and longest duration of the completed ones."""
+    hours = conn.execute(query_beside(__file__, "status_hours.sql")).scalars().all()
+    buckets: dict[datetime, list[tuple[int | None, int, int, int | None]]] = {}
+    for r in conn.execute(query_beside(__file__, "status_sync_durations.sql"), {"store_id": store_id}):
+        buckets.setdefault(r.hour, []).append((r.bucket, int(r.runs), int(r.failed), r.max_ms))
+    return [_hour_of(hour, buckets.get(hour, [])) for hour in hours]
+
+
+def _hour_of(hour: datetime, buckets: list[tuple[int | None, int, int, int | None]]) -> SyncHour:
+    runs = sum(b[1] for b in buckets)
+    failed = sum(b[2] for b in buckets)
+    longest = max((b[3] for b in buckets if b[3] is not None), default=None)
+    completed = sorted((b[0], b[1]) for b in buckets if b[0] is not None)
+    return SyncHour(hour, runs, failed, _percentile(completed, 0.5, longest), _percentile(completed, 0.95, longest),
+                    longest)
+
+
+def _percentile(histogram: list[tuple[int, int]], fraction: float, longest: int | None) -> int | None:
+    """The duration (ms) at `fraction` of a histogram of (bucket, count), sorted by bucket: the middle of the
+    bucket holding it (percentile_disc's rank), never more than the longest."""
+    total = sum(count for _, count in histogram)
+    if not total:
+        return None
+    rank, seen = max(1, math.ceil(fraction * total)), 0
+    for bucket, count in histogram:
+        seen += count
+        if seen >= rank:
+            middle = round(1.05 ** (bucket + 0.5))
+            return min(middle, longest) if longest is not None else middle
+    return longest
 
 
 # ------------------------------------------------------------------------------------ counts for /metrics
@@ -164,5 +200,7 @@ def outbound_open_items(conn: Connection, store_id: int | None = None) -> list[t
             for r in conn.execute(query_beside(__file__, "outbound_open_items.sql"), {"store_id": store_id})]
 
 
-def as_float(value: Decimal | float | int | None) -> float | None:
-    return None if value is None else float(value)
+def metric_rows(conn: Connection, store_id: int | None = None) -> list[Any]:
+    """The rows of ops.metric_readings (of `store_id` when given), unordered, as plain rows: what /metrics
+    turns into samples."""
+    return conn.execute(query_beside(__file__, "status_readings.sql"), {"store_id": store_id}).all()

@@ -80,7 +80,7 @@ class OpsEndpoints:
     async def metrics(self, request: Request, principal: Principal) -> Response:
         try:
             body, content_type = await self._in_thread(exposition, self.engine, request.headers.get("accept"),
-                                                       principal.store, principal.store_id)
+                                                       principal.store_id)
         except (DBAPIError, TimeoutError) as exc:
             log.warning("metrics: not read (%s)", type(exc).__name__)
             return unavailable(False)

@@ -194,7 +194,8 @@ svg .nodata { font-size: 13px; }
 .legend i.p50 { background: var(--blue); } .legend i.p95 { background: #8e99ab; }
 .legend i.failed { width: 8px; height: 8px; border-radius: 50%; background: var(--red); }
 h2 { font-size: 1.05rem; margin: 1.2rem 0 .5rem; }
-table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line);
+table { width: 100%; table-layout: fixed; border-collapse: collapse; background: var(--card);
+        border: 1px solid var(--line);
         border-radius: 10px; overflow: hidden; }
 th, td { text-align: left; padding: .5rem .7rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; color: var(--muted); font-size: .85em; background: #fafbfc; white-space: nowrap; }
@@ -274,6 +275,8 @@ details { margin-top: 1.2rem; } summary { cursor: pointer; font-weight: 600; mar
 
   {% macro table(rows, id) %}
   <table id="{{ id }}">
+    <colgroup><col style="width: 6.5rem"><col style="width: 11rem"><col style="width: 9rem">
+      <col span="5" style="width: 7.5rem"><col></colgroup>
     <thead><tr><th>state</th><th>store</th><th>integration</th><th>order import lag</th><th>stock push lag</th>
       <th>queue</th><th>dead letters</th><th>sync errors (1 h)</th><th>cause</th></tr></thead>
     <tbody>
@@ -286,7 +289,7 @@ details { margin-top: 1.2rem; } summary { cursor: pointer; font-weight: 600; mar
       <td>{{ row.integration }}</td>
       {% for metric in columns %}
       {% set text, state = figure(row, metric) %}
-      <td class="num {{ state }}">{{ text }}</td>
+      <td class="num {{ state }}">{% if text %}{{ text }}{% else %}<span class="quiet">–</span>{% endif %}</td>
       {% endfor %}
       <td>
       {% if row.causes %}
