@@ -310,9 +310,12 @@ def run_dev(rt, port: int = 3000, base_port: int | None = None) -> int:
     environment. Ctrl-C or SIGTERM stops everything it started within seconds; returns dagster's exit code."""
     migrations.upgrade(rt.database_url)
     base = DEFAULT_SANDBOX_PORT if base_port is None else base_port
-    with demo_world.dev_world(rt, DEMO_STORE, base) as world:
+    with demo_world.dev_world(rt, DEMO_STORE, base) as world, \
+            demo_world.serve_status(rt, world["env"]) as (status_url, token):
         urls = world["urls"]
         click.echo("simulators: " + ", ".join(f"{name} {url}" for name, url in urls.items() if name != "feeds_ftp"))
+        click.echo(f"status page on {status_url}/status (any user name, the development token as password: {token}); "
+                   f"/metrics and /health/stores/{DEMO_STORE} with 'Authorization: Bearer <token>'")
         click.echo(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops everything)")
         dagster = Path(sys.executable).with_name("dagster")
         return run_until_stopped([str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-p", str(port)],

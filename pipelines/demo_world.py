@@ -21,6 +21,9 @@ from sqlalchemy import text
 from marketsync.assets.accounts import list_accounts, upsert_account
 from marketsync.assets.jtl_ffn.outbound import OPERATION
 from marketsync.pipelines.demo_sheet import restore_control_sheet
+from marketsync.pipelines.ops_app.server import DEFAULT_PORT as SERVE_PORT
+from marketsync.pipelines.ops_app.server import create_app as create_serve_app
+from marketsync.pipelines.ops_app.tokens import TokenRefused, create_token, verify_token
 from marketsync.pipelines.push_intake.app import create_push_app
 from marketsync.resources.database import marketsync_home
 from marketsync.resources.errors import MarketsyncError
@@ -230,6 +233,46 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
         yield {"urls": urls, "env": dagster_environment(urls)}
     finally:
         _stop_all(servers)
+
+
+# `make dev` serves `marketsync serve`'s app (the status page, /metrics, the health endpoints, the push
+# intake) on its own default port, outside the simulators' range, with a token kept in the demo's home.
+STATUS_PORT = int(os.environ.get("MARKETSYNC_STATUS_PORT", str(SERVE_PORT)))
+DEV_TOKEN_NAME = "make-dev"  # noqa: S105 - the development token's name, not a secret
+
+
+def dev_token(rt) -> str:
+    """The development token of `make dev` (every store), kept in the demo's home (mode 0600) and made
+    again when missing or no longer valid."""
+    path = marketsync_home() / "demo" / "status-token"
+    with rt.warehouse.begin() as conn:
+        if path.exists():
+            try:
+                verify_token(conn, path.read_text().strip())
+                return path.read_text().strip()
+            except TokenRefused:
+                pass
+        conn.execute(text("DELETE FROM ops.api_tokens WHERE name = :n"), {"n": DEV_TOKEN_NAME})
+        token, _ = create_token(conn, DEV_TOKEN_NAME)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(token + "\n")
+    return token
+
+
+@contextlib.contextmanager
+def serve_status(rt, env: dict[str, str], port: int = STATUS_PORT) -> Iterator[tuple[str, str]]:
+    """`make dev`: the app of `marketsync serve` on `port` until the block ends; yields (its URL, the
+    development token). `env`: the channel clients' settings, which its health checks read too."""
+    os.environ.update(env)  # this process is make dev's own: its live calls reach the simulators
+    token = dev_token(rt)
+    try:
+        server = serve_in_thread(create_serve_app(rt.warehouse.engine, rt.vault), port=port)
+    except OSError as exc:
+        raise MarketsyncError(f"cannot serve the status page on port {port} ({exc.strerror}): set "
+                              "MARKETSYNC_STATUS_PORT to a free port") from None
+    with server:
+        yield server.base_url, token
 
 
 def _stop_all(servers) -> None:
