@@ -212,6 +212,8 @@ def dev_world(rt, store: str, base: int = DEFAULT_BASE_PORT, seed: int = 42, siz
             letzshop = upsert_account(conn, store, "letzshop", f"{urls['letzshop']}/graphql")
             rt.vault.store(conn, letzshop.account_id, {"api_key": SANDBOX_KEY})
             accounts = {account.channel: account.account_id for account in list_accounts(conn, store=store)}
+            if "email" in accounts:  # the local SMTP server of this base port
+                upsert_account(conn, store, "email", urls["smtp"])
             if "webhook" in accounts:
                 upsert_account(conn, store, "webhook", urls["webhook"])
                 rt.vault.store(conn, accounts["webhook"], {"secret": WEBHOOK_SECRET})

@@ -315,3 +315,17 @@ def test_the_night_slot_is_two_thirty_utc():
     assert due_day(datetime(2026, 12, 6, 2, 29, tzinfo=UTC)) == date(2026, 12, 4)
     assert due_day(datetime(2026, 12, 6, 2, 30, tzinfo=UTC)) == date(2026, 12, 5)
     assert run_key("ebay", "bay", date(2026, 12, 5)) == "reconcile:ebay:bay:2026-12-05"
+
+
+@pytest.mark.unit
+def test_a_window_of_today_ends_a_few_minutes_before_now_on_both_sides():
+    from datetime import UTC, date, datetime, timedelta
+
+    from marketsync.assets.operations.reconcile import SETTLING, day_window
+
+    now = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)
+    assert day_window(date(2026, 12, 5), now) == (datetime(2026, 12, 5, tzinfo=UTC), datetime(2026, 12, 6, tzinfo=UTC))
+    assert day_window(date(2026, 12, 6), now) == (datetime(2026, 12, 6, tzinfo=UTC), now - SETTLING)
+    early = datetime(2026, 12, 6, 0, 2, tzinfo=UTC)  # nothing has settled yet: an empty window, never inverted
+    assert day_window(date(2026, 12, 6), early) == (datetime(2026, 12, 6, tzinfo=UTC),) * 2
+    assert timedelta(minutes=2) <= SETTLING  # Amazon refuses windows ending in the last two minutes

@@ -170,10 +170,16 @@ def parse_day(text: str) -> date:
     return day
 
 
-def day_window(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of a UTC day."""
+# How far behind now a window of today ends: channels list recent orders only after a delay (Amazon's
+# searchOrders refuses a window ending in the last two minutes, eBay one ending in the future), and both
+# sides must stop at the same moment or a minute-old order would read as extra.
+SETTLING = timedelta(minutes=5)
+
+
+def day_window(day: date, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """[start, end) of a UTC day; for today, up to a few minutes before now."""
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start, start + timedelta(days=1)
+    return start, max(start, min(start + timedelta(days=1), (now or datetime.now(UTC)) - SETTLING))
 
 
 def warehouse_orders(conn: Connection, account_id: int, start: datetime, end: datetime) -> list[ChannelOrder]:
