@@ -13,19 +13,12 @@ from decimal import Decimal, InvalidOperation
 
 from marketsync.assets.accounts import Account
 from marketsync.assets.amazon.connection import amazon_session
-from marketsync.assets.operations.reconcile import ChannelOrder
+from marketsync.assets.operations.reconcile import ChannelOrder, instant
 from marketsync.resources.amazon_sp_api import AmazonSpApiResource
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
 
 INCLUDED_DATA = ("PROCEEDS",)  # the order's grand total; the items come with every order
-
-
-def _moment(stamp) -> datetime | None:
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
-    except ValueError:
-        return None
 
 
 def _units(order: dict) -> int:
@@ -48,7 +41,7 @@ def orders_created(warehouse: Warehouse, vault: CredentialVault, amazon: AmazonS
     found: list[ChannelOrder] = []
     with amazon_session(amazon, warehouse.engine, vault, account) as api:
         for order in api.search_orders(start, end, included_data=INCLUDED_DATA, by="created"):
-            created = _moment(order.get("createdTime"))
+            created = instant(order.get("createdTime"))
             if created is None or not start <= created < end or not order.get("orderId"):
                 continue
             total, currency = _total(order)

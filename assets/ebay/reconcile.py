@@ -11,17 +11,10 @@ from decimal import Decimal, InvalidOperation
 
 from marketsync.assets.accounts import Account
 from marketsync.assets.ebay.connection import ebay_session
-from marketsync.assets.operations.reconcile import ChannelOrder
+from marketsync.assets.operations.reconcile import ChannelOrder, instant
 from marketsync.resources.ebay import EbayResource
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
-
-
-def _moment(stamp) -> datetime | None:
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
-    except ValueError:
-        return None
 
 
 def _units(order: dict) -> int:
@@ -43,7 +36,7 @@ def orders_created(warehouse: Warehouse, vault: CredentialVault, ebay: EbayResou
     found: list[ChannelOrder] = []
     with ebay_session(ebay, warehouse.engine, vault, account) as api:
         for order in api.orders_modified(start, end, field="creationdate"):
-            created = _moment(order.get("creationDate"))
+            created = instant(order.get("creationDate"))
             if created is None or not start <= created < end or not order.get("orderId"):
                 continue
             total, currency = _total(order)

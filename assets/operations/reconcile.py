@@ -176,6 +176,14 @@ def parse_day(text: str) -> date:
 SETTLING = timedelta(minutes=5)
 
 
+def instant(stamp: object) -> datetime | None:
+    """An ISO 8601 time a channel's listing gives ("2026-12-05T10:00:00Z"); None when it is not one."""
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
+    except ValueError:
+        return None
+
+
 def day_window(day: date, now: datetime | None = None) -> tuple[datetime, datetime]:
     """[start, end) of a UTC day; for today, up to a few minutes before now."""
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
