@@ -311,6 +311,14 @@ def test_a_store_without_a_partition_never_stops_the_others(world):
 def test_a_page_cursor_that_repeats_fails_in_words_with_one_alert(world):
     failed = _wait(world, "loop's first import failed", lambda: [
         r for r in _store_runs(world, "loop", "import") if r.status == "FAILURE"])
+
+    def counted() -> bool:  # the failure sensor sees each failed run a tick after it ended
+        with world.warehouse.begin() as conn:
+            return conn.execute(text("SELECT coalesce(max(occurrences), 0) >= :n FROM ops.alerts WHERE account_id = :a "
+                                     "AND source = 'run_failure'"),
+                                {"n": len(failed), "a": world.accounts["loop"].account_id}).scalar_one()
+
+    _wait(world, "each failed run of loop counted on its alert", counted)
     with world.warehouse.begin() as conn:
         alerts = conn.execute(text("SELECT message, occurrences, closed_at FROM ops.alerts WHERE account_id = :a "
                                    "AND source = 'run_failure'"), {"a": world.accounts["loop"].account_id}).all()
