@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser import CHROMIUM, UI, missing
 from sqlalchemy import text
 
 from marketsync.assets.accounts import upsert_account
@@ -19,22 +20,10 @@ from marketsync.pipelines.ops_app.tokens import create_token
 from marketsync.sandbox.http import serve_in_thread
 
 REPO = Path(__file__).resolve().parents[1]
-UI = REPO / "tests" / "ui"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CAUSE = "Letzshop refused the API key (401): store a new one with `marketsync credentials set broken letzshop`"
 
 
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
-    if shutil.which("node") is None:
-        return "no node on PATH (apt-get install nodejs)"
-    if not (UI / "node_modules" / "playwright-core").exists():
-        return "playwright-core is not installed: run `npm ci` in tests/ui (.ci/run does)"
-    return None
-
-
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(_missing() is not None, reason=_missing() or "")]
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(missing() is not None, reason=missing() or "")]
 
 # A day of a store's orders and imports: orders spread over the last 23 hours, an import every 15 minutes.
 _SEED_DAY = """

@@ -14,24 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser import CHROMIUM, UI, missing
 
 REPO = Path(__file__).resolve().parents[1]
-UI = REPO / "tests" / "ui"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ASSET = "core/letzshop_catalog"
 
 
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
-    if shutil.which("node") is None:
-        return "no node on PATH (apt-get install nodejs)"
-    if not (UI / "node_modules" / "playwright-core").exists():
-        return "playwright-core is not installed: run `npm ci` in tests/ui (.ci/run does)"
-    return None
-
-
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
+pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
 
 
 def _free_port() -> int:

@@ -9,11 +9,11 @@ no total for yet (pending payment) is compared by units only."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from marketsync.assets.accounts import Account
 from marketsync.assets.amazon.connection import amazon_session
-from marketsync.assets.operations.reconcile import ChannelOrder, instant
+from marketsync.assets.operations.reconcile import ChannelOrder, amount, instant
 from marketsync.resources.amazon_sp_api import AmazonSpApiResource
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
@@ -28,11 +28,7 @@ def _units(order: dict) -> int:
 
 def _total(order: dict) -> tuple[Decimal | None, str | None]:
     total = (order.get("proceeds") or {}).get("grandTotal") or {}
-    try:
-        amount = Decimal(str(total["amount"])) if total.get("amount") is not None else None
-    except InvalidOperation:
-        amount = None
-    return amount, total.get("currencyCode")
+    return amount(total.get("amount")), total.get("currencyCode")
 
 
 def orders_created(warehouse: Warehouse, vault: CredentialVault, amazon: AmazonSpApiResource, account: Account,

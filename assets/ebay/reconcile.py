@@ -7,11 +7,11 @@ order carries its line items (the units) and `pricingSummary.total`; no per-orde
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from marketsync.assets.accounts import Account
 from marketsync.assets.ebay.connection import ebay_session
-from marketsync.assets.operations.reconcile import ChannelOrder, instant
+from marketsync.assets.operations.reconcile import ChannelOrder, amount, instant
 from marketsync.resources.ebay import EbayResource
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
@@ -23,11 +23,7 @@ def _units(order: dict) -> int:
 
 def _total(order: dict) -> tuple[Decimal | None, str | None]:
     total = (order.get("pricingSummary") or {}).get("total") or {}
-    try:
-        amount = Decimal(str(total["value"])) if total.get("value") is not None else None
-    except InvalidOperation:
-        amount = None
-    return amount, total.get("currency")
+    return amount(total.get("value")), total.get("currency")
 
 
 def orders_created(warehouse: Warehouse, vault: CredentialVault, ebay: EbayResource, account: Account,

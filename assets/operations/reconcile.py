@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Connection
@@ -181,6 +181,16 @@ def instant(stamp: object) -> datetime | None:
     try:
         return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
     except ValueError:
+        return None
+
+
+def amount(value: object) -> Decimal | None:
+    """A money amount a channel's listing gives (a string or a number); None when absent or not a number."""
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
         return None
 
 
