@@ -1,6 +1,7 @@
 -- The store's catalog as shoppers see it: the store's overrides over the marketplace product's values,
--- and title and description in the first language of the store's fallback chain that has one.
-CREATE OR REPLACE VIEW analytics.store_catalog AS
+-- and title and description in the first language of the store's fallback chain that has one. Like every
+-- analytics view, of the stores the current user reads (core.visible_stores; sql/analytics_views.sql).
+CREATE OR REPLACE VIEW analytics.store_catalog WITH (security_barrier) AS
 SELECT p.product_id, s.code AS store, p.sku,
        coalesce(p.gtin14, mp.gtin14)             AS gtin14,
        coalesce(p.mpn, mp.mpn)                   AS mpn,
@@ -17,7 +18,7 @@ SELECT p.product_id, s.code AS store, p.sku,
        description.value                         AS description,
        description.language                      AS description_language
 FROM core.products p
-JOIN ops.stores s USING (store_id)
+JOIN core.visible_stores s USING (store_id)
 LEFT JOIN core.marketplace_products mp USING (marketplace_product_id)
 LEFT JOIN ops.catalog_sources src ON src.source_id = mp.source_id
 LEFT JOIN LATERAL (
@@ -38,10 +39,10 @@ LEFT JOIN LATERAL (
     ORDER BY f.rank LIMIT 1) description ON true
 WHERE NOT p.is_placeholder;
 
-CREATE OR REPLACE VIEW analytics.import_runs AS
+CREATE OR REPLACE VIEW analytics.import_runs WITH (security_barrier) AS
 SELECT r.import_run_id, s.code AS store, src.name AS source, src.kind, r.status, r.mapping_version,
        r.rows_read, r.rows_loaded, r.rows_unchanged, r.rows_quarantined, r.started_at, r.finished_at,
        extract(epoch FROM r.finished_at - r.started_at) AS seconds
 FROM ops.import_runs r
 JOIN ops.catalog_sources src USING (source_id)
-JOIN ops.stores s ON s.store_id = src.store_id;
+JOIN core.visible_stores s ON s.store_id = src.store_id;

@@ -1,7 +1,8 @@
 -- Digital fulfilment for analysts: per day and store, the digital units attempted (a key taken from the
 -- pool or a purchase planned) and how many reached the buyer. They run with their owner's rights (the
--- analyst role cannot read ops); no key, no buyer and no price is selected.
-CREATE OR REPLACE VIEW analytics.digital_fulfilment_daily AS
+-- analyst role cannot read ops); no key, no buyer and no price is selected. Like every analytics view, of
+-- the stores the current user reads (core.visible_stores; sql/analytics_views.sql).
+CREATE OR REPLACE VIEW analytics.digital_fulfilment_daily WITH (security_barrier) AS
 WITH attempts AS (
     SELECT p.store_id, p.order_item_id, p.unit, p.created_at AS attempted_at FROM ops.digital_purchases p
     UNION ALL
@@ -15,7 +16,7 @@ SELECT s.code AS store,
        count(k.delivered_at) AS delivered,
        round(100.0 * count(k.delivered_at) / count(*), 1) AS success_rate_percent
 FROM attempts a
-JOIN ops.stores s ON s.store_id = a.store_id
+JOIN core.visible_stores s ON s.store_id = a.store_id
 LEFT JOIN ops.digital_keys k ON k.order_item_id = a.order_item_id AND k.unit = a.unit
 GROUP BY s.code, (a.attempted_at AT TIME ZONE 'UTC')::date;
 

@@ -90,10 +90,11 @@ CROSS JOIN LATERAL (SELECT CASE WHEN o.metric IS NULL THEN d.warn_at ELSE o.warn
 COMMENT ON VIEW ops.metric_readings IS
     'The operations metrics with each store''s thresholds (its own, else the defaults) and the state they give (error, warn, ok).';
 
--- For analysts: the same readings, without the internal ids.
-CREATE OR REPLACE VIEW analytics.integration_metrics AS
+-- For analysts: the same readings, without the internal ids, of the stores the current user reads.
+CREATE OR REPLACE VIEW analytics.integration_metrics WITH (security_barrier) AS
 SELECT store, integration, metric, label, unit, value, warn_at, error_at, state
-FROM ops.metric_readings;
+FROM ops.metric_readings
+WHERE store_id IN (SELECT v.store_id FROM core.visible_stores v);
 
 COMMENT ON VIEW analytics.integration_metrics IS
     'Grain: one row per store, integration (channel account, feed:<name>, orders, digital) and metric, measured at query time. value is in unit (seconds, percent, count); state is error, warn or ok against the store''s thresholds.';

@@ -8,6 +8,7 @@ import click
 from marketsync.pipelines.cli import (
     accounts,
     alerts,
+    analyst,
     catalog,
     connection,
     credentials,
@@ -34,7 +35,7 @@ from marketsync.resources.errors import MarketsyncError
 for command in (db.db, accounts.account, credentials.credentials, connection.test_connection, sync.sync,
                 products.products, exceptions.exceptions, orders.orders, outbound.outbound, logs.logs, demo.demo,
                 demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock,
-                digital.digital, alerts.alerts, reconcile.reconcile, tokens.tokens):
+                digital.digital, alerts.alerts, reconcile.reconcile, tokens.tokens, analyst.analyst):
     cli.add_command(command)
 
 
