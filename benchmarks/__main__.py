@@ -1,11 +1,23 @@
 """Run every benchmark and print its figures: `make bench` or `python -m benchmarks [name ...]`."""
 import sys
 
-from benchmarks import channels, cli, digital, feeds, fulfillment, letzshop_import, operations, sensors, stock
+from benchmarks import (
+    channels,
+    cli,
+    digital,
+    feeds,
+    fulfillment,
+    letzshop_import,
+    operations,
+    privacy,
+    sensors,
+    stock,
+)
 
 BENCHMARKS = {"letzshop_import": letzshop_import.main, "feeds": feeds.main, "fulfillment": fulfillment.main,
               "stock": stock.main, "channels": channels.main, "cli": cli.main,
-              "sensors": sensors.main, "digital": digital.main, "operations": operations.main}
+              "sensors": sensors.main, "digital": digital.main, "operations": operations.main,
+              "privacy": privacy.main}
 
 
 def main(argv: list[str]) -> int:

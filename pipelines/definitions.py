@@ -7,6 +7,7 @@ from marketsync.assets.channel_clients import channel_resources
 from marketsync.assets.channel_registry import channels, load
 from marketsync.assets.checks.core_tables import core_table_checks
 from marketsync.assets.operations.assets import integration_metrics, integration_metrics_job
+from marketsync.assets.privacy.assets import personal_data_retention, personal_data_retention_job
 from marketsync.assets.stock.assets import (
     inventory_lag_job,
     inventory_lag_schedule,
@@ -20,6 +21,7 @@ from marketsync.resources.warehouse import Warehouse
 from marketsync.sensors.alerting import alerting_sensor, integration_metrics_schedule
 from marketsync.sensors.feed_refresh import supplier_feed_job
 from marketsync.sensors.jobs import jobs
+from marketsync.sensors.privacy import personal_data_retention_schedule
 from marketsync.sensors.registry import sensors
 from marketsync.sensors.schedules import schedules
 
@@ -51,10 +53,12 @@ def build_resources() -> dict:
 defs = Definitions.merge(
     *(load(c.definitions) for c in channels().values() if c.definitions),
     Definitions(
-        assets=[*stock_assets, integration_metrics],
+        assets=[*stock_assets, integration_metrics, personal_data_retention],
         asset_checks=[*stock_checks, *core_table_checks],
-        jobs=[*jobs, supplier_feed_job, stock_push_job, inventory_lag_job, integration_metrics_job],
-        schedules=[*schedules, inventory_lag_schedule, integration_metrics_schedule],
+        jobs=[*jobs, supplier_feed_job, stock_push_job, inventory_lag_job, integration_metrics_job,
+              personal_data_retention_job],
+        schedules=[*schedules, inventory_lag_schedule, integration_metrics_schedule,
+                   personal_data_retention_schedule],
         sensors=[*sensors, automation_sensor, alerting_sensor],
         resources=build_resources(),
     ),

@@ -33,7 +33,7 @@ def test_definitions_snapshot():
         "ops/ebay_reconciliation",
         "ops/fulfillment_outbound_requests", "ops/inbound_control_check", "ops/integration_metrics",
         "ops/letzshop_auto_confirmations",
-        "ops/letzshop_reconciliation",
+        "ops/letzshop_reconciliation", "privacy/personal_data_retention",
         "raw/inbound_sheet_rows",
         "raw/letzshop_shipments"]
     assert sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")) == [
@@ -48,7 +48,7 @@ def test_definitions_snapshot():
         "letzshop_import_job",
         "letzshop_order_followup_job",
         "letzshop_reconciliation_job",
-        "outbound_job", "stock_push_job", "supplier_feed_job"]
+        "outbound_job", "personal_data_retention_job", "stock_push_job", "supplier_feed_job"]
     assert sorted(s.name for s in repo.sensor_defs) == [
         "account_partitions_sensor", "alerting_sensor", "catalog_automation_sensor",
         "codeswholesale_partitions_sensor",
@@ -61,7 +61,7 @@ def test_definitions_snapshot():
         "codeswholesale_balance_schedule": "Europe/Berlin", "integration_metrics_schedule": "Europe/Berlin",
         "inventory_lag_schedule": "Europe/Berlin",
         "letzshop_history_schedule": "Europe/Berlin",
-        "outbound_sweep_schedule": "Europe/Berlin"}
+        "outbound_sweep_schedule": "Europe/Berlin", "personal_data_retention_schedule": "Europe/Berlin"}
     orders = repo.asset_graph.get(AssetKey(["core", "letzshop_orders"]))
     assert orders.partitions_def.name == "letzshop_accounts"
     assert orders.owners == ["team:data-engineering"] and "postgres" in orders.kinds

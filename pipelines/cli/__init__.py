@@ -20,6 +20,7 @@ from marketsync.pipelines.cli import (
     logs,
     orders,
     outbound,
+    privacy,
     products,
     reconcile,
     serve,
@@ -35,7 +36,8 @@ from marketsync.resources.errors import MarketsyncError
 for command in (db.db, accounts.account, credentials.credentials, connection.test_connection, sync.sync,
                 products.products, exceptions.exceptions, orders.orders, outbound.outbound, logs.logs, demo.demo,
                 demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock,
-                digital.digital, alerts.alerts, reconcile.reconcile, tokens.tokens, analyst.analyst):
+                digital.digital, alerts.alerts, reconcile.reconcile, tokens.tokens, privacy.privacy,
+                analyst.analyst):
     cli.add_command(command)
 
 
