@@ -173,3 +173,18 @@ def test_the_retention_asset_reports_counts_and_checks_nothing_is_overdue(two_bu
     assert metadata["dagster/row_count"].value == 1 and metadata["orders_expired/pv"].value == 1
     (check,) = result.get_asset_check_evaluations()
     assert check.passed and check.metadata["orders_overdue"].value == 0
+
+
+def test_retention_workers_side_by_side_forget_each_order_once(warehouse):
+    with warehouse.begin() as conn:
+        store = add_store(conn, "many")
+        for n in range(60):
+            _buyer(conn, store, f"b{n}@example.org", f"First{n} Last{n}", f"Street {n}")
+        conn.execute(text("UPDATE core.orders SET updated_at = now() - interval '30 months'"))
+    (run,) = apply_retention(warehouse, "many", requested_by="test", batch=7, workers=3)
+    assert run.orders == 60 and run.rows_changed["core.orders"] == 60
+    assert run.rows_changed["raw.letzshop_shipments"] == 60 and run.rows_changed["core.order_addresses"] == 60
+    with warehouse.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM core.orders WHERE customer_email IS NULL")).scalar_one() == 60
+        assert conn.execute(text("SELECT count(*) FROM raw.letzshop_shipments WHERE payload::text LIKE '%Last%'"
+                                 )).scalar_one() == 0

@@ -6,10 +6,13 @@ holds an import up for long; each store's run is recorded with counts (ops.priva
 """
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from threading import Lock
 
 from sqlalchemy import Connection
 
@@ -22,6 +25,8 @@ from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
 
 BATCH = 5000
+# Sessions cleaning side by side (MARKETSYNC_RETENTION_WORKERS): about one per core of the database server.
+WORKERS = int(os.environ.get("MARKETSYNC_RETENTION_WORKERS", "2"))
 UNITS = {"d": "days", "m": "months", "y": "years"}
 MINIMUM = timedelta(days=30)
 _PERIOD = re.compile(r"^\s*(\d+)\s*(d|days?|m|months?|y|years?)\s*$", re.IGNORECASE)
@@ -55,7 +60,7 @@ def set_retention(conn: Connection, store: str, period: str) -> str:
 
 
 def apply_retention(warehouse: WarehouseAccess, store: str | None = None, *, requested_by: str = "dagster",
-                    as_of: datetime | None = None, batch: int = BATCH) -> list[RetentionRun]:
+                    as_of: datetime | None = None, batch: int = BATCH, workers: int = WORKERS) -> list[RetentionRun]:
     """Remove the expired personal data of every store (or of `store`); one run record per store."""
     with warehouse.begin() as conn:
         stores = conn.execute(query_beside(__file__, "retention_stores.sql"),
@@ -67,14 +72,13 @@ def apply_retention(warehouse: WarehouseAccess, store: str | None = None, *, req
         run = RetentionRun(row.code, row.cutoff)
         with warehouse.begin() as conn:
             request_id = open_request(conn, row.store_id, "retention", requested_by)
-        while True:
-            with warehouse.begin() as conn:
-                due = conn.execute(query_beside(__file__, "retention_due.sql"),
-                                   {"store_id": row.store_id, "cutoff": row.cutoff, "batch": batch}).scalars().all()
-                if not due:
-                    break
-                run.orders += len(due)
-                run.rows_changed.update(forget_orders(conn, list(due), "retention"))
+        # Workers take batches side by side (each batch locks its orders; the others skip them): the
+        # cleaning is the database's work, and one session keeps one core busy.
+        counted = Lock()
+        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="retention") as pool:
+            for done in [pool.submit(_expire_batches, warehouse, row.store_id, row.cutoff, batch, run, counted)
+                         for _ in range(max(1, workers))]:
+                done.result()
         with warehouse.begin() as conn:
             for place in RETENTION_SWEEPS:
                 run.rows_changed[place.table] += conn.execute(
@@ -82,6 +86,21 @@ def apply_retention(warehouse: WarehouseAccess, store: str | None = None, *, req
             close_request(conn, request_id, run.orders, run.rows_changed)
         runs.append(run)
     return runs
+
+
+def _expire_batches(warehouse: WarehouseAccess, store_id: int, cutoff: datetime, batch: int, run: RetentionRun,
+                    counted: Lock) -> None:
+    """Forget batches of the store's expired orders, a transaction each, until none is left."""
+    while True:
+        with warehouse.begin() as conn:
+            due = conn.execute(query_beside(__file__, "retention_due.sql"),
+                               {"store_id": store_id, "cutoff": cutoff, "batch": batch}).scalars().all()
+            if not due:
+                return
+            changed = forget_orders(conn, list(due), "retention")
+        with counted:
+            run.orders += len(due)
+            run.rows_changed.update(changed)
 
 
 def retention_overview(conn: Connection, store: str | None = None) -> list[dict]:
