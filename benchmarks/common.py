@@ -5,6 +5,7 @@ import os
 import resource
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 def prepare_bench_environment() -> None:
@@ -43,3 +44,14 @@ def bench_database(label: str) -> Iterator[tuple]:
     finally:
         warehouse.engine.dispose()
         drop_database(server, database_url)
+
+
+def run_seed_script(warehouse, path: Path, params: dict) -> None:
+    """Run a benchmark's seed script in one transaction, statement by statement (each ends with ';' at
+    the end of a line); pieces that are only comments are skipped."""
+    from sqlalchemy import text
+
+    with warehouse.begin() as conn:
+        for statement in path.read_text().split(";\n"):
+            if any(line.strip() and not line.lstrip().startswith("--") for line in statement.splitlines()):
+                conn.execute(text(statement), params)

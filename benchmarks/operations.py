@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.common import bench_database, peak_rss_mb
+from benchmarks.common import bench_database, peak_rss_mb, run_seed_script
 
 STORES = int(os.environ.get("BENCH_OPS_STORES", "1000"))
 DAYS = int(os.environ.get("BENCH_OPS_DAYS", "8"))
@@ -38,12 +38,8 @@ def seed(warehouse) -> dict[str, int]:
 
     from marketsync.assets.operations.evaluate import evaluate_thresholds
 
-    script = Path(__file__).with_name("operations_seed.sql").read_text()
-    params = {"stores": STORES, "days": DAYS, "orders": ORDERS}
-    with warehouse.begin() as conn:
-        for statement in script.split(";\n"):
-            if any(line.strip() and not line.lstrip().startswith("--") for line in statement.splitlines()):
-                conn.execute(text(statement), params)
+    run_seed_script(warehouse, Path(__file__).with_name("operations_seed.sql"),
+                    {"stores": STORES, "days": DAYS, "orders": ORDERS})
     with warehouse.begin() as conn:
         evaluation = evaluate_thresholds(conn)
     with warehouse.engine.connect() as conn:

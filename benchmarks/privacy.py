@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks.common import bench_database, peak_rss_mb
+from benchmarks.common import bench_database, peak_rss_mb, run_seed_script
 
 ORDERS = int(os.environ.get("BENCH_PRIVACY_ORDERS", "1000000"))
 STORES = int(os.environ.get("BENCH_PRIVACY_STORES", "100"))
@@ -25,12 +25,8 @@ TARGET_SECONDS = 1.0
 def seed(warehouse) -> dict[str, int]:
     from sqlalchemy import text
 
-    script = Path(__file__).with_name("privacy_seed.sql").read_text()
-    params = {"stores": STORES, "orders": ORDERS, "age": "25 months"}
-    with warehouse.begin() as conn:
-        for statement in script.split(";\n"):
-            if any(line.strip() and not line.lstrip().startswith("--") for line in statement.splitlines()):
-                conn.execute(text(statement), params)
+    run_seed_script(warehouse, Path(__file__).with_name("privacy_seed.sql"),
+                    {"stores": STORES, "orders": ORDERS, "age": "25 months"})
     with warehouse.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
         return {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608 - our names
