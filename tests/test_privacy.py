@@ -188,3 +188,13 @@ def test_retention_workers_side_by_side_forget_each_order_once(warehouse):
         assert conn.execute(text("SELECT count(*) FROM core.orders WHERE customer_email IS NULL")).scalar_one() == 60
         assert conn.execute(text("SELECT count(*) FROM raw.letzshop_shipments WHERE payload::text LIKE '%Last%'"
                                  )).scalar_one() == 0
+
+
+def test_the_retention_period_is_set_and_shown_through_the_cli(two_buyers, run_cli):
+    code, _, err = run_cli("privacy", "retention", "--store", "pv", "--set", "18 months")
+    assert code == 0 and "personal data kept for 1 year 6 mons" in err
+    code, out, _ = run_cli("privacy", "retention", "--store", "pv", "--json")
+    assert json.loads(out) == [{"store": "pv", "retention": "1 year 6 mons", "orders_due": 0, "orders_expired": 0,
+                                "orders_erased": 0}]
+    code, _, err = run_cli("privacy", "retention", "--store", "pv", "--set", "10d")
+    assert code == 1 and "under the minimum of 30 days" in err

@@ -55,8 +55,8 @@ def parse_period(text: str) -> str:
 
 def set_retention(conn: Connection, store: str, period: str) -> str:
     """Set the store's retention period; returns it as Postgres writes it."""
-    return str(conn.execute(query_beside(__file__, "retention_set.sql"),
-                            {"store_id": store_id_for(conn, store), "retention": parse_period(period)}).scalar_one())
+    return conn.execute(query_beside(__file__, "retention_set.sql"),
+                        {"store_id": store_id_for(conn, store), "retention": parse_period(period)}).scalar_one()
 
 
 def apply_retention(warehouse: WarehouseAccess, store: str | None = None, *, requested_by: str = "dagster",
