@@ -15,9 +15,17 @@ def open_request(conn: Connection, store_id: int, kind: str, requested_by: str) 
                         {"store_id": store_id, "kind": kind, "by": requested_by}).scalar_one()
 
 
-def close_request(conn: Connection, request_id: int, orders: int, rows: Mapping[str, int]) -> None:
-    conn.execute(query_beside(__file__, "request_close.sql"),
+def add_to_request(conn: Connection, request_id: int, orders: int, rows: Mapping[str, int]) -> None:
+    """Count a batch of the request's work, in the batch's own transaction."""
+    conn.execute(query_beside(__file__, "request_add.sql"),
                  {"request_id": request_id, "orders": orders, "rows": orjson.dumps(dict(rows)).decode()})
+
+
+def close_request(conn: Connection, request_id: int, orders: int = 0, rows: Mapping[str, int] | None = None) -> None:
+    """The request is complete (with its last counts); one never closed was interrupted."""
+    if orders or rows:
+        add_to_request(conn, request_id, orders, rows or {})
+    conn.execute(query_beside(__file__, "request_close.sql"), {"request_id": request_id})
 
 
 def list_requests(conn: Connection, store: str | None = None, limit: int = 50) -> list[dict]:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from marketsync.assets.privacy.forget import forget_orders
 from marketsync.assets.privacy.places import RETENTION_SWEEPS
-from marketsync.assets.privacy.requests import close_request, open_request
+from marketsync.assets.privacy.requests import add_to_request, close_request, open_request
 from marketsync.assets.stores import store_id_for
 from marketsync.resources.database import WarehouseAccess
 from marketsync.resources.errors import MarketsyncError
@@ -76,21 +76,25 @@ def apply_retention(warehouse: WarehouseAccess, store: str | None = None, *, req
         # cleaning is the database's work, and one session keeps one core busy.
         counted = Lock()
         with ThreadPoolExecutor(max(1, workers), thread_name_prefix="retention") as pool:
-            for done in [pool.submit(_expire_batches, warehouse, row.store_id, row.cutoff, batch, run, counted)
+            for done in [pool.submit(_expire_batches, warehouse, row.store_id, row.cutoff, batch, run, counted,
+                                     request_id)
                          for _ in range(max(1, workers))]:
                 done.result()
         with warehouse.begin() as conn:
+            swept: Counter[str] = Counter()
             for place in RETENTION_SWEEPS:
-                run.rows_changed[place.table] += conn.execute(
-                    query_beside(__file__, place.sql), {"store_id": row.store_id, "cutoff": row.cutoff}).rowcount
-            close_request(conn, request_id, run.orders, run.rows_changed)
+                swept[place.table] += conn.execute(query_beside(__file__, place.sql),
+                                                   {"store_id": row.store_id, "cutoff": row.cutoff}).rowcount
+            close_request(conn, request_id, 0, swept)
+        run.rows_changed.update(swept)
         runs.append(run)
     return runs
 
 
 def _expire_batches(warehouse: WarehouseAccess, store_id: int, cutoff: datetime, batch: int, run: RetentionRun,
-                    counted: Lock) -> None:
-    """Forget batches of the store's expired orders, a transaction each, until none is left."""
+                    counted: Lock, request_id: int) -> None:
+    """Forget batches of the store's expired orders, a transaction each (counted in the run's record in
+    the same transaction), until none is left."""
     while True:
         with warehouse.begin() as conn:
             due = conn.execute(query_beside(__file__, "retention_due.sql"),
@@ -98,6 +102,7 @@ def _expire_batches(warehouse: WarehouseAccess, store_id: int, cutoff: datetime,
             if not due:
                 return
             changed = forget_orders(conn, list(due), "retention")
+            add_to_request(conn, request_id, len(due), changed)
         with counted:
             run.orders += len(due)
             run.rows_changed.update(changed)
