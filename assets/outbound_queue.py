@@ -32,6 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import Connection, Engine, TextClause, text
 
 from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.session_context import set_cause
 from marketsync.resources.sql_files import query_beside, sql_beside
 
 log = logging.getLogger(__name__)
@@ -403,6 +404,7 @@ def _finish(engine: Engine, sql_file: str, item: QueuedItem, summary: DrainSumma
         updated = conn.execute(query_beside(__file__, sql_file), params).rowcount
         if updated and on_success is not None:
             # In the same transaction: the local record of the write commits with its success.
+            set_cause(conn, f"outbound write {item.outbound_id} ({item.operation})")
             on_success(conn, item)
     if not updated:
         message = (f"outbound {item.outbound_id}: {worker} lost its lease on attempt {item.attempts}; "

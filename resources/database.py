@@ -16,6 +16,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 
+from marketsync.resources.session_context import set_actor
+
 # The folder holding the packages, the migrations (sql/), dagster.yaml and workspace.yaml: the repository
 # in a source checkout, site-packages/marketsync when installed.
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -77,18 +79,30 @@ class WarehouseAccess:
     def engine(self) -> Engine:
         return engine_for(self.database_url)
 
+    @property
+    def actor(self) -> str | None:
+        """Who the transactions of `begin()` write for (resources/session_context.py), if known."""
+        return None
+
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """A connection inside one transaction, committed on success."""
         with self.engine.begin() as conn:
+            if self.actor:
+                set_actor(conn, self.actor)
             yield conn
 
 
 class WarehouseConnection(WarehouseAccess):
-    """The warehouse outside Dagster (the CLI)."""
+    """The warehouse outside Dagster (the CLI); `actor` names the person and command."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, actor: str | None = None) -> None:
         self.database_url = database_url
+        self._actor = actor
+
+    @property
+    def actor(self) -> str | None:
+        return self._actor
 
 
 def start_embedded_server(pgdata: Path | None = None) -> str:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import PrivateAttr
 from sqlalchemy import Connection
 
 from marketsync.resources.database import WarehouseAccess
@@ -13,6 +14,16 @@ class Warehouse(WarehouseAccess, ConfigurableResource):
     """The marketsync warehouse: raw payloads, the canonical model, and the ops tables."""
 
     database_url: str
+    _run: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # In a run, every transaction says which run wrote it (an order's status history names it).
+        run = context.dagster_run
+        self._run = f"dagster run {run.run_id[:8]} ({run.job_name})" if run else None
+
+    @property
+    def actor(self) -> str | None:
+        return self._run
 
 
 

@@ -55,3 +55,13 @@ LEFT JOIN ops.accounts a USING (account_id)
 LEFT JOIN core.visible_stores s ON s.store_id = a.store_id
 -- An operation of no account (of no store) only for those who read every store.
 WHERE s.store_id IS NOT NULL OR (l.account_id IS NULL AND (SELECT core.sees_every_store(current_user)));
+
+-- One row per change of an order's cross-channel status, channel state or sync status: old and new
+-- value, when, what caused it (an import, an outbound write, a CLI command) and who (a Dagster run, a
+-- person). Rows caused by 'backfill: ...' were rebuilt from what was known when the history began.
+CREATE OR REPLACE VIEW analytics.order_status_history WITH (security_barrier) AS
+SELECT h.history_id, h.order_id, s.code AS store, o.channel, o.order_number, o.shipment_number, h.field,
+       h.old_value, h.new_value, h.changed_at, h.cause, h.actor
+FROM core.order_status_history h
+JOIN core.orders o USING (order_id)
+JOIN core.visible_stores s ON s.store_id = h.store_id;

@@ -76,7 +76,7 @@ def load_page(conn: Connection, account: Account, shipments: list[dict], run_id:
     if not batch.orders:
         return summary
 
-    merged = merge_page(conn, account, batch)
+    merged = merge_page(conn, account, batch, run_id)
     summary.orders_created, summary.orders_updated = merged.orders_created, merged.orders_updated
     summary.units_written = merged.items_written
     return summary

@@ -15,6 +15,7 @@ from marketsync.assets import outbound_queue
 from marketsync.assets.accounts import Account, get_account_by_id
 from marketsync.assets.catalog.exceptions import blocking_exceptions
 from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.session_context import set_cause
 from marketsync.resources.sql_files import query_beside
 
 
@@ -92,6 +93,7 @@ def confirm_order(conn: Connection, order: OrderRef, unit_ids: list[str] | None 
         conn, order.account_id, "confirm",
         {"shipment_id": order.channel_shipment_id, "decisions": dict.fromkeys(sorted(units), True)},
         order_id=order.order_id, triggered_by=triggered_by)
+    set_cause(conn, "confirmation queued")
     conn.execute(query_beside(__file__, "order_confirming.sql"), {"o": order.order_id})
     return item
 
@@ -108,6 +110,7 @@ def reject_order(conn: Connection, order: OrderRef, reason: str, unit_ids: list[
         {"shipment_id": order.channel_shipment_id, "decisions": dict.fromkeys(sorted(units), False),
          "reason": reason.strip()},
         order_id=order.order_id, triggered_by=triggered_by)
+    set_cause(conn, "rejection queued")
     conn.execute(query_beside(__file__, "order_rejecting.sql"), {"o": order.order_id, "r": reason.strip()})
     return item
 
@@ -152,6 +155,7 @@ def ship_order(conn: Connection, order: OrderRef, number: str | None = None, car
         raise MarketsyncError(f"order {order.label} has no carrier or tracking number: pass --carrier and --number")
     queued = set_tracking(conn, order, number, carrier, triggered_by)
     url = tracking_url(account, carrier, order.shipment_number)
+    set_cause(conn, "shipment recorded (tracking queued)")
     conn.execute(query_beside(__file__, "order_shipped.sql"), {"o": order.order_id})
     return {"order": order.label, "tracking_number": number, "carrier": carrier, "tracking_url": url,
             "outbound_id": queued.outbound_id}

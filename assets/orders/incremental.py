@@ -158,7 +158,7 @@ def _load_page(conn: Connection, account: Account, channel: ChannelOrders, order
                        "raw": _canonical_json(p).decode(), "reason": reason, "run": run_id}
                       for p, reason in page.rejected])
         result.errors.extend(f"order {channel.order_id(p)}: {reason}" for p, reason in page.rejected)
-    merged = merge_page(conn, account, page)
+    merged = merge_page(conn, account, page, run_id)
     result.orders_created += merged.orders_created
     result.orders_updated += merged.orders_updated
     result.items_written += merged.items_written

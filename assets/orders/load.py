@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from marketsync.assets.accounts import Account
+from marketsync.resources.session_context import set_cause
 from marketsync.resources.sql_files import query_beside, sql_beside
 from marketsync.resources.warehouse import copy_rows
 
@@ -81,7 +82,7 @@ def known_versions(conn: Connection, account_id: int, shipment_ids: list[str]) -
                              {"a": account_id, "ids": shipment_ids}).tuples().all())
 
 
-def merge_page(conn: Connection, account: Account, page: NormalisedPage) -> MergeCounts:
+def merge_page(conn: Connection, account: Account, page: NormalisedPage, run_id: str | None = None) -> MergeCounts:
     counts = MergeCounts()
     if not page.orders:
         return counts
@@ -89,6 +90,8 @@ def merge_page(conn: Connection, account: Account, page: NormalisedPage) -> Merg
     copy_rows(conn, "stage_addresses", ADDRESS_COLUMNS, page.addresses)
     copy_rows(conn, "stage_items", ITEM_COLUMNS, page.items)
     params = {"account_id": account.account_id, "store_id": account.store_id, "channel": account.channel}
+    # What each order's status history says caused its change (the run, where a Dagster run imports).
+    set_cause(conn, f"import of {account.channel} orders" + (f" (run {run_id[:8]})" if run_id else ""))
     inserted = conn.execute(query_beside(__file__, "merge_orders.sql"), params).scalars().all()
     counts.orders_created = sum(inserted)
     counts.orders_updated = len(inserted) - counts.orders_created

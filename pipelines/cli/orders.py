@@ -35,9 +35,10 @@ def orders_list(rt: Runtime, store: str | None, status: str | None, limit: int, 
 @json_option
 @pass_runtime
 def orders_show(rt: Runtime, order: str, store: str | None, as_json: bool) -> None:
-    """One order with its units and exceptions."""
+    """One order with its units, exceptions and the timeline of its status changes."""
     from marketsync.assets.catalog.exceptions import blocking_exceptions
     from marketsync.assets.orders.actions import find_order, order_units
+    from marketsync.assets.orders.history import describe, order_timeline
 
     with rt.warehouse.begin() as conn:
         ref = find_order(conn, order, store)
@@ -45,16 +46,20 @@ def orders_show(rt: Runtime, order: str, store: str | None, as_json: bool) -> No
                                    {"o": ref.order_id}).mappings().one())
         detail["units_detail"] = order_units(conn, ref.order_id)
         detail["blocking_exceptions"] = blocking_exceptions(conn, ref.order_id)
+        detail["timeline"] = order_timeline(conn, ref.order_id)
     if as_json:
         emit(detail, True)
         return
-    units, blocking = detail.pop("units_detail"), detail.pop("blocking_exceptions")
+    units, blocking, timeline = detail.pop("units_detail"), detail.pop("blocking_exceptions"), detail.pop("timeline")
     emit(detail, False)
     click.echo("\nunits:")
     emit(units, False)
     if blocking:
         click.echo("\nblocking exceptions:")
         emit(blocking, False)
+    click.echo("\ntimeline:")
+    for change in timeline:
+        click.echo(f"  {describe(change)}")
 
 
 def _queued(item, what: str) -> None:

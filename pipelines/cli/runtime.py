@@ -8,6 +8,7 @@ command and a run see one configuration.
 """
 from __future__ import annotations
 
+import getpass
 import os
 from functools import cached_property
 
@@ -28,7 +29,10 @@ class Runtime:
 
     @cached_property
     def warehouse(self) -> WarehouseConnection:
-        return WarehouseConnection(self.database_url)
+        # What a command writes is said to be this person's, through this command (an order's history).
+        context = click.get_current_context(silent=True)
+        command = context.command_path if context else "marketsync"
+        return WarehouseConnection(self.database_url, actor=f"cli {_login()}: {command}")
 
     @cached_property
     def vault(self):
@@ -54,6 +58,13 @@ class Runtime:
     @property
     def letzshop(self):
         return self.client("letzshop")
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "unknown"
 
 
 # A command's first parameter: the Runtime of this invocation, made when the command runs (so --help needs none).
