@@ -28,6 +28,7 @@ from marketsync.assets.orders.actions import confirm_order, find_order, order_by
 from marketsync.assets.outbound_runner import drain
 from marketsync.assets.stores import find_store_id, store_id_for
 from marketsync.pipelines import (
+    demo_catalog_export,
     demo_channels,
     demo_digital,
     demo_fulfillment,
@@ -146,6 +147,9 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
 
         _step("Operations: metrics against thresholds, alerts and new-order notices that reach people")
         operations = demo_operations.run_operations(rt, DEMO_STORE, base, receiver)
+
+        _step("Catalog out: the store catalog as Letzshop's product feed (Dagster asset, in-process)")
+        demo_catalog_export.run_catalog_export(rt, DEMO_STORE)
 
         figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected, channels, digital,
                            operations)

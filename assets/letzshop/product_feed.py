@@ -18,6 +18,9 @@ project's feed downloader (resources.feed_transport, `open_stream`): credentials
 and retries of 429, 5xx and network failures until the body flows; a download that breaks off after
 that fails the run (transiently: the next run starts again).
 
+A text cell a spreadsheet would run (`=`, `+`, `-`, `@`, tab or CR first) may come escaped with a
+leading apostrophe, as our own export writes it (feed_cells.py): one apostrophe is taken off.
+
 A line that cannot be trusted (wrong number of columns, no id or title, a price that is not one, an
 unknown availability, a barcode whose GS1 check digit is wrong) goes to ops.quarantine with its line
 number, raw text and reason, and the rest loads. Each import is an ops.import_runs row with
@@ -55,6 +58,7 @@ from marketsync.assets.catalog.gtin import normalize_gtin
 from marketsync.assets.catalog.imports import CatalogImportSummary, close_run, failure_recorded, merge_unless_refused
 from marketsync.assets.catalog.runs import ImportRun
 from marketsync.assets.failures import worded_failure
+from marketsync.assets.letzshop.feed_cells import ESCAPED, unescape_cell
 from marketsync.assets.letzshop.orders import OWNERS, letzshop_accounts
 from marketsync.assets.stores import ensure_store, validate_store_code
 from marketsync.assets.table_metadata import with_table_metadata
@@ -360,6 +364,8 @@ def _read_file(stream: _Stream, language: str, primary: bool, currency: str, bat
                            f"line has {len(row)} fields, the header has {width}")
             continue
         data_lines += 1
+        if any(map(ESCAPED.match, row)):  # cells a spreadsheet would run, written escaped (feed_cells.py)
+            row = [unescape_cell(cell) for cell in row]
         external_id = row[i_id].strip()
         title = row[i_title].strip()
         description = row[i_description].strip() if i_description is not None else ""

@@ -1,5 +1,5 @@
 """`marketsync catalog ...`: a store's catalog sources (the Letzshop product feed, CodesWholesale, supplier
-feeds), their imports and the import runs."""
+feeds), their imports and the import runs, and the store catalog's export to a channel."""
 from __future__ import annotations
 
 import click
@@ -82,6 +82,38 @@ def _known_catalog_source(rt: Runtime, store: str, source: str) -> None:
     if not any(s["name"] == source for s in feeds):
         names = ", ".join(["letzshop", "codeswholesale", *sorted(s["name"] for s in feeds)])
         raise MarketsyncError(f"store '{store}' has no catalog source '{source}': catalog import reads {names}")
+
+
+@catalog.command("export")
+@click.argument("store")
+@click.argument("channel", type=click.Choice(["letzshop"]))
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Write the files into this folder instead of delivering them to the configured location.")
+@json_option
+@pass_runtime
+def catalog_export(rt: Runtime, store: str, channel: str, out: str | None, as_json: bool) -> None:
+    """Export STORE's catalog to CHANNEL now: Letzshop's product feed, one TSV file per language.
+
+    Without --out the files go to the account's `catalog_export.location` through the Dagster asset
+    (`marketsync account add STORE letzshop --set catalog_export.location=URL`)."""
+    from pathlib import Path
+
+    from marketsync.assets.letzshop.catalog_export import configured_location, export_catalog
+
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        export = export_catalog(rt.warehouse.engine, store, vault=rt.vault, out=out)
+        emit(export.summary(), as_json)
+        return
+    if configured_location(rt.warehouse.engine, store) is None:
+        raise MarketsyncError(f"no catalog export location for {store} on letzshop: set one with `marketsync "
+                              f"account add {store} letzshop --set catalog_export.location=URL`, or use --out DIR")
+    from marketsync.assets.letzshop.catalog_export import letzshop_catalog_feed_assets
+    from marketsync.assets.letzshop.orders import letzshop_accounts
+    from marketsync.pipelines.run_in_process import run_assets
+
+    emit(run_assets(letzshop_catalog_feed_assets, letzshop_accounts, store, what="Letzshop catalog export"),
+         as_json)
 
 
 @catalog.command("runs")
