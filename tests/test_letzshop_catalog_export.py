@@ -329,6 +329,7 @@ def test_delivered_by_http_put_with_the_accounts_key_then_reimported(seeded, vau
         headers = requests[0]["headers"]
         assert headers["authorization"] == "Bearer letz-key-123"
         assert headers["idempotency-key"].startswith("letzshop-catalog-shop-de-")
+        assert headers["content-type"] == "text/tab-separated-values; charset=utf-8"
         assert export.files[0].location == f"{server.base_url}/catalog/shop-catalog-de.tsv"
     summary = _reimport(seeded, export, files)
     assert summary.loaded == export.products and summary.quarantined == 0

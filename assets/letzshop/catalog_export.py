@@ -377,7 +377,8 @@ def export_catalog(engine: Engine, store: str, *, vault: CredentialVault | None 
         # The same bytes under the same name are the same delivery, whichever run sends them.
         digest = hashlib.sha256(feed.data).hexdigest()[:40]
         delivery = deliver_file(target, feed.filename, feed.data,
-                                idempotency_key=f"letzshop-catalog-{store}-{feed.language}-{digest}")
+                                idempotency_key=f"letzshop-catalog-{store}-{feed.language}-{digest}",
+                                content_type=f"text/tab-separated-values; charset={settings.encoding}")
         feed.location = delivery.location
     export.seconds = round(time.perf_counter() - started, 3)
     return export

@@ -15,8 +15,9 @@ location                                     how the file gets there
 ``sftp://host[:port]/dir/``                  asyncssh: written to a temporary name, then renamed (the OpenSSH
                                              posix-rename extension when the server has it). The server's host
                                              key must be pinned (`host_key`) or listed (`known_hosts`).
-``http(s)://host/path/`` or ``.../file``     HTTP PUT with ``Content-Type: text/csv; charset=utf-8`` and the
-                                             caller's ``Idempotency-Key``; a location ending in "/" gets the
+``http(s)://host/path/`` or ``.../file``     HTTP PUT with the caller's ``Content-Type`` (default
+                                             ``text/csv; charset=utf-8``) and the caller's
+                                             ``Idempotency-Key``; a location ending in "/" gets the
                                              file name appended, any other is used as it is.
 ===========================================  ==============================================================
 

@@ -178,6 +178,7 @@ class Call:
     idempotency_key: str
     where: str  # redacted destination of the file, for messages
     scrubber: SecretScrubber
+    content_type: str = "text/csv; charset=utf-8"  # what an HTTP PUT says the file is
 
     def error(self, reason: str, kind: str, **extra: Any) -> DeliveryError:
         return DeliveryError(self.scrubber.scrub(f"could not deliver {self.filename} to {self.where}: {reason}"),

@@ -29,12 +29,14 @@ MAX_RETRY_WAIT_SECONDS = 30.0
 
 
 def deliver_file(target: DeliveryTarget, filename: str, data: bytes, *, idempotency_key: str,
-                 attempts: int = RETRY_ATTEMPTS, retry_wait_seconds: float = RETRY_WAIT_SECONDS) -> Delivery:
+                 attempts: int = RETRY_ATTEMPTS, retry_wait_seconds: float = RETRY_WAIT_SECONDS,
+                 content_type: str = "text/csv; charset=utf-8") -> Delivery:
     """Put `data` at `target` under the name `filename`, atomically (see the package's doc).
 
     `idempotency_key` identifies this file's content (the same key for a retry of the same bytes); it
-    is sent as the HTTP ``Idempotency-Key`` header. Retryable failures are retried up to `attempts`
-    tries in all. Raises DeliveryError (a MarketsyncError) when the file could not be delivered."""
+    is sent as the HTTP ``Idempotency-Key`` header, `content_type` as its ``Content-Type``. Retryable
+    failures are retried up to `attempts` tries in all. Raises DeliveryError (a MarketsyncError) when the
+    file could not be delivered."""
     scrubber = scrubber_of(target)
     location = (target.location or "").strip()
     scheme, parsed = classify_location(location)
@@ -49,7 +51,7 @@ def deliver_file(target: DeliveryTarget, filename: str, data: bytes, *, idempote
         url = location + quote(filename) if location.endswith("/") else location
     else:
         url = f"{location.rstrip('/')}/{filename}"
-    call = Call(target, filename, data, idempotency_key, describe_location(url), scrubber)
+    call = Call(target, filename, data, idempotency_key, describe_location(url), scrubber, content_type)
     senders: dict[str, Callable[[Call, Any], Delivery]] = {
         "file": send_local, "ftp": send_ftp, "ftps": send_ftp, "sftp": send_sftp,
         "http": send_http, "https": send_http}

@@ -11,14 +11,13 @@ from marketsync.resources.http_retry import retry_after_seconds
 from marketsync.resources.scrubbing import SecretScrubber
 from marketsync.resources.stock_delivery.core import Call, Delivery, DeliveryError, describe_location, tls_context
 
-CONTENT_TYPE = "text/csv; charset=utf-8"
 ANSWER_TEXT_LIMIT = 2000  # characters of a non-JSON HTTP answer kept in `Delivery.answer`
 ERROR_BODY_LIMIT = 300  # characters of an HTTP error body quoted in a DeliveryError message
 
 
 def send_http(call: Call, url: str) -> Delivery:
     target = call.target
-    headers = {"Content-Type": CONTENT_TYPE, "Idempotency-Key": call.idempotency_key,
+    headers = {"Content-Type": call.content_type, "Idempotency-Key": call.idempotency_key,
                "User-Agent": "marketsync-delivery/1", "Accept": "application/json, */*;q=0.5"}
     auth: httpx.Auth | None = None
     if target.token:
