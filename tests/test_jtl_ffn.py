@@ -233,10 +233,12 @@ def test_two_clients_racing_never_spend_the_same_refresh_token(ffn, warehouse, v
         thread.join(20)
     assert not failures and sum(api.token_calls for api in sessions) == 1 == state.stats()["refreshes"]
 
-    state.token_ttl = 0.2  # now both keep refreshing while they page
+    # Now both keep refreshing while they page. The lifetime leaves a refreshed token time to reach the
+    # simulator on a loaded machine (at 0.2 s one could expire on its way, and the client rightly gives up).
+    state.token_ttl = 0.6
     state.expire_access_tokens()  # starting with a 401 each
     start.reset()
-    threads = [threading.Thread(target=work, args=(api, 6)) for api in sessions]
+    threads = [threading.Thread(target=work, args=(api, 12)) for api in sessions]
     for thread in threads:
         thread.start()
     for thread in threads:
