@@ -1,5 +1,6 @@
--- The store's catalog as shoppers see it: the store's overrides over the marketplace product's values,
--- and title and description in the first language of the store's fallback chain that has one. Like every
+-- The store's catalog as shoppers see it: the store's overrides over the marketplace product's values
+-- (the same rule as the Letzshop catalog export, assets/letzshop/sql/catalog_export_rows.sql), and title
+-- and description in the first language of the store's fallback chain that has one. Like every
 -- analytics view, of the stores the current user reads (core.visible_stores; sql/analytics_views.sql).
 CREATE OR REPLACE VIEW analytics.store_catalog WITH (security_barrier) AS
 SELECT p.product_id, s.code AS store, p.sku,
