@@ -12,20 +12,22 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from marketsync.assets.privacy.places import ORDER_PLACES, SWEPT
+from marketsync.assets.privacy.places import ORDER_PLACES
 from marketsync.assets.privacy.requests import close_request, open_request
 from marketsync.assets.stores import store_id_for
 from marketsync.resources.sql_files import query_beside
 
-# Section -> what it holds; in the document's order. The sections of places that are not tables of
-# ORDER_PLACES describe themselves here.
+# Section -> what it holds, in the document's order; an order's own places say it as places.py does.
+_HELD = {p.table: p.what for p in ORDER_PLACES}
 SECTIONS = {
     "core.orders": "the orders: numbers, dates, amounts, state, the e-mail address and name given",
     "core.order_addresses": "billing and shipping addresses of the orders",
     "core.order_items": "what was ordered",
-    **{p.table: p.what for p in ORDER_PLACES if p.table.startswith(("raw.", "ops.outbound", "ops.order_exc"))},
+    **{table: _HELD[table] for table in ("raw.letzshop_shipments", "raw.channel_orders", "raw.jtl_ffn_payloads",
+                                         "ops.outbound_queue", "ops.order_exceptions")},
     "ops.quarantine": "order payloads that could not be read, and records that quote the buyer",
-    **{p.table: p.what + " that quote the buyer" for p in SWEPT if p.table in ("ops.sync_log", "ops.alerts")},
+    "ops.sync_log": "errors of imports and pushes that quote the buyer",
+    "ops.alerts": "alerts raised for the store that quote the buyer",
 }
 # Sections whose rows may be about other buyers too: only the parts that quote this one are kept.
 SHARED = {"ops.sync_log", "ops.alerts"}

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Place:
-    """A table (and the columns of it that can hold a buyer's data) and the SQL file that cleans it."""
+    """A table that can hold a buyer's data and the SQL file that cleans it (its columns: the file's SET)."""
     table: str
-    columns: tuple[str, ...]
     sql: str
     what: str  # what it holds about a buyer, as the README and an export's table of contents say it
 
@@ -23,22 +22,21 @@ class Place:
 # In the order they are cleaned: documents first (they are searched for values the canonical rows
 # still hold), the canonical rows last.
 ORDER_PLACES = (
-    Place("raw.letzshop_shipments", ("payload",), "forget_letzshop_shipments.sql",
+    Place("raw.letzshop_shipments", "forget_letzshop_shipments.sql",
           "Letzshop shipments as received: the buyer's e-mail, billing and shipping address"),
-    Place("raw.channel_orders", ("payload",), "forget_channel_orders.sql",
+    Place("raw.channel_orders", "forget_channel_orders.sql",
           "Amazon and eBay orders as received: the buyer's name, e-mail, user name, shipping address"),
-    Place("raw.jtl_ffn_payloads", ("payload",), "forget_ffn_payloads.sql",
+    Place("raw.jtl_ffn_payloads", "forget_ffn_payloads.sql",
           "JTL-FFN shipping notifications of the order's outbound"),
-    Place("ops.outbound_queue", ("payload", "response", "last_error"), "forget_outbound_queue.sql",
+    Place("ops.outbound_queue", "forget_outbound_queue.sql",
           "writes to the channels and the fulfiller: the shipping address handed to JTL-FFN"),
-    Place("ops.order_exceptions", ("details",), "forget_order_exceptions.sql",
+    Place("ops.order_exceptions", "forget_order_exceptions.sql",
           "order lines that could not be matched, with what the line said"),
-    Place("ops.quarantine", ("raw_text", "reason"), "forget_quarantine.sql",
+    Place("ops.quarantine", "forget_quarantine.sql",
           "order payloads that could not be read, kept with the reason"),
-    Place("core.order_addresses", ("first_name", "last_name", "company", "street_name", "street_number",
-                                   "zip_code", "city", "phone"), "forget_order_addresses.sql",
+    Place("core.order_addresses", "forget_order_addresses.sql",
           "billing and shipping addresses (the country stays)"),
-    Place("core.orders", ("customer_email", "customer_name"), "forget_orders.sql",
+    Place("core.orders", "forget_orders.sql",
           "the buyer's e-mail address and name (ids, dates, amounts, items stay)"),
 )
 
@@ -46,16 +44,16 @@ ORDER_PLACES = (
 # order, an error naming a field's value): an erasure searches them for the buyer's values; retention
 # cleans those older than the retention period (`RETENTION_SWEEPS`).
 SWEPT = (
-    Place("raw.letzshop_shipments", ("payload",), "sweep_letzshop_unmerged.sql",
+    Place("raw.letzshop_shipments", "sweep_letzshop_unmerged.sql",
           "shipments that never became an order (unreadable)"),
-    Place("raw.channel_orders", ("payload",), "sweep_raw_unmerged.sql",
+    Place("raw.channel_orders", "sweep_raw_unmerged.sql",
           "Amazon and eBay orders that never became an order (unreadable)"),
-    Place("ops.sync_log", ("errors",), "sweep_sync_log.sql", "errors of imports and pushes"),
-    Place("ops.quarantine", ("raw_text", "reason"), "sweep_quarantine.sql",
+    Place("ops.sync_log", "sweep_sync_log.sql", "errors of imports and pushes"),
+    Place("ops.quarantine", "sweep_quarantine.sql",
           "records of any source that could not be read"),
-    Place("ops.outbound_queue", ("payload", "response", "last_error"), "sweep_outbound_queue.sql",
+    Place("ops.outbound_queue", "sweep_outbound_queue.sql",
           "writes not tied to one order (notices, webhooks)"),
-    Place("ops.alerts", ("message",), "sweep_alerts.sql", "alerts raised for the store"),
+    Place("ops.alerts", "sweep_alerts.sql", "alerts raised for the store"),
 )
 
 # Held nowhere else: Dagster's event log gets counts and ids only (tests/test_privacy_erasure.py
@@ -64,8 +62,8 @@ SWEPT = (
 
 # What retention cleans by age, beside the expired orders' own places (by the order's last change).
 RETENTION_SWEEPS = (
-    Place("raw.letzshop_shipments", ("payload",), "retention_letzshop_unmerged.sql",
+    Place("raw.letzshop_shipments", "retention_letzshop_unmerged.sql",
           "shipments that never became an order"),
-    Place("raw.channel_orders", ("payload",), "retention_raw_unmerged.sql", "orders that never became an order"),
-    Place("ops.quarantine", ("raw_text",), "retention_quarantine.sql", "records that could not be read"),
+    Place("raw.channel_orders", "retention_raw_unmerged.sql", "orders that never became an order"),
+    Place("ops.quarantine", "retention_quarantine.sql", "records that could not be read"),
 )
