@@ -89,7 +89,9 @@ class Orders:
     channel's cheapest listing call, the orders of the account created in [start, end) (UTC datetimes)
     as the channel reports them now: each its id as core.orders.channel_shipment_id holds it, its number,
     units and total (None where the listing carries none); `client` is the channel's API resource
-    (assets/operations/reconcile.py compares them with the warehouse)."""
+    (assets/operations/reconcile.py compares them with the warehouse). `pushed`: the channel pushes its
+    orders to us (the storefront's order API) rather than being polled, so the import is not run on the
+    account's sync interval but once a day, as a catch-up of what the API received."""
 
     asset: tuple[str, ...]
     assets: str
@@ -99,6 +101,7 @@ class Orders:
     states: str | None = None
     digital_delivered: str | None = None
     reconcile: str | None = None
+    pushed: bool = False
 
 
 @dataclass(frozen=True)

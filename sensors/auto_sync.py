@@ -38,12 +38,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def due_slot(account: Account, now: datetime) -> int | None:
+PUSHED_INTERVAL_MINUTES = 24 * 60  # a channel that pushes its orders is caught up once a day
+
+
+def due_slot(account: Account, now: datetime, interval_minutes: int | None = None) -> int | None:
     """The interval slot an import is due for, or None when the last sync is recent enough.
 
-    Slots number the account's intervals since the epoch, so the run_key is the same whichever sensor
-    tick notices it: one run per account and interval, however often the sensor runs."""
-    interval = account.sync_interval_minutes * 60
+    Slots number the account's intervals (its sync interval, unless `interval_minutes` says otherwise)
+    since the epoch, so the run_key is the same whichever sensor tick notices it: one run per account
+    and interval, however often the sensor runs."""
+    interval = (interval_minutes or account.sync_interval_minutes) * 60
     if account.last_synced_at and (now - account.last_synced_at).total_seconds() < interval:
         return None
     return int(now.timestamp() // interval)
@@ -97,7 +101,7 @@ def order_auto_sync_sensor(context: SensorEvaluationContext, warehouse: Warehous
                 continue
             slot, run_key = None, f"{account.channel}-sync:{account.store}:retry:{history.last_failed_run_id}"
         else:
-            slot = due_slot(account, now)
+            slot = due_slot(account, now, PUSHED_INTERVAL_MINUTES if channel.pushed else None)
             if slot is None or cursor.get(name) == slot:
                 continue
             run_key = f"{account.channel}-sync:{account.store}:{slot}"

@@ -49,6 +49,7 @@ class OrderChannel:
     orders: AssetKey
     import_job: Any  # the asset job (define_asset_job) importing its orders asset
     followup_job: Any  # the asset job of its matches and auto-confirmations assets
+    pushed: bool = False  # its orders are pushed to us: the import is a daily catch-up
 
     def tags(self, store: str, kind: str) -> dict[str, str]:
         return {STORE_TAG: store, CHANNEL_TAG: self.channel, RUN_KIND_TAG: kind}
@@ -73,7 +74,7 @@ def order_channel(channel: Channel) -> OrderChannel:
         description=f"Match a store's new {name} orders to the catalog, then "
                     + ("queue what the auto-confirm rule allows and mark them followed up." if orders.confirms else
                        f"mark them followed up ({name} orders need no confirmation)."))
-    return OrderChannel(channel.name, partitions, orders_key, import_job, followup_job)
+    return OrderChannel(channel.name, partitions, orders_key, import_job, followup_job, orders.pushed)
 
 
 ORDER_CHANNELS: dict[str, OrderChannel] = {name: order_channel(c) for name, c in channels().items() if c.orders}

@@ -27,14 +27,15 @@ def test_definitions_snapshot():
         "core/amazon_order_matches", "core/amazon_orders", "core/channel_stock", "core/codeswholesale_products",
         "core/ebay_order_matches", "core/ebay_orders", "core/fulfillment_inbounds", "core/fulfillment_products",
         "core/fulfillment_shipments", "core/fulfillment_stock", "core/letzshop_catalog", "core/letzshop_order_matches",
-        "core/letzshop_orders", "core/supplier_feed_products", "exports/letzshop_catalog_feed",
+        "core/letzshop_orders", "core/storefront_order_matches", "core/storefront_orders",
+        "core/supplier_feed_products", "exports/letzshop_catalog_feed",
         "ops/amazon_auto_confirmations",
         "ops/amazon_reconciliation",
         "ops/codeswholesale_balance", "ops/digital_fulfilment", "ops/ebay_auto_confirmations",
         "ops/ebay_reconciliation",
         "ops/fulfillment_outbound_requests", "ops/inbound_control_check", "ops/integration_metrics",
         "ops/letzshop_auto_confirmations",
-        "ops/letzshop_reconciliation", "privacy/personal_data_retention",
+        "ops/letzshop_reconciliation", "ops/storefront_auto_confirmations", "privacy/personal_data_retention",
         "raw/inbound_sheet_rows",
         "raw/letzshop_shipments"]
     assert sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")) == [
@@ -49,7 +50,8 @@ def test_definitions_snapshot():
         "letzshop_import_job",
         "letzshop_order_followup_job",
         "letzshop_reconciliation_job",
-        "outbound_job", "personal_data_retention_job", "stock_push_job", "supplier_feed_job"]
+        "outbound_job", "personal_data_retention_job", "stock_push_job", "storefront_import_job",
+        "storefront_order_followup_job", "supplier_feed_job"]
     assert sorted(s.name for s in repo.sensor_defs) == [
         "account_partitions_sensor", "alerting_sensor", "catalog_automation_sensor",
         "codeswholesale_partitions_sensor",
@@ -76,7 +78,7 @@ def test_definitions_snapshot():
     pushed = repo.asset_graph.get(AssetKey(["core", "channel_stock"]))
     assert pushed.partitions_def.name == "stock_channels" and pushed.pools == {"stock_push"}
     # Stock names its sources by key (it sits below the channel packages): each is an asset we define.
-    assert len(pushed.parent_keys) == 7
+    assert len(pushed.parent_keys) == 8  # the storefront's orders hold stock too
     assert all(repo.asset_graph.get(key).is_materializable for key in pushed.parent_keys)
     assert {(k.asset_key.to_user_string(), k.name) for k in repo.asset_graph.asset_check_keys} >= {
         ("core/channel_stock", "inventory_sync_lag"), ("ops/digital_fulfilment", "digital_fulfilment_success_rate"),

@@ -1,6 +1,7 @@
 """Proof of erasure and of retention (issue 15): a canary buyer, with a name and an address that URL-,
-base64- and JSON-encoding change, orders on every order channel (Letzshop, Amazon, eBay); the orders
-are imported through Dagster (the CLI's `sync orders`), an order line goes to the exceptions, one
+base64- and JSON-encoding change, orders on every order channel (Letzshop, Amazon, eBay, the storefront); the orders
+are imported through Dagster (the CLI's `sync orders`), the store's own shop pushes one to the
+storefront API, an order line goes to the exceptions, one
 order ships through JTL-FFN (its address handed over in the outbound write, the warehouse's shipping
 notification landed raw), a malformed copy is quarantined. Then the buyer is erased, or their orders
 expire, and every text, JSON and bytea column of every schema (Dagster's event log included) is
@@ -9,7 +10,9 @@ without them and duplicates nothing."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
+import httpx
 import pytest
 from canary import assert_in_no_column, secret_forms
 from sqlalchemy import text
@@ -138,7 +141,49 @@ def world(shop, run_cli, tmp_path, monkeypatch, receiver):
         _ship_through_ffn(shop, ffn, ffn_server.base_url)
         cli("outbound", "run", "--store", "shop")
         assert recorder.messages, "the new-order notices were sent"
-        yield {"shop": shop, "cli": cli, "ebay": ebay, "ebay_order": ebay_order, "amazon": amazon}
+        with _storefront(shop) as web:
+            assert web.post(_WEB_ORDER, "web-1").status_code == 201
+            yield {"shop": shop, "cli": cli, "ebay": ebay, "ebay_order": ebay_order, "amazon": amazon, "web": web}
+
+
+# The canary buyer's order in the store's own shop, pushed to the storefront API.
+_WEB_ORDER = {
+    "order_number": "WEB-1", "ordered_at": "2026-11-30T18:00:00+01:00", "status": "paid", "currency": "EUR",
+    "total": "19.90", "buyer": {"email": EMAIL, "name": f"{FIRST} {LAST}"},
+    "shipping_address": {"first_name": FIRST, "last_name": LAST, "street": STREET, "postcode": "L-4242",
+                         "city": "Esch", "country": "LU", "phone": PHONE},
+    "items": [{"sku": "WEB-SKU", "title": "Poster", "quantity": 1, "unit_price": "19.90"}]}
+
+
+class _Shop:
+    def __init__(self, base_url: str, key: str):
+        self.http, self.key = httpx.Client(base_url=base_url, timeout=30), key
+
+    def post(self, order: dict, idempotency: str) -> httpx.Response:
+        return self.http.post("/stores/web/orders", json=order,
+                              headers={"Authorization": f"Bearer {self.key}", "Idempotency-Key": idempotency})
+
+    def patch(self, number: str, change: dict) -> httpx.Response:
+        return self.http.patch(f"/stores/web/orders/{number}", json=change,
+                               headers={"Authorization": f"Bearer {self.key}"})
+
+
+@contextmanager
+def _storefront(shop):
+    from marketsync.assets.storefront.api_keys import rotate_api_key
+    from marketsync.pipelines.ops_app.server import create_app
+    from marketsync.pipelines.storefront_api.group_commit import GroupCommit
+
+    with shop.warehouse.begin() as conn:
+        key = rotate_api_key(conn, shop.vault, upsert_account(conn, "web", "storefront"))
+    intake = GroupCommit(shop.warehouse.engine)
+    with serve_in_thread(create_app(shop.warehouse.engine, shop.vault, storefront_intake=intake)) as server:
+        web = _Shop(server.base_url, key)
+        try:
+            yield web
+        finally:
+            web.http.close()
+            intake.close()
 
 
 def _ship_through_ffn(shop, state, base_url: str) -> None:
@@ -192,6 +237,8 @@ def _assert_canary_everywhere_before(warehouse) -> None:
             "letzshop orders": "SELECT count(*) FROM core.orders WHERE channel = 'letzshop' AND customer_email = :e",
             "amazon orders": "SELECT count(*) FROM core.orders WHERE channel = 'amazon' AND customer_email = :e",
             "ebay orders": "SELECT count(*) FROM core.orders WHERE channel = 'ebay' AND customer_email = :e",
+            "storefront orders": "SELECT count(*) FROM core.orders WHERE channel = 'storefront' "
+                                 "AND customer_email = :e",
             "addresses": "SELECT count(*) FROM core.order_addresses WHERE last_name = :l OR last_name LIKE :l",
             "raw letzshop": "SELECT count(*) FROM raw.letzshop_shipments WHERE payload::text LIKE :l",
             "raw amazon/ebay": "SELECT count(*) FROM raw.channel_orders WHERE payload::text LIKE :l",
@@ -238,7 +285,7 @@ def test_an_erased_buyer_is_nowhere_and_stays_erased(world):
 
     out = cli("privacy", "erase", "--store", "shop", "--email", EMAIL, "--yes")
     assert "order(s)" in out and EMAIL not in out
-    for store in ("zon", "bay"):
+    for store in ("zon", "bay", "web"):
         cli("privacy", "erase", "--store", store, "--email", EMAIL, "--yes")
     _assert_no_canary(shop.warehouse)
     assert _order_counts(shop.warehouse) == before and _totals(shop.warehouse) == totals, \
@@ -250,11 +297,14 @@ def test_an_erased_buyer_is_nowhere_and_stays_erased(world):
     cli("sync", "orders", "shop", "letzshop")
     cli("sync", "orders", "bay", "ebay")
     cli("sync", "orders", "zon", "amazon")
+    # The shop sends its order again under a new key (answered as received before), then ships it.
+    assert world["web"].post(_WEB_ORDER, "web-2").status_code == 200
+    assert world["web"].patch("WEB-1", {"status": "shipped", "tracking_number": "T-1"}).status_code == 200
     assert _order_counts(shop.warehouse) == before
     _assert_no_canary(shop.warehouse)
 
     requests = json.loads(cli("privacy", "requests", "--json"))
-    assert {r["kind"] for r in requests} == {"export", "erasure"} and len(requests) == 4
+    assert {r["kind"] for r in requests} == {"export", "erasure"} and len(requests) == 5
     assert EMAIL.split("@")[0] not in json.dumps(requests)
 
 
@@ -262,7 +312,7 @@ def test_expired_buyers_data_is_removed_everywhere_by_retention(world):
     shop, cli = world["shop"], world["cli"]
     _assert_canary_everywhere_before(shop.warehouse)
     totals = _totals(shop.warehouse)
-    for store in ("shop", "zon", "bay"):
+    for store in ("shop", "zon", "bay", "web"):
         cli("privacy", "retention", "--store", store, "--set", "30d")
     with shop.warehouse.begin() as conn:
         conn.execute(text("UPDATE core.orders SET updated_at = now() - interval '31 days'"))

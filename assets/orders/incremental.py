@@ -24,10 +24,10 @@ from sqlalchemy import Connection, text
 
 from marketsync.assets.accounts import Account, get_account
 from marketsync.assets.catalog.matching import match_order_items
-from marketsync.assets.orders.load import NormalisedPage, known_versions, merge_page, stage
+from marketsync.assets.orders.load import NormalisedPage, known_versions, land_raw_versions, merge_page
 from marketsync.assets.sync_log import SyncLog
 from marketsync.resources.sql_files import query_beside
-from marketsync.resources.warehouse import Warehouse, copy_rows
+from marketsync.resources.warehouse import Warehouse
 
 OVERLAP = timedelta(minutes=15)
 FIRST_IMPORT_DAYS = 30  # how far back an account's first import reaches (setting first_import_days)
@@ -141,11 +141,8 @@ def _load_page(conn: Connection, account: Account, channel: ChannelOrders, order
     for order in orders:
         document = _canonical_json(order)
         versions.append((order, document.decode(), hashlib.sha256(document).hexdigest()))
-    stage(conn)
-    copy_rows(conn, "stage_raw", ("shipment_id", "payload", "payload_sha"),
-              ((channel.order_id(o) or "", doc, sha) for o, doc, sha in versions))
-    result.raw_versions_landed += conn.execute(query_beside(__file__, "land_channel_orders.sql"),
-                                               {"account_id": account.account_id, "run_id": run_id}).rowcount
+    result.raw_versions_landed += land_raw_versions(
+        conn, account.account_id, ((channel.order_id(o) or "", doc, sha) for o, doc, sha in versions), run_id)
     known = known_versions(conn, account.account_id,
                            [channel.order_id(o) for o, _, _ in versions if channel.order_id(o)])
     changed = [(o, sha) for o, _, sha in versions if known.get(channel.order_id(o)) != sha]

@@ -7,7 +7,7 @@ channel's state means comes from core.order_status_map.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
@@ -76,13 +76,26 @@ def stage(conn: Connection) -> None:
     conn.exec_driver_sql(sql_beside(__file__, "stage.sql"))
 
 
+def land_raw_versions(conn: Connection, account_id: int, versions: Iterable[tuple[str, str, str]],
+                      run_id: str | None = None) -> int:
+    """Land order payloads as received in raw.channel_orders: (order id, JSON text, its hash) each; a
+    version already landed is not stored twice. Returns how many versions are new."""
+    stage(conn)
+    copy_rows(conn, "stage_raw", ("shipment_id", "payload", "payload_sha"), versions)
+    return conn.execute(query_beside(__file__, "land_channel_orders.sql"),
+                        {"account_id": account_id, "run_id": run_id}).rowcount
+
+
 def known_versions(conn: Connection, account_id: int, shipment_ids: list[str]) -> dict[str, str]:
     """channel_shipment_id -> the payload hash the canonical order was last written from."""
     return dict(conn.execute(query_beside(__file__, "known_versions.sql"),
                              {"a": account_id, "ids": shipment_ids}).tuples().all())
 
 
-def merge_page(conn: Connection, account: Account, page: NormalisedPage, run_id: str | None = None) -> MergeCounts:
+def merge_page(conn: Connection, account: Account, page: NormalisedPage, run_id: str | None = None,
+               cause: str | None = None) -> MergeCounts:
+    """Upsert the page's orders, addresses and items. `cause` is what the orders' status history says
+    changed them (default: the import of the channel's orders, in run `run_id`)."""
     counts = MergeCounts()
     if not page.orders:
         return counts
@@ -91,7 +104,7 @@ def merge_page(conn: Connection, account: Account, page: NormalisedPage, run_id:
     copy_rows(conn, "stage_items", ITEM_COLUMNS, page.items)
     params = {"account_id": account.account_id, "store_id": account.store_id, "channel": account.channel}
     # What each order's status history says caused its change (the run, where a Dagster run imports).
-    set_cause(conn, f"import of {account.channel} orders" + (f" (run {run_id[:8]})" if run_id else ""))
+    set_cause(conn, cause or f"import of {account.channel} orders" + (f" (run {run_id[:8]})" if run_id else ""))
     inserted = conn.execute(query_beside(__file__, "merge_orders.sql"), params).scalars().all()
     counts.orders_created = sum(inserted)
     counts.orders_updated = len(inserted) - counts.orders_created

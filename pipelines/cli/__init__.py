@@ -26,6 +26,7 @@ from marketsync.pipelines.cli import (
     serve,
     sheets,
     stock,
+    storefront,
     sync,
     tokens,
 )
@@ -37,7 +38,7 @@ for command in (db.db, accounts.account, credentials.credentials, connection.tes
                 products.products, exceptions.exceptions, orders.orders, outbound.outbound, logs.logs, demo.demo,
                 demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock,
                 digital.digital, alerts.alerts, reconcile.reconcile, tokens.tokens, privacy.privacy,
-                analyst.analyst):
+                analyst.analyst, storefront.storefront):
     cli.add_command(command)
 
 

@@ -1,4 +1,5 @@
-"""The app of `marketsync serve`: the push intake's routes and the operations routes, in one process.
+"""The app of `marketsync serve`: the push intake's routes, the storefront order API and the operations
+routes, in one process.
 
 `create_app` builds it (what `marketsync serve` and `make dev` serve, and the tests drive); `serve` runs it
 with uvicorn until interrupted.
@@ -18,6 +19,8 @@ from marketsync.assets.operations.health import API_CALL_TIMEOUT_SECONDS, API_ST
 from marketsync.pipelines.ops_app.app import ops_routes
 from marketsync.pipelines.push_intake.app import DEFAULT_PUSH_LIMITS, create_push_app
 from marketsync.pipelines.push_intake.limits import Clock, PushLimits, utc_now
+from marketsync.pipelines.storefront_api.app import storefront_routes
+from marketsync.pipelines.storefront_api.group_commit import GroupCommit
 from marketsync.resources.vault import CredentialVault
 
 DEFAULT_HOST = "127.0.0.1"
@@ -27,16 +30,19 @@ DEFAULT_PORT = 8780
 def create_app(engine: Engine, vault: CredentialVault, *, clock: Clock = utc_now,
                limits: PushLimits = DEFAULT_PUSH_LIMITS, clients: Callable[[Channel], Any] | None = None,
                api_max_age_seconds: float = API_STATUS_MAX_AGE_SECONDS,
-               api_timeout_seconds: float = API_CALL_TIMEOUT_SECONDS) -> Starlette:
-    """The whole app: the operations routes, then the push intake's routes as its own app has them
-    (its /healthz is the same answer as ours, so ours serves it). `clock` and `limits` are the push
-    intake's; `clients` and the API status settings the health endpoint's."""
+               api_timeout_seconds: float = API_CALL_TIMEOUT_SECONDS,
+               storefront_intake: GroupCommit | None = None) -> Starlette:
+    """The whole app: the operations routes, the storefront order API, then the push intake's routes as
+    its own app has them (its /healthz is the same answer as ours, so ours serves it). `clock` and
+    `limits` are the push intake's; `clients` and the API status settings the health endpoint's;
+    `storefront_intake` the storefront's order writers (default: two)."""
     ops = ops_routes(engine, vault, clients=clients, api_max_age_seconds=api_max_age_seconds,
                      api_timeout_seconds=api_timeout_seconds)
     ours = {route.path for route in ops}
     push: list[BaseRoute] = [route for route in create_push_app(engine, vault, clock=clock, limits=limits).routes
                              if not (isinstance(route, Route) and route.path in ours)]
-    return Starlette(routes=[*ops, *push])
+    storefront = storefront_routes(engine, vault, intake=storefront_intake)
+    return Starlette(routes=[*ops, *storefront, *push])
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:

@@ -1,0 +1,10 @@
+-- Claim each request's Idempotency-Key for this transaction. A key another transaction holds makes this
+-- wait until it ends: if it committed, the key is not returned here and its stored answer is read; if
+-- it rolled back, the key is claimed here. status_code and answer are filled in before the commit.
+INSERT INTO ops.api_idempotency_keys (account_id, idempotency_key, request_sha, status_code, answer)
+SELECT k.account_id, k.idempotency_key, k.request_sha, 202, '{}'::json
+FROM unnest(CAST(:accounts AS bigint[]), CAST(:keys AS text[]), CAST(:shas AS text[]))
+     AS k(account_id, idempotency_key, request_sha)
+ORDER BY k.account_id, k.idempotency_key
+ON CONFLICT (account_id, idempotency_key) DO NOTHING
+RETURNING account_id, idempotency_key

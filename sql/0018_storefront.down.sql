@@ -1,0 +1,2 @@
+DROP TABLE ops.api_idempotency_keys;
+DELETE FROM core.order_status_map WHERE channel = 'storefront';
