@@ -12,12 +12,13 @@ from benchmarks import (
     privacy,
     sensors,
     stock,
+    storefront,
 )
 
 BENCHMARKS = {"letzshop_import": letzshop_import.main, "feeds": feeds.main, "fulfillment": fulfillment.main,
               "stock": stock.main, "channels": channels.main, "cli": cli.main,
               "sensors": sensors.main, "digital": digital.main, "operations": operations.main,
-              "privacy": privacy.main}
+              "privacy": privacy.main, "storefront": storefront.main}
 
 
 def main(argv: list[str]) -> int:

@@ -168,12 +168,21 @@ $$;
 CREATE OR REPLACE TRIGGER keep_erased BEFORE INSERT OR UPDATE ON core.order_addresses
     FOR EACH ROW EXECUTE FUNCTION ops.keep_address_personal_data_removed();
 
--- Raw payloads are keyed by the channel's id of the order (TG_ARGV[0] names the column).
+-- Raw payloads are keyed by the channel's id of the order (TG_ARGV[0] names the column). The column is
+-- read by name per table rather than through to_jsonb(NEW), which would copy the whole payload for
+-- every row landed (plpgsql resolves NEW's fields per table, so the branches not taken cost nothing).
 CREATE OR REPLACE FUNCTION ops.keep_payload_personal_data_removed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    ref text := to_jsonb(NEW) ->> TG_ARGV[0];
+    ref text;
 BEGIN
+    IF TG_ARGV[0] = 'channel_order_id' THEN
+        ref := NEW.channel_order_id;
+    ELSIF TG_ARGV[0] = 'shipment_id' THEN
+        ref := NEW.shipment_id;
+    ELSE
+        ref := NEW.record_ref;
+    END IF;
     IF EXISTS (SELECT FROM core.orders o
                WHERE o.account_id = NEW.account_id AND o.channel_shipment_id = ref
                  AND o.personal_data_removed_at IS NOT NULL) THEN

@@ -389,3 +389,22 @@ def test_the_order_document_is_the_body_as_received(warehouse, serve):
     del order["billing_address"]
     order["ordered_at"] = "2026-12-01T09:00:00Z"  # the same moment, kept in UTC
     assert payload == order
+
+
+def test_orders_of_several_stores_written_together_stay_in_their_store(warehouse, vault, storefront, serve):
+    """Orders of many stores arriving at once are written in shared transactions: each lands in its own
+    store's account, once."""
+    with warehouse.begin() as conn:
+        other = upsert_account(conn, "other", "storefront")
+        other_key = rotate_api_key(conn, vault, other)
+    jobs = [(STORE if i % 2 else "other", f"SO-{i}") for i in range(120)]
+    with ThreadPoolExecutor(24) as pool:
+        answers = list(pool.map(lambda job: serve.post(an_order(job[1]), f"k-{job[1]}", store=job[0],
+                                                       key=None if job[0] == STORE else other_key), jobs))
+    assert {a.status_code for a in answers} == {201}
+    with warehouse.begin() as conn:
+        placed = dict(conn.execute(text("SELECT o.channel_shipment_id, s.code FROM core.orders o "
+                                        "JOIN ops.stores s USING (store_id)")).tuples().all())
+        raw = conn.execute(text("SELECT count(*) FROM raw.channel_orders")).scalar_one()
+    assert placed == {number: store for store, number in jobs}
+    assert raw == 120

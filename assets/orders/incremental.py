@@ -142,7 +142,7 @@ def _load_page(conn: Connection, account: Account, channel: ChannelOrders, order
         document = _canonical_json(order)
         versions.append((order, document.decode(), hashlib.sha256(document).hexdigest()))
     result.raw_versions_landed += land_raw_versions(
-        conn, account.account_id, ((channel.order_id(o) or "", doc, sha) for o, doc, sha in versions), run_id)
+        conn, ((account.account_id, channel.order_id(o) or "", doc, sha) for o, doc, sha in versions), run_id)
     known = known_versions(conn, account.account_id,
                            [channel.order_id(o) for o, _, _ in versions if channel.order_id(o)])
     changed = [(o, sha) for o, _, sha in versions if known.get(channel.order_id(o)) != sha]

@@ -76,14 +76,15 @@ def stage(conn: Connection) -> None:
     conn.exec_driver_sql(sql_beside(__file__, "stage.sql"))
 
 
-def land_raw_versions(conn: Connection, account_id: int, versions: Iterable[tuple[str, str, str]],
+def land_raw_versions(conn: Connection, versions: Iterable[tuple[int, str, str, str]],
                       run_id: str | None = None) -> int:
-    """Land order payloads as received in raw.channel_orders: (order id, JSON text, its hash) each; a
-    version already landed is not stored twice. Returns how many versions are new."""
+    """Land order payloads as received in raw.channel_orders: (account_id, order id, JSON text, its hash)
+    each; a version already landed is not stored twice. Returns how many versions are new."""
     stage(conn)
-    copy_rows(conn, "stage_raw", ("shipment_id", "payload", "payload_sha"), versions)
-    return conn.execute(query_beside(__file__, "land_channel_orders.sql"),
-                        {"account_id": account_id, "run_id": run_id}).rowcount
+    copy_rows(conn, "stage_raw", ("account_id", "shipment_id", "payload", "payload_sha"), versions)
+    landed = conn.execute(query_beside(__file__, "land_channel_orders.sql"), {"run_id": run_id}).rowcount
+    conn.exec_driver_sql("DELETE FROM stage_raw")  # as merge_pages: the next landing sees only its own
+    return landed
 
 
 def known_versions(conn: Connection, account_id: int, shipment_ids: list[str]) -> dict[str, str]:
@@ -96,18 +97,31 @@ def merge_page(conn: Connection, account: Account, page: NormalisedPage, run_id:
                cause: str | None = None) -> MergeCounts:
     """Upsert the page's orders, addresses and items. `cause` is what the orders' status history says
     changed them (default: the import of the channel's orders, in run `run_id`)."""
+    return merge_pages(conn, [(account.account_id, page)],
+                       cause or f"import of {account.channel} orders" + (f" (run {run_id[:8]})" if run_id else ""))
+
+
+def merge_pages(conn: Connection, pages: list[tuple[int, NormalisedPage]], cause: str) -> MergeCounts:
+    """Upsert the pages of several accounts, (account_id, page) each, in one pass: the same statements
+    whatever the number of accounts, so a transaction that gathers many accounts' orders (the storefront's
+    intake) pays for them once."""
     counts = MergeCounts()
-    if not page.orders:
+    if not any(page.orders for _, page in pages):
         return counts
-    copy_rows(conn, "stage_orders", ORDER_COLUMNS, page.orders)
-    copy_rows(conn, "stage_addresses", ADDRESS_COLUMNS, page.addresses)
-    copy_rows(conn, "stage_items", ITEM_COLUMNS, page.items)
-    params = {"account_id": account.account_id, "store_id": account.store_id, "channel": account.channel}
-    # What each order's status history says caused its change (the run, where a Dagster run imports).
-    set_cause(conn, cause or f"import of {account.channel} orders" + (f" (run {run_id[:8]})" if run_id else ""))
-    inserted = conn.execute(query_beside(__file__, "merge_orders.sql"), params).scalars().all()
+    stage(conn)
+    copy_rows(conn, "stage_orders", ("account_id", *ORDER_COLUMNS),
+              ((a, *row) for a, page in pages for row in page.orders))
+    copy_rows(conn, "stage_addresses", ("account_id", *ADDRESS_COLUMNS),
+              ((a, *row) for a, page in pages for row in page.addresses))
+    copy_rows(conn, "stage_items", ("account_id", *ITEM_COLUMNS),
+              ((a, *row) for a, page in pages for row in page.items))
+    set_cause(conn, cause)  # what each order's status history says caused its change
+    inserted = conn.execute(query_beside(__file__, "merge_orders.sql")).scalars().all()
     counts.orders_created = sum(inserted)
     counts.orders_updated = len(inserted) - counts.orders_created
-    conn.execute(query_beside(__file__, "merge_addresses.sql"), params)
-    counts.items_written = len(conn.execute(query_beside(__file__, "merge_items.sql"), params).all())
+    conn.execute(query_beside(__file__, "merge_addresses.sql"))
+    counts.items_written = len(conn.execute(query_beside(__file__, "merge_items.sql")).all())
+    # Emptied now rather than at the commit: a transaction may merge several times (the storefront's
+    # intake does), and the next merge must not see these rows again.
+    conn.exec_driver_sql("DELETE FROM stage_orders; DELETE FROM stage_addresses; DELETE FROM stage_items")
     return counts

@@ -32,7 +32,7 @@ def catch_up(conn: Connection, account: Account) -> CatchUp:
     versions = conn.execute(query_beside(__file__, "unmerged_versions.sql"),
                             {"a": account.account_id, "hours": LOOK_BACK_HOURS}).all()
     if versions:
-        merge_documents(conn, account, [(row.payload, row.payload_sha) for row in versions],
+        merge_documents(conn, [(account, row.payload, row.payload_sha) for row in versions],
                         cause="storefront catch-up: a received version merged again")
         result.remerged = len(versions)
     result.keys_pruned = prune_keys(conn, account, int(account.setting("idempotency_key_days") or 7))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +31,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from marketsync.assets.accounts import Account
-from marketsync.assets.orders.load import NormalisedPage, land_raw_versions, merge_page
+from marketsync.assets.orders.load import NormalisedPage, land_raw_versions, merge_pages
 from marketsync.assets.storefront.document import NEXT_STATUSES, StatusChange, StorefrontOrder
 from marketsync.assets.storefront.normalise import add_to_page, canonical_json, document_sha, order_document
 from marketsync.resources.sql_files import query_beside
@@ -99,12 +100,13 @@ def order_answers(conn: Connection, order_ids: list[int]) -> dict[int, dict[str,
                            "items": row.items} for row in rows}
 
 
-def _claim(conn: Connection, requests: list[tuple[int, str, str]]) -> set[tuple[int, str]]:
-    """Claim the (account_id, key, request hash) of each request; returns the keys claimed here."""
+def _claim(conn: Connection, requests: list[tuple[int, str, str]]) -> dict[tuple[int, str], str]:
+    """Claim the (account_id, key, request hash) of each request; returns the keys claimed here, each
+    with its row's ctid (where its answer is recorded)."""
     rows = conn.execute(query_beside(__file__, "claim_keys.sql"), {
         "accounts": [a for a, _, _ in requests], "keys": [k for _, k, _ in requests],
-        "shas": [sha for _, _, sha in requests]}).tuples().all()
-    return set(rows)
+        "shas": [sha for _, _, sha in requests]}).all()
+    return {(row.account_id, row.idempotency_key): row.row_ctid for row in rows}
 
 
 def _stored(conn: Connection, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Any]:
@@ -125,65 +127,64 @@ def _stored_or_busy(stored: Any, key: str, sha: str) -> Answer:
     return Answer(stored.status_code, stored.answer, replayed=True)
 
 
-def _record(conn: Connection, answered: list[tuple[tuple[int, str], Answer, int | None]]) -> None:
-    """Store the 2xx answers under their keys; release the keys of the others (a refused request may be
-    sent again, corrected, under the same key)."""
-    kept = [(k, a, o) for k, a, o in answered if a.stored]
+def _record(conn: Connection, claimed: dict[tuple[int, str], str],
+            answered: list[tuple[tuple[int, str], Answer, int | None]]) -> None:
+    """Store the 2xx answers under their claimed keys; release the keys of the others (a refused request
+    may be sent again, corrected, under the same key)."""
+    kept = [(claimed[k], a, o) for k, a, o in answered if a.stored]
     if kept:
         conn.execute(query_beside(__file__, "record_answers.sql"), {
-            "accounts": [k[0] for k, _, _ in kept], "keys": [k[1] for k, _, _ in kept],
-            "codes": [a.status for _, a, _ in kept], "answers": [json.dumps(a.body) for _, a, _ in kept],
-            "orders": [o for _, _, o in kept]})
-    released = [k for k, a, _ in answered if not a.stored]
+            "ctids": [c for c, _, _ in kept], "codes": [a.status for _, a, _ in kept],
+            "answers": [json.dumps(a.body) for _, a, _ in kept], "orders": [o for _, _, o in kept]})
+    released = [claimed[k] for k, a, _ in answered if not a.stored]
     if released:
-        conn.execute(query_beside(__file__, "release_keys.sql"),
-                     {"accounts": [a for a, _ in released], "keys": [k for _, k in released]})
+        conn.execute(query_beside(__file__, "release_keys.sql"), {"ctids": released})
 
 
-def merge_documents(conn: Connection, account: Account, documents: list[tuple[dict[str, Any], str]],
-                    cause: str) -> None:
-    """Land the documents raw and merge them into the canonical orders of `account`."""
-    land_raw_versions(conn, account.account_id,
-                      ((d["order_number"], canonical_json(d).decode(), sha) for d, sha in documents))
-    page = NormalisedPage()
-    for document, sha in documents:
-        add_to_page(document, sha, page)
-    merge_page(conn, account, page, cause=cause)
+def merge_documents(conn: Connection, documents: list[tuple[Account, dict[str, Any], str]], cause: str) -> None:
+    """Land the documents raw and merge them into the canonical orders, (account, document, its hash)
+    each, whatever their accounts: one set of statements for the whole batch."""
+    land_raw_versions(conn, ((a.account_id, d["order_number"], canonical_json(d).decode(), sha)
+                             for a, d, sha in documents))
+    pages: dict[int, NormalisedPage] = defaultdict(NormalisedPage)
+    for account, document, sha in documents:
+        add_to_page(document, sha, pages[account.account_id])
+    merge_pages(conn, list(pages.items()), cause)
 
 
-def _order_ids(conn: Connection, account: Account, numbers: list[str]) -> dict[str, int]:
-    rows = conn.execute(query_beside(__file__, "order_ids.sql"), {"a": account.account_id, "numbers": numbers})
-    return dict(rows.tuples().all())
+def _by_number(conn: Connection, sql: str, keys: list[tuple[int, str]]) -> Sequence[Any]:
+    """The rows `sql` finds for (account_id, order number) pairs."""
+    return conn.execute(query_beside(__file__, sql), {"accounts": [a for a, _ in keys],
+                                                      "numbers": [n for _, n in keys]}).all()
 
 
-def _apply_account(conn: Connection, account: Account, submissions: list[Submission]
-                   ) -> list[tuple[Answer, int | None]]:
-    """Each submission of one account (their keys claimed here) applied: (its answer, its order's id)."""
-    numbers = sorted({s.order_number for s in submissions})
-    versions: dict[str, dict[str, int | None]] = defaultdict(dict)
-    for number, sha, order_id in conn.execute(query_beside(__file__, "received_versions.sql"),
-                                              {"a": account.account_id, "numbers": numbers}).tuples():
-        versions[number][sha] = order_id
+def _apply(conn: Connection, submissions: list[Submission]) -> list[tuple[Answer, int | None]]:
+    """Each submission (its key claimed here) applied: (its answer, its order's id)."""
+    keys = sorted({(s.account.account_id, s.order_number) for s in submissions})
+    versions: dict[tuple[int, str], dict[str, int | None]] = defaultdict(dict)
+    for row in _by_number(conn, "received_versions.sql", keys):
+        versions[(row.account_id, row.channel_order_id)][row.payload_sha] = row.order_id
     # Per submission: a refusal, or where its order comes from: an order received before (its id), or
     # the first submission of this batch with its order number (created here).
     outcomes: list[Answer | int | Submission] = []
-    new: dict[str, Submission] = {}
+    new: dict[tuple[int, str], Submission] = {}
     for submission in submissions:
-        number = submission.order_number
-        first = new.setdefault(number, submission) if number not in versions else None
-        if number in versions:
-            known = versions[number].get(submission.sha)
-            outcomes.append(known if known is not None else _order_exists(number))
+        key = (submission.account.account_id, submission.order_number)
+        if key in versions:
+            known = versions[key].get(submission.sha)
+            outcomes.append(known if known is not None else _order_exists(submission.order_number))
         else:
-            outcomes.append(first if first is not None and first.sha == submission.sha else _order_exists(number))
-    created: dict[str, int] = {}
+            first = new.setdefault(key, submission)
+            outcomes.append(first if first.sha == submission.sha else _order_exists(submission.order_number))
+    created: dict[tuple[int, str], int] = {}
     if new:
-        merge_documents(conn, account, [(s.document, s.sha) for s in new.values()],
+        merge_documents(conn, [(s.account, s.document, s.sha) for s in new.values()],
                         cause="storefront API: order received")
-        created = _order_ids(conn, account, list(new))
+        created = {(row.account_id, row.channel_shipment_id): row.order_id
+                   for row in _by_number(conn, "order_ids.sql", list(new))}
         conn.execute(query_beside(__file__, "match_by_sku.sql"), {"order_ids": list(created.values())})
-    ids = [o if isinstance(o, int) else created[o.order_number] if isinstance(o, Submission) else None
-           for o in outcomes]
+    ids = [o if isinstance(o, int) else created[(o.account.account_id, o.order_number)]
+           if isinstance(o, Submission) else None for o in outcomes]
     views = order_answers(conn, [i for i in ids if i is not None])
     results: list[tuple[Answer, int | None]] = []
     for submission, outcome, order_id in zip(submissions, outcomes, ids, strict=True):
@@ -204,21 +205,19 @@ def receive_orders(conn: Connection, submissions: list[Submission]) -> list[Answ
     leaders = sorted(set(first_with_key.values()))
     claimed = _claim(conn, [(*submissions[i].key, submissions[i].sha) for i in leaders])
     stored = _stored(conn, [submissions[i].key for i in leaders if submissions[i].key not in claimed])
-    applying: dict[int, list[int]] = defaultdict(list)
+    applying: list[int] = []
     for i in leaders:
         submission = submissions[i]
         if submission.key in claimed:
-            applying[submission.account.account_id].append(i)
+            applying.append(i)
         else:
             answers[i] = _stored_or_busy(stored.get(submission.key), submission.idempotency_key, submission.sha)
     answered: list[tuple[tuple[int, str], Answer, int | None]] = []
-    for indexes in applying.values():
-        group = [submissions[i] for i in indexes]
-        for i, submission, (answer, order_id) in zip(indexes, group, _apply_account(conn, group[0].account, group),
-                                                     strict=True):
+    if applying:
+        for i, (answer, order_id) in zip(applying, _apply(conn, [submissions[i] for i in applying]), strict=True):
             answers[i] = answer
-            answered.append((submission.key, answer, order_id))
-    _record(conn, answered)
+            answered.append((submissions[i].key, answer, order_id))
+    _record(conn, claimed, answered)
     for i, submission in enumerate(submissions):
         if answers[i] is None:  # the same key again in this batch: answered as its first request
             first = submissions[first_with_key[submission.key]]
@@ -239,10 +238,11 @@ def change_status(conn: Connection, account: Account, order_number: str, change:
         return _change(conn, account, order_number, change, now)
     key = (account.account_id, idempotency_key)
     sha = document_sha({"order_number": order_number, **change.model_dump(mode="json")})
-    if key not in _claim(conn, [(*key, sha)]):
+    claimed = _claim(conn, [(*key, sha)])
+    if key not in claimed:
         return _stored_or_busy(_stored(conn, [key]).get(key), idempotency_key, sha)
     answer = _change(conn, account, order_number, change, now)
-    _record(conn, [(key, answer, answer.body.get("order_id"))])
+    _record(conn, claimed, [(key, answer, answer.body.get("order_id"))])
     return answer
 
 
@@ -267,7 +267,7 @@ def _change(conn: Connection, account: Account, order_number: str, change: Statu
             document["tracking_number"] = change.tracking_number
         if change.carrier:
             document["carrier"] = change.carrier
-        merge_documents(conn, account, [(document, document_sha(document))],
+        merge_documents(conn, [(account, document, document_sha(document))],
                cause=f"storefront API: {current} -> {change.status}")
     return Answer(200, order_answers(conn, [row.order_id])[row.order_id])
 

@@ -45,7 +45,7 @@ def create_app(engine: Engine, vault: CredentialVault, *, clock: Clock = utc_now
     return Starlette(routes=[*ops, *storefront, *push])
 
 
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, access_log: bool = False) -> None:
     """Run the app with uvicorn until interrupted (`marketsync serve`).
 
     Resources come from the environment as every marketsync process finds them (`DATABASE_URL`,
@@ -63,4 +63,12 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     prepare_environment()
     engine = engine_for(os.environ["DATABASE_URL"])
     vault = CredentialVault(secret_keys=os.environ["MARKETSYNC_SECRET_KEYS"])
-    uvicorn.run(create_app(engine, vault), host=host, port=port, proxy_headers=True, log_level="info")
+    # The storefront's order writers: MARKETSYNC_STOREFRONT_WRITERS transactions at once, each of up to
+    # MARKETSYNC_STOREFRONT_BATCH orders (1: a transaction per order, what benchmarks/storefront.py compares).
+    intake = GroupCommit(engine, writers=int(os.environ.get("MARKETSYNC_STOREFRONT_WRITERS", "2")),
+                         max_batch=int(os.environ.get("MARKETSYNC_STOREFRONT_BATCH", "200")))
+    try:
+        uvicorn.run(create_app(engine, vault, storefront_intake=intake), host=host, port=port, proxy_headers=True,
+                    log_level="info", access_log=access_log)
+    finally:
+        intake.close()

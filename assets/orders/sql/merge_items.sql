@@ -10,10 +10,10 @@ SELECT o.order_id, s.channel_item_id, s.channel_variant_id, s.sku, s.mpn, s.barc
        CASE WHEN g.product_id IS NULL THEN 'pending' ELSE 'matched' END,
        CASE WHEN g.product_id IS NULL THEN NULL ELSE 'gtin' END
 FROM stage_items s
-JOIN core.orders o ON o.account_id = :account_id AND o.channel_shipment_id = s.channel_shipment_id
+JOIN core.orders o ON o.account_id = s.account_id AND o.channel_shipment_id = s.channel_shipment_id
 LEFT JOIN LATERAL (
     SELECT CASE WHEN count(*) = 1 THEN min(c.product_id) END AS product_id
-    FROM (SELECT g.product_id FROM core.products_with_gtin(:store_id, s.gtin14) AS g(product_id) LIMIT 2) c
+    FROM (SELECT g.product_id FROM core.products_with_gtin(o.store_id, s.gtin14) AS g(product_id) LIMIT 2) c
 ) g ON s.gtin14 IS NOT NULL
 ORDER BY o.order_id, s.channel_item_id
 ON CONFLICT (order_id, channel_item_id) DO UPDATE SET

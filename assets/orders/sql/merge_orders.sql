@@ -1,4 +1,4 @@
--- Upsert the canonical orders of the staged page, for any channel. Local decisions (sync status,
+-- Upsert the canonical orders of the staged page, for any channel (each row's account says which). Local decisions (sync status,
 -- tracking we set) survive a re-import; the channel's state is taken as the channel reports it, and
 -- what it means (core.order_status_map) moves our sync status only forward: a channel that confirmed,
 -- declined or shipped the order on its own side is followed.
@@ -6,7 +6,7 @@ INSERT INTO core.orders AS o (
     store_id, account_id, channel, channel_order_id, channel_shipment_id, order_number, shipment_number,
     customer_email, customer_name, customer_locale, total, currency, channel_state, sync_status, ordered_at,
     tracking_number, tracking_carrier, shipped_at, source_payload_sha)
-SELECT :store_id, :account_id, :channel, s.channel_order_id, s.channel_shipment_id, s.order_number,
+SELECT a.store_id, s.account_id, a.channel, s.channel_order_id, s.channel_shipment_id, s.order_number,
        s.shipment_number, s.customer_email, s.customer_name, s.customer_locale, s.total, s.currency,
        s.channel_state,
        CASE WHEN m.status IN ('confirmed', 'processing') THEN 'confirmed'
@@ -15,8 +15,9 @@ SELECT :store_id, :account_id, :channel, s.channel_order_id, s.channel_shipment_
        s.ordered_at, s.tracking_number, s.tracking_carrier,
        CASE WHEN m.status IN ('shipped', 'delivered') THEN now() END, s.source_payload_sha
 FROM stage_orders s
-LEFT JOIN core.order_status_map m ON m.channel = :channel AND m.channel_state = s.channel_state
-ORDER BY s.channel_shipment_id
+JOIN ops.accounts a ON a.account_id = s.account_id
+LEFT JOIN core.order_status_map m ON m.channel = a.channel AND m.channel_state = s.channel_state
+ORDER BY s.account_id, s.channel_shipment_id
 ON CONFLICT (account_id, channel_shipment_id) DO UPDATE SET
     order_number      = excluded.order_number,
     shipment_number   = excluded.shipment_number,
