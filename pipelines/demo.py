@@ -34,6 +34,7 @@ from marketsync.pipelines import (
     demo_fulfillment,
     demo_operations,
     demo_stock,
+    demo_storefront,
     demo_world,
 )
 from marketsync.pipelines.push_intake.app import create_push_app
@@ -151,8 +152,11 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
         _step("Catalog out: the store catalog as Letzshop's product feed (Dagster asset, in-process)")
         demo_catalog_export.run_catalog_export(rt, DEMO_STORE)
 
+        _step("Storefront: the store's own shop pushes an order to marketsync serve")
+        storefront = demo_storefront.run_storefront(rt, DEMO_STORE)
+
         figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected, channels, digital,
-                           operations)
+                           operations, storefront)
     return figures
 
 
@@ -261,7 +265,7 @@ def _drain(rt) -> None:
 
 
 def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels: dict, digital: dict,
-             operations: dict) -> dict:
+             operations: dict, storefront: dict) -> dict:
     with rt.warehouse.begin() as conn:
         row = conn.execute(query_beside(__file__, "demo_letzshop_units.sql"), {"c": DEMO_STORE}).one()
         duplicates = conn.execute(query_beside(__file__, "demo_duplicate_gtin_exceptions.sql"),
@@ -293,6 +297,9 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels
         # Each crossed threshold: one e-mail to the team and one signed post to the webhook.
         ("alert notices (e-mail + signed webhook)", operations["alert_emails"] + operations["alert_webhooks"]
          - operations["bad_signatures"], 2 * operations["crossed"]),
+        # The shop's order and its retry under the same Idempotency-Key: one order, answered alike.
+        ("storefront orders (a POST and its retry)", storefront["orders"], 1),
+        ("storefront units reserved in stock", storefront["reserved"], 3),
     ]
     _step("Summary")
     ok = True
