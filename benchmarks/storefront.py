@@ -2,10 +2,12 @@
 loopback, and their latency.
 
 `marketsync serve` runs as its own process (uvicorn, one worker, as a user starts it) on a fresh
-database with BENCH_SF_STORES stores (default 10), each with a storefront account, its API key and a
-catalog of 1,000 products. A load generator in this process (plain HTTP/1.1 over keep-alive
-connections on asyncio, so that the client costs little of the machine's CPU) POSTs new orders of one
-to three lines, each with its own Idempotency-Key, to random stores:
+database with BENCH_SF_STORES stores (default 10), each with a storefront account, its API key, a
+catalog of 1,000 products and BENCH_SF_HISTORY orders received before (default 20,000: a shop that has
+been selling for a while, not empty tables with empty statistics). A load generator in this process
+(plain HTTP/1.1 over keep-alive connections on asyncio, so that the client costs little of the
+machine's CPU) POSTs new orders of one to three lines, each with its own Idempotency-Key, to random
+stores:
 
 1. open loop at BENCH_SF_RATE orders per second (default 1,000) for BENCH_SF_SECONDS (default 20):
    each order is sent at its scheduled moment whatever the answers before it, and its latency counts
@@ -33,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.common import bench_database
+from benchmarks.common import bench_database, run_seed_script
 
 STORES = int(os.environ.get("BENCH_SF_STORES", "10"))
 RATE = int(os.environ.get("BENCH_SF_RATE", "1000"))
@@ -41,6 +43,7 @@ SECONDS = float(os.environ.get("BENCH_SF_SECONDS", "20"))
 CONNECTIONS = int(os.environ.get("BENCH_SF_CONNECTIONS", "64"))
 CLOSED_ORDERS = int(os.environ.get("BENCH_SF_CLOSED_ORDERS", "20000"))
 PRODUCTS = 1000
+HISTORY = int(os.environ.get("BENCH_SF_HISTORY", "20000"))  # orders each store received before the run
 TARGET_P99_SECONDS = 1.0
 
 
@@ -84,6 +87,7 @@ def seed(warehouse, vault) -> dict[str, str]:
             conn.execute(text("INSERT INTO core.products (store_id, sku, title) "
                               "SELECT :s, 'SKU-' || g, 'Product ' || g FROM generate_series(1, :n) g"),
                          {"s": account.store_id, "n": PRODUCTS})
+    run_seed_script(warehouse, Path(__file__).with_name("storefront_seed.sql"), {"history": HISTORY})
     with warehouse.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     return keys

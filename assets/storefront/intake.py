@@ -103,17 +103,16 @@ def order_answers(conn: Connection, order_ids: list[int]) -> dict[int, dict[str,
 def _claim(conn: Connection, requests: list[tuple[int, str, str]]) -> dict[tuple[int, str], str]:
     """Claim the (account_id, key, request hash) of each request; returns the keys claimed here, each
     with its row's ctid (where its answer is recorded)."""
-    rows = conn.execute(query_beside(__file__, "claim_keys.sql"), {
-        "accounts": [a for a, _, _ in requests], "keys": [k for _, k, _ in requests],
-        "shas": [sha for _, _, sha in requests]}).all()
+    rows = conn.execute(query_beside(__file__, "claim_keys.sql"), {"requests": json.dumps(
+        [{"account_id": a, "idempotency_key": k, "request_sha": sha} for a, k, sha in requests])}).all()
     return {(row.account_id, row.idempotency_key): row.row_ctid for row in rows}
 
 
 def _stored(conn: Connection, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Any]:
     if not keys:
         return {}
-    rows = conn.execute(query_beside(__file__, "stored_answers.sql"),
-                        {"accounts": [a for a, _ in keys], "keys": [k for _, k in keys]}).all()
+    rows = conn.execute(query_beside(__file__, "stored_answers.sql"), {"keys": json.dumps(
+        [{"account_id": a, "idempotency_key": k} for a, k in keys])}).all()
     return {(row.account_id, row.idempotency_key): row for row in rows}
 
 
@@ -131,11 +130,10 @@ def _record(conn: Connection, claimed: dict[tuple[int, str], str],
             answered: list[tuple[tuple[int, str], Answer, int | None]]) -> None:
     """Store the 2xx answers under their claimed keys; release the keys of the others (a refused request
     may be sent again, corrected, under the same key)."""
-    kept = [(claimed[k], a, o) for k, a, o in answered if a.stored]
+    kept = [{"row_ctid": claimed[k], "status_code": a.status, "answer": a.body, "order_id": o}
+            for k, a, o in answered if a.stored]
     if kept:
-        conn.execute(query_beside(__file__, "record_answers.sql"), {
-            "ctids": [c for c, _, _ in kept], "codes": [a.status for _, a, _ in kept],
-            "answers": [json.dumps(a.body) for _, a, _ in kept], "orders": [o for _, _, o in kept]})
+        conn.execute(query_beside(__file__, "record_answers.sql"), {"answers": json.dumps(kept)})
     released = [claimed[k] for k, a, _ in answered if not a.stored]
     if released:
         conn.execute(query_beside(__file__, "release_keys.sql"), {"ctids": released})
@@ -153,9 +151,10 @@ def merge_documents(conn: Connection, documents: list[tuple[Account, dict[str, A
 
 
 def _by_number(conn: Connection, sql: str, keys: list[tuple[int, str]]) -> Sequence[Any]:
-    """The rows `sql` finds for (account_id, order number) pairs."""
-    return conn.execute(query_beside(__file__, sql), {"accounts": [a for a, _ in keys],
-                                                      "numbers": [n for _, n in keys]}).all()
+    """The rows `sql` finds for (account_id, order number) pairs (passed as one JSON document: psycopg
+    dumps a long text array element by element in Python, json is one string)."""
+    return conn.execute(query_beside(__file__, sql), {"orders": json.dumps(
+        [{"account_id": a, "number": n} for a, n in keys])}).all()
 
 
 def _apply(conn: Connection, submissions: list[Submission]) -> list[tuple[Answer, int | None]]:

@@ -30,6 +30,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
@@ -76,9 +77,16 @@ def _unavailable(message: str) -> Refused:
     return Refused(503, "unavailable", message, headers={"Retry-After": "1"})
 
 
+class _Json(JSONResponse):
+    """A JSON answer rendered by orjson (the stdlib encoder is a tenth of an order's cost at a peak)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 def _respond(answer: Answer) -> JSONResponse:
-    return JSONResponse(answer.body, status_code=answer.status,
-                        headers={REPLAYED_HEADER: "true"} if answer.replayed else None)
+    return _Json(answer.body, status_code=answer.status,
+                 headers={REPLAYED_HEADER: "true"} if answer.replayed else None)
 
 
 class StorefrontApi:
@@ -151,8 +159,8 @@ class StorefrontApi:
         except InvalidDocument as exc:
             raise self._invalid(exc, "order") from None
         try:
-            answer = await asyncio.wait_for(self.intake.submit(Submission.of(account, key, order)),
-                                            ANSWER_TIMEOUT_SECONDS)
+            async with asyncio.timeout(ANSWER_TIMEOUT_SECONDS):  # no task of its own, unlike wait_for
+                answer = await self.intake.submit(Submission.of(account, key, order))
         except Overloaded:
             raise _unavailable("too many orders are waiting to be written; retry in a second") from None
         except TimeoutError:
@@ -203,7 +211,7 @@ def _answering_refusals(handler: Callable[[Request], Awaitable[Response]]) -> Ca
         except Refused as refused:
             log.info("storefront %s %s: %s %s", request.method, request.url.path, refused.status,
                      refused.answer["error"])
-            return JSONResponse(refused.answer, status_code=refused.status, headers=refused.headers)
+            return _Json(refused.answer, status_code=refused.status, headers=refused.headers)
     return endpoint
 
 
