@@ -83,8 +83,9 @@ def save_settings(conn: Connection, store: str, channel: str, *, enabled: bool |
         current = load_settings(conn, store, channel)
     except MarketsyncError:
         current = PriceSettings(account.account_id, account.store_id, store, channel)
-    changes = {k: v for k, v in {"markup_percent": markup_percent, "fixed_add": fixed_add, "rounding": rounding,
-                                 "floor": floor, "ceiling": ceiling, "currency": currency}.items() if v is not None}
+    given = {"markup_percent": markup_percent, "fixed_add": fixed_add, "rounding": rounding, "floor": floor,
+             "ceiling": ceiling, "currency": currency}
+    changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if clear_ceiling:
         changes["ceiling"] = None
     rule = replace(current.rule, **changes)  # PriceRule checks itself: a ceiling below the floor is refused
