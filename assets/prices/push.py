@@ -21,11 +21,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, text
 
 from marketsync.assets.prices.channels import PriceAnswer, PriceChannel, PricePushError, PriceUpdate, build_adapter
-from marketsync.assets.prices.rules import base_of, target_price
+from marketsync.assets.prices.rules import PriceTerms, base_of, target_price
 from marketsync.assets.prices.settings import PriceSettings, load_settings
 from marketsync.assets.sync_log import SyncLog, describe_error
 from marketsync.resources.errors import MarketsyncError
@@ -146,46 +147,65 @@ def _push_locked(warehouse: Warehouse, settings: PriceSettings, mode: str, trigg
 def _compute(warehouse: Warehouse, settings: PriceSettings, sync_id: int, mode: str,
              result: PricePushResult) -> list[PriceUpdate]:
     """Every listing's target in one snapshot; ledger rows (COPY) for those to push; their updates."""
-    rule = settings.rule
+    currency = settings.rule.currency
     ledger: list[tuple] = []
     updates: list[PriceUpdate] = []
+    # The rule is one for the whole push, so listings with the same inputs have the same terms: computed
+    # once per distinct input (a catalog repeats its prices; a million listings hold far fewer prices).
+    known: dict[tuple, PriceTerms | None] = {}
     # REPEATABLE READ: the prices and the acknowledged prices are read from one snapshot.
     with warehouse.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         with conn.begin():
-            rows = conn.execute(query_beside(__file__, "listings.sql"), {
+            result_rows = conn.execute(query_beside(__file__, "listings.sql"), {
                 "a": settings.account_id, "s": settings.store_id, "sku": None,
                 "catalog": settings.listings == "catalog"})
-            for row in rows:
+            # Read in batches (fetchmany): a fetch per row would cost more than the rule itself.
+            rows = (row for batch in result_rows.partitions(20_000) for row in batch)
+            for product_id, sku, store_price, store_currency, catalog_price, catalog_currency, acknowledged, \
+                    acknowledged_currency in rows:
                 result.listings += 1
-                terms = listing_terms(row, settings)
+                key = (store_price, store_currency, catalog_price, catalog_currency)
+                terms = known.get(key, _MISSING)
+                if terms is _MISSING:
+                    terms = known[key] = terms_of(store_price, store_currency, catalog_price, catalog_currency,
+                                                  settings)
                 if terms is None:
                     result.no_price += 1
                     continue
-                if terms.currency != rule.currency:
+                if terms.currency != currency:
                     result.other_currency += 1
                     continue
-                acknowledged = row.acknowledged_price
                 if mode == "incremental" and acknowledged == terms.final_price and \
-                        (row.acknowledged_currency or "").strip() == terms.currency:
+                        acknowledged_currency == terms.currency:
                     continue
-                ledger.append((sync_id, settings.account_id, row.product_id, row.sku, terms.currency,
+                ledger.append((sync_id, settings.account_id, product_id, sku, terms.currency,
                                terms.base_price, terms.base_source, terms.markup_percent, terms.fixed_add,
                                terms.marked_up, terms.rounding, terms.rounded, terms.ceiling_price, terms.floor_price,
                                terms.clamped_by, terms.final_price, acknowledged))
-                updates.append(PriceUpdate(row.sku, terms.final_price, terms.currency))
+                updates.append(PriceUpdate(sku, terms.final_price, terms.currency))
             result.pushed = copy_rows(conn, "core.price_ledger", LEDGER_COLUMNS, ledger)
     updates.sort(key=lambda u: u.sku)
     return updates
 
 
-def listing_terms(row, settings: PriceSettings):
-    """The terms of one listing row of listings.sql under the settings' rule, or None without a price."""
-    base = base_of(row.store_price, row.catalog_price)
+_MISSING: Any = object()
+
+
+def terms_of(store_price: Decimal | None, store_currency: str | None, catalog_price: Decimal | None,
+             catalog_currency: str | None, settings: PriceSettings) -> PriceTerms | None:
+    """A listing's terms under the settings' rule, or None when it has no price at all. The currency is the
+    chosen price's (the product's, else the marketplace product's), else the rule's."""
+    base = base_of(store_price, catalog_price)
     if base is None:
         return None
     amount, source = base
-    currency = (row.store_currency if source == "store" else row.catalog_currency) or settings.rule.currency
+    currency = (store_currency if source == "store" else catalog_currency) or settings.rule.currency
     return target_price(Decimal(amount), source, currency.strip(), settings.rule)
+
+
+def listing_terms(row: Any, settings: PriceSettings) -> PriceTerms | None:
+    """The terms of one listing row of listings.sql under the settings' rule, or None without a price."""
+    return terms_of(row.store_price, row.store_currency, row.catalog_price, row.catalog_currency, settings)
 
 
 def _with_acknowledged(conn: Connection, account_id: int, sync_id: int, updates: list[PriceUpdate],

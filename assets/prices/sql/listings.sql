@@ -4,7 +4,7 @@
 -- a stock number or a price for them).
 SELECT p.product_id, p.sku, p.price AS store_price, coalesce(p.currency, mp.currency) AS store_currency,
        mp.price AS catalog_price, coalesce(mp.currency, p.currency) AS catalog_currency,
-       cp.acknowledged_price, cp.currency AS acknowledged_currency
+       cp.acknowledged_price, rtrim(cp.currency) AS acknowledged_currency
 FROM core.products p
 LEFT JOIN core.marketplace_products mp USING (marketplace_product_id)
 LEFT JOIN core.channel_prices cp ON cp.account_id = :a AND cp.product_id = p.product_id
