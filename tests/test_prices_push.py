@@ -236,3 +236,20 @@ def test_prices_explain_and_rules_from_the_command_line(warehouse, vault, tmp_pa
     assert code == 0, err
     assert "x (1 + 20 %)" in out and "= 12.99  rounded (up to .99)" in out and "capped at the ceiling 11.50" in out
     assert "pushed 11.50 EUR (was nothing) -> delivered" in out
+
+
+def test_amazon_a_patch_whose_answer_is_lost_is_looked_up_before_it_is_sent_again(amazon, warehouse, vault):
+    shop = amazon
+    with warehouse.begin() as conn:
+        save_settings(conn, "zon", "amazon", floor=Decimal("1.00"))
+    amazon_push(warehouse, vault, shop)
+    set_price(warehouse, "zon", shop.skus[2], Decimal("77.00"))
+    # Every try of the patch takes effect, then its answer is lost: the client gives up not knowing.
+    shop.state.add_fault("apply_then_drop", target="patchListingsItem", count=20)
+    result = amazon_push(warehouse, vault, shop)
+    shop.state.clear_faults()
+    assert (result.pushed, result.acknowledged, result.unanswered) == (1, 1, 0)
+    assert shop.state.listing_price(shop.skus[2]) == (Decimal("77.00"), "EUR")
+    row = ledger(warehouse, result.price_sync_id)[shop.skus[2]]
+    assert row["answer"] == "accepted" and row["answer_message"] == "read back after an unanswered patch"
+    assert amazon_push(warehouse, vault, shop).pushed == 0

@@ -2,7 +2,8 @@
 JSON_LISTINGS_FEED of the same patches (the client splits feeds at 25,000 messages and reads each
 processing report into per-SKU results), like the stock adapter. A listing the report does not account
 for stays unanswered and goes again with the next delta push. Each patch sets an absolute price, so a
-retry whose first try's outcome is unknown cannot apply anything twice."""
+retry cannot apply anything twice; a patch whose outcome stays unknown after the client's retries is
+looked up (getListingsItem) before the next push sends it again."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -37,9 +38,9 @@ class AmazonListingsPrices(PriceChannel):
                 if len(updates) <= self.patch_at_most:
                     answers = []
                     for update in updates:
-                        result = api.patch_listing_price(update.sku, update.price, update.currency)
-                        answers.append(PriceAnswer(update.sku, "accepted") if result.accepted else
-                                       PriceAnswer(update.sku, "rejected", "; ".join(result.issues) or result.status))
+                        answer = self._patch(api, update)
+                        if answer is not None:
+                            answers.append(answer)
                     return PriceOutcome(answers, delivered_to=f"{self.where} (listings API)")
                 results = api.submit_prices_feed((u.sku, u.price, u.currency) for u in updates)
         except AmazonError as exc:
@@ -49,6 +50,27 @@ class AmazonListingsPrices(PriceChannel):
                    for r in results if r.status in ("accepted", "rejected")]
         feeds = sorted({r.feed_id for r in results})
         return PriceOutcome(answers, delivered_to=f"{self.where} (feed {', '.join(feeds)})")
+
+
+    @staticmethod
+    def _patch(api: AmazonSpApi, update: PriceUpdate) -> PriceAnswer | None:
+        """One listing's patch; when its outcome is unknown (no answer after the client's retries), the
+        listing is read back first: the price is there (accepted) or not (None: unanswered, sent again by
+        the next push). A refusal a retry cannot fix fails the push."""
+        try:
+            result = api.patch_listing_price(update.sku, update.price, update.currency)
+        except AmazonError as exc:
+            if not exc.retryable:
+                raise
+            try:
+                shown = api.listing_price(update.sku)
+            except AmazonError:
+                return None
+            return PriceAnswer(update.sku, "accepted", "read back after an unanswered patch") \
+                if shown == update.price else None
+        if result.accepted:
+            return PriceAnswer(update.sku, "accepted")
+        return PriceAnswer(update.sku, "rejected", "; ".join(result.issues) or result.status)
 
 
 def adapter(conn: Connection, settings: PriceSettings, vault: CredentialVault, clients) -> AmazonListingsPrices:
