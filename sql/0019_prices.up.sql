@@ -76,12 +76,17 @@ CREATE INDEX price_ledger_sync ON core.price_ledger (price_sync_id);
 CREATE INDEX price_ledger_pending ON core.price_ledger (account_id) WHERE answer = 'pending';
 
 -- What each channel shows: the last price it acknowledged per listing. A delta push sends exactly the
--- listings whose computed price differs from this.
+-- listings whose computed price differs from this. The inputs that price was computed from (its base,
+-- where the base came from, the rule's terms) are kept beside it: a listing whose inputs are all the
+-- same has the same price, so a push computes only the listings whose inputs changed.
 CREATE TABLE core.channel_prices (
     account_id          bigint NOT NULL REFERENCES ops.accounts ON DELETE CASCADE,
     product_id          bigint NOT NULL REFERENCES core.products ON DELETE CASCADE,
     acknowledged_price  numeric(14, 2) NOT NULL,
     currency            char(3) NOT NULL,
+    base_price          numeric(14, 4),
+    base_source         text,
+    rule_terms          text,
     acknowledged_at     timestamptz NOT NULL,
     ledger_id           bigint,
     PRIMARY KEY (account_id, product_id)

@@ -117,6 +117,12 @@ def test_amazon_a_feed_then_deltas_by_patch_and_a_rejected_listing_goes_again(am
     assert (again.pushed, again.acknowledged) == (1, 1)  # only the rejected one, sent again
     assert shop.state.listing_price(shop.skus[6]) == (Decimal("23.99"), "EUR")
 
+    # A new rule changes every listing's inputs: all are computed again, and those whose price moved go.
+    with warehouse.begin() as conn:
+        save_settings(conn, "zon", "amazon", markup_percent=Decimal(20))
+    assert amazon_push(warehouse, vault, shop).pushed == 30
+    assert shop.state.listing_price(shop.skus[0]) == (Decimal("12.99"), "EUR")
+
 
 def test_no_price_below_the_floor_reaches_amazon_whatever_the_inputs(amazon, warehouse, vault):
     shop, rng = amazon, random.Random(16)

@@ -25,7 +25,8 @@ def explain(conn: Connection, store: str, sku: str, channel: str | None = None, 
     for settings in channels:
         row = conn.execute(query_beside(__file__, "listings.sql"), {
             "a": settings.account_id, "s": settings.store_id, "sku": sku,
-            "catalog": settings.listings == "catalog"}).first()
+            "catalog": settings.listings == "catalog", "everything": True, "rule": settings.rule.terms_key,
+            "currency": settings.rule.currency}).first()
         terms, reason = None, None
         if product.is_placeholder:
             reason = "a placeholder for an unmatched barcode, not a product: no channel lists it"

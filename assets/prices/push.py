@@ -1,10 +1,12 @@
 """A price push to one store channel: compute, ledger, deliver, record the answers (the stock push's shape).
 
 1. One push per store channel at a time (an advisory lock); a push interrupted earlier is closed first.
-2. In one REPEATABLE READ snapshot: every listing's target price by the store channel's rule
-   (rules.target_price, the one place the number is made), and a ledger row, with every term, for each
-   listing to push: those whose target differs from what the channel last acknowledged (all of them in
-   a full push). A listing with no price at all, or priced in another currency than the rule's, is not
+2. In one REPEATABLE READ snapshot: the target price by the store channel's rule (rules.target_price,
+   the one place the number is made) of every listing whose inputs (its base price, where that came
+   from, its currency, the rule's terms) differ from those of the price the channel acknowledged (all of
+   them in a full push: the others' target is their acknowledged price), and a ledger row, with every
+   term, for each listing to push: those whose target differs from what the channel last acknowledged.
+   A listing with no price at all, or priced in another currency than the rule's, is not
    pushed (`prices explain` says why).
 3. Hand the absolute prices to the channel's adapter, with one idempotency key per push. An adapter whose
    delivery replaces the one before it (a file under a fixed name) gets every listing the channel holds:
@@ -123,7 +125,7 @@ def _push_locked(warehouse: Warehouse, settings: PriceSettings, mode: str, trigg
                 result.delivered_to = outcome.delivered_to
                 result.timings["deliver"] = round(time.perf_counter() - clock, 3)
                 clock = time.perf_counter()
-                _record(warehouse, sync_id, outcome.answers, result)
+                _record(warehouse, sync_id, outcome.answers, result, settings.rule.terms_key)
                 result.timings["record"] = round(time.perf_counter() - clock, 3)
             result.status = "succeeded" if not (result.rejected or result.unanswered) else "partially_succeeded"
         except PricePushError as exc:
@@ -156,14 +158,16 @@ def _compute(warehouse: Warehouse, settings: PriceSettings, sync_id: int, mode: 
     # REPEATABLE READ: the prices and the acknowledged prices are read from one snapshot.
     with warehouse.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         with conn.begin():
+            scope = {"a": settings.account_id, "s": settings.store_id, "catalog": settings.listings == "catalog"}
+            result.listings = conn.execute(query_beside(__file__, "listing_count.sql"), scope).scalar_one()
+            # Only the listings whose inputs changed since their acknowledged price (all of them, full).
             result_rows = conn.execute(query_beside(__file__, "listings.sql"), {
-                "a": settings.account_id, "s": settings.store_id, "sku": None,
-                "catalog": settings.listings == "catalog"})
+                **scope, "sku": None, "everything": mode == "full", "rule": settings.rule.terms_key,
+                "currency": currency})
             # Read in batches (fetchmany): a fetch per row would cost more than the rule itself.
             rows = (row for batch in result_rows.partitions(20_000) for row in batch)
             for product_id, sku, store_price, store_currency, catalog_price, catalog_currency, acknowledged, \
                     acknowledged_currency in rows:
-                result.listings += 1
                 key = (store_price, store_currency, catalog_price, catalog_currency)
                 terms = known.get(key, _MISSING)
                 if terms is _MISSING:
@@ -219,13 +223,14 @@ def _with_acknowledged(conn: Connection, account_id: int, sync_id: int, updates:
     return sorted([*updates, *restated], key=lambda u: u.sku)
 
 
-def _record(warehouse: Warehouse, sync_id: int, answers: list[PriceAnswer], result: PricePushResult) -> None:
+def _record(warehouse: Warehouse, sync_id: int, answers: list[PriceAnswer], result: PricePushResult,
+            rule_terms: str) -> None:
     with warehouse.begin() as conn:
         conn.execute(query_beside(__file__, "answers_stage.sql"))
         copy_rows(conn, "price_answers", ("sku", "answer", "message"), ((a.sku, a.answer, a.message) for a in answers))
         conn.execute(text("ANALYZE price_answers"))
         counts = conn.execute(query_beside(__file__, "record_answers.sql"), {"s": sync_id}).one()
-        conn.execute(query_beside(__file__, "acknowledge.sql"), {"s": sync_id})
+        conn.execute(query_beside(__file__, "acknowledge.sql"), {"s": sync_id, "rule": rule_terms})
         tally = dict(conn.execute(query_beside(__file__, "answer_tally.sql"), {"s": sync_id}).tuples().all())
     result.acknowledged = tally.get("accepted", 0) + tally.get("delivered", 0)
     result.rejected = tally.get("rejected", 0)

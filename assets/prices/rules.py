@@ -53,6 +53,15 @@ class PriceRule:
             raise MarketsyncError(f"currency must be a three-letter code like EUR, not '{self.currency}'")
 
 
+    @property
+    def terms_key(self) -> str:
+        """The rule's terms as one string, kept with each acknowledged price: a listing whose base and
+        rule are what they were has the price it had, so a push need not compute it again."""
+        ceiling = "-" if self.ceiling is None else f"{self.ceiling:f}"
+        return (f"{self.markup_percent:f}|{self.fixed_add:f}|{self.rounding}|{self.floor:f}|{ceiling}|"
+                f"{self.currency}")
+
+
 @dataclass(frozen=True)
 class PriceTerms:
     """Every step of one listing's price, as the ledger keeps it."""
