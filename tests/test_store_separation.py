@@ -210,6 +210,7 @@ def test_a_store_role_reads_exactly_its_store_in_every_table_and_view(warehouse,
     assert {"core.orders", "core.order_items", "core.order_addresses", "core.products", "core.stock_ledger",
             "core.channel_stock", "analytics.orders", "analytics.order_lines", "analytics.store_catalog",
             "analytics.stock_ledger", "analytics.channel_stock", "analytics.stock_availability",
+            "core.price_ledger", "core.channel_prices", "analytics.price_ledger", "analytics.channel_prices",
             "analytics.integration_metrics", "analytics.digital_fulfilment_daily"} <= set(checked)
 
 
@@ -302,7 +303,8 @@ def test_grant_list_and_revoke(warehouse, two_stores, run_cli, roles):
     assert run_cli("analyst", "revoke", "--store", "b", store_a)[0] == 0
     with warehouse.begin() as conn:
         for relation in ("core.orders", "core.order_items", "core.stock_ledger", "analytics.orders",
-                         "analytics.stock_ledger", "analytics.channel_stock", "core.visible_stores"):
+                         "analytics.stock_ledger", "analytics.channel_stock", "analytics.price_ledger",
+                         "analytics.channel_prices", "core.visible_stores"):
             assert rows_as(conn, store_a, relation).total() == 0, relation
             assert rows_as(conn, alice, relation, session=True).total() == 0, relation
         assert rows_as(conn, store_b, "analytics.orders").total() == 1

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 MODES = ("incremental", "full")
 _LOCK_CLASS = 0x9121  # advisory lock namespace of price pushes: (class, account_id)
+# Two queries over every listing of the store: JIT compilation costs more than it saves here, and the
+# hash joins want memory (as for the stock push's compute).
+_COMPUTE_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'")
 LEDGER_COLUMNS = ("price_sync_id", "account_id", "product_id", "sku", "currency", "base_price", "base_source",
                   "markup_percent", "fixed_add", "marked_up", "rounding", "rounded", "ceiling_price", "floor_price",
                   "clamped_by", "final_price", "previous_acknowledged")
@@ -158,6 +161,8 @@ def _compute(warehouse: Warehouse, settings: PriceSettings, sync_id: int, mode: 
     # REPEATABLE READ: the prices and the acknowledged prices are read from one snapshot.
     with warehouse.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         with conn.begin():
+            for setting in _COMPUTE_SETTINGS:
+                conn.execute(text(setting))
             scope = {"a": settings.account_id, "s": settings.store_id, "catalog": settings.listings == "catalog"}
             result.listings = conn.execute(query_beside(__file__, "listing_count.sql"), scope).scalar_one()
             # Only the listings whose inputs changed since their acknowledged price (all of them, full).
