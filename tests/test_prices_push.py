@@ -231,6 +231,8 @@ def test_prices_explain_and_rules_from_the_command_line(warehouse, vault, tmp_pa
     with warehouse.begin() as conn:
         account = upsert_account(conn, "lux", "letzshop", "http://letzshop.invalid/graphql")
         add_products(conn, account, {"A-1": Decimal("10.00")})
+    code, _, err = run_cli("prices", "rules", "lux", "letzshop")
+    assert code == 1 and "no price rule for lux on letzshop" in err
     code, out, err = run_cli("prices", "rules", "lux", "letzshop", "--markup", "20", "--round", ".99", "--floor",
                              "5", "--ceiling", "11.50", "--location", str(tmp_path))
     assert code == 0, err

@@ -53,12 +53,15 @@ def prices() -> None:
 @pass_runtime
 def prices_rules(rt: Runtime, store: str, channel: str, location: str | None, as_json: bool, **values) -> None:
     """Show or set STORE's price rule on CHANNEL (given options change, the others stay)."""
-    from marketsync.assets.prices.settings import save_settings
+    from marketsync.assets.prices.settings import load_settings, save_settings
 
     if values.get("currency"):
         values["currency"] = values["currency"].upper()
+    changing = location is not None or any(v not in (None, False) for v in values.values())
     with rt.warehouse.begin() as conn:
-        saved = save_settings(conn, store, channel, delivery={"location": location} if location else None, **values)
+        # Without options: show the rule (a store channel without one is told how to set it).
+        saved = save_settings(conn, store, channel, delivery={"location": location} if location else None,
+                              **values) if changing else load_settings(conn, store, channel)
     rule = saved.rule
     emit([{"store": saved.store, "channel": saved.channel, "enabled": saved.enabled,
            "markup_percent": f"{rule.markup_percent:f}", "fixed_add": f"{rule.fixed_add:f}", "rounding": rule.rounding,
