@@ -261,3 +261,26 @@ def test_amazon_a_patch_whose_answer_is_lost_is_looked_up_before_it_is_sent_agai
     row = ledger(warehouse, result.price_sync_id)[shop.skus[2]]
     assert row["answer"] == "accepted" and row["answer_message"] == "read back after an unanswered patch"
     assert amazon_push(warehouse, vault, shop).pushed == 0
+
+
+def test_the_daily_schedule_asks_one_push_per_store_with_a_rule_and_keeps_the_partitions(warehouse):
+    from datetime import UTC, datetime
+
+    from dagster import build_schedule_context, instance_for_test
+
+    from marketsync.pipelines.definitions import defs
+
+    repository = defs.get_repository_def()
+    schedule = repository.get_schedule_def("letzshop_product_price_sync_schedule")
+    with warehouse.begin() as conn:
+        upsert_account(conn, "lux", "letzshop", "http://letzshop.invalid/graphql")
+        upsert_account(conn, "off", "letzshop", "http://letzshop.invalid/graphql")
+        save_settings(conn, "lux", "letzshop", floor=Decimal(1))
+        save_settings(conn, "off", "letzshop", enabled=False)
+    with instance_for_test() as instance:
+        context = build_schedule_context(instance=instance, resources={"warehouse": warehouse},
+                                         repository_def=repository,
+                                         scheduled_execution_time=datetime(2026, 12, 7, 4, 30, tzinfo=UTC))
+        requests = schedule.evaluate_tick(context).run_requests
+        assert [(r.partition_key, r.run_key) for r in requests] == [("lux", "prices:lux.letzshop:2026-12-07")]
+        assert instance.get_dynamic_partitions("letzshop_price_stores") == ["lux"]
