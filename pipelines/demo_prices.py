@@ -12,9 +12,11 @@ from sqlalchemy import text
 
 from marketsync.assets.prices.explain import explain, render
 from marketsync.assets.prices.settings import save_settings
+from marketsync.assets.stores import store_id_for
+from marketsync.pipelines.demo_world import run_statements
 from marketsync.pipelines.run_in_process import run_price_push
 from marketsync.resources.database import marketsync_home
-from marketsync.resources.sql_files import query_beside
+from marketsync.resources.sql_files import query_beside, sql_beside
 
 CHANNEL = "letzshop"
 FLOOR, CEILING = Decimal("4.99"), Decimal("999.99")
@@ -27,6 +29,8 @@ def run_prices(rt, store: str) -> dict:
     folder = marketsync_home() / "demo" / "letzshop-prices"
     folder.mkdir(parents=True, exist_ok=True)
     with rt.warehouse.begin() as conn:
+        # A second demo run starts as the first: no rule, no acknowledged price, no ledger.
+        run_statements(conn, sql_beside(__file__, "demo_prices_reset.sql"), {"s": store_id_for(conn, store)})
         save_settings(conn, store, CHANNEL, markup_percent=Decimal(12), rounding=".99", floor=FLOOR, ceiling=CEILING,
                       delivery={"location": str(folder)})
     click.echo(f"rule for {store} on {CHANNEL}: +12 %, up to .99, floor {FLOOR}, ceiling {CEILING} "

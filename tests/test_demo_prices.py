@@ -24,3 +24,10 @@ def test_the_demo_pushes_prices_and_explains_one_number(cli_env, warehouse, vaul
     assert "3 prices pushed of 4 listings (1 without a price)" in out
     assert "raised to the floor 4.99 (the floor always wins)" in out and "-> 4.99 EUR on the channel" in out
     assert "pushed 4.99 EUR (was 22.99) -> delivered" in out
+
+    # A second demo run (the demo's reset recreates its products as they were) gives the same figures.
+    with warehouse.begin() as conn:
+        conn.execute(text("UPDATE core.products SET price = 19.90 WHERE sku = 'D-0'"))
+    again = run_prices(SimpleNamespace(warehouse=warehouse, vault=vault), "demo")
+    assert again == figures
+    assert capsys.readouterr().out.count("-> delivered") == 2  # the ledger starts again: this run's two pushes
