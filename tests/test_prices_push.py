@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 from decimal import Decimal
 from types import SimpleNamespace
@@ -239,7 +240,9 @@ def test_prices_explain_and_rules_from_the_command_line(warehouse, vault, tmp_pa
     assert "11.50" in out and ".99" in out
     code, _, err = run_cli("prices", "rules", "lux", "letzshop", "--floor", "20")
     assert code == 1 and "below the floor" in err
-    push_prices(warehouse, vault, "lux", "letzshop", triggered_by="test")
+    code, out, err = run_cli("prices", "push", "lux", "letzshop", "--json")  # through the Dagster asset
+    assert code == 0, err
+    assert json.loads(out)["letzshop_channel_prices.pushed"] == 1
     code, out, err = run_cli("prices", "explain", "lux", "A-1")
     assert code == 0, err
     assert "x (1 + 20 %)" in out and "= 12.99  rounded (up to .99)" in out and "capped at the ceiling 11.50" in out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from marketsync.assets.prices.push import listing_terms
+from marketsync.assets.prices.listing import listing_terms
 from marketsync.assets.prices.rules import PriceTerms, explain_lines
 from marketsync.assets.prices.settings import all_settings
 from marketsync.resources.errors import MarketsyncError

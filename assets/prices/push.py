@@ -22,13 +22,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from marketsync.assets.prices.channels import PriceAnswer, PriceChannel, PricePushError, PriceUpdate, build_adapter
-from marketsync.assets.prices.rules import PriceTerms, base_of, target_price
+from marketsync.assets.prices.listing import terms_of
+from marketsync.assets.prices.rules import PriceTerms
 from marketsync.assets.prices.settings import PriceSettings, load_settings
 from marketsync.assets.sync_log import SyncLog, describe_error
 from marketsync.resources.errors import MarketsyncError
@@ -198,23 +198,6 @@ def _compute(warehouse: Warehouse, settings: PriceSettings, sync_id: int, mode: 
 
 
 _MISSING: Any = object()
-
-
-def terms_of(store_price: Decimal | None, store_currency: str | None, catalog_price: Decimal | None,
-             catalog_currency: str | None, settings: PriceSettings) -> PriceTerms | None:
-    """A listing's terms under the settings' rule, or None when it has no price at all. The currency is the
-    chosen price's (the product's, else the marketplace product's), else the rule's."""
-    base = base_of(store_price, catalog_price)
-    if base is None:
-        return None
-    amount, source = base
-    currency = (store_currency if source == "store" else catalog_currency) or settings.rule.currency
-    return target_price(Decimal(amount), source, currency.strip(), settings.rule)
-
-
-def listing_terms(row: Any, settings: PriceSettings) -> PriceTerms | None:
-    """The terms of one listing row of listings.sql under the settings' rule, or None without a price."""
-    return terms_of(row.store_price, row.store_currency, row.catalog_price, row.catalog_currency, settings)
 
 
 def _with_acknowledged(conn: Connection, account_id: int, sync_id: int, updates: list[PriceUpdate],
