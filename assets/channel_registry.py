@@ -3,7 +3,7 @@
 A channel (a marketplace, a supplier, the fulfilment network, a sheet, a feed) declares itself in
 `assets/<package>/channel.py` with `register(Channel(...))`: its name (the `ops.accounts.channel`
 value), what a new account starts with, its API resource (or the application OAuth client it needs),
-its Dagster definitions, the partitions of its accounts, its order import, its stock adapters, how its
+its Dagster definitions, the partitions of its accounts, its order import, its stock and price adapters, how its
 outbound writes are sent, and how the CLI tests its connection. Every registry is built from these
 declarations (the account kinds and defaults and the database's list of them, the application
 clients, the code location's assets and resources, the order jobs and partitions, the stock adapters,
@@ -121,6 +121,17 @@ class Stock:
 
 
 @dataclass(frozen=True)
+class Prices:
+    """How prices go out to the channel: `adapter` is "module:function" building its price adapter,
+    `(conn, settings, vault, clients) -> PriceChannel` (assets/prices/channels.py). `listings`: which
+    products get a price, "catalog" (the store's catalog) or "known" (the listings the channel already
+    has: an acknowledged stock number or price there)."""
+
+    adapter: str
+    listings: str = "catalog"
+
+
+@dataclass(frozen=True)
 class Channel:
     """One channel as marketsync sees it. `name` is what `ops.accounts.channel` holds and what commands
     take; `label` is how messages name it."""
@@ -145,6 +156,8 @@ class Channel:
     catalog: tuple[str, ...] | None = None
     stock_levels: tuple[str, ...] | None = None
     stock: Stock | None = None
+    # How the daily price push reaches the channel (`marketsync prices push`); None: no prices go out.
+    prices: Prices | None = None
     outbound: Outbound | None = None
     # "module:function" `(conn, order_id) -> None`: queues the delivery of an order's digital keys to its
     # buyer (the e-mail channel declares it); queuing an order twice is a no-op.

@@ -9,6 +9,7 @@ from benchmarks import (
     fulfillment,
     letzshop_import,
     operations,
+    prices,
     privacy,
     sensors,
     stock,
@@ -18,7 +19,7 @@ from benchmarks import (
 BENCHMARKS = {"letzshop_import": letzshop_import.main, "feeds": feeds.main, "fulfillment": fulfillment.main,
               "stock": stock.main, "channels": channels.main, "cli": cli.main,
               "sensors": sensors.main, "digital": digital.main, "operations": operations.main,
-              "privacy": privacy.main, "storefront": storefront.main}
+              "privacy": privacy.main, "storefront": storefront.main, "prices": prices.main}
 
 
 def main(argv: list[str]) -> int:

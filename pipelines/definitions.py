@@ -7,6 +7,7 @@ from marketsync.assets.channel_clients import channel_resources
 from marketsync.assets.channel_registry import channels, load
 from marketsync.assets.checks.core_tables import core_table_checks
 from marketsync.assets.operations.assets import integration_metrics, integration_metrics_job
+from marketsync.assets.prices.assets import price_assets, price_jobs, price_schedules
 from marketsync.assets.privacy.assets import personal_data_retention, personal_data_retention_job
 from marketsync.assets.stock.assets import (
     inventory_lag_job,
@@ -53,12 +54,12 @@ def build_resources() -> dict:
 defs = Definitions.merge(
     *(load(c.definitions) for c in channels().values() if c.definitions),
     Definitions(
-        assets=[*stock_assets, integration_metrics, personal_data_retention],
+        assets=[*stock_assets, *price_assets, integration_metrics, personal_data_retention],
         asset_checks=[*stock_checks, *core_table_checks],
         jobs=[*jobs, supplier_feed_job, stock_push_job, inventory_lag_job, integration_metrics_job,
-              personal_data_retention_job],
+              personal_data_retention_job, *price_jobs],
         schedules=[*schedules, inventory_lag_schedule, integration_metrics_schedule,
-                   personal_data_retention_schedule],
+                   personal_data_retention_schedule, *price_schedules],
         sensors=[*sensors, automation_sensor, alerting_sensor],
         resources=build_resources(),
     ),

@@ -33,6 +33,7 @@ from marketsync.pipelines import (
     demo_digital,
     demo_fulfillment,
     demo_operations,
+    demo_prices,
     demo_stock,
     demo_storefront,
     demo_world,
@@ -152,11 +153,14 @@ def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dic
         _step("Catalog out: the store catalog as Letzshop's product feed (Dagster asset, in-process)")
         demo_catalog_export.run_catalog_export(rt, DEMO_STORE)
 
+        _step("Prices out: a rule, a push and one number explained (Dagster asset, in-process)")
+        prices = demo_prices.run_prices(rt, DEMO_STORE)
+
         _step("Storefront: the store's own shop pushes an order to marketsync serve")
         storefront = demo_storefront.run_storefront(rt, DEMO_STORE)
 
         figures = _summary(rt, expected_figures(seed, size), state, len(confirmed), rejected, channels, digital,
-                           operations, storefront)
+                           operations, prices, storefront)
     return figures
 
 
@@ -265,7 +269,7 @@ def _drain(rt) -> None:
 
 
 def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels: dict, digital: dict,
-             operations: dict, storefront: dict) -> dict:
+             operations: dict, prices: dict, storefront: dict) -> dict:
     with rt.warehouse.begin() as conn:
         row = conn.execute(query_beside(__file__, "demo_letzshop_units.sql"), {"c": DEMO_STORE}).one()
         duplicates = conn.execute(query_beside(__file__, "demo_duplicate_gtin_exceptions.sql"),
@@ -297,6 +301,8 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels
         # Each crossed threshold: one e-mail to the team and one signed post to the webhook.
         ("alert notices (e-mail + signed webhook)", operations["alert_emails"] + operations["alert_webhooks"]
          - operations["bad_signatures"], 2 * operations["crossed"]),
+        ("prices pushed below the floor", prices["below_floor"], 0),
+        ("prices in the one-price delta push", prices["delta"], 1),
         # The shop's order and its retry under the same Idempotency-Key: one order, answered alike.
         ("storefront orders (a POST and its retry)", storefront["orders"], 1),
         ("storefront units reserved in stock", storefront["reserved"], 3),

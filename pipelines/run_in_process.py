@@ -16,6 +16,7 @@ from marketsync.assets.inbound_sheet.assets import inbound_sheet_assets
 from marketsync.assets.jtl_ffn.assets import fulfillment_holdings, jtl_ffn_accounts
 from marketsync.assets.letzshop.orders import letzshop_accounts
 from marketsync.assets.letzshop.product_feed import letzshop_catalog_assets
+from marketsync.assets.prices.assets import PRICE_SYNCS, price_partitions
 from marketsync.assets.stock.assets import channel_stock, stock_channels
 from marketsync.assets.stock.settings import partition_key
 from marketsync.pipelines.definitions import build_resources
@@ -135,6 +136,17 @@ def run_stock_push(store: str, channel: str, mode: str = "incremental", skus: li
     return run_assets([channel_stock], stock_channels, partition_key(store, channel), instance=instance,
                       resources=resources, what="stock push", store=store,
                       run_config={"ops": {"core__channel_stock": {"config": {"mode": mode, "skus": list(skus or [])}}}})
+
+
+def run_price_push(store: str, channel: str, mode: str = "incremental", instance: DagsterInstance | None = None,
+                   resources: dict | None = None) -> dict:
+    """Push one store's prices to `channel` now, through its product_price_sync asset (the UI shows the run)."""
+    if channel not in PRICE_SYNCS:
+        raise MarketsyncError(f"{channel} takes no prices (price channels: {', '.join(PRICE_SYNCS) or 'none'})")
+    asset_def = PRICE_SYNCS[channel][0]
+    op_name = asset_def.op.name
+    return run_assets([asset_def], price_partitions(channel), store, instance=instance, resources=resources,
+                      what="price push", store=store, run_config={"ops": {op_name: {"config": {"mode": mode}}}})
 
 
 def run_digital_fulfilment(store: str, instance: DagsterInstance | None = None, resources: dict | None = None) -> dict:

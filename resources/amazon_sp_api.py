@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -111,11 +112,11 @@ class ListingResult:
 
 @dataclass(frozen=True)
 class FeedItemResult:
-    """One SKU of a quantities feed: status accepted, rejected (an ERROR issue, `messages` say why) or
-    unknown (the report does not say it was processed: send again)."""
+    """One SKU of a quantities (or prices) feed: status accepted, rejected (an ERROR issue, `messages` say
+    why) or unknown (the report does not say it was processed: send again)."""
 
     sku: str
-    quantity: int
+    quantity: int | Decimal  # the value the message set: a quantity, or a price in a prices feed
     status: str
     feed_id: str
     messages: tuple[str, ...] = ()
@@ -209,6 +210,15 @@ def _unauthorized(response: httpx.Response) -> bool:
 def _quantity_patch(quantity: int) -> list[dict]:
     return [{"op": "replace", "path": "/attributes/fulfillment_availability",
              "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": int(quantity)}]}]
+
+
+def _price_patch(amount: Decimal, currency: str, marketplace_id: str) -> list[dict]:
+    """The `purchasable_offer` attribute as the Listings Items API takes it: the offer of one marketplace,
+    for every audience, with our price (tax included, as European marketplaces sell) as a one-entry
+    schedule. JSON carries the amount as a number; two decimals survive the float exactly as written."""
+    return [{"op": "replace", "path": "/attributes/purchasable_offer",
+             "value": [{"marketplace_id": marketplace_id, "currency": currency, "audience": "ALL",
+                        "our_price": [{"schedule": [{"value_with_tax": float(amount)}]}]}]}]
 
 
 class _Tries:
@@ -502,6 +512,34 @@ class AmazonSpApi(ApiSession):
                        if isinstance(i, dict))
         return ListingResult(sku, str(body.get("status") or "UNKNOWN"), body.get("submissionId"), issues)
 
+    def patch_listing_price(self, sku: str, amount: Decimal, currency: str,
+                            product_type: str = "PRODUCT") -> ListingResult:
+        """Set one listing's price (patchListingsItem of `purchasable_offer`, for the session's first
+        marketplace). An INVALID answer is returned, not raised: its issues say why. Retried: the price
+        is absolute, so a retry whose first try's outcome is unknown cannot apply twice."""
+        body = _json(self._call("patchListingsItem", "PATCH", self._listing_path(sku), f"patchListingsItem {sku}",
+                                params={"marketplaceIds": self.marketplace_ids[0]},
+                                json={"productType": product_type,
+                                      "patches": _price_patch(amount, currency, self.marketplace_ids[0])}))
+        issues = tuple(first_line(i.get("message") or i.get("code") or "") for i in body.get("issues") or []
+                       if isinstance(i, dict))
+        return ListingResult(sku, str(body.get("status") or "UNKNOWN"), body.get("submissionId"), issues)
+
+    def listing_price(self, sku: str) -> Decimal | None:
+        """Our price of a listing as Amazon shows it in its offers (getListingsItem), or None."""
+        try:
+            body = _json(self._call("getListingsItem", "GET", self._listing_path(sku), f"getListingsItem {sku}",
+                                    params={"marketplaceIds": self.marketplace_ids[0], "includedData": "offers"}))
+        except AmazonError as error:
+            if error.kind == "not_found":
+                return None
+            raise
+        for offer in body.get("offers") or []:
+            amount = (offer.get("price") or {}).get("amount") if isinstance(offer, dict) else None
+            if amount is not None:
+                return Decimal(str(amount))
+        return None
+
     def listing_quantity(self, sku: str) -> int | None:
         """The DEFAULT (merchant-fulfilled) quantity Amazon shows for a listing; None without a listing
         or quantity (getListingsItem)."""
@@ -530,11 +568,28 @@ class AmazonSpApi(ApiSession):
             results.extend(self._quantities_feed(pairs[start:start + self.feed_max_messages]))
         return results
 
+    def submit_prices_feed(self, items: Iterable[tuple[str, Decimal, str]]) -> list[FeedItemResult]:
+        """Set many listings' prices (`purchasable_offer`, the session's first marketplace) with
+        JSON_LISTINGS_FEED feeds, as submit_quantities_feed sets quantities; one result per SKU."""
+        wanted = {str(sku): (Decimal(amount), currency) for sku, amount, currency in items}
+        market = self.marketplace_ids[0]
+        rows = [(sku, amount, _price_patch(amount, currency, market)) for sku, (amount, currency) in wanted.items()]
+        results: list[FeedItemResult] = []
+        for start in range(0, len(rows), self.feed_max_messages):
+            results.extend(self._patches_feed(rows[start:start + self.feed_max_messages]))
+        return results
+
     def _quantities_feed(self, pairs: list[tuple[str, int]]) -> list[FeedItemResult]:
+        return self._patches_feed([(sku, quantity, _quantity_patch(quantity)) for sku, quantity in pairs])
+
+    def _patches_feed(self, rows: list[tuple[str, Any, list[dict]]]) -> list[FeedItemResult]:
+        """One JSON_LISTINGS_FEED of PATCH messages (sku, the value set, its patches): upload, create, poll,
+        read the processing report; per-SKU results."""
+        pairs = [(sku, value) for sku, value, _ in rows]
         document = {"header": {"sellerId": self.seller_id, "version": "2.0", "issueLocale": "en_US"},
                     "messages": [{"messageId": number, "sku": sku, "operationType": "PATCH", "productType": "PRODUCT",
-                                  "patches": _quantity_patch(quantity)}
-                                 for number, (sku, quantity) in enumerate(pairs, start=1)]}
+                                  "patches": patches}
+                                 for number, (sku, _, patches) in enumerate(rows, start=1)]}
         created = _json(self._call("createFeedDocument", "POST", f"{FEEDS}/documents", "createFeedDocument",
                                    json={"contentType": FEED_CONTENT_TYPE}, expect=(201,)))
         self._storage("PUT", created["url"], "the feed document upload", content=orjson.dumps(document),
@@ -580,7 +635,7 @@ class AmazonSpApi(ApiSession):
         return report if isinstance(report, dict) else None
 
 
-def _feed_results(report: dict, pairs: list[tuple[str, int]], feed_id: str) -> list[FeedItemResult]:
+def _feed_results(report: dict, pairs: list[tuple[str, Any]], feed_id: str) -> list[FeedItemResult]:
     """Per-SKU results from a processing report (v2): a message with an ERROR issue is rejected; the
     others are accepted when the summary says every message was processed (unknown otherwise)."""
     errors: dict[int, list[str]] = {}

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -93,7 +94,7 @@ class EbayError(HttpCallError):
 
 @dataclass(frozen=True)
 class QuantityResult:
-    """The outcome of one SKU's quantity update: status "ok" or "rejected" (with eBay's message)."""
+    """The outcome of one SKU's quantity (or price) update: status "ok" or "rejected" (with eBay's message)."""
 
     sku: str
     status: str
@@ -437,6 +438,34 @@ class EbayApi(ApiSession):
             chunk = requests[start:start + MAX_BULK]
             body = self._retrying(self._post_json_once, f"{INVENTORY}/bulk_update_price_quantity",
                                   {"requests": chunk}, "bulkUpdatePriceQuantity")
+            answers: dict[str, list[dict]] = {}
+            for answer in (body.get("responses") if isinstance(body, dict) else None) or []:
+                answers.setdefault(str(answer.get("sku")), []).append(answer)
+            results += [self._quantity_result(r["sku"], answers.get(r["sku"], [])) for r in chunk]
+        return results
+
+    def bulk_update_prices(self, items: Iterable[tuple[str, Sequence[str], Decimal, str]]) -> list[QuantityResult]:
+        """Set the price of each SKU's published offers (bulkUpdatePriceQuantity with `offers` entries of
+        `price` only: quantities stay as they are), 25 SKUs a call; one result per SKU, ok only when every
+        offer took it. A SKU with no published offer cannot carry a price: rejected without a call.
+        Retried: the prices are absolute."""
+        latest: dict[str, tuple[list[str], Decimal, str]] = {}
+        for sku, offer_ids, amount, currency in items:
+            latest.pop(sku, None)
+            latest[sku] = ([str(i) for i in offer_ids if i], Decimal(amount), currency)
+        results: list[QuantityResult] = []
+        requests = []
+        for sku, (offer_ids, amount, currency) in latest.items():
+            if not offer_ids:
+                results.append(QuantityResult(sku, "rejected", 0, "no published offer: eBay prices offers, and this "
+                                                                  "SKU has none to price"))
+                continue
+            price = {"value": f"{amount.quantize(Decimal('0.01')):f}", "currency": currency}
+            requests.append({"sku": sku, "offers": [{"offerId": i, "price": price} for i in offer_ids]})
+        for start in range(0, len(requests), MAX_BULK):
+            chunk = requests[start:start + MAX_BULK]
+            body = self._retrying(self._post_json_once, f"{INVENTORY}/bulk_update_price_quantity",
+                                  {"requests": chunk}, "bulkUpdatePriceQuantity (prices)")
             answers: dict[str, list[dict]] = {}
             for answer in (body.get("responses") if isinstance(body, dict) else None) or []:
                 answers.setdefault(str(answer.get("sku")), []).append(answer)

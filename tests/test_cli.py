@@ -74,7 +74,8 @@ def test_order_workflow_through_the_cli(run_cli, shop, tmp_path):
 
 @pytest.mark.parametrize("args", [["orders", "list"], ["orders", "show", "1"], ["exceptions", "list"],
                                   ["exceptions", "stats"], ["logs"], ["outbound", "list"], ["account", "list"],
-                                  ["feeds", "list"], ["catalog", "runs"], ["storefront", "openapi"]])
+                                  ["feeds", "list"], ["catalog", "runs"], ["storefront", "openapi"],
+                                  ["prices", "explain", "demo", "SKU-1"], ["prices", "rules", "demo", "letzshop"]])
 def test_read_only_commands_never_load_dagster(cli_env, warehouse, args):
     """What keeps a listing fast (`python -m benchmarks cli` times it): neither Dagster nor the code
     location is imported by a command that only reads the warehouse."""
@@ -98,4 +99,4 @@ def test_every_command_group_is_registered(capsys):
     assert {line.split()[0] for line in listed.splitlines() if line.strip()} == {
         "account", "catalog", "credentials", "db", "demo", "dev", "exceptions", "feeds", "logs", "orders",
         "outbound", "products", "serve", "sheets", "stock", "sync", "test-connection", "digital", "alerts", "reconcile",
-        "tokens", "privacy", "analyst", "storefront"}
+        "tokens", "privacy", "analyst", "storefront", "prices"}

@@ -24,9 +24,11 @@ def test_dagster_definitions_validate(cli_env, database_url):
 def test_definitions_snapshot():
     repo = defs.get_repository_def()
     assert sorted(k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()) == [
-        "core/amazon_order_matches", "core/amazon_orders", "core/channel_stock", "core/codeswholesale_products",
-        "core/ebay_order_matches", "core/ebay_orders", "core/fulfillment_inbounds", "core/fulfillment_products",
-        "core/fulfillment_shipments", "core/fulfillment_stock", "core/letzshop_catalog", "core/letzshop_order_matches",
+        "core/amazon_channel_prices", "core/amazon_order_matches", "core/amazon_orders", "core/channel_stock",
+        "core/codeswholesale_products", "core/ebay_channel_prices", "core/ebay_order_matches", "core/ebay_orders",
+        "core/fulfillment_inbounds", "core/fulfillment_products",
+        "core/fulfillment_shipments", "core/fulfillment_stock", "core/letzshop_catalog",
+        "core/letzshop_channel_prices", "core/letzshop_order_matches",
         "core/letzshop_orders", "core/storefront_order_matches", "core/storefront_orders",
         "core/supplier_feed_products", "exports/letzshop_catalog_feed",
         "ops/amazon_auto_confirmations",
@@ -39,16 +41,16 @@ def test_definitions_snapshot():
         "raw/inbound_sheet_rows",
         "raw/letzshop_shipments"]
     assert sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")) == [
-        "amazon_import_job", "amazon_order_followup_job",
+        "amazon_import_job", "amazon_order_followup_job", "amazon_product_price_sync_job",
         "amazon_reconciliation_job",
         "apply_inbox_job", "codeswholesale_balance_job",
         "digital_fulfilment_job",
         "ebay_import_job",
-        "ebay_order_followup_job",
+        "ebay_order_followup_job", "ebay_product_price_sync_job",
         "ebay_reconciliation_job",
         "inbound_check_job", "integration_metrics_job", "inventory_lag_job", "jtl_ffn_job",
         "letzshop_import_job",
-        "letzshop_order_followup_job",
+        "letzshop_order_followup_job", "letzshop_product_price_sync_job",
         "letzshop_reconciliation_job",
         "outbound_job", "personal_data_retention_job", "stock_push_job", "storefront_import_job",
         "storefront_order_followup_job", "supplier_feed_job"]
@@ -61,6 +63,8 @@ def test_definitions_snapshot():
         "run_failure_alert_sensor", "stock_push_sensor",
         "supplier_feed_refresh_sensor", "sync_log_sweep_sensor"]
     assert {s.name: s.execution_timezone for s in repo.schedule_defs} == {
+        "amazon_product_price_sync_schedule": "Europe/Berlin", "ebay_product_price_sync_schedule": "Europe/Berlin",
+        "letzshop_product_price_sync_schedule": "Europe/Berlin",
         "codeswholesale_balance_schedule": "Europe/Berlin", "integration_metrics_schedule": "Europe/Berlin",
         "inventory_lag_schedule": "Europe/Berlin",
         "letzshop_history_schedule": "Europe/Berlin",
@@ -75,6 +79,11 @@ def test_definitions_snapshot():
     stock = repo.asset_graph.get(AssetKey(["core", "fulfillment_stock"]))
     assert stock.partitions_def.name == "jtl_ffn_accounts" and stock.pools == {"jtl_ffn_api"}
     assert stock.automation_condition is not None
+    # The daily product_price_sync: one asset per price channel, by store, in the channel's API pool.
+    for channel, pool in (("amazon", "amazon_sp_api"), ("ebay", "ebay_api"), ("letzshop", "letzshop_api")):
+        priced = repo.asset_graph.get(AssetKey(["core", f"{channel}_channel_prices"]))
+        assert priced.partitions_def.name == f"{channel}_price_stores" and priced.pools == {pool}
+        assert priced.owners == ["team:operations"] and "postgres" in priced.kinds
     pushed = repo.asset_graph.get(AssetKey(["core", "channel_stock"]))
     assert pushed.partitions_def.name == "stock_channels" and pushed.pools == {"stock_push"}
     # Stock names its sources by key (it sits below the channel packages): each is an asset we define.

@@ -77,6 +77,19 @@ SEED = [
     """INSERT INTO core.channel_stock (account_id, product_id, acknowledged_quantity, acknowledged_at)
        SELECT a.account_id, p.product_id, 3, now() FROM core.products p JOIN ops.accounts a USING (store_id)
        WHERE p.sku = 'SKU-' || :code""",
+    """INSERT INTO ops.price_syncs (account_id, mode, status, finished_at)
+       SELECT account_id, 'full', 'succeeded', now() FROM ops.accounts JOIN ops.stores USING (store_id)
+       WHERE code = :code""",
+    """INSERT INTO core.price_ledger (price_sync_id, account_id, product_id, sku, currency, base_price, base_source,
+                                     markup_percent, fixed_add, marked_up, rounding, rounded, floor_price,
+                                     final_price, answer)
+       SELECT y.price_sync_id, y.account_id, p.product_id, p.sku, 'EUR', 10, 'store', 0, 0, 10, 'none', 10, 1, 10,
+              'delivered'
+       FROM ops.price_syncs y JOIN ops.accounts a USING (account_id) JOIN core.products p USING (store_id)
+       WHERE p.sku = 'SKU-' || :code""",
+    """INSERT INTO core.channel_prices (account_id, product_id, acknowledged_price, currency, acknowledged_at)
+       SELECT a.account_id, p.product_id, 10, 'EUR', now() FROM core.products p JOIN ops.accounts a USING (store_id)
+       WHERE p.sku = 'SKU-' || :code""",
     """INSERT INTO core.fulfillment_products (account_id, jfsku, merchant_sku)
        SELECT account_id, 'JF-' || :code, 'SKU-' || :code FROM ops.accounts JOIN ops.stores USING (store_id)
        WHERE code = :code""",
@@ -197,6 +210,7 @@ def test_a_store_role_reads_exactly_its_store_in_every_table_and_view(warehouse,
     assert {"core.orders", "core.order_items", "core.order_addresses", "core.products", "core.stock_ledger",
             "core.channel_stock", "analytics.orders", "analytics.order_lines", "analytics.store_catalog",
             "analytics.stock_ledger", "analytics.channel_stock", "analytics.stock_availability",
+            "core.price_ledger", "core.channel_prices", "analytics.price_ledger", "analytics.channel_prices",
             "analytics.integration_metrics", "analytics.digital_fulfilment_daily"} <= set(checked)
 
 
@@ -289,7 +303,8 @@ def test_grant_list_and_revoke(warehouse, two_stores, run_cli, roles):
     assert run_cli("analyst", "revoke", "--store", "b", store_a)[0] == 0
     with warehouse.begin() as conn:
         for relation in ("core.orders", "core.order_items", "core.stock_ledger", "analytics.orders",
-                         "analytics.stock_ledger", "analytics.channel_stock", "core.visible_stores"):
+                         "analytics.stock_ledger", "analytics.channel_stock", "analytics.price_ledger",
+                         "analytics.channel_prices", "core.visible_stores"):
             assert rows_as(conn, store_a, relation).total() == 0, relation
             assert rows_as(conn, alice, relation, session=True).total() == 0, relation
         assert rows_as(conn, store_b, "analytics.orders").total() == 1

@@ -1,6 +1,6 @@
 """eBay (Sell APIs): orders in, shipping fulfilments and inventory out, through the installation's eBay
 application and each seller's refresh token."""
-from marketsync.assets.channel_registry import ApplicationClient, Channel, Orders, Outbound, Stock, register
+from marketsync.assets.channel_registry import ApplicationClient, Channel, Orders, Outbound, Prices, Stock, register
 
 API_POOL = "ebay_api"
 
@@ -17,6 +17,8 @@ CHANNEL = register(Channel(
                   reconcile="marketsync.assets.ebay.reconcile:orders_created"),
     # eBay lists what the merchant listed there (known from sales, acknowledgements and rules).
     stock=Stock(adapters={"ebay_inventory": "marketsync.assets.ebay.stock:adapter"}, listings="known"),
+    # Prices: the published offers' price by bulkUpdatePriceQuantity.
+    prices=Prices(adapter="marketsync.assets.ebay.prices:adapter", listings="known"),
     outbound=Outbound(open="marketsync.assets.ebay.outbound:open_outbound", pool=API_POOL),
     connection_test="marketsync.assets.ebay.connection:check_connection",
 ))

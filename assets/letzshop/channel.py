@@ -1,6 +1,6 @@
 """Letzshop, the Luxembourg marketplace: shipments in, confirmations and tracking out (GraphQL, an API key
 per store)."""
-from marketsync.assets.channel_registry import Channel, Orders, Outbound, Stock, register
+from marketsync.assets.channel_registry import Channel, Orders, Outbound, Prices, Stock, register
 
 API_POOL = "letzshop_api"
 
@@ -34,6 +34,8 @@ CHANNEL = register(Channel(
     catalog=("core", "letzshop_catalog"),
     stock=Stock(adapters={"letzshop_csv": "marketsync.assets.letzshop.stock:csv_adapter",
                           "letzshop_graphql": "marketsync.assets.letzshop.stock:graphql_adapter"}, listings="catalog"),
+    # Prices: the product file (Google Shopping's `price`) carries them, the inventory file has none.
+    prices=Prices(adapter="marketsync.assets.letzshop.prices:adapter", listings="catalog"),
     outbound=Outbound(open="marketsync.assets.letzshop.outbound:open_outbound", pool=API_POOL),
     connection_test="marketsync.assets.letzshop.connection:check_connection",
 ))

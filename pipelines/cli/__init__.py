@@ -20,6 +20,7 @@ from marketsync.pipelines.cli import (
     logs,
     orders,
     outbound,
+    prices,
     privacy,
     products,
     reconcile,
@@ -36,7 +37,7 @@ from marketsync.resources.errors import MarketsyncError
 # One module per command group (or top-level command); `marketsync --help` lists them by name.
 for command in (db.db, accounts.account, credentials.credentials, connection.test_connection, sync.sync,
                 products.products, exceptions.exceptions, orders.orders, outbound.outbound, logs.logs, demo.demo,
-                demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock,
+                demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock, prices.prices,
                 digital.digital, alerts.alerts, reconcile.reconcile, tokens.tokens, privacy.privacy,
                 analyst.analyst, storefront.storefront):
     cli.add_command(command)

@@ -17,11 +17,14 @@ feed report into report issues. The codes are the simulator's own (Amazon's are 
 meaning is not public): see the README.
 """
 
+from decimal import Decimal, InvalidOperation
+
 from .data import Catalogue
 
 PATCH_OPS = ("add", "replace", "merge", "delete")
 FEED_OPERATIONS = ("UPDATE", "PARTIAL_UPDATE", "PATCH", "DELETE")
 FULFILLMENT = "fulfillment_availability"
+OFFER = "purchasable_offer"
 _FULFILLMENT_PATH = "/attributes/" + FULFILLMENT
 DEFAULT_CHANNEL = "DEFAULT"
 _INT_MAX = 2147483647
@@ -53,6 +56,58 @@ def quantity_problems(value) -> list[Problem]:
             problems.append(("INVALID_QUANTITY", f"quantity must be a whole number of at least 0, not {quantity!r}",
                              FULFILLMENT, "INVALID_ATTRIBUTE"))
     return problems
+
+
+def _amount(value) -> Decimal | None:
+    """A JSON number as money: finite, above 0, at most two decimals; else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return amount
+
+
+def price_problems(value) -> list[Problem]:
+    """What is wrong with a `purchasable_offer` attribute value: a list of offers, each with a
+    marketplace_id, a three-letter currency and `our_price` as a schedule of `value_with_tax` amounts
+    (positive, at most two decimals); `audience`, when given, ALL (B2C) or B2B."""
+    def bad(message: str) -> list[Problem]:
+        return [("INVALID_PRICE", message, OFFER, "INVALID_ATTRIBUTE")]
+
+    if not isinstance(value, list) or not value:
+        return bad("purchasable_offer must be a non-empty list of offers")
+    for offer in value:
+        if not isinstance(offer, dict) or not isinstance(offer.get("marketplace_id"), str) \
+                or not offer["marketplace_id"]:
+            return bad("each purchasable_offer needs a marketplace_id")
+        currency = offer.get("currency")
+        if not isinstance(currency, str) or len(currency) != 3 or not currency.isupper():
+            return bad(f"currency must be a three-letter code, not {currency!r}")
+        if offer.get("audience", "ALL") not in ("ALL", "B2B"):
+            return bad(f"audience must be ALL or B2B, not {offer.get('audience')!r}")
+        prices = offer.get("our_price")
+        schedules = [s for p in prices if isinstance(p, dict) for s in p.get("schedule") or []] \
+            if isinstance(prices, list) and prices else []
+        if not schedules:
+            return bad("our_price must hold a schedule with a value_with_tax")
+        for entry in schedules:
+            if not isinstance(entry, dict) or _amount(entry.get("value_with_tax")) is None:
+                shown = entry.get("value_with_tax") if isinstance(entry, dict) else entry
+                return bad(f"value_with_tax must be a positive amount with at most two decimals, not {shown!r}")
+    return []
+
+
+def offer_price(value) -> tuple[Decimal, str] | None:
+    """Our price and its currency from a valid `purchasable_offer` value (the first offer's first entry)."""
+    try:
+        offer = value[0]
+        return Decimal(str(offer["our_price"][0]["schedule"][0]["value_with_tax"])), offer["currency"]
+    except (TypeError, LookupError, InvalidOperation):
+        return None
 
 
 class Listings:
@@ -99,6 +154,9 @@ class Listings:
                 attributes[FULFILLMENT] = value
         base["attributes"] = attributes
         base["touched"] = self.touched.get(sku)
+        offered = offer_price(attributes.get(OFFER)) if OFFER in attributes else None
+        if offered is not None:  # a price set through the API or a feed is the one buyers see
+            base["price"] = int(offered[0] * 100)
         return base
 
     def quantity(self, sku: str) -> int | None:
@@ -140,6 +198,8 @@ class Listings:
                     problems.append(("INVALID_VALUE", f"{name}: the value must be a list", name, "INVALID_ATTRIBUTE"))
                 elif name == FULFILLMENT:
                     problems.extend(quantity_problems(patch["value"]))
+                elif name == OFFER:
+                    problems.extend(price_problems(patch["value"]))
         return problems
 
     def attribute_problems(self, attributes) -> list[Problem]:
@@ -152,6 +212,8 @@ class Listings:
                 problems.append(("INVALID_VALUE", f"{name}: the value must be a list", name, "INVALID_ATTRIBUTE"))
             elif name == FULFILLMENT:
                 problems.extend(quantity_problems(value))
+            elif name == OFFER:
+                problems.extend(price_problems(value))
         return problems
 
     # ------------------------------------------------------------------ changing

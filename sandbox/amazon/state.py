@@ -49,7 +49,7 @@ from .data import (
     money,
 )
 from .feeds import FEED_TYPE, MAX_MESSAGES, fatal_report, process_listings_feed
-from .listings import DEFAULT_CHANNEL, FULFILLMENT, Listings
+from .listings import DEFAULT_CHANNEL, FULFILLMENT, OFFER, Listings, offer_price
 from .vectors import Vector, load_vectors, match
 
 DEFAULT_CLIENT_ID = "amzn1.application-oa2-client.marketsyncsandbox01"
@@ -1061,6 +1061,12 @@ class AmazonState(FaultQueue):
         """The DEFAULT channel quantity of a listing (None: no listing or no quantity)."""
         with self.lock:
             return self.listings.quantity(sku)
+
+    def listing_price(self, sku: str):
+        """Our price of a listing as last set by `purchasable_offer` (Decimal, currency), else None."""
+        with self.lock:
+            view = self.listings.view(sku)
+            return offer_price(view["attributes"].get(OFFER)) if view and OFFER in view["attributes"] else None
 
     def set_listing_quantity(self, sku: str, quantity: int | None) -> None:
         """The quantity changes on Amazon's side (test hook: drift)."""

@@ -1,0 +1,89 @@
+"""The one interface every channel's price adapter implements, and the dispatch to the adapter a channel
+declares (`Prices.adapter` in assets/<channel>/channel.py); the adapters live in the channel packages.
+
+An adapter is told absolute prices per SKU and answers per SKU: accepted (the channel confirmed it),
+delivered (a file reached the channel, which gives no per-row answer), or rejected (with the channel's
+reason). A SKU the answer does not mention is unanswered: its price stays unacknowledged and the next
+delta push sends it again.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Connection
+
+from marketsync.assets.channel_registry import declared, load
+from marketsync.assets.prices.settings import PriceSettings
+from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.vault import CredentialVault
+
+ANSWERS = ("accepted", "delivered", "rejected")
+
+
+@dataclass(frozen=True, slots=True)  # a full push holds a million of these
+class PriceUpdate:
+    sku: str
+    price: Decimal  # two decimals, never below the rule's floor
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class PriceAnswer:
+    sku: str
+    answer: str
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.answer not in ANSWERS:
+            raise ValueError(f"price answer must be one of {ANSWERS}, not {self.answer!r}")
+
+
+@dataclass
+class PriceOutcome:
+    answers: list[PriceAnswer] = field(default_factory=list)
+    delivered_to: str | None = None
+
+
+class PricePushError(MarketsyncError):
+    """The push as a whole did not reach the channel (nothing is acknowledged). `retryable`: whether
+    trying again later can help (network, 5xx) or a person must act (credentials, configuration)."""
+
+    def __init__(self, message: str, *, retryable: bool):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class PriceChannel(ABC):
+    """A channel's price interface."""
+
+    #: True when a delivery replaces the one before it (a file under a fixed name): then every push hands
+    #: over every listing the channel holds, the unchanged ones at their acknowledged price.
+    snapshot: bool = False
+
+    @abstractmethod
+    def push(self, updates: Sequence[PriceUpdate], *, idempotency_key: str, sync_id: int = 0) -> PriceOutcome:
+        """Send absolute prices; the same key with the same updates must not apply twice."""
+
+
+def build_adapter(conn: Connection, settings: PriceSettings, vault: CredentialVault,
+                  clients: Mapping[str, object] | None = None) -> PriceChannel:
+    """The price adapter the store channel's channel declares."""
+    declaration = declared(settings.channel)
+    if declaration is None or declaration.prices is None:
+        raise MarketsyncError(f"{settings.channel} takes no prices from marketsync")
+    adapter: PriceChannel = load(declaration.prices.adapter)(conn, settings, vault, clients or {})
+    return adapter
+
+
+def required_client(clients: Mapping[str, object], settings: PriceSettings, label: str) -> object:
+    """The channel's API resource among `clients`, or a worded error naming the variables to set."""
+    client = clients.get(settings.channel)
+    if client is None:
+        declaration = declared(settings.channel)
+        app = declaration.application_client if declaration else None
+        needs = f" ({', '.join(app.variables)})" if app else ""
+        raise MarketsyncError(f"the {label} price adapter needs the {label} resource{needs}")
+    return client
