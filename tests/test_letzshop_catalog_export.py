@@ -384,3 +384,20 @@ def test_the_asset_materialises_a_store_partition(seeded, vault, tmp_path):
     assert figures["files"][0]["rows"] == 60 + len(OWN)
     assert sorted(p.name for p in Path(tmp_path).iterdir() if p.suffix == ".tsv") == [
         "shop-catalog-de.tsv", "shop-catalog-en.tsv", "shop-catalog-fr.tsv"]
+
+
+def test_the_feed_carries_the_price_the_price_push_put_on_letzshop(seeded, tmp_path):
+    """A product the price push priced on Letzshop (its rule applied) goes out at that price in the
+    product feed too, so the two files never tell Letzshop two prices; the others keep the store's."""
+    with seeded.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO core.channel_prices (account_id, product_id, acknowledged_price, currency, acknowledged_at)
+            SELECT a.account_id, p.product_id, 12.99, 'EUR', now()
+            FROM core.products p JOIN ops.accounts a ON a.store_id = p.store_id AND a.channel = 'letzshop'
+            WHERE p.sku = 'UMLAUT-1'"""))
+    export = export_catalog(seeded.engine, "shop", out=tmp_path)
+    rows = _cells((tmp_path / export.files[0].filename).read_bytes())
+    header = rows[0]
+    prices = {row[header.index("id")]: row[header.index("price")] for row in rows[1:]}
+    assert prices["UMLAUT-1"] == "12.99 EUR"
+    assert sum(1 for price in prices.values() if price == "7.77 EUR") == 3  # the store's own, unpriced by a rule
