@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, text
 
 from marketsync.assets.digital.balance import SHORT_BALANCE_REASON, alert_short_balance
 from marketsync.assets.digital.keys import DigitalKeyError, store_supplier_key
+from marketsync.resources.advisory_lock import try_session_lock
 from marketsync.resources.codeswholesale import (
     IMAGE,
     PRE_ORDER,
@@ -131,19 +132,12 @@ def advance(engine: Engine, api: CodesWholesaleApi, purchase_id: int, keep_key: 
             settle_seconds: float = SETTLE_SECONDS) -> str:
     """Move one purchase a step on; returns its status afterwards, or "busy" when another worker holds
     it. Safe to call from any number of workers at once and as often as wanted."""
-    with engine.connect() as guard:
-        locked = guard.execute(text("SELECT pg_try_advisory_lock(:c, :k)"),
-                               {"c": _LOCK_CLASS, "k": purchase_id}).scalar_one()
-        guard.commit()
-        if not locked:
+    with try_session_lock(engine, _LOCK_CLASS, purchase_id) as taken:
+        if not taken:
             return "busy"
-        try:
-            with engine.begin() as conn:
-                purchase = load_purchase(conn, purchase_id)
-            return _STEPS.get(purchase.status, _settled)(engine, api, purchase, keep_key, settle_seconds)
-        finally:
-            guard.execute(text("SELECT pg_advisory_unlock(:c, :k)"), {"c": _LOCK_CLASS, "k": purchase_id})
-            guard.commit()
+        with engine.begin() as conn:
+            purchase = load_purchase(conn, purchase_id)
+        return _STEPS.get(purchase.status, _settled)(engine, api, purchase, keep_key, settle_seconds)
 
 
 def _set(conn: Connection, purchase: Purchase, status: str, *, reason: str | None = None, sent: bool = False,

@@ -31,6 +31,7 @@ from marketsync.assets.prices.listing import terms_of
 from marketsync.assets.prices.rules import PriceTerms
 from marketsync.assets.prices.settings import PriceSettings, load_settings
 from marketsync.assets.sync_log import SyncLog, describe_error
+from marketsync.resources.advisory_lock import try_session_lock
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
 from marketsync.resources.vault import CredentialVault
@@ -89,18 +90,12 @@ def push_prices(warehouse: Warehouse, vault: CredentialVault, store: str, channe
         settings = load_settings(conn, store, channel)
     if not settings.enabled:
         raise MarketsyncError(f"price pushes to {channel} are off for {store}")
-    with warehouse.engine.connect() as lock_conn:
-        if not lock_conn.execute(text("SELECT pg_try_advisory_lock(:c, :a)"),
-                                 {"c": _LOCK_CLASS, "a": settings.account_id}).scalar():
+    with try_session_lock(warehouse.engine, _LOCK_CLASS, settings.account_id) as taken:
+        if not taken:
             raise MarketsyncError(f"a price push for {settings.partition_key} is already running; try again when "
                                   f"it has finished")
-        lock_conn.commit()  # the lock is the session's; no transaction (and snapshot) stays open meanwhile
-        try:
-            return _push_locked(warehouse, settings, mode, triggered_by, run_id,
-                                lambda conn: adapter_factory(conn, settings, vault, clients), started)
-        finally:
-            lock_conn.execute(text("SELECT pg_advisory_unlock(:c, :a)"), {"c": _LOCK_CLASS, "a": settings.account_id})
-            lock_conn.commit()
+        return _push_locked(warehouse, settings, mode, triggered_by, run_id,
+                            lambda conn: adapter_factory(conn, settings, vault, clients), started)
 
 
 def _push_locked(warehouse: Warehouse, settings: PriceSettings, mode: str, triggered_by: str, run_id: str | None,

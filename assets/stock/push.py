@@ -26,6 +26,7 @@ from marketsync.assets.stock.channels import ChannelPushError, StockChannel, Sto
 from marketsync.assets.stock.explain import not_listed_reason
 from marketsync.assets.stock.settings import StockSettings, load_settings
 from marketsync.assets.sync_log import SyncLog, describe_error
+from marketsync.resources.advisory_lock import try_session_lock
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
 from marketsync.resources.vault import CredentialVault
@@ -86,18 +87,12 @@ def push_stock(warehouse: Warehouse, vault: CredentialVault, store: str, channel
     if mode == "single":
         with warehouse.begin() as conn:
             _check_listings(conn, settings, list(dict.fromkeys(skus or ())))
-    with warehouse.engine.connect() as lock_conn:
-        if not lock_conn.execute(text("SELECT pg_try_advisory_lock(:c, :a)"),
-                                 {"c": _LOCK_CLASS, "a": settings.account_id}).scalar():
+    with try_session_lock(warehouse.engine, _LOCK_CLASS, settings.account_id) as taken:
+        if not taken:
             raise MarketsyncError(f"a push for {settings.partition_key} is already running; try again when it "
                                   f"has finished (`marketsync stock log {store} {channel}`)")
-        lock_conn.commit()  # the lock is the session's; no transaction (and snapshot) stays open meanwhile
-        try:
-            return _push_locked(warehouse, settings, mode, list(skus or ()), triggered_by, run_id,
-                                lambda conn: channel_factory(conn, settings, vault, clients), started)
-        finally:
-            lock_conn.execute(text("SELECT pg_advisory_unlock(:c, :a)"), {"c": _LOCK_CLASS, "a": settings.account_id})
-            lock_conn.commit()
+        return _push_locked(warehouse, settings, mode, list(skus or ()), triggered_by, run_id,
+                            lambda conn: channel_factory(conn, settings, vault, clients), started)
 
 
 def _push_locked(warehouse: Warehouse, settings: StockSettings, mode: str,
