@@ -10,17 +10,23 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Connection
 
+# The answers every pushing channel gives (assets/channel_push.py), under the names the price code knows.
+from marketsync.assets.channel_push import ChannelPushError as PricePushError
+from marketsync.assets.channel_push import ListingAnswer as PriceAnswer
+from marketsync.assets.channel_push import PushOutcome as PriceOutcome
 from marketsync.assets.channel_registry import declared, load
 from marketsync.assets.prices.settings import PriceSettings
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.vault import CredentialVault
 
-ANSWERS = ("accepted", "delivered", "rejected")
+__all__ = ["PriceAnswer", "PriceChannel", "PriceOutcome", "PricePushError", "PriceUpdate", "build_adapter",
+           "required_client"]
+
 
 
 @dataclass(frozen=True, slots=True)  # a full push holds a million of these
@@ -29,31 +35,6 @@ class PriceUpdate:
     price: Decimal  # two decimals, never below the rule's floor
     currency: str
 
-
-@dataclass(frozen=True, slots=True)
-class PriceAnswer:
-    sku: str
-    answer: str
-    message: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.answer not in ANSWERS:
-            raise ValueError(f"price answer must be one of {ANSWERS}, not {self.answer!r}")
-
-
-@dataclass
-class PriceOutcome:
-    answers: list[PriceAnswer] = field(default_factory=list)
-    delivered_to: str | None = None
-
-
-class PricePushError(MarketsyncError):
-    """The push as a whole did not reach the channel (nothing is acknowledged). `retryable`: whether
-    trying again later can help (network, 5xx) or a person must act (credentials, configuration)."""
-
-    def __init__(self, message: str, *, retryable: bool):
-        super().__init__(message)
-        self.retryable = retryable
 
 
 class PriceChannel(ABC):

@@ -26,11 +26,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from marketsync.assets.prices.channels import PriceAnswer, PriceChannel, PricePushError, PriceUpdate, build_adapter
+from marketsync.assets.channel_push import PushSteps, errors_of, run_push
+from marketsync.assets.prices.channels import PriceAnswer, PriceChannel, PriceUpdate, build_adapter
 from marketsync.assets.prices.listing import terms_of
 from marketsync.assets.prices.rules import PriceTerms
 from marketsync.assets.prices.settings import PriceSettings, load_settings
-from marketsync.assets.sync_log import SyncLog, describe_error
+from marketsync.assets.sync_log import SyncLog
 from marketsync.resources.advisory_lock import try_session_lock
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
@@ -106,38 +107,17 @@ def _push_locked(warehouse: Warehouse, settings: PriceSettings, mode: str, trigg
         sync_id = conn.execute(query_beside(__file__, "sync_start.sql"), {
             "a": settings.account_id, "m": mode, "t": triggered_by, "r": run_id}).scalar_one()
     result = PricePushResult(sync_id, settings.store, settings.channel, mode, status="running")
+    steps = PushSteps(
+        compute=lambda: _compute(warehouse, settings, sync_id, mode, result),
+        adapter=make_adapter,
+        restate=lambda conn, updates: _with_acknowledged(conn, settings.account_id, sync_id, updates, result),
+        record=lambda answers: _record(warehouse, sync_id, answers, result, settings.rule.terms_key),
+        fail_pending=lambda conn, error: conn.execute(query_beside(__file__, "ledger_fail_pending.sql"),
+                                                      {"e": error, "s": sync_id}),
+        finish=lambda: _finish(warehouse, result, started))
     with SyncLog(engine, f"price_push_{mode}", "outbound", account_id=settings.account_id,
                  triggered_by=triggered_by, run_id=run_id) as sync_log:
-        try:
-            clock = time.perf_counter()
-            updates = _compute(warehouse, settings, sync_id, mode, result)
-            result.timings["compute"] = round(time.perf_counter() - clock, 3)
-            if updates:
-                clock = time.perf_counter()
-                with engine.begin() as conn:
-                    adapter = make_adapter(conn)
-                    if adapter.snapshot:
-                        updates = _with_acknowledged(conn, settings.account_id, sync_id, updates, result)
-                outcome = adapter.push(updates, idempotency_key=f"marketsync-prices-{settings.account_id}-{sync_id}",
-                                       sync_id=sync_id)
-                result.delivered_to = outcome.delivered_to
-                result.timings["deliver"] = round(time.perf_counter() - clock, 3)
-                clock = time.perf_counter()
-                _record(warehouse, sync_id, outcome.answers, result, settings.rule.terms_key)
-                result.timings["record"] = round(time.perf_counter() - clock, 3)
-            result.status = "succeeded" if not (result.rejected or result.unanswered) else "partially_succeeded"
-        except PricePushError as exc:
-            result.status, result.error, result.retryable = "failed", str(exc), exc.retryable
-            with engine.begin() as conn:
-                conn.execute(query_beside(__file__, "ledger_fail_pending.sql"), {"e": result.error[:500], "s": sync_id})
-            sync_log.error(exc)
-        except Exception as exc:
-            result.status, result.error = "failed", describe_error(exc)
-            _finish(warehouse, result, started)
-            raise
-        sync_log.add(processed=result.pushed, succeeded=result.acknowledged,
-                     failed=result.rejected + result.unanswered + (result.pushed if result.status == "failed" else 0))
-        _finish(warehouse, result, started)
+        run_push(engine, result, steps, sync_log, f"marketsync-prices-{settings.account_id}-{sync_id}", sync_id)
     log.info("price push %s.%s #%s: %s, %s of %s listings pushed, %s acknowledged, %s rejected, %s unanswered",
              settings.store, settings.channel, sync_id, result.status, result.pushed, result.listings,
              result.acknowledged, result.rejected, result.unanswered)
@@ -222,11 +202,7 @@ def _record(warehouse: Warehouse, sync_id: int, answers: list[PriceAnswer], resu
 
 def _finish(warehouse: Warehouse, result: PricePushResult, started: float) -> None:
     result.seconds = round(time.perf_counter() - started, 3)
-    errors = [result.error] if result.error else []
-    if result.rejected:
-        errors.append(f"{result.rejected} listing(s) rejected by the channel")
-    if result.unanswered:
-        errors.append(f"{result.unanswered} listing(s) not answered by the channel")
+    errors = errors_of(result)
     with warehouse.begin() as conn:
         conn.execute(query_beside(__file__, "sync_finish.sql"), {
             "st": result.status, "l": result.listings, "p": result.pushed, "ok": result.acknowledged,

@@ -22,10 +22,11 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import Connection, text
 
-from marketsync.assets.stock.channels import ChannelPushError, StockChannel, StockUpdate, build_channel
+from marketsync.assets.channel_push import PushSteps, errors_of, run_push
+from marketsync.assets.stock.channels import StockChannel, StockUpdate, build_channel
 from marketsync.assets.stock.explain import not_listed_reason
 from marketsync.assets.stock.settings import StockSettings, load_settings
-from marketsync.assets.sync_log import SyncLog, describe_error
+from marketsync.assets.sync_log import SyncLog
 from marketsync.resources.advisory_lock import try_session_lock
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
@@ -105,39 +106,17 @@ def _push_locked(warehouse: Warehouse, settings: StockSettings, mode: str,
             query_beside(__file__, "inventory_sync_start.sql"),
             {"a": settings.account_id, "m": mode, "t": triggered_by, "r": run_id}).scalar_one()
     result = PushResult(sync_id, settings.store, settings.channel, mode, status="running")
+    steps = PushSteps(
+        compute=lambda: _compute(warehouse, settings, sync_id, mode, skus, result),
+        adapter=make_adapter,
+        restate=lambda conn, updates: _with_acknowledged(conn, settings.account_id, sync_id, updates, result),
+        record=lambda answers: _record(warehouse, sync_id, answers, result),
+        fail_pending=lambda conn, error: conn.execute(query_beside(__file__, "ledger_fail_pending.sql"),
+                                                      {"e": error, "s": sync_id}),
+        finish=lambda: _finish(warehouse, settings, result, started))
     with SyncLog(engine, f"stock_push_{mode}", "outbound", account_id=settings.account_id,
                  triggered_by=triggered_by, run_id=run_id) as sync_log:
-        try:
-            clock = time.perf_counter()
-            updates = _compute(warehouse, settings, sync_id, mode, skus, result)
-            result.timings["compute"] = round(time.perf_counter() - clock, 3)
-            if updates:
-                clock = time.perf_counter()
-                with engine.begin() as conn:
-                    adapter = make_adapter(conn)
-                    if adapter.snapshot:
-                        updates = _with_acknowledged(conn, settings.account_id, sync_id, updates, result)
-                outcome = adapter.push(updates, idempotency_key=f"marketsync-stock-{settings.account_id}-{sync_id}",
-                                       sync_id=sync_id)
-                result.delivered_to = outcome.delivered_to
-                result.timings["deliver"] = round(time.perf_counter() - clock, 3)
-                clock = time.perf_counter()
-                _record(warehouse, sync_id, outcome.answers, result)
-                result.timings["record"] = round(time.perf_counter() - clock, 3)
-            result.status = ("succeeded" if not (result.rejected or result.unanswered) else "partially_succeeded")
-        except ChannelPushError as exc:
-            result.status, result.error, result.retryable = "failed", str(exc), exc.retryable
-            with engine.begin() as conn:
-                conn.execute(query_beside(__file__, "ledger_fail_pending.sql"),
-                             {"e": result.error[:500], "s": sync_id})
-            sync_log.error(exc)
-        except Exception as exc:
-            result.status, result.error = "failed", describe_error(exc)
-            _finish(warehouse, settings, result, started)
-            raise
-        sync_log.add(processed=result.pushed, succeeded=result.acknowledged,
-                     failed=result.rejected + result.unanswered + (result.pushed if result.status == "failed" else 0))
-        _finish(warehouse, settings, result, started)
+        run_push(engine, result, steps, sync_log, f"marketsync-stock-{settings.account_id}-{sync_id}", sync_id)
     log.info("stock push %s.%s #%s: %s, %s of %s listings pushed, %s acknowledged, %s rejected, %s unanswered",
              settings.store, settings.channel, sync_id, result.status, result.pushed, result.listings,
              result.acknowledged, result.rejected, result.unanswered)
@@ -226,11 +205,7 @@ def _record(warehouse: Warehouse, sync_id: int, answers, result: PushResult) -> 
 
 def _finish(warehouse: Warehouse, settings: StockSettings, result: PushResult, started: float) -> None:
     result.seconds = round(time.perf_counter() - started, 3)
-    errors = [result.error] if result.error else []
-    if result.rejected:
-        errors.append(f"{result.rejected} listing(s) rejected by the channel")
-    if result.unanswered:
-        errors.append(f"{result.unanswered} listing(s) not answered by the channel")
+    errors = errors_of(result)
     with warehouse.begin() as conn:
         conn.execute(
             query_beside(__file__, "inventory_sync_finish.sql"),

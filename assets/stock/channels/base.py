@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from marketsync.resources.errors import MarketsyncError
-
-ANSWERS = ("accepted", "delivered", "rejected")
+# The answers every pushing channel gives (assets/channel_push.py), under the names the stock code knows.
+from marketsync.assets.channel_push import ANSWERS, ChannelPushError, PushOutcome
+from marketsync.assets.channel_push import ListingAnswer as StockAnswer
 
 
 @dataclass(frozen=True, slots=True)  # a full resync holds a million of these
@@ -22,30 +22,7 @@ class StockUpdate:
     quantity: int
 
 
-@dataclass(frozen=True, slots=True)
-class StockAnswer:
-    sku: str
-    answer: str
-    message: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.answer not in ANSWERS:
-            raise ValueError(f"stock answer must be one of {ANSWERS}, not {self.answer!r}")
-
-
-@dataclass
-class PushOutcome:
-    answers: list[StockAnswer] = field(default_factory=list)
-    delivered_to: str | None = None
-
-
-class ChannelPushError(MarketsyncError):
-    """The push as a whole did not reach the channel (nothing is acknowledged). `retryable` says whether
-    trying again later can help (network, 5xx) or a person must act (credentials, configuration)."""
-
-    def __init__(self, message: str, *, retryable: bool):
-        super().__init__(message)
-        self.retryable = retryable
+__all__ = ["ANSWERS", "ChannelPushError", "PushOutcome", "StockAnswer", "StockChannel", "StockUpdate"]
 
 
 class StockChannel(ABC):
