@@ -52,6 +52,17 @@ def not_configured(channel: str) -> str:
     return f"no {channel} application client configured: set {app.id_variable} and {app.secret_variable}"
 
 
+def required_client(clients: Any, channel: str, label: str, what: str) -> Any:
+    """The channel's API resource among `clients` (by channel name), or a worded error saying that `what`
+    needs it and which variables hold its application client."""
+    client = clients.get(channel)
+    if client is None:
+        app = _declared(channel)
+        needs = f" ({', '.join(app.variables)})" if app else ""
+        raise MarketsyncError(f"{what} needs the {label} resource{needs}")
+    return client
+
+
 def application_client(channel: str, *, deferred: bool = True):
     """The channel's API resource with its application client. `deferred` (the code location): the id and
     secret are EnvVars, read by Dagster at run time and never shown in the UI; otherwise their values

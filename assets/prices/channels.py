@@ -15,6 +15,8 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
+from marketsync.assets.channel_clients import required_client as channel_client
+
 # The answers every pushing channel gives (assets/channel_push.py), under the names the price code knows.
 from marketsync.assets.channel_push import ChannelPushError as PricePushError
 from marketsync.assets.channel_push import ListingAnswer as PriceAnswer
@@ -61,10 +63,4 @@ def build_adapter(conn: Connection, settings: PriceSettings, vault: CredentialVa
 
 def required_client(clients: Mapping[str, object], settings: PriceSettings, label: str) -> object:
     """The channel's API resource among `clients`, or a worded error naming the variables to set."""
-    client = clients.get(settings.channel)
-    if client is None:
-        declaration = declared(settings.channel)
-        app = declaration.application_client if declaration else None
-        needs = f" ({', '.join(app.variables)})" if app else ""
-        raise MarketsyncError(f"the {label} price adapter needs the {label} resource{needs}")
-    return client
+    return channel_client(clients, settings.channel, label, f"the {label} price adapter")

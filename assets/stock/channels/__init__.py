@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection
 
+from marketsync.assets.channel_clients import required_client as channel_client
 from marketsync.assets.channel_registry import declared, load
 from marketsync.assets.stock.channels.base import ChannelPushError, PushOutcome, StockAnswer, StockChannel, StockUpdate
 from marketsync.assets.stock.settings import StockSettings
@@ -67,13 +68,7 @@ def load_secrets(conn: Connection, settings: StockSettings, vault: CredentialVau
 
 def required_client(clients: Mapping[str, object], settings: StockSettings, label: str):
     """The channel's API resource among `clients`, or a worded error naming the variables to set."""
-    client = clients.get(settings.channel)
-    if client is None:
-        declaration = declared(settings.channel)
-        app = declaration.application_client if declaration else None
-        needs = f" ({', '.join(app.variables)})" if app else ""
-        raise MarketsyncError(f"the {label} stock adapter needs the {label} resource{needs}")
-    return client
+    return channel_client(clients, settings.channel, label, f"the {label} stock adapter")
 
 
 _LAST_ANSWER = query_beside(__file__, "last_delivering_answer.sql")
