@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from marketsync.assets.prices.listing import listing_terms
-from marketsync.assets.prices.rules import PriceTerms, explain_lines
+from marketsync.assets.prices.rules import PriceTerms, amount, explain_lines
 from marketsync.assets.prices.settings import all_settings
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
@@ -78,7 +78,7 @@ def render(report: dict) -> str:
 
 def formula(row) -> str:
     """One ledger row's number as a line: base (source) x markup + add -> rounded -> clamp -> final."""
-    text_ = (f"{row['base_price'].normalize():f} ({row['base_source']}) x (1 + {row['markup_percent'].normalize():f} %)"
+    text_ = (f"{amount(row['base_price'])} ({row['base_source']}) x (1 + {row['markup_percent'].normalize():f} %)"
              f" + {row['fixed_add']:f} = {row['marked_up'].normalize():f}; rounded {row['rounding']} = "
              f"{row['rounded']:f}")
     limits = f"floor {row['floor_price']:f}" + (f", ceiling {row['ceiling_price']:f}" if row["ceiling_price"] else "")

@@ -114,10 +114,16 @@ def base_of(store_price: Decimal | None, catalog_price: Decimal | None) -> tuple
     return None
 
 
+def amount(value: Decimal) -> str:
+    """A base price as people write money: at least the cents (3.10, not 3.1), more digits only where the
+    source gave them (12.3456 stays)."""
+    return f"{value.quantize(CENT) if value == value.quantize(CENT) else value.normalize():f}"
+
+
 def explain_lines(terms: PriceTerms) -> list[str]:
     """The computation as lines a merchant can follow."""
     source = "the store's own price" if terms.base_source == "store" else "the catalog's price (no store price)"
-    lines = [f"  {terms.base_price.normalize():f} {terms.currency}  base: {source}"]
+    lines = [f"  {amount(terms.base_price)} {terms.currency}  base: {source}"]
     if terms.markup_percent or terms.fixed_add:
         lines.append(f"  x (1 + {terms.markup_percent.normalize():f} %) + {terms.fixed_add:f} = "
                      f"{terms.marked_up.normalize():f}  markup")
