@@ -433,16 +433,7 @@ class EbayApi(ApiSession):
             if offer_ids:
                 request["offers"] = [{"offerId": i, "availableQuantity": quantity} for i in offer_ids]
             requests.append(request)
-        results: list[QuantityResult] = []
-        for start in range(0, len(requests), MAX_BULK):
-            chunk = requests[start:start + MAX_BULK]
-            body = self._retrying(self._post_json_once, f"{INVENTORY}/bulk_update_price_quantity",
-                                  {"requests": chunk}, "bulkUpdatePriceQuantity")
-            answers: dict[str, list[dict]] = {}
-            for answer in (body.get("responses") if isinstance(body, dict) else None) or []:
-                answers.setdefault(str(answer.get("sku")), []).append(answer)
-            results += [self._quantity_result(r["sku"], answers.get(r["sku"], [])) for r in chunk]
-        return results
+        return self._bulk_price_quantity(requests, "bulkUpdatePriceQuantity")
 
     def bulk_update_prices(self, items: Iterable[tuple[str, Sequence[str], Decimal, str]]) -> list[QuantityResult]:
         """Set the price of each SKU's published offers (bulkUpdatePriceQuantity with `offers` entries of
@@ -462,10 +453,16 @@ class EbayApi(ApiSession):
                 continue
             price = {"value": f"{amount.quantize(Decimal('0.01')):f}", "currency": currency}
             requests.append({"sku": sku, "offers": [{"offerId": i, "price": price} for i in offer_ids]})
+        return results + self._bulk_price_quantity(requests, "bulkUpdatePriceQuantity (prices)")
+
+    def _bulk_price_quantity(self, requests: list[dict], what: str) -> list[QuantityResult]:
+        """bulkUpdatePriceQuantity for `requests` (one per SKU), MAX_BULK a call, each call retried (the
+        values are absolute); one result per request's SKU, in their order."""
+        results: list[QuantityResult] = []
         for start in range(0, len(requests), MAX_BULK):
             chunk = requests[start:start + MAX_BULK]
             body = self._retrying(self._post_json_once, f"{INVENTORY}/bulk_update_price_quantity",
-                                  {"requests": chunk}, "bulkUpdatePriceQuantity (prices)")
+                                  {"requests": chunk}, what)
             answers: dict[str, list[dict]] = {}
             for answer in (body.get("responses") if isinstance(body, dict) else None) or []:
                 answers.setdefault(str(answer.get("sku")), []).append(answer)
