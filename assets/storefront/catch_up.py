@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 
 from marketsync.assets.accounts import Account
 from marketsync.assets.storefront.intake import merge_documents, prune_keys
+from marketsync.assets.storefront.normalise import Version
 from marketsync.resources.sql_files import query_beside
 
 LOOK_BACK_HOURS = 48  # a day's catch-up, with a day of overlap for a missed run
@@ -32,7 +33,7 @@ def catch_up(conn: Connection, account: Account) -> CatchUp:
     versions = conn.execute(query_beside(__file__, "unmerged_versions.sql"),
                             {"a": account.account_id, "hours": LOOK_BACK_HOURS}).all()
     if versions:
-        merge_documents(conn, [(account, row.payload, row.payload_sha) for row in versions],
+        merge_documents(conn, [(account, Version.of(row.payload, row.payload_sha)) for row in versions],
                         cause="storefront catch-up: a received version merged again")
         result.remerged = len(versions)
     result.keys_pruned = prune_keys(conn, account, int(account.setting("idempotency_key_days") or 7))

@@ -33,7 +33,7 @@ from sqlalchemy import Connection
 from marketsync.assets.accounts import Account
 from marketsync.assets.orders.load import NormalisedPage, land_raw_versions, merge_pages
 from marketsync.assets.storefront.document import NEXT_STATUSES, StatusChange, StorefrontOrder
-from marketsync.assets.storefront.normalise import add_to_page, canonical_json, document_sha, order_document
+from marketsync.assets.storefront.normalise import Version, add_to_page, document_sha, order_document
 from marketsync.resources.sql_files import query_beside
 
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -45,17 +45,19 @@ class Submission:
 
     account: Account
     idempotency_key: str
-    document: dict[str, Any]
-    sha: str
+    version: Version
 
     @classmethod
     def of(cls, account: Account, idempotency_key: str, order: StorefrontOrder) -> Submission:
-        document = order_document(order)
-        return cls(account, idempotency_key, document, document_sha(document))
+        return cls(account, idempotency_key, Version.of(order_document(order)))
+
+    @property
+    def sha(self) -> str:
+        return self.version.sha
 
     @property
     def order_number(self) -> str:
-        return self.document["order_number"]
+        return self.version.document["order_number"]
 
     @property
     def key(self) -> tuple[int, str]:
@@ -139,14 +141,13 @@ def _record(conn: Connection, claimed: dict[tuple[int, str], str],
         conn.execute(query_beside(__file__, "release_keys.sql"), {"ctids": released})
 
 
-def merge_documents(conn: Connection, documents: list[tuple[Account, dict[str, Any], str]], cause: str) -> None:
-    """Land the documents raw and merge them into the canonical orders, (account, document, its hash)
-    each, whatever their accounts: one set of statements for the whole batch."""
-    land_raw_versions(conn, ((a.account_id, d["order_number"], canonical_json(d).decode(), sha)
-                             for a, d, sha in documents))
+def merge_documents(conn: Connection, versions: list[tuple[Account, Version]], cause: str) -> None:
+    """Land the order versions raw and merge them into the canonical orders, (account, version) each,
+    whatever their accounts: one set of statements for the whole batch."""
+    land_raw_versions(conn, ((a.account_id, v.document["order_number"], v.text, v.sha) for a, v in versions))
     pages: dict[int, NormalisedPage] = defaultdict(NormalisedPage)
-    for account, document, sha in documents:
-        add_to_page(document, sha, pages[account.account_id])
+    for account, version in versions:
+        add_to_page(version.document, version.sha, pages[account.account_id])
     merge_pages(conn, list(pages.items()), cause)
 
 
@@ -177,7 +178,7 @@ def _apply(conn: Connection, submissions: list[Submission]) -> list[tuple[Answer
             outcomes.append(first if first.sha == submission.sha else _order_exists(submission.order_number))
     created: dict[tuple[int, str], int] = {}
     if new:
-        merge_documents(conn, [(s.account, s.document, s.sha) for s in new.values()],
+        merge_documents(conn, [(s.account, s.version) for s in new.values()],
                         cause="storefront API: order received")
         created = {(row.account_id, row.channel_shipment_id): row.order_id
                    for row in _by_number(conn, "order_ids.sql", list(new))}
@@ -266,7 +267,7 @@ def _change(conn: Connection, account: Account, order_number: str, change: Statu
             document["tracking_number"] = change.tracking_number
         if change.carrier:
             document["carrier"] = change.carrier
-        merge_documents(conn, [(account, document, document_sha(document))],
+        merge_documents(conn, [(account, Version.of(document))],
                cause=f"storefront API: {current} -> {change.status}")
     return Answer(200, order_answers(conn, [row.order_id])[row.order_id])
 

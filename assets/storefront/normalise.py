@@ -8,6 +8,7 @@ into shipments, so it is the shipment id too.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,23 @@ def order_document(order: StorefrontOrder) -> dict[str, Any]:
 
 def canonical_json(document: dict[str, Any]) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of an order document as it is landed: the document, its canonical JSON text (what
+    raw.channel_orders stores) and that text's hash (its fingerprint). Made once per order: the text is
+    both hashed and landed."""
+
+    document: dict[str, Any]
+    text: str
+    sha: str
+
+    @classmethod
+    def of(cls, document: dict[str, Any], sha: str | None = None) -> Version:
+        """The document's version; `sha` when it is already known (a version landed before)."""
+        text = canonical_json(document)
+        return cls(document, text.decode(), sha or hashlib.sha256(text).hexdigest())
 
 
 def document_sha(document: dict[str, Any]) -> str:
