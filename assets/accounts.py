@@ -117,5 +117,15 @@ def list_accounts(conn: Connection, channel: str | None = None, store: str | Non
     return [Account(**row._mapping) for row in rows]
 
 
+def list_due_accounts(conn: Connection, channels: list[str], now: datetime, *, pushed: list[str],
+                      pushed_minutes: int, named: list[tuple[str, str]]) -> list[Account]:
+    """The enabled accounts of `channels` whose sync interval has elapsed at `now` (`pushed` channels:
+    `pushed_minutes`), plus the `named` (channel, store) accounts whatever their last sync."""
+    rows = conn.execute(query_beside(__file__, "accounts_due.sql"), {
+        "channels": channels, "now": now, "pushed": pushed, "pushed_minutes": pushed_minutes,
+        "named": [f"{channel}:{store}" for channel, store in named]}).all()
+    return [Account(**row._mapping) for row in rows]
+
+
 def mark_synced(conn: Connection, account_id: int) -> None:
     conn.execute(text("UPDATE ops.accounts SET last_synced_at = now() WHERE account_id = :a"), {"a": account_id})

@@ -91,7 +91,10 @@ class Orders:
     units and total (None where the listing carries none); `client` is the channel's API resource
     (assets/operations/reconcile.py compares them with the warehouse). `pushed`: the channel pushes its
     orders to us (the storefront's order API) rather than being polled, so the import is not run on the
-    account's sync interval but once a day, as a catch-up of what the API received."""
+    account's sync interval but once a day, as a catch-up of what the API received. `import_store`:
+    "module:function" `(warehouse, vault, client, store, run_id, triggered_by) -> {AssetKey: metadata}`,
+    the store's whole import as its import asset runs it (sync log, cursor, the account marked synced);
+    a channel that declares it is polled in fleets, many stores per run (sensors/fleet.py)."""
 
     asset: tuple[str, ...]
     assets: str
@@ -102,6 +105,7 @@ class Orders:
     digital_delivered: str | None = None
     reconcile: str | None = None
     pushed: bool = False
+    import_store: str | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
 from marketsync.sensors.alerting import alerting_sensor, integration_metrics_schedule
 from marketsync.sensors.feed_refresh import supplier_feed_job
+from marketsync.sensors.fleet import FLEET_JOBS
 from marketsync.sensors.jobs import jobs
 from marketsync.sensors.privacy import personal_data_retention_schedule
 from marketsync.sensors.registry import sensors
@@ -56,7 +57,8 @@ defs = Definitions.merge(
     Definitions(
         assets=[*stock_assets, *price_assets, integration_metrics, personal_data_retention],
         asset_checks=[*stock_checks, *core_table_checks],
-        jobs=[*jobs, supplier_feed_job, stock_push_job, inventory_lag_job, integration_metrics_job,
+        jobs=[*jobs, *(f.job for f in FLEET_JOBS.values()),
+              supplier_feed_job, stock_push_job, inventory_lag_job, integration_metrics_job,
               personal_data_retention_job, *price_jobs],
         schedules=[*schedules, inventory_lag_schedule, integration_metrics_schedule,
                    personal_data_retention_schedule, *price_schedules],

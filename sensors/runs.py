@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
+from marketsync.sensors.fleet import FLEET_JOBS, FLEET_RUN_KIND
 from marketsync.sensors.jobs import CHANNEL_TAG, ORDER_CHANNELS, PARTITION_TAG, RUN_KIND_TAG, STORE_TAG
 
 # Statuses of a run that is waiting for or holding a slot.
@@ -52,10 +53,23 @@ def run_slot(tags: dict[str, str], job_name: str) -> RunSlot | None:
     return None
 
 
+def fleet_stores(run) -> tuple[str, list[str]] | None:
+    """(channel, stores) of a fleet sync run (sensors/fleet.py), from its job and run config."""
+    for fleet in FLEET_JOBS.values():
+        if run.job_name == fleet.job.name:
+            return fleet.channel, fleet.stores_of(run.run_config)
+    return None
+
+
 def active_slots(instance: DagsterInstance) -> set[RunSlot]:
-    """(kind, channel, store) of every import or follow-up run queued or running."""
+    """(kind, channel, store) of every import or follow-up run queued or running; a fleet sync run
+    imports (and follows up) each store of its batch."""
     slots = set()
     for run in instance.get_runs(filters=RunsFilter(statuses=ACTIVE)):
+        fleet = fleet_stores(run)
+        if fleet:
+            slots.update(("import", fleet[0], store) for store in fleet[1])
+            continue
         slot = run_slot(run.tags, run.job_name)
         if slot:
             slots.add(slot)
@@ -98,8 +112,31 @@ def import_histories(instance: DagsterInstance, since: timedelta = RECENT, now: 
         last_success = succeeded_at.get((slot[1], slot[2]))
         if last_success is None or ended > last_success:
             failed[(slot[1], slot[2])].append((ended, run.run_id))
+    if kind == "import":
+        _add_fleet_failures(instance, failed, now - since, succeeded_at)
     histories = {}
     for key, runs in failed.items():
         runs.sort(reverse=True)
         histories[key] = ImportHistory(len(runs), runs[0][1], runs[0][0])
     return histories
+
+
+def _add_fleet_failures(instance: DagsterInstance, failed: dict[tuple[str, str], list[tuple[datetime, str]]],
+                        after: datetime, succeeded_at: dict[tuple[str, str], datetime | None]) -> None:
+    """A failed fleet sync run is a failed import of each store of its batch that was not synced since
+    the run started (the run fails when any store failed, or when it was killed before reaching all)."""
+    records = instance.get_run_records(filters=RunsFilter(statuses=list(FAILED), updated_after=after,
+                                                          tags={RUN_KIND_TAG: FLEET_RUN_KIND}))
+    for record in records:
+        fleet = fleet_stores(record.dagster_run)
+        if not fleet:
+            continue
+        started = datetime.fromtimestamp(record.start_time or record.create_timestamp.timestamp(), UTC)
+        ended = datetime.fromtimestamp(record.end_time, UTC) if record.end_time else record.update_timestamp
+        if ended.tzinfo is None:
+            ended = ended.replace(tzinfo=UTC)
+        channel, stores = fleet
+        for store in stores:
+            last_success = succeeded_at.get((channel, store))
+            if last_success is None or last_success < started:
+                failed[(channel, store)].append((ended, record.dagster_run.run_id))

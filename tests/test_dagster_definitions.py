@@ -41,15 +41,15 @@ def test_definitions_snapshot():
         "raw/inbound_sheet_rows",
         "raw/letzshop_shipments"]
     assert sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")) == [
-        "amazon_import_job", "amazon_order_followup_job", "amazon_product_price_sync_job",
+        "amazon_fleet_sync_job", "amazon_import_job", "amazon_order_followup_job", "amazon_product_price_sync_job",
         "amazon_reconciliation_job",
         "apply_inbox_job", "codeswholesale_balance_job",
         "digital_fulfilment_job",
-        "ebay_import_job",
+        "ebay_fleet_sync_job", "ebay_import_job",
         "ebay_order_followup_job", "ebay_product_price_sync_job",
         "ebay_reconciliation_job",
         "inbound_check_job", "integration_metrics_job", "inventory_lag_job", "jtl_ffn_job",
-        "letzshop_import_job",
+        "letzshop_fleet_sync_job", "letzshop_import_job",
         "letzshop_order_followup_job", "letzshop_product_price_sync_job",
         "letzshop_reconciliation_job",
         "outbound_job", "personal_data_retention_job", "stock_push_job", "storefront_import_job",

@@ -254,6 +254,7 @@ def test_a_fleet_due_at_once_is_requested_over_ticks_longest_waiting_first(wareh
     from marketsync.sensors.new_orders import new_orders_sensor
 
     monkeypatch.setenv("MARKETSYNC_SENSOR_MAX_RUNS", "2")
+    monkeypatch.setenv("MARKETSYNC_FLEET_BATCH", "0")  # a run per store (tests/test_fleet_sync.py: fleets)
     accounts = [_account(warehouse, instance, f"s{n}") for n in range(5)]
     with warehouse.begin() as conn:
         # s3 has waited longest since its last sync, then s1; the others never synced (first of all).

@@ -12,6 +12,7 @@ CHANNEL = register(Channel(
     definitions="marketsync.assets.amazon.definitions:defs",
     partitions="marketsync.assets.amazon.orders:amazon_accounts",
     orders=Orders(asset=("core", "amazon_orders"), assets="marketsync.assets.amazon.orders:amazon_assets",
+                  import_store="marketsync.assets.amazon.orders:import_store",
                   imported="orders changed since its cursor",
                   digital_delivered="marketsync.assets.amazon.digital:ask_merchant_to_confirm",
                   reconcile="marketsync.assets.amazon.reconcile:orders_created"),

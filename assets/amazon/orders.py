@@ -8,7 +8,7 @@ from dagster import AssetKey, DynamicPartitionsDefinition
 from marketsync.assets.amazon import normalise
 from marketsync.assets.amazon.channel import API_POOL
 from marketsync.assets.amazon.connection import amazon_session
-from marketsync.assets.orders.channel_asset import channel_orders_asset
+from marketsync.assets.orders.channel_asset import channel_orders_asset, import_store_orders
 from marketsync.assets.orders.followup import followup_assets
 from marketsync.assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
 from marketsync.resources.amazon_sp_api import AmazonSpApiResource
@@ -29,6 +29,12 @@ def import_amazon_orders(warehouse: Warehouse, vault: CredentialVault, amazon: A
     return import_and_match(warehouse, store, AMAZON_ORDERS,
                             lambda account: amazon_session(amazon, warehouse.engine, vault, account,
                                                            **session_options), run_id)
+
+
+def import_store(warehouse: Warehouse, vault: CredentialVault, client: AmazonSpApiResource, store: str,
+                 run_id: str | None, triggered_by: str) -> dict[AssetKey, dict]:
+    """The store's whole import, as its orders asset and the fleet sync run it."""
+    return import_store_orders(ORDERS, "amazon", import_amazon_orders, warehouse, vault, client, store, run_id)
 
 
 amazon_orders = channel_orders_asset(

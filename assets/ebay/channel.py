@@ -12,6 +12,7 @@ CHANNEL = register(Channel(
     definitions="marketsync.assets.ebay.definitions:defs",
     partitions="marketsync.assets.ebay.orders:ebay_accounts",
     orders=Orders(asset=("core", "ebay_orders"), assets="marketsync.assets.ebay.orders:ebay_assets",
+                  import_store="marketsync.assets.ebay.orders:import_store",
                   imported="orders changed since its cursor",
                   digital_delivered="marketsync.assets.ebay.digital:fulfil_digital_lines",
                   reconcile="marketsync.assets.ebay.reconcile:orders_created"),

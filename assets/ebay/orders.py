@@ -7,7 +7,7 @@ from dagster import AssetKey, DynamicPartitionsDefinition
 from marketsync.assets.ebay import normalise
 from marketsync.assets.ebay.channel import API_POOL
 from marketsync.assets.ebay.connection import ebay_session
-from marketsync.assets.orders.channel_asset import channel_orders_asset
+from marketsync.assets.orders.channel_asset import channel_orders_asset, import_store_orders
 from marketsync.assets.orders.followup import followup_assets
 from marketsync.assets.orders.incremental import ChannelOrders, OrderImport, import_and_match
 from marketsync.resources.ebay import EbayResource
@@ -26,6 +26,12 @@ def import_ebay_orders(warehouse: Warehouse, vault: CredentialVault, ebay: EbayR
     """Import and match one store's eBay orders."""
     return import_and_match(warehouse, store, EBAY_ORDERS,
                             lambda account: ebay_session(ebay, warehouse.engine, vault, account), run_id)
+
+
+def import_store(warehouse: Warehouse, vault: CredentialVault, client: EbayResource, store: str,
+                 run_id: str | None, triggered_by: str) -> dict[AssetKey, dict]:
+    """The store's whole import, as its orders asset and the fleet sync run it."""
+    return import_store_orders(ORDERS, "ebay", import_ebay_orders, warehouse, vault, client, store, run_id)
 
 
 ebay_orders = channel_orders_asset(

@@ -26,6 +26,7 @@ CHANNEL = register(Channel(
     orders=Orders(asset=("core", "letzshop_orders"), assets="marketsync.assets.letzshop.orders:letzshop_assets",
                   imported="shipments", confirms=True,
                   import_asset="marketsync.assets.letzshop.orders:letzshop_order_import",
+                  import_store="marketsync.assets.letzshop.orders:import_store_orders",
                   states="marketsync.assets.letzshop.orders:import_run_config",
                   digital_delivered="marketsync.assets.letzshop.digital:confirm_digital_delivery",
                   reconcile="marketsync.assets.letzshop.reconcile:shipments_completed"),

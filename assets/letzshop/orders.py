@@ -5,6 +5,7 @@ fetch + land raw (`raw/letzshop_shipments`) -> normalise into the canonical mode
 confirmed (`ops/letzshop_auto_confirmations`). Writes to Letzshop go through the outbound queue.
 """
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from dagster import (
@@ -77,34 +78,47 @@ def letzshop_order_import(context: AssetExecutionContext, config: LetzshopImport
     unknown = set(config.states) - set(SHIPMENT_STATES)
     if unknown:
         raise ValueError(f"unknown shipment state(s) {sorted(unknown)}; use {list(SHIPMENT_STATES)}")
-    with warehouse.begin() as conn:
-        account = get_account(conn, context.partition_key, "letzshop")
     # The sync log has the reason; a refused key or request fails the same way again, so only transient
     # failures are worth Dagster's retries.
     with worded_failure():
-        with SyncLog(warehouse.engine, "import_orders", "inbound", account_id=account.account_id,
-                     triggered_by=context.run.tags.get("dagster/sensor_name", "dagster"),
-                     run_id=context.run_id) as log:
-            def count_page(page) -> None:
-                # Counted per committed page, so a run that fails later still shows what it landed.
-                log.add(processed=page.units_seen, succeeded=page.units_seen - page.quarantined,
-                        failed=page.quarantined)
-                for error in page.errors[:100]:
-                    log.error(error)
-                log.flush()
+        metadata = import_store_orders(warehouse, vault, letzshop, context.partition_key, context.run_id,
+                                       context.run.tags.get("dagster/sensor_name", "dagster"), config.states,
+                                       config.page_size)
+    for key, values in metadata.items():
+        yield MaterializeResult(asset_key=key, metadata=values)
 
-            with letzshop_session(warehouse, vault, letzshop, account) as api:
-                summary = import_shipments(warehouse.engine, account, api, config.states, context.run_id,
-                                           config.page_size, on_page=count_page)
-            with warehouse.begin() as conn:
-                record_successful_sync(conn, account.account_id)
-    yield MaterializeResult(asset_key=RAW_SHIPMENTS, metadata=with_table_metadata(warehouse, "raw.letzshop_shipments", {
-        "shipments_fetched": summary.shipments_seen, "versions_landed": summary.raw_versions_landed,
-        "quarantined": summary.quarantined}))
-    yield MaterializeResult(asset_key=ORDERS, metadata=with_table_metadata(warehouse, "core.orders", {
-        "orders_created": summary.orders_created, "orders_updated": summary.orders_updated,
-        "units_seen": summary.units_seen, "units_written": summary.units_written,
-        "states": MetadataValue.json(config.states)}))
+
+def import_store_orders(warehouse: Warehouse, vault: CredentialVault, letzshop: LetzshopResource, store: str,
+                        run_id: str | None, triggered_by: str, states: Sequence[str] = ("unconfirmed",),
+                        page_size: int | None = None) -> dict[AssetKey, dict]:
+    """Import one store's Letzshop shipments (in a sync-log row of their own) and mark the account synced;
+    returns each asset's materialization metadata. What the import asset and the fleet sync both run."""
+    with warehouse.begin() as conn:
+        account = get_account(conn, store, "letzshop")
+    with SyncLog(warehouse.engine, "import_orders", "inbound", account_id=account.account_id,
+                 triggered_by=triggered_by, run_id=run_id) as log:
+        def count_page(page) -> None:
+            # Counted per committed page, so a run that fails later still shows what it landed.
+            log.add(processed=page.units_seen, succeeded=page.units_seen - page.quarantined,
+                    failed=page.quarantined)
+            for error in page.errors[:100]:
+                log.error(error)
+            log.flush()
+
+        with letzshop_session(warehouse, vault, letzshop, account) as api:
+            summary = import_shipments(warehouse.engine, account, api, list(states), run_id, page_size,
+                                       on_page=count_page)
+        with warehouse.begin() as conn:
+            record_successful_sync(conn, account.account_id)
+    return {
+        RAW_SHIPMENTS: with_table_metadata(warehouse, "raw.letzshop_shipments", {
+            "shipments_fetched": summary.shipments_seen, "versions_landed": summary.raw_versions_landed,
+            "quarantined": summary.quarantined}),
+        ORDERS: with_table_metadata(warehouse, "core.orders", {
+            "orders_created": summary.orders_created, "orders_updated": summary.orders_updated,
+            "units_seen": summary.units_seen, "units_written": summary.units_written,
+            "states": MetadataValue.json(list(states))}),
+    }
 
 
 letzshop_assets = [letzshop_order_import, *followup_assets("letzshop", letzshop_accounts, ORDERS, group_name=GROUP)]

@@ -2,6 +2,7 @@
 such channel imports, fails, retries and reports the same way."""
 
 from collections.abc import Callable
+from typing import Any
 
 from dagster import (
     AssetExecutionContext,
@@ -19,6 +20,8 @@ from marketsync.assets.alerts import record_successful_sync
 from marketsync.assets.failures import worded_failure
 from marketsync.assets.orders.incremental import OrderImport
 from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.vault import CredentialVault
+from marketsync.resources.warehouse import Warehouse
 
 OWNERS = ["team:data-engineering"]
 # A network error, 429 or 5xx: three more tries, a minute apart and growing. Anything else fails at once.
@@ -37,12 +40,20 @@ def channel_orders_asset(channel: str, key: AssetKey, partitions_def: DynamicPar
            pool=pool, retry_policy=TRANSIENT_RETRY, description=description,
            required_resource_keys={"warehouse", "vault", channel})
     def channel_orders(context: AssetExecutionContext) -> MaterializeResult:
-        warehouse = context.resources.warehouse
         with worded_failure():
-            result = import_orders(warehouse, context.resources.vault, getattr(context.resources, channel),
-                                   context.partition_key, context.run_id)
-        with warehouse.begin() as conn:
-            record_successful_sync(conn, get_account(conn, context.partition_key, channel).account_id)
-        return MaterializeResult(metadata=with_table_metadata(warehouse, "core.orders", result.metadata()))
+            metadata = import_store_orders(key, channel, import_orders, context.resources.warehouse,
+                                           context.resources.vault, getattr(context.resources, channel),
+                                           context.partition_key, context.run_id)
+        return MaterializeResult(metadata=metadata[key])
 
     return channel_orders
+
+
+def import_store_orders(key: AssetKey, channel: str, import_orders: ImportOrders, warehouse: Warehouse,
+                        vault: CredentialVault, client: Any, store: str, run_id: str | None) -> dict[AssetKey, dict]:
+    """Import one store's `channel` orders and mark the account synced (its failure alert closed);
+    returns the orders asset's materialization metadata. What the asset and the fleet sync both run."""
+    result = import_orders(warehouse, vault, client, store, run_id)
+    with warehouse.begin() as conn:
+        record_successful_sync(conn, get_account(conn, store, channel).account_id)
+    return {key: with_table_metadata(warehouse, "core.orders", result.metadata())}
