@@ -3,11 +3,15 @@
 materialisation so the UI shows what the table holds and how it grew.
 
 Cheap enough for every run: one query for the columns, one for the planner's row estimate and, when that
-estimate is small (under EXACT_COUNT_BELOW rows, or the table was never analysed), one exact count(*).
+estimate is small (under EXACT_COUNT_BELOW rows, or the table was never analysed), one exact count(*)
+(a few milliseconds at most, paid by every store of a fleet sync).
 Large tables report the estimate (pg_class.reltuples, kept by autovacuum) and say so in
 `row_count_exact`, because counting millions of rows on every import would cost more than the import.
 """
 from __future__ import annotations
+
+import threading
+import time
 
 from dagster import TableColumn, TableColumnConstraints, TableSchema
 from sqlalchemy import text
@@ -16,11 +20,30 @@ from sqlalchemy.engine import Connection
 from marketsync.resources.sql_files import query_beside
 
 # Below this estimate the exact count is a fast index-only or sequential scan of a small table.
-EXACT_COUNT_BELOW = 200_000
+EXACT_COUNT_BELOW = 50_000
+
+
+# A table's columns read within this many seconds are reused: they change only with a migration, and a
+# fleet sync materialises the same tables for every store of its batch. Row counts are always read.
+COLUMNS_REUSED_FOR_SECONDS = 30.0
+_columns_read: dict[tuple[str, str], tuple[float, TableSchema]] = {}
+_columns_lock = threading.Lock()
 
 
 def column_schema(conn: Connection, table: str) -> TableSchema:
-    """The table's columns (`schema.table`) as Dagster's TableSchema: name, type, nullability, comment."""
+    """The table's columns (`schema.table`) as Dagster's TableSchema: name, type, nullability, comment
+    (reused from this process's reading of the same database less than COLUMNS_REUSED_FOR_SECONDS old)."""
+    key, now = (conn.engine.url.render_as_string(hide_password=True), table), time.monotonic()
+    with _columns_lock:
+        read = _columns_read.get(key)
+    if read is None or now - read[0] > COLUMNS_REUSED_FOR_SECONDS:
+        read = (now, _read_column_schema(conn, table))
+        with _columns_lock:
+            _columns_read[key] = read
+    return read[1]
+
+
+def _read_column_schema(conn: Connection, table: str) -> TableSchema:
     schema, name = table.split(".", 1)
     rows = conn.execute(query_beside(__file__, "table_columns.sql"), {"schema": schema, "table": name}).all()
     if not rows:

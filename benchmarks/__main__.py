@@ -6,6 +6,7 @@ from benchmarks import (
     cli,
     digital,
     feeds,
+    fleet,
     fulfillment,
     letzshop_import,
     operations,
@@ -19,7 +20,8 @@ from benchmarks import (
 BENCHMARKS = {"letzshop_import": letzshop_import.main, "feeds": feeds.main, "fulfillment": fulfillment.main,
               "stock": stock.main, "channels": channels.main, "cli": cli.main,
               "sensors": sensors.main, "digital": digital.main, "operations": operations.main,
-              "privacy": privacy.main, "storefront": storefront.main, "prices": prices.main}
+              "privacy": privacy.main, "storefront": storefront.main, "prices": prices.main,
+              "fleet": fleet.main}
 
 
 def main(argv: list[str]) -> int:

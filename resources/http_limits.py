@@ -17,6 +17,8 @@ one worded error and knows whether to try again later:
 """
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Hashable, Iterator
@@ -149,9 +151,21 @@ def _declared_length(response: httpx.Response) -> int | None:
         return None
 
 
+@functools.cache
+def verified_tls_context() -> ssl.SSLContext:
+    """The process's one TLS context that verifies servers against httpx's default trust store (certifi).
+    Built once: loading the CA bundle costs about 50 ms of CPU, paid by every client made with
+    `verify=True` (a fleet sync opens a client per store); a context is safe to share between clients
+    and threads."""
+    return httpx.create_ssl_context()
+
+
 def limited_transport(limits: Limits, **transport_options) -> LimitedTransport:
     """The transport for a client's httpx.Client (`transport=`): `transport_options` go to
-    httpx.HTTPTransport (verify, retries, ...)."""
+    httpx.HTTPTransport (verify, retries, ...). Verification stays on by default, through the shared
+    context."""
+    if transport_options.get("verify", True) is True:
+        transport_options["verify"] = verified_tls_context()
     return LimitedTransport(limits.max_answer_bytes, httpx.HTTPTransport(**transport_options))
 
 

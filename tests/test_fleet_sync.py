@@ -189,3 +189,62 @@ def test_batches_are_bounded_per_channel_and_per_tick(warehouse, instance, monke
     keys = [[r.run_key for r in order_auto_sync_sensor(
         build_sensor_context(instance=instance, resources={"warehouse": warehouse})).run_requests] for _ in range(2)]
     assert keys[0] == keys[1] and any(key.startswith("letzshop-fleet:") for key in keys[0])
+
+
+def test_postgres_connections_cut_mid_batch_lose_nothing_and_duplicate_nothing(
+        warehouse, vault, instance, letzshop_sim, throttled_sim, monkeypatch):
+    """Every connection to the warehouse is cut (what a Postgres restart does to its clients) while a
+    batch of 20 stores runs: each store whose work was cut fails alone and is retried alone; in the end
+    every store holds its orders exactly once."""
+    import threading
+
+    from marketsync.pipelines.run_in_process import run_order_sync
+    from marketsync.sensors.fleet import FLEET_JOBS
+
+    monkeypatch.setenv("MARKETSYNC_FLEET_STORE_CONCURRENCY", "2")
+    _fleet(warehouse, vault, instance, letzshop_sim, throttled_sim)
+    state = letzshop_sim[0]
+    state.add_key("key-fleet05")  # every store can work here; only the cut connections fail them
+    with warehouse.begin() as conn:
+        account = conn.execute(text("SELECT a.account_id FROM ops.accounts a JOIN ops.stores s USING (store_id) "
+                                    "WHERE s.code = 'fleet07'")).scalar_one()
+        conn.execute(text("UPDATE ops.accounts SET endpoint = :e WHERE account_id = :a"),
+                     {"e": letzshop_sim[1], "a": account})
+        vault.store(conn, account, {"api_key": "key-fleet07"})
+    state.add_key("key-fleet07")
+
+    cut = threading.Event()
+
+    def cut_when_half_done() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with warehouse.engine.connect() as conn:
+                synced = conn.execute(text("SELECT count(*) FROM ops.accounts WHERE last_synced_at IS NOT NULL")
+                                      ).scalar_one()
+                if synced >= 6:
+                    conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                      "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+                    conn.commit()
+                    cut.set()
+                    return
+            time.sleep(0.02)
+
+    cutter = threading.Thread(target=cut_when_half_done)
+    cutter.start()
+    fleet = FLEET_JOBS["letzshop"]
+    result = fleet.job.execute_in_process(run_config=fleet.run_config(STORES), instance=instance,
+                                          resources=_resources(warehouse, vault), raise_on_error=False)
+    cutter.join()
+    assert cut.is_set(), "the connections were never cut"
+    landed = _orders_per_store(warehouse)
+    assert len(landed) >= 6 and all(n == 6 for n in landed.values())  # what landed is whole, never doubled
+    if not result.success:  # the run names the stores the cut failed
+        [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        assert "Letzshop stores failed" in failure.step_failure_data.user_failure_data.description
+    for store in STORES:  # the retries (each store alone), and a repeat of those that had landed
+        run_order_sync(store, ["unconfirmed"], instance=instance, resources=_resources(warehouse, vault))
+    assert _orders_per_store(warehouse) == {store: 6 for store in STORES}
+    with warehouse.begin() as conn:  # every store holds the same shipments' units, none lost or doubled
+        units = conn.execute(text("SELECT count(*) FROM core.order_items i JOIN core.orders o USING (order_id) "
+                                  "GROUP BY o.account_id")).scalars().all()
+    assert len(units) == 20 and len(set(units)) == 1 and units[0] >= 6

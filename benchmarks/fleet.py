@@ -1,0 +1,193 @@
+"""A fleet's whole cycle under the real `dagster-daemon`: N stores, each with a Letzshop, an Amazon and an
+eBay account on the simulators (a few orders each), all due at once. Measured from the daemon's start to
+every account imported and every order followed up: the cycle, the machine's CPU-seconds per store-sync
+(one account's import and follow-up; everything but the simulators: the daemon, the code server, the
+runs and Postgres), the peak of Postgres connections to the benchmark's database, the sensor ticks'
+durations and the code server's peak memory.
+
+It runs the project's own dagster.yaml (run queue, tag limits, pools) and the auto-sync sensor's fleet
+batches (sensors/fleet.py). Sizes: BENCH_FLEET_STORES (default "100,300,1000"); BENCH_FLEET_TIMEOUT
+(seconds per size before giving up, default 1800).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from benchmarks.common import bench_database
+from benchmarks.sensors import _code_server_rss_mb, _dagster_home, _ticks
+
+SIZES = [int(n) for n in os.environ.get("BENCH_FLEET_STORES", "100,300,1000").split(",") if n.strip()]
+TIMEOUT = float(os.environ.get("BENCH_FLEET_TIMEOUT", "1800"))
+CHANNELS = ("letzshop", "amazon", "ebay")
+
+
+def _simulators(stack: ExitStack) -> dict:
+    """The three channels' simulators on loopback, each with a few orders: (state, base URL) per channel."""
+    from marketsync.pipelines.demo_world import CHANNEL_CLIENT
+    from marketsync.sandbox.amazon import create_app as create_amazon_app
+    from marketsync.sandbox.amazon.state import AmazonState
+    from marketsync.sandbox.ebay.app import create_app as create_ebay_app
+    from marketsync.sandbox.ebay.state import EbayState
+    from marketsync.sandbox.http import serve_in_thread
+    from marketsync.sandbox.letzshop.app import create_app as create_letzshop_app
+    from marketsync.sandbox.letzshop.state import LetzshopState
+
+    states = {"letzshop": LetzshopState(seed=5, size=3, api_keys=()),
+              "amazon": AmazonState(seed=5, size=3, catalog_size=10, rate_scale=1000.0, clients=dict([CHANNEL_CLIENT])),
+              "ebay": EbayState(seed=5, orders=3, skus=10, clients=dict([CHANNEL_CLIENT]))}
+    apps = {"letzshop": create_letzshop_app, "amazon": create_amazon_app, "ebay": create_ebay_app}
+    urls = {}
+    for channel, state in states.items():
+        server = stack.enter_context(serve_in_thread(apps[channel](state)))
+        urls[channel] = f"{server.base_url}/graphql" if channel == "letzshop" else server.base_url
+    return {channel: (states[channel], urls[channel]) for channel in CHANNELS}
+
+
+def seed(warehouse, vault, stores: int, sims: dict) -> None:
+    """`stores` stores with an account per channel, each with credentials of its own on the simulators."""
+    from sqlalchemy import text
+
+    from marketsync.pipelines.demo_world import CHANNEL_CLIENT
+
+    amazon = sims["amazon"][0]
+    with warehouse.begin() as conn:
+        conn.execute(text(Path(__file__).with_name("fleet_seed.sql").read_text()), {
+            "stores": stores, "letzshop": sims["letzshop"][1], "amazon": sims["amazon"][1],
+            "ebay": sims["ebay"][1], "marketplaces": json.dumps(list(amazon.marketplace_ids))})
+        accounts = conn.execute(text("SELECT a.account_id, a.channel, s.code FROM ops.accounts a "
+                                     "JOIN ops.stores s USING (store_id)")).all()
+        for account_id, channel, store in accounts:
+            if channel == "letzshop":
+                key = f"bench-{store}"
+                sims["letzshop"][0].add_key(key)
+                secret = {"api_key": key}
+            elif channel == "amazon":
+                secret = {"refresh_token": amazon.authorize(f"S{store}", CHANNEL_CLIENT[0])}
+            else:
+                secret = {"refresh_token": sims["ebay"][0].grant()["refresh_token"]}
+            vault.store(conn, account_id, secret)
+
+
+def _progress(warehouse) -> tuple[int, int, int]:
+    """(accounts never synced, orders not followed up, connections to the benchmark's database)."""
+    from sqlalchemy import text
+
+    with warehouse.begin() as conn:
+        return conn.execute(text(
+            "SELECT (SELECT count(*) FROM ops.accounts WHERE last_synced_at IS NULL), "
+            "(SELECT count(*) FROM core.orders WHERE followed_up_at IS NULL), "
+            "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database())")).one()
+
+
+def _busy_cpu_seconds() -> float:
+    """The machine's CPU-seconds spent not idle since boot (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _runs(database_url: str) -> dict[str, int]:
+    import psycopg
+
+    from marketsync.resources.database import libpq_url
+
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        return {f"{job}:{status}": n for job, status, n in conn.execute(
+            "SELECT pipeline_name, status, count(*) FROM runs GROUP BY 1, 2")}
+
+
+def run_size(stores: int) -> dict:
+    from dagster import DagsterInstance
+
+    from marketsync.pipelines.demo_world import CHANNEL_CLIENT
+    from marketsync.resources.database import REPO_ROOT
+    from marketsync.sensors.jobs import ORDER_CHANNELS
+
+    with ExitStack() as stack:
+        warehouse, vault, database_url = stack.enter_context(bench_database(f"fleet{stores}"))
+        home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="marketsync-bench-fleet-")))
+        sims = _simulators(stack)
+        seed(warehouse, vault, stores, sims)
+        env = _dagster_home(database_url, home)
+        # The project's own run queue (the sensors benchmark's home launches nothing).
+        (home / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
+        env.update({"AMAZON_LWA_CLIENT_ID": CHANNEL_CLIENT[0], "AMAZON_LWA_CLIENT_SECRET": CHANNEL_CLIENT[1],
+                    "EBAY_CLIENT_ID": CHANNEL_CLIENT[0], "EBAY_CLIENT_SECRET": CHANNEL_CLIENT[1]})
+        os.environ.update({k: env[k] for k in ("MARKETSYNC_DAGSTER_DATABASE_URL", "MARKETSYNC_DAGSTER_ARTIFACTS",
+                                               "MARKETSYNC_DAGSTER_COMPUTE_LOGS")})
+        with DagsterInstance.from_config(str(home)) as instance:  # the partitions a running fleet has
+            for channel in CHANNELS:
+                instance.add_dynamic_partitions(ORDER_CHANNELS[channel].partitions.name,
+                                                [f"fleet{n:05d}" for n in range(1, stores + 1)])
+        # The daemon's (and its runs') output goes to a file: a pipe nobody reads fills up and blocks them.
+        log = stack.enter_context((home / "daemon.log").open("w+"))
+        busy, own, started = _busy_cpu_seconds(), _own_cpu_seconds(), time.monotonic()
+        daemon = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(REPO_ROOT / "workspace.yaml")],
+            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        peak_rss, peak_connections, cycle, left = 0.0, 0, None, (stores * 3, -1)
+        try:
+            while time.monotonic() - started < TIMEOUT and daemon.poll() is None:
+                unsynced, waiting, connections = _progress(warehouse)
+                peak_connections = max(peak_connections, connections - 1)  # not this probe's own
+                peak_rss = max(peak_rss, _code_server_rss_mb(daemon))
+                left = (unsynced, waiting)
+                if unsynced == 0 and waiting == 0:
+                    cycle = time.monotonic() - started
+                    break
+                time.sleep(2)
+            cpu = (_busy_cpu_seconds() - busy) - (_own_cpu_seconds() - own)
+        finally:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(daemon.pid, signal.SIGKILL)
+                daemon.wait()
+            log.seek(0)
+            errors = log.read()
+        ticks, runs = _ticks(database_url), _runs(database_url)
+    if cycle is None:
+        raise RuntimeError(f"{stores} stores: not done in {TIMEOUT:.0f} s ({left[0]} accounts never synced, "
+                           f"{left[1]} orders waiting; runs {runs}): {errors[-1500:]}")
+    slowest = {}
+    for tick in ticks:
+        name = tick.get("instigator_name") or "?"
+        if tick.get("end_timestamp") and tick.get("timestamp"):
+            slowest[name] = max(slowest.get(name, 0.0), tick["end_timestamp"] - tick["timestamp"])
+    return {"stores": stores, "cycle_s": cycle, "cpu_s": cpu, "cpu_per_sync_s": cpu / (stores * len(CHANNELS)),
+            "peak_connections": peak_connections, "code_server_peak_rss_mb": peak_rss, "runs": runs,
+            "slowest_tick_s": slowest}
+
+
+def main() -> None:
+    print(f"fleet: {', '.join(f'{n:,}' for n in SIZES)} stores x {len(CHANNELS)} channels on the simulators, all "
+          f"due at once; the real dagster-daemon with the project's dagster.yaml (default run launcher)")
+    result = None
+    for stores in SIZES:
+        result = run_size(stores)
+        runs = sum(result["runs"].values())
+        failed = sum(n for key, n in result["runs"].items() if key.endswith(":FAILURE"))
+        print(f"  {stores:>5,} stores: cycle {result['cycle_s']:7.1f} s; {result['cpu_s']:7.1f} CPU-s "
+              f"({result['cpu_per_sync_s']:.3f} s per store-sync); {runs} runs ({failed} failed); "
+              f"peak {result['peak_connections']} Postgres connections; code server peak RSS "
+              f"{result['code_server_peak_rss_mb']:,.0f} MB")
+        print("        slowest ticks: " + ", ".join(f"{name} {s:.2f} s" for name, s in
+                                                   sorted(result["slowest_tick_s"].items()) if s >= 0.5))
+        print(f"        runs: {json.dumps(result['runs'], sort_keys=True)}")
+    if result:
+        print(f"fleet: {result['stores']} stores, cycle {result['cycle_s']:.0f} s, "
+              f"{result['cpu_per_sync_s']:.3f} s CPU per store-sync, {result['peak_connections']} peak connections")
