@@ -19,6 +19,7 @@ from marketsync.assets.alerts import record_successful_sync
 from marketsync.assets.failures import worded_failure
 from marketsync.assets.orders.incremental import OrderImport
 from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.celery_queues import pool_queue_tags
 
 OWNERS = ["team:data-engineering"]
 # A network error, 429 or 5xx: three more tries, a minute apart and growing. Anything else fails at once.
@@ -34,7 +35,7 @@ def channel_orders_asset(channel: str, key: AssetKey, partitions_def: DynamicPar
     `channel` is the channel's client), then the account marked synced and its failure alert closed."""
 
     @asset(key=key, partitions_def=partitions_def, kinds={channel, "postgres"}, owners=OWNERS, group_name="orders",
-           pool=pool, retry_policy=TRANSIENT_RETRY, description=description,
+           pool=pool, op_tags=pool_queue_tags(pool), retry_policy=TRANSIENT_RETRY, description=description,
            required_resource_keys={"warehouse", "vault", channel})
     def channel_orders(context: AssetExecutionContext) -> MaterializeResult:
         warehouse = context.resources.warehouse
