@@ -17,6 +17,7 @@ from marketsync.assets.stock.assets import (
     stock_push_job,
 )
 from marketsync.pipelines.environment import require_secret_keys
+from marketsync.pipelines.executor_profile import run_executor
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
 from marketsync.sensors.alerting import alerting_sensor, integration_metrics_schedule
@@ -64,5 +65,8 @@ defs = Definitions.merge(
                    personal_data_retention_schedule, *price_schedules],
         sensors=[*sensors, automation_sensor, alerting_sensor],
         resources=build_resources(),
+        # Every job's executor: Dagster's default, or Celery workers with MARKETSYNC_EXECUTOR=celery
+        # (pipelines/executor_profile.py).
+        executor=run_executor(),
     ),
 )

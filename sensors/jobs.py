@@ -27,6 +27,7 @@ from marketsync.assets.channel_registry import Channel, channels, load
 from marketsync.assets.feeds.push_inbox import apply_inbox_job
 from marketsync.assets.orders.followup import auto_confirmations_key, matches_key
 from marketsync.assets.outbound_runner import accounts_with_due_writes, drain
+from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.warehouse import Warehouse
 
 # One run per store at a time (imports and follow-ups): the run coordinator limits runs by this tag
@@ -111,7 +112,8 @@ def _drain_op(channel: str):
     client_key = declaration.outbound.client or declaration.key
 
     # The channel's client is asked for by its declared resource key, so the op takes its resources by key.
-    @op(name=f"drain_{channel}_outbound", pool=DRAIN_POOLS[channel], ins={"due": In(Nothing)},
+    @op(name=f"drain_{channel}_outbound", pool=DRAIN_POOLS[channel], tags=pool_queue_tags(DRAIN_POOLS[channel]),
+        ins={"due": In(Nothing)},
         required_resource_keys={"warehouse", "vault", client_key})
     def drain_channel(context: OpExecutionContext) -> None:
         results = drain(context.resources.warehouse, context.resources.vault,

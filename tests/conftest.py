@@ -220,7 +220,7 @@ def letzshop_store(warehouse, vault, letzshop_sim):
 # E2E_MODULES is e2e, a test that requests a fixture in SERVICE_FIXTURES (directly or through another
 # fixture) is integration, anything else is unit.
 LEVELS = ("unit", "integration", "e2e")
-E2E_MODULES = {"test_daemon", "test_dev", "test_demo", "test_ui_browser"}
+E2E_MODULES = {"test_daemon", "test_dev", "test_demo", "test_ui_browser", "test_celery_profile"}
 SERVICE_FIXTURES = {
     "server_url", "database_url",  # Postgres
     "letzshop_sim", "sim", "ffn", "sheets", "cws", "ebay", "amazon", "letzshop", "world",  # simulators

@@ -99,4 +99,4 @@ def test_every_command_group_is_registered(capsys):
     assert {line.split()[0] for line in listed.splitlines() if line.strip()} == {
         "account", "catalog", "credentials", "db", "demo", "dev", "exceptions", "feeds", "logs", "orders",
         "outbound", "products", "serve", "sheets", "stock", "sync", "test-connection", "digital", "alerts", "reconcile",
-        "tokens", "privacy", "analyst", "storefront", "prices"}
+        "tokens", "privacy", "analyst", "storefront", "prices", "workers"}

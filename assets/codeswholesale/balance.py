@@ -22,6 +22,7 @@ from marketsync.assets.codeswholesale.catalog import (
 from marketsync.assets.codeswholesale.connection import source_session
 from marketsync.assets.digital.balance import check_balance
 from marketsync.assets.failures import worded_failure
+from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.codeswholesale import CodesWholesaleResource
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
@@ -36,6 +37,7 @@ SUPPLIER_BALANCE = AssetKey(["ops", "codeswholesale_balance"])
     owners=["team:operations"],
     kinds={"codeswholesale", "postgres"},
     pool=CODESWHOLESALE_POOL,
+    op_tags=pool_queue_tags(CODESWHOLESALE_POOL),
     check_specs=[AssetCheckSpec("balance_covers_purchases", asset=SUPPLIER_BALANCE,
                                 description="The supplier balance is at least the store's threshold and what "
                                             "the purchases waiting on it would cost.")],

@@ -44,6 +44,7 @@ from marketsync.assets.codeswholesale.normalise import RefusedProduct, normalise
 from marketsync.assets.failures import worded_failure
 from marketsync.assets.stores import ensure_store
 from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.codeswholesale import SANDBOX_URL, CodesWholesaleResource
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.prefetch import prefetched
@@ -211,6 +212,7 @@ def import_codeswholesale_catalog(engine: Engine, vault: CredentialVault, resour
     owners=OWNERS,
     kinds={"codeswholesale", "http", "postgres"},
     pool=CODESWHOLESALE_POOL,
+    op_tags=pool_queue_tags(CODESWHOLESALE_POOL),
     automation_condition=AutomationCondition.on_cron(REFRESH_CRON, cron_timezone="Europe/Berlin"),
     # Refreshed every six hours: one missed refresh warns, two fail.
     freshness_policy=FreshnessPolicy.time_window(fail_window=timedelta(hours=13), warn_window=timedelta(hours=7)),

@@ -30,6 +30,7 @@ from marketsync.assets.digital.fulfilment import Deliver, fulfil_store
 from marketsync.assets.digital.purchase import vault_keeper
 from marketsync.assets.failures import worded_failure
 from marketsync.assets.stores import find_store_id
+from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.codeswholesale import CodesWholesaleResource
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
@@ -68,6 +69,7 @@ def fulfil(warehouse: Warehouse, vault: CredentialVault, codeswholesale: CodesWh
     owners=["team:operations"],
     kinds={"codeswholesale", "postgres"},
     pool=CODESWHOLESALE_POOL,
+    op_tags=pool_queue_tags(CODESWHOLESALE_POOL),
 )
 def digital_fulfilment(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
                        codeswholesale: CodesWholesaleResource) -> MaterializeResult:

@@ -20,6 +20,7 @@ from marketsync.assets.failures import worded_failure
 from marketsync.assets.feeds.loader import load_feed
 from marketsync.assets.feeds.sources import get_source, redacted
 from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.feed_transport import FeedTransport
 from marketsync.resources.vault import CredentialVault
@@ -69,6 +70,7 @@ def import_pull_feed(warehouse: Warehouse, vault: CredentialVault, transport: Fe
     owners=["team:data-engineering"],
     kinds={"supplier_feed", "http", "postgres"},
     pool="feed_downloads",
+    op_tags=pool_queue_tags("feed_downloads"),
     # Pulled every `refresh_minutes` (60 by default; daily feeds exist): late after 3 hours, failed after a day.
     freshness_policy=FreshnessPolicy.time_window(fail_window=timedelta(hours=26), warn_window=timedelta(hours=3)),
     retry_policy=RetryPolicy(max_retries=2, delay=60, backoff=Backoff.EXPONENTIAL, jitter=Jitter.FULL),

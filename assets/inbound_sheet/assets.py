@@ -19,6 +19,7 @@ from dagster import (
 from marketsync.assets.inbound_sheet.run import run_check
 from marketsync.assets.jtl_ffn.assets import INBOUNDS, STOCK, jtl_ffn_accounts
 from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.google_sheets import GoogleSheetsResource
 from marketsync.resources.warehouse import Warehouse
 
@@ -42,6 +43,7 @@ _DAILY = FreshnessPolicy.time_window(fail_window=timedelta(hours=49), warn_windo
     # Checked per store with an FFN account: the same partitions as the warehouse's assets it reads.
     partitions_def=jtl_ffn_accounts,
     pool="google_sheets_api",
+    op_tags=pool_queue_tags("google_sheets_api"),
     retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL),
 )
 def inbound_control_check(context: AssetExecutionContext, warehouse: Warehouse, google_sheets: GoogleSheetsResource):

@@ -27,6 +27,7 @@ from marketsync.assets.jtl_ffn.connection import account_session
 from marketsync.assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
 from marketsync.assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
 from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.jtl_ffn import JtlFfnResource
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
@@ -66,7 +67,8 @@ def ffn_session(warehouse: Warehouse, vault: CredentialVault, jtl_ffn: JtlFfnRes
                      description="Units per jfsku and warehouse: in stock, reserved, blocked, announced.", **_COMMON),
            AssetSpec(INBOUNDS, deps=[PRODUCTS], automation_condition=_HOURLY,
                      description="Deliveries to the warehouse and the units received of each item.", **_COMMON)],
-    partitions_def=jtl_ffn_accounts, pool=API_POOL, retry_policy=_RETRY, can_subset=True,
+    partitions_def=jtl_ffn_accounts, pool=API_POOL, op_tags=pool_queue_tags(API_POOL), retry_policy=_RETRY,
+    can_subset=True,
 )
 def fulfillment_holdings(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
                          jtl_ffn: JtlFfnResource):
@@ -91,7 +93,7 @@ def fulfillment_holdings(context: AssetExecutionContext, warehouse: Warehouse, v
            AssetSpec(SHIPMENTS, deps=[OUTBOUNDS], automation_condition=_HOURLY,
                      description="The warehouse's shipping notifications; each outbound's first one becomes the "
                                  "marketplace order's tracking, queued through the outbound queue.", **_COMMON)],
-    partitions_def=jtl_ffn_accounts, pool=API_POOL, retry_policy=_RETRY,
+    partitions_def=jtl_ffn_accounts, pool=API_POOL, op_tags=pool_queue_tags(API_POOL), retry_policy=_RETRY,
 )
 def fulfillment_flow(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault,
                      jtl_ffn: JtlFfnResource):

@@ -32,6 +32,7 @@ from marketsync.assets.letzshop.load import import_shipments
 from marketsync.assets.orders.followup import auto_confirmations_key, followup_assets, matches_key
 from marketsync.assets.sync_log import SyncLog
 from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.letzshop import LetzshopResource
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
@@ -69,6 +70,7 @@ class LetzshopImportConfig(Config):
     ],
     partitions_def=letzshop_accounts,
     pool=LETZSHOP_POOL,
+    op_tags=pool_queue_tags(LETZSHOP_POOL),
     retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.FULL),
 )
 def letzshop_order_import(context: AssetExecutionContext, config: LetzshopImportConfig, warehouse: Warehouse,

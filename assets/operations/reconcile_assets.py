@@ -33,6 +33,7 @@ from dagster import (
 from marketsync.assets.channel_registry import channel, load
 from marketsync.assets.failures import worded_failure
 from marketsync.assets.operations.reconcile import Reconciliation, parse_day, reconcile_account, yesterday
+from marketsync.resources.celery_queues import pool_queue_tags
 
 OWNERS = ["team:data-engineering"]
 GROUP = "operations"
@@ -105,9 +106,10 @@ def reconciliation_assets(channel_name: str) -> list[AssetsDefinition]:
     key = reconciliation_key(channel_name)
     partitions = load(declaration.partitions)
     label, client_key = declaration.label, declaration.key
+    pool = declaration.outbound.pool if declaration.outbound else None
 
     @asset(key=key, partitions_def=partitions, group_name=GROUP, owners=OWNERS, kinds={channel_name, "postgres"},
-           pool=declaration.outbound.pool if declaration.outbound else None,
+           pool=pool, op_tags=pool_queue_tags(pool),
            retry_policy=TRANSIENT_RETRY, deps=[AssetKey(list(declaration.orders.asset))],
            required_resource_keys={"warehouse", "vault", client_key},
            description=f"A store's {label} orders of one UTC day (yesterday unless the run names one) as {label} "

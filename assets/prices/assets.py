@@ -27,6 +27,7 @@ from pydantic import Field
 from marketsync.assets.channel_registry import Channel, channels
 from marketsync.assets.prices.push import push_prices
 from marketsync.assets.prices.settings import all_settings
+from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.http_retry import HttpCallError
 from marketsync.resources.vault import CredentialVault
@@ -72,6 +73,7 @@ def build_price_sync(declaration: Channel):
         owners=["team:operations"],
         group_name="prices",
         pool=pool,
+        op_tags=pool_queue_tags(pool),
         retry_policy=RetryPolicy(max_retries=3, delay=60, backoff=Backoff.EXPONENTIAL),
         required_resource_keys={"warehouse", "vault", *([client_key] if client_key else [])},
         description=f"product_price_sync to {label}: what each listing costs on {label}, by the store channel's "

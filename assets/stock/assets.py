@@ -31,6 +31,7 @@ from marketsync.assets.channel_registry import channels
 from marketsync.assets.stock.push import push_stock
 from marketsync.assets.stock.settings import split_partition_key
 from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.http_retry import HttpCallError
 from marketsync.resources.vault import CredentialVault
@@ -65,6 +66,7 @@ class StockPushConfig(Config):
     owners=["team:operations"],
     group_name="stock",
     pool="stock_push",
+    op_tags=pool_queue_tags("stock_push"),
     retry_policy=RetryPolicy(max_retries=3, delay=60, backoff=Backoff.EXPONENTIAL),
     # The warehouse, the vault, and the API resources of the channels whose adapters need one: which
     # those are, the channels declare, so the resources are asked for by key rather than as parameters.

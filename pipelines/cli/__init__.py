@@ -30,6 +30,7 @@ from marketsync.pipelines.cli import (
     storefront,
     sync,
     tokens,
+    workers,
 )
 from marketsync.pipelines.cli.root import cli
 from marketsync.resources.errors import MarketsyncError
@@ -39,7 +40,7 @@ for command in (db.db, accounts.account, credentials.credentials, connection.tes
                 products.products, exceptions.exceptions, orders.orders, outbound.outbound, logs.logs, demo.demo,
                 demo.dev, serve.serve, catalog.catalog, feeds.feeds, sheets.sheets, stock.stock, prices.prices,
                 digital.digital, alerts.alerts, reconcile.reconcile, tokens.tokens, privacy.privacy,
-                analyst.analyst, storefront.storefront):
+                analyst.analyst, storefront.storefront, workers.workers):
     cli.add_command(command)
 
 
