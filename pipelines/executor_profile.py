@@ -23,9 +23,8 @@ import os
 from typing import Any
 
 from marketsync.pipelines.environment import ConfigurationError
-from marketsync.resources.celery_queues import queue_name
+from marketsync.resources.celery_queues import EXECUTOR_ENV, queue_name
 
-EXECUTOR_ENV = "MARKETSYNC_EXECUTOR"
 EXECUTORS = ("default", "celery")
 BROKER_ENV, DEFAULT_BROKER = "MARKETSYNC_CELERY_BROKER", "amqp://guest:guest@127.0.0.1:5672//"
 BACKEND_ENV, DEFAULT_BACKEND = "MARKETSYNC_CELERY_BACKEND", "redis://127.0.0.1:6379/0"

@@ -23,6 +23,13 @@ QUEUE_TAG = "dagster-celery/queue"
 # dagster_celery.defaults.task_default_queue: the steps of ops without a pool.
 DEFAULT_QUEUE = "dagster"
 PREFIX_ENV = "MARKETSYNC_CELERY_QUEUE_PREFIX"
+# Which executor runs the steps (pipelines/executor_profile.py validates it): "default" or "celery".
+EXECUTOR_ENV = "MARKETSYNC_EXECUTOR"
+
+
+def celery_profile() -> bool:
+    """Whether this deployment runs its steps on Celery workers (MARKETSYNC_EXECUTOR=celery)."""
+    return (os.environ.get(EXECUTOR_ENV) or "").strip().lower() == "celery"
 
 
 def queue_prefix() -> str:

@@ -61,11 +61,28 @@ def with_database(database_url: str, database: str) -> str:
     return make_url(database_url).set(database=database).render_as_string(hide_password=False)
 
 
+# Warehouse connections one process holds at most: POOL_SIZE kept open, POOL_OVERFLOW more while busy.
+# Every process of a deployment has its own pool, so the deployment's maximum is this times its processes
+# (README, "A fleet on one machine": 44 at the default settings). MARKETSYNC_DB_POOL_SIZE and
+# MARKETSYNC_DB_POOL_OVERFLOW override them.
+POOL_SIZE = 2
+POOL_OVERFLOW = 2
+
+
+def pool_bounds() -> tuple[int, int]:
+    """(connections kept, extra connections while busy) of each process's warehouse pool."""
+    size = int(os.environ.get("MARKETSYNC_DB_POOL_SIZE") or POOL_SIZE)
+    overflow = int(os.environ.get("MARKETSYNC_DB_POOL_OVERFLOW") or POOL_OVERFLOW)
+    return max(1, size), max(0, overflow)
+
+
 @functools.cache
 def engine_for(database_url: str) -> Engine:
-    """One pooled engine per URL and process."""
+    """One pooled engine per URL and process, bounded by `pool_bounds()`; a caller waits for a free
+    connection (up to 30 s) rather than open more."""
+    size, overflow = pool_bounds()
     # hide_parameters: a failed statement's error must not echo values (tokens, customer data) into logs.
-    return create_engine(sqlalchemy_url(database_url), pool_pre_ping=True, pool_size=5, max_overflow=5,
+    return create_engine(sqlalchemy_url(database_url), pool_pre_ping=True, pool_size=size, max_overflow=overflow,
                          hide_parameters=True)
 
 

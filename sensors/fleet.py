@@ -10,8 +10,10 @@ retries each of them alone, as the store's own import run, whose failure its par
 started by hand (the UI, `marketsync sync orders`, a re-execution) still targets one store.
 
 Settings (environment, read at run time):
-- MARKETSYNC_FLEET_STORE_CONCURRENCY: stores of one batch synced at once (default 4). With the API
-  pool's limit (dagster.yaml) it bounds the connections to one API host: pool limit x this x 1.
+- MARKETSYNC_FLEET_STORE_CONCURRENCY: stores of one batch synced at once (default: half the process's
+  warehouse pool, 2 at the default settings, so that a store's import and its sync-log write never wait
+  for each other's connection). With the API pool's limit (dagster.yaml) it bounds the connections to
+  one API host: pool limit x this (each store's client calls one request at a time).
 """
 
 import os
@@ -24,20 +26,23 @@ from dagster import (
     JobDefinition,
     MetadataValue,
     OpExecutionContext,
+    in_process_executor,
     job,
     op,
 )
 
 from marketsync.assets.channel_registry import Channel, channels, load
 from marketsync.assets.orders.fleet import StoreSync, sync_fleet, sync_store
+from marketsync.resources.celery_queues import celery_profile, pool_queue_tags
+from marketsync.resources.database import pool_bounds
 from marketsync.sensors.jobs import CHANNEL_TAG, RUN_KIND_TAG
 
 FLEET_RUN_KIND = "fleet"
-DEFAULT_STORE_CONCURRENCY = 4
 
 
 def store_concurrency() -> int:
-    return max(1, int(os.environ.get("MARKETSYNC_FLEET_STORE_CONCURRENCY") or DEFAULT_STORE_CONCURRENCY))
+    size, overflow = pool_bounds()
+    return max(1, int(os.environ.get("MARKETSYNC_FLEET_STORE_CONCURRENCY") or (size + overflow) // 2))
 
 
 class FleetSyncConfig(Config):
@@ -89,8 +94,9 @@ def fleet_job(channel: Channel) -> FleetJob:
     import_store = load(channel.orders.import_store)
     client_key = channel.key
     op_name = f"{channel.name}_fleet_sync"
+    pool = _import_pool(channel)
 
-    @op(name=op_name, pool=_import_pool(channel), required_resource_keys={"warehouse", "vault", client_key},
+    @op(name=op_name, pool=pool, tags=pool_queue_tags(pool), required_resource_keys={"warehouse", "vault", client_key},
         description=f"Import each store of the batch from {channel.label}, then follow up its new orders; "
                     f"each store on its own (its transactions, cursor, sync log, failure).")
     def fleet_sync(context: OpExecutionContext, config: FleetSyncConfig) -> None:
@@ -114,7 +120,10 @@ def fleet_job(channel: Channel) -> FleetJob:
                           "synced_stores": len(config.stores) - len(failed)},
                 allow_retries=False)
 
+    # Its one step runs in the run's own process (no second process loading the code location: seconds of
+    # CPU per run), except under the celery profile, where every step goes to the workers.
     @job(name=f"{channel.name}_fleet_sync_job", tags={RUN_KIND_TAG: FLEET_RUN_KIND, CHANNEL_TAG: channel.name},
+         executor_def=None if celery_profile() else in_process_executor,
          description=f"Import and follow up a batch of due {channel.label} store accounts in one run, each "
                      f"store on its own; the auto-sync sensor launches it for routine polling.")
     def fleet_sync_job():
