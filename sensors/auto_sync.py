@@ -154,7 +154,8 @@ def order_auto_sync_sensor(context: SensorEvaluationContext, warehouse: Warehous
                          f"(at most {max_runs_per_tick()} runs per tick)")
     if not requests:
         return SensorResult(skip_reason=SkipReason(
-            f"no import due of {len(accounts)} accounts past their interval or failing ({waiting['running']} queued or running, "
+            f"no import due of {len(accounts)} accounts past their interval or failing "
+            f"({waiting['running']} queued or running, "
             f"{waiting['backing_off']} waiting to retry a failed import, {waiting['no_partition']} not "
             f"configured)"), cursor=json.dumps(cursor, sort_keys=True))
     return SensorResult(run_requests=requests, cursor=json.dumps(cursor, sort_keys=True))
