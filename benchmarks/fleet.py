@@ -7,10 +7,13 @@ durations and the code server's peak memory.
 
 It runs the project's own dagster.yaml (run queue, tag limits, pools) and the auto-sync sensor's fleet
 batches (sensors/fleet.py). Sizes: BENCH_FLEET_STORES (default "100,300,1000"); BENCH_FLEET_TIMEOUT
-(seconds per size before giving up, default 1800).
+(seconds per size before giving up, default 1800); BENCH_FLEET_CELERY_WORKERS (e.g. "1,2": the same
+deployment on the celery profile with that many `marketsync workers start` processes, at
+BENCH_FLEET_CELERY_STORES stores, default 300; RabbitMQ and Redis on this machine).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -25,6 +28,10 @@ from benchmarks.common import bench_database
 from benchmarks.sensors import _code_server_rss_mb, _dagster_home, _ticks
 
 SIZES = [int(n) for n in os.environ.get("BENCH_FLEET_STORES", "100,300,1000").split(",") if n.strip()]
+# The celery profile's runs (MARKETSYNC_EXECUTOR=celery, RabbitMQ and Redis on this machine): each size again
+# with this many `marketsync workers start` processes; empty: the default launcher only.
+CELERY_WORKERS = [int(n) for n in os.environ.get("BENCH_FLEET_CELERY_WORKERS", "").split(",") if n.strip()]
+CELERY_STORES = int(os.environ.get("BENCH_FLEET_CELERY_STORES", "300"))
 TIMEOUT = float(os.environ.get("BENCH_FLEET_TIMEOUT", "1800"))
 CHANNELS = ("letzshop", "amazon", "ebay")
 
@@ -109,7 +116,47 @@ def _runs(database_url: str) -> dict[str, int]:
             "SELECT pipeline_name, status, count(*) FROM runs GROUP BY 1, 2")}
 
 
-def run_size(stores: int) -> dict:
+def _active_runs(database_url: str) -> int:
+    import psycopg
+
+    from marketsync.resources.database import libpq_url
+
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        return conn.execute("SELECT count(*) FROM runs WHERE status IN "
+                            "('QUEUED', 'NOT_STARTED', 'STARTING', 'STARTED', 'CANCELING')").fetchone()[0]
+
+
+def _failed_syncs(warehouse) -> list[str]:
+    """The worded reasons of the store-syncs that failed (a few), for the report."""
+    from sqlalchemy import text
+
+    with warehouse.begin() as conn:
+        return [str(e)[:200] for e in conn.execute(text(
+            "SELECT errors FROM ops.sync_log WHERE failed ORDER BY sync_id LIMIT 5")).scalars()]
+
+
+def _start_workers(stack: ExitStack, count: int, env: dict, home: Path) -> None:
+    """`count` Celery workers (every queue, their default concurrency), stopped when the size ends."""
+    from marketsync.resources.database import REPO_ROOT
+
+    for n in range(count):
+        log = stack.enter_context((home / f"worker{n}.log").open("w+"))
+        worker = subprocess.Popen([str(Path(sys.executable).with_name("marketsync")), "workers", "start",
+                                   "--name", f"bench{n}@%h", "--loglevel", "WARNING"],
+                                  cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        stack.callback(_stop_group, worker)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def run_size(stores: int, celery_workers: int = 0) -> dict:
     from dagster import DagsterInstance
 
     from marketsync.pipelines.demo_world import CHANNEL_CLIENT
@@ -126,6 +173,8 @@ def run_size(stores: int) -> dict:
         (home / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
         env.update({"AMAZON_LWA_CLIENT_ID": CHANNEL_CLIENT[0], "AMAZON_LWA_CLIENT_SECRET": CHANNEL_CLIENT[1],
                     "EBAY_CLIENT_ID": CHANNEL_CLIENT[0], "EBAY_CLIENT_SECRET": CHANNEL_CLIENT[1]})
+        if celery_workers:  # the same deployment on the celery profile, with queues of its own on the broker
+            env.update({"MARKETSYNC_EXECUTOR": "celery", "MARKETSYNC_CELERY_QUEUE_PREFIX": f"bench{os.getpid()}-"})
         os.environ.update({k: env[k] for k in ("MARKETSYNC_DAGSTER_DATABASE_URL", "MARKETSYNC_DAGSTER_ARTIFACTS",
                                                "MARKETSYNC_DAGSTER_COMPUTE_LOGS")})
         with DagsterInstance.from_config(str(home)) as instance:  # the partitions a running fleet has
@@ -135,6 +184,7 @@ def run_size(stores: int) -> dict:
         # The daemon's (and its runs') output goes to a file: a pipe nobody reads fills up and blocks them.
         log = stack.enter_context((home / "daemon.log").open("w+"))
         busy, own, started = _busy_cpu_seconds(), _own_cpu_seconds(), time.monotonic()
+        _start_workers(stack, celery_workers, env, home)
         daemon = subprocess.Popen(
             [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(REPO_ROOT / "workspace.yaml")],
             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -150,6 +200,11 @@ def run_size(stores: int) -> dict:
                     break
                 time.sleep(2)
             cpu = (_busy_cpu_seconds() - busy) - (_own_cpu_seconds() - own)
+            # The data is complete; the last runs still record their end. Stopping the daemon before
+            # they do would count them as failed.
+            wait_until = time.monotonic() + 120
+            while cycle is not None and _active_runs(database_url) and time.monotonic() < wait_until:
+                time.sleep(1)
         finally:
             os.killpg(daemon.pid, signal.SIGTERM)
             try:
@@ -159,35 +214,47 @@ def run_size(stores: int) -> dict:
                 daemon.wait()
             log.seek(0)
             errors = log.read()
-        ticks, runs = _ticks(database_url), _runs(database_url)
+        ticks, runs, failed_syncs = _ticks(database_url), _runs(database_url), _failed_syncs(warehouse)
     if cycle is None:
         raise RuntimeError(f"{stores} stores: not done in {TIMEOUT:.0f} s ({left[0]} accounts never synced, "
                            f"{left[1]} orders waiting; runs {runs}): {errors[-1500:]}")
     slowest = {}
     for tick in ticks:
-        name = tick.get("instigator_name") or "?"
+        name = tick.get("instigator_name") or tick.get("job_name") or "?"
         if tick.get("end_timestamp") and tick.get("timestamp"):
             slowest[name] = max(slowest.get(name, 0.0), tick["end_timestamp"] - tick["timestamp"])
-    return {"stores": stores, "cycle_s": cycle, "cpu_s": cpu, "cpu_per_sync_s": cpu / (stores * len(CHANNELS)),
+    return {"stores": stores, "workers": celery_workers, "cycle_s": cycle, "cpu_s": cpu,
+            "cpu_per_sync_s": cpu / (stores * len(CHANNELS)),
             "peak_connections": peak_connections, "code_server_peak_rss_mb": peak_rss, "runs": runs,
-            "slowest_tick_s": slowest}
+            "slowest_tick_s": slowest, "failed_syncs": failed_syncs}
+
+
+def _report(result: dict) -> None:
+    runs = sum(result["runs"].values())
+    failed = sum(n for key, n in result["runs"].items() if key.endswith(":FAILURE"))
+    how = f"celery, {result['workers']} worker(s)" if result["workers"] else "default launcher"
+    print(f"  {result['stores']:>5,} stores ({how}): cycle {result['cycle_s']:7.1f} s; {result['cpu_s']:7.1f} CPU-s "
+          f"({result['cpu_per_sync_s']:.3f} s per store-sync); {runs} runs ({failed} failed); "
+          f"peak {result['peak_connections']} Postgres connections; code server peak RSS "
+          f"{result['code_server_peak_rss_mb']:,.0f} MB")
+    print("        slowest ticks: " + ", ".join(f"{name} {s:.2f} s" for name, s in
+                                               sorted(result["slowest_tick_s"].items()) if s >= 0.5))
+    print(f"        runs: {json.dumps(result['runs'], sort_keys=True)}")
+    for reason in result["failed_syncs"]:
+        print(f"        a failed store-sync: {reason}")
 
 
 def main() -> None:
     print(f"fleet: {', '.join(f'{n:,}' for n in SIZES)} stores x {len(CHANNELS)} channels on the simulators, all "
-          f"due at once; the real dagster-daemon with the project's dagster.yaml (default run launcher)")
-    result = None
+          f"due at once; the real dagster-daemon with the project's dagster.yaml (default run launcher"
+          + (f"; then {CELERY_STORES:,} stores on the celery profile with {CELERY_WORKERS} workers)"
+             if CELERY_WORKERS else ")"))
+    largest = None
     for stores in SIZES:
-        result = run_size(stores)
-        runs = sum(result["runs"].values())
-        failed = sum(n for key, n in result["runs"].items() if key.endswith(":FAILURE"))
-        print(f"  {stores:>5,} stores: cycle {result['cycle_s']:7.1f} s; {result['cpu_s']:7.1f} CPU-s "
-              f"({result['cpu_per_sync_s']:.3f} s per store-sync); {runs} runs ({failed} failed); "
-              f"peak {result['peak_connections']} Postgres connections; code server peak RSS "
-              f"{result['code_server_peak_rss_mb']:,.0f} MB")
-        print("        slowest ticks: " + ", ".join(f"{name} {s:.2f} s" for name, s in
-                                                   sorted(result["slowest_tick_s"].items()) if s >= 0.5))
-        print(f"        runs: {json.dumps(result['runs'], sort_keys=True)}")
-    if result:
-        print(f"fleet: {result['stores']} stores, cycle {result['cycle_s']:.0f} s, "
-              f"{result['cpu_per_sync_s']:.3f} s CPU per store-sync, {result['peak_connections']} peak connections")
+        largest = run_size(stores)
+        _report(largest)
+    for workers in CELERY_WORKERS:
+        _report(run_size(CELERY_STORES, workers))
+    if largest:
+        print(f"fleet: {largest['stores']} stores, cycle {largest['cycle_s']:.0f} s, "
+              f"{largest['cpu_per_sync_s']:.3f} s CPU per store-sync, {largest['peak_connections']} peak connections")
