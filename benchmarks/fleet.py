@@ -25,7 +25,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from benchmarks.common import bench_database
-from benchmarks.sensors import _code_server_rss_mb, _dagster_home, _ticks
+from benchmarks.sensors import _dagster_home, _ticks
 
 SIZES = [int(n) for n in os.environ.get("BENCH_FLEET_STORES", "100,300,1000").split(",") if n.strip()]
 # The celery profile's runs (MARKETSYNC_EXECUTOR=celery, RabbitMQ and Redis on this machine): each size again
@@ -116,6 +116,27 @@ def _runs(database_url: str) -> dict[str, int]:
             "SELECT pipeline_name, status, count(*) FROM runs GROUP BY 1, 2")}
 
 
+def _rss_mb(daemon) -> tuple[float, float]:
+    """(the code server's, the largest run process's) resident memory now, among the daemon's descendants."""
+    import psutil
+
+    try:
+        children = psutil.Process(daemon.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return 0.0, 0.0
+    code_server, run = 0.0, 0.0
+    for child in children:
+        try:
+            rss, command = child.memory_info().rss / 2**20, " ".join(child.cmdline())
+        except psutil.NoSuchProcess:
+            continue
+        if "api grpc" in command:
+            code_server = max(code_server, rss)
+        elif "multiprocessing" in command and "resource_tracker" not in command:
+            run = max(run, rss)
+    return code_server, run
+
+
 def _active_runs(database_url: str) -> int:
     import psycopg
 
@@ -188,12 +209,13 @@ def run_size(stores: int, celery_workers: int = 0) -> dict:
         daemon = subprocess.Popen(
             [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(REPO_ROOT / "workspace.yaml")],
             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        peak_rss, peak_connections, cycle, left = 0.0, 0, None, (stores * 3, -1)
+        peak_rss, peak_run_rss, peak_connections, cycle, left = 0.0, 0.0, 0, None, (stores * 3, -1)
         try:
             while time.monotonic() - started < TIMEOUT and daemon.poll() is None:
                 unsynced, waiting, connections = _progress(warehouse)
                 peak_connections = max(peak_connections, connections - 1)  # not this probe's own
-                peak_rss = max(peak_rss, _code_server_rss_mb(daemon))
+                code_server_rss, run_rss = _rss_mb(daemon)
+                peak_rss, peak_run_rss = max(peak_rss, code_server_rss), max(peak_run_rss, run_rss)
                 left = (unsynced, waiting)
                 if unsynced == 0 and waiting == 0:
                     cycle = time.monotonic() - started
@@ -225,7 +247,8 @@ def run_size(stores: int, celery_workers: int = 0) -> dict:
             slowest[name] = max(slowest.get(name, 0.0), tick["end_timestamp"] - tick["timestamp"])
     return {"stores": stores, "workers": celery_workers, "cycle_s": cycle, "cpu_s": cpu,
             "cpu_per_sync_s": cpu / (stores * len(CHANNELS)),
-            "peak_connections": peak_connections, "code_server_peak_rss_mb": peak_rss, "runs": runs,
+            "peak_connections": peak_connections, "code_server_peak_rss_mb": peak_rss,
+            "run_peak_rss_mb": peak_run_rss, "runs": runs,
             "slowest_tick_s": slowest, "failed_syncs": failed_syncs}
 
 
@@ -236,9 +259,9 @@ def _report(result: dict) -> None:
     print(f"  {result['stores']:>5,} stores ({how}): cycle {result['cycle_s']:7.1f} s; {result['cpu_s']:7.1f} CPU-s "
           f"({result['cpu_per_sync_s']:.3f} s per store-sync); {runs} runs ({failed} failed); "
           f"peak {result['peak_connections']} Postgres connections; code server peak RSS "
-          f"{result['code_server_peak_rss_mb']:,.0f} MB")
-    print("        slowest ticks: " + ", ".join(f"{name} {s:.2f} s" for name, s in
-                                               sorted(result["slowest_tick_s"].items()) if s >= 0.5))
+          f"{result['code_server_peak_rss_mb']:,.0f} MB, of a run process {result['run_peak_rss_mb']:,.0f} MB")
+    slowest = sorted(result["slowest_tick_s"].items(), key=lambda item: -item[1])[:4]
+    print("        slowest sensor ticks: " + ", ".join(f"{name} {s:.2f} s" for name, s in slowest))
     print(f"        runs: {json.dumps(result['runs'], sort_keys=True)}")
     for reason in result["failed_syncs"]:
         print(f"        a failed store-sync: {reason}")
