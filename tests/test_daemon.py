@@ -241,10 +241,13 @@ def test_a_killed_import_is_retried_within_seconds_and_its_orders_followed_up(wo
         alerts = conn.execute(text("SELECT occurrences, closed_at FROM ops.alerts WHERE account_id = :a "
                                    "AND source = 'run_failure'"), {"a": world.accounts["killed"].account_id}).all()
     assert len(alerts) == 1 and alerts[0].closed_at is not None, alerts
-    _wait(world, "the killed run's sync-log row closed by the sweep",
-          lambda: world.warehouse.engine.connect().execute(text(
-              "SELECT count(*) = 0 FROM ops.sync_log WHERE account_id = :a AND completed_at IS NULL"),
-              {"a": world.accounts["killed"].account_id}).scalar_one())
+    def row_closed() -> bool:
+        with world.warehouse.engine.connect() as conn:  # returned to the pool after each poll
+            return conn.execute(text(
+                "SELECT count(*) = 0 FROM ops.sync_log WHERE account_id = :a AND completed_at IS NULL"),
+                {"a": world.accounts["killed"].account_id}).scalar_one()
+
+    _wait(world, "the killed run's sync-log row closed by the sweep", row_closed)
 
 
 def test_each_store_is_imported_once_and_followed_up_once(world):
@@ -349,9 +352,13 @@ def test_a_burst_of_confirmations_goes_out_once_through_one_drain_at_a_time(worl
                 pass  # an order with an open exception cannot be confirmed
     assert len(queued) >= 10
     account_id = world.accounts["beta"].account_id
-    _wait(world, "every confirmation sent", lambda: world.warehouse.engine.connect().execute(text(
-        "SELECT count(*) FILTER (WHERE status = 'succeeded') = count(*) FROM ops.outbound_queue WHERE account_id = :a"),
-        {"a": account_id}).scalar_one())
+    def all_sent() -> bool:
+        with world.warehouse.engine.connect() as conn:  # returned to the pool after each poll
+            return conn.execute(text(
+                "SELECT count(*) FILTER (WHERE status = 'succeeded') = count(*) FROM ops.outbound_queue "
+                "WHERE account_id = :a"), {"a": account_id}).scalar_one()
+
+    _wait(world, "every confirmation sent", all_sent)
     confirmed = Counter(record.shipment_id for record in world.states["burst"].mutation_log
                         if record.operation == "confirmInventoryUnits")
     assert len(confirmed) == len(queued) and set(confirmed.values()) == {1}, confirmed
