@@ -169,12 +169,14 @@ def _start_workers(stack: ExitStack, count: int, env: dict, home: Path) -> None:
 
 
 def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the process's group (it started a session of its own), SIGKILL after 30 s."""
     try:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
     except (ProcessLookupError, subprocess.TimeoutExpired):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def run_size(stores: int, celery_workers: int = 0) -> dict:
@@ -228,12 +230,7 @@ def run_size(stores: int, celery_workers: int = 0) -> dict:
             while cycle is not None and _active_runs(database_url) and time.monotonic() < wait_until:
                 time.sleep(1)
         finally:
-            os.killpg(daemon.pid, signal.SIGTERM)
-            try:
-                daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(daemon.pid, signal.SIGKILL)
-                daemon.wait()
+            _stop_group(daemon)
             log.seek(0)
             errors = log.read()
         ticks, runs, failed_syncs = _ticks(database_url), _runs(database_url), _failed_syncs(warehouse)
