@@ -25,7 +25,7 @@ from marketsync.resources.warehouse import Warehouse
 from marketsync.sensors.fleet import FLEET_JOBS, FLEET_RUN_KIND
 from marketsync.sensors.guard import warehouse_guard
 from marketsync.sensors.jobs import CHANNEL_TAG, ORDER_CHANNELS, RUN_KIND_TAG
-from marketsync.sensors.runs import ImportHistory, active_slots, import_histories, max_runs_per_tick
+from marketsync.sensors.runs import ImportHistory, active_slots, failed_runs, max_runs_per_tick, streaks
 
 # The wait after the first failure in a row, doubling after each further one up to MAX_RETRY_WAIT.
 # MARKETSYNC_IMPORT_FIRST_RETRY_SECONDS overrides it (a store whose API is often briefly away may want
@@ -98,9 +98,9 @@ def order_auto_sync_sensor(context: SensorEvaluationContext, warehouse: Warehous
     now = utcnow()
     # Only what is due is read (interval elapsed, or a recent failure to retry), so a tick's cost follows
     # the due accounts, not the idle ones.
-    failing = import_histories(context.instance, now=now)
+    failures = failed_runs(context.instance, now=now)
     with warehouse.begin() as conn:
-        accounts = list_due_accounts(conn, list(ORDER_CHANNELS), now, named=list(failing),
+        accounts = list_due_accounts(conn, list(ORDER_CHANNELS), now, named=sorted({f.account for f in failures}),
                                      pushed=[name for name, c in ORDER_CHANNELS.items() if c.pushed],
                                      pushed_minutes=PUSHED_INTERVAL_MINUTES)
     if not accounts:
@@ -108,8 +108,7 @@ def order_auto_sync_sensor(context: SensorEvaluationContext, warehouse: Warehous
     partitions = {name: set(context.instance.get_dynamic_partitions(ORDER_CHANNELS[name].partitions.name))
                   for name in {a.channel for a in accounts}}
     active = active_slots(context.instance)
-    histories = import_histories(context.instance, now=now, succeeded_at={
-        (a.channel, a.store): a.last_synced_at for a in accounts}) if failing else {}
+    histories = streaks(failures, {(a.channel, a.store): a.last_synced_at for a in accounts})
     cursor = json.loads(context.cursor) if context.cursor else {}
     due: list[Due] = []
     waiting = {"running": 0, "backing_off": 0, "no_partition": 0}

@@ -89,31 +89,58 @@ class ImportHistory:
 RECENT = timedelta(hours=3)
 
 
-def import_histories(instance: DagsterInstance, since: timedelta = RECENT, now: datetime | None = None,
-                     kind: str = "import", succeeded_at: dict[tuple[str, str], datetime | None] | None = None,
-                     ) -> dict[tuple[str, str], ImportHistory]:
-    """(channel, store) -> the account's streak of failed imports (or follow-ups, `kind`): its failed or
-    canceled runs of the last hours that ended after its last success (`succeeded_at`, e.g. the
-    account's last_synced_at; without it every recent failure counts). Only failed runs are read, so
-    the query stays small however many runs succeed."""
-    now = now or datetime.now(UTC)
+@dataclass(frozen=True)
+class FailedRun:
+    """A failed or canceled run of an account: when it ended, and the moment after which a success of the
+    account means the run's failure is over (its end; a fleet run's start, since the run goes on after a
+    store it synced)."""
+    account: tuple[str, str]  # (channel, store)
+    run_id: str
+    ended: datetime
+    superseded_after: datetime
+
+
+def _ended(record) -> datetime:
+    ended = datetime.fromtimestamp(record.end_time, UTC) if record.end_time else record.update_timestamp
+    return ended if ended.tzinfo else ended.replace(tzinfo=UTC)
+
+
+def failed_runs(instance: DagsterInstance, since: timedelta = RECENT, now: datetime | None = None,
+                kind: str = "import") -> list[FailedRun]:
+    """The accounts' failed or canceled imports (or follow-ups, `kind`) of the last hours. A failed fleet
+    sync run is a failed import of each store of its batch (the run fails when any store failed, or when
+    it was killed before reaching all). Only failed runs are read, so the query stays small however many
+    runs succeed."""
+    after = (now or datetime.now(UTC)) - since
+    failures = []
+    for record in instance.get_run_records(filters=RunsFilter(statuses=list(FAILED), tags={RUN_KIND_TAG: kind},
+                                                              updated_after=after)):
+        slot = run_slot(record.dagster_run.tags, record.dagster_run.job_name)
+        if slot:
+            ended = _ended(record)
+            failures.append(FailedRun((slot[1], slot[2]), record.dagster_run.run_id, ended, ended))
+    if kind == "import":
+        for record in instance.get_run_records(filters=RunsFilter(
+                statuses=list(FAILED), updated_after=after, tags={RUN_KIND_TAG: FLEET_RUN_KIND})):
+            fleet = fleet_stores(record.dagster_run)
+            if not fleet:
+                continue
+            started = datetime.fromtimestamp(record.start_time or record.create_timestamp.timestamp(), UTC)
+            failures.extend(FailedRun((fleet[0], store), record.dagster_run.run_id, _ended(record), started)
+                            for store in fleet[1])
+    return failures
+
+
+def streaks(failures: list[FailedRun], succeeded_at: dict[tuple[str, str], datetime | None] | None = None,
+            ) -> dict[tuple[str, str], ImportHistory]:
+    """(channel, store) -> the account's streak: its failures after its last success (`succeeded_at`, e.g.
+    the account's last_synced_at; without it every failure counts)."""
     succeeded_at = succeeded_at or {}
     failed: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
-    records = instance.get_run_records(filters=RunsFilter(statuses=list(FAILED), tags={RUN_KIND_TAG: kind},
-                                                          updated_after=now - since))
-    for record in records:
-        run = record.dagster_run
-        slot = run_slot(run.tags, run.job_name)
-        if not slot:
-            continue
-        ended = datetime.fromtimestamp(record.end_time, UTC) if record.end_time else record.update_timestamp
-        if ended.tzinfo is None:
-            ended = ended.replace(tzinfo=UTC)
-        last_success = succeeded_at.get((slot[1], slot[2]))
-        if last_success is None or ended > last_success:
-            failed[(slot[1], slot[2])].append((ended, run.run_id))
-    if kind == "import":
-        _add_fleet_failures(instance, failed, now - since, succeeded_at)
+    for failure in failures:
+        last_success = succeeded_at.get(failure.account)
+        if last_success is None or last_success < failure.superseded_after:
+            failed[failure.account].append((failure.ended, failure.run_id))
     histories = {}
     for key, runs in failed.items():
         runs.sort(reverse=True)
@@ -121,22 +148,9 @@ def import_histories(instance: DagsterInstance, since: timedelta = RECENT, now: 
     return histories
 
 
-def _add_fleet_failures(instance: DagsterInstance, failed: dict[tuple[str, str], list[tuple[datetime, str]]],
-                        after: datetime, succeeded_at: dict[tuple[str, str], datetime | None]) -> None:
-    """A failed fleet sync run is a failed import of each store of its batch that was not synced since
-    the run started (the run fails when any store failed, or when it was killed before reaching all)."""
-    records = instance.get_run_records(filters=RunsFilter(statuses=list(FAILED), updated_after=after,
-                                                          tags={RUN_KIND_TAG: FLEET_RUN_KIND}))
-    for record in records:
-        fleet = fleet_stores(record.dagster_run)
-        if not fleet:
-            continue
-        started = datetime.fromtimestamp(record.start_time or record.create_timestamp.timestamp(), UTC)
-        ended = datetime.fromtimestamp(record.end_time, UTC) if record.end_time else record.update_timestamp
-        if ended.tzinfo is None:
-            ended = ended.replace(tzinfo=UTC)
-        channel, stores = fleet
-        for store in stores:
-            last_success = succeeded_at.get((channel, store))
-            if last_success is None or last_success < started:
-                failed[(channel, store)].append((ended, record.dagster_run.run_id))
+def import_histories(instance: DagsterInstance, since: timedelta = RECENT, now: datetime | None = None,
+                     kind: str = "import", succeeded_at: dict[tuple[str, str], datetime | None] | None = None,
+                     ) -> dict[tuple[str, str], ImportHistory]:
+    """(channel, store) -> the account's streak of failed imports (or follow-ups, `kind`) of the last
+    hours that ended after its last success (`succeeded_at`)."""
+    return streaks(failed_runs(instance, since, now, kind), succeeded_at)
