@@ -239,7 +239,8 @@ def test_preview_shows_mapped_and_rejected_rows_and_writes_nothing(warehouse, st
     shown = preview_feed(source, data, limit=12)
     assert [scalar(warehouse, f"SELECT count(*) FROM {t}") for t in tables] == before  # noqa: S608 - as above
     assert len(shown["rows"]) == 12
-    assert sorted(shown["columns"][-4:]) == ["description_de", "description_en", "title_de", "title_en"]
+    assert sorted(shown["columns"][-6:]) == ["description_de", "description_en", "description_text_de",
+                                             "description_text_en", "title_de", "title_en"]
     first = shown["rows"][0]
     assert first["external_id"] == "P00000001" and first["price"] == "108.46"
     assert first["title_de"] == "Esch Honigglas blau XL"

@@ -4,6 +4,7 @@ text, reasons) and counts; cuts that are not record boundaries are caught and th
 process; a repeated id across parts still lets the last one in the file win."""
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -91,6 +92,45 @@ def test_parts_load_exactly_what_one_process_loads(warehouse, store, workers, tm
     assert split.parse_workers == 3
     assert sequential.rows_quarantined > 0
     assert_same(warehouse, one, sequential, many, split)
+
+
+# What a Shopify export needs (the shopify-products preset reads the same columns and more).
+SHOPIFY_GROUPED = {
+    "external_id": "Variant SKU", "sku": "Variant SKU", "gtin": "Variant Barcode", "price": "Variant Price",
+    "sale_price": "Variant Compare At Price", "quantity": "Variant Inventory Qty", "brand": "Vendor",
+    "title": {"en": "Title"}, "description": {"en": "Body (HTML)"}, "images": ["Image Src", "Variant Image"],
+    "weight": "Variant Grams", "weight_unit": "g", "defaults": {"currency": "EUR"},
+    "option_pairs": [["Option1 Name", "Option1 Value"], ["Option2 Name", "Option2 Value"]],
+    "group": {"by": "Handle", "inherit": ["title", "description", "brand", "option_pairs"], "collect": ["images"]},
+}
+
+
+def test_a_grouped_export_is_cut_only_where_a_product_begins(warehouse, store, workers, tmp_path):
+    """Each part starts with a product's first row, so every variant inherits its title in parallel as in
+    one process; image-only rows and negative stock behave the same."""
+    path = tmp_path / "shopify.csv"
+    generate("shopify", path, 3000, seed=5, bad_share=0.01)
+    parts = parallel.plan_parts(path, {"format": "csv", "mapping": SHOPIFY_GROUPED}, workers=3, smallest=1)
+    assert parts is not None and len(parts) == 3
+    data = path.read_bytes()
+    for part in parts[1:]:
+        first_row = next(csv.reader(io.StringIO(data[part.start:part.start + 4096].decode("utf-8", "replace"))))
+        assert first_row[1], f"part {part.index} starts inside a product: {first_row[:3]}"  # a Title: a first row
+    (one, sequential), (many, split) = load_both(warehouse, workers, path, "csv", SHOPIFY_GROUPED, n=3)
+    assert split.parse_workers == 3
+    assert sequential.rows_quarantined > 0
+    assert_same(warehouse, one, sequential, many, split)
+    with warehouse.begin() as conn:
+        untitled = conn.execute(text(
+            "SELECT count(*) FROM core.marketplace_products m LEFT JOIN core.marketplace_product_translations t "
+            "USING (marketplace_product_id) WHERE m.source_id = :s AND t.title IS NULL"),
+            {"s": many["source_id"]}).scalar()
+        texts = conn.execute(text(
+            "SELECT count(*) FILTER (WHERE t.description_text IS NOT NULL), count(*) "
+            "FROM core.marketplace_product_translations t JOIN core.marketplace_products m "
+            "USING (marketplace_product_id) WHERE m.source_id = :s"), {"s": many["source_id"]}).one()
+    assert untitled == 0
+    assert texts[0] == texts[1] > 0
 
 
 def test_a_repeated_id_in_a_later_part_wins(warehouse, store, workers, tmp_path):

@@ -152,7 +152,7 @@ def test_records_streamed_by_the_reader_map_as_with_xpath_alone():
     for got, want in results:
         assert got == want
     assert isinstance(results[0][0], tuple) and results[0][0][1].translations == [
-        ("A1", "en", "Cup", None), ("A1", "de", "Tasse", None)]
+        ("A1", "en", "Cup", None, None), ("A1", "de", "Tasse", None, None)]
 
 
 def test_a_path_that_is_not_simple_is_read_with_xpath():

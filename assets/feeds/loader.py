@@ -358,7 +358,8 @@ def _vacuum_catalog(engine: Engine) -> None:
 
 def _stage_sql(language_count: int) -> str:
     hashed_columns = [c for c in PRODUCT_COLUMNS if c not in ("external_id", "source_updated_at")]
-    translation_columns = [f"{kind}_{i}" for i in range(1, language_count + 1) for kind in ("title", "description")]
+    translation_columns = [f"{kind}_{i}" for i in range(1, language_count + 1)
+                           for kind in ("title", "description", "description_text")]
     # NULL and empty text are the same to the loader (empty values are NULL); the unit separator keeps
     # "ab" + "c" apart from "a" + "bc".
     hashed = " || chr(31) || ".join(f"coalesce({c}, '')" for c in hashed_columns + translation_columns)
@@ -370,7 +371,9 @@ def _stage_sql(language_count: int) -> str:
 def _translations_sql(name: str, language_count: int) -> str:
     titles = ", ".join(f"s.title_{i}" for i in range(1, language_count + 1))
     descriptions = ", ".join(f"s.description_{i}" for i in range(1, language_count + 1))
-    return sql_beside(__file__, name).replace("{titles}", titles).replace("{descriptions}", descriptions)
+    texts = ", ".join(f"s.description_text_{i}" for i in range(1, language_count + 1))
+    return (sql_beside(__file__, name).replace("{titles}", titles).replace("{descriptions}", descriptions)
+            .replace("{texts}", texts))
 
 
 def connect_products(conn: Connection, source: dict[str, Any], keys: list[str]) -> tuple[int, int]:

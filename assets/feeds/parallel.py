@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from marketsync.assets.feeds import xml_safety
+from marketsync.assets.feeds.mapping.refs import ref_options
 from marketsync.assets.feeds.readers import ENCODINGS, codec_for, record_steps
 from marketsync.resources.errors import MarketsyncError
 
@@ -103,11 +104,13 @@ def plan_parts(path: str | os.PathLike, source: dict[str, Any], workers: int | N
     fmt = source.get("format")
     mapping = source.get("mapping") or {}
     with open(path, "rb") as f:
+        if fmt in ("csv", "tsv") and (mapping.get("group") or {}).get("parent") is not None:
+            return None  # a variation may name a parent anywhere before it: read in one process
         if fmt in ("csv", "tsv"):
             finder = _CsvCuts(f, mapping, source.get("encoding"), fmt)
         elif fmt == "json" and mapping.get("json_lines"):
             finder = _LineCuts(f)
-        elif fmt == "xml":
+        elif fmt == "xml" and not isinstance(mapping.get("record"), list):  # one record tag to cut at
             finder = _XmlCuts(f, mapping, source.get("encoding"))
         else:
             return None
@@ -197,6 +200,10 @@ class _CsvCuts(_LineCuts):
                         "quotechar": mapping.get("quotechar") or '"',
                         "quoting": csv.QUOTE_NONE if mapping.get("quoting") == "none" else csv.QUOTE_MINIMAL}
         self.width = 0
+        # Rows grouped by a key (Shopify's Handle) are cut only where the key changes, so each part
+        # starts with a group's first row.
+        self.group_by = ref_options(group["by"]) if (group := mapping.get("group") or {}).get("by") else None
+        self.by_index: int | None = None
 
     def head_end(self) -> int | None:
         self.f.seek(0)
@@ -204,10 +211,15 @@ class _CsvCuts(_LineCuts):
         text = head.decode(self.codec, errors="replace")
         reader = csv.reader(io.StringIO(text, newline=""), strict=True, **self.dialect)
         try:
-            header = next(reader)
+            header = [name.strip() for name in next(reader)]
         except (StopIteration, csv.Error):
             return None
         self.width = len(header)
+        if self.group_by is not None:
+            header[0] = header[0].lstrip("\ufeff")
+            self.by_index = next((header.index(o) for o in self.group_by if o in header), None)
+            if self.by_index is None:
+                return None
         end = _after_line_breaks(head, reader.line_num)
         # The header must be read whole, and not run to the end of what was read.
         return end if end is not None and end < len(head) else None
@@ -221,8 +233,28 @@ class _CsvCuts(_LineCuts):
             except (StopIteration, csv.Error):
                 continue
             if all(len(row) == self.width for row in rows):
-                return start
+                return start if self.by_index is None else self._group_start(start, window[at:])
         return None
+
+    def _group_start(self, start: int, data: bytes) -> int | None:
+        """The first line at or after `start` where a group begins: the first record whose key differs
+        from the record before it (both read from `start`, a proven record start)."""
+        reader = csv.reader(io.StringIO(data.decode(self.codec, errors="replace"), newline=""), strict=True,
+                            **self.dialect)
+        previous = None
+        try:
+            while True:
+                lines_before = reader.line_num
+                row = next(reader)
+                if len(row) != self.width:
+                    return None
+                key = row[self.by_index].strip()
+                if previous is not None and key != previous:
+                    offset = _after_line_breaks(data, lines_before)
+                    return None if offset is None else start + offset
+                previous = key
+        except (StopIteration, csv.Error):
+            return None  # no group starts within the window: read in one process
 
 
 class _XmlCuts(_LineCuts):

@@ -28,7 +28,10 @@ MAX_SCAN_RECORDS = 1_000_000
 def preview_feed(source: dict[str, Any], path_or_file: str | os.PathLike | IO[bytes], limit: int = 20,
                  max_records: int = MAX_SCAN_RECORDS) -> dict[str, Any]:
     """{"columns": [...], "rows": [the first `limit` mapped rows as dicts], "rejected": [(line, raw,
-    reason)] (the first `limit` bad rows), "records_read", "rejected_count", "complete"}.
+    reason)] (the first `limit` bad rows), "records_read", "rejected_count", "complete", "skipped"}.
+
+    `skipped` counts the rows that are no product of their own (the mapping's `skip` rules, and rows
+    that only add an image to their group): they are neither read as records nor rejected.
 
     `columns` are the canonical columns, then title_<lang> and description_<lang> per mapped language;
     rows hold JSON-friendly values (prices as decimal strings, timestamps in ISO 8601, attributes as an
@@ -49,7 +52,7 @@ def preview_feed(source: dict[str, Any], path_or_file: str | os.PathLike | IO[by
     with open_feed(path_or_file) as handle:
         reader, compiled = prepare(source, handle, on_bad)
         columns = list(PRODUCT_COLUMNS) + [f"{kind}_{lang}" for lang in compiled.languages
-                                           for kind in ("title", "description")]
+                                           for kind in ("title", "description", "description_text")]
         rows: list[dict[str, Any]] = []
         for position, raw, record in reader:
             if read >= max_records:
@@ -64,16 +67,17 @@ def preview_feed(source: dict[str, Any], path_or_file: str | os.PathLike | IO[by
             if len(rows) < limit:
                 rows.append(_row(mapped.product, mapped.translations, compiled.languages))
     return {"columns": columns, "rows": rows, "rejected": rejected, "records_read": read,
-            "rejected_count": bad, "complete": complete}
+            "rejected_count": bad, "complete": complete, "skipped": getattr(reader, "skipped", 0)}
 
 
 def _row(product: tuple, translations: list[tuple], languages: tuple[str, ...]) -> dict[str, Any]:
     row = {column: _plain(value) for column, value in zip(PRODUCT_COLUMNS, product, strict=True)}
     row["attributes"] = orjson.loads(product[PRODUCT_COLUMNS.index("attributes")])
     for language in languages:
-        row[f"title_{language}"] = row[f"description_{language}"] = None
-    for _external_id, language, title, description in translations:
+        row[f"title_{language}"] = row[f"description_{language}"] = row[f"description_text_{language}"] = None
+    for _external_id, language, title, description, text in translations:
         row[f"title_{language}"], row[f"description_{language}"] = title, description
+        row[f"description_text_{language}"] = text
     return row
 
 

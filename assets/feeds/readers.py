@@ -167,17 +167,25 @@ class XmlReader:
     the next record is asked for.
     """
 
-    def __init__(self, raw: IO[bytes], *, record: str, namespaces: dict[str, str] | None = None,
+    def __init__(self, raw: IO[bytes], *, record: str | list[str], namespaces: dict[str, str] | None = None,
                  encoding: str | None = None, on_bad: OnBad | None = None):
         self._raw = raw
-        self.steps = record_steps(record, namespaces or {})
+        # Several record paths (RSS's rss/channel/item and Atom's feed/entry, say): any of them is a record.
+        paths = record if isinstance(record, list) else [record]
+        self.alternatives = [record_steps(path, namespaces or {}) for path in paths]
+        self.steps = self.alternatives[0]
         self._encoding = _xml_override(encoding)
 
     def __iter__(self) -> Iterator[Record]:
-        leaf, ancestors = self.steps[-1], self.steps[-2::-1]
-        for _event, element in xml_safety.iterparse(self._raw, events=("end",), tag=leaf,
+        ancestors_of: dict[str, list[list[str]]] = {}
+        for steps in self.alternatives:
+            ancestors_of.setdefault(steps[-1], []).append(steps[-2::-1])
+        leaves = list(ancestors_of)
+        for _event, element in xml_safety.iterparse(self._raw, events=("end",),
+                                                    tag=leaves[0] if len(leaves) == 1 else leaves,
                                                     encoding=self._encoding):
-            if ancestors and not _has_ancestors(element, ancestors):
+            paths = ancestors_of[element.tag]
+            if not any(not ancestors or _has_ancestors(element, ancestors) for ancestors in paths):
                 continue
             yield element.sourceline or 0, None, element
             # The record was used: drop it and everything before it, so the tree never grows.

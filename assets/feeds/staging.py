@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO, Any
 
-from marketsync.assets.feeds.mapping import CompiledMapping, Rejected, compile_mapping
+from marketsync.assets.feeds.grouping import RowRules, compiled_mapping_for, has_row_rules
+from marketsync.assets.feeds.mapping import CompiledMapping, Rejected, compile_mapping, validate_mapping
 from marketsync.assets.feeds.readers import open_reader
 from marketsync.resources.errors import MarketsyncError
 
@@ -33,6 +34,10 @@ def prepare(source: dict[str, Any], raw: IO[bytes], on_bad: AddBad) -> tuple[Any
     fmt = reader_format(source)
     mapping = source.get("mapping") or {}
     reader = open_reader(fmt, raw, mapping, encoding=source.get("encoding"), on_bad=on_bad)
+    if has_row_rules(mapping) and fmt in ("csv", "tsv"):
+        validate_mapping(mapping, fmt)  # before its rules are read
+        reader = RowRules(reader, mapping, on_bad)
+        mapping = compiled_mapping_for(mapping)
     compiled = compile_mapping(mapping, "csv" if fmt == "tsv" else fmt, getattr(reader, "header", None))
     return reader, compiled
 

@@ -7,7 +7,11 @@ products changed (price and stock moved, as a supplier's nightly export does) fo
 
 Formats: CSV and TSV (header row; optional quoted newlines in descriptions), namespaced XML (a default
 namespace plus Google Shopping's `g:` prefix, titles per language as `xml:lang` attributes), a REST-style
-JSON document (records under `data.items`) and NDJSON (one record per line).
+JSON document (records under `data.items`), NDJSON (one record per line), and "shopify": a Shopify-style
+product export (the product CSV's column names; a product's first row holds its title, HTML body and
+vendor, its other variants only the Handle and their own cells, and every fifth product has a row that
+only adds an image). A Shopify export's mapping is marketsync's `shopify-products` preset, so its writer
+returns None for the mapping; every other writer returns its own.
 
 Options every writer takes:
 - encoding: utf-8, utf-8-sig (with a BOM, as Excel writes) or cp1252 (Windows exports);
@@ -35,7 +39,7 @@ import orjson
 from marketsync.sandbox.letzshop.barcodes import check_digit, wrong_check_digit
 from marketsync.sandbox.letzshop.words import BRANDS, COLOURS, LINES, NOUNS
 
-FORMATS = ("csv", "tsv", "xml", "json", "ndjson")
+FORMATS = ("csv", "tsv", "xml", "json", "ndjson", "shopify")
 LANGUAGES = ("en", "fr", "de")  # the order of the word tables in sandbox.letzshop.words
 _LANG_INDEX = {lang: i for i, lang in enumerate(LANGUAGES)}
 
@@ -195,6 +199,58 @@ def _write_delimited(f: IO[str], products: Iterator[_Product], languages: tuple[
     writer.writerows(batch)
 
 
+# The columns of Shopify's product CSV, in the order of its template.
+SHOPIFY_COLUMNS = (
+    "Handle", "Title", "Body (HTML)", "Vendor", "Product Category", "Type", "Tags", "Published",
+    "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Option3 Name", "Option3 Value",
+    "Variant SKU", "Variant Grams", "Variant Inventory Tracker", "Variant Inventory Qty", "Variant Inventory Policy",
+    "Variant Fulfillment Service", "Variant Price", "Variant Compare At Price", "Variant Requires Shipping",
+    "Variant Taxable", "Variant Barcode", "Image Src", "Image Position", "Image Alt Text", "Gift Card", "SEO Title",
+    "SEO Description", "Variant Image", "Variant Weight Unit", "Variant Tax Code", "Cost per item", "Status",
+)
+_SHOPIFY_VARIANTS = 3  # variant rows per product
+_EMPTY_PRODUCT_CELLS = ("",) * 8
+
+
+def _write_shopify(f: IO[str], products: Iterator[_Product], rows: int) -> None:
+    """`rows` rows of a Shopify-style export: product i // 3 has variants i, i+1, i+2 (sizes), the first
+    holding the product's cells; every fifth product ends with an image-only row. Every 50th variant is
+    oversold (negative stock), every seventh is on sale (a compare-at price above its price)."""
+    writer = csv.writer(f, lineterminator="\r\n")
+    writer.writerow(SHOPIFY_COLUMNS)
+    batch: list[tuple[str, ...]] = []
+    written = 1
+    handle = ""
+    for i, p in enumerate(products):
+        if written > rows:
+            break
+        position = i % _SHOPIFY_VARIANTS
+        if position == 0:
+            handle = f"product-{i // _SHOPIFY_VARIANTS + 1:08d}"
+            title = next(iter(p.titles.values()))
+            body = "".join(f"<p>{escape(d)}</p>" for d in list(p.descriptions.values())[:1])
+            product = (handle, title, body, p.brand, p.category, "Apparel", f"{p.color}, {p.category}", "TRUE")
+            options = ("Size", p.size, "Color", p.color, "", "")
+            image = (f"https://cdn.example.com/{handle}/1.jpg", "1", title)
+        else:
+            product = (handle, *_EMPTY_PRODUCT_CELLS[1:])
+            options = ("", p.size, "", p.color, "", "")
+            image = ("", "", "")
+        quantity = f"-{1 + i % 5}" if i % 50 == 49 else p.quantity
+        compare_at = f"{p.price}9" if i % 7 == 3 and p.price[:1].isdigit() else ""
+        grams = str(100 + (i * 37) % 2000)
+        batch.append((*product, *options, p.sku, grams, "shopify", quantity, "deny", "manual", p.price, compare_at,
+                      "TRUE", "TRUE", p.gtin, *image, "FALSE", "", "", "", "kg", "", "", "active"))
+        written += 1
+        if position == _SHOPIFY_VARIANTS - 1 and (i // _SHOPIFY_VARIANTS) % 5 == 4 and written <= rows:
+            batch.append((handle, *("",) * 24, f"https://cdn.example.com/{handle}/2.jpg", "2", "", *("",) * 8))
+            written += 1
+        if len(batch) >= _BATCH:
+            writer.writerows(batch)
+            batch.clear()
+    writer.writerows(batch)
+
+
 def _delimited_mapping(languages: tuple[str, ...], delimiter: str, decimal_comma: bool) -> dict[str, Any]:
     mapping: dict[str, Any] = {
         "external_id": "id", "sku": "sku", "gtin": "gtin", "mpn": "mpn", "brand": "brand", "price": "price",
@@ -320,6 +376,9 @@ def generate(fmt: str, target: str | os.PathLike | IO[bytes], rows: int, *, seed
     products = _products(rows, seed, languages, bad_share, quoted_newlines, changed_share, change_round,
                          decimal_comma and fmt in ("csv", "tsv"))
     with _text(target, encoding) as f:
+        if fmt == "shopify":
+            _write_shopify(f, products, rows)
+            return None  # type: ignore[return-value]  # read with the shopify-products preset
         if fmt in ("csv", "tsv"):
             delimiter = "\t" if fmt == "tsv" else ","
             _write_delimited(f, products, languages, delimiter)
@@ -341,7 +400,7 @@ def mutate(fmt: str, target: str | os.PathLike | IO[bytes], rows: int, share: fl
 
 def source_format(fmt: str) -> str:
     """The ops.catalog_sources.format of a generated feed (NDJSON is 'json' with `json_lines`)."""
-    return "json" if fmt == "ndjson" else fmt
+    return {"ndjson": "json", "shopify": "csv"}.get(fmt, fmt)
 
 
 def write_csv(target, rows: int, **options: Any) -> dict[str, Any]:

@@ -26,6 +26,15 @@ from marketsync.assets.feeds.mapping.copy_text import (
     price_text,
     timestamp_text,
 )
+from marketsync.assets.feeds.mapping.extras import (
+    image_urls,
+    option_attributes,
+    plain_text,
+    quantity_for_availability,
+    signed_quantity,
+    unit_in_column_name,
+    weight_grams,
+)
 from marketsync.assets.feeds.mapping.parsers import (
     PRICE_LIMIT,
     QUANTITY_LIMIT,
@@ -41,12 +50,14 @@ from marketsync.assets.feeds.mapping.parsers import (
     parse_quantity,
     parse_timestamp,
 )
+from marketsync.assets.feeds.mapping.refs import ref_options
 from marketsync.assets.feeds.mapping.schema import (
     TEXT_COLUMNS,
     TRANSLATED,
     _attributes,
     _refs,
     _xml_namespaces,
+    image_refs,
     validate_mapping,
 )
 from marketsync.assets.feeds.mapping.xpath import _TAG, XmlStep, _xml_layout, simple_xpath
@@ -90,9 +101,10 @@ class CompiledMapping:
 
 
 def stage_columns(language_count: int) -> tuple[str, ...]:
-    """The feed stage's columns: the product columns, then a title and description per language."""
+    """The feed stage's columns: the product columns, then per language a title, a description and the
+    description's plain text (where it is HTML)."""
     return PRODUCT_COLUMNS + tuple(f"{kind}_{i}" for i in range(1, language_count + 1)
-                                   for kind in ("title", "description"))
+                                   for kind in ("title", "description", "description_text"))
 
 
 def compile_mapping(mapping: dict[str, Any], fmt: str, header: Sequence[str] | None = None) -> CompiledMapping:
@@ -103,6 +115,10 @@ def compile_mapping(mapping: dict[str, Any], fmt: str, header: Sequence[str] | N
             raise MarketsyncError("a CSV mapping is compiled against the feed's header row")
         return _Generator(mapping, fmt, list(header)).build()
     return _Generator(mapping, fmt, None).build()
+
+
+def _quantity_for(table: dict[str, Any], availability: str) -> int | None:
+    return quantity_for_availability(availability, table)
 
 
 class _Generator:
@@ -121,9 +137,13 @@ class _Generator:
             "_pg_array": pg_array, "_escaped_line": escaped_line, "_ZERO": Decimal(0), "_LIMIT": PRICE_LIMIT,
             "_QLIMIT": QUANTITY_LIMIT, "_known": _known, "_price_text": price_text,
             "_timestamp_text": timestamp_text, "_attributes_json": _attributes_json,
+            "_signed_quantity": signed_quantity, "_quantity_for": _quantity_for, "_options": option_attributes,
+            "_image_urls": image_urls, "_weight_grams": weight_grams, "_plain_text": plain_text,
         }
         self.refs = _refs(mapping)
         self.slots: dict[str, int] = {}  # what -> index into the extracted values
+        self.fields: list[str] = []  # what `extract` returns, in slot order
+        self.columns: dict[str, str] = {}  # what -> the CSV column it is read from
         self.languages = tuple(dict.fromkeys(
             [*(mapping.get("title") or {}), *(mapping.get("description") or {})]))
 
@@ -134,55 +154,59 @@ class _Generator:
 
     # -- extraction: the record's raw values into v0, v1, ...
     def extraction(self) -> list[str]:
-        lines: list[str] = []
+        """Lines reading every field the mapping names into v<slot>; `self.slots` says which slot holds
+        what, `self.fields` lists what `extract` returns, `self.columns` the CSV column each was read from."""
         if self.fmt in ("csv", "tsv"):
-            index = {}
-            for position, name in enumerate(self.header):
-                index.setdefault(name, position)
-            missing = [ref for _what, ref in self.refs if ref.strip() not in index]
-            if missing:
-                raise MarketsyncError(
-                    f"the feed has no column {', '.join(repr(m) for m in dict.fromkeys(missing))} "
-                    f"(its header: {', '.join(self.header)})")
-            width = len(self.header)
-            lines.append(f"if len(rec) != {width}:")
-            lines.append(f"    raise Rejected(f'the row has {{len(rec)}} fields, the header {width}')")
-            for slot, (what, ref) in enumerate(self.refs):
-                self.slots[what] = slot
-                lines.append(f"v{slot} = rec[{index[ref.strip()]}]")
-        elif self.fmt == "xml":
-            lines += self._xml_extraction()
+            return self._csv_extraction()
+        # XML and JSON: each alternative of a field is read, and the first with a value kept.
+        expanded = [(what if k == 0 else f"{what}|{k}", option)
+                    for what, ref in self.refs for k, option in enumerate(ref_options(ref))]
+        for slot, (what, _ref) in enumerate(expanded):
+            self.slots[what] = slot
+        if self.fmt == "xml":
+            lines = _XmlExtraction(expanded, _xml_namespaces(self.mapping), self.const, self.consts).lines()
         else:
-            for slot, (what, ref) in enumerate(self.refs):
-                self.slots[what] = slot
-                lines += self._json_path(f"v{slot}", ref.strip().split("."))
+            lines = []
+            for slot, (_what, ref) in enumerate(expanded):
+                lines += self._json_path(f"v{slot}", ref.split("."))
+        for what, ref in self.refs:
+            first = f"v{self.slots[what]}"
+            for k in range(1, len(ref_options(ref))):
+                other = f"v{self.slots[f'{what}|{k}']}"
+                lines.append(f"if {first} is None or {first} == '':")
+                lines.append(f"    {first} = {other}")
+        self.fields = [what for what, _ref in self.refs]
         return lines
 
-    def _xml_extraction(self) -> list[str]:
-        """v<slot> = string(<path>) or None for every XPath of the mapping, relative to the record `rec`.
-
-        libxml2's XPath costs about a microsecond per path and record, mostly in setting up each
-        evaluation, so the paths `simple_xpath` knows are read in Python instead: each element on the
-        way is found once per record, from its parent's children, whose tags are looked up in a cache
-        of layouts (where the first child of each wanted tag is; see `_xml_layout`). The result is
-        exactly string(path):
-        - string() of a node-set is the string-value of its first node in document order ('' when it is
-          empty). For steps s1/.../sk, with e0 the record and ej the first sj-child of e(j-1): when all
-          exist, ek is that first node (the nodes of a step are children of the previous step's nodes,
-          none inside another, so everything under e(j-1) comes before what is under a later node).
-          When e1 is missing, the node-set is empty. When a later ej is missing, the node-set is empty
-          if e1..e(j-1) are each the only node of their step (no sibling of the same tag, or a `[1]`
-          step); otherwise a later node may have what e(j-1) lacks, and the field is read with XPath.
-        - An element's string-value is all its descendant text (CDATA included; comments and PIs not):
-          that is lxml's `.text` only when the element has no children, comments, PIs or entity
-          references (len() counts them all); otherwise the field is read with XPath.
-        - A final attribute is that of the first node that has it: ek's, or, when ek lacks it, none if
-          every step's node is the only one (as above), and XPath tells otherwise.
-        Every other path is read with XPath, all of them with one `concat` per record.
-        """
-        for slot, (what, _ref) in enumerate(self.refs):
+    def _csv_extraction(self) -> list[str]:
+        index: dict[str, int] = {}
+        for position, name in enumerate(self.header):
+            index.setdefault(name, position)
+        found: dict[str, str] = {}
+        missing = []
+        for what, ref in self.refs:
+            column = next((option for option in ref_options(ref) if option in index), None)
+            if column is not None:
+                found[what] = column
+            elif not what.startswith(("images.", "options.")):  # an export without images or options
+                missing.append(" or ".join(repr(o) for o in ref_options(ref)))
+        if missing:
+            raise MarketsyncError(
+                f"the feed has no column {', '.join(dict.fromkeys(missing))} (its header: {', '.join(self.header)})")
+        # An option pair is read only when the export has both of its columns.
+        for what in [w for w in found if w.startswith("options.")]:
+            prefix = what.rsplit(".", 1)[0]
+            if f"{prefix}.name" not in found or f"{prefix}.value" not in found:
+                del found[what]
+        width = len(self.header)
+        lines = [f"if len(rec) != {width}:",
+                 f"    raise Rejected(f'the row has {{len(rec)}} fields, the header {width}')"]
+        for slot, (what, column) in enumerate(found.items()):
             self.slots[what] = slot
-        return _XmlExtraction(self.refs, _xml_namespaces(self.mapping), self.const, self.consts).lines()
+            lines.append(f"v{slot} = rec[{index[column]}]")
+        self.columns = found
+        self.fields = list(found)
+        return lines
 
     def _json_path(self, target: str, steps: list[str]) -> list[str]:
         lines = []
@@ -295,7 +319,7 @@ class _Generator:
         parse = "_timestamp_text" if copy else "_parse_timestamp"
         lines.append(f"source_updated_at = {d}" if v is None else
                      f"source_updated_at = {parse}({v}) if {v} not in (None, '') else {d}")
-        lines += self._attributes(value)
+        lines += self._attributes(value, copy)
         # required columns: a record without one is quarantined with the reason
         for column in m.get("required") or ():
             if column in ("external_id", "price"):
@@ -313,6 +337,9 @@ class _Generator:
                     lines.append(f"{kind}_{i} = ({v}.strip() or None) if {v} else None")
                 else:
                     lines.append(f"{kind}_{i} = _text({v})")
+            # An HTML description stays as written; its plain text goes beside it.
+            lines.append(f"description_text_{i} = _plain_text(description_{i}) "
+                         f"if description_{i} and ('<' in description_{i} or '&' in description_{i}) else None")
         return lines
 
     def _price(self, v: str | None, d: str, copy: bool) -> list[str]:
@@ -354,36 +381,64 @@ class _Generator:
         return lines
 
     def _quantity(self, v: str | None, d: str, copy: bool) -> list[str]:
+        """quantity (COPY text or int) and stock_note: the cell's stock (a negative one clamped to 0 and
+        noted, or rejected, by the mapping's negative_stock); when empty, the availability word's quantity
+        (availability_quantity); then the default."""
+        clamp = self.const(self.mapping.get("negative_stock", "clamp") == "clamp")
+        signed = f"_signed_quantity({v}, {clamp})"
+        lines = ["stock_note = None"]
         if v is None:
-            return [f"quantity = {d}"]
-        if not self.textual:
-            convert = f"str(_parse_quantity({v}))" if copy else f"_parse_quantity({v})"
-            return [f"quantity = {d} if {v} is None or {v} == '' else {convert}"]
-        if copy:
-            return [
+            lines.append("quantity = None")
+        elif not self.textual:
+            lines += [f"if {v} is None or {v} == '':", "    quantity = None", "else:",
+                      f"    quantity, stock_note = {signed}"]
+            if copy:
+                lines.append("    quantity = str(quantity)")
+        elif copy:
+            lines += [
                 f"if {v}:",
                 f"    if {v}.isdigit() and {v}.isascii() and len({v}) < 10:",
                 f"        quantity = {v}",
                 "    else:",
-                f"        quantity = str(_parse_quantity({v}))",
+                f"        quantity, stock_note = {signed}",
+                "        quantity = str(quantity)",
                 "else:",
-                f"    quantity = {d}",
+                "    quantity = None",
             ]
-        return [
-            f"if {v}:",
-            "    try:",
-            f"        quantity = int({v})",
-            "    except ValueError:",
-            f"        quantity = _parse_quantity({v})",
-            "    if quantity < 0 or quantity > _QLIMIT:",
-            "        quantity = _parse_quantity(quantity)",
-            "else:",
-            f"    quantity = {d}",
-        ]
+        else:
+            lines += [
+                f"if {v}:",
+                "    try:",
+                f"        quantity = int({v})",
+                "    except ValueError:",
+                f"        quantity, stock_note = {signed}",
+                "    if quantity < 0 or quantity > _QLIMIT:",
+                "        quantity, stock_note = _signed_quantity(quantity, " + clamp + ")",
+                "else:",
+                "    quantity = None",
+            ]
+        table = self.mapping.get("availability_quantity")
+        if table:
+            # The few availability words of a feed are looked up once each.
+            self.consts["_AVQ"] = {}
+            found = "str(_q)" if copy else "_q"
+            lines += ["if quantity is None and availability:",
+                      "    _q = _AVQ.get(availability, -1)",
+                      "    if _q == -1:",
+                      f"        _q = _quantity_for({self.const(table)}, availability)",
+                      "        if len(_AVQ) < 1000:",
+                      "            _AVQ[availability] = _q",
+                      f"    quantity = None if _q is None else {found}"]
+        if d != "None":
+            lines += ["if quantity is None:", f"    quantity = {d}"]
+        return lines
 
-    def _attributes(self, value: Callable[[str], str | None]) -> list[str]:
+    def _attributes(self, value: Callable[[str], str | None], copy: bool) -> list[str]:
+        """attributes as JSON text: the mapped attributes, then the option pairs, then what marketsync
+        reads beside the columns (sale_price, images, weight_grams, stock_note)."""
         attributes = _attributes(self.mapping)
-        if not attributes:
+        extras = self._extras(value, copy)
+        if not attributes and not extras:
             return ["attributes = '{}'"]
         lines = ["attrs = {}"]
         for name, _ref in attributes:
@@ -394,7 +449,47 @@ class _Generator:
             else:
                 lines += [f"if {v} is not None and {v} != '':",
                           f"    attrs[{key}] = {v}.strip() if type({v}) is str else {v}"]
+        lines += extras
         lines.append("attributes = _attributes_json(attrs) if attrs else '{}'")
+        return lines
+
+    def _extras(self, value: Callable[[str], str | None], copy: bool) -> list[str]:
+        """Lines adding the option pairs, sale price, images, weight and stock note to `attrs`."""
+        m = self.mapping
+        lines: list[str] = []
+        pairs = [(value(f"options.{i}.name"), value(f"options.{i}.value"))
+                 for i in range(len(m.get("option_pairs") or ()))]
+        pairs = [(n, v) for n, v in pairs if n is not None and v is not None]
+        if pairs:
+            lines.append(f"attrs.update(_options([{', '.join(f'({n}, {v})' for n, v in pairs)}]))")
+        v = value("sale_price")
+        if v is not None:
+            dc = bool(m.get("decimal_comma"))
+            self.consts["_PLAIN"] = (_PLAIN_DECIMAL_COMMA if dc else _PLAIN_DECIMAL).fullmatch
+            plain = f"{v}.replace(',', '.')" if dc else v
+            fast = f"{plain} if type({v}) is str and _PLAIN({v}) else "
+            lines += [f"if {v} is not None and {v} != '':",
+                      f"    attrs['sale_price'] = {fast}str(_parse_price({v}, {dc})[0])"]
+        cells = [value(f"images.{i}") for i in range(len(image_refs(m)))]
+        cells = [c for c in cells if c is not None]
+        if cells:
+            separator = self.const(m.get("image_separator") or ",")
+            lines += [f"_images = _image_urls([{', '.join(cells)}], {separator})",
+                      "if _images:", "    attrs['images'] = _images"]
+        v = value("weight")
+        if v is not None:
+            column = self.columns.get("weight")
+            unit = m.get("weight_unit") or (unit_in_column_name(column) if column else None)
+            # A feed's weights are a few thousand values at most: each is read once.
+            self.consts["_WEIGHTS"] = {}
+            lines += ["_w = _WEIGHTS.get(" + v + ") if type(" + v + ") is str else None",
+                      "if _w is None:",
+                      f"    _w = _weight_grams({v}, {self.const(unit)}, {bool(m.get('decimal_comma'))})",
+                      f"    if type({v}) is str and len(_WEIGHTS) < 10000:",
+                      f"        _WEIGHTS[{v}] = _w",
+                      "if _w is not None:", "    attrs['weight_grams'] = _w"]
+        if "quantity" in self.slots:
+            lines += ["if stock_note:", "    attrs['stock_note'] = stock_note"]
         return lines
 
     def build(self) -> CompiledMapping:
@@ -405,7 +500,8 @@ class _Generator:
         for i, language in enumerate(self.languages, 1):
             lang = self.const(language)
             translations.append(f"if title_{i} or description_{i}:")
-            translations.append(f"    tr.append((external_id, {lang}, title_{i}, description_{i}))")
+            translations.append(
+                f"    tr.append((external_id, {lang}, title_{i}, description_{i}, description_text_{i}))")
         map_body = extraction + self.conversion("map") + ["tr = []", *translations,
                                                            f"return Mapped(({product}), tr)"]
 
@@ -419,7 +515,7 @@ class _Generator:
             "attributes", "source_updated_at or ''",
         ]
         for i in range(1, len(self.languages) + 1):
-            parts += [f"title_{i} or ''", f"description_{i} or ''"]
+            parts += [f"title_{i} or ''", f"description_{i} or ''", f"description_text_{i} or ''"]
         tabs = len(parts) - 1
         copy_body = extraction + self.conversion("copy") + [
             'line = f"' + "\\t".join("{" + p + "}" for p in parts) + '\\n"',
@@ -429,8 +525,8 @@ class _Generator:
         if not self.textual:
             copy_body += ["if '\\x00' in line:", "    raise Rejected('the record contains NUL characters')"]
         copy_body.append("return line")
-        self.consts["_FIELDS"] = [what for what, _ref in self.refs]
-        values = "".join(f"v{slot}, " for slot in range(len(self.refs)))
+        self.consts["_FIELDS"] = self.fields
+        values = "".join(f"v{self.slots[what]}, " for what in self.fields)
         extract_body = [*extraction, f"return dict(zip(_FIELDS, ({values})))"]
         source = "\n".join([
             "def map_record(rec):", *("    " + line for line in map_body), "",
@@ -445,8 +541,29 @@ class _Generator:
 
 
 class _XmlExtraction:
-    """The lines `_Generator._xml_extraction` describes, written with the generator's constants: `const`
-    binds a value, `consts` holds the named ones (_XPS, _TAG, and _XP, _XPR and _SEP for the rest)."""
+    """v<slot> = string(<path>) or None for every XPath of the mapping, relative to the record `rec`.
+
+    libxml2's XPath costs about a microsecond per path and record, mostly in setting up each
+    evaluation, so the paths `simple_xpath` knows are read in Python instead: each element on the
+    way is found once per record, from its parent's children, whose tags are looked up in a cache
+    of layouts (where the first child of each wanted tag is; see `_xml_layout`). The result is
+    exactly string(path):
+    - string() of a node-set is the string-value of its first node in document order ('' when it is
+      empty). For steps s1/.../sk, with e0 the record and ej the first sj-child of e(j-1): when all
+      exist, ek is that first node (the nodes of a step are children of the previous step's nodes,
+      none inside another, so everything under e(j-1) comes before what is under a later node).
+      When e1 is missing, the node-set is empty. When a later ej is missing, the node-set is empty
+      if e1..e(j-1) are each the only node of their step (no sibling of the same tag, or a `[1]`
+      step); otherwise a later node may have what e(j-1) lacks, and the field is read with XPath.
+    - An element's string-value is all its descendant text (CDATA included; comments and PIs not):
+      that is lxml's `.text` only when the element has no children, comments, PIs or entity
+      references (len() counts them all); otherwise the field is read with XPath.
+    - A final attribute is that of the first node that has it: ek's, or, when ek lacks it, none if
+      every step's node is the only one (as above), and XPath tells otherwise.
+    Every other path is read with XPath, all of them with one `concat` per record.
+
+    The lines are written with the generator's constants: `const` binds a value, `consts` holds the
+    named ones (_XPS, _TAG, and _XP, _XPR and _SEP for the rest)."""
 
     def __init__(self, refs: list[tuple[str, str]], namespaces: dict[str, str],
                  const: Callable[[Any], str], consts: dict[str, Any]):

@@ -9,6 +9,9 @@ from typing import Any
 from lxml import etree
 
 from marketsync.assets.feeds.mapping.parsers import Rejected, _convert_default
+from marketsync.assets.feeds.mapping.refs import is_ref as _is_ref
+from marketsync.assets.feeds.mapping.refs import ref_options
+from marketsync.assets.feeds.mapping.rows_schema import extra_problems, row_problems
 from marketsync.assets.feeds.mapping.xpath import XML_NAMESPACE
 from marketsync.resources.errors import MarketsyncError
 
@@ -18,10 +21,16 @@ FORMATS = ("csv", "tsv", "xml", "json")
 TEXT_COLUMNS = ("sku", "mpn", "brand", "availability", "platform")
 SCALAR_COLUMNS = ("external_id", "gtin", "sku", "mpn", "brand", "price", "currency", "availability", "quantity",
                   "product_type", "platform", "regions", "languages", "source_updated_at")
+# Fields read into the attributes beside the columns (see extras): one source field each.
+EXTRA_FIELDS = ("sale_price", "weight")
 TRANSLATED = ("title", "description")
-OPTION_KEYS = ("defaults", "decimal_comma", "gtin_type", "list_separator", "attributes", "required")
+OPTION_KEYS = ("defaults", "decimal_comma", "gtin_type", "list_separator", "attributes", "required", "preset",
+               "images", "image_separator", "weight_unit", "availability_quantity", "negative_stock",
+               "option_pairs")
+# Keys about rows rather than fields (CSV and TSV): which rows are no product, which continue another.
+ROW_KEYS = ("skip", "group")
 READER_KEYS = ("delimiter", "quotechar", "quoting", "record", "namespaces", "json_lines")
-KNOWN_KEYS = SCALAR_COLUMNS + TRANSLATED + OPTION_KEYS + READER_KEYS
+KNOWN_KEYS = SCALAR_COLUMNS + EXTRA_FIELDS + TRANSLATED + OPTION_KEYS + ROW_KEYS + READER_KEYS
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 
 
@@ -43,6 +52,9 @@ def mapping_problems(mapping: Any, fmt: str | None = None) -> list[str]:
     for check in _CHECKS:
         problems += check(mapping)
     # The format's own checks read the fields, so they run only on a mapping that is otherwise sound.
+    if fmt in ("xml", "json") and (mapping.get("group") is not None or mapping.get("skip") is not None):
+        problems.append("'group' and 'skip' read the columns of CSV and TSV feeds (XML and JSON feeds nest a "
+                        "product's variants instead)")
     if fmt == "xml" and not problems:
         problems += _xml_problems(mapping)
     if fmt == "json" and not problems:
@@ -64,8 +76,8 @@ def _external_id_problems(mapping: dict) -> list[str]:
 
 
 def _scalar_problems(mapping: dict) -> list[str]:
-    return [f"'{column}' must name a source field (a non-empty string)"
-            for column in SCALAR_COLUMNS if column in mapping and not _is_ref(mapping[column])]
+    return [f"'{column}' must name a source field (a non-empty string), or list the fields to read the first "
+            "of" for column in SCALAR_COLUMNS + EXTRA_FIELDS if column in mapping and not _is_ref(mapping[column])]
 
 
 def _translation_problems(mapping: dict) -> list[str]:
@@ -135,8 +147,10 @@ def _required_problems(mapping: dict) -> list[str]:
 def _option_problems(mapping: dict) -> list[str]:
     problems = [f"'{key}' must be true or false" for key in ("decimal_comma", "json_lines")
                 if key in mapping and not isinstance(mapping[key], bool)]
-    problems += [f"'{key}' must be a string" for key in ("gtin_type", "list_separator", "record")
+    problems += [f"'{key}' must be a string" for key in ("gtin_type", "list_separator")
                  if key in mapping and not isinstance(mapping[key], str)]
+    if "record" in mapping and not (isinstance(mapping["record"], str) or _is_ref(mapping["record"])):
+        problems.append("'record' must be a string, or a list of record paths")
     if mapping.get("list_separator") == "":
         problems.append("'list_separator' must not be empty")
     return problems
@@ -173,40 +187,52 @@ _CHECKS: tuple[Callable[[dict], list[str]], ...] = (
     _option_problems,
     _csv_problems,
     _namespace_problems,
+    extra_problems,
+    row_problems,
 )
 
 
 def _xml_problems(mapping: dict) -> list[str]:
     problems = []
     if not _is_ref(mapping.get("record")):
-        problems.append("an XML mapping needs 'record': the record element, like 'products/product'")
+        problems.append("an XML mapping needs 'record': the record element, like 'products/product' (or a list "
+                        "of such paths: the records are the elements any of them names)")
     namespaces = _xml_namespaces(mapping)
     for name, ref in _refs(mapping):
-        try:
-            etree.XPath(ref, namespaces=namespaces)
-        except (etree.XPathSyntaxError, etree.XPathError, ValueError) as exc:
-            problems.append(f"'{name}' is not a valid XPath expression ('{ref}': {exc})")
+        for option in ref_options(ref):
+            try:
+                etree.XPath(option, namespaces=namespaces)
+            except (etree.XPathSyntaxError, etree.XPathError, ValueError) as exc:
+                problems.append(f"'{name}' is not a valid XPath expression ('{option}': {exc})")
     return problems
 
 
 def _json_problems(mapping: dict) -> list[str]:
-    return [f"JSON path '{ref}' has an empty step" for _name, ref in _refs(mapping)
-            if any(not step for step in ref.split("."))]
-
-
-def _is_ref(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
+    return [f"JSON path '{option}' has an empty step" for _name, ref in _refs(mapping)
+            for option in ref_options(ref) if any(not step for step in option.split("."))]
 
 
 # ---------------------------------------------------------------- what a valid mapping reads
 
-def _refs(mapping: dict) -> list[tuple[str, str]]:
-    """(what, source reference) for every field the mapping reads, in a fixed order."""
-    refs = [(column, mapping[column]) for column in SCALAR_COLUMNS if column in mapping]
+def _refs(mapping: dict) -> list[tuple[str, str | list[str]]]:
+    """(what, source reference) for every field the mapping reads, in a fixed order. A reference is a
+    field or a list of alternatives (see `ref_options`); each image field and option column is its own."""
+    refs = [(column, mapping[column]) for column in SCALAR_COLUMNS + EXTRA_FIELDS if column in mapping]
     for column in TRANSLATED:
         refs += [(f"{column}.{lang}", ref) for lang, ref in (mapping.get(column) or {}).items()]
     refs += [(f"attributes.{name}", ref) for name, ref in _attributes(mapping)]
+    refs += [(f"images.{i}", ref) for i, ref in enumerate(image_refs(mapping))]
+    for i, (name, value) in enumerate(mapping.get("option_pairs") or ()):
+        refs += [(f"options.{i}.name", name), (f"options.{i}.value", value)]
     return refs
+
+
+def image_refs(mapping: dict) -> list[str]:
+    """The fields images are read from: every one listed (not alternatives)."""
+    images = mapping.get("images")
+    if images is None:
+        return []
+    return [images] if isinstance(images, str) else list(images)
 
 
 def _attributes(mapping: dict) -> list[tuple[str, str]]:
@@ -217,7 +243,8 @@ def _attributes(mapping: dict) -> list[tuple[str, str]]:
     return [(_attribute_name(ref), ref) for ref in attributes]
 
 
-def _attribute_name(ref: str) -> str:
+def _attribute_name(ref: str | list[str]) -> str:
+    ref = ref_options(ref)[0]
     last = re.split(r"[/.]", ref.strip())[-1]
     last = re.sub(r"\[.*\]$", "", last).lstrip("@")
     return last.split(":")[-1] or ref

@@ -1,0 +1,1 @@
+ALTER TABLE core.marketplace_product_translations DROP COLUMN description_text;
