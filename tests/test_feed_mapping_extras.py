@@ -40,6 +40,17 @@ def test_alternatives_read_the_first_column_the_header_has():
         compile_mapping({**BASE, **mapping}, "csv", ["id", "price"])
 
 
+def test_optional_fields_are_read_only_where_the_file_has_them():
+    mapping = {"sale_price": "sale", "title": {"en": "title", "de": "titel"}, "optional": ["sale_price", "title.de"]}
+    mapped = csv_row(mapping, ["id", "price", "title"], ["1", "2", "Mug"])
+    assert mapped.translations == [("1", "en", "Mug", None, None)]
+    assert attributes(csv_row(mapping, ["id", "price", "title", "sale"], ["1", "2", "Mug", "1.50"])) == {
+        "sale_price": "1.50"}
+    with pytest.raises(Exception, match="no column 'title'"):  # not optional: still required of the file
+        compile_mapping({**BASE, **mapping}, "csv", ["id", "price"])
+    assert any("external_id" in p for p in mapping_problems({**BASE, "optional": ["external_id"]}, "csv"))
+
+
 def test_xml_alternatives_take_the_first_with_a_value_and_records_may_have_several_paths():
     mapping = {"external_id": "g:id", "price": "g:price", "title": {"en": ["g:title", "title", "a:title"]},
                "record": ["rss/channel/item", "a:feed/a:entry"],

@@ -19,6 +19,13 @@ ops.feed_mapping_versions), so a new supplier is onboarded without code. For exa
       "required": ["sku", "quantity"]             # a record without one of these is quarantined
     }
 
+Shop exports need more, in any mapping (see the README's table and `extras`, `rows_schema`,
+`assets.feeds.grouping`): a list of fields where one is expected (alternatives: the first the feed has),
+"sale_price", "images" and "image_separator", "weight" and "weight_unit", "availability_quantity",
+"negative_stock" ("clamp", the default, or "quarantine"), "option_pairs", "skip" and "group" (rows that
+are no product, rows that continue another), and "preset" (which preset the mapping came from). An HTML
+description is kept, and its plain text offered beside it.
+
 A mapped price is always required (unless "defaults" gives one): a record whose price is empty or null
 is quarantined with that reason, never loaded as a product without a price, which would wipe the price
 an earlier import stored.
@@ -45,6 +52,9 @@ The modules, by concern:
 - `parsers`: a supplier's values (prices, stock, currencies, timestamps, GTINs...) read or `Rejected`;
 - `copy_text`: values as the COPY text the feed stage is loaded in;
 - `xpath`: the XPath subset read in Python, without libxml2's XPath;
+- `refs`: a field reference, or a list of alternatives;
+- `extras`: availability words, negative stock, weights, images, options and plain text read or `Rejected`;
+- `rows_schema`: what a mapping may say about those and about rows (skip, group);
 - `codegen`: `compile_mapping`, which writes and compiles the record functions of one feed.
 """
 from __future__ import annotations

@@ -184,11 +184,13 @@ class _Generator:
             index.setdefault(name, position)
         found: dict[str, str] = {}
         missing = []
+        # What the mapping says a file may lack (and images and options, always): not read when absent.
+        optional = set(self.mapping.get("optional") or ())
         for what, ref in self.refs:
             column = next((option for option in ref_options(ref) if option in index), None)
             if column is not None:
                 found[what] = column
-            elif not what.startswith(("images.", "options.")):  # an export without images or options
+            elif not (what.startswith(("images.", "options.")) or what in optional):
                 missing.append(" or ".join(repr(o) for o in ref_options(ref)))
         if missing:
             raise MarketsyncError(

@@ -36,6 +36,11 @@ def extra_problems(mapping: dict) -> list[str]:
     if mapping.get("negative_stock", "clamp") not in NEGATIVE_STOCK_POLICIES:
         problems.append("'negative_stock' must be 'clamp' (load as 0 and note it) or 'quarantine'")
     problems += _availability_problems(mapping.get("availability_quantity"))
+    optional = mapping.get("optional")
+    if optional is not None and not (isinstance(optional, list) and all(isinstance(o, str) for o in optional)):
+        problems.append("'optional' must list the fields a file may lack, like [\"sale_price\", \"title.de\"]")
+    elif optional and "external_id" in optional:
+        problems.append("'optional' cannot name external_id: every record needs it")
     pairs = mapping.get("option_pairs")
     if pairs is not None and not (isinstance(pairs, list) and all(
             isinstance(p, list) and len(p) == 2 and all(is_ref(r) for r in p) for p in pairs)):
