@@ -132,8 +132,9 @@ def _mapping_for_url(url: str, preset_name: str | None, fmt: str | None,
         click.echo(f"detected {preset_ref(preset)} (confidence {found.confidence:.2f})")
     _check_family(preset, found)
     form = found.best_form if found.best == preset["name"] else _form_of(preset, found)
-    delimiter = found.delimiter if preset["format"] in ("csv", "tsv") else None
-    mapping = preset_mapping(preset, form, delimiter)
+    delimited = preset["format"] in ("csv", "tsv")
+    mapping = preset_mapping(preset, form, found.delimiter if delimited else None,
+                             found.names if delimited else None)
     return mapping, fmt or _format_of(preset, found), encoding or _encoding_of(found), preset_ref(preset)
 
 
@@ -300,9 +301,11 @@ def _preset_preview(found, path: Path, limit: int) -> dict | None:
     if found.best is None:
         return None
     preset = get_preset(found.best)
-    delimiter = found.delimiter if found.format in ("csv", "tsv") else None
-    source = {"name": found.best, "format": found.format if found.format in ("csv", "tsv") else preset["format"],
-              "mapping": preset_mapping(preset, found.best_form, delimiter), "encoding": _encoding_of(found)}
+    delimited = found.format in ("csv", "tsv")
+    mapping = preset_mapping(preset, found.best_form, found.delimiter if delimited else None,
+                             found.names if delimited else None)
+    source = {"name": found.best, "format": _format_of(preset, found), "mapping": mapping,
+              "encoding": _encoding_of(found)}
     try:
         return {"preset": found.best, **preview_feed(source, path, limit)}
     except MarketsyncError as exc:
