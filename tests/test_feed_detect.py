@@ -110,7 +110,7 @@ def test_encodings_utf8_without_bom_cp1252_and_utf16_refused():
     assert sniff_encoding(codecs.BOM_UTF8 + b"a,b\n") == ("utf-8-sig", True)
     # A head cut inside a multi-byte character is still UTF-8.
     assert sniff_encoding("a,b\nÄ".encode()[:-1]) == ("utf-8", False)
-    with pytest.raises(MarketsyncError, match="UTF-16.*save or export it as UTF-8"):
+    with pytest.raises(MarketsyncError, match=r"UTF-16.*save or export it as UTF-8"):
         sniff_encoding(codecs.BOM_UTF16_LE + "a,b".encode("utf-16-le"))
     with pytest.raises(MarketsyncError, match="UTF-16"):
         detect(codecs.BOM_UTF16_BE + "a,b".encode("utf-16-be"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import text
@@ -11,6 +12,9 @@ from marketsync.pipelines.cli.inputs import store_option
 from marketsync.pipelines.cli.output import emit, json_option
 from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
 from marketsync.resources.errors import MarketsyncError
+
+if TYPE_CHECKING:  # (detection is imported when a command uses it)
+    from marketsync.assets.feeds.detect import Detection
 
 
 @click.group()
@@ -138,7 +142,7 @@ def _mapping_for_url(url: str, preset_name: str | None, fmt: str | None,
     return mapping, fmt or _format_of(preset, found), encoding or _encoding_of(found), preset_ref(preset)
 
 
-def _check_family(preset: dict, found) -> None:
+def _check_family(preset: dict, found: Detection) -> None:
     """A preset reads one kind of file: delimited text or XML."""
     delimited = ("csv", "tsv")
     if (preset["format"] in delimited) != (found.format in delimited) or (
@@ -147,12 +151,12 @@ def _check_family(preset: dict, found) -> None:
                               f"{preset['format'].upper()} files")
 
 
-def _format_of(preset: dict, found) -> str:
+def _format_of(preset: dict, found: Detection) -> str:
     # A delimited preset reads what the file is: a Google TSV saved with commas is still read.
     return found.format if preset["format"] in ("csv", "tsv") else preset["format"]
 
 
-def _form_of(preset: dict, found) -> str | None:
+def _form_of(preset: dict, found: Detection) -> str | None:
     """The XML form of `preset` whose root the detected file has (None for delimited presets)."""
     forms = [f for f in preset.get("signature", {}).get("forms") or [] if f["root"] == found.root]
     if preset.get("signature", {}).get("forms") and not forms:
@@ -161,7 +165,7 @@ def _form_of(preset: dict, found) -> str | None:
     return forms[0]["name"] if forms else None
 
 
-def _encoding_of(found) -> str:
+def _encoding_of(found: Detection) -> str:
     # A UTF-8 file is read as utf-8 whether or not it has a BOM (the reader drops a BOM).
     return "cp1252" if found.encoding == "cp1252" else "utf-8"
 
@@ -184,14 +188,29 @@ def _download_head(url: str, folder: Path) -> tuple[Path, bytes]:
         return path, handle.read(HEAD_BYTES)
 
 
-def _detect_url(url: str):
+def _detect_url(url: str) -> Detection:
+    """Detection over the head of the feed at `url`: an http(s) feed is read only that far (a supplier's
+    full export can be gigabytes); FTP and local files are downloaded, then their head read."""
     import tempfile
+    import zlib
+    from urllib.parse import urlsplit
 
-    from marketsync.assets.feeds.detect import detect
+    from marketsync.assets.feeds.detect import HEAD_BYTES, detect
+    from marketsync.resources.feed_transport import FeedTransport
 
-    with tempfile.TemporaryDirectory(prefix="marketsync-detect-") as tmp:
-        _path, head = _download_head(url, Path(tmp))
-        return detect(head)
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        with tempfile.TemporaryDirectory(prefix="marketsync-detect-") as tmp:
+            return detect(_download_head(url, Path(tmp))[1])
+    head = bytearray()
+    with FeedTransport().open_stream(url) as stream:
+        for chunk in stream:
+            head += chunk
+            if len(head) >= HEAD_BYTES:
+                break
+    head = bytes(head)
+    if head.startswith(b"\x1f\x8b"):  # a .gz file served as such: its start, inflated
+        head = zlib.decompressobj(wbits=31).decompress(head, HEAD_BYTES)
+    return detect(head)
 
 
 @feeds.command("list")
@@ -293,7 +312,7 @@ def feeds_detect(url: str, limit: int, as_json: bool) -> None:
     _print_preview(preview)
 
 
-def _preset_preview(found, path: Path, limit: int) -> dict | None:
+def _preset_preview(found: Detection, path: Path, limit: int) -> dict | None:
     """The best preset's preview of the file ({"error": ...} when the mapping cannot read it), or None."""
     from marketsync.assets.feeds.presets import get_preset, preset_mapping
     from marketsync.assets.feeds.preview import preview_feed
@@ -312,7 +331,7 @@ def _preset_preview(found, path: Path, limit: int) -> dict | None:
         return {"preset": found.best, "error": str(exc)}
 
 
-def _print_detection(found) -> None:
+def _print_detection(found: Detection) -> None:
     click.echo(f"encoding     {found.encoding}{' (with BOM)' if found.has_bom else ''}")
     click.echo(f"line endings {found.line_endings}")
     click.echo(f"format       {found.format}")
