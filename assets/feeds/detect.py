@@ -325,25 +325,17 @@ def record_element_names(paths: list[tuple[str, ...]], record: tuple[str, ...],
     written with the preset's prefixes (g:price); a namespace the preset does not know stays {uri}."""
     names: list[str] = []
     depth = len(record)
-    records: set[tuple[str, ...]] = set()
-    for index, path in enumerate(paths):
-        if len(path) == depth + 1 and path[:depth] == record:
-            # A child of a record: which record is told by its position (the paths come in order).
-            records.add(_record_key(paths, index, depth))
-            if len(records) > _XML_RECORDS:
+    records = 0
+    for path in paths:  # in document order: a record's start comes before its children's
+        if path == record:
+            records += 1
+            if records > _XML_RECORDS:
                 break
+        elif len(path) == depth + 1 and path[:depth] == record:
             name = _prefixed(path[-1], prefixes)
             if name not in names:
                 names.append(name)
     return names
-
-
-def _record_key(paths: list[tuple[str, ...]], index: int, depth: int) -> tuple[str, ...]:
-    # The nearest record element before this child: its index identifies the record.
-    for back in range(index, -1, -1):
-        if len(paths[back]) == depth:
-            return (*paths[back], str(back))
-    return ("", str(index))
 
 
 def _prefixed(tag: str, prefixes: dict[str, str]) -> str:
