@@ -25,5 +25,6 @@ setup(
     packages=["marketsync", *(f"marketsync.{name}" for name in SUBPACKAGES)],
     package_dir={"marketsync": "."},
     package_data={"marketsync": ["dagster.yaml", "workspace.yaml"],
+                  "marketsync.assets.feeds.presets": ["*.json"],  # the feed presets (assets/feeds/presets)
                   "": ["*.sql", "*.graphql", "*.csv", "*.mako", "*.txt"]},
 )

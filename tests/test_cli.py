@@ -75,7 +75,8 @@ def test_order_workflow_through_the_cli(run_cli, shop, tmp_path):
 @pytest.mark.parametrize("args", [["orders", "list"], ["orders", "show", "1"], ["exceptions", "list"],
                                   ["exceptions", "stats"], ["logs"], ["outbound", "list"], ["account", "list"],
                                   ["feeds", "list"], ["catalog", "runs"], ["storefront", "openapi"],
-                                  ["prices", "explain", "demo", "SKU-1"], ["prices", "rules", "demo", "letzshop"]])
+                                  ["prices", "explain", "demo", "SKU-1"], ["prices", "rules", "demo", "letzshop"],
+                                  ["feeds", "presets"]])
 def test_read_only_commands_never_load_dagster(cli_env, warehouse, args):
     """What keeps a listing fast (`python -m benchmarks cli` times it): neither Dagster nor the code
     location is imported by a command that only reads the warehouse."""

@@ -2,6 +2,7 @@
 RFC 1738 credentials, preview without loading, the Dagster asset import, and a push feed's secret."""
 import json
 from datetime import UTC
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -151,3 +152,77 @@ def test_apply_inbox_applies_pushed_batches_without_the_daemon(run_cli, warehous
         assert conn.execute(text(
             "SELECT quantity FROM core.marketplace_products WHERE external_id = 'P1'")).scalar() == 4
         assert conn.execute(text("SELECT status FROM ops.feed_inbox")).scalar_one() == "applied"
+
+
+# ---------------------------------------------------------------- presets and detection (issue 19)
+PRESET_SAMPLES = Path(__file__).parent / "fixtures" / "feed_presets"
+
+
+def test_feeds_presets_lists_every_preset(run_cli):
+    code, out, err = run_cli("feeds", "presets", "--json")
+    assert code == 0, err
+    listed = {p["name"]: p for p in json.loads(out)}
+    assert set(listed) == {"shopify-products", "woocommerce-products", "google-merchant-xml", "google-merchant-tsv",
+                           "prestashop-products", "magento-products"}
+    assert listed["google-merchant-xml"]["format"] == "xml" and listed["shopify-products"]["version"] == 1
+    assert "prestashop-products" in run_cli("feeds", "presets")[1]
+
+
+def test_feeds_detect_over_http_shows_the_ranking_and_the_best_presets_preview(run_cli):
+    with serve_in_thread(create_app(PRESET_SAMPLES)) as server:
+        url = f"{server.base_url}/files/woocommerce-products.csv"
+        code, out, err = run_cli("feeds", "detect", url, "--json")
+        assert code == 0, err
+        found = json.loads(out)
+        assert (found["best"], found["encoding"], found["has_bom"], found["line_endings"], found["delimiter"]) == (
+            "woocommerce-products", "utf-8-sig", True, "CRLF", ",")
+        assert found["scores"][0]["preset"] == "woocommerce-products" and found["scores"][0]["confidence"] == 1.0
+        # The preview needs the issue 19 mapping keys in the engine.
+        preview = found["preview"]
+        assert "error" not in preview, preview.get("error")
+        assert [row["external_id"] for row in preview["rows"]] == ["101", "102", "103", "200"]
+        assert preview["rejected_count"] == 1 and "cheap" in preview["rejected"][0][2]
+
+        code, out, err = run_cli("feeds", "detect", f"{server.base_url}/files/google-merchant-atom.xml")
+        assert code == 0, err
+        assert "root         {http://www.w3.org/2005/Atom}feed" in out and "best: google-merchant-xml" in out
+        assert "preview with google-merchant-xml:" in out and "TOTE-1" in out
+
+
+def test_feeds_add_without_a_preset_detects_one_and_stores_its_mapping(run_cli, warehouse):
+    run_cli("account", "add", "shop", "feed")
+    with serve_in_thread(create_app(PRESET_SAMPLES)) as server:
+        code, out, err = run_cli("feeds", "add", "shop", "google", "--url",
+                                 f"{server.base_url}/files/google-merchant-atom.xml")
+        assert code == 0, err
+        assert "detected google-merchant-xml@1 (confidence 1.00)" in out
+        code, out, err = run_cli("feeds", "add", "shop", "presta", "--url",
+                                 f"{server.base_url}/files/prestashop-products.csv", "--preset", "prestashop-products")
+        assert code == 0, err
+        code, out, err = run_cli("feeds", "preview", "shop", "google", "--json")
+        assert code == 0, err
+        assert [row["external_id"] for row in json.loads(out)["rows"]] == ["LS-S", "TOTE-1"]
+    with warehouse.begin() as conn:
+        stored = {row.name: row for row in conn.execute(text(
+            "SELECT name, format, mapping, settings FROM ops.catalog_sources ORDER BY name"))}
+    google, presta = stored["google"], stored["presta"]
+    assert google.format == "xml" and google.mapping["record"] == "a:entry"  # the Atom form, read off the file
+    assert google.settings["preset"] == "google-merchant-xml@1" and google.mapping["preset"] == "google-merchant-xml@1"
+    assert presta.format == "csv" and presta.mapping["delimiter"] == ";" and presta.settings["preset"] == (
+        "prestashop-products@1")
+    # A preset's mapping is the source's own: shown and changed like any other.
+    code, out, err = run_cli("feeds", "mapping", "shop", "presta")
+    assert code == 0 and '"preset": "prestashop-products@1"' in out, err
+
+
+def test_feeds_add_of_a_file_no_preset_reads_names_the_closest(run_cli, warehouse, tmp_path):
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "export.csv").write_bytes(b"article_no;label;net_price;stock_level\r\nA-1;Lamp;12,00;4\r\n")
+    run_cli("account", "add", "shop", "feed")
+    with serve_in_thread(create_app(files)) as server:
+        code, _out, err = run_cli("feeds", "add", "shop", "misc", "--url", f"{server.base_url}/files/export.csv")
+    assert code == 1 and "cannot tell which preset reads" in err and "no preset matches this file" in err
+    assert "article_no" in err and "--preset" in err
+    with warehouse.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ops.catalog_sources")).scalar_one() == 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import text
@@ -11,6 +12,9 @@ from marketsync.pipelines.cli.inputs import store_option
 from marketsync.pipelines.cli.output import emit, json_option
 from marketsync.pipelines.cli.runtime import Runtime, pass_runtime
 from marketsync.resources.errors import MarketsyncError
+
+if TYPE_CHECKING:  # (detection is imported when a command uses it)
+    from marketsync.assets.feeds.detect import Detection
 
 
 @click.group()
@@ -58,23 +62,37 @@ def _mapping_from(path: Path | None) -> dict | None:
 @click.argument("store")
 @click.argument("name")
 @click.option("--url", default=None, help="Where to pull from; user:password@ in it is stored encrypted.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "xml", "json"]), default=None)
+@click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "xml", "json"]), default=None,
+              help="The feed's format (default: the preset's, or what detection found).")
 @click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The mapping as a JSON file (see README).")
-@click.option("--encoding", default="utf-8", show_default=True)
+@click.option("--preset", default=None, help="Start from a preset's mapping (`marketsync feeds presets`).")
+@click.option("--encoding", default=None, help="The feed's encoding (default utf-8, or what detection found).")
 @click.option("--push", is_flag=True, help="A pushed feed: prints its signing secret once.")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
               help="e.g. connect_by='[\"sku\"]', max_bad_share=0.02, refresh_minutes=30")
 @pass_runtime
 def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | None, mapping_file: Path | None,
-              encoding: str, push: bool, pairs: tuple[str, ...]) -> None:
-    """Add a supplier feed to STORE."""
+              preset: str | None, encoding: str | None, push: bool, pairs: tuple[str, ...]) -> None:
+    """Add a supplier feed to STORE. A pulled feed without --mapping or --preset is detected: its file is
+    downloaded and the preset that reads it is used (see `feeds detect`)."""
     from marketsync.assets.accounts import parse_settings
     from marketsync.assets.feeds.sources import add_source
     from marketsync.resources.feed_transport import split_credentials
 
     settings = parse_settings(list(pairs))
     mapping = _mapping_from(mapping_file)
+    if mapping is not None and preset:
+        raise MarketsyncError("give either --mapping or --preset, not both")
+    if not push and url and mapping is None:
+        _require_store(rt, store)  # before downloading anything: a missing store is the likelier mistake
+        mapping, fmt, encoding, chosen = _mapping_for_url(url, preset, fmt, encoding)
+        settings.setdefault("preset", chosen)
+    elif preset:
+        raise MarketsyncError("--preset is for a pulled feed: give its --url too")
+    elif isinstance(mapping, dict) and mapping.get("preset"):
+        settings.setdefault("preset", mapping["preset"])
+    encoding = encoding or "utf-8"
     with rt.warehouse.begin() as conn:
         if push:
             from marketsync.pipelines.push_intake.secrets import rotate_push_secret
@@ -91,6 +109,108 @@ def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | No
             rt.vault.store_source(conn, source["source_id"], credentials)
     username = (credentials or {}).get("username")
     click.echo(f"feed {store}/{name} added: {_source_row(source, username)['location']}")
+
+
+def _require_store(rt: Runtime, store: str) -> None:
+    from marketsync.assets.stores import find_store_id
+
+    with rt.warehouse.begin() as conn:
+        if find_store_id(conn, store) is None:
+            raise MarketsyncError(f"unknown store '{store}': a store comes into being with its first account; for "
+                                  f"a store fed only by supplier feeds, `marketsync account add {store} feed`")
+
+
+def _mapping_for_url(url: str, preset_name: str | None, fmt: str | None,
+                     encoding: str | None) -> tuple[dict, str, str, str]:
+    """(mapping, format, encoding, "preset@version") for a pulled feed added without --mapping: the named
+    preset, or the one detection finds in the file's head. The head is read for a named preset too: it
+    gives the delimiter, the XML form (RSS or Atom) and the encoding the preset leaves open."""
+    from marketsync.assets.feeds.presets import get_preset, preset_mapping, preset_ref
+
+    preset = get_preset(preset_name) if preset_name else None
+    found = _detect_url(url)
+    if preset is None:
+        if found.best is None:
+            raise MarketsyncError(f"cannot tell which preset reads {_shown_url(url)}: {found.message}")
+        preset = get_preset(found.best)
+        click.echo(f"detected {preset_ref(preset)} (confidence {found.confidence:.2f})")
+    _check_family(preset, found)
+    form = found.best_form if found.best == preset["name"] else _form_of(preset, found)
+    delimited = preset["format"] in ("csv", "tsv")
+    mapping = preset_mapping(preset, form, found.delimiter if delimited else None,
+                             found.names if delimited else None)
+    return mapping, fmt or _format_of(preset, found), encoding or _encoding_of(found), preset_ref(preset)
+
+
+def _check_family(preset: dict, found: Detection) -> None:
+    """A preset reads one kind of file: delimited text or XML."""
+    delimited = ("csv", "tsv")
+    if (preset["format"] in delimited) != (found.format in delimited) or (
+            preset["format"] not in delimited and preset["format"] != found.format):
+        raise MarketsyncError(f"the file is {found.format.upper()}, but preset {preset['name']} reads "
+                              f"{preset['format'].upper()} files")
+
+
+def _format_of(preset: dict, found: Detection) -> str:
+    # A delimited preset reads what the file is: a Google TSV saved with commas is still read.
+    return found.format if preset["format"] in ("csv", "tsv") else preset["format"]
+
+
+def _form_of(preset: dict, found: Detection) -> str | None:
+    """The XML form of `preset` whose root the detected file has (None for delimited presets)."""
+    forms = [f for f in preset.get("signature", {}).get("forms") or [] if f["root"] == found.root]
+    if preset.get("signature", {}).get("forms") and not forms:
+        raise MarketsyncError(f"the file's root element is {found.root}, which no form of preset {preset['name']} "
+                              f"reads (its roots: {', '.join(f['root'] for f in preset['signature']['forms'])})")
+    return forms[0]["name"] if forms else None
+
+
+def _encoding_of(found: Detection) -> str:
+    # A UTF-8 file is read as utf-8 whether or not it has a BOM (the reader drops a BOM).
+    return "cp1252" if found.encoding == "cp1252" else "utf-8"
+
+
+def _shown_url(url: str) -> str:
+    from marketsync.resources.feed_transport import redact
+
+    return redact(url)
+
+
+def _download_head(url: str, folder: Path) -> tuple[Path, bytes]:
+    """The feed at `url` on disk in `folder` (credentials from the URL, as `feeds add` keeps them) and its
+    first bytes, which detection reads."""
+    from marketsync.assets.feeds.detect import HEAD_BYTES
+    from marketsync.resources.feed_transport import FeedTransport
+
+    path = folder / "feed"
+    FeedTransport().download(url, path)
+    with path.open("rb") as handle:
+        return path, handle.read(HEAD_BYTES)
+
+
+def _detect_url(url: str) -> Detection:
+    """Detection over the head of the feed at `url`: an http(s) feed is read only that far (a supplier's
+    full export can be gigabytes); FTP and local files are downloaded, then their head read."""
+    import tempfile
+    import zlib
+    from urllib.parse import urlsplit
+
+    from marketsync.assets.feeds.detect import HEAD_BYTES, detect
+    from marketsync.resources.feed_transport import FeedTransport
+
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        with tempfile.TemporaryDirectory(prefix="marketsync-detect-") as tmp:
+            return detect(_download_head(url, Path(tmp))[1])
+    head = bytearray()
+    with FeedTransport().open_stream(url) as stream:
+        for chunk in stream:
+            head += chunk
+            if len(head) >= HEAD_BYTES:
+                break
+    head = bytes(head)
+    if head.startswith(b"\x1f\x8b"):  # a .gz file served as such: its start, inflated
+        head = zlib.decompressobj(wbits=31).decompress(head, HEAD_BYTES)
+    return detect(head)
 
 
 @feeds.command("list")
@@ -158,6 +278,87 @@ def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool)
     click.echo(f"\nwould reject {result['rejected_count']} of the {result['records_read']} records read{scope}"
                + (f"; the first {len(result['rejected'])}:" if result["rejected"] else ""))
     for line, raw, reason in result["rejected"]:
+        click.echo(f"  line {line}: {reason}: {raw[:80]!r}")
+
+
+@feeds.command("presets")
+@json_option
+def feeds_presets(as_json: bool) -> None:
+    """List the presets: ready mappings for the exports of common shop systems."""
+    from marketsync.assets.feeds.presets import list_presets
+
+    emit(list_presets(), as_json, ["name", "version", "format", "title"])
+
+
+@feeds.command("detect")
+@click.argument("url")
+@click.option("--limit", default=5, show_default=True, help="How many mapped and rejected rows to show.")
+@json_option
+def feeds_detect(url: str, limit: int, as_json: bool) -> None:
+    """Download URL and tell what it is: encoding, delimiter or XML root, which preset reads it (each
+    preset's confidence and the columns it cannot place), then the best preset's preview."""
+    import tempfile
+
+    from marketsync.assets.feeds.detect import detect
+
+    with tempfile.TemporaryDirectory(prefix="marketsync-detect-") as tmp:
+        path, head = _download_head(url, Path(tmp))
+        found = detect(head)
+        preview = _preset_preview(found, path, limit)
+    if as_json:
+        emit({**found.as_dict(), "preview": preview}, True)
+        return
+    _print_detection(found)
+    _print_preview(preview)
+
+
+def _preset_preview(found: Detection, path: Path, limit: int) -> dict | None:
+    """The best preset's preview of the file ({"error": ...} when the mapping cannot read it), or None."""
+    from marketsync.assets.feeds.presets import get_preset, preset_mapping
+    from marketsync.assets.feeds.preview import preview_feed
+
+    if found.best is None:
+        return None
+    preset = get_preset(found.best)
+    delimited = found.format in ("csv", "tsv")
+    mapping = preset_mapping(preset, found.best_form, found.delimiter if delimited else None,
+                             found.names if delimited else None)
+    source = {"name": found.best, "format": _format_of(preset, found), "mapping": mapping,
+              "encoding": _encoding_of(found)}
+    try:
+        return {"preset": found.best, **preview_feed(source, path, limit)}
+    except MarketsyncError as exc:
+        return {"preset": found.best, "error": str(exc)}
+
+
+def _print_detection(found: Detection) -> None:
+    click.echo(f"encoding     {found.encoding}{' (with BOM)' if found.has_bom else ''}")
+    click.echo(f"line endings {found.line_endings}")
+    click.echo(f"format       {found.format}")
+    if found.delimiter is not None:
+        click.echo(f"delimiter    {found.delimiter!r}")
+    if found.root is not None:
+        click.echo(f"root         {found.root}")
+    click.echo("")
+    emit([{"preset": s.preset, "confidence": f"{s.confidence:.2f}", "form": s.form,
+           "missing": ", ".join(s.missing_required) or None,
+           "unplaced": ", ".join(s.unplaced[:6]) + (", ..." if len(s.unplaced) > 6 else "") or None}
+          for s in found.scores], False, ["preset", "confidence", "form", "missing", "unplaced"])
+    click.echo(f"\n{'best: ' if found.best else ''}{found.message}")
+
+
+def _print_preview(preview: dict | None) -> None:
+    if preview is None:
+        return
+    if "error" in preview:
+        click.echo(f"\npreview with {preview['preset']} failed: {preview['error']}")
+        return
+    click.echo(f"\npreview with {preview['preset']}:")
+    emit(preview["rows"], False, ["external_id", "gtin14", "sku", "price", "currency", "quantity",
+                                  *[c for c in preview["columns"] if c.startswith("title_")][:1]])
+    click.echo(f"\nwould reject {preview['rejected_count']} of the {preview['records_read']} records read"
+               + (f"; the first {len(preview['rejected'])}:" if preview["rejected"] else ""))
+    for line, raw, reason in preview["rejected"]:
         click.echo(f"  line {line}: {reason}: {raw[:80]!r}")
 
 
