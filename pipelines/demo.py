@@ -31,6 +31,7 @@ from marketsync.pipelines import (
     demo_catalog_export,
     demo_channels,
     demo_digital,
+    demo_feed_presets,
     demo_fulfillment,
     demo_operations,
     demo_prices,
@@ -179,8 +180,6 @@ def _catalog_sources(rt, seed: int, base: int) -> None:
                                       DEFAULT_CLIENT_SECRET)
         for source in ("letzshop", "codeswholesale"):
             run_catalog_import(DEMO_STORE, source)
-    with rt.warehouse.begin() as conn:
-        runs = conn.execute(query_beside(__file__, "demo_import_runs.sql"), {"c": DEMO_STORE}).all()
     _supplier_feeds(rt, base)
     with rt.warehouse.begin() as conn:
         runs = conn.execute(query_beside(__file__, "demo_import_runs.sql"), {"c": DEMO_STORE}).all()
@@ -191,7 +190,8 @@ def _catalog_sources(rt, seed: int, base: int) -> None:
 
 def _supplier_feeds(rt, base: int) -> None:
     """A dropshipper's CSV pulled over HTTP with basic auth, a supplier's XML over FTP with RFC 1738
-    credentials, and a push feed receiving signed deliveries: the three ways supplier stock arrives."""
+    credentials, a supplier's own Shopify export added by preset, and a push feed receiving signed
+    deliveries: the ways supplier stock arrives."""
     import httpx
 
 
@@ -211,6 +211,7 @@ def _supplier_feeds(rt, base: int) -> None:
                 rt.vault.store_source(conn, source["source_id"], {"username": user, "password": password})
         for name in ("dropship", "supplier-xml"):
             run_catalog_import(DEMO_STORE, name)
+        demo_feed_presets.run_shopify_export(rt, DEMO_STORE, http.base_url)
 
     with rt.warehouse.begin() as conn:
         source_id = add_source(conn, DEMO_STORE, "pushed", "push_feed", None, None, None, "utf-8", {},
@@ -275,6 +276,7 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels
         duplicates = conn.execute(query_beside(__file__, "demo_duplicate_gtin_exceptions.sql"),
                                   {"c": DEMO_STORE}).scalar_one()
         queue = dict(conn.execute(query_beside(__file__, "demo_letzshop_queue.sql"), {"c": DEMO_STORE}).tuples().all())
+        untitled = demo_feed_presets.untitled_variants(conn, DEMO_STORE)
     sim = state.stats()
     most_calls = max((n for calls in sim["per_shipment"].values() for n in calls.values()), default=0)
     bought = digital["figures"]
@@ -306,6 +308,8 @@ def _summary(rt, expected, state, confirmed: int, rejected: str | None, channels
         # The shop's order and its retry under the same Idempotency-Key: one order, answered alike.
         ("storefront orders (a POST and its retry)", storefront["orders"], 1),
         ("storefront units reserved in stock", storefront["reserved"], 3),
+        # Every variant of the Shopify export took its product's title from the product's first row.
+        ("Shopify export variants without a title", untitled, 0),
     ]
     _step("Summary")
     ok = True

@@ -128,10 +128,15 @@ def feeds_folder() -> Path:
     return marketsync_home() / "demo" / "feeds"
 
 
+SHOPIFY_EXPORT = "shopify-export.csv"
+
+
 def write_supplier_feeds(root: Path) -> dict[str, dict]:
-    """The dropshipper's CSV and the supplier's XML (seeded: the same files every time); their mappings."""
+    """The dropshipper's CSV, the supplier's XML and a supplier's own Shopify product export (seeded: the
+    same files every time); the mappings of the first two (the export is read by its preset)."""
 
     root.mkdir(parents=True, exist_ok=True)
+    generate("shopify", root / SHOPIFY_EXPORT, 300, seed=9, bad_share=0.01, encoding="utf-8-sig")
     return {"dropship": generate("csv", root / "dropship.csv", 2000, seed=7, bad_share=0.01, encoding="utf-8-sig"),
             "supplier-xml": generate("xml", root / "supplier.xml", 1000, seed=8)}
 

@@ -3,7 +3,7 @@ checkout and from an installed wheel), so a new demo check is counted in one pla
 
 # One line per check the demo prints under "== Summary"; a check that goes missing fails as surely as
 # one that prints BAD.
-DEMO_CHECKS = 22
+DEMO_CHECKS = 23
 
 
 def assert_demo_summary(stdout: str) -> str:

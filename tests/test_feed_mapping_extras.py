@@ -116,6 +116,33 @@ def test_availability_gives_a_quantity_only_where_the_row_has_none():
     assert quantities == [5, 0, None, 2, 7, None]
 
 
+def test_a_feeds_own_availability_words_say_what_they_mean():
+    mapping = {"availability": "in_stock_flag", "quantity": "qty",
+               "availability_words": {"1": "in_stock", "0": "out_of_stock", "OnBackorder": "backorder"},
+               "availability_quantity": {"in_stock": "unknown", "out_of_stock": 0, "backorder": 0}}
+    header = ["id", "price", "in_stock_flag", "qty"]
+    assert [csv_row(mapping, header, ["1", "2", flag, ""]).product[8] for flag in ("1", "0", "onbackorder", "yes")] == [
+        None, 0, 0, None]
+    assert csv_row(mapping, header, ["1", "2", "0", "4"]).product[8] == 4  # a stock cell wins over the word
+    assert any("availability_words" in p for p in mapping_problems({**BASE, "availability_words": {"1": "yes"}}, "csv"))
+
+
+def test_xml_images_read_every_repeated_element():
+    mapping = {"external_id": "g:id", "price": "g:price", "images": ["g:image_link", "g:additional_image_link"],
+               "record": "rss/channel/item", "namespaces": {"g": "http://base.google.com/ns/1.0"}}
+    document = (b'<rss xmlns:g="http://base.google.com/ns/1.0"><channel><item><g:id>1</g:id><g:price>5 EUR</g:price>'
+                b'<g:image_link>a.jpg</g:image_link><g:additional_image_link>b.jpg</g:additional_image_link>'
+                b'<g:additional_image_link> c.jpg </g:additional_image_link></item></channel></rss>')
+    compiled = compile_mapping(mapping, "xml")
+    seen = []
+    for _line, _raw, element in XmlReader(io.BytesIO(document), record=mapping["record"],
+                                          namespaces=mapping["namespaces"]):
+        assert attributes(compiled.map(element)) == {"images": ["a.jpg", "b.jpg", "c.jpg"]}
+        assert '"images":["a.jpg","b.jpg","c.jpg"]' in compiled.copy_line(element)
+        seen.append(element)
+    assert len(seen) == 1
+
+
 def test_negative_stock_is_clamped_and_noted_or_quarantined_by_the_feeds_policy():
     header = ["id", "price", "qty"]
     clamped = csv_row({"quantity": "qty"}, header, ["1", "2", "-3"])

@@ -26,13 +26,12 @@ NOTE = "the feed said -3; loaded as 0"
 
 
 def _preview(sample: str, preset_name: str, form: str | None = None) -> dict:
-    """The sample through its preset's mapping as `feeds add` stores it: with the optional fields whose
-    columns the file's header has."""
+    """The sample through its preset's mapping as `feeds add` stores it (the optional fields are read
+    where the file's header has them)."""
     preset = get_preset(preset_name)
     found = detect((SAMPLES / sample).read_bytes())
-    columns = found.names if found.format in ("csv", "tsv") else None
     source = {"name": preset_name, "format": found.format, "encoding": "utf-8",
-              "mapping": preset_mapping(preset, form, found.delimiter, columns)}
+              "mapping": preset_mapping(preset, form, found.delimiter)}
     return preview_feed(source, SAMPLES / sample, limit=50)
 
 

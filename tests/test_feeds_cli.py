@@ -197,8 +197,13 @@ def test_feeds_add_without_a_preset_detects_one_and_stores_its_mapping(run_cli, 
         assert code == 0, err
         assert "detected google-merchant-xml@1 (confidence 1.00)" in out
         code, out, err = run_cli("feeds", "add", "shop", "presta", "--url",
-                                 f"{server.base_url}/files/prestashop-products.csv", "--preset", "prestashop-products")
+                                 f"{server.base_url}/files/prestashop-products.csv", "--preset", "prestashop-products",
+                                 "--currency", "EUR")
         assert code == 0, err
+        code, _out, err = run_cli("feeds", "add", "shop", "bad-currency", "--url",
+                                  f"{server.base_url}/files/shopify-products.csv", "--preset", "shopify-products",
+                                  "--currency", "euros")
+        assert code == 1 and "currency" in err and "euros" in err
         code, out, err = run_cli("feeds", "preview", "shop", "google", "--json")
         assert code == 0, err
         assert [row["external_id"] for row in json.loads(out)["rows"]] == ["LS-S", "TOTE-1"]
@@ -210,6 +215,8 @@ def test_feeds_add_without_a_preset_detects_one_and_stores_its_mapping(run_cli, 
     assert google.settings["preset"] == "google-merchant-xml@1" and google.mapping["preset"] == "google-merchant-xml@1"
     assert presta.format == "csv" and presta.mapping["delimiter"] == ";" and presta.settings["preset"] == (
         "prestashop-products@1")
+    assert presta.mapping["defaults"]["currency"] == "EUR"  # --currency: what the file does not say
+    assert "bad-currency" not in stored
     # A preset's mapping is the source's own: shown and changed like any other.
     code, out, err = run_cli("feeds", "mapping", "shop", "presta")
     assert code == 0 and '"preset": "prestashop-products@1"' in out, err

@@ -46,10 +46,7 @@ def add_source(conn: Connection, store: str, name: str, kind: str, format: str |
     The mapping is validated for the format (pulled feeds need one); the location must not carry a
     password: keep it in the source's credentials (`split_credentials` separates the two).
     """
-    store_id = find_store_id(conn, store)
-    if store_id is None:
-        raise MarketsyncError(f"unknown store '{store}': a store comes into being with its first account; for a "
-                              f"store fed only by supplier feeds, `marketsync account add {store} feed`")
+    store_id = feed_store_id(conn, store)
     if not isinstance(name, str) or not _NAME.match(name):
         raise MarketsyncError(f"source name '{name}' must be lowercase letters, digits, '-' or '_' (at most 63)")
     if kind not in KINDS:
@@ -78,6 +75,15 @@ def add_source(conn: Connection, store: str, name: str, kind: str, format: str |
     conn.execute(query_beside(__file__, "mapping_version_first.sql"),
                  {"source_id": source_id, "created_by": created_by})
     return _one(conn, source_id=source_id)
+
+
+def feed_store_id(conn: Connection, store: str) -> int:
+    """The id of the store a feed is added to; MarketsyncError saying how a store comes into being."""
+    store_id = find_store_id(conn, store)
+    if store_id is None:
+        raise MarketsyncError(f"unknown store '{store}': a store comes into being with its first account; for a "
+                              f"store fed only by supplier feeds, `marketsync account add {store} feed`")
+    return store_id
 
 
 def get_source(conn: Connection, store: str, name: str) -> dict[str, Any]:

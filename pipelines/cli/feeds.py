@@ -68,12 +68,15 @@ def _mapping_from(path: Path | None) -> dict | None:
               help="The mapping as a JSON file (see README).")
 @click.option("--preset", default=None, help="Start from a preset's mapping (`marketsync feeds presets`).")
 @click.option("--encoding", default=None, help="The feed's encoding (default utf-8, or what detection found).")
+@click.option("--currency", default=None, metavar="CODE",
+              help="With a preset: the prices' currency where the file does not give it (shop exports seldom do).")
 @click.option("--push", is_flag=True, help="A pushed feed: prints its signing secret once.")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
               help="e.g. connect_by='[\"sku\"]', max_bad_share=0.02, refresh_minutes=30")
 @pass_runtime
 def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | None, mapping_file: Path | None,
-              preset: str | None, encoding: str | None, push: bool, pairs: tuple[str, ...]) -> None:
+              preset: str | None, encoding: str | None, currency: str | None, push: bool,
+              pairs: tuple[str, ...]) -> None:
     """Add a supplier feed to STORE. A pulled feed without --mapping or --preset is detected: its file is
     downloaded and the preset that reads it is used (see `feeds detect`)."""
     from marketsync.assets.accounts import parse_settings
@@ -86,10 +89,11 @@ def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | No
         raise MarketsyncError("give either --mapping or --preset, not both")
     if not push and url and mapping is None:
         _require_store(rt, store)  # before downloading anything: a missing store is the likelier mistake
-        mapping, fmt, encoding, chosen = _mapping_for_url(url, preset, fmt, encoding)
+        mapping, fmt, encoding, chosen = _mapping_for_url(url, preset, fmt, encoding, currency)
         settings.setdefault("preset", chosen)
-    elif preset:
-        raise MarketsyncError("--preset is for a pulled feed: give its --url too")
+    elif preset or currency:
+        raise MarketsyncError("--preset and --currency are for a pulled feed added without --mapping: give its "
+                              "--url (a mapping file says its own defaults)")
     elif isinstance(mapping, dict) and mapping.get("preset"):
         settings.setdefault("preset", mapping["preset"])
     encoding = encoding or "utf-8"
@@ -112,62 +116,26 @@ def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | No
 
 
 def _require_store(rt: Runtime, store: str) -> None:
-    from marketsync.assets.stores import find_store_id
+    from marketsync.assets.feeds.sources import feed_store_id
 
     with rt.warehouse.begin() as conn:
-        if find_store_id(conn, store) is None:
-            raise MarketsyncError(f"unknown store '{store}': a store comes into being with its first account; for "
-                                  f"a store fed only by supplier feeds, `marketsync account add {store} feed`")
+        feed_store_id(conn, store)
 
 
-def _mapping_for_url(url: str, preset_name: str | None, fmt: str | None,
-                     encoding: str | None) -> tuple[dict, str, str, str]:
+def _mapping_for_url(url: str, preset_name: str | None, fmt: str | None, encoding: str | None,
+                     currency: str | None) -> tuple[dict, str, str, str]:
     """(mapping, format, encoding, "preset@version") for a pulled feed added without --mapping: the named
     preset, or the one detection finds in the file's head. The head is read for a named preset too: it
     gives the delimiter, the XML form (RSS or Atom) and the encoding the preset leaves open."""
-    from marketsync.assets.feeds.presets import get_preset, preset_mapping, preset_ref
+    from marketsync.assets.feeds.preset_choice import choose_preset
 
-    preset = get_preset(preset_name) if preset_name else None
-    found = _detect_url(url)
-    if preset is None:
-        if found.best is None:
-            raise MarketsyncError(f"cannot tell which preset reads {_shown_url(url)}: {found.message}")
-        preset = get_preset(found.best)
-        click.echo(f"detected {preset_ref(preset)} (confidence {found.confidence:.2f})")
-    _check_family(preset, found)
-    form = found.best_form if found.best == preset["name"] else _form_of(preset, found)
-    delimited = preset["format"] in ("csv", "tsv")
-    mapping = preset_mapping(preset, form, found.delimiter if delimited else None,
-                             found.names if delimited else None)
-    return mapping, fmt or _format_of(preset, found), encoding or _encoding_of(found), preset_ref(preset)
-
-
-def _check_family(preset: dict, found: Detection) -> None:
-    """A preset reads one kind of file: delimited text or XML."""
-    delimited = ("csv", "tsv")
-    if (preset["format"] in delimited) != (found.format in delimited) or (
-            preset["format"] not in delimited and preset["format"] != found.format):
-        raise MarketsyncError(f"the file is {found.format.upper()}, but preset {preset['name']} reads "
-                              f"{preset['format'].upper()} files")
-
-
-def _format_of(preset: dict, found: Detection) -> str:
-    # A delimited preset reads what the file is: a Google TSV saved with commas is still read.
-    return found.format if preset["format"] in ("csv", "tsv") else preset["format"]
-
-
-def _form_of(preset: dict, found: Detection) -> str | None:
-    """The XML form of `preset` whose root the detected file has (None for delimited presets)."""
-    forms = [f for f in preset.get("signature", {}).get("forms") or [] if f["root"] == found.root]
-    if preset.get("signature", {}).get("forms") and not forms:
-        raise MarketsyncError(f"the file's root element is {found.root}, which no form of preset {preset['name']} "
-                              f"reads (its roots: {', '.join(f['root'] for f in preset['signature']['forms'])})")
-    return forms[0]["name"] if forms else None
-
-
-def _encoding_of(found: Detection) -> str:
-    # A UTF-8 file is read as utf-8 whether or not it has a BOM (the reader drops a BOM).
-    return "cp1252" if found.encoding == "cp1252" else "utf-8"
+    try:
+        choice = choose_preset(_detect_url(url), preset_name, currency)
+    except MarketsyncError as exc:
+        raise MarketsyncError(f"{_shown_url(url)}: {exc}") from None
+    if choice.detected:
+        click.echo(f"detected {choice.ref} (confidence {choice.confidence:.2f})")
+    return choice.mapping, fmt or choice.format, encoding or choice.encoding, choice.ref
 
 
 def _shown_url(url: str) -> str:
@@ -272,10 +240,26 @@ def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool)
     if as_json:
         emit(result, True)
         return
-    emit(result["rows"], False, ["external_id", "gtin14", "sku", "price", "currency", "quantity",
-                                 *[c for c in result["columns"] if c.startswith("title_")][:1]])
+    show_preview(result)
+
+
+def _attribute_summary(attributes: dict, width: int = 72) -> str:
+    """A row's attributes on one line: name=value, images as a count, long values cut."""
+    parts = [f"images={len(value)}" if name == "images" else f"{name}={str(value)[:24]}"
+             for name, value in attributes.items()]
+    text = " ".join(parts)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def show_preview(result: dict) -> None:
+    """A preview as a merchant reads it: the first rows as mapped (with their attributes: sale price,
+    images, weight, options, a stock note), then how many rows it would reject, the first ones and why."""
+    rows = [{**row, "attributes": _attribute_summary(row["attributes"])} for row in result["rows"]]
+    emit(rows, False, ["external_id", "gtin14", "price", "currency", "quantity",
+                       *[c for c in result["columns"] if c.startswith("title_")][:1], "attributes"])
     scope = "" if result["complete"] else " (the feed is larger: only these were read)"
-    click.echo(f"\nwould reject {result['rejected_count']} of the {result['records_read']} records read{scope}"
+    skipped = f"; {result['skipped']} rows skipped, no product of their own" if result.get("skipped") else ""
+    click.echo(f"\nwould reject {result['rejected_count']} of the {result['records_read']} records read{scope}{skipped}"
                + (f"; the first {len(result['rejected'])}:" if result["rejected"] else ""))
     for line, raw, reason in result["rejected"]:
         click.echo(f"  line {line}: {reason}: {raw[:80]!r}")
@@ -314,18 +298,14 @@ def feeds_detect(url: str, limit: int, as_json: bool) -> None:
 
 def _preset_preview(found: Detection, path: Path, limit: int) -> dict | None:
     """The best preset's preview of the file ({"error": ...} when the mapping cannot read it), or None."""
-    from marketsync.assets.feeds.presets import get_preset, preset_mapping
+    from marketsync.assets.feeds.preset_choice import choose_preset
     from marketsync.assets.feeds.preview import preview_feed
 
     if found.best is None:
         return None
-    preset = get_preset(found.best)
-    delimited = found.format in ("csv", "tsv")
-    mapping = preset_mapping(preset, found.best_form, found.delimiter if delimited else None,
-                             found.names if delimited else None)
-    source = {"name": found.best, "format": _format_of(preset, found), "mapping": mapping,
-              "encoding": _encoding_of(found)}
     try:
+        choice = choose_preset(found)
+        source = {"name": found.best, "format": choice.format, "mapping": choice.mapping, "encoding": choice.encoding}
         return {"preset": found.best, **preview_feed(source, path, limit)}
     except MarketsyncError as exc:
         return {"preset": found.best, "error": str(exc)}
@@ -354,12 +334,7 @@ def _print_preview(preview: dict | None) -> None:
         click.echo(f"\npreview with {preview['preset']} failed: {preview['error']}")
         return
     click.echo(f"\npreview with {preview['preset']}:")
-    emit(preview["rows"], False, ["external_id", "gtin14", "sku", "price", "currency", "quantity",
-                                  *[c for c in preview["columns"] if c.startswith("title_")][:1]])
-    click.echo(f"\nwould reject {preview['rejected_count']} of the {preview['records_read']} records read"
-               + (f"; the first {len(preview['rejected'])}:" if preview["rejected"] else ""))
-    for line, raw, reason in preview["rejected"]:
-        click.echo(f"  line {line}: {reason}: {raw[:80]!r}")
+    show_preview(preview)
 
 
 @feeds.command("run")

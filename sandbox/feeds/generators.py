@@ -214,8 +214,10 @@ _EMPTY_PRODUCT_CELLS = ("",) * 8
 
 def _write_shopify(f: IO[str], products: Iterator[_Product], rows: int) -> None:
     """`rows` rows of a Shopify-style export: product i // 3 has variants i, i+1, i+2 (sizes), the first
-    holding the product's cells; every fifth product ends with an image-only row. Every 50th variant is
-    oversold (negative stock), every seventh is on sale (a compare-at price above its price)."""
+    holding the product's cells; every fifth product (the first among them) ends with an image-only row.
+    Every 50th variant (the second among them) is oversold (negative stock), every seventh is on sale (a
+    compare-at price above its price). Bad rows
+    (`bad_share`) have a wrong barcode check digit, a price that is not a number, or no SKU."""
     writer = csv.writer(f, lineterminator="\r\n")
     writer.writerow(SHOPIFY_COLUMNS)
     batch: list[tuple[str, ...]] = []
@@ -236,13 +238,17 @@ def _write_shopify(f: IO[str], products: Iterator[_Product], rows: int) -> None:
             product = (handle, *_EMPTY_PRODUCT_CELLS[1:])
             options = ("", p.size, "", p.color, "", "")
             image = ("", "", "")
-        quantity = f"-{1 + i % 5}" if i % 50 == 49 else p.quantity
-        compare_at = f"{p.price}9" if i % 7 == 3 and p.price[:1].isdigit() else ""
+        quantity = f"-{1 + i % 5}" if i % 50 == 1 else p.quantity
+        compare_at = ""
+        if i % 7 == 3 and p.price[:1].isdigit():  # on sale: the compare-at price is the one before
+            whole, _, cents = p.price.partition(".")
+            compare_at = f"{int(whole) + 10}.{cents}"
         grams = str(100 + (i * 37) % 2000)
-        batch.append((*product, *options, p.sku, grams, "shopify", quantity, "deny", "manual", p.price, compare_at,
+        sku = p.sku if p.id else ""  # a bad row of the third kind has no id: here, no SKU
+        batch.append((*product, *options, sku, grams, "shopify", quantity, "deny", "manual", p.price, compare_at,
                       "TRUE", "TRUE", p.gtin, *image, "FALSE", "", "", "", "kg", "", "", "active"))
         written += 1
-        if position == _SHOPIFY_VARIANTS - 1 and (i // _SHOPIFY_VARIANTS) % 5 == 4 and written <= rows:
+        if position == _SHOPIFY_VARIANTS - 1 and (i // _SHOPIFY_VARIANTS) % 5 == 0 and written <= rows:
             batch.append((handle, *("",) * 24, f"https://cdn.example.com/{handle}/2.jpg", "2", "", *("",) * 8))
             written += 1
         if len(batch) >= _BATCH:

@@ -117,8 +117,24 @@ def compile_mapping(mapping: dict[str, Any], fmt: str, header: Sequence[str] | N
     return _Generator(mapping, fmt, None).build()
 
 
-def _quantity_for(table: dict[str, Any], availability: str) -> int | None:
-    return quantity_for_availability(availability, table)
+def _quantity_for(table: dict[str, Any], words: dict[str, str] | None, availability: str) -> int | None:
+    return quantity_for_availability(availability, table, words)
+
+
+def _every_value(paths: list[Any], record: Any) -> list[str]:
+    """The text of every node the first path that finds any finds (an element's string value, an
+    attribute's value): an XML feed repeats an element for each of several images."""
+    for path in paths:
+        found = path(record)
+        if isinstance(found, list) and found:
+            return [str(node) if isinstance(node, str) else str(node.xpath("string()")) for node in found]
+        if isinstance(found, str) and found:
+            return [str(found)]
+    return []
+
+
+def _lowered(words: dict[str, str] | None) -> dict[str, str] | None:
+    return {k.lower(): v for k, v in words.items()} if words else None
 
 
 class _Generator:
@@ -138,7 +154,8 @@ class _Generator:
             "_QLIMIT": QUANTITY_LIMIT, "_known": _known, "_price_text": price_text,
             "_timestamp_text": timestamp_text, "_attributes_json": _attributes_json,
             "_signed_quantity": signed_quantity, "_quantity_for": _quantity_for, "_options": option_attributes,
-            "_image_urls": image_urls, "_weight_grams": weight_grams, "_plain_text": plain_text,
+            "_image_urls": image_urls, "_every_value": _every_value, "_weight_grams": weight_grams,
+            "_plain_text": plain_text,
         }
         self.refs = _refs(mapping)
         self.slots: dict[str, int] = {}  # what -> index into the extracted values
@@ -159,23 +176,41 @@ class _Generator:
         if self.fmt in ("csv", "tsv"):
             return self._csv_extraction()
         # XML and JSON: each alternative of a field is read, and the first with a value kept.
+        # (XML images are read apart: every element a path finds, g:additional_image_link repeated.)
+        xml = self.fmt == "xml"
         expanded = [(what if k == 0 else f"{what}|{k}", option)
-                    for what, ref in self.refs for k, option in enumerate(ref_options(ref))]
+                    for what, ref in self.refs if not (xml and what.startswith("images."))
+                    for k, option in enumerate(ref_options(ref))]
         for slot, (what, _ref) in enumerate(expanded):
             self.slots[what] = slot
-        if self.fmt == "xml":
+        if xml:
             lines = _XmlExtraction(expanded, _xml_namespaces(self.mapping), self.const, self.consts).lines()
+            for what, ref in self.refs:
+                if what.startswith("images."):
+                    slot = self.slots[what] = len(self.slots)
+                    paths = [etree.XPath(option, namespaces=_xml_namespaces(self.mapping), smart_strings=False)
+                             for option in ref_options(ref)]
+                    lines.append(f"v{slot} = _every_value({self.const(paths)}, rec)")
+            self.fields = [what for what, _ref in self.refs]
+            return lines + self._coalesced(exclude="images.")
         else:
             lines = []
             for slot, (_what, ref) in enumerate(expanded):
                 lines += self._json_path(f"v{slot}", ref.split("."))
+        self.fields = [what for what, _ref in self.refs]
+        return lines + self._coalesced()
+
+    def _coalesced(self, exclude: str | None = None) -> list[str]:
+        """Lines keeping, in each field's slot, the first of its alternatives that has a value."""
+        lines = []
         for what, ref in self.refs:
+            if exclude and what.startswith(exclude):
+                continue
             first = f"v{self.slots[what]}"
             for k in range(1, len(ref_options(ref))):
                 other = f"v{self.slots[f'{what}|{k}']}"
                 lines.append(f"if {first} is None or {first} == '':")
                 lines.append(f"    {first} = {other}")
-        self.fields = [what for what, _ref in self.refs]
         return lines
 
     def _csv_extraction(self) -> list[str]:
@@ -427,7 +462,8 @@ class _Generator:
             lines += ["if quantity is None and availability:",
                       "    _q = _AVQ.get(availability, -1)",
                       "    if _q == -1:",
-                      f"        _q = _quantity_for({self.const(table)}, availability)",
+                      f"        _q = _quantity_for({self.const(table)}, "
+                      f"{self.const(_lowered(self.mapping.get('availability_words')))}, availability)",
                       "        if len(_AVQ) < 1000:",
                       "            _AVQ[availability] = _q",
                       f"    quantity = None if _q is None else {found}"]

@@ -37,21 +37,26 @@ _TENTH = Decimal("0.1")
 _WEIGHT_LIMIT = Decimal(10) ** 9  # a billion grams: a typo, not a parcel
 
 
-def availability_word(raw: Any) -> str | None:
+def availability_word(raw: Any, words: dict[str, str] | None = None) -> str | None:
     """A feed's availability as one of AVAILABILITY_WORDS, or None when it is none of them:
-    "in stock", "In-Stock", "https://schema.org/InStock" and "InStock" all read as in_stock."""
+    "in stock", "In-Stock", "https://schema.org/InStock" and "InStock" all read as in_stock. `words`, a
+    mapping's availability_words, says what the feed's own words mean ({"1": "in_stock", "0":
+    "out_of_stock"} for a stock flag), matched without regard to case; nothing else is guessed."""
     text = _text(raw)
     if not text:
         return None
+    own = words.get(text.lower()) if words else None  # (the compiled mapping passes the table lowered)
+    if own:
+        return own
     word = text.rsplit("/", 1)[-1].strip().lower().replace(" ", "_").replace("-", "_")
     if word in AVAILABILITY_WORDS:
         return word
     return _SCHEMA_ORG.get(word.replace("_", ""))
 
 
-def quantity_for_availability(raw: Any, table: dict[str, Any]) -> int | None:
+def quantity_for_availability(raw: Any, table: dict[str, Any], words: dict[str, str] | None = None) -> int | None:
     """The quantity a mapping's availability_quantity gives the row's availability word (None: unknown)."""
-    word = availability_word(raw)
+    word = availability_word(raw, words)
     value = table.get(word) if word else None
     return None if value is None or value == UNKNOWN else int(value)
 

@@ -36,6 +36,10 @@ def extra_problems(mapping: dict) -> list[str]:
     if mapping.get("negative_stock", "clamp") not in NEGATIVE_STOCK_POLICIES:
         problems.append("'negative_stock' must be 'clamp' (load as 0 and note it) or 'quarantine'")
     problems += _availability_problems(mapping.get("availability_quantity"))
+    words = mapping.get("availability_words")
+    if words is not None and not (isinstance(words, dict) and all(
+            isinstance(k, str) and k and v in AVAILABILITY_WORDS for k, v in words.items())):
+        problems.append(f"'availability_words' must map the feed's words to {', '.join(AVAILABILITY_WORDS)}")
     optional = mapping.get("optional")
     if optional is not None and not (isinstance(optional, list) and all(isinstance(o, str) for o in optional)):
         problems.append("'optional' must list the fields a file may lack, like [\"sale_price\", \"title.de\"]")

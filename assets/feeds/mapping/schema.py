@@ -25,7 +25,8 @@ SCALAR_COLUMNS = ("external_id", "gtin", "sku", "mpn", "brand", "price", "curren
 EXTRA_FIELDS = ("sale_price", "weight")
 TRANSLATED = ("title", "description")
 OPTION_KEYS = ("defaults", "decimal_comma", "gtin_type", "list_separator", "attributes", "required", "preset",
-               "optional", "images", "image_separator", "weight_unit", "availability_quantity", "negative_stock",
+               "optional", "images", "image_separator", "weight_unit", "availability_quantity", "availability_words",
+               "negative_stock",
                "option_pairs")
 # Keys about rows rather than fields (CSV and TSV): which rows are no product, which continue another.
 ROW_KEYS = ("skip", "group")

@@ -13,10 +13,8 @@ one JSON file in this folder, written from the format's public documentation, ho
   `elements` and `required`;
 - `mapping`: an ordinary feed mapping (see `assets.feeds.mapping`) carrying `"preset": "NAME@VERSION"`;
   a source added from a preset stores a copy, which the merchant changes like any other mapping;
-- `optional` (CSV, TSV): more of the mapping, for columns a file of the format may or may not have (a
-  Google TSV without sale_price, a PrestaShop import file of a few columns). The engine refuses a
-  mapping naming a column the header lacks, so a source gets only the optional fields whose columns
-  its file has (`preset_mapping(..., columns=header)`); without a header, all of them;
+  the mapping's `optional` lists the fields a file of the format may or may not have (a Google TSV
+  without sale_price, a PrestaShop import file of a few columns): they are read where the header has them;
 - optionally `delimiter` and `encoding`: the format's defaults.
 """
 import copy
@@ -69,11 +67,10 @@ def preset_forms(preset: dict[str, Any]) -> list[dict[str, Any]]:
     return list(preset.get("signature", {}).get("forms") or [])
 
 
-def preset_mapping(preset: dict[str, Any], form: str | None = None, delimiter: str | None = None,
-                   columns: list[str] | None = None) -> dict[str, Any]:
+def preset_mapping(preset: dict[str, Any], form: str | None = None, delimiter: str | None = None) -> dict[str, Any]:
     """A copy of the preset's mapping for one source: the record path of `form` (an XML preset read in
-    another form than its first, e.g. Atom rather than RSS), the `delimiter` the file was found to use,
-    and the optional fields whose columns are among `columns` (the file's header; None: all of them)."""
+    another form than its first, e.g. Atom rather than RSS) and the `delimiter` the file was found to use.
+    The fields a file of the format may lack are in the mapping's own `optional` list."""
     mapping = copy.deepcopy(preset["mapping"])
     if form is not None:
         chosen = [f for f in preset_forms(preset) if f["name"] == form]
@@ -83,40 +80,4 @@ def preset_mapping(preset: dict[str, Any], form: str | None = None, delimiter: s
         mapping["record"] = chosen[0]["record"]
     if delimiter is not None and preset["format"] in ("csv", "tsv"):
         mapping["delimiter"] = delimiter
-    _add_optional(mapping, preset.get("optional") or {}, None if columns is None else set(columns))
-    _drop_unmapped_inherits(mapping)
     return mapping
-
-
-def _add_optional(mapping: dict[str, Any], optional: dict[str, Any], columns: set[str] | None) -> None:
-    """Each optional field the header can give: a field reference (or alternatives, keeping only the
-    header's), or an object of them (title and description by language, attributes by name)."""
-    for key, value in optional.items():
-        if isinstance(value, dict):
-            entries = {name: ref for name, ref in ((n, _present(r, columns)) for n, r in value.items()) if ref}
-            if entries:
-                mapping[key] = {**(mapping.get(key) or {}), **entries}
-        else:
-            ref = _present(value, columns)
-            if ref:
-                mapping[key] = ref
-
-
-def _present(ref: str | list[str], columns: set[str] | None) -> str | list[str] | None:
-    if columns is None:
-        return copy.deepcopy(ref)
-    options = [o for o in (ref if isinstance(ref, list) else [ref]) if o in columns]
-    if not options:
-        return None
-    return options if isinstance(ref, list) and len(options) > 1 else options[0]
-
-
-def _drop_unmapped_inherits(mapping: dict[str, Any]) -> None:
-    """A group inherits only what the mapping reads: a field left out for want of its column is dropped."""
-    group = mapping.get("group")
-    if not isinstance(group, dict) or "inherit" not in group:
-        return
-    attributes = mapping.get("attributes") or {}
-    group["inherit"] = [name for name in group["inherit"]
-                        if (name.split(".", 1)[1] in attributes if name.startswith("attributes.")
-                            else name in mapping)]
