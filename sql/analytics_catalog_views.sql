@@ -1,6 +1,7 @@
 -- The store's catalog as shoppers see it: the store's overrides over the marketplace product's values
 -- (the same rule as the Letzshop catalog export, assets/letzshop/sql/catalog_export_rows.sql), and title
--- and description in the first language of the store's fallback chain that has one. Like every
+-- and description in the first language of the store's fallback chain that has one, with the
+-- description's plain text (a supplier's HTML description without its markup). Like every
 -- analytics view, of the stores the current user reads (core.visible_stores; sql/analytics_views.sql).
 CREATE OR REPLACE VIEW analytics.store_catalog WITH (security_barrier) AS
 SELECT p.product_id, s.code AS store, p.sku,
@@ -17,7 +18,8 @@ SELECT p.product_id, s.code AS store, p.sku,
        coalesce(title.value, p.title)            AS title,
        title.language                            AS title_language,
        description.value                         AS description,
-       description.language                      AS description_language
+       description.language                      AS description_language,
+       description.plain                         AS description_text
 FROM core.products p
 JOIN core.visible_stores s USING (store_id)
 LEFT JOIN core.marketplace_products mp USING (marketplace_product_id)
@@ -31,7 +33,9 @@ LEFT JOIN LATERAL (
     WHERE coalesce(pt.title, mpt.title) IS NOT NULL
     ORDER BY f.rank LIMIT 1) title ON true
 LEFT JOIN LATERAL (
-    SELECT f.language, coalesce(pt.description, mpt.description) AS value
+    SELECT f.language, coalesce(pt.description, mpt.description) AS value,
+           CASE WHEN pt.description IS NULL THEN coalesce(mpt.description_text, mpt.description)
+                ELSE pt.description END AS plain
     FROM unnest(s.language_fallback) WITH ORDINALITY AS f(language, rank)
     LEFT JOIN core.product_translations pt ON pt.product_id = p.product_id AND pt.language = f.language
     LEFT JOIN core.marketplace_product_translations mpt

@@ -382,3 +382,31 @@ def test_import_run_transitions_are_guarded(warehouse, store):
     row = run_row(warehouse, run.import_run_id)
     assert (row["status"], row["dagster_run_id"], row["mapping_version"]) == ("failed", "dagster-7", 1)
     assert_balanced(row)
+
+
+def test_an_html_description_is_stored_with_its_plain_text_and_shown_in_the_store_catalog(warehouse, store):
+    """The feed's HTML stays as written; its plain text sits beside it, is rewritten when the HTML
+    changes, and the analysts' store catalog offers it."""
+    mapping = {"external_id": "id", "sku": "id", "price": "price", "description": {"en": "body"},
+               "defaults": {"currency": "EUR"}}
+    source = make_source(warehouse, "html", "csv", mapping, connect_by=["sku"])
+    with warehouse.begin() as conn:
+        own = conn.execute(text("INSERT INTO core.products (store_id, sku) VALUES (:s, 'H-1') RETURNING product_id"),
+                           {"s": store}).scalar_one()
+
+    def load(body: str) -> tuple:
+        data = io.BytesIO(f'id,price,body\r\nH-1,5.00,"{body}"\r\nP-2,6.00,plain text\r\n'.encode())
+        load_feed(warehouse.engine, source, data)
+        with warehouse.begin() as conn:
+            return tuple(conn.execute(text(
+                "SELECT t.description, t.description_text FROM core.marketplace_product_translations t "
+                "JOIN core.marketplace_products m USING (marketplace_product_id) WHERE m.source_id = :s "
+                "ORDER BY m.external_id"), {"s": source["source_id"]}).all()), conn.execute(text(
+                    "SELECT description_text FROM analytics.store_catalog WHERE product_id = :p"), {"p": own}).scalar()
+
+    stored, shown = load("<p>Warm &amp; soft</p><ul><li>wool</li></ul>")
+    assert [tuple(r) for r in stored] == [("<p>Warm &amp; soft</p><ul><li>wool</li></ul>", "Warm & soft\nwool"),
+                                          ("plain text", None)]
+    assert shown == "Warm & soft\nwool"
+    stored, shown = load("<p>Cold</p>")
+    assert [tuple(r) for r in stored][0] == ("<p>Cold</p>", "Cold") and shown == "Cold"

@@ -244,9 +244,12 @@ def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool)
 
 
 def _attribute_summary(attributes: dict, width: int = 72) -> str:
-    """A row's attributes on one line: name=value, images as a count, long values cut."""
-    parts = [f"images={len(value)}" if name == "images" else f"{name}={str(value)[:24]}"
-             for name, value in attributes.items()]
+    """A row's attributes on one line: what marketsync read beside the columns first (a stock note, the
+    sale price, images as a count, the weight), then the rest; name=value, long values cut."""
+    first = ("stock_note", "sale_price", "images", "weight_grams")
+    ordered = [(n, attributes[n]) for n in first if n in attributes]
+    ordered += [(n, v) for n, v in attributes.items() if n not in first]
+    parts = [f"images={len(value)}" if name == "images" else f"{name}={str(value)[:32]}" for name, value in ordered]
     text = " ".join(parts)
     return text if len(text) <= width else text[:width - 1] + "…"
 

@@ -27,6 +27,7 @@ from marketsync.assets.feeds.mapping.copy_text import (
     timestamp_text,
 )
 from marketsync.assets.feeds.mapping.extras import (
+    ENTITY,
     image_urls,
     option_attributes,
     plain_text,
@@ -155,7 +156,7 @@ class _Generator:
             "_timestamp_text": timestamp_text, "_attributes_json": _attributes_json,
             "_signed_quantity": signed_quantity, "_quantity_for": _quantity_for, "_options": option_attributes,
             "_image_urls": image_urls, "_every_value": _every_value, "_weight_grams": weight_grams,
-            "_plain_text": plain_text,
+            "_plain_text": plain_text, "_ENTITY": ENTITY.search,
         }
         self.refs = _refs(mapping)
         self.slots: dict[str, int] = {}  # what -> index into the extracted values
@@ -374,9 +375,11 @@ class _Generator:
                     lines.append(f"{kind}_{i} = ({v}.strip() or None) if {v} else None")
                 else:
                     lines.append(f"{kind}_{i} = _text({v})")
-            # An HTML description stays as written; its plain text goes beside it.
-            lines.append(f"description_text_{i} = _plain_text(description_{i}) "
-                         f"if description_{i} and ('<' in description_{i} or '&' in description_{i}) else None")
+            # An HTML description stays as written; its plain text goes beside it. Markup is a '<' or an
+            # entity; an ampersand alone ("Kueb & Co") is plain text, and costs no look.
+            d = f"description_{i}"
+            lines.append(f"description_text_{i} = _plain_text({d}) if {d} and ('<' in {d} or "
+                         f"('&' in {d} and _ENTITY({d}))) else None")
         return lines
 
     def _price(self, v: str | None, d: str, copy: bool) -> list[str]:

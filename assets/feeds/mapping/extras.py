@@ -152,12 +152,9 @@ _INVISIBLE = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECAS
 _BLOCK_TAG = re.compile(r"<(?:br|/?(?:p|div|li|tr|h[1-6]|ul|ol|table|section|article|blockquote|pre|dd|dt))\b[^>]*>",
                         re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z!?][^>]*>")
+# An HTML entity: what makes text with an ampersand and no tag markup.
+ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _SPACES = re.compile(r"[ \t\u00a0]+")
-
-
-def looks_like_html(text: str | None) -> bool:
-    """Whether a description may hold markup or entities (the cheap test before `plain_text`)."""
-    return bool(text) and ("<" in text or "&" in text)
 
 
 @lru_cache(maxsize=512)
