@@ -409,4 +409,4 @@ def test_an_html_description_is_stored_with_its_plain_text_and_shown_in_the_stor
                                           ("plain text", None)]
     assert shown == "Warm & soft\nwool"
     stored, shown = load("<p>Cold</p>")
-    assert [tuple(r) for r in stored][0] == ("<p>Cold</p>", "Cold") and shown == "Cold"
+    assert tuple(stored[0]) == ("<p>Cold</p>", "Cold") and shown == "Cold"
