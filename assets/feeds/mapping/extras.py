@@ -14,7 +14,7 @@ from functools import lru_cache
 from html import unescape
 from typing import Any
 
-from marketsync.assets.feeds.mapping.parsers import QUANTITY_LIMIT, Rejected, _text, parse_price
+from marketsync.assets.feeds.mapping.parsers import Rejected, _text, parse_price, whole_number
 
 # The availability words a mapping may give a quantity for (Google Merchant Center's values, which
 # schema.org's ItemAvailability and the shop exports' words are read as).
@@ -64,22 +64,7 @@ def quantity_for_availability(raw: Any, table: dict[str, Any], words: dict[str, 
 def signed_quantity(raw: Any, clamp: bool) -> tuple[int, str | None]:
     """Stock that may be negative (an oversold variant): (quantity, note). With `clamp` a negative stock
     loads as 0 and the note says what the feed said; otherwise it is Rejected."""
-    if type(raw) is int:
-        value = raw
-    else:
-        text = _text(raw) or ""
-        try:
-            value = int(text)
-        except ValueError:
-            try:
-                number = Decimal(text)
-            except ArithmeticError:
-                raise Rejected(f"quantity '{text}' is not a whole number") from None
-            if not number.is_finite() or number != number.to_integral_value():
-                raise Rejected(f"quantity '{text}' is not a whole number") from None
-            value = int(number)
-    if value > QUANTITY_LIMIT:
-        raise Rejected(f"quantity {value} is too large")
+    value = whole_number(raw)
     if value < 0:
         if not clamp:
             raise Rejected(f"negative stock {value} (the feed's negative_stock is 'quarantine')")

@@ -108,6 +108,15 @@ def _thousands(text: str, separator: str) -> bool:
 
 def parse_quantity(raw: Any) -> int:
     """Stock as a non-negative integer ("5", 5, "5.0"); Rejected otherwise."""
+    value = whole_number(raw)
+    if value < 0:
+        raise Rejected(f"quantity {value} is negative")
+    return value
+
+
+def whole_number(raw: Any) -> int:
+    """A stock figure as an integer, of either sign ("5", 5, "5.0", "-3"), no larger than the column
+    holds; Rejected otherwise."""
     if type(raw) is int:
         value = raw
     elif type(raw) is float and raw.is_integer():
@@ -126,8 +135,6 @@ def parse_quantity(raw: Any) -> int:
             value = int(number)
     else:
         raise Rejected(f"quantity {raw!r} is not a whole number")
-    if value < 0:
-        raise Rejected(f"quantity {value} is negative")
     if value > QUANTITY_LIMIT:
         raise Rejected(f"quantity {value} is too large")
     return value
