@@ -9,11 +9,12 @@ from decimal import Decimal
 
 import pytest
 from order_rows import add_order, add_product, add_store
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from marketsync.assets.digital.keys import load_key
 from marketsync.assets.digital.purchase import advance, load_purchase, plan_purchase, vault_keeper
 from marketsync.resources.codeswholesale import CodesWholesaleResource
+from marketsync.resources.database import sqlalchemy_url
 from marketsync.sandbox.codeswholesale.data import single_unit_price
 from marketsync.sandbox.codeswholesale.state import CodesWholesaleState
 from marketsync.sandbox.http import serve_in_thread
@@ -255,10 +256,16 @@ def test_workers_racing_on_the_same_purchases_buy_each_once(cws, warehouse):
             kept(conn, purchase, code)
 
     def worker():
-        with _api(base_url) as api:
-            for _ in range(4):
-                for purchase_id in purchase_ids:
-                    advance(warehouse.engine, api, purchase_id, keep)
+        # A worker is a process of its own in production, with its own connection pool: `advance` holds
+        # one connection for the purchase's lock and uses a second for its steps.
+        engine = create_engine(sqlalchemy_url(warehouse.database_url), pool_size=2, max_overflow=0)
+        try:
+            with _api(base_url) as api:
+                for _ in range(4):
+                    for purchase_id in purchase_ids:
+                        advance(engine, api, purchase_id, keep)
+        finally:
+            engine.dispose()
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
