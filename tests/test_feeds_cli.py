@@ -177,7 +177,6 @@ def test_feeds_detect_over_http_shows_the_ranking_and_the_best_presets_preview(r
         assert (found["best"], found["encoding"], found["has_bom"], found["line_endings"], found["delimiter"]) == (
             "woocommerce-products", "utf-8-sig", True, "CRLF", ",")
         assert found["scores"][0]["preset"] == "woocommerce-products" and found["scores"][0]["confidence"] == 1.0
-        # The preview needs the issue 19 mapping keys in the engine.
         preview = found["preview"]
         assert "error" not in preview, preview.get("error")
         assert [row["external_id"] for row in preview["rows"]] == ["101", "102", "103", "200"]
@@ -187,6 +186,12 @@ def test_feeds_detect_over_http_shows_the_ranking_and_the_best_presets_preview(r
         assert code == 0, err
         assert "root         {http://www.w3.org/2005/Atom}feed" in out and "best: google-merchant-xml" in out
         assert "preview with google-merchant-xml:" in out and "TOTE-1" in out
+        assert "gives no currency" not in out  # Google's prices carry theirs ("15.00 USD")
+
+        code, out, err = run_cli("feeds", "detect", f"{server.base_url}/files/shopify-products.csv")
+        assert code == 0, err
+        assert "best: shopify-products" in out and "rows skipped, no product of their own" in out
+        assert "the file gives no currency for its prices" in out and "--currency" in out
 
 
 def test_feeds_add_without_a_preset_detects_one_and_stores_its_mapping(run_cli, warehouse):

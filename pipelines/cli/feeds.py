@@ -266,6 +266,9 @@ def show_preview(result: dict) -> None:
                + (f"; the first {len(result['rejected'])}:" if result["rejected"] else ""))
     for line, raw, reason in result["rejected"]:
         click.echo(f"  line {line}: {reason}: {raw[:80]!r}")
+    if result["rows"] and all(row["currency"] is None for row in result["rows"]):
+        click.echo("\nthe file gives no currency for its prices: say which with `feeds add ... --currency CODE` "
+                   "(or \"defaults\": {\"currency\": ...} in the mapping)")
 
 
 @feeds.command("presets")
