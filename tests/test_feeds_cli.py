@@ -238,3 +238,38 @@ def test_feeds_add_of_a_file_no_preset_reads_names_the_closest(run_cli, warehous
     assert "article_no" in err and "--preset" in err
     with warehouse.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM ops.catalog_sources")).scalar_one() == 0
+
+
+def test_feeds_add_reads_only_the_head_of_an_endless_export_to_detect_it(run_cli, warehouse):
+    """A supplier's export served as an endless stream (a huge file, or a server that never stops):
+    detection reads its first megabyte and stops; the feed is added, nothing else is fetched."""
+    import asyncio
+
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+
+    sample = (Path(__file__).parent / "fixtures" / "feed_presets" / "shopify-products.csv").read_bytes()
+    header, _, rest = sample.partition(b"\r\n")
+    sent = []
+
+    async def endless(_request):
+        async def body():
+            yield header + b"\r\n"
+            while True:
+                sent.append(len(rest))
+                yield rest
+                await asyncio.sleep(0)
+        return StreamingResponse(body(), media_type="text/csv")
+
+    run_cli("account", "add", "shop", "feed")
+    with serve_in_thread(Starlette(routes=[Route("/export.csv", endless)])) as server:
+        code, out, err = run_cli("feeds", "add", "shop", "endless", "--url", f"{server.base_url}/export.csv",
+                                 "--currency", "EUR")
+    assert code == 0, err
+    assert "detected shopify-products@1" in out
+    # The stream was left after about a megabyte, not read on.
+    assert sum(sent) < 8 * (1 << 20), sum(sent)
+    with warehouse.begin() as conn:
+        mapping = conn.execute(text("SELECT mapping FROM ops.catalog_sources WHERE name = 'endless'")).scalar_one()
+    assert mapping["preset"] == "shopify-products@1" and mapping["defaults"] == {"currency": "EUR"}
