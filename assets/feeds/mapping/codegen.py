@@ -118,10 +118,6 @@ def compile_mapping(mapping: dict[str, Any], fmt: str, header: Sequence[str] | N
     return _Generator(mapping, fmt, None).build()
 
 
-def _quantity_for(table: dict[str, Any], words: dict[str, str] | None, availability: str) -> int | None:
-    return quantity_for_availability(availability, table, words)
-
-
 def _every_value(paths: list[Any], record: Any) -> list[str]:
     """The text of every node the first path that finds any finds (an element's string value, an
     attribute's value): an XML feed repeats an element for each of several images."""
@@ -154,7 +150,8 @@ class _Generator:
             "_pg_array": pg_array, "_escaped_line": escaped_line, "_ZERO": Decimal(0), "_LIMIT": PRICE_LIMIT,
             "_QLIMIT": QUANTITY_LIMIT, "_known": _known, "_price_text": price_text,
             "_timestamp_text": timestamp_text, "_attributes_json": _attributes_json,
-            "_signed_quantity": signed_quantity, "_quantity_for": _quantity_for, "_options": option_attributes,
+            "_signed_quantity": signed_quantity, "_quantity_for": quantity_for_availability,
+            "_options": option_attributes,
             "_image_urls": image_urls, "_every_value": _every_value, "_weight_grams": weight_grams,
             "_plain_text": plain_text, "_ENTITY": ENTITY.search,
         }
@@ -465,8 +462,8 @@ class _Generator:
             lines += ["if quantity is None and availability:",
                       "    _q = _AVQ.get(availability, -1)",
                       "    if _q == -1:",
-                      f"        _q = _quantity_for({self.const(table)}, "
-                      f"{self.const(_lowered(self.mapping.get('availability_words')))}, availability)",
+                      f"        _q = _quantity_for(availability, {self.const(table)}, "
+                      f"{self.const(_lowered(self.mapping.get('availability_words')))})",
                       "        if len(_AVQ) < 1000:",
                       "            _AVQ[availability] = _q",
                       f"    quantity = None if _q is None else {found}"]
