@@ -54,7 +54,8 @@ class RowRules:
         self._reader = reader
         self._on_bad = on_bad
         self.render = reader.render
-        self.skipped = 0
+        self.skipped = 0  # rows that are no product of their own, before `count_before` (a line) if set
+        self.count_before: int | None = None
         header = list(reader.header)
         self._width = len(header)
         self._index: dict[str, int] = {}
@@ -106,19 +107,25 @@ class RowRules:
             return self._by_groups(records)
         if self._parent is not None:
             return self._with_parents(records)
-        return (record for record in records if not self._skipped(record[2]))
+        return (record for record in records if not self._skipped(record[0], record[2]))
 
     def _wrong_width(self, record: tuple[int, str | None, Any]) -> None:
         position, raw, row = record
         self._on_bad(position, raw if raw is not None else self.render(row),
                      f"the row has {len(row)} fields, the header {self._width}")
 
-    def _skipped(self, row: list[str]) -> bool:
+    def _count_skipped(self, position: int) -> None:
+        # A part of a file read in a parse worker reads a little past its end: those rows are the next
+        # part's to count.
+        if self.count_before is None or position < self.count_before:
+            self.skipped += 1
+
+    def _skipped(self, position: int, row: list[str]) -> bool:
         if len(row) != self._width:
             return False  # the mapping rejects it, with its reason
         for column, values in self._skip:
             if column is not None and (bool(row[column].strip()) if values is None else row[column].strip() in values):
-                self.skipped += 1
+                self._count_skipped(position)
                 return True
         return False
 
@@ -155,7 +162,7 @@ class RowRules:
             if row_key and row_key == key and len(group) < MAX_GROUP_ROWS:
                 self._inherit_from(row, leader, inherit)
                 if not any(row[i].strip() for i in self._variant):
-                    self._image_only(row)  # adds its images, is no product itself
+                    self._image_only(record[0], row)  # adds its images, is no product itself
                     continue
             elif not (row_key and row_key == key):
                 yield from self._flush(group)
@@ -168,8 +175,8 @@ class RowRules:
             group.append(record)
         yield from self._flush(group)
 
-    def _image_only(self, row: list[str]) -> None:
-        self.skipped += 1
+    def _image_only(self, position: int, row: list[str]) -> None:
+        self._count_skipped(position)
         if self._collect:
             self._extra_images.append(row)  # its images join the group's at the flush
 
@@ -184,7 +191,7 @@ class RowRules:
             for _position, _raw, row in group:
                 row.append(images)
         for record in group:
-            if not self._skipped(record[2]):
+            if not self._skipped(record[0], record[2]):
                 yield record
 
     # -- WooCommerce: a row names its parent by one of the parent's keys
@@ -212,5 +219,5 @@ class RowRules:
                                  f"its parent '{named}' is not among the rows before it")
                     continue
                 self._inherit_from(row, cells_of_parent, inherit)
-            if not self._skipped(row):
+            if not self._skipped(position, row):
                 yield record

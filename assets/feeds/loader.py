@@ -60,7 +60,8 @@ _VACUUM_AFTER_INSERTS = 100_000
 
 @dataclass
 class ImportResult:
-    """What one feed import did. rows_read = rows_loaded + rows_unchanged + rows_quarantined."""
+    """What one feed import did. rows_read = rows_loaded + rows_unchanged + rows_quarantined; rows_skipped
+    are the file's rows that are no product of their own (the mapping's skip and group rules), not read."""
 
     import_run_id: int
     status: str
@@ -68,6 +69,7 @@ class ImportResult:
     rows_loaded: int = 0
     rows_unchanged: int = 0
     rows_quarantined: int = 0
+    rows_skipped: int = 0
     inserted: int = 0
     updated: int = 0
     stale: int = 0
@@ -239,7 +241,8 @@ def _load(conn: Connection, source: dict[str, Any], path: str | os.PathLike | No
         # A savepoint, so a parallel attempt set aside leaves an empty stage and a usable transaction.
         attempt = conn.begin_nested()
         try:
-            accepted = _stream_parts(conn, copy_sql, path, source, parts, quarantine, run, counts)
+            accepted, result.rows_skipped = _stream_parts(conn, copy_sql, path, source, parts, quarantine, run,
+                                                          counts)
         except parallel.SplitFailed as exc:
             attempt.rollback()
             log.warning("feed %s: parallel parsing set aside (%s); reading it in one process", source["name"], exc)
@@ -250,7 +253,7 @@ def _load(conn: Connection, source: dict[str, Any], path: str | os.PathLike | No
             counts.bytes_read = os.path.getsize(path)
             result.parse_workers = len(parts)
     if accepted is None:
-        accepted = _stream(conn, copy_sql, reader, compiled, quarantine, run, counts, raw)
+        accepted, result.rows_skipped = _stream(conn, copy_sql, reader, compiled, quarantine, run, counts, raw)
     timings["parse_and_stage"] = time.perf_counter() - mark
 
     share = feed_sources.max_bad_share(source)
@@ -312,9 +315,9 @@ class _Progress:
 
 
 def _stream(conn: Connection, copy_sql: str, reader, compiled, quarantine: QuarantineWriter, run: ImportRun,
-            counts: RunCounts, raw: CountingReader) -> int:
-    """Read, map and COPY every record in this process; returns how many were staged.
-    `counts.read` is kept up to date even when reading fails half-way."""
+            counts: RunCounts, raw: CountingReader) -> tuple[int, int]:
+    """Read, map and COPY every record in this process; returns (rows staged, rows skipped as no product
+    of their own). `counts.read` is kept up to date even when reading fails half-way."""
     cursor = conn.connection.driver_connection.cursor()
     stager = None
     try:
@@ -322,7 +325,8 @@ def _stream(conn: Connection, copy_sql: str, reader, compiled, quarantine: Quara
             stager = Stager(compiled, reader, lambda data, _rows: copy.write(data), quarantine.add, prefix="0\t",
                             on_batch=_Progress(run, quarantine, lambda: raw.bytes_read))
             quarantine.staged = stager.staged
-            return stager.run()
+            staged = stager.run()
+            return staged, stager.skipped
     finally:
         counts.read = (stager.staged() if stager else 0) + quarantine.count
         counts.quarantined = quarantine.count
@@ -331,17 +335,18 @@ def _stream(conn: Connection, copy_sql: str, reader, compiled, quarantine: Quara
 
 
 def _stream_parts(conn: Connection, copy_sql: str, path: str | os.PathLike, source: dict[str, Any],
-                  parts: list[parallel.Part], quarantine: QuarantineWriter, run: ImportRun, counts: RunCounts) -> int:
-    """Read the parts of the file in parse workers and COPY what they send; returns the rows staged.
-    Raises parallel.SplitFailed when the caller must read the file in one process instead."""
+                  parts: list[parallel.Part], quarantine: QuarantineWriter, run: ImportRun,
+                  counts: RunCounts) -> tuple[int, int]:
+    """Read the parts of the file in parse workers and COPY what they send; returns (rows staged, rows
+    skipped). Raises parallel.SplitFailed when the caller must read the file in one process instead."""
     cursor = conn.connection.driver_connection.cursor()
     size = os.path.getsize(path)
     staged = 0
     try:
         with cursor.copy(copy_sql) as copy:
-            staged = parallel.stage_parts(path, source, parts, write=copy.write, add_bad=quarantine.add,
-                                          progress=_Progress(run, quarantine, lambda: size))
-            return staged
+            staged, skipped = parallel.stage_parts(path, source, parts, write=copy.write, add_bad=quarantine.add,
+                                                   progress=_Progress(run, quarantine, lambda: size))
+            return staged, skipped
     finally:
         counts.read = staged + quarantine.count
         counts.quarantined = quarantine.count

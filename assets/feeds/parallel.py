@@ -362,14 +362,16 @@ class PartOutcome:
 
     first: tuple[int, str] | None = None
     boundary: tuple[int, str] | None = None
+    skipped: int = 0  # rows that are no product of their own
 
 
 def stage_parts(path: str | os.PathLike, source: dict[str, Any], parts: list[Part], *,
                 write: Callable[[bytes], None], add_bad: Callable[[int, str, str], None],
-                progress: Callable[[int], None] | None = None) -> int:
+                progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     """Read `parts` of `path` in one worker each; `write` gets their COPY text, `add_bad` their bad rows
     (with the file's line numbers), `progress(rows staged)` is called as they go.
-    Returns the rows staged; raises SplitFailed when a cut is not proven or a worker fails."""
+    Returns (rows staged, rows skipped as no product of their own); raises SplitFailed when a cut is not
+    proven or a worker fails."""
     job_source = {key: source.get(key) for key in ("name", "format", "encoding", "mapping")}
     workers: list[tuple[subprocess.Popen, Connection]] = []
     outcomes = [PartOutcome() for _ in parts]
@@ -395,12 +397,12 @@ def stage_parts(path: str | os.PathLike, source: dict[str, Any], parts: list[Par
                 elif kind == "bad":
                     add_bad(message[1] + parts[index].line_offset, message[2], message[3])
                 elif kind == "end":
-                    outcome.first, outcome.boundary = message[1], message[2]
+                    outcome.first, outcome.boundary, outcome.skipped = message[1], message[2], message[3]
                     del live[conn]
                 else:  # "error"
                     raise SplitFailed(f"parse worker {index}: {message[1]}")
         _prove_cuts(parts, outcomes)
-        return staged
+        return staged, sum(outcome.skipped for outcome in outcomes)
     finally:
         for proc, conn in workers:
             conn.close()

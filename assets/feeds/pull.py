@@ -58,7 +58,7 @@ def import_pull_feed(warehouse: Warehouse, vault: CredentialVault, transport: Fe
         result = load_feed(warehouse.engine, source, download.path, dagster_run_id=dagster_run_id, run=run)
     return {"import_run_id": result.import_run_id, "status": result.status, "rows_read": result.rows_read,
             "rows_loaded": result.rows_loaded, "rows_unchanged": result.rows_unchanged,
-            "rows_quarantined": result.rows_quarantined, "bytes": download.bytes,
+            "rows_quarantined": result.rows_quarantined, "rows_skipped": result.rows_skipped, "bytes": download.bytes,
             "download_seconds": round(download.seconds, 3), "seconds": round(result.seconds, 3),
             "parse_workers": result.parse_workers, "location": redacted(source["location"])}
 

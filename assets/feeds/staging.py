@@ -76,6 +76,7 @@ class Stager:
         self.compiled, self.reader, self.write, self.add_bad = compiled, reader, write, add_bad
         self.prefix, self.stop_line, self.on_batch = prefix, stop_line, on_batch
         self.written = 0
+        self.skipped = 0  # rows that are no product of their own (the mapping's skip and group rules)
         self.boundary: tuple[int, str] | None = None
         self.first: tuple[int, str] | None = None
         self._batch: list[str] = []
@@ -122,6 +123,7 @@ class Stager:
             self.boundary = (end.position, end.raw)
         self.written += _write(write, batch, positions, add_bad, prefix)
         self._batch = []
+        self.skipped = getattr(reader, "skipped", 0)
         return self.written
 
 
