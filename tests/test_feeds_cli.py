@@ -201,6 +201,7 @@ def test_feeds_add_without_a_preset_detects_one_and_stores_its_mapping(run_cli, 
                                  f"{server.base_url}/files/google-merchant-atom.xml")
         assert code == 0, err
         assert "detected google-merchant-xml@1 (confidence 1.00)" in out
+        assert "not read by" not in out and "marketsync feeds preview shop google" in out
         code, out, err = run_cli("feeds", "add", "shop", "presta", "--url",
                                  f"{server.base_url}/files/prestashop-products.csv", "--preset", "prestashop-products",
                                  "--currency", "EUR")
@@ -273,3 +274,23 @@ def test_feeds_add_reads_only_the_head_of_an_endless_export_to_detect_it(run_cli
     with warehouse.begin() as conn:
         mapping = conn.execute(text("SELECT mapping FROM ops.catalog_sources WHERE name = 'endless'")).scalar_one()
     assert mapping["preset"] == "shopify-products@1" and mapping["defaults"] == {"currency": "EUR"}
+
+
+def test_feeds_add_names_the_columns_its_detected_preset_does_not_read(run_cli, warehouse, tmp_path):
+    import csv
+    import io
+
+    sample = (Path(__file__).parent / "fixtures" / "feed_presets" / "shopify-products.csv").read_text(
+        encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(sample, newline="")))
+    out_text = io.StringIO()
+    csv.writer(out_text, lineterminator="\r\n").writerows(
+        [[*rows[0], "Supplier note"], *([*row, "n/a"] for row in rows[1:])])
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "export.csv").write_text(out_text.getvalue(), encoding="utf-8")
+    run_cli("account", "add", "shop", "feed")
+    with serve_in_thread(create_app(files)) as server:
+        code, out, err = run_cli("feeds", "add", "shop", "noted", "--url", f"{server.base_url}/files/export.csv")
+    assert code == 0, err
+    assert "detected shopify-products@1" in out and "not read by shopify-products@1: Supplier note" in out

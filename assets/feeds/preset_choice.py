@@ -14,12 +14,14 @@ _DELIMITED = ("csv", "tsv")
 
 @dataclass
 class PresetChoice:
-    """The preset a file is read with (`ref`: "NAME@VERSION"), whether detection chose it, and what a
-    source of that file stores: its mapping (the file's delimiter and XML form), format and encoding."""
+    """The preset a file is read with (`ref`: "NAME@VERSION"), whether detection chose it, its confidence,
+    the file's columns (or record elements) it does not place, and what a source of that file stores:
+    its mapping (the file's delimiter and XML form), format and encoding."""
 
     ref: str
     detected: bool
     confidence: float
+    unplaced: list[str]
     mapping: dict[str, Any]
     format: str
     encoding: str
@@ -41,8 +43,9 @@ def choose_preset(found: Detection, preset_name: str | None = None, currency: st
     mapping = preset_mapping(preset, form, found.delimiter if delimited else None)
     if currency:
         mapping["defaults"] = {**(mapping.get("defaults") or {}), "currency": currency}
+    score = next((s for s in found.scores if s.preset == preset["name"]), None)
     return PresetChoice(ref=preset_ref(preset), detected=not preset_name,
-                        confidence=next((s.confidence for s in found.scores if s.preset == preset["name"]), 0.0),
+                        confidence=score.confidence if score else 0.0, unplaced=score.unplaced if score else [],
                         mapping=mapping,
                         format=_format_of(preset, found), encoding=_encoding_of(found))
 

@@ -113,6 +113,7 @@ def feeds_add(rt: Runtime, store: str, name: str, url: str | None, fmt: str | No
             rt.vault.store_source(conn, source["source_id"], credentials)
     username = (credentials or {}).get("username")
     click.echo(f"feed {store}/{name} added: {_source_row(source, username)['location']}")
+    click.echo(f"what it makes of the file, loading nothing: marketsync feeds preview {store} {name}")
 
 
 def _require_store(rt: Runtime, store: str) -> None:
@@ -135,6 +136,9 @@ def _mapping_for_url(url: str, preset_name: str | None, fmt: str | None, encodin
         raise MarketsyncError(f"{_shown_url(url)}: {exc}") from None
     if choice.detected:
         click.echo(f"detected {choice.ref} (confidence {choice.confidence:.2f})")
+    if choice.unplaced:
+        shown = ", ".join(choice.unplaced[:8]) + (", ..." if len(choice.unplaced) > 8 else "")
+        click.echo(f"not read by {choice.ref}: {shown} (`feeds mapping ... --set` maps more)")
     return choice.mapping, fmt or choice.format, encoding or choice.encoding, choice.ref
 
 
