@@ -18,20 +18,19 @@ and a `parent` feed remembers the inherited cells of its last MAX_PARENTS possib
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from marketsync.assets.feeds.mapping.extras import image_urls
 from marketsync.assets.feeds.mapping.refs import ref_options
 from marketsync.assets.feeds.mapping.rows_schema import VARIANT_FIELDS
 from marketsync.assets.feeds.mapping.schema import SCALAR_COLUMNS, TRANSLATED, _attributes, image_refs
+from marketsync.assets.feeds.readers import OnBad
 
 # The column the collected images of a group travel in (a name no export uses: it starts with NUL).
 GROUP_IMAGES = "\x00images of the group"
 MAX_GROUP_ROWS = 10_000
 MAX_PARENTS = 100_000
-
-OnBad = Callable[[int, str, str], None]
 
 
 def has_row_rules(mapping: dict[str, Any]) -> bool:

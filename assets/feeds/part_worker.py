@@ -65,8 +65,6 @@ def run_part(conn: Connection, job: dict[str, Any]) -> None:
     with open(job["path"], "rb", buffering=1 << 20) as f:
         stream = io.BufferedReader(_Spliced(f, part["head_end"], part["start"]), 1 << 20) if part["index"] else f
         reader, compiled = prepare(job["source"], stream, on_reader_bad)
-        if hasattr(reader, "count_before"):  # rows the mapping skips are counted up to the part's end
-            reader.count_before = part["stop_line"]
         stager = Stager(compiled, reader, lambda data, rows: conn.send(("rows", data, rows)), add_bad,
                         prefix=f"{part['index']}\t", stop_line=part["stop_line"])
         stager.run()

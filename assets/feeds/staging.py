@@ -75,6 +75,8 @@ class Stager:
                  stop_line: int | None = None, on_batch: Callable[[int], None] | None = None):
         self.compiled, self.reader, self.write, self.add_bad = compiled, reader, write, add_bad
         self.prefix, self.stop_line, self.on_batch = prefix, stop_line, on_batch
+        if isinstance(reader, RowRules):  # the rows it skips are counted up to where this part ends
+            reader.count_before = stop_line
         self.written = 0
         self.skipped = 0  # rows that are no product of their own (the mapping's skip and group rules)
         self.boundary: tuple[int, str] | None = None

@@ -354,7 +354,7 @@ class _Generator:
         parse = "_timestamp_text" if copy else "_parse_timestamp"
         lines.append(f"source_updated_at = {d}" if v is None else
                      f"source_updated_at = {parse}({v}) if {v} not in (None, '') else {d}")
-        lines += self._attributes(value, copy)
+        lines += self._attributes(value)
         # required columns: a record without one is quarantined with the reason
         for column in m.get("required") or ():
             if column in ("external_id", "price"):
@@ -471,11 +471,11 @@ class _Generator:
             lines += ["if quantity is None:", f"    quantity = {d}"]
         return lines
 
-    def _attributes(self, value: Callable[[str], str | None], copy: bool) -> list[str]:
+    def _attributes(self, value: Callable[[str], str | None]) -> list[str]:
         """attributes as JSON text: the mapped attributes, then the option pairs, then what marketsync
         reads beside the columns (sale_price, images, weight_grams, stock_note)."""
         attributes = _attributes(self.mapping)
-        extras = self._extras(value, copy)
+        extras = self._extras(value)
         if not attributes and not extras:
             return ["attributes = '{}'"]
         lines = ["attrs = {}"]
@@ -491,7 +491,7 @@ class _Generator:
         lines.append("attributes = _attributes_json(attrs) if attrs else '{}'")
         return lines
 
-    def _extras(self, value: Callable[[str], str | None], copy: bool) -> list[str]:
+    def _extras(self, value: Callable[[str], str | None]) -> list[str]:
         """Lines adding the option pairs, sale price, images, weight and stock note to `attrs`."""
         m = self.mapping
         lines: list[str] = []
