@@ -13,6 +13,7 @@ from marketsync.assets.declared_channels import record_channel
 from marketsync.assets.stores import ensure_store
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
+from marketsync.resources.url_policy import UrlRefused, check_url, scheme_of
 
 
 def channel_defaults(channel: str) -> dict[str, Any]:
@@ -90,6 +91,8 @@ def upsert_account(
         text("SELECT settings FROM ops.accounts WHERE store_id = :s AND channel = :ch"), {"s": store_id, "ch": channel}
     ).first()
     defaults = channel_defaults(channel)
+    if endpoint:
+        check_endpoint(endpoint, defaults.get("endpoint"))
     merged = _merge(existing.settings if existing else defaults.get("settings", {}), settings)
     conn.execute(
         query_beside(__file__, "account_upsert.sql"),
@@ -97,6 +100,16 @@ def upsert_account(
          "i": interval, "st": json.dumps(merged)},
     )
     return get_account(conn, store, channel)
+
+
+def check_endpoint(endpoint: str, default: str | None) -> None:
+    """An account's endpoint passes the outbound URL policy, with the schemes of its channel's own (a mail
+    server's smtp:// or smtps://, else http(s)://)."""
+    mail = scheme_of(default or "") in ("smtp", "smtps")
+    try:
+        check_url(endpoint, ("smtp", "smtps") if mail else ("http", "https"), "the account's endpoint")
+    except UrlRefused as exc:
+        raise MarketsyncError(str(exc)) from None
 
 
 def get_account(conn: Connection, store: str, channel: str) -> Account:

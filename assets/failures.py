@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dagster import Failure
 
 from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.scrubbing import process_scrubber
 
 # The failing client's classification of the error (HttpCallError.kind: "auth", "reauthorize", "server",
 # ...), kept on the Failure so the failure sensor can tell a revoked credential from an outage.
@@ -25,5 +26,6 @@ def worded_failure() -> Iterator[None]:
         yield
     except MarketsyncError as exc:
         kind = getattr(exc, "kind", None)
-        raise Failure(description=str(exc), allow_retries=exc.transient,
+        # The process's own secrets never reach the event log, whatever input the message quotes.
+        raise Failure(description=process_scrubber().scrub(str(exc)), allow_retries=exc.transient,
                       metadata={ERROR_KIND: kind} if isinstance(kind, str) else None) from None

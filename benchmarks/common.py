@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import resource
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +16,12 @@ def prepare_bench_environment() -> None:
     against a local server."""
     from cryptography.fernet import Fernet
 
-    from marketsync.pipelines.environment import prepare_environment
+    from marketsync.pipelines.environment import allow_sandbox_network, prepare_environment
 
     os.environ.setdefault("MARKETSYNC_SECRET_KEYS", Fernet.generate_key().decode())
     prepare_environment()
+    # The simulators listen on loopback and the feed files lie in temporary folders: allowed explicitly.
+    allow_sandbox_network(Path(tempfile.gettempdir()))
 
 
 def peak_rss_mb() -> float:

@@ -39,6 +39,7 @@ from marketsync.pipelines import (
     demo_storefront,
     demo_world,
 )
+from marketsync.pipelines.environment import allow_sandbox_network
 from marketsync.pipelines.push_intake.app import create_push_app
 from marketsync.pipelines.push_intake.auth import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from marketsync.pipelines.push_intake.secrets import rotate_push_secret
@@ -87,6 +88,7 @@ def prepare_demo_store(rt, endpoint: str) -> None:
 def run_demo(rt, seed: int = 42, size: int = 40, port: int | None = None) -> dict:
 
     _step("Warehouse")
+    click.echo(allow_sandbox_network(marketsync_home()))
     migrations.upgrade(rt.database_url)
     click.echo(f"Postgres: {masked_url(rt.database_url)} (schemas raw, core, ops, analytics migrated)")
 
@@ -201,13 +203,15 @@ def _supplier_feeds(rt, base: int) -> None:
     with demo_world.serve(create_feed_server(root, auth=demo_world.FEED_AUTH), "feeds_http", base) as http, \
             demo_world.serve_ftp_feeds(root, base) as ftp:
         with rt.warehouse.begin() as conn:
-            for name, fmt, url, (user, password), mapping, encoding in (
+            # The FTP simulator speaks plain FTP only, as some suppliers' servers do: that feed says its
+            # login may cross unencrypted (without the setting only ftps:// or anonymous logins are used).
+            for name, fmt, url, (user, password), mapping, encoding, plain in (
                     ("dropship", "csv", f"{http.base_url}/files/dropship.csv", demo_world.FEED_AUTH,
-                     mappings["dropship"], "utf-8-sig"),
+                     mappings["dropship"], "utf-8-sig", {}),
                     ("supplier-xml", "xml", split_credentials(ftp.url("supplier.xml"))[0], demo_world.FTP_AUTH,
-                     mappings["supplier-xml"], "utf-8")):
+                     mappings["supplier-xml"], "utf-8", {"plain_ftp_login": True})):
                 source = add_source(conn, DEMO_STORE, name, "pull_feed", fmt, url, mapping, encoding,
-                                    {"connect_by": ["sku", "gtin"]}, "demo")
+                                    {"connect_by": ["sku", "gtin"], **plain}, "demo")
                 rt.vault.store_source(conn, source["source_id"], {"username": user, "password": password})
         for name in ("dropship", "supplier-xml"):
             run_catalog_import(DEMO_STORE, name)
@@ -329,6 +333,7 @@ def run_dev(rt, port: int = 3000, base_port: int | None = None) -> int:
     """Dagster's webserver and daemon (`dagster dev`) in the demo's world: every simulator the demo store
     uses, on the ports `make demo` stored, and the channel clients' settings in the Dagster processes'
     environment. Ctrl-C or SIGTERM stops everything it started within seconds; returns dagster's exit code."""
+    click.echo(allow_sandbox_network(marketsync_home()))
     migrations.upgrade(rt.database_url)
     base = DEFAULT_SANDBOX_PORT if base_port is None else base_port
     with demo_world.dev_world(rt, DEMO_STORE, base) as world, \

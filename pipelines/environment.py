@@ -109,3 +109,22 @@ def prepare_environment() -> dict[str, str]:
     os.environ.setdefault("MARKETSYNC_DAGSTER_ARTIFACTS", str(home / "dagster" / "storage"))
     os.environ.setdefault("MARKETSYNC_DAGSTER_COMPUTE_LOGS", str(home / "dagster" / "logs"))
     return chosen
+
+
+# The simulators of the demo and `marketsync dev` listen on loopback; the outbound URL policy
+# (resources.url_policy) refuses loopback unless the deployment allows it.
+SANDBOX_NETWORKS = ("127.0.0.0/8", "::1/128")
+
+
+def allow_sandbox_network(home: Path) -> str:
+    """Allows, for this process and its children, what the demo's world needs and a deployment would not:
+    the loopback networks where the simulators listen (MARKETSYNC_ALLOW_PRIVATE_URLS), and the demo's home
+    as a local folder (MARKETSYNC_LOCAL_FILE_DIRS). Returns the line that says so."""
+    for name, values in (("MARKETSYNC_ALLOW_PRIVATE_URLS", SANDBOX_NETWORKS),
+                         ("MARKETSYNC_LOCAL_FILE_DIRS", (str(home),))):
+        present = [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
+        os.environ[name] = ",".join(dict.fromkeys([*present, *values]))
+    allowed = os.environ["MARKETSYNC_ALLOW_PRIVATE_URLS"]
+    return (f"the simulators listen on loopback: MARKETSYNC_ALLOW_PRIVATE_URLS={allowed} for this run (a "
+            "deployment allows only the private networks it needs)")
+

@@ -41,6 +41,7 @@ from pydantic import PrivateAttr
 from requests.adapters import HTTPAdapter
 
 from marketsync.resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
+from marketsync.resources.url_policy import check_url, checked_addresses
 
 SHEETS_URL = "https://sheets.googleapis.com"
 # The hosts gspread sends requests to: the Sheets API, and Drive (file metadata) under www.
@@ -140,6 +141,15 @@ class _RedirectAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         parts = urlsplit(request.url)
         request.url = f"{self._target}{parts.path}{'?' + parts.query if parts.query else ''}"
+        # A base URL other than Google's passes the outbound URL policy (resources.url_policy) before each
+        # request; requests resolves the name again to connect, so the pinned connection of the httpx
+        # clients is not matched here, but nothing reaches an address the policy refuses by name.
+        target = urlsplit(self._target)
+        check_url(self._target, ("http", "https"), "the Google Sheets base URL")
+        try:
+            checked_addresses(target.hostname or "", target.port or 443, "the Google Sheets base URL")
+        except OSError as exc:
+            raise requests.ConnectionError(f"the host name does not resolve ({type(exc).__name__})") from None
         # Proxies were chosen for Google's host: choose again for the real destination.
         kwargs["proxies"] = requests.utils.get_environ_proxies(request.url)
         return super().send(request, **kwargs)

@@ -20,6 +20,7 @@ their failures their own way use `transport_failure` and `client_options` alone.
 """
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any, Self, TypeVar
 
@@ -30,12 +31,14 @@ from marketsync.resources.http_limits import (
     MALFORMED,
     TOO_LARGE,
     AnswerTooLarge,
+    LimitedTransport,
     Limits,
     Paging,
-    limited_transport,
     too_large_message,
+    verified_tls_context,
 )
 from marketsync.resources.http_retry import HttpCallError, RetryPolicy
+from marketsync.resources.http_transport import PolicyTransport
 from marketsync.resources.scrubbing import SecretScrubber
 
 T = TypeVar("T")
@@ -96,8 +99,8 @@ def client_options(timeout: float | httpx.Timeout, *, connect_timeout: float = 1
     """The keyword arguments of an httpx.Client with the project's bounds: `timeout` seconds for every
     step, the connect step at most `connect_timeout` (or an httpx.Timeout as it is); the size cap of
     `limits` on every answer (None: no cap, for a download that bounds what it writes itself). `options`
-    go to httpx.Client (verify, follow_redirects, event_hooks, ...); `transport` there replaces the
-    capped one."""
+    go to httpx.Client (follow_redirects, event_hooks, ...), except `verify` (see `tls_context_of`);
+    `transport` there replaces the policy's and the cap's (a test's own, never production's)."""
     if not isinstance(timeout, httpx.Timeout):
         timeout = httpx.Timeout(timeout, connect=min(timeout, connect_timeout))
     made: dict[str, Any] = {"timeout": timeout}
@@ -105,9 +108,21 @@ def client_options(timeout: float | httpx.Timeout, *, connect_timeout: float = 1
         made["headers"] = dict(headers)
     if base_url:
         made["base_url"] = base_url
-    if limits is not None and "transport" not in options:
-        made["transport"] = limited_transport(limits, verify=options.get("verify", True))
+    if "transport" not in options:
+        # Every connection through the outbound URL policy; every answer within the size cap.
+        transport: httpx.BaseTransport = PolicyTransport(tls_context_of(options.pop("verify", True)))
+        made["transport"] = transport if limits is None else LimitedTransport(limits.max_answer_bytes, transport)
     return {**made, **options}
+
+
+def tls_context_of(verify: Any) -> ssl.SSLContext:
+    """The TLS context of a client: the shared verifying one, or a caller's own context (a private CA).
+    There is no switch that turns verification off: `verify=False` is refused."""
+    if verify is True:
+        return verified_tls_context()
+    if isinstance(verify, ssl.SSLContext) and verify.verify_mode != ssl.CERT_NONE and verify.check_hostname:
+        return verify
+    raise ValueError("TLS verification cannot be turned off; trust a private CA with its certificate instead")
 
 
 class HttpClient:

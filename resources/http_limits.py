@@ -160,15 +160,6 @@ def verified_tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def limited_transport(limits: Limits, **transport_options) -> LimitedTransport:
-    """The transport for a client's httpx.Client (`transport=`): `transport_options` go to
-    httpx.HTTPTransport (verify, retries, ...). Verification stays on by default, through the shared
-    context."""
-    if transport_options.get("verify", True) is True:
-        transport_options["verify"] = verified_tls_context()
-    return LimitedTransport(limits.max_answer_bytes, httpx.HTTPTransport(**transport_options))
-
-
 # ------------------------------------------------------------------------------------ paging
 ErrorFactory = Callable[[str, str], Exception]  # (message, kind) -> the client's error
 

@@ -11,9 +11,12 @@ the oldest are dropped after `keep_tokens`, so a long-running session does not g
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import os
+import re
 from collections import OrderedDict
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 MASK = "***"
 # Shorter values are not masked: two characters would mangle every message and hide nothing.
@@ -85,3 +88,50 @@ class SecretScrubber:
 
     def __bool__(self) -> bool:
         return bool(self._pinned or self._tokens)
+
+
+# ------------------------------------------------------------------------------------ the process's own
+# Environment variables whose values are secrets: the vault's keys, client secrets, tokens, passwords.
+_SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEYS?($|_)|API_?KEY", re.I)
+EXCERPT_CHARS = 60
+
+
+def process_scrubber() -> SecretScrubber:
+    """The scrubber of this process's own secrets, as the environment holds them now: every variable named
+    like a secret (MARKETSYNC_SECRET_KEYS and each key in it, *_CLIENT_SECRET, *_TOKEN, *_PASSWORD ...)
+    and the password of every database URL. Whatever quotes input it did not write (an error about a
+    feed's header, a quarantine reason, a CLI error) passes through it: input may hold them when it was
+    read from where it should not have been."""
+    return _scrubber_of(tuple(sorted((k, v) for k, v in os.environ.items()
+                                     if _SECRET_NAME.search(k) or v.startswith(("postgresql", "postgres://")))))
+
+
+@functools.lru_cache(maxsize=4)
+def _scrubber_of(items: tuple[tuple[str, str], ...]) -> SecretScrubber:
+    scrubber = SecretScrubber()
+    for name, value in items:
+        if "://" in value:
+            try:
+                scrubber.pin(urlsplit(value).password)
+            except ValueError:
+                pass
+            if not _SECRET_NAME.search(name):
+                continue
+        scrubber.pin(value)
+        for part in re.split(r"[,;\s]+", value):
+            scrubber.pin(part)
+    return scrubber
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """A short, quoted, single-line excerpt of input for an error or a quarantine reason: control
+    characters escaped, cut to `limit` characters (with the count of what was left out), scrubbed of the
+    process's secrets. Input is never echoed whole: it may be long, binary, or something secret."""
+    text = value if isinstance(value, str) else str(value)
+    # Scrubbed before it is cut, so that no secret is cut in two and shown by halves.
+    scrubbed = process_scrubber().scrub(text[: limit + 4096])
+    cut = scrubbed[:limit]
+    shown = cut if cut.isprintable() else cut.encode("unicode_escape").decode("ascii")
+    more = f"... ({len(text) - limit:,} more characters)" if len(text) > limit else ""
+    return f"'{shown}'{more}"
+

@@ -25,6 +25,7 @@ from dagster import ConfigurableResource
 from marketsync.resources.errors import first_line
 from marketsync.resources.http_retry import HttpCallError
 from marketsync.resources.scrubbing import SecretScrubber
+from marketsync.resources.url_policy import UrlRefused, connect_checked
 
 SECURITY = ("starttls", "tls", "none")
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -59,6 +60,18 @@ def parse_endpoint(endpoint: str, security: str = "starttls") -> tuple[str, int,
     except ValueError:
         raise SmtpError(f"SMTP endpoint '{endpoint}' has an invalid port", "config") from None
     return parts.hostname, port, "tls" if parts.scheme == "smtps" else security
+
+
+class _PolicySmtp(smtplib.SMTP):
+    """smtplib's client, its socket opened through the outbound URL policy (resources.url_policy): the host
+    resolved once, every address and the peer checked. TLS still verifies the host name."""
+
+    def _get_socket(self, host, port, timeout):  # smtplib's hook for the connection (SMTP_SSL wraps it)
+        return connect_checked(host, port, timeout, self.source_address, "the SMTP server")
+
+
+class _PolicySmtpSsl(smtplib.SMTP_SSL, _PolicySmtp):
+    """Implicit TLS over the policy's socket: SMTP_SSL wraps what `_PolicySmtp` opened."""
 
 
 def _without_userinfo(endpoint: str) -> str:
@@ -117,9 +130,9 @@ def smtp_session(endpoint: str, *, security: str = "starttls", username: str | N
     step = "connecting"
     try:
         if security == "tls":
-            smtp = smtplib.SMTP_SSL(host, port, local_hostname=local_hostname, timeout=timeout, context=context)
+            smtp = _PolicySmtpSsl(host, port, local_hostname=local_hostname, timeout=timeout, context=context)
         else:
-            smtp = smtplib.SMTP(host, port, local_hostname=local_hostname, timeout=timeout)
+            smtp = _PolicySmtp(host, port, local_hostname=local_hostname, timeout=timeout)
         step = "EHLO"
         smtp.ehlo()
         if security == "starttls":
@@ -136,6 +149,9 @@ def smtp_session(endpoint: str, *, security: str = "starttls", username: str | N
     except SmtpError:
         _close(smtp)
         raise
+    except UrlRefused as exc:
+        _close(smtp)
+        raise SmtpError(str(exc), "config") from None
     except Exception as exc:  # every failure is classified into an SmtpError
         _close(smtp)
         raise _classified(exc, where, step, scrubber) from None

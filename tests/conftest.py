@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 
 import psycopg
@@ -25,6 +26,12 @@ from marketsync.resources.warehouse import Warehouse
 # development environment, so the code location loads without production keys. Tests of the fail-closed
 # rule (tests/test_configuration.py) unset this.
 os.environ.setdefault("MARKETSYNC_ENV", "development")
+# The simulators and local servers the tests talk to listen on loopback, which the outbound URL policy
+# (resources/url_policy.py) refuses unless allowed, and feeds and deliveries in temporary folders are local
+# files it refuses outside the allowed folders: the suite allows exactly those, as a deployment would
+# allow its own private networks. The policy's own tests set these variables themselves.
+os.environ["MARKETSYNC_ALLOW_PRIVATE_URLS"] = "127.0.0.0/8,::1/128"
+os.environ["MARKETSYNC_LOCAL_FILE_DIRS"] = tempfile.gettempdir()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import gzip
 import hashlib
 import logging
@@ -265,19 +266,20 @@ def test_ftp_download_with_rfc1738_credentials(feed_dir, tmp_path, tls):
     with serve_ftp(feed_dir, USER, PASSWORD, tls=tls) as ftp:
         url = ftp.url("exports/daily/stock file.csv")
         assert f"{USER}:{ENCODED}@" in url and "stock%20file.csv" in url
-        transport = fast(ca_file=ftp.cert_file)
-        result = transport.download(url, tmp_path / "stock.csv")
+        # Plain FTP sends the login in clear: only where the feed says so (plain_ftp_login).
+        download = functools.partial(fast(ca_file=ftp.cert_file).download, plain_ftp_login=not tls)
+        result = download(url, tmp_path / "stock.csv")
         assert result.path.read_text() == "sku,qty\nA,1\nB,2\n" and result.bytes == 16
-        assert transport.download(ftp.url("feed.csv.gz"), tmp_path / "feed.csv").path.read_bytes() == \
+        assert download(ftp.url("feed.csv.gz"), tmp_path / "feed.csv").path.read_bytes() == \
             (feed_dir / "feed.csv").read_bytes()
         # Separate credentials win over the URL's.
-        transport.download(ftp.url("feed.csv").replace(ENCODED, quote(WRONG, safe="")), tmp_path / "c.csv",
+        download(ftp.url("feed.csv").replace(ENCODED, quote(WRONG, safe="")), tmp_path / "c.csv",
                            credentials={"username": USER, "password": PASSWORD})
         with pytest.raises(FeedTransportError) as err:
-            transport.download(ftp.url("feed.csv").replace(ENCODED, "nope"), tmp_path / "d.csv")
+            download(ftp.url("feed.csv").replace(ENCODED, "nope"), tmp_path / "d.csv")
         assert err.value.kind == "auth" and "reply 530" in str(err.value)
         with pytest.raises(FeedTransportError) as err:
-            transport.download(ftp.url("exports/missing.csv"), tmp_path / "d.csv")
+            download(ftp.url("exports/missing.csv"), tmp_path / "d.csv")
         scheme = "ftps" if tls else "ftp"
         assert str(err.value) == (f"could not download {scheme}://feeds:***@127.0.0.1:{ftp.port}/exports/missing.csv: "
                                   "the FTP server has no such file or denies access to it (RETR answered 550)")
@@ -288,7 +290,7 @@ def test_ftp_download_with_rfc1738_credentials(feed_dir, tmp_path, tls):
 def test_ftp_short_transfer_resumes_with_rest(feed_dir, tmp_path, tls):
     with serve_ftp(feed_dir, USER, PASSWORD, tls=tls) as ftp:
         ftp.activity.truncate_next(1, fraction=0.3)
-        result = fast(ca_file=ftp.cert_file).download(ftp.url("feed.csv"), tmp_path / "a.csv")
+        result = fast(ca_file=ftp.cert_file).download(ftp.url("feed.csv"), tmp_path / "a.csv", plain_ftp_login=not tls)
         (first, start), (second, offset) = ftp.activity.retrievals
     assert result.path.read_bytes() == (feed_dir / "feed.csv").read_bytes() and result.attempts == 2
     assert first == second == "/feed.csv" and start == 0

@@ -123,6 +123,11 @@ def test_describe_location_hides_secrets():
 
 
 # --------------------------------------------------------------------------- FTP and FTPS
+def plain_ftp_target(location: str, username: str, password: str, timeout: float) -> DeliveryTarget:
+    """A target on the plain-FTP test server, whose login crosses in clear: the target says so."""
+    return DeliveryTarget(location, username, password, timeout=timeout, plain_ftp_login=True)
+
+
 @pytest.fixture
 def ftp_root(tmp_path) -> Path:
     root = tmp_path / "ftp"
@@ -134,7 +139,7 @@ def test_ftp_upload_goes_through_a_temporary_name(ftp_root, caplog):
     caplog.set_level(logging.INFO, logger="pyftpdlib")
     (ftp_root / "drop" / "stock.csv").write_bytes(b"yesterday")
     with serve_ftp(ftp_root, USER, PASSWORD, writable=True) as ftp:
-        target = DeliveryTarget(ftp.url("drop/", credentials=False), USER, PASSWORD, timeout=5)
+        target = plain_ftp_target(ftp.url("drop/", credentials=False), USER, PASSWORD, timeout=5)
         result = deliver(target)
     assert result.location == f"ftp://127.0.0.1:{ftp.port}/drop/stock.csv" and result.bytes == len(CSV)
     assert (ftp_root / "drop" / "stock.csv").read_bytes() == CSV
@@ -155,7 +160,7 @@ def test_ftp_upload_goes_through_a_temporary_name(ftp_root, caplog):
 def test_ftp_wrong_password_is_permanent_and_secret(ftp_root):
     with serve_ftp(ftp_root, USER, PASSWORD, writable=True) as ftp:
         with pytest.raises(DeliveryError) as caught:
-            deliver(DeliveryTarget(ftp.url("drop/", credentials=False), USER, WRONG, timeout=5))
+            deliver(plain_ftp_target(ftp.url("drop/", credentials=False), USER, WRONG, timeout=5))
     error = caught.value
     assert error.kind == "auth" and error.retryable is False and error.attempts == 1
     assert "refused the login" in str(error)
@@ -167,18 +172,18 @@ def test_ftp_wrong_password_is_permanent_and_secret(ftp_root):
 def test_ftp_missing_directory_and_read_only_user(ftp_root):
     with serve_ftp(ftp_root, USER, PASSWORD, writable=True) as ftp:
         with pytest.raises(DeliveryError) as caught:
-            deliver(DeliveryTarget(ftp.url("missing/", credentials=False), USER, PASSWORD, timeout=5))
+            deliver(plain_ftp_target(ftp.url("missing/", credentials=False), USER, PASSWORD, timeout=5))
     assert caught.value.kind == "missing_directory" and not caught.value.retryable
     with serve_ftp(ftp_root, USER, PASSWORD, writable=False) as ftp:
         with pytest.raises(DeliveryError) as caught:
-            deliver(DeliveryTarget(ftp.url("drop/", credentials=False), USER, PASSWORD, timeout=5))
+            deliver(plain_ftp_target(ftp.url("drop/", credentials=False), USER, PASSWORD, timeout=5))
     assert caught.value.kind == "denied" and not caught.value.retryable
     assert list((ftp_root / "drop").iterdir()) == []
 
 
 def test_ftps_upload_verifies_the_certificate(ftp_root, monkeypatch):
     with serve_ftp(ftp_root, USER, PASSWORD, tls=True, writable=True) as ftp:
-        target = DeliveryTarget(ftp.url("drop", credentials=False), USER, PASSWORD, timeout=5)
+        target = plain_ftp_target(ftp.url("drop", credentials=False), USER, PASSWORD, timeout=5)
         with pytest.raises(DeliveryError) as caught:  # the sandbox CA is not trusted yet
             deliver(target)
         assert caught.value.kind == "tls" and not caught.value.retryable
@@ -194,7 +199,7 @@ def test_unreachable_server_is_retried_then_reported(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(DeliveryError) as caught:
-        deliver(DeliveryTarget(f"ftp://127.0.0.1:{port}/drop/", USER, PASSWORD, timeout=2), attempts=2)
+        deliver(plain_ftp_target(f"ftp://127.0.0.1:{port}/drop/", USER, PASSWORD, timeout=2), attempts=2)
     assert caught.value.kind == "unreachable" and caught.value.retryable and caught.value.attempts == 2
     assert "gave up after 2 attempts" in str(caught.value)
 

@@ -442,7 +442,8 @@ def test_the_inventory_file_reaches_an_ftp_drop_with_credentials_from_the_vault(
         with warehouse.begin() as conn:
             vault.store(conn, account.account_id, {"api_key": "sandbox-test-key", "inventory_password": "s3cret-ftp"})
             save_settings(conn, STORE, "letzshop", delivery={
-                "location": f"ftp://127.0.0.1:{ftp.port}/drop/", "username": "merchant"})
+                "location": f"ftp://127.0.0.1:{ftp.port}/drop/", "username": "merchant",
+                "plain_ftp_login": True})  # the test server has no FTPS: the setting says so
         result = push(warehouse, vault)
     assert (result.status, result.acknowledged) == ("succeeded", 10)
     assert result.delivered_to.endswith("/drop/shop-stock.csv") and "s3cret" not in result.delivered_to

@@ -49,6 +49,7 @@ from marketsync.resources.codeswholesale import SANDBOX_URL, CodesWholesaleResou
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.prefetch import prefetched
 from marketsync.resources.sql_files import query_beside
+from marketsync.resources.url_policy import UrlRefused, check_url
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse, copy_rows
 
@@ -89,6 +90,10 @@ def _checked_base_url(base_url: str) -> str:
     if parts.username or parts.password:
         # ops.catalog_sources.location never holds credentials; they go to ops.source_credentials.
         raise MarketsyncError("CodesWholesale base URL must not contain credentials")
+    try:
+        check_url(base_url.strip(), ("http", "https"), "the CodesWholesale base URL")
+    except UrlRefused as exc:
+        raise MarketsyncError(str(exc)) from None
     return base_url.strip().rstrip("/")
 
 

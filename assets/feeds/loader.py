@@ -45,6 +45,7 @@ from marketsync.assets.feeds import sources as feed_sources
 from marketsync.assets.feeds.readers import CountingReader
 from marketsync.assets.feeds.staging import ALL_BAD_ABORT_ROWS, Stager, prepare
 from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.scrubbing import process_scrubber
 from marketsync.resources.sql_files import query_beside, sql_beside
 
 QUARANTINE_BATCH_ROWS = 1000    # bad rows per quarantine transaction
@@ -119,7 +120,9 @@ class QuarantineWriter:
 
     def add(self, position: int, raw: str, reason: str) -> None:
         self.count += 1
-        self._batch.append((position, _storable(raw), _storable(reason)))
+        # Scrubbed of the process's secrets: a row may hold what it should not (rows are input).
+        scrub = process_scrubber().scrub
+        self._batch.append((position, _storable(scrub(raw)), _storable(scrub(reason))))
         if len(self._batch) >= QUARANTINE_BATCH_ROWS:
             self.flush()
         if self.count == ALL_BAD_ABORT_ROWS and self.staged is not None and self.staged() == 0:

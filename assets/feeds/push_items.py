@@ -37,6 +37,7 @@ from sqlalchemy import Connection
 
 from marketsync.assets.catalog.canonical import CatalogWriter
 from marketsync.assets.catalog.gtin import normalize_gtin
+from marketsync.resources.scrubbing import excerpt
 from marketsync.resources.sql_files import query_beside
 
 # An updatedAt this far ahead of our clock is refused: a sender's clock or time-zone bug would
@@ -137,7 +138,7 @@ class _Fields:
             # repr() of a float is the shortest text that reads back as it, so 9.99 stays 9.99.
             amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
         except InvalidOperation:
-            self.bad(name, f"'{value}' is not a number")
+            self.bad(name, f"{excerpt(value)} is not a number")
             return None
         if not amount.is_finite() or amount < 0 or amount >= _MAX_PRICE:
             self.bad(name, "must be at least 0 and below 10,000,000,000")
@@ -167,7 +168,7 @@ class _Fields:
         try:
             moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
-            self.bad(name, f"'{value}' is not an ISO 8601 date-time")
+            self.bad(name, f"{excerpt(value)} is not an ISO 8601 date-time")
             return None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)  # documented: no offset means UTC

@@ -11,7 +11,9 @@ location is ever shown: `user:***@host`.
 
 Settings a pulled feed understands (JSON in ops.catalog_sources.settings):
 - max_bad_share: the share of rows that may be quarantined before the whole run fails (default 0.05);
-- connect_by: ["sku"] and/or ["gtin"]: link the store's own products to the feed's products by SKU or GTIN.
+- connect_by: ["sku"] and/or ["gtin"]: link the store's own products to the feed's products by SKU or GTIN;
+- plain_ftp_login: true lets the login of an ftp:// feed cross the network unencrypted (a server without
+  FTPS); without it only ftps:// or an anonymous login is used.
 """
 from __future__ import annotations
 
@@ -27,10 +29,11 @@ from marketsync.assets.feeds.readers import codec_for
 from marketsync.assets.stores import find_store_id
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
+from marketsync.resources.url_policy import FEED_SCHEMES, UrlRefused, check_local_path, check_url, scheme_of
 
 KINDS = ("letzshop_feed", "codeswholesale", "pull_feed", "push_feed")
 FORMATS = ("csv", "tsv", "xml", "json")
-SCHEMES = ("http", "https", "ftp", "ftps", "file")
+SCHEMES = FEED_SCHEMES
 CONNECT_KEYS = ("sku", "gtin")
 DEFAULT_MAX_BAD_SHARE = 0.05
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -140,7 +143,14 @@ def validate_settings(settings: dict[str, Any]) -> dict[str, Any]:
         connect_by = [connect_by]
     if not isinstance(connect_by, list) or any(key not in CONNECT_KEYS for key in connect_by):
         raise MarketsyncError(f"connect_by must list 'sku' and/or 'gtin', not {settings.get('connect_by')!r}")
+    if not isinstance(settings.get("plain_ftp_login", False), bool):
+        raise MarketsyncError("plain_ftp_login must be true or false")
     return {**settings, **({"connect_by": connect_by} if "connect_by" in settings else {})}
+
+
+def plain_ftp_login(source: dict[str, Any]) -> bool:
+    """True when the feed's settings say its FTP server takes a login only over plain FTP."""
+    return (source.get("settings") or {}).get("plain_ftp_login") is True
 
 
 def max_bad_share(source: dict[str, Any]) -> float:
@@ -155,11 +165,16 @@ def connect_by(source: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------- locations and their credentials
 
 def check_location(location: str) -> None:
-    """A feed location is an http(s), ftp(s) or file URL without a password in it."""
-    parts = urlsplit(location)
-    if parts.scheme.lower() not in SCHEMES or not (parts.netloc or parts.scheme.lower() == "file"):
-        raise MarketsyncError(f"feed location {redacted(location)} must be an http, https, ftp, ftps or file URL")
-    if parts.password is not None:
+    """A feed location is an http(s) or ftp(s) URL the outbound URL policy allows (or a path inside a
+    local folder the deployment allows), without a password in it."""
+    try:
+        if scheme_of(location) in SCHEMES:
+            check_url(location, SCHEMES, f"feed location {redacted(location)}")
+        else:
+            check_local_path(location, "the feed location")
+    except UrlRefused as exc:
+        raise MarketsyncError(str(exc)) from None
+    if urlsplit(location).password is not None:
         raise MarketsyncError(f"feed location {redacted(location)} carries a password: store it as the source's "
                               "credentials, not in the URL")
 

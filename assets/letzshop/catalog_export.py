@@ -369,7 +369,7 @@ def export_catalog(engine: Engine, store: str, *, vault: CredentialVault | None 
                 account = None
             settings = ExportSettings.of(account)
             if account is None or out is not None:
-                target = DeliveryTarget(str(Path(out or ".").resolve()))
+                target = DeliveryTarget(str(Path(out or ".").resolve()), operator_folder=True)
             else:
                 target = _target(conn, account, settings, vault)
             export = build_feed(conn, store, settings)

@@ -66,6 +66,7 @@ from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.feed_transport import FeedStream, FeedTransport, FeedTransportError, split_credentials
 from marketsync.resources.feed_transport import redact as redact_url
 from marketsync.resources.sql_files import query_beside
+from marketsync.resources.url_policy import UrlRefused, check_url
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse, copy_rows
 
@@ -128,6 +129,10 @@ class LetzshopFeedSource:
 def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     if urlsplit(url.strip()).scheme not in ("http", "https"):
         raise MarketsyncError(f"feed URL {redact_url(url)} must be http(s)://host/...")
+    try:
+        check_url(url.strip(), ("http", "https"), f"feed URL {redact_url(url)}")
+    except UrlRefused as exc:
+        raise MarketsyncError(str(exc)) from None
     clean, credentials = split_credentials(url.strip())
     return clean, (credentials["username"], credentials["password"]) if credentials else None
 

@@ -26,6 +26,7 @@ from marketsync.assets.accounts import Account, get_account
 from marketsync.assets.catalog.matching import match_order_items
 from marketsync.assets.orders.load import NormalisedPage, known_versions, land_raw_versions, merge_page
 from marketsync.assets.sync_log import SyncLog
+from marketsync.resources.scrubbing import process_scrubber
 from marketsync.resources.sql_files import query_beside
 from marketsync.resources.warehouse import Warehouse
 
@@ -150,9 +151,10 @@ def _load_page(conn: Connection, account: Account, channel: ChannelOrders, order
     page = channel.normalise(changed, currency)
     if page.rejected:
         result.quarantined += len(page.rejected)
+        scrub = process_scrubber().scrub  # an answer may quote what it should not
         conn.execute(query_beside(__file__, "quarantine_insert.sql"),
                      [{"source": channel.source, "a": account.account_id, "ref": str(channel.order_id(p)),
-                       "raw": _canonical_json(p).decode(), "reason": reason, "run": run_id}
+                       "raw": scrub(_canonical_json(p).decode()), "reason": scrub(reason), "run": run_id}
                       for p, reason in page.rejected])
         result.errors.extend(f"order {channel.order_id(p)}: {reason}" for p, reason in page.rejected)
     merged = merge_page(conn, account, page, run_id)

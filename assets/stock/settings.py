@@ -13,11 +13,12 @@ from sqlalchemy import Connection, text
 from marketsync.assets.accounts import get_account
 from marketsync.assets.channel_registry import Stock, channels, declared
 from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.stock_delivery import classify_location
 
 STRATEGIES = ("realtime", "batch", "manual")
 LISTINGS = ("catalog", "known")
 DELIVERY_KEYS = {"location", "filename", "delimiter", "host_key", "known_hosts", "username", "graphql_mutation",
-                 "timeout"}
+                 "timeout", "plain_ftp_login"}
 _SECRET_KEY = re.compile(r"pass|secret|token|private|api_?key|credential", re.I)
 # Credential fields (marketsync credentials set STORE CHANNEL) the delivery may use.
 SECRET_FIELDS = ("inventory_password", "inventory_token", "inventory_private_key", "inventory_passphrase")
@@ -117,6 +118,9 @@ def _validated(values: dict[str, Any], channel: str) -> dict[str, Any]:
             hint = (" (secrets belong in `marketsync credentials set`, as " + ", ".join(SECRET_FIELDS) + ")"
                     if _SECRET_KEY.search(key) else "")
             raise MarketsyncError(f"unknown delivery setting '{key}'{hint}; known: {', '.join(sorted(DELIVERY_KEYS))}")
+    location = (values.get("delivery") or {}).get("location")
+    if location:
+        classify_location(str(location).strip())  # the outbound URL policy, when it is configured
     return values
 
 

@@ -34,6 +34,7 @@ from marketsync.pipelines.cli import (
 )
 from marketsync.pipelines.cli.root import cli
 from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.scrubbing import process_scrubber
 
 # One module per command group (or top-level command); `marketsync --help` lists them by name.
 for command in (db.db, accounts.account, credentials.credentials, connection.test_connection, sync.sync,
@@ -59,12 +60,13 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except MarketsyncError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {process_scrubber().scrub(str(exc))}", err=True)
         return 1
     except Exception as exc:
         if debug:
             raise
-        click.echo(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", err=True)
+        said = process_scrubber().scrub(str(exc).splitlines()[0] if str(exc) else "")
+        click.echo(f"error: {type(exc).__name__}: {said}", err=True)
         return 1
     finally:
         if debug:

@@ -30,7 +30,7 @@ One module per concern; callers import from this package, which re-exports the p
 from marketsync.resources.feed_transport.errors import DownloadResult, FeedTransportError
 from marketsync.resources.feed_transport.resource import FeedTransport
 from marketsync.resources.feed_transport.stream import FeedStream
-from marketsync.resources.feed_transport.tls import FtpTls
+from marketsync.resources.feed_transport.tls import FtpTls, connect_ftp
 from marketsync.resources.feed_transport.urls import (
     UrlParts,
     credentials_scrubber,
@@ -46,6 +46,7 @@ __all__ = [
     "FeedTransportError",
     "FtpTls",
     "UrlParts",
+    "connect_ftp",
     "credentials_scrubber",
     "redact",
     "split_credentials",

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from marketsync.resources.feed_transport.errors import FeedTransportError
 from marketsync.resources.feed_transport.settings import Settings, settings_tls
 from marketsync.resources.feed_transport.sink import Attempts, Sink, TooLarge
-from marketsync.resources.feed_transport.tls import FtpTls
+from marketsync.resources.feed_transport.tls import FtpTls, connect_ftp
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,15 @@ def _transfer(settings: Settings, url: str, creds: dict | None, where: str, sink
         raise FeedTransportError(where, "the URL names a directory, not a file", "rejected")
     user = (creds or {}).get("username") or "anonymous"
     password = (creds or {}).get("password") or ("anonymous@" if user == "anonymous" else "")
+    if not tls and user != "anonymous" and not state.plain_ftp_login:
+        raise FeedTransportError(where, "the login would cross the network unencrypted over plain FTP: use "
+                                 "ftps://, or, if the server offers nothing else, say so in the feed's settings "
+                                 "(plain_ftp_login: true)", "rejected")
     ftp: ftplib.FTP = FtpTls(context=settings_tls(settings)) if tls else ftplib.FTP()  # noqa: S321 - FTP and FTPS are protocols merchants' feeds use; FTPS when configured
     state.content_type = mimetypes.guess_type(name)[0]
     try:
         state.step = "connect"
-        ftp.connect(parsed.hostname or "", parsed.port or 21, timeout=settings.connect_timeout_seconds)
+        connect_ftp(ftp, parsed.hostname or "", parsed.port or 21, settings.connect_timeout_seconds)
         ftp.sock.settimeout(settings.read_timeout_seconds)
         ftp.timeout = settings.read_timeout_seconds  # data connections use it
         if tls:

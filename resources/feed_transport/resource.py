@@ -25,6 +25,7 @@ from marketsync.resources.feed_transport.sink import Attempts, Sink, TooLarge, W
 from marketsync.resources.feed_transport.stream import FeedStream
 from marketsync.resources.feed_transport.urls import credentials_scrubber, shown_as, split_credentials, url_parts
 from marketsync.resources.http_retry import retrying
+from marketsync.resources.url_policy import FEED_SCHEMES, UrlRefused, check_local_path, check_url
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,11 @@ FETCHERS: dict[str, Fetcher] = {
 
 
 class FeedTransport(ConfigurableResource):
-    """Downloads supplier feeds to local disk: http(s)://, ftp:// and ftps:// (explicit TLS), file://
-    and plain paths. Transient failures (connection errors, timeouts, HTTP 5xx and 429, FTP 4xx, a
-    body cut short) are retried with jittered exponential backoff that honours Retry-After, resuming
-    where the last attempt stopped when the server allows it."""
+    """Downloads supplier feeds to local disk: http(s)://, ftp:// and ftps:// (explicit TLS), and file://
+    or plain paths inside the folders the deployment allows. Every URL and every connection passes the
+    outbound URL policy (resources.url_policy). Transient failures (connection errors, timeouts, HTTP 5xx
+    and 429, FTP 4xx, a body cut short) are retried with jittered exponential backoff that honours
+    Retry-After, resuming where the last attempt stopped when the server allows it."""
 
     connect_timeout_seconds: float = 10.0
     read_timeout_seconds: float = 60.0  # longest silence allowed mid-transfer
@@ -45,17 +47,18 @@ class FeedTransport(ConfigurableResource):
     retry_wait_seconds: float = 1.0  # backoff base: waits are random in [0, base * 2**n]
     max_retry_wait_seconds: float = 60.0
     chunk_bytes: int = 1024 * 1024
-    verify_tls: bool = True
     ca_file: str | None = None  # a private CA to trust (a supplier's, or the sandbox's)
     allow_local_files: bool = True
 
     # ---------------------------------------------------------------- public
-    def download(self, url: str, dest: Path, credentials: dict | None = None) -> DownloadResult:
+    def download(self, url: str, dest: Path, credentials: dict | None = None, *,
+                 plain_ftp_login: bool = False) -> DownloadResult:
         """Fetch `url` to `dest` (written to a sibling `.part` file, renamed when complete).
 
         `credentials`: {"username", "password"} (HTTP Basic, FTP login) or {"token"} (HTTP Bearer);
-        they win over credentials in the URL. A gzip payload is inflated on the way unless `dest`
-        ends in `.gz`. Raises FeedTransportError (a MarketsyncError) naming the redacted URL."""
+        they win over credentials in the URL. A login goes over plain ftp:// only with `plain_ftp_login`
+        (the feed's own setting says the server offers nothing else). A gzip payload is inflated on the
+        way unless `dest` ends in `.gz`. Raises FeedTransportError (a MarketsyncError) naming the redacted URL."""
         dest = Path(dest)
         bare, from_url = split_credentials(url)
         creds = dict(credentials) if credentials else from_url
@@ -65,7 +68,8 @@ class FeedTransport(ConfigurableResource):
         fetch = FETCHERS.get(scheme)
         if fetch is None:
             raise FeedTransportError(where, f"the scheme '{scheme}' is not supported "
-                                     "(use http, https, ftp, ftps or file)", "rejected")
+                                     "(use http, https, ftp or ftps)", "rejected")
+        self._check_policy(bare, scheme, where)
         partial = dest.with_name(f".{dest.name}.part")
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +77,7 @@ class FeedTransport(ConfigurableResource):
         except OSError as exc:
             raise FeedTransportError(where, f"could not write {dest} ({exc.strerror or type(exc).__name__})",
                                      "rejected") from None
-        state = Attempts()
+        state = Attempts(plain_ftp_login=plain_ftp_login)
         started = time.perf_counter()
         log.debug("downloading %s to %s", where, dest)
         try:
@@ -88,6 +92,9 @@ class FeedTransport(ConfigurableResource):
             exc.args = (scrubber.scrub(exc.args[0]),)
             log.warning("%s", exc.args[0])
             raise exc from None
+        except UrlRefused as exc:  # a connection (a redirect's included) to an address the policy refuses
+            sink.discard()
+            raise FeedTransportError(where, str(exc), "rejected") from None
         except TooLarge:
             sink.discard()
             raise self._too_large(where) from None
@@ -124,6 +131,7 @@ class FeedTransport(ConfigurableResource):
         scrubber = credentials_scrubber(creds, from_url)
         if not url_parts(bare) or urlsplit(bare).scheme.lower() not in ("http", "https"):
             raise FeedTransportError(where, "only http(s) feeds can be read as a stream", "rejected")
+        self._check_policy(bare, "https", where)
         client = httpx.Client(**http_client_options(self))
         count = 0
         try:
@@ -131,6 +139,9 @@ class FeedTransport(ConfigurableResource):
                 with attempt:
                     count += 1
                     response = open_http(self, client, bare, creds, where, headers or {})
+        except UrlRefused as exc:
+            client.close()
+            raise FeedTransportError(where, str(exc), "rejected") from None
         except FeedTransportError as exc:
             client.close()
             exc.after_attempts(count)
@@ -142,6 +153,18 @@ class FeedTransport(ConfigurableResource):
         return FeedStream(self, client, response, where, scrubber)
 
     # ---------------------------------------------------------------- plumbing
+    @staticmethod
+    def _check_policy(bare: str, scheme: str, where: str) -> None:
+        """The outbound URL policy, before anything is opened: a network URL's scheme and host (each
+        connection checks its address again), a local path's folder."""
+        try:
+            if scheme == "file":
+                check_local_path(bare, "the feed location")
+            else:
+                check_url(bare, FEED_SCHEMES, "the feed location")
+        except UrlRefused as exc:
+            raise FeedTransportError(where, str(exc), "rejected") from None
+
     def _retrying(self, where: str) -> Retrying:
         def before_sleep(retry_state) -> None:
             exc = retry_state.outcome.exception()

@@ -18,14 +18,13 @@ class Settings(Protocol):
     read_timeout_seconds: float
     max_download_bytes: int
     chunk_bytes: int
-    verify_tls: bool
     ca_file: str | None
     allow_local_files: bool
 
 
 def settings_tls(settings: Settings) -> ssl.SSLContext:
     """The TLS context of these settings, shared by every download with the same trust."""
-    return tls_context(settings.verify_tls, settings.ca_file)
+    return tls_context(settings.ca_file)
 
 
 # One attempt at one download: (settings, url without credentials, credentials, redacted URL, sink, state).

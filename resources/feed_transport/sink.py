@@ -131,3 +131,4 @@ class Attempts:
     content_type: str | None = None
     count: int = 0
     step: str = "connect"  # the FTP command under way, for error messages
+    plain_ftp_login: bool = False  # the feed says its FTP login may cross the network unencrypted

@@ -1,10 +1,13 @@
-"""TLS for feed downloads: the shared SSL context of a trust configuration (`tls_context`), and the
-FTP_TLS that FTPS servers insisting on TLS session reuse accept (`FtpTls`, also used by stock delivery)."""
+"""TLS for feed downloads: the shared SSL context of a trust configuration (`tls_context`), the FTP_TLS
+that FTPS servers insisting on TLS session reuse accept (`FtpTls`, also used by stock delivery), and an
+FTP connection made through the outbound URL policy (`connect_ftp`)."""
 from __future__ import annotations
 
 import ftplib
 import functools
 import ssl
+
+from marketsync.resources.url_policy import connect_checked
 
 
 class FtpTls(ftplib.FTP_TLS):
@@ -19,12 +22,22 @@ class FtpTls(ftplib.FTP_TLS):
         return conn, size
 
 
+def connect_ftp(ftp: ftplib.FTP, host: str, port: int, timeout: float) -> str:
+    """What `ftplib.FTP.connect` does, over a socket the outbound URL policy opened (the host resolved
+    once, every address checked, the peer checked): the greeting. ftplib opens passive data connections
+    to the control connection's peer, never to an address the server names, so they stay there too.
+    FTPS still verifies the host name, kept as `ftp.host`."""
+    ftp.host, ftp.port, ftp.timeout = host, port, timeout
+    ftp.sock = connect_checked(host, port, timeout, ftp.source_address, "the FTP server")
+    ftp.af = ftp.sock.family
+    ftp.file = ftp.sock.makefile("r", encoding=ftp.encoding)
+    ftp.welcome = ftp.getresp()
+    return ftp.welcome
+
+
 @functools.lru_cache(maxsize=8)
-def tls_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
-    """Shared per configuration: loading the system's CA store costs tens of milliseconds, and
-    an SSLContext is safe to share between connections and threads."""
-    context = ssl.create_default_context(cafile=ca_file)
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """A verifying context, shared per trust configuration (loading the system's CA store costs tens of
+    milliseconds, and an SSLContext is safe to share between connections and threads). `ca_file` trusts a
+    private CA (a supplier's, or the sandbox's) instead; there is no way to turn verification off."""
+    return ssl.create_default_context(cafile=ca_file)

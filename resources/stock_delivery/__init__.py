@@ -40,7 +40,13 @@ Secrets live in `DeliveryTarget` (from the credential vault), never in the locat
 ``user:password@`` in it is refused, so it cannot end up stored in plain text. Every error message is
 scrubbed of the password, token, passphrase and private key, in every encoding they could take.
 """
-from marketsync.resources.stock_delivery.core import Delivery, DeliveryError, DeliveryTarget, describe_location
+from marketsync.resources.stock_delivery.core import (
+    Delivery,
+    DeliveryError,
+    DeliveryTarget,
+    classify_location,
+    describe_location,
+)
 from marketsync.resources.stock_delivery.deliver import deliver_file
 
-__all__ = ["Delivery", "DeliveryError", "DeliveryTarget", "deliver_file", "describe_location"]
+__all__ = ["Delivery", "DeliveryError", "DeliveryTarget", "classify_location", "deliver_file", "describe_location"]

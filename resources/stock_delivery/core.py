@@ -13,6 +13,7 @@ from urllib.request import url2pathname
 from marketsync.resources.feed_transport import credentials_scrubber, redact, url_parts
 from marketsync.resources.http_retry import HttpCallError
 from marketsync.resources.scrubbing import SecretScrubber
+from marketsync.resources.url_policy import UrlRefused, check_local_path, check_url
 
 SCHEMES = ("file", "ftp", "ftps", "sftp", "http", "https")
 DEFAULT_PORTS = {"ftp": 21, "ftps": 21, "sftp": 22}
@@ -35,6 +36,8 @@ class DeliveryTarget:
     host_key: str | None = None  # SFTP: expected server public key line, "ssh-ed25519 AAAA..."
     known_hosts: str | None = None  # SFTP: path of a known_hosts file (instead of host_key)
     timeout: float = 60.0
+    plain_ftp_login: bool = False  # the FTP server takes a login only unencrypted (no FTPS): say so here
+    operator_folder: bool = False  # a folder the operator named on the command line, not a configured location
 
     def __repr__(self) -> str:  # dataclass's repr would print the secrets
         return f"DeliveryTarget(location={describe_location(self.location)!r}, username={self.username!r})"
@@ -89,8 +92,23 @@ def describe_location(location: str) -> str:
 
 
 # --------------------------------------------------------------------------- checks
-def classify_location(location: str) -> tuple[str, Any]:
-    """(scheme, parsed location) for a location that is safe to use, else DeliveryError."""
+def classify_location(location: str, operator_folder: bool = False) -> tuple[str, Any]:
+    """(scheme, parsed location) for a location that is safe to use, else DeliveryError. A configured
+    location passes the outbound URL policy (resources.url_policy): a local folder only inside the folders
+    the deployment allows, a network URL only to an allowed address; `operator_folder` is a folder the
+    operator named on the command line."""
+    scheme, parsed = _read_location(location)
+    try:
+        if scheme == "file" and not operator_folder:
+            check_local_path(str(parsed), "the delivery location")
+        elif scheme != "file":
+            check_url(location, SCHEMES[1:], f"the delivery location {describe_location(location)}")
+    except UrlRefused as exc:
+        raise DeliveryError(str(exc)) from None
+    return scheme, parsed
+
+
+def _read_location(location: str) -> tuple[str, Any]:
     if not location:
         raise DeliveryError("no delivery location is configured")
     if any(ord(c) < 32 or ord(c) == 127 for c in location):

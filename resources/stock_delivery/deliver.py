@@ -39,7 +39,7 @@ def deliver_file(target: DeliveryTarget, filename: str, data: bytes, *, idempote
     file could not be delivered."""
     scrubber = scrubber_of(target)
     location = (target.location or "").strip()
-    scheme, parsed = classify_location(location)
+    scheme, parsed = classify_location(location, target.operator_folder)
     check_filename(filename)
     check_idempotency_key(idempotency_key)
     if not isinstance(data, (bytes, bytearray, memoryview)):

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from marketsync.resources.stock_delivery.core import CHUNK, DEFAULT_PORTS, Call, Delivery, DeliveryError, temporary_name
+from marketsync.resources.url_policy import UrlRefused, check_local_path, connect_checked
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,10 @@ def _sftp_options(call: Call, asyncssh) -> dict[str, Any]:
                                  "as `ssh-keyscan` prints after the host name)", "rejected") from None
         options["known_hosts"] = (keys, [], [])
     elif target.known_hosts and target.known_hosts.strip():
-        path = os.path.expanduser(target.known_hosts.strip())
+        try:  # a local file read on a store's behalf: only inside a folder the deployment allows
+            path = str(check_local_path(os.path.expanduser(target.known_hosts.strip()), "the known_hosts file"))
+        except UrlRefused as exc:
+            raise call.error(str(exc), "rejected") from None
         if not os.path.isfile(path):
             raise call.error(f"the known_hosts file {path} does not exist", "rejected")
         try:
@@ -104,7 +108,11 @@ async def _sftp_upload(call: Call, asyncssh, host: str, port: int, directory: st
     async def within(awaitable):
         return await asyncio.wait_for(awaitable, timeout)
 
-    async with await asyncssh.connect(host, port, **options) as conn:
+    # The socket is opened through the outbound URL policy (host resolved once, every address and the
+    # peer checked); asyncssh still checks the host key against the host name.
+    sock = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: connect_checked(host, port, timeout, what="the SFTP server"))
+    async with await asyncssh.connect(host, port, sock=sock, **options) as conn:
         step[0] = "start SFTP"
         async with await within(conn.start_sftp_client()) as sftp:
             step[0] = "stat"

@@ -63,11 +63,22 @@ from marketsync.assets.feeds.mapping.schema import (
 )
 from marketsync.assets.feeds.mapping.xpath import _TAG, XmlStep, _xml_layout, simple_xpath
 from marketsync.resources.errors import MarketsyncError
+from marketsync.resources.scrubbing import excerpt
 
 # Separates the fields of a record in the one XPath string an XML record's other fields are read with
 # (see `simple_xpath`). A private-use character: legal in XML, absent from real feeds, and a record that
 # has it anyway is read field by field.
 _XML_SEPARATOR = "\ue000"
+
+
+HEADER_SHOWN = 12  # columns of a header an error names, each as a short excerpt
+
+
+def header_excerpt(header: list[str]) -> str:
+    """A feed's header as an error may show it: the first columns, each a short scrubbed excerpt. A header
+    is input: the first line of whatever the location pointed at."""
+    shown = ", ".join(excerpt(name, 40) for name in header[:HEADER_SHOWN])
+    return shown + (f" and {len(header) - HEADER_SHOWN:,} more" if len(header) > HEADER_SHOWN else "")
 
 
 @dataclass
@@ -227,7 +238,8 @@ class _Generator:
                 missing.append(" or ".join(repr(o) for o in ref_options(ref)))
         if missing:
             raise MarketsyncError(
-                f"the feed has no column {', '.join(dict.fromkeys(missing))} (its header: {', '.join(self.header)})")
+                f"the feed has no column {', '.join(dict.fromkeys(missing))} "
+                f"(its header: {header_excerpt(self.header)})")
         # An option pair is read only when the export has both of its columns.
         for what in [w for w in found if w.startswith("options.")]:
             prefix = what.rsplit(".", 1)[0]

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from marketsync.assets.feeds.mapping.parsers import Rejected, parse_price, parse_timestamp
+from marketsync.resources.scrubbing import excerpt
 
 # A price Postgres reads as it stands: digits, then optionally a decimal part (numeric(14, 4) holds
 # ten integer digits). With decimal_comma the separator is a comma, turned into a dot.
@@ -52,7 +53,7 @@ def timestamp_text(raw: Any) -> str:
                 if len(_VALID_DATES) < 100_000:
                     _VALID_DATES[day] = valid
             if not valid:
-                raise Rejected(f"timestamp '{text}' is not a valid date and time")
+                raise Rejected(f"timestamp {excerpt(text)} is not a valid date and time")
             return text
     return parse_timestamp(raw).isoformat()
 

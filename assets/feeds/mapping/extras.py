@@ -15,6 +15,7 @@ from html import unescape
 from typing import Any
 
 from marketsync.assets.feeds.mapping.parsers import Rejected, _text, parse_price, whole_number
+from marketsync.resources.scrubbing import excerpt
 
 # The availability words a mapping may give a quantity for (Google Merchant Center's values, which
 # schema.org's ItemAvailability and the shop exports' words are read as).
@@ -90,17 +91,17 @@ def weight_grams(raw: Any, unit: str | None, decimal_comma: bool) -> float | int
             return None
         match = _WEIGHT.match(text)
         if not match:
-            raise Rejected(f"weight '{text}' is not a number with a unit")
+            raise Rejected(f"weight {excerpt(text)} is not a number with a unit")
         number = parse_price(match.group(1), decimal_comma)[0]
         written = match.group(2).lower()
     if written and written not in WEIGHT_UNITS:
         raise Rejected(f"weight unit '{written}' is not one of g, kg, lb, oz")
     factor = WEIGHT_UNITS.get(written or (unit or ""))
     if factor is None:
-        raise Rejected(f"weight '{raw}' has no unit (set the mapping's weight_unit)")
+        raise Rejected(f"weight {excerpt(raw)} has no unit (set the mapping's weight_unit)")
     grams = (number * factor).quantize(_TENTH, ROUND_HALF_UP)
     if grams >= _WEIGHT_LIMIT:
-        raise Rejected(f"weight '{raw}' is too large")
+        raise Rejected(f"weight {excerpt(raw)} is too large")
     return int(grams) if grams == grams.to_integral_value() else float(grams)
 
 

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from marketsync.assets.catalog.gtin import normalize_gtin
+from marketsync.resources.scrubbing import excerpt
 
 PRODUCT_TYPES = {"physical": "physical", "digital": "digital", "virtual": "digital", "download": "digital",
                  "downloadable": "digital", "key": "digital"}
@@ -50,16 +51,16 @@ def parse_price(raw: Any, decimal_comma: bool = False) -> tuple[Decimal, str | N
     elif type(raw) is int:
         value, currency = Decimal(raw), None
     elif type(raw) is not str:
-        raise Rejected(f"price {raw!r} is not a number")
+        raise Rejected(f"price {excerpt(raw)} is not a number")
     else:
         value, currency = _price_text(raw, decimal_comma)
     if not value.is_finite():
-        raise Rejected(f"price '{raw}' is not a number")
+        raise Rejected(f"price {excerpt(raw)} is not a number")
     if value < 0:
-        raise Rejected(f"price '{raw}' is negative")
+        raise Rejected(f"price {excerpt(raw)} is negative")
     if value >= PRICE_LIMIT or value.quantize(_PRICE_STEP, ROUND_HALF_UP) >= PRICE_LIMIT:
         # (rounded as numeric(14, 4) rounds: half away from zero)
-        raise Rejected(f"price '{raw}' is too large")
+        raise Rejected(f"price {excerpt(raw)} is too large")
     return value, currency
 
 
@@ -93,11 +94,11 @@ def _price_text(raw: str, decimal_comma: bool) -> tuple[Decimal, str | None]:
     else:
         text = text.replace(",", "").replace(".", "")
     if not text or not (text[0].isdigit() or text[0] in "+-.") or "_" in text:
-        raise Rejected(f"price '{raw.strip()}' is not a number")
+        raise Rejected(f"price {excerpt(raw.strip())} is not a number")
     try:
         return Decimal(text), currency
     except InvalidOperation:
-        raise Rejected(f"price '{raw.strip()}' is not a number") from None
+        raise Rejected(f"price {excerpt(raw.strip())} is not a number") from None
 
 
 def _thousands(text: str, separator: str) -> bool:
@@ -129,12 +130,12 @@ def whole_number(raw: Any) -> int:
             try:
                 number = Decimal(text)
             except InvalidOperation:
-                raise Rejected(f"quantity '{text}' is not a whole number") from None
+                raise Rejected(f"quantity {excerpt(text)} is not a whole number") from None
             if not number.is_finite() or number != number.to_integral_value():
-                raise Rejected(f"quantity '{text}' is not a whole number") from None
+                raise Rejected(f"quantity {excerpt(text)} is not a whole number") from None
             value = int(number)
     else:
-        raise Rejected(f"quantity {raw!r} is not a whole number")
+        raise Rejected(f"quantity {excerpt(raw)} is not a whole number")
     if value > QUANTITY_LIMIT:
         raise Rejected(f"quantity {value} is too large")
     return value
@@ -144,7 +145,7 @@ def parse_currency(raw: Any) -> str:
     text = _text(raw)
     code = CURRENCY_SYMBOLS.get(text, text.upper()) if text else text
     if not (code and len(code) == 3 and code.isascii() and code.isalpha()):
-        raise Rejected(f"currency '{raw}' is not a three-letter ISO 4217 code")
+        raise Rejected(f"currency {excerpt(raw)} is not a three-letter ISO 4217 code")
     return code
 
 
@@ -152,7 +153,7 @@ def parse_product_type(raw: Any) -> str:
     text = _text(raw)
     kind = PRODUCT_TYPES.get(text.lower()) if text else None
     if kind is None:
-        raise Rejected(f"product type '{raw}' is neither physical nor digital")
+        raise Rejected(f"product type {excerpt(raw)} is neither physical nor digital")
     return kind
 
 
@@ -162,13 +163,13 @@ def parse_timestamp(raw: Any) -> datetime:
         try:
             return datetime.fromtimestamp(float(raw), UTC)
         except (OverflowError, OSError, ValueError):
-            raise Rejected(f"timestamp '{raw}' is out of range") from None
+            raise Rejected(f"timestamp {excerpt(raw)} is out of range") from None
     if type(raw) is not str:
-        raise Rejected(f"timestamp {raw!r} is not a date and time")
+        raise Rejected(f"timestamp {excerpt(raw)} is not a date and time")
     try:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise Rejected(f"timestamp '{raw.strip()}' is not an ISO 8601 date and time") from None
+        raise Rejected(f"timestamp {excerpt(raw.strip())} is not an ISO 8601 date and time") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

@@ -43,7 +43,8 @@ def delivery_target(settings: StockSettings, secrets) -> DeliveryTarget:
         location=location, username=delivery.get("username"), password=_optional(secrets, "inventory_password"),
         token=token, private_key=_optional(secrets, "inventory_private_key"),
         passphrase=_optional(secrets, "inventory_passphrase"), host_key=delivery.get("host_key"),
-        known_hosts=delivery.get("known_hosts"), timeout=float(delivery.get("timeout", 60)))
+        known_hosts=delivery.get("known_hosts"), timeout=float(delivery.get("timeout", 60)),
+        plain_ftp_login=delivery.get("plain_ftp_login") is True)
 
 
 def build_channel(conn: Connection, settings: StockSettings, vault: CredentialVault,
