@@ -102,8 +102,24 @@ def process_scrubber() -> SecretScrubber:
     and the password of every database URL. Whatever quotes input it did not write (an error about a
     feed's header, a quarantine reason, a CLI error) passes through it: input may hold them when it was
     read from where it should not have been."""
-    return _scrubber_of(tuple(sorted((k, v) for k, v in os.environ.items()
-                                     if _SECRET_NAME.search(k) or v.startswith(("postgresql", "postgres://")))))
+    global _process
+    environ = os.environ
+    if _process is not None:
+        # Cheap enough to call per quarantined row: rebuilt only when a secret changed or a variable came or went.
+        size, watched, scrubber = _process
+        if size == len(environ) and all(environ.get(name) == value for name, value in watched):
+            return scrubber
+    items = tuple((k, v) for k, v in environ.items() if _secret_name(k) or v.startswith(("postgresql", "postgres://")))
+    _process = (len(environ), items, _scrubber_of(items))
+    return _process[2]
+
+
+_process: tuple[int, tuple[tuple[str, str], ...], SecretScrubber] | None = None
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_name(name: str) -> bool:
+    return _SECRET_NAME.search(name) is not None
 
 
 @functools.lru_cache(maxsize=4)
@@ -115,7 +131,7 @@ def _scrubber_of(items: tuple[tuple[str, str], ...]) -> SecretScrubber:
                 scrubber.pin(urlsplit(value).password)
             except ValueError:
                 pass
-            if not _SECRET_NAME.search(name):
+            if not _secret_name(name):
                 continue
         scrubber.pin(value)
         for part in re.split(r"[,;\s]+", value):

@@ -143,7 +143,7 @@ def test_mapping_validation_lists_every_problem():
 
 
 def test_a_mapped_column_missing_from_the_header_is_named():
-    with pytest.raises(MarketsyncError, match=r"no column 'ean'.*its header: id, sku"):
+    with pytest.raises(MarketsyncError, match=r"no column 'ean'.*its header: 'id', 'sku'"):
         compile_mapping({"external_id": "id", "gtin": "ean"}, "csv", ["id", "sku"])
 
 

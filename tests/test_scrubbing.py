@@ -96,3 +96,25 @@ def test_a_client_error_is_scrubbed_in_place():
     error = HttpCallError(f"refused: Bearer api/key+123 ({quote('api/key+123', safe='')})", "auth", 3.0)
     assert error.scrubbed(scrubber) is error
     assert str(error) == f"refused: Bearer {MASK} ({MASK})" and error.kind == "auth" and error.retry_after == 3.0
+
+
+# ------------------------------------------------------------------------------------ the process's own
+@pytest.mark.unit
+def test_excerpts_are_short_escaped_and_scrubbed_of_the_process_secrets(monkeypatch):
+    from marketsync.resources.scrubbing import excerpt, process_scrubber
+
+    vault_key = "Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTBhYmNkZWY="
+    monkeypatch.setenv("MARKETSYNC_SECRET_KEYS", f"{vault_key},older-key-0123456789")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:db-pass-4711@db.internal:5432/shop")
+    monkeypatch.setenv("EBAY_CLIENT_SECRET", "ebay-secret-0815")
+    environ_line = f"HOME=/root\0MARKETSYNC_SECRET_KEYS={vault_key},older-key-0123456789\0PATH=/usr/bin"
+    shown = excerpt(environ_line)
+    assert vault_key not in shown and "older-key" not in shown and "\0" not in shown and "\\x00" in shown
+    assert shown.startswith("'HOME=/root\\x00MARKETSYNC_SECRET_KEYS=***") and "more characters" in shown
+    # A secret the cut would split in two is masked before the cut.
+    assert excerpt("x" * 50 + vault_key, limit=60) == "'" + "x" * 50 + "***'... (34 more characters)"
+    assert excerpt("price 12,3x") == "'price 12,3x'" and len(excerpt("a" * 10_000)) < 100
+    scrub = process_scrubber().scrub
+    assert scrub("db-pass-4711 ebay-secret-0815 older-key-0123456789") == "*** *** ***"
+    monkeypatch.setenv("EBAY_CLIENT_SECRET", "rotated-secret-4242")  # followed as the environment changes
+    assert process_scrubber().scrub("rotated-secret-4242 ebay-secret-0815") == "*** ebay-secret-0815"
