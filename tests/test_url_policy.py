@@ -118,9 +118,11 @@ def test_a_name_is_refused_when_any_of_its_addresses_is_internal(strict, resolve
 
 
 @pytest.mark.unit
-def test_localhost_resolves_to_loopback_and_is_refused(strict):
+@pytest.mark.parametrize("host", ["localhost", "2130706433", "0x7f000001", "127.1", "0177.0.0.1"])
+def test_loopback_by_name_or_odd_spelling_is_refused(strict, host):
+    """The system resolver reads these without asking any DNS server (the hosts file, inet_aton's forms)."""
     with pytest.raises(UrlRefused) as refused:
-        check_url("http://localhost:5432/")
+        check_url(f"http://{host}:5432/")
     assert refused.value.rule == "loopback"
 
 
