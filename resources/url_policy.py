@@ -141,7 +141,8 @@ def address_rule(address: IpAddress) -> str | None:
 
 
 def _refusal(host: str, rule: str, what: str) -> UrlRefused:
-    return UrlRefused(f"{what}: the host {host!r} is or resolves to a {rule} address, which marketsync does not "
+    prefix = f"{what}: " if what else ""  # a connection's refusal is worded by whoever made it
+    return UrlRefused(f"{prefix}the host {host!r} is or resolves to a {rule} address, which marketsync does not "
                       f"connect to unless the deployment allows it (add the network or the host name to {SETTING})",
                       rule)
 
@@ -260,7 +261,7 @@ class PolicyNetworkBackend(httpcore.SyncBackend):
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
         try:
-            addresses = checked_addresses(host, port, "the request")
+            addresses = checked_addresses(host, port, "")
         except OSError as exc:
             raise httpcore.ConnectError(f"the host name does not resolve ({type(exc).__name__})") from None
         last: Exception | None = None
@@ -273,7 +274,7 @@ class PolicyNetworkBackend(httpcore.SyncBackend):
             peer = stream.get_extra_info("server_addr")
             if peer:
                 try:
-                    check_address(host, peer[0], "the request")
+                    check_address(host, peer[0], "")
                 except UrlRefused:
                     stream.close()
                     raise
