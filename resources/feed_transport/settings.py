@@ -16,7 +16,8 @@ class Settings(Protocol):
 
     connect_timeout_seconds: float
     read_timeout_seconds: float
-    max_download_bytes: int
+    max_download_bytes: int | None
+    max_inflate_ratio: float
     chunk_bytes: int
     verify_tls: bool
     ca_file: str | None
