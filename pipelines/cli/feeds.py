@@ -230,7 +230,7 @@ def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool)
     import tempfile
 
     from marketsync.assets.feeds.preview import preview_feed
-    from marketsync.assets.feeds.sources import get_source
+    from marketsync.assets.feeds.sources import get_source, max_download_bytes
     from marketsync.resources.feed_transport import FeedTransport
 
     with rt.warehouse.begin() as conn:
@@ -239,7 +239,8 @@ def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool)
     credentials = {k: secrets.reveal(k) for k in secrets.masked()} if secrets else None
     with tempfile.TemporaryDirectory(prefix="marketsync-preview-") as tmp:
         path = Path(tmp) / "feed"
-        FeedTransport().download(source["location"], path, credentials=credentials)
+        FeedTransport().download(source["location"], path, credentials=credentials,
+                                 max_bytes=max_download_bytes(source))
         result = preview_feed(source, path, limit)
     if as_json:
         emit(result, True)
