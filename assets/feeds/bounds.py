@@ -163,12 +163,14 @@ class GapBound(_Guard):
         self._since = 0
         self.records += 1
 
+    def where(self) -> str:
+        return f"after record {self.records:,}" if self.records else "before the first record"
+
     def _check(self, data: bytes) -> None:
         self._since += len(data)
         if self._since > self._limit + self._slack:
-            where = f"after record {self.records:,}" if self.records else "before the first record"
             raise FeedBoundExceeded(
-                f"more than {mb(self._limit)} of the {self._what} feed lie {where} with no record end "
+                f"more than {mb(self._limit)} of the {self._what} feed lie {self.where()} with no record end "
                 f"({MAX_RECORD_ENV}): one record that large, or a part of the document outside the records; "
                 "the run stops, nothing of it is loaded")
 
@@ -217,7 +219,7 @@ class JsonDepthBound(GapBound):
         deepest = max(accumulate(map(_STEP.__getitem__, brackets), initial=self._depth))
         if deepest > self._depth_limit:
             raise FeedBoundExceeded(
-                f"the JSON feed nests deeper than {self._depth_limit} levels ({MAX_DEPTH_ENV}) after record "
-                f"{self.records:,}; the run stops, nothing of it is loaded")
+                f"the JSON feed nests deeper than {self._depth_limit} levels ({MAX_DEPTH_ENV}) {self.where()}; the "
+                "run stops, nothing of it is loaded")
         opens = brackets.count(b"[") + brackets.count(b"{")
         self._depth += 2 * opens - len(brackets)
