@@ -119,9 +119,12 @@ class CsvReader:
         lines, keep, limit = self._lines, self._lines.append, self.limits.record_bytes
         size = 0
         for line in self._text:
-            size = size + len(line) if lines else len(line)
-            if size > limit:
-                raise record_too_long(self._next_line, limit)
+            if lines:  # a record over several lines (one line alone is within the bound already)
+                size = (size or len(lines[0])) + len(line)
+                if size > limit:
+                    raise record_too_long(self._next_line, limit)
+            else:
+                size = 0
             keep(line)
             yield line
 
