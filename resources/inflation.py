@@ -27,7 +27,7 @@ DEFAULT_MAX_RATIO = 200.0
 RATIO_FREE_BYTES = 16 * MIB
 _GZIP_MAGIC = b"\x1f\x8b"
 GZIP_WBITS = 16 + zlib.MAX_WBITS
-ZLIB_OR_RAW_WBITS = 32 + zlib.MAX_WBITS  # deflate as sent: a zlib header (RFC 1950), or gzip
+ZLIB_OR_RAW_WBITS = 32 + zlib.MAX_WBITS  # deflate as sent: a zlib header (RFC 1950), gzip, or (see feed) raw
 
 
 class InflateRatioExceeded(Exception):
@@ -65,7 +65,15 @@ class Inflater:
                     return  # trailing bytes after the stream: not another member
                 self._inflater, self._done = zlib.decompressobj(self._wbits), False
             self._started = True
-            piece = self._inflater.decompress(data, STEP)
+            try:
+                piece = self._inflater.decompress(data, STEP)
+            except zlib.error:
+                if self._wbits != ZLIB_OR_RAW_WBITS or self.consumed:
+                    raise
+                # Deflate without its zlib header, as some servers send it: read as raw deflate.
+                self._wbits = -zlib.MAX_WBITS
+                self._inflater = zlib.decompressobj(self._wbits)
+                piece = self._inflater.decompress(data, STEP)
             if self._inflater.eof:
                 self._done = True
                 rest = self._inflater.unused_data

@@ -31,7 +31,7 @@ from marketsync.assets.feeds.sources import add_source, validate_settings
 from marketsync.assets.feeds.xml_safety import XmlRefused
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.feed_transport import FeedTransport, FeedTransportError
-from marketsync.resources.inflation import Inflater, InflateRatioExceeded
+from marketsync.resources.inflation import Inflater, InflateRatioExceeded, content_inflater
 
 MIB = 1 << 20
 ROOT = Path(__file__).resolve().parents[1]
@@ -384,3 +384,13 @@ def test_a_refused_feed_fails_its_run_and_keeps_the_previous_import(warehouse, v
     assert "inflates more than 200 to 1" in runs[1].error and "longer than 8 MB" in runs[2].error
     assert title == "Product 1"
 
+
+
+def test_deflate_is_read_with_or_without_its_zlib_header():
+    data = b"id,title\n" + b"1,x\n" * 10_000
+    raw = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    for body in (zlib.compress(data), raw.compress(data) + raw.flush()):
+        inflater = content_inflater("deflate")
+        assert b"".join(inflater.feed(body)) + inflater.finish() == data
+    with pytest.raises(zlib.error):
+        list(content_inflater("deflate").feed(b"not deflate at all"))
