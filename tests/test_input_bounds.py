@@ -394,3 +394,9 @@ def test_deflate_is_read_with_or_without_its_zlib_header():
         assert b"".join(inflater.feed(body)) + inflater.finish() == data
     with pytest.raises(zlib.error):
         list(content_inflater("deflate").feed(b"not deflate at all"))
+
+
+def test_a_download_cap_that_is_no_number_is_a_worded_error(monkeypatch):
+    monkeypatch.setenv("MARKETSYNC_FEED_MAX_DOWNLOAD_MB", "lots")
+    with pytest.raises(MarketsyncError, match="MARKETSYNC_FEED_MAX_DOWNLOAD_MB must be a positive number"):
+        FeedTransport().size_limit()

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.inflation import DEFAULT_MAX_RATIO, GZIP_WBITS, STEP, Inflater
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -42,7 +43,7 @@ def default_size_limit(configured: int | None = None) -> SizeLimit:
     except ValueError:
         mb = -1.0
     if not mb > 0:
-        raise ValueError(f"{MAX_DOWNLOAD_ENV} must be a positive number of megabytes, not '{text}'")
+        raise MarketsyncError(f"{MAX_DOWNLOAD_ENV} must be a positive number of megabytes, not '{text}'")
     return SizeLimit(int(mb * MIB), MAX_DOWNLOAD_ENV)
 
 
