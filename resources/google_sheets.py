@@ -14,8 +14,10 @@ policy (resources.http_retry.RetryPolicy: full-jitter exponential backoff that h
 within a bounded number of attempts and a bounded total time. gspread sends over requests, so the
 httpx client of resources.http_client is not the one here; the retry rule is. Writes are retried
 too: a values:batchUpdate sets fixed cells to fixed values, so sending it again leaves the sheet as
-one delivery would. Failures surface as one-line `GoogleSheetsError`s that never contain a token or
-key material.
+one delivery would. Every answer is read streaming and refused past `max_answer_mib` (50 MiB decoded,
+kind too_large), a compressed one inflated a megabyte at a time under the ratio cap of
+resources.inflation, as every API client's. Failures surface as one-line `GoogleSheetsError`s that never
+contain a token or key material.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import functools
 import json
 import re
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,7 +43,9 @@ from gspread.http_client import HTTPClient
 from pydantic import PrivateAttr
 from requests.adapters import HTTPAdapter
 
+from marketsync.resources.http_limits import DEFAULT_MAX_ANSWER_MIB, MIB
 from marketsync.resources.http_retry import HttpCallError, RetryPolicy, retry_after_seconds
+from marketsync.resources.inflation import InflateRatioExceeded, content_inflater
 from marketsync.resources.url_policy import check_url, checked_addresses
 
 SHEETS_URL = "https://sheets.googleapis.com"
@@ -155,14 +160,58 @@ class _RedirectAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
+def _read_capped(response: requests.Response, limit: int, operation: str) -> requests.Response:
+    """The answer of a streamed request with its body read, refused past `limit` bytes (decoded) as it
+    streams in: a declared length over the cap at once, else as soon as the count passes it. A gzip or
+    deflate body is inflated here a megabyte at a time under the ratio cap (resources.inflation); an
+    encoding we did not ask for is left to urllib3."""
+    def too_large(detail: str) -> GoogleSheetsError:
+        response.close()
+        return GoogleSheetsError(f"the Google Sheets answer on {operation} was refused: {detail} (read a smaller "
+                                 "range, or raise the resource's max_answer_mib if such answers are expected)",
+                                 "too_large")
+
+    encoding = response.headers.get("content-encoding", "")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit and encoding.strip().lower() in ("", "identity"):
+        raise too_large(f"it declares {int(declared) / MIB:,.1f} MiB, over the {limit / MIB:,.1f} MiB cap")
+    try:
+        inflater, decode = content_inflater(encoding), False
+    except ValueError:
+        inflater, decode = None, True
+    body: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.raw.stream(64 * 1024, decode_content=decode):
+            for piece in (inflater.feed(chunk) if inflater is not None else (chunk,)):
+                size += len(piece)
+                if size > limit:
+                    raise too_large(f"it passed the {limit / MIB:,.1f} MiB cap; it was not read further")
+                body.append(piece)
+        if inflater is not None:
+            body.append(inflater.finish())
+    except InflateRatioExceeded as exc:
+        raise too_large(str(exc)) from None
+    except zlib.error as exc:
+        response.close()
+        raise GoogleSheetsError(f"no complete answer from Google Sheets on {operation} (its compressed body is "
+                                f"broken: {exc})", "unreachable") from None
+    response._content = b"".join(body)  # what requests keeps of a body read whole; .json() and .text read it
+    response._content_consumed = True
+    return response
+
+
 class _SheetsHttpClient(HTTPClient):
-    """gspread's HTTP client with our retries and error wording (gspread's `http_client` hook)."""
+    """gspread's HTTP client with our retries, error wording and answer cap (gspread's `http_client` hook):
+    every answer is read streaming and refused past `max_answer_mib` (kind too_large)."""
 
     def __init__(self, auth: Any, session: requests.Session | None = None, *, account: str | None = None,
-                 attempts: int = 6, base_wait: float = 1.0, max_wait: float = 32.0, max_total: float = 120.0):
+                 attempts: int = 6, base_wait: float = 1.0, max_wait: float = 32.0, max_total: float = 120.0,
+                 max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB):
         super().__init__(auth, session)
         self.auth = auth
         self.account = account
+        self.max_answer_bytes = max(1, int(max_answer_mib * MIB))
         self._retry = RetryPolicy(max(1, attempts), base_wait, max_wait, max_total)
         self.requests_sent = 0
         self.retries = 0
@@ -174,8 +223,13 @@ class _SheetsHttpClient(HTTPClient):
         def once() -> requests.Response:
             self.requests_sent += 1
             try:
-                return HTTPClient.request(self, method, endpoint, params=params, data=data, json=json,
-                                          files=files, headers=headers)
+                # gspread's HTTPClient.request, streaming, so that the answer is read under the cap.
+                response = self.session.request(method=method, url=endpoint, json=json, params=params, data=data,
+                                                files=files, headers=headers, timeout=self.timeout, stream=True)
+                response = _read_capped(response, self.max_answer_bytes, operation)
+                if not response.ok:
+                    raise APIError(response)
+                return response
             except APIError as exc:
                 raise _error_for(exc.response, operation, spreadsheet_id, self.account) from None
             except RefreshError as exc:
@@ -292,6 +346,7 @@ class GoogleSheetsResource(ConfigurableResource):
     retry_base_seconds: float = 1.0
     max_retry_wait_seconds: float = 32.0
     max_retry_total_seconds: float = 120.0
+    max_answer_mib: float = DEFAULT_MAX_ANSWER_MIB  # the largest answer read (decoded), as every API client's
 
     _client: gspread.Client | None = PrivateAttr(default=None)
 
@@ -340,7 +395,8 @@ class GoogleSheetsResource(ConfigurableResource):
             credentials, account = self._credentials()
             http_client = functools.partial(
                 _SheetsHttpClient, account=account, attempts=self.attempts, base_wait=self.retry_base_seconds,
-                max_wait=self.max_retry_wait_seconds, max_total=self.max_retry_total_seconds)
+                max_wait=self.max_retry_wait_seconds, max_total=self.max_retry_total_seconds,
+                max_answer_mib=self.max_answer_mib)
             client = gspread.Client(auth=credentials, session=self._session(credentials),
                                     http_client=http_client)  # type: ignore[arg-type]
             client.set_timeout((min(self.timeout_seconds, 10.0), self.timeout_seconds))

@@ -8,7 +8,9 @@ a sequence stops after `max_pages` pages or once `deadline_seconds` have passed.
 these into its own error type (an HttpCallError) with one of the kinds below, so every caller sees
 one worded error and knows whether to try again later:
 
-- too_large (permanent): an answer larger than the cap; a smaller page or a larger cap is needed;
+- too_large (permanent): an answer larger than the cap (decoded), or one whose gzip/deflate body
+  inflates more than 200:1 (a decompression bomb, resources.inflation); a smaller page or a larger cap
+  is needed;
 - too_many_pages (permanent): more pages in one sequence than the cap;
 - paging_stuck (transient): the API answered a cursor it had already given, with more to come;
 - deadline (transient): the sequence ran past its time budget; the next run starts again;
@@ -26,6 +28,8 @@ from dataclasses import dataclass
 from typing import cast
 
 import httpx
+
+from marketsync.resources.inflation import DEFAULT_MAX_RATIO, InflateRatioExceeded, content_inflater
 
 MIB = 1024 * 1024
 DEFAULT_MAX_ANSWER_MIB = 50.0
@@ -54,11 +58,15 @@ class Limits:
 
 # ------------------------------------------------------------------------------------ answer size
 class AnswerTooLarge(Exception):
-    """An answer passed the size cap while it was read (raised from inside httpx's read; each client
-    turns it into its own error of kind too_large)."""
+    """An answer passed the size cap while it was read, or its compressed body inflates past the ratio
+    cap of resources.inflation (raised from inside httpx's read; each client turns it into its own error
+    of kind too_large)."""
 
-    def __init__(self, limit_bytes: int, declared: int | None = None):
+    def __init__(self, limit_bytes: int, declared: int | None = None, *, reason: str | None = None):
         self.limit_bytes = limit_bytes
+        if reason is not None:
+            super().__init__(f"the answer was refused: {reason}")
+            return
         size = f"declares {declared / MIB:,.1f} MiB" if declared is not None else "is larger than that"
         super().__init__(f"the answer passed the {limit_bytes / MIB:,.1f} MiB cap ({size}); it was not read further")
 
@@ -69,15 +77,13 @@ def too_large_message(what: str, exc: AnswerTooLarge) -> str:
 
 
 class _CountedStream(httpx.SyncByteStream):
-    """The body of an answer, decoded (gzip/deflate) as it streams, refused past `limit` bytes."""
+    """The body of an answer, decoded (gzip/deflate) as it streams in steps of at most 1 MiB under the
+    ratio cap (resources.inflation), refused past `limit` bytes."""
 
-    def __init__(self, inner: httpx.SyncByteStream, limit: int, encoding: str):
+    def __init__(self, inner: httpx.SyncByteStream, limit: int, encoding: str,
+                 max_ratio: float | None = DEFAULT_MAX_RATIO):
         self._inner, self._limit = inner, limit
-        self._decoder = None
-        if encoding in ("gzip", "x-gzip"):
-            self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._decoder = zlib.decompressobj(32 + zlib.MAX_WBITS)  # a zlib header, or none, as sent
+        self._decoder = content_inflater(encoding, max_ratio) if encoding else None
 
     def __iter__(self) -> Iterator[bytes]:
         size = 0
@@ -88,7 +94,7 @@ class _CountedStream(httpx.SyncByteStream):
                     raise AnswerTooLarge(self._limit)
                 yield part
         if self._decoder is not None:
-            tail = self._decoder.flush()
+            tail = self._decoder.finish()
             if size + len(tail) > self._limit:
                 raise AnswerTooLarge(self._limit)
             if tail:
@@ -99,16 +105,39 @@ class _CountedStream(httpx.SyncByteStream):
             yield chunk
             return
         try:
-            while chunk:  # at most 1 MiB out per step: a compressed bomb never inflates at once
-                out = self._decoder.decompress(chunk, MIB)
-                if out:
-                    yield out
-                chunk = self._decoder.unconsumed_tail
+            yield from self._decoder.feed(chunk)  # at most 1 MiB out per step: a bomb never inflates at once
         except zlib.error as exc:
             raise httpx.DecodingError(f"the answer's compressed body is broken ({exc})") from None
+        except InflateRatioExceeded as exc:
+            raise AnswerTooLarge(self._limit, reason=str(exc)) from None
 
     def close(self) -> None:
         self._inner.close()
+
+
+def decoded_body(response: httpx.Response, max_ratio: float | None = DEFAULT_MAX_RATIO,
+                 chunk_size: int | None = None) -> Iterator[bytes]:
+    """The body of a streamed answer that did not go through LimitedTransport (a feed download), its
+    Content-Encoding gzip or deflate undone here in steps of at most 1 MiB under the ratio cap (httpx's
+    own decoders inflate a whole network chunk at once: 64 KiB of a bomb is 64 MiB). Another encoding
+    (we ask for none other) is left to httpx. Raises httpx.DecodingError for a broken compressed body,
+    InflateRatioExceeded for a bomb."""
+    try:
+        inflater = content_inflater(response.headers.get("content-encoding", ""), max_ratio)
+    except ValueError:
+        yield from response.iter_bytes(chunk_size)
+        return
+    if inflater is None:
+        yield from response.iter_raw(chunk_size)
+        return
+    try:
+        for chunk in response.iter_raw(chunk_size):
+            yield from inflater.feed(chunk)
+        tail = inflater.finish()
+    except zlib.error as exc:
+        raise httpx.DecodingError(f"the compressed body is broken ({exc})") from None
+    if tail:
+        yield tail
 
 
 class LimitedTransport(httpx.BaseTransport):

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from marketsync.assets.feeds import xml_safety
+from marketsync.assets.feeds.bounds import BOUND_ENVS
 from marketsync.assets.feeds.mapping.refs import ref_options
 from marketsync.assets.feeds.readers import ENCODINGS, codec_for, record_steps
 from marketsync.resources.errors import MarketsyncError
@@ -426,9 +427,10 @@ def _prove_cuts(parts: list[Part], outcomes: list[PartOutcome]) -> None:
 
 def _start_worker(job: dict[str, Any]) -> tuple[subprocess.Popen, Connection]:
     ours, theirs = Pipe(duplex=True)
-    # Only what Python needs: the worker never sees the vault's keys or the database's address.
+    # Only what Python needs, and the readers' bounds: the worker never sees the vault's keys or the
+    # database's address.
     env = {key: value for key, value in os.environ.items()
-           if key in ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH", "SYSTEMROOT")}
+           if key in ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH", "SYSTEMROOT", *BOUND_ENVS)}
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.Popen([sys.executable, "-m", "marketsync.assets.feeds.part_worker", str(theirs.fileno())],
                             pass_fds=(theirs.fileno(),), env=env, cwd=root, stdin=subprocess.DEVNULL)

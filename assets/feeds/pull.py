@@ -18,7 +18,7 @@ from dagster import (
 from marketsync.assets.catalog.runs import ImportRun
 from marketsync.assets.failures import worded_failure
 from marketsync.assets.feeds.loader import load_feed
-from marketsync.assets.feeds.sources import get_source, plain_ftp_login, redacted
+from marketsync.assets.feeds.sources import get_source, max_download_bytes, plain_ftp_login, redacted
 from marketsync.assets.table_metadata import with_table_metadata
 from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.errors import MarketsyncError
@@ -52,6 +52,7 @@ def import_pull_feed(warehouse: Warehouse, vault: CredentialVault, transport: Fe
         try:
             run.downloading()
             download = transport.download(source["location"], Path(tmp) / "feed", credentials=credentials,
+                                          max_bytes=max_download_bytes(source),
                                           plain_ftp_login=plain_ftp_login(source))
         except MarketsyncError as exc:
             run.fail(str(exc))

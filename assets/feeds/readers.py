@@ -13,8 +13,10 @@ Every reader yields `(position, raw_text, record)`:
   (XML), a dict (JSON).
 
 Records a reader cannot even split into fields (a malformed CSV record, bytes that are not valid in the
-feed's encoding, an NDJSON line that is not JSON) are not yielded: they go to `on_bad(position, raw,
-reason)`, so the caller quarantines them and counts them as read.
+feed's encoding, an NDJSON line that is not JSON, a CSV field longer than its bound) are not yielded: they
+go to `on_bad(position, raw, reason)`, so the caller quarantines them and counts them as read. Every
+reader keeps the bounds of `bounds.ReadLimits` (longest field, line or record, deepest nesting): one
+passed where no record boundary lets the reader carry on fails the run (bounds.FeedBoundExceeded).
 """
 from __future__ import annotations
 
@@ -29,6 +31,15 @@ import orjson
 from lxml import etree
 
 from marketsync.assets.feeds import xml_safety
+from marketsync.assets.feeds.bounds import (
+    MAX_FIELD_ENV,
+    GapBound,
+    JsonDepthBound,
+    LineBound,
+    ReadLimits,
+    mb,
+    record_too_long,
+)
 from marketsync.resources.errors import MarketsyncError
 
 OnBad = Callable[[int, str, str], None]
@@ -84,10 +95,14 @@ class CsvReader:
     starts on and its exact raw text (all its lines)."""
 
     def __init__(self, raw: IO[bytes], *, encoding: str = "utf-8", delimiter: str = ",", quotechar: str = '"',
-                 quoting: str = "minimal", on_bad: OnBad | None = None):
+                 quoting: str = "minimal", on_bad: OnBad | None = None, limits: ReadLimits | None = None):
         self.codec = codec_for(encoding)
         self.encoding = encoding
-        self._text = io.TextIOWrapper(raw, encoding=self.codec, errors="replace", newline="")
+        self.limits = limits or ReadLimits.from_env()
+        # (The csv module's limit is per process; every reader of a process reads the same setting.)
+        csv.field_size_limit(self.limits.field_bytes)
+        self._text = io.TextIOWrapper(LineBound(raw, self.limits.record_bytes, "CSV"), encoding=self.codec,
+                                      errors="replace", newline="")
         self._lines: list[str] = []
         self._on_bad = on_bad or _ignore
         quote_mode = {"minimal": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}.get(quoting)
@@ -99,9 +114,17 @@ class CsvReader:
         self.header = self._read_header()
 
     def _source(self) -> Iterator[str]:
-        # Every physical line csv asks for is kept until its record is complete: the record's raw text.
-        keep = self._lines.append
+        # Every physical line csv asks for is kept until its record is complete: the record's raw text,
+        # at most max_record long (a single line is bounded below, by LineBound, before it is read).
+        lines, keep, limit = self._lines, self._lines.append, self.limits.record_bytes
+        size = 0
         for line in self._text:
+            if lines:  # a record over several lines (one line alone is within the bound already)
+                size = (size or len(lines[0])) + len(line)
+                if size > limit:
+                    raise record_too_long(self._next_line, limit)
+            else:
+                size = 0
             keep(line)
             yield line
 
@@ -145,7 +168,10 @@ class CsvReader:
                 lines.clear()
                 start = self._next_line
                 self._next_line = reader.line_num + 1
-                on_bad(start, raw, f"malformed CSV record: {exc}")
+                if "field limit" in str(exc):
+                    on_bad(start, raw, f"a field is longer than {mb(self.limits.field_bytes)} ({MAX_FIELD_ENV})")
+                else:
+                    on_bad(start, raw, f"malformed CSV record: {exc}")
 
     @staticmethod
     def render(record: list[str]) -> str:
@@ -168,8 +194,8 @@ class XmlReader:
     """
 
     def __init__(self, raw: IO[bytes], *, record: str | list[str], namespaces: dict[str, str] | None = None,
-                 encoding: str | None = None, on_bad: OnBad | None = None):
-        self._raw = raw
+                 encoding: str | None = None, on_bad: OnBad | None = None, limits: ReadLimits | None = None):
+        self._raw = GapBound(raw, (limits or ReadLimits.from_env()).record_bytes, "XML")
         # Several record paths (RSS's rss/channel/item and Atom's feed/entry, say): any of them is a record.
         paths = record if isinstance(record, list) else [record]
         self.alternatives = [record_steps(path, namespaces or {}) for path in paths]
@@ -192,6 +218,7 @@ class XmlReader:
             elif not any(not ancestors or _has_ancestors(element, ancestors)
                          for ancestors in ancestors_of[element.tag]):
                 continue
+            self._raw.mark()
             yield element.sourceline or 0, None, element
             # The record was used: drop it and everything before it, so the tree never grows.
             # (Only the elements before it: the parser has usually read ahead, past this record.)
@@ -254,8 +281,9 @@ class JsonReader:
     """
 
     def __init__(self, raw: IO[bytes], *, record: str = "", lines: bool = False, encoding: str | None = None,
-                 on_bad: OnBad | None = None):
+                 on_bad: OnBad | None = None, limits: ReadLimits | None = None):
         self._raw = raw
+        self.limits = limits or ReadLimits.from_env()
         self._record = (record or "").strip().strip(".")
         self._lines = lines
         self._codec = codec_for(encoding)
@@ -272,8 +300,10 @@ class JsonReader:
     def _document(self) -> Iterator[Record]:
         prefix = f"{self._record}.item" if self._record else "item"
         index = 0
+        bound = JsonDepthBound(self._utf8(), self.limits.record_bytes, self.limits.depth)
         try:
-            for index, item in enumerate(ijson.items(self._utf8(), prefix, use_float=True), 1):
+            for index, item in enumerate(ijson.items(bound, prefix, use_float=True), 1):
+                bound.mark()
                 if type(item) is dict:
                     yield index, None, item
                 else:
@@ -282,7 +312,8 @@ class JsonReader:
             raise MarketsyncError(f"the JSON feed is not well-formed after record {index}: {exc}") from None
 
     def _ndjson(self) -> Iterator[Record]:
-        text = io.TextIOWrapper(self._raw, encoding=self._codec, errors="replace", newline="\n")
+        text = io.TextIOWrapper(LineBound(self._raw, self.limits.record_bytes, "NDJSON"), encoding=self._codec,
+                                errors="replace", newline="\n")
         loads = orjson.loads
         for number, line in enumerate(text, 1):
             if not line.strip():

@@ -14,6 +14,8 @@ Settings a pulled feed understands (JSON in ops.catalog_sources.settings):
 - connect_by: ["sku"] and/or ["gtin"]: link the store's own products to the feed's products by SKU or GTIN;
 - plain_ftp_login: true lets the login of an ftp:// feed cross the network unencrypted (a server without
   FTPS); without it only ftps:// or an anonymous login is used.
+- max_download_mb: the most this feed's download may be, in MB of 1,048,576 bytes (inflated, for a
+  gzip'd feed); default MARKETSYNC_FEED_MAX_DOWNLOAD_MB, else 2,048 (resources.feed_transport).
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ FORMATS = ("csv", "tsv", "xml", "json")
 SCHEMES = FEED_SCHEMES
 CONNECT_KEYS = ("sku", "gtin")
 DEFAULT_MAX_BAD_SHARE = 0.05
+MAX_DOWNLOAD_MB_CEILING = 1 << 20  # a terabyte: a typo guard, not a limit anyone should reach
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Query parameters whose values are secrets in the URLs suppliers hand out.
 _SECRET_PARAMS = re.compile(r"(token|key|secret|pass|password|pwd|signature|sig|auth)", re.IGNORECASE)
@@ -145,7 +148,18 @@ def validate_settings(settings: dict[str, Any]) -> dict[str, Any]:
         raise MarketsyncError(f"connect_by must list 'sku' and/or 'gtin', not {settings.get('connect_by')!r}")
     if not isinstance(settings.get("plain_ftp_login", False), bool):
         raise MarketsyncError("plain_ftp_login must be true or false")
+    limit = settings.get("max_download_mb")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float))
+                              or not 0 < limit <= MAX_DOWNLOAD_MB_CEILING):
+        raise MarketsyncError(f"max_download_mb must be a number of megabytes above 0 and at most "
+                              f"{MAX_DOWNLOAD_MB_CEILING:,}, not {limit!r}")
     return {**settings, **({"connect_by": connect_by} if "connect_by" in settings else {})}
+
+
+def max_download_bytes(source: dict[str, Any]) -> int | None:
+    """This feed's own download cap in bytes (its max_download_mb), or None for the transport's default."""
+    limit = (source.get("settings") or {}).get("max_download_mb")
+    return None if limit is None else int(float(limit) * 1024 * 1024)
 
 
 def plain_ftp_login(source: dict[str, Any]) -> bool:

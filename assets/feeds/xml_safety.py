@@ -36,6 +36,10 @@ SAFE_OPTIONS: dict[str, Any] = {
     "attribute_defaults": False,
 }
 
+# libxml2's nesting limit with huge_tree off (a deeper document is refused, XmlRefused); with it off
+# libxml2 also refuses a text node over 10,000,000 bytes.
+MAX_DEPTH = 256
+
 # How much of a document's start is looked at for a DOCTYPE with entity declarations: a prolog is
 # short, and a DOCTYPE can only come before the root element.
 _PROLOG_BYTES = 64 * 1024
@@ -105,4 +109,7 @@ def iterparse(source: IO[bytes], *, events: tuple[str, ...] = ("end",), tag: Any
     try:
         yield from parser
     except etree.XMLSyntaxError as exc:
+        if "Excessive depth" in str(exc):
+            raise XmlRefused(f"the XML feed nests elements deeper than {MAX_DEPTH} levels, libxml2's limit without "
+                             f"huge trees ({exc})") from None
         raise XmlRefused(f"the XML feed is not well-formed: {exc}") from None

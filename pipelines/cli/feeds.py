@@ -230,7 +230,7 @@ def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool)
     import tempfile
 
     from marketsync.assets.feeds.preview import preview_feed
-    from marketsync.assets.feeds.sources import get_source, plain_ftp_login
+    from marketsync.assets.feeds.sources import get_source, max_download_bytes, plain_ftp_login
     from marketsync.resources.feed_transport import FeedTransport
 
     with rt.warehouse.begin() as conn:
@@ -240,7 +240,7 @@ def feeds_preview(rt: Runtime, store: str, name: str, limit: int, as_json: bool)
     with tempfile.TemporaryDirectory(prefix="marketsync-preview-") as tmp:
         path = Path(tmp) / "feed"
         FeedTransport().download(source["location"], path, credentials=credentials,
-                                 plain_ftp_login=plain_ftp_login(source))
+                                 max_bytes=max_download_bytes(source), plain_ftp_login=plain_ftp_login(source))
         result = preview_feed(source, path, limit)
     if as_json:
         emit(result, True)

@@ -3,7 +3,9 @@
 A supplier publishes its catalog or stock as a file somewhere: on its web server, on an FTP box, or
 dropped into a shared folder. The "downloading" step of an import run calls `FeedTransport.download`,
 which writes that file to local disk a chunk at a time, so memory stays flat whether the feed is 2 MB
-or 20 GB; the parsers then stream from disk.
+or 2 GB; the parsers then stream from disk. A feed is refused past its size cap (the feed's
+max_download_mb, else MARKETSYNC_FEED_MAX_DOWNLOAD_MB, else 2,048 MB), and a compressed one past a
+200:1 inflation ratio (resources.inflation), both counted as the bytes arrive.
 
 Credentials arrive the way Jetti's pull flow has them, in the URL (RFC 1738:
 `ftp://user:p%40ss@host:21/exports/feed.csv`), or separately. The project stores a feed's URL without
@@ -20,7 +22,7 @@ One module per concern; callers import from this package, which re-exports the p
 ``ftp``         one FTP/FTPS download attempt (passive RETR, resumed with REST)
 ``local``       a local drop (``file://`` or a plain path) copied through the same sink
 ``stream``      FeedStream, an http(s) feed read as it arrives
-``sink``        the partial file on disk: gzip inflation, the size cap, what attempts remember
+``sink``        the partial file on disk: gzip inflation, the size cap (SizeLimit), what attempts remember
 ``urls``        URL parsing, redaction, credentials in URLs and their scrubber
 ``errors``      FeedTransportError and DownloadResult
 ``tls``         the shared SSL contexts, FtpTls (TLS session reuse on FTPS data connections)

@@ -79,7 +79,7 @@ def _retrieve(settings: Settings, ftp: ftplib.FTP, name: str, where: str, sink: 
         size = ftp.size(name)
     except ftplib.error_perm:
         size = None  # SIZE is an extension; the transfer itself will tell
-    if size is not None and size > settings.max_download_bytes:
+    if size is not None and size > sink.limit:
         raise TooLarge
     # Resume (REST) only if the file still has the size it had: FTP has no better validator.
     if sink.received and (size is None or size != state.ftp_size):

@@ -11,6 +11,7 @@ from marketsync.resources.feed_transport.errors import FeedTransportError
 from marketsync.resources.feed_transport.settings import Settings, settings_tls
 from marketsync.resources.feed_transport.sink import Attempts, Sink, TooLarge
 from marketsync.resources.http_client import CONNECT_FAILURES, client_options, transport_failure
+from marketsync.resources.http_limits import decoded_body
 from marketsync.resources.http_retry import retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,9 @@ def _transfer(settings: Settings, url: str, creds: dict | None, where: str, sink
             raise from_status(where, response)
         # Inflated or decoded, a body only grows: a declared length over the limit is final.
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and sink.written + int(declared) > settings.max_download_bytes:
+        if declared.isdigit() and sink.written + int(declared) > sink.limit:
             raise TooLarge
-        for chunk in response.iter_bytes():
+        for chunk in decoded_body(response, settings.max_inflate_ratio):  # inflated 1 MiB at a time
             sink.write(chunk)
 
 

@@ -21,10 +21,18 @@ from marketsync.resources.feed_transport.ftp import fetch_ftp
 from marketsync.resources.feed_transport.http import fetch_http, http_client_options, open_http
 from marketsync.resources.feed_transport.local import fetch_local
 from marketsync.resources.feed_transport.settings import Fetcher
-from marketsync.resources.feed_transport.sink import Attempts, Sink, TooLarge, WriteFailed
+from marketsync.resources.feed_transport.sink import (
+    Attempts,
+    Sink,
+    SizeLimit,
+    TooLarge,
+    WriteFailed,
+    default_size_limit,
+)
 from marketsync.resources.feed_transport.stream import FeedStream
 from marketsync.resources.feed_transport.urls import credentials_scrubber, shown_as, split_credentials, url_parts
 from marketsync.resources.http_retry import retrying
+from marketsync.resources.inflation import DEFAULT_MAX_RATIO, InflateRatioExceeded
 from marketsync.resources.url_policy import FEED_SCHEMES, UrlRefused, check_local_path, check_url
 
 log = logging.getLogger(__name__)
@@ -42,7 +50,9 @@ class FeedTransport(ConfigurableResource):
 
     connect_timeout_seconds: float = 10.0
     read_timeout_seconds: float = 60.0  # longest silence allowed mid-transfer
-    max_download_bytes: int = 20 * 1024**3
+    # None: MARKETSYNC_FEED_MAX_DOWNLOAD_MB, else 2,048 MB; a feed's own max_download_mb wins (sink.SizeLimit).
+    max_download_bytes: int | None = None
+    max_inflate_ratio: float = DEFAULT_MAX_RATIO  # gzip/deflate output per compressed byte (resources.inflation)
     retry_attempts: int = 4
     retry_wait_seconds: float = 1.0  # backoff base: waits are random in [0, base * 2**n]
     max_retry_wait_seconds: float = 60.0
@@ -51,14 +61,15 @@ class FeedTransport(ConfigurableResource):
     allow_local_files: bool = True
 
     # ---------------------------------------------------------------- public
-    def download(self, url: str, dest: Path, credentials: dict | None = None, *,
+    def download(self, url: str, dest: Path, credentials: dict | None = None, max_bytes: int | None = None, *,
                  plain_ftp_login: bool = False) -> DownloadResult:
         """Fetch `url` to `dest` (written to a sibling `.part` file, renamed when complete).
 
         `credentials`: {"username", "password"} (HTTP Basic, FTP login) or {"token"} (HTTP Bearer);
         they win over credentials in the URL. A login goes over plain ftp:// only with `plain_ftp_login`
         (the feed's own setting says the server offers nothing else). A gzip payload is inflated on the
-        way unless `dest` ends in `.gz`. Raises FeedTransportError (a MarketsyncError) naming the redacted URL."""
+        way unless `dest` ends in `.gz`. `max_bytes`: this feed's cap (its max_download_mb), over the
+        transport's default. Raises FeedTransportError (a MarketsyncError) naming the redacted URL."""
         dest = Path(dest)
         bare, from_url = split_credentials(url)
         creds = dict(credentials) if credentials else from_url
@@ -73,7 +84,9 @@ class FeedTransport(ConfigurableResource):
         partial = dest.with_name(f".{dest.name}.part")
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
-            sink = Sink(partial, self.max_download_bytes, inflate=not dest.name.lower().endswith(".gz"))
+            limit = self.size_limit(max_bytes)
+            sink = Sink(partial, limit.bytes, inflate=not dest.name.lower().endswith(".gz"),
+                        max_ratio=self.max_inflate_ratio)
         except OSError as exc:
             raise FeedTransportError(where, f"could not write {dest} ({exc.strerror or type(exc).__name__})",
                                      "rejected") from None
@@ -97,7 +110,10 @@ class FeedTransport(ConfigurableResource):
             raise FeedTransportError(where, str(exc), "rejected") from None
         except TooLarge:
             sink.discard()
-            raise self._too_large(where) from None
+            raise FeedTransportError(where, limit.reason(), "too_large") from None
+        except InflateRatioExceeded as exc:
+            sink.discard()
+            raise FeedTransportError(where, f"{exc} (max_inflate_ratio)", "too_large") from None
         except zlib.error:
             sink.discard()
             raise FeedTransportError(where, "the gzip data is corrupt or cut short", "corrupt") from None
@@ -119,12 +135,13 @@ class FeedTransport(ConfigurableResource):
         return result
 
     def open_stream(self, url: str, credentials: dict | None = None,
-                    headers: dict[str, str] | None = None) -> FeedStream:
+                    headers: dict[str, str] | None = None, max_bytes: int | None = None) -> FeedStream:
         """An http(s) feed read as it arrives instead of landing on disk: iterate the returned stream for
         the chunks of its body (a Content-Encoding undone) and close it (or use it as a context manager).
         Opening it (connecting, a 200 answer) is retried as `download` retries; a failure once the body
         flows raises FeedTransportError (kind broken, timeout, ...) at once: the reader has used what came.
-        `credentials` and `headers` as `download` takes them, `headers` added to the request's."""
+        `credentials`, `headers` and `max_bytes` as `download` takes them, `headers` added to the request's;
+        past the size cap, or the ratio cap of a compressed body, iterating raises kind too_large."""
         bare, from_url = split_credentials(url)
         creds = dict(credentials) if credentials else from_url
         where = shown_as(bare, creds)
@@ -150,7 +167,7 @@ class FeedTransport(ConfigurableResource):
         except BaseException:
             client.close()
             raise
-        return FeedStream(self, client, response, where, scrubber)
+        return FeedStream(self, client, response, where, scrubber, self.size_limit(max_bytes))
 
     # ---------------------------------------------------------------- plumbing
     @staticmethod
@@ -175,6 +192,8 @@ class FeedTransport(ConfigurableResource):
         return retrying(FeedTransportError, self.retry_attempts, self.retry_wait_seconds, self.max_retry_wait_seconds,
                         before_sleep=before_sleep)
 
-    def _too_large(self, where: str) -> FeedTransportError:
-        return FeedTransportError(where, f"the feed is larger than the {self.max_download_bytes:,} byte limit "
-                                  "(max_download_bytes)", "too_large")
+    def size_limit(self, max_bytes: int | None = None) -> SizeLimit:
+        """The cap of one download: `max_bytes` (the feed's own setting), else the transport's default."""
+        if max_bytes is not None:
+            return SizeLimit(int(max_bytes), "max_download_mb of this feed")
+        return default_size_limit(self.max_download_bytes)

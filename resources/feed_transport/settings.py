@@ -16,7 +16,8 @@ class Settings(Protocol):
 
     connect_timeout_seconds: float
     read_timeout_seconds: float
-    max_download_bytes: int
+    max_download_bytes: int | None
+    max_inflate_ratio: float
     chunk_bytes: int
     ca_file: str | None
     allow_local_files: bool
