@@ -98,7 +98,14 @@ def weight_grams(raw: Any, unit: str | None, decimal_comma: bool) -> float | int
     factor = WEIGHT_UNITS.get(written or (unit or ""))
     if factor is None:
         raise Rejected(f"weight '{raw}' has no unit (set the mapping's weight_unit)")
-    grams = (number * factor).quantize(_TENTH, ROUND_HALF_UP)
+    if not number.is_finite() or number < 0:
+        raise Rejected(f"weight '{raw}' is not a weight")
+    # The limit is checked before rounding: a number of more digits than the context's precision
+    # cannot be rounded to a tenth at all (a JSON feed's integer may have hundreds).
+    grams = number * factor
+    if grams >= _WEIGHT_LIMIT:
+        raise Rejected(f"weight '{raw}' is too large")
+    grams = grams.quantize(_TENTH, ROUND_HALF_UP)
     if grams >= _WEIGHT_LIMIT:
         raise Rejected(f"weight '{raw}' is too large")
     return int(grams) if grams == grams.to_integral_value() else float(grams)
