@@ -114,9 +114,37 @@ def _refuse_constant(name: str) -> Any:
 
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+        value = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Refusal(400, "invalid_json", f"the body is not valid UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise Refusal(400, "invalid_json", "the body's JSON is nested too deeply") from None
+    problem = _unstorable_text(value)
+    if problem:
+        raise Refusal(400, "invalid_json", f"the body's JSON holds {problem}, which no text field can store")
+    return value
+
+
+def _unstorable_text(value: Any) -> str | None:
+    """What in a parsed body Postgres cannot store as text or jsonb: a NUL character ("\\u0000") or half a
+    surrogate pair ("\\ud800" alone), in any key or string; None when there is none. (Without this check
+    they reach the inbox's jsonb and the request fails with a 500.)"""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "a NUL character (\\u0000)"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "half a UTF-16 surrogate pair"
+    return None
 
 
 class PushIntake:
