@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from marketsync.assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, split_name
+from marketsync.assets.orders.load import MalformedOrder, NormalisedPage, answer_time, normalise_all, split_name
 
 # The item state of an order Amazon ships from its own warehouses (FBA): it holds none of the merchant's
 # stock (core.stock_order_units leaves such items out).
@@ -17,12 +17,12 @@ FULFILLED_BY_AMAZON = "FULFILLED_BY_AMAZON"
 
 
 def order_id(order: dict) -> str | None:
-    return order.get("orderId")
+    oid = order.get("orderId")
+    return oid if isinstance(oid, str) and oid else None
 
 
 def modified_at(order: dict) -> datetime | None:
-    stamp = order.get("lastUpdatedTime")
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+    return answer_time(order.get("lastUpdatedTime"))
 
 
 def channel_state(order: dict) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from marketsync.assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, split_name
+from marketsync.assets.orders.load import MalformedOrder, NormalisedPage, answer_time, normalise_all, split_name
 
 
 def channel_state(order: dict) -> str:
@@ -25,12 +25,12 @@ def channel_state(order: dict) -> str:
 
 
 def order_id(order: dict) -> str | None:
-    return order.get("orderId")
+    oid = order.get("orderId")
+    return oid if isinstance(oid, str) and oid else None
 
 
 def modified_at(order: dict) -> datetime | None:
-    stamp = order.get("lastModifiedDate")
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+    return answer_time(order.get("lastModifiedDate"))
 
 
 def _money(amount: dict | None) -> Decimal | None:

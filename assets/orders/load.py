@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
 from marketsync.assets.accounts import Account
+from marketsync.resources.errors import first_line
 from marketsync.resources.session_context import set_cause
 from marketsync.resources.sql_files import query_beside, sql_beside
 from marketsync.resources.warehouse import copy_rows
@@ -55,7 +58,25 @@ def normalise_all(payloads: list[tuple[dict, str]], currency: str,
             normalise_one(payload, sha, currency, page)
         except MalformedOrder as exc:
             page.rejected.append((payload, str(exc)))
+        except (AttributeError, TypeError, KeyError, IndexError) as exc:
+            # A field of another JSON type than the channel documents (an object where a text belongs, a
+            # list for an address): the order is quarantined saying where, not the whole import failed.
+            page.rejected.append((payload, f"the order does not have the shape the channel documents "
+                                           f"({type(exc).__name__}: {first_line(exc, 200)})"))
     return page
+
+
+def answer_time(stamp: Any) -> datetime | None:
+    """An ISO 8601 time of a channel's answer ("2026-01-01T10:00:00Z") as an aware datetime (UTC when it
+    gives no offset); None when absent or not such a time, so one order's broken stamp never stops an
+    import (its cursor moves on the others' stamps)."""
+    if not isinstance(stamp, str) or not stamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def split_name(full: str | None) -> tuple[str | None, str | None]:
