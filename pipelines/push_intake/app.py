@@ -3,6 +3,7 @@
     PUT  /stores/{store}/inventory-feeds/{feed}/items         one item, applied in the request
     POST /stores/{store}/inventory-feeds/{feed}/items:batch   1 to 50 items, applied later by a sensor
     GET  /healthz
+    GET  /openapi.json                                        this API's OpenAPI 3.1 document (unsigned)
 
 `{store}` is the store code and `{feed}` the name of the store's `push_feed` catalog source (feed names
 are unique per store only, hence both in the path). Every delivery is signed (see `auth`: the
@@ -70,6 +71,7 @@ from marketsync.pipelines.push_intake.limits import (
     read_limited,
     utc_now,
 )
+from marketsync.pipelines.push_intake.openapi import OPENAPI_PATH, openapi_document
 from marketsync.pipelines.push_intake.secrets import PushSecrets, load_push_secrets
 from marketsync.resources.sql_files import query_beside
 from marketsync.resources.vault import CredentialVault, VaultError
@@ -281,6 +283,9 @@ class PushIntake:
     async def health(self, request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def openapi(self, request: Request) -> JSONResponse:
+        return JSONResponse(openapi_document(self.limits))
+
 
 def _answering_refusals(handler: Callable) -> Callable:
     async def endpoint(request: Request) -> JSONResponse:
@@ -302,4 +307,5 @@ def create_push_app(engine: Engine, vault: CredentialVault, *, clock: Clock = ut
         Route(ITEM_PATH, _answering_refusals(intake.put_item), methods=["PUT"]),
         Route(BATCH_PATH, _answering_refusals(intake.post_batch), methods=["POST"]),
         Route("/healthz", intake.health, methods=["GET"]),
+        Route(OPENAPI_PATH, intake.openapi, methods=["GET"]),
     ])
