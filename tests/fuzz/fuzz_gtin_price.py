@@ -111,7 +111,10 @@ def _words(value: Any) -> None:
             parse(value)
         except Rejected:
             pass
-    word = extras.availability_word(value, {"1": "in_stock", "0": "out_of_stock"})
+    try:
+        word = extras.availability_word(value, {"1": "in_stock", "0": "out_of_stock"})
+    except Rejected:
+        word = None
     assert word is None or word in extras.AVAILABILITY_WORDS
     try:
         extras.quantity_for_availability(value, {"in_stock": 5, "out_of_stock": 0, "preorder": "unknown"})
