@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Connection
@@ -64,6 +65,28 @@ def normalise_all(payloads: list[tuple[dict, str]], currency: str,
             page.rejected.append((payload, f"the order does not have the shape the channel documents "
                                            f"({type(exc).__name__}: {first_line(exc, 200)})"))
     return page
+
+
+# Order totals and unit prices are numeric(14, 2): what a channel answers beyond it is no real amount.
+MONEY_LIMIT = Decimal(10) ** 12
+
+
+def order_money(value: Any) -> Decimal | None:
+    """An amount of a channel's order answer as a Decimal read from its text (19.9 stays 19.9), None when
+    absent; MalformedOrder when it is no finite number, or beyond what the warehouse's columns hold (which
+    would fail the whole page's COPY, or the arithmetic on it, such as a line's cost over its quantity)."""
+    if value is None:
+        return None
+    shown = repr(value)[:60]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise MalformedOrder(f"amount {shown} is not a number")
+    try:
+        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except (InvalidOperation, ValueError):  # (ValueError: an int too long to turn into text)
+        raise MalformedOrder(f"amount {shown} is not a number") from None
+    if not amount.is_finite() or amount.copy_abs() >= MONEY_LIMIT:
+        raise MalformedOrder(f"amount {shown} is out of range")
+    return amount
 
 
 def answer_time(stamp: Any) -> datetime | None:
