@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import importlib
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from marketsync.assets.amazon import normalise as amazon_normalise
+from marketsync.assets.catalog.gtin import normalize_gtin
 from marketsync.assets.codeswholesale.normalise import RefusedProduct, normalise_product
 from marketsync.assets.ebay import normalise as ebay_normalise
 from marketsync.assets.feeds.mapping import extras
@@ -18,6 +20,7 @@ from marketsync.assets.feeds.mapping.copy_text import timestamp_text
 from marketsync.assets.feeds.mapping.parsers import Rejected, parse_timestamp, whole_number
 from marketsync.assets.feeds.push_items import FeedDefaults, ItemsInvalid, parse_item
 from marketsync.assets.jtl_ffn.sync import shipment_rows
+from marketsync.assets.orders.load import MalformedOrder, order_money
 from marketsync.pipelines.push_intake.app import Refusal, _json
 from marketsync.resources.jtl_ffn.errors import JtlFfnError
 from tests.fuzz import fuzz_push_intake
@@ -67,6 +70,16 @@ def test_quantity_with_a_huge_exponent_is_refused_before_it_is_expanded():
     assert whole_number(" 5.0E1 ") == 50
 
 
+def test_isbn10_with_digits_of_another_script_is_refused_not_a_crash():
+    # "4001１39３0x" (a fullwidth one): str.isdigit() took it, the ISBN-10 check passed, and the GS1 check
+    # digit of "978..." failed to encode as ASCII: UnicodeEncodeError out of normalize_gtin.
+    _replay("gtin_price-isbn10-fullwidth-digit")
+    for raw in ("4001\uff1139\uff130x", "\u0661" * 8 + "2X"):
+        code = normalize_gtin(raw)
+        assert code.gtin14 is None and code.problem
+    assert normalize_gtin("080442957X").gtin14 == "09780804429573"
+
+
 # ----------------------------------------------------------------------------------- push_intake
 @pytest.mark.parametrize("text", ["--0", "-" * 100 + "0", "\u00b2", "\u0661", "1" * 5000])
 def test_push_quantity_that_is_no_whole_number_is_a_problem_for_the_sender(text):
@@ -98,6 +111,19 @@ def test_ebay_order_with_an_unreadable_modification_time_does_not_stop_the_impor
     assert ebay_normalise.modified_at({"lastModifiedDate": "2025-12-02T18:14:03.I518Z"}) is None
     assert ebay_normalise.modified_at({"lastModifiedDate": "2025-12-02T18:14:03.518Z"}) == \
         datetime(2025, 12, 2, 18, 14, 3, 518000, tzinfo=UTC)
+
+
+def test_ebay_line_cost_beyond_the_column_quarantines_the_order():
+    # A lineItemCost of "12.E78" divided by the quantity could not be rounded to cents: InvalidOperation
+    # out of the import. Amounts beyond numeric(14, 2) (or not finite) now quarantine the order.
+    _replay("ebay-line-cost-1e40")
+    line = {"lineItemId": "l", "quantity": 2, "lineItemCost": {"value": "12.E78", "currency": "EUR"}}
+    page = ebay_normalise.normalise([({"orderId": "1", "lineItems": [line]}, "sha")], "EUR")
+    assert not page.orders and page.rejected[0][1] == "amount '12.E78' is out of range"
+    for value in ("NaN", "-Infinity", 10**12):
+        with pytest.raises(MalformedOrder, match="out of range"):
+            order_money(value)
+    assert order_money(19.9) == Decimal("19.9") and order_money(" 5 ") == 5 and order_money(None) is None
 
 
 def test_order_of_another_shape_is_quarantined_with_its_reason():

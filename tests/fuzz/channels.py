@@ -32,6 +32,11 @@ def _orders_page(page: NormalisedPage, given: int) -> None:
     for _payload, reason in page.rejected:
         assert isinstance(reason, str) and reason
     assert len(page.orders) + len(page.rejected) == given, (len(page.orders), len(page.rejected), given)
+    # Amounts fit the warehouse's numeric(14, 2) columns: one that does not fails the page's COPY.
+    for row in (*page.orders, *page.items):
+        for value in row:
+            if isinstance(value, Decimal):
+                assert value.is_finite() and value.copy_abs() < 10**12, row
 
 
 def letzshop(data: bytes) -> None:

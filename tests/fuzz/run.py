@@ -63,9 +63,12 @@ def run(harness: str, seconds: int, work: Path) -> Outcome:
     command = [sys.executable, "-m", f"tests.fuzz.fuzz_{harness}", f"-max_total_time={seconds}",
                "-rss_limit_mb=2048", "-timeout=10", f"-seed={SEED}", "-print_final_stats=1",
                f"-artifact_prefix={crashes}/"]
+    # A libFuzzer dictionary of tokens the inputs are made of: the harness's own, else (the channels' JSON
+    # answers) JSON's.
     dictionary = HERE / "dicts" / f"{harness}.dict"
-    if dictionary.exists():
-        command.append(f"-dict={dictionary}")
+    if not dictionary.exists():
+        dictionary = HERE / "dicts" / "json.dict"
+    command.append(f"-dict={dictionary}")
     command += [str(corpus), str(HERE / "corpus" / harness)]
     started = time.monotonic()
     log = work / f"{harness}.log"
