@@ -55,15 +55,21 @@ def normalise_all(payloads: list[tuple[dict, str]], currency: str,
     and adds no row (each channel's `normalise_one` appends only once the whole order is understood)."""
     page = NormalisedPage()
     for payload, sha in payloads:
+        # What the page held before this order: a failure half-way through it takes back what it added.
+        sizes = len(page.orders), len(page.addresses), len(page.items)
         try:
             normalise_one(payload, sha, currency, page)
         except MalformedOrder as exc:
-            page.rejected.append((payload, str(exc)))
+            reason = str(exc)
         except (AttributeError, TypeError, KeyError, IndexError) as exc:
             # A field of another JSON type than the channel documents (an object where a text belongs, a
             # list for an address): the order is quarantined saying where, not the whole import failed.
-            page.rejected.append((payload, f"the order does not have the shape the channel documents "
-                                           f"({type(exc).__name__}: {first_line(exc, 200)})"))
+            reason = (f"the order does not have the shape the channel documents "
+                      f"({type(exc).__name__}: {first_line(exc, 200)})")
+        else:
+            continue
+        del page.orders[sizes[0]:], page.addresses[sizes[1]:], page.items[sizes[2]:]
+        page.rejected.append((payload, reason))
     return page
 
 
