@@ -19,6 +19,7 @@ from marketsync.assets.feeds.mapping import extras
 from marketsync.assets.feeds.mapping.copy_text import timestamp_text
 from marketsync.assets.feeds.mapping.parsers import Rejected, parse_timestamp, whole_number
 from marketsync.assets.feeds.push_items import FeedDefaults, ItemsInvalid, parse_item
+from marketsync.assets.inbound_sheet.check import parse_units
 from marketsync.assets.jtl_ffn.sync import shipment_rows
 from marketsync.assets.orders.load import MalformedOrder, order_money
 from marketsync.pipelines.push_intake.app import Refusal, _json
@@ -126,6 +127,18 @@ def test_ebay_line_cost_beyond_the_column_quarantines_the_order():
     assert order_money(19.9) == Decimal("19.9") and order_money(" 5 ") == 5 and order_money(None) is None
 
 
+def test_order_failing_half_way_leaves_no_rows_behind():
+    # The order row was appended, then the address failed (fullName an object): the order was both
+    # quarantined and loaded, without its address and items.
+    _replay("ebay-half-normalised-order")
+    order = {"orderId": "1", "lineItems": [{"lineItemId": "l", "quantity": 1}],
+             "fulfillmentStartInstructions": [{"shippingStep": {"shipTo": {"fullName": {"adr": "x"}}}}]}
+    page = ebay_normalise.normalise([(order, "sha"), ({**order, "orderId": "2", "fulfillmentStartInstructions": []},
+                                                      "sha2")], "EUR")
+    assert [row[0] for row in page.orders] == ["2"] and [row[0] for row in page.items] == ["2"]
+    assert not page.addresses and [payload["orderId"] for payload, _ in page.rejected] == ["1"]
+
+
 def test_order_of_another_shape_is_quarantined_with_its_reason():
     # (What made the normalisers' shape errors worth a guard: every field was read as the API documents
     # it, so a product that is a text instead of an object raised AttributeError out of the import.)
@@ -192,3 +205,12 @@ def test_push_body_that_postgres_cannot_store_is_refused_as_bad_json(body, reaso
     with pytest.raises(Refusal, match=reason) as refused:
         _json(body)
     assert (refused.value.status, refused.value.code) == (400, "invalid_json")
+
+
+# ------------------------------------------------------------------------------------ inbound_sheet
+def test_expected_units_with_a_huge_exponent_are_bad_units_not_an_overflow():
+    # "2,1e+4000001" read as a Decimal; subtracting the units received overflowed the context.
+    _replay("inbound_sheet-units-exponent")
+    for text in ("2,1e+4000001", "1e-999999", "1e12", "0.0000001"):
+        assert parse_units(text) is None, text
+    assert parse_units("2,5") == Decimal("2.5") and parse_units("1.000") == 1000
