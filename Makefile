@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo dev test test-unit lint bench clean
+.PHONY: install demo dev test test-unit lint bench fuzz clean
 
 install: $(STAMP)
 
@@ -53,5 +53,20 @@ $(VENV)/.bench-installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ./sandbox -e '.[dev,bench]'
 	touch $@
 
+## Fuzzing (tests/fuzz/, README "Fuzzing"): each atheris harness for FUZZ_SECONDS (default 60) from its seed
+## corpus, a table of executions, coverage and crashes; then schemathesis against the push intake's
+## /openapi.json (bounded, seeded). Fails naming every crash file; both parts run either way.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP) $(VENV)/.fuzz-installed
+	@status=0; \
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m tests.fuzz.run || status=1; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_push_intake_openapi.py || status=1; \
+	exit $$status
+
+# atheris is a fuzzing-only dependency.
+$(VENV)/.fuzz-installed: pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ./sandbox -e '.[dev,fuzz]'
+	touch $@
+
 clean:
-	rm -rf $(VENV) .marketsync
+	rm -rf $(VENV) .marketsync .fuzz

@@ -7,9 +7,16 @@ the items of an order Amazon fulfils itself carry the state FULFILLED_BY_AMAZON.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from marketsync.assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, split_name
+from marketsync.assets.orders.load import (
+    MalformedOrder,
+    NormalisedPage,
+    answer_time,
+    normalise_all,
+    order_money,
+    split_name,
+)
 
 # The item state of an order Amazon ships from its own warehouses (FBA): it holds none of the merchant's
 # stock (core.stock_order_units leaves such items out).
@@ -17,12 +24,12 @@ FULFILLED_BY_AMAZON = "FULFILLED_BY_AMAZON"
 
 
 def order_id(order: dict) -> str | None:
-    return order.get("orderId")
+    oid = order.get("orderId")
+    return oid if isinstance(oid, str) and oid else None
 
 
 def modified_at(order: dict) -> datetime | None:
-    stamp = order.get("lastUpdatedTime")
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+    return answer_time(order.get("lastUpdatedTime"))
 
 
 def channel_state(order: dict) -> str:
@@ -35,10 +42,11 @@ def channel_state(order: dict) -> str:
 
 
 def _money(amount: dict | None) -> Decimal | None:
-    try:
-        return Decimal(str(amount["amount"])) if amount and amount.get("amount") is not None else None
-    except (InvalidOperation, TypeError):
-        raise MalformedOrder(f"amount {amount!r} is not a number") from None
+    if not amount:
+        return None
+    if not isinstance(amount, dict):
+        raise MalformedOrder(f"amount {amount!r:.60} is not an object")
+    return order_money(amount.get("amount"))
 
 
 def normalise_order(order: dict, sha: str, currency: str, page: NormalisedPage) -> None:

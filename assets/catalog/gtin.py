@@ -85,7 +85,8 @@ def _isbn10_valid(chars: str) -> bool:
 
 
 def _from_isbn10(chars: str) -> Gtin:
-    if not (chars[:9].isdigit() and (chars[9].isdigit() or chars[9] in "Xx")):
+    # ASCII digits only: str.isdigit() also takes other scripts' digits ("١"), which are no ISBN.
+    if not (chars.isascii() and chars[:9].isdigit() and (chars[9].isdigit() or chars[9] in "Xx")):
         return Gtin(None, "isbn10", "an ISBN-10 has nine digits followed by a digit or X")
     if not _isbn10_valid(chars):
         return Gtin(None, "isbn10", f"ISBN-10 {chars} has a wrong check character")

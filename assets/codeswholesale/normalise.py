@@ -48,18 +48,25 @@ def _decimal(value: Any, what: str) -> Decimal:
     return number
 
 
+_WHOLE_LIMIT = 2**31  # quantities and tier bounds are integer columns and JSON attributes
+
+
 def _whole(value: Any, what: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
         raise RefusedProduct(f"{what} '{value}' is not a whole number")
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise RefusedProduct(f"{what} '{value}' is not a whole number")
+        value = int(value)  # (a JSON integer beyond 64 bits arrives as a float: 1e+117)
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        # (ASCII only: str.isdigit() also takes "²", which int() refuses)
+        text = value.strip()
+        value = int(text) if len(text) <= 12 else _WHOLE_LIMIT
+    if not isinstance(value, int):
+        raise RefusedProduct(f"{what} '{value}' is not a whole number")
+    if not -_WHOLE_LIMIT < value < _WHOLE_LIMIT:
+        raise RefusedProduct(f"{what} is out of range")
+    return value
 
 
 def price_tiers(prices: Any) -> list[dict]:

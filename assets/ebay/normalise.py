@@ -8,9 +8,16 @@ is one canonical item with its quantity.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from marketsync.assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, split_name
+from marketsync.assets.orders.load import (
+    MalformedOrder,
+    NormalisedPage,
+    answer_time,
+    normalise_all,
+    order_money,
+    split_name,
+)
 
 
 def channel_state(order: dict) -> str:
@@ -25,19 +32,20 @@ def channel_state(order: dict) -> str:
 
 
 def order_id(order: dict) -> str | None:
-    return order.get("orderId")
+    oid = order.get("orderId")
+    return oid if isinstance(oid, str) and oid else None
 
 
 def modified_at(order: dict) -> datetime | None:
-    stamp = order.get("lastModifiedDate")
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+    return answer_time(order.get("lastModifiedDate"))
 
 
 def _money(amount: dict | None) -> Decimal | None:
-    try:
-        return Decimal(str(amount["value"])) if amount and amount.get("value") is not None else None
-    except (InvalidOperation, TypeError):
-        raise MalformedOrder(f"amount {amount!r} is not a number") from None
+    if not amount:
+        return None
+    if not isinstance(amount, dict):
+        raise MalformedOrder(f"amount {amount!r:.60} is not an object")
+    return order_money(amount.get("value"))
 
 
 def _ship_to(order: dict) -> dict:

@@ -149,8 +149,16 @@ class _Fields:
         value = self.raw.get(name)
         if value is None:
             return None
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value.strip())
+        if isinstance(value, str):
+            # ASCII digits after at most one sign: str.isdigit() also takes "²" and "١", which int() refuses
+            # or reads, and int() of thousands of digits is refused by Python itself.
+            text = value.strip()
+            digits = text[1:] if text.startswith("-") else text
+            if digits.isascii() and digits.isdigit():
+                if len(digits) > 12:
+                    self.bad(name, "is out of range")
+                    return None
+                value = int(text)
         elif isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -170,8 +178,12 @@ class _Fields:
         except ValueError:
             self.bad(name, f"{excerpt(value)} is not an ISO 8601 date-time")
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)  # documented: no offset means UTC
+        try:
+            # Kept in UTC: Python reads offsets up to a day, Postgres stores them only up to 15:59.
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 pushed over the edge by its offset
+            self.bad(name, f"{excerpt(value)} is out of range")
+            return None
         if moment > received_at + FUTURE_TOLERANCE:
             ahead = int((moment - received_at).total_seconds())
             self.bad(name, f"is {ahead} s ahead of our clock; send UTC or a date-time with its offset")

@@ -102,6 +102,9 @@ def _cell(row: Sequence[str], index: int | None) -> str:
 _GROUPED = re.compile(r"\d{1,3}(?:([.,\u00a0\u202f ])\d{3})(?:\1\d{3})*")
 
 
+_UNITS_LIMIT = Decimal(10) ** 12
+
+
 def parse_units(text: str) -> Decimal | None:
     """A count as people type it into a sheet: 12, 12.0, 1,000 or 1.000 (thousands), 2,5 (a decimal
     comma); None when it is not a number."""
@@ -114,7 +117,11 @@ def parse_units(text: str) -> Decimal | None:
         value = Decimal(text.replace(",", "."))
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    # A count someone typed: below a trillion, at most six decimals. "2,1e+4000001" is a Decimal too, but
+    # subtracting the units received from it overflows, and "1e-999999" would print a million zeros.
+    if not value.is_finite() or value.copy_abs() >= _UNITS_LIMIT or value.normalize().as_tuple().exponent < -6:
+        return None
+    return value
 
 
 def _units(value: Decimal) -> str:

@@ -8,15 +8,18 @@ rewritten and rows the fulfiller no longer reports are removed. One transaction 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, text
 
+from marketsync.resources.http_limits import MALFORMED, malformed
 from marketsync.resources.jtl_ffn import JtlFfnApi
+from marketsync.resources.jtl_ffn.errors import JtlFfnError
 from marketsync.resources.sql_files import query_beside, sql_beside
 from marketsync.resources.warehouse import Warehouse, copy_rows
 
@@ -75,12 +78,51 @@ def sync_products(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Snap
         _stage(conn)
         for batch in _batched(api.products()):
             result.fetched += len(batch)
-            result.raw_new += _land(conn, account_id, [_payload_row("product", p["jfsku"], p) for p in batch])
-            copy_rows(conn, "ffn_products", ("jfsku", "merchant_sku", "name", "gtin"),
-                      [(p["jfsku"], p.get("merchantSku") or p["jfsku"], p.get("name"), _gtin(p)) for p in batch])
+            rows = product_rows(batch)
+            result.raw_new += _land(conn, account_id, [_payload_row("product", row[0], p)
+                                                       for row, p in zip(rows, batch, strict=True)])
+            copy_rows(conn, "ffn_products", ("jfsku", "merchant_sku", "name", "gtin"), rows)
         merged = conn.execute(query_beside(__file__, "merge_products.sql"), {"account_id": account_id}).one()
     result.written, result.removed = merged.written, merged.removed
     return result
+
+
+def _documents(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Rows built from documents of an answer; a document without the fields (or of other types than)
+    the API documents is the client's malformed-answer error naming `what`, never a bare KeyError."""
+    def decorate(build: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(build)
+        def rows(*args: Any) -> Any:
+            try:
+                return build(*args)
+            except (KeyError, TypeError, AttributeError, IndexError) as exc:
+                detail = f"no `{exc.args[0]}`" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+                raise JtlFfnError(malformed(f"JTL FFN {what}", detail[:200]), MALFORMED) from None
+        return rows
+    return decorate
+
+
+@_documents("products")
+def product_rows(products: list[dict]) -> list[tuple]:
+    """(jfsku, merchant_sku, name, gtin) of each Product document."""
+    return [(p["jfsku"], p.get("merchantSku") or p["jfsku"], p.get("name"), _gtin(p)) for p in products]
+
+
+@_documents("stocks")
+def stock_rows_of(stocks: list[dict]) -> list[tuple]:
+    """The stock rows of a page of Stock documents (see stock_rows)."""
+    return [row for s in stocks for row in stock_rows(s)]
+
+
+@_documents("inbounds")
+def inbound_rows(inbounds: list[dict]) -> tuple[list[tuple], list[tuple]]:
+    """(inbound rows, inbound item rows) of a page of Inbound documents."""
+    rows = [(b["inboundId"], b.get("merchantInboundNumber"), b.get("warehouseId"), b.get("status"),
+             (b.get("modificationInfo") or {}).get("createdAt")) for b in inbounds]
+    items = [(b["inboundId"], item["jfsku"], _number(item.get("quantity")),
+              _number(item.get("quantity")) - _number(item.get("quantityOpen")))
+             for b in inbounds for item in b.get("items") or [] if item.get("jfsku")]
+    return rows, items
 
 
 def stock_rows(stock: dict) -> list[tuple]:
@@ -101,9 +143,10 @@ def sync_stock(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Snapsho
         _stage(conn)
         for batch in _batched(api.stocks()):
             result.fetched += len(batch)
+            rows = stock_rows_of(batch)
             result.raw_new += _land(conn, account_id, [_payload_row("stock", s["jfsku"], s) for s in batch])
             copy_rows(conn, "ffn_stock", ("jfsku", "warehouse_id", "stock_level", "reserved", "blocked", "announced"),
-                      [row for s in batch for row in stock_rows(s)])
+                      rows)
         merged = conn.execute(query_beside(__file__, "merge_stock.sql"), {"account_id": account_id}).one()
         # now() is when this transaction began, before the first page was read: a unit shipped later
         # may be missing from this count, so stock availability deducts shipments from then on.
@@ -119,15 +162,12 @@ def sync_inbounds(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Snap
         _stage(conn)
         for batch in _batched(api.inbounds()):
             result.fetched += len(batch)
-            result.raw_new += _land(conn, account_id, [_payload_row("inbound", b["inboundId"], b) for b in batch])
+            inbounds, items = inbound_rows(batch)
+            result.raw_new += _land(conn, account_id, [_payload_row("inbound", row[0], b)
+                                                       for row, b in zip(inbounds, batch, strict=True)])
             copy_rows(conn, "ffn_inbounds", ("inbound_id", "merchant_inbound_number", "warehouse_id", "status",
-                                             "created_at_fulfiller"),
-                      [(b["inboundId"], b.get("merchantInboundNumber"), b.get("warehouseId"), b.get("status"),
-                        (b.get("modificationInfo") or {}).get("createdAt")) for b in batch])
-            copy_rows(conn, "ffn_inbound_items", ("inbound_id", "jfsku", "quantity", "received"),
-                      [(b["inboundId"], item["jfsku"], _number(item.get("quantity")),
-                        _number(item.get("quantity")) - _number(item.get("quantityOpen")))
-                       for b in batch for item in b.get("items") or [] if item.get("jfsku")])
+                                             "created_at_fulfiller"), inbounds)
+            copy_rows(conn, "ffn_inbound_items", ("inbound_id", "jfsku", "quantity", "received"), items)
         merged = conn.execute(query_beside(__file__, "merge_inbounds.sql"), {"account_id": account_id}).one()
     result.written = merged.inbounds_written + merged.items_written
     return result
@@ -146,6 +186,12 @@ def shipment_row(number: str, notice: dict) -> tuple:
             package.get("trackingUrl"), shipped_at, orjson.dumps(items).decode())
 
 
+@_documents("shipping notifications")
+def shipment_rows(notices: list[tuple[str, dict]]) -> list[tuple]:
+    """The rows of (merchant outbound number, OutboundShippingNotification) pairs (see shipment_row)."""
+    return [shipment_row(number, notice) for number, notice in notices]
+
+
 def sync_shipments(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> SnapshotResult:
     """Shipping notifications of our open outbounds (one request per outbound not fully shipped); the
     newest notification's outboundStatus becomes the outbound's status."""
@@ -162,12 +208,11 @@ def sync_shipments(warehouse: Warehouse, api: JtlFfnApi, account_id: int) -> Sna
     with warehouse.begin() as conn:
         _stage(conn)
         result.fetched = len(notices)
-        result.raw_new = _land(conn, account_id, [_payload_row("shipping_notification",
-                                                               n["outboundShippingNotificationId"], n)
-                                                  for _number, n in notices])
+        rows = shipment_rows(notices)
+        result.raw_new = _land(conn, account_id, [_payload_row("shipping_notification", row[0], n)
+                                                  for row, (_number, n) in zip(rows, notices, strict=True)])
         copy_rows(conn, "ffn_shipments", ("notification_id", "merchant_outbound_number", "carrier", "tracking_number",
-                                          "tracking_url", "shipped_at", "items"),
-                  [shipment_row(number, notice) for number, notice in notices])
+                                          "tracking_url", "shipped_at", "items"), rows)
         result.written = conn.execute(query_beside(__file__, "insert_shipments.sql"),
                                       {"account_id": account_id}).rowcount
         for number, status in statuses:

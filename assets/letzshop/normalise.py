@@ -5,10 +5,10 @@ canonical order row is one shipment. Each inventory unit is one piece and become
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from marketsync.assets.catalog.gtin import normalize_gtin
-from marketsync.assets.orders.load import MalformedOrder, NormalisedPage, normalise_all
+from marketsync.assets.orders.load import MalformedOrder, NormalisedPage, normalise_all, order_money
 
 LANGUAGES = ("en", "fr", "de")
 
@@ -22,13 +22,13 @@ NormalisedBatch = NormalisedPage
 
 
 def _money(value) -> Decimal | None:
-    if value is None:
-        return None
+    # From its text (a Float 19.9 must become 19.90, not 19.899999999999998578...), finite and within the
+    # warehouse's numeric(14, 2), or the shipment is quarantined.
     try:
-        # str() first: a Float 19.9 must become 19.90, not 19.899999999999998578...
-        return Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise MalformedShipment(f"amount {value!r} is not a number") from None
+        amount = order_money(value)
+    except MalformedOrder as exc:
+        raise MalformedShipment(str(exc)) from None
+    return None if amount is None else amount.quantize(Decimal("0.01"))
 
 
 def _title(product: dict | None, locale: str | None) -> str | None:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import Connection
 
 from marketsync.assets.accounts import Account
+from marketsync.resources.errors import first_line
 from marketsync.resources.session_context import set_cause
 from marketsync.resources.sql_files import query_beside, sql_beside
 from marketsync.resources.warehouse import copy_rows
@@ -51,11 +55,57 @@ def normalise_all(payloads: list[tuple[dict, str]], currency: str,
     and adds no row (each channel's `normalise_one` appends only once the whole order is understood)."""
     page = NormalisedPage()
     for payload, sha in payloads:
+        # What the page held before this order: a failure half-way through it takes back what it added.
+        sizes = len(page.orders), len(page.addresses), len(page.items)
         try:
             normalise_one(payload, sha, currency, page)
         except MalformedOrder as exc:
-            page.rejected.append((payload, str(exc)))
+            reason = str(exc)
+        except (AttributeError, TypeError, KeyError, IndexError) as exc:
+            # A field of another JSON type than the channel documents (an object where a text belongs, a
+            # list for an address): the order is quarantined saying where, not the whole import failed.
+            reason = (f"the order does not have the shape the channel documents "
+                      f"({type(exc).__name__}: {first_line(exc, 200)})")
+        else:
+            continue
+        del page.orders[sizes[0]:], page.addresses[sizes[1]:], page.items[sizes[2]:]
+        page.rejected.append((payload, reason))
     return page
+
+
+# Order totals and unit prices are numeric(14, 2): what a channel answers beyond it is no real amount.
+MONEY_LIMIT = Decimal(10) ** 12
+
+
+def order_money(value: Any) -> Decimal | None:
+    """An amount of a channel's order answer as a Decimal read from its text (19.9 stays 19.9), None when
+    absent; MalformedOrder when it is no finite number, or beyond what the warehouse's columns hold (which
+    would fail the whole page's COPY, or the arithmetic on it, such as a line's cost over its quantity)."""
+    if value is None:
+        return None
+    shown = repr(value)[:60]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise MalformedOrder(f"amount {shown} is not a number")
+    try:
+        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except (InvalidOperation, ValueError):  # (ValueError: an int too long to turn into text)
+        raise MalformedOrder(f"amount {shown} is not a number") from None
+    if not amount.is_finite() or amount.copy_abs() >= MONEY_LIMIT:
+        raise MalformedOrder(f"amount {shown} is out of range")
+    return amount
+
+
+def answer_time(stamp: Any) -> datetime | None:
+    """An ISO 8601 time of a channel's answer ("2026-01-01T10:00:00Z") as an aware datetime (UTC when it
+    gives no offset); None when absent or not such a time, so one order's broken stamp never stops an
+    import (its cursor moves on the others' stamps)."""
+    if not isinstance(stamp, str) or not stamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def split_name(full: str | None) -> tuple[str | None, str | None]:

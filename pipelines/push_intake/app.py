@@ -3,6 +3,7 @@
     PUT  /stores/{store}/inventory-feeds/{feed}/items         one item, applied in the request
     POST /stores/{store}/inventory-feeds/{feed}/items:batch   1 to 50 items, applied later by a sensor
     GET  /healthz
+    GET  /openapi.json                                        this API's OpenAPI 3.1 document (unsigned)
 
 `{store}` is the store code and `{feed}` the name of the store's `push_feed` catalog source (feed names
 are unique per store only, hence both in the path). Every delivery is signed (see `auth`: the
@@ -70,6 +71,7 @@ from marketsync.pipelines.push_intake.limits import (
     read_limited,
     utc_now,
 )
+from marketsync.pipelines.push_intake.openapi import OPENAPI_PATH, openapi_document
 from marketsync.pipelines.push_intake.secrets import PushSecrets, load_push_secrets
 from marketsync.resources.sql_files import query_beside
 from marketsync.resources.vault import CredentialVault, VaultError
@@ -114,9 +116,37 @@ def _refuse_constant(name: str) -> Any:
 
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+        value = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Refusal(400, "invalid_json", f"the body is not valid UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise Refusal(400, "invalid_json", "the body's JSON is nested too deeply") from None
+    problem = _unstorable_text(value)
+    if problem:
+        raise Refusal(400, "invalid_json", f"the body's JSON holds {problem}, which no text field can store")
+    return value
+
+
+def _unstorable_text(value: Any) -> str | None:
+    """What in a parsed body Postgres cannot store as text or jsonb: a NUL character ("\\u0000") or half a
+    surrogate pair ("\\ud800" alone), in any key or string; None when there is none. (Without this check
+    they reach the inbox's jsonb and the request fails with a 500.)"""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "a NUL character (\\u0000)"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "half a UTF-16 surrogate pair"
+    return None
 
 
 class PushIntake:
@@ -253,6 +283,9 @@ class PushIntake:
     async def health(self, request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def openapi(self, request: Request) -> JSONResponse:
+        return JSONResponse(openapi_document(self.limits))
+
 
 def _answering_refusals(handler: Callable) -> Callable:
     async def endpoint(request: Request) -> JSONResponse:
@@ -274,4 +307,5 @@ def create_push_app(engine: Engine, vault: CredentialVault, *, clock: Clock = ut
         Route(ITEM_PATH, _answering_refusals(intake.put_item), methods=["PUT"]),
         Route(BATCH_PATH, _answering_refusals(intake.post_batch), methods=["POST"]),
         Route("/healthz", intake.health, methods=["GET"]),
+        Route(OPENAPI_PATH, intake.openapi, methods=["GET"]),
     ])

@@ -95,11 +95,18 @@ def weight_grams(raw: Any, unit: str | None, decimal_comma: bool) -> float | int
         number = parse_price(match.group(1), decimal_comma)[0]
         written = match.group(2).lower()
     if written and written not in WEIGHT_UNITS:
-        raise Rejected(f"weight unit '{written}' is not one of g, kg, lb, oz")
+        raise Rejected(f"weight unit {excerpt(written)} is not one of g, kg, lb, oz")
     factor = WEIGHT_UNITS.get(written or (unit or ""))
     if factor is None:
         raise Rejected(f"weight {excerpt(raw)} has no unit (set the mapping's weight_unit)")
-    grams = (number * factor).quantize(_TENTH, ROUND_HALF_UP)
+    if not number.is_finite() or number < 0:
+        raise Rejected(f"weight {excerpt(raw)} is not a weight")
+    # The limit is checked before rounding: a number of more digits than the context's precision
+    # cannot be rounded to a tenth at all (a JSON feed's integer may have hundreds).
+    grams = number * factor
+    if grams >= _WEIGHT_LIMIT:
+        raise Rejected(f"weight {excerpt(raw)} is too large")
+    grams = grams.quantize(_TENTH, ROUND_HALF_UP)
     if grams >= _WEIGHT_LIMIT:
         raise Rejected(f"weight {excerpt(raw)} is too large")
     return int(grams) if grams == grams.to_integral_value() else float(grams)

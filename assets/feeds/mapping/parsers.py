@@ -133,11 +133,16 @@ def whole_number(raw: Any) -> int:
                 raise Rejected(f"quantity {excerpt(text)} is not a whole number") from None
             if not number.is_finite() or number != number.to_integral_value():
                 raise Rejected(f"quantity {excerpt(text)} is not a whole number") from None
+            if number.copy_abs() > QUANTITY_LIMIT:
+                # Before int(): "1E999999999" is a whole number too, of a billion digits.
+                raise Rejected(f"quantity {excerpt(text, 40)} is out of range") from None
             value = int(number)
     else:
         raise Rejected(f"quantity {excerpt(raw)} is not a whole number")
     if value > QUANTITY_LIMIT:
-        raise Rejected(f"quantity {value} is too large")
+        # (An integer of thousands of digits cannot even be turned into text: Python refuses.)
+        shown = value if value.bit_length() <= 128 else "of more than 38 digits"
+        raise Rejected(f"quantity {shown} is too large")
     return value
 
 
@@ -170,7 +175,14 @@ def parse_timestamp(raw: Any) -> datetime:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise Rejected(f"timestamp {excerpt(raw.strip())} is not an ISO 8601 date and time") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        # In UTC: Python reads offsets up to a day ("-20:47"), which Postgres refuses (up to 15:59), and
+        # one refused value would fail the whole COPY of the feed.
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise Rejected(f"timestamp {excerpt(raw.strip())} is out of range") from None
 
 
 def parse_list(raw: Any, separator: str) -> list[str] | None:

@@ -1,0 +1,13 @@
+"""Fuzz codeswholesale's answer parsers (tests/fuzz/channels.py says what each reads and the contract).
+
+    python -m tests.fuzz.fuzz_codeswholesale -max_total_time=60 tests/fuzz/corpus/codeswholesale
+"""
+from __future__ import annotations
+
+from tests.fuzz.common import fuzz, instrumented
+
+with instrumented(__name__ == "__main__"):
+    from tests.fuzz.channels import codeswholesale as TestOneInput
+
+if __name__ == "__main__":
+    fuzz(TestOneInput)
