@@ -214,3 +214,12 @@ def test_expected_units_with_a_huge_exponent_are_bad_units_not_an_overflow():
     for text in ("2,1e+4000001", "1e-999999", "1e12", "0.0000001"):
         assert parse_units(text) is None, text
     assert parse_units("2,5") == Decimal("2.5") and parse_units("1.000") == 1000
+
+
+def test_expected_units_below_the_smallest_exponent_are_bad_units_not_a_memory_error():
+    # "1018446744071e-4003709551616" normalised to 0 (below the context's smallest exponent), passed the
+    # six-decimals test, and printing the value itself asked for four billion zeros (MemoryError).
+    _replay("inbound_sheet-units-below-the-smallest-exponent")
+    for text in ("1018446744071e-4003709551616", "1e-1000027", "5e-7"):
+        assert parse_units(text) is None, text
+    assert parse_units("12.000000") == 12 and parse_units("0.000001") == Decimal("0.000001")

@@ -103,6 +103,7 @@ _GROUPED = re.compile(r"\d{1,3}(?:([.,\u00a0\u202f ])\d{3})(?:\1\d{3})*")
 
 
 _UNITS_LIMIT = Decimal(10) ** 12
+_MICRO = Decimal("0.000001")
 
 
 def parse_units(text: str) -> Decimal | None:
@@ -119,9 +120,13 @@ def parse_units(text: str) -> Decimal | None:
         return None
     # A count someone typed: below a trillion, at most six decimals. "2,1e+4000001" is a Decimal too, but
     # subtracting the units received from it overflows, and "1e-999999" would print a million zeros.
-    if not value.is_finite() or value.copy_abs() >= _UNITS_LIMIT or value.normalize().as_tuple().exponent < -6:
+    # The test is against the value rounded to six decimals, not the value normalised: normalising a
+    # number below the context's smallest exponent ("1e-4003709551616") gives 0, and the value itself
+    # would still print four billion zeros.
+    if not value.is_finite() or value.copy_abs() >= _UNITS_LIMIT:
         return None
-    return value
+    rounded = value.quantize(_MICRO)
+    return rounded if rounded == value else None
 
 
 def _units(value: Decimal) -> str:
