@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import httpcore
 
@@ -188,8 +190,6 @@ def check_url(url: str, schemes: Iterable[str] = REMOTE_SCHEMES, what: str = "th
     """Checks a URL as it is configured: its scheme is one of `schemes` (always a subset of REMOTE_SCHEMES),
     it names a host, and that host is no refused address. A name that does not resolve now passes: the
     connection checks again, and a server may be unreachable from where the URL is typed."""
-    from urllib.parse import urlsplit
-
     permitted = [s for s in schemes if s in REMOTE_SCHEMES]
     scheme = scheme_of(url) or (urlsplit(url).scheme.lower() if ":" in url else "")
     if scheme not in permitted:
@@ -213,9 +213,6 @@ def check_local_path(path: str, what: str = "the location") -> Path:
     """The real path of a local file or folder (a `file://` URL or a plain path, symbolic links resolved)
     when it lies inside one of the folders MARKETSYNC_LOCAL_FILE_DIRS names; else UrlRefused. Without
     the setting no local path is allowed: /proc/self/environ or /etc/passwd are files too."""
-    from urllib.parse import urlsplit
-    from urllib.request import url2pathname
-
     if scheme_of(path) == "file":
         parts = urlsplit(path)
         if parts.netloc not in ("", "localhost"):
