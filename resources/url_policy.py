@@ -228,6 +228,17 @@ def check_local_path(path: str, what: str = "the location") -> Path:
     return real
 
 
+def check_location(location: str, schemes: Iterable[str], what: str) -> None:
+    """A location that is a URL or a local path, as a feed or a delivery takes it: `file://` URLs and
+    plain paths through `check_local_path`, anything else with a scheme through `check_url` (so `data:`
+    and its kind are refused as schemes)."""
+    scheme = scheme_of(location) or (urlsplit(location).scheme.lower() if ":" in location else "")
+    if scheme in ("", "file") or len(scheme) == 1:  # (a one-letter scheme is a drive: a path)
+        check_local_path(location, what)
+    else:
+        check_url(location, schemes, what)
+
+
 # ------------------------------------------------------------------------------------ connecting
 def connect_checked(host: str, port: int, timeout: float | None = None,
                     source_address: tuple[str, int] | None = None, what: str = "the connection") -> socket.socket:

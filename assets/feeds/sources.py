@@ -31,7 +31,8 @@ from marketsync.assets.feeds.readers import codec_for
 from marketsync.assets.stores import find_store_id
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.sql_files import query_beside
-from marketsync.resources.url_policy import FEED_SCHEMES, UrlRefused, check_local_path, check_url, scheme_of
+from marketsync.resources.url_policy import FEED_SCHEMES, UrlRefused
+from marketsync.resources.url_policy import check_location as check_url_or_path
 
 KINDS = ("letzshop_feed", "codeswholesale", "pull_feed", "push_feed")
 FORMATS = ("csv", "tsv", "xml", "json")
@@ -182,10 +183,7 @@ def check_location(location: str) -> None:
     """A feed location is an http(s) or ftp(s) URL the outbound URL policy allows (or a path inside a
     local folder the deployment allows), without a password in it."""
     try:
-        if scheme_of(location) in SCHEMES:
-            check_url(location, SCHEMES, f"feed location {redacted(location)}")
-        else:
-            check_local_path(location, "the feed location")
+        check_url_or_path(location, SCHEMES, f"feed location {redacted(location)}")
     except UrlRefused as exc:
         raise MarketsyncError(str(exc)) from None
     if urlsplit(location).password is not None:

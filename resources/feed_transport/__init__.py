@@ -32,7 +32,7 @@ One module per concern; callers import from this package, which re-exports the p
 from marketsync.resources.feed_transport.errors import DownloadResult, FeedTransportError
 from marketsync.resources.feed_transport.resource import FeedTransport
 from marketsync.resources.feed_transport.stream import FeedStream
-from marketsync.resources.feed_transport.tls import FtpTls, connect_ftp
+from marketsync.resources.feed_transport.tls import FtpTls, connect_ftp, plain_login_refusal
 from marketsync.resources.feed_transport.urls import (
     UrlParts,
     credentials_scrubber,
@@ -50,6 +50,7 @@ __all__ = [
     "UrlParts",
     "connect_ftp",
     "credentials_scrubber",
+    "plain_login_refusal",
     "redact",
     "split_credentials",
     "url_parts",

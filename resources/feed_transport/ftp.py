@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from marketsync.resources.feed_transport.errors import FeedTransportError
 from marketsync.resources.feed_transport.settings import Settings, settings_tls
 from marketsync.resources.feed_transport.sink import Attempts, Sink, TooLarge
-from marketsync.resources.feed_transport.tls import FtpTls, connect_ftp
+from marketsync.resources.feed_transport.tls import FtpTls, connect_ftp, plain_login_refusal
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,9 @@ def _transfer(settings: Settings, url: str, creds: dict | None, where: str, sink
         raise FeedTransportError(where, "the URL names a directory, not a file", "rejected")
     user = (creds or {}).get("username") or "anonymous"
     password = (creds or {}).get("password") or ("anonymous@" if user == "anonymous" else "")
-    if not tls and user != "anonymous" and not state.plain_ftp_login:
-        raise FeedTransportError(where, "the login would cross the network unencrypted over plain FTP: use "
-                                 "ftps://, or, if the server offers nothing else, say so in the feed's settings "
-                                 "(plain_ftp_login: true)", "rejected")
+    refusal = plain_login_refusal(tls, user, state.plain_ftp_login)
+    if refusal:
+        raise FeedTransportError(where, refusal, "rejected")
     ftp: ftplib.FTP = FtpTls(context=settings_tls(settings)) if tls else ftplib.FTP()  # noqa: S321 - FTP and FTPS are protocols merchants' feeds use; FTPS when configured
     state.content_type = mimetypes.guess_type(name)[0]
     try:

@@ -33,7 +33,7 @@ from marketsync.resources.feed_transport.stream import FeedStream
 from marketsync.resources.feed_transport.urls import credentials_scrubber, shown_as, split_credentials, url_parts
 from marketsync.resources.http_retry import retrying
 from marketsync.resources.inflation import DEFAULT_MAX_RATIO, InflateRatioExceeded
-from marketsync.resources.url_policy import FEED_SCHEMES, UrlRefused, check_local_path, check_url
+from marketsync.resources.url_policy import FEED_SCHEMES, UrlRefused, check_location
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class FeedTransport(ConfigurableResource):
         if fetch is None:
             raise FeedTransportError(where, f"the scheme '{scheme}' is not supported "
                                      "(use http, https, ftp or ftps)", "rejected")
-        self._check_policy(bare, scheme, where)
+        self._check_policy(bare, where)
         partial = dest.with_name(f".{dest.name}.part")
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +148,7 @@ class FeedTransport(ConfigurableResource):
         scrubber = credentials_scrubber(creds, from_url)
         if not url_parts(bare) or urlsplit(bare).scheme.lower() not in ("http", "https"):
             raise FeedTransportError(where, "only http(s) feeds can be read as a stream", "rejected")
-        self._check_policy(bare, "https", where)
+        self._check_policy(bare, where)
         client = httpx.Client(**http_client_options(self))
         count = 0
         try:
@@ -171,14 +171,11 @@ class FeedTransport(ConfigurableResource):
 
     # ---------------------------------------------------------------- plumbing
     @staticmethod
-    def _check_policy(bare: str, scheme: str, where: str) -> None:
+    def _check_policy(bare: str, where: str) -> None:
         """The outbound URL policy, before anything is opened: a network URL's scheme and host (each
         connection checks its address again), a local path's folder."""
         try:
-            if scheme == "file":
-                check_local_path(bare, "the feed location")
-            else:
-                check_url(bare, FEED_SCHEMES, "the feed location")
+            check_location(bare, FEED_SCHEMES, "the feed location")
         except UrlRefused as exc:
             raise FeedTransportError(where, str(exc), "rejected") from None
 

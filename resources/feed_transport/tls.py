@@ -35,6 +35,15 @@ def connect_ftp(ftp: ftplib.FTP, host: str, port: int, timeout: float) -> str:
     return ftp.welcome
 
 
+def plain_login_refusal(tls: bool, user: str, allowed: bool) -> str | None:
+    """Why a login may not go ahead, or None: over plain FTP a password crosses the network unencrypted,
+    so only an anonymous login does, unless the feed or delivery says its server offers nothing else."""
+    if tls or user == "anonymous" or allowed:
+        return None
+    return ("the login would cross the network unencrypted over plain FTP: use ftps://, or, if the server "
+            "offers nothing else, set plain_ftp_login: true in the settings")
+
+
 @functools.lru_cache(maxsize=8)
 def tls_context(ca_file: str | None) -> ssl.SSLContext:
     """A verifying context, shared per trust configuration (loading the system's CA store costs tens of

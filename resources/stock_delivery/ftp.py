@@ -5,7 +5,7 @@ import socket
 import ssl
 from urllib.parse import unquote
 
-from marketsync.resources.feed_transport import FtpTls, connect_ftp
+from marketsync.resources.feed_transport import FtpTls, connect_ftp, plain_login_refusal
 from marketsync.resources.stock_delivery.core import (
     CHUNK,
     DEFAULT_PORTS,
@@ -36,9 +36,9 @@ def _ftp_upload(call: Call, parsed, port: int | None, step: list[str]) -> None:
     directories = [unquote(s) for s in parsed.path.split("/") if s]
     user = target.username or "anonymous"
     password = target.password or ("anonymous@" if user == "anonymous" else "")
-    if not tls and user != "anonymous" and not target.plain_ftp_login:
-        raise call.error("the login would cross the network unencrypted over plain FTP: use ftps://, or, if the "
-                         "server offers nothing else, say so in the target (plain_ftp_login)", "rejected")
+    refusal = plain_login_refusal(tls, user, target.plain_ftp_login)
+    if refusal:
+        raise call.error(refusal, "rejected")
     ftp: ftplib.FTP = FtpTls(context=tls_context()) if tls else ftplib.FTP()  # noqa: S321 - FTP and FTPS are protocols merchants' feeds use; FTPS when configured
     temporary = temporary_name(call.filename)
     stored = False
