@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import httpcore
 import httpx
 
-from marketsync.resources.url_policy import PolicyNetworkBackend
+from marketsync.resources.url_policy import UrlRefused, check_address, checked_addresses
 
 # httpcore's exceptions and the httpx ones callers know; the most specific match wins.
 _EXCEPTIONS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
@@ -60,6 +61,39 @@ class _Body(httpx.SyncByteStream):
         close = getattr(self._stream, "close", None)
         if close is not None:
             close()
+
+
+class PolicyNetworkBackend(httpcore.SyncBackend):
+    """httpcore's network backend, through the policy: the host of each new connection is resolved and
+    checked here, and the connection made to a checked address. TLS still verifies the host *name*
+    (httpcore passes it as the server name), so pinning the address weakens nothing."""
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        try:
+            addresses = checked_addresses(host, port, "")
+        except OSError as exc:
+            raise httpcore.ConnectError(f"the host name does not resolve ({type(exc).__name__})") from None
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+                continue
+            peer = stream.get_extra_info("server_addr")
+            if peer:
+                try:
+                    check_address(host, peer[0], "")
+                except UrlRefused:
+                    stream.close()
+                    raise
+            return stream
+        raise last or httpcore.ConnectError("no address to connect to")
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        raise UrlRefused("a Unix socket is not a URL marketsync connects to", "scheme")
 
 
 class PolicyTransport(httpx.BaseTransport):

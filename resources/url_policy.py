@@ -8,7 +8,7 @@ request forgery), so every such URL passes two checks, both here:
 - **when it is configured** (`check_url`): its scheme is one we speak to remote servers (http, https,
   ftp, ftps, sftp, and smtp/smtps for the mail server): never file, data, gopher, jar and the like; a
   literal IP address, or a host name that already resolves, must not be an internal address;
-- **at every connection** (`connect_checked`, `PolicyNetworkBackend` for httpx, `checked_addresses`):
+- **at every connection** (`connect_checked`; for httpx, resources/http_transport.py's network backend):
   the host name is resolved once, *every* address it resolves to must be allowed, the connection goes
   to one of exactly those addresses (no second lookup, so DNS rebinding cannot slip an internal
   address in between the check and the connect), and the address actually connected is checked again.
@@ -36,11 +36,7 @@ import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
-
-import httpcore
+from urllib.parse import unquote, urlsplit
 
 from marketsync.resources.errors import MarketsyncError
 
@@ -217,7 +213,7 @@ def check_local_path(path: str, what: str = "the location") -> Path:
         parts = urlsplit(path)
         if parts.netloc not in ("", "localhost"):
             raise UrlRefused(f"{what}: a file:// URL must name a local path", "scheme")
-        path = url2pathname(parts.path)
+        path = unquote(parts.path)  # (a POSIX path: what url2pathname gives)
     real = Path(os.path.realpath(path))
     folders = [Path(os.path.realpath(d.strip())) for d in os.environ.get(LOCAL_DIRS_SETTING, "").split(",")
                if d.strip()]
@@ -259,36 +255,3 @@ def connect_checked(host: str, port: int, timeout: float | None = None,
             raise
         return sock
     raise last or OSError("no address to connect to")
-
-
-class PolicyNetworkBackend(httpcore.SyncBackend):
-    """httpcore's network backend, through the policy: the host of each new connection is resolved and
-    checked here, and the connection made to a checked address. TLS still verifies the host *name*
-    (httpcore passes it as the server name), so pinning the address weakens nothing."""
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        try:
-            addresses = checked_addresses(host, port, "")
-        except OSError as exc:
-            raise httpcore.ConnectError(f"the host name does not resolve ({type(exc).__name__})") from None
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-                continue
-            peer = stream.get_extra_info("server_addr")
-            if peer:
-                try:
-                    check_address(host, peer[0], "")
-                except UrlRefused:
-                    stream.close()
-                    raise
-            return stream
-        raise last or httpcore.ConnectError("no address to connect to")
-
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        raise UrlRefused("a Unix socket is not a URL marketsync connects to", "scheme")
