@@ -33,7 +33,7 @@ def alembic_config(database_url: str) -> Config:
 REPEATABLE = ("analytics_views.sql", "analytics_catalog_views.sql", "stock_availability.sql",
               "analytics_stock_views.sql", "analytics_price_views.sql", "analytics_digital_views.sql",
               "operations_metrics.sql",
-              "privacy_functions.sql", "analyst_role.sql")
+              "support_views.sql", "privacy_functions.sql", "analyst_role.sql")
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

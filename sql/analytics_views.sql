@@ -1,5 +1,7 @@
 -- Views for analysts. They run with their owner's rights, so they may summarise ops tables that the
--- analyst role itself cannot read; nothing secret is ever selected here. Re-applied after every upgrade (resources/migrations.py).
+-- analyst role itself cannot read; nothing secret and no buyer's personal data is ever selected here
+-- (buyers appear as core.orders.buyer_key; support's views in sql/support_views.sql show who they are).
+-- Re-applied after every upgrade (resources/migrations.py).
 -- Row-level security of the core tables does not apply inside a view (its owner owns them): every view
 -- keeps to the stores the current user reads by joining core.visible_stores (every store for the analyst
 -- role, the granted ones for a store role), and is a security barrier, so a function in the caller's query
@@ -7,9 +9,9 @@
 
 CREATE OR REPLACE VIEW analytics.orders WITH (security_barrier) AS
 SELECT o.order_id, s.code AS store, o.channel, o.order_number, o.shipment_number,
-       o.channel_order_id, o.channel_shipment_id, o.customer_email, o.customer_name, o.customer_locale,
-       sa.country_iso AS ship_country, o.total, o.currency, o.channel_state, o.sync_status,
-       o.ordered_at, o.imported_at, o.tracking_number, o.tracking_carrier, o.tracking_url, o.shipped_at,
+       o.channel_order_id, o.channel_shipment_id, o.buyer_key, o.customer_locale,
+       sa.country_iso AS ship_country, sa.postcode_area AS ship_postcode_area, o.total, o.currency,
+       o.channel_state, o.sync_status, o.ordered_at, o.imported_at, o.tracking_carrier, o.shipped_at,
        coalesce(i.units, 0) AS units,
        coalesce(i.matched_units, 0) AS matched_units,
        coalesce(x.open_exceptions, 0) AS open_exceptions,

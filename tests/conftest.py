@@ -272,3 +272,19 @@ def _unit_tests_stay_in_process(request, monkeypatch):
     monkeypatch.setattr(socket.socket, "bind", refuse("started a server"))
     monkeypatch.setattr(subprocess.Popen, "__init__", refuse("started a process"))
     yield
+
+
+@pytest.fixture
+def roles(warehouse):
+    """Role names of this run (roles are the server's, not the test database's); dropped afterwards."""
+    suffix = uuid.uuid4().hex[:10]
+    made: list[str] = []
+
+    def name(label: str) -> str:
+        made.append(f"ms_{label}_{suffix}")
+        return made[-1]
+
+    yield name
+    with warehouse.begin() as conn:
+        for role in reversed(made):
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))

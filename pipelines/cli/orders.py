@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import text
 
 from marketsync.pipelines.cli.inputs import store_option
 from marketsync.pipelines.cli.output import emit, json_option
@@ -42,8 +41,7 @@ def orders_show(rt: Runtime, order: str, store: str | None, as_json: bool) -> No
 
     with rt.warehouse.begin() as conn:
         ref = find_order(conn, order, store)
-        detail = dict(conn.execute(text("SELECT * FROM analytics.orders WHERE order_id = :o"),
-                                   {"o": ref.order_id}).mappings().one())
+        detail = dict(conn.execute(query_beside(__file__, "order_detail.sql"), {"o": ref.order_id}).mappings().one())
         detail["units_detail"] = order_units(conn, ref.order_id)
         detail["blocking_exceptions"] = blocking_exceptions(conn, ref.order_id)
         detail["timeline"] = order_timeline(conn, ref.order_id)
