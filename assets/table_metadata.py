@@ -1,6 +1,9 @@
 """Dagster's standard table metadata for an asset stored in a Postgres table: `dagster/table_name`,
-`dagster/column_schema` (from information_schema) and `dagster/row_count`, attached to every
-materialisation so the UI shows what the table holds and how it grew.
+`dagster/column_schema` (from information_schema, with each column's comment) and `dagster/row_count`,
+attached to every materialisation so the UI shows what the table holds and how it grew; and, on the
+asset's definition (`stored_in`), its table and columns before anything ran, from table_columns.json: a
+snapshot of the same comments that `make dictionary` writes from a migrated database (and a test compares
+with it), since a code location must load without one.
 
 Cheap enough for every run: one query for the columns, one for the planner's row estimate and, when that
 estimate is small (under EXACT_COUNT_BELOW rows, or the table was never analysed), one exact count(*)
@@ -10,14 +13,20 @@ Large tables report the estimate (pg_class.reltuples, kept by autovacuum) and sa
 """
 from __future__ import annotations
 
+import functools
+import json
 import threading
 import time
+from pathlib import Path
 
 from dagster import TableColumn, TableColumnConstraints, TableSchema
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from marketsync.resources.sql_files import query_beside
+
+# The columns of every table an asset is stored in, as `make dictionary` last read them.
+TABLE_COLUMNS_FILE = Path(__file__).with_name("table_columns.json")
 
 # Below this estimate the exact count is a fast index-only or sequential scan of a small table.
 EXACT_COUNT_BELOW = 50_000
@@ -79,3 +88,30 @@ def with_table_metadata(engine_or_warehouse, table: str, metadata: dict | None =
     engine = getattr(engine_or_warehouse, "engine", engine_or_warehouse)
     with engine.connect() as conn:
         return {**(metadata or {}), **table_metadata(conn, table)}
+
+
+def stored_in(table: str) -> dict:
+    """Definition metadata of an asset stored in `table` ("schema.table"): `dagster/table_name`, and its
+    `dagster/column_schema` with the database's column comments (from the snapshot; a table not in it yet
+    gets its columns at its first materialisation, and the definitions test asks for `make dictionary`)."""
+    metadata: dict = {"dagster/table_name": table}
+    columns = _snapshot().get(table)
+    if columns is not None:
+        metadata["dagster/column_schema"] = TableSchema(columns=[
+            TableColumn(name=c["name"], type=c["type"], description=c["description"],
+                        constraints=TableColumnConstraints(nullable=c["nullable"])) for c in columns])
+    return metadata
+
+
+@functools.cache
+def _snapshot() -> dict[str, list[dict]]:
+    if not TABLE_COLUMNS_FILE.exists():
+        return {}
+    return json.loads(TABLE_COLUMNS_FILE.read_text(encoding="utf-8"))
+
+
+def columns_snapshot(conn: Connection, tables: list[str]) -> dict[str, list[dict]]:
+    """`tables`' columns as table_columns.json holds them: name, type, nullability, comment."""
+    return {table: [{"name": c.name, "type": c.type, "description": c.description,
+                     "nullable": c.constraints.nullable} for c in _read_column_schema(conn, table).columns]
+            for table in sorted(set(tables))}

@@ -16,3 +16,6 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         OR pg_catalog.pg_has_role(p_role, (SELECT c.relowner FROM pg_catalog.pg_class c
                                            WHERE c.oid = 'core.orders'::regclass), 'USAGE')
 $$;
+COMMENT ON TABLE raw.letzshop_shipments IS NULL;
+COMMENT ON TABLE raw.inbound_sheet_rows IS NULL;
+COMMENT ON TABLE ops.inbound_checks IS NULL;

@@ -122,3 +122,35 @@ COMMENT ON COLUMN core.orders.buyer_key IS
     'The buyer, pseudonymous: a keyed hash (HMAC-SHA256) of the buyer''s e-mail address with a key of the store''s own, the same for every order of one buyer in one store and different in another store; nobody without the key can reverse it. Count repeat buyers with it. NULL when the order has no e-mail address or the buyer''s personal data was removed. Set by the database on every write of the order.';
 COMMENT ON COLUMN core.order_addresses.postcode_area IS
     'The postcode''s area, for geography without the address: the first two digits of a numeric postcode (after a prefix such as L-), the letters of a UK postcode area (SW), the routing key of an Irish Eircode (D02), the first letter of a Canadian one. NULL where the postcode is missing, removed or of another form. Derived by the database from zip_code and country_iso.';
+
+-- The raw and ops tables that assets are stored in, described for the Dagster catalog (dagster/column_schema
+-- carries these comments; analysts read neither schema).
+COMMENT ON TABLE raw.letzshop_shipments IS
+    'Grain: one row per version of a Letzshop shipment payload. Every payload exactly as the Letzshop GraphQL API returned it, kept for replay and audit; a version already held is not stored again. Personal data in the payload is scrubbed on erasure and retention.';
+COMMENT ON COLUMN raw.letzshop_shipments.raw_id IS 'The row''s id, in the order received.';
+COMMENT ON COLUMN raw.letzshop_shipments.account_id IS 'The store''s Letzshop account it was read with (ops.accounts).';
+COMMENT ON COLUMN raw.letzshop_shipments.shipment_id IS 'Letzshop''s id of the shipment (core.orders.channel_shipment_id).';
+COMMENT ON COLUMN raw.letzshop_shipments.payload IS 'The shipment as the API returned it (JSON); buyers'' personal data removed once erased or expired.';
+COMMENT ON COLUMN raw.letzshop_shipments.payload_sha IS 'SHA-256 of the payload as JSON with sorted keys and no whitespace: identifies the version.';
+COMMENT ON COLUMN raw.letzshop_shipments.received_at IS 'When this version was read from the API.';
+COMMENT ON COLUMN raw.letzshop_shipments.run_id IS 'The Dagster run that read it, if a run did.';
+
+COMMENT ON TABLE raw.inbound_sheet_rows IS
+    'Grain: one row per row of a store''s inbound control sheet (Google Sheets), as last read. The operations team''s expected deliveries to the JTL-FFN warehouse; replaced by every read.';
+COMMENT ON COLUMN raw.inbound_sheet_rows.store_id IS 'The store whose sheet it is (ops.stores).';
+COMMENT ON COLUMN raw.inbound_sheet_rows.row_number IS 'The row''s number in the sheet (1 is the header row).';
+COMMENT ON COLUMN raw.inbound_sheet_rows.cells IS 'The row''s cells as read, by column header (JSON).';
+COMMENT ON COLUMN raw.inbound_sheet_rows.read_at IS 'When the sheet was read.';
+
+COMMENT ON TABLE ops.inbound_checks IS
+    'Grain: one row per check of a store''s inbound control sheet against what JTL-FFN received. rows_checked = matched + mismatched + problems.';
+COMMENT ON COLUMN ops.inbound_checks.check_id IS 'The check''s id.';
+COMMENT ON COLUMN ops.inbound_checks.store_id IS 'The store whose sheet was checked (ops.stores).';
+COMMENT ON COLUMN ops.inbound_checks.run_id IS 'The Dagster run that checked it, if a run did.';
+COMMENT ON COLUMN ops.inbound_checks.checked_at IS 'When the check ran.';
+COMMENT ON COLUMN ops.inbound_checks.rows_checked IS 'Sheet rows checked (rows).';
+COMMENT ON COLUMN ops.inbound_checks.matched IS 'Rows whose expected units equal the units received (written back as MATCH).';
+COMMENT ON COLUMN ops.inbound_checks.mismatched IS 'Rows whose expected units differ from the units received (written back as MISMATCH).';
+COMMENT ON COLUMN ops.inbound_checks.problems IS 'Rows that could not be checked (no such delivery, unreadable units, ...), each written back with its reason.';
+COMMENT ON COLUMN ops.inbound_checks.cells_written IS 'Result cells written back to the sheet in the batch update.';
+COMMENT ON COLUMN ops.inbound_checks.error IS 'Why the check failed as a whole, if it did; NULL when it completed.';

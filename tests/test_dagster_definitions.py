@@ -109,6 +109,39 @@ def test_definitions_snapshot():
     assert all(node.description for node in repo.asset_graph.asset_nodes), "every asset states its business meaning"
 
 
+# The table each table asset is stored in (dagster/table_name on its definition). The others act (confirm,
+# reconcile, buy keys, export a file, remove expired data) rather than hold a table of their own.
+TABLE_ASSETS = {
+    **{f"core/{c}_orders": "core.orders" for c in ("amazon", "ebay", "letzshop", "storefront")},
+    **{f"core/{c}_order_matches": "core.order_items" for c in ("amazon", "ebay", "letzshop", "storefront")},
+    **{f"core/{c}_channel_prices": "core.channel_prices" for c in ("amazon", "ebay", "letzshop")},
+    **{f"core/{a}": "core.marketplace_products"
+       for a in ("codeswholesale_products", "letzshop_catalog", "supplier_feed_products")},
+    **{f"core/fulfillment_{t}": f"core.fulfillment_{t}" for t in ("inbounds", "products", "shipments", "stock")},
+    "core/channel_stock": "core.channel_stock", "ops/fulfillment_outbound_requests": "core.fulfillment_outbounds",
+    "ops/inbound_control_check": "ops.inbound_checks", "raw/inbound_sheet_rows": "raw.inbound_sheet_rows",
+    "raw/letzshop_shipments": "raw.letzshop_shipments",
+}
+
+
+def test_every_table_asset_carries_its_table_and_described_columns(warehouse):
+    """The catalog shows where each asset lives and what its columns mean, from the definitions alone, with
+    the very comments of the database (assets/table_columns.json, written by `make dictionary`)."""
+    from marketsync.assets.table_metadata import column_schema
+
+    graph = defs.get_repository_def().asset_graph
+    declared = {key.to_user_string(): graph.get(key).metadata for key in graph.get_all_asset_keys()}
+    assert {key: str(m["dagster/table_name"]) for key, m in declared.items() if "dagster/table_name" in m} \
+        == TABLE_ASSETS
+    with warehouse.begin() as conn:
+        for key, table in TABLE_ASSETS.items():
+            schema = declared[key].get("dagster/column_schema")
+            assert schema is not None and schema.schema == column_schema(conn, table), \
+                f"{key}: the columns of {table} differ from assets/table_columns.json: run `make dictionary`"
+            undescribed = [c.name for c in schema.schema.columns if not c.description]
+            assert not undescribed, f"{table}: columns without a comment: {undescribed}"
+
+
 def test_due_slot_is_deterministic():
     from marketsync.assets.accounts import Account
     from marketsync.sensors.auto_sync import due_slot

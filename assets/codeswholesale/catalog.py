@@ -43,7 +43,7 @@ from marketsync.assets.catalog.runs import ImportRun
 from marketsync.assets.codeswholesale.normalise import RefusedProduct, normalise_product
 from marketsync.assets.failures import worded_failure
 from marketsync.assets.stores import ensure_store
-from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.assets.table_metadata import stored_in, with_table_metadata
 from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.codeswholesale import SANDBOX_URL, CodesWholesaleResource
 from marketsync.resources.errors import MarketsyncError
@@ -216,6 +216,7 @@ def import_codeswholesale_catalog(engine: Engine, vault: CredentialVault, resour
     group_name=GROUP,
     owners=OWNERS,
     kinds={"codeswholesale", "http", "postgres"},
+    metadata=stored_in("core.marketplace_products"),
     pool=CODESWHOLESALE_POOL,
     op_tags=pool_queue_tags(CODESWHOLESALE_POOL),
     automation_condition=AutomationCondition.on_cron(REFRESH_CRON, cron_timezone="Europe/Berlin"),

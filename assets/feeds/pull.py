@@ -19,7 +19,7 @@ from marketsync.assets.catalog.runs import ImportRun
 from marketsync.assets.failures import worded_failure
 from marketsync.assets.feeds.loader import load_feed
 from marketsync.assets.feeds.sources import get_source, max_download_bytes, plain_ftp_login, redacted
-from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.assets.table_metadata import stored_in, with_table_metadata
 from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.feed_transport import FeedTransport
@@ -71,6 +71,7 @@ def import_pull_feed(warehouse: Warehouse, vault: CredentialVault, transport: Fe
     group_name="catalog",
     owners=["team:data-engineering"],
     kinds={"supplier_feed", "http", "postgres"},
+    metadata=stored_in("core.marketplace_products"),
     pool="feed_downloads",
     op_tags=pool_queue_tags("feed_downloads"),
     # Pulled every `refresh_minutes` (60 by default; daily feeds exist): late after 3 hours, failed after a day.

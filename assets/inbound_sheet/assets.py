@@ -18,7 +18,7 @@ from dagster import (
 
 from marketsync.assets.inbound_sheet.run import run_check
 from marketsync.assets.jtl_ffn.assets import INBOUNDS, STOCK, jtl_ffn_accounts
-from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.assets.table_metadata import stored_in, with_table_metadata
 from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.google_sheets import GoogleSheetsResource
 from marketsync.resources.warehouse import Warehouse
@@ -33,12 +33,12 @@ _DAILY = FreshnessPolicy.time_window(fail_window=timedelta(hours=49), warn_windo
     specs=[
         AssetSpec(SHEET_ROWS, description="The store's inbound control sheet as last read, one row per sheet row.",
                   kinds={"googlesheets", "postgres"}, owners=["team:operations"], group_name="fulfillment",
-                  freshness_policy=_DAILY),
+                  metadata=stored_in("raw.inbound_sheet_rows"), freshness_policy=_DAILY),
         AssetSpec(CHECK, deps=[SHEET_ROWS, STOCK, INBOUNDS],
                   description="Each sheet row's expected units against what JTL-FFN received, written back as "
                               "MATCH / MISMATCH (or why the row cannot be checked) in one batch update.",
                   kinds={"googlesheets", "postgres"}, owners=["team:operations"], group_name="fulfillment",
-                  freshness_policy=_DAILY),
+                  metadata=stored_in("ops.inbound_checks"), freshness_policy=_DAILY),
     ],
     # Checked per store with an FFN account: the same partitions as the warehouse's assets it reads.
     partitions_def=jtl_ffn_accounts,

@@ -26,7 +26,7 @@ from marketsync.assets.jtl_ffn.channel import API_POOL
 from marketsync.assets.jtl_ffn.connection import account_session
 from marketsync.assets.jtl_ffn.outbound import queue_outbounds, queue_tracking
 from marketsync.assets.jtl_ffn.sync import sync_inbounds, sync_products, sync_shipments, sync_stock
-from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.assets.table_metadata import stored_in, with_table_metadata
 from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.jtl_ffn import JtlFfnResource
 from marketsync.resources.vault import CredentialVault
@@ -62,10 +62,10 @@ def ffn_session(warehouse: Warehouse, vault: CredentialVault, jtl_ffn: JtlFfnRes
 
 @multi_asset(
     specs=[AssetSpec(PRODUCTS, description="The merchant's SKUs as the fulfiller knows them (merchantSku -> jfsku).",
-                     automation_condition=_HOURLY, **_COMMON),
-           AssetSpec(STOCK, deps=[PRODUCTS], automation_condition=_HOURLY,
+                     automation_condition=_HOURLY, metadata=stored_in(TABLES[PRODUCTS]), **_COMMON),
+           AssetSpec(STOCK, deps=[PRODUCTS], automation_condition=_HOURLY, metadata=stored_in(TABLES[STOCK]),
                      description="Units per jfsku and warehouse: in stock, reserved, blocked, announced.", **_COMMON),
-           AssetSpec(INBOUNDS, deps=[PRODUCTS], automation_condition=_HOURLY,
+           AssetSpec(INBOUNDS, deps=[PRODUCTS], automation_condition=_HOURLY, metadata=stored_in(TABLES[INBOUNDS]),
                      description="Deliveries to the warehouse and the units received of each item.", **_COMMON)],
     partitions_def=jtl_ffn_accounts, pool=API_POOL, op_tags=pool_queue_tags(API_POOL), retry_policy=_RETRY,
     can_subset=True,
@@ -88,9 +88,10 @@ def fulfillment_holdings(context: AssetExecutionContext, warehouse: Warehouse, v
     specs=[AssetSpec(OUTBOUNDS, deps=[PRODUCTS, STOCK, *(AssetDep(key, partition_mapping=AllPartitionMapping())
                                                          for key in ORDER_KEYS)],
                      automation_condition=_HOURLY.ignore(AssetSelection.assets(*ORDER_KEYS)),
+                     metadata=stored_in(TABLES[OUTBOUNDS]),
                      description="Confirmed marketplace orders queued as FFN outbounds (exactly once each).",
                      **_COMMON),
-           AssetSpec(SHIPMENTS, deps=[OUTBOUNDS], automation_condition=_HOURLY,
+           AssetSpec(SHIPMENTS, deps=[OUTBOUNDS], automation_condition=_HOURLY, metadata=stored_in(TABLES[SHIPMENTS]),
                      description="The warehouse's shipping notifications; each outbound's first one becomes the "
                                  "marketplace order's tracking, queued through the outbound queue.", **_COMMON)],
     partitions_def=jtl_ffn_accounts, pool=API_POOL, op_tags=pool_queue_tags(API_POOL), retry_policy=_RETRY,

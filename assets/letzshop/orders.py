@@ -31,7 +31,7 @@ from marketsync.assets.letzshop.connection import letzshop_session
 from marketsync.assets.letzshop.load import import_shipments
 from marketsync.assets.orders.followup import auto_confirmations_key, followup_assets, matches_key
 from marketsync.assets.sync_log import SyncLog
-from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.assets.table_metadata import stored_in, with_table_metadata
 from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.letzshop import LetzshopResource
 from marketsync.resources.vault import CredentialVault
@@ -61,8 +61,10 @@ class LetzshopImportConfig(Config):
     name="letzshop_order_import",
     specs=[
         AssetSpec(RAW_SHIPMENTS, group_name=GROUP, owners=OWNERS, kinds={"letzshop", "graphql", "postgres"},
+                  metadata=stored_in("raw.letzshop_shipments"),
                   description="Every version of every Letzshop shipment payload, exactly as the API returned it."),
         AssetSpec(ORDERS, deps=[RAW_SHIPMENTS], group_name=GROUP, owners=OWNERS, kinds={"letzshop", "postgres"},
+                  metadata=stored_in("core.orders"),
                   description="Letzshop shipments as canonical orders (core.orders), addresses and one "
                               "order item per inventory unit (core.order_items).",
                   freshness_policy=FreshnessPolicy.time_window(fail_window=timedelta(hours=2),

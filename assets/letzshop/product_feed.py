@@ -61,7 +61,7 @@ from marketsync.assets.failures import worded_failure
 from marketsync.assets.letzshop.feed_cells import ESCAPED, unescape_cell
 from marketsync.assets.letzshop.orders import OWNERS, letzshop_accounts
 from marketsync.assets.stores import ensure_store, validate_store_code
-from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.assets.table_metadata import stored_in, with_table_metadata
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.feed_transport import FeedStream, FeedTransport, FeedTransportError, split_credentials
 from marketsync.resources.feed_transport import redact as redact_url
@@ -518,6 +518,7 @@ def import_letzshop_feed(engine: Engine, store: str, run_id: str | None = None, 
     group_name="catalog",
     owners=OWNERS,
     kinds={"letzshop", "http", "postgres"},
+    metadata=stored_in("core.marketplace_products"),
     retry_policy=RetryPolicy(max_retries=2, delay=60, backoff=Backoff.EXPONENTIAL, jitter=Jitter.FULL),
 )
 def letzshop_catalog(context: AssetExecutionContext, warehouse: Warehouse, vault: CredentialVault) -> MaterializeResult:

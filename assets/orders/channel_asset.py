@@ -19,7 +19,7 @@ from marketsync.assets.accounts import get_account
 from marketsync.assets.alerts import record_successful_sync
 from marketsync.assets.failures import worded_failure
 from marketsync.assets.orders.incremental import OrderImport
-from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.assets.table_metadata import stored_in, with_table_metadata
 from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.vault import CredentialVault
 from marketsync.resources.warehouse import Warehouse
@@ -38,7 +38,8 @@ def channel_orders_asset(channel: str, key: AssetKey, partitions_def: DynamicPar
     `channel` is the channel's client), then the account marked synced and its failure alert closed."""
 
     @asset(key=key, partitions_def=partitions_def, kinds={channel, "postgres"}, owners=OWNERS, group_name="orders",
-           pool=pool, op_tags=pool_queue_tags(pool), retry_policy=TRANSIENT_RETRY, description=description,
+           metadata=stored_in("core.orders"), pool=pool, op_tags=pool_queue_tags(pool), retry_policy=TRANSIENT_RETRY,
+           description=description,
            required_resource_keys={"warehouse", "vault", channel})
     def channel_orders(context: AssetExecutionContext) -> MaterializeResult:
         with worded_failure():

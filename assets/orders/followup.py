@@ -27,7 +27,7 @@ from marketsync.assets.catalog.exceptions import auto_resolve
 from marketsync.assets.catalog.matching import match_order_items
 from marketsync.assets.channel_registry import channels, declared
 from marketsync.assets.orders.actions import auto_confirm_ready_orders
-from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.assets.table_metadata import stored_in, with_table_metadata
 from marketsync.resources.sql_files import query_beside
 from marketsync.resources.warehouse import Warehouse
 
@@ -92,7 +92,7 @@ def followup_assets(channel: str, partitions_def: DynamicPartitionsDefinition, o
                     group_name: str = "orders") -> list[AssetsDefinition]:
     """The matches and auto-confirmations assets of one channel, partitioned like its orders asset."""
 
-    @asset(key=matches_key(channel), deps=[orders_key, *CATALOG_KEYS],
+    @asset(key=matches_key(channel), deps=[orders_key, *CATALOG_KEYS], metadata=stored_in("core.order_items"),
            partitions_def=partitions_def, group_name=group_name, owners=OWNERS, kinds={channel, "postgres"},
            description=f"Every {channel} order item linked to a catalog product (by GTIN-14, then SKU) or to a "
                        f"placeholder with an exception a person must resolve (product_not_found, gtin_mismatch, "

@@ -27,6 +27,7 @@ from pydantic import Field
 from marketsync.assets.channel_registry import Channel, channels
 from marketsync.assets.prices.push import push_prices
 from marketsync.assets.prices.settings import all_settings
+from marketsync.assets.table_metadata import stored_in, with_table_metadata
 from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.http_retry import HttpCallError
@@ -53,7 +54,7 @@ def price_partitions(channel: str) -> DynamicPartitionsDefinition:
 
 def _metadata(result) -> dict:
     return {"price_sync_id": result.price_sync_id, "mode": result.mode, "status": result.status,
-            "dagster/row_count": result.pushed, "listings": result.listings, "pushed": result.pushed,
+            "listings": result.listings, "pushed": result.pushed,
             "acknowledged": result.acknowledged, "rejected": result.rejected, "unanswered": result.unanswered,
             "no_price": result.no_price, "restated": result.restated, "seconds": result.seconds,
             "delivered_to": MetadataValue.text(result.delivered_to or "-")}
@@ -70,6 +71,7 @@ def build_price_sync(declaration: Channel):
         key=price_asset_key(name),
         partitions_def=partitions,
         kinds={"postgres", "python", name},
+        metadata=stored_in("core.channel_prices"),
         owners=["team:operations"],
         group_name="prices",
         pool=pool,
@@ -98,7 +100,7 @@ def build_price_sync(declaration: Channel):
         if result.status == "failed":
             raise Failure(description=f"price push to {label} for {context.partition_key} failed: {result.error}",
                           metadata=metadata, allow_retries=result.retryable and trigger != "cli")
-        return MaterializeResult(metadata=metadata)
+        return MaterializeResult(metadata=with_table_metadata(warehouse, "core.channel_prices", metadata))
 
     job = define_asset_job(f"{name}_product_price_sync_job", selection=[price_asset_key(name)],
                            partitions_def=partitions,

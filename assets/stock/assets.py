@@ -30,7 +30,7 @@ from sqlalchemy import text
 from marketsync.assets.channel_registry import channels
 from marketsync.assets.stock.push import push_stock
 from marketsync.assets.stock.settings import split_partition_key
-from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.assets.table_metadata import stored_in, with_table_metadata
 from marketsync.resources.celery_queues import pool_queue_tags
 from marketsync.resources.errors import MarketsyncError
 from marketsync.resources.http_retry import HttpCallError
@@ -63,6 +63,7 @@ class StockPushConfig(Config):
     deps=[AssetDep(key, partition_mapping=AllPartitionMapping()) for key in STOCK_SOURCES],
     partitions_def=stock_channels,
     kinds={"postgres", "python"},
+    metadata=stored_in("core.channel_stock"),
     owners=["team:operations"],
     group_name="stock",
     pool="stock_push",

@@ -12,7 +12,7 @@ from marketsync.assets.alerts import record_successful_sync
 from marketsync.assets.failures import worded_failure
 from marketsync.assets.orders.followup import followup_assets
 from marketsync.assets.storefront.catch_up import catch_up
-from marketsync.assets.table_metadata import with_table_metadata
+from marketsync.assets.table_metadata import stored_in, with_table_metadata
 from marketsync.resources.warehouse import Warehouse
 
 ORDERS = AssetKey(["core", "storefront_orders"])
@@ -21,7 +21,7 @@ storefront_accounts = DynamicPartitionsDefinition(name="storefront_accounts")
 
 
 @asset(key=ORDERS, partitions_def=storefront_accounts, kinds={"storefront", "postgres"}, owners=OWNERS,
-       group_name="orders")
+       group_name="orders", metadata=stored_in("core.orders"))
 def storefront_orders(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """The store's own shop's orders in the canonical model (core.orders, core.order_items), each version
     as received in raw.channel_orders. They arrive through the order API of `marketsync serve` (POST
