@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo dev test test-unit lint bench fuzz clean
+.PHONY: install demo dev test test-unit lint bench fuzz dictionary clean
 
 install: $(STAMP)
 
@@ -67,6 +67,12 @@ fuzz: $(STAMP) $(VENV)/.fuzz-installed
 $(VENV)/.fuzz-installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ./sandbox -e '.[dev,fuzz]'
 	touch $@
+
+## The README's data dictionary (between its data-dictionary markers), generated from the comments of a
+## migrated database: the one in DATABASE_URL, else the embedded one (upgraded first).
+dictionary: $(STAMP)
+	$(BIN)/marketsync db upgrade
+	$(BIN)/marketsync db dictionary --readme README.md
 
 clean:
 	rm -rf $(VENV) .marketsync .fuzz

@@ -21,4 +21,9 @@ LEFT JOIN ops.digital_keys k ON k.order_item_id = a.order_item_id AND k.unit = a
 GROUP BY s.code, (a.attempted_at AT TIME ZONE 'UTC')::date;
 
 COMMENT ON VIEW analytics.digital_fulfilment_daily IS
-    'Per day (UTC) and store: digital order units attempted (pool key taken or supplier purchase planned) and delivered to the buyer; success_rate_percent = delivered / attempted.';
+    'One row per day (UTC) and store: digital order units attempted (a pool key taken or a supplier purchase planned) and how many reached the buyer; success_rate_percent = delivered / attempted.';
+COMMENT ON COLUMN analytics.digital_fulfilment_daily.store IS 'The store''s code (core.visible_stores.code).';
+COMMENT ON COLUMN analytics.digital_fulfilment_daily.day IS 'The day (UTC) the units were attempted.';
+COMMENT ON COLUMN analytics.digital_fulfilment_daily.attempted IS 'Digital units attempted that day.';
+COMMENT ON COLUMN analytics.digital_fulfilment_daily.delivered IS 'Of those, units whose key reached the buyer (so far).';
+COMMENT ON COLUMN analytics.digital_fulfilment_daily.success_rate_percent IS 'delivered / attempted, in percent, one decimal.';

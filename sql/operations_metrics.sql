@@ -98,3 +98,12 @@ WHERE store_id IN (SELECT v.store_id FROM core.visible_stores v);
 
 COMMENT ON VIEW analytics.integration_metrics IS
     'Grain: one row per store, integration (channel account, feed:<name>, orders, digital) and metric, measured at query time. value is in unit (seconds, percent, count); state is error, warn or ok against the store''s thresholds.';
+COMMENT ON COLUMN analytics.integration_metrics.store IS 'The store''s code (core.visible_stores.code).';
+COMMENT ON COLUMN analytics.integration_metrics.integration IS 'What is measured: a channel account (its channel), feed:<source name>, orders (the store''s exceptions) or digital.';
+COMMENT ON COLUMN analytics.integration_metrics.metric IS 'order_import_lag, inventory_sync_lag, outbound_queue_depth, dead_letters, sync_error_rate, digital_fulfilment_success_rate, quarantined_rows, pending_exceptions or pending_exception_age.';
+COMMENT ON COLUMN analytics.integration_metrics.label IS 'The metric''s name in words.';
+COMMENT ON COLUMN analytics.integration_metrics.unit IS 'The unit of value, warn_at and error_at: seconds, percent or count.';
+COMMENT ON COLUMN analytics.integration_metrics.value IS 'The value now, in unit, one decimal.';
+COMMENT ON COLUMN analytics.integration_metrics.warn_at IS 'The warn threshold in unit (the store''s own, else the default); null: never warns.';
+COMMENT ON COLUMN analytics.integration_metrics.error_at IS 'The error threshold in unit (the store''s own, else the default); null: never errors.';
+COMMENT ON COLUMN analytics.integration_metrics.state IS 'error, warn or ok: value against the thresholds (above or below, as the metric says).';

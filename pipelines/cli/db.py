@@ -1,4 +1,4 @@
-"""`marketsync db ...`: the warehouse database (migrations, its URL)."""
+"""`marketsync db ...`: the warehouse database (migrations, its URL, its data dictionary)."""
 from __future__ import annotations
 
 import click
@@ -29,3 +29,23 @@ def db_url(rt: Runtime) -> None:
     from marketsync.resources.database import masked_url
 
     click.echo(masked_url(rt.database_url))
+
+
+@db.command("dictionary")
+@click.option("--readme", "readme", type=click.Path(exists=True, dir_okay=False),
+              help="Rewrite the data dictionary section of this file (between its markers) instead of printing.")
+@pass_runtime
+def db_dictionary(rt: Runtime, readme: str | None) -> None:
+    """Print the data dictionary (markdown) from the database's comments on core and analytics."""
+    from pathlib import Path
+
+    from marketsync.pipelines.data_dictionary import data_dictionary, replace_section
+
+    with rt.warehouse.begin() as conn:
+        dictionary = data_dictionary(conn)
+    if readme is None:
+        click.echo(dictionary, nl=False)
+        return
+    path = Path(readme)
+    path.write_text(replace_section(path.read_text(), dictionary))
+    click.echo(f"data dictionary written to {readme}")
