@@ -68,11 +68,12 @@ $(VENV)/.fuzz-installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ./sandbox -e '.[dev,fuzz]'
 	touch $@
 
-## The README's data dictionary (between its data-dictionary markers), generated from the comments of a
-## migrated database: the one in DATABASE_URL, else the embedded one (upgraded first).
+## The README's data dictionary (between its data-dictionary markers) and assets/table_columns.json (the
+## asset definitions' dagster/column_schema), generated from the comments of a migrated database: the one
+## in DATABASE_URL, else the embedded one (upgraded first).
 dictionary: $(STAMP)
 	$(BIN)/marketsync db upgrade
-	$(BIN)/marketsync db dictionary --readme README.md
+	$(BIN)/marketsync db dictionary --readme README.md --asset-columns
 
 clean:
 	rm -rf $(VENV) .marketsync .fuzz

@@ -1,5 +1,5 @@
 """The data dictionary, read from the database catalog: the comments on the schemas, tables, views and
-columns of core and analytics (migrations and the repeatable view files write them) as markdown. The
+columns of core, analytics and support (migrations and the repeatable view files write them) as markdown. The
 README's data dictionary is this output (`make dictionary`), so the database and the README say one text.
 
 Read-only and without Dagster: `marketsync db dictionary` prints it.
@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from marketsync.resources.sql_files import query_beside
 
-SCHEMAS = ("core", "analytics")
+SCHEMAS = ("core", "analytics", "support")
 START_MARKER = "<!-- data-dictionary:start -->"
 END_MARKER = "<!-- data-dictionary:end -->"
 

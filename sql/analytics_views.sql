@@ -28,7 +28,7 @@ LEFT JOIN LATERAL (
     WHERE order_id = o.order_id AND status IN ('pending', 'ignored')) x ON true;
 
 COMMENT ON VIEW analytics.orders IS
-    'One row per order as core.orders holds it (per shipment on Letzshop), with its store, shipping country, unit counts, open exceptions and cross-channel status. Personal data stays in core.orders.';
+    'Grain: one row per order as core.orders holds it (per shipment on Letzshop), with its store, pseudonymous buyer key, shipping country and postcode area, unit counts, open exceptions and cross-channel status. No personal data: support.order_contacts has who bought it.';
 COMMENT ON COLUMN analytics.orders.order_id IS 'Warehouse key of the order (core.orders).';
 COMMENT ON COLUMN analytics.orders.store IS 'The store''s code (core.visible_stores.code).';
 COMMENT ON COLUMN analytics.orders.channel IS 'The channel the order came from: letzshop, amazon, ebay or storefront.';
@@ -37,7 +37,9 @@ COMMENT ON COLUMN analytics.orders.shipment_number IS 'Letzshop''s shipment numb
 COMMENT ON COLUMN analytics.orders.channel_order_id IS 'The channel''s id of the order.';
 COMMENT ON COLUMN analytics.orders.channel_shipment_id IS 'The channel''s id of the shipment (Letzshop); the order id on other channels.';
 COMMENT ON COLUMN analytics.orders.customer_locale IS 'The buyer''s language as the channel sends it (Letzshop, storefront); null for Amazon and eBay.';
+COMMENT ON COLUMN analytics.orders.buyer_key IS 'The buyer, pseudonymous (core.orders.buyer_key): one key per buyer e-mail address within a store, another in another store, irreversible without the store''s key; count repeat buyers with it. Null without an address or after the buyer''s data was removed.';
 COMMENT ON COLUMN analytics.orders.ship_country IS 'Country of the shipping address, ISO 3166-1 alpha-2 (core.order_addresses.country_iso); null without one.';
+COMMENT ON COLUMN analytics.orders.ship_postcode_area IS 'The shipping postcode''s area (core.order_addresses.postcode_area): the first two digits of a numeric postcode, a UK postcode area''s letters; null where unknown or removed. For maps without addresses.';
 COMMENT ON COLUMN analytics.orders.total IS 'The order total as the channel reports it, in the order''s currency, `currency`.';
 COMMENT ON COLUMN analytics.orders.currency IS 'ISO 4217 currency code of total.';
 COMMENT ON COLUMN analytics.orders.channel_state IS 'The order''s state as the channel reports it (core.order_status_map says what it means).';

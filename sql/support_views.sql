@@ -21,7 +21,7 @@ COMMENT ON VIEW support.order_contacts IS
     'Grain: one row per order. Who bought it, where it ships and is billed, and how to follow the parcel: for answering a buyer. Personal data: readable by the support roles only. Empty personal fields after the buyer''s data was erased or expired (personal_data_removed_at). Changes with every import of the order.';
 COMMENT ON COLUMN support.order_contacts.order_id IS 'The order (core.orders.order_id).';
 COMMENT ON COLUMN support.order_contacts.store IS 'The store''s code (ops.stores.code).';
-COMMENT ON COLUMN support.order_contacts.channel IS 'The sales channel the order came from: letzshop, amazon, ebay, storefront or codeswholesale.';
+COMMENT ON COLUMN support.order_contacts.channel IS 'The channel the order came from: letzshop, amazon, ebay or storefront.';
 COMMENT ON COLUMN support.order_contacts.order_number IS 'The order number the buyer sees, as the channel gives it.';
 COMMENT ON COLUMN support.order_contacts.channel_order_id IS 'The channel''s own id of the order.';
 COMMENT ON COLUMN support.order_contacts.ordered_at IS 'When the buyer placed the order, as the channel reports it.';

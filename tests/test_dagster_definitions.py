@@ -136,9 +136,9 @@ def test_every_table_asset_carries_its_table_and_described_columns(warehouse):
     with warehouse.begin() as conn:
         for key, table in TABLE_ASSETS.items():
             schema = declared[key].get("dagster/column_schema")
-            assert schema is not None and schema.schema == column_schema(conn, table), \
+            assert schema is not None and schema == column_schema(conn, table), \
                 f"{key}: the columns of {table} differ from assets/table_columns.json: run `make dictionary`"
-            undescribed = [c.name for c in schema.schema.columns if not c.description]
+            undescribed = [c.name for c in schema.columns if not c.description]
             assert not undescribed, f"{table}: columns without a comment: {undescribed}"
 
 

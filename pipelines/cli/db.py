@@ -34,9 +34,12 @@ def db_url(rt: Runtime) -> None:
 @db.command("dictionary")
 @click.option("--readme", "readme", type=click.Path(exists=True, dir_okay=False),
               help="Rewrite the data dictionary section of this file (between its markers) instead of printing.")
+@click.option("--asset-columns", is_flag=True,
+              help="Also rewrite assets/table_columns.json, the columns (with these comments) of every table an "
+                   "asset is stored in, which the asset definitions carry as dagster/column_schema.")
 @pass_runtime
-def db_dictionary(rt: Runtime, readme: str | None) -> None:
-    """Print the data dictionary (markdown) from the database's comments on core and analytics."""
+def db_dictionary(rt: Runtime, readme: str | None, asset_columns: bool) -> None:
+    """Print the data dictionary (markdown) from the database's comments on core, analytics and support."""
     from pathlib import Path
 
     from marketsync.pipelines.data_dictionary import data_dictionary, replace_section
@@ -49,3 +52,8 @@ def db_dictionary(rt: Runtime, readme: str | None) -> None:
     path = Path(readme)
     path.write_text(replace_section(path.read_text(), dictionary))
     click.echo(f"data dictionary written to {readme}")
+    if asset_columns:
+        from marketsync.pipelines.table_columns import write_table_columns  # loads the Dagster definitions
+
+        with rt.warehouse.begin() as conn:
+            click.echo(f"asset table columns written to {write_table_columns(conn)}")

@@ -6,7 +6,7 @@ Revises: 0021_data_dictionary
 from marketsync.resources.migrations import apply_sql
 
 revision = "0022_personal_data_roles"
-down_revision = "0020_description_text"  # TEMP until 0021 merges
+down_revision = "0021_data_dictionary"
 
 
 def upgrade() -> None:
