@@ -1,6 +1,7 @@
 -- The analytics benchmark's warehouse: :stores stores with a Letzshop, an Amazon and an eBay account each,
--- :products products per store, and :orders orders spread over the accounts and the last :days days, with
--- :items items each on average (5 to 15). Of the orders 3% are cancelled (we rejected them or the channel
+-- :products products per store, and :orders orders spread over the accounts and the last :days days (stored
+-- in the order they were placed, as a live warehouse receives them) with ten items each on average (5 to
+-- 15). Of the orders 3% are cancelled (we rejected them or the channel
 -- did), 2% refunded in full and 1% in part, 3% still pending, 7% confirmed and the rest shipped; 1% of the
 -- units were declined one by one and 0.5% returned. Each confirmed or shipped order has its confirmation
 -- in the status history (besides the rows the insert trigger writes), except 10% of the shipped ones,
@@ -69,7 +70,7 @@ SELECT b.store_id, b.account_id, b.channel, format('O%s', b.n), format('S%s', b.
        CASE WHEN st.sync_status = 'shipped' THEN b.ordered_at + b.to_confirm + b.to_ship END, md5(b.n::text)
 FROM bench_orders b
 JOIN bench_states st ON st.channel = b.channel AND st.kind = b.kind
-ORDER BY b.n;
+ORDER BY b.ordered_at;
 
 INSERT INTO core.order_items (order_id, channel_item_id, sku, unit_price, quantity, channel_state, product_id,
                               match_status, matched_by)
@@ -81,7 +82,8 @@ SELECT o.order_id, k::text, p.idx::text, 10 + (o.order_id + k) % 40, 1 + (o.orde
 FROM core.orders o
 JOIN bench_orders b ON b.n = substr(o.channel_order_id, 2)::bigint
 CROSS JOIN LATERAL generate_series(1, b.items) AS k
-JOIN bench_products p ON p.store_id = o.store_id AND p.idx = (o.order_id * 13 + k * 101) % :products;
+JOIN bench_products p ON p.store_id = o.store_id AND p.idx = (o.order_id * 13 + k * 101) % :products
+ORDER BY o.order_id, k;
 
 -- The confirmations: a queued write (confirming) and its success, confirm hours after the order.
 INSERT INTO core.order_status_history (order_id, store_id, field, old_value, new_value, changed_at, cause)
