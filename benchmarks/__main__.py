@@ -2,6 +2,7 @@
 import sys
 
 from benchmarks import (
+    analytics,
     channels,
     cli,
     digital,
@@ -21,7 +22,7 @@ BENCHMARKS = {"letzshop_import": letzshop_import.main, "feeds": feeds.main, "ful
               "stock": stock.main, "channels": channels.main, "cli": cli.main,
               "sensors": sensors.main, "digital": digital.main, "operations": operations.main,
               "privacy": privacy.main, "storefront": storefront.main, "prices": prices.main,
-              "fleet": fleet.main}
+              "fleet": fleet.main, "analytics": analytics.main}
 
 
 def main(argv: list[str]) -> int:

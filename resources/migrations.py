@@ -32,7 +32,7 @@ def alembic_config(database_url: str) -> Config:
 # run today's view of a column a later revision adds). Each file is idempotent (CREATE OR REPLACE).
 REPEATABLE = ("analytics_views.sql", "analytics_catalog_views.sql", "stock_availability.sql",
               "analytics_stock_views.sql", "analytics_price_views.sql", "analytics_digital_views.sql",
-              "operations_metrics.sql",
+              "operations_metrics.sql", "analytics_question_views.sql",
               "support_views.sql", "privacy_functions.sql", "analyst_role.sql")
 
 
