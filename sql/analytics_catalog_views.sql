@@ -70,7 +70,7 @@ COMMENT ON COLUMN analytics.store_catalog.description_text IS 'The description a
 CREATE OR REPLACE VIEW analytics.import_runs WITH (security_barrier) AS
 SELECT r.import_run_id, s.code AS store, src.name AS source, src.kind, r.status, r.mapping_version,
        r.rows_read, r.rows_loaded, r.rows_unchanged, r.rows_quarantined, r.started_at, r.finished_at,
-       extract(epoch FROM r.finished_at - r.started_at) AS seconds
+       extract(epoch FROM r.finished_at - r.started_at) AS seconds, r.rows_skipped
 FROM ops.import_runs r
 JOIN ops.catalog_sources src USING (source_id)
 JOIN core.visible_stores s ON s.store_id = src.store_id;
@@ -90,3 +90,5 @@ COMMENT ON COLUMN analytics.import_runs.rows_quarantined IS 'Rows that could not
 COMMENT ON COLUMN analytics.import_runs.started_at IS 'When the run started.';
 COMMENT ON COLUMN analytics.import_runs.finished_at IS 'When it finished; null while running.';
 COMMENT ON COLUMN analytics.import_runs.seconds IS 'Duration in seconds; null while running.';
+COMMENT ON COLUMN analytics.import_runs.rows_skipped IS
+    'Rows of the file that are no product of their own (passed over by the mapping''s skip rules, or a grouped feed''s rows folded into their group''s product): not part of rows_read.';

@@ -294,7 +294,7 @@ SELECT s.code AS store, c.name AS source, c.kind, c.enabled,
        round((extract(epoch FROM now() - ok.finished_at)::float8 / 3600)::numeric, 2) AS last_success_age_hours,
        week.runs AS runs_7d, week.failed AS failed_runs_7d,
        fin.started_at AS last_finished_run_at, fin.status AS last_finished_status,
-       fin.rows_read, fin.rows_loaded, fin.rows_unchanged, fin.rows_quarantined,
+       fin.rows_read, fin.rows_loaded, fin.rows_unchanged, fin.rows_quarantined, fin.rows_skipped,
        round(fin.rows_quarantined::numeric / nullif(fin.rows_read, 0), 4) AS quarantine_share
 FROM ops.catalog_sources c
 JOIN core.visible_stores s ON s.store_id = c.store_id
@@ -303,7 +303,8 @@ LEFT JOIN LATERAL (SELECT r.started_at, r.status FROM ops.import_runs r WHERE r.
 LEFT JOIN LATERAL (SELECT r.finished_at FROM ops.import_runs r
                    WHERE r.source_id = c.source_id AND r.status IN ('completed', 'partially_completed')
                    ORDER BY r.started_at DESC, r.import_run_id DESC LIMIT 1) ok ON true
-LEFT JOIN LATERAL (SELECT r.started_at, r.status, r.rows_read, r.rows_loaded, r.rows_unchanged, r.rows_quarantined
+LEFT JOIN LATERAL (SELECT r.started_at, r.status, r.rows_read, r.rows_loaded, r.rows_unchanged, r.rows_quarantined,
+                          r.rows_skipped
                    FROM ops.import_runs r WHERE r.source_id = c.source_id AND r.finished_at IS NOT NULL
                    ORDER BY r.started_at DESC, r.import_run_id DESC LIMIT 1) fin ON true
 CROSS JOIN LATERAL (SELECT count(*) AS runs, count(*) FILTER (WHERE r.status = 'failed') AS failed
@@ -311,7 +312,7 @@ CROSS JOIN LATERAL (SELECT count(*) AS runs, count(*) FILTER (WHERE r.status = '
                     WHERE r.source_id = c.source_id AND r.started_at > now() - interval '168 hours') week;
 
 COMMENT ON VIEW analytics.feed_import_health IS
-    'Grain: one row per catalog source (ops.catalog_sources: Letzshop product feed, CodesWholesale, pulled supplier feed, push feed), measured at query time. Its import runs (ops.import_runs): the last one started, the last successful one (completed or partially_completed, i.e. applied, with at most max_bad_share of its rows quarantined), the runs of the last 7 days (168 hours), and the row counts of the last finished run (a run still going has partial counts, so it is not used). Push feeds apply batches (ops.feed_inbox), not import runs: they show no runs. Rows skipped by a mapping''s skip and group rules are not recorded in the warehouse.';
+    'Grain: one row per catalog source (ops.catalog_sources: Letzshop product feed, CodesWholesale, pulled supplier feed, push feed), measured at query time. Its import runs (ops.import_runs): the last one started, the last successful one (completed or partially_completed, i.e. applied, with at most max_bad_share of its rows quarantined), the runs of the last 7 days (168 hours), and the row counts of the last finished run (a run still going has partial counts, so it is not used). Push feeds apply batches (ops.feed_inbox), not import runs: they show no runs. Rows a mapping''s skip and group rules pass over are rows_skipped, beside rows_read.';
 COMMENT ON COLUMN analytics.feed_import_health.store IS 'Store code (ops.stores.code).';
 COMMENT ON COLUMN analytics.feed_import_health.source IS 'Name of the catalog source within its store.';
 COMMENT ON COLUMN analytics.feed_import_health.kind IS 'Kind of source: letzshop_feed, codeswholesale, pull_feed or push_feed.';
@@ -328,6 +329,7 @@ COMMENT ON COLUMN analytics.feed_import_health.rows_read IS 'Rows that run read 
 COMMENT ON COLUMN analytics.feed_import_health.rows_loaded IS 'Rows that run inserted or changed in the catalog.';
 COMMENT ON COLUMN analytics.feed_import_health.rows_unchanged IS 'Rows that run found as they already were.';
 COMMENT ON COLUMN analytics.feed_import_health.rows_quarantined IS 'Rows that run set aside as bad (ops.quarantine).';
+COMMENT ON COLUMN analytics.feed_import_health.rows_skipped IS 'Rows of that run''s file that are no product of their own (passed over by the mapping''s skip rules, or a grouped feed''s rows folded into their group''s product): not part of rows_read.';
 COMMENT ON COLUMN analytics.feed_import_health.quarantine_share IS 'rows_quarantined / rows_read of that run, a fraction 0..1 (4 decimals), comparable with the source''s max_bad_share; NULL when it read no row.';
 
 -- -------------------------------------------------------------------------------------- sync_freshness

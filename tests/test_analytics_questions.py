@@ -256,7 +256,7 @@ def expected_stock_cover(conn, now: datetime) -> dict:
 def expected_feed_health(conn, now: datetime) -> dict:
     runs = defaultdict(list)
     for r in rows(conn, "SELECT import_run_id, source_id, status, rows_read, rows_loaded, rows_unchanged, "
-                        "rows_quarantined, started_at, finished_at FROM ops.import_runs"):
+                        "rows_quarantined, rows_skipped, started_at, finished_at FROM ops.import_runs"):
         runs[r.source_id].append(r)
     health = {}
     for c in rows(conn, "SELECT c.source_id, s.code, c.name, c.kind, c.enabled FROM ops.catalog_sources c "
@@ -275,6 +275,7 @@ def expected_feed_health(conn, now: datetime) -> dict:
             "last_finished_run_at": done and done.started_at, "last_finished_status": done and done.status,
             "rows_read": done and done.rows_read, "rows_loaded": done and done.rows_loaded,
             "rows_unchanged": done and done.rows_unchanged, "rows_quarantined": done and done.rows_quarantined,
+            "rows_skipped": done and done.rows_skipped,
             "quarantine_share": (rounded(Decimal(done.rows_quarantined) / done.rows_read, 4)
                                  if done and done.rows_read else None),
         }
@@ -492,14 +493,15 @@ def seed_questions(conn, code: str) -> dict:
     source, _idle = (conn.execute(text("INSERT INTO ops.catalog_sources (store_id, name, kind) VALUES (:s, :n, "
                                       "'pull_feed') RETURNING source_id"), {"s": letzshop.store_id, "n": name}
                                  ).scalar_one() for name in ("supplier", "idle"))
-    for status, hours, counts in (("pending", 0.1, (0, 0, 0, 0)), ("partially_completed", 24, (100, 90, 5, 5)),
-                                  ("failed", 48, (0, 0, 0, 0)), ("completed", 240, (50, 50, 0, 0))):
+    for status, hours, counts in (("pending", 0.1, (0, 0, 0, 0, 0)), ("partially_completed", 24, (100, 90, 5, 5, 7)),
+                                  ("failed", 48, (0, 0, 0, 0, 0)), ("completed", 240, (50, 50, 0, 0, 0))):
         conn.execute(text(
             "INSERT INTO ops.import_runs (source_id, status, rows_read, rows_loaded, rows_unchanged, rows_quarantined, "
-            "started_at, finished_at) VALUES (:src, :status, :r, :l, :u, :q, now() - make_interval(secs => :h * 3600), "
+            "rows_skipped, started_at, finished_at) VALUES (:src, :status, :r, :l, :u, :q, :k, "
+            "now() - make_interval(secs => :h * 3600), "
             "CASE WHEN :status <> 'pending' THEN now() - make_interval(secs => :h * 3600 - 60) END)"),
             {"src": source, "status": status, "r": counts[0], "l": counts[1], "u": counts[2], "q": counts[3],
-             "h": hours})
+             "k": counts[4], "h": hours})
 
     # Sync log: imports succeeded an hour ago, failed twice since and one is still open; stock pushes never
     # succeeded (two failures). The Amazon account logged nothing.
@@ -572,8 +574,8 @@ def test_crafted_cases_give_the_figures_each_rule_says(warehouse):
         feeds = keyed(conn, "feed_import_health", "store", "source")
         supplier = feeds[("x", "supplier")]
         assert (supplier["last_run_status"], supplier["last_finished_status"], supplier["runs_7d"],
-                supplier["failed_runs_7d"], supplier["rows_quarantined"], supplier["quarantine_share"]) == (
-            "pending", "partially_completed", 3, 1, 5, Decimal("0.0500"))
+                supplier["failed_runs_7d"], supplier["rows_quarantined"], supplier["rows_skipped"],
+                supplier["quarantine_share"]) == ("pending", "partially_completed", 3, 1, 5, 7, Decimal("0.0500"))
         assert supplier["last_success_age_hours"] == Decimal("23.98")
         assert feeds[("x", "idle")]["last_run_at"] is None and feeds[("x", "idle")]["runs_7d"] == 0
 

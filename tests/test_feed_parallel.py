@@ -134,6 +134,8 @@ def test_a_grouped_export_is_cut_only_where_a_product_begins(warehouse, store, w
             "SELECT count(*) FILTER (WHERE t.description_text IS NOT NULL), count(*) "
             "FROM core.marketplace_product_translations t JOIN core.marketplace_products m "
             "USING (marketplace_product_id) WHERE m.source_id = :s"), {"s": many["source_id"]}).one()
+        recorded = dict(conn.execute(text("SELECT import_run_id, rows_skipped FROM ops.import_runs")).tuples().all())
+    assert recorded[split.import_run_id] == recorded[sequential.import_run_id] == image_only
     assert untitled == 0
     assert texts[0] == texts[1] > 0
 

@@ -42,6 +42,7 @@ class RunCounts:
     unchanged: int = 0
     quarantined: int = 0
     bytes_read: int = 0
+    skipped: int = 0  # rows that are no product of their own (a grouped feed's variants): not in `read`
 
     @property
     def balanced(self) -> bool:
@@ -116,7 +117,7 @@ class ImportRun:
                 "import_run_id": self.import_run_id, "status": status, "allowed_from": list(_FROM[status]),
                 "rows_read": counts.read, "rows_loaded": counts.loaded, "rows_unchanged": counts.unchanged,
                 "rows_quarantined": counts.quarantined, "bytes_read": counts.bytes_read, "error": error,
-                "final": status in FINAL,
+                "rows_skipped": counts.skipped, "final": status in FINAL,
             }).scalar()
             if moved is None:
                 current = conn.execute(query_beside(__file__, "run_status.sql"),

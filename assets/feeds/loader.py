@@ -213,7 +213,7 @@ def load_feed(engine: Engine, source: dict[str, Any], path_or_file: str | os.Pat
     finally:
         result.rows_read, result.rows_quarantined = counts.read, counts.quarantined
         result.rows_loaded, result.rows_unchanged = run.counts.loaded, run.counts.unchanged
-        result.bytes_read = counts.bytes_read
+        result.bytes_read, result.rows_skipped = counts.bytes_read, counts.skipped
         result.seconds = time.perf_counter() - started
     return result
 
@@ -244,7 +244,7 @@ def _load(conn: Connection, source: dict[str, Any], path: str | os.PathLike | No
         # A savepoint, so a parallel attempt set aside leaves an empty stage and a usable transaction.
         attempt = conn.begin_nested()
         try:
-            accepted, result.rows_skipped = _stream_parts(conn, copy_sql, path, source, parts, quarantine, run,
+            accepted, counts.skipped = _stream_parts(conn, copy_sql, path, source, parts, quarantine, run,
                                                           counts)
         except parallel.SplitFailed as exc:
             attempt.rollback()
@@ -256,7 +256,7 @@ def _load(conn: Connection, source: dict[str, Any], path: str | os.PathLike | No
             counts.bytes_read = os.path.getsize(path)
             result.parse_workers = len(parts)
     if accepted is None:
-        accepted, result.rows_skipped = _stream(conn, copy_sql, reader, compiled, quarantine, run, counts, raw)
+        accepted, counts.skipped = _stream(conn, copy_sql, reader, compiled, quarantine, run, counts, raw)
     timings["parse_and_stage"] = time.perf_counter() - mark
 
     share = feed_sources.max_bad_share(source)

@@ -6,6 +6,7 @@ UPDATE ops.import_runs SET
     rows_loaded      = :rows_loaded,
     rows_unchanged   = :rows_unchanged,
     rows_quarantined = :rows_quarantined,
+    rows_skipped     = :rows_skipped,
     bytes_read       = :bytes_read,
     error            = coalesce(:error, error),
     finished_at      = CASE WHEN :final THEN now() END
