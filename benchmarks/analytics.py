@@ -40,6 +40,10 @@ QUERIES = [
                     "ORDER BY days_of_cover NULLS FIRST LIMIT 100"),
     ("feed_import_health", "SELECT * FROM analytics.feed_import_health WHERE store = 'bench01'"),
     ("sync_freshness", "SELECT * FROM analytics.sync_freshness WHERE store = 'bench01'"),
+    # Repeat buyers of one store over the year, by the pseudonymous buyer key (no personal data).
+    ("repeat_buyers", "SELECT count(*) AS buyers, count(*) FILTER (WHERE orders > 1) AS repeat_buyers "
+                      "FROM (SELECT buyer_key, count(*) AS orders FROM core.orders o JOIN core.visible_stores s "
+                      "USING (store_id) WHERE s.code = 'bench01' AND buyer_key IS NOT NULL GROUP BY buyer_key) b"),
 ]
 
 

@@ -63,11 +63,13 @@ JOIN bench_accounts a ON a.idx = n % a.total;
 
 INSERT INTO core.orders (store_id, account_id, channel, channel_order_id, channel_shipment_id, order_number,
                          total, currency, channel_state, sync_status, ordered_at, imported_at, shipped_at,
-                         source_payload_sha)
+                         source_payload_sha, customer_email)
 SELECT b.store_id, b.account_id, b.channel, format('O%s', b.n), format('S%s', b.n), format('R%s', b.n),
        b.items * 30 + b.n % 50, CASE WHEN b.channel = 'amazon' AND b.store_id % 2 = 0 THEN 'GBP' ELSE 'EUR' END,
        st.channel_state, st.sync_status, b.ordered_at, b.ordered_at + interval '7 minutes',
-       CASE WHEN st.sync_status = 'shipped' THEN b.ordered_at + b.to_confirm + b.to_ship END, md5(b.n::text)
+       CASE WHEN st.sync_status = 'shipped' THEN b.ordered_at + b.to_confirm + b.to_ship END, md5(b.n::text),
+       -- about three orders a buyer (the database gives each its buyer key as it is written)
+       format('buyer%s@example.com', b.n * 7919 % greatest(:orders / 3, 1))
 FROM bench_orders b
 JOIN bench_states st ON st.channel = b.channel AND st.kind = b.kind
 ORDER BY b.ordered_at;
