@@ -43,6 +43,12 @@ BEGIN
     VALUES (p_store_id, inner_pad, outer_pad) ON CONFLICT (store_id) DO NOTHING;
     SELECT k.inner_pad, k.outer_pad INTO inner_pad, outer_pad FROM ops.buyer_pseudonym_keys k
     WHERE k.store_id = p_store_id;
+    IF NOT FOUND THEN
+        -- another transaction made the key first and this one's snapshot cannot see it (REPEATABLE READ):
+        -- an error to retry, never a key of NULL
+        RAISE EXCEPTION 'the store''s buyer key was made by a concurrent transaction: retry'
+            USING ERRCODE = 'serialization_failure';
+    END IF;
 END
 $$;
 
