@@ -214,6 +214,22 @@ COMMENT ON COLUMN analytics.exception_backlog.age_over_7d IS 'Open exceptions 16
 
 -- ----------------------------------------------------------------------------------------- stock_cover
 CREATE VIEW analytics.stock_cover WITH (security_barrier) AS
+-- Units sold per store code, account and product over the 28 days. Not materialised: each use is planned in
+-- place, so a query's filter on the store reaches into it (the planner derives sold.store = 'x' from
+-- s.code = 'x') and only that store's orders of the 28 days are read.
+WITH sold AS NOT MATERIALIZED (
+    SELECT vs.code AS store, o.account_id, i.product_id, sum(i.quantity) AS units
+    FROM core.orders o
+    JOIN core.visible_stores vs ON vs.store_id = o.store_id
+    JOIN core.order_items i ON i.order_id = o.order_id
+    WHERE (coalesce(o.ordered_at, o.imported_at) AT TIME ZONE 'UTC')::date
+              BETWEEN (now() AT TIME ZONE 'UTC')::date - 28 AND (now() AT TIME ZONE 'UTC')::date - 1
+      AND i.product_id IS NOT NULL
+      AND o.status IS DISTINCT FROM 'cancelled' AND o.status IS DISTINCT FROM 'refunded'
+      AND o.sync_status <> 'rejected'
+      AND i.channel_state NOT IN ('confirmed_unavailable', 'declined', 'cancelled', 'canceled', 'returned',
+                                  'FULFILLED_BY_AMAZON')
+    GROUP BY vs.code, o.account_id, i.product_id)
 SELECT s.code AS store, a.channel, p.sku, c.product_id,
        c.acknowledged_quantity AS available_units, c.acknowledged_at,
        coalesce(sold.units, 0) AS units_sold_28d,
@@ -229,35 +245,10 @@ FROM core.channel_stock c
 JOIN ops.accounts a ON a.account_id = c.account_id
 JOIN core.visible_stores s ON s.store_id = a.store_id
 JOIN core.products p ON p.product_id = c.product_id
--- Sales by store code: a query's filter on the store reaches into these (the planner derives
--- sold.store = 'x' from s.code = 'x'), so only that store's orders of the 28 days are read.
-LEFT JOIN (
-    SELECT vs.code AS store, o.account_id, i.product_id, sum(i.quantity) AS units
-    FROM core.orders o
-    JOIN core.visible_stores vs ON vs.store_id = o.store_id
-    JOIN core.order_items i ON i.order_id = o.order_id
-    WHERE (coalesce(o.ordered_at, o.imported_at) AT TIME ZONE 'UTC')::date
-              BETWEEN (now() AT TIME ZONE 'UTC')::date - 28 AND (now() AT TIME ZONE 'UTC')::date - 1
-      AND i.product_id IS NOT NULL
-      AND o.status IS DISTINCT FROM 'cancelled' AND o.status IS DISTINCT FROM 'refunded'
-      AND o.sync_status <> 'rejected'
-      AND i.channel_state NOT IN ('confirmed_unavailable', 'declined', 'cancelled', 'canceled', 'returned',
-                                  'FULFILLED_BY_AMAZON')
-    GROUP BY vs.code, o.account_id, i.product_id) sold
-       ON sold.store = s.code AND sold.account_id = c.account_id AND sold.product_id = c.product_id
-LEFT JOIN (
-    SELECT vs.code AS store, i.product_id, sum(i.quantity) AS units
-    FROM core.orders o
-    JOIN core.visible_stores vs ON vs.store_id = o.store_id
-    JOIN core.order_items i ON i.order_id = o.order_id
-    WHERE (coalesce(o.ordered_at, o.imported_at) AT TIME ZONE 'UTC')::date
-              BETWEEN (now() AT TIME ZONE 'UTC')::date - 28 AND (now() AT TIME ZONE 'UTC')::date - 1
-      AND i.product_id IS NOT NULL
-      AND o.status IS DISTINCT FROM 'cancelled' AND o.status IS DISTINCT FROM 'refunded'
-      AND o.sync_status <> 'rejected'
-      AND i.channel_state NOT IN ('confirmed_unavailable', 'declined', 'cancelled', 'canceled', 'returned',
-                                  'FULFILLED_BY_AMAZON')
-    GROUP BY vs.code, i.product_id) store_sold ON store_sold.store = s.code AND store_sold.product_id = c.product_id
+LEFT JOIN sold ON sold.store = s.code AND sold.account_id = c.account_id AND sold.product_id = c.product_id
+-- The product's sales on every channel of the store: they all sell from the same stock.
+LEFT JOIN (SELECT store, product_id, sum(units)::bigint AS units FROM sold GROUP BY store, product_id) store_sold
+       ON store_sold.store = s.code AND store_sold.product_id = c.product_id
 -- Out of stock since: the first zero the channel took after the last positive number it took.
 LEFT JOIN LATERAL (
     SELECT min(coalesce(z.answered_at, z.computed_at)) AS since

@@ -165,10 +165,7 @@ def _role_exists(conn: Connection, role: str) -> bool:
 def _member_of(conn: Connection, role: str, group: str, *, directly: bool = False) -> bool:
     """Whether ROLE has GROUP's privileges (directly: is granted GROUP itself)."""
     if directly:
-        return conn.execute(text("""SELECT EXISTS (SELECT FROM pg_auth_members m
-                                    WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = :r)
-                                      AND m.roleid = (SELECT oid FROM pg_roles WHERE rolname = :g))"""),
-                            {"r": role, "g": group}).scalar_one()
+        return conn.execute(query_beside(__file__, "direct_member.sql"), {"r": role, "g": group}).scalar_one()
     return conn.execute(text("SELECT pg_has_role(:r, :g, 'USAGE')"), {"r": role, "g": group}).scalar_one()
 
 
