@@ -43,17 +43,21 @@ def data_dictionary(conn: Connection, schemas: tuple[str, ...] = SCHEMAS) -> str
     return "\n".join(lines) + "\n"
 
 
-def replace_section(document: str, dictionary: str) -> str:
-    """`document` with the text between the data dictionary's markers replaced by `dictionary`."""
+def _section(document: str) -> tuple[int, int]:
+    """Where the text between the data dictionary's markers starts and ends in `document`."""
     start, end = document.find(START_MARKER), document.find(END_MARKER)
     if start < 0 or end < start:
         raise ValueError(f"the document has no {START_MARKER} ... {END_MARKER} section")
-    return document[:start + len(START_MARKER)] + "\n" + dictionary + document[end:]
+    return start + len(START_MARKER), end
+
+
+def replace_section(document: str, dictionary: str) -> str:
+    """`document` with the text between the data dictionary's markers replaced by `dictionary`."""
+    start, end = _section(document)
+    return document[:start] + "\n" + dictionary + document[end:]
 
 
 def readme_section(document: str) -> str:
     """The text between the markers of `document`, as data_dictionary() returns it."""
-    start, end = document.find(START_MARKER), document.find(END_MARKER)
-    if start < 0 or end < start:
-        raise ValueError(f"the document has no {START_MARKER} ... {END_MARKER} section")
-    return document[start + len(START_MARKER):end].removeprefix("\n")
+    start, end = _section(document)
+    return document[start:end].removeprefix("\n")

@@ -46,12 +46,13 @@ def db_dictionary(rt: Runtime, readme: str | None, asset_columns: bool) -> None:
 
     with rt.warehouse.begin() as conn:
         dictionary = data_dictionary(conn)
-    if readme is None:
+    if readme is None and not asset_columns:
         click.echo(dictionary, nl=False)
         return
-    path = Path(readme)
-    path.write_text(replace_section(path.read_text(), dictionary))
-    click.echo(f"data dictionary written to {readme}")
+    if readme is not None:
+        path = Path(readme)
+        path.write_text(replace_section(path.read_text(), dictionary))
+        click.echo(f"data dictionary written to {readme}")
     if asset_columns:
         from marketsync.pipelines.table_columns import write_table_columns  # loads the Dagster definitions
 
