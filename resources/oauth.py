@@ -153,15 +153,32 @@ class OAuthTokens:
     def renew(self, stale_access_token: str | None) -> str:
         """A new access token in place of `stale_access_token`, which the API refused (unless another
         session already replaced it)."""
-        return self._hold(self.store.refresh(stale_access_token, self._exchange)).access_token  # type: ignore[return-value]
+        return self._renewed(stale_access_token)[0]
+
+    def _renewed(self, stale_access_token: str | None) -> tuple[str, bool]:
+        """renew(), and whether this session made the token (True) or found another session's (False)."""
+        exchanged = False
+
+        def exchange(refresh_token: str | None) -> TokenSet:
+            nonlocal exchanged
+            exchanged = True
+            return self._exchange(refresh_token)
+
+        tokens = self._hold(self.store.refresh(stale_access_token, exchange))
+        return tokens.access_token, exchanged  # type: ignore[return-value]
 
     def authorised(self, send: Callable[[str], R], refused: Callable[[R], bool]) -> R:
         """`send(access token)`, and once more with a new token when the answer is `refused` (expired or
-        revoked early); the second answer is returned whatever it is."""
+        revoked early). A new token that another session exchanged may expire on its way here (its clock
+        margin is the other session's), so its refusal earns one exchange of this session's own; the answer
+        to a token this session exchanged is returned whatever it is."""
         bearer = self.bearer()
         answer = send(bearer)
         if refused(answer):
-            answer = send(self.renew(bearer))
+            bearer, exchanged = self._renewed(bearer)
+            answer = send(bearer)
+            if refused(answer) and not exchanged:
+                answer = send(self._renewed(bearer)[0])
         return answer
 
 

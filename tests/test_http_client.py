@@ -343,6 +343,24 @@ def test_a_refresh_another_session_made_meanwhile_is_used_not_repeated():
 
 
 @pytest.mark.integration
+def test_another_sessions_token_refused_on_arrival_earns_one_exchange_of_its_own():
+    """Under load, a token another session just exchanged can expire before this session's request reaches
+    the API: that refusal is no reason to give up (a refusal of a token this session made itself is)."""
+    provider = Provider()
+    with Service(provider) as service, _client(service) as client:
+        store = MemoryTokenStore("refresh-0")
+        first = OAuthTokens(_exchange(client, time.time), store)
+        second = OAuthTokens(_exchange(client, time.time), store)
+        assert _authorised_read(client, first) == _authorised_read(client, second) == {"ok": True}
+        provider.valid.clear()  # access-1 revoked: the first session exchanges access-2
+        assert _authorised_read(client, first) == {"ok": True} and provider.token_calls == 2
+        provider.valid.pop("access-2")  # ... which expires before the second session's request arrives
+        assert _authorised_read(client, second) == {"ok": True}
+        # 401 for its own access-1, 401 for the first session's access-2, then its own access-3.
+        assert (provider.token_calls, provider.api_calls) == (3, 7)
+
+
+@pytest.mark.integration
 def test_single_use_refresh_tokens_are_stored_under_the_row_lock(warehouse, vault):
     """Two sessions of one account in two threads, their tokens in the vault: every refresh spends the
     stored refresh token and stores its successor in the same transaction, so no refresh token is ever
